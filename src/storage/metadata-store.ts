@@ -1,0 +1,77 @@
+import type {
+  DatabaseRecord,
+  Scope,
+  TableRecord,
+  TransformRecord,
+} from './records.js';
+import type { TaskQueueStore } from './task-queue-store.js';
+
+/**
+ * Everything doppel persists about transforms, tags and the catalog. Each method is one atomic
+ * write: implementations run multi-row changes in a single transaction, so a crash never leaves
+ * half of an operation behind.
+ *
+ * Conflicts are reported as StoreConflict so that the API layer can pick the Glue error.
+ */
+export interface MetadataStore {
+  readonly tasks: TaskQueueStore;
+
+  /** Inserts the transform and its tags; fails on a duplicate name or past `maxTransforms`. */
+  insertTransform(
+    record: TransformRecord,
+    tags: Record<string, string>,
+    limits: { maxTransforms: number },
+  ): Promise<void>;
+  getTransform(scope: Scope, id: string): Promise<TransformRecord | undefined>;
+  findTransformByName(scope: Scope, name: string): Promise<TransformRecord | undefined>;
+  listTransforms(scope: Scope): Promise<TransformRecord[]>;
+  /** Replaces the stored record (matched by id); fails on a duplicate name. */
+  updateTransform(record: TransformRecord): Promise<void>;
+  /**
+   * Deletes the transform, its tags and its task runs in one transaction; runs still in flight are
+   * abandoned by their workers at the next lease renewal. Returns false when it did not exist.
+   */
+  deleteTransform(scope: Scope, id: string): Promise<boolean>;
+
+  getTags(scope: Scope, resourceArn: string): Promise<Record<string, string>>;
+  /** Adds/overwrites then removes keys atomically; fails with StoreConflict('tag-limit') past `maxTags`. */
+  updateTags(
+    scope: Scope,
+    resourceArn: string,
+    add: Record<string, string>,
+    remove: string[],
+    limits: { maxTags: number },
+  ): Promise<void>;
+
+  insertDatabase(record: DatabaseRecord, tags: Record<string, string>, arn: string): Promise<void>;
+  getDatabase(scope: Scope, catalogId: string, name: string): Promise<DatabaseRecord | undefined>;
+  listDatabases(scope: Scope, catalogId: string): Promise<DatabaseRecord[]>;
+  /** Deletes the database and every table in it. */
+  deleteDatabase(scope: Scope, catalogId: string, name: string): Promise<boolean>;
+
+  insertTable(record: TableRecord): Promise<void>;
+  getTable(
+    scope: Scope,
+    catalogId: string,
+    databaseName: string,
+    name: string,
+  ): Promise<TableRecord | undefined>;
+  listTables(scope: Scope, catalogId: string, databaseName: string): Promise<TableRecord[]>;
+  updateTable(record: TableRecord): Promise<boolean>;
+  deleteTable(scope: Scope, catalogId: string, databaseName: string, name: string): Promise<boolean>;
+
+  close(): Promise<void>;
+}
+
+export type ConflictKind = 'name-taken' | 'limit-exceeded' | 'tag-limit' | 'concurrency-limit';
+
+export class StoreConflict extends Error {
+  constructor(
+    readonly kind: ConflictKind,
+    message: string,
+    readonly detail: Record<string, number> = {},
+  ) {
+    super(message);
+    this.name = 'StoreConflict';
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Persisted records. The metadata store keeps a few indexed columns per record and the rest of the
+ * wire-shaped members as a JSON document, so new Glue members need no schema migration.
+ * Times are epoch milliseconds.
+ */
+
+/** Every resource lives in one account and one region (taken from the request's SigV4 scope). */
+export interface Scope {
+  accountId: string;
+  region: string;
+}
+
+export type TransformStatus = 'NOT_READY' | 'READY' | 'DELETING';
+
+export interface TransformRecord extends Scope {
+  id: string;
+  name: string;
+  status: TransformStatus;
+  createdOn: number;
+  lastModifiedOn: number;
+  labelCount: number;
+  /**
+   * Wire-shaped members other than the ones above (Description, InputRecordTables, Parameters,
+   * Schema, Role, GlueVersion, MaxCapacity, WorkerType, NumberOfWorkers, Timeout, MaxRetries,
+   * TransformEncryption, EvaluationMetrics).
+   */
+  doc: Record<string, unknown>;
+}
+
+export interface DatabaseRecord extends Scope {
+  catalogId: string;
+  /** Lower-cased, as Glue stores it. */
+  name: string;
+  createdOn: number;
+  /** The DatabaseInput members as given (Name lower-cased). */
+  doc: Record<string, unknown>;
+}
+
+export interface TableRecord extends Scope {
+  catalogId: string;
+  databaseName: string;
+  name: string;
+  createdOn: number;
+  updatedOn: number;
+  versionId: number;
+  createdBy: string;
+  /** The TableInput members as given (Name lower-cased). */
+  doc: Record<string, unknown>;
+}
+
+export type TaskType =
+  | 'EVALUATION'
+  | 'LABELING_SET_GENERATION'
+  | 'IMPORT_LABELS'
+  | 'EXPORT_LABELS'
+  | 'FIND_MATCHES';
+
+export type TaskStatus =
+  | 'STARTING'
+  | 'RUNNING'
+  | 'STOPPING'
+  | 'STOPPED'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMEOUT';
+
+export const TERMINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set([
+  'STOPPED',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMEOUT',
+]);
+
+export interface TaskRunRecord extends Scope {
+  id: string;
+  transformId: string;
+  taskType: TaskType;
+  status: TaskStatus;
+  /** TaskRunProperties members other than TaskType, e.g. ImportLabelsTaskRunProperties. */
+  properties: Record<string, unknown>;
+  /** Handler-specific arguments that are not part of the wire shape. */
+  args: Record<string, unknown>;
+  errorString?: string;
+  startedOn: number;
+  lastModifiedOn: number;
+  completedOn?: number;
+  /** Milliseconds spent RUNNING, accumulated over attempts. */
+  executionMs: number;
+  /** Which attempt this is (1 for the first); bumped when an interrupted run is resumed. */
+  attempt: number;
+  /** How many times this run was interrupted by a crash or restart and put back in the queue. */
+  interruptions: number;
+  leaseOwner?: string;
+  leaseExpiresAt?: number;
+  /** When RUNNING began for the current attempt. */
+  runningSince?: number;
+  /** Absolute deadline derived from the transform's Timeout, fixed when the run is first claimed. */
+  deadlineAt?: number;
+  /** A progress message set by the handler while running. */
+  progress?: string;
+}
