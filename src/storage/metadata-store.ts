@@ -16,11 +16,12 @@ import type { TaskQueueStore } from './task-queue-store.js';
 export interface MetadataStore {
   readonly tasks: TaskQueueStore;
 
-  /** Inserts the transform and its tags; fails on a duplicate name or past `maxTransforms`. */
+  /** Inserts the transform and its tags (kept under `resourceArn`); fails on a duplicate name or past `maxTransforms`. */
   insertTransform(
     record: TransformRecord,
     tags: Record<string, string>,
     limits: { maxTransforms: number },
+    resourceArn: string,
   ): Promise<void>;
   getTransform(scope: Scope, id: string): Promise<TransformRecord | undefined>;
   findTransformByName(scope: Scope, name: string): Promise<TransformRecord | undefined>;
@@ -31,7 +32,7 @@ export interface MetadataStore {
    * Deletes the transform, its tags and its task runs in one transaction; runs still in flight are
    * abandoned by their workers at the next lease renewal. Returns false when it did not exist.
    */
-  deleteTransform(scope: Scope, id: string): Promise<boolean>;
+  deleteTransform(scope: Scope, id: string, resourceArn: string): Promise<boolean>;
 
   getTags(scope: Scope, resourceArn: string): Promise<Record<string, string>>;
   /** Adds/overwrites then removes keys atomically; fails with StoreConflict('tag-limit') past `maxTags`. */

@@ -34,6 +34,8 @@ export interface TaskQueueStore {
 
   /** Claims the oldest STARTING run: RUNNING, leased to `owner` until now + leaseMs. */
   claimNext(owner: string, now: number, leaseMs: number): Promise<TaskRunRecord | undefined>;
+  /** Fixes the run's absolute deadline the first time it is claimed; later attempts keep it. */
+  setDeadline(id: string, deadlineAt: number): Promise<void>;
   /** Extends the lease; tells the worker when the run was cancelled or taken away. */
   renewLease(id: string, owner: string, now: number, leaseMs: number): Promise<LeaseState>;
   /** Records the handler's progress message while the lease is held. */

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestContext } from '../core/request-context.js';
+import type { Json } from '../core/wire.js';
+import { verifySignature, parseAuthorizationScope } from './auth/sigv4.js';
+import type { CredentialRegistry } from './auth/credentials.js';
+import { ServiceError, internalFailure, serializationError, unknownOperation } from './errors.js';
+import type { Operation } from './glue-operations.js';
+import { validateInput } from './model/validate.js';
+
+export interface RawRequest {
+  method: string;
+  /** Path as received, without the query string. */
+  path: string;
+  query: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface GlueResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface GlueEndpointOptions {
+  operations: ReadonlyMap<string, Operation>;
+  credentials: CredentialRegistry;
+  /** Accept unsigned requests (explicit opt-in; never the default). */
+  noAuth: boolean;
+  defaultAccountId: string;
+  log: (message: string) => void;
+}
+
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+const TARGET_PREFIX = 'AWSGlue.';
+
+/**
+ * The AWS JSON 1.1 protocol for Glue: authenticate, dispatch on X-Amz-Target, validate against the
+ * model, run the operation, and render the result or the error the way AWS does.
+ */
+export function glueEndpoint(opts: GlueEndpointOptions) {
+  return async function handleGlueRequest(req: RawRequest): Promise<GlueResponse> {
+    const requestId = randomUUID();
+    try {
+      const ctx = await authenticate(req, opts, requestId);
+      const target = req.headers['x-amz-target'] ?? '';
+      const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
+      const operation = name !== undefined ? opts.operations.get(name) : undefined;
+      if (!operation || name === undefined) {
+        throw unknownOperation(
+          target === '' ? 'Missing X-Amz-Target header.' : `Unknown operation ${target}.`,
+        );
+      }
+      const input = parseBody(req.body);
+      validateInput(name, input);
+      const output = await operation(ctx, input);
+      return respond(200, requestId, JSON.stringify(output));
+    } catch (e) {
+      const error = e instanceof ServiceError ? e : internalFailure();
+      if (!(e instanceof ServiceError)) {
+        opts.log(`request ${requestId} failed: ${(e as Error)?.stack ?? String(e)}`);
+      }
+      return respond(error.status, requestId, JSON.stringify(error.toBody()), error.type);
+    }
+  };
+}
+
+async function authenticate(
+  req: RawRequest,
+  opts: GlueEndpointOptions,
+  requestId: string,
+): Promise<RequestContext> {
+  if (opts.noAuth) {
+    const scope = parseAuthorizationScope(req.headers);
+    const known = scope?.accessKeyId ? opts.credentials.lookup(scope.accessKeyId) : undefined;
+    const accountId = known?.accountId ?? opts.defaultAccountId;
+    const accessKeyId = scope?.accessKeyId ?? 'anonymous';
+    return {
+      accountId,
+      region: scope?.region ?? 'us-east-1',
+      accessKeyId,
+      requestId,
+      principalArn: `arn:aws:iam::${accountId}:user/${accessKeyId}`,
+    };
+  }
+  const who = await verifySignature(req, {
+    registry: opts.credentials,
+    service: 'glue',
+    now: new Date(),
+  });
+  return {
+    accountId: who.accountId,
+    region: who.region,
+    accessKeyId: who.accessKeyId,
+    requestId,
+    principalArn: `arn:aws:iam::${who.accountId}:user/${who.accessKeyId}`,
+  };
+}
+
+function parseBody(body: Uint8Array): Json {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw serializationError(`The request body is not valid JSON: ${(e as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw serializationError('The request body must be a JSON object.');
+  }
+  return parsed as Json;
+}
+
+function respond(status: number, requestId: string, body: string, errorType?: string): GlueResponse {
+  return {
+    status,
+    headers: {
+      'content-type': CONTENT_TYPE,
+      'x-amzn-requestid': requestId,
+      ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+    },
+    body,
+  };
+}

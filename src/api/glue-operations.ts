@@ -1,0 +1,50 @@
+import type { CatalogService } from '../catalog/catalog-service.js';
+import type { RequestContext } from '../core/request-context.js';
+import type { Json } from '../core/wire.js';
+import type { TagService } from '../tags/tag-service.js';
+import type { TaskRunService } from '../tasks/task-run-service.js';
+import type { TransformService } from '../transforms/transform-service.js';
+
+export type Operation = (ctx: RequestContext, input: Json) => Promise<Json>;
+
+export interface Services {
+  transforms: TransformService;
+  taskRuns: TaskRunService;
+  tags: TagService;
+  catalog: CatalogService;
+}
+
+/** X-Amz-Target operation name (after "AWSGlue.") → the service method that implements it. */
+export function glueOperations(s: Services): ReadonlyMap<string, Operation> {
+  const ops: Record<string, Operation> = {
+    CreateMLTransform: (c, i) => s.transforms.create(c, i),
+    GetMLTransform: (c, i) => s.transforms.get(c, i),
+    GetMLTransforms: (c, i) => s.transforms.getMany(c, i),
+    ListMLTransforms: (c, i) => s.transforms.listIds(c, i),
+    UpdateMLTransform: (c, i) => s.transforms.update(c, i),
+    DeleteMLTransform: (c, i) => s.transforms.delete(c, i),
+
+    StartMLLabelingSetGenerationTaskRun: (c, i) => s.taskRuns.startLabelingSetGeneration(c, i),
+    StartImportLabelsTaskRun: (c, i) => s.taskRuns.startImportLabels(c, i),
+    StartExportLabelsTaskRun: (c, i) => s.taskRuns.startExportLabels(c, i),
+    StartMLEvaluationTaskRun: (c, i) => s.taskRuns.startEvaluation(c, i),
+    GetMLTaskRun: (c, i) => s.taskRuns.get(c, i),
+    GetMLTaskRuns: (c, i) => s.taskRuns.getMany(c, i),
+    CancelMLTaskRun: (c, i) => s.taskRuns.cancel(c, i),
+
+    TagResource: (c, i) => s.tags.tagResource(c, i),
+    UntagResource: (c, i) => s.tags.untagResource(c, i),
+    GetTags: (c, i) => s.tags.getTags(c, i),
+
+    CreateDatabase: (c, i) => s.catalog.createDatabase(c, i),
+    GetDatabase: (c, i) => s.catalog.getDatabase(c, i),
+    GetDatabases: (c, i) => s.catalog.getDatabases(c, i),
+    DeleteDatabase: (c, i) => s.catalog.deleteDatabase(c, i),
+    CreateTable: (c, i) => s.catalog.createTable(c, i),
+    GetTable: (c, i) => s.catalog.getTable(c, i),
+    GetTables: (c, i) => s.catalog.getTables(c, i),
+    UpdateTable: (c, i) => s.catalog.updateTable(c, i),
+    DeleteTable: (c, i) => s.catalog.deleteTable(c, i),
+  };
+  return new Map(Object.entries(ops));
+}

@@ -1,0 +1,101 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serializationError, ServiceError } from './errors.js';
+import type { GlueResponse, RawRequest } from './glue-endpoint.js';
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  handleGlue: (req: RawRequest) => Promise<GlueResponse>;
+}
+
+type Env = { Bindings: { incoming: IncomingMessage } };
+
+/**
+ * The HTTP front: every AWS JSON request is a POST carrying X-Amz-Target, on any path (the JS SDK
+ * appends "/" to a custom endpoint's path).
+ */
+export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
+  const app = new Hono<Env>();
+  app.post('*', async (c) => {
+    const rawUrl = c.env.incoming?.url ?? new URL(c.req.url).pathname;
+    const q = rawUrl.indexOf('?');
+    const headers: Record<string, string> = {};
+    c.req.raw.headers.forEach((value, key) => {
+      headers[key.toLowerCase()] = value;
+    });
+    let body: Uint8Array;
+    try {
+      body = await readBody(c.req.raw, opts.maxBodyBytes);
+    } catch (e) {
+      const err = e instanceof ServiceError ? e : serializationError('The request body could not be read.');
+      return c.body(JSON.stringify(err.toBody()), err.status as 400, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-errortype': err.type,
+      });
+    }
+    const res = await opts.handleGlue({
+      method: c.req.method,
+      path: q >= 0 ? rawUrl.slice(0, q) : rawUrl,
+      query: q >= 0 ? rawUrl.slice(q + 1) : '',
+      headers,
+      body,
+    });
+    return c.body(res.body, res.status as 200, res.headers);
+  });
+  app.get('/', (c) => c.text('doppel: AWS Glue ML transforms API. POST AWS JSON 1.1 requests here.\n'));
+  app.notFound((c) =>
+    c.json({ __type: 'UnknownOperationException', Message: `No route for ${c.req.method} ${c.req.path}` }, 400),
+  );
+  return app;
+}
+
+async function readBody(req: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(req.headers.get('content-length') ?? '0');
+  if (declared > limit) throw tooLarge(limit);
+  if (!req.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+const tooLarge = (limit: number) =>
+  serializationError(`The request body is too large: the limit is ${limit} bytes.`);
+
+export interface RunningHttpServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
+  const app = createHttpApp(opts);
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}

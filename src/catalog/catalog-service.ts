@@ -1,0 +1,213 @@
+import { alreadyExists, entityNotFound, invalidInput, ServiceError } from '../core/errors.js';
+import { paginate } from '../core/pagination.js';
+import type { RequestContext } from '../core/request-context.js';
+import { compact, obj, str, toWireTime, type Json } from '../core/wire.js';
+import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
+import type { DatabaseRecord, TableRecord } from '../storage/records.js';
+import { databaseArn, tableArn } from './arns.js';
+
+/**
+ * The Glue Data Catalog subset FindMatches needs: databases and tables that say where input data
+ * lives and what its columns are. Names are folded to lower case, as Glue does for Hive.
+ */
+export class CatalogService {
+  constructor(private readonly store: MetadataStore) {}
+
+  #catalogId(ctx: RequestContext, input: Json): string {
+    return str(input, 'CatalogId') ?? ctx.accountId;
+  }
+
+  async createDatabase(ctx: RequestContext, input: Json): Promise<Json> {
+    const dbInput = obj(input, 'DatabaseInput')!;
+    const name = str(dbInput, 'Name')!.toLowerCase();
+    const catalogId = this.#catalogId(ctx, input);
+    const tags = (obj(input, 'Tags') ?? {}) as Record<string, string>;
+    assertNoReservedTags(tags);
+    try {
+      await this.store.insertDatabase(
+        { ...scopeOf(ctx), catalogId, name, createdOn: Date.now(), doc: { ...dbInput, Name: name } },
+        tags,
+        databaseArn(ctx, name),
+      );
+    } catch (e) {
+      if (e instanceof StoreConflict) throw alreadyExists('Database already exists.');
+      throw e;
+    }
+    return {};
+  }
+
+  async #database(ctx: RequestContext, catalogId: string, name: string): Promise<DatabaseRecord> {
+    const db = await this.store.getDatabase(ctx, catalogId, name.toLowerCase());
+    if (!db) throw entityNotFound(`Database ${name.toLowerCase()} not found.`);
+    return db;
+  }
+
+  async getDatabase(ctx: RequestContext, input: Json): Promise<Json> {
+    const db = await this.#database(ctx, this.#catalogId(ctx, input), str(input, 'Name')!);
+    return { Database: databaseToWire(db) };
+  }
+
+  async getDatabases(ctx: RequestContext, input: Json): Promise<Json> {
+    const catalogId = this.#catalogId(ctx, input);
+    const all = await this.store.listDatabases(ctx, catalogId);
+    const { page, nextToken } = paginate(all, (d) => [d.name, d.name], false, {
+      nextToken: str(input, 'NextToken'),
+      maxResults: input['MaxResults'] as number | undefined,
+      defaultPageSize: 100,
+      fingerprint: ['GetDatabases', catalogId],
+    });
+    return compact({ DatabaseList: page.map(databaseToWire), NextToken: nextToken });
+  }
+
+  async deleteDatabase(ctx: RequestContext, input: Json): Promise<Json> {
+    const name = str(input, 'Name')!.toLowerCase();
+    const deleted = await this.store.deleteDatabase(ctx, this.#catalogId(ctx, input), name);
+    if (!deleted) throw entityNotFound(`Database ${name} not found.`);
+    return {};
+  }
+
+  async createTable(ctx: RequestContext, input: Json): Promise<Json> {
+    const catalogId = this.#catalogId(ctx, input);
+    const databaseName = str(input, 'DatabaseName')!.toLowerCase();
+    const tableInput = obj(input, 'TableInput') ?? {};
+    const rawName = str(tableInput, 'Name') ?? str(input, 'Name');
+    if (!rawName) throw invalidInput('A table name must be given in TableInput.Name (or Name).');
+    const name = rawName.toLowerCase();
+    await this.#database(ctx, catalogId, databaseName);
+    const now = Date.now();
+    try {
+      await this.store.insertTable({
+        ...scopeOf(ctx),
+        catalogId,
+        databaseName,
+        name,
+        createdOn: now,
+        updatedOn: now,
+        versionId: 0,
+        createdBy: ctx.principalArn,
+        doc: { ...tableInput, Name: name },
+      });
+    } catch (e) {
+      if (e instanceof StoreConflict) throw alreadyExists('Table already exists.');
+      throw e;
+    }
+    return {};
+  }
+
+  /** The table a transform reads, or an error naming what is missing. */
+  async findTable(
+    ctx: RequestContext,
+    catalogId: string,
+    databaseName: string,
+    name: string,
+  ): Promise<{ table: TableRecord } | { error: string }> {
+    const db = await this.store.getDatabase(ctx, catalogId, databaseName.toLowerCase());
+    if (!db) return { error: `Database ${databaseName.toLowerCase()} not found.` };
+    const table = await this.store.getTable(ctx, catalogId, db.name, name.toLowerCase());
+    if (!table) return { error: `Table ${name.toLowerCase()} not found.` };
+    return { table };
+  }
+
+  async #table(ctx: RequestContext, input: Json): Promise<TableRecord> {
+    const catalogId = this.#catalogId(ctx, input);
+    const found = await this.findTable(ctx, catalogId, str(input, 'DatabaseName')!, str(input, 'Name')!);
+    if ('error' in found) throw entityNotFound(found.error);
+    return found.table;
+  }
+
+  async getTable(ctx: RequestContext, input: Json): Promise<Json> {
+    return { Table: tableToWire(await this.#table(ctx, input)) };
+  }
+
+  async getTables(ctx: RequestContext, input: Json): Promise<Json> {
+    const catalogId = this.#catalogId(ctx, input);
+    const db = await this.#database(ctx, catalogId, str(input, 'DatabaseName')!);
+    let tables = await this.store.listTables(ctx, catalogId, db.name);
+    const expression = str(input, 'Expression');
+    if (expression !== undefined && expression !== '') {
+      const re = namePattern(expression);
+      tables = tables.filter((t) => re.test(t.name));
+    }
+    const { page, nextToken } = paginate(tables, (t) => [t.name, t.name], false, {
+      nextToken: str(input, 'NextToken'),
+      maxResults: input['MaxResults'] as number | undefined,
+      defaultPageSize: 100,
+      fingerprint: ['GetTables', catalogId, db.name, expression ?? ''],
+    });
+    return compact({ TableList: page.map(tableToWire), NextToken: nextToken });
+  }
+
+  async updateTable(ctx: RequestContext, input: Json): Promise<Json> {
+    const tableInput = obj(input, 'TableInput');
+    if (!tableInput) throw invalidInput('TableInput must be given.');
+    const current = await this.#table(ctx, { ...input, Name: str(tableInput, 'Name') });
+    const expected = str(input, 'VersionId');
+    if (expected !== undefined && expected !== String(current.versionId)) {
+      throw new ServiceError(
+        'ConcurrentModificationException',
+        `Table ${current.name} was updated by someone else: version ${current.versionId}, not ${expected}.`,
+      );
+    }
+    const updated: TableRecord = {
+      ...current,
+      updatedOn: Date.now(),
+      versionId: current.versionId + 1,
+      doc: { ...tableInput, Name: current.name },
+    };
+    if (!(await this.store.updateTable(updated))) throw entityNotFound(`Table ${current.name} not found.`);
+    return {};
+  }
+
+  async deleteTable(ctx: RequestContext, input: Json): Promise<Json> {
+    const t = await this.#table(ctx, input);
+    await this.store.deleteTable(ctx, t.catalogId, t.databaseName, t.name);
+    return {};
+  }
+}
+
+const scopeOf = (ctx: RequestContext) => ({ accountId: ctx.accountId, region: ctx.region });
+
+/** Glue's Expression is a regular expression; `*` alone (a common shell habit) means "anything". */
+function namePattern(expression: string): RegExp {
+  const source = expression.replace(/(^|[^.\\])\*/g, '$1.*');
+  try {
+    return new RegExp(`^(?:${source})$`, 'i');
+  } catch {
+    throw invalidInput(`Expression is not a valid regular expression: ${expression}`);
+  }
+}
+
+/** Tag keys and values beginning with "aws" are reserved by AWS. */
+export function assertNoReservedTags(tags: Record<string, string>): void {
+  for (const key of Object.keys(tags)) {
+    if (key.toLowerCase().startsWith('aws')) {
+      throw invalidInput(`Tag key ${key} is reserved: tag keys may not begin with 'aws'.`);
+    }
+  }
+}
+
+function databaseToWire(d: DatabaseRecord): Json {
+  return compact({
+    ...d.doc,
+    Name: d.name,
+    CreateTime: toWireTime(d.createdOn),
+    CatalogId: d.catalogId,
+    CreateTableDefaultPermissions: d.doc['CreateTableDefaultPermissions'] ?? [
+      { Principal: { DataLakePrincipalIdentifier: 'IAM_ALLOWED_PRINCIPALS' }, Permissions: ['ALL'] },
+    ],
+  });
+}
+
+function tableToWire(t: TableRecord): Json {
+  return compact({
+    ...t.doc,
+    Name: t.name,
+    DatabaseName: t.databaseName,
+    CreateTime: toWireTime(t.createdOn),
+    UpdateTime: toWireTime(t.updatedOn),
+    CreatedBy: t.createdBy,
+    IsRegisteredWithLakeFormation: false,
+    CatalogId: t.catalogId,
+    VersionId: String(t.versionId),
+  });
+}

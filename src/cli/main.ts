@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { configFrom, DEFAULTS } from '../config.js';
+import { DEFAULT_ACCOUNT_ID, startDoppel } from '../server.js';
+
+const USAGE = `doppel — self-hosted AWS Glue FindMatches
+
+Usage:
+  doppel serve [--port P] [--host H] [--data-dir D] [--no-auth]
+  doppel help
+
+serve options (environment variables in brackets):
+  --port P        TCP port, 0 picks a free one        [DOPPEL_PORT]      default ${DEFAULTS.port}
+  --host H        address to listen on                [DOPPEL_HOST]      default ${DEFAULTS.host}
+  --data-dir D    where metadata and objects are kept [DOPPEL_DATA_DIR]  default ${DEFAULTS.dataDir}
+  --no-auth       accept unsigned requests (never the default)  [DOPPEL_NO_AUTH=1]
+
+Credentials: access key "test", secret "test" (account ${DEFAULT_ACCOUNT_ID}) unless
+DOPPEL_CREDENTIALS=AKID:SECRET:ACCOUNT[,...] or DOPPEL_CREDENTIALS_FILE=path.json says otherwise.
+`;
+
+async function serveCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'no-auth': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const config = configFrom(
+    { port: values.port, host: values.host, dataDir: values['data-dir'], noAuth: values['no-auth'] },
+    process.env,
+  );
+  const log = (m: string) => console.error(`[doppel] ${m}`);
+  const server = await startDoppel(config, process.env, log);
+  console.log(`doppel listening on ${server.url}`);
+  console.log(`  data dir:    ${config.dataDir}`);
+  if (config.noAuth) {
+    console.log('  auth:        DISABLED (--no-auth): unsigned requests are accepted');
+  } else {
+    const custom = process.env['DOPPEL_CREDENTIALS'] || process.env['DOPPEL_CREDENTIALS_FILE'];
+    console.log(
+      custom
+        ? '  credentials: from DOPPEL_CREDENTIALS / DOPPEL_CREDENTIALS_FILE'
+        : `  credentials: AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test (account ${DEFAULT_ACCOUNT_ID}), any region`,
+    );
+  }
+  console.log(`  try:         aws glue get-ml-transforms --endpoint-url ${server.url} --region us-east-1`);
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log(`${signal} received, shutting down`);
+    server.close().then(
+      () => process.exit(0),
+      (e) => {
+        log(`shutdown failed: ${(e as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serveCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  console.error(`doppel: ${(e as Error).message ?? e}`);
+  process.exit(1);
+});

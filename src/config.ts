@@ -1,0 +1,62 @@
+import { resolve } from 'node:path';
+
+/** Everything a doppel server can be told, from flags and DOPPEL_* environment variables. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  noAuth: boolean;
+  maxBodyBytes: number;
+  maxTransforms: number;
+  maxConcurrentRunsPerTransform: number;
+  workerConcurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  timeoutUnitMs: number;
+  maxInterruptions: number;
+  scriptedTasks: boolean;
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 4587,
+  dataDir: './.doppel',
+} as const;
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got '${raw}'`);
+  }
+  return n;
+}
+
+const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v);
+
+export function configFrom(
+  flags: { host?: string; port?: string; dataDir?: string; noAuth?: boolean },
+  env: NodeJS.ProcessEnv,
+): ServerConfig {
+  const portText = flags.port ?? env['DOPPEL_PORT'];
+  const port = portText === undefined ? DEFAULTS.port : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`port must be an integer from 0 to 65535, got '${portText}'`);
+  }
+  return {
+    host: flags.host ?? env['DOPPEL_HOST'] ?? DEFAULTS.host,
+    port,
+    dataDir: resolve(flags.dataDir ?? env['DOPPEL_DATA_DIR'] ?? DEFAULTS.dataDir),
+    noAuth: flags.noAuth === true || truthy(env['DOPPEL_NO_AUTH']),
+    maxBodyBytes: intFrom(env, 'DOPPEL_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024),
+    maxTransforms: intFrom(env, 'DOPPEL_MAX_TRANSFORMS', 1000, 1),
+    maxConcurrentRunsPerTransform: intFrom(env, 'DOPPEL_MAX_CONCURRENT_RUNS', 3, 1),
+    workerConcurrency: intFrom(env, 'DOPPEL_WORKERS', 2, 1),
+    leaseMs: intFrom(env, 'DOPPEL_LEASE_MS', 15_000, 100),
+    pollMs: intFrom(env, 'DOPPEL_POLL_MS', 500, 10),
+    timeoutUnitMs: intFrom(env, 'DOPPEL_TIMEOUT_UNIT_MS', 60_000, 1),
+    maxInterruptions: intFrom(env, 'DOPPEL_MAX_INTERRUPTIONS', 3, 0),
+    scriptedTasks: truthy(env['DOPPEL_SCRIPTED_TASKS']),
+  };
+}

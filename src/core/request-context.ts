@@ -1,0 +1,9 @@
+import type { Scope } from '../storage/records.js';
+
+/** Who is calling and where: derived from the request's SigV4 credential scope. */
+export interface RequestContext extends Scope {
+  accessKeyId: string;
+  requestId: string;
+  /** Used for CreatedBy on catalog tables. */
+  principalArn: string;
+}

@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { loadCredentials } from './api/auth/credentials.js';
+import { glueEndpoint } from './api/glue-endpoint.js';
+import { glueOperations } from './api/glue-operations.js';
+import { startHttpServer } from './api/http-server.js';
+import { CatalogService } from './catalog/catalog-service.js';
+import type { ServerConfig } from './config.js';
+import { acquireDataDirLock } from './storage/data-dir-lock.js';
+import { SqliteMetadataStore } from './storage/sqlite/sqlite-metadata-store.js';
+import { TagService } from './tags/tag-service.js';
+import type { TaskType } from './storage/records.js';
+import type { TaskHandler, TaskHandlers } from './tasks/task-handler.js';
+import { TaskRunService } from './tasks/task-run-service.js';
+import { TaskWorkerPool } from './tasks/task-worker-pool.js';
+import { scriptedTask } from './tasks/scripted-task.js';
+import { unavailableTask } from './tasks/unavailable-task.js';
+import { TransformService } from './transforms/transform-service.js';
+
+export const DEFAULT_ACCOUNT_ID = '123456789012';
+
+export interface RunningDoppel {
+  url: string;
+  close(): Promise<void>;
+}
+
+const TASK_TYPES: TaskType[] = [
+  'LABELING_SET_GENERATION',
+  'IMPORT_LABELS',
+  'EXPORT_LABELS',
+  'EVALUATION',
+  'FIND_MATCHES',
+];
+
+function taskHandlers(config: ServerConfig): TaskHandlers {
+  const pick = (t: TaskType): TaskHandler => (config.scriptedTasks ? scriptedTask : unavailableTask(t));
+  return Object.fromEntries(TASK_TYPES.map((t) => [t, pick(t)])) as Record<TaskType, TaskHandler>;
+}
+
+/** Wires the embedded server: SQLite metadata and queue under the data dir, workers, HTTP. */
+export async function startDoppel(
+  config: ServerConfig,
+  env: NodeJS.ProcessEnv,
+  log: (message: string) => void,
+): Promise<RunningDoppel> {
+  const credentials = loadCredentials(env);
+  const releaseLock = acquireDataDirLock(config.dataDir);
+  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'));
+  const workers = new TaskWorkerPool({
+    store,
+    handlers: taskHandlers(config),
+    concurrency: config.workerConcurrency,
+    leaseMs: config.leaseMs,
+    pollMs: config.pollMs,
+    timeoutUnitMs: config.timeoutUnitMs,
+    maxInterruptions: config.maxInterruptions,
+    log,
+  });
+  try {
+    // The data-dir lock guarantees no other process holds leases in this store.
+    await workers.start(true);
+    const catalog = new CatalogService(store);
+    const transforms = new TransformService(store, catalog, { maxTransforms: config.maxTransforms });
+    const taskRuns = new TaskRunService(
+      store,
+      transforms,
+      { maxActivePerTransform: config.maxConcurrentRunsPerTransform },
+      () => workers.wake(),
+    );
+    const operations = glueOperations({ transforms, taskRuns, catalog, tags: new TagService(store) });
+    const http = await startHttpServer({
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      handleGlue: glueEndpoint({
+        operations,
+        credentials,
+        noAuth: config.noAuth,
+        defaultAccountId: DEFAULT_ACCOUNT_ID,
+        log,
+      }),
+    });
+    return {
+      url: http.url,
+      close: async () => {
+        await http.close();
+        await workers.stop();
+        await store.close();
+        releaseLock();
+      },
+    };
+  } catch (e) {
+    await workers.stop().catch(() => undefined);
+    await store.close();
+    releaseLock();
+    throw e;
+  }
+}

@@ -1,0 +1,386 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StoreConflict, type MetadataStore } from '../metadata-store.js';
+import type {
+  DatabaseRecord,
+  Scope,
+  TableRecord,
+  TransformRecord,
+  TransformStatus,
+} from '../records.js';
+import { migrate } from './migrations.js';
+import { SqliteTaskQueueStore } from './sqlite-task-queue-store.js';
+
+interface TransformRow {
+  account_id: string;
+  region: string;
+  id: string;
+  name: string;
+  status: string;
+  created_on: number;
+  last_modified_on: number;
+  label_count: number;
+  doc: string;
+}
+
+interface DatabaseRow {
+  account_id: string;
+  region: string;
+  catalog_id: string;
+  name: string;
+  created_on: number;
+  doc: string;
+}
+
+interface TableRow extends DatabaseRow {
+  database_name: string;
+  updated_on: number;
+  version_id: number;
+  created_by: string;
+}
+
+const toTransform = (r: TransformRow): TransformRecord => ({
+  accountId: r.account_id,
+  region: r.region,
+  id: r.id,
+  name: r.name,
+  status: r.status as TransformStatus,
+  createdOn: r.created_on,
+  lastModifiedOn: r.last_modified_on,
+  labelCount: r.label_count,
+  doc: JSON.parse(r.doc) as Record<string, unknown>,
+});
+
+const toDatabase = (r: DatabaseRow): DatabaseRecord => ({
+  accountId: r.account_id,
+  region: r.region,
+  catalogId: r.catalog_id,
+  name: r.name,
+  createdOn: r.created_on,
+  doc: JSON.parse(r.doc) as Record<string, unknown>,
+});
+
+const toTable = (r: TableRow): TableRecord => ({
+  accountId: r.account_id,
+  region: r.region,
+  catalogId: r.catalog_id,
+  databaseName: r.database_name,
+  name: r.name,
+  createdOn: r.created_on,
+  updatedOn: r.updated_on,
+  versionId: r.version_id,
+  createdBy: r.created_by,
+  doc: JSON.parse(r.doc) as Record<string, unknown>,
+});
+
+const isUniqueViolation = (e: unknown) =>
+  e instanceof Error && (e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
+
+/**
+ * The embedded metadata store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so
+ * each method runs its statements inside one `IMMEDIATE` transaction and cannot interleave with
+ * another request in this process; other processes are kept out by SQLite's own locking.
+ */
+export class SqliteMetadataStore implements MetadataStore {
+  readonly tasks: SqliteTaskQueueStore;
+  readonly #db: Database.Database;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.pragma('foreign_keys = ON');
+    migrate(this.#db);
+    this.tasks = new SqliteTaskQueueStore(this.#db);
+  }
+
+  #tx<T>(fn: () => T): T {
+    return this.#db.transaction(fn).immediate();
+  }
+
+  async insertTransform(
+    t: TransformRecord,
+    tags: Record<string, string>,
+    limits: { maxTransforms: number },
+    resourceArn: string,
+  ): Promise<void> {
+    this.#tx(() => {
+      const { n } = this.#db
+        .prepare('SELECT count(*) AS n FROM transforms WHERE account_id = ? AND region = ?')
+        .get(t.accountId, t.region) as { n: number };
+      if (n >= limits.maxTransforms) {
+        throw new StoreConflict('limit-exceeded', 'transform limit reached', {
+          count: n + 1,
+          limit: limits.maxTransforms,
+        });
+      }
+      try {
+        this.#db
+          .prepare(
+            `INSERT INTO transforms (account_id, region, id, name, status, created_on,
+               last_modified_on, label_count, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            t.accountId,
+            t.region,
+            t.id,
+            t.name,
+            t.status,
+            t.createdOn,
+            t.lastModifiedOn,
+            t.labelCount,
+            JSON.stringify(t.doc),
+          );
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new StoreConflict('name-taken', `name ${t.name} is taken`);
+        throw e;
+      }
+      this.#putTags(t, resourceArn, tags);
+    });
+  }
+
+  async getTransform(scope: Scope, id: string): Promise<TransformRecord | undefined> {
+    const row = this.#db
+      .prepare('SELECT * FROM transforms WHERE account_id = ? AND region = ? AND id = ?')
+      .get(scope.accountId, scope.region, id) as TransformRow | undefined;
+    return row && toTransform(row);
+  }
+
+  async findTransformByName(scope: Scope, name: string): Promise<TransformRecord | undefined> {
+    const row = this.#db
+      .prepare('SELECT * FROM transforms WHERE account_id = ? AND region = ? AND name = ?')
+      .get(scope.accountId, scope.region, name) as TransformRow | undefined;
+    return row && toTransform(row);
+  }
+
+  async listTransforms(scope: Scope): Promise<TransformRecord[]> {
+    const rows = this.#db
+      .prepare('SELECT * FROM transforms WHERE account_id = ? AND region = ?')
+      .all(scope.accountId, scope.region) as TransformRow[];
+    return rows.map(toTransform);
+  }
+
+  async updateTransform(t: TransformRecord): Promise<void> {
+    try {
+      this.#db
+        .prepare(
+          `UPDATE transforms SET name = ?, status = ?, last_modified_on = ?, label_count = ?, doc = ?
+           WHERE account_id = ? AND region = ? AND id = ?`,
+        )
+        .run(
+          t.name,
+          t.status,
+          t.lastModifiedOn,
+          t.labelCount,
+          JSON.stringify(t.doc),
+          t.accountId,
+          t.region,
+          t.id,
+        );
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StoreConflict('name-taken', `name ${t.name} is taken`);
+      throw e;
+    }
+  }
+
+  async deleteTransform(scope: Scope, id: string, resourceArn: string): Promise<boolean> {
+    return this.#tx(() => {
+      const res = this.#db
+        .prepare('DELETE FROM transforms WHERE account_id = ? AND region = ? AND id = ?')
+        .run(scope.accountId, scope.region, id);
+      if (res.changes === 0) return false;
+      this.#db
+        .prepare('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_arn = ?')
+        .run(scope.accountId, scope.region, resourceArn);
+      this.#db
+        .prepare('DELETE FROM task_runs WHERE account_id = ? AND region = ? AND transform_id = ?')
+        .run(scope.accountId, scope.region, id);
+      return true;
+    });
+  }
+
+  async getTags(scope: Scope, resourceArn: string): Promise<Record<string, string>> {
+    return this.#readTags(scope, resourceArn);
+  }
+
+  #readTags(scope: Scope, resourceArn: string): Record<string, string> {
+    const rows = this.#db
+      .prepare(
+        `SELECT tag_key, tag_value FROM tags WHERE account_id = ? AND region = ? AND resource_arn = ?
+         ORDER BY tag_key`,
+      )
+      .all(scope.accountId, scope.region, resourceArn) as Array<{ tag_key: string; tag_value: string }>;
+    return Object.fromEntries(rows.map((r) => [r.tag_key, r.tag_value]));
+  }
+
+  #putTags(scope: Scope, resourceArn: string, tags: Record<string, string>): void {
+    const put = this.#db.prepare(
+      `INSERT INTO tags (account_id, region, resource_arn, tag_key, tag_value) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (account_id, region, resource_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value`,
+    );
+    for (const [k, v] of Object.entries(tags)) put.run(scope.accountId, scope.region, resourceArn, k, v);
+  }
+
+  async updateTags(
+    scope: Scope,
+    resourceArn: string,
+    add: Record<string, string>,
+    remove: string[],
+    limits: { maxTags: number },
+  ): Promise<void> {
+    this.#tx(() => {
+      this.#putTags(scope, resourceArn, add);
+      const del = this.#db.prepare(
+        'DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_arn = ? AND tag_key = ?',
+      );
+      for (const k of remove) del.run(scope.accountId, scope.region, resourceArn, k);
+      const count = Object.keys(this.#readTags(scope, resourceArn)).length;
+      if (count > limits.maxTags) {
+        // Throwing inside the transaction rolls the whole change back.
+        throw new StoreConflict('tag-limit', 'too many tags', { count, limit: limits.maxTags });
+      }
+    });
+  }
+
+  async insertDatabase(
+    d: DatabaseRecord,
+    tags: Record<string, string>,
+    arn: string,
+  ): Promise<void> {
+    this.#tx(() => {
+      try {
+        this.#db
+          .prepare(
+            `INSERT INTO catalog_databases (account_id, region, catalog_id, name, created_on, doc)
+             VALUES (?, ?, ?, ?, ?, ?)`,
+          )
+          .run(d.accountId, d.region, d.catalogId, d.name, d.createdOn, JSON.stringify(d.doc));
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new StoreConflict('name-taken', 'Database already exists.');
+        throw e;
+      }
+      this.#putTags(d, arn, tags);
+    });
+  }
+
+  async getDatabase(scope: Scope, catalogId: string, name: string) {
+    const row = this.#db
+      .prepare(
+        `SELECT * FROM catalog_databases WHERE account_id = ? AND region = ? AND catalog_id = ?
+         AND name = ?`,
+      )
+      .get(scope.accountId, scope.region, catalogId, name) as DatabaseRow | undefined;
+    return row && toDatabase(row);
+  }
+
+  async listDatabases(scope: Scope, catalogId: string) {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM catalog_databases WHERE account_id = ? AND region = ? AND catalog_id = ?
+         ORDER BY name`,
+      )
+      .all(scope.accountId, scope.region, catalogId) as DatabaseRow[];
+    return rows.map(toDatabase);
+  }
+
+  async deleteDatabase(scope: Scope, catalogId: string, name: string): Promise<boolean> {
+    return this.#tx(() => {
+      const res = this.#db
+        .prepare(
+          `DELETE FROM catalog_databases WHERE account_id = ? AND region = ? AND catalog_id = ?
+           AND name = ?`,
+        )
+        .run(scope.accountId, scope.region, catalogId, name);
+      if (res.changes === 0) return false;
+      this.#db
+        .prepare(
+          `DELETE FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
+           AND database_name = ?`,
+        )
+        .run(scope.accountId, scope.region, catalogId, name);
+      return true;
+    });
+  }
+
+  async insertTable(t: TableRecord): Promise<void> {
+    try {
+      this.#db
+        .prepare(
+          `INSERT INTO catalog_tables (account_id, region, catalog_id, database_name, name,
+             created_on, updated_on, version_id, created_by, doc)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          t.accountId,
+          t.region,
+          t.catalogId,
+          t.databaseName,
+          t.name,
+          t.createdOn,
+          t.updatedOn,
+          t.versionId,
+          t.createdBy,
+          JSON.stringify(t.doc),
+        );
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StoreConflict('name-taken', 'Table already exists.');
+      throw e;
+    }
+  }
+
+  async getTable(scope: Scope, catalogId: string, databaseName: string, name: string) {
+    const row = this.#db
+      .prepare(
+        `SELECT * FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
+         AND database_name = ? AND name = ?`,
+      )
+      .get(scope.accountId, scope.region, catalogId, databaseName, name) as TableRow | undefined;
+    return row && toTable(row);
+  }
+
+  async listTables(scope: Scope, catalogId: string, databaseName: string) {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
+         AND database_name = ? ORDER BY name`,
+      )
+      .all(scope.accountId, scope.region, catalogId, databaseName) as TableRow[];
+    return rows.map(toTable);
+  }
+
+  async updateTable(t: TableRecord): Promise<boolean> {
+    const res = this.#db
+      .prepare(
+        `UPDATE catalog_tables SET updated_on = ?, version_id = ?, doc = ?
+         WHERE account_id = ? AND region = ? AND catalog_id = ? AND database_name = ? AND name = ?`,
+      )
+      .run(
+        t.updatedOn,
+        t.versionId,
+        JSON.stringify(t.doc),
+        t.accountId,
+        t.region,
+        t.catalogId,
+        t.databaseName,
+        t.name,
+      );
+    return res.changes > 0;
+  }
+
+  async deleteTable(scope: Scope, catalogId: string, databaseName: string, name: string) {
+    const res = this.#db
+      .prepare(
+        `DELETE FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
+         AND database_name = ? AND name = ?`,
+      )
+      .run(scope.accountId, scope.region, catalogId, databaseName, name);
+    return res.changes > 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,50 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TaskRunRecord } from '../storage/records.js';
+import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from './task-handler.js';
+
+/**
+ * A test-only task kind (enabled with DOPPEL_SCRIPTED_TASKS=1) that lets tests drive the task-run
+ * state machine without data. It reads directives from the query string of the run's S3 path,
+ * e.g. `s3://scripted/x?sleep=300&outcome=fail&message=boom`:
+ *   sleep=MS            how long the run takes (default 50)
+ *   outcome=succeed|fail|hang
+ *   message=TEXT        ErrorString for outcome=fail
+ *   labels=N            IMPORT_LABELS: adds N labels (sets N with ReplaceAllLabels); READY iff > 0
+ *   resumable=0         an interrupted run fails after a restart instead of being resumed
+ */
+export const scriptedTask: TaskHandler = {
+  resumable: (run) => directives(run).get('resumable') !== '0',
+
+  async execute(ctx: TaskContext): Promise<TaskResult> {
+    const d = directives(ctx.run);
+    const outcome = d.get('outcome') ?? 'succeed';
+    await ctx.progress(`scripted run: ${outcome}`);
+    if (outcome === 'hang') {
+      await sleep(2 ** 31 - 1, undefined, { signal: ctx.signal });
+    }
+    await sleep(Number(d.get('sleep') ?? 50), undefined, { signal: ctx.signal });
+    if (outcome === 'fail') throw new TaskFailure(d.get('message') ?? 'scripted failure');
+
+    const labels = d.get('labels');
+    if (ctx.run.taskType === 'IMPORT_LABELS' && labels !== null) {
+      const replace = ctx.run.properties['ImportLabelsTaskRunProperties'] as { Replace?: boolean };
+      const count = Number(labels) + (replace?.Replace ? 0 : ctx.transform.labelCount);
+      return {
+        transformPatch: { labelCount: count, status: count > 0 ? 'READY' : 'NOT_READY' },
+      };
+    }
+    return {};
+  },
+};
+
+function directives(run: TaskRunRecord): URLSearchParams {
+  const p = run.properties;
+  const path =
+    (p['ImportLabelsTaskRunProperties'] as { InputS3Path?: string } | undefined)?.InputS3Path ??
+    (p['ExportLabelsTaskRunProperties'] as { OutputS3Path?: string } | undefined)?.OutputS3Path ??
+    (p['LabelingSetGenerationTaskRunProperties'] as { OutputS3Path?: string } | undefined)
+      ?.OutputS3Path ??
+    '';
+  const q = path.indexOf('?');
+  return new URLSearchParams(q >= 0 ? path.slice(q + 1) : '');
+}

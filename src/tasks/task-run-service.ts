@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import {
+  concurrentRunsExceeded,
+  entityNotFound,
+  invalidInput,
+  transformNotReady,
+} from '../core/errors.js';
+import { paginate, type SortKey } from '../core/pagination.js';
+import type { RequestContext } from '../core/request-context.js';
+import { compact, fromWireTime, obj, str, toWireTime, type Json } from '../core/wire.js';
+import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
+import { TERMINAL_TASK_STATUSES, type TaskRunRecord, type TaskType } from '../storage/records.js';
+import type { TransformService } from '../transforms/transform-service.js';
+
+export interface TaskRunLimits {
+  /** Runs in STARTING/RUNNING/STOPPING per transform before Start* answers ConcurrentRunsExceeded. */
+  maxActivePerTransform: number;
+}
+
+/** An S3 URI as Glue accepts it: s3://bucket[/key]. */
+const S3_URI = /^s3:\/\/[^/\s]+(\/.*)?$/s;
+
+/**
+ * Starting, reading and cancelling ML task runs. Starting only enqueues: the run is executed by a
+ * worker (this process or another sharing the queue), which `onEnqueue` wakes up.
+ */
+export class TaskRunService {
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly transforms: TransformService,
+    private readonly limits: TaskRunLimits,
+    private readonly onEnqueue: () => void,
+  ) {}
+
+  async #start(
+    ctx: RequestContext,
+    transformId: string,
+    taskType: TaskType,
+    properties: Json,
+    limited: boolean,
+  ): Promise<Json> {
+    const now = Date.now();
+    const run: TaskRunRecord = {
+      accountId: ctx.accountId,
+      region: ctx.region,
+      transformId,
+      id: `tsk-${randomBytes(20).toString('hex')}`,
+      taskType,
+      status: 'STARTING',
+      properties,
+      args: {},
+      startedOn: now,
+      lastModifiedOn: now,
+      executionMs: 0,
+      attempt: 1,
+      interruptions: 0,
+    };
+    try {
+      await this.store.tasks.enqueue(run, {
+        maxActivePerTransform: limited ? this.limits.maxActivePerTransform : Number.MAX_SAFE_INTEGER,
+      });
+    } catch (e) {
+      if (e instanceof StoreConflict && e.kind === 'concurrency-limit') {
+        throw concurrentRunsExceeded(
+          `ML Task Runs count ${e.detail['count']} has exceeded the transform limit of ${e.detail['limit']} task runs.`,
+        );
+      }
+      throw e;
+    }
+    this.onEnqueue();
+    return { TaskRunId: run.id };
+  }
+
+  async startLabelingSetGeneration(ctx: RequestContext, input: Json): Promise<Json> {
+    const t = await this.transforms.require(ctx, str(input, 'TransformId')!);
+    const path = s3Path(input, 'OutputS3Path');
+    return this.#start(
+      ctx,
+      t.id,
+      'LABELING_SET_GENERATION',
+      { LabelingSetGenerationTaskRunProperties: { OutputS3Path: path } },
+      true,
+    );
+  }
+
+  async startImportLabels(ctx: RequestContext, input: Json): Promise<Json> {
+    const t = await this.transforms.require(ctx, str(input, 'TransformId')!);
+    const path = str(input, 'InputS3Path')!;
+    if (!S3_URI.test(path)) throw invalidInput('Invalid label file path.');
+    const replace = input['ReplaceAllLabels'] === true;
+    return this.#start(
+      ctx,
+      t.id,
+      'IMPORT_LABELS',
+      { ImportLabelsTaskRunProperties: { InputS3Path: path, Replace: replace } },
+      false,
+    );
+  }
+
+  async startExportLabels(ctx: RequestContext, input: Json): Promise<Json> {
+    const t = await this.transforms.require(ctx, str(input, 'TransformId')!);
+    const path = s3Path(input, 'OutputS3Path');
+    if (t.labelCount === 0) {
+      throw entityNotFound(`No labelset exists for transformId ${t.id} in account id ${ctx.accountId}.`);
+    }
+    return this.#start(ctx, t.id, 'EXPORT_LABELS', { ExportLabelsTaskRunProperties: { OutputS3Path: path } }, false);
+  }
+
+  async startEvaluation(ctx: RequestContext, input: Json): Promise<Json> {
+    const t = await this.transforms.require(ctx, str(input, 'TransformId')!);
+    if (t.status !== 'READY') {
+      throw transformNotReady('This operation can only be applied to a transform that is in a READY state.');
+    }
+    return this.#start(ctx, t.id, 'EVALUATION', {}, true);
+  }
+
+  async #requireRun(ctx: RequestContext, transformId: string, taskRunId: string): Promise<TaskRunRecord> {
+    const run = await this.store.tasks.get(ctx, transformId, taskRunId);
+    if (!run) {
+      throw entityNotFound(
+        `No ML Task Run found for ${taskRunId}: in account ${ctx.accountId} for transform ${transformId}.`,
+      );
+    }
+    return run;
+  }
+
+  async get(ctx: RequestContext, input: Json): Promise<Json> {
+    const t = await this.transforms.require(ctx, str(input, 'TransformId')!);
+    return toWire(await this.#requireRun(ctx, t.id, str(input, 'TaskRunId')!));
+  }
+
+  async getMany(ctx: RequestContext, input: Json): Promise<Json> {
+    const t = await this.transforms.require(ctx, str(input, 'TransformId')!);
+    const filter = obj(input, 'Filter') ?? {};
+    const sort = obj(input, 'Sort');
+    const before = filter['StartedBefore'] !== undefined ? fromWireTime(filter['StartedBefore']) : undefined;
+    const after = filter['StartedAfter'] !== undefined ? fromWireTime(filter['StartedAfter']) : undefined;
+    const runs = (await this.store.tasks.list(ctx, t.id)).filter(
+      (r) =>
+        (filter['TaskRunType'] === undefined || r.taskType === filter['TaskRunType']) &&
+        (filter['Status'] === undefined || r.status === filter['Status']) &&
+        (before === undefined || r.startedOn < before) &&
+        (after === undefined || r.startedOn > after),
+    );
+    const column = sort ? str(sort, 'Column')! : 'STARTED';
+    const descending = sort ? str(sort, 'SortDirection') === 'DESCENDING' : true;
+    const key: (r: TaskRunRecord) => SortKey =
+      column === 'TASK_RUN_TYPE'
+        ? (r) => [r.taskType, r.id]
+        : column === 'STATUS'
+          ? (r) => [r.status, r.id]
+          : (r) => [r.startedOn, r.id];
+    const { page, nextToken } = paginate(runs, key, descending, {
+      nextToken: str(input, 'NextToken'),
+      maxResults: input['MaxResults'] as number | undefined,
+      defaultPageSize: 100,
+      fingerprint: [t.id, filter, sort ?? null],
+    });
+    return compact({ TaskRuns: page.map(toWire), NextToken: nextToken });
+  }
+
+  async cancel(ctx: RequestContext, input: Json): Promise<Json> {
+    const t = await this.transforms.require(ctx, str(input, 'TransformId')!);
+    const id = str(input, 'TaskRunId')!;
+    await this.#requireRun(ctx, t.id, id);
+    const run = await this.store.tasks.requestCancel(ctx, t.id, id, Date.now());
+    if (!run) {
+      throw entityNotFound(`No ML Task Run found for ${id}: in account ${ctx.accountId} for transform ${t.id}.`);
+    }
+    return { TransformId: t.id, TaskRunId: run.id, Status: run.status };
+  }
+}
+
+function s3Path(input: Json, member: string): string {
+  const path = str(input, member)!;
+  if (!S3_URI.test(path)) {
+    throw invalidInput(`${member} must be an S3 URI of the form s3://bucket/prefix, got: ${path}`);
+  }
+  return path;
+}
+
+/** The TaskRun wire shape. */
+export function toWire(r: TaskRunRecord): Json {
+  const terminal = TERMINAL_TASK_STATUSES.has(r.status);
+  const runningMs = r.runningSince !== undefined && !terminal ? Date.now() - r.runningSince : 0;
+  return compact({
+    TransformId: r.transformId,
+    TaskRunId: r.id,
+    Status: r.status,
+    Properties: { TaskType: r.taskType, ...r.properties },
+    ErrorString: r.errorString,
+    StartedOn: toWireTime(r.startedOn),
+    LastModifiedOn: toWireTime(r.lastModifiedOn),
+    CompletedOn: r.completedOn !== undefined ? toWireTime(r.completedOn) : undefined,
+    ExecutionTime: Math.round((r.executionMs + runningMs) / 1000),
+  });
+}
