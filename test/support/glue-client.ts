@@ -1,0 +1,265 @@
+/**
+ * Helpers for the @aws-sdk/client-glue acceptance suite (test/integration/sdk-*.test.ts): a client
+ * factory pointed at a TestServer, catalog + transform fixtures, error assertions and task-run polling.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CreateDatabaseCommand,
+  CreateMLTransformCommand,
+  CreateTableCommand,
+  GetMLTaskRunCommand,
+  GetMLTransformCommand,
+  GlueClient,
+  type Column,
+  type CreateMLTransformCommandInput,
+  type GetMLTaskRunCommandOutput,
+  type GetMLTransformCommandOutput,
+  type TaskStatusType,
+} from '@aws-sdk/client-glue';
+import { DEFAULT_ACCOUNT_ID, TEST_CREDENTIALS, TEST_REGION, type TestServer } from './server.js';
+
+export interface ClientOptions {
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Shifts the signing clock (ms), to produce stale signatures. */
+  systemClockOffset?: number;
+}
+
+/**
+ * A GlueClient for the server. Retries are off so that every request in a test is exactly one
+ * HTTP exchange (a mis-stated 5xx would otherwise be retried and hidden).
+ */
+export function glueClient(server: TestServer, options: ClientOptions = {}): GlueClient {
+  return new GlueClient({
+    endpoint: server.endpoint,
+    region: options.region ?? TEST_REGION,
+    credentials: options.credentials ?? TEST_CREDENTIALS,
+    maxAttempts: 1,
+    ...(options.systemClockOffset !== undefined ? { systemClockOffset: options.systemClockOffset } : {}),
+  });
+}
+
+let counter = 0;
+/** A name unique within this test process (lower case, valid for catalog and transform names). */
+export function uniqueName(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`.toLowerCase();
+}
+
+export function transformArn(transformId: string, region = TEST_REGION, account = DEFAULT_ACCOUNT_ID): string {
+  return `arn:aws:glue:${region}:${account}:mlTransform/${transformId}`;
+}
+
+export const DEFAULT_COLUMNS: Column[] = [
+  { Name: 'id', Type: 'string' },
+  { Name: 'name', Type: 'string' },
+  { Name: 'email', Type: 'string' },
+  { Name: 'age', Type: 'int' },
+];
+
+export interface TableSpec {
+  database?: string;
+  table?: string;
+  columns?: Column[];
+  partitionKeys?: Column[];
+}
+
+/** Creates a database (if `database` is not given, a fresh one) and a CSV table in it. */
+export async function createCatalogTable(
+  client: GlueClient,
+  spec: TableSpec = {},
+): Promise<{ database: string; table: string }> {
+  const database = spec.database ?? uniqueName('db');
+  const table = spec.table ?? uniqueName('tbl');
+  if (spec.database === undefined) {
+    await client.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
+  }
+  await client.send(
+    new CreateTableCommand({
+      DatabaseName: database,
+      TableInput: {
+        Name: table,
+        TableType: 'EXTERNAL_TABLE',
+        Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+        PartitionKeys: spec.partitionKeys,
+        StorageDescriptor: {
+          Columns: spec.columns ?? DEFAULT_COLUMNS,
+          Location: `s3://doppel-test/${database}/${table}/`,
+          InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          SerdeInfo: {
+            SerializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe',
+            Parameters: { 'field.delim': ',' },
+          },
+        },
+      },
+    }),
+  );
+  return { database, table };
+}
+
+export interface TransformFixture {
+  transformId: string;
+  name: string;
+  database: string;
+  table: string;
+}
+
+export type TransformOverrides = Partial<CreateMLTransformCommandInput> & TableSpec;
+
+/** Creates a database, a table and a FIND_MATCHES transform over it (primary key `id`). */
+export async function createTransform(
+  client: GlueClient,
+  overrides: TransformOverrides = {},
+): Promise<TransformFixture> {
+  const { database: db, table: tbl, columns, partitionKeys, ...input } = overrides;
+  const { database, table } = await createCatalogTable(client, {
+    database: db,
+    table: tbl,
+    columns,
+    partitionKeys,
+  });
+  const name = input.Name ?? uniqueName('xform');
+  const out = await client.send(
+    new CreateMLTransformCommand({
+      Role: 'arn:aws:iam::123456789012:role/GlueRole',
+      InputRecordTables: [{ DatabaseName: database, TableName: table }],
+      Parameters: {
+        TransformType: 'FIND_MATCHES',
+        FindMatchesParameters: { PrimaryKeyColumnName: 'id' },
+      },
+      ...input,
+      Name: name,
+    }),
+  );
+  assert.ok(out.TransformId, 'CreateMLTransform returned no TransformId');
+  return { transformId: out.TransformId, name, database, table };
+}
+
+export async function getTransform(client: GlueClient, transformId: string): Promise<GetMLTransformCommandOutput> {
+  return client.send(new GetMLTransformCommand({ TransformId: transformId }));
+}
+
+export interface ExpectedError {
+  name: string;
+  /** Exact message, or a pattern it must match. Omitted: only required to be non-empty. */
+  message?: string | RegExp;
+  /** Defaults to 400. */
+  status?: number;
+}
+
+interface SdkErrorShape {
+  name?: unknown;
+  message?: unknown;
+  Message?: unknown;
+  $fault?: unknown;
+  $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
+}
+
+/**
+ * Awaits `call` and asserts it failed with the given Glue error, checking the fields the SDK
+ * exposes: name, message, $metadata.httpStatusCode, $metadata.requestId and $fault.
+ */
+export async function expectGlueError(call: Promise<unknown>, expected: ExpectedError): Promise<SdkErrorShape> {
+  let error: unknown;
+  try {
+    const out = await call;
+    assert.fail(`expected ${expected.name}, but the call succeeded: ${JSON.stringify(out)}`);
+  } catch (e) {
+    if (e instanceof assert.AssertionError) throw e;
+    error = e;
+  }
+  assert.ok(error instanceof Error, `expected an Error, got ${String(error)}`);
+  const err = error as Error & SdkErrorShape;
+  const status = expected.status ?? 400;
+  const summary = `${String(err.name)} (${String(err.$metadata?.httpStatusCode)}): ${err.message}`;
+  assert.equal(err.name, expected.name, `error name; got ${summary}`);
+  if (expected.message === undefined) {
+    assert.ok(typeof err.message === 'string' && err.message.length > 0, `empty message; got ${summary}`);
+  } else if (typeof expected.message === 'string') {
+    assert.equal(err.message, expected.message, `error message; got ${summary}`);
+  } else {
+    assert.match(err.message, expected.message, `error message; got ${summary}`);
+  }
+  assert.equal(err.$metadata?.httpStatusCode, status, `HTTP status; got ${summary}`);
+  const requestId = err.$metadata?.requestId;
+  assert.ok(typeof requestId === 'string' && requestId.length > 0, `$metadata.requestId missing; got ${summary}`);
+  assert.equal(err.$fault, status >= 500 ? 'server' : 'client', `$fault; got ${summary}`);
+  return err;
+}
+
+/** The Coral-style ValidationException message must name the member path and the violated rule. */
+export function validationMessage(path: string, rule: string): RegExp {
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`validation errors? detected: .*at '${esc(path)}' failed to satisfy constraint: ${esc(rule)}`);
+}
+
+export const TERMINAL: readonly TaskStatusType[] = ['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'];
+
+/** Polls GetMLTaskRun until the run's status is one of `statuses` (default: any terminal one). */
+export async function waitForRun(
+  client: GlueClient,
+  transformId: string,
+  taskRunId: string,
+  statuses: readonly TaskStatusType[] = TERMINAL,
+  timeoutMs = 15_000,
+): Promise<GetMLTaskRunCommandOutput> {
+  const deadline = Date.now() + timeoutMs;
+  let last: GetMLTaskRunCommandOutput | undefined;
+  while (Date.now() < deadline) {
+    last = await client.send(new GetMLTaskRunCommand({ TransformId: transformId, TaskRunId: taskRunId }));
+    if (last.Status && statuses.includes(last.Status)) return last;
+    await sleep(25);
+  }
+  assert.fail(`task run ${taskRunId} did not reach ${statuses.join('|')} in ${timeoutMs} ms (last: ${last?.Status})`);
+}
+
+/** Polls GetMLTransform until `check` accepts it. */
+export async function waitForTransform(
+  client: GlueClient,
+  transformId: string,
+  check: (t: GetMLTransformCommandOutput) => boolean,
+  timeoutMs = 10_000,
+): Promise<GetMLTransformCommandOutput> {
+  const deadline = Date.now() + timeoutMs;
+  let last: GetMLTransformCommandOutput | undefined;
+  while (Date.now() < deadline) {
+    last = await getTransform(client, transformId);
+    if (check(last)) return last;
+    await sleep(25);
+  }
+  assert.fail(`transform ${transformId} did not reach the expected state (last: ${last?.Status}, ${last?.LabelCount})`);
+}
+
+/** An S3 path carrying directives for the scripted test-only task kind. */
+export function scriptedPath(directives: Record<string, string | number> = {}, key = 'run'): string {
+  const query = new URLSearchParams(
+    Object.entries(directives).map(([k, v]): [string, string] => [k, String(v)]),
+  ).toString();
+  return `s3://scripted/${key}${query ? `?${query}` : ''}`;
+}
+
+/** The output members other than $metadata (for operations whose output shape is empty). */
+export function payloadKeys(out: object): string[] {
+  return Object.keys(out).filter((k) => k !== '$metadata');
+}
+
+export function assertDate(value: unknown, label: string): Date {
+  assert.ok(value instanceof Date, `${label} should be a Date, got ${String(value)}`);
+  assert.ok(!Number.isNaN(value.getTime()), `${label} is an invalid Date`);
+  return value;
+}
+
+/** Asserts `d` lies within [before - slack, after + slack] (ms). */
+export function assertRecent(d: Date, before: number, after: number, label: string, slackMs = 2000): void {
+  const t = d.getTime();
+  assert.ok(t >= before - slackMs && t <= after + slackMs, `${label} ${d.toISOString()} not near now`);
+}
+
+/** Collects every page of a JS v3 paginator. */
+export async function collectPages<T>(pages: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(page);
+  return out;
+}
