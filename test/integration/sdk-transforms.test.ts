@@ -375,7 +375,13 @@ describe('GetMLTransforms / ListMLTransforms: filters, sorting, pagination', () 
 
   before(async () => {
     regional = glueClient(server, { region: 'ap-southeast-2' });
-    const plain = await createCatalogTable(regional);
+    const plain = await createCatalogTable(regional, {
+      columns: [
+        { Name: 'id', Type: 'string' },
+        { Name: 'name', Type: 'string' },
+        { Name: 'age', Type: 'int' },
+      ],
+    });
     const withEmail = await createCatalogTable(regional, {
       columns: [
         { Name: 'id', Type: 'string' },
