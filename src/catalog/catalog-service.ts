@@ -1,7 +1,7 @@
 import { alreadyExists, entityNotFound, invalidInput, ServiceError } from '../core/errors.js';
 import { paginate } from '../core/pagination.js';
 import type { RequestContext } from '../core/request-context.js';
-import { compact, obj, str, toWireTime, type Json } from '../core/wire.js';
+import { compact, fromWireTime, obj, str, toWireTime, type Json } from '../core/wire.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
 import type { DatabaseRecord, TableRecord } from '../storage/records.js';
 import { databaseArn, tableArn } from './arns.js';
@@ -85,7 +85,7 @@ export class CatalogService {
         updatedOn: now,
         versionId: 0,
         createdBy: ctx.principalArn,
-        doc: { ...tableInput, Name: name },
+        doc: storedTableInput(tableInput, name),
       });
     } catch (e) {
       if (e instanceof StoreConflict) throw alreadyExists('Table already exists.');
@@ -152,7 +152,7 @@ export class CatalogService {
       ...current,
       updatedOn: Date.now(),
       versionId: current.versionId + 1,
-      doc: { ...tableInput, Name: current.name },
+      doc: storedTableInput(tableInput, current.name),
     };
     if (!(await this.store.updateTable(updated))) throw entityNotFound(`Table ${current.name} not found.`);
     return {};
@@ -166,6 +166,18 @@ export class CatalogService {
 }
 
 const scopeOf = (ctx: RequestContext) => ({ accountId: ctx.accountId, region: ctx.region });
+
+/**
+ * TableInput as stored: the name folded to lower case and timestamps (which clients may send as
+ * numbers or ISO strings) kept as epoch seconds, the only form every SDK parses back.
+ */
+function storedTableInput(tableInput: Json, name: string): Json {
+  const doc: Json = { ...tableInput, Name: name };
+  for (const k of ['LastAccessTime', 'LastAnalyzedTime']) {
+    if (doc[k] !== undefined) doc[k] = fromWireTime(doc[k]) / 1000;
+  }
+  return doc;
+}
 
 /** Glue's Expression is a regular expression; `*` alone (a common shell habit) means "anything". */
 function namePattern(expression: string): RegExp {

@@ -44,6 +44,12 @@ export interface TaskQueueStore {
   finish(id: string, owner: string, outcome: TaskOutcome, now: number): Promise<boolean>;
 
   /**
+   * Puts a failed attempt back in the queue (the transform's MaxRetries allows another attempt);
+   * ignored (returns false) when the lease was lost meanwhile or a cancel arrived.
+   */
+  retry(id: string, owner: string, now: number): Promise<boolean>;
+
+  /**
    * STARTING → STOPPED (nobody is running it) or RUNNING → STOPPING (the worker stops it).
    * Terminal runs are left alone. Returns the run as it is afterwards.
    */

@@ -9,6 +9,7 @@ import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from
  *   sleep=MS            how long the run takes (default 50)
  *   outcome=succeed|fail|hang
  *   message=TEXT        ErrorString for outcome=fail
+ *   failAttempts=N      fail the first N attempts (then follow `outcome`), to exercise MaxRetries
  *   labels=N            IMPORT_LABELS: adds N labels (sets N with ReplaceAllLabels); READY iff > 0
  *   resumable=0         an interrupted run fails after a restart instead of being resumed
  */
@@ -24,6 +25,9 @@ export const scriptedTask: TaskHandler = {
     }
     await sleep(Number(d.get('sleep') ?? 50), undefined, { signal: ctx.signal });
     if (outcome === 'fail') throw new TaskFailure(d.get('message') ?? 'scripted failure');
+    if (ctx.run.attempt <= Number(d.get('failAttempts') ?? 0)) {
+      throw new TaskFailure(`scripted failure of attempt ${ctx.run.attempt}`);
+    }
 
     const labels = d.get('labels');
     if (ctx.run.taskType === 'IMPORT_LABELS' && labels !== null) {

@@ -139,6 +139,14 @@ export class TaskWorkerPool {
       }
 
       const outcome = await this.#outcomeOf(run, transform.doc, controller, handlers);
+      const maxRetries = Number(transform.doc['MaxRetries'] ?? 0);
+      if (outcome?.status === 'FAILED' && run.attempt <= maxRetries) {
+        // The transform allows another attempt: back to the queue instead of FAILED.
+        if (await store.tasks.retry(run.id, this.owner, Date.now())) {
+          this.#opts.log?.(`task run ${run.id} failed (${outcome.errorString}); retrying`);
+          return;
+        }
+      }
       if (outcome) await store.tasks.finish(run.id, this.owner, outcome, Date.now());
     } catch (e) {
       this.#opts.log?.(`task run ${run.id}: ${(e as Error).stack ?? e}`);

@@ -86,7 +86,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
         .get(run.accountId, run.region, run.transformId) as { n: number };
       if (n >= limits.maxActivePerTransform) {
         throw new StoreConflict('concurrency-limit', 'too many active runs', {
-          count: n + 1,
+          count: n,
           limit: limits.maxActivePerTransform,
         });
       }
@@ -199,6 +199,18 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
       }
       return true;
     });
+  }
+
+  async retry(id: string, owner: string, now: number): Promise<boolean> {
+    const res = this.#db
+      .prepare(
+        `UPDATE task_runs SET status = 'STARTING', attempt = attempt + 1, lease_owner = NULL,
+           lease_expires_at = NULL, execution_ms = execution_ms + (? - coalesce(running_since, ?)),
+           running_since = NULL, last_modified_on = ?
+         WHERE id = ? AND lease_owner = ? AND status = 'RUNNING'`,
+      )
+      .run(now, now, now, id, owner);
+    return res.changes > 0;
   }
 
   #patchTransform(run: TaskRunRecord, patch: NonNullable<TaskOutcome['transformPatch']>, now: number) {
