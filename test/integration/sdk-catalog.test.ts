@@ -326,7 +326,7 @@ describe('tables', () => {
     });
     await expectGlueError(glue.send(new CreateTableCommand({ DatabaseName: db, TableInput: badComment })), {
       name: 'ValidationException',
-      message: /validation errors? detected: .*at 'tableInput\.storageDescriptor\.columns\.\d+\.member\.comment' failed to satisfy constraint: Member must satisfy regular expression pattern/,
+      message: /validation errors? detected: [\s\S]*at 'tableInput\.storageDescriptor\.columns\.\d+\.member\.comment' failed to satisfy constraint: Member must satisfy regular expression pattern/,
     });
     await expectGlueError(glue.send(new CreateTableCommand({ TableInput: tableInput('t') } as never)), {
       name: 'ValidationException',

@@ -187,11 +187,27 @@ describe('CreateMLTransform: errors', () => {
   it('rejects a duplicate name with AlreadyExistsException', async () => {
     const input = createInput(table);
     await glue.send(new CreateMLTransformCommand(input));
-    const err = await expectGlueError(glue.send(new CreateMLTransformCommand(createInput(table, { Name: input.Name, Description: 'other' }))), {
+    await expectGlueError(glue.send(new CreateMLTransformCommand(createInput(table, { Name: input.Name, Description: 'other' }))), {
       name: 'AlreadyExistsException',
       message: `Transform with name ${input.Name} already exists.`,
     });
-    assert.equal((err as { Message?: unknown }).Message, `Transform with name ${input.Name} already exists.`);
+  });
+
+  it('answers an identical create retried at once with the same TransformId (idempotent retry)', async () => {
+    const input = createInput(table, { Description: 'retried', Tags: { a: 'b' } });
+    const first = await glue.send(new CreateMLTransformCommand(input));
+    const retry = await glue.send(new CreateMLTransformCommand(input));
+    assert.equal(retry.TransformId, first.TransformId);
+    const listed = await glue.send(new ListMLTransformsCommand({ Filter: { Name: input.Name } }));
+    assert.deepEqual(listed.TransformIds, [first.TransformId]);
+  });
+
+  it('answers InvalidInputException for a table without columns', async () => {
+    const bare = await createCatalogTable(glue, { columns: [] });
+    await expectGlueError(glue.send(new CreateMLTransformCommand(createInput(bare))), {
+      name: 'InvalidInputException',
+      message: /^(Schema is not defined on the transform\.|Schema should contain given primary key: id\.)$/,
+    });
   });
 
   const constraintCases: { title: string; patch: Partial<CreateMLTransformCommandInput>; path: string; rule: string }[] = [

@@ -192,7 +192,8 @@ export async function expectGlueError(call: Promise<unknown>, expected: Expected
 /** The Coral-style ValidationException message must name the member path and the violated rule. */
 export function validationMessage(path: string, rule: string): RegExp {
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`validation errors? detected: .*at '${esc(path)}' failed to satisfy constraint: ${esc(rule)}`);
+  // [\s\S]: the echoed value may itself contain line breaks.
+  return new RegExp(`validation errors? detected: [\\s\\S]*at '${esc(path)}' failed to satisfy constraint: ${esc(rule)}`);
 }
 
 export const TERMINAL: readonly TaskStatusType[] = ['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'];
