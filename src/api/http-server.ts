@@ -2,7 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serializationError, ServiceError } from './errors.js';
+import { serializationError } from './errors.js';
 import type { GlueResponse, RawRequest } from './glue-endpoint.js';
 
 export interface HttpServerOptions {
@@ -32,10 +32,13 @@ export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
     try {
       body = await readBody(c.req.raw, opts.maxBodyBytes);
     } catch (e) {
-      const err = e instanceof ServiceError ? e : serializationError('The request body could not be read.');
+      const err = serializationError(
+        e instanceof BodyTooLarge ? e.message : 'The request body could not be read.',
+      );
       return c.body(JSON.stringify(err.toBody()), err.status as 400, {
         'content-type': 'application/x-amz-json-1.1',
         'x-amzn-errortype': err.type,
+        ...(e instanceof BodyTooLarge && !e.connectionLost ? {} : { connection: 'close' }),
       });
     }
     const res = await opts.handleGlue({
@@ -54,9 +57,12 @@ export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
   return app;
 }
 
+/**
+ * Reads the whole body up to `limit` bytes. A larger body is read to its end and thrown away (up to
+ * DISCARD_LIMIT_FACTOR × limit) so that the client, still sending, gets to read our 400 and the
+ * connection stays usable; past that, the connection is given up.
+ */
 async function readBody(req: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(req.headers.get('content-length') ?? '0');
-  if (declared > limit) throw tooLarge(limit);
   if (!req.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -65,17 +71,28 @@ async function readBody(req: Request, limit: number): Promise<Uint8Array> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > limit) {
+    if (size > limit * DISCARD_LIMIT_FACTOR) {
       await reader.cancel();
-      throw tooLarge(limit);
+      throw new BodyTooLarge(limit, true);
     }
-    chunks.push(value);
+    if (size <= limit) chunks.push(value);
   }
+  if (size > limit) throw new BodyTooLarge(limit, false);
   return Buffer.concat(chunks);
 }
 
-const tooLarge = (limit: number) =>
-  serializationError(`The request body is too large: the limit is ${limit} bytes.`);
+const DISCARD_LIMIT_FACTOR = 16;
+
+class BodyTooLarge extends Error {
+  constructor(
+    readonly limit: number,
+    /** The rest of the body is still on the wire: the connection cannot carry another request. */
+    readonly connectionLost: boolean,
+  ) {
+    super(`The request body is too large: the limit is ${limit} bytes.`);
+  }
+}
+
 
 export interface RunningHttpServer {
   url: string;
