@@ -174,6 +174,14 @@ function splitAuthorizationHeader(
   return { algorithm: match[1]!, params };
 }
 
+/**
+ * Region names end up in ARNs and storage keys, so only AWS-like names are accepted: letters, digits,
+ * '-' and '_' (custom names such as `local` are fine; ':', '.', spaces are not).
+ */
+export function isPlausibleRegion(region: string): boolean {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(region);
+}
+
 /** `AKID/yyyymmdd/region/service/aws4_request` → its parts; undefined if it is not of that form. */
 function parseCredentialScope(credential: string): CredentialScope | undefined {
   const parts = credential.split('/');

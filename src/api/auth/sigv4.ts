@@ -4,15 +4,15 @@
  * The expected signature is computed by @smithy/signature-v4, the signer the JS SDK itself uses, fed
  * with a request rebuilt from exactly what the client declared it signed. Checks run in the order AWS
  * front ends apply them, so a request with several problems reports the same one AWS would:
- *   1. no authentication at all            MissingAuthenticationTokenException
- *   2. unparseable / incomplete            IncompleteSignatureException
+ *   1. no authentication at all               MissingAuthenticationTokenException
+ *   2. unparseable / incomplete               IncompleteSignatureException
  *   3. algorithm other than AWS4-HMAC-SHA256  IncompleteSignatureException
- *   4. scope names another service         InvalidSignatureException
- *   5. unknown access key                  UnrecognizedClientException
- *   6. clock skew / presigned URL expired  InvalidSignatureException / AccessDeniedException
- *   7. scope date ≠ X-Amz-Date's date      InvalidSignatureException
- *   8. signature mismatch                  InvalidSignatureException
- * All are 403 ServiceErrors (errors.ts `authError`).
+ *   4. scope: other service, implausible region  InvalidSignatureException
+ *   5. unknown access key                     UnrecognizedClientException
+ *   6. clock skew / presigned URL expired     InvalidSignatureException / AccessDeniedException
+ *   7. scope date ≠ X-Amz-Date's date         InvalidSignatureException
+ *   8. signature mismatch                     InvalidSignatureException
+ * All are 403 ServiceErrors (errors.ts `authError`); one S3-only 400 follows a valid signature.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -20,11 +20,11 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ServiceError, authError } from '../errors.js';
 import { formatAmzDate } from './amz-date.js';
-import type { CredentialRegistry } from './credentials.js';
-import { DEFAULT_ACCOUNT_ID } from './credentials.js';
+import { DEFAULT_ACCOUNT_ID, type CredentialRegistry } from './credentials.js';
 import {
   AUTH_ERROR,
   SIGV4_ALGORITHM,
+  isPlausibleRegion,
   readCredentialScope,
   readDeclaredSignature,
   type DeclaredSignature,
@@ -97,6 +97,9 @@ export async function verifySignature(request: SignedRequest, options: VerifyOpt
       `Credential should be scoped to correct service: '${options.service}'.`,
     );
   }
+  if (!isPlausibleRegion(declared.scope.region)) {
+    throw authError(AUTH_ERROR.invalidSignature, 'Credential should be scoped to a valid region.');
+  }
   const credential = options.registry.lookup(declared.scope.accessKeyId);
   if (!credential) {
     throw authError(AUTH_ERROR.unrecognizedClient, 'The security token included in the request is invalid.');
@@ -138,7 +141,8 @@ export function parseAuthorizationScope(
   query = '',
 ): { accessKeyId: string; region: string } | undefined {
   const scope = readCredentialScope(headers, parseRawQuery(query));
-  return scope && { accessKeyId: scope.accessKeyId, region: scope.region };
+  if (!scope || !isPlausibleRegion(scope.region)) return undefined;
+  return { accessKeyId: scope.accessKeyId, region: scope.region };
 }
 
 /**
@@ -204,9 +208,10 @@ function choosePayloadHash(
 
 /**
  * Runs the smithy signer over a request holding only the declared signed headers and returns the
- * signature it produces. The signer adds x-amz-date, x-amz-security-token and x-amz-content-sha256 on
- * its own and drops some headers it never signs (user-agent, expect, ...); the signable/unsignable
- * sets below make its canonical header list exactly the declared one.
+ * signature it produces ('' when it could not have produced the declared one). The signer adds
+ * x-amz-date, x-amz-security-token and x-amz-content-sha256 on its own and drops some headers it never
+ * signs (user-agent, expect, ...); the signable/unsignable sets below make its canonical header list
+ * exactly the declared one.
  */
 async function computeSignature(
   request: SignedRequest,
@@ -218,13 +223,14 @@ async function computeSignature(
   const declaredNames = new Set(declared.signedHeaders);
   const headers: Record<string, string> = {};
   for (const name of declaredNames) {
-    const value = request.headers[name];
-    if (value !== undefined) headers[name] = value;
+    // Own string values only: a declared name like `constructor` must not pick up Object.prototype.
+    const value = Object.hasOwn(request.headers, name) ? request.headers[name] : undefined;
+    if (typeof value === 'string') headers[name] = value;
   }
   // getPayloadHash() reads this header when present: our way of pinning the payload hash.
   headers[CONTENT_SHA256] = payloadHash;
-  const generatedByClientSide = [AMZ_DATE, SECURITY_TOKEN, CONTENT_SHA256];
-  const unsignableHeaders = new Set(generatedByClientSide.filter((name) => !declaredNames.has(name)));
+  const addedBySigner = [AMZ_DATE, SECURITY_TOKEN, CONTENT_SHA256];
+  const unsignableHeaders = new Set(addedBySigner.filter((name) => !declaredNames.has(name)));
 
   const sessionToken =
     declared.location === 'query'
@@ -258,6 +264,8 @@ async function computeSignature(
     unsignableHeaders,
   };
 
+  let signature: string | undefined;
+  let signedHeaderList: string | undefined;
   if (declared.location === 'query') {
     const presigned = await signer.presign(unsigned, {
       ...signingOptions,
@@ -265,10 +273,18 @@ async function computeSignature(
       // Headers the client sent as headers stay headers (presign() would move x-amz-* into the query).
       unhoistableHeaders: new Set([...declaredNames, CONTENT_SHA256]),
     });
-    return String(presigned.query?.['X-Amz-Signature'] ?? '');
+    signature = presigned.query?.['X-Amz-Signature']?.toString();
+    signedHeaderList = presigned.query?.['X-Amz-SignedHeaders']?.toString();
+  } else {
+    const signed = await signer.sign(unsigned, signingOptions);
+    const authorization = /SignedHeaders=([^,]*), Signature=(\S*)$/.exec(String(signed.headers['authorization']));
+    signedHeaderList = authorization?.[1];
+    signature = authorization?.[2];
   }
-  const signed = await signer.sign(unsigned, signingOptions);
-  return /Signature=([0-9a-f]+)$/.exec(String(signed.headers['authorization'] ?? ''))?.[1] ?? '';
+  // The declared list is part of what the client signed. If ours differs (a declared header is absent,
+  // the list is unsorted or repeats a name, or it names one the signer always drops, like `date`), the
+  // client cannot have signed what we just did, even if the signatures happened to agree.
+  return signedHeaderList === declared.signedHeaders.join(';') ? (signature ?? '') : '';
 }
 
 function sha256Hex(body: Uint8Array): string {
