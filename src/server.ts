@@ -16,7 +16,7 @@ import { scriptedTask } from './tasks/scripted-task.js';
 import { unavailableTask } from './tasks/unavailable-task.js';
 import { TransformService } from './transforms/transform-service.js';
 
-export const DEFAULT_ACCOUNT_ID = '123456789012';
+export { DEFAULT_ACCOUNT_ID } from './api/auth/credentials.js';
 
 export interface RunningDoppel {
   url: string;
@@ -75,7 +75,6 @@ export async function startDoppel(
         operations,
         credentials,
         noAuth: config.noAuth,
-        defaultAccountId: DEFAULT_ACCOUNT_ID,
         log,
       }),
     });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../core/request-context.js';
 import type { Json } from '../core/wire.js';
-import { verifySignature, parseAuthorizationScope } from './auth/sigv4.js';
+import { identifyUnverified, verifySignature } from './auth/sigv4.js';
 import type { CredentialRegistry } from './auth/credentials.js';
 import { ServiceError, internalFailure, serializationError, unknownOperation } from './errors.js';
 import type { Operation } from './glue-operations.js';
@@ -28,7 +28,6 @@ export interface GlueEndpointOptions {
   credentials: CredentialRegistry;
   /** Accept unsigned requests (explicit opt-in; never the default). */
   noAuth: boolean;
-  defaultAccountId: string;
   log: (message: string) => void;
 }
 
@@ -72,16 +71,14 @@ async function authenticate(
   requestId: string,
 ): Promise<RequestContext> {
   if (opts.noAuth) {
-    const scope = parseAuthorizationScope(req.headers);
-    const known = scope?.accessKeyId ? opts.credentials.lookup(scope.accessKeyId) : undefined;
-    const accountId = known?.accountId ?? opts.defaultAccountId;
-    const accessKeyId = scope?.accessKeyId ?? 'anonymous';
+    const who = identifyUnverified(req, opts.credentials);
+    const accessKeyId = who.accessKeyId ?? 'anonymous';
     return {
-      accountId,
-      region: scope?.region ?? 'us-east-1',
+      accountId: who.accountId,
+      region: who.region,
       accessKeyId,
       requestId,
-      principalArn: `arn:aws:iam::${accountId}:user/${accessKeyId}`,
+      principalArn: `arn:aws:iam::${who.accountId}:user/${accessKeyId}`,
     };
   }
   const who = await verifySignature(req, {
