@@ -1,0 +1,109 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Where doppel's S3 paths live: the embedded store under the data dir (also served as an
+ * S3-compatible endpoint on the API port) or an external S3-compatible service.
+ *
+ * Keys are opaque strings: no implementation may map a key onto a file-system path, so no key can
+ * reach outside the store.
+ */
+export interface ObjectStore {
+  readonly kind: 'local' | 's3';
+
+  listBuckets(): Promise<BucketInfo[]>;
+  /** Fails with BucketAlreadyOwnedByYou / InvalidBucketName. */
+  createBucket(bucket: string): Promise<void>;
+  /** Fails with NoSuchBucket / BucketNotEmpty. */
+  deleteBucket(bucket: string): Promise<void>;
+  bucketExists(bucket: string): Promise<boolean>;
+
+  /**
+   * Stores the object atomically: readers see the old object or the new one, never a part.
+   * Fails with NoSuchBucket.
+   */
+  putObject(bucket: string, key: string, body: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<ObjectInfo>;
+  /** Fails with NoSuchBucket / NoSuchKey / InvalidRange. `range` is inclusive, like HTTP's. */
+  getObject(bucket: string, key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable; range?: ByteRange }>;
+  headObject(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  /** Deleting a missing key is not an error (as in S3). */
+  deleteObject(bucket: string, key: string): Promise<void>;
+  /** Keys in ascending UTF-8 byte order, as S3 lists them. */
+  listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
+
+  createMultipartUpload(bucket: string, key: string, options?: PutOptions): Promise<string>;
+  /** Fails with NoSuchUpload. Part numbers 1..10000; a re-sent part replaces the earlier one. */
+  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>): Promise<{ etag: string; size: number }>;
+  /** Fails with NoSuchUpload / InvalidPart / InvalidPartOrder / EntityTooSmall. */
+  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<ObjectInfo>;
+  abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>>;
+
+  /**
+   * A local file holding the object's bytes, for readers that need a path (DuckDB). The embedded
+   * store hands out its own file; an external store downloads to a temporary file that `release`
+   * removes.
+   */
+  localCopy(bucket: string, key: string): Promise<{ path: string; release: () => Promise<void> }>;
+
+  close(): Promise<void>;
+}
+
+export interface BucketInfo {
+  name: string;
+  createdOn: number;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** x-amz-meta-* user metadata (lower-cased names without the prefix). */
+  metadata?: Record<string, string>;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** Quoted, as S3 returns it: "<md5 hex>" or "<md5 of part md5s>-<parts>". */
+  etag: string;
+  lastModified: number;
+  contentType?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface ListOptions {
+  prefix?: string;
+  delimiter?: string;
+  /** List keys strictly after this one (S3's StartAfter / ContinuationToken / Marker). */
+  startAfter?: string;
+  /** 1..1000, default 1000. */
+  maxKeys?: number;
+}
+
+export interface ListResult {
+  objects: ObjectInfo[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** Where the next page starts (exclusive), when truncated. */
+  nextStartAfter?: string;
+}
+
+/** An error with S3's code (NoSuchKey, NoSuchBucket, ...) and HTTP status. */
+export class ObjectStoreError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ObjectStoreError';
+  }
+}
+
+export const noSuchBucket = (bucket: string) =>
+  new ObjectStoreError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`, 404);
+export const noSuchKey = (bucket: string, key: string) =>
+  new ObjectStoreError('NoSuchKey', `The specified key does not exist: s3://${bucket}/${key}`, 404);
