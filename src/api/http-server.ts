@@ -11,18 +11,40 @@ export interface HttpServerOptions {
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
   handleGlue: (req: RawRequest) => Promise<GlueResponse>;
+  /**
+   * The S3-compatible endpoint (embedded object store), given the streaming request and the raw
+   * request target (path and query exactly as received, which SigV4 needs).
+   */
+  handleS3?: (request: Request, rawUrl: string) => Promise<Response>;
 }
 
 type Env = { Bindings: { incoming: IncomingMessage } };
 
+const isSigned = (req: Request, rawUrl: string) =>
+  req.headers.has('authorization') || /[?&]X-Amz-Credential=/i.test(rawUrl);
+
 /**
- * The HTTP front: every AWS JSON request is a POST carrying X-Amz-Target, on any path (the JS SDK
- * appends "/" to a custom endpoint's path).
+ * The HTTP front, one port for both APIs. Glue's AWS JSON requests carry X-Amz-Target (on any path:
+ * the JS SDK appends "/" to a custom endpoint's path); everything else is S3's REST API.
  */
 export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
   const app = new Hono<Env>();
-  app.post('*', async (c) => {
-    const rawUrl = c.env.incoming?.url ?? new URL(c.req.url).pathname;
+  app.all('*', async (c) => {
+    const rawUrl = c.env.incoming?.url ?? new URL(c.req.url).pathname + new URL(c.req.url).search;
+    const path = rawUrl.split('?', 1)[0]!;
+    const glue = c.req.raw.headers.has('x-amz-target') || (c.req.method === 'POST' && path === '/');
+    if (!glue) {
+      if (c.req.method === 'GET' && path === '/' && !isSigned(c.req.raw, rawUrl)) {
+        return c.text('doppel: AWS Glue ML transforms API and S3-compatible object store.\n');
+      }
+      if (opts.handleS3) return opts.handleS3(c.req.raw, rawUrl);
+      if (c.req.method !== 'POST') {
+        return c.json(
+          { __type: 'UnknownOperationException', Message: `No route for ${c.req.method} ${path}` },
+          400,
+        );
+      }
+    }
     const q = rawUrl.indexOf('?');
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, key) => {
@@ -50,10 +72,6 @@ export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
     });
     return c.body(res.body, res.status as 200, res.headers);
   });
-  app.get('/', (c) => c.text('doppel: AWS Glue ML transforms API. POST AWS JSON 1.1 requests here.\n'));
-  app.notFound((c) =>
-    c.json({ __type: 'UnknownOperationException', Message: `No route for ${c.req.method} ${c.req.path}` }, 400),
-  );
   return app;
 }
 

@@ -1,0 +1,14 @@
+import { join } from 'node:path';
+import type { ObjectStore } from './object-store.js';
+import { LocalObjectStore } from './local/local-object-store.js';
+import { S3ObjectStore, s3StoreConfigFrom } from './s3/s3-object-store.js';
+
+/**
+ * The embedded store under the data dir, unless DOPPEL_S3_ENDPOINT points doppel at an external
+ * S3-compatible service.
+ */
+export async function createObjectStore(dataDir: string, env: NodeJS.ProcessEnv): Promise<ObjectStore> {
+  const external = s3StoreConfigFrom(env);
+  if (external) return new S3ObjectStore(external) as unknown as ObjectStore; // PLACEHOLDER cast until the adapter lands
+  return LocalObjectStore.open(join(dataDir, 'objects'));
+}
