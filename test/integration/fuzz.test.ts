@@ -11,6 +11,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -489,8 +491,6 @@ interface FuzzCase {
   target: string | null;
   body: Uint8Array;
   expect: Expectation;
-  /** Send with chunked transfer encoding (no Content-Length). */
-  stream?: boolean;
 }
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -607,49 +607,170 @@ function errorCode(type: unknown): string | undefined {
   return type.split(':')[0]!.split('#').pop();
 }
 
-function chunkedStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.subarray(offset, offset + 256 * 1024));
-      offset += 256 * 1024;
-    },
-  });
-}
-
-async function send(server: TestServer, target: string | null, body: Uint8Array, stream = false): Promise<Outcome> {
+async function signedHeaders(server: TestServer, target: string | null, body: Uint8Array): Promise<Record<string, string>> {
   const url = new URL(server.endpoint);
   const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1', host: url.host };
   if (target !== null) headers['x-amz-target'] = target;
   const request = new HttpRequest({ method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/', headers, body });
-  const signed = await signer.sign(request);
+  return (await signer.sign(request)).headers;
+}
+
+/** The parts of a response the checks look at. */
+function toOutcome(status: number, raw: string): Outcome {
+  let parsed: Record<string, unknown> | undefined;
   try {
-    const init: RequestInit & { duplex?: 'half' } = {
-      method: 'POST',
-      headers: signed.headers,
-      body: stream ? chunkedStream(body) : body,
-      ...(stream ? { duplex: 'half' as const } : {}),
-    };
-    const response = await fetch(new URL('/', url), init);
-    const raw = await response.text();
-    let parsed: Record<string, unknown> | undefined;
-    try {
-      const json: unknown = JSON.parse(raw);
-      if (json && typeof json === 'object' && !Array.isArray(json)) parsed = json as Record<string, unknown>;
-    } catch {
-      parsed = undefined;
-    }
-    const message = parsed?.Message ?? parsed?.message;
-    return {
-      status: response.status,
-      raw,
-      ...(parsed && errorCode(parsed.__type) ? { type: errorCode(parsed.__type)! } : {}),
-      ...(typeof message === 'string' ? { message } : {}),
-    };
+    const json: unknown = JSON.parse(raw);
+    if (json && typeof json === 'object' && !Array.isArray(json)) parsed = json as Record<string, unknown>;
+  } catch {
+    parsed = undefined;
+  }
+  const type = errorCode(parsed?.__type);
+  const message = parsed?.Message ?? parsed?.message;
+  return { status, raw, ...(type ? { type } : {}), ...(typeof message === 'string' ? { message } : {}) };
+}
+
+/** One request through fetch's keep-alive pool, as SDK clients send them. */
+async function send(server: TestServer, target: string | null, body: Uint8Array): Promise<Outcome> {
+  const headers = await signedHeaders(server, target, body);
+  try {
+    const response = await fetch(new URL('/', server.endpoint), { method: 'POST', headers, body });
+    return toOutcome(response.status, await response.text());
   } catch (err) {
     return { status: 0, raw: '', error: String((err as Error)?.cause ?? err) };
   }
+}
+
+/** One request on a fresh connection of its own (Content-Length or chunked framing). */
+async function sendOnNewConnection(server: TestServer, target: string | null, body: Uint8Array, chunked = false): Promise<Outcome> {
+  const connection = await RawConnection.open(server);
+  try {
+    void connection.writeRequest(await signedHeaders(server, target, body), body, chunked);
+    const response = await connection.readResponse(30_000);
+    if (!response) return { status: 0, raw: '', error: `connection closed without a response (${connection.error ?? 'no socket error'})` };
+    return toOutcome(response.status, response.body);
+  } finally {
+    connection.destroy();
+  }
+}
+
+/**
+ * One HTTP/1.1 connection driven by hand. fetch's pool hides which socket a request travels on;
+ * the keep-alive check below is about the very connection that carried an oversized body.
+ */
+class RawConnection {
+  private buffer = Buffer.alloc(0);
+  private closed = false;
+  error: string | undefined;
+  private wake: () => void = () => {};
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (data: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, data]);
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', (err) => {
+      this.error = String(err);
+    });
+  }
+
+  static open(server: TestServer): Promise<RawConnection> {
+    const url = new URL(server.endpoint);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => resolve(new RawConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /**
+   * Sends a request (head, then body). With `pace` the body trickles out like over a slow link,
+   * the way real clients upload big bodies; the promise settles when the body is sent or the
+   * connection is gone.
+   */
+  async writeRequest(headers: Record<string, string>, body: Uint8Array, chunked: boolean, pace?: UploadPace): Promise<void> {
+    const framing = chunked ? 'transfer-encoding: chunked' : `content-length: ${body.length}`;
+    const head = ['POST / HTTP/1.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), framing, '', ''].join('\r\n');
+    this.socket.write(head);
+    const step = pace?.bytes ?? 256 * 1024;
+    for (let offset = 0; offset < body.length; offset += step) {
+      if (this.closed || this.socket.destroyed) return;
+      const piece = body.subarray(offset, offset + step);
+      if (chunked) this.socket.write(`${piece.length.toString(16)}\r\n`);
+      this.socket.write(piece);
+      if (chunked) this.socket.write('\r\n');
+      if (pace) await sleep(pace.everyMs);
+    }
+    if (chunked && !this.socket.destroyed) this.socket.write('0\r\n\r\n');
+  }
+
+  /** The next complete response, or undefined if the connection closes (or times out) first. */
+  async readResponse(timeoutMs: number): Promise<RawResponse | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = this.takeResponse();
+      if (response) return response;
+      if (this.closed || Date.now() > deadline) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private takeResponse(): RawResponse | undefined {
+    const headEnd = this.buffer.indexOf('\r\n\r\n');
+    if (headEnd < 0) return undefined;
+    const [statusLine, ...lines] = this.buffer.subarray(0, headEnd).toString('latin1').split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const status = Number(statusLine!.split(' ')[1]);
+    let rest = this.buffer.subarray(headEnd + 4);
+    let body: Buffer;
+    if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
+      const pieces: Buffer[] = [];
+      for (;;) {
+        const lineEnd = rest.indexOf('\r\n');
+        if (lineEnd < 0) return undefined;
+        const size = parseInt(rest.subarray(0, lineEnd).toString('latin1'), 16);
+        if (rest.length < lineEnd + 2 + size + 2) return undefined;
+        pieces.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size));
+        rest = rest.subarray(lineEnd + 2 + size + 2);
+        if (size === 0) break;
+      }
+      body = Buffer.concat(pieces);
+    } else {
+      const length = Number(headers['content-length'] ?? 0);
+      if (rest.length < length) return undefined;
+      body = rest.subarray(0, length);
+      rest = rest.subarray(length);
+    }
+    this.buffer = Buffer.from(rest);
+    return { status, headers, body: body.toString('utf8') };
+  }
+}
+
+interface UploadPace {
+  bytes: number;
+  everyMs: number;
+}
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
 }
 
 /** Error responses must stay small even for huge requests (no echoing the body back). */
@@ -689,7 +810,7 @@ async function runCases(server: TestServer, cases: FuzzCase[]): Promise<{ failur
     while (next < cases.length) {
       const i = next++;
       const c = cases[i]!;
-      outcomes[i] = await send(server, c.target, c.body, c.stream);
+      outcomes[i] = await send(server, c.target, c.body);
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -711,7 +832,7 @@ function report(failures: string[], total: number): string {
 describe('fuzz: malformed requests get 400 with the right __type', () => {
   let server: TestServer;
   let served: string[] = [];
-  let unserved: string[] = [];
+  const unserved: string[] = [];
 
   before(async () => {
     server = await startServer();
@@ -751,35 +872,72 @@ describe('fuzz: malformed requests get 400 with the right __type', () => {
   });
 
   it('rejects bodies over the 10 MiB limit with 400 SerializationException (not 413)', { timeout: 60_000 }, async () => {
-    const tooLarge = (body: Uint8Array, stream = false): FuzzCase => ({
-      category: 'huge-body', operation: 'GetMLTransform', target: 'AWSGlue.GetMLTransform', body, expect: SERIALIZATION, stream,
-    });
     const validJson = encode(JSON.stringify({ TransformId: 'x'.repeat(11 * MiB) }));
     const garbage = new Uint8Array(11 * MiB).fill(0x7b); // "{{{{…": not JSON either
-    const cases = [tooLarge(validJson), tooLarge(garbage), tooLarge(validJson, true)];
+    const sends: { label: string; body: Uint8Array; chunked: boolean; expect: Expectation }[] = [
+      { label: 'huge-body', body: validJson, chunked: false, expect: SERIALIZATION },
+      { label: 'huge-body', body: garbage, chunked: false, expect: SERIALIZATION },
+      { label: 'huge-body-chunked', body: validJson, chunked: true, expect: SERIALIZATION },
+      // Just under the limit the body is parsed and validated like any other.
+      { label: 'large-body', body: encode(JSON.stringify({ TransformId: 'y'.repeat(9 * MiB) })), chunked: false, expect: VALIDATION },
+    ];
     const failures: string[] = [];
-    for (const c of cases) {
-      const outcome = await send(server, c.target, c.body, c.stream);
+    for (const { label, body, chunked, expect } of sends) {
+      const c: FuzzCase = { category: label, operation: 'GetMLTransform', target: 'AWSGlue.GetMLTransform', body, expect };
+      const outcome = await sendOnNewConnection(server, c.target, c.body, chunked);
+      const saysTooLarge = /too large|too big|exceed|limit|size/i.test(outcome.message ?? '');
       const why = mismatch(c, outcome) ??
-        (/too large|too big|exceed|limit|size/i.test(outcome.message ?? '') ? undefined : `message does not say the body is too large: ${outcome.message}`);
+        (expect === SERIALIZATION && !saysTooLarge ? `message does not say the body is too large: ${outcome.message}` : undefined);
       if (why) failures.push(describeFailure(c, outcome, why));
     }
-    // Just under the limit the body is parsed and validated like any other.
-    const underLimit: FuzzCase = {
-      category: 'large-body', operation: 'GetMLTransform', target: 'AWSGlue.GetMLTransform',
-      body: encode(JSON.stringify({ TransformId: 'y'.repeat(9 * MiB) })), expect: VALIDATION,
-    };
-    const outcome = await send(server, underLimit.target, underLimit.body);
-    const why = mismatch(underLimit, outcome);
-    if (why) failures.push(describeFailure(underLimit, outcome, why));
-    assert.equal(failures.length, 0, report(failures, cases.length + 1));
+    assert.equal(failures.length, 0, report(failures, sends.length));
+  });
+
+  it('keeps a connection it does not close usable after rejecting an oversized slow upload', { timeout: 60_000 }, async () => {
+    // ~1 s per 11 MiB: slower than localhost, much faster than many real uplinks.
+    const pace: UploadPace = { bytes: 512 * 1024, everyMs: 50 };
+    const problems: string[] = [];
+    const big = encode(JSON.stringify({ TransformId: 'x'.repeat(11 * MiB) }));
+    const small = encode('{}');
+    for (const chunked of [false, true]) {
+      const label = chunked ? 'chunked 11 MiB body' : '11 MiB body with Content-Length';
+      const connection = await RawConnection.open(server);
+      try {
+        const upload = connection.writeRequest(await signedHeaders(server, 'AWSGlue.GetMLTransform', big), big, chunked, pace);
+        const first = await connection.readResponse(30_000);
+        if (!first) {
+          problems.push(`${label}: connection closed without a response (${connection.error ?? 'no socket error'})`);
+          continue;
+        }
+        if (first.status !== 400 || !first.body.includes('SerializationException')) {
+          problems.push(`${label}: HTTP ${first.status} ${first.body.slice(0, 200)}`);
+        }
+        // Announcing the close is fine; keeping the connection open promises to read the next request.
+        if (first.headers.connection?.toLowerCase() === 'close') continue;
+        await upload;
+        await connection.writeRequest(await signedHeaders(server, 'AWSGlue.GetMLTransforms', small), small, false);
+        const second = await connection.readResponse(30_000);
+        if (!second) {
+          problems.push(
+            `${label}: answered HTTP ${first.status} with "Connection: ${first.headers.connection ?? '(absent)'}" (${first.body.slice(0, 120)}), ` +
+              `then closed the connection without answering the next request on it (${connection.error ?? 'no socket error'})`,
+          );
+        } else if (second.status !== 200) {
+          problems.push(`${label}: the next request on the same connection got HTTP ${second.status} ${second.body.slice(0, 200)}`);
+        }
+      } finally {
+        connection.destroy();
+      }
+    }
+    assert.deepEqual(problems, []);
   });
 
   it('is still alive afterwards and answers a valid GetMLTransforms', async () => {
     assert.equal(server.process.exitCode, null, `server exited:\n${server.output().slice(-2000)}`);
     assert.equal(server.process.signalCode, null, `server was killed:\n${server.output().slice(-2000)}`);
-    const outcome = await send(server, 'AWSGlue.GetMLTransforms', encode('{}'));
-    assert.equal(outcome.status, 200, outcome.raw);
+    // A fresh connection: whether pooled ones survived is the previous test's business.
+    const outcome = await sendOnNewConnection(server, 'AWSGlue.GetMLTransforms', encode('{}'));
+    assert.equal(outcome.status, 200, outcome.error ?? outcome.raw);
     const body = JSON.parse(outcome.raw) as { Transforms?: unknown };
     assert.ok(Array.isArray(body.Transforms), outcome.raw);
   });
