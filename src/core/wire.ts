@@ -1,16 +1,18 @@
+import { parseRequestTimestamp } from './timestamp.js';
+
 /** Small helpers for reading validated request members and writing response members. */
 
 /** Epoch milliseconds → the wire's epoch seconds (fractional). */
 export const toWireTime = (ms: number): number => ms / 1000;
 
 /**
- * A request timestamp (already checked by the model validator) → epoch milliseconds. Accepts
- * epoch seconds as a number or numeric string, and ISO-8601 strings.
+ * A request timestamp (already checked by the model validator, with the same parser) → epoch
+ * milliseconds.
  */
 export function fromWireTime(v: unknown): number {
-  if (typeof v === 'number') return v * 1000;
-  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) return Number(v) * 1000;
-  return Date.parse(String(v));
+  const date = parseRequestTimestamp(v);
+  if (!date) throw new Error(`not a timestamp: ${String(v)}`);
+  return date.getTime();
 }
 
 /** Drops undefined members so absent optional members are omitted on the wire. */

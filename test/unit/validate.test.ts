@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ServiceError } from '../../src/api/errors.js';
 import { GLUE_OPERATIONS, GLUE_SHAPES } from '../../src/api/model/glue-shapes.js';
 import { javaPatternToJs, modelPattern } from '../../src/api/model/pattern.js';
-import { parseRequestTimestamp } from '../../src/api/model/timestamp.js';
+import { parseRequestTimestamp } from '../../src/core/timestamp.js';
 import { inputShapeName, isKnownOperation, validateInput } from '../../src/api/model/validate.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/glue';

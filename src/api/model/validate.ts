@@ -13,7 +13,7 @@ import { serializationError, unknownOperation, validationError } from '../errors
 import { inputShapeName, isKnownOperation, memberPathName, shapeNamed } from './operations.js';
 import { modelPattern } from './pattern.js';
 import type { MapShape, NumberShape, Shape, StringShape } from './shape.js';
-import { parseRequestTimestamp } from './timestamp.js';
+import { parseRequestTimestamp } from '../../core/timestamp.js';
 
 export { inputShapeName, isKnownOperation, memberPathName, modeledErrors, shapeNamed } from './operations.js';
 
