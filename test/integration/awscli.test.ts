@@ -214,8 +214,10 @@ function assertRecentIso(value: unknown, what: string): void {
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('AWS CLI drives every operation', {
-  skip: AWS ? false : 'aws CLI not installed: pip install awscli (or apt-get install awscli)',
+const SUITE = 'AWS CLI drives every operation';
+// A skipped test (rather than a skipped suite) so that the runner counts and reports the skip.
+if (!AWS) test(SUITE, { skip: 'aws CLI not installed: pip install awscli (or apt-get install awscli)' }, () => {});
+else describe(SUITE, {
   concurrency: 3,
   // ~1 min on an idle 2-core machine; the margin is for a loaded one
   timeout: 300_000,
