@@ -12,8 +12,8 @@ import type { TaskType } from './storage/records.js';
 import type { TaskHandler, TaskHandlers } from './tasks/task-handler.js';
 import { TaskRunService } from './tasks/task-run-service.js';
 import { TaskWorkerPool } from './tasks/task-worker-pool.js';
-import { scriptedTask } from './tasks/scripted-task.js';
-import { unavailableTask } from './tasks/unavailable-task.js';
+import { scriptedTask } from './tasks/kinds/scripted-task.js';
+import { unavailableTask } from './tasks/kinds/unavailable-task.js';
 import { TransformService } from './transforms/transform-service.js';
 
 export { DEFAULT_ACCOUNT_ID } from './api/auth/credentials.js';

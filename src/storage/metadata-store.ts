@@ -1,5 +1,6 @@
 import type {
   DatabaseRecord,
+  LabelRow,
   Scope,
   TableRecord,
   TransformRecord,
@@ -33,6 +34,9 @@ export interface MetadataStore {
    * abandoned by their workers at the next lease renewal. Returns false when it did not exist.
    */
   deleteTransform(scope: Scope, id: string, resourceArn: string): Promise<boolean>;
+
+  /** The transform's stored labels, in the order they were imported. */
+  listLabels(scope: Scope, transformId: string): Promise<LabelRow[]>;
 
   getTags(scope: Scope, resourceArn: string): Promise<Record<string, string>>;
   /** Adds/overwrites then removes keys atomically; fails with StoreConflict('tag-limit') past `maxTags`. */

@@ -99,3 +99,11 @@ export interface TaskRunRecord extends Scope {
   /** A progress message set by the handler while running. */
   progress?: string;
 }
+
+/** One labeled row: a record of the transform's table placed in a labeling set with a label. */
+export interface LabelRow {
+  labelingSetId: string;
+  label: string;
+  /** The record's column values as given in the label file (columns it lacked are absent). */
+  values: Record<string, string>;
+}

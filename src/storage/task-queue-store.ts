@@ -1,4 +1,4 @@
-import type { Scope, TaskRunRecord, TaskStatus } from './records.js';
+import type { LabelRow, Scope, TaskRunRecord, TaskStatus } from './records.js';
 
 /** What a worker reports when it finishes one attempt of a run. */
 export interface TaskOutcome {
@@ -6,8 +6,19 @@ export interface TaskOutcome {
   errorString?: string;
   /** Applied to the run's transform in the same transaction as the terminal status. */
   transformPatch?: TransformPatch;
+  /**
+   * Labels to store with SUCCEEDED, in the same transaction: `replace-all` drops every stored label
+   * first; `append` replaces only the labeling sets that appear in `rows`. LabelCount and READY are
+   * recomputed from what is stored afterwards.
+   */
+  labelChange?: LabelChange;
   /** Extra wire-shaped members to merge into the run's properties (e.g. counts). */
   properties?: Record<string, unknown>;
+}
+
+export interface LabelChange {
+  mode: 'append' | 'replace-all';
+  rows: LabelRow[];
 }
 
 export interface TransformPatch {

@@ -11,7 +11,7 @@ export interface TaskContext {
 }
 
 /** What a successful handler hands back: effects committed together with SUCCEEDED. */
-export type TaskResult = Pick<TaskOutcome, 'transformPatch' | 'properties'>;
+export type TaskResult = Pick<TaskOutcome, 'transformPatch' | 'properties' | 'labelChange'>;
 
 /**
  * One kind of task run. `execute` throws to fail the run (the message becomes ErrorString) and

@@ -84,6 +84,22 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
         WHERE status IN ('STARTING', 'RUNNING', 'STOPPING');
     `,
   },
+  {
+    version: 2,
+    name: 'labels',
+    sql: `
+      CREATE TABLE labels (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        transform_id TEXT NOT NULL,
+        labeling_set_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        record_values TEXT NOT NULL
+      );
+      CREATE INDEX labels_transform ON labels (account_id, region, transform_id, seq);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { StoreConflict, type MetadataStore } from '../metadata-store.js';
 import type {
   DatabaseRecord,
+  LabelRow,
   Scope,
   TableRecord,
   TransformRecord,
@@ -195,11 +196,31 @@ export class SqliteMetadataStore implements MetadataStore {
       this.#db
         .prepare('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_arn = ?')
         .run(scope.accountId, scope.region, resourceArn);
-      this.#db
-        .prepare('DELETE FROM task_runs WHERE account_id = ? AND region = ? AND transform_id = ?')
-        .run(scope.accountId, scope.region, id);
+      for (const table of ['task_runs', 'labels']) {
+        this.#db
+          .prepare(`DELETE FROM ${table} WHERE account_id = ? AND region = ? AND transform_id = ?`)
+          .run(scope.accountId, scope.region, id);
+      }
       return true;
     });
+  }
+
+  async listLabels(scope: Scope, transformId: string): Promise<LabelRow[]> {
+    const rows = this.#db
+      .prepare(
+        `SELECT labeling_set_id, label, record_values FROM labels
+         WHERE account_id = ? AND region = ? AND transform_id = ? ORDER BY seq`,
+      )
+      .all(scope.accountId, scope.region, transformId) as Array<{
+      labeling_set_id: string;
+      label: string;
+      record_values: string;
+    }>;
+    return rows.map((r) => ({
+      labelingSetId: r.labeling_set_id,
+      label: r.label,
+      values: JSON.parse(r.record_values) as Record<string, string>,
+    }));
   }
 
   async getTags(scope: Scope, resourceArn: string): Promise<Record<string, string>> {

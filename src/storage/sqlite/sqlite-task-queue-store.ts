@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { StoreConflict } from '../metadata-store.js';
 import type { Scope, TaskRunRecord, TaskStatus, TaskType } from '../records.js';
-import type { LeaseState, TaskOutcome, TaskQueueStore } from '../task-queue-store.js';
+import type { LabelChange, LeaseState, TaskOutcome, TaskQueueStore } from '../task-queue-store.js';
 
 interface TaskRunRow {
   account_id: string;
@@ -194,6 +194,9 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
           JSON.stringify(properties),
           id,
         );
+      if (status === 'SUCCEEDED' && outcome.labelChange) {
+        this.#storeLabels(run, outcome.labelChange, now);
+      }
       if (status === 'SUCCEEDED' && outcome.transformPatch) {
         this.#patchTransform(run, outcome.transformPatch, now);
       }
@@ -211,6 +214,43 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
       )
       .run(now, now, now, id, owner);
     return res.changes > 0;
+  }
+
+  /** Runs inside finish()'s transaction: labels, LabelCount and READY change together or not at all. */
+  #storeLabels(run: TaskRunRecord, change: LabelChange, now: number) {
+    const scope = [run.accountId, run.region, run.transformId] as const;
+    if (change.mode === 'replace-all') {
+      this.#db.prepare('DELETE FROM labels WHERE account_id = ? AND region = ? AND transform_id = ?').run(...scope);
+    } else {
+      const drop = this.#db.prepare(
+        'DELETE FROM labels WHERE account_id = ? AND region = ? AND transform_id = ? AND labeling_set_id = ?',
+      );
+      for (const id of new Set(change.rows.map((r) => r.labelingSetId))) drop.run(...scope, id);
+    }
+    const { m } = this.#db
+      .prepare('SELECT coalesce(max(seq), 0) AS m FROM labels WHERE account_id = ? AND region = ? AND transform_id = ?')
+      .get(...scope) as { m: number };
+    const insert = this.#db.prepare(
+      `INSERT INTO labels (account_id, region, transform_id, labeling_set_id, label, seq, record_values)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    change.rows.forEach((r, i) =>
+      insert.run(...scope, r.labelingSetId, r.label, m + i + 1, JSON.stringify(r.values)),
+    );
+    const { total, teachable } = this.#db
+      .prepare(
+        `SELECT coalesce(sum(n), 0) AS total, coalesce(max(n >= 2), 0) AS teachable FROM (
+           SELECT count(*) AS n FROM labels
+           WHERE account_id = ? AND region = ? AND transform_id = ? GROUP BY labeling_set_id)`,
+      )
+      .get(...scope) as { total: number; teachable: number };
+    // A labeling set with two or more rows says something about matching: that makes a transform READY.
+    this.#db
+      .prepare(
+        `UPDATE transforms SET label_count = ?, status = ?, last_modified_on = ?
+         WHERE account_id = ? AND region = ? AND id = ?`,
+      )
+      .run(total, teachable ? 'READY' : 'NOT_READY', now, ...scope);
   }
 
   #patchTransform(run: TaskRunRecord, patch: NonNullable<TaskOutcome['transformPatch']>, now: number) {

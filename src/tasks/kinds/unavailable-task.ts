@@ -1,5 +1,5 @@
-import type { TaskType } from '../storage/records.js';
-import { TaskFailure, type TaskHandler } from './task-handler.js';
+import type { TaskType } from '../../storage/records.js';
+import { TaskFailure, type TaskHandler } from '../task-handler.js';
 
 /**
  * The handler for task kinds whose data-plane work this build does not have yet: the run fails

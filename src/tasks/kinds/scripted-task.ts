@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TaskRunRecord } from '../storage/records.js';
-import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from './task-handler.js';
+import type { TaskRunRecord } from '../../storage/records.js';
+import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
 
 /**
  * A test-only task kind (enabled with DOPPEL_SCRIPTED_TASKS=1) that lets tests drive the task-run

@@ -1,0 +1,62 @@
+import type { ObjectInfo, ObjectStore } from './object-store.js';
+import { asPrefix, formatS3Uri, type S3Location } from './s3-uri.js';
+
+/**
+ * The objects a location stands for, the way Glue reads input paths: the object itself when the key
+ * names one, otherwise every object under the key as a prefix, leaving out markers that tools write
+ * beside data (`_SUCCESS`, `_$folder$`, hidden `.`/`_` names, empty "folder" objects). Sorted by key.
+ */
+export async function dataObjectsAt(store: ObjectStore, at: S3Location): Promise<ObjectInfo[]> {
+  if (at.key !== '' && !at.key.endsWith('/')) {
+    const single = await store.headObject(at.bucket, at.key);
+    if (single) return [single];
+  }
+  const prefix = asPrefix(at.key);
+  const found: ObjectInfo[] = [];
+  let startAfter: string | undefined;
+  for (;;) {
+    const page = await store.listObjects(at.bucket, { prefix, startAfter, maxKeys: 1000 });
+    found.push(...page.objects);
+    if (!page.isTruncated || !page.nextStartAfter) break;
+    startAfter = page.nextStartAfter;
+  }
+  return found.filter((o) => isDataObject(o, prefix));
+}
+
+export function isDataObject(o: ObjectInfo, prefix: string): boolean {
+  if (o.key.endsWith('/') && o.size === 0) return false;
+  if (o.key.endsWith('_$folder$')) return false;
+  const relative = o.key.slice(prefix.length);
+  return !relative.split('/').some((segment) => segment.startsWith('_') || segment.startsWith('.'));
+}
+
+/** Reads a whole (small) object; fails past `maxBytes`. */
+export async function readObject(store: ObjectStore, at: S3Location, maxBytes: number): Promise<Buffer> {
+  const { info, body } = await store.getObject(at.bucket, at.key);
+  if (info.size > maxBytes) {
+    body.destroy();
+    throw new Error(`${formatS3Uri(at)} is ${info.size} bytes, more than the limit of ${maxBytes}`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Writes output the way doppel always does under a prefix: the part objects first, then an empty
+ * `_SUCCESS` marker last, so a reader that sees `_SUCCESS` sees complete output.
+ */
+export async function writeOutput(
+  store: ObjectStore,
+  at: S3Location,
+  parts: Array<{ name: string; body: AsyncIterable<Uint8Array>; contentType: string }>,
+): Promise<string[]> {
+  const prefix = asPrefix(at.key);
+  const written: string[] = [];
+  for (const part of parts) {
+    await store.putObject(at.bucket, prefix + part.name, part.body, { contentType: part.contentType });
+    written.push(formatS3Uri({ bucket: at.bucket, key: prefix + part.name }));
+  }
+  await store.putObject(at.bucket, `${prefix}_SUCCESS`, (async function* () {})());
+  return written;
+}
