@@ -15,6 +15,7 @@ export interface ServerConfig {
   timeoutUnitMs: number;
   maxInterruptions: number;
   scriptedTasks: boolean;
+  maxLabelFileBytes: number;
 }
 
 export const DEFAULTS = {
@@ -58,5 +59,6 @@ export function configFrom(
     timeoutUnitMs: intFrom(env, 'DOPPEL_TIMEOUT_UNIT_MS', 60_000, 1),
     maxInterruptions: intFrom(env, 'DOPPEL_MAX_INTERRUPTIONS', 3, 0),
     scriptedTasks: truthy(env['DOPPEL_SCRIPTED_TASKS']),
+    maxLabelFileBytes: intFrom(env, 'DOPPEL_MAX_LABEL_FILE_MB', 100, 1) * 2 ** 20,
   };
 }

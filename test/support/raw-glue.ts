@@ -1,0 +1,28 @@
+/** One SigV4-signed AWS JSON request, for reading the raw wire (members SDKs would drop). */
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { TEST_CREDENTIALS, TEST_REGION, type TestServer } from './server.js';
+
+const signer = new SignatureV4({ credentials: TEST_CREDENTIALS, region: TEST_REGION, service: 'glue', sha256: Sha256 });
+
+export async function rawGlueCall(
+  server: TestServer,
+  operation: string,
+  input: Record<string, unknown>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const url = new URL(server.endpoint);
+  const body = JSON.stringify(input);
+  const request = new HttpRequest({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: '/',
+    headers: { 'content-type': 'application/x-amz-json-1.1', host: url.host, 'x-amz-target': `AWSGlue.${operation}` },
+    body,
+  });
+  const signed = await signer.sign(request);
+  const res = await fetch(server.endpoint, { method: 'POST', headers: signed.headers, body });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
