@@ -4,12 +4,21 @@
  * copies, connection and credential failures).
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { S3ObjectStore, type S3StoreConfig } from '../../src/storage/s3/s3-object-store.js';
-import { chunks, generated, objectStoreContract, readAll, uniqueBucketName, type ContractCheck } from '../support/object-store-contract.js';
+import {
+  chunks,
+  generated,
+  md5Hex,
+  objectStoreContract,
+  readAll,
+  uniqueBucketName,
+  type ContractCheck,
+} from '../support/object-store-contract.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 
 const started = await startS3rver().catch((err: Error) => err);
@@ -113,11 +122,18 @@ describe('S3ObjectStore specifics on s3rver', { skip }, () => {
   });
 
   it('spools an uploadPart body larger than 8 MiB through a temporary file', async () => {
+    // The spooled part is sent as a file stream: the path where the SDK's default checksums
+    // would re-encode the body as aws-chunked (see the S3ObjectStore constructor).
+    const size = 12 * 1024 * 1024;
+    const sentMd5 = createHash('md5');
     const uploadId = await store.createMultipartUpload(bucket, 'spooled.bin');
-    const part = await store.uploadPart(bucket, 'spooled.bin', uploadId, 1, generated(12 * 1024 * 1024));
-    assert.equal(part.size, 12 * 1024 * 1024);
+    const part = await store.uploadPart(bucket, 'spooled.bin', uploadId, 1, generated(size, (c) => sentMd5.update(c)));
+    assert.equal(part.size, size);
+    const expectedMd5 = sentMd5.digest('hex');
+    assert.equal(part.etag, `"${expectedMd5}"`);
     const done = await store.completeMultipartUpload(bucket, 'spooled.bin', uploadId, [{ partNumber: 1, etag: part.etag }]);
-    assert.equal(done.size, 12 * 1024 * 1024);
+    assert.equal(done.size, size);
+    assert.equal(md5Hex(await readAll((await store.getObject(bucket, 'spooled.bin')).body)), expectedMd5);
   });
 
   it('downloads a local copy under the temp dir, keeping the extension', async () => {
@@ -144,6 +160,7 @@ describe('S3ObjectStore specifics on s3rver', { skip }, () => {
     try {
       await assert.rejects(unknownKey.getObject(bucket, 'small'), { code: 'InvalidAccessKeyId', status: 403 });
       await assert.rejects(unknownKey.bucketExists(bucket), { code: 'AccessDenied', status: 403 });
+      await assert.rejects(unknownKey.createBucket(uniqueBucketName()), { code: 'InvalidAccessKeyId', status: 403 });
     } finally {
       await unknownKey.close();
     }

@@ -65,12 +65,13 @@ export class S3ObjectStore implements ObjectStore {
         secretAccessKey: config.secretAccessKey,
         ...(config.sessionToken === undefined ? {} : { sessionToken: config.sessionToken }),
       },
-      // Since early 2025 the SDK adds a CRC32 checksum to every upload by default, sent as an
-      // aws-chunked body with a trailing header, and asks for checksums on downloads. Many
-      // S3-compatible servers (s3rver, older MinIO and Ceph releases, most gateways) do not decode
-      // aws-chunked bodies and would store the chunk framing as the object's bytes. Checksums only
-      // where an operation requires them keeps uploads plain; integrity is still covered by TLS
-      // and by the ETag (MD5) the service returns.
+      // Since v3.729 (January 2025) the SDK adds a CRC32 checksum to every upload by default: in a
+      // header for an in-memory body, but for a streamed body (spooled parts) by re-encoding it as
+      // aws-chunked with a trailing checksum. Servers that do not decode aws-chunked store the
+      // framing as the object's bytes (s3rver keeps "b\r\nhello world\r\n0\r\nx-amz-checksum-
+      // crc32:...\r\n" for an 11-byte stream); older MinIO and Ceph releases and many gateways
+      // refuse or mangle it too. Checksums only where an operation requires them keep bodies
+      // plain; integrity still rests on TLS and the MD5 ETag the service returns.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
@@ -84,30 +85,42 @@ export class S3ObjectStore implements ObjectStore {
   async createBucket(bucket: string): Promise<void> {
     // In us-east-1 S3 answers 200 to a repeated CreateBucket by the owner, and some servers answer
     // BucketAlreadyExists instead; asking first gives the contract's BucketAlreadyOwnedByYou
-    // everywhere. (A bucket created by someone else between the two calls still fails, as
-    // BucketAlreadyExists.)
+    // everywhere. Someone else's bucket (HeadBucket 403) is left to CreateBucket, which answers
+    // S3's BucketAlreadyExists.
     checkBucketName(bucket);
-    if (await this.bucketExists(bucket)) {
+    if ((await this.bucketState(bucket)) === 'exists') {
       throw new ObjectStoreError('BucketAlreadyOwnedByYou', `You already own the bucket ${bucket}`, 409);
     }
-    await this.send({ operation: 'CreateBucket', bucket }, () => this.client.send(new CreateBucketCommand({ Bucket: bucket })));
+    await this.send({ operation: 'CreateBucket', bucket }, () =>
+      this.client.send(new CreateBucketCommand({ Bucket: bucket })),
+    );
   }
 
   async deleteBucket(bucket: string): Promise<void> {
-    await this.send({ operation: 'DeleteBucket', bucket }, () => this.client.send(new DeleteBucketCommand({ Bucket: bucket })));
+    await this.send({ operation: 'DeleteBucket', bucket }, () =>
+      this.client.send(new DeleteBucketCommand({ Bucket: bucket })),
+    );
   }
 
   async bucketExists(bucket: string): Promise<boolean> {
+    const state = await this.bucketState(bucket);
+    if (state === 'forbidden') {
+      // HeadBucket has no body, so the SDK cannot say more than "forbidden": the bucket exists
+      // but these credentials may not use it (or the credentials are wrong).
+      throw new ObjectStoreError('AccessDenied', `Access denied to bucket ${bucket} at ${this.endpoint}`, 403);
+    }
+    return state === 'exists';
+  }
+
+  private async bucketState(bucket: string): Promise<'exists' | 'missing' | 'forbidden'> {
     try {
-      await this.send({ operation: 'HeadBucket', bucket }, () => this.client.send(new HeadBucketCommand({ Bucket: bucket })));
-      return true;
+      await this.send({ operation: 'HeadBucket', bucket }, () =>
+        this.client.send(new HeadBucketCommand({ Bucket: bucket })),
+      );
+      return 'exists';
     } catch (err) {
-      if (err instanceof ObjectStoreError && err.status === 404) return false;
-      if (err instanceof ObjectStoreError && err.status === 403) {
-        // HeadBucket has no body, so the SDK cannot say more than "forbidden": the bucket exists
-        // but these credentials may not use it (or the credentials are wrong).
-        throw new ObjectStoreError('AccessDenied', `Access denied to bucket ${bucket} at ${this.endpoint}`, 403);
-      }
+      if (err instanceof ObjectStoreError && err.status === 404) return 'missing';
+      if (err instanceof ObjectStoreError && err.status === 403) return 'forbidden';
       throw err;
     }
   }
@@ -123,15 +136,16 @@ export class S3ObjectStore implements ObjectStore {
     const firstBytes = first.done ? Buffer.alloc(0) : first.value;
     if (firstBytes.length < partSizeOf(1)) {
       // The stream ended within one part: one atomic PutObject.
-      const out = await this.send(
-        { operation: 'PutObject', bucket, key },
-        () => this.client.send(new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: firstBytes,
-          ContentLength: firstBytes.length,
-          ...headersOf(options),
-        })),
+      const out = await this.send({ operation: 'PutObject', bucket, key }, () =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: firstBytes,
+            ContentLength: firstBytes.length,
+            ...headersOf(options),
+          }),
+        ),
       );
       return { key, size: firstBytes.length, etag: out.ETag ?? '', lastModified: Date.now(), ...echoed(options) };
     }
@@ -172,9 +186,14 @@ export class S3ObjectStore implements ObjectStore {
     range?: ByteRange,
   ): Promise<{ info: ObjectInfo; body: Readable; range?: ByteRange }> {
     if (range) checkRange(range);
-    const out = await this.send(
-      { operation: 'GetObject', bucket, key },
-      () => this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) })),
+    const out = await this.send({ operation: 'GetObject', bucket, key }, () =>
+      this.client.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
+      ),
     );
     const served = range ? parseContentRange(out.ContentRange) : undefined;
     const info: ObjectInfo = {
@@ -192,7 +211,9 @@ export class S3ObjectStore implements ObjectStore {
 
   async headObject(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
-      const out = await this.send({ operation: 'HeadObject', bucket, key }, () => this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+      const out = await this.send({ operation: 'HeadObject', bucket, key }, () =>
+        this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+      );
       return {
         key,
         size: out.ContentLength ?? 0,
@@ -209,13 +230,16 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {
-    await this.send({ operation: 'DeleteObject', bucket, key }, () => this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+    await this.send({ operation: 'DeleteObject', bucket, key }, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+    );
   }
 
   async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
     const maxKeys = options.maxKeys ?? MAX_KEYS;
     if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > MAX_KEYS) {
-      throw new ObjectStoreError('InvalidArgument', `maxKeys must be an integer from 1 to ${MAX_KEYS}, got ${maxKeys}`, 400);
+      const message = `maxKeys must be an integer from 1 to ${MAX_KEYS}, got ${maxKeys}`;
+      throw new ObjectStoreError('InvalidArgument', message, 400);
     }
     // A page that ended on a common prefix continues after it (nextStartAfter is the prefix). S3
     // lists the keys under it again and rolls them up into the same prefix, so that repeat is
@@ -223,17 +247,18 @@ export class S3ObjectStore implements ObjectStore {
     const alreadyListed = options.delimiter ? options.startAfter : undefined;
     let continuationToken: string | undefined;
     for (;;) {
-      const out = await this.send(
-        { operation: 'ListObjectsV2', bucket },
-        () => this.client.send(new ListObjectsV2Command({
-          Bucket: bucket,
-          MaxKeys: maxKeys,
-          ...optional('Prefix', options.prefix || undefined),
-          ...optional('Delimiter', options.delimiter || undefined),
-          ...(continuationToken !== undefined
-            ? { ContinuationToken: continuationToken }
-            : optional('StartAfter', options.startAfter || undefined)),
-        })),
+      const out = await this.send({ operation: 'ListObjectsV2', bucket }, () =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            MaxKeys: maxKeys,
+            ...optional('Prefix', options.prefix || undefined),
+            ...optional('Delimiter', options.delimiter || undefined),
+            ...(continuationToken !== undefined
+              ? { ContinuationToken: continuationToken }
+              : optional('StartAfter', options.startAfter || undefined)),
+          }),
+        ),
       );
       const objects: ObjectInfo[] = (out.Contents ?? []).map((o) => ({
         key: o.Key ?? '',
@@ -259,12 +284,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async createMultipartUpload(bucket: string, key: string, options: PutOptions = {}): Promise<string> {
-    const out = await this.send(
-      { operation: 'CreateMultipartUpload', bucket, key },
-      () => this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...headersOf(options) })),
+    const out = await this.send({ operation: 'CreateMultipartUpload', bucket, key }, () =>
+      this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...headersOf(options) })),
     );
     if (!out.UploadId) {
-      throw new ObjectStoreError('InternalError', `S3 endpoint ${this.endpoint} returned no UploadId for s3://${bucket}/${key}`, 500);
+      const message = `S3 endpoint ${this.endpoint} returned no UploadId for s3://${bucket}/${key}`;
+      throw new ObjectStoreError('InternalError', message, 500);
     }
     return out.UploadId;
   }
@@ -277,7 +302,8 @@ export class S3ObjectStore implements ObjectStore {
     body: AsyncIterable<Uint8Array>,
   ): Promise<{ etag: string; size: number }> {
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
-      throw new ObjectStoreError('InvalidArgument', `Part number must be an integer between 1 and 10000, got ${partNumber}`, 400);
+      const message = `Part number must be an integer between 1 and 10000, got ${partNumber}`;
+      throw new ObjectStoreError('InvalidArgument', message, 400);
     }
     const spooled = await spoolBody(body, PART_MEMORY_LIMIT);
     try {
@@ -296,9 +322,17 @@ export class S3ObjectStore implements ObjectStore {
     body: Buffer | Readable,
     length: number,
   ): Promise<string> {
-    const out = await this.send(
-      { operation: 'UploadPart', bucket, key },
-      () => this.client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: length })),
+    const out = await this.send({ operation: 'UploadPart', bucket, key }, () =>
+      this.client.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: length,
+        }),
+      ),
     );
     return out.ETag ?? '';
   }
@@ -337,9 +371,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
-    await this.send(
-      { operation: 'AbortMultipartUpload', bucket, key },
-      () => this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
+    await this.send({ operation: 'AbortMultipartUpload', bucket, key }, () =>
+      this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
     );
   }
 
@@ -351,9 +384,10 @@ export class S3ObjectStore implements ObjectStore {
     const parts: Array<{ partNumber: number; etag: string; size: number; lastModified: number }> = [];
     let marker: string | undefined;
     for (;;) {
-      const out = await this.send(
-        { operation: 'ListParts', bucket, key },
-        () => this.client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, ...optional('PartNumberMarker', marker) })),
+      const out = await this.send({ operation: 'ListParts', bucket, key }, () =>
+        this.client.send(
+          new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, ...optional('PartNumberMarker', marker) }),
+        ),
       );
       for (const p of out.Parts ?? []) {
         parts.push({
@@ -425,9 +459,9 @@ function checkBucketName(bucket: string): void {
 
 /** Rejected before sending: S3 ignores a malformed Range header and would return the whole object. */
 function checkRange(range: ByteRange): void {
-  const valid = Number.isSafeInteger(range.start) && Number.isSafeInteger(range.end) && range.start >= 0 && range.end >= range.start;
-  if (!valid) {
-    throw new ObjectStoreError('InvalidRange', `The requested range is not satisfiable: bytes=${range.start}-${range.end}`, 416);
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new ObjectStoreError('InvalidRange', `The requested range is not satisfiable: bytes=${start}-${end}`, 416);
   }
 }
 

@@ -60,7 +60,7 @@ function checkedRegion(region: string): string {
  * configuration mistake worth reporting.
  */
 function credentialsFrom(env: NodeJS.ProcessEnv): Pick<S3StoreConfig, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'> {
-  const own = valueOf(env, 'DOPPEL_S3_ACCESS_KEY_ID') !== undefined || valueOf(env, 'DOPPEL_S3_SECRET_ACCESS_KEY') !== undefined;
+  const own = ['DOPPEL_S3_ACCESS_KEY_ID', 'DOPPEL_S3_SECRET_ACCESS_KEY'].some((name) => valueOf(env, name) !== undefined);
   const prefix = own ? 'DOPPEL_S3_' : 'AWS_';
   const accessKeyId = valueOf(env, `${prefix}ACCESS_KEY_ID`);
   const secretAccessKey = valueOf(env, `${prefix}SECRET_ACCESS_KEY`);
