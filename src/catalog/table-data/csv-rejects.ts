@@ -1,0 +1,124 @@
+import { csvReadCall } from './csv-dialect.js';
+import { notUtf8, plural, showChar, singleFieldError } from './csv-messages.js';
+import { toNumber, type DuckDbSession } from './duckdb-session.js';
+import { slot } from './sql.js';
+import type { TablePart } from './table-part.js';
+import type { TableFormat } from './table-format.js';
+import { TableDataError } from './table-data-error.js';
+
+/** Rejected lines recorded per file: the first names the problem, the count says how widespread. */
+const REJECTS_LIMIT = 100;
+
+let scanCounter = 0;
+
+/**
+ * Reads every line of one CSV part and fails on the first line DuckDB could not take apart:
+ * invalid encoding, a wrong number of fields (ragged rows, or a wrong delimiter), a broken quote.
+ *
+ * DuckDB's reject tables report these as data (line, error type, the line's text), so the messages
+ * are ours. Every column is projected: DuckDB only decodes the columns a query uses.
+ */
+export async function checkCsvStructure(
+  session: DuckDbSession,
+  part: TablePart,
+  format: TableFormat,
+  escape: string,
+): Promise<void> {
+  const n = ++scanCounter;
+  const rejects = `doppel_rejects_${n}`;
+  const scans = `doppel_scans_${n}`;
+  const read = csvReadCall(part.path, format, escape, [
+    'store_rejects = true',
+    `rejects_table = '${rejects}'`,
+    `rejects_scan = '${scans}'`,
+    `rejects_limit = ${REJECTS_LIMIT}`,
+  ]);
+  try {
+    await session.rows(`SELECT count(*), ${format.columns.map((_, i) => `count(${slot(i)})`).join(', ')} FROM ${read}`);
+    const [first] = await session.rows(
+      // A line missing several fields is rejected once per missing field: count lines, not rejects.
+      `SELECT line, column_name, error_type, csv_line, error_message, (SELECT count(DISTINCT line) FROM ${rejects}), ` +
+        `(SELECT count(*) FROM ${rejects}) ` +
+        `FROM ${rejects} ORDER BY line, column_idx LIMIT 1`,
+    );
+    if (!first) return;
+    const [line, column, type, text, duckMessage, lines, rejected] = first;
+    throw rejectError(part, format, escape, {
+      line: toNumber(line),
+      column: column === null ? undefined : catalogName(format, String(column)),
+      type: String(type),
+      text: String(text ?? '').replace(/^[\r\n]+|[\r\n]+$/g, ''),
+      duckMessage: String(duckMessage ?? ''),
+      others: toNumber(lines) - 1,
+      // DuckDB stops recording at the limit, so there may be more than it counted.
+      capped: toNumber(rejected) >= REJECTS_LIMIT,
+    });
+  } finally {
+    await session.run(`DROP TABLE IF EXISTS ${rejects}; DROP TABLE IF EXISTS ${scans}`).catch(() => {});
+  }
+}
+
+interface Reject {
+  line: number;
+  column?: string;
+  type: string;
+  text: string;
+  duckMessage: string;
+  others: number;
+  capped: boolean;
+}
+
+function rejectError(part: TablePart, format: TableFormat, escape: string, r: Reject): TableDataError {
+  const csv = format.csv!;
+  const where = { uri: part.uri, line: r.line, column: r.column };
+  const more = r.capped
+    ? ' (and many more lines like it)'
+    : r.others > 0
+      ? ` (${plural(r.others, 'more line')} like it)`
+      : '';
+  const excerpt = JSON.stringify(r.text.length > 200 ? `${r.text.slice(0, 200)}…` : r.text);
+  const columns = format.columns.length;
+
+  switch (r.type) {
+    case 'INVALID ENCODING':
+      return notUtf8(part.uri, r.line, r.column);
+    case 'TOO MANY COLUMNS':
+    case 'MISSING COLUMNS': {
+      if (columns > 1 && !r.text.includes(csv.delimiter)) {
+        return singleFieldError(part.uri, r.line, r.text, csv, columns, more);
+      }
+      const found = /Found:\s*(\d+)/.exec(r.duckMessage)?.[1];
+      const count = found ? plural(Number(found), 'field') : r.type === 'TOO MANY COLUMNS' ? 'more fields' : 'fewer fields';
+      let hint = '';
+      if (!csv.quoted && r.text.includes('"')) {
+        hint = ' The line has quote characters, which LazySimpleSerDe reads as data: for quoted CSV use OpenCSVSerde.';
+      } else if (!csv.quoted && csv.escape && r.text.includes(csv.escape + csv.delimiter)) {
+        hint = ` doppel does not apply LazySimpleSerDe's escape.delim ${showChar(csv.escape)}.`;
+      }
+      return new TableDataError(
+        `${part.uri} line ${r.line} has ${count} (delimiter ${showChar(csv.delimiter)}) where the catalog declares ` +
+          `${columns} columns: ${excerpt}${more}.${hint}`,
+        where,
+      );
+    }
+    case 'UNQUOTED VALUE':
+      return new TableDataError(
+        `${part.uri} line ${r.line}: a quoted field is not closed, or text follows its closing quote ` +
+          `(quote ${showChar(csv.quote)}, escape ${showChar(escape)}): ${excerpt}${more}`,
+        where,
+      );
+    case 'LINE SIZE OVER MAXIMUM':
+      return new TableDataError(
+        `${part.uri} line ${r.line} is longer than DuckDB reads as one line (2 MB); an unclosed quote ` +
+          `(${showChar(csv.quote)}) would do that${more}`,
+        where,
+      );
+    default:
+      return new TableDataError(`${part.uri} line ${r.line}: ${r.duckMessage}: ${excerpt}${more}`, where);
+  }
+}
+
+function catalogName(format: TableFormat, internal: string): string | undefined {
+  const m = /^c(\d+)$/.exec(internal);
+  return m ? format.columns[Number(m[1])]?.name : undefined;
+}

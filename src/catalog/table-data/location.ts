@@ -1,0 +1,39 @@
+import { TableDataError } from './table-data-error.js';
+
+/**
+ * Which stored objects hold a table's data. `StorageDescriptor.Location` names either one object or
+ * a "folder" prefix; under a prefix, Hadoop's rules decide what is data: markers (`_SUCCESS`,
+ * `…_$folder$`, zero-byte folder objects) and anything under a hidden (`.` or `_`) path segment are
+ * not.
+ */
+export interface ListedObject {
+  key: string;
+  size: number;
+}
+
+export function partFilesOf<T extends ListedObject>(objects: readonly T[], prefixKey: string): T[] {
+  if (prefixKey !== '' && !prefixKey.endsWith('/')) {
+    const named = objects.find((o) => o.key === prefixKey);
+    // An empty object holds no rows; a Parquet reader would even reject it.
+    if (named) return named.size > 0 ? [named] : [];
+  }
+  const prefix = prefixKey === '' || prefixKey.endsWith('/') ? prefixKey : `${prefixKey}/`;
+  return objects
+    .filter((o) => o.key.startsWith(prefix) && isDataObject(o, o.key.slice(prefix.length)))
+    .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key))); // S3's UTF-8 byte order
+}
+
+function isDataObject(object: ListedObject, relativeKey: string): boolean {
+  if (relativeKey === '' || relativeKey.endsWith('/') || object.size === 0) return false;
+  if (relativeKey.endsWith('_$folder$')) return false;
+  return !relativeKey.split('/').some((segment) => segment.startsWith('.') || segment.startsWith('_'));
+}
+
+/** `s3://bucket/key` (also s3a:// and s3n://, as Hadoop writes them) → bucket and key. */
+export function parseS3Location(location: string): { bucket: string; key: string } {
+  const m = /^s3[an]?:\/\/([^/]+)\/?(.*)$/i.exec(location.trim());
+  if (!m || !m[1]) {
+    throw new TableDataError(`Location "${location}" is not an S3 location (s3://bucket/prefix/).`);
+  }
+  return { bucket: m[1], key: m[2] ?? '' };
+}
