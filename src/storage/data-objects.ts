@@ -3,8 +3,7 @@ import { asPrefix, formatS3Uri, type S3Location } from './s3-uri.js';
 
 /**
  * The objects a location stands for, the way Glue reads input paths: the object itself when the key
- * names one, otherwise every object under the key as a prefix, leaving out markers that tools write
- * beside data (`_SUCCESS`, `_$folder$`, hidden `.`/`_` names, empty "folder" objects). Sorted by key.
+ * names one, otherwise the data objects under the key as a prefix (see isDataObject), in key order.
  */
 export async function dataObjectsAt(store: ObjectStore, at: S3Location): Promise<ObjectInfo[]> {
   if (at.key !== '' && !at.key.endsWith('/')) {
@@ -20,14 +19,17 @@ export async function dataObjectsAt(store: ObjectStore, at: S3Location): Promise
     if (!page.isTruncated || !page.nextStartAfter) break;
     startAfter = page.nextStartAfter;
   }
-  return found.filter((o) => isDataObject(o, prefix));
+  return found.filter((o) => isDataObject(o, o.key.slice(prefix.length)));
 }
 
-export function isDataObject(o: ObjectInfo, prefix: string): boolean {
-  if (o.key.endsWith('/') && o.size === 0) return false;
-  if (o.key.endsWith('_$folder$')) return false;
-  const relative = o.key.slice(prefix.length);
-  return !relative.split('/').some((segment) => segment.startsWith('_') || segment.startsWith('.'));
+/**
+ * Hadoop's rule for what under a prefix is data: not markers (`_SUCCESS`, `…_$folder$`, empty
+ * "folder" objects, empty files) and nothing under a hidden (`.` or `_`) path segment.
+ */
+export function isDataObject(object: { size: number }, relativeKey: string): boolean {
+  if (relativeKey === '' || relativeKey.endsWith('/') || object.size === 0) return false;
+  if (relativeKey.endsWith('_$folder$')) return false;
+  return !relativeKey.split('/').some((segment) => segment.startsWith('.') || segment.startsWith('_'));
 }
 
 /** Reads a whole (small) object; fails past `maxBytes`. */

@@ -1,3 +1,4 @@
+import { isDataObject } from '../../storage/data-objects.js';
 import { TableDataError } from './table-data-error.js';
 
 /**
@@ -23,11 +24,6 @@ export function partFilesOf<T extends ListedObject>(objects: readonly T[], prefi
     .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key))); // S3's UTF-8 byte order
 }
 
-function isDataObject(object: ListedObject, relativeKey: string): boolean {
-  if (relativeKey === '' || relativeKey.endsWith('/') || object.size === 0) return false;
-  if (relativeKey.endsWith('_$folder$')) return false;
-  return !relativeKey.split('/').some((segment) => segment.startsWith('.') || segment.startsWith('_'));
-}
 
 /** `s3://bucket/key` (also s3a:// and s3n://, as Hadoop writes them) → bucket and key. */
 export function parseS3Location(location: string): { bucket: string; key: string } {

@@ -1,4 +1,7 @@
+import { TableDataError } from '../../catalog/table-data/table-data-error.js';
+import { readCatalogTable } from '../../catalog/table-source.js';
 import { dataObjectsAt, readObject } from '../../storage/data-objects.js';
+import type { MetadataStore } from '../../storage/metadata-store.js';
 import { ObjectStoreError, type ObjectStore } from '../../storage/object-store.js';
 import type { LabelRow } from '../../storage/records.js';
 import { formatS3Uri, parseS3Uri, S3UriError } from '../../storage/s3-uri.js';
@@ -8,6 +11,7 @@ import { transformColumns } from './transform-columns.js';
 
 export interface ImportLabelsDeps {
   objects: ObjectStore;
+  store: MetadataStore;
   /** Label files larger than this (all parts together) are refused. */
   maxLabelBytes: number;
 }
@@ -23,6 +27,8 @@ export function importLabelsTask(deps: ImportLabelsDeps): TaskHandler {
     async execute(ctx: TaskContext): Promise<TaskResult> {
       const props = ctx.run.properties['ImportLabelsTaskRunProperties'] as { InputS3Path: string; Replace?: boolean };
       const rows = await readLabels(deps, ctx, props.InputS3Path);
+      await ctx.progress(`checking ${rows.length} labeled rows against the transform's table`);
+      await checkRecordsExist(deps, ctx, rows);
       const sets = new Set(rows.map((r) => r.labelingSetId)).size;
       await ctx.progress(`read ${rows.length} labeled rows in ${sets} labeling sets`);
       return {
@@ -33,6 +39,42 @@ export function importLabelsTask(deps: ImportLabelsDeps): TaskHandler {
       };
     },
   };
+}
+
+/**
+ * Labels must describe records of the transform's table: a primary key the table does not have
+ * means the file belongs to another table or an older extract, which would teach the matcher
+ * about records it will never see. Only the labeled keys are held in memory while the table streams.
+ */
+async function checkRecordsExist(deps: ImportLabelsDeps, ctx: TaskContext, rows: LabelRow[]): Promise<void> {
+  const { primaryKey } = transformColumns(ctx.transform);
+  const input = (ctx.transform.doc['InputRecordTables'] as Array<Record<string, string>>)[0]!;
+  const name = `${input['DatabaseName']}.${input['TableName']}`;
+  const table = await deps.store.getTable(
+    ctx.run,
+    input['CatalogId'] ?? ctx.run.accountId,
+    input['DatabaseName']!.toLowerCase(),
+    input['TableName']!.toLowerCase(),
+  );
+  if (!table) throw new TaskFailure(`The transform's input table ${name} no longer exists in the catalog.`);
+  const missing = new Set(rows.map((r) => r.values[primaryKey]!));
+  try {
+    for await (const batch of readCatalogTable(table, deps.objects, { primaryKey })) {
+      ctx.signal.throwIfAborted();
+      const k = batch.columns.indexOf(primaryKey);
+      for (const row of batch.rows) missing.delete(row[k] ?? '');
+      if (missing.size === 0) return;
+    }
+  } catch (e) {
+    if (e instanceof TableDataError) throw new TaskFailure(`Cannot read the transform's input table ${name}: ${e.message}`);
+    if (e instanceof ObjectStoreError) throw new TaskFailure(`Cannot read the transform's input table ${name}: ${e.message}`);
+    throw e;
+  }
+  const some = [...missing].slice(0, 5).join(', ');
+  throw new TaskFailure(
+    `${missing.size} labeled record(s) are not in the input table ${name} (primary key ${primaryKey}): ` +
+      `${some}${missing.size > 5 ? ', ...' : ''}. Labels must describe records of the transform's table.`,
+  );
 }
 
 async function readLabels(deps: ImportLabelsDeps, ctx: TaskContext, path: string): Promise<LabelRow[]> {
