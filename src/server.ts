@@ -3,6 +3,7 @@ import { loadCredentials } from './api/auth/credentials.js';
 import { glueEndpoint } from './api/glue-endpoint.js';
 import { glueOperations } from './api/glue-operations.js';
 import { startHttpServer } from './api/http-server.js';
+import { s3Endpoint } from './api/s3/s3-endpoint.js';
 import { CatalogService } from './catalog/catalog-service.js';
 import type { ServerConfig } from './config.js';
 import { acquireDataDirLock } from './storage/data-dir-lock.js';
@@ -14,6 +15,8 @@ import { TaskRunService } from './tasks/task-run-service.js';
 import { TaskWorkerPool } from './tasks/task-worker-pool.js';
 import { scriptedTask } from './tasks/kinds/scripted-task.js';
 import { unavailableTask } from './tasks/kinds/unavailable-task.js';
+import type { ObjectStore } from './storage/object-store.js';
+import { createObjectStore } from './storage/object-store-factory.js';
 import { TransformService } from './transforms/transform-service.js';
 
 export { DEFAULT_ACCOUNT_ID } from './api/auth/credentials.js';
@@ -45,6 +48,14 @@ export async function startDoppel(
   const credentials = loadCredentials(env);
   const releaseLock = acquireDataDirLock(config.dataDir);
   const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'));
+  let objects: ObjectStore;
+  try {
+    objects = await createObjectStore(config.dataDir, env);
+  } catch (e) {
+    await store.close();
+    releaseLock();
+    throw e;
+  }
   const workers = new TaskWorkerPool({
     store,
     handlers: taskHandlers(config),
@@ -77,18 +88,21 @@ export async function startDoppel(
         noAuth: config.noAuth,
         log,
       }),
+      handleS3: s3Endpoint({ store: objects, credentials, noAuth: config.noAuth, log }),
     });
     return {
       url: http.url,
       close: async () => {
         await http.close();
         await workers.stop();
+        await objects.close();
         await store.close();
         releaseLock();
       },
     };
   } catch (e) {
     await workers.stop().catch(() => undefined);
+    await objects.close();
     await store.close();
     releaseLock();
     throw e;

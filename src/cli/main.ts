@@ -49,6 +49,7 @@ async function serveCommand(argv: string[]): Promise<void> {
     );
   }
   console.log(`  try:         aws glue get-ml-transforms --endpoint-url ${server.url} --region us-east-1`);
+  console.log(`  s3:          aws s3 ls --endpoint-url ${server.url}`);
 
   let closing = false;
   const shutdown = (signal: string) => {

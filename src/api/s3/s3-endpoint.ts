@@ -1,14 +1,138 @@
-// PLACEHOLDER, replaced by the S3-compatible REST endpoint.
+/**
+ * The S3-compatible REST endpoint over an ObjectStore, served on the Glue API's port: the HTTP
+ * front sends it every request that is not a Glue call, with the raw request target.
+ *
+ * A request goes: address (bucket, key; path or virtual-hosted style) → SigV4 (service `s3`, the
+ * server's credentials) → operation (method + sub-resource) → handler. Bodies stream from the
+ * socket into the store and from the store to the socket; none is held in memory whole.
+ */
+import { randomBytes } from 'node:crypto';
 import type { CredentialRegistry } from '../auth/credentials.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { authenticateS3 } from './s3-auth.js';
+import type { S3Call } from './s3-call.js';
+import { S3Error, toS3Error } from './s3-errors.js';
+import { errorResponse } from './s3-response.js';
+import { parseAddress, resolveOperation, type S3Address, type S3Operation } from './s3-routing.js';
+import { requestPayload } from './payload/request-payload.js';
+import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './ops/bucket-ops.js';
+import { deleteObjects } from './ops/delete-objects.js';
+import { listObjects, listObjectsV2 } from './ops/list-ops.js';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listParts,
+  uploadPart,
+  uploadPartCopy,
+} from './ops/multipart-ops.js';
+import { copyObject, deleteObject, getObject, headObject, putObject } from './ops/object-ops.js';
 
 export interface S3EndpointOptions {
   store: ObjectStore;
   credentials: CredentialRegistry;
   noAuth: boolean;
   log: (message: string) => void;
+  /**
+   * Largest body read into memory to verify a signed request that declares no
+   * x-amz-content-sha256 (S3 SDKs always declare one). Default 16 MiB.
+   */
+  maxUnhashedBodyBytes?: number;
 }
 
-export function s3Endpoint(_opts: S3EndpointOptions): (request: Request, rawUrl: string) => Promise<Response> {
-  return async () => new Response('not built yet', { status: 501 });
+const DEFAULT_MAX_UNHASHED_BODY_BYTES = 16 * 1024 * 1024;
+const DEFAULT_REGION = 'us-east-1';
+
+const OPERATIONS: Record<S3Operation, (call: S3Call) => Promise<Response>> = {
+  ListBuckets: listBuckets,
+  CreateBucket: createBucket,
+  DeleteBucket: deleteBucket,
+  HeadBucket: headBucket,
+  GetBucketLocation: getBucketLocation,
+  ListObjectsV2: listObjectsV2,
+  ListObjects: listObjects,
+  DeleteObjects: deleteObjects,
+  PutObject: putObject,
+  CopyObject: copyObject,
+  GetObject: getObject,
+  HeadObject: headObject,
+  DeleteObject: deleteObject,
+  CreateMultipartUpload: createMultipartUpload,
+  UploadPart: uploadPart,
+  UploadPartCopy: uploadPartCopy,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  ListParts: listParts,
+};
+
+/** Error codes about a bucket or key name that S3 answers with that name in the document. */
+const NAMES_BUCKET = new Set(['NoSuchBucket', 'BucketNotEmpty', 'BucketAlreadyOwnedByYou', 'InvalidBucketName']);
+const NAMES_KEY = new Set(['NoSuchKey', 'KeyTooLongError']);
+
+export function s3Endpoint(opts: S3EndpointOptions): (request: Request, rawUrl: string) => Promise<Response> {
+  const authOptions = {
+    credentials: opts.credentials,
+    noAuth: opts.noAuth,
+    maxUnhashedBodyBytes: opts.maxUnhashedBodyBytes ?? DEFAULT_MAX_UNHASHED_BODY_BYTES,
+  };
+  return async function handleS3Request(request: Request, rawUrl: string): Promise<Response> {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const headers = headerRecord(request.headers);
+    let address: S3Address | undefined;
+    let response: Response;
+    try {
+      address = parseAddress(rawUrl, headers['host']);
+      const auth = await authenticateS3(request, address, headers, authOptions);
+      const operation = resolveOperation(request.method, address, headers);
+      let payloadTaken = false;
+      const plan = auth.plan;
+      const call: S3Call = {
+        operation,
+        method: request.method,
+        address,
+        headers,
+        store: opts.store,
+        requestId,
+        region: auth.region ?? DEFAULT_REGION,
+        origin: `http://${headers['host'] ?? 'localhost'}`,
+        payload: () => {
+          if (payloadTaken) throw new Error('the request body was read twice');
+          payloadTaken = true;
+          return requestPayload(request, headers, plan);
+        },
+      };
+      response = await OPERATIONS[operation](call);
+    } catch (e) {
+      const error = withNames(toS3Error(e, { presigned: /(^|&)X-Amz-Credential=/.test(address?.rawQuery ?? '') }), address);
+      if (error.status >= 500) {
+        opts.log(`S3 request ${requestId} (${request.method} ${rawUrl}) failed: ${(e as Error)?.stack ?? String(e)}`);
+      }
+      response = errorResponse(error, request.method, address?.rawPath ?? '/', requestId);
+    }
+    response.headers.set('x-amz-request-id', requestId);
+    response.headers.set('x-amz-id-2', randomBytes(24).toString('base64'));
+    response.headers.set('server', 'doppel');
+    return response;
+  };
+}
+
+function headerRecord(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    record[name.toLowerCase()] = value;
+  });
+  return record;
+}
+
+function withNames(error: S3Error, address: S3Address | undefined): S3Error {
+  const details = { ...error.details };
+  if (address?.bucket !== undefined && (NAMES_BUCKET.has(error.code) || NAMES_KEY.has(error.code))) {
+    details['BucketName'] = address.bucket;
+  }
+  if (address?.key !== undefined && NAMES_KEY.has(error.code)) details['Key'] = address.key;
+  if (error.code === 'NoSuchUpload') {
+    const uploadId = address?.query.get('uploadId');
+    if (uploadId !== undefined) details['UploadId'] = uploadId;
+  }
+  return new S3Error(error.code, error.message, error.status, details);
 }

@@ -1,8 +1,462 @@
-// PLACEHOLDER, replaced by the embedded object store implementation.
-import type { ObjectStore } from '../object-store.js';
+/**
+ * The embedded object store: an S3-like store under the data dir (`<dataDir>/objects`), served on
+ * the API port by the S3 endpoint and read directly by the data plane.
+ *
+ * Layout: `index.sqlite` (buckets, objects, uploads, parts; see object-index.ts), `blobs/<random id>`
+ * (the bytes; see blob-files.ts) and `tmp/` (blobs being written). Keys live only in the index.
+ *
+ * Writes go: stream into tmp/ (hashing) → fsync → rename into blobs/ → one index transaction points
+ * the key at the new blob → the blob it pointed at before is unlinked. A crash at any point leaves
+ * either the old object or the new one readable; blobs orphaned by a crash are removed at the next
+ * open.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, createReadStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import {
+  noSuchBucket,
+  noSuchKey,
+  type BucketInfo,
+  type ByteRange,
+  type ListOptions,
+  type ListResult,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutOptions,
+} from '../object-store.js';
+import { BlobFiles } from './blob-files.js';
+import { assertValidBucketName } from './bucket-names.js';
+import { ObjectIndex, type ObjectRow, type Refusal } from './object-index.js';
+import { keyBytes, prefixUpperBound, successorOf, textBytes } from './object-keys.js';
+import {
+  bucketAlreadyOwnedByYou,
+  bucketNotEmpty,
+  entityTooSmall,
+  invalidArgument,
+  invalidPart,
+  invalidPartOrder,
+  invalidRange,
+  malformedXml,
+  noSuchUpload,
+} from './store-errors.js';
 
-export class LocalObjectStore {
-  static async open(_rootDir: string): Promise<ObjectStore> {
-    throw new Error('the embedded object store is not built yet');
+/** S3's smallest part (all but the last). */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+export const MAX_PART_NUMBER = 10_000;
+const DEFAULT_MAX_KEYS = 1000;
+
+export class LocalObjectStore implements ObjectStore {
+  readonly kind = 'local' as const;
+  /** Uploads whose parts are being assembled: their parts must not change underneath. */
+  private readonly completing = new Set<string>();
+  private closed = false;
+
+  private constructor(
+    private readonly index: ObjectIndex,
+    private readonly blobs: BlobFiles,
+  ) {}
+
+  static async open(rootDir: string): Promise<LocalObjectStore> {
+    await mkdir(rootDir, { recursive: true });
+    const blobs = await BlobFiles.open(rootDir);
+    const index = new ObjectIndex(join(rootDir, 'index.sqlite'));
+    const store = new LocalObjectStore(index, blobs);
+    try {
+      await store.removeOrphanBlobs();
+    } catch (e) {
+      index.close();
+      throw e;
+    }
+    return store;
+  }
+
+  // Buckets ---------------------------------------------------------------------------------------
+
+  async listBuckets(): Promise<BucketInfo[]> {
+    return this.index.buckets();
+  }
+
+  async createBucket(bucket: string): Promise<void> {
+    assertValidBucketName(bucket);
+    if (this.index.createBucket(bucket, Date.now()) === 'bucket-exists') throw bucketAlreadyOwnedByYou(bucket);
+  }
+
+  async deleteBucket(bucket: string): Promise<void> {
+    const result = this.index.deleteBucket(bucket);
+    if (typeof result === 'string') throw refusalError(result, bucket);
+    await this.removeBlobs(result.partBlobs);
+  }
+
+  async bucketExists(bucket: string): Promise<boolean> {
+    return this.index.bucket(bucket) !== undefined;
+  }
+
+  // Objects ---------------------------------------------------------------------------------------
+
+  async putObject(
+    bucket: string,
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    options: PutOptions = {},
+  ): Promise<ObjectInfo> {
+    const keyBinary = keyBytes(key);
+    const metadata = encodeMetadata(options.metadata);
+    this.requireBucket(bucket);
+    const blob = await this.blobs.write(body);
+    const lastModified = Date.now();
+    const etag = quote(blob.md5.toString('hex'));
+    const result = this.index.putObject({
+      bucket,
+      key: keyBinary,
+      size: blob.size,
+      etag,
+      contentType: options.contentType ?? null,
+      metadata,
+      lastModified,
+      blob: blob.id,
+    });
+    if (typeof result === 'string') {
+      await this.blobs.remove(blob.id);
+      throw refusalError(result, bucket);
+    }
+    if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
+    return {
+      key,
+      size: blob.size,
+      etag,
+      lastModified,
+      ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
+      ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
+    };
+  }
+
+  async getObject(
+    bucket: string,
+    key: string,
+    range?: ByteRange,
+  ): Promise<{ info: ObjectInfo; body: Readable; range?: ByteRange }> {
+    // No await before the file is open: a concurrent overwrite unlinks the old blob only after its
+    // own index transaction, so the row read here and the file opened here belong together.
+    const row = this.requireObject(bucket, key);
+    const served = range === undefined ? undefined : satisfiableRange(range, row.size);
+    const fd = this.blobs.openForRead(row.blob);
+    const info = toObjectInfo(row);
+    const start = served?.start ?? 0;
+    const end = served?.end ?? row.size - 1;
+    if (end < start) {
+      closeSync(fd);
+      return { info, body: Readable.from([]), ...(served ? { range: served } : {}) };
+    }
+    const body = createReadStream('', { fd, start, end, autoClose: true });
+    return { info, body, ...(served ? { range: served } : {}) };
+  }
+
+  async headObject(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    const keyBinary = keyBytes(key);
+    this.requireBucket(bucket);
+    const row = this.index.object(bucket, keyBinary);
+    return row && toObjectInfo(row);
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    const result = this.index.deleteObject(bucket, keyBytes(key));
+    if (typeof result === 'string') throw refusalError(result, bucket);
+    if (result.removedBlob) await this.blobs.remove(result.removedBlob);
+  }
+
+  async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
+    this.requireBucket(bucket);
+    const maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
+    if (!Number.isInteger(maxKeys) || maxKeys < 0) throw invalidArgument('maxKeys must be a non-negative integer.');
+    const empty: ListResult = { objects: [], commonPrefixes: [], isTruncated: false };
+    if (maxKeys === 0) return empty;
+    const prefix = options.prefix ?? '';
+    const delimiter = options.delimiter === '' ? undefined : options.delimiter;
+    const prefixBinary = textBytes(prefix);
+    const upperBound = prefixUpperBound(prefixBinary);
+
+    let from = prefixBinary;
+    if (options.startAfter) {
+      const skipTo = this.listingResumePoint(options.startAfter, prefix, delimiter);
+      if (skipTo === undefined) return empty;
+      if (Buffer.compare(skipTo, from) > 0) from = skipTo;
+    }
+
+    // One entry more than asked for tells whether the listing is truncated.
+    const entries: Array<{ row: ObjectRow } | { commonPrefix: string }> = [];
+    scan: while (entries.length <= maxKeys) {
+      if (upperBound && Buffer.compare(from, upperBound) >= 0) break;
+      const limit = maxKeys + 1 - entries.length;
+      const rows = this.index.objectsInRange(bucket, from, upperBound, limit);
+      for (const row of rows) {
+        const key = row.key.toString('utf8');
+        const cut = delimiter === undefined ? -1 : key.indexOf(delimiter, prefix.length);
+        if (cut >= 0) {
+          // Everything under this common prefix rolls up into one entry: jump past all of it.
+          const commonPrefix = key.slice(0, cut + delimiter!.length);
+          entries.push({ commonPrefix });
+          const next = prefixUpperBound(Buffer.from(commonPrefix, 'utf8'));
+          if (next === undefined) break scan;
+          from = next;
+          continue scan;
+        }
+        entries.push({ row });
+        from = successorOf(row.key);
+        if (entries.length > maxKeys) break scan;
+      }
+      if (rows.length < limit) break;
+    }
+
+    const isTruncated = entries.length > maxKeys;
+    if (isTruncated) entries.length = maxKeys;
+    const last = entries[entries.length - 1];
+    return {
+      objects: entries.flatMap((entry) => ('row' in entry ? [toObjectInfo(entry.row)] : [])),
+      commonPrefixes: entries.flatMap((entry) => ('commonPrefix' in entry ? [entry.commonPrefix] : [])),
+      isTruncated,
+      ...(isTruncated && last ? { nextStartAfter: 'row' in last ? last.row.key.toString('utf8') : last.commonPrefix } : {}),
+    };
+  }
+
+  // Multipart uploads -----------------------------------------------------------------------------
+
+  async createMultipartUpload(bucket: string, key: string, options: PutOptions = {}): Promise<string> {
+    const keyBinary = keyBytes(key);
+    const uploadId = randomBytes(24).toString('base64url');
+    const refusal = this.index.createUpload({
+      upload_id: uploadId,
+      bucket,
+      key: keyBinary,
+      content_type: options.contentType ?? null,
+      metadata: encodeMetadata(options.metadata),
+      initiated: Date.now(),
+    });
+    if (refusal) throw refusalError(refusal, bucket, uploadId);
+    return uploadId;
+  }
+
+  async uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: AsyncIterable<Uint8Array>,
+  ): Promise<{ etag: string; size: number }> {
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+      throw invalidArgument(`Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive.`);
+    }
+    this.requireOpenUpload(bucket, key, uploadId);
+    const blob = await this.blobs.write(body);
+    const etag = quote(blob.md5.toString('hex'));
+    // Checked again: the upload may have been completed or aborted while the part was streaming.
+    const result = this.completing.has(uploadId)
+      ? 'no-such-upload'
+      : this.index.putPart(uploadId, {
+          part_number: partNumber,
+          size: blob.size,
+          etag,
+          last_modified: Date.now(),
+          blob: blob.id,
+        });
+    if (typeof result === 'string') {
+      await this.blobs.remove(blob.id);
+      throw refusalError(result, bucket, uploadId);
+    }
+    if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
+    return { etag, size: blob.size };
+  }
+
+  async completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: Array<{ partNumber: number; etag: string }>,
+  ): Promise<ObjectInfo> {
+    const upload = this.requireOpenUpload(bucket, key, uploadId);
+    if (parts.length === 0) throw malformedXml('a multipart upload is completed with at least one part');
+    const stored = new Map(this.index.parts(uploadId).map((part) => [part.part_number, part]));
+    const chosen = parts.map((part, i) => {
+      if (i > 0 && part.partNumber <= parts[i - 1]!.partNumber) throw invalidPartOrder();
+      const found = stored.get(part.partNumber);
+      if (!found) throw invalidPart(part.partNumber, 'not uploaded');
+      if (unquote(found.etag) !== unquote(part.etag).toLowerCase()) throw invalidPart(part.partNumber, 'ETag differs');
+      return found;
+    });
+    chosen.forEach((part, i) => {
+      if (i < chosen.length - 1 && part.size < MIN_PART_BYTES) throw entityTooSmall(part.part_number, part.size, MIN_PART_BYTES);
+    });
+
+    this.completing.add(uploadId);
+    try {
+      const blobs = this.blobs;
+      const assembled = async function* (): AsyncGenerator<Uint8Array> {
+        for (const part of chosen) {
+          yield* createReadStream('', { fd: blobs.openForRead(part.blob), autoClose: true });
+        }
+      };
+      let blob;
+      try {
+        blob = await this.blobs.write(assembled());
+      } catch (e) {
+        if (!this.index.upload(uploadId)) throw noSuchUpload(uploadId); // aborted meanwhile
+        throw e;
+      }
+      const partDigests = chosen.map((part) => Buffer.from(unquote(part.etag), 'hex'));
+      const etag = quote(`${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${chosen.length}`);
+      const lastModified = Date.now();
+      const result = this.index.completeUpload(uploadId, {
+        bucket,
+        key: upload.key,
+        size: blob.size,
+        etag,
+        contentType: upload.content_type,
+        metadata: upload.metadata,
+        lastModified,
+        blob: blob.id,
+      });
+      if (typeof result === 'string') {
+        await this.blobs.remove(blob.id);
+        throw refusalError(result, bucket, uploadId);
+      }
+      await this.removeBlobs([...result.partBlobs, ...(result.replacedBlob ? [result.replacedBlob] : [])]);
+      return toObjectInfo({ ...upload, size: blob.size, etag, last_modified: lastModified });
+    } finally {
+      this.completing.delete(uploadId);
+    }
+  }
+
+  async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    this.requireOpenUpload(bucket, key, uploadId);
+    const result = this.index.deleteUpload(uploadId);
+    if (typeof result === 'string') throw refusalError(result, bucket, uploadId);
+    await this.removeBlobs(result.partBlobs);
+  }
+
+  async listParts(
+    bucket: string,
+    key: string,
+    uploadId: string,
+  ): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {
+    this.requireOpenUpload(bucket, key, uploadId);
+    return this.index.parts(uploadId).map((part) => ({
+      partNumber: part.part_number,
+      etag: part.etag,
+      size: part.size,
+      lastModified: part.last_modified,
+    }));
+  }
+
+  // Direct access ---------------------------------------------------------------------------------
+
+  /**
+   * The blob file itself; nothing to release. The path stays readable until the object is
+   * overwritten or deleted (a reader that already opened it keeps its bytes even then).
+   */
+  async localCopy(bucket: string, key: string): Promise<{ path: string; release: () => Promise<void> }> {
+    const row = this.requireObject(bucket, key);
+    return { path: this.blobs.verifiedPath(row.blob), release: async () => undefined };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.index.close();
+  }
+
+  // Helpers ---------------------------------------------------------------------------------------
+
+  private requireBucket(bucket: string): void {
+    if (!this.index.bucket(bucket)) throw noSuchBucket(bucket);
+  }
+
+  private requireObject(bucket: string, key: string): ObjectRow {
+    const keyBinary = keyBytes(key);
+    this.requireBucket(bucket);
+    const row = this.index.object(bucket, keyBinary);
+    if (!row) throw noSuchKey(bucket, key);
+    return row;
+  }
+
+  /** The upload, which must exist for this very bucket and key and not be completing. */
+  private requireOpenUpload(bucket: string, key: string, uploadId: string) {
+    const keyBinary = keyBytes(key);
+    this.requireBucket(bucket);
+    const upload = this.index.upload(uploadId);
+    if (!upload || upload.bucket !== bucket || !upload.key.equals(keyBinary) || this.completing.has(uploadId)) {
+      throw noSuchUpload(uploadId);
+    }
+    return upload;
+  }
+
+  /**
+   * Where a listing continues after `startAfter`: just past it, or, when it is a common prefix this
+   * listing would produce (a page ended on it), past everything that rolls up into it. Undefined
+   * when nothing can follow.
+   */
+  private listingResumePoint(startAfter: string, prefix: string, delimiter: string | undefined): Buffer | undefined {
+    const after = textBytes(startAfter);
+    if (delimiter !== undefined && startAfter.startsWith(prefix)) {
+      const cut = startAfter.indexOf(delimiter, prefix.length);
+      if (cut >= 0 && cut + delimiter.length === startAfter.length) return prefixUpperBound(after);
+    }
+    return successorOf(after);
+  }
+
+  private async removeBlobs(ids: readonly string[]): Promise<void> {
+    for (const id of ids) await this.blobs.remove(id);
+  }
+
+  /** Blobs no index row refers to: left by a crash between the rename and the transaction, or after it. */
+  private async removeOrphanBlobs(): Promise<void> {
+    const referenced = this.index.referencedBlobs();
+    for (const id of await this.blobs.listIds()) {
+      if (!referenced.has(id)) await this.blobs.remove(id);
+    }
   }
 }
+
+function refusalError(refusal: Refusal, bucket: string, uploadId = '') {
+  switch (refusal) {
+    case 'no-such-bucket':
+      return noSuchBucket(bucket);
+    case 'bucket-exists':
+      return bucketAlreadyOwnedByYou(bucket);
+    case 'bucket-not-empty':
+      return bucketNotEmpty(bucket);
+    case 'no-such-upload':
+      return noSuchUpload(uploadId);
+  }
+}
+
+/** The part of `range` that lies inside an object of `size` bytes, or InvalidRange. */
+function satisfiableRange(range: ByteRange, size: number): ByteRange {
+  const { start, end } = range;
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || start >= size) {
+    throw invalidRange(size);
+  }
+  return { start, end: Math.min(end, size - 1) };
+}
+
+function toObjectInfo(row: Pick<ObjectRow, 'key' | 'size' | 'etag' | 'content_type' | 'metadata' | 'last_modified'>): ObjectInfo {
+  return {
+    key: row.key.toString('utf8'),
+    size: row.size,
+    etag: row.etag,
+    lastModified: row.last_modified,
+    ...(row.content_type !== null ? { contentType: row.content_type } : {}),
+    ...(row.metadata !== null ? { metadata: JSON.parse(row.metadata) as Record<string, string> } : {}),
+  };
+}
+
+function encodeMetadata(metadata: Record<string, string> | undefined): string | null {
+  if (metadata === undefined) return null;
+  for (const [name, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') throw invalidArgument(`Metadata value for '${name}' must be a string.`);
+  }
+  return JSON.stringify(metadata);
+}
+
+const quote = (hex: string) => `"${hex}"`;
+const unquote = (etag: string) => etag.replace(/^"|"$/g, '');

@@ -1,0 +1,122 @@
+/**
+ * CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload,
+ * ListParts.
+ */
+import { parseCopySourceRange } from '../object-headers.js';
+import { OWNER, bucketOf, keyOf, readXmlBody, type S3Call } from '../s3-call.js';
+import { invalidArgument, malformedXml } from '../s3-errors.js';
+import { emptyResponse, isoDate, xmlResponse } from '../s3-response.js';
+import { elementsOf, textOf } from '../s3-xml.js';
+import {
+  checkCopySourceConditions,
+  checksumHeaders,
+  parseCopySource,
+  putOptionsFrom,
+  rejectOversizedBody,
+} from './object-ops.js';
+
+/** S3's largest part. */
+const MAX_PART_BYTES = 5 * 1024 ** 3;
+const DEFAULT_MAX_PARTS = 1000;
+
+export async function createMultipartUpload(call: S3Call): Promise<Response> {
+  const bucket = bucketOf(call);
+  const key = keyOf(call);
+  const uploadId = await call.store.createMultipartUpload(bucket, key, putOptionsFrom(call.headers));
+  return xmlResponse('InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: uploadId });
+}
+
+export async function uploadPart(call: S3Call): Promise<Response> {
+  rejectOversizedBody(call.headers, MAX_PART_BYTES);
+  const { uploadId, partNumber } = partAddress(call);
+  const payload = call.payload();
+  const part = await call.store.uploadPart(bucketOf(call), keyOf(call), uploadId, partNumber, payload.body);
+  return emptyResponse(200, { etag: part.etag, ...checksumHeaders(payload.verifiedChecksums) });
+}
+
+/** A part taken from (a byte range of) an existing object; `aws s3 cp` uses it to copy large objects. */
+export async function uploadPartCopy(call: S3Call): Promise<Response> {
+  const { uploadId, partNumber } = partAddress(call);
+  const source = parseCopySource(call.headers['x-amz-copy-source']!);
+  const rangeHeader = call.headers['x-amz-copy-source-range'];
+  const range = rangeHeader !== undefined ? parseCopySourceRange(rangeHeader) : undefined;
+  const { info, body } = await call.store.getObject(source.bucket, source.key, range);
+  try {
+    checkCopySourceConditions(call, info);
+    const part = await call.store.uploadPart(bucketOf(call), keyOf(call), uploadId, partNumber, body);
+    return xmlResponse('CopyPartResult', { ETag: part.etag, LastModified: isoDate(Date.now()) });
+  } finally {
+    body.destroy();
+  }
+}
+
+export async function completeMultipartUpload(call: S3Call): Promise<Response> {
+  const bucket = bucketOf(call);
+  const key = keyOf(call);
+  const uploadId = call.address.query.get('uploadId') ?? '';
+  const document = await readXmlBody(call, 'CompleteMultipartUpload', ['Part']);
+  const parts = elementsOf(document, 'Part').map((part) => {
+    const number = textOf(part, 'PartNumber')?.trim() ?? '';
+    const etag = textOf(part, 'ETag')?.trim();
+    if (!/^\d{1,5}$/.test(number) || etag === undefined) throw malformedXml('every <Part> needs a <PartNumber> and an <ETag>');
+    return { partNumber: Number(number), etag };
+  });
+  const info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts);
+  return xmlResponse('CompleteMultipartUploadResult', {
+    Location: `${call.origin}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
+    Bucket: bucket,
+    Key: key,
+    ETag: info.etag,
+  });
+}
+
+export async function abortMultipartUpload(call: S3Call): Promise<Response> {
+  await call.store.abortMultipartUpload(bucketOf(call), keyOf(call), call.address.query.get('uploadId') ?? '');
+  return emptyResponse(204);
+}
+
+export async function listParts(call: S3Call): Promise<Response> {
+  const bucket = bucketOf(call);
+  const key = keyOf(call);
+  const { query } = call.address;
+  const uploadId = query.get('uploadId') ?? '';
+  const maxParts = Math.min(integerParameter(call, 'max-parts') ?? DEFAULT_MAX_PARTS, DEFAULT_MAX_PARTS);
+  const marker = integerParameter(call, 'part-number-marker') ?? 0;
+  const all = (await call.store.listParts(bucket, key, uploadId)).filter((part) => part.partNumber > marker);
+  const page = all.slice(0, maxParts);
+  const isTruncated = all.length > page.length;
+  return xmlResponse('ListPartsResult', {
+    Bucket: bucket,
+    Key: key,
+    UploadId: uploadId,
+    PartNumberMarker: marker,
+    NextPartNumberMarker: page.length > 0 ? page[page.length - 1]!.partNumber : undefined,
+    MaxParts: maxParts,
+    IsTruncated: isTruncated,
+    Part: page.map((part) => ({
+      PartNumber: part.partNumber,
+      LastModified: isoDate(part.lastModified),
+      ETag: part.etag,
+      Size: part.size,
+    })),
+    Initiator: OWNER,
+    Owner: OWNER,
+    StorageClass: 'STANDARD',
+  });
+}
+
+function partAddress(call: S3Call): { uploadId: string; partNumber: number } {
+  const uploadId = call.address.query.get('uploadId') ?? '';
+  const partNumber = integerParameter(call, 'partNumber');
+  if (partNumber === undefined || partNumber < 1 || partNumber > 10_000) {
+    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber' });
+  }
+  return { uploadId, partNumber };
+}
+
+function integerParameter(call: S3Call, name: string): number | undefined {
+  const text = call.address.query.get(name);
+  if (text === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(text)) throw invalidArgument(`${name} must be a non-negative integer.`, { ArgumentName: name, ArgumentValue: text });
+  return Number(text);
+}

@@ -1,0 +1,179 @@
+/** PutObject, GetObject, HeadObject, DeleteObject, CopyObject. */
+import { noSuchKey, type ObjectInfo, type PutOptions } from '../../../storage/object-store.js';
+import {
+  evaluateConditions,
+  objectHeaders,
+  parseRangeHeader,
+  requestConditions,
+  responseOverrides,
+  userMetadata,
+  type RangeRequest,
+} from '../object-headers.js';
+import { bucketOf, keyOf, type S3Call } from '../s3-call.js';
+import { entityTooLarge, invalidArgument, invalidRequest, invalidUri, preconditionFailed, S3Error } from '../s3-errors.js';
+import { emptyResponse, isoDate, streamResponse, xmlResponse, type HeaderMap } from '../s3-response.js';
+import type { ChecksumAlgorithm } from '../payload/checksums.js';
+
+/** S3's largest single PUT (larger objects need a multipart upload). */
+export const MAX_PUT_BYTES = 5 * 1024 ** 3;
+
+export async function putObject(call: S3Call): Promise<Response> {
+  rejectOversizedBody(call.headers, MAX_PUT_BYTES);
+  const payload = call.payload();
+  const info = await call.store.putObject(bucketOf(call), keyOf(call), payload.body, putOptionsFrom(call.headers));
+  return emptyResponse(200, { etag: info.etag, ...checksumHeaders(payload.verifiedChecksums) });
+}
+
+export async function getObject(call: S3Call): Promise<Response> {
+  const bucket = bucketOf(call);
+  const key = keyOf(call);
+  const range = await resolveRange(call, parseRangeHeader(call.headers['range']));
+  const { info, body, range: served } = await call.store.getObject(bucket, key, range);
+  let verdict: 'ok' | 'not-modified';
+  try {
+    verdict = evaluateConditions(info, requestConditions(call.headers));
+  } catch (e) {
+    body.destroy();
+    throw e;
+  }
+  if (verdict === 'not-modified') {
+    body.destroy();
+    return notModified(info);
+  }
+  const headers: HeaderMap = {
+    ...objectHeaders(info),
+    ...responseOverrides((name) => call.address.query.get(name)),
+    'content-length': String(served ? served.end - served.start + 1 : info.size),
+  };
+  if (served) headers['content-range'] = `bytes ${served.start}-${served.end}/${info.size}`;
+  return streamResponse(served ? 206 : 200, headers, body);
+}
+
+export async function headObject(call: S3Call): Promise<Response> {
+  const bucket = bucketOf(call);
+  const key = keyOf(call);
+  const info = await call.store.headObject(bucket, key);
+  if (!info) throw noSuchKey(bucket, key);
+  if (evaluateConditions(info, requestConditions(call.headers)) === 'not-modified') return notModified(info);
+  const headers: HeaderMap = { ...objectHeaders(info), 'content-length': String(info.size) };
+  const range = parseRangeHeader(call.headers['range']);
+  const served = range && info.size > 0 ? clampRange(range, info.size) : undefined;
+  if (served) {
+    headers['content-length'] = String(served.end - served.start + 1);
+    headers['content-range'] = `bytes ${served.start}-${served.end}/${info.size}`;
+  }
+  return emptyResponse(served ? 206 : 200, headers);
+}
+
+export async function deleteObject(call: S3Call): Promise<Response> {
+  await call.store.deleteObject(bucketOf(call), keyOf(call));
+  return emptyResponse(204);
+}
+
+/**
+ * Copies by streaming the source through a new put: the target gets a single-part ETag, as S3
+ * gives for CopyObject. `x-amz-metadata-directive: REPLACE` takes content type and metadata from
+ * this request instead of the source.
+ */
+export async function copyObject(call: S3Call): Promise<Response> {
+  const bucket = bucketOf(call);
+  const key = keyOf(call);
+  const source = parseCopySource(call.headers['x-amz-copy-source']!);
+  const directive = (call.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw invalidArgument('Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
+  }
+  if (source.bucket === bucket && source.key === key && directive === 'COPY') {
+    throw invalidRequest(
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
+  }
+  const { info, body } = await call.store.getObject(source.bucket, source.key);
+  try {
+    checkCopySourceConditions(call, info);
+    const options: PutOptions = directive === 'REPLACE' ? putOptionsFrom(call.headers) : putOptionsOf(info);
+    const copied = await call.store.putObject(bucket, key, body, options);
+    return xmlResponse('CopyObjectResult', { ETag: copied.etag, LastModified: isoDate(copied.lastModified) });
+  } finally {
+    body.destroy();
+  }
+}
+
+/** `x-amz-copy-source: [/]bucket/key[?versionId=…]`, URL-encoded. */
+export function parseCopySource(header: string): { bucket: string; key: string } {
+  const [path = '', version] = header.split('?', 2);
+  if (version !== undefined && version !== '' && version !== 'versionId=null') {
+    throw invalidArgument('Invalid version id specified (doppel buckets are not versioned).', { ArgumentName: 'x-amz-copy-source' });
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    throw invalidUri();
+  }
+  const text = decoded.startsWith('/') ? decoded.slice(1) : decoded;
+  const slash = text.indexOf('/');
+  if (slash <= 0 || slash === text.length - 1) {
+    throw invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', {
+      ArgumentName: 'x-amz-copy-source',
+      ArgumentValue: header,
+    });
+  }
+  return { bucket: text.slice(0, slash), key: text.slice(slash + 1) };
+}
+
+/** x-amz-copy-source-if-* : any condition that does not hold fails the copy with 412. */
+export function checkCopySourceConditions(call: S3Call, info: ObjectInfo): void {
+  const conditions = requestConditions(call.headers, 'x-amz-copy-source-');
+  if (evaluateConditions(info, conditions) === 'not-modified') {
+    throw preconditionFailed(conditions.ifNoneMatch !== undefined ? 'x-amz-copy-source-If-None-Match' : 'x-amz-copy-source-If-Modified-Since');
+  }
+}
+
+export function putOptionsFrom(headers: Record<string, string>): PutOptions {
+  const metadata = userMetadata(headers);
+  const contentType = headers['content-type'];
+  return { ...(contentType !== undefined ? { contentType } : {}), ...(metadata ? { metadata } : {}) };
+}
+
+function putOptionsOf(info: ObjectInfo): PutOptions {
+  return {
+    ...(info.contentType !== undefined ? { contentType: info.contentType } : {}),
+    ...(info.metadata ? { metadata: info.metadata } : {}),
+  };
+}
+
+/** Refuses up front a body the client says is larger than `max` (its real length is counted too). */
+export function rejectOversizedBody(headers: Record<string, string>, max: number): void {
+  const declared = headers['x-amz-decoded-content-length'] ?? headers['content-length'];
+  if (declared !== undefined && Number(declared) > max) throw entityTooLarge(max);
+}
+
+export function checksumHeaders(checksums: Map<ChecksumAlgorithm, string>): HeaderMap {
+  const headers: HeaderMap = {};
+  for (const [algorithm, value] of checksums) headers[`x-amz-checksum-${algorithm}`] = value;
+  return headers;
+}
+
+function notModified(info: ObjectInfo): Response {
+  return emptyResponse(304, { etag: info.etag, 'last-modified': new Date(info.lastModified).toUTCString() });
+}
+
+/** A suffix range (`bytes=-N`) needs the object's size first. */
+async function resolveRange(call: S3Call, range: RangeRequest | undefined): Promise<{ start: number; end: number } | undefined> {
+  if (range === undefined || !('suffix' in range)) return range;
+  const bucket = bucketOf(call);
+  const key = keyOf(call);
+  const info = await call.store.headObject(bucket, key);
+  if (!info) throw noSuchKey(bucket, key);
+  if (range.suffix === 0 || info.size === 0) {
+    throw new S3Error('InvalidRange', 'The requested range is not satisfiable', 416, { ActualObjectSize: String(info.size) });
+  }
+  return { start: Math.max(0, info.size - range.suffix), end: info.size - 1 };
+}
+
+function clampRange(range: RangeRequest, size: number): { start: number; end: number } | undefined {
+  if ('suffix' in range) return range.suffix > 0 ? { start: Math.max(0, size - range.suffix), end: size - 1 } : undefined;
+  if (range.start >= size) return undefined;
+  return { start: range.start, end: Math.min(range.end, size - 1) };
+}

@@ -1,0 +1,58 @@
+/** What an operation handler is given: the addressed resource, the request, the store and the payload. */
+import type { ObjectStore } from '../../storage/object-store.js';
+import { invalidRequest, maxMessageLengthExceeded } from './s3-errors.js';
+import type { S3Address, S3Operation } from './s3-routing.js';
+import type { Payload } from './payload/request-payload.js';
+import { parseXml } from './s3-xml.js';
+
+export interface S3Call {
+  operation: S3Operation;
+  method: string;
+  address: S3Address;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  store: ObjectStore;
+  requestId: string;
+  /** The region the request was signed for (us-east-1 when unsigned). */
+  region: string;
+  /** `http://host[:port]` as the client addressed us, for Location values. */
+  origin: string;
+  /** The decoded, integrity-checked body; read it at most once. */
+  payload(): Payload;
+}
+
+export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
+/** The canonical user every bucket and object belongs to (one namespace per server). */
+export const OWNER = {
+  ID: '6f2a1e0cd0ab4fa2b1c9e3a1a7d5b2c4e8f90d1b2c3a4e5f60718293a4b5c6d7',
+  DisplayName: 'doppel',
+};
+/** Request documents are small (CompleteMultipartUpload with 10,000 parts is under 1 MB). */
+const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
+
+export function bucketOf(call: S3Call): string {
+  if (call.address.bucket === undefined) throw invalidRequest('This operation needs a bucket.');
+  return call.address.bucket;
+}
+
+export function keyOf(call: S3Call): string {
+  if (call.address.key === undefined) throw invalidRequest('This operation needs an object key.');
+  return call.address.key;
+}
+
+/** The body as text, within the XML size limit. */
+export async function readTextBody(call: S3Call): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of call.payload().body) {
+    size += chunk.byteLength;
+    if (size > MAX_XML_BODY_BYTES) throw maxMessageLengthExceeded();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The body parsed as an XML document with root `root` (see s3-xml.ts). */
+export async function readXmlBody(call: S3Call, root: string, repeated: readonly string[] = []) {
+  return parseXml(await readTextBody(call), root, repeated);
+}

@@ -1,0 +1,333 @@
+/**
+ * The embedded store's index in SQLite (`<root>/index.sqlite`, WAL, synchronous=FULL): buckets,
+ * objects, multipart uploads and their parts, each object or part pointing at a blob file.
+ *
+ * Keys are stored as BLOBs of their UTF-8 bytes, so `ORDER BY key` and range conditions are byte
+ * comparisons (memcmp), which is S3's listing order. synchronous=FULL because the store unlinks an
+ * object's old blob right after the transaction that replaced it commits: that commit must survive a
+ * power loss, or the index could come back pointing at a blob that is gone.
+ *
+ * Every method is synchronous and each mutating one is a single transaction.
+ */
+import Database from 'better-sqlite3';
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE buckets (
+  name TEXT PRIMARY KEY,
+  created_on INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE objects (
+  bucket TEXT NOT NULL REFERENCES buckets(name),
+  key BLOB NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  content_type TEXT,
+  metadata TEXT,
+  last_modified INTEGER NOT NULL,
+  blob TEXT NOT NULL,
+  PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+
+CREATE TABLE uploads (
+  upload_id TEXT PRIMARY KEY,
+  bucket TEXT NOT NULL REFERENCES buckets(name),
+  key BLOB NOT NULL,
+  content_type TEXT,
+  metadata TEXT,
+  initiated INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX uploads_by_bucket ON uploads (bucket);
+
+CREATE TABLE parts (
+  upload_id TEXT NOT NULL REFERENCES uploads(upload_id),
+  part_number INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  blob TEXT NOT NULL,
+  PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+`;
+
+export interface ObjectRow {
+  key: Buffer;
+  size: number;
+  etag: string;
+  content_type: string | null;
+  metadata: string | null;
+  last_modified: number;
+  blob: string;
+}
+
+export interface UploadRow {
+  upload_id: string;
+  bucket: string;
+  key: Buffer;
+  content_type: string | null;
+  metadata: string | null;
+  initiated: number;
+}
+
+export interface PartRow {
+  part_number: number;
+  size: number;
+  etag: string;
+  last_modified: number;
+  blob: string;
+}
+
+export interface NewObject {
+  bucket: string;
+  key: Buffer;
+  size: number;
+  etag: string;
+  contentType: string | null;
+  metadata: string | null;
+  lastModified: number;
+  blob: string;
+}
+
+/** Why a mutation did not happen; the store turns these into S3 errors. */
+export type Refusal = 'no-such-bucket' | 'bucket-exists' | 'bucket-not-empty' | 'no-such-upload';
+
+export class ObjectIndex {
+  private readonly db: Database.Database;
+  private readonly stmt;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    const db = this.db;
+    this.stmt = {
+      bucket: db.prepare<[string], { name: string; created_on: number }>('SELECT name, created_on FROM buckets WHERE name = ?'),
+      buckets: db.prepare<[], { name: string; created_on: number }>('SELECT name, created_on FROM buckets ORDER BY name'),
+      insertBucket: db.prepare<[string, number]>('INSERT INTO buckets (name, created_on) VALUES (?, ?)'),
+      deleteBucket: db.prepare<[string]>('DELETE FROM buckets WHERE name = ?'),
+      anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
+      uploadsOfBucket: db.prepare<[string], { upload_id: string }>('SELECT upload_id FROM uploads WHERE bucket = ?'),
+
+      object: db.prepare<[string, Buffer], ObjectRow>(
+        'SELECT key, size, etag, content_type, metadata, last_modified, blob FROM objects WHERE bucket = ? AND key = ?',
+      ),
+      upsertObject: db.prepare<[string, Buffer, number, string, string | null, string | null, number, string]>(
+        `INSERT INTO objects (bucket, key, size, etag, content_type, metadata, last_modified, blob)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+           content_type = excluded.content_type, metadata = excluded.metadata,
+           last_modified = excluded.last_modified, blob = excluded.blob`,
+      ),
+      deleteObject: db.prepare<[string, Buffer]>('DELETE FROM objects WHERE bucket = ? AND key = ?'),
+      rangeFrom: db.prepare<[string, Buffer, number], ObjectRow>(
+        `SELECT key, size, etag, content_type, metadata, last_modified, blob FROM objects
+         WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`,
+      ),
+      rangeBetween: db.prepare<[string, Buffer, Buffer, number], ObjectRow>(
+        `SELECT key, size, etag, content_type, metadata, last_modified, blob FROM objects
+         WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`,
+      ),
+
+      upload: db.prepare<[string], UploadRow>(
+        'SELECT upload_id, bucket, key, content_type, metadata, initiated FROM uploads WHERE upload_id = ?',
+      ),
+      insertUpload: db.prepare<[string, string, Buffer, string | null, string | null, number]>(
+        'INSERT INTO uploads (upload_id, bucket, key, content_type, metadata, initiated) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE upload_id = ?'),
+      part: db.prepare<[string, number], PartRow>(
+        'SELECT part_number, size, etag, last_modified, blob FROM parts WHERE upload_id = ? AND part_number = ?',
+      ),
+      parts: db.prepare<[string], PartRow>(
+        'SELECT part_number, size, etag, last_modified, blob FROM parts WHERE upload_id = ? ORDER BY part_number',
+      ),
+      upsertPart: db.prepare<[string, number, number, string, number, string]>(
+        `INSERT INTO parts (upload_id, part_number, size, etag, last_modified, blob) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+           last_modified = excluded.last_modified, blob = excluded.blob`,
+      ),
+      deleteParts: db.prepare<[string]>('DELETE FROM parts WHERE upload_id = ?'),
+
+      referencedBlobs: db.prepare<[], { blob: string }>('SELECT blob FROM objects UNION ALL SELECT blob FROM parts'),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // Buckets ---------------------------------------------------------------------------------------
+
+  bucket(name: string): { name: string; createdOn: number } | undefined {
+    const row = this.stmt.bucket.get(name);
+    return row && { name: row.name, createdOn: row.created_on };
+  }
+
+  buckets(): Array<{ name: string; createdOn: number }> {
+    return this.stmt.buckets.all().map((row) => ({ name: row.name, createdOn: row.created_on }));
+  }
+
+  createBucket(name: string, createdOn: number): Refusal | undefined {
+    return this.tx(() => {
+      if (this.stmt.bucket.get(name)) return 'bucket-exists';
+      this.stmt.insertBucket.run(name, createdOn);
+      return undefined;
+    });
+  }
+
+  /** Deletes an empty bucket and any multipart uploads still open in it; returns their part blobs. */
+  deleteBucket(name: string): Refusal | { partBlobs: string[] } {
+    return this.tx(() => {
+      if (!this.stmt.bucket.get(name)) return 'no-such-bucket';
+      if (this.stmt.anyObject.get(name)) return 'bucket-not-empty';
+      const partBlobs: string[] = [];
+      for (const { upload_id } of this.stmt.uploadsOfBucket.all(name)) {
+        partBlobs.push(...this.stmt.parts.all(upload_id).map((part) => part.blob));
+        this.stmt.deleteParts.run(upload_id);
+        this.stmt.deleteUpload.run(upload_id);
+      }
+      this.stmt.deleteBucket.run(name);
+      return { partBlobs };
+    });
+  }
+
+  // Objects ---------------------------------------------------------------------------------------
+
+  object(bucket: string, key: Buffer): ObjectRow | undefined {
+    return this.stmt.object.get(bucket, key);
+  }
+
+  /** Points (bucket, key) at a new blob; returns the blob it pointed at before, if any. */
+  putObject(row: NewObject): Refusal | { replacedBlob?: string } {
+    return this.tx(() => {
+      if (!this.stmt.bucket.get(row.bucket)) return 'no-such-bucket';
+      const old = this.stmt.object.get(row.bucket, row.key);
+      this.stmt.upsertObject.run(
+        row.bucket,
+        row.key,
+        row.size,
+        row.etag,
+        row.contentType,
+        row.metadata,
+        row.lastModified,
+        row.blob,
+      );
+      return { replacedBlob: old?.blob };
+    });
+  }
+
+  /** Removes (bucket, key); returns the blob it pointed at, if it existed. */
+  deleteObject(bucket: string, key: Buffer): Refusal | { removedBlob?: string } {
+    return this.tx(() => {
+      if (!this.stmt.bucket.get(bucket)) return 'no-such-bucket';
+      const old = this.stmt.object.get(bucket, key);
+      if (old) this.stmt.deleteObject.run(bucket, key);
+      return { removedBlob: old?.blob };
+    });
+  }
+
+  /** Up to `limit` objects with `from <= key < below` (no upper limit when `below` is undefined). */
+  objectsInRange(bucket: string, from: Buffer, below: Buffer | undefined, limit: number): ObjectRow[] {
+    return below === undefined
+      ? this.stmt.rangeFrom.all(bucket, from, limit)
+      : this.stmt.rangeBetween.all(bucket, from, below, limit);
+  }
+
+  // Multipart uploads -----------------------------------------------------------------------------
+
+  createUpload(upload: UploadRow): Refusal | undefined {
+    return this.tx(() => {
+      if (!this.stmt.bucket.get(upload.bucket)) return 'no-such-bucket';
+      this.stmt.insertUpload.run(
+        upload.upload_id,
+        upload.bucket,
+        upload.key,
+        upload.content_type,
+        upload.metadata,
+        upload.initiated,
+      );
+      return undefined;
+    });
+  }
+
+  upload(uploadId: string): UploadRow | undefined {
+    return this.stmt.upload.get(uploadId);
+  }
+
+  parts(uploadId: string): PartRow[] {
+    return this.stmt.parts.all(uploadId);
+  }
+
+  /** Records a part (replacing one with the same number); returns the replaced part's blob. */
+  putPart(uploadId: string, part: PartRow): Refusal | { replacedBlob?: string } {
+    return this.tx(() => {
+      if (!this.stmt.upload.get(uploadId)) return 'no-such-upload';
+      const old = this.stmt.part.get(uploadId, part.part_number);
+      this.stmt.upsertPart.run(uploadId, part.part_number, part.size, part.etag, part.last_modified, part.blob);
+      return { replacedBlob: old?.blob };
+    });
+  }
+
+  /** Forgets an upload and its parts; returns the part blobs to remove. */
+  deleteUpload(uploadId: string): Refusal | { partBlobs: string[] } {
+    return this.tx(() => {
+      if (!this.stmt.upload.get(uploadId)) return 'no-such-upload';
+      const partBlobs = this.stmt.parts.all(uploadId).map((part) => part.blob);
+      this.stmt.deleteParts.run(uploadId);
+      this.stmt.deleteUpload.run(uploadId);
+      return { partBlobs };
+    });
+  }
+
+  /**
+   * Completes an upload in one transaction: the object row now points at the assembled blob and the
+   * upload is gone. Returns the part blobs and the object's previous blob, to remove afterwards.
+   */
+  completeUpload(uploadId: string, row: NewObject): Refusal | { partBlobs: string[]; replacedBlob?: string } {
+    return this.tx(() => {
+      if (!this.stmt.upload.get(uploadId)) return 'no-such-upload';
+      if (!this.stmt.bucket.get(row.bucket)) return 'no-such-bucket';
+      const partBlobs = this.stmt.parts.all(uploadId).map((part) => part.blob);
+      this.stmt.deleteParts.run(uploadId);
+      this.stmt.deleteUpload.run(uploadId);
+      const old = this.stmt.object.get(row.bucket, row.key);
+      this.stmt.upsertObject.run(
+        row.bucket,
+        row.key,
+        row.size,
+        row.etag,
+        row.contentType,
+        row.metadata,
+        row.lastModified,
+        row.blob,
+      );
+      return { partBlobs, replacedBlob: old?.blob };
+    });
+  }
+
+  /** Every blob id the index refers to (to find blobs orphaned by a crash). */
+  referencedBlobs(): Set<string> {
+    return new Set(this.stmt.referencedBlobs.all().map((row) => row.blob));
+  }
+
+  private tx<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version === SCHEMA_VERSION) return;
+    if (version !== 0) {
+      throw new Error(`object index schema version ${version} is newer than this doppel understands (${SCHEMA_VERSION})`);
+    }
+    this.db.transaction(() => {
+      this.db.exec(SCHEMA);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  }
+}

@@ -1,0 +1,238 @@
+"""boto3 suite for doppel's S3-compatible endpoint (the embedded object store).
+
+Drives the endpoint through an unmodified boto3 ``s3`` client: buckets, put/get/head/list (with
+pagination and delimiters), delete_objects, a multipart upload through ``upload_file``, a presigned
+GET URL and the error codes boto3 users catch.
+
+Environment:
+  DOPPEL_ENDPOINT   server URL, e.g. http://127.0.0.1:4587 (required; the suite skips without it)
+
+Run from this directory (``test`` is also the name of a stdlib package, so not from the repo root):
+  cd test/python && DOPPEL_ENDPOINT=http://127.0.0.1:PORT python3 -m unittest -v test_s3_boto3
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import unittest
+import urllib.error
+import urllib.request
+import uuid
+
+try:
+    import boto3
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+except ImportError:  # pragma: no cover - reported as a skip
+    boto3 = None
+
+ENDPOINT = os.environ.get("DOPPEL_ENDPOINT", "")
+MB = 1024 * 1024
+
+
+def make_client(**config):
+    return boto3.client(
+        "s3",
+        endpoint_url=ENDPOINT,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config),
+    )
+
+
+@unittest.skipIf(boto3 is None, "boto3 is not installed")
+@unittest.skipIf(not ENDPOINT, "DOPPEL_ENDPOINT is not set")
+class S3Boto3Test(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s3 = make_client()
+
+    def new_bucket(self) -> str:
+        name = f"py-{uuid.uuid4().hex[:20]}"
+        self.s3.create_bucket(Bucket=name)
+        return name
+
+    def assert_client_error(self, code: str, status: int, call, *args, **kwargs):
+        with self.assertRaises(ClientError) as caught:
+            call(*args, **kwargs)
+        error = caught.exception.response
+        self.assertEqual(error["Error"]["Code"], code, error)
+        self.assertEqual(error["ResponseMetadata"]["HTTPStatusCode"], status, error)
+        self.assertTrue(error["ResponseMetadata"].get("RequestId"), error)
+        return error
+
+    def test_buckets(self):
+        bucket = self.new_bucket()
+        names = [b["Name"] for b in self.s3.list_buckets()["Buckets"]]
+        self.assertIn(bucket, names)
+        self.s3.head_bucket(Bucket=bucket)
+        location = self.s3.get_bucket_location(Bucket=bucket)
+        self.assertIsNone(location.get("LocationConstraint"))
+        self.assert_client_error("BucketAlreadyOwnedByYou", 409, self.s3.create_bucket, Bucket=bucket)
+        self.s3.delete_bucket(Bucket=bucket)
+        self.assert_client_error("404", 404, self.s3.head_bucket, Bucket=bucket)
+
+    def test_put_get_head_with_metadata(self):
+        bucket = self.new_bucket()
+        body = b"name,city\nann,paris\n"
+        put = self.s3.put_object(Bucket=bucket, Key="data/people.csv", Body=body, ContentType="text/csv",
+                                 Metadata={"source": "unit-test"})
+        self.assertEqual(put["ETag"], '"%s"' % hashlib.md5(body).hexdigest())
+        got = self.s3.get_object(Bucket=bucket, Key="data/people.csv")
+        self.assertEqual(got["Body"].read(), body)
+        self.assertEqual(got["ContentType"], "text/csv")
+        self.assertEqual(got["ContentLength"], len(body))
+        self.assertEqual(got["Metadata"], {"source": "unit-test"})
+        self.assertEqual(got["ETag"], put["ETag"])
+        head = self.s3.head_object(Bucket=bucket, Key="data/people.csv")
+        self.assertEqual(head["ContentLength"], len(body))
+        self.assertEqual(head["LastModified"], got["LastModified"])
+        ranged = self.s3.get_object(Bucket=bucket, Key="data/people.csv", Range="bytes=0-3")
+        self.assertEqual(ranged["Body"].read(), b"name")
+        self.assertEqual(ranged["ContentRange"], "bytes 0-3/%d" % len(body))
+        self.assertEqual(ranged["ResponseMetadata"]["HTTPStatusCode"], 206)
+        # If-None-Match with the current ETag: not modified.
+        self.assert_client_error("304", 304, self.s3.get_object, Bucket=bucket, Key="data/people.csv",
+                                 IfNoneMatch=put["ETag"])
+        self.assert_client_error("PreconditionFailed", 412, self.s3.get_object, Bucket=bucket,
+                                 Key="data/people.csv", IfMatch='"0123"')
+
+    def test_list_pagination_and_delimiter(self):
+        bucket = self.new_bucket()
+        keys = [f"logs/2024/{i}.log" for i in range(5)]
+        for key in keys + ["logs/2025/a.log", "readme.txt", "z/\u00e9t\u00e9 caf\u00e9+plus.txt"]:
+            self.s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+
+        first = self.s3.list_objects_v2(Bucket=bucket, Prefix="logs/2024/", MaxKeys=2)
+        self.assertTrue(first["IsTruncated"])
+        self.assertEqual(first["KeyCount"], 2)
+        self.assertEqual([o["Key"] for o in first["Contents"]], keys[:2])
+        seen = [o["Key"] for o in first["Contents"]]
+        token = first["NextContinuationToken"]
+        pages = 1
+        while token:
+            page = self.s3.list_objects_v2(Bucket=bucket, Prefix="logs/2024/", MaxKeys=2, ContinuationToken=token)
+            seen += [o["Key"] for o in page.get("Contents", [])]
+            token = page.get("NextContinuationToken")
+            pages += 1
+        self.assertEqual(seen, keys)
+        self.assertEqual(pages, 3)
+
+        paginator = self.s3.get_paginator("list_objects_v2")
+        paged = [o["Key"] for p in paginator.paginate(Bucket=bucket, PaginationConfig={"PageSize": 2})
+                 for o in p.get("Contents", [])]
+        self.assertEqual(len(paged), 8)
+        self.assertEqual(paged, sorted(paged, key=lambda k: k.encode("utf-8")))
+        self.assertIn("z/\u00e9t\u00e9 caf\u00e9+plus.txt", paged)
+
+        top = self.s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+        self.assertEqual([p["Prefix"] for p in top["CommonPrefixes"]], ["logs/", "z/"])
+        self.assertEqual([o["Key"] for o in top["Contents"]], ["readme.txt"])
+        years = self.s3.list_objects_v2(Bucket=bucket, Prefix="logs/", Delimiter="/")
+        self.assertEqual([p["Prefix"] for p in years["CommonPrefixes"]], ["logs/2024/", "logs/2025/"])
+
+        v1 = self.s3.list_objects(Bucket=bucket, Prefix="logs/2024/", MaxKeys=3)
+        self.assertTrue(v1["IsTruncated"])
+        rest = self.s3.list_objects(Bucket=bucket, Prefix="logs/2024/", Marker=v1["Contents"][-1]["Key"])
+        self.assertEqual([o["Key"] for o in v1["Contents"] + rest["Contents"]], keys)
+
+    def test_delete_objects(self):
+        bucket = self.new_bucket()
+        for key in ["a", "b", "c"]:
+            self.s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+        out = self.s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "a"}, {"Key": "b"}, {"Key": "nope"}]})
+        self.assertEqual(sorted(d["Key"] for d in out["Deleted"]), ["a", "b", "nope"])
+        self.assertEqual([o["Key"] for o in self.s3.list_objects_v2(Bucket=bucket)["Contents"]], ["c"])
+        quiet = self.s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "c"}], "Quiet": True})
+        self.assertNotIn("Deleted", quiet)
+        self.assertEqual(self.s3.list_objects_v2(Bucket=bucket)["KeyCount"], 0)
+
+    def test_multipart_upload_file_and_download_file(self):
+        bucket = self.new_bucket()
+        data = os.urandom(13 * MB + 123)
+        config = TransferConfig(multipart_threshold=5 * MB, multipart_chunksize=5 * MB)
+        with tempfile.TemporaryDirectory() as tmp:
+            source = os.path.join(tmp, "source.bin")
+            with open(source, "wb") as f:
+                f.write(data)
+            self.s3.upload_file(source, bucket, "big/source.bin", Config=config)
+            head = self.s3.head_object(Bucket=bucket, Key="big/source.bin")
+            self.assertEqual(head["ContentLength"], len(data))
+            self.assertRegex(head["ETag"], r'^"[0-9a-f]{32}-3"$')
+            target = os.path.join(tmp, "target.bin")
+            self.s3.download_file(bucket, "big/source.bin", target, Config=config)
+            with open(target, "rb") as f:
+                self.assertEqual(hashlib.sha256(f.read()).hexdigest(), hashlib.sha256(data).hexdigest())
+        buffer = io.BytesIO()
+        self.s3.download_fileobj(bucket, "big/source.bin", buffer)
+        self.assertEqual(buffer.getvalue(), data)
+        # A managed copy of a large object goes through UploadPartCopy.
+        self.s3.copy({"Bucket": bucket, "Key": "big/source.bin"}, bucket, "big/copy.bin", Config=config)
+        copied = self.s3.get_object(Bucket=bucket, Key="big/copy.bin")["Body"].read()
+        self.assertEqual(copied, data)
+
+    def test_copy_object(self):
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key="src", Body=b"payload", ContentType="text/plain", Metadata={"k": "v"})
+        out = self.s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+        self.assertEqual(out["CopyObjectResult"]["ETag"], '"%s"' % hashlib.md5(b"payload").hexdigest())
+        head = self.s3.head_object(Bucket=bucket, Key="dst")
+        self.assertEqual(head["Metadata"], {"k": "v"})
+        replaced = self.s3.copy_object(Bucket=bucket, Key="dst2", CopySource=f"{bucket}/src",
+                                       MetadataDirective="REPLACE", ContentType="application/json",
+                                       Metadata={"new": "yes"})
+        self.assertTrue(replaced["CopyObjectResult"]["ETag"])
+        head2 = self.s3.head_object(Bucket=bucket, Key="dst2")
+        self.assertEqual((head2["ContentType"], head2["Metadata"]), ("application/json", {"new": "yes"}))
+        self.assert_client_error("InvalidRequest", 400, self.s3.copy_object, Bucket=bucket, Key="src",
+                                 CopySource={"Bucket": bucket, "Key": "src"})
+
+    def test_presigned_get_url(self):
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key="shared/report.txt", Body=b"presigned content")
+        url = self.s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "shared/report.txt"},
+                                             ExpiresIn=300)
+        self.assertIn("X-Amz-Signature=", url)
+        with urllib.request.urlopen(url) as response:
+            self.assertEqual(response.read(), b"presigned content")
+        tampered = url.replace("report.txt", "other.txt")
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(tampered)
+        self.assertEqual(caught.exception.code, 403)
+        self.assertIn(b"<Code>SignatureDoesNotMatch</Code>", caught.exception.read())
+        put_url = self.s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "shared/upload.txt"},
+                                                 ExpiresIn=300)
+        request = urllib.request.Request(put_url, data=b"uploaded via presigned PUT", method="PUT")
+        with urllib.request.urlopen(request) as response:
+            self.assertEqual(response.status, 200)
+        body = self.s3.get_object(Bucket=bucket, Key="shared/upload.txt")["Body"].read()
+        self.assertEqual(body, b"uploaded via presigned PUT")
+
+    def test_errors(self):
+        bucket = self.new_bucket()
+        error = self.assert_client_error("NoSuchKey", 404, self.s3.get_object, Bucket=bucket, Key="missing/key")
+        self.assertEqual(error["Error"].get("Key"), "missing/key")
+        self.assert_client_error("NoSuchBucket", 404, self.s3.get_object, Bucket="no-such-bucket-x", Key="k")
+        self.assert_client_error("NoSuchBucket", 404, self.s3.list_objects_v2, Bucket="no-such-bucket-x")
+        self.assert_client_error("NoSuchBucket", 404, self.s3.put_object, Bucket="no-such-bucket-x", Key="k", Body=b"x")
+        self.assert_client_error("404", 404, self.s3.head_object, Bucket=bucket, Key="missing")
+        self.assert_client_error("NoSuchUpload", 404, self.s3.list_parts, Bucket=bucket, Key="k", UploadId="nope")
+        self.s3.put_object(Bucket=bucket, Key="r", Body=b"abc")
+        self.assert_client_error("InvalidRange", 416, self.s3.get_object, Bucket=bucket, Key="r", Range="bytes=10-20")
+        self.assert_client_error("BucketNotEmpty", 409, self.s3.delete_bucket, Bucket=bucket)
+        wrong = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="test",
+                             aws_secret_access_key="wrong",
+                             config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                                           retries={"max_attempts": 1}))
+        with self.assertRaises(ClientError) as caught:
+            wrong.list_objects_v2(Bucket=bucket)
+        self.assertEqual(caught.exception.response["Error"]["Code"], "SignatureDoesNotMatch")
+
+
+if __name__ == "__main__":
+    unittest.main()
