@@ -9,6 +9,6 @@ import { S3ObjectStore, s3StoreConfigFrom } from './s3/s3-object-store.js';
  */
 export async function createObjectStore(dataDir: string, env: NodeJS.ProcessEnv): Promise<ObjectStore> {
   const external = s3StoreConfigFrom(env);
-  if (external) return new S3ObjectStore(external) as unknown as ObjectStore; // PLACEHOLDER cast until the adapter lands
+  if (external) return new S3ObjectStore(external);
   return LocalObjectStore.open(join(dataDir, 'objects'));
 }
