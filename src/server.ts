@@ -15,6 +15,9 @@ import { TaskRunService } from './tasks/task-run-service.js';
 import { TaskWorkerPool } from './tasks/task-worker-pool.js';
 import { scriptedTask } from './tasks/kinds/scripted-task.js';
 import { unavailableTask } from './tasks/kinds/unavailable-task.js';
+import { exportLabelsTask } from './tasks/kinds/export-labels-task.js';
+import { importLabelsTask } from './tasks/kinds/import-labels-task.js';
+import type { MetadataStore } from './storage/metadata-store.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { createObjectStore } from './storage/object-store-factory.js';
 import { TransformService } from './transforms/transform-service.js';
@@ -34,8 +37,13 @@ const TASK_TYPES: TaskType[] = [
   'FIND_MATCHES',
 ];
 
-function taskHandlers(config: ServerConfig): TaskHandlers {
-  const pick = (t: TaskType): TaskHandler => (config.scriptedTasks ? scriptedTask : unavailableTask(t));
+function taskHandlers(config: ServerConfig, store: MetadataStore, objects: ObjectStore): TaskHandlers {
+  const real: Partial<Record<TaskType, TaskHandler>> = {
+    IMPORT_LABELS: importLabelsTask({ objects, store, maxLabelBytes: config.maxLabelFileBytes }),
+    EXPORT_LABELS: exportLabelsTask({ objects, store }),
+  };
+  const pick = (t: TaskType): TaskHandler =>
+    config.scriptedTasks ? scriptedTask : (real[t] ?? unavailableTask(t));
   return Object.fromEntries(TASK_TYPES.map((t) => [t, pick(t)])) as Record<TaskType, TaskHandler>;
 }
 
@@ -58,7 +66,7 @@ export async function startDoppel(
   }
   const workers = new TaskWorkerPool({
     store,
-    handlers: taskHandlers(config),
+    handlers: taskHandlers(config, store, objects),
     concurrency: config.workerConcurrency,
     leaseMs: config.leaseMs,
     pollMs: config.pollMs,
