@@ -11,24 +11,15 @@ import {
 } from '@aws-sdk/client-glue';
 import { readFileSync } from 'node:fs';
 import { CreateDatabaseCommand, CreateMLTransformCommand, CreateTableCommand } from '@aws-sdk/client-glue';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stringify } from 'csv-stringify/sync';
 import { getTransform, glueClient, waitForRun } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
-import { startServer, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
+import { s3Client } from '../support/s3-tools.js';
+import { startServer, type TestServer } from '../support/server.js';
 
 const BUCKET = 'labels-test';
-
-function s3Client(server: TestServer): S3Client {
-  return new S3Client({
-    endpoint: server.endpoint,
-    region: TEST_REGION,
-    credentials: TEST_CREDENTIALS,
-    forcePathStyle: true,
-    maxAttempts: 1,
-  });
-}
 
 /**
  * Uploads the dataset's records.csv into the embedded store and creates a catalog table over it and
