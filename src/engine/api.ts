@@ -1,0 +1,92 @@
+/**
+ * The matcher's public contract. The engine is pure computation: it never imports the API,
+ * storage or catalog layers; callers load tables and labels and hand them over in these shapes.
+ */
+
+/** A table in column-major form: `values[c][r]` is column c of row r (null when missing). */
+export interface EngineTable {
+  columns: ReadonlyArray<{ name: string; type: string }>;
+  /** Index into `columns` of the primary key. */
+  primaryKey: number;
+  values: ReadonlyArray<ReadonlyArray<string | null>>;
+  rowCount: number;
+}
+
+/** One labeled row: a record (by primary key value) placed in a labeling set with a label. */
+export interface EngineLabel {
+  labelingSetId: string;
+  label: string;
+  /** Primary key value of the record. */
+  key: string;
+}
+
+/** The transform's FindMatchesParameters, plus a seed; absent tradeoffs mean 0.5. */
+export interface MatchParameters {
+  precisionRecallTradeoff?: number;
+  accuracyCostTradeoff?: number;
+  enforceProvidedLabels?: boolean;
+  seed?: number;
+}
+
+/** Progress and cancellation for long work. */
+export interface EngineRun {
+  signal?: AbortSignal;
+  progress?: (message: string) => void;
+}
+
+export interface LabelingSet {
+  labelingSetId: string;
+  /** Row indexes into the table, with the suggested label for each. */
+  rows: Array<{ row: number; suggestedLabel: string }>;
+}
+
+export interface EvaluationResult {
+  areaUnderPRCurve?: number;
+  precision?: number;
+  recall?: number;
+  f1?: number;
+  confusionMatrix: {
+    numTruePositives: number;
+    numFalsePositives: number;
+    numTrueNegatives: number;
+    numFalseNegatives: number;
+  };
+  /** Descending importance, each in [0, 1]. */
+  columnImportances: Array<{ columnName: string; importance: number }>;
+  /** Share of labeled matching pairs that candidate generation finds. */
+  blockingRecall?: number;
+}
+
+export interface MatchResult {
+  /** Per row: the match group (rows with equal ids match). Non-negative integers below 2^53. */
+  matchId: Float64Array;
+  /** Per row: the confidence of its group, in [0, 1] (1 for a singleton). */
+  confidence: Float64Array;
+  stats: { candidatePairs: number; scoredPairs: number; matchedPairs: number; groups: number };
+  /** Per matched pair of rows (a, b): why they match (a few top feature contributions). */
+  explain?: (a: number, b: number) => Array<{ column: string; feature: string; contribution: number }>;
+}
+
+export interface Matcher {
+  /** ~`targetRows` rows in ~`sets` labeling sets, chosen by active learning; never a set already labeled. */
+  generateLabelingSets(
+    table: EngineTable,
+    labels: readonly EngineLabel[],
+    params: MatchParameters,
+    options: { sets?: number; targetRows?: number } & EngineRun,
+  ): Promise<LabelingSet[]>;
+  /** Cross-validation grouped by labeling set. */
+  evaluate(
+    table: EngineTable,
+    labels: readonly EngineLabel[],
+    params: MatchParameters,
+    run?: EngineRun,
+  ): Promise<EvaluationResult>;
+  /** Trains on every label and groups the table's rows. */
+  findMatches(
+    table: EngineTable,
+    labels: readonly EngineLabel[],
+    params: MatchParameters,
+    run?: EngineRun,
+  ): Promise<MatchResult>;
+}
