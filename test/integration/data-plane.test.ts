@@ -24,12 +24,12 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { getTransform, glueClient, waitForRun } from '../support/glue-client.js';
-import { DATASETS_DIR } from '../support/datasets.js';
+import { DATASETS_DIR, RAW_DATA_DIR } from '../support/datasets.js';
 import { findAws, findPythonWithBoto3, isolatedAwsEnv, s3Client } from '../support/s3-tools.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import { startServer, type TestServer } from '../support/server.js';
 
-const RAW = join(DATASETS_DIR, '..', 'data');
+const RAW = RAW_DATA_DIR;
 const BUCKET = 'lake';
 
 interface TableCase {

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 
-export const DATASETS_DIR = fileURLToPath(new URL('../../../../shared/datasets/', import.meta.url));
+/**
+ * The workplace's shared/ folder: beside the repository (where CI puts it too), unless
+ * DOPPEL_SHARED_DIR says otherwise. Tests run from dist/test/support, four levels below the parent.
+ */
+export const SHARED_DIR = process.env['DOPPEL_SHARED_DIR'] ?? fileURLToPath(new URL('../../../../shared/', import.meta.url));
+export const DATASETS_DIR = join(SHARED_DIR, 'datasets');
+export const RAW_DATA_DIR = join(SHARED_DIR, 'data');
 
 export interface Dataset {
   name: string;

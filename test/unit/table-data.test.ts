@@ -4,7 +4,6 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
@@ -15,9 +14,9 @@ import { TableDataError } from '../../src/catalog/table-data/table-data-error.js
 import { tableFormatOf, type GlueTableDocument, type TableFormat } from '../../src/catalog/table-data/table-format.js';
 import { readTable, type ReadTableOptions } from '../../src/catalog/table-data/table-reader.js';
 import type { PartFile } from '../../src/catalog/table-data/table-part.js';
-import { DATASETS_DIR } from '../support/datasets.js';
+import { DATASETS_DIR, RAW_DATA_DIR } from '../support/datasets.js';
 
-const RAW_DIR = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
+const RAW_DIR = RAW_DATA_DIR;
 const haveDatasets = existsSync(DATASETS_DIR) && existsSync(RAW_DIR);
 const noDatasets = haveDatasets ? false : `shared datasets not found at ${DATASETS_DIR}`;
 
