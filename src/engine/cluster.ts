@@ -1,0 +1,111 @@
+/**
+ * Clustering: edges above the threshold are merged best first, but two groups merge only when
+ * their average linkage (mean match probability over all cross pairs, scored on demand and
+ * sampled for big groups) is at least the threshold — so one strong edge cannot chain two
+ * unrelated groups the way connected components does. Labels can act as must-link (merged
+ * first) and cannot-link (a merge joining a labeled non-match is refused).
+ */
+
+export interface ClusterInput {
+  n: number;
+  /** Candidate edges and their probabilities. */
+  a: Uint32Array;
+  b: Uint32Array;
+  p: Float32Array;
+  threshold: number;
+  /** Probability of any pair, for average linkage. */
+  score: (a: number, b: number) => number;
+  mustLink?: ReadonlyArray<[number, number]>;
+  cannotLink?: ReadonlyArray<[number, number]>;
+  /** Cross pairs evaluated per merge before sampling (default 256). */
+  maxLinkagePairs?: number;
+}
+
+export interface ClusterOutput {
+  /** Cluster id per row: the smallest row index in its cluster. */
+  cluster: Uint32Array;
+  confidence: Float64Array;
+  groups: number;
+  matchedPairs: number;
+}
+
+export function clusterPairs(inp: ClusterInput): ClusterOutput {
+  const { n, threshold } = inp;
+  const maxPairs = inp.maxLinkagePairs ?? 256;
+  const parent = new Uint32Array(n);
+  const members: number[][] = new Array(n);
+  const sumP = new Float64Array(n);
+  const cnt = new Float64Array(n);
+  for (let i = 0; i < n; i++) { parent[i] = i; members[i] = [i]; }
+  const find = (x: number): number => {
+    while (parent[x] !== x) { parent[x] = parent[parent[x]!]!; x = parent[x]!; }
+    return x;
+  };
+  const cannot = new Map<number, number[]>();
+  for (const [x, y] of inp.cannotLink ?? []) {
+    if (x === y) continue;
+    (cannot.get(x) ?? cannot.set(x, []).get(x)!).push(y);
+    (cannot.get(y) ?? cannot.set(y, []).get(y)!).push(x);
+  }
+  const conflicts = (ra: number, rb: number): boolean => {
+    if (cannot.size === 0) return false;
+    const small = members[ra]!.length <= members[rb]!.length ? ra : rb;
+    const other = small === ra ? rb : ra;
+    for (const m of members[small]!) {
+      const cs = cannot.get(m);
+      if (cs) for (const c of cs) if (find(c) === other) return true;
+    }
+    return false;
+  };
+  const union = (ra: number, rb: number, cross: number) => {
+    let big = ra, small = rb;
+    if (members[ra]!.length < members[rb]!.length) { big = rb; small = ra; }
+    const pairs = members[big]!.length * members[small]!.length;
+    sumP[big] = sumP[big]! + sumP[small]! + cross * pairs;
+    cnt[big] = cnt[big]! + cnt[small]! + pairs;
+    parent[small] = big;
+    for (const m of members[small]!) members[big]!.push(m);
+    members[small] = [];
+  };
+  const linkage = (ra: number, rb: number): number => {
+    const A = members[ra]!, B = members[rb]!;
+    const total = A.length * B.length;
+    const step = total <= maxPairs ? 1 : total / maxPairs;
+    let s = 0, c = 0;
+    for (let t = 0; t < total && c < maxPairs; t = Math.floor((c + 1) * step), c++) {
+      const i = Math.floor(t / B.length), j = t % B.length;
+      s += inp.score(A[i]!, B[j]!);
+    }
+    return c ? s / c : 0;
+  };
+  for (const [x, y] of inp.mustLink ?? []) {
+    const rx = find(x), ry = find(y);
+    if (rx !== ry && !conflicts(rx, ry)) union(rx, ry, 1);
+  }
+  const order: number[] = [];
+  for (let i = 0; i < inp.a.length; i++) if (inp.p[i]! >= threshold) order.push(i);
+  order.sort((i, j) => inp.p[j]! - inp.p[i]! || inp.a[i]! - inp.a[j]! || inp.b[i]! - inp.b[j]!);
+  for (const e of order) {
+    const ra = find(inp.a[e]!), rb = find(inp.b[e]!);
+    if (ra === rb) continue;
+    const single = members[ra]!.length === 1 && members[rb]!.length === 1;
+    const link = single ? inp.p[e]! : linkage(ra, rb);
+    if (link < threshold) continue;
+    if (conflicts(ra, rb)) continue;
+    union(ra, rb, link);
+  }
+  const cluster = new Uint32Array(n);
+  const confidence = new Float64Array(n);
+  let groups = 0, matchedPairs = 0;
+  for (let r = 0; r < n; r++) {
+    const ms = members[r]!;
+    if (ms.length === 0) continue;
+    groups++;
+    let min = ms[0]!;
+    for (const m of ms) if (m < min) min = m;
+    const conf = ms.length === 1 ? 1 : Math.min(1, Math.max(0, sumP[r]! / cnt[r]!));
+    matchedPairs += (ms.length * (ms.length - 1)) / 2;
+    for (const m of ms) { cluster[m] = min; confidence[m] = conf; }
+  }
+  return { cluster, confidence, groups, matchedPairs };
+}

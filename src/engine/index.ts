@@ -1,0 +1,2 @@
+export { createMatcher } from './matcher.js';
+export type * from './api.js';

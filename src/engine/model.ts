@@ -1,0 +1,143 @@
+/**
+ * Pairwise model: L2-regularised logistic regression fitted by Newton's method (IRLS), which
+ * is deterministic, needs no learning rate and gives calibrated probabilities on few labels.
+ * Plus the threshold machinery: F1-optimal threshold from out-of-fold predictions and the
+ * monotone PrecisionRecallTradeoff map.
+ */
+
+export interface LogisticModel {
+  /** weights[0] is the bias, weights[1 + f] the weight of feature f. */
+  weights: Float64Array;
+  dim: number;
+}
+
+/** Solve A x = b in place (A: n×n row-major, symmetric positive definite after ridge). */
+function solve(A: Float64Array, b: Float64Array, n: number): Float64Array {
+  // Gaussian elimination with partial pivoting.
+  for (let i = 0; i < n; i++) {
+    let p = i;
+    for (let r = i + 1; r < n; r++) if (Math.abs(A[r * n + i]!) > Math.abs(A[p * n + i]!)) p = r;
+    if (p !== i) {
+      for (let c = 0; c < n; c++) {
+        const t = A[i * n + c]!; A[i * n + c] = A[p * n + c]!; A[p * n + c] = t;
+      }
+      const t = b[i]!; b[i] = b[p]!; b[p] = t;
+    }
+    const piv = A[i * n + i]! || 1e-12;
+    for (let r = i + 1; r < n; r++) {
+      const f = A[r * n + i]! / piv;
+      if (f === 0) continue;
+      for (let c = i; c < n; c++) A[r * n + c] = A[r * n + c]! - f * A[i * n + c]!;
+      b[r] = b[r]! - f * b[i]!;
+    }
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i]!;
+    for (let c = i + 1; c < n; c++) s -= A[i * n + c]! * x[c]!;
+    x[i] = s / (A[i * n + i]! || 1e-12);
+  }
+  return x;
+}
+
+export function sigmoid(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+export function predict(m: LogisticModel, x: Float32Array, offset = 0): number {
+  const w = m.weights;
+  let z = w[0]!;
+  for (let f = 0; f < m.dim; f++) z += w[f + 1]! * x[offset + f]!;
+  return sigmoid(z);
+}
+
+/**
+ * Fit on X (rows × dim, row-major) and y (0/1). `lambda` is the L2 penalty (bias unpenalised).
+ */
+export function fitLogistic(
+  X: Float32Array,
+  y: Uint8Array,
+  dim: number,
+  lambda = 1,
+  iterations = 50,
+): LogisticModel {
+  const n = y.length;
+  const D = dim + 1;
+  const w = new Float64Array(D);
+  // Start the bias at the log-odds of the base rate.
+  let pos = 0;
+  for (let i = 0; i < n; i++) pos += y[i]!;
+  w[0] = Math.log((pos + 0.5) / (n - pos + 0.5));
+  const H = new Float64Array(D * D);
+  const g = new Float64Array(D);
+  const xi = new Float64Array(D);
+  for (let it = 0; it < iterations; it++) {
+    H.fill(0);
+    g.fill(0);
+    for (let i = 0; i < n; i++) {
+      xi[0] = 1;
+      for (let f = 0; f < dim; f++) xi[f + 1] = X[i * dim + f]!;
+      let z = 0;
+      for (let f = 0; f < D; f++) z += w[f]! * xi[f]!;
+      const p = sigmoid(z);
+      const r = p - y[i]!;
+      const s = Math.max(p * (1 - p), 1e-9);
+      for (let a = 0; a < D; a++) {
+        const xa = xi[a]!;
+        if (xa === 0) continue;
+        g[a] = g[a]! + r * xa;
+        const sx = s * xa;
+        for (let b = a; b < D; b++) H[a * D + b] = H[a * D + b]! + sx * xi[b]!;
+      }
+    }
+    for (let a = 0; a < D; a++) for (let b = 0; b < a; b++) H[a * D + b] = H[b * D + a]!;
+    for (let a = 1; a < D; a++) {
+      H[a * D + a] = H[a * D + a]! + lambda;
+      g[a] = g[a]! + lambda * w[a]!;
+    }
+    H[0] = H[0]! + 1e-3;
+    g[0] = g[0]! + 1e-3 * w[0]!;
+    const step = solve(H, g, D);
+    let maxStep = 0;
+    for (let a = 0; a < D; a++) maxStep = Math.max(maxStep, Math.abs(step[a]!));
+    // Damped Newton: never move any weight by more than 4 in one step.
+    const scale = maxStep > 4 ? 4 / maxStep : 1;
+    for (let a = 0; a < D; a++) w[a] = w[a]! - scale * step[a]!;
+    if (maxStep < 1e-6) break;
+  }
+  return { weights: w, dim };
+}
+
+/** Threshold in (0,1) maximizing F1 of predictions p against y (ties: the midpoint). */
+export function f1OptimalThreshold(p: ArrayLike<number>, y: ArrayLike<number>): { threshold: number; f1: number } {
+  const n = p.length;
+  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => p[b]! - p[a]! || a - b);
+  let totalPos = 0;
+  for (let i = 0; i < n; i++) totalPos += y[i]!;
+  if (totalPos === 0) return { threshold: 0.5, f1: 0 };
+  let tp = 0, best = -1, bestT = 0.5;
+  for (let i = 0; i < n; i++) {
+    tp += y[idx[i]!]!;
+    const cur = p[idx[i]!]!;
+    const next = i + 1 < n ? p[idx[i + 1]!]! : 0;
+    if (next === cur) continue;
+    const f1 = (2 * tp) / (i + 1 + totalPos);
+    if (f1 > best) {
+      best = f1;
+      bestT = (cur + next) / 2;
+    }
+  }
+  return { threshold: Math.min(0.99, Math.max(0.01, bestT)), f1: best };
+}
+
+/**
+ * PrecisionRecallTradeoff → decision threshold: 0.5 ↦ base (F1-optimal), 1 ↦ 0.999, 0 ↦ 0.001,
+ * monotone in between (linear in log-odds).
+ */
+export function tradeoffThreshold(base: number, prt: number): number {
+  const logit = (x: number) => Math.log(x / (1 - x));
+  const lb = logit(Math.min(0.99, Math.max(0.01, base)));
+  const hi = logit(0.999), lo = logit(0.001);
+  const z = prt >= 0.5 ? lb + (hi - lb) * (2 * prt - 1) : lb - (lb - lo) * (1 - 2 * prt);
+  return 1 / (1 + Math.exp(-z));
+}

@@ -1,0 +1,48 @@
+/** Text normalization and tokenization used by profiling, features and blocking. */
+
+const COMBINING = /[\u0300-\u036f]/g;
+const NON_ALNUM = /[^a-z0-9]+/g;
+
+/** Lower-case, strip diacritics, turn every non-alphanumeric run into one space, trim. */
+export function normalizeText(v: string): string {
+  return v.normalize('NFKD').replace(COMBINING, '').toLowerCase().replace(NON_ALNUM, ' ').trim();
+}
+
+/** Word tokens of a normalized string. */
+export function wordTokens(norm: string): string[] {
+  return norm.length === 0 ? [] : norm.split(' ');
+}
+
+/** Character q-grams of a normalized string, padded with one boundary marker at each end. */
+export function qgrams(norm: string, q = 3): string[] {
+  if (norm.length === 0) return [];
+  const s = `#${norm}#`;
+  if (s.length <= q) return [s];
+  const out: string[] = [];
+  for (let i = 0; i + q <= s.length; i++) out.push(s.slice(i, i + q));
+  return out;
+}
+
+/** Parse a number (allows thousands separators, a leading currency sign); NaN when not numeric. */
+export function parseNumber(v: string): number {
+  const t = v.trim().replace(/^[$€£]/, '').replace(/,/g, '');
+  if (t.length === 0 || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return NaN;
+  return Number(t);
+}
+
+/** Parse a date as days since 1970-01-01: YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, DD/MM/YYYY-ish; NaN otherwise. */
+export function parseDate(v: string): number {
+  const t = v.trim();
+  let m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$/.exec(t);
+  let y: number, mo: number, d: number;
+  if (m) {
+    y = +m[1]!; mo = +m[2]!; d = +m[3]!;
+  } else if ((m = /^(\d{4})(\d{2})(\d{2})$/.exec(t))) {
+    y = +m[1]!; mo = +m[2]!; d = +m[3]!;
+  } else if ((m = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/.exec(t))) {
+    y = +m[3]!; mo = +m[1]!; d = +m[2]!;
+    if (mo > 12) { const x = mo; mo = d; d = x; }
+  } else return NaN;
+  if (y < 1000 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31) return NaN;
+  return Date.UTC(y, mo - 1, d) / 86400000;
+}

@@ -1,0 +1,144 @@
+/**
+ * Training: labeled pairs → feature matrix → logistic model; out-of-fold predictions from
+ * cross-validation grouped by labeling set give the F1-optimal threshold and the evaluation.
+ * Without labels of both classes a prior model (mean of each column's main similarity) is used.
+ */
+import type { Feature, FeatureKind } from './features.js';
+import { pairFeatures } from './features.js';
+import type { LabeledPairs } from './labels.js';
+import { f1OptimalThreshold, fitLogistic, predict, type LogisticModel } from './model.js';
+import type { PreparedTable } from './profile.js';
+import { makeRng, shuffle } from './rng.js';
+
+export interface Trained {
+  pt: PreparedTable;
+  features: Feature[];
+  model: LogisticModel;
+  /** F1-optimal threshold (0.5 for the prior model). */
+  baseThreshold: number;
+  supervised: boolean;
+  /** Out-of-fold predictions for the labeled pairs (when cross-validation was possible). */
+  oof?: { p: Float64Array; y: Uint8Array };
+  /** Per PreparedTable column, descending. */
+  importances: Array<{ columnName: string; column: number; importance: number }>;
+}
+
+const LAMBDA = 1;
+
+export function designMatrix(
+  pt: PreparedTable,
+  features: readonly Feature[],
+  a: readonly number[],
+  b: readonly number[],
+): Float32Array {
+  const d = features.length;
+  const X = new Float32Array(a.length * d);
+  for (let i = 0; i < a.length; i++) pairFeatures(pt, features, a[i]!, b[i]!, X, i * d);
+  return X;
+}
+
+function subset(X: Float32Array, d: number, rows: number[]): Float32Array {
+  const out = new Float32Array(rows.length * d);
+  rows.forEach((r, i) => out.set(X.subarray(r * d, r * d + d), i * d));
+  return out;
+}
+
+const MAIN: Partial<Record<string, FeatureKind>> = {
+  shortText: 'gramTfidf',
+  longText: 'gramTfidf',
+  identifier: 'levenshtein',
+  numeric: 'relativeDiff',
+  date: 'levenshtein',
+  categorical: 'exact',
+};
+
+/** Prior model without labels: logistic of the mean main similarity over present columns. */
+export function priorModel(pt: PreparedTable, features: readonly Feature[]): LogisticModel {
+  const w = new Float64Array(features.length + 1);
+  const main: number[] = [];
+  features.forEach((f, i) => {
+    const kind = pt.columns[f.column]!.profile.kind;
+    if (MAIN[kind] === f.kind && kind !== 'categorical') main.push(i);
+  });
+  const m = Math.max(1, main.length);
+  for (const i of main) w[i + 1] = 12 / m;
+  w[0] = -9; // mean similarity 0.75 ↦ 0.5
+  return { weights: w, dim: features.length };
+}
+
+function importances(pt: PreparedTable, features: readonly Feature[], model: LogisticModel, X: Float32Array | undefined, n: number) {
+  const d = features.length;
+  const imp = new Float64Array(pt.columns.length);
+  for (let f = 0; f < d; f++) {
+    let sd = 0.5;
+    if (X && n > 1) {
+      let s = 0, s2 = 0;
+      for (let i = 0; i < n; i++) { const v = X[i * d + f]!; s += v; s2 += v * v; }
+      const mean = s / n;
+      sd = Math.sqrt(Math.max(0, s2 / n - mean * mean));
+    }
+    imp[features[f]!.column] = imp[features[f]!.column]! + Math.abs(model.weights[f + 1]!) * sd;
+  }
+  let max = 0;
+  for (const v of imp) max = Math.max(max, v);
+  return pt.columns
+    .map((c, i) => ({ columnName: c.profile.name, column: i, importance: max > 0 ? imp[i]! / max : 0 }))
+    .sort((x, y) => y.importance - x.importance || x.column - y.column);
+}
+
+export function train(pt: PreparedTable, features: Feature[], lp: LabeledPairs, seed: number): Trained {
+  const n = lp.y.length;
+  let pos = 0;
+  for (const v of lp.y) pos += v;
+  if (pos === 0 || pos === n) {
+    const model = priorModel(pt, features);
+    return { pt, features, model, baseThreshold: 0.5, supervised: false, importances: importances(pt, features, model, undefined, 0) };
+  }
+  const d = features.length;
+  const X = designMatrix(pt, features, lp.a, lp.b);
+  const y = Uint8Array.from(lp.y);
+  const model = fitLogistic(X, y, d, LAMBDA);
+  const setCount = lp.setIds.length;
+  let baseThreshold = 0.5;
+  let oof: Trained['oof'];
+  if (setCount >= 2) {
+    const folds = Math.min(5, setCount);
+    const order = shuffle(Array.from({ length: setCount }, (_, i) => i), makeRng(seed ^ 0x5eed));
+    const foldOf = new Int32Array(setCount);
+    order.forEach((s, i) => (foldOf[s] = i % folds));
+    const p = new Float64Array(n);
+    for (let f = 0; f < folds; f++) {
+      const tr: number[] = [], te: number[] = [];
+      for (let i = 0; i < n; i++) (foldOf[lp.set[i]!] === f ? te : tr).push(i);
+      if (te.length === 0) continue;
+      let trPos = 0;
+      for (const i of tr) trPos += y[i]!;
+      const m = trPos === 0 || trPos === tr.length
+        ? priorModel(pt, features)
+        : fitLogistic(subset(X, d, tr), Uint8Array.from(tr, (i) => y[i]!), d, LAMBDA);
+      for (const i of te) p[i] = predict(m, X, i * d);
+    }
+    oof = { p, y };
+    baseThreshold = f1OptimalThreshold(p, y).threshold;
+  }
+  const out: Trained = { pt, features, model, baseThreshold, supervised: true, importances: importances(pt, features, model, X, n) };
+  if (oof) out.oof = oof;
+  return out;
+}
+
+/** A pair scorer with its own scratch buffer. */
+export function makeScorer(t: Trained): (a: number, b: number) => number {
+  const scratch = new Float32Array(t.features.length);
+  return (a, b) => {
+    pairFeatures(t.pt, t.features, a, b, scratch, 0);
+    return predict(t.model, scratch, 0);
+  };
+}
+
+/** Blocking column weights learned from the model (1 for every column without a model). */
+export function blockingWeights(t: Trained): Float64Array {
+  const w = new Float64Array(t.pt.columns.length).fill(1);
+  if (!t.supervised) return w;
+  for (const imp of t.importances) w[imp.column] = 0.25 + 0.75 * imp.importance;
+  return w;
+}

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createMatcher } from '../../src/engine/index.js';
+import type { EngineLabel, EngineTable } from '../../src/engine/api.js';
+
+// 30 people, each twice with a small typo.
+const first = ['anna', 'bruno', 'carla', 'dieter', 'emil', 'frida', 'gustav', 'hanna', 'ida', 'jonas', 'karla', 'lena', 'max', 'nina', 'otto'];
+const last = ['meyer', 'schulz'];
+const ids: string[] = [], fn: string[] = [], ln: string[] = [], city: string[] = [], ent: string[] = [];
+let k = 0;
+for (const f of first) for (const l of last) {
+  const e = `${f}-${l}`;
+  for (let v = 0; v < 2; v++) {
+    ids.push(`r${k++}`);
+    fn.push(v ? f.slice(0, -1) + 'x' : f);
+    ln.push(l);
+    city.push(`${f}town ${l.length}`);
+    ent.push(e);
+  }
+}
+const table: EngineTable = {
+  columns: [{ name: 'id', type: 'string' }, { name: 'first', type: 'string' }, { name: 'last', type: 'string' }, { name: 'city', type: 'string' }],
+  primaryKey: 0,
+  values: [ids, fn, ln, city],
+  rowCount: ids.length,
+};
+
+function labelSets(sets: Awaited<ReturnType<ReturnType<typeof createMatcher>['generateLabelingSets']>>): EngineLabel[] {
+  const out: EngineLabel[] = [];
+  for (const s of sets) for (const { row } of s.rows) out.push({ labelingSetId: s.labelingSetId, label: ent[row]!, key: ids[row]! });
+  return out;
+}
+
+describe('engine active learning and matcher', () => {
+  it('cold start gives ~targetRows rows in ~sets sets, deterministic, suggested labels', async () => {
+    const m = createMatcher();
+    const a = await m.generateLabelingSets(table, [], { seed: 3 }, { sets: 3, targetRows: 15 });
+    const b = await m.generateLabelingSets(table, [], { seed: 3 }, { sets: 3, targetRows: 15 });
+    assert.deepEqual(a, b);
+    assert.equal(a.length, 3);
+    for (const s of a) {
+      assert.ok(s.rows.length >= 2 && s.rows.length <= 5);
+      for (const r of s.rows) assert.ok(r.suggestedLabel.length > 0);
+    }
+    const rows = a.flatMap((s) => s.rows.map((r) => r.row));
+    assert.equal(new Set(rows).size, rows.length);
+  });
+  it('never reuses labeled rows or set ids; learns; evaluates', async () => {
+    const m = createMatcher();
+    const labels: EngineLabel[] = [];
+    for (let round = 0; round < 3; round++) {
+      const sets = await m.generateLabelingSets(table, labels, { seed: 1 }, { sets: 3, targetRows: 12 });
+      const seen = new Set(labels.map((l) => l.key));
+      const seenSets = new Set(labels.map((l) => l.labelingSetId));
+      for (const s of sets) {
+        assert.ok(!seenSets.has(s.labelingSetId));
+        for (const r of s.rows) assert.ok(!seen.has(ids[r.row]!));
+      }
+      labels.push(...labelSets(sets));
+    }
+    const res = await m.findMatches(table, labels, { seed: 1 });
+    let tp = 0;
+    for (let i = 0; i < ids.length; i += 2) if (res.matchId[i] === res.matchId[i + 1]) tp++;
+    assert.ok(tp >= 25, `found ${tp} of 30 pairs`);
+    assert.equal(res.matchId.length, ids.length);
+    const ev = await m.evaluate(table, labels, { seed: 1 });
+    assert.ok(ev.columnImportances.length === 3);
+    for (let i = 1; i < ev.columnImportances.length; i++)
+      assert.ok(ev.columnImportances[i - 1]!.importance >= ev.columnImportances[i]!.importance);
+    const strict = await m.findMatches(table, labels, { seed: 1, precisionRecallTradeoff: 1 });
+    assert.ok(strict.stats.matchedPairs <= res.stats.matchedPairs);
+  });
+});

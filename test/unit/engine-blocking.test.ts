@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { generateCandidates, blockingRecall, hasPair, blockingWidth } from '../../src/engine/blocking.js';
+import { prepareTable } from '../../src/engine/profile.js';
+
+const names = ['anna smith', 'ana smith', 'bob jones', 'bobby jones', 'carl white', 'karl white', 'dora black', 'zed quux'];
+const table = {
+  columns: [{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }, { name: 'city', type: 'string' }],
+  primaryKey: 0,
+  values: [names.map((_, i) => `r${i}`), names, names.map((_, i) => ['paris', 'rome', 'oslo', 'lima'][i >> 1]!)],
+  rowCount: names.length,
+};
+
+describe('engine blocking', () => {
+  it('finds similar records without labels and reports recall', () => {
+    const c = generateCandidates(prepareTable(table), { accuracyCostTradeoff: 0 });
+    assert.ok(hasPair(c, 0, 1) && hasPair(c, 2, 3) && hasPair(c, 4, 5));
+    assert.equal(blockingRecall(c, [[0, 1], [3, 2]]), 1);
+    assert.equal(hasPair(c, 0, 7), false);
+    for (let i = 0; i < c.a.length; i++) assert.ok(c.a[i]! < c.b[i]!);
+  });
+  it('wider search with a higher AccuracyCostTradeoff', () => {
+    const lo = blockingWidth(0, 10000), hi = blockingWidth(1, 10000);
+    assert.ok(hi.k > lo.k && hi.cap > lo.cap);
+  });
+  it('column weights of zero drop a column from blocking', () => {
+    const c = generateCandidates(prepareTable(table), { accuracyCostTradeoff: 0.5, columnWeights: new Float64Array([0, 0]) });
+    assert.equal(c.a.length, 0);
+  });
+});

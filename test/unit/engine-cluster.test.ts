@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { clusterPairs } from '../../src/engine/cluster.js';
+
+describe('engine clustering', () => {
+  // Two tight groups {0,1,2} and {3,4,5} joined by one strong bridge 2-3.
+  const P = (a: number, b: number) => {
+    const g = (x: number) => (x < 3 ? 0 : 1);
+    if (Math.min(a, b) === 2 && Math.max(a, b) === 3) return 0.6;
+    return g(a) === g(b) ? 0.9 : 0.05;
+  };
+  const edges: Array<[number, number]> = [[0, 1], [1, 2], [0, 2], [3, 4], [4, 5], [3, 5], [2, 3]];
+  const input = {
+    n: 7,
+    a: Uint32Array.from(edges.map((e) => e[0])),
+    b: Uint32Array.from(edges.map((e) => e[1])),
+    p: Float32Array.from(edges.map(([a, b]) => P(a, b))),
+    threshold: 0.5,
+    score: P,
+  };
+  it('does not chain groups through a single bridge', () => {
+    const r = clusterPairs(input);
+    const c = Array.from(r.cluster);
+    assert.equal(c[0], c[1]);
+    assert.equal(c[1], c[2]);
+    assert.equal(c[3], c[4]);
+    assert.equal(c[4], c[5]);
+    assert.notEqual(c[0], c[5]);
+    assert.equal(r.groups, 3);
+    assert.equal(r.confidence[6], 1);
+    assert.ok(r.confidence[0]! > 0.5 && r.confidence[0]! <= 1);
+  });
+  it('must-link and cannot-link', () => {
+    const r = clusterPairs({ ...input, mustLink: [[5, 6]], cannotLink: [[0, 2]] });
+    const c = Array.from(r.cluster);
+    assert.equal(c[5], c[6]);
+    assert.notEqual(c[0], c[2]);
+  });
+});
