@@ -1,0 +1,27 @@
+/** Where the benchmark datasets live (../shared/datasets next to the checkout, or DOPPEL_DATASETS_DIR). */
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** From dist/bench/lib/ up to the folder holding the checkout, then shared/datasets. */
+export const DATASETS_DIR = process.env['DOPPEL_DATASETS_DIR']
+  ? resolve(process.env['DOPPEL_DATASETS_DIR'])
+  : fileURLToPath(new URL('../../../../shared/datasets/', import.meta.url));
+
+/** A dataset folder: `arg` itself when it holds meta.json, else the dataset of that name. */
+export function resolveDatasetDir(arg: string): string {
+  if (existsSync(join(arg, 'meta.json'))) return resolve(arg);
+  const dir = join(DATASETS_DIR, arg);
+  if (!existsSync(join(dir, 'meta.json'))) {
+    const known = listDatasets();
+    throw new Error(`no dataset ${JSON.stringify(arg)} (looked in ${DATASETS_DIR}; known: ${known.join(', ') || 'none'})`);
+  }
+  return dir;
+}
+
+export function listDatasets(): string[] {
+  if (!existsSync(DATASETS_DIR)) return [];
+  return readdirSync(DATASETS_DIR)
+    .filter((d) => existsSync(join(DATASETS_DIR, d, 'meta.json')))
+    .sort();
+}
