@@ -1,0 +1,136 @@
+/**
+ * What `npm run bench:quality` records: one JSON file per dataset (`bench/results/quality-<name>.json`),
+ * a CSV learning curve beside it, and the summary table in BENCHMARKS.md regenerated from all of them.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, platform, release, totalmem } from 'node:os';
+
+export interface Machine {
+  cpu: string;
+  cpus: number;
+  memoryGiB: number;
+  node: string;
+  os: string;
+  date: string;
+}
+
+export interface RoundResult {
+  round: number;
+  /** Labeling sets and rows in this round's labeling set. */
+  labelingSets: number;
+  roundRows: number;
+  /** Rows of this round sharing their label with another row of their set. */
+  roundMatchedRows: number;
+  /** Labeled rows imported so far (all rounds), as the benchmark counts them. */
+  labeledRows: number;
+  /** The transform's LabelCount after the import. */
+  labelCount: number | null;
+  /** Share of within-set pairs where doppel's suggested labels agreed with the truth. */
+  suggestionAgreement: number | null;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  truePositives: number | null;
+  predictedPairs: number | null;
+  truePairs: number | null;
+  missingRecords: number | null;
+  unknownIds: number | null;
+  outputRows: number | null;
+  evaluation: { precision: number | null; recall: number | null; f1: number | null; areaUnderPRCurve: number | null } | null;
+  evaluationError?: string;
+  seconds: {
+    round: number;
+    labelingSet: number;
+    importLabels: number;
+    evaluation: number | null;
+    findMatches: number | null;
+  };
+  /** Set when the round could not finish; the dataset stops there. */
+  error?: string;
+}
+
+export interface DatasetResult {
+  dataset: string;
+  task: string;
+  records: number;
+  truePairs: number;
+  scorePairs: string;
+  target: number | null;
+  roundsRequested: number;
+  seed: number;
+  status: 'ok' | 'failed';
+  error?: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: Machine;
+  doppel: { version: string; commit: string };
+  /** Seconds to start the server, upload records.csv and create the table and transform. */
+  setupSeconds: number;
+  rounds: RoundResult[];
+  /** First round whose F1 reached the target (null: not reached or no target). */
+  roundsToTarget: number | null;
+}
+
+export function machine(): Machine {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cpus: list.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: `${platform()} ${release()}`,
+    date: new Date().toISOString(),
+  };
+}
+
+/** The checkout's commit (with `+dirty` when files differ), or `unknown`. */
+export function gitCommit(cwd: string): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8' }).trim();
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const num = (x: number | null | undefined) => (x === null || x === undefined ? '' : String(x));
+
+/** The learning curve as CSV: one row per round. */
+export function learningCurveCsv(result: DatasetResult): string {
+  const header = [
+    'round',
+    'labeled_rows',
+    'label_count',
+    'precision',
+    'recall',
+    'f1',
+    'eval_precision',
+    'eval_recall',
+    'eval_f1',
+    'round_seconds',
+    'find_matches_seconds',
+    'error',
+  ];
+  const lines = [header.join(',')];
+  for (const r of result.rounds) {
+    const error = r.error ?? r.evaluationError ?? '';
+    lines.push(
+      [
+        r.round,
+        r.labeledRows,
+        num(r.labelCount),
+        num(r.precision),
+        num(r.recall),
+        num(r.f1),
+        num(r.evaluation?.precision),
+        num(r.evaluation?.recall),
+        num(r.evaluation?.f1),
+        r.seconds.round.toFixed(2),
+        r.seconds.findMatches === null ? '' : r.seconds.findMatches.toFixed(2),
+        error ? `"${error.replace(/"/g, '""').replace(/\s+/g, ' ')}"` : '',
+      ].join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,478 @@
+/**
+ * `npm run bench:quality [-- --datasets a,b --rounds R --seed S]`
+ *
+ * Plays the human through doppel's public API, exactly as a user would (AWS SDKs over HTTP against
+ * a real server process started from the compiled CLI with its own temporary data dir):
+ *
+ *   upload records.csv to the embedded S3 → CreateDatabase → CreateTable (OpenCSVSerde, header
+ *   skipped, every column string) → CreateMLTransform (primary key `id`, default parameters), then
+ *   R rounds of: StartMLLabelingSetGenerationTaskRun → read the labeling set → label it from
+ *   truth.csv → upload → StartImportLabelsTaskRun → StartMLEvaluationTaskRun (EvaluationMetrics) →
+ *   a `findmatches` job (CreateJob once, StartJobRun, GetJobRun) → read its part files → score them
+ *   with the pairwise scorer.
+ *
+ * Writes bench/results/quality-<dataset>.json and .csv after every round and regenerates
+ * BENCHMARKS.md at the end. A failing dataset is reported and the others still run.
+ *
+ * Options:
+ *   --datasets a,b        datasets to run (default: every dataset in the datasets folder)
+ *   --rounds R            rounds per dataset (default 10)
+ *   --seed S              recorded with the results and given to the server as DOPPEL_SEED (default 1)
+ *   --timeout-minutes M   longest wait for one task run or job run (default 60)
+ *   --keep-data           keep each server's data dir (its path is printed)
+ *   --report-only         only regenerate BENCHMARKS.md from bench/results
+ */
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  CreateDatabaseCommand,
+  CreateJobCommand,
+  CreateMLTransformCommand,
+  CreateTableCommand,
+  GetMLTransformCommand,
+  GlueClient,
+  StartImportLabelsTaskRunCommand,
+  StartJobRunCommand,
+  StartMLEvaluationTaskRunCommand,
+  StartMLLabelingSetGenerationTaskRunCommand,
+} from '@aws-sdk/client-glue';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
+import { parsePredictionsCsv, readDatasetTruth, type DatasetTruth } from '../src/evaluation/dataset-files.js';
+import { scorePairwise, type PredictionRow } from '../src/evaluation/pairwise-score.js';
+import {
+  describeError,
+  glueClient,
+  putObject,
+  readOutputParts,
+  s3Client,
+  waitForJobRun,
+  waitForTaskRun,
+} from './lib/aws.js';
+import { DATASETS_DIR, listDatasets, resolveDatasetDir } from './lib/datasets.js';
+import { fmt } from './lib/format.js';
+import { labelFromTruth } from './lib/labeler.js';
+import { readResults, renderBenchmarks } from './lib/report.js';
+import { gitCommit, learningCurveCsv, machine, type DatasetResult, type RoundResult } from './lib/results.js';
+import { startServer, type BenchServer } from './lib/server.js';
+import { F1_TARGETS } from './lib/targets.js';
+
+/** dist/bench/ → the checkout. */
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
+const BENCHMARKS_MD = join(REPO_ROOT, 'BENCHMARKS.md');
+const BUCKET = 'doppel-bench';
+
+// The SDK's notice that its 2027 releases need Node 22 is noise in the progress output.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
+
+interface Options {
+  datasets: string[];
+  rounds: number;
+  seed: number;
+  timeoutMs: number;
+  keepData: boolean;
+}
+
+const seconds = (start: number) => (performance.now() - start) / 1000;
+
+function log(dataset: string, message: string): void {
+  const time = new Date().toISOString().slice(11, 19);
+  process.stdout.write(`${time} [${dataset}] ${message}\n`);
+}
+
+function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      datasets: { type: 'string' },
+      rounds: { type: 'string', default: '10' },
+      seed: { type: 'string', default: '1' },
+      'timeout-minutes': { type: 'string', default: '60' },
+      'keep-data': { type: 'boolean', default: false },
+      'report-only': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: npm run bench:quality [-- --datasets a,b --rounds R --seed S --timeout-minutes M --keep-data --report-only]\n',
+    );
+    return undefined;
+  }
+  const int = (name: string, text: string, min: number) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${text}`);
+    return n;
+  };
+  const datasets = values.datasets
+    ? values.datasets.split(',').map((s) => s.trim()).filter((s) => s !== '')
+    : listDatasets();
+  if (datasets.length === 0) throw new Error(`no datasets found in ${DATASETS_DIR}`);
+  for (const d of datasets) resolveDatasetDir(d); // fail early on a typo
+  return {
+    datasets,
+    rounds: int('rounds', values.rounds!, 1),
+    seed: int('seed', values.seed!, 0),
+    timeoutMs: int('timeout-minutes', values['timeout-minutes']!, 1) * 60_000,
+    keepData: values['keep-data']!,
+    reportOnly: values['report-only']!,
+  };
+}
+
+/** Everything one dataset's run needs. */
+interface Context {
+  name: string;
+  dataset: DatasetTruth;
+  truthById: Map<string, string>;
+  glue: GlueClient;
+  s3: S3Client;
+  transformId: string;
+  /** s3://bucket/<name>/ */
+  base: string;
+  jobName?: string;
+  options: Options;
+}
+
+async function setUp(name: string, server: BenchServer, dataset: DatasetTruth, options: Options): Promise<Context> {
+  const glue = glueClient(server.endpoint);
+  const s3 = s3Client(server.endpoint);
+  const dir = dataset.dir;
+  const recordsCsv = readFileSync(join(dir, 'records.csv'));
+  const header = (parse(recordsCsv, { to_line: 1 }) as string[][])[0]!;
+  const base = `s3://${BUCKET}/${name}/`;
+
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await putObject(s3, `${base}records/records.csv`, recordsCsv);
+  log(name, `uploaded records.csv (${(recordsCsv.length / 2 ** 20).toFixed(1)} MiB, ${dataset.meta.records} records)`);
+
+  const database = `bench_${name}`.toLowerCase();
+  const table = 'records';
+  await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
+  await glue.send(
+    new CreateTableCommand({
+      DatabaseName: database,
+      TableInput: {
+        Name: table,
+        TableType: 'EXTERNAL_TABLE',
+        Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+        StorageDescriptor: {
+          Columns: header.map((c) => ({ Name: c, Type: 'string' })),
+          Location: `${base}records/`,
+          InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          SerdeInfo: {
+            SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde',
+            Parameters: { separatorChar: ',', quoteChar: '"' },
+          },
+        },
+      },
+    }),
+  );
+  const created = await glue.send(
+    new CreateMLTransformCommand({
+      Name: `bench-${name}`,
+      Role: ROLE,
+      InputRecordTables: [{ DatabaseName: database, TableName: table }],
+      Parameters: {
+        TransformType: 'FIND_MATCHES',
+        FindMatchesParameters: { PrimaryKeyColumnName: dataset.meta.primary_key },
+      },
+    }),
+  );
+  const transformId = created.TransformId!;
+  log(name, `table ${database}.${table} (${header.length} columns) and transform ${transformId} created`);
+  return {
+    name,
+    dataset,
+    truthById: new Map(dataset.truth.map((t) => [t.id, t.entityId])),
+    glue,
+    s3,
+    transformId,
+    base,
+    options,
+  };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+async function runRound(ctx: Context, round: number, labeledSoFar: number): Promise<RoundResult> {
+  const { name, glue, s3, transformId, options } = ctx;
+  const roundStart = performance.now();
+  const tag = `round ${round}/${options.rounds}`;
+
+  // 1. Labeling set.
+  let t = performance.now();
+  const labelingPath = `${ctx.base}labeling-sets/round-${pad(round)}/`;
+  const gen = await glue.send(
+    new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: labelingPath }),
+  );
+  await waitForTaskRun(glue, transformId, gen.TaskRunId!, 'labeling-set generation', options.timeoutMs);
+  const parts = await readOutputParts(s3, labelingPath);
+  const labeled = labelFromTruth(
+    parts.map((p) => p.bytes),
+    ctx.truthById,
+    ctx.dataset.meta.primary_key,
+  );
+  const labelingSeconds = seconds(t);
+  const agreement = labeled.suggestion.pairs > 0 ? labeled.suggestion.agreeingPairs / labeled.suggestion.pairs : null;
+  log(
+    name,
+    `${tag}: labeling set of ${labeled.rows} rows in ${labeled.labelingSets} sets, ${labeled.matchedRows} rows in matches` +
+      `${agreement === null ? '' : `, suggested labels ${(agreement * 100).toFixed(0)}% right`} (${labelingSeconds.toFixed(1)} s)`,
+  );
+
+  // 2. Import the labels.
+  t = performance.now();
+  const labelsPath = `${ctx.base}labels/round-${pad(round)}.csv`;
+  await putObject(s3, labelsPath, labeled.csv);
+  const imp = await glue.send(
+    new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: labelsPath, ReplaceAllLabels: false }),
+  );
+  await waitForTaskRun(glue, transformId, imp.TaskRunId!, 'label import', options.timeoutMs);
+  const afterImport = await glue.send(new GetMLTransformCommand({ TransformId: transformId }));
+  const importSeconds = seconds(t);
+  const labeledRows = labeledSoFar + labeled.rows;
+  log(name, `${tag}: labels imported, LabelCount ${afterImport.LabelCount}, transform ${afterImport.Status} (${importSeconds.toFixed(1)} s)`);
+
+  // 3. Evaluation (its failure is recorded; the round goes on to find matches).
+  let evaluation: RoundResult['evaluation'] = null;
+  let evaluationError: string | undefined;
+  let evaluationSeconds: number | null = null;
+  t = performance.now();
+  try {
+    const ev = await glue.send(new StartMLEvaluationTaskRunCommand({ TransformId: transformId }));
+    await waitForTaskRun(glue, transformId, ev.TaskRunId!, 'evaluation', options.timeoutMs);
+    const tr = await glue.send(new GetMLTransformCommand({ TransformId: transformId }));
+    const m = tr.EvaluationMetrics?.FindMatchesMetrics;
+    evaluation = {
+      precision: m?.Precision ?? null,
+      recall: m?.Recall ?? null,
+      f1: m?.F1 ?? null,
+      areaUnderPRCurve: m?.AreaUnderPRCurve ?? null,
+    };
+    evaluationSeconds = seconds(t);
+    log(
+      name,
+      `${tag}: evaluation P ${fmt(evaluation.precision)} R ${fmt(evaluation.recall)} F1 ${fmt(evaluation.f1)} ` +
+        `AUPRC ${fmt(evaluation.areaUnderPRCurve)} (${evaluationSeconds.toFixed(1)} s)`,
+    );
+  } catch (e) {
+    evaluationError = describeError(e);
+    log(name, `${tag}: evaluation failed: ${evaluationError}`);
+  }
+
+  // 4. Find matches through the Jobs API, then score the output.
+  t = performance.now();
+  const outputPath = `${ctx.base}matches/round-${pad(round)}/`;
+  if (ctx.jobName === undefined) {
+    const jobName = `bench-${name}-findmatches`;
+    await glue.send(
+      new CreateJobCommand({
+        Name: jobName,
+        Role: ROLE,
+        Command: { Name: 'findmatches' },
+        DefaultArguments: { '--transform-id': transformId, '--output-path': `${ctx.base}matches/latest/` },
+      }),
+    );
+    ctx.jobName = jobName;
+  }
+  const started = await glue.send(
+    new StartJobRunCommand({ JobName: ctx.jobName, Arguments: { '--output-path': outputPath } }),
+  );
+  await waitForJobRun(glue, ctx.jobName, started.JobRunId!, options.timeoutMs);
+  const findMatchesSeconds = seconds(t);
+  const outputParts = await readOutputParts(s3, outputPath);
+  const predictions: PredictionRow[] = [];
+  for (const p of outputParts) {
+    predictions.push(...parsePredictionsCsv(Buffer.from(p.bytes), p.key, ctx.dataset.meta.primary_key));
+  }
+  const score = scorePairwise(ctx.dataset.truth, predictions, ctx.dataset.meta.score_pairs);
+  const roundSeconds = seconds(roundStart);
+  const issues =
+    score.missingRecords || score.unknownIds || score.duplicateIds
+      ? ` [output: ${score.missingRecords} records missing, ${score.unknownIds} unknown ids, ${score.duplicateIds} repeated]`
+      : '';
+  log(
+    name,
+    `${tag}: find-matches ${findMatchesSeconds.toFixed(1)} s, ${predictions.length} rows, ${score.predictedClusters} clusters → ` +
+      `P ${fmt(score.precision)} R ${fmt(score.recall)} F1 ${fmt(score.f1)} with ${labeledRows} labeled rows${issues} ` +
+      `(round ${roundSeconds.toFixed(1)} s)`,
+  );
+
+  return {
+    round,
+    labelingSets: labeled.labelingSets,
+    roundRows: labeled.rows,
+    roundMatchedRows: labeled.matchedRows,
+    labeledRows,
+    labelCount: afterImport.LabelCount ?? null,
+    suggestionAgreement: agreement,
+    precision: score.precision,
+    recall: score.recall,
+    f1: score.f1,
+    truePositives: score.truePositives,
+    predictedPairs: score.predictedPairs,
+    truePairs: score.truePairs,
+    missingRecords: score.missingRecords,
+    unknownIds: score.unknownIds,
+    outputRows: predictions.length,
+    evaluation,
+    ...(evaluationError !== undefined ? { evaluationError } : {}),
+    seconds: {
+      round: roundSeconds,
+      labelingSet: labelingSeconds,
+      importLabels: importSeconds,
+      evaluation: evaluationSeconds,
+      findMatches: findMatchesSeconds,
+    },
+  };
+}
+
+function writeResult(result: DatasetResult): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `quality-${result.dataset}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, `quality-${result.dataset}.csv`), learningCurveCsv(result));
+}
+
+async function runDataset(name: string, options: Options, version: string): Promise<DatasetResult> {
+  const dataset = readDatasetTruth(resolveDatasetDir(name));
+  const target = F1_TARGETS[name] ?? null;
+  const result: DatasetResult = {
+    dataset: name,
+    task: dataset.meta.task,
+    records: dataset.meta.records,
+    truePairs: dataset.meta.true_pairs,
+    scorePairs: dataset.meta.score_pairs,
+    target,
+    roundsRequested: options.rounds,
+    seed: options.seed,
+    status: 'ok',
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    machine: machine(),
+    doppel: { version, commit: gitCommit(REPO_ROOT) },
+    setupSeconds: 0,
+    rounds: [],
+    roundsToTarget: null,
+  };
+  log(
+    name,
+    `${dataset.meta.task}, ${dataset.meta.records} records, ${dataset.meta.true_pairs} true pairs` +
+      `${target === null ? '' : `, target F1 ${target}`}; ${options.rounds} rounds`,
+  );
+  const setupStart = performance.now();
+  let server: BenchServer | undefined;
+  try {
+    server = await startServer({ DOPPEL_SEED: String(options.seed) });
+    log(name, `doppel serving on ${server.endpoint}, data dir ${server.dataDir}`);
+    const ctx = await setUp(name, server, dataset, options);
+    result.setupSeconds = seconds(setupStart);
+    let labeled = 0;
+    for (let round = 1; round <= options.rounds; round += 1) {
+      const roundStart = performance.now();
+      let r: RoundResult;
+      try {
+        r = await runRound(ctx, round, labeled);
+      } catch (e) {
+        const error = describeError(e);
+        result.rounds.push(failedRound(round, labeled, seconds(roundStart), error));
+        throw e;
+      }
+      labeled = r.labeledRows;
+      result.rounds.push(r);
+      if (result.roundsToTarget === null && target !== null && r.f1 !== null && r.f1 >= target) {
+        result.roundsToTarget = round;
+        log(name, `reached the target F1 ${target} in round ${round}`);
+      }
+      result.finishedAt = new Date().toISOString();
+      writeResult(result);
+    }
+  } catch (e) {
+    result.status = 'failed';
+    result.error = describeError(e);
+    if (result.setupSeconds === 0) result.setupSeconds = seconds(setupStart);
+    log(name, `FAILED: ${result.error}`);
+    const tail = server?.output().trim().split('\n').slice(-15).join('\n');
+    if (tail) process.stdout.write(`--- last lines of the doppel server's output ---\n${tail}\n---\n`);
+  } finally {
+    await server?.stop(options.keepData);
+    if (server && options.keepData) log(name, `data dir kept: ${server.dataDir}`);
+  }
+  result.finishedAt = new Date().toISOString();
+  writeResult(result);
+  return result;
+}
+
+function failedRound(round: number, labeledRows: number, secs: number, error: string): RoundResult {
+  return {
+    round,
+    labelingSets: 0,
+    roundRows: 0,
+    roundMatchedRows: 0,
+    labeledRows,
+    labelCount: null,
+    suggestionAgreement: null,
+    precision: null,
+    recall: null,
+    f1: null,
+    truePositives: null,
+    predictedPairs: null,
+    truePairs: null,
+    missingRecords: null,
+    unknownIds: null,
+    outputRows: null,
+    evaluation: null,
+    seconds: { round: secs, labelingSet: 0, importLabels: 0, evaluation: null, findMatches: null },
+    error,
+  };
+}
+
+function writeBenchmarks(): void {
+  writeFileSync(BENCHMARKS_MD, renderBenchmarks(readResults(RESULTS_DIR)));
+  process.stdout.write(`BENCHMARKS.md regenerated from ${RESULTS_DIR}\n`);
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  if (!options) return 0;
+  if (options.reportOnly) {
+    writeBenchmarks();
+    return 0;
+  }
+  const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const m = machine();
+  process.stdout.write(
+    `bench:quality: ${options.datasets.join(', ')}; ${options.rounds} rounds, seed ${options.seed}\n` +
+      `machine: ${m.cpus} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}\n`,
+  );
+  const results: DatasetResult[] = [];
+  for (const name of options.datasets) results.push(await runDataset(name, options, version));
+  writeBenchmarks();
+
+  process.stdout.write('\nsummary\n');
+  for (const r of results) {
+    const last = r.rounds.filter((x) => x.f1 !== null).at(-1);
+    const target = r.target === null ? '' : ` (target ${r.target}${r.roundsToTarget !== null ? `, reached in round ${r.roundsToTarget}` : ', not reached'})`;
+    process.stdout.write(
+      `  ${r.dataset.padEnd(24)} ${r.status === 'ok' ? 'ok    ' : 'FAILED'} ` +
+        `${last ? `F1 ${fmt(last.f1)} P ${fmt(last.precision)} R ${fmt(last.recall)} after ${last.labeledRows} labeled rows` : 'no score'}` +
+        `${target}${r.error ? `\n      ${r.error.split('\n')[0]}` : ''}\n`,
+    );
+  }
+  return results.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`bench:quality: ${describeError(e)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { labelFromTruth, labelName } from '../../bench/lib/labeler.js';
+import { renderBenchmarks } from '../../bench/lib/report.js';
+import { learningCurveCsv, type DatasetResult, type RoundResult } from '../../bench/lib/results.js';
+import { F1_TARGETS } from '../../bench/lib/targets.js';
+
+describe('bench labeler: labels a labeling set from the truth', () => {
+  const truth = new Map([
+    ['a', 'E1'],
+    ['b', 'E1'],
+    ['c', 'E2'],
+    ['d', 'E3'],
+    ['e', 'E3'],
+  ]);
+
+  it('gives records of one entity one label within a set and different entities different labels', () => {
+    const set =
+      'labeling_set_id,label,id,name\n' +
+      's1,0,a,"Doe, John"\ns1,0,b,"multi\nline"\ns1,0,c,x\n' + // suggested: all one group
+      's2,7,d,y\ns2,8,e,z\ns2,9,a,w\n'; // suggested: all apart
+    const out = labelFromTruth([set], truth, 'id');
+    const rows = parse(out.csv) as string[][];
+    assert.deepEqual(rows[0], ['labeling_set_id', 'label', 'id', 'name']);
+    assert.deepEqual(
+      rows.slice(1).map((r) => [r[0], r[1], r[2]]),
+      [
+        ['s1', 'A', 'a'],
+        ['s1', 'A', 'b'],
+        ['s1', 'B', 'c'],
+        ['s2', 'A', 'd'],
+        ['s2', 'A', 'e'],
+        ['s2', 'B', 'a'],
+      ],
+    );
+    assert.equal(rows[2]![3], 'multi\nline', 'values survive unchanged');
+    assert.equal(out.rows, 6);
+    assert.equal(out.labelingSets, 2);
+    assert.equal(out.matchedRows, 4);
+    // s1: suggested a-b same (right), a-c same (wrong), b-c same (wrong); s2: d-e apart (wrong),
+    // d-a apart (right), e-a apart (right) → 3 of 6 pairs agree.
+    assert.deepEqual(out.suggestion, { agreeingPairs: 3, pairs: 6 });
+  });
+
+  it('reads several part files and refuses unknown records or a wrong header', () => {
+    const p1 = 'labeling_set_id,label,id\ns1,x,a\n';
+    const p2 = 'labeling_set_id,label,id\ns1,x,b\n';
+    assert.equal(labelFromTruth([p1, Buffer.from(p2)], truth, 'id').matchedRows, 2);
+    assert.throws(() => labelFromTruth(['labeling_set_id,label,id\ns1,x,zz\n'], truth, 'id'), /does not have: zz/);
+    assert.throws(() => labelFromTruth(['set,label,id\ns1,x,a\n'], truth, 'id'), /header starts labeling_set_id,label/);
+    assert.throws(() => labelFromTruth(['labeling_set_id,label,key\ns1,x,a\n'], truth, 'id'), /no primary key column id/);
+    assert.throws(() => labelFromTruth([''], truth, 'id'), /empty/);
+  });
+
+  it('names labels A..Z, AA, AB, ...', () => {
+    assert.deepEqual([0, 1, 25, 26, 27, 51, 52, 701, 702].map(labelName), ['A', 'B', 'Z', 'AA', 'AB', 'AZ', 'BA', 'ZZ', 'AAA']);
+  });
+});
+
+describe('bench report', () => {
+  const round = (n: number, f1: number, evalF1: number | null): RoundResult => ({
+    round: n,
+    labelingSets: 10,
+    roundRows: 100,
+    roundMatchedRows: 40,
+    labeledRows: 100 * n,
+    labelCount: 100 * n,
+    suggestionAgreement: 0.5,
+    precision: f1,
+    recall: f1,
+    f1,
+    truePositives: 1,
+    predictedPairs: 1,
+    truePairs: 1,
+    missingRecords: 0,
+    unknownIds: 0,
+    outputRows: 864,
+    evaluation: evalF1 === null ? null : { precision: evalF1, recall: evalF1, f1: evalF1, areaUnderPRCurve: null },
+    seconds: { round: 2, labelingSet: 0.5, importLabels: 0.5, evaluation: 0.5, findMatches: 0.5 },
+  });
+  const result: DatasetResult = {
+    dataset: 'restaurant',
+    task: 'dedup',
+    records: 864,
+    truePairs: 112,
+    scorePairs: 'all',
+    target: 0.95,
+    roundsRequested: 2,
+    seed: 1,
+    status: 'ok',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:01:00.000Z',
+    machine: { cpu: 'Test CPU', cpus: 2, memoryGiB: 4, node: 'v20.0.0', os: 'linux', date: '2026-01-01T00:00:00.000Z' },
+    doppel: { version: '0.1.0', commit: 'abc1234' },
+    setupSeconds: 1,
+    rounds: [round(1, 0.9, 0.8), round(2, 0.96, 0.94)],
+    roundsToTarget: 2,
+  };
+
+  it('lists every target dataset, measured or not, and only measured numbers', () => {
+    const md = renderBenchmarks([result]);
+    for (const name of Object.keys(F1_TARGETS)) assert.match(md, new RegExp(`^\\| ${name} \\|`, 'm'));
+    const row = md.split('\n').find((l) => l.startsWith('| restaurant |'))!;
+    assert.match(row, /\| 0\.950 \| 2 \| 200 \| 2 \| 0\.9600 \| 0\.9600 \| 0\.9600 \| 0\.9400 \| 0\.0600 \|/);
+    assert.match(row, /meets target/);
+    assert.match(md, /^\| febrl4 \|.*not measured yet \|$/m);
+    assert.match(md, /M1: 2 × Test CPU, 4 GiB RAM, linux, Node v20\.0\.0/);
+    assert.match(md, /### restaurant/);
+  });
+
+  it('writes the learning curve as CSV', () => {
+    const csv = learningCurveCsv(result);
+    const rows = parse(csv, { columns: true }) as Array<Record<string, string>>;
+    assert.equal(rows.length, 2);
+    assert.equal(rows[1]!['labeled_rows'], '200');
+    assert.equal(rows[1]!['f1'], '0.96');
+    assert.equal(rows[1]!['eval_f1'], '0.94');
+  });
+});
