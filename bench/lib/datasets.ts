@@ -3,10 +3,15 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** From dist/bench/lib/ up to the folder holding the checkout, then shared/datasets. */
+/**
+ * DOPPEL_DATASETS_DIR, else `datasets` in DOPPEL_SHARED_DIR (as the tests read it), else shared/datasets
+ * beside the checkout (from dist/bench/lib/, four levels up).
+ */
 export const DATASETS_DIR = process.env['DOPPEL_DATASETS_DIR']
   ? resolve(process.env['DOPPEL_DATASETS_DIR'])
-  : fileURLToPath(new URL('../../../../shared/datasets/', import.meta.url));
+  : process.env['DOPPEL_SHARED_DIR']
+    ? resolve(process.env['DOPPEL_SHARED_DIR'], 'datasets')
+    : fileURLToPath(new URL('../../../../shared/datasets/', import.meta.url));
 
 /** A dataset folder: `arg` itself when it holds meta.json, else the dataset of that name. */
 export function resolveDatasetDir(arg: string): string {

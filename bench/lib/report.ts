@@ -92,7 +92,9 @@ export function renderBenchmarks(results: DatasetResult[]): string {
           ? 'ok'
           : last && last.f1! >= target
             ? 'meets target'
-            : 'below target'
+            : done.length < TARGET_ROUNDS
+              ? `below target after ${done.length} of ${TARGET_ROUNDS} rounds`
+              : 'below target'
         : `failed: ${oneLine(r.error ?? 'unknown error', 140)}`;
     const machineIndex = machines.indexOf(machineKey(r.machine)) + 1;
     lines.push(

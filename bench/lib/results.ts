@@ -83,11 +83,20 @@ export function machine(): Machine {
   };
 }
 
-/** The checkout's commit (with `+dirty` when files differ), or `unknown`. */
+/**
+ * The checkout's commit, with `+dirty` when the code that ran differs from it (changed or untracked
+ * files under src/ or bench/, or package.json), or `unknown`.
+ */
 export function gitCommit(cwd: string): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench', 'package.json'], {
+      cwd,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !/ bench\/results\//.test(l))
+      .join('\n');
     return dirty ? `${head}+dirty` : head;
   } catch {
     return 'unknown';
@@ -109,6 +118,9 @@ export function learningCurveCsv(result: DatasetResult): string {
     'eval_recall',
     'eval_f1',
     'round_seconds',
+    'labeling_set_seconds',
+    'import_labels_seconds',
+    'evaluation_seconds',
     'find_matches_seconds',
     'error',
   ];
@@ -127,6 +139,9 @@ export function learningCurveCsv(result: DatasetResult): string {
         num(r.evaluation?.recall),
         num(r.evaluation?.f1),
         r.seconds.round.toFixed(2),
+        r.seconds.labelingSet.toFixed(2),
+        r.seconds.importLabels.toFixed(2),
+        r.seconds.evaluation === null ? '' : r.seconds.evaluation.toFixed(2),
         r.seconds.findMatches === null ? '' : r.seconds.findMatches.toFixed(2),
         error ? `"${error.replace(/"/g, '""').replace(/\s+/g, ' ')}"` : '',
       ].join(','),
