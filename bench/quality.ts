@@ -226,14 +226,18 @@ async function runRound(ctx: Context, round: number, labeledSoFar: number): Prom
       `${agreement === null ? '' : `, suggested labels ${(agreement * 100).toFixed(0)}% right`} (${labelingSeconds.toFixed(1)} s)`,
   );
 
-  // 2. Import the labels.
+  // 2. Import the labels (an empty labeling set leaves nothing to import).
   t = performance.now();
-  const labelsPath = `${ctx.base}labels/round-${pad(round)}.csv`;
-  await putObject(s3, labelsPath, labeled.csv);
-  const imp = await glue.send(
-    new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: labelsPath, ReplaceAllLabels: false }),
-  );
-  await waitForTaskRun(glue, transformId, imp.TaskRunId!, 'label import', options.timeoutMs);
+  if (labeled.rows > 0) {
+    const labelsPath = `${ctx.base}labels/round-${pad(round)}.csv`;
+    await putObject(s3, labelsPath, labeled.csv);
+    const imp = await glue.send(
+      new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: labelsPath, ReplaceAllLabels: false }),
+    );
+    await waitForTaskRun(glue, transformId, imp.TaskRunId!, 'label import', options.timeoutMs);
+  } else {
+    log(name, `${tag}: the labeling set is empty: nothing to import`);
+  }
   const afterImport = await glue.send(new GetMLTransformCommand({ TransformId: transformId }));
   const importSeconds = seconds(t);
   const labeledRows = labeledSoFar + labeled.rows;

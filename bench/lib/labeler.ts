@@ -39,7 +39,10 @@ export function labelFromTruth(
     }
     rows.push(...body);
   }
-  if (header === undefined || rows.length === 0) throw new Error('the labeling set is empty');
+  if (header === undefined || rows.length === 0) {
+    // Nothing left to label (doppel found no new labeling set): nothing to import.
+    return { csv: '', rows: 0, labelingSets: 0, matchedRows: 0, suggestion: { agreeingPairs: 0, pairs: 0 } };
+  }
   if (header[0] !== 'labeling_set_id' || header[1] !== 'label') {
     throw new Error(`a labeling set's header starts labeling_set_id,label; got ${header.slice(0, 3).join(',')}`);
   }
