@@ -20,6 +20,10 @@
  *   --seed S              recorded with the results and given to the server as DOPPEL_SEED (default 1)
  *   --timeout-minutes M   longest wait for one task run or job run (default 60)
  *   --keep-data           keep each server's data dir (its path is printed)
+ *   --precision-recall X  the transform's PrecisionRecallTradeoff (default: not set, doppel's default)
+ *   --accuracy-cost X     the transform's AccuracyCostTradeoff (default: not set)
+ *                         Runs with either tradeoff set are written under bench/results/tradeoffs/ and
+ *                         listed apart in BENCHMARKS.md (the summary table is for default parameters).
  *   --report-only         only regenerate BENCHMARKS.md from bench/results
  */
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -75,6 +79,8 @@ interface Options {
   seed: number;
   timeoutMs: number;
   keepData: boolean;
+  precisionRecall?: number;
+  accuracyCost?: number;
 }
 
 const seconds = (start: number) => (performance.now() - start) / 1000;
@@ -94,6 +100,8 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
       'timeout-minutes': { type: 'string', default: '60' },
       'keep-data': { type: 'boolean', default: false },
       'report-only': { type: 'boolean', default: false },
+      'precision-recall': { type: 'string' },
+      'accuracy-cost': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -114,6 +122,14 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
     : listDatasets();
   if (datasets.length === 0) throw new Error(`no datasets found in ${DATASETS_DIR}`);
   for (const d of datasets) resolveDatasetDir(d); // fail early on a typo
+  const unit = (name: string, text: string | undefined) => {
+    if (text === undefined) return undefined;
+    const x = Number(text);
+    if (!(x >= 0 && x <= 1)) throw new Error(`--${name} must be a number in [0, 1], got ${text}`);
+    return x;
+  };
+  const precisionRecall = unit('precision-recall', values['precision-recall']);
+  const accuracyCost = unit('accuracy-cost', values['accuracy-cost']);
   return {
     datasets,
     rounds: int('rounds', values.rounds!, 1),
@@ -121,6 +137,8 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
     timeoutMs: int('timeout-minutes', values['timeout-minutes']!, 1) * 60_000,
     keepData: values['keep-data']!,
     reportOnly: values['report-only']!,
+    ...(precisionRecall !== undefined ? { precisionRecall } : {}),
+    ...(accuracyCost !== undefined ? { accuracyCost } : {}),
   };
 }
 
@@ -180,7 +198,11 @@ async function setUp(name: string, server: BenchServer, dataset: DatasetTruth, o
       InputRecordTables: [{ DatabaseName: database, TableName: table }],
       Parameters: {
         TransformType: 'FIND_MATCHES',
-        FindMatchesParameters: { PrimaryKeyColumnName: dataset.meta.primary_key },
+        FindMatchesParameters: {
+          PrimaryKeyColumnName: dataset.meta.primary_key,
+          ...(options.precisionRecall !== undefined ? { PrecisionRecallTradeoff: options.precisionRecall } : {}),
+          ...(options.accuracyCost !== undefined ? { AccuracyCostTradeoff: options.accuracyCost } : {}),
+        },
       },
     }),
   );
@@ -338,9 +360,15 @@ async function runRound(ctx: Context, round: number, labeledSoFar: number): Prom
 }
 
 function writeResult(result: DatasetResult): void {
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, `quality-${result.dataset}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(RESULTS_DIR, `quality-${result.dataset}.csv`), learningCurveCsv(result));
+  const p = result.parameters;
+  const tradeoffs = p.precisionRecallTradeoff !== undefined || p.accuracyCostTradeoff !== undefined;
+  const dir = tradeoffs ? join(RESULTS_DIR, 'tradeoffs') : RESULTS_DIR;
+  const suffix = tradeoffs
+    ? `-pr${p.precisionRecallTradeoff ?? 'default'}-ac${p.accuracyCostTradeoff ?? 'default'}`
+    : '';
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `quality-${result.dataset}${suffix}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(dir, `quality-${result.dataset}${suffix}.csv`), learningCurveCsv(result));
 }
 
 async function runDataset(name: string, options: Options, version: string): Promise<DatasetResult> {
@@ -355,6 +383,10 @@ async function runDataset(name: string, options: Options, version: string): Prom
     target,
     roundsRequested: options.rounds,
     seed: options.seed,
+    parameters: {
+      ...(options.precisionRecall !== undefined ? { precisionRecallTradeoff: options.precisionRecall } : {}),
+      ...(options.accuracyCost !== undefined ? { accuracyCostTradeoff: options.accuracyCost } : {}),
+    },
     status: 'ok',
     startedAt: new Date().toISOString(),
     finishedAt: '',
@@ -437,7 +469,7 @@ function failedRound(round: number, labeledRows: number, secs: number, error: st
 }
 
 function writeBenchmarks(): void {
-  writeFileSync(BENCHMARKS_MD, renderBenchmarks(readResults(RESULTS_DIR)));
+  writeFileSync(BENCHMARKS_MD, renderBenchmarks(readResults(RESULTS_DIR), readResults(join(RESULTS_DIR, 'tradeoffs'))));
   process.stdout.write(`BENCHMARKS.md regenerated from ${RESULTS_DIR}\n`);
 }
 

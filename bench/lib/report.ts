@@ -24,14 +24,14 @@ const secs = (x: number | null) => (x === null ? '–' : x < 10 ? x.toFixed(1) :
 /** Rounds that produced a score. */
 const scored = (r: DatasetResult): RoundResult[] => r.rounds.filter((x) => x.f1 !== null);
 
-export function renderBenchmarks(results: DatasetResult[]): string {
+export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: DatasetResult[] = []): string {
   const byName = new Map(results.map((r) => [r.dataset, r]));
   const names = [...new Set([...Object.keys(F1_TARGETS), ...byName.keys()])].sort((a, b) => {
     const ta = a in F1_TARGETS ? 0 : 1;
     const tb = b in F1_TARGETS ? 0 : 1;
     return ta - tb || a.localeCompare(b);
   });
-  const machines = [...new Set(results.map((r) => machineKey(r.machine)))];
+  const machines = [...new Set([...results, ...tradeoffRuns].map((r) => machineKey(r.machine)))];
 
   const lines: string[] = [];
   lines.push('# Benchmarks');
@@ -123,7 +123,44 @@ export function renderBenchmarks(results: DatasetResult[]): string {
     );
   }
   lines.push('');
-  lines.push('### Machines');
+  if (tradeoffRuns.length > 0) {
+    lines.push('## Tradeoffs');
+    lines.push('');
+    lines.push(
+      'Runs with `--precision-recall` / `--accuracy-cost` (the transform\'s PrecisionRecallTradeoff / ' +
+        'AccuracyCostTradeoff), beside the default-parameter run of the same dataset; final round of each. ' +
+        'Data: `bench/results/tradeoffs/`.',
+    );
+    lines.push('');
+    lines.push('| dataset | PrecisionRecallTradeoff | AccuracyCostTradeoff | rounds | labeled rows | precision | recall | F1 | est. F1 | s / find-matches | run |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    const datasets = [...new Set(tradeoffRuns.map((r) => r.dataset))].sort();
+    for (const name of datasets) {
+      const runs = tradeoffRuns
+        .filter((r) => r.dataset === name)
+        .sort(
+          (a, b) =>
+            (a.parameters?.precisionRecallTradeoff ?? 0.5) - (b.parameters?.precisionRecallTradeoff ?? 0.5) ||
+            (a.parameters?.accuracyCostTradeoff ?? 0.5) - (b.parameters?.accuracyCostTradeoff ?? 0.5),
+        );
+      const base = byName.get(name);
+      for (const r of base ? [base, ...runs] : runs) {
+        const done = scored(r);
+        const last = done[done.length - 1];
+        const fm = mean(r.rounds.flatMap((x) => (x.seconds.findMatches === null ? [] : [x.seconds.findMatches])));
+        const param = (x: number | undefined) => (x === undefined ? 'default' : String(x));
+        lines.push(
+          `| ${name} | ${param(r.parameters?.precisionRecallTradeoff)} | ${param(r.parameters?.accuracyCostTradeoff)} | ` +
+            `${done.length} | ${last ? last.labeledRows : '–'} | ${fmt(last?.precision)} | ${fmt(last?.recall)} | ` +
+            `${fmt(last?.f1)} | ${fmt(last?.evaluation?.f1 ?? null)} | ${secs(fm)} | ` +
+            `M${machines.indexOf(machineKey(r.machine)) + 1}, ${r.finishedAt.slice(0, 10)}, ${r.doppel.commit}` +
+            `${r.status === 'failed' ? `, failed: ${oneLine(r.error ?? '', 80).replace(/\|/g, '\\|')}` : ''} |`,
+        );
+      }
+    }
+    lines.push('');
+  }
+  lines.push('## Machines');
   lines.push('');
   if (machines.length === 0) lines.push('No measurements yet.');
   machines.forEach((m, i) => lines.push(`- M${i + 1}: ${m}`));

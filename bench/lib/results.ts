@@ -58,6 +58,8 @@ export interface DatasetResult {
   target: number | null;
   roundsRequested: number;
   seed: number;
+  /** FindMatchesParameters tradeoffs the benchmark set ({} = doppel's defaults). */
+  parameters: { precisionRecallTradeoff?: number; accuracyCostTradeoff?: number };
   status: 'ok' | 'failed';
   error?: string;
   startedAt: string;

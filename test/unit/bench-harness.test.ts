@@ -89,6 +89,7 @@ describe('bench report', () => {
     target: 0.95,
     roundsRequested: 2,
     seed: 1,
+    parameters: {},
     status: 'ok',
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:01:00.000Z',
@@ -108,6 +109,15 @@ describe('bench report', () => {
     assert.match(md, /^\| febrl4 \|.*not measured yet \|$/m);
     assert.match(md, /M1: 2 × Test CPU, 4 GiB RAM, linux, Node v20\.0\.0/);
     assert.match(md, /### restaurant/);
+  });
+
+  it('lists tradeoff runs apart, beside the default run', () => {
+    const high: DatasetResult = { ...result, parameters: { precisionRecallTradeoff: 0.9 }, rounds: [round(1, 0.5, null)] };
+    const md = renderBenchmarks([result], [high]);
+    assert.match(md, /## Tradeoffs/);
+    assert.match(md, /^\| restaurant \| default \| default \| 2 \| 200 \| 0\.9600 /m);
+    assert.match(md, /^\| restaurant \| 0\.9 \| default \| 1 \| 100 \| 0\.5000 /m);
+    assert.equal(md.match(/^\| restaurant \|/gm)!.length, 3, 'summary row + two tradeoff rows');
   });
 
   it('writes the learning curve as CSV', () => {
