@@ -17,10 +17,15 @@ import { scriptedTask } from './tasks/kinds/scripted-task.js';
 import { unavailableTask } from './tasks/kinds/unavailable-task.js';
 import { exportLabelsTask } from './tasks/kinds/export-labels-task.js';
 import { importLabelsTask } from './tasks/kinds/import-labels-task.js';
+import { evaluationTask } from './tasks/kinds/evaluation-task.js';
+import { findMatchesTask } from './tasks/kinds/find-matches-task.js';
+import { labelingSetTask } from './tasks/kinds/labeling-set-task.js';
+import { createMatcher } from './engine/index.js';
 import type { MetadataStore } from './storage/metadata-store.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { createObjectStore } from './storage/object-store-factory.js';
 import { TransformService } from './transforms/transform-service.js';
+import { JobService } from './jobs/job-service.js';
 
 export { DEFAULT_ACCOUNT_ID } from './api/auth/credentials.js';
 
@@ -38,9 +43,13 @@ const TASK_TYPES: TaskType[] = [
 ];
 
 function taskHandlers(config: ServerConfig, store: MetadataStore, objects: ObjectStore): TaskHandlers {
+  const matcher = createMatcher();
   const real: Partial<Record<TaskType, TaskHandler>> = {
     IMPORT_LABELS: importLabelsTask({ objects, store, maxLabelBytes: config.maxLabelFileBytes }),
     EXPORT_LABELS: exportLabelsTask({ objects, store }),
+    LABELING_SET_GENERATION: labelingSetTask({ objects, store, matcher }),
+    EVALUATION: evaluationTask({ objects, store, matcher }),
+    FIND_MATCHES: findMatchesTask({ objects, store, matcher }),
   };
   const pick = (t: TaskType): TaskHandler =>
     config.scriptedTasks ? scriptedTask : (real[t] ?? unavailableTask(t));
@@ -85,7 +94,8 @@ export async function startDoppel(
       { maxActivePerTransform: config.maxConcurrentRunsPerTransform },
       () => workers.wake(),
     );
-    const operations = glueOperations({ transforms, taskRuns, catalog, tags: new TagService(store) });
+    const jobs = new JobService(store, () => workers.wake());
+    const operations = glueOperations({ transforms, taskRuns, catalog, tags: new TagService(store), jobs });
     const http = await startHttpServer({
       host: config.host,
       port: config.port,

@@ -1,6 +1,7 @@
 import type { CatalogService } from '../catalog/catalog-service.js';
 import type { RequestContext } from '../core/request-context.js';
 import type { Json } from '../core/wire.js';
+import type { JobService } from '../jobs/job-service.js';
 import type { TagService } from '../tags/tag-service.js';
 import type { TaskRunService } from '../tasks/task-run-service.js';
 import type { TransformService } from '../transforms/transform-service.js';
@@ -12,6 +13,7 @@ export interface Services {
   taskRuns: TaskRunService;
   tags: TagService;
   catalog: CatalogService;
+  jobs: JobService;
 }
 
 /** X-Amz-Target operation name (after "AWSGlue.") → the service method that implements it. */
@@ -45,6 +47,16 @@ export function glueOperations(s: Services): ReadonlyMap<string, Operation> {
     GetTables: (c, i) => s.catalog.getTables(c, i),
     UpdateTable: (c, i) => s.catalog.updateTable(c, i),
     DeleteTable: (c, i) => s.catalog.deleteTable(c, i),
+
+    CreateJob: (c, i) => s.jobs.create(c, i),
+    GetJob: (c, i) => s.jobs.get(c, i),
+    GetJobs: (c, i) => s.jobs.getMany(c, i),
+    UpdateJob: (c, i) => s.jobs.update(c, i),
+    DeleteJob: (c, i) => s.jobs.delete(c, i),
+    StartJobRun: (c, i) => s.jobs.startRun(c, i),
+    GetJobRun: (c, i) => s.jobs.getRun(c, i),
+    GetJobRuns: (c, i) => s.jobs.getRuns(c, i),
+    BatchStopJobRun: (c, i) => s.jobs.batchStop(c, i),
   };
   return new Map(Object.entries(ops));
 }

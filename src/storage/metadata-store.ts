@@ -5,6 +5,7 @@ import type {
   TableRecord,
   TransformRecord,
 } from './records.js';
+import type { JobStore } from './job-store.js';
 import type { TaskQueueStore } from './task-queue-store.js';
 
 /**
@@ -16,6 +17,8 @@ import type { TaskQueueStore } from './task-queue-store.js';
  */
 export interface MetadataStore {
   readonly tasks: TaskQueueStore;
+  /** Glue jobs and job runs. */
+  readonly jobs: JobStore;
 
   /** Inserts the transform and its tags (kept under `resourceArn`); fails on a duplicate name or past `maxTransforms`. */
   insertTransform(

@@ -100,6 +100,38 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       CREATE INDEX labels_transform ON labels (account_id, region, transform_id, seq);
     `,
   },
+  {
+    version: 3,
+    name: 'jobs',
+    sql: `
+      CREATE TABLE jobs (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_on INTEGER NOT NULL,
+        last_modified_on INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (account_id, region, name)
+      );
+
+      CREATE TABLE job_runs (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        job_name TEXT NOT NULL,
+        id TEXT NOT NULL,
+        started_on INTEGER NOT NULL,
+        last_modified_on INTEGER NOT NULL,
+        arguments TEXT NOT NULL,
+        transform_id TEXT,
+        task_run_id TEXT,
+        state TEXT,
+        error_message TEXT,
+        completed_on INTEGER,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (account_id, region, job_name, id)
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

@@ -11,6 +11,7 @@ import type {
   TransformStatus,
 } from '../records.js';
 import { migrate } from './migrations.js';
+import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteTaskQueueStore } from './sqlite-task-queue-store.js';
 
 interface TransformRow {
@@ -85,6 +86,7 @@ const isUniqueViolation = (e: unknown) =>
  */
 export class SqliteMetadataStore implements MetadataStore {
   readonly tasks: SqliteTaskQueueStore;
+  readonly jobs: SqliteJobStore;
   readonly #db: Database.Database;
 
   constructor(path: string) {
@@ -96,6 +98,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#db.pragma('foreign_keys = ON');
     migrate(this.#db);
     this.tasks = new SqliteTaskQueueStore(this.#db);
+    this.jobs = new SqliteJobStore(this.#db);
   }
 
   #tx<T>(fn: () => T): T {

@@ -1,0 +1,60 @@
+import type { EngineLabel, EngineTable } from '../engine/api.js';
+import type { MetadataStore } from '../storage/metadata-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { LabelRow, Scope, TableRecord } from '../storage/records.js';
+import { tableFormatOf, type GlueTableDocument } from './table-data/table-format.js';
+import { readCatalogTable } from './table-source.js';
+
+/**
+ * A catalog table loaded whole into the engine's column-major form. Every value stays text (NULL as
+ * null), columns in catalog order (partition keys last), types from the catalog.
+ */
+export async function loadEngineTable(
+  table: TableRecord,
+  objects: ObjectStore,
+  primaryKey: string,
+  signal?: AbortSignal,
+): Promise<EngineTable> {
+  const doc: GlueTableDocument = { ...(table.doc as GlueTableDocument), DatabaseName: table.databaseName };
+  const format = tableFormatOf(doc);
+  const declared = [...format.columns, ...format.partitionKeys];
+  let names: string[] | undefined;
+  let values: Array<Array<string | null>> = [];
+  let rowCount = 0;
+  for await (const batch of readCatalogTable(table, objects, { primaryKey })) {
+    signal?.throwIfAborted();
+    if (!names) {
+      names = batch.columns;
+      values = names.map(() => []);
+    }
+    for (const row of batch.rows) {
+      for (let c = 0; c < row.length; c++) values[c]!.push(row[c] ?? null);
+      rowCount++;
+    }
+  }
+  names ??= declared.map((c) => c.name);
+  if (values.length === 0) values = names.map(() => []);
+  const typeOf = new Map(declared.map((c) => [c.name.toLowerCase(), c.type]));
+  const pk = names.findIndex((n) => n.toLowerCase() === primaryKey.toLowerCase());
+  return {
+    columns: names.map((name) => ({ name, type: typeOf.get(name.toLowerCase()) ?? 'string' })),
+    primaryKey: Math.max(0, pk),
+    values,
+    rowCount,
+  };
+}
+
+/** Stored labels in the engine's form (the record named by its primary key value). */
+export function toEngineLabels(rows: readonly LabelRow[], primaryKey: string): EngineLabel[] {
+  return rows.map((r) => ({ labelingSetId: r.labelingSetId, label: r.label, key: r.values[primaryKey] ?? '' }));
+}
+
+/** The transform's labels, ready for the engine. */
+export async function loadEngineLabels(
+  store: MetadataStore,
+  scope: Scope,
+  transformId: string,
+  primaryKey: string,
+): Promise<EngineLabel[]> {
+  return toEngineLabels(await store.listLabels(scope, transformId), primaryKey);
+}

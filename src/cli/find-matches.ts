@@ -1,0 +1,171 @@
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { configFrom, DEFAULTS } from '../config.js';
+import { FIND_MATCHES_COMMAND } from '../jobs/find-matches-args.js';
+import { startDoppel } from '../server.js';
+
+export const FIND_MATCHES_USAGE = `  doppel find-matches --transform-id ID --output-path s3://bucket/prefix/
+                      [--output-format csv|json|parquet] [--compute-match-confidence-scores]
+                      [--remove-duplicates] [--input-database D --input-table T]
+                      [--endpoint URL | --data-dir D] [--region R] [--job-name NAME] [--no-wait]
+`;
+
+export const FIND_MATCHES_HELP = `find-matches runs a FindMatches job exactly as a Glue client would (CreateJob once, StartJobRun,
+GetJobRun until it ends) against the server at --endpoint [DOPPEL_ENDPOINT, AWS_ENDPOINT_URL;
+default http://127.0.0.1:${DEFAULTS.port}], signed with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+(default test / test). With --data-dir it starts doppel on that data dir itself for the run (no
+other server may be using it) and stops it afterwards.
+`;
+
+/** A minimal signed AWS JSON 1.1 Glue client: what the CLI needs, without the SDK. */
+class GlueCaller {
+  readonly #signer: SignatureV4;
+  constructor(
+    private readonly endpoint: string,
+    private readonly region: string,
+    credentials: { accessKeyId: string; secretAccessKey: string },
+  ) {
+    this.#signer = new SignatureV4({ service: 'glue', region, credentials, sha256: Sha256 });
+  }
+
+  async call(operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const url = new URL(this.endpoint);
+    const body = JSON.stringify(input);
+    const request = new HttpRequest({
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: '/',
+      headers: {
+        host: url.host,
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': `AWSGlue.${operation}`,
+      },
+      body,
+    });
+    const signed = await this.#signer.sign(request);
+    const response = await fetch(new URL('/', url), {
+      method: 'POST',
+      headers: signed.headers as Record<string, string>,
+      body,
+    });
+    const text = await response.text();
+    const parsed = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+    if (!response.ok) {
+      const type = String(parsed['__type'] ?? `HTTP ${response.status}`).split('#').pop();
+      throw new GlueCallError(type ?? 'Error', String(parsed['Message'] ?? parsed['message'] ?? text));
+    }
+    return parsed;
+  }
+}
+
+class GlueCallError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(`${type}: ${message}`);
+  }
+}
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED', 'ERROR', 'EXPIRED']);
+
+/** `doppel find-matches ...`: returns the process exit code (0 when the run SUCCEEDED). */
+export async function findMatchesCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'transform-id': { type: 'string' },
+      'output-path': { type: 'string' },
+      'output-format': { type: 'string' },
+      'compute-match-confidence-scores': { type: 'boolean' },
+      'remove-duplicates': { type: 'boolean' },
+      'input-database': { type: 'string' },
+      'input-table': { type: 'string' },
+      endpoint: { type: 'string' },
+      'data-dir': { type: 'string' },
+      region: { type: 'string' },
+      'job-name': { type: 'string' },
+      'no-wait': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (!values['transform-id'] || !values['output-path']) {
+    process.stderr.write(`--transform-id and --output-path are required\n\nUsage:\n${FIND_MATCHES_USAGE}\n${FIND_MATCHES_HELP}`);
+    return 2;
+  }
+  if (values.endpoint && values['data-dir']) {
+    process.stderr.write('give either --endpoint (a running server) or --data-dir (run one here), not both\n');
+    return 2;
+  }
+  const env = process.env;
+  const region = values.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+  const credentials = {
+    accessKeyId: env['AWS_ACCESS_KEY_ID'] ?? 'test',
+    secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] ?? 'test',
+  };
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+
+  let embedded: Awaited<ReturnType<typeof startDoppel>> | undefined;
+  let endpoint = values.endpoint ?? env['DOPPEL_ENDPOINT'] ?? env['AWS_ENDPOINT_URL'] ?? `http://${DEFAULTS.host}:${DEFAULTS.port}`;
+  if (values['data-dir']) {
+    const config = configFrom({ port: '0', host: '127.0.0.1', dataDir: values['data-dir'] }, env);
+    embedded = await startDoppel(config, env, (m) => log(`[doppel] ${m}`));
+    endpoint = embedded.url;
+  }
+  try {
+    const glue = new GlueCaller(endpoint, region, credentials);
+    const jobName = values['job-name'] ?? 'doppel-find-matches';
+    try {
+      await glue.call('CreateJob', {
+        Name: jobName,
+        Role: `arn:aws:iam::123456789012:role/doppel`,
+        Command: { Name: FIND_MATCHES_COMMAND },
+        Description: 'Created by `doppel find-matches`.',
+        ExecutionProperty: { MaxConcurrentRuns: 1000 },
+      });
+    } catch (e) {
+      if (!(e instanceof GlueCallError && e.type === 'AlreadyExistsException')) throw e;
+    }
+    const args: Record<string, string> = {
+      '--transform-id': values['transform-id'],
+      '--output-path': values['output-path'],
+      '--output-format': values['output-format'] ?? 'csv',
+      '--compute-match-confidence-scores': String(values['compute-match-confidence-scores'] === true),
+      '--remove-duplicates': String(values['remove-duplicates'] === true),
+    };
+    if (values['input-database'] !== undefined) args['--input-database'] = values['input-database'];
+    if (values['input-table'] !== undefined) args['--input-table'] = values['input-table'];
+    const { JobRunId } = (await glue.call('StartJobRun', { JobName: jobName, Arguments: args })) as { JobRunId: string };
+    log(`job ${jobName} run ${JobRunId} started`);
+    if (values['no-wait']) {
+      process.stdout.write(`${JobRunId}\n`);
+      return 0;
+    }
+    let last = '';
+    for (;;) {
+      const { JobRun } = (await glue.call('GetJobRun', { JobName: jobName, RunId: JobRunId })) as {
+        JobRun: { JobRunState: string; ErrorMessage?: string; ExecutionTime?: number };
+      };
+      if (JobRun.JobRunState !== last) {
+        last = JobRun.JobRunState;
+        log(`  ${last}`);
+      }
+      if (TERMINAL.has(JobRun.JobRunState)) {
+        if (JobRun.JobRunState === 'SUCCEEDED') {
+          process.stdout.write(`${values['output-path']}\n`);
+          return 0;
+        }
+        log(`run ${JobRunId} ${JobRun.JobRunState}: ${JobRun.ErrorMessage ?? '(no message)'}`);
+        return 1;
+      }
+      await sleep(500);
+    }
+  } finally {
+    await embedded?.close();
+  }
+}

@@ -1,0 +1,180 @@
+import type Database from 'better-sqlite3';
+import type { JobRecord, JobRunRecord, JobRunState, JobStore } from '../job-store.js';
+import { StoreConflict } from '../metadata-store.js';
+import type { Scope } from '../records.js';
+
+interface JobRow {
+  account_id: string;
+  region: string;
+  name: string;
+  created_on: number;
+  last_modified_on: number;
+  doc: string;
+}
+
+interface JobRunRow {
+  account_id: string;
+  region: string;
+  job_name: string;
+  id: string;
+  started_on: number;
+  last_modified_on: number;
+  arguments: string;
+  transform_id: string | null;
+  task_run_id: string | null;
+  state: string | null;
+  error_message: string | null;
+  completed_on: number | null;
+  doc: string;
+}
+
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+const toJob = (r: JobRow): JobRecord => ({
+  accountId: r.account_id,
+  region: r.region,
+  name: r.name,
+  createdOn: r.created_on,
+  lastModifiedOn: r.last_modified_on,
+  doc: JSON.parse(r.doc) as Record<string, unknown>,
+});
+
+const toRun = (r: JobRunRow): JobRunRecord => ({
+  accountId: r.account_id,
+  region: r.region,
+  jobName: r.job_name,
+  id: r.id,
+  startedOn: r.started_on,
+  lastModifiedOn: r.last_modified_on,
+  arguments: JSON.parse(r.arguments) as Record<string, string>,
+  transformId: opt(r.transform_id),
+  taskRunId: opt(r.task_run_id),
+  state: opt(r.state) as JobRunState | undefined,
+  errorMessage: opt(r.error_message),
+  completedOn: opt(r.completed_on),
+  doc: JSON.parse(r.doc) as Record<string, unknown>,
+});
+
+const isUniqueViolation = (e: unknown) =>
+  e instanceof Error && (e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
+
+/** Jobs and job runs in the metadata store's SQLite file (tables from migration 3). */
+export class SqliteJobStore implements JobStore {
+  constructor(private readonly db: Database.Database) {}
+
+  #tx<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  async insertJob(job: JobRecord, tags: Record<string, string>, resourceArn: string): Promise<void> {
+    this.#tx(() => {
+      try {
+        this.db
+          .prepare(
+            `INSERT INTO jobs (account_id, region, name, created_on, last_modified_on, doc)
+             VALUES (?, ?, ?, ?, ?, ?)`,
+          )
+          .run(job.accountId, job.region, job.name, job.createdOn, job.lastModifiedOn, JSON.stringify(job.doc));
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new StoreConflict('name-taken', `job ${job.name} exists`);
+        throw e;
+      }
+      const put = this.db.prepare(
+        `INSERT OR REPLACE INTO tags (account_id, region, resource_arn, tag_key, tag_value) VALUES (?, ?, ?, ?, ?)`,
+      );
+      for (const [k, v] of Object.entries(tags)) put.run(job.accountId, job.region, resourceArn, k, v);
+    });
+  }
+
+  async getJob(scope: Scope, name: string): Promise<JobRecord | undefined> {
+    const row = this.db
+      .prepare('SELECT * FROM jobs WHERE account_id = ? AND region = ? AND name = ?')
+      .get(scope.accountId, scope.region, name) as JobRow | undefined;
+    return row && toJob(row);
+  }
+
+  async listJobs(scope: Scope): Promise<JobRecord[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM jobs WHERE account_id = ? AND region = ? ORDER BY name')
+      .all(scope.accountId, scope.region) as JobRow[];
+    return rows.map(toJob);
+  }
+
+  async updateJob(job: JobRecord): Promise<boolean> {
+    const r = this.db
+      .prepare('UPDATE jobs SET last_modified_on = ?, doc = ? WHERE account_id = ? AND region = ? AND name = ?')
+      .run(job.lastModifiedOn, JSON.stringify(job.doc), job.accountId, job.region, job.name);
+    return r.changes > 0;
+  }
+
+  async deleteJob(scope: Scope, name: string, resourceArn: string): Promise<boolean> {
+    return this.#tx(() => {
+      const r = this.db
+        .prepare('DELETE FROM jobs WHERE account_id = ? AND region = ? AND name = ?')
+        .run(scope.accountId, scope.region, name);
+      this.db
+        .prepare('DELETE FROM job_runs WHERE account_id = ? AND region = ? AND job_name = ?')
+        .run(scope.accountId, scope.region, name);
+      this.db
+        .prepare('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_arn = ?')
+        .run(scope.accountId, scope.region, resourceArn);
+      return r.changes > 0;
+    });
+  }
+
+  async insertJobRun(run: JobRunRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO job_runs (account_id, region, job_name, id, started_on, last_modified_on, arguments,
+           transform_id, task_run_id, state, error_message, completed_on, doc)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        run.accountId,
+        run.region,
+        run.jobName,
+        run.id,
+        run.startedOn,
+        run.lastModifiedOn,
+        JSON.stringify(run.arguments),
+        run.transformId ?? null,
+        run.taskRunId ?? null,
+        run.state ?? null,
+        run.errorMessage ?? null,
+        run.completedOn ?? null,
+        JSON.stringify(run.doc),
+      );
+  }
+
+  async getJobRun(scope: Scope, jobName: string, id: string): Promise<JobRunRecord | undefined> {
+    const row = this.db
+      .prepare('SELECT * FROM job_runs WHERE account_id = ? AND region = ? AND job_name = ? AND id = ?')
+      .get(scope.accountId, scope.region, jobName, id) as JobRunRow | undefined;
+    return row && toRun(row);
+  }
+
+  async listJobRuns(scope: Scope, jobName: string): Promise<JobRunRecord[]> {
+    const rows = this.db
+      .prepare(
+        'SELECT * FROM job_runs WHERE account_id = ? AND region = ? AND job_name = ? ORDER BY started_on DESC, id DESC',
+      )
+      .all(scope.accountId, scope.region, jobName) as JobRunRow[];
+    return rows.map(toRun);
+  }
+
+  async settleJobRun(
+    scope: Scope,
+    jobName: string,
+    id: string,
+    state: JobRunState,
+    errorMessage: string,
+    now: number,
+  ): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE job_runs SET state = ?, error_message = ?, completed_on = ?, last_modified_on = ?
+         WHERE account_id = ? AND region = ? AND job_name = ? AND id = ? AND state IS NULL`,
+      )
+      .run(state, errorMessage, now, now, scope.accountId, scope.region, jobName, id);
+  }
+}

@@ -1,0 +1,67 @@
+import type { EvaluationResult, Matcher } from '../../engine/api.js';
+import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
+import { engineFailure, loadMatcherInput, type MatcherInputDeps } from './matcher-input.js';
+
+export interface EvaluationDeps extends MatcherInputDeps {
+  matcher: Matcher;
+}
+
+/** A GenericBoundedDouble: a finite number within [0, 1], or nothing. */
+function bounded(v: number | undefined): number | undefined {
+  if (v === undefined || !Number.isFinite(v)) return undefined;
+  return Math.min(1, Math.max(0, v));
+}
+
+const count = (v: number) => (Number.isFinite(v) && v > 0 ? Math.round(v) : 0);
+
+/** The engine's evaluation as Glue's EvaluationMetrics (undefined metrics omitted, doubles in [0, 1]). */
+export function toEvaluationMetrics(r: EvaluationResult): Record<string, unknown> {
+  const metrics: Record<string, unknown> = {};
+  const put = (k: string, v: number | undefined) => {
+    const b = bounded(v);
+    if (b !== undefined) metrics[k] = b;
+  };
+  put('AreaUnderPRCurve', r.areaUnderPRCurve);
+  put('Precision', r.precision);
+  put('Recall', r.recall);
+  put('F1', r.f1);
+  metrics['ConfusionMatrix'] = {
+    NumTruePositives: count(r.confusionMatrix.numTruePositives),
+    NumFalsePositives: count(r.confusionMatrix.numFalsePositives),
+    NumTrueNegatives: count(r.confusionMatrix.numTrueNegatives),
+    NumFalseNegatives: count(r.confusionMatrix.numFalseNegatives),
+  };
+  metrics['ColumnImportances'] = r.columnImportances
+    .map((c) => ({ ColumnName: c.columnName, Importance: bounded(c.importance) ?? 0 }))
+    .sort((a, b) => b.Importance - a.Importance)
+    .slice(0, 100);
+  return { TransformType: 'FIND_MATCHES', FindMatchesMetrics: metrics };
+}
+
+/**
+ * EVALUATION: cross-validates the matcher on the stored labels and stores the metrics on the
+ * transform in the same transaction as SUCCEEDED.
+ */
+export function evaluationTask(deps: EvaluationDeps): TaskHandler {
+  return {
+    resumable: () => true,
+    async execute(ctx: TaskContext): Promise<TaskResult> {
+      const input = await loadMatcherInput(deps, ctx);
+      if (input.labels.length === 0) {
+        throw new TaskFailure(`Transform ${ctx.transform.id} has no labels to evaluate against: import labels first.`);
+      }
+      await ctx.progress(`evaluating on ${input.labels.length} labeled rows`);
+      let result;
+      try {
+        result = await deps.matcher.evaluate(input.table, input.labels, input.params, {
+          signal: ctx.signal,
+          progress: (m) => void ctx.progress(m).catch(() => undefined),
+        });
+      } catch (e) {
+        if (ctx.signal.aborted) throw e;
+        throw engineFailure(e, 'Evaluation');
+      }
+      return { transformPatch: { evaluationMetrics: toEvaluationMetrics(result) } };
+    },
+  };
+}

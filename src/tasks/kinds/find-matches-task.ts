@@ -1,0 +1,78 @@
+import type { Matcher } from '../../engine/api.js';
+import type { FindMatchesArgs } from '../../jobs/find-matches-args.js';
+import { notReadyMessage } from '../../jobs/job-service.js';
+import { ObjectStoreError } from '../../storage/object-store.js';
+import { parseS3Uri, S3UriError } from '../../storage/s3-uri.js';
+import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
+import { writeMatchOutput } from './match-output.js';
+import { engineFailure, loadMatcherInput, type MatcherInputDeps } from './matcher-input.js';
+
+export interface FindMatchesDeps extends MatcherInputDeps {
+  matcher: Matcher;
+}
+
+/**
+ * FIND_MATCHES (a run of a `findmatches` job): trains on every stored label, groups the table's
+ * rows and writes every row once with its `match_id` under `--output-path`. The output is written
+ * completely before `_SUCCESS`, and nothing else changes, so an interrupted run can simply run again.
+ */
+export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
+  return {
+    resumable: () => true,
+    async execute(ctx: TaskContext): Promise<TaskResult> {
+      const args = ctx.run.args as unknown as FindMatchesArgs;
+      if (ctx.transform.status !== 'READY') {
+        throw new TaskFailure(notReadyMessage(ctx.transform.id, ctx.transform.status));
+      }
+      let at;
+      try {
+        at = parseS3Uri(args.outputPath);
+      } catch (e) {
+        if (e instanceof S3UriError) throw new TaskFailure(`Argument --output-path: ${e.message}`);
+        throw e;
+      }
+      const override =
+        args.inputDatabase !== undefined && args.inputTable !== undefined
+          ? { database: args.inputDatabase, table: args.inputTable }
+          : undefined;
+      const input = await loadMatcherInput(deps, ctx, override);
+      await ctx.progress(`finding matches among ${input.table.rowCount} rows of ${input.tableName}`);
+      let result;
+      try {
+        result = await deps.matcher.findMatches(input.table, input.labels, input.params, {
+          signal: ctx.signal,
+          progress: (m) => void ctx.progress(m).catch(() => undefined),
+        });
+      } catch (e) {
+        if (ctx.signal.aborted) throw e;
+        throw engineFailure(e, 'Finding matches');
+      }
+      ctx.signal.throwIfAborted();
+      await ctx.progress(`writing ${args.outputFormat} output to ${args.outputPath}`);
+      let written;
+      try {
+        written = await writeMatchOutput(deps.objects, at, input.table, result, {
+          format: args.outputFormat,
+          confidence: args.computeMatchConfidenceScores,
+          removeDuplicates: args.removeDuplicates,
+          signal: ctx.signal,
+        });
+      } catch (e) {
+        if (e instanceof ObjectStoreError) throw new TaskFailure(`Cannot write to ${args.outputPath}. ${e.message}`);
+        throw e;
+      }
+      const props = ctx.run.properties['FindMatchesTaskRunProperties'] as Record<string, unknown> | undefined;
+      return {
+        properties: {
+          FindMatchesTaskRunProperties: {
+            ...(props ?? {}),
+            OutputS3Path: args.outputPath,
+            InputRecordCount: input.table.rowCount,
+            OutputRecordCount: written.rows,
+            MatchGroupCount: result.stats.groups,
+          },
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { stringify } from 'csv-stringify/sync';
+import type { Matcher } from '../../engine/api.js';
+import { writeOutput } from '../../storage/data-objects.js';
+import { ObjectStoreError } from '../../storage/object-store.js';
+import { parseS3Uri, S3UriError } from '../../storage/s3-uri.js';
+import { LABEL_COLUMNS } from '../../transforms/labels/label-file.js';
+import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
+import { transformColumns } from './transform-columns.js';
+import { engineFailure, loadMatcherInput, type MatcherInputDeps } from './matcher-input.js';
+
+export interface LabelingSetDeps extends MatcherInputDeps {
+  matcher: Matcher;
+  /** About this many labeling sets of about `targetRows` rows in all (spec §5.2: ~10 sets, ~100 rows). */
+  sets?: number;
+  targetRows?: number;
+}
+
+/**
+ * LABELING_SET_GENERATION: asks the matcher for labeling sets and writes them as one CSV part
+ * (`labeling_set_id,label,<schema columns>`, label pre-filled with the suggestion) under
+ * OutputS3Path, then `_SUCCESS`. Nothing is stored, so an interrupted run can run again.
+ */
+export function labelingSetTask(deps: LabelingSetDeps): TaskHandler {
+  return {
+    resumable: () => true,
+    async execute(ctx: TaskContext): Promise<TaskResult> {
+      const props = ctx.run.properties['LabelingSetGenerationTaskRunProperties'] as { OutputS3Path: string };
+      let at;
+      try {
+        at = parseS3Uri(props.OutputS3Path);
+      } catch (e) {
+        if (e instanceof S3UriError) throw new TaskFailure(`Invalid output path. ${e.message}`);
+        throw e;
+      }
+      const input = await loadMatcherInput(deps, ctx);
+      await ctx.progress(`choosing labeling sets among ${input.table.rowCount} rows`);
+      let sets;
+      try {
+        sets = await deps.matcher.generateLabelingSets(input.table, input.labels, input.params, {
+          sets: deps.sets ?? 10,
+          targetRows: deps.targetRows ?? 100,
+          signal: ctx.signal,
+          progress: (m) => void ctx.progress(m).catch(() => undefined),
+        });
+      } catch (e) {
+        if (ctx.signal.aborted) throw e;
+        throw engineFailure(e, 'Labeling set generation');
+      }
+      ctx.signal.throwIfAborted();
+      const schema = transformColumns(ctx.transform).columns;
+      const index = new Map(input.table.columns.map((c, i) => [c.name.toLowerCase(), i]));
+      const records: string[][] = [[...LABEL_COLUMNS, ...schema]];
+      let rowCount = 0;
+      for (const set of sets) {
+        for (const { row, suggestedLabel } of set.rows) {
+          records.push([
+            set.labelingSetId,
+            suggestedLabel,
+            ...schema.map((name) => {
+              const c = index.get(name.toLowerCase());
+              return c === undefined ? '' : (input.table.values[c]![row] ?? '');
+            }),
+          ]);
+          rowCount++;
+        }
+      }
+      const text = Buffer.from(stringify(records), 'utf8');
+      try {
+        await writeOutput(deps.objects, at, [
+          { name: 'part-00000.csv', body: (async function* () { yield text; })(), contentType: 'text/csv' },
+        ]);
+      } catch (e) {
+        if (e instanceof ObjectStoreError) throw new TaskFailure(`Cannot write to ${props.OutputS3Path}. ${e.message}`);
+        throw e;
+      }
+      return {
+        properties: {
+          LabelingSetGenerationTaskRunProperties: { ...props, LabelingSetCount: sets.length, LabeledRowCount: rowCount },
+        },
+      };
+    },
+  };
+}

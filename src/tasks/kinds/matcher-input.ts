@@ -1,0 +1,82 @@
+import { loadEngineLabels, loadEngineTable } from '../../catalog/engine-table.js';
+import { TableDataError } from '../../catalog/table-data/table-data-error.js';
+import type { EngineLabel, EngineTable, MatchParameters } from '../../engine/api.js';
+import type { MetadataStore } from '../../storage/metadata-store.js';
+import { ObjectStoreError, type ObjectStore } from '../../storage/object-store.js';
+import type { TransformRecord } from '../../storage/records.js';
+import { TaskFailure, type TaskContext } from '../task-handler.js';
+import { transformColumns } from './transform-columns.js';
+
+export interface MatcherInputDeps {
+  objects: ObjectStore;
+  store: MetadataStore;
+}
+
+export interface MatcherInput {
+  table: EngineTable;
+  labels: EngineLabel[];
+  params: MatchParameters;
+  primaryKey: string;
+  /** `database.table`, for messages. */
+  tableName: string;
+}
+
+/** The transform's FindMatchesParameters in the engine's form. */
+export function matchParameters(t: TransformRecord): MatchParameters {
+  const p = (t.doc['Parameters'] as { FindMatchesParameters?: Record<string, unknown> } | undefined)
+    ?.FindMatchesParameters ?? {};
+  const out: MatchParameters = { seed: 0 };
+  if (typeof p['PrecisionRecallTradeoff'] === 'number') out.precisionRecallTradeoff = p['PrecisionRecallTradeoff'];
+  if (typeof p['AccuracyCostTradeoff'] === 'number') out.accuracyCostTradeoff = p['AccuracyCostTradeoff'];
+  if (typeof p['EnforceProvidedLabels'] === 'boolean') out.enforceProvidedLabels = p['EnforceProvidedLabels'];
+  return out;
+}
+
+/**
+ * Loads what the matcher needs for a task run: the table (the transform's own, or `override`), the
+ * stored labels and the transform's parameters. Problems with the data fail the run with a message
+ * that names the table.
+ */
+export async function loadMatcherInput(
+  deps: MatcherInputDeps,
+  ctx: TaskContext,
+  override?: { database: string; table: string },
+): Promise<MatcherInput> {
+  const { primaryKey } = transformColumns(ctx.transform);
+  const input = (ctx.transform.doc['InputRecordTables'] as Array<Record<string, string>>)[0]!;
+  const database = override?.database ?? input['DatabaseName']!;
+  const tableName = override?.table ?? input['TableName']!;
+  const name = `${database}.${tableName}`;
+  const record = await deps.store.getTable(
+    ctx.run,
+    input['CatalogId'] ?? ctx.run.accountId,
+    database.toLowerCase(),
+    tableName.toLowerCase(),
+  );
+  if (!record) {
+    throw new TaskFailure(
+      override
+        ? `Table ${name} (--input-database / --input-table) does not exist in the catalog.`
+        : `The transform's input table ${name} no longer exists in the catalog.`,
+    );
+  }
+  await ctx.progress(`reading table ${name}`);
+  let table: EngineTable;
+  try {
+    table = await loadEngineTable(record, deps.objects, primaryKey, ctx.signal);
+  } catch (e) {
+    if (e instanceof TableDataError || e instanceof ObjectStoreError) {
+      throw new TaskFailure(`Cannot read table ${name}: ${e.message}`);
+    }
+    throw e;
+  }
+  const labels = await loadEngineLabels(deps.store, ctx.run, ctx.run.transformId, primaryKey);
+  return { table, labels, params: matchParameters(ctx.transform), primaryKey, tableName: name };
+}
+
+/** Turns an engine failure into the run's ErrorString (aborts pass through untouched). */
+export function engineFailure(e: unknown, what: string): unknown {
+  if (e instanceof TaskFailure) return e;
+  if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return e;
+  return new TaskFailure(`${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+}

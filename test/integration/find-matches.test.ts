@@ -1,0 +1,298 @@
+/**
+ * The whole FindMatches loop with the real matcher, as a user drives it through the SDKs: records
+ * into the embedded S3, a catalog table and a transform over them, a generated labeling set labeled
+ * from truth.csv and imported, an evaluation, then `findmatches` jobs writing CSV, JSON lines and
+ * Parquet, and the `doppel find-matches` command.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateDatabaseCommand,
+  CreateJobCommand,
+  CreateMLTransformCommand,
+  CreateTableCommand,
+  GetMLTaskRunsCommand,
+  StartImportLabelsTaskRunCommand,
+  StartJobRunCommand,
+  StartMLEvaluationTaskRunCommand,
+  StartMLLabelingSetGenerationTaskRunCommand,
+  GetJobRunCommand,
+  type GlueClient,
+  type JobRun,
+} from '@aws-sdk/client-glue';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getTransform, glueClient, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { loadDataset, type Dataset } from '../support/datasets.js';
+import { s3Client } from '../support/s3-tools.js';
+import { CLI_PATH, startServer, type TestServer } from '../support/server.js';
+
+const BUCKET = 'find-matches-e2e';
+const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
+
+async function getText(s3: S3Client, key: string): Promise<string> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return out.Body!.transformToString('utf8');
+}
+
+async function getBytes(s3: S3Client, key: string): Promise<Uint8Array> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return out.Body!.transformToByteArray();
+}
+
+async function keysUnder(s3: S3Client, prefix: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  return (out.Contents ?? []).map((o) => o.Key!.slice(prefix.length)).sort();
+}
+
+async function waitForJobRun(glue: GlueClient, jobName: string, runId: string, timeoutMs = 120_000): Promise<JobRun> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { JobRun } = await glue.send(new GetJobRunCommand({ JobName: jobName, RunId: runId }));
+    if (['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'].includes(JobRun!.JobRunState!)) return JobRun!;
+    assert.ok(Date.now() < deadline, `job run ${runId} still ${JobRun!.JobRunState}`);
+    await sleep(100);
+  }
+}
+
+/** Runs the doppel CLI without blocking this process's event loop (its SDK sockets must stay serviced). */
+function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** Pairwise precision / recall / F1 of predicted groups against the truth (datasets/README.md). */
+function pairwiseF1(groups: Map<string, string[]>, truth: Map<string, string>): { precision: number; recall: number; f1: number } {
+  const pairs = (n: number) => (n * (n - 1)) / 2;
+  let predicted = 0;
+  let tp = 0;
+  for (const ids of groups.values()) {
+    predicted += pairs(ids.length);
+    const cells = new Map<string, number>();
+    for (const id of ids) cells.set(truth.get(id)!, (cells.get(truth.get(id)!) ?? 0) + 1);
+    for (const n of cells.values()) tp += pairs(n);
+  }
+  const entities = new Map<string, number>();
+  for (const e of truth.values()) entities.set(e, (entities.get(e) ?? 0) + 1);
+  let actual = 0;
+  for (const n of entities.values()) actual += pairs(n);
+  const precision = predicted === 0 ? 1 : tp / predicted;
+  const recall = actual === 0 ? 1 : tp / actual;
+  return { precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
+}
+
+describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
+  let server: TestServer;
+  let glue: GlueClient;
+  let s3: S3Client;
+  let ds: Dataset;
+  let transformId: string;
+  const jobName = 'dedupe-restaurants';
+
+  before(async () => {
+    ds = loadDataset('restaurant');
+    server = await startServer();
+    glue = glueClient(server);
+    s3 = s3Client(server);
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'data/records.csv', Body: readFileSync(ds.recordsCsvPath) }));
+    await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'eats' } }));
+    await glue.send(
+      new CreateTableCommand({
+        DatabaseName: 'eats',
+        TableInput: {
+          Name: 'restaurants',
+          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+          StorageDescriptor: {
+            Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
+            Location: `s3://${BUCKET}/data/`,
+            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
+          },
+        },
+      }),
+    );
+    ({ TransformId: transformId } = (await glue.send(
+      new CreateMLTransformCommand({
+        Name: 'restaurants',
+        Role: ROLE,
+        InputRecordTables: [{ DatabaseName: 'eats', TableName: 'restaurants' }],
+        Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
+      }),
+    )) as { TransformId: string });
+    await glue.send(
+      new CreateJobCommand({
+        Name: jobName,
+        Role: ROLE,
+        Command: { Name: 'findmatches' },
+        DefaultArguments: { '--transform-id': transformId },
+        ExecutionProperty: { MaxConcurrentRuns: 5 },
+      }),
+    );
+  });
+
+  after(async () => {
+    glue?.destroy();
+    s3?.destroy();
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  it('a run before any label fails: the transform is not READY', async () => {
+    const { JobRunId } = await glue.send(
+      new StartJobRunCommand({ JobName: jobName, Arguments: { '--output-path': `s3://${BUCKET}/early/` } }),
+    );
+    const run = await waitForJobRun(glue, jobName, JobRunId!);
+    assert.equal(run.JobRunState, 'FAILED');
+    assert.match(run.ErrorMessage!, /is not READY/);
+  });
+
+  it('teach: generate labeling sets, label them from the truth, import (two rounds)', async () => {
+    for (let round = 1; round <= 2; round++) {
+      const out = `s3://${BUCKET}/labeling/round-${round}/`;
+      const { TaskRunId } = await glue.send(
+        new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: out }),
+      );
+      const run = await waitForRun(glue, transformId, TaskRunId!, undefined, 120_000);
+      assert.equal(run.Status, 'SUCCEEDED', run.ErrorString);
+      assert.deepEqual(await keysUnder(s3, `labeling/round-${round}/`), ['_SUCCESS', 'part-00000.csv']);
+      const rows = parse(await getText(s3, `labeling/round-${round}/part-00000.csv`)) as string[][];
+      assert.deepEqual(rows[0], ['labeling_set_id', 'label', ...ds.header]);
+      assert.ok(rows.length > 10, `labeling file has ${rows.length - 1} rows`);
+      for (const r of rows.slice(1)) assert.ok(r[1]!.length > 0, 'label pre-filled');
+      const labeled = [rows[0]!, ...rows.slice(1).map((r) => [r[0]!, ds.truth.get(r[2]!)!, ...r.slice(2)])];
+      const key = `labels/round-${round}.csv`;
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: stringify(labeled) }));
+      const imp = await glue.send(
+        new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: `s3://${BUCKET}/${key}` }),
+      );
+      const done = await waitForRun(glue, transformId, imp.TaskRunId!, undefined, 60_000);
+      assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
+    }
+    await waitForTransform(glue, transformId, (t) => t.Status === 'READY');
+  });
+
+  it('evaluation stores FindMatchesMetrics within [0, 1]', async () => {
+    const { TaskRunId } = await glue.send(new StartMLEvaluationTaskRunCommand({ TransformId: transformId }));
+    const run = await waitForRun(glue, transformId, TaskRunId!, undefined, 120_000);
+    assert.equal(run.Status, 'SUCCEEDED', run.ErrorString);
+    const t = await getTransform(glue, transformId);
+    assert.equal(t.EvaluationMetrics?.TransformType, 'FIND_MATCHES');
+    const m = t.EvaluationMetrics!.FindMatchesMetrics!;
+    for (const k of ['AreaUnderPRCurve', 'Precision', 'Recall', 'F1'] as const) {
+      if (m[k] !== undefined) assert.ok(m[k]! >= 0 && m[k]! <= 1, `${k} = ${m[k]}`);
+    }
+    assert.ok(m.ConfusionMatrix);
+    const importances = (m.ColumnImportances ?? []).map((c) => c.Importance!);
+    assert.deepEqual(importances, [...importances].sort((a, b) => b - a));
+    for (const i of importances) assert.ok(i >= 0 && i <= 1);
+  });
+
+  it('a findmatches job writes every row once with a match_id (CSV, with confidence scores)', async (t) => {
+    const { JobRunId } = await glue.send(
+      new StartJobRunCommand({
+        JobName: jobName,
+        Arguments: { '--output-path': `s3://${BUCKET}/out/csv/`, '--compute-match-confidence-scores': 'true' },
+      }),
+    );
+    const run = await waitForJobRun(glue, jobName, JobRunId!);
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    assert.ok(run.CompletedOn instanceof Date);
+    const keys = await keysUnder(s3, 'out/csv/');
+    assert.deepEqual(keys, ['_SUCCESS', 'part-00000.csv']);
+    const rows = parse(await getText(s3, 'out/csv/part-00000.csv'), { columns: true }) as Array<Record<string, string>>;
+    assert.deepEqual(Object.keys(rows[0]!), [...ds.header, 'match_id', 'match_confidence_score']);
+    assert.equal(rows.length, ds.records.length);
+    const ids = rows.map((r) => r['id']!);
+    assert.equal(new Set(ids).size, ids.length, 'every row once');
+    const groups = new Map<string, string[]>();
+    const original = new Map(ds.records.map((r) => [r['id']!, r]));
+    for (const r of rows) {
+      assert.match(r['match_id']!, /^\d+$/);
+      const score = Number(r['match_confidence_score']);
+      assert.ok(score >= 0 && score <= 1, `score ${score}`);
+      for (const h of ds.header) assert.equal(r[h], original.get(r['id']!)![h], `column ${h} copied`);
+      groups.set(r['match_id']!, [...(groups.get(r['match_id']!) ?? []), r['id']!]);
+    }
+    const q = pairwiseF1(groups, ds.truth);
+    t.diagnostic(`restaurant after 2 rounds: ${groups.size} groups, precision ${q.precision.toFixed(3)}, recall ${q.recall.toFixed(3)}, F1 ${q.f1.toFixed(3)}`);
+
+    const { TaskRuns } = await glue.send(
+      new GetMLTaskRunsCommand({ TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES', Status: 'SUCCEEDED' } }),
+    );
+    const task = TaskRuns!.find((r) => r.Properties?.FindMatchesTaskRunProperties?.JobRunId === JobRunId);
+    assert.equal(task?.Properties?.FindMatchesTaskRunProperties?.JobName, jobName);
+  });
+
+  it('--remove-duplicates keeps the lowest primary key of each group (JSON lines)', async () => {
+    const all = await glue.send(
+      new StartJobRunCommand({ JobName: jobName, Arguments: { '--output-path': `s3://${BUCKET}/out/all/`, '--output-format': 'json' } }),
+    );
+    const dedup = await glue.send(
+      new StartJobRunCommand({
+        JobName: jobName,
+        Arguments: { '--output-path': `s3://${BUCKET}/out/dedup/`, '--output-format': 'json', '--remove-duplicates': 'true' },
+      }),
+    );
+    assert.equal((await waitForJobRun(glue, jobName, all.JobRunId!)).JobRunState, 'SUCCEEDED');
+    assert.equal((await waitForJobRun(glue, jobName, dedup.JobRunId!)).JobRunState, 'SUCCEEDED');
+    assert.deepEqual(await keysUnder(s3, 'out/dedup/'), ['_SUCCESS', 'part-00000.json']);
+    const lines = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const full = lines(await getText(s3, 'out/all/part-00000.json'));
+    const kept = lines(await getText(s3, 'out/dedup/part-00000.json'));
+    assert.equal(full.length, ds.records.length);
+    assert.equal(typeof full[0]!['match_id'], 'number');
+    const lowest = new Map<unknown, string>();
+    for (const r of full) {
+      const id = r['id'] as string;
+      const cur = lowest.get(r['match_id']);
+      if (cur === undefined || id < cur) lowest.set(r['match_id'], id);
+    }
+    assert.equal(kept.length, lowest.size, 'one row per group');
+    assert.deepEqual(kept.map((r) => r['id']).sort(), [...lowest.values()].sort());
+  });
+
+  it('Parquet output, and `doppel find-matches` runs the same job from the command line', async () => {
+    const { JobRunId } = await glue.send(
+      new StartJobRunCommand({ JobName: jobName, Arguments: { '--output-path': `s3://${BUCKET}/out/pq/`, '--output-format': 'parquet' } }),
+    );
+    const run = await waitForJobRun(glue, jobName, JobRunId!);
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    assert.deepEqual(await keysUnder(s3, 'out/pq/'), ['_SUCCESS', 'part-00000.parquet']);
+    const bytes = await getBytes(s3, 'out/pq/part-00000.parquet');
+    assert.equal(Buffer.from(bytes.subarray(0, 4)).toString('latin1'), 'PAR1');
+
+    const cli = await runCli(['find-matches', '--endpoint', server.endpoint, '--transform-id', transformId, '--output-path', `s3://${BUCKET}/out/cli/`]);
+    assert.equal(cli.status, 0, `${cli.stdout}\n${cli.stderr}`);
+    assert.equal(cli.stdout.trim(), `s3://${BUCKET}/out/cli/`);
+    const rows = parse(await getText(s3, 'out/cli/part-00000.csv'), { columns: true }) as Array<Record<string, string>>;
+    assert.equal(rows.length, ds.records.length);
+
+    const bad = await runCli(['find-matches', '--endpoint', server.endpoint, '--transform-id', 'tfm-nope', '--output-path', `s3://${BUCKET}/out/x/`]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /FAILED: Argument --transform-id: no ML transform tfm-nope/);
+  });
+});

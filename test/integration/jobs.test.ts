@@ -1,0 +1,355 @@
+/**
+ * The Glue Jobs API with @aws-sdk/client-glue: job definitions, runs of `findmatches` jobs as
+ * FIND_MATCHES task runs, argument merging and checking, pagination, BatchStopJobRun. Task runs are
+ * scripted (DOPPEL_SCRIPTED_TASKS), so this suite needs no matcher; test/integration/find-matches.test.ts
+ * runs the real thing.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import {
+  BatchStopJobRunCommand,
+  CancelMLTaskRunCommand,
+  CreateJobCommand,
+  DeleteJobCommand,
+  DeleteMLTransformCommand,
+  GetJobCommand,
+  GetJobRunCommand,
+  GetJobRunsCommand,
+  GetJobsCommand,
+  GetMLTaskRunsCommand,
+  StartImportLabelsTaskRunCommand,
+  StartJobRunCommand,
+  StartMLLabelingSetGenerationTaskRunCommand,
+  UpdateJobCommand,
+  paginateGetJobs,
+  type GetJobRunCommandOutput,
+  type GlueClient,
+  type JobRunState,
+} from '@aws-sdk/client-glue';
+import {
+  collectPages,
+  createTransform,
+  expectGlueError,
+  glueClient,
+  scriptedPath,
+  uniqueName,
+  waitForRun,
+  waitForTransform,
+} from '../support/glue-client.js';
+import { startServer, type TestServer } from '../support/server.js';
+
+const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
+const FINAL: readonly JobRunState[] = ['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'];
+
+async function waitForJobRun(
+  client: GlueClient,
+  jobName: string,
+  runId: string,
+  states: readonly JobRunState[] = FINAL,
+  timeoutMs = 15_000,
+): Promise<NonNullable<GetJobRunCommandOutput['JobRun']>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: GetJobRunCommandOutput['JobRun'];
+  while (Date.now() < deadline) {
+    last = (await client.send(new GetJobRunCommand({ JobName: jobName, RunId: runId }))).JobRun;
+    if (last?.JobRunState && states.includes(last.JobRunState)) return last;
+    await sleep(25);
+  }
+  assert.fail(`job run ${runId} did not reach ${states.join('|')} (last: ${last?.JobRunState})`);
+}
+
+async function readyTransform(client: GlueClient): Promise<string> {
+  const { transformId } = await createTransform(client);
+  const { TaskRunId } = await client.send(
+    new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: scriptedPath({ labels: 4 }) }),
+  );
+  await waitForRun(client, transformId, TaskRunId!);
+  await waitForTransform(client, transformId, (t) => t.Status === 'READY');
+  return transformId;
+}
+
+async function createFindMatchesJob(
+  client: GlueClient,
+  defaults: Record<string, string>,
+  extra: { MaxConcurrentRuns?: number; NonOverridableArguments?: Record<string, string> } = {},
+): Promise<string> {
+  const name = uniqueName('job');
+  await client.send(
+    new CreateJobCommand({
+      Name: name,
+      Role: ROLE,
+      Command: { Name: 'findmatches' },
+      DefaultArguments: defaults,
+      ...(extra.NonOverridableArguments ? { NonOverridableArguments: extra.NonOverridableArguments } : {}),
+      ...(extra.MaxConcurrentRuns ? { ExecutionProperty: { MaxConcurrentRuns: extra.MaxConcurrentRuns } } : {}),
+    }),
+  );
+  return name;
+}
+
+describe('Glue Jobs API', () => {
+  let server: TestServer;
+  let client: GlueClient;
+  let transformId: string;
+
+  before(async () => {
+    server = await startServer({ scriptedTasks: true, env: { DOPPEL_WORKERS: '1' } });
+    client = glueClient(server);
+    transformId = await readyTransform(client);
+  });
+
+  after(async () => {
+    client?.destroy();
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  it('CreateJob / GetJob: stores the definition with Glue defaults; duplicates and unknown names are errors', async () => {
+    const name = uniqueName('job');
+    const before = Date.now();
+    const out = await client.send(
+      new CreateJobCommand({
+        Name: name,
+        Role: ROLE,
+        Command: { Name: 'findmatches' },
+        DefaultArguments: { '--transform-id': transformId },
+        Description: 'dedupe',
+        Tags: { team: 'x' },
+      }),
+    );
+    assert.equal(out.Name, name);
+    const { Job } = await client.send(new GetJobCommand({ JobName: name }));
+    assert.equal(Job?.Name, name);
+    assert.equal(Job?.Role, ROLE);
+    assert.deepEqual(Job?.Command, { Name: 'findmatches' });
+    assert.deepEqual(Job?.DefaultArguments, { '--transform-id': transformId });
+    assert.equal(Job?.Description, 'dedupe');
+    assert.equal(Job?.MaxRetries, 0);
+    assert.equal(Job?.Timeout, 2880);
+    assert.deepEqual(Job?.ExecutionProperty, { MaxConcurrentRuns: 1 });
+    assert.ok(Job?.CreatedOn instanceof Date && Job.CreatedOn.getTime() >= before - 2000);
+    assert.ok(Job?.LastModifiedOn instanceof Date);
+    assert.equal((Job as Record<string, unknown>)['Tags'], undefined);
+
+    await expectGlueError(client.send(new CreateJobCommand({ Name: name, Role: ROLE, Command: { Name: 'findmatches' } })), {
+      name: 'AlreadyExistsException',
+      message: `${name} already exists.`,
+    });
+    await expectGlueError(client.send(new GetJobCommand({ JobName: 'no-such-job' })), {
+      name: 'EntityNotFoundException',
+      message: 'Job with name: no-such-job not found.',
+    });
+    await expectGlueError(client.send(new CreateJobCommand({ Name: uniqueName('job'), Role: ROLE } as never)), {
+      name: 'ValidationException',
+    });
+  });
+
+  it('UpdateJob replaces the definition; DeleteJob removes it (and is quiet about unknown jobs)', async () => {
+    const name = await createFindMatchesJob(client, { '--transform-id': 'a' });
+    const { Job: first } = await client.send(new GetJobCommand({ JobName: name }));
+    await sleep(20);
+    const out = await client.send(
+      new UpdateJobCommand({
+        JobName: name,
+        JobUpdate: { Role: ROLE, Command: { Name: 'findmatches' }, DefaultArguments: { '--transform-id': 'b' }, Timeout: 60 },
+      }),
+    );
+    assert.equal(out.JobName, name);
+    const { Job } = await client.send(new GetJobCommand({ JobName: name }));
+    assert.deepEqual(Job?.DefaultArguments, { '--transform-id': 'b' });
+    assert.equal(Job?.Timeout, 60);
+    assert.equal(Job?.CreatedOn?.getTime(), first?.CreatedOn?.getTime());
+    assert.ok(Job!.LastModifiedOn!.getTime() > first!.LastModifiedOn!.getTime());
+    await expectGlueError(
+      client.send(new UpdateJobCommand({ JobName: 'no-such-job', JobUpdate: { Role: ROLE, Command: { Name: 'findmatches' } } })),
+      { name: 'EntityNotFoundException', message: 'Job with name: no-such-job not found.' },
+    );
+
+    assert.equal((await client.send(new DeleteJobCommand({ JobName: name }))).JobName, name);
+    await expectGlueError(client.send(new GetJobCommand({ JobName: name })), { name: 'EntityNotFoundException' });
+    assert.equal((await client.send(new DeleteJobCommand({ JobName: name }))).JobName, name);
+  });
+
+  it('GetJobs pages with NextToken (and the JS paginator)', async () => {
+    const names: string[] = [];
+    for (let i = 0; i < 5; i++) names.push(await createFindMatchesJob(client, {}));
+    const all = (await collectPages(paginateGetJobs({ client, pageSize: 2 }, {}))).flatMap((p) => p.Jobs ?? []);
+    const seen = all.map((j) => j.Name!);
+    assert.equal(new Set(seen).size, seen.length, 'no job twice');
+    for (const n of names) assert.ok(seen.includes(n), `${n} listed`);
+    assert.deepEqual(seen, [...seen].sort(), 'jobs come sorted by name');
+    const first = await client.send(new GetJobsCommand({ MaxResults: 2 }));
+    assert.equal(first.Jobs?.length, 2);
+    assert.ok(first.NextToken);
+    const second = await client.send(new GetJobsCommand({ MaxResults: 2, NextToken: first.NextToken }));
+    assert.notEqual(second.Jobs?.[0]?.Name, first.Jobs?.[0]?.Name);
+    await expectGlueError(client.send(new GetJobsCommand({ NextToken: 'garbage' })), { name: 'InvalidInputException' });
+  });
+
+  it('a findmatches run is a FIND_MATCHES task run and goes STARTING → RUNNING → SUCCEEDED', async () => {
+    const name = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/x/' });
+    const before = Date.now();
+    const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name, Arguments: { '--output-format': 'json' } }));
+    assert.match(JobRunId!, /^jr_[0-9a-f]{64}$/);
+    const run = await waitForJobRun(client, name, JobRunId!);
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    assert.equal(run.Id, JobRunId);
+    assert.equal(run.JobName, name);
+    assert.equal(run.Attempt, 0);
+    assert.deepEqual(run.Arguments, { '--output-format': 'json' });
+    assert.ok(run.StartedOn!.getTime() >= before - 2000);
+    assert.ok(run.CompletedOn!.getTime() >= run.StartedOn!.getTime());
+    assert.equal(typeof run.ExecutionTime, 'number');
+    assert.equal(run.ErrorMessage, undefined);
+
+    const { TaskRuns } = await client.send(
+      new GetMLTaskRunsCommand({ TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }),
+    );
+    const task = TaskRuns?.find((t) => t.Properties?.FindMatchesTaskRunProperties?.JobRunId === JobRunId);
+    assert.ok(task, 'the FIND_MATCHES task run is listed');
+    assert.equal(task.Status, 'SUCCEEDED');
+    assert.equal(task.Properties?.TaskType, 'FIND_MATCHES');
+    assert.equal(task.Properties?.FindMatchesTaskRunProperties?.JobName, name);
+    assert.equal(task.Properties?.FindMatchesTaskRunProperties?.JobId, name);
+  });
+
+  it('arguments: DefaultArguments, overridden by Arguments, then NonOverridableArguments; bad ones fail the run naming them', async () => {
+    const name = await createFindMatchesJob(
+      client,
+      { '--transform-id': transformId, '--output-path': 's3://out/y/', '--output-format': 'xml' },
+      { MaxConcurrentRuns: 10 },
+    );
+    const bad = await client.send(new StartJobRunCommand({ JobName: name }));
+    const badRun = await waitForJobRun(client, name, bad.JobRunId!);
+    assert.equal(badRun.JobRunState, 'FAILED');
+    assert.match(badRun.ErrorMessage!, /--output-format must be csv, json or parquet, got: xml/);
+    assert.ok(badRun.CompletedOn instanceof Date);
+
+    const good = await client.send(new StartJobRunCommand({ JobName: name, Arguments: { '--output-format': 'parquet' } }));
+    assert.equal((await waitForJobRun(client, name, good.JobRunId!)).JobRunState, 'SUCCEEDED');
+
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ '--transform-id': '' }, /--transform-id is required/],
+      [{ '--output-path': '' }, /--output-path is required/],
+      [{ '--output-path': 'https://example.com/out' }, /--output-path must be an S3 URI/],
+      [{ '--output-format': 'csv', '--remove-duplicates': 'yes' }, /--remove-duplicates must be true or false/],
+      [{ '--output-format': 'csv', '--compute-match-confidence-scores': '1' }, /--compute-match-confidence-scores must be true or false/],
+      [{ '--output-format': 'csv', '--input-database': 'db' }, /--input-database and --input-table must be given together/],
+      [{ '--output-format': 'csv', '--transform-id': 'tfm-nope' }, /--transform-id: no ML transform tfm-nope/],
+    ];
+    for (const [args, message] of cases) {
+      const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name, Arguments: args }));
+      const run = await waitForJobRun(client, name, JobRunId!);
+      assert.equal(run.JobRunState, 'FAILED', JSON.stringify(args));
+      assert.match(run.ErrorMessage!, message);
+    }
+
+    const locked = await createFindMatchesJob(
+      client,
+      { '--transform-id': transformId, '--output-path': 's3://out/z/' },
+      { NonOverridableArguments: { '--output-format': 'bogus' } },
+    );
+    const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: locked, Arguments: { '--output-format': 'csv' } }));
+    assert.match((await waitForJobRun(client, locked, JobRunId!)).ErrorMessage!, /got: bogus/);
+  });
+
+  it('a job with another command is accepted, but its runs fail: doppel runs only findmatches', async () => {
+    const name = uniqueName('job');
+    await client.send(new CreateJobCommand({ Name: name, Role: ROLE, Command: { Name: 'glueetl', ScriptLocation: 's3://b/s.py' } }));
+    const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name }));
+    const run = await waitForJobRun(client, name, JobRunId!);
+    assert.equal(run.JobRunState, 'FAILED');
+    assert.match(run.ErrorMessage!, /doppel runs only FindMatches jobs: job .* has Command.Name 'glueetl'/);
+  });
+
+  it('a transform that is not READY fails the run', async () => {
+    const { transformId: fresh } = await createTransform(client);
+    const name = await createFindMatchesJob(client, { '--transform-id': fresh, '--output-path': 's3://out/n/' });
+    const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name }));
+    const run = await waitForJobRun(client, name, JobRunId!);
+    assert.equal(run.JobRunState, 'FAILED');
+    assert.match(run.ErrorMessage!, new RegExp(`Transform ${fresh} is not READY .*teach it with labels first`));
+  });
+
+  it('StartJobRun / GetJobRun / GetJobRuns errors, and GetJobRuns pages newest first', async () => {
+    await expectGlueError(client.send(new StartJobRunCommand({ JobName: 'no-such-job' })), {
+      name: 'EntityNotFoundException',
+      message: 'Job with name: no-such-job not found.',
+    });
+    const name = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/p/' }, { MaxConcurrentRuns: 10 });
+    await expectGlueError(client.send(new GetJobRunCommand({ JobName: name, RunId: 'jr_nope' })), {
+      name: 'EntityNotFoundException',
+    });
+    await expectGlueError(client.send(new GetJobRunsCommand({ JobName: 'no-such-job' })), { name: 'EntityNotFoundException' });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await client.send(new StartJobRunCommand({ JobName: name }))).JobRunId!);
+      await sleep(5);
+    }
+    for (const id of ids) await waitForJobRun(client, name, id);
+    const seen: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(new GetJobRunsCommand({ JobName: name, MaxResults: 2, NextToken: token }));
+      assert.ok((page.JobRuns?.length ?? 0) <= 2);
+      seen.push(...(page.JobRuns ?? []).map((r) => r.Id!));
+      token = page.NextToken;
+    } while (token);
+    assert.deepEqual(seen, [...ids].reverse());
+  });
+
+  it('BatchStopJobRun stops a run; MaxConcurrentRuns is enforced', async () => {
+    // Keep the only worker busy so job runs stay STARTING.
+    const { TaskRunId: blocker } = await client.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }) }),
+    );
+    await waitForRun(client, transformId, blocker!, ['RUNNING']);
+    try {
+      const name = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/s/' });
+      const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name }));
+      assert.equal((await client.send(new GetJobRunCommand({ JobName: name, RunId: JobRunId! }))).JobRun?.JobRunState, 'STARTING');
+      await expectGlueError(client.send(new StartJobRunCommand({ JobName: name })), {
+        name: 'ConcurrentRunsExceededException',
+      });
+
+      const out = await client.send(new BatchStopJobRunCommand({ JobName: name, JobRunIds: [JobRunId!, 'jr_unknown'] }));
+      assert.deepEqual(out.SuccessfulSubmissions, [{ JobName: name, JobRunId }]);
+      assert.equal(out.Errors?.length, 1);
+      assert.equal(out.Errors?.[0]?.JobRunId, 'jr_unknown');
+      assert.equal(out.Errors?.[0]?.ErrorDetail?.ErrorCode, 'EntityNotFoundException');
+      const stopped = await waitForJobRun(client, name, JobRunId!);
+      assert.equal(stopped.JobRunState, 'STOPPED');
+      assert.ok(stopped.CompletedOn instanceof Date);
+      const again = await client.send(new BatchStopJobRunCommand({ JobName: name, JobRunIds: [JobRunId!] }));
+      assert.equal(again.Errors?.[0]?.ErrorDetail?.ErrorCode, 'InvalidInputException');
+    } finally {
+      await client.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId: blocker! }));
+      await waitForRun(client, transformId, blocker!);
+    }
+  });
+
+  it('a run whose transform is deleted ends FAILED', async () => {
+    const { transformId: doomed } = await createTransform(client);
+    const { TaskRunId } = await client.send(
+      new StartImportLabelsTaskRunCommand({ TransformId: doomed, InputS3Path: scriptedPath({ labels: 2 }) }),
+    );
+    await waitForRun(client, doomed, TaskRunId!);
+    const { TaskRunId: blocker } = await client.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }) }),
+    );
+    await waitForRun(client, transformId, blocker!, ['RUNNING']);
+    try {
+      const name = await createFindMatchesJob(client, { '--transform-id': doomed, '--output-path': 's3://out/d/' });
+      const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name }));
+      await client.send(new DeleteMLTransformCommand({ TransformId: doomed }));
+      const run = await waitForJobRun(client, name, JobRunId!);
+      assert.equal(run.JobRunState, 'FAILED');
+      assert.match(run.ErrorMessage!, /no longer exists/);
+      assert.equal((await waitForJobRun(client, name, JobRunId!)).JobRunState, 'FAILED', 'stays FAILED');
+    } finally {
+      await client.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId: blocker! }));
+      await waitForRun(client, transformId, blocker!);
+    }
+  });
+});
