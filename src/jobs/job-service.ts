@@ -6,6 +6,7 @@ import { compact, num, obj, str, toWireTime, type Json } from '../core/wire.js';
 import type { JobRecord, JobRunRecord, JobRunState } from '../storage/job-store.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
 import { TERMINAL_TASK_STATUSES, type Scope, type TaskRunRecord } from '../storage/records.js';
+import { projectToShape } from './model-projection.js';
 import {
   ArgumentError,
   effectiveArguments,
@@ -51,7 +52,7 @@ export class JobService {
   async create(ctx: RequestContext, input: Json): Promise<Json> {
     const name = str(input, 'Name')!;
     const now = Date.now();
-    const { Name: _n, Tags: tags, ...doc } = input;
+    const { Name: _n, Tags: tags, ...doc } = projectToShape(input, 'CreateJobRequest') as Json;
     const job: JobRecord = {
       accountId: ctx.accountId,
       region: ctx.region,
@@ -94,7 +95,7 @@ export class JobService {
   async update(ctx: RequestContext, input: Json): Promise<Json> {
     const name = str(input, 'JobName')!;
     const current = await this.#require(ctx, name);
-    const update = obj(input, 'JobUpdate')!;
+    const update = projectToShape(obj(input, 'JobUpdate')!, 'JobUpdate') as Json;
     const doc = withDefaults({
       Role: current.doc['Role'],
       Command: current.doc['Command'],
@@ -129,10 +130,11 @@ export class JobService {
     }
 
     const now = Date.now();
-    const runArguments = (input['Arguments'] as Record<string, string> | undefined) ?? {};
+    const request = projectToShape(input, 'StartJobRunRequest') as Json;
+    const runArguments = (request['Arguments'] as Record<string, string> | undefined) ?? {};
     const doc: Json = {};
     for (const m of RUN_MEMBERS) {
-      const v = input[m] ?? job.doc[m];
+      const v = request[m] ?? job.doc[m];
       if (v !== undefined) doc[m] = v;
     }
     if (job.doc['GlueVersion'] !== undefined) doc['GlueVersion'] = job.doc['GlueVersion'];

@@ -37,7 +37,10 @@ import {
   waitForRun,
   waitForTransform,
 } from '../support/glue-client.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { startServer, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 const FINAL: readonly JobRunState[] = ['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'];
@@ -57,6 +60,30 @@ async function waitForJobRun(
     await sleep(25);
   }
   assert.fail(`job run ${runId} did not reach ${states.join('|')} (last: ${last?.JobRunState})`);
+}
+
+/** A signed request whose body text is sent as given (so it can nest deeper than JSON.stringify goes). */
+async function rawCall(server: TestServer, operation: string, body: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const signer = new SignatureV4({ credentials: TEST_CREDENTIALS, region: TEST_REGION, service: 'glue', sha256: Sha256 });
+  const url = new URL(server.endpoint);
+  const request = new HttpRequest({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: '/',
+    headers: { 'content-type': 'application/x-amz-json-1.1', host: url.host, 'x-amz-target': `AWSGlue.${operation}` },
+    body,
+  });
+  const signed = await signer.sign(request);
+  const res = await fetch(server.endpoint, { method: 'POST', headers: signed.headers, body });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** `input` as JSON text with a 15,000-deep array as its member DeepUnknown. */
+function withDeepUnknown(input: Record<string, unknown>): string {
+  const depth = 15_000;
+  return JSON.stringify({ ...input, DeepUnknown: '@deep@' }).replace('"@deep@"', '['.repeat(depth) + ']'.repeat(depth));
 }
 
 async function readyTransform(client: GlueClient): Promise<string> {
@@ -143,6 +170,20 @@ describe('Glue Jobs API', () => {
     await expectGlueError(client.send(new CreateJobCommand({ Name: uniqueName('job'), Role: ROLE } as never)), {
       name: 'ValidationException',
     });
+  });
+
+  it('unknown members (even deeply nested ones) are accepted and not stored', async () => {
+    const name = uniqueName('job');
+    const created = await rawCall(server, 'CreateJob', withDeepUnknown({ Name: name, Role: ROLE, Command: { Name: 'findmatches', Extra: 'x' } }));
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const got = await rawCall(server, 'GetJob', JSON.stringify({ JobName: name }));
+    const job = got.body['Job'] as Record<string, unknown>;
+    assert.equal(job['DeepUnknown'], undefined);
+    assert.deepEqual(job['Command'], { Name: 'findmatches' });
+    const updated = await rawCall(server, 'UpdateJob', JSON.stringify({ JobName: name, JobUpdate: { Role: ROLE } }).replace('}}', `,"DeepUnknown":${'['.repeat(15_000)}${']'.repeat(15_000)}}}`));
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    const started = await rawCall(server, 'StartJobRun', withDeepUnknown({ JobName: name }));
+    assert.equal(started.status, 200, JSON.stringify(started.body));
   });
 
   it('UpdateJob replaces the definition; DeleteJob removes it (and is quiet about unknown jobs)', async () => {
