@@ -2,7 +2,7 @@
  * Local driver for the engine: simulates the labeling loop on a shared dataset and prints the
  * learning curve. Usage: node dist/bench/engine-loop.js <dataset> [rounds] [seed]
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { createMatcher } from '../src/engine/index.js';
 import type { EngineLabel, EngineTable } from '../src/engine/api.js';
@@ -59,6 +59,18 @@ function score(matchId: Float64Array) {
 
 const matcher = createMatcher();
 const labels: EngineLabel[] = [];
+const labelFile = process.env.LABELS_FILE;
+if (labelFile && process.env.REPLAY) {
+  // Replay mode: load saved labels, run findMatches once (for quick experiments).
+  labels.push(...(JSON.parse(readFileSync(labelFile, 'utf8')) as EngineLabel[]));
+  for (const prt of [0.3, 0.5, 0.7]) {
+    const t0 = Date.now();
+    const res = await matcher.findMatches(table, labels, { seed, precisionRecallTradeoff: prt });
+    const s = score(res.matchId);
+    console.log(`replay labels ${labels.length} prt ${prt} P ${s.p.toFixed(4)} R ${s.r.toFixed(4)} F1 ${s.f1.toFixed(4)} groups ${res.stats.groups} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  }
+  process.exit(0);
+}
 const pk = table.values[table.primaryKey]!;
 console.log(`${name}: ${table.rowCount} rows, true pairs ${meta.true_pairs}`);
 for (let round = 0; round <= rounds; round++) {
@@ -72,7 +84,10 @@ for (let round = 0; round <= rounds; round++) {
     `round ${round} labels ${labels.length} P ${s.p.toFixed(4)} R ${s.r.toFixed(4)} F1 ${s.f1.toFixed(4)} | cand ${res.stats.candidatePairs} groups ${res.stats.groups} | find ${((t1 - t0) / 1000).toFixed(1)}s` +
       (ev ? ` | eval F1 ${ev.f1?.toFixed(3)} P ${ev.precision?.toFixed(3)} R ${ev.recall?.toFixed(3)} blockR ${ev.blockingRecall?.toFixed(3)} ${((t2 - t1) / 1000).toFixed(1)}s` : ''),
   );
-  if (round === rounds) break;
+  if (round === rounds) {
+    if (labelFile) writeFileSync(labelFile, JSON.stringify(labels));
+    break;
+  }
   const t3 = Date.now();
   const sets = await matcher.generateLabelingSets(table, labels, { seed }, {});
   let pos = 0, tot = 0;

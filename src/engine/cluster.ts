@@ -17,6 +17,8 @@ export interface ClusterInput {
   score: (a: number, b: number) => number;
   mustLink?: ReadonlyArray<[number, number]>;
   cannotLink?: ReadonlyArray<[number, number]>;
+  /** Minimum average linkage for merging two groups (default: threshold). */
+  linkageThreshold?: number;
   /** Cross pairs evaluated per merge before sampling (default 256). */
   maxLinkagePairs?: number;
 }
@@ -32,6 +34,7 @@ export interface ClusterOutput {
 export function clusterPairs(inp: ClusterInput): ClusterOutput {
   const { n, threshold } = inp;
   const maxPairs = inp.maxLinkagePairs ?? 256;
+  const linkT = inp.linkageThreshold ?? threshold;
   const parent = new Uint32Array(n);
   const members: number[][] = new Array(n);
   const sumP = new Float64Array(n);
@@ -90,7 +93,7 @@ export function clusterPairs(inp: ClusterInput): ClusterOutput {
     if (ra === rb) continue;
     const single = members[ra]!.length === 1 && members[rb]!.length === 1;
     const link = single ? inp.p[e]! : linkage(ra, rb);
-    if (link < threshold) continue;
+    if (link < (single ? threshold : linkT)) continue;
     if (conflicts(ra, rb)) continue;
     union(ra, rb, link);
   }

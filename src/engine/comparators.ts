@@ -15,17 +15,18 @@ export function jaroWinkler(a: string, b: string): number {
   if (a === b) return 1;
   if (matchA.length < la) matchA = new Uint8Array(la * 2);
   if (matchB.length < lb) matchB = new Uint8Array(lb * 2);
-  matchA.fill(0, 0, la);
-  matchB.fill(0, 0, lb);
+  const mA = matchA, mB = matchB;
+  mA.fill(0, 0, la);
+  mB.fill(0, 0, lb);
   const window = Math.max(0, (Math.max(la, lb) >> 1) - 1);
   let m = 0;
   for (let i = 0; i < la; i++) {
     const lo = Math.max(0, i - window), hi = Math.min(lb - 1, i + window);
     const ca = a.charCodeAt(i);
     for (let j = lo; j <= hi; j++) {
-      if (matchB[j] === 0 && b.charCodeAt(j) === ca) {
-        matchA[i] = 1;
-        matchB[j] = 1;
+      if (mB[j] === 0 && b.charCodeAt(j) === ca) {
+        mA[i] = 1;
+        mB[j] = 1;
         m++;
         break;
       }
@@ -34,8 +35,8 @@ export function jaroWinkler(a: string, b: string): number {
   if (m === 0) return 0;
   let t = 0, k = 0;
   for (let i = 0; i < la; i++) {
-    if (matchA[i] === 0) continue;
-    while (matchB[k] === 0) k++;
+    if (mA[i] === 0) continue;
+    while (mB[k] === 0) k++;
     if (a.charCodeAt(i) !== b.charCodeAt(k)) t++;
     k++;
   }
@@ -65,25 +66,26 @@ export function levenshtein(a: string, b: string, maxDist = Infinity): number {
     prev = new Int32Array(lb * 2 + 2);
     cur = new Int32Array(lb * 2 + 2);
   }
-  for (let j = 0; j <= lb; j++) prev[j] = j;
+  let p = prev, c = cur;
+  for (let j = 0; j <= lb; j++) p[j] = j;
   for (let i = 1; i <= la; i++) {
-    cur[0] = i;
+    c[0] = i;
     let rowMin = i;
     const ca = a.charCodeAt(i - 1);
     for (let j = 1; j <= lb; j++) {
       const cost = ca === b.charCodeAt(j - 1) ? 0 : 1;
-      let v = prev[j - 1]! + cost;
-      const del = prev[j]! + 1;
+      let v = p[j - 1]! + cost;
+      const del = p[j]! + 1;
       if (del < v) v = del;
-      const ins = cur[j - 1]! + 1;
+      const ins = c[j - 1]! + 1;
       if (ins < v) v = ins;
-      cur[j] = v;
+      c[j] = v;
       if (v < rowMin) rowMin = v;
     }
     if (rowMin > maxDist) return maxDist + 1;
-    const t = prev; prev = cur; cur = t;
+    const t = p; p = c; c = t;
   }
-  return prev[lb]!;
+  return p[lb]!;
 }
 
 /** 1 - distance / max length, in [0, 1]; strings longer than 64 use a band of half the length. */

@@ -20,6 +20,7 @@ export type FeatureKind =
   | 'tokenTfidf'
   | 'gramTfidf'
   | 'relativeDiff'
+  | 'absoluteDiff'
   | 'dateDiff'
   | 'eitherMissing';
 
@@ -33,7 +34,7 @@ const BY_KIND: Record<ColumnKind, FeatureKind[]> = {
   mostlyEmpty: ['exact', 'eitherMissing'],
   categorical: ['exact', 'eitherMissing'],
   identifier: ['exact', 'levenshtein', 'jaroWinkler', 'eitherMissing'],
-  numeric: ['exact', 'relativeDiff', 'levenshtein', 'eitherMissing'],
+  numeric: ['exact', 'relativeDiff', 'absoluteDiff', 'levenshtein', 'eitherMissing'],
   date: ['exact', 'dateDiff', 'levenshtein', 'eitherMissing'],
   shortText: ['exact', 'jaroWinkler', 'levenshtein', 'tokenJaccard', 'tokenTfidf', 'gramTfidf', 'eitherMissing'],
   longText: ['tokenJaccard', 'tokenTfidf', 'gramTfidf', 'eitherMissing'],
@@ -73,6 +74,8 @@ function one(col: PreparedColumn, kind: FeatureKind, a: number, b: number): numb
       return col.grams ? bagCosine(col.grams, a, b) : 0;
     case 'relativeDiff':
       return relativeSim(col.num![a]!, col.num![b]!);
+    case 'absoluteDiff':
+      return absoluteSim(col.num![a]!, col.num![b]!, col.numScale ?? 1);
     case 'dateDiff':
       return absoluteSim(col.num![a]!, col.num![b]!, 30);
   }

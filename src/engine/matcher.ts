@@ -15,13 +15,17 @@ import { clusterPairs } from './cluster.js';
 import { planFeatures, pairFeatures, type Feature } from './features.js';
 import { labeledPairs, type LabeledPairs } from './labels.js';
 import { areaUnderPR, confusionAt, maxF1 } from './metrics.js';
-import { predict, tradeoffThreshold } from './model.js';
+import { tradeoffThreshold } from './model.js';
 import { prepareTable, type PreparedTable } from './profile.js';
-import { blockingWeights, makeScorer, train, type Trained } from './training.js';
+import { blockingWeights, makeScorer, predictTrained, train, type Trained } from './training.js';
 
 interface Prepared {
   pt: PreparedTable;
   features: Feature[];
+  /** The last trained model, keyed by the labels and seed it was trained on. */
+  lastTrained?: { key: string; trained: Trained; lp: LabeledPairs };
+  /** The last candidate set and its probabilities, keyed by the model key and the parameters. */
+  lastFitted?: { key: string; fitted: Fitted };
 }
 
 const cache = new WeakMap<EngineTable, Prepared>();
@@ -54,10 +58,19 @@ interface Fitted {
 function fit(table: EngineTable, labels: readonly EngineLabel[], params: MatchParameters, run?: EngineRun): Fitted {
   const prep = prepare(table);
   const seed = params.seed ?? 0;
-  const lp = labeledPairs(table, labels);
-  run?.progress?.(`training on ${lp.y.length} labeled pairs`);
-  const trained = train(prep.pt, prep.features, lp, seed);
+  const key = `${seed}\u0000${labels.map((l) => `${l.labelingSetId}\u0001${l.label}\u0001${l.key}`).join('\u0000')}`;
+  let lp: LabeledPairs, trained: Trained;
+  if (prep.lastTrained?.key === key) ({ lp, trained } = prep.lastTrained);
+  else {
+    lp = labeledPairs(table, labels);
+    run?.progress?.(`training on ${lp.y.length} labeled pairs`);
+    trained = train(prep.pt, prep.features, lp, seed);
+    prep.lastTrained = { key, trained, lp };
+  }
   checkAbort(run);
+  const threshold = tradeoffThreshold(trained.baseThreshold, tradeoff(params.precisionRecallTradeoff));
+  const fitKey = `${key}\u0002${tradeoff(params.accuracyCostTradeoff)}`;
+  if (prep.lastFitted?.key === fitKey) return { ...prep.lastFitted.fitted, threshold };
   const cand = generateCandidates(prep.pt, {
     accuracyCostTradeoff: tradeoff(params.accuracyCostTradeoff),
     columnWeights: blockingWeights(trained),
@@ -68,10 +81,11 @@ function fit(table: EngineTable, labels: readonly EngineLabel[], params: MatchPa
   const scratch = new Float32Array(prep.features.length);
   for (let i = 0; i < cand.a.length; i++) {
     pairFeatures(prep.pt, prep.features, cand.a[i]!, cand.b[i]!, scratch, 0);
-    probs[i] = predict(trained.model, scratch, 0);
+    probs[i] = predictTrained(trained, scratch, 0);
   }
-  const threshold = tradeoffThreshold(trained.baseThreshold, tradeoff(params.precisionRecallTradeoff));
-  return { prep, lp, trained, cand, probs, threshold };
+  const fitted = { prep, lp, trained, cand, probs, threshold };
+  prep.lastFitted = { key: fitKey, fitted };
+  return fitted;
 }
 
 function labelConstraints(lp: LabeledPairs) {

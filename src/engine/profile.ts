@@ -45,6 +45,8 @@ export interface PreparedColumn {
   grams?: Bags;
   /** Parsed number (numeric) or day number (date) per row, NaN when missing/unparsable. */
   num?: Float64Array;
+  /** Spread of `num` (a tenth of the standard deviation, at least 1e-9) for absolute differences. */
+  numScale?: number;
 }
 
 export interface PreparedTable {
@@ -181,7 +183,17 @@ export function prepareTable(table: EngineTable): PreparedTable {
     }
     const prepared: PreparedColumn = { profile, norm, missing, tokens: buildBags(toks) };
     if (grams) prepared.grams = buildBags(grams);
-    if (num) prepared.num = num;
+    if (num) {
+      prepared.num = num;
+      let c0 = 0, s1 = 0, s2 = 0;
+      for (let r = 0; r < n; r++) {
+        const x = num[r]!;
+        if (Number.isNaN(x)) continue;
+        c0++; s1 += x; s2 += x * x;
+      }
+      const sd = c0 > 1 ? Math.sqrt(Math.max(0, s2 / c0 - (s1 / c0) ** 2)) : 1;
+      prepared.numScale = Math.max(1e-9, sd / 10);
+    }
     columns.push(prepared);
   });
   return { rowCount: n, columns };

@@ -9,11 +9,14 @@ import type { LabeledPairs } from './labels.js';
 import { f1OptimalThreshold, fitLogistic, predict, type LogisticModel } from './model.js';
 import type { PreparedTable } from './profile.js';
 import { makeRng, shuffle } from './rng.js';
+import { fitGbt, gbtLogit, type GbtModel } from './gbt.js';
 
 export interface Trained {
   pt: PreparedTable;
   features: Feature[];
   model: LogisticModel;
+  /** Tree ensemble blended with the logistic model (supervised only). */
+  gbt?: GbtModel;
   /** F1-optimal threshold (0.5 for the prior model). */
   baseThreshold: number;
   supervised: boolean;
@@ -24,6 +27,25 @@ export interface Trained {
 }
 
 const LAMBDA = 1;
+const MODEL = process.env.DOPPEL_MODEL ?? 'blend';
+
+interface PairModel { lr: LogisticModel; gbt?: GbtModel }
+
+function fitPair(X: Float32Array, y: Uint8Array, d: number): PairModel {
+  const lr = fitLogistic(X, y, d, LAMBDA);
+  if (MODEL === 'lr') return { lr };
+  return { lr, gbt: fitGbt(X, y, d) };
+}
+
+/** Match probability of the feature vector at x[offset..]. */
+export function predictPair(m: PairModel, x: Float32Array, offset = 0): number {
+  if (!m.gbt) return predict(m.lr, x, offset);
+  const zg = gbtLogit(m.gbt, x, offset);
+  if (MODEL === 'gbt') return 1 / (1 + Math.exp(-zg));
+  const pl = predict(m.lr, x, offset);
+  const zl = Math.log(Math.max(1e-12, pl) / Math.max(1e-12, 1 - pl));
+  return 1 / (1 + Math.exp(-(zl + zg) / 2));
+}
 
 export function designMatrix(
   pt: PreparedTable,
@@ -97,7 +119,8 @@ export function train(pt: PreparedTable, features: Feature[], lp: LabeledPairs, 
   const d = features.length;
   const X = designMatrix(pt, features, lp.a, lp.b);
   const y = Uint8Array.from(lp.y);
-  const model = fitLogistic(X, y, d, LAMBDA);
+  const full = fitPair(X, y, d);
+  const model = full.lr;
   const setCount = lp.setIds.length;
   let baseThreshold = 0.5;
   let oof: Trained['oof'];
@@ -113,15 +136,16 @@ export function train(pt: PreparedTable, features: Feature[], lp: LabeledPairs, 
       if (te.length === 0) continue;
       let trPos = 0;
       for (const i of tr) trPos += y[i]!;
-      const m = trPos === 0 || trPos === tr.length
-        ? priorModel(pt, features)
-        : fitLogistic(subset(X, d, tr), Uint8Array.from(tr, (i) => y[i]!), d, LAMBDA);
-      for (const i of te) p[i] = predict(m, X, i * d);
+      const m: PairModel = trPos === 0 || trPos === tr.length
+        ? { lr: priorModel(pt, features) }
+        : fitPair(subset(X, d, tr), Uint8Array.from(tr, (i) => y[i]!), d);
+      for (const i of te) p[i] = predictPair(m, X, i * d);
     }
     oof = { p, y };
     baseThreshold = f1OptimalThreshold(p, y).threshold;
   }
   const out: Trained = { pt, features, model, baseThreshold, supervised: true, importances: importances(pt, features, model, X, n) };
+  if (full.gbt) out.gbt = full.gbt;
   if (oof) out.oof = oof;
   return out;
 }
@@ -131,7 +155,7 @@ export function makeScorer(t: Trained): (a: number, b: number) => number {
   const scratch = new Float32Array(t.features.length);
   return (a, b) => {
     pairFeatures(t.pt, t.features, a, b, scratch, 0);
-    return predict(t.model, scratch, 0);
+    return predictTrained(t, scratch, 0);
   };
 }
 
@@ -141,4 +165,8 @@ export function blockingWeights(t: Trained): Float64Array {
   if (!t.supervised) return w;
   for (const imp of t.importances) w[imp.column] = 0.25 + 0.75 * imp.importance;
   return w;
+}
+
+export function predictTrained(t: Trained, x: Float32Array, offset = 0): number {
+  return t.gbt ? predictPair({ lr: t.model, gbt: t.gbt }, x, offset) : predict(t.model, x, offset);
 }

@@ -34,3 +34,22 @@ describe('engine model', () => {
     assert.equal(areaUnderPR([0.1], [0]), undefined);
   });
 });
+
+describe('engine gradient-boosted trees', () => {
+  it('learns an interaction the logistic model cannot (XOR-like) and is deterministic', async () => {
+    const { fitGbt, gbtLogit } = await import('../../src/engine/gbt.js');
+    const n = 400;
+    const X = new Float32Array(n * 2), y = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const a = (i * 37) % 100 / 100, b = (i * 61) % 100 / 100;
+      X[2 * i] = a; X[2 * i + 1] = b;
+      y[i] = (a > 0.5) === (b > 0.5) ? 1 : 0;
+    }
+    const m = fitGbt(X, y, 2, { trees: 60, depth: 2 });
+    let correct = 0;
+    for (let i = 0; i < n; i++) if ((gbtLogit(m, X, 2 * i) > 0 ? 1 : 0) === y[i]) correct++;
+    assert.ok(correct / n > 0.95, `accuracy ${correct / n}`);
+    const m2 = fitGbt(X, y, 2, { trees: 60, depth: 2 });
+    assert.equal(gbtLogit(m2, X, 0), gbtLogit(m, X, 0));
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * A small gradient-boosted tree ensemble (log-loss, depth-limited regression trees on binned
+ * features, shrinkage). Captures interactions the logistic model cannot (e.g. "name similar
+ * AND birth year equal"), deterministic (no sampling).
+ */
+
+export interface Tree {
+  /** Internal nodes: feature, threshold (go left when x <= thr); leaves: value. Heap layout. */
+  feature: Int32Array;
+  threshold: Float32Array;
+  value: Float32Array;
+  depth: number;
+}
+
+export interface GbtModel {
+  base: number;
+  rate: number;
+  trees: Tree[];
+  dim: number;
+}
+
+const BINS = 32;
+
+export function fitGbt(X: Float32Array, y: Uint8Array, dim: number, opts: { trees?: number; depth?: number; rate?: number; minLeaf?: number } = {}): GbtModel {
+  const n = y.length;
+  const T = opts.trees ?? 80, depth = opts.depth ?? 3, rate = opts.rate ?? 0.15, minLeaf = opts.minLeaf ?? 5;
+  // Bin features (values are similarities mostly in [0,1]; bin by rank-free fixed edges on [min,max]).
+  const lo = new Float32Array(dim).fill(Infinity), hi = new Float32Array(dim).fill(-Infinity);
+  for (let i = 0; i < n; i++) for (let f = 0; f < dim; f++) {
+    const v = X[i * dim + f]!;
+    if (v < lo[f]!) lo[f] = v;
+    if (v > hi[f]!) hi[f] = v;
+  }
+  const bin = new Uint8Array(n * dim);
+  for (let i = 0; i < n; i++) for (let f = 0; f < dim; f++) {
+    const w = hi[f]! - lo[f]!;
+    bin[i * dim + f] = w > 0 ? Math.min(BINS - 1, Math.floor(((X[i * dim + f]! - lo[f]!) / w) * BINS)) : 0;
+  }
+  const edge = (f: number, b: number) => lo[f]! + ((hi[f]! - lo[f]!) * (b + 1)) / BINS;
+  let pos = 0;
+  for (let i = 0; i < n; i++) pos += y[i]!;
+  const base = Math.log((pos + 1) / (n - pos + 1));
+  const F = new Float64Array(n).fill(base);
+  const g = new Float64Array(n), h = new Float64Array(n);
+  const node = new Int32Array(n);
+  const trees: Tree[] = [];
+  const nodes = (1 << (depth + 1)) - 1;
+  const G = new Float64Array(BINS), Hh = new Float64Array(BINS), C = new Int32Array(BINS);
+  const lambda = 1;
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < n; i++) {
+      const p = 1 / (1 + Math.exp(-F[i]!));
+      g[i] = p - y[i]!;
+      h[i] = Math.max(p * (1 - p), 1e-6);
+      node[i] = 0;
+    }
+    const feature = new Int32Array(nodes).fill(-1);
+    const threshold = new Float32Array(nodes);
+    const value = new Float32Array(nodes);
+    for (let d = 0; d < depth; d++) {
+      const first = (1 << d) - 1, count = 1 << d;
+      for (let k = 0; k < count; k++) {
+        const nd = first + k;
+        let sg = 0, sh = 0, sc = 0;
+        for (let i = 0; i < n; i++) if (node[i] === nd) { sg += g[i]!; sh += h[i]!; sc++; }
+        if (sc < 2 * minLeaf) continue;
+        const parentScore = (sg * sg) / (sh + lambda);
+        let bestGain = 1e-6, bestF = -1, bestB = -1;
+        for (let f = 0; f < dim; f++) {
+          G.fill(0); Hh.fill(0); C.fill(0);
+          for (let i = 0; i < n; i++) if (node[i] === nd) {
+            const b = bin[i * dim + f]!;
+            G[b] = G[b]! + g[i]!; Hh[b] = Hh[b]! + h[i]!; C[b]!++;
+          }
+          let gl = 0, hl = 0, cl = 0;
+          for (let b = 0; b < BINS - 1; b++) {
+            gl += G[b]!; hl += Hh[b]!; cl += C[b]!;
+            if (cl < minLeaf) continue;
+            if (sc - cl < minLeaf) break;
+            const gr = sg - gl, hr = sh - hl;
+            const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+            if (gain > bestGain) { bestGain = gain; bestF = f; bestB = b; }
+          }
+        }
+        if (bestF < 0) continue;
+        feature[nd] = bestF;
+        threshold[nd] = edge(bestF, bestB);
+        for (let i = 0; i < n; i++) if (node[i] === nd) node[i] = 2 * nd + (bin[i * dim + bestF]! <= bestB ? 1 : 2);
+      }
+    }
+    // Leaf values (Newton step) for every node that holds samples.
+    const sg = new Float64Array(nodes), sh = new Float64Array(nodes);
+    for (let i = 0; i < n; i++) { sg[node[i]!] = sg[node[i]!]! + g[i]!; sh[node[i]!] = sh[node[i]!]! + h[i]!; }
+    for (let nd = 0; nd < nodes; nd++) value[nd] = sh[nd]! > 0 ? -sg[nd]! / (sh[nd]! + lambda) : 0;
+    const tree: Tree = { feature, threshold, value, depth };
+    trees.push(tree);
+    for (let i = 0; i < n; i++) F[i] = F[i]! + rate * value[node[i]!]!;
+  }
+  return { base, rate, trees, dim };
+}
+
+export function gbtLogit(m: GbtModel, x: Float32Array, offset = 0): number {
+  let z = m.base;
+  for (const t of m.trees) {
+    let nd = 0;
+    for (;;) {
+      const f = t.feature[nd]!;
+      if (f < 0) break;
+      nd = 2 * nd + (x[offset + f]! <= t.threshold[nd]! ? 1 : 2);
+    }
+    z += m.rate * t.value[nd]!;
+  }
+  return z;
+}
