@@ -123,6 +123,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
     s.once('error', reject);
   });
+  // Clients (the SDKs) keep connections alive and reuse them; if the server closes an idle one just
+  // as a client sends on it, the client sees "socket hang up". Holding idle connections longer
+  // than clients do (AWS front ends use about a minute) makes that race rare.
+  const http = server as import('node:http').Server;
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
