@@ -40,7 +40,11 @@ import {
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { startServer, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI_PATH, startServer, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 const FINAL: readonly JobRunState[] = ['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'];
@@ -391,6 +395,28 @@ describe('Glue Jobs API', () => {
     } finally {
       await client.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId: blocker! }));
       await waitForRun(client, transformId, blocker!);
+    }
+  });
+
+  it('`doppel find-matches --data-dir` runs doppel on the data dir for the run and reports a failed run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doppel-cli-'));
+    try {
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [CLI_PATH, 'find-matches', '--data-dir', dir, '--transform-id', 'tfm-nope', '--output-path', 's3://some-bucket/out/'],
+          { env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' }, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+        child.stdout.resume();
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /FAILED: Argument --transform-id: no ML transform tfm-nope/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
