@@ -90,6 +90,9 @@ export function machine(): Machine {
  * files under src/ or bench/, or package.json), or `unknown`.
  */
 export function gitCommit(cwd: string): string {
+  // A clean export of a commit (git archive) is no repository: the caller names the commit.
+  const given = process.env['DOPPEL_BENCH_COMMIT'];
+  if (given) return given;
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench', 'package.json'], {
