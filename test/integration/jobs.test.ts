@@ -419,4 +419,25 @@ describe('Glue Jobs API', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('jobs and job runs survive a restart (a run state is read from its task run)', async () => {
+    const name = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/r/' });
+    const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name }));
+    const done = await waitForJobRun(client, name, JobRunId!);
+    assert.equal(done.JobRunState, 'SUCCEEDED');
+    const failed = (await client.send(new StartJobRunCommand({ JobName: name, Arguments: { '--output-format': 'xml' } }))).JobRunId!;
+    await waitForJobRun(client, name, failed);
+
+    await server.stop();
+    server = await startServer({ dataDir: server.dataDir, scriptedTasks: true, env: { DOPPEL_WORKERS: '1' } });
+    client.destroy();
+    client = glueClient(server);
+    const { Job } = await client.send(new GetJobCommand({ JobName: name }));
+    assert.equal(Job?.Name, name);
+    const again = (await client.send(new GetJobRunCommand({ JobName: name, RunId: JobRunId! }))).JobRun!;
+    assert.equal(again.JobRunState, 'SUCCEEDED');
+    assert.equal(again.CompletedOn?.getTime(), done.CompletedOn?.getTime());
+    const runs = (await client.send(new GetJobRunsCommand({ JobName: name }))).JobRuns!;
+    assert.deepEqual(runs.map((r) => [r.Id, r.JobRunState]), [[failed, 'FAILED'], [JobRunId, 'SUCCEEDED']]);
+  });
 });
