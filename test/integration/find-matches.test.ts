@@ -275,6 +275,45 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     assert.deepEqual(kept.map((r) => r['id']).sort(), [...lowest.values()].sort());
   });
 
+  it('--input-database / --input-table run the transform over another table', async () => {
+    await glue.send(
+      new CreateTableCommand({
+        DatabaseName: 'eats',
+        TableInput: {
+          Name: 'restaurants_copy',
+          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+          StorageDescriptor: {
+            Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
+            Location: `s3://${BUCKET}/copy/`,
+            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
+          },
+        },
+      }),
+    );
+    const half = readFileSync(ds.recordsCsvPath, 'utf8').trim().split('\n').slice(0, 101).join('\n') + '\n';
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'copy/part.csv', Body: half }));
+    const { JobRunId } = await glue.send(
+      new StartJobRunCommand({
+        JobName: jobName,
+        Arguments: { '--output-path': `s3://${BUCKET}/out/copy/`, '--input-database': 'eats', '--input-table': 'restaurants_copy' },
+      }),
+    );
+    const run = await waitForJobRun(glue, jobName, JobRunId!);
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    const rows = parse(await getText(s3, 'out/copy/part-00000.csv'), { columns: true }) as Array<Record<string, string>>;
+    assert.equal(rows.length, 100);
+
+    const missing = await glue.send(
+      new StartJobRunCommand({
+        JobName: jobName,
+        Arguments: { '--output-path': `s3://${BUCKET}/out/none/`, '--input-database': 'eats', '--input-table': 'nope' },
+      }),
+    );
+    const failed = await waitForJobRun(glue, jobName, missing.JobRunId!);
+    assert.equal(failed.JobRunState, 'FAILED');
+    assert.match(failed.ErrorMessage!, /Table eats.nope \(--input-database \/ --input-table\) does not exist/);
+  });
+
   it('Parquet output, and `doppel find-matches` runs the same job from the command line', async () => {
     const { JobRunId } = await glue.send(
       new StartJobRunCommand({ JobName: jobName, Arguments: { '--output-path': `s3://${BUCKET}/out/pq/`, '--output-format': 'parquet' } }),
