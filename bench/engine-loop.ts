@@ -65,7 +65,7 @@ if (labelFile && process.env.REPLAY) {
   labels.push(...(JSON.parse(readFileSync(labelFile, 'utf8')) as EngineLabel[]));
   for (const prt of [0.3, 0.5, 0.7]) {
     const t0 = Date.now();
-    const res = await matcher.findMatches(table, labels, { seed, precisionRecallTradeoff: prt });
+    const res = await matcher.findMatches(table, labels, { seed, precisionRecallTradeoff: prt, ...(process.env.ACT ? { accuracyCostTradeoff: Number(process.env.ACT) } : {}) });
     const s = score(res.matchId);
     console.log(`replay labels ${labels.length} prt ${prt} P ${s.p.toFixed(4)} R ${s.r.toFixed(4)} F1 ${s.f1.toFixed(4)} groups ${res.stats.groups} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   }

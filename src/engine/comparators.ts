@@ -143,3 +143,18 @@ export function absoluteSim(a: number, b: number, scale: number): number {
   if (Number.isNaN(a) || Number.isNaN(b)) return 0;
   return 1 / (1 + Math.abs(a - b) / scale);
 }
+
+/** Rarest shared token: max IDF over shared entries, scaled by the largest possible IDF (0 when none). */
+export function bagMaxSharedIdf(bags: Bags, r1: number, r2: number): number {
+  const { offsets, ids, df } = bags;
+  let i = offsets[r1]!, ie = offsets[r1 + 1]!, j = offsets[r2]!, je = offsets[r2 + 1]!;
+  let minDf = Infinity;
+  while (i < ie && j < je) {
+    const x = ids[i]!, y = ids[j]!;
+    if (x === y) { if (df[x]! < minDf) minDf = df[x]!; i++; j++; }
+    else if (x < y) i++;
+    else j++;
+  }
+  if (minDf === Infinity || bags.docs < 2) return 0;
+  return Math.log(bags.docs / minDf) / Math.log(bags.docs);
+}

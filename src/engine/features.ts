@@ -5,6 +5,7 @@
 import {
   bagCosine,
   bagJaccard,
+  bagMaxSharedIdf,
   jaroWinkler,
   levenshteinSim,
   relativeSim,
@@ -18,6 +19,7 @@ export type FeatureKind =
   | 'levenshtein'
   | 'tokenJaccard'
   | 'tokenTfidf'
+  | 'tokenRarestShared'
   | 'gramTfidf'
   | 'relativeDiff'
   | 'absoluteDiff'
@@ -36,8 +38,8 @@ const BY_KIND: Record<ColumnKind, FeatureKind[]> = {
   identifier: ['exact', 'levenshtein', 'jaroWinkler', 'eitherMissing'],
   numeric: ['exact', 'relativeDiff', 'absoluteDiff', 'levenshtein', 'eitherMissing'],
   date: ['exact', 'dateDiff', 'levenshtein', 'eitherMissing'],
-  shortText: ['exact', 'jaroWinkler', 'levenshtein', 'tokenJaccard', 'tokenTfidf', 'gramTfidf', 'eitherMissing'],
-  longText: ['tokenJaccard', 'tokenTfidf', 'gramTfidf', 'eitherMissing'],
+  shortText: ['exact', 'jaroWinkler', 'levenshtein', 'tokenJaccard', 'tokenTfidf', 'tokenRarestShared', 'gramTfidf', 'eitherMissing'],
+  longText: ['tokenJaccard', 'tokenTfidf', 'tokenRarestShared', 'gramTfidf', 'eitherMissing'],
 };
 
 /** Choose features from the profiles (never the primary key: it is not in PreparedTable). */
@@ -70,6 +72,8 @@ function one(col: PreparedColumn, kind: FeatureKind, a: number, b: number): numb
       return bagJaccard(col.tokens, a, b);
     case 'tokenTfidf':
       return bagCosine(col.tokens, a, b);
+    case 'tokenRarestShared':
+      return bagMaxSharedIdf(col.tokens, a, b);
     case 'gramTfidf':
       return col.grams ? bagCosine(col.grams, a, b) : 0;
     case 'relativeDiff':

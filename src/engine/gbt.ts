@@ -23,7 +23,7 @@ const BINS = 32;
 
 export function fitGbt(X: Float32Array, y: Uint8Array, dim: number, opts: { trees?: number; depth?: number; rate?: number; minLeaf?: number } = {}): GbtModel {
   const n = y.length;
-  const T = opts.trees ?? 80, depth = opts.depth ?? 3, rate = opts.rate ?? 0.15, minLeaf = opts.minLeaf ?? 5;
+  const T = opts.trees ?? 50, depth = opts.depth ?? 3, rate = opts.rate ?? 0.2, minLeaf = opts.minLeaf ?? 5;
   // Bin features (values are similarities mostly in [0,1]; bin by rank-free fixed edges on [min,max]).
   const lo = new Float32Array(dim).fill(Infinity), hi = new Float32Array(dim).fill(-Infinity);
   for (let i = 0; i < n; i++) for (let f = 0; f < dim; f++) {
@@ -45,7 +45,6 @@ export function fitGbt(X: Float32Array, y: Uint8Array, dim: number, opts: { tree
   const node = new Int32Array(n);
   const trees: Tree[] = [];
   const nodes = (1 << (depth + 1)) - 1;
-  const G = new Float64Array(BINS), Hh = new Float64Array(BINS), C = new Int32Array(BINS);
   const lambda = 1;
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < n; i++) {
@@ -59,25 +58,35 @@ export function fitGbt(X: Float32Array, y: Uint8Array, dim: number, opts: { tree
     const value = new Float32Array(nodes);
     for (let d = 0; d < depth; d++) {
       const first = (1 << d) - 1, count = 1 << d;
+      // One pass: histograms of every node at this level.
+      const HG = new Float64Array(count * dim * BINS), HH = new Float64Array(count * dim * BINS);
+      const HC = new Int32Array(count * dim * BINS);
+      const sg = new Float64Array(count), sh = new Float64Array(count), sc = new Int32Array(count);
+      for (let i = 0; i < n; i++) {
+        const k = node[i]! - first;
+        if (k < 0 || k >= count) continue;
+        const gi = g[i]!, hi2 = h[i]!;
+        sg[k] = sg[k]! + gi; sh[k] = sh[k]! + hi2; sc[k]!++;
+        const base = k * dim * BINS, row = i * dim;
+        for (let f = 0; f < dim; f++) {
+          const o = base + f * BINS + bin[row + f]!;
+          HG[o] = HG[o]! + gi; HH[o] = HH[o]! + hi2; HC[o]!++;
+        }
+      }
+      const splitF = new Int32Array(count).fill(-1), splitB = new Int32Array(count);
       for (let k = 0; k < count; k++) {
         const nd = first + k;
-        let sg = 0, sh = 0, sc = 0;
-        for (let i = 0; i < n; i++) if (node[i] === nd) { sg += g[i]!; sh += h[i]!; sc++; }
-        if (sc < 2 * minLeaf) continue;
-        const parentScore = (sg * sg) / (sh + lambda);
+        if (sc[k]! < 2 * minLeaf) continue;
+        const parentScore = (sg[k]! * sg[k]!) / (sh[k]! + lambda);
         let bestGain = 1e-6, bestF = -1, bestB = -1;
         for (let f = 0; f < dim; f++) {
-          G.fill(0); Hh.fill(0); C.fill(0);
-          for (let i = 0; i < n; i++) if (node[i] === nd) {
-            const b = bin[i * dim + f]!;
-            G[b] = G[b]! + g[i]!; Hh[b] = Hh[b]! + h[i]!; C[b]!++;
-          }
+          const o = k * dim * BINS + f * BINS;
           let gl = 0, hl = 0, cl = 0;
           for (let b = 0; b < BINS - 1; b++) {
-            gl += G[b]!; hl += Hh[b]!; cl += C[b]!;
+            gl += HG[o + b]!; hl += HH[o + b]!; cl += HC[o + b]!;
             if (cl < minLeaf) continue;
-            if (sc - cl < minLeaf) break;
-            const gr = sg - gl, hr = sh - hl;
+            if (sc[k]! - cl < minLeaf) break;
+            const gr = sg[k]! - gl, hr = sh[k]! - hl;
             const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
             if (gain > bestGain) { bestGain = gain; bestF = f; bestB = b; }
           }
@@ -85,7 +94,12 @@ export function fitGbt(X: Float32Array, y: Uint8Array, dim: number, opts: { tree
         if (bestF < 0) continue;
         feature[nd] = bestF;
         threshold[nd] = edge(bestF, bestB);
-        for (let i = 0; i < n; i++) if (node[i] === nd) node[i] = 2 * nd + (bin[i * dim + bestF]! <= bestB ? 1 : 2);
+        splitF[k] = bestF; splitB[k] = bestB;
+      }
+      for (let i = 0; i < n; i++) {
+        const k = node[i]! - first;
+        if (k < 0 || k >= count || splitF[k]! < 0) continue;
+        node[i] = 2 * node[i]! + (bin[i * dim + splitF[k]!]! <= splitB[k]! ? 1 : 2);
       }
     }
     // Leaf values (Newton step) for every node that holds samples.

@@ -34,6 +34,8 @@ export interface Bags {
   /** Document frequency per id. */
   df: Int32Array;
   vocabulary: number;
+  /** Rows with at least one entry. */
+  docs: number;
 }
 
 export interface PreparedColumn {
@@ -145,7 +147,7 @@ export function buildBags(rows: string[][]): Bags {
     norm = Math.sqrt(norm) || 1;
     for (let i = offsets[r]!; i < offsets[r + 1]!; i++) weights[i] = weights[i]! / norm;
   }
-  return { offsets, ids, weights, df, vocabulary: dict.size };
+  return { offsets, ids, weights, df, vocabulary: dict.size, docs };
 }
 
 /** Profile every column except the primary key and prepare the ones used as features. */
