@@ -59,7 +59,7 @@ import { DATASETS_DIR, listDatasets, resolveDatasetDir } from './lib/datasets.js
 import { fmt } from './lib/format.js';
 import { labelFromTruth } from './lib/labeler.js';
 import { readResults, renderBenchmarks } from './lib/report.js';
-import { gitCommit, learningCurveCsv, machine, type DatasetResult, type RoundResult } from './lib/results.js';
+import { gitCommit, learningCurveCsv, loadAverage, machine, type DatasetResult, type RoundResult } from './lib/results.js';
 import { startServer, type BenchServer } from './lib/server.js';
 import { F1_TARGETS } from './lib/targets.js';
 
@@ -387,11 +387,12 @@ async function runDataset(name: string, options: Options, version: string): Prom
       ...(options.precisionRecall !== undefined ? { precisionRecallTradeoff: options.precisionRecall } : {}),
       ...(options.accuracyCost !== undefined ? { accuracyCostTradeoff: options.accuracyCost } : {}),
     },
-    status: 'ok',
+    status: 'running',
     startedAt: new Date().toISOString(),
     finishedAt: '',
     machine: machine(),
     doppel: { version, commit: gitCommit(REPO_ROOT) },
+    loadAverage: { start: loadAverage(), end: loadAverage() },
     setupSeconds: 0,
     rounds: [],
     roundsToTarget: null,
@@ -426,8 +427,10 @@ async function runDataset(name: string, options: Options, version: string): Prom
         log(name, `reached the target F1 ${target} in round ${round}`);
       }
       result.finishedAt = new Date().toISOString();
+      result.loadAverage!.end = loadAverage();
       writeResult(result);
     }
+    result.status = 'ok';
   } catch (e) {
     result.status = 'failed';
     result.error = describeError(e);
@@ -440,6 +443,7 @@ async function runDataset(name: string, options: Options, version: string): Prom
     if (server && options.keepData) log(name, `data dir kept: ${server.dataDir}`);
   }
   result.finishedAt = new Date().toISOString();
+  result.loadAverage!.end = loadAverage();
   writeResult(result);
   return result;
 }

@@ -95,7 +95,9 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
             : done.length < TARGET_ROUNDS
               ? `below target after ${done.length} of ${TARGET_ROUNDS} rounds`
               : 'below target'
-        : `failed: ${oneLine(r.error ?? 'unknown error', 140)}`;
+        : r.status === 'running'
+          ? `interrupted after ${r.rounds.length} of ${r.roundsRequested} rounds`
+          : `failed: ${oneLine(r.error ?? 'unknown error', 140)}`;
     const machineIndex = machines.indexOf(machineKey(r.machine)) + 1;
     lines.push(
       [
@@ -164,6 +166,13 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
   lines.push('');
   if (machines.length === 0) lines.push('No measurements yet.');
   machines.forEach((m, i) => lines.push(`- M${i + 1}: ${m}`));
+  if (machines.length > 0) {
+    lines.push('');
+    lines.push(
+      'Seconds are wall-clock time seen by the client and include whatever else the machine was doing; each ' +
+        "dataset's section gives the machine's load average during its run.",
+    );
+  }
   lines.push('');
 
   const measured = names.map((n) => byName.get(n)).filter((r): r is DatasetResult => r !== undefined);
@@ -179,7 +188,8 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
       lines.push(
         `${r.task}, ${r.records.toLocaleString('en-US')} records, ${r.truePairs.toLocaleString('en-US')} true pairs ` +
           `(${r.scorePairs}); ${r.roundsRequested} rounds requested, seed ${r.seed}; setup ${secs(r.setupSeconds)} s; ` +
-          `${r.startedAt} on M${machines.indexOf(machineKey(r.machine)) + 1}, doppel ${r.doppel.version} @ ${r.doppel.commit}.`,
+          `${r.startedAt} on M${machines.indexOf(machineKey(r.machine)) + 1}, doppel ${r.doppel.version} @ ${r.doppel.commit}` +
+          `${r.loadAverage ? `; load average ${r.loadAverage.start} at the start, ${r.loadAverage.end} at the end` : ''}.`,
       );
       if (r.error) lines.push(`\nFailed: ${oneLine(r.error, 400)}`);
       lines.push('');

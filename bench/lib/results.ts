@@ -3,7 +3,7 @@
  * a CSV learning curve beside it, and the summary table in BENCHMARKS.md regenerated from all of them.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 
 export interface Machine {
   cpu: string;
@@ -60,12 +60,15 @@ export interface DatasetResult {
   seed: number;
   /** FindMatchesParameters tradeoffs the benchmark set ({} = doppel's defaults). */
   parameters: { precisionRecallTradeoff?: number; accuracyCostTradeoff?: number };
-  status: 'ok' | 'failed';
+  /** `running` while rounds remain (a file left `running` is from an interrupted benchmark). */
+  status: 'ok' | 'failed' | 'running';
   error?: string;
   startedAt: string;
   finishedAt: string;
   machine: Machine;
   doppel: { version: string; commit: string };
+  /** 1-minute load average of the machine when the dataset started and ended (other work slows timings). */
+  loadAverage?: { start: number; end: number };
   /** Seconds to start the server, upload records.csv and create the table and transform. */
   setupSeconds: number;
   rounds: RoundResult[];
@@ -83,6 +86,11 @@ export function machine(): Machine {
     os: `${platform()} ${release()}`,
     date: new Date().toISOString(),
   };
+}
+
+/** The 1-minute load average, rounded. */
+export function loadAverage(): number {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100;
 }
 
 /**
