@@ -33,7 +33,11 @@ export interface ClusterOutput {
 
 export function clusterPairs(inp: ClusterInput): ClusterOutput {
   const { n, threshold } = inp;
-  const maxPairs = inp.maxLinkagePairs ?? 256;
+  const maxPairs = inp.maxLinkagePairs ?? 64;
+  // Rejected merges are remembered until either group changes (edges between the same two
+  // groups would otherwise recompute the same linkage again and again).
+  const version = new Uint32Array(n);
+  const rejected = new Map<number, number>();
   const linkT = inp.linkageThreshold ?? threshold;
   const parent = new Uint32Array(n);
   const members: number[][] = new Array(n);
@@ -67,6 +71,7 @@ export function clusterPairs(inp: ClusterInput): ClusterOutput {
     sumP[big] = sumP[big]! + sumP[small]! + cross * pairs;
     cnt[big] = cnt[big]! + cnt[small]! + pairs;
     parent[small] = big;
+    version[big] = version[big]! + 1;
     for (const m of members[small]!) members[big]!.push(m);
     members[small] = [];
   };
@@ -92,9 +97,15 @@ export function clusterPairs(inp: ClusterInput): ClusterOutput {
     const ra = find(inp.a[e]!), rb = find(inp.b[e]!);
     if (ra === rb) continue;
     const single = members[ra]!.length === 1 && members[rb]!.length === 1;
+    const lo = Math.min(ra, rb), hi = Math.max(ra, rb);
+    const rkey = lo * n + hi;
+    const stamp = version[lo]! * 2097152 + version[hi]!;
+    if (rejected.get(rkey) === stamp) continue;
     const link = single ? inp.p[e]! : linkage(ra, rb);
-    if (link < (single ? threshold : linkT)) continue;
-    if (conflicts(ra, rb)) continue;
+    if (link < (single ? threshold : linkT) || conflicts(ra, rb)) {
+      rejected.set(rkey, stamp);
+      continue;
+    }
     union(ra, rb, link);
   }
   const cluster = new Uint32Array(n);
