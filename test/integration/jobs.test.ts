@@ -344,7 +344,7 @@ describe('Glue Jobs API', () => {
     assert.deepEqual(seen, [...ids].reverse());
   });
 
-  it('BatchStopJobRun stops a run; MaxConcurrentRuns is enforced', async () => {
+  it('BatchStopJobRun stops a run; MaxConcurrentRuns is enforced; DeleteJob stops runs in flight', async () => {
     // Keep the only worker busy so job runs stay STARTING.
     const { TaskRunId: blocker } = await client.send(
       new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }) }),
@@ -368,6 +368,14 @@ describe('Glue Jobs API', () => {
       assert.ok(stopped.CompletedOn instanceof Date);
       const again = await client.send(new BatchStopJobRunCommand({ JobName: name, JobRunIds: [JobRunId!] }));
       assert.equal(again.Errors?.[0]?.ErrorDetail?.ErrorCode, 'InvalidInputException');
+
+      // DeleteJob stops the job's runs in flight: their task runs end STOPPED.
+      const doomed = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/del/' });
+      const pending = (await client.send(new StartJobRunCommand({ JobName: doomed }))).JobRunId!;
+      await client.send(new DeleteJobCommand({ JobName: doomed }));
+      const { TaskRuns } = await client.send(new GetMLTaskRunsCommand({ TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
+      const task = TaskRuns?.find((r) => r.Properties?.FindMatchesTaskRunProperties?.JobRunId === pending);
+      assert.equal(task?.Status, 'STOPPED');
     } finally {
       await client.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId: blocker! }));
       await waitForRun(client, transformId, blocker!);
