@@ -94,7 +94,7 @@ export async function startDoppel(
       { maxActivePerTransform: config.maxConcurrentRunsPerTransform },
       () => workers.wake(),
     );
-    const jobs = new JobService(store, () => workers.wake());
+    const jobs = new JobService(store, () => workers.wake(), config.timeoutUnitMs);
     const operations = glueOperations({ transforms, taskRuns, catalog, tags: new TagService(store), jobs });
     const http = await startHttpServer({
       host: config.host,

@@ -47,6 +47,8 @@ export class JobService {
   constructor(
     private readonly store: MetadataStore,
     private readonly onEnqueue: () => void,
+    /** Milliseconds per minute of a job's Timeout (DOPPEL_TIMEOUT_UNIT_MS; tests shorten it). */
+    private readonly timeoutUnitMs = 60_000,
   ) {}
 
   async create(ctx: RequestContext, input: Json): Promise<Json> {
@@ -203,6 +205,9 @@ export class JobService {
       interruptions: 0,
     };
     await this.store.tasks.enqueue(task, { maxActivePerTransform: Number.MAX_SAFE_INTEGER });
+    // The job run's Timeout (StartJobRun's, else the job's) bounds the task run, not the transform's.
+    const minutes = Number(doc['Timeout'] ?? JOB_DEFAULTS.Timeout);
+    await this.store.tasks.setDeadline(task.id, now + minutes * this.timeoutUnitMs);
     await this.store.jobs.insertJobRun({ ...run, transformId: transform.id, taskRunId: task.id });
     this.onEnqueue();
     return { JobRunId: run.id };

@@ -47,6 +47,8 @@ import { join } from 'node:path';
 import { CLI_PATH, startServer, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
+/** Milliseconds per minute of Timeout: a job with Timeout 1 times out before a scripted run (50 ms) ends. */
+const TIMEOUT_UNIT_MS = 20;
 const FINAL: readonly JobRunState[] = ['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'];
 
 async function waitForJobRun(
@@ -125,7 +127,7 @@ describe('Glue Jobs API', () => {
   let transformId: string;
 
   before(async () => {
-    server = await startServer({ scriptedTasks: true, env: { DOPPEL_WORKERS: '1' } });
+    server = await startServer({ scriptedTasks: true, env: { DOPPEL_WORKERS: '1', DOPPEL_TIMEOUT_UNIT_MS: String(TIMEOUT_UNIT_MS) } });
     client = glueClient(server);
     transformId = await readyTransform(client);
   });
@@ -299,6 +301,15 @@ describe('Glue Jobs API', () => {
     assert.match((await waitForJobRun(client, locked, JobRunId!)).ErrorMessage!, /got: bogus/);
   });
 
+  it("the run's Timeout (StartJobRun's, else the job's) bounds it: TIMEOUT", async () => {
+    const name = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/t/' }, { MaxConcurrentRuns: 5 });
+    const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name, Timeout: 1 }));
+    const run = await waitForJobRun(client, name, JobRunId!);
+    assert.equal(run.JobRunState, 'TIMEOUT');
+    assert.equal(run.Timeout, 1);
+    assert.ok(run.ErrorMessage);
+  });
+
   it('a job with another command is accepted, but its runs fail: doppel runs only findmatches', async () => {
     const name = uniqueName('job');
     await client.send(new CreateJobCommand({ Name: name, Role: ROLE, Command: { Name: 'glueetl', ScriptLocation: 's3://b/s.py' } }));
@@ -437,7 +448,7 @@ describe('Glue Jobs API', () => {
     await waitForJobRun(client, name, failed);
 
     await server.stop();
-    server = await startServer({ dataDir: server.dataDir, scriptedTasks: true, env: { DOPPEL_WORKERS: '1' } });
+    server = await startServer({ dataDir: server.dataDir, scriptedTasks: true, env: { DOPPEL_WORKERS: '1', DOPPEL_TIMEOUT_UNIT_MS: String(TIMEOUT_UNIT_MS) } });
     client.destroy();
     client = glueClient(server);
     const { Job } = await client.send(new GetJobCommand({ JobName: name }));
