@@ -69,5 +69,22 @@ describe('engine active learning and matcher', () => {
       assert.ok(ev.columnImportances[i - 1]!.importance >= ev.columnImportances[i]!.importance);
     const strict = await m.findMatches(table, labels, { seed: 1, precisionRecallTradeoff: 1 });
     assert.ok(strict.stats.matchedPairs <= res.stats.matchedPairs);
+    const loose = await m.findMatches(table, labels, { seed: 1, precisionRecallTradeoff: 0 });
+    assert.ok(loose.stats.matchedPairs >= res.stats.matchedPairs);
+    const cheap = await m.findMatches(table, labels, { seed: 1, accuracyCostTradeoff: 0 });
+    const thorough = await m.findMatches(table, labels, { seed: 1, accuracyCostTradeoff: 1 });
+    assert.ok(thorough.stats.candidatePairs > cheap.stats.candidatePairs);
+    for (let r = 0; r < ids.length; r++) {
+      assert.ok(res.confidence[r]! >= 0 && res.confidence[r]! <= 1);
+      assert.ok(Number.isInteger(res.matchId[r]) && res.matchId[r]! >= 0);
+    }
+    // EnforceProvidedLabels: every labeled match ends up together.
+    const enforced = await m.findMatches(table, labels, { seed: 1, enforceProvidedLabels: true, precisionRecallTradeoff: 1 });
+    const row = new Map(ids.map((id, i) => [id, i]));
+    const bySet = new Map<string, EngineLabel[]>();
+    for (const l of labels) bySet.set(l.labelingSetId, [...(bySet.get(l.labelingSetId) ?? []), l]);
+    for (const group of bySet.values())
+      for (const x of group) for (const y of group)
+        if (x.label === y.label) assert.equal(enforced.matchId[row.get(x.key)!], enforced.matchId[row.get(y.key)!]);
   });
 });
