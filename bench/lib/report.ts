@@ -92,9 +92,11 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
           ? 'ok'
           : last && last.f1! >= target
             ? 'meets target'
-            : done.length < TARGET_ROUNDS
-              ? `below target after ${done.length} of ${TARGET_ROUNDS} rounds`
-              : 'below target'
+            : r.roundsToTarget !== null
+              ? `reached it in round ${r.roundsToTarget}, below it after round ${done.length}`
+              : done.length < TARGET_ROUNDS
+                ? `below target after ${done.length} of ${TARGET_ROUNDS} rounds`
+                : 'below target'
         : r.status === 'running'
           ? `interrupted after ${r.rounds.length} of ${r.roundsRequested} rounds`
           : `failed: ${oneLine(r.error ?? 'unknown error', 140)}`;
