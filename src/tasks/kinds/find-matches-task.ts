@@ -1,10 +1,9 @@
 import type { Matcher } from '../../engine/api.js';
 import type { FindMatchesArgs } from '../../jobs/find-matches-args.js';
 import { notReadyMessage } from '../../jobs/job-service.js';
-import { ObjectStoreError } from '../../storage/object-store.js';
-import { parseS3Uri, S3UriError } from '../../storage/s3-uri.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
 import { writeMatchOutput } from './match-output.js';
+import { s3LocationOf, writingTo } from './task-paths.js';
 import { engineFailure, loadMatcherInput, type MatcherInputDeps } from './matcher-input.js';
 
 export interface FindMatchesDeps extends MatcherInputDeps {
@@ -24,13 +23,7 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
       if (ctx.transform.status !== 'READY') {
         throw new TaskFailure(notReadyMessage(ctx.transform.id, ctx.transform.status));
       }
-      let at;
-      try {
-        at = parseS3Uri(args.outputPath);
-      } catch (e) {
-        if (e instanceof S3UriError) throw new TaskFailure(`Argument --output-path: ${e.message}`);
-        throw e;
-      }
+      const at = s3LocationOf(args.outputPath, 'Argument --output-path:');
       const override =
         args.inputDatabase !== undefined && args.inputTable !== undefined
           ? { database: args.inputDatabase, table: args.inputTable }
@@ -49,18 +42,14 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
       }
       ctx.signal.throwIfAborted();
       await ctx.progress(`writing ${args.outputFormat} output to ${args.outputPath}`);
-      let written;
-      try {
-        written = await writeMatchOutput(deps.objects, at, input.table, result, {
+      const written = await writingTo(args.outputPath, () =>
+        writeMatchOutput(deps.objects, at, input.table, result, {
           format: args.outputFormat,
           confidence: args.computeMatchConfidenceScores,
           removeDuplicates: args.removeDuplicates,
           signal: ctx.signal,
-        });
-      } catch (e) {
-        if (e instanceof ObjectStoreError) throw new TaskFailure(`Cannot write to ${args.outputPath}. ${e.message}`);
-        throw e;
-      }
+        }),
+      );
       const props = ctx.run.properties['FindMatchesTaskRunProperties'] as Record<string, unknown> | undefined;
       return {
         properties: {

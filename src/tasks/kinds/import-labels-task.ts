@@ -4,9 +4,10 @@ import { dataObjectsAt, readObject } from '../../storage/data-objects.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
 import { ObjectStoreError, type ObjectStore } from '../../storage/object-store.js';
 import type { LabelRow } from '../../storage/records.js';
-import { formatS3Uri, parseS3Uri, S3UriError } from '../../storage/s3-uri.js';
+import { formatS3Uri } from '../../storage/s3-uri.js';
 import { LabelFileError, parseLabelFile } from '../../transforms/labels/label-file.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
+import { s3LocationOf } from './task-paths.js';
 import { transformColumns } from './transform-columns.js';
 
 export interface ImportLabelsDeps {
@@ -78,13 +79,7 @@ async function checkRecordsExist(deps: ImportLabelsDeps, ctx: TaskContext, rows:
 }
 
 async function readLabels(deps: ImportLabelsDeps, ctx: TaskContext, path: string): Promise<LabelRow[]> {
-  let at;
-  try {
-    at = parseS3Uri(path);
-  } catch (e) {
-    if (e instanceof S3UriError) throw new TaskFailure(`Invalid label file path. ${e.message}`);
-    throw e;
-  }
+  const at = s3LocationOf(path, 'Invalid label file path.');
   const schema = transformColumns(ctx.transform);
   try {
     const files = await dataObjectsAt(deps.objects, at);

@@ -1,10 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Matcher } from '../../engine/api.js';
-import { writeOutput } from '../../storage/data-objects.js';
-import { ObjectStoreError } from '../../storage/object-store.js';
-import { parseS3Uri, S3UriError } from '../../storage/s3-uri.js';
 import { LABEL_COLUMNS } from '../../transforms/labels/label-file.js';
-import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
+import type { TaskContext, TaskHandler, TaskResult } from '../task-handler.js';
+import { s3LocationOf, writeCsvOutput } from './task-paths.js';
 import { transformColumns } from './transform-columns.js';
 import { engineFailure, loadMatcherInput, type MatcherInputDeps } from './matcher-input.js';
 
@@ -25,13 +23,7 @@ export function labelingSetTask(deps: LabelingSetDeps): TaskHandler {
     resumable: () => true,
     async execute(ctx: TaskContext): Promise<TaskResult> {
       const props = ctx.run.properties['LabelingSetGenerationTaskRunProperties'] as { OutputS3Path: string };
-      let at;
-      try {
-        at = parseS3Uri(props.OutputS3Path);
-      } catch (e) {
-        if (e instanceof S3UriError) throw new TaskFailure(`Invalid output path. ${e.message}`);
-        throw e;
-      }
+      const at = s3LocationOf(props.OutputS3Path, 'Invalid output path.');
       const input = await loadMatcherInput(deps, ctx);
       await ctx.progress(`choosing labeling sets among ${input.table.rowCount} rows`);
       let sets;
@@ -64,15 +56,7 @@ export function labelingSetTask(deps: LabelingSetDeps): TaskHandler {
           rowCount++;
         }
       }
-      const text = Buffer.from(stringify(records), 'utf8');
-      try {
-        await writeOutput(deps.objects, at, [
-          { name: 'part-00000.csv', body: (async function* () { yield text; })(), contentType: 'text/csv' },
-        ]);
-      } catch (e) {
-        if (e instanceof ObjectStoreError) throw new TaskFailure(`Cannot write to ${props.OutputS3Path}. ${e.message}`);
-        throw e;
-      }
+      await writeCsvOutput(deps.objects, props.OutputS3Path, at, stringify(records));
       return {
         properties: {
           LabelingSetGenerationTaskRunProperties: { ...props, LabelingSetCount: sets.length, LabeledRowCount: rowCount },
