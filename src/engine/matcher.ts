@@ -68,7 +68,7 @@ function fit(table: EngineTable, labels: readonly EngineLabel[], params: MatchPa
     prep.lastTrained = { key, trained, lp };
   }
   checkAbort(run);
-  const threshold = tradeoffThreshold(trained.baseThreshold, tradeoff(params.precisionRecallTradeoff));
+  const threshold = tradeoffThreshold(trained.baseThreshold, tradeoff(params.precisionRecallTradeoff), trained.oof);
   const fitKey = `${key}\u0002${tradeoff(params.accuracyCostTradeoff)}`;
   if (prep.lastFitted?.key === fitKey) return { ...prep.lastFitted.fitted, threshold };
   const cand = generateCandidates(prep.pt, {

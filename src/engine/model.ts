@@ -131,13 +131,27 @@ export function f1OptimalThreshold(p: ArrayLike<number>, y: ArrayLike<number>): 
 }
 
 /**
- * PrecisionRecallTradeoff → decision threshold: 0.5 ↦ base (F1-optimal), 1 ↦ 0.999, 0 ↦ 0.001,
- * monotone in between (linear in log-odds).
+ * PrecisionRecallTradeoff → decision threshold: 0.5 ↦ base (F1-optimal), monotone in between and
+ * linear in log-odds. The ends come from the held-out scores when there are any: 1 ↦ the 90th
+ * percentile of labeled matches' scores, 0 ↦ the 10th percentile of labeled non-matches' scores. A
+ * fixed end (0.999) can lie above every score the model gives, and then a high tradeoff would
+ * find no matches at all instead of fewer, surer ones.
  */
-export function tradeoffThreshold(base: number, prt: number): number {
-  const logit = (x: number) => Math.log(x / (1 - x));
+export function tradeoffThreshold(
+  base: number,
+  prt: number,
+  heldOut?: { p: ArrayLike<number>; y: ArrayLike<number> },
+): number {
+  const clamp = (x: number) => Math.min(0.999, Math.max(0.001, x));
+  const logit = (x: number) => Math.log(clamp(x) / (1 - clamp(x)));
+  const scores = (label: number) =>
+    heldOut ? Array.from(heldOut.p).filter((_, i) => heldOut.y[i] === label).sort((a, b) => a - b) : [];
+  const quantile = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+  const positives = scores(1);
+  const negatives = scores(0);
   const lb = logit(Math.min(0.99, Math.max(0.01, base)));
-  const hi = logit(0.999), lo = logit(0.001);
+  const hi = Math.max(lb, positives.length ? logit(quantile(positives, 0.9)) : logit(0.999));
+  const lo = Math.min(lb, negatives.length ? logit(quantile(negatives, 0.1)) : logit(0.001));
   const z = prt >= 0.5 ? lb + (hi - lb) * (2 * prt - 1) : lb - (lb - lo) * (1 - 2 * prt);
   return 1 / (1 + Math.exp(-z));
 }

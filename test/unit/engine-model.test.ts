@@ -26,6 +26,22 @@ describe('engine model', () => {
       prev = v;
     }
   });
+  it('tradeoff ends follow the held-out scores, so a high tradeoff still keeps the surest matches', () => {
+    // The model never scores a labeled match above 0.9: a fixed end of 0.999 would keep none.
+    const heldOut = { p: [0.6, 0.7, 0.8, 0.85, 0.9, 0.05, 0.1, 0.2, 0.3, 0.4], y: [1, 1, 1, 1, 1, 0, 0, 0, 0, 0] };
+    const top = tradeoffThreshold(0.5, 1, heldOut);
+    assert.ok(top <= 0.9 && top > 0.5, `threshold at 1.0 is ${top}`);
+    assert.ok(tradeoffThreshold(0.5, 0.9, heldOut) < top);
+    assert.ok(Math.abs(tradeoffThreshold(0.5, 0.5, heldOut) - 0.5) < 1e-9);
+    const bottom = tradeoffThreshold(0.5, 0, heldOut);
+    assert.ok(bottom >= 0.05 && bottom < 0.5, `threshold at 0.0 is ${bottom}`);
+    let prev = 0;
+    for (let t = 0; t <= 1.0001; t += 0.1) {
+      const v = tradeoffThreshold(0.5, Math.min(1, t), heldOut);
+      assert.ok(v >= prev);
+      prev = v;
+    }
+  });
   it('metrics', () => {
     const p = [0.9, 0.8, 0.6, 0.3], y = [1, 0, 1, 0];
     assert.deepEqual(confusionAt(p, y, 0.5), { numTruePositives: 2, numFalsePositives: 1, numTrueNegatives: 1, numFalseNegatives: 0 });
