@@ -37,14 +37,12 @@ import {
   waitForRun,
   waitForTransform,
 } from '../support/glue-client.js';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI_PATH, startServer, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
+import { rawGlueRequest } from '../support/raw-glue.js';
+import { CLI_PATH, startServer, type TestServer } from '../support/server.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 /** Milliseconds per minute of Timeout: a job with Timeout 1 times out before a scripted run (50 ms) ends. */
@@ -66,24 +64,6 @@ async function waitForJobRun(
     await sleep(25);
   }
   assert.fail(`job run ${runId} did not reach ${states.join('|')} (last: ${last?.JobRunState})`);
-}
-
-/** A signed request whose body text is sent as given (so it can nest deeper than JSON.stringify goes). */
-async function rawCall(server: TestServer, operation: string, body: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const signer = new SignatureV4({ credentials: TEST_CREDENTIALS, region: TEST_REGION, service: 'glue', sha256: Sha256 });
-  const url = new URL(server.endpoint);
-  const request = new HttpRequest({
-    method: 'POST',
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: '/',
-    headers: { 'content-type': 'application/x-amz-json-1.1', host: url.host, 'x-amz-target': `AWSGlue.${operation}` },
-    body,
-  });
-  const signed = await signer.sign(request);
-  const res = await fetch(server.endpoint, { method: 'POST', headers: signed.headers, body });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 /** `input` as JSON text with a 15,000-deep array as its member DeepUnknown. */
@@ -180,15 +160,15 @@ describe('Glue Jobs API', () => {
 
   it('unknown members (even deeply nested ones) are accepted and not stored', async () => {
     const name = uniqueName('job');
-    const created = await rawCall(server, 'CreateJob', withDeepUnknown({ Name: name, Role: ROLE, Command: { Name: 'findmatches', Extra: 'x' } }));
+    const created = await rawGlueRequest(server, 'CreateJob', withDeepUnknown({ Name: name, Role: ROLE, Command: { Name: 'findmatches', Extra: 'x' } }));
     assert.equal(created.status, 200, JSON.stringify(created.body));
-    const got = await rawCall(server, 'GetJob', JSON.stringify({ JobName: name }));
+    const got = await rawGlueRequest(server, 'GetJob', JSON.stringify({ JobName: name }));
     const job = got.body['Job'] as Record<string, unknown>;
     assert.equal(job['DeepUnknown'], undefined);
     assert.deepEqual(job['Command'], { Name: 'findmatches' });
-    const updated = await rawCall(server, 'UpdateJob', JSON.stringify({ JobName: name, JobUpdate: { Role: ROLE } }).replace('}}', `,"DeepUnknown":${'['.repeat(15_000)}${']'.repeat(15_000)}}}`));
+    const updated = await rawGlueRequest(server, 'UpdateJob', JSON.stringify({ JobName: name, JobUpdate: { Role: ROLE } }).replace('}}', `,"DeepUnknown":${'['.repeat(15_000)}${']'.repeat(15_000)}}}`));
     assert.equal(updated.status, 200, JSON.stringify(updated.body));
-    const started = await rawCall(server, 'StartJobRun', withDeepUnknown({ JobName: name }));
+    const started = await rawGlueRequest(server, 'StartJobRun', withDeepUnknown({ JobName: name }));
     assert.equal(started.status, 200, JSON.stringify(started.body));
   });
 

@@ -6,13 +6,21 @@ import { TEST_CREDENTIALS, TEST_REGION, type TestServer } from './server.js';
 
 const signer = new SignatureV4({ credentials: TEST_CREDENTIALS, region: TEST_REGION, service: 'glue', sha256: Sha256 });
 
-export async function rawGlueCall(
+export function rawGlueCall(
   server: TestServer,
   operation: string,
   input: Record<string, unknown>,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
+  return rawGlueRequest(server, operation, JSON.stringify(input));
+}
+
+/** The same with the body text sent as given (e.g. nested deeper than JSON.stringify goes). */
+export async function rawGlueRequest(
+  server: TestServer,
+  operation: string,
+  body: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const url = new URL(server.endpoint);
-  const body = JSON.stringify(input);
   const request = new HttpRequest({
     method: 'POST',
     protocol: url.protocol,
