@@ -16,6 +16,8 @@ export interface ServerConfig {
   maxInterruptions: number;
   scriptedTasks: boolean;
   maxLabelFileBytes: number;
+  /** Seed of the matcher's random choices (labeling sets, cross-validation folds, model training). */
+  seed: number;
 }
 
 export const DEFAULTS = {
@@ -24,15 +26,20 @@ export const DEFAULTS = {
   dataDir: './.doppel',
 } as const;
 
-function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    throw new Error(`${name} must be an integer >= ${min}, got '${raw}'`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(
+      `${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got '${raw}'`,
+    );
   }
   return n;
 }
+
+/** The matcher's seeds are 32-bit. */
+export const MAX_SEED = 2 ** 32 - 1;
 
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v);
 
@@ -60,5 +67,6 @@ export function configFrom(
     maxInterruptions: intFrom(env, 'DOPPEL_MAX_INTERRUPTIONS', 3, 0),
     scriptedTasks: truthy(env['DOPPEL_SCRIPTED_TASKS']),
     maxLabelFileBytes: intFrom(env, 'DOPPEL_MAX_LABEL_FILE_MB', 100, 1) * 2 ** 20,
+    seed: intFrom(env, 'DOPPEL_SEED', 0, 0, MAX_SEED),
   };
 }

@@ -44,12 +44,13 @@ const TASK_TYPES: TaskType[] = [
 
 function taskHandlers(config: ServerConfig, store: MetadataStore, objects: ObjectStore): TaskHandlers {
   const matcher = createMatcher();
+  const seed = config.seed;
   const real: Partial<Record<TaskType, TaskHandler>> = {
     IMPORT_LABELS: importLabelsTask({ objects, store, maxLabelBytes: config.maxLabelFileBytes }),
     EXPORT_LABELS: exportLabelsTask({ objects, store }),
-    LABELING_SET_GENERATION: labelingSetTask({ objects, store, matcher }),
-    EVALUATION: evaluationTask({ objects, store, matcher }),
-    FIND_MATCHES: findMatchesTask({ objects, store, matcher }),
+    LABELING_SET_GENERATION: labelingSetTask({ objects, store, matcher, seed }),
+    EVALUATION: evaluationTask({ objects, store, matcher, seed }),
+    FIND_MATCHES: findMatchesTask({ objects, store, matcher, seed }),
   };
   const pick = (t: TaskType): TaskHandler =>
     config.scriptedTasks ? scriptedTask : (real[t] ?? unavailableTask(t));

@@ -34,6 +34,7 @@ import { stringify } from 'csv-stringify/sync';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getTransform, glueClient, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
+import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
 import { CLI_PATH, startServer, type TestServer } from '../support/server.js';
 
@@ -209,6 +210,17 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     const importances = (m.ColumnImportances ?? []).map((c) => c.Importance!);
     assert.deepEqual(importances, [...importances].sort((a, b) => b - a));
     for (const i of importances) assert.ok(i >= 0 && i <= 1);
+
+    // doppel's extension member, on the raw wire (the SDK drops members it does not model).
+    const raw = await rawGlueCall(server, 'GetMLTransform', { TransformId: transformId });
+    assert.equal(raw.status, 200);
+    const rawMetrics = (raw.body['EvaluationMetrics'] as { FindMatchesMetrics: Record<string, unknown> }).FindMatchesMetrics;
+    const blockingRecall = rawMetrics['BlockingRecall'];
+    assert.equal(typeof blockingRecall, 'number', 'labeled matching pairs exist, so BlockingRecall is measured');
+    assert.ok((blockingRecall as number) >= 0 && (blockingRecall as number) <= 1, `BlockingRecall = ${blockingRecall}`);
+    const listed = await rawGlueCall(server, 'GetMLTransforms', {});
+    const mine = (listed.body['Transforms'] as Array<Record<string, unknown>>).find((x) => x['TransformId'] === transformId)!;
+    assert.deepEqual(mine['EvaluationMetrics'], raw.body['EvaluationMetrics'], 'GetMLTransforms shows the same metrics');
   });
 
   it('a findmatches job writes every row once with a match_id (CSV, with confidence scores)', async (t) => {
@@ -245,6 +257,30 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     );
     const task = TaskRuns!.find((r) => r.Properties?.FindMatchesTaskRunProperties?.JobRunId === JobRunId);
     assert.equal(task?.Properties?.FindMatchesTaskRunProperties?.JobName, jobName);
+
+    // doppel's extension members of FindMatchesTaskRunProperties, on the raw wire.
+    const raw = await rawGlueCall(server, 'GetMLTaskRun', { TransformId: transformId, TaskRunId: task!.TaskRunId! });
+    assert.equal(raw.status, 200);
+    const props = (raw.body['Properties'] as { FindMatchesTaskRunProperties: Record<string, unknown> })
+      .FindMatchesTaskRunProperties;
+    const n = ds.records.length;
+    assert.equal(props['InputRecordCount'], n);
+    assert.equal(props['OutputRecordCount'], n);
+    assert.equal(props['MatchGroupCount'], groups.size);
+    const counts = ['CandidatePairCount', 'ScoredPairCount', 'MatchedPairCount'].map((k) => {
+      const v = props[k];
+      assert.ok(Number.isSafeInteger(v) && (v as number) >= 0, `${k} = ${String(v)}`);
+      return v as number;
+    });
+    const [candidates, scored, matched] = counts as [number, number, number];
+    assert.ok(candidates > 0 && candidates <= (n * (n - 1)) / 2, `CandidatePairCount ${candidates} of ${n} rows`);
+    assert.ok(scored <= candidates, `ScoredPairCount ${scored} ≤ CandidatePairCount ${candidates}`);
+    assert.ok(matched <= scored, `MatchedPairCount ${matched} ≤ ScoredPairCount ${scored}`);
+    assert.ok(matched > 0, 'restaurant has duplicates and the matcher finds some');
+    t.diagnostic(`candidate pairs ${candidates}, scored ${scored}, matched ${matched}`);
+    const listed = await rawGlueCall(server, 'GetMLTaskRuns', { TransformId: transformId });
+    const same = (listed.body['TaskRuns'] as Array<Record<string, unknown>>).find((r) => r['TaskRunId'] === task!.TaskRunId);
+    assert.deepEqual(same?.['Properties'], raw.body['Properties'], 'GetMLTaskRuns shows the same properties');
   });
 
   it('--remove-duplicates keeps the lowest primary key of each group (JSON lines)', async () => {

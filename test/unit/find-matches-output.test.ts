@@ -161,4 +161,17 @@ describe('evaluation metrics', () => {
       },
     });
   });
+
+  it("adds doppel's BlockingRecall when the engine measured it, bounded to [0, 1]", () => {
+    const base = {
+      confusionMatrix: { numTruePositives: 0, numFalsePositives: 0, numTrueNegatives: 0, numFalseNegatives: 0 },
+      columnImportances: [],
+    };
+    const fm = (r: Parameters<typeof toEvaluationMetrics>[0]) =>
+      (toEvaluationMetrics(r)['FindMatchesMetrics'] as Record<string, unknown>)['BlockingRecall'];
+    assert.equal(fm({ ...base, blockingRecall: 0.75 }), 0.75);
+    assert.equal(fm({ ...base, blockingRecall: 1.0000001 }), 1);
+    assert.equal(fm({ ...base, blockingRecall: Number.NaN }), undefined);
+    assert.ok(!('BlockingRecall' in (toEvaluationMetrics(base)['FindMatchesMetrics'] as object)));
+  });
 });

@@ -14,7 +14,10 @@ function bounded(v: number | undefined): number | undefined {
 
 const count = (v: number) => (Number.isFinite(v) && v > 0 ? Math.round(v) : 0);
 
-/** The engine's evaluation as Glue's EvaluationMetrics (undefined metrics omitted, doubles in [0, 1]). */
+/**
+ * The engine's evaluation as Glue's EvaluationMetrics (undefined metrics omitted, doubles in [0, 1]),
+ * plus doppel's `BlockingRecall` when the engine measured it.
+ */
 export function toEvaluationMetrics(r: EvaluationResult): Record<string, unknown> {
   const metrics: Record<string, unknown> = {};
   const put = (k: string, v: number | undefined) => {
@@ -35,6 +38,8 @@ export function toEvaluationMetrics(r: EvaluationResult): Record<string, unknown
     .map((c) => ({ ColumnName: c.columnName, Importance: bounded(c.importance) ?? 0 }))
     .sort((a, b) => b.Importance - a.Importance)
     .slice(0, 100);
+  // doppel's own member (SDKs ignore it): the share of labeled matching pairs blocking finds.
+  put('BlockingRecall', r.blockingRecall);
   return { TransformType: 'FIND_MATCHES', FindMatchesMetrics: metrics };
 }
 

@@ -59,6 +59,10 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
             InputRecordCount: input.table.rowCount,
             OutputRecordCount: written.rows,
             MatchGroupCount: result.stats.groups,
+            // doppel's own members (SDKs ignore them): the work behind the grouping.
+            CandidatePairCount: result.stats.candidatePairs,
+            ScoredPairCount: result.stats.scoredPairs,
+            MatchedPairCount: result.stats.matchedPairs,
           },
         },
       };

@@ -10,6 +10,8 @@ import { transformColumns } from './transform-columns.js';
 export interface MatcherInputDeps {
   objects: ObjectStore;
   store: MetadataStore;
+  /** The server's DOPPEL_SEED, given to the engine as MatchParameters.seed (default 0). */
+  seed?: number;
 }
 
 export interface MatcherInput {
@@ -21,11 +23,11 @@ export interface MatcherInput {
   tableName: string;
 }
 
-/** The transform's FindMatchesParameters in the engine's form. */
-export function matchParameters(t: TransformRecord): MatchParameters {
+/** The transform's FindMatchesParameters in the engine's form, with the server's seed. */
+export function matchParameters(t: TransformRecord, seed = 0): MatchParameters {
   const p = (t.doc['Parameters'] as { FindMatchesParameters?: Record<string, unknown> } | undefined)
     ?.FindMatchesParameters ?? {};
-  const out: MatchParameters = { seed: 0 };
+  const out: MatchParameters = { seed };
   if (typeof p['PrecisionRecallTradeoff'] === 'number') out.precisionRecallTradeoff = p['PrecisionRecallTradeoff'];
   if (typeof p['AccuracyCostTradeoff'] === 'number') out.accuracyCostTradeoff = p['AccuracyCostTradeoff'];
   if (typeof p['EnforceProvidedLabels'] === 'boolean') out.enforceProvidedLabels = p['EnforceProvidedLabels'];
@@ -71,7 +73,7 @@ export async function loadMatcherInput(
     throw e;
   }
   const labels = await loadEngineLabels(deps.store, ctx.run, ctx.run.transformId, primaryKey);
-  return { table, labels, params: matchParameters(ctx.transform), primaryKey, tableName: name };
+  return { table, labels, params: matchParameters(ctx.transform, deps.seed ?? 0), primaryKey, tableName: name };
 }
 
 /** Turns an engine failure into the run's ErrorString (aborts pass through untouched). */

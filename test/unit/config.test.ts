@@ -1,0 +1,43 @@
+/** Server configuration from DOPPEL_* variables, and the seed it hands to the matcher. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { configFrom, MAX_SEED } from '../../src/config.js';
+import type { TransformRecord } from '../../src/storage/records.js';
+import { matchParameters } from '../../src/tasks/kinds/matcher-input.js';
+
+describe('configFrom', () => {
+  it('defaults: DOPPEL_SEED 0 and the documented values', () => {
+    const c = configFrom({}, {});
+    assert.equal(c.seed, 0);
+    assert.equal(c.port, 4587);
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.workerConcurrency, 2);
+    assert.equal(c.maxLabelFileBytes, 100 * 2 ** 20);
+  });
+
+  it('reads DOPPEL_SEED: an integer from 0 to 2^32 - 1', () => {
+    assert.equal(configFrom({}, { DOPPEL_SEED: '7' }).seed, 7);
+    assert.equal(configFrom({}, { DOPPEL_SEED: '0' }).seed, 0);
+    assert.equal(configFrom({}, { DOPPEL_SEED: '' }).seed, 0);
+    assert.equal(configFrom({}, { DOPPEL_SEED: String(MAX_SEED) }).seed, 4294967295);
+    for (const bad of ['-1', '1.5', 'abc', '4294967296', '1e30']) {
+      assert.throws(() => configFrom({}, { DOPPEL_SEED: bad }), /DOPPEL_SEED must be an integer >= 0 and <= 4294967295/, bad);
+    }
+  });
+
+  it('keeps the other integer settings as they were (minimum only)', () => {
+    assert.equal(configFrom({}, { DOPPEL_WORKERS: '4' }).workerConcurrency, 4);
+    assert.throws(() => configFrom({}, { DOPPEL_WORKERS: '0' }), /^Error: DOPPEL_WORKERS must be an integer >= 1, got '0'$/);
+  });
+});
+
+describe('matchParameters', () => {
+  const transform = (fm: Record<string, unknown>) =>
+    ({ doc: { Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: fm } } }) as unknown as TransformRecord;
+
+  it("gives the engine the server's seed beside the transform's parameters", () => {
+    const t = transform({ PrimaryKeyColumnName: 'id', PrecisionRecallTradeoff: 0.9, AccuracyCostTradeoff: 0.1 });
+    assert.deepEqual(matchParameters(t, 42), { seed: 42, precisionRecallTradeoff: 0.9, accuracyCostTradeoff: 0.1 });
+    assert.deepEqual(matchParameters(transform({ PrimaryKeyColumnName: 'id' })), { seed: 0 });
+  });
+});
