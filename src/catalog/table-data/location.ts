@@ -1,4 +1,5 @@
 import { isDataObject } from '../../storage/data-objects.js';
+import { asPrefix, splitS3Uri, type S3Location } from '../../storage/s3-uri.js';
 import { TableDataError } from './table-data-error.js';
 
 /**
@@ -18,18 +19,18 @@ export function partFilesOf<T extends ListedObject>(objects: readonly T[], prefi
     // An empty object holds no rows; a Parquet reader would even reject it.
     if (named) return named.size > 0 ? [named] : [];
   }
-  const prefix = prefixKey === '' || prefixKey.endsWith('/') ? prefixKey : `${prefixKey}/`;
+  const prefix = asPrefix(prefixKey);
   return objects
     .filter((o) => o.key.startsWith(prefix) && isDataObject(o, o.key.slice(prefix.length)))
     .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key))); // S3's UTF-8 byte order
 }
 
-
 /** `s3://bucket/key` (also s3a:// and s3n://, as Hadoop writes them) → bucket and key. */
-export function parseS3Location(location: string): { bucket: string; key: string } {
-  const m = /^s3[an]?:\/\/([^/]+)\/?(.*)$/i.exec(location.trim());
-  if (!m || !m[1]) {
+export function parseS3Location(location: string): S3Location {
+  // Unlike a task's S3 path, a Location is taken as the catalog holds it: no bucket-name check.
+  const at = splitS3Uri(location.trim(), 'hadoop');
+  if (!at || !at.bucket) {
     throw new TableDataError(`Location "${location}" is not an S3 location (s3://bucket/prefix/).`);
   }
-  return { bucket: m[1], key: m[2] ?? '' };
+  return at;
 }
