@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { JobRecord, JobRunRecord, JobRunState, JobStore } from '../job-store.js';
-import { StoreConflict } from '../metadata-store.js';
 import type { Scope } from '../records.js';
+import { docOf, opt, scopeOf, writingUniqueName } from './rows.js';
+import { deleteAllTags, putTags } from './tag-rows.js';
 
 interface JobRow {
   account_id: string;
@@ -28,20 +29,16 @@ interface JobRunRow {
   doc: string;
 }
 
-const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-
 const toJob = (r: JobRow): JobRecord => ({
-  accountId: r.account_id,
-  region: r.region,
+  ...scopeOf(r),
   name: r.name,
   createdOn: r.created_on,
   lastModifiedOn: r.last_modified_on,
-  doc: JSON.parse(r.doc) as Record<string, unknown>,
+  doc: docOf(r.doc),
 });
 
 const toRun = (r: JobRunRow): JobRunRecord => ({
-  accountId: r.account_id,
-  region: r.region,
+  ...scopeOf(r),
   jobName: r.job_name,
   id: r.id,
   startedOn: r.started_on,
@@ -52,11 +49,8 @@ const toRun = (r: JobRunRow): JobRunRecord => ({
   state: opt(r.state) as JobRunState | undefined,
   errorMessage: opt(r.error_message),
   completedOn: opt(r.completed_on),
-  doc: JSON.parse(r.doc) as Record<string, unknown>,
+  doc: docOf(r.doc),
 });
-
-const isUniqueViolation = (e: unknown) =>
-  e instanceof Error && (e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
 
 /** Jobs and job runs in the metadata store's SQLite file (tables from migration 3). */
 export class SqliteJobStore implements JobStore {
@@ -68,21 +62,15 @@ export class SqliteJobStore implements JobStore {
 
   async insertJob(job: JobRecord, tags: Record<string, string>, resourceArn: string): Promise<void> {
     this.#tx(() => {
-      try {
+      writingUniqueName(`job ${job.name} exists`, () =>
         this.db
           .prepare(
             `INSERT INTO jobs (account_id, region, name, created_on, last_modified_on, doc)
              VALUES (?, ?, ?, ?, ?, ?)`,
           )
-          .run(job.accountId, job.region, job.name, job.createdOn, job.lastModifiedOn, JSON.stringify(job.doc));
-      } catch (e) {
-        if (isUniqueViolation(e)) throw new StoreConflict('name-taken', `job ${job.name} exists`);
-        throw e;
-      }
-      const put = this.db.prepare(
-        `INSERT OR REPLACE INTO tags (account_id, region, resource_arn, tag_key, tag_value) VALUES (?, ?, ?, ?, ?)`,
+          .run(job.accountId, job.region, job.name, job.createdOn, job.lastModifiedOn, JSON.stringify(job.doc)),
       );
-      for (const [k, v] of Object.entries(tags)) put.run(job.accountId, job.region, resourceArn, k, v);
+      putTags(this.db, job, resourceArn, tags);
     });
   }
 
@@ -115,9 +103,7 @@ export class SqliteJobStore implements JobStore {
       this.db
         .prepare('DELETE FROM job_runs WHERE account_id = ? AND region = ? AND job_name = ?')
         .run(scope.accountId, scope.region, name);
-      this.db
-        .prepare('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_arn = ?')
-        .run(scope.accountId, scope.region, resourceArn);
+      deleteAllTags(this.db, scope, resourceArn);
       return r.changes > 0;
     });
   }

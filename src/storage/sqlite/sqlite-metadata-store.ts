@@ -11,8 +11,10 @@ import type {
   TransformStatus,
 } from '../records.js';
 import { migrate } from './migrations.js';
+import { docOf, scopeOf, writingUniqueName } from './rows.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteTaskQueueStore } from './sqlite-task-queue-store.js';
+import { deleteAllTags, putTags } from './tag-rows.js';
 
 interface TransformRow {
   account_id: string;
@@ -43,29 +45,26 @@ interface TableRow extends DatabaseRow {
 }
 
 const toTransform = (r: TransformRow): TransformRecord => ({
-  accountId: r.account_id,
-  region: r.region,
+  ...scopeOf(r),
   id: r.id,
   name: r.name,
   status: r.status as TransformStatus,
   createdOn: r.created_on,
   lastModifiedOn: r.last_modified_on,
   labelCount: r.label_count,
-  doc: JSON.parse(r.doc) as Record<string, unknown>,
+  doc: docOf(r.doc),
 });
 
 const toDatabase = (r: DatabaseRow): DatabaseRecord => ({
-  accountId: r.account_id,
-  region: r.region,
+  ...scopeOf(r),
   catalogId: r.catalog_id,
   name: r.name,
   createdOn: r.created_on,
-  doc: JSON.parse(r.doc) as Record<string, unknown>,
+  doc: docOf(r.doc),
 });
 
 const toTable = (r: TableRow): TableRecord => ({
-  accountId: r.account_id,
-  region: r.region,
+  ...scopeOf(r),
   catalogId: r.catalog_id,
   databaseName: r.database_name,
   name: r.name,
@@ -73,11 +72,8 @@ const toTable = (r: TableRow): TableRecord => ({
   updatedOn: r.updated_on,
   versionId: r.version_id,
   createdBy: r.created_by,
-  doc: JSON.parse(r.doc) as Record<string, unknown>,
+  doc: docOf(r.doc),
 });
-
-const isUniqueViolation = (e: unknown) =>
-  e instanceof Error && (e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
 
 /**
  * The embedded metadata store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so
@@ -121,7 +117,7 @@ export class SqliteMetadataStore implements MetadataStore {
           limit: limits.maxTransforms,
         });
       }
-      try {
+      writingUniqueName(`name ${t.name} is taken`, () =>
         this.#db
           .prepare(
             `INSERT INTO transforms (account_id, region, id, name, status, created_on,
@@ -137,12 +133,9 @@ export class SqliteMetadataStore implements MetadataStore {
             t.lastModifiedOn,
             t.labelCount,
             JSON.stringify(t.doc),
-          );
-      } catch (e) {
-        if (isUniqueViolation(e)) throw new StoreConflict('name-taken', `name ${t.name} is taken`);
-        throw e;
-      }
-      this.#putTags(t, resourceArn, tags);
+          ),
+      );
+      putTags(this.#db, t, resourceArn, tags);
     });
   }
 
@@ -168,7 +161,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async updateTransform(t: TransformRecord): Promise<void> {
-    try {
+    writingUniqueName(`name ${t.name} is taken`, () =>
       this.#db
         .prepare(
           `UPDATE transforms SET name = ?, status = ?, last_modified_on = ?, label_count = ?, doc = ?
@@ -183,11 +176,8 @@ export class SqliteMetadataStore implements MetadataStore {
           t.accountId,
           t.region,
           t.id,
-        );
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new StoreConflict('name-taken', `name ${t.name} is taken`);
-      throw e;
-    }
+        ),
+    );
   }
 
   async deleteTransform(scope: Scope, id: string, resourceArn: string): Promise<boolean> {
@@ -196,9 +186,7 @@ export class SqliteMetadataStore implements MetadataStore {
         .prepare('DELETE FROM transforms WHERE account_id = ? AND region = ? AND id = ?')
         .run(scope.accountId, scope.region, id);
       if (res.changes === 0) return false;
-      this.#db
-        .prepare('DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_arn = ?')
-        .run(scope.accountId, scope.region, resourceArn);
+      deleteAllTags(this.#db, scope, resourceArn);
       for (const table of ['task_runs', 'labels']) {
         this.#db
           .prepare(`DELETE FROM ${table} WHERE account_id = ? AND region = ? AND transform_id = ?`)
@@ -240,14 +228,6 @@ export class SqliteMetadataStore implements MetadataStore {
     return Object.fromEntries(rows.map((r) => [r.tag_key, r.tag_value]));
   }
 
-  #putTags(scope: Scope, resourceArn: string, tags: Record<string, string>): void {
-    const put = this.#db.prepare(
-      `INSERT INTO tags (account_id, region, resource_arn, tag_key, tag_value) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (account_id, region, resource_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value`,
-    );
-    for (const [k, v] of Object.entries(tags)) put.run(scope.accountId, scope.region, resourceArn, k, v);
-  }
-
   async updateTags(
     scope: Scope,
     resourceArn: string,
@@ -256,7 +236,7 @@ export class SqliteMetadataStore implements MetadataStore {
     limits: { maxTags: number },
   ): Promise<void> {
     this.#tx(() => {
-      this.#putTags(scope, resourceArn, add);
+      putTags(this.#db, scope, resourceArn, add);
       const del = this.#db.prepare(
         'DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_arn = ? AND tag_key = ?',
       );
@@ -275,18 +255,15 @@ export class SqliteMetadataStore implements MetadataStore {
     arn: string,
   ): Promise<void> {
     this.#tx(() => {
-      try {
+      writingUniqueName('Database already exists.', () =>
         this.#db
           .prepare(
             `INSERT INTO catalog_databases (account_id, region, catalog_id, name, created_on, doc)
              VALUES (?, ?, ?, ?, ?, ?)`,
           )
-          .run(d.accountId, d.region, d.catalogId, d.name, d.createdOn, JSON.stringify(d.doc));
-      } catch (e) {
-        if (isUniqueViolation(e)) throw new StoreConflict('name-taken', 'Database already exists.');
-        throw e;
-      }
-      this.#putTags(d, arn, tags);
+          .run(d.accountId, d.region, d.catalogId, d.name, d.createdOn, JSON.stringify(d.doc)),
+      );
+      putTags(this.#db, d, arn, tags);
     });
   }
 
@@ -330,7 +307,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async insertTable(t: TableRecord): Promise<void> {
-    try {
+    writingUniqueName('Table already exists.', () =>
       this.#db
         .prepare(
           `INSERT INTO catalog_tables (account_id, region, catalog_id, database_name, name,
@@ -348,11 +325,8 @@ export class SqliteMetadataStore implements MetadataStore {
           t.versionId,
           t.createdBy,
           JSON.stringify(t.doc),
-        );
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new StoreConflict('name-taken', 'Table already exists.');
-      throw e;
-    }
+        ),
+    );
   }
 
   async getTable(scope: Scope, catalogId: string, databaseName: string, name: string) {

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { StoreConflict } from '../metadata-store.js';
 import type { Scope, TaskRunRecord, TaskStatus, TaskType } from '../records.js';
 import type { LabelChange, LeaseState, TaskOutcome, TaskQueueStore } from '../task-queue-store.js';
+import { opt, scopeOf } from './rows.js';
 
 interface TaskRunRow {
   account_id: string;
@@ -26,11 +27,8 @@ interface TaskRunRow {
   progress: string | null;
 }
 
-const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-
 const toRun = (r: TaskRunRow): TaskRunRecord => ({
-  accountId: r.account_id,
-  region: r.region,
+  ...scopeOf(r),
   transformId: r.transform_id,
   id: r.id,
   taskType: r.task_type as TaskType,
