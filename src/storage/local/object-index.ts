@@ -206,19 +206,24 @@ export class ObjectIndex {
   putObject(row: NewObject): Refusal | { replacedBlob?: string } {
     return this.tx(() => {
       if (!this.stmt.bucket.get(row.bucket)) return 'no-such-bucket';
-      const old = this.stmt.object.get(row.bucket, row.key);
-      this.stmt.upsertObject.run(
-        row.bucket,
-        row.key,
-        row.size,
-        row.etag,
-        row.contentType,
-        row.metadata,
-        row.lastModified,
-        row.blob,
-      );
-      return { replacedBlob: old?.blob };
+      return { replacedBlob: this.pointKeyAt(row) };
     });
+  }
+
+  /** Points the object row's key at its blob (inside a transaction); returns the blob it pointed at before. */
+  private pointKeyAt(row: NewObject): string | undefined {
+    const old = this.stmt.object.get(row.bucket, row.key);
+    this.stmt.upsertObject.run(
+      row.bucket,
+      row.key,
+      row.size,
+      row.etag,
+      row.contentType,
+      row.metadata,
+      row.lastModified,
+      row.blob,
+    );
+    return old?.blob;
   }
 
   /** Removes (bucket, key); returns the blob it pointed at, if it existed. */
@@ -277,11 +282,16 @@ export class ObjectIndex {
   deleteUpload(uploadId: string): Refusal | { partBlobs: string[] } {
     return this.tx(() => {
       if (!this.stmt.upload.get(uploadId)) return 'no-such-upload';
-      const partBlobs = this.stmt.parts.all(uploadId).map((part) => part.blob);
-      this.stmt.deleteParts.run(uploadId);
-      this.stmt.deleteUpload.run(uploadId);
-      return { partBlobs };
+      return { partBlobs: this.dropUpload(uploadId) };
     });
+  }
+
+  /** Removes an upload's rows and its parts' rows (inside a transaction); returns the part blobs. */
+  private dropUpload(uploadId: string): string[] {
+    const partBlobs = this.stmt.parts.all(uploadId).map((part) => part.blob);
+    this.stmt.deleteParts.run(uploadId);
+    this.stmt.deleteUpload.run(uploadId);
+    return partBlobs;
   }
 
   /**
@@ -292,21 +302,8 @@ export class ObjectIndex {
     return this.tx(() => {
       if (!this.stmt.upload.get(uploadId)) return 'no-such-upload';
       if (!this.stmt.bucket.get(row.bucket)) return 'no-such-bucket';
-      const partBlobs = this.stmt.parts.all(uploadId).map((part) => part.blob);
-      this.stmt.deleteParts.run(uploadId);
-      this.stmt.deleteUpload.run(uploadId);
-      const old = this.stmt.object.get(row.bucket, row.key);
-      this.stmt.upsertObject.run(
-        row.bucket,
-        row.key,
-        row.size,
-        row.etag,
-        row.contentType,
-        row.metadata,
-        row.lastModified,
-        row.blob,
-      );
-      return { partBlobs, replacedBlob: old?.blob };
+      const partBlobs = this.dropUpload(uploadId);
+      return { partBlobs, replacedBlob: this.pointKeyAt(row) };
     });
   }
 
