@@ -24,6 +24,12 @@
  *   --accuracy-cost X     the transform's AccuracyCostTradeoff (default: not set)
  *                         Runs with either tradeoff set are written under bench/results/tradeoffs/ and
  *                         listed apart in BENCHMARKS.md (the summary table is for default parameters).
+ *   --sweep-precision-recall 0.1,0.5,0.9
+ *   --sweep-accuracy-cost 0.1,0.9
+ *                         after the last round, on its labels: for each value, UpdateMLTransform sets
+ *                         that tradeoff (the other stays as created), then an evaluation and a
+ *                         find-matches job are run and scored; recorded as `sweeps` in the result JSON
+ *                         and as a tradeoff table in BENCHMARKS.md
  *   --report-only         only regenerate BENCHMARKS.md from bench/results
  */
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -37,6 +43,7 @@ import {
   CreateTableCommand,
   GetMLTransformCommand,
   GlueClient,
+  UpdateMLTransformCommand,
   StartImportLabelsTaskRunCommand,
   StartJobRunCommand,
   StartMLEvaluationTaskRunCommand,
@@ -48,6 +55,8 @@ import { parsePredictionsCsv, readDatasetTruth, type DatasetTruth } from '../src
 import { scorePairwise, type PredictionRow } from '../src/evaluation/pairwise-score.js';
 import {
   describeError,
+  evaluationBlockingRecall,
+  findMatchesRunStats,
   glueClient,
   putObject,
   readOutputParts,
@@ -59,7 +68,16 @@ import { DATASETS_DIR, listDatasets, resolveDatasetDir } from './lib/datasets.js
 import { fmt } from './lib/format.js';
 import { labelFromTruth } from './lib/labeler.js';
 import { readResults, renderBenchmarks } from './lib/report.js';
-import { gitCommit, learningCurveCsv, loadAverage, machine, type DatasetResult, type RoundResult } from './lib/results.js';
+import {
+  gitCommit,
+  learningCurveCsv,
+  loadAverage,
+  machine,
+  type DatasetResult,
+  type RoundResult,
+  type SweepParameter,
+  type SweepPoint,
+} from './lib/results.js';
 import { startServer, type BenchServer } from './lib/server.js';
 import { F1_TARGETS } from './lib/targets.js';
 
@@ -81,6 +99,9 @@ interface Options {
   keepData: boolean;
   precisionRecall?: number;
   accuracyCost?: number;
+  /** Tradeoff values to sweep after the last round (empty: no sweep). */
+  sweepPrecisionRecall: number[];
+  sweepAccuracyCost: number[];
 }
 
 const seconds = (start: number) => (performance.now() - start) / 1000;
@@ -102,13 +123,16 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
       'report-only': { type: 'boolean', default: false },
       'precision-recall': { type: 'string' },
       'accuracy-cost': { type: 'string' },
+      'sweep-precision-recall': { type: 'string' },
+      'sweep-accuracy-cost': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench:quality [-- --datasets a,b --rounds R --seed S --timeout-minutes M --keep-data --report-only]\n',
+      'usage: npm run bench:quality [-- --datasets a,b --rounds R --seed S --timeout-minutes M --keep-data --report-only\n' +
+        '       --precision-recall X --accuracy-cost X --sweep-precision-recall x,y,... --sweep-accuracy-cost x,y,...]\n',
     );
     return undefined;
   }
@@ -130,6 +154,14 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
   };
   const precisionRecall = unit('precision-recall', values['precision-recall']);
   const accuracyCost = unit('accuracy-cost', values['accuracy-cost']);
+  const units = (name: string, text: string | undefined): number[] => {
+    if (text === undefined) return [];
+    const xs = text.split(',').map((x) => x.trim()).filter((x) => x !== '').map((x) => unit(name, x)!);
+    if (xs.length === 0) throw new Error(`--${name} needs a comma-separated list of numbers in [0, 1]`);
+    return [...new Set(xs)];
+  };
+  const sweepPrecisionRecall = units('sweep-precision-recall', values['sweep-precision-recall']);
+  const sweepAccuracyCost = units('sweep-accuracy-cost', values['sweep-accuracy-cost']);
   return {
     datasets,
     rounds: int('rounds', values.rounds!, 1),
@@ -139,6 +171,8 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
     reportOnly: values['report-only']!,
     ...(precisionRecall !== undefined ? { precisionRecall } : {}),
     ...(accuracyCost !== undefined ? { accuracyCost } : {}),
+    sweepPrecisionRecall,
+    sweepAccuracyCost,
   };
 }
 
@@ -149,6 +183,8 @@ interface Context {
   truthById: Map<string, string>;
   glue: GlueClient;
   s3: S3Client;
+  /** The server's endpoint, for raw calls that read doppel's extension members. */
+  endpoint: string;
   transformId: string;
   /** s3://bucket/<name>/ */
   base: string;
@@ -214,11 +250,109 @@ async function setUp(name: string, server: BenchServer, dataset: DatasetTruth, o
     truthById: new Map(dataset.truth.map((t) => [t.id, t.entityId])),
     glue,
     s3,
+    endpoint: server.endpoint,
     transformId,
     base,
     options,
   };
 }
+
+/** The transform's FindMatchesParameters as the benchmark creates them, with `overrides`. */
+function findMatchesParameters(ctx: Context, overrides: Partial<Record<SweepParameter, number>> = {}) {
+  const { options } = ctx;
+  const pr = overrides.PrecisionRecallTradeoff ?? options.precisionRecall;
+  const ac = overrides.AccuracyCostTradeoff ?? options.accuracyCost;
+  return {
+    PrimaryKeyColumnName: ctx.dataset.meta.primary_key,
+    ...(pr !== undefined ? { PrecisionRecallTradeoff: pr } : {}),
+    ...(ac !== undefined ? { AccuracyCostTradeoff: ac } : {}),
+  };
+}
+
+interface EvaluationOutcome {
+  evaluation: RoundResult['evaluation'];
+  blockingRecall: number | null;
+  error?: string;
+  seconds: number | null;
+}
+
+/** StartMLEvaluationTaskRun, then GetMLTransform's EvaluationMetrics (and the raw BlockingRecall). */
+async function runEvaluation(ctx: Context): Promise<EvaluationOutcome> {
+  const { glue, transformId, options } = ctx;
+  const t = performance.now();
+  let evaluation: RoundResult['evaluation'];
+  try {
+    const ev = await glue.send(new StartMLEvaluationTaskRunCommand({ TransformId: transformId }));
+    await waitForTaskRun(glue, transformId, ev.TaskRunId!, 'evaluation', options.timeoutMs);
+    const tr = await glue.send(new GetMLTransformCommand({ TransformId: transformId }));
+    const m = tr.EvaluationMetrics?.FindMatchesMetrics;
+    evaluation = {
+      precision: m?.Precision ?? null,
+      recall: m?.Recall ?? null,
+      f1: m?.F1 ?? null,
+      areaUnderPRCurve: m?.AreaUnderPRCurve ?? null,
+    };
+  } catch (e) {
+    return { evaluation: null, blockingRecall: null, error: describeError(e), seconds: null };
+  }
+  const seconds_ = seconds(t);
+  let blockingRecall: number | null = null;
+  try {
+    blockingRecall = await evaluationBlockingRecall(ctx.endpoint, transformId);
+  } catch (e) {
+    log(ctx.name, `could not read BlockingRecall: ${describeError(e)}`);
+  }
+  return { evaluation, blockingRecall, seconds: seconds_ };
+}
+
+interface FindMatchesOutcome {
+  predictions: PredictionRow[];
+  score: ReturnType<typeof scorePairwise>;
+  seconds: number;
+  candidatePairs: number | null;
+  matchedPairs: number | null;
+}
+
+/** A run of the `findmatches` job (created on first use) writing to `outputPath`, read back and scored. */
+async function runFindMatches(ctx: Context, outputPath: string): Promise<FindMatchesOutcome> {
+  const { name, glue, s3, transformId, options } = ctx;
+  const t = performance.now();
+  if (ctx.jobName === undefined) {
+    const jobName = `bench-${name}-findmatches`;
+    await glue.send(
+      new CreateJobCommand({
+        Name: jobName,
+        Role: ROLE,
+        Command: { Name: 'findmatches' },
+        DefaultArguments: { '--transform-id': transformId, '--output-path': `${ctx.base}matches/latest/` },
+      }),
+    );
+    ctx.jobName = jobName;
+  }
+  const started = await glue.send(
+    new StartJobRunCommand({ JobName: ctx.jobName, Arguments: { '--output-path': outputPath } }),
+  );
+  await waitForJobRun(glue, ctx.jobName, started.JobRunId!, options.timeoutMs);
+  const findMatchesSeconds = seconds(t);
+  let candidatePairs: number | null = null;
+  let matchedPairs: number | null = null;
+  try {
+    const stats = await findMatchesRunStats(ctx.endpoint, transformId, started.JobRunId!);
+    candidatePairs = stats.candidatePairs;
+    matchedPairs = stats.matchedPairs;
+  } catch (e) {
+    log(name, `could not read the find-matches task run's counts: ${describeError(e)}`);
+  }
+  const outputParts = await readOutputParts(s3, outputPath);
+  const predictions: PredictionRow[] = [];
+  for (const p of outputParts) {
+    predictions.push(...parsePredictionsCsv(Buffer.from(p.bytes), p.key, ctx.dataset.meta.primary_key));
+  }
+  const score = scorePairwise(ctx.dataset.truth, predictions, ctx.dataset.meta.score_pairs);
+  return { predictions, score, seconds: findMatchesSeconds, candidatePairs, matchedPairs };
+}
+
+const count = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toLocaleString('en-US'));
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -266,58 +400,24 @@ async function runRound(ctx: Context, round: number, labeledSoFar: number): Prom
   log(name, `${tag}: labels imported, LabelCount ${afterImport.LabelCount}, transform ${afterImport.Status} (${importSeconds.toFixed(1)} s)`);
 
   // 3. Evaluation (its failure is recorded; the round goes on to find matches).
-  let evaluation: RoundResult['evaluation'] = null;
-  let evaluationError: string | undefined;
-  let evaluationSeconds: number | null = null;
-  t = performance.now();
-  try {
-    const ev = await glue.send(new StartMLEvaluationTaskRunCommand({ TransformId: transformId }));
-    await waitForTaskRun(glue, transformId, ev.TaskRunId!, 'evaluation', options.timeoutMs);
-    const tr = await glue.send(new GetMLTransformCommand({ TransformId: transformId }));
-    const m = tr.EvaluationMetrics?.FindMatchesMetrics;
-    evaluation = {
-      precision: m?.Precision ?? null,
-      recall: m?.Recall ?? null,
-      f1: m?.F1 ?? null,
-      areaUnderPRCurve: m?.AreaUnderPRCurve ?? null,
-    };
-    evaluationSeconds = seconds(t);
+  const ev = await runEvaluation(ctx);
+  const evaluation = ev.evaluation;
+  const evaluationError = ev.error;
+  const evaluationSeconds = ev.seconds;
+  if (evaluation) {
     log(
       name,
       `${tag}: evaluation P ${fmt(evaluation.precision)} R ${fmt(evaluation.recall)} F1 ${fmt(evaluation.f1)} ` +
-        `AUPRC ${fmt(evaluation.areaUnderPRCurve)} (${evaluationSeconds.toFixed(1)} s)`,
+        `AUPRC ${fmt(evaluation.areaUnderPRCurve)} blocking recall ${fmt(ev.blockingRecall)} (${evaluationSeconds!.toFixed(1)} s)`,
     );
-  } catch (e) {
-    evaluationError = describeError(e);
+  } else {
     log(name, `${tag}: evaluation failed: ${evaluationError}`);
   }
 
   // 4. Find matches through the Jobs API, then score the output.
-  t = performance.now();
-  const outputPath = `${ctx.base}matches/round-${pad(round)}/`;
-  if (ctx.jobName === undefined) {
-    const jobName = `bench-${name}-findmatches`;
-    await glue.send(
-      new CreateJobCommand({
-        Name: jobName,
-        Role: ROLE,
-        Command: { Name: 'findmatches' },
-        DefaultArguments: { '--transform-id': transformId, '--output-path': `${ctx.base}matches/latest/` },
-      }),
-    );
-    ctx.jobName = jobName;
-  }
-  const started = await glue.send(
-    new StartJobRunCommand({ JobName: ctx.jobName, Arguments: { '--output-path': outputPath } }),
-  );
-  await waitForJobRun(glue, ctx.jobName, started.JobRunId!, options.timeoutMs);
-  const findMatchesSeconds = seconds(t);
-  const outputParts = await readOutputParts(s3, outputPath);
-  const predictions: PredictionRow[] = [];
-  for (const p of outputParts) {
-    predictions.push(...parsePredictionsCsv(Buffer.from(p.bytes), p.key, ctx.dataset.meta.primary_key));
-  }
-  const score = scorePairwise(ctx.dataset.truth, predictions, ctx.dataset.meta.score_pairs);
+  const fm = await runFindMatches(ctx, `${ctx.base}matches/round-${pad(round)}/`);
+  const { predictions, score } = fm;
+  const findMatchesSeconds = fm.seconds;
   const roundSeconds = seconds(roundStart);
   const issues =
     score.missingRecords || score.unknownIds || score.duplicateIds
@@ -325,7 +425,8 @@ async function runRound(ctx: Context, round: number, labeledSoFar: number): Prom
       : '';
   log(
     name,
-    `${tag}: find-matches ${findMatchesSeconds.toFixed(1)} s, ${predictions.length} rows, ${score.predictedClusters} clusters → ` +
+    `${tag}: find-matches ${findMatchesSeconds.toFixed(1)} s, ${predictions.length} rows, ${score.predictedClusters} clusters, ` +
+      `${count(fm.candidatePairs)} candidate pairs, ${count(fm.matchedPairs)} matched → ` +
       `P ${fmt(score.precision)} R ${fmt(score.recall)} F1 ${fmt(score.f1)} with ${labeledRows} labeled rows${issues} ` +
       `(round ${roundSeconds.toFixed(1)} s)`,
   );
@@ -349,6 +450,9 @@ async function runRound(ctx: Context, round: number, labeledSoFar: number): Prom
     outputRows: predictions.length,
     evaluation,
     ...(evaluationError !== undefined ? { evaluationError } : {}),
+    candidatePairs: fm.candidatePairs,
+    matchedPairs: fm.matchedPairs,
+    blockingRecall: ev.blockingRecall,
     seconds: {
       round: roundSeconds,
       labelingSet: labelingSeconds,
@@ -369,6 +473,87 @@ function writeResult(result: DatasetResult): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `quality-${result.dataset}${suffix}.json`), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(dir, `quality-${result.dataset}${suffix}.csv`), learningCurveCsv(result));
+}
+
+/**
+ * The tradeoff sweeps: after the last round, on its labels, each value of each swept tradeoff in
+ * turn (UpdateMLTransform, evaluation, find-matches job, score). A point that fails is recorded with
+ * its error and the sweep goes on; the transform gets its own parameters back at the end.
+ */
+async function runSweeps(ctx: Context, result: DatasetResult): Promise<void> {
+  const { name, glue, transformId, options } = ctx;
+  const plan: Array<[SweepParameter, number]> = [
+    ...options.sweepPrecisionRecall.map((v): [SweepParameter, number] => ['PrecisionRecallTradeoff', v]),
+    ...options.sweepAccuracyCost.map((v): [SweepParameter, number] => ['AccuracyCostTradeoff', v]),
+  ];
+  if (plan.length === 0) return;
+  result.sweeps = [];
+  const update = (overrides: Partial<Record<SweepParameter, number>>) =>
+    glue.send(
+      new UpdateMLTransformCommand({
+        TransformId: transformId,
+        Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: findMatchesParameters(ctx, overrides) },
+      }),
+    );
+  for (const [parameter, value] of plan) {
+    const tag = `sweep ${parameter} ${value}`;
+    const start = performance.now();
+    const point: SweepPoint = {
+      parameter,
+      value,
+      precision: null,
+      recall: null,
+      f1: null,
+      predictedPairs: null,
+      evaluation: null,
+      candidatePairs: null,
+      matchedPairs: null,
+      blockingRecall: null,
+      seconds: 0,
+    };
+    try {
+      await update({ [parameter]: value });
+      const ev = await runEvaluation(ctx);
+      if (ev.evaluation) {
+        point.evaluation = { precision: ev.evaluation.precision, recall: ev.evaluation.recall, f1: ev.evaluation.f1 };
+      } else {
+        point.evaluationError = ev.error!;
+        log(name, `${tag}: evaluation failed: ${ev.error}`);
+      }
+      point.blockingRecall = ev.blockingRecall;
+      const slug = parameter === 'PrecisionRecallTradeoff' ? 'pr' : 'ac';
+      const fm = await runFindMatches(ctx, `${ctx.base}matches/sweep-${slug}-${value}/`);
+      Object.assign(point, {
+        precision: fm.score.precision,
+        recall: fm.score.recall,
+        f1: fm.score.f1,
+        predictedPairs: fm.score.predictedPairs,
+        candidatePairs: fm.candidatePairs,
+        matchedPairs: fm.matchedPairs,
+      });
+      point.seconds = seconds(start);
+      log(
+        name,
+        `${tag}: P ${fmt(point.precision)} R ${fmt(point.recall)} F1 ${fmt(point.f1)}, ` +
+          `est. P ${fmt(point.evaluation?.precision)} R ${fmt(point.evaluation?.recall)}, ` +
+          `${count(point.candidatePairs)} candidate pairs, ${count(point.matchedPairs)} matched, ` +
+          `blocking recall ${fmt(point.blockingRecall)} (${point.seconds.toFixed(1)} s)`,
+      );
+    } catch (e) {
+      point.error = describeError(e);
+      point.seconds = seconds(start);
+      log(name, `${tag}: FAILED: ${point.error}`);
+    }
+    result.sweeps.push(point);
+    result.finishedAt = new Date().toISOString();
+    result.loadAverage!.end = loadAverage();
+    writeResult(result);
+  }
+  try {
+    await update({});
+  } catch (e) {
+    log(name, `could not restore the transform's parameters after the sweep: ${describeError(e)}`);
+  }
 }
 
 async function runDataset(name: string, options: Options, version: string): Promise<DatasetResult> {
@@ -430,6 +615,7 @@ async function runDataset(name: string, options: Options, version: string): Prom
       result.loadAverage!.end = loadAverage();
       writeResult(result);
     }
+    await runSweeps(ctx, result);
     result.status = 'ok';
   } catch (e) {
     result.status = 'failed';
@@ -503,6 +689,15 @@ async function main(): Promise<number> {
         `${last ? `F1 ${fmt(last.f1)} P ${fmt(last.precision)} R ${fmt(last.recall)} after ${last.labeledRows} labeled rows` : 'no score'}` +
         `${target}${r.error ? `\n      ${r.error.split('\n')[0]}` : ''}\n`,
     );
+    for (const p of r.sweeps ?? []) {
+      process.stdout.write(
+        `      ${p.parameter.padEnd(23)} ${String(p.value).padEnd(5)} ` +
+          (p.error
+            ? `FAILED: ${p.error.split('\n')[0]}\n`
+            : `P ${fmt(p.precision)} R ${fmt(p.recall)} F1 ${fmt(p.f1)}  candidate pairs ${count(p.candidatePairs)}, ` +
+              `matched ${count(p.matchedPairs)}, blocking recall ${fmt(p.blockingRecall)}\n`),
+      );
+    }
   }
   return results.some((r) => r.status === 'failed') ? 1 : 0;
 }

@@ -13,6 +13,9 @@ import {
   type TaskStatusType,
 } from '@aws-sdk/client-glue';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { CREDENTIALS, REGION } from './server.js';
 
 export function glueClient(endpoint: string): GlueClient {
@@ -21,6 +24,95 @@ export function glueClient(endpoint: string): GlueClient {
 
 export function s3Client(endpoint: string): S3Client {
   return new S3Client({ endpoint, region: REGION, credentials: CREDENTIALS, forcePathStyle: true });
+}
+
+const signer = new SignatureV4({ credentials: CREDENTIALS, region: REGION, service: 'glue', sha256: Sha256 });
+
+/**
+ * One SigV4-signed Glue call answered as raw JSON. The SDKs drop response members the Glue model
+ * does not have, so doppel's extension members (README "doppel extensions") are read this way.
+ * Throws on an error answer, with its `__type` and message.
+ */
+export async function rawGlueCall(
+  endpoint: string,
+  operation: string,
+  input: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const url = new URL(endpoint);
+  const body = JSON.stringify(input);
+  const request = new HttpRequest({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: '/',
+    headers: { 'content-type': 'application/x-amz-json-1.1', host: url.host, 'x-amz-target': `AWSGlue.${operation}` },
+    body,
+  });
+  const signed = await signer.sign(request);
+  const res = await fetch(endpoint, { method: 'POST', headers: signed.headers, body });
+  const text = await res.text();
+  let out: Record<string, unknown>;
+  try {
+    out = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Error(`${operation}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
+  }
+  if (res.status !== 200) {
+    throw new Error(`${operation}: HTTP ${res.status} ${String(out['__type'] ?? '')}: ${String(out['Message'] ?? out['message'] ?? '')}`);
+  }
+  return out;
+}
+
+/** A non-negative number from a raw answer, or null. */
+export const rawNumber = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** doppel's extension counts of the FIND_MATCHES task run behind a job run (null when not reported). */
+export interface FindMatchesRunStats {
+  taskRunId: string | null;
+  candidatePairs: number | null;
+  scoredPairs: number | null;
+  matchedPairs: number | null;
+  matchGroups: number | null;
+}
+
+/**
+ * Finds the FIND_MATCHES task run of a job run (GetMLTaskRuns, newest first) and reads its
+ * FindMatchesTaskRunProperties with a raw GetMLTaskRun.
+ */
+export async function findMatchesRunStats(endpoint: string, transformId: string, jobRunId: string): Promise<FindMatchesRunStats> {
+  type Run = { TaskRunId?: string; Properties?: { FindMatchesTaskRunProperties?: Record<string, unknown> } };
+  let taskRunId: string | undefined;
+  let token: unknown;
+  do {
+    const page = await rawGlueCall(endpoint, 'GetMLTaskRuns', {
+      TransformId: transformId,
+      Filter: { TaskRunType: 'FIND_MATCHES' },
+      ...(token !== undefined ? { NextToken: token } : {}),
+    });
+    const runs = (page['TaskRuns'] as Run[] | undefined) ?? [];
+    taskRunId = runs.find((r) => r.Properties?.FindMatchesTaskRunProperties?.['JobRunId'] === jobRunId)?.TaskRunId;
+    token = page['NextToken'];
+  } while (taskRunId === undefined && token !== undefined);
+  if (taskRunId === undefined) {
+    return { taskRunId: null, candidatePairs: null, scoredPairs: null, matchedPairs: null, matchGroups: null };
+  }
+  const run = (await rawGlueCall(endpoint, 'GetMLTaskRun', { TransformId: transformId, TaskRunId: taskRunId })) as Run;
+  const p = run.Properties?.FindMatchesTaskRunProperties ?? {};
+  return {
+    taskRunId,
+    candidatePairs: rawNumber(p['CandidatePairCount']),
+    scoredPairs: rawNumber(p['ScoredPairCount']),
+    matchedPairs: rawNumber(p['MatchedPairCount']),
+    matchGroups: rawNumber(p['MatchGroupCount']),
+  };
+}
+
+/** doppel's BlockingRecall from the transform's EvaluationMetrics (raw GetMLTransform), or null. */
+export async function evaluationBlockingRecall(endpoint: string, transformId: string): Promise<number | null> {
+  const t = await rawGlueCall(endpoint, 'GetMLTransform', { TransformId: transformId });
+  const m = (t['EvaluationMetrics'] as { FindMatchesMetrics?: Record<string, unknown> } | undefined)?.FindMatchesMetrics;
+  return rawNumber(m?.['BlockingRecall']);
 }
 
 /** `s3://bucket/key` → parts. */

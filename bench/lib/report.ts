@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmt } from './format.js';
-import type { DatasetResult, Machine, RoundResult } from './results.js';
+import type { DatasetResult, Machine, RoundResult, SweepPoint } from './results.js';
 import { F1_TARGETS, TARGET_ROUNDS } from './targets.js';
 
 export function readResults(resultsDir: string): DatasetResult[] {
@@ -20,6 +20,7 @@ export function readResults(resultsDir: string): DatasetResult[] {
 const machineKey = (m: Machine) => `${m.cpus} × ${m.cpu}, ${m.memoryGiB} GiB RAM, ${m.os}, Node ${m.node}`;
 const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 const secs = (x: number | null) => (x === null ? '–' : x < 10 ? x.toFixed(1) : x.toFixed(0));
+const count = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toLocaleString('en-US'));
 
 /** Rounds that produced a score. */
 const scored = (r: DatasetResult): RoundResult[] => r.rounds.filter((x) => x.f1 !== null);
@@ -164,6 +165,60 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
     }
     lines.push('');
   }
+  const swept = [...results, ...tradeoffRuns].filter((r) => (r.sweeps ?? []).length > 0);
+  if (swept.length > 0) {
+    lines.push('## Tradeoff sweeps');
+    lines.push('');
+    lines.push(
+      'Runs with `--sweep-precision-recall` / `--sweep-accuracy-cost`: after the last round, on its labels, ' +
+        'UpdateMLTransform sets one tradeoff to each value in turn (the other as the run created it), then an ' +
+        'evaluation and a `findmatches` job run and the output is scored. "est." are EvaluationMetrics ' +
+        '(cross-validated on the labels); candidate pairs, matched pairs (scored at or above the threshold) and ' +
+        'blocking recall (share of labeled matching pairs among the candidates) are doppel\'s extension members ' +
+        '(README, "doppel extensions"); "s" is the evaluation and the job together. Issue 4 expects precision to rise and recall to fall with ' +
+        'PrecisionRecallTradeoff, candidate pairs and blocking recall to rise with AccuracyCostTradeoff.',
+    );
+    lines.push('');
+    for (const r of swept) {
+      const done = scored(r);
+      const last = done[done.length - 1];
+      const param = (x: number | undefined) => (x === undefined ? 'default' : String(x));
+      lines.push(
+        `**${r.dataset}**: PrecisionRecallTradeoff ${param(r.parameters?.precisionRecallTradeoff)}, ` +
+          `AccuracyCostTradeoff ${param(r.parameters?.accuracyCostTradeoff)} as created; ` +
+          `${last ? `${last.labeledRows} labeled rows after round ${last.round}` : 'no scored round'}; ` +
+          `M${machines.indexOf(machineKey(r.machine)) + 1}, ${r.finishedAt.slice(0, 10)}, ${r.doppel.commit}.`,
+      );
+      lines.push('');
+      lines.push(
+        '| tradeoff | value | precision | recall | F1 | est. precision | est. recall | est. F1 | predicted pairs | candidate pairs | matched pairs | blocking recall | s | note |',
+      );
+      lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+      if (last) {
+        lines.push(
+          `| last round | as created | ${fmt(last.precision)} | ${fmt(last.recall)} | ${fmt(last.f1)} | ` +
+            `${fmt(last.evaluation?.precision ?? null)} | ${fmt(last.evaluation?.recall ?? null)} | ${fmt(last.evaluation?.f1 ?? null)} | ` +
+            `${count(last.predictedPairs)} | ${count(last.candidatePairs)} | ${count(last.matchedPairs)} | ${fmt(last.blockingRecall)} | ` +
+            `${secs(last.seconds.findMatches === null ? null : last.seconds.findMatches + (last.seconds.evaluation ?? 0))} | |`,
+        );
+      }
+      const order = (p: SweepPoint) => (p.parameter === 'PrecisionRecallTradeoff' ? 0 : 1);
+      for (const p of [...r.sweeps!].sort((a, b) => order(a) - order(b) || a.value - b.value)) {
+        const note = p.error
+          ? `failed: ${oneLine(p.error, 120)}`
+          : p.evaluationError
+            ? `evaluation: ${oneLine(p.evaluationError, 120)}`
+            : '';
+        lines.push(
+          `| ${p.parameter} | ${p.value} | ${fmt(p.precision)} | ${fmt(p.recall)} | ${fmt(p.f1)} | ` +
+            `${fmt(p.evaluation?.precision ?? null)} | ${fmt(p.evaluation?.recall ?? null)} | ${fmt(p.evaluation?.f1 ?? null)} | ` +
+            `${count(p.predictedPairs)} | ${count(p.candidatePairs)} | ${count(p.matchedPairs)} | ${fmt(p.blockingRecall)} | ` +
+            `${secs(p.seconds)} | ${note.replace(/\|/g, '\\|')} |`,
+        );
+      }
+      lines.push('');
+    }
+  }
   lines.push('## Machines');
   lines.push('');
   if (machines.length === 0) lines.push('No measurements yet.');
@@ -181,7 +236,11 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
   if (measured.length > 0) {
     lines.push('## Learning curves');
     lines.push('');
-    lines.push('Per round: labeled rows so far → end-to-end pairwise precision / recall / F1, EvaluationMetrics F1, seconds.');
+    lines.push(
+      'Per round: labeled rows so far → end-to-end pairwise precision / recall / F1, EvaluationMetrics F1, the ' +
+        "find-matches run's candidate pairs and the evaluation's blocking recall (doppel extensions; – in runs " +
+        'recorded before they existed), seconds.',
+    );
     lines.push(`The same data as CSV: \`bench/results/quality-<dataset>.csv\`.`);
     lines.push('');
     for (const r of measured) {
@@ -196,12 +255,15 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
       if (r.error) lines.push(`\nFailed: ${oneLine(r.error, 400)}`);
       lines.push('');
       if (r.rounds.length > 0) {
-        lines.push('| round | labeled rows | precision | recall | F1 | est. F1 | s / round | s / find-matches | note |');
-        lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+        lines.push(
+          '| round | labeled rows | precision | recall | F1 | est. F1 | candidate pairs | blocking recall | s / round | s / find-matches | note |',
+        );
+        lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
         for (const x of r.rounds) {
           const note = x.error ? `failed: ${oneLine(x.error, 120)}` : x.evaluationError ? `evaluation: ${oneLine(x.evaluationError, 120)}` : '';
           lines.push(
             `| ${x.round} | ${x.labeledRows} | ${fmt(x.precision)} | ${fmt(x.recall)} | ${fmt(x.f1)} | ${fmt(x.evaluation?.f1 ?? null)} | ` +
+              `${count(x.candidatePairs)} | ${fmt(x.blockingRecall)} | ` +
               `${secs(x.seconds.round)} | ${secs(x.seconds.findMatches)} | ${note.replace(/\|/g, '\\|')} |`,
           );
         }

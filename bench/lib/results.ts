@@ -38,6 +38,14 @@ export interface RoundResult {
   outputRows: number | null;
   evaluation: { precision: number | null; recall: number | null; f1: number | null; areaUnderPRCurve: number | null } | null;
   evaluationError?: string;
+  /**
+   * doppel's extension members, read from the raw wire (null: not reported; absent in results
+   * written before they existed): the find-matches task run's CandidatePairCount and
+   * MatchedPairCount, and EvaluationMetrics' BlockingRecall.
+   */
+  candidatePairs?: number | null;
+  matchedPairs?: number | null;
+  blockingRecall?: number | null;
   seconds: {
     round: number;
     labelingSet: number;
@@ -46,6 +54,33 @@ export interface RoundResult {
     findMatches: number | null;
   };
   /** Set when the round could not finish; the dataset stops there. */
+  error?: string;
+}
+
+/** The FindMatchesParameters member a sweep varies. */
+export type SweepParameter = 'PrecisionRecallTradeoff' | 'AccuracyCostTradeoff';
+
+/**
+ * One point of a tradeoff sweep (`--sweep-precision-recall` / `--sweep-accuracy-cost`): after the
+ * last round, on its labels, UpdateMLTransform sets `parameter` to `value` (the other tradeoff as the
+ * run created it), then an evaluation and a find-matches job run, and the output is scored.
+ */
+export interface SweepPoint {
+  parameter: SweepParameter;
+  value: number;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  predictedPairs: number | null;
+  /** EvaluationMetrics (cross-validated estimates on the labels) at this value. */
+  evaluation: { precision: number | null; recall: number | null; f1: number | null } | null;
+  candidatePairs: number | null;
+  matchedPairs: number | null;
+  blockingRecall: number | null;
+  /** Wall-clock seconds for the update, the evaluation, the job and the scoring. */
+  seconds: number;
+  evaluationError?: string;
+  /** Set when the point could not be measured. */
   error?: string;
 }
 
@@ -74,6 +109,8 @@ export interface DatasetResult {
   rounds: RoundResult[];
   /** First round whose F1 reached the target (null: not reached or no target). */
   roundsToTarget: number | null;
+  /** Tradeoff sweeps after the last round, when asked for. */
+  sweeps?: SweepPoint[];
 }
 
 export function machine(): Machine {
@@ -135,6 +172,9 @@ export function learningCurveCsv(result: DatasetResult): string {
     'import_labels_seconds',
     'evaluation_seconds',
     'find_matches_seconds',
+    'candidate_pairs',
+    'matched_pairs',
+    'blocking_recall',
     'error',
   ];
   const lines = [header.join(',')];
@@ -156,6 +196,9 @@ export function learningCurveCsv(result: DatasetResult): string {
         r.seconds.importLabels.toFixed(2),
         r.seconds.evaluation === null ? '' : r.seconds.evaluation.toFixed(2),
         r.seconds.findMatches === null ? '' : r.seconds.findMatches.toFixed(2),
+        num(r.candidatePairs),
+        num(r.matchedPairs),
+        num(r.blockingRecall),
         error ? `"${error.replace(/"/g, '""').replace(/\s+/g, ' ')}"` : '',
       ].join(','),
     );

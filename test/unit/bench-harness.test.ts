@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { labelFromTruth, labelName } from '../../bench/lib/labeler.js';
 import { renderBenchmarks } from '../../bench/lib/report.js';
-import { learningCurveCsv, type DatasetResult, type RoundResult } from '../../bench/lib/results.js';
+import { learningCurveCsv, type DatasetResult, type RoundResult, type SweepPoint } from '../../bench/lib/results.js';
 import { F1_TARGETS } from '../../bench/lib/targets.js';
 
 describe('bench labeler: labels a labeling set from the truth', () => {
@@ -127,5 +127,55 @@ describe('bench report', () => {
     assert.equal(rows[1]!['labeled_rows'], '200');
     assert.equal(rows[1]!['f1'], '0.96');
     assert.equal(rows[1]!['eval_f1'], '0.94');
+    assert.equal(rows[1]!['candidate_pairs'], '', 'absent in results recorded before the extension members');
+  });
+
+  it("records doppel's extension counts per round (CSV and learning curve)", () => {
+    const withCounts: DatasetResult = {
+      ...result,
+      rounds: [{ ...round(1, 0.9, 0.8), candidatePairs: 8541, matchedPairs: 127, blockingRecall: 0.98 }],
+    };
+    const rows = parse(learningCurveCsv(withCounts), { columns: true }) as Array<Record<string, string>>;
+    assert.equal(rows[0]!['candidate_pairs'], '8541');
+    assert.equal(rows[0]!['matched_pairs'], '127');
+    assert.equal(rows[0]!['blocking_recall'], '0.98');
+    const md = renderBenchmarks([withCounts]);
+    assert.match(md, /^\| 1 \| 100 \| 0\.9000 \| 0\.9000 \| 0\.9000 \| 0\.8000 \| 8,541 \| 0\.9800 \|/m);
+    assert.doesNotMatch(md, /## Tradeoff sweeps/, 'no sweep, no sweep section');
+  });
+
+  it('renders tradeoff sweeps as a per-dataset table, sorted by parameter and value', () => {
+    const point = (parameter: SweepPoint['parameter'], value: number, p: number, r: number): SweepPoint => ({
+      parameter,
+      value,
+      precision: p,
+      recall: r,
+      f1: (2 * p * r) / (p + r),
+      predictedPairs: 100,
+      evaluation: { precision: p, recall: r, f1: null },
+      candidatePairs: 1000 + value * 1000,
+      matchedPairs: 50,
+      blockingRecall: 0.9,
+      seconds: 3,
+    });
+    const swept: DatasetResult = {
+      ...result,
+      sweeps: [
+        point('AccuracyCostTradeoff', 0.9, 0.8, 0.8),
+        point('PrecisionRecallTradeoff', 0.9, 0.99, 0.5),
+        point('PrecisionRecallTradeoff', 0.1, 0.5, 0.99),
+        { ...point('AccuracyCostTradeoff', 0.1, 0, 0), precision: null, recall: null, f1: null, error: 'job run x ended FAILED: a|b' },
+      ],
+    };
+    const md = renderBenchmarks([swept]);
+    assert.match(md, /## Tradeoff sweeps/);
+    assert.match(md, /\*\*restaurant\*\*: PrecisionRecallTradeoff default, AccuracyCostTradeoff default as created; 200 labeled rows after round 2/);
+    const rows = md.split('\n').filter((l) => /^\| (PrecisionRecallTradeoff|AccuracyCostTradeoff|last round) \|/.test(l));
+    assert.deepEqual(
+      rows.map((l) => l.split(' | ').slice(0, 2).join(' ')),
+      ['| last round as created', '| PrecisionRecallTradeoff 0.1', '| PrecisionRecallTradeoff 0.9', '| AccuracyCostTradeoff 0.1', '| AccuracyCostTradeoff 0.9'],
+    );
+    assert.match(rows[1]!, /\| 0\.5000 \| 0\.9900 \| .* \| 1,100 \| 50 \| 0\.9000 \| 3\.0 \| +\|$/);
+    assert.match(rows[3]!, /failed: job run x ended FAILED: a\\\|b \|$/);
   });
 });
