@@ -27,7 +27,7 @@ import { getTransform, glueClient, waitForRun } from '../support/glue-client.js'
 import { DATASETS_DIR, RAW_DATA_DIR } from '../support/datasets.js';
 import { findAws, findPythonWithBoto3, isolatedAwsEnv, s3Client } from '../support/s3-tools.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, stopAndRemove, type TestServer } from '../support/server.js';
 
 const RAW = RAW_DATA_DIR;
 const BUCKET = 'lake';
@@ -228,8 +228,7 @@ describe('data plane on the embedded store (AWS CLI and boto3 uploads)', () => {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
   after(async () => {
-    await server.stop();
-    server.cleanup();
+    await stopAndRemove(server);
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -319,8 +318,7 @@ describe('data plane on an external S3-compatible server', () => {
     await external.send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
   after(async () => {
-    await server?.stop();
-    server?.cleanup();
+    await stopAndRemove(server);
     await s3rver?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });

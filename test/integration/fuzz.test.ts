@@ -18,7 +18,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { MapShape, Shape, StringShape } from '../../src/api/model/shape.js';
 import { inputShapeName, knownOperations, modeledErrors, shapeNamed } from '../../src/api/model/operations.js';
-import { startServer, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
+import { startServer, stopAndRemove, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
 
 const SEED = Number(process.env.DOPPEL_FUZZ_SEED ?? 0x5eed_f022);
 const MIN_MALFORMED_REQUESTS = 1_000;
@@ -838,10 +838,7 @@ describe('fuzz: malformed requests get 400 with the right __type', () => {
     server = await startServer();
   });
 
-  after(async () => {
-    await server?.stop();
-    server?.cleanup();
-  });
+  after(() => stopAndRemove(server));
 
   it('serves every operation of the spec (probe with {})', async () => {
     for (const operation of knownOperations()) {

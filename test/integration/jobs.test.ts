@@ -33,6 +33,8 @@ import {
   expectGlueError,
   glueClient,
   scriptedPath,
+  startGlueServer,
+  stopGlueServer,
   uniqueName,
   waitForRun,
   waitForTransform,
@@ -47,6 +49,8 @@ import { CLI_PATH, startServer, type TestServer } from '../support/server.js';
 const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 /** Milliseconds per minute of Timeout: a job with Timeout 1 times out before a scripted run (50 ms) ends. */
 const TIMEOUT_UNIT_MS = 20;
+/** The suite's server, also when it is restarted on the same data dir. */
+const SERVER_OPTIONS = { scriptedTasks: true, env: { DOPPEL_WORKERS: '1', DOPPEL_TIMEOUT_UNIT_MS: String(TIMEOUT_UNIT_MS) } };
 const FINAL: readonly JobRunState[] = ['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'];
 
 async function waitForJobRun(
@@ -107,16 +111,11 @@ describe('Glue Jobs API', () => {
   let transformId: string;
 
   before(async () => {
-    server = await startServer({ scriptedTasks: true, env: { DOPPEL_WORKERS: '1', DOPPEL_TIMEOUT_UNIT_MS: String(TIMEOUT_UNIT_MS) } });
-    client = glueClient(server);
+    ({ server, glue: client } = await startGlueServer(SERVER_OPTIONS));
     transformId = await readyTransform(client);
   });
 
-  after(async () => {
-    client?.destroy();
-    await server?.stop();
-    server?.cleanup();
-  });
+  after(() => stopGlueServer({ server, glue: client }));
 
   it('CreateJob / GetJob: stores the definition with Glue defaults; duplicates and unknown names are errors', async () => {
     const name = uniqueName('job');
@@ -428,7 +427,7 @@ describe('Glue Jobs API', () => {
     await waitForJobRun(client, name, failed);
 
     await server.stop();
-    server = await startServer({ dataDir: server.dataDir, scriptedTasks: true, env: { DOPPEL_WORKERS: '1', DOPPEL_TIMEOUT_UNIT_MS: String(TIMEOUT_UNIT_MS) } });
+    server = await startServer({ ...SERVER_OPTIONS, dataDir: server.dataDir });
     client.destroy();
     client = glueClient(server);
     const { Job } = await client.send(new GetJobCommand({ JobName: name }));

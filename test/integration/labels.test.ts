@@ -17,7 +17,7 @@ import { getTransform, glueClient, waitForRun } from '../support/glue-client.js'
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, stopAndRemove, type TestServer } from '../support/server.js';
 
 const BUCKET = 'labels-test';
 
@@ -104,10 +104,7 @@ describe('label import and export', () => {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     transformId = await transformOverDataset(glue, s3, ds, 'main');
   });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  after(() => stopAndRemove(server));
 
   it('imports a label file: LabelCount counts rows and the transform becomes READY', async () => {
     const file = labelFileFrom(ds, 5);

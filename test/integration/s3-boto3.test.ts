@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../support/server.js';
+import { startServer, stopAndRemove } from '../support/server.js';
 import { findPythonWithBoto3, isolatedAwsEnv } from '../support/s3-tools.js';
 
 /** The .py files are not compiled: they stay in the source tree (this file runs from dist/test/integration). */
@@ -55,8 +55,7 @@ test('boto3 drives the S3 endpoint (test/python/test_s3_boto3.py)', { timeout: 1
     assert.equal(result.code, 0, `boto3 S3 suite failed (exit ${result.code})\n${details}`);
     assert.ok(ran > 0 && skipped < ran, `boto3 S3 suite ran nothing\n${details}`);
   } finally {
-    await server.stop();
-    server.cleanup();
+    await stopAndRemove(server);
     rmSync(configDir, { recursive: true, force: true });
   }
 });

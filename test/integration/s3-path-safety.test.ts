@@ -29,7 +29,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, stopAndRemove, type TestServer } from '../support/server.js';
 import { errorCode, rawS3Request, s3Client, silenceSdkNodeVersionWarning } from '../support/s3-tools.js';
 
 silenceSdkNodeVersionWarning();
@@ -142,8 +142,7 @@ describe('object keys never reach outside the store', { timeout: 90_000 }, () =>
 
   after(async () => {
     s3?.destroy();
-    await server?.stop();
-    server?.cleanup();
+    await stopAndRemove(server);
     rmSync(outside, { recursive: true, force: true });
   });
 

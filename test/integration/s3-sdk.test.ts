@@ -31,7 +31,7 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, stopAndRemove, type TestServer } from '../support/server.js';
 import { errorCode, rawS3Request, s3Client, silenceSdkNodeVersionWarning } from '../support/s3-tools.js';
 
 silenceSdkNodeVersionWarning();
@@ -88,8 +88,7 @@ describe('S3 endpoint with @aws-sdk/client-s3', { timeout: 120_000 }, () => {
   });
   after(async () => {
     s3?.destroy();
-    await server?.stop();
-    server?.cleanup();
+    await stopAndRemove(server);
   });
 
   test('puts a buffer (checksum header) and a stream (aws-chunked with a CRC32 trailer)', async () => {
@@ -329,10 +328,7 @@ describe('S3 endpoint with --no-auth', { timeout: 60_000 }, () => {
   before(async () => {
     open = await startServer({ args: ['--no-auth'] });
   });
-  after(async () => {
-    await open?.stop();
-    open?.cleanup();
-  });
+  after(() => stopAndRemove(open));
 
   test('accepts unsigned requests, still decoding aws-chunked bodies', async () => {
     assert.equal((await rawS3Request(open, { method: 'PUT', target: '/open-bucket', sign: false })).status, 200);

@@ -20,7 +20,7 @@ import {
   paginateGetTables,
   type TableInput,
 } from '@aws-sdk/client-glue';
-import { DEFAULT_ACCOUNT_ID, startServer, type TestServer } from '../support/server.js';
+import { DEFAULT_ACCOUNT_ID, type TestServer } from '../support/server.js';
 import {
   assertDate,
   assertRecent,
@@ -28,6 +28,8 @@ import {
   expectGlueError,
   glueClient,
   payloadKeys,
+  startGlueServer,
+  stopGlueServer,
   uniqueName,
   validationMessage,
 } from '../support/glue-client.js';
@@ -36,15 +38,10 @@ let server: TestServer;
 let glue: GlueClient;
 
 before(async () => {
-  server = await startServer();
-  glue = glueClient(server);
+  ({ server, glue } = await startGlueServer());
 });
 
-after(async () => {
-  glue?.destroy();
-  await server?.stop();
-  server?.cleanup();
-});
+after(() => stopGlueServer({ server, glue }));
 
 function tableInput(name: string, patch: Partial<TableInput> = {}): TableInput {
   return {

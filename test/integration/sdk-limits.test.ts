@@ -5,8 +5,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateMLTransformCommand, DeleteMLTransformCommand, GlueClient, ListMLTransformsCommand } from '@aws-sdk/client-glue';
-import { startServer, type TestServer } from '../support/server.js';
-import { createCatalogTable, createTransform, expectGlueError, glueClient, uniqueName } from '../support/glue-client.js';
+import { type TestServer } from '../support/server.js';
+import {
+  createCatalogTable,
+  createTransform,
+  expectGlueError,
+  startGlueServer,
+  stopGlueServer,
+  uniqueName,
+} from '../support/glue-client.js';
 
 const LIMIT = 2;
 
@@ -14,15 +21,10 @@ let server: TestServer;
 let glue: GlueClient;
 
 before(async () => {
-  server = await startServer({ env: { DOPPEL_MAX_TRANSFORMS: String(LIMIT) } });
-  glue = glueClient(server);
+  ({ server, glue } = await startGlueServer({ env: { DOPPEL_MAX_TRANSFORMS: String(LIMIT) } }));
 });
 
-after(async () => {
-  glue?.destroy();
-  await server?.stop();
-  server?.cleanup();
-});
+after(() => stopGlueServer({ server, glue }));
 
 describe('DOPPEL_MAX_TRANSFORMS', () => {
   it('rejects the transform past the limit, and accepts one again after a delete', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GetMLTransformsCommand, ListMLTransformsCommand } from '@aws-sdk/client-glue';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, stopAndRemove, type TestServer } from '../support/server.js';
 import { expectGlueError, glueClient } from '../support/glue-client.js';
 
 let server: TestServer;
@@ -14,10 +14,7 @@ before(async () => {
   server = await startServer({ args: ['--no-auth'] });
 });
 
-after(async () => {
-  await server?.stop();
-  server?.cleanup();
-});
+after(() => stopAndRemove(server));
 
 async function unsigned(target: string, body: string): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
   const res = await fetch(new URL('/', server.endpoint), {

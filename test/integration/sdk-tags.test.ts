@@ -13,12 +13,13 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-glue';
-import { DEFAULT_ACCOUNT_ID, TEST_REGION, startServer, type TestServer } from '../support/server.js';
+import { DEFAULT_ACCOUNT_ID, TEST_REGION, type TestServer } from '../support/server.js';
 import {
   createTransform,
   expectGlueError,
-  glueClient,
   payloadKeys,
+  startGlueServer,
+  stopGlueServer,
   transformArn,
   uniqueName,
   validationMessage,
@@ -30,15 +31,10 @@ let server: TestServer;
 let glue: GlueClient;
 
 before(async () => {
-  server = await startServer();
-  glue = glueClient(server);
+  ({ server, glue } = await startGlueServer());
 });
 
-after(async () => {
-  glue?.destroy();
-  await server?.stop();
-  server?.cleanup();
-});
+after(() => stopGlueServer({ server, glue }));
 
 async function tagsOf(arn: string): Promise<Record<string, string> | undefined> {
   return (await glue.send(new GetTagsCommand({ ResourceArn: arn }))).Tags;

@@ -20,7 +20,7 @@ import {
   type GetMLTaskRunCommandOutput,
   type TaskRun,
 } from '@aws-sdk/client-glue';
-import { DEFAULT_ACCOUNT_ID, startServer, type TestServer } from '../support/server.js';
+import { DEFAULT_ACCOUNT_ID, type TestServer } from '../support/server.js';
 import {
   TERMINAL,
   assertDate,
@@ -29,8 +29,9 @@ import {
   createTransform,
   expectGlueError,
   getTransform,
-  glueClient,
   scriptedPath,
+  startGlueServer,
+  stopGlueServer,
   validationMessage,
   waitForRun,
 } from '../support/glue-client.js';
@@ -44,19 +45,14 @@ let server: TestServer;
 let glue: GlueClient;
 
 before(async () => {
-  server = await startServer({
+  ({ server, glue } = await startGlueServer({
     scriptedTasks: true,
     // DOPPEL_WORKERS / DOPPEL_POLL_MS only tune speed: more worker slots and a short idle poll.
     env: { DOPPEL_TIMEOUT_UNIT_MS: String(TIMEOUT_UNIT_MS), DOPPEL_WORKERS: '4', DOPPEL_POLL_MS: '25' },
-  });
-  glue = glueClient(server);
+  }));
 });
 
-after(async () => {
-  glue?.destroy();
-  await server?.stop();
-  server?.cleanup();
-});
+after(() => stopGlueServer({ server, glue }));
 
 const notFoundTransform = (id: string) => `Cannot find MLTransform in account ${DEFAULT_ACCOUNT_ID} with handle ${id}.`;
 const notFoundRun = (runId: string, transformId: string) =>

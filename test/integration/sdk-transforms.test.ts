@@ -20,7 +20,7 @@ import {
   paginateListMLTransforms,
   type CreateMLTransformCommandInput,
 } from '@aws-sdk/client-glue';
-import { DEFAULT_ACCOUNT_ID, startServer, type TestServer } from '../support/server.js';
+import { DEFAULT_ACCOUNT_ID, type TestServer } from '../support/server.js';
 import {
   assertDate,
   assertRecent,
@@ -30,6 +30,8 @@ import {
   expectGlueError,
   getTransform,
   glueClient,
+  startGlueServer,
+  stopGlueServer,
   transformArn,
   uniqueName,
   validationMessage,
@@ -42,15 +44,10 @@ let server: TestServer;
 let glue: GlueClient;
 
 before(async () => {
-  server = await startServer();
-  glue = glueClient(server);
+  ({ server, glue } = await startGlueServer());
 });
 
-after(async () => {
-  glue?.destroy();
-  await server?.stop();
-  server?.cleanup();
-});
+after(() => stopGlueServer({ server, glue }));
 
 /** A CreateMLTransform input over an existing table; `patch` members replace the defaults. */
 function createInput(

@@ -2,20 +2,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { StartMLLabelingSetGenerationTaskRunCommand, type GlueClient } from '@aws-sdk/client-glue';
-import { createTransform, glueClient, scriptedPath, waitForRun } from '../support/glue-client.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { createTransform, scriptedPath, startGlueServer, stopGlueServer, waitForRun } from '../support/glue-client.js';
+import type { TestServer } from '../support/server.js';
 
 describe('MaxRetries', () => {
   let server: TestServer;
   let glue: GlueClient;
   before(async () => {
-    server = await startServer({ scriptedTasks: true });
-    glue = glueClient(server);
+    ({ server, glue } = await startGlueServer({ scriptedTasks: true }));
   });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  after(() => stopGlueServer({ server, glue }));
 
   async function runOnce(maxRetries: number, failAttempts: number) {
     const { transformId } = await createTransform(glue, { MaxRetries: maxRetries });

@@ -17,7 +17,15 @@ import {
   type GetMLTransformCommandOutput,
   type TaskStatusType,
 } from '@aws-sdk/client-glue';
-import { DEFAULT_ACCOUNT_ID, TEST_CREDENTIALS, TEST_REGION, type TestServer } from './server.js';
+import {
+  DEFAULT_ACCOUNT_ID,
+  TEST_CREDENTIALS,
+  TEST_REGION,
+  startServer,
+  stopAndRemove,
+  type StartOptions,
+  type TestServer,
+} from './server.js';
 
 export interface ClientOptions {
   region?: string;
@@ -38,6 +46,24 @@ export function glueClient(server: TestServer, options: ClientOptions = {}): Glu
     maxAttempts: 1,
     ...(options.systemClockOffset !== undefined ? { systemClockOffset: options.systemClockOffset } : {}),
   });
+}
+
+/** A server and a GlueClient for it: what most acceptance files share across their tests. */
+export interface GlueServer {
+  server: TestServer;
+  glue: GlueClient;
+}
+
+/** Starts a server (see startServer) with a GlueClient for it, typically in a suite's `before`. */
+export async function startGlueServer(options: StartOptions = {}): Promise<GlueServer> {
+  const server = await startServer(options);
+  return { server, glue: glueClient(server) };
+}
+
+/** Undoes startGlueServer, in a suite's `after`; either member may be unset if `before` failed. */
+export async function stopGlueServer({ server, glue }: Partial<GlueServer>): Promise<void> {
+  glue?.destroy();
+  await stopAndRemove(server);
 }
 
 let counter = 0;

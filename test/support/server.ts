@@ -91,6 +91,15 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   };
 }
 
+/**
+ * A suite's `after` for a server started in `before`: stops it and removes its data dir. Tolerates
+ * a `before` that failed before the server was started.
+ */
+export async function stopAndRemove(server: TestServer | undefined): Promise<void> {
+  await server?.stop();
+  server?.cleanup();
+}
+
 /** The default credentials every fresh server accepts (documented in the README). */
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 export const TEST_REGION = 'us-east-1';
