@@ -18,10 +18,10 @@ import {
   TagResourceCommand,
   UpdateMLTransformCommand,
 } from '@aws-sdk/client-glue';
-import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { DEFAULT_ACCOUNT_ID, TEST_CREDENTIALS, TEST_REGION, startServer, type TestServer } from '../support/server.js';
-import { createTransform, expectGlueError, getTransform, glueClient, transformArn, uniqueName } from '../support/glue-client.js';
+import { glueHttpRequest } from '../support/raw-glue.js';
+import { DEFAULT_ACCOUNT_ID, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
+import { createTransform, expectGlueError, getTransform, glueClient, startGlueServer, stopGlueServer, transformArn, uniqueName } from '../support/glue-client.js';
 
 const OTHER = { accessKeyId: 'AKIDOTHERACCOUNT', secretAccessKey: 'other-secret-key' };
 const OTHER_ACCOUNT = '210987654321';
@@ -31,22 +31,17 @@ let server: TestServer;
 let glue: GlueClient;
 
 before(async () => {
-  server = await startServer({
+  ({ server, glue } = await startGlueServer({
     env: {
       DOPPEL_CREDENTIALS: [
         `${TEST_CREDENTIALS.accessKeyId}:${TEST_CREDENTIALS.secretAccessKey}:${DEFAULT_ACCOUNT_ID}`,
         `${OTHER.accessKeyId}:${OTHER.secretAccessKey}:${OTHER_ACCOUNT}`,
       ].join(','),
     },
-  });
-  glue = glueClient(server);
+  }));
 });
 
-after(async () => {
-  glue?.destroy();
-  await server?.stop();
-  server?.cleanup();
-});
+after(() => stopGlueServer({ server, glue }));
 
 /** POSTs a Glue JSON request with fetch; signs it when `sign` is given. */
 async function rawRequest(
@@ -55,12 +50,8 @@ async function rawRequest(
   sign?: { credentials: typeof TEST_CREDENTIALS; region?: string; service?: string; tamper?: (b: string) => string },
   extraHeaders: Record<string, string> = {},
 ): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
-  const url = new URL(server.endpoint);
-  let headers: Record<string, string> = {
-    'content-type': 'application/x-amz-json-1.1',
-    'x-amz-target': `AWSGlue.${target}`,
-    ...extraHeaders,
-  };
+  const request = glueHttpRequest(server, target, body, extraHeaders);
+  let headers = request.headers;
   let sent = body;
   if (sign) {
     const signer = new SignatureV4({
@@ -69,21 +60,11 @@ async function rawRequest(
       service: sign.service ?? 'glue',
       sha256: Sha256,
     });
-    const request = new HttpRequest({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: '/',
-      headers: { ...headers, host: url.host },
-      body,
-    });
-    const signed = await signer.sign(request);
-    const { host: _host, ...rest } = signed.headers as Record<string, string>;
-    headers = rest; // fetch sets Host itself (to the same value that was signed)
+    headers = (await signer.sign(request)).headers;
     sent = sign.tamper ? sign.tamper(body) : body;
   }
-  const res = await fetch(new URL('/', url), { method: 'POST', headers, body: sent });
+  const { host: _host, ...rest } = headers; // fetch sets Host itself (to the same value that was signed)
+  const res = await fetch(new URL('/', server.endpoint), { method: 'POST', headers: rest, body: sent });
   const text = await res.text();
   return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }

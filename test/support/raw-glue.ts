@@ -20,17 +20,26 @@ export async function rawGlueRequest(
   operation: string,
   body: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
+  const signed = await signer.sign(glueHttpRequest(server, operation, body));
+  const res = await fetch(server.endpoint, { method: 'POST', headers: signed.headers, body });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The unsigned HTTP request of an AWS JSON call to the server; `headers` add to (or replace) Glue's. */
+export function glueHttpRequest(
+  server: TestServer,
+  operation: string,
+  body: string,
+  headers: Record<string, string> = {},
+): HttpRequest {
   const url = new URL(server.endpoint);
-  const request = new HttpRequest({
+  return new HttpRequest({
     method: 'POST',
     protocol: url.protocol,
     hostname: url.hostname,
     port: Number(url.port),
     path: '/',
-    headers: { 'content-type': 'application/x-amz-json-1.1', host: url.host, 'x-amz-target': `AWSGlue.${operation}` },
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AWSGlue.${operation}`, ...headers, host: url.host },
     body,
   });
-  const signed = await signer.sign(request);
-  const res = await fetch(server.endpoint, { method: 'POST', headers: signed.headers, body });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
