@@ -11,12 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_ACCOUNT_ID, startServer, type TestServer } from '../support/server.js';
+import { DEFAULT_ACCOUNT_ID, startServer, stopAndRemove, type TestServer } from '../support/server.js';
+import { envWithoutAwsSettings, findAws, runCommand } from '../support/s3-tools.js';
 
 const ACCOUNT = DEFAULT_ACCOUNT_ID;
 const REGION = 'us-east-1';
@@ -32,21 +32,7 @@ const COLUMNS = [
 const EXPECTED_SCHEMA = COLUMNS.map((c) => ({ Name: c.Name, DataType: c.Type }));
 const FIND_MATCHES = JSON.stringify({ TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } });
 
-/**
- * The `aws` executable, resolved past a pyenv shim (the shim costs a shell and `pyenv exec` on every
- * call, which this suite makes ~150 of).
- */
-function findAws(): string | undefined {
-  const probe = spawnSync('aws', ['--version'], { stdio: 'ignore', timeout: 30_000 });
-  if (probe.status !== 0) return undefined;
-  const located = spawnSync('sh', ['-c', 'command -v aws'], { encoding: 'utf8' }).stdout.trim();
-  if (located.includes('/.pyenv/shims/')) {
-    const real = spawnSync('pyenv', ['which', 'aws'], { encoding: 'utf8', timeout: 30_000 });
-    const path = real.status === 0 ? real.stdout.trim() : '';
-    if (path && spawnSync(path, ['--version'], { stdio: 'ignore', timeout: 30_000 }).status === 0) return path;
-  }
-  return 'aws';
-}
+/** Resolved past a pyenv shim: this suite makes ~150 calls, each of which the shim would slow down. */
 const AWS = findAws();
 
 // ---------------------------------------------------------------------------------------------------
@@ -68,12 +54,8 @@ let server: TestServer;
 let configDir: string;
 
 function cliEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('AWS_') && !key.startsWith('BOTO')) env[key] = value;
-  }
   return {
-    ...env,
+    ...envWithoutAwsSettings(),
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_DEFAULT_REGION: REGION,
@@ -89,15 +71,7 @@ function aws(args: string[], options: CliOptions = {}): Promise<CliResult> {
   if (options.profile && options.profile !== 'default') full.push('--profile', options.profile);
   if (options.region) full.push('--region', options.region);
   const command = `aws ${full.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(' ')}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(AWS!, full, { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, command }));
-  });
+  return runCommand(AWS!, full, { env: cliEnv() }).then((result) => ({ ...result, command }));
 }
 
 /** Runs a command that must succeed; returns its parsed JSON output ({} when it prints nothing). */
@@ -259,10 +233,7 @@ else describe(SUITE, {
   });
 
   after(async () => {
-    if (server) {
-      await server.stop();
-      server.cleanup();
-    }
+    await stopAndRemove(server);
     if (configDir) rmSync(configDir, { recursive: true, force: true });
   });
 

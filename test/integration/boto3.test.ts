@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../support/server.js';
+import { envWithoutAwsSettings } from '../support/s3-tools.js';
+import { startServer, stopAndRemove } from '../support/server.js';
 
 /** The .py files are not compiled: they stay in the source tree (this file runs from dist/test/integration). */
 const PYTHON_DIR = fileURLToPath(new URL('../../../test/python/', import.meta.url));
@@ -30,12 +31,8 @@ function findPythonWithBoto3(): string | undefined {
 
 /** The caller's environment without AWS_* settings that could redirect or re-credential boto3. */
 function isolatedEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('AWS_') && !key.startsWith('BOTO')) env[key] = value;
-  }
   return {
-    ...env,
+    ...envWithoutAwsSettings(),
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_EC2_METADATA_DISABLED: 'true',
@@ -110,7 +107,6 @@ test('boto3 drives every operation (test/python/test_glue_boto3.py)', { timeout:
     assert.ok(summary.ran > 0, `boto3 suite ran no tests\n${details}`);
     assert.ok(summary.skipped < summary.ran, `boto3 suite skipped everything\n${details}`);
   } finally {
-    await server.stop();
-    server.cleanup();
+    await stopAndRemove(server);
   }
 });

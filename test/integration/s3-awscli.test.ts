@@ -5,13 +5,12 @@
  * identical. Skips when `aws` is not installed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startServer, type TestServer } from '../support/server.js';
-import { findAws, isolatedAwsEnv, peakRssBytes, sha256OfFile, writeRandomFile } from '../support/s3-tools.js';
+import { startServer, stopAndRemove, type TestServer } from '../support/server.js';
+import { findAws, isolatedAwsEnv, peakRssBytes, runCommand, sha256OfFile, writeRandomFile } from '../support/s3-tools.js';
 
 const AWS = findAws();
 const MB = 1024 * 1024;
@@ -30,15 +29,7 @@ function aws(args: string[], target: TestServer = server): Promise<CliResult> {
   const full = [...args, '--endpoint-url', target.endpoint];
   const command = `aws ${full.join(' ')}`;
   const env = isolatedAwsEnv(join(workDir, 'config'), join(workDir, 'credentials'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(AWS!, full, { env, cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, command }));
-  });
+  return runCommand(AWS!, full, { env, cwd: workDir }).then((result) => ({ ...result, command }));
 }
 
 /** Runs a command that must succeed; returns stdout. */
@@ -93,8 +84,7 @@ if (!AWS) {
       server = await startServer();
     });
     after(async () => {
-      await server?.stop();
-      server?.cleanup();
+      await stopAndRemove(server);
       rmSync(workDir, { recursive: true, force: true });
     });
 
@@ -285,8 +275,7 @@ if (!AWS) {
         rmSync(source);
         rmSync(back);
       } finally {
-        await big.stop();
-        big.cleanup();
+        await stopAndRemove(big);
       }
     });
   });

@@ -1,9 +1,10 @@
 /**
- * Helpers for the S3 endpoint suites (test/integration/s3-*.test.ts): finding the AWS CLI and a
- * Python with boto3, an environment that keeps the caller's AWS settings out, an S3 client for the
+ * Helpers for the suites that drive doppel with outside tools (the AWS CLI, boto3) and for the S3
+ * endpoint suites (test/integration/s3-*.test.ts): finding the AWS CLI and a Python with boto3,
+ * running a command, an environment that keeps the caller's AWS settings out, an S3 client for the
  * JS SDK, files of random bytes, and the server's peak memory.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -36,18 +37,23 @@ export function findPythonWithBoto3(): string | undefined {
   return undefined;
 }
 
+/** The caller's environment without AWS_* / BOTO* settings, which could redirect or re-credential a client. */
+export function envWithoutAwsSettings(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('AWS_') && !key.startsWith('BOTO')) env[key] = value;
+  }
+  return env;
+}
+
 /**
  * The caller's environment without AWS_* / BOTO* settings, plus the test credentials and config
  * files that must exist and be empty (so no profile of the machine's user can interfere).
  */
 export function isolatedAwsEnv(configFile: string, credentialsFile: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   for (const file of [configFile, credentialsFile]) if (!existsSync(file)) writeFileSync(file, '');
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('AWS_') && !key.startsWith('BOTO')) env[key] = value;
-  }
   return {
-    ...env,
+    ...envWithoutAwsSettings(),
     AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
     AWS_DEFAULT_REGION: TEST_REGION,
@@ -59,6 +65,23 @@ export function isolatedAwsEnv(configFile: string, credentialsFile: string, extr
     PYTHONWARNINGS: 'ignore::ResourceWarning',
     ...extra,
   };
+}
+
+/** Runs a command to its end, collecting what it prints; fails only when it cannot be started. */
+export function runCommand(
+  file: string,
+  args: string[],
+  options: Omit<SpawnOptions, 'stdio'>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** An S3 client for the server (path style; one attempt, so every call is one HTTP exchange). */
