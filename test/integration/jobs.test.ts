@@ -117,6 +117,23 @@ describe('Glue Jobs API', () => {
 
   after(() => stopGlueServer({ server, glue: client }));
 
+  /**
+   * Runs `body` while a hanging task run holds the server's only worker (DOPPEL_WORKERS=1), so that
+   * the job runs it starts stay STARTING; the hanging run is cancelled afterwards.
+   */
+  async function whileTheWorkerIsBusy(body: () => Promise<void>): Promise<void> {
+    const { TaskRunId: blocker } = await client.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }) }),
+    );
+    await waitForRun(client, transformId, blocker!, ['RUNNING']);
+    try {
+      await body();
+    } finally {
+      await client.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId: blocker! }));
+      await waitForRun(client, transformId, blocker!);
+    }
+  }
+
   it('CreateJob / GetJob: stores the definition with Glue defaults; duplicates and unknown names are errors', async () => {
     const name = uniqueName('job');
     const before = Date.now();
@@ -335,12 +352,7 @@ describe('Glue Jobs API', () => {
   });
 
   it('BatchStopJobRun stops a run; MaxConcurrentRuns is enforced; DeleteJob stops runs in flight', async () => {
-    // Keep the only worker busy so job runs stay STARTING.
-    const { TaskRunId: blocker } = await client.send(
-      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }) }),
-    );
-    await waitForRun(client, transformId, blocker!, ['RUNNING']);
-    try {
+    await whileTheWorkerIsBusy(async () => {
       const name = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/s/' });
       const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name }));
       assert.equal((await client.send(new GetJobRunCommand({ JobName: name, RunId: JobRunId! }))).JobRun?.JobRunState, 'STARTING');
@@ -366,10 +378,7 @@ describe('Glue Jobs API', () => {
       const { TaskRuns } = await client.send(new GetMLTaskRunsCommand({ TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
       const task = TaskRuns?.find((r) => r.Properties?.FindMatchesTaskRunProperties?.JobRunId === pending);
       assert.equal(task?.Status, 'STOPPED');
-    } finally {
-      await client.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId: blocker! }));
-      await waitForRun(client, transformId, blocker!);
-    }
+    });
   });
 
   it('a run whose transform is deleted ends FAILED', async () => {
@@ -378,11 +387,7 @@ describe('Glue Jobs API', () => {
       new StartImportLabelsTaskRunCommand({ TransformId: doomed, InputS3Path: scriptedPath({ labels: 2 }) }),
     );
     await waitForRun(client, doomed, TaskRunId!);
-    const { TaskRunId: blocker } = await client.send(
-      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }) }),
-    );
-    await waitForRun(client, transformId, blocker!, ['RUNNING']);
-    try {
+    await whileTheWorkerIsBusy(async () => {
       const name = await createFindMatchesJob(client, { '--transform-id': doomed, '--output-path': 's3://out/d/' });
       const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name }));
       await client.send(new DeleteMLTransformCommand({ TransformId: doomed }));
@@ -390,10 +395,7 @@ describe('Glue Jobs API', () => {
       assert.equal(run.JobRunState, 'FAILED');
       assert.match(run.ErrorMessage!, /no longer exists/);
       assert.equal((await waitForJobRun(client, name, JobRunId!)).JobRunState, 'FAILED', 'stays FAILED');
-    } finally {
-      await client.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId: blocker! }));
-      await waitForRun(client, transformId, blocker!);
-    }
+    });
   });
 
   it('`doppel find-matches --data-dir` runs doppel on the data dir for the run and reports a failed run', async () => {
