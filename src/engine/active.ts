@@ -28,20 +28,20 @@ export function chooseSets(inp: ActiveInput): number[][] {
   const used = new Uint8Array(n);
   for (const r of inp.labeledRows) if (r < n) used[r] = 1;
   const out: number[][] = [];
-  const grow = (seedRows: number[]): number[] | undefined => {
+  const grow = (seedRows: number[], limit = size, minRows = 2): number[] | undefined => {
     const set: number[] = [];
     for (const r of seedRows) if (!used[r] && !set.includes(r)) set.push(r);
     if (set.length === 0) return undefined;
     // Breadth-first over neighbour lists, best neighbours first.
-    for (let q = 0; q < set.length && set.length < size; q++) {
+    for (let q = 0; q < set.length && set.length < limit; q++) {
       const r = set[q]!;
-      for (let i = cand.nbrOffsets[r]!; i < cand.nbrOffsets[r + 1]! && set.length < size; i++) {
+      for (let i = cand.nbrOffsets[r]!; i < cand.nbrOffsets[r + 1]! && set.length < limit; i++) {
         const s = cand.nbrs[i]!;
         if (!used[s] && !set.includes(s)) set.push(s);
-        if (q === 0 && set.length >= Math.ceil(size * 0.6)) break; // leave room for the partner's neighbours
+        if (q === 0 && set.length >= Math.ceil(limit * 0.6)) break; // leave room for the partner's neighbours
       }
     }
-    if (set.length < 2) return undefined;
+    if (set.length < minRows) return undefined;
     for (const r of set) used[r] = 1;
     return set;
   };
@@ -78,11 +78,29 @@ export function chooseSets(inp: ActiveInput): number[][] {
     if (i < likely.length) rows.push(likely[i]!);
     if (i < randomRows.length) rows.push(randomRows[i]!);
   }
+  // Without a model every set joins two neighbourhoods. One neighbourhood alone is often a single
+  // entity (a paper cited 50 times): labels of such sets are nearly all matches and the first model
+  // learns that everything matches. The pairs across the two halves give it non-matches to learn from.
+  const coldStart = !inp.p;
+  let half: number[] | undefined;
   for (const r of rows) {
     if (out.length >= inp.sets) break;
     if (used[r]) continue;
-    const s = grow([r]);
-    if (s) out.push(s);
+    if (!coldStart) {
+      const s = grow([r]);
+      if (s) out.push(s);
+      continue;
+    }
+    if (!half) {
+      half = grow([r], Math.ceil(size / 2), 1);
+      continue;
+    }
+    const other = grow([r], size - half.length, 1);
+    if (other) {
+      out.push([...half, ...other]);
+      half = undefined;
+    }
   }
+  if (half && half.length >= 2 && out.length < inp.sets) out.push(half);
   return out;
 }

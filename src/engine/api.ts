@@ -40,11 +40,26 @@ export interface LabelingSet {
   rows: Array<{ row: number; suggestedLabel: string }>;
 }
 
-export interface EvaluationResult {
-  areaUnderPRCurve?: number;
+export interface HeldOutMetrics {
   precision?: number;
   recall?: number;
   f1?: number;
+}
+
+export interface EvaluationResult {
+  /** On the held-out labeled pairs. */
+  areaUnderPRCurve?: number;
+  /**
+   * Expected on the candidate pairs of a run (calibrated held-out scores, corrected by the blocking
+   * recall): precision and recall at the operating threshold, F1 the best over thresholds. Fall back
+   * to the held-out values when no calibration is possible.
+   */
+  precision?: number;
+  recall?: number;
+  f1?: number;
+  /** The same metrics on the held-out labeled pairs (harder than a run's candidates). */
+  heldOut?: HeldOutMetrics;
+  /** On the held-out labeled pairs, at the operating threshold. */
   confusionMatrix: {
     numTruePositives: number;
     numFalsePositives: number;

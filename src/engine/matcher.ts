@@ -1,5 +1,6 @@
 /** The Matcher: profile → features → blocking → model → clustering, plus evaluation and active learning. */
 import type {
+  HeldOutMetrics,
   EngineLabel,
   EngineRun,
   EngineTable,
@@ -14,6 +15,7 @@ import { blockingRecall, generateCandidates, type Candidates } from './blocking.
 import { clusterPairs } from './cluster.js';
 import { planFeatures, pairFeatures, type Feature } from './features.js';
 import { labeledPairs, type LabeledPairs } from './labels.js';
+import { estimateOnCandidates } from './estimate.js';
 import { areaUnderPR, confusionAt, maxF1 } from './metrics.js';
 import { tradeoffThreshold } from './model.js';
 import { prepareTable, type PreparedTable } from './profile.js';
@@ -155,16 +157,29 @@ export function createMatcher(): Matcher {
       if (br !== undefined) res.blockingRecall = br;
       const oof = f.trained.oof;
       if (oof) {
+        // The confusion matrix and AUPRC describe the held-out labeled pairs themselves.
         res.confusionMatrix = confusionAt(oof.p, oof.y, f.threshold);
         const cm = res.confusionMatrix;
         const auc = areaUnderPR(oof.p, oof.y);
         if (auc !== undefined) res.areaUnderPRCurve = auc;
+        const heldOut: HeldOutMetrics = {};
         const mf = maxF1(oof.p, oof.y);
-        if (mf !== undefined) res.f1 = mf;
+        if (mf !== undefined) heldOut.f1 = mf;
         if (cm.numTruePositives + cm.numFalsePositives > 0)
-          res.precision = cm.numTruePositives / (cm.numTruePositives + cm.numFalsePositives);
+          heldOut.precision = cm.numTruePositives / (cm.numTruePositives + cm.numFalsePositives);
         if (cm.numTruePositives + cm.numFalseNegatives > 0)
-          res.recall = cm.numTruePositives / (cm.numTruePositives + cm.numFalseNegatives);
+          heldOut.recall = cm.numTruePositives / (cm.numTruePositives + cm.numFalseNegatives);
+        res.heldOut = heldOut;
+        // Precision, recall and F1 are what the output is expected to score (estimate.ts).
+        const est = f.trained.calibration
+          ? estimateOnCandidates(f.probs, f.trained.calibration, f.threshold, br ?? 1)
+          : {};
+        const precision = est.precision ?? heldOut.precision;
+        const recall = est.recall ?? heldOut.recall;
+        const f1 = est.maxF1 ?? heldOut.f1;
+        if (precision !== undefined) res.precision = precision;
+        if (recall !== undefined) res.recall = recall;
+        if (f1 !== undefined) res.f1 = f1;
       }
       return res;
     },

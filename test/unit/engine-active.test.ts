@@ -45,6 +45,25 @@ describe('engine active learning and matcher', () => {
     const rows = a.flatMap((s) => s.rows.map((r) => r.row));
     assert.equal(new Set(rows).size, rows.length);
   });
+  it('cold-start sets join two neighbourhoods, so a first round has non-matches to learn from', async () => {
+    // Ten entities of six near-identical records each: one neighbourhood is one entity.
+    const n = 60;
+    const big: EngineTable = {
+      columns: [{ name: 'id', type: 'string' }, { name: 'title', type: 'string' }],
+      primaryKey: 0,
+      values: [
+        Array.from({ length: n }, (_, i) => `p${i}`),
+        Array.from({ length: n }, (_, i) => `${['graph', 'parsing', 'kernel', 'vision', 'speech', 'robots', 'queues', 'proofs', 'crypto', 'agents'][i % 10]} methods volume ${i % 10} edition ${i % 3}`),
+      ],
+      rowCount: n,
+    };
+    const sets = await createMatcher().generateLabelingSets(big, [], { seed: 2 }, { sets: 4, targetRows: 40 });
+    assert.ok(sets.length >= 3);
+    for (const s of sets) {
+      const entities = new Set(s.rows.map((r) => r.row % 10));
+      assert.ok(entities.size >= 2, `set ${s.labelingSetId} holds one entity only`);
+    }
+  });
   it('never reuses labeled rows or set ids; learns; evaluates', async () => {
     const m = createMatcher();
     const labels: EngineLabel[] = [];
@@ -65,6 +84,10 @@ describe('engine active learning and matcher', () => {
     assert.equal(res.matchId.length, ids.length);
     const ev = await m.evaluate(table, labels, { seed: 1 });
     assert.ok(ev.columnImportances.length === 3);
+    // Precision/recall/F1 are estimates for the run's candidates; the held-out ones stay available.
+    assert.ok(ev.heldOut !== undefined);
+    for (const v of [ev.precision, ev.recall, ev.f1, ev.heldOut.f1]) assert.ok(v !== undefined && v >= 0 && v <= 1);
+    assert.ok(ev.f1! > 0.8, `estimated F1 ${ev.f1}`);
     for (let i = 1; i < ev.columnImportances.length; i++)
       assert.ok(ev.columnImportances[i - 1]!.importance >= ev.columnImportances[i]!.importance);
     const strict = await m.findMatches(table, labels, { seed: 1, precisionRecallTradeoff: 1 });
