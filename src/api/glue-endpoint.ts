@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../core/request-context.js';
 import type { Json } from '../core/wire.js';
-import { identifyUnverified, verifySignature } from './auth/sigv4.js';
+import { identifyUnverified, verifySignature, type SignedRequest } from './auth/sigv4.js';
 import type { CredentialRegistry } from './auth/credentials.js';
 import { ServiceError, internalFailure, serializationError, unknownOperation } from './errors.js';
 import type { Operation } from './glue-operations.js';
 import { validateInput } from './model/validate.js';
 
-export interface RawRequest {
-  method: string;
-  /** Path as received, without the query string. */
-  path: string;
-  query: string;
-  /** Lower-cased header names. */
-  headers: Record<string, string>;
-  body: Uint8Array;
-}
+/** A Glue request as received: the very request SigV4 verification reads. */
+export type RawRequest = SignedRequest;
 
 export interface GlueResponse {
   status: number;
@@ -70,28 +63,17 @@ async function authenticate(
   opts: GlueEndpointOptions,
   requestId: string,
 ): Promise<RequestContext> {
-  if (opts.noAuth) {
-    const who = identifyUnverified(req, opts.credentials);
-    const accessKeyId = who.accessKeyId ?? 'anonymous';
-    return {
-      accountId: who.accountId,
-      region: who.region,
-      accessKeyId,
-      requestId,
-      principalArn: `arn:aws:iam::${who.accountId}:user/${accessKeyId}`,
-    };
-  }
-  const who = await verifySignature(req, {
-    registry: opts.credentials,
-    service: 'glue',
-    now: new Date(),
-  });
+  // Without auth the caller is whoever the request says it is (anonymous when it says nothing).
+  const who = opts.noAuth
+    ? identifyUnverified(req, opts.credentials)
+    : await verifySignature(req, { registry: opts.credentials, service: 'glue', now: new Date() });
+  const accessKeyId = who.accessKeyId ?? 'anonymous';
   return {
     accountId: who.accountId,
     region: who.region,
-    accessKeyId: who.accessKeyId,
+    accessKeyId,
     requestId,
-    principalArn: `arn:aws:iam::${who.accountId}:user/${who.accessKeyId}`,
+    principalArn: `arn:aws:iam::${who.accountId}:user/${accessKeyId}`,
   };
 }
 
