@@ -50,10 +50,7 @@ export async function getObject(call: S3Call): Promise<Response> {
 }
 
 export async function headObject(call: S3Call): Promise<Response> {
-  const bucket = bucketOf(call);
-  const key = keyOf(call);
-  const info = await call.store.headObject(bucket, key);
-  if (!info) throw noSuchKey(bucket, key);
+  const info = await objectInfoOf(call);
   if (evaluateConditions(info, requestConditions(call.headers)) === 'not-modified') return notModified(info);
   const headers: HeaderMap = { ...objectHeaders(info), 'content-length': String(info.size) };
   const range = parseRangeHeader(call.headers['range']);
@@ -159,13 +156,19 @@ function notModified(info: ObjectInfo): Response {
   return emptyResponse(304, { etag: info.etag, 'last-modified': new Date(info.lastModified).toUTCString() });
 }
 
-/** A suffix range (`bytes=-N`) needs the object's size first. */
-async function resolveRange(call: S3Call, range: RangeRequest | undefined): Promise<{ start: number; end: number } | undefined> {
-  if (range === undefined || !('suffix' in range)) return range;
+/** The addressed object's info; NoSuchKey when there is none. */
+async function objectInfoOf(call: S3Call): Promise<ObjectInfo> {
   const bucket = bucketOf(call);
   const key = keyOf(call);
   const info = await call.store.headObject(bucket, key);
   if (!info) throw noSuchKey(bucket, key);
+  return info;
+}
+
+/** A suffix range (`bytes=-N`) needs the object's size first. */
+async function resolveRange(call: S3Call, range: RangeRequest | undefined): Promise<{ start: number; end: number } | undefined> {
+  if (range === undefined || !('suffix' in range)) return range;
+  const info = await objectInfoOf(call);
   if (range.suffix === 0 || info.size === 0) {
     throw new S3Error('InvalidRange', 'The requested range is not satisfiable', 416, { ActualObjectSize: String(info.size) });
   }
