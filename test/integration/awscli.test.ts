@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_ACCOUNT_ID, startServer, stopAndRemove, type TestServer } from '../support/server.js';
-import { envWithoutAwsSettings, findAws, runCommand } from '../support/s3-tools.js';
+import { envWithoutAwsSettings, findAws, runCommand, type CommandOutput } from '../support/s3-tools.js';
 
 const ACCOUNT = DEFAULT_ACCOUNT_ID;
 const REGION = 'us-east-1';
@@ -38,10 +38,7 @@ const AWS = findAws();
 // ---------------------------------------------------------------------------------------------------
 // Running the CLI
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+interface CliResult extends CommandOutput {
   command: string;
 }
 

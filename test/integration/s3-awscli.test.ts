@@ -10,15 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startServer, stopAndRemove, type TestServer } from '../support/server.js';
-import { findAws, isolatedAwsEnv, peakRssBytes, runCommand, sha256OfFile, writeRandomFile } from '../support/s3-tools.js';
+import { findAws, isolatedAwsEnv, peakRssBytes, runCommand, sha256OfFile, writeRandomFile, type CommandOutput } from '../support/s3-tools.js';
 
 const AWS = findAws();
 const MB = 1024 * 1024;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+interface CliResult extends CommandOutput {
   command: string;
 }
 

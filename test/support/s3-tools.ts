@@ -67,12 +67,14 @@ export function isolatedAwsEnv(configFile: string, credentialsFile: string, extr
   };
 }
 
+export interface CommandOutput {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs a command to its end, collecting what it prints; fails only when it cannot be started. */
-export function runCommand(
-  file: string,
-  args: string[],
-  options: Omit<SpawnOptions, 'stdio'>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCommand(file: string, args: string[], options: Omit<SpawnOptions, 'stdio'>): Promise<CommandOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
