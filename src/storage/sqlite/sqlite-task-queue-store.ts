@@ -177,21 +177,8 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
       const status = run.status === 'STOPPING' && outcome.status !== 'SUCCEEDED' ? 'STOPPED' : outcome.status;
       const spent = run.runningSince !== undefined ? now - run.runningSince : 0;
       const properties = { ...run.properties, ...(outcome.properties ?? {}) };
-      this.#db
-        .prepare(
-          `UPDATE task_runs SET status = ?, error_string = ?, completed_on = ?, last_modified_on = ?,
-             execution_ms = execution_ms + ?, lease_owner = NULL, lease_expires_at = NULL,
-             running_since = NULL, properties = ? WHERE id = ?`,
-        )
-        .run(
-          status,
-          status === 'FAILED' || status === 'TIMEOUT' ? (outcome.errorString ?? null) : null,
-          now,
-          now,
-          Math.max(0, spent),
-          JSON.stringify(properties),
-          id,
-        );
+      const error = status === 'FAILED' || status === 'TIMEOUT' ? (outcome.errorString ?? null) : null;
+      this.#end(id, status, error, Math.max(0, spent), now, properties);
       if (status === 'SUCCEEDED' && outcome.labelChange) {
         this.#storeLabels(run, outcome.labelChange, now);
       }
@@ -331,14 +318,15 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     });
   }
 
-  #end(id: string, status: TaskStatus, error: string | null, spentMs: number, now: number) {
+  /** Puts a run in a terminal status and releases its lease; `properties`, when given, replace the stored ones. */
+  #end(id: string, status: TaskStatus, error: string | null, spentMs: number, now: number, properties?: Record<string, unknown>) {
     this.#db
       .prepare(
         `UPDATE task_runs SET status = ?, error_string = ?, completed_on = ?, last_modified_on = ?,
            execution_ms = execution_ms + ?, lease_owner = NULL, lease_expires_at = NULL,
-           running_since = NULL WHERE id = ?`,
+           running_since = NULL, properties = coalesce(?, properties) WHERE id = ?`,
       )
-      .run(status, error, now, now, spentMs, id);
+      .run(status, error, now, now, spentMs, properties === undefined ? null : JSON.stringify(properties), id);
   }
 
   async expireDeadlines(now: number): Promise<number> {
