@@ -196,15 +196,8 @@ export class S3ObjectStore implements ObjectStore {
       ),
     );
     const served = range ? parseContentRange(out.ContentRange) : undefined;
-    const info: ObjectInfo = {
-      key,
-      // With a range, Content-Length is the range's length; Content-Range carries the object's size.
-      size: served?.size ?? out.ContentLength ?? 0,
-      etag: out.ETag ?? '',
-      lastModified: out.LastModified?.getTime() ?? 0,
-      ...optional('contentType', out.ContentType),
-      ...optional('metadata', nonEmpty(out.Metadata)),
-    };
+    // With a range, Content-Length is the range's length; Content-Range carries the object's size.
+    const info = objectInfoOf(key, out, served?.size ?? out.ContentLength ?? 0);
     const body = out.Body as Readable;
     return served ? { info, body, range: { start: served.start, end: served.end } } : { info, body };
   }
@@ -214,14 +207,7 @@ export class S3ObjectStore implements ObjectStore {
       const out = await this.send({ operation: 'HeadObject', bucket, key }, () =>
         this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
       );
-      return {
-        key,
-        size: out.ContentLength ?? 0,
-        etag: out.ETag ?? '',
-        lastModified: out.LastModified?.getTime() ?? 0,
-        ...optional('contentType', out.ContentType),
-        ...optional('metadata', nonEmpty(out.Metadata)),
-      };
+      return objectInfoOf(key, out, out.ContentLength ?? 0);
     } catch (err) {
       // A HEAD response has no body, so a missing bucket and a missing key look alike (404).
       if (err instanceof ObjectStoreError && err.status === 404) return undefined;
@@ -470,6 +456,22 @@ function parseContentRange(header: string | undefined): { start: number; end: nu
   const m = header ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header.trim()) : null;
   if (!m) return undefined;
   return { start: Number(m[1]), end: Number(m[2]), ...(m[3] === '*' ? {} : { size: Number(m[3]) }) };
+}
+
+/** An object's info from the headers of a GetObject or HeadObject response. */
+function objectInfoOf(
+  key: string,
+  out: { ETag?: string; LastModified?: Date; ContentType?: string; Metadata?: Record<string, string> },
+  size: number,
+): ObjectInfo {
+  return {
+    key,
+    size,
+    etag: out.ETag ?? '',
+    lastModified: out.LastModified?.getTime() ?? 0,
+    ...optional('contentType', out.ContentType),
+    ...optional('metadata', nonEmpty(out.Metadata)),
+  };
 }
 
 function headersOf(options: PutOptions): { ContentType?: string; Metadata?: Record<string, string> } {
