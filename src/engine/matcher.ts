@@ -171,12 +171,17 @@ export function createMatcher(): Matcher {
           heldOut.recall = cm.numTruePositives / (cm.numTruePositives + cm.numFalseNegatives);
         res.heldOut = heldOut;
         // Precision, recall and F1 are what the output is expected to score (estimate.ts).
-        const est = f.trained.calibration
-          ? estimateOnCandidates(f.probs, f.trained.calibration, f.threshold, br ?? 1)
-          : {};
+        // F1 is the transform's best, so it is taken at the F1-optimal threshold whatever the
+        // PrecisionRecallTradeoff (not the max over all thresholds: with few labels the calibrated
+        // curve is steep and its maximum overshoots what any run reaches).
+        const cal = f.trained.calibration;
+        const est = cal ? estimateOnCandidates(f.probs, cal, f.threshold, br ?? 1) : {};
+        const best = cal && f.threshold !== f.trained.baseThreshold
+          ? estimateOnCandidates(f.probs, cal, f.trained.baseThreshold, br ?? 1)
+          : est;
         const precision = est.precision ?? heldOut.precision;
         const recall = est.recall ?? heldOut.recall;
-        const f1 = est.maxF1 ?? heldOut.f1;
+        const f1 = best.f1 ?? heldOut.f1;
         if (precision !== undefined) res.precision = precision;
         if (recall !== undefined) res.recall = recall;
         if (f1 !== undefined) res.f1 = f1;

@@ -53,7 +53,6 @@ describe('engine population estimate', () => {
     assert.ok(Math.abs(est.precision! - P) < 0.02, `precision ${est.precision} vs ${P}`);
     assert.ok(Math.abs(est.recall! - R) < 0.02, `recall ${est.recall} vs ${R}`);
     assert.ok(Math.abs(est.f1! - F) < 0.02, `f1 ${est.f1} vs ${F}`);
-    assert.ok(est.maxF1! >= est.f1! - 1e-9);
   });
   it('counts matches that blocking never proposed as missed', () => {
     const cal = fitCalibration(...Object.values(calibratedSample(2000, 3)) as [Float64Array, Uint8Array])!;
