@@ -134,19 +134,26 @@ function tableInput(name: string, columns = COLUMNS, extra: Record<string, unkno
 /** The database (with table `people`) that transforms are created on; made once in before(). */
 let sharedDatabase = '';
 
-async function createTransform(database: string, extra: string[] = []): Promise<string> {
-  const out = await ok([
+/** `create-ml-transform` arguments: by default a fresh name, table `people` and FIND_MATCHES on `id`. */
+function createTransformArgs(
+  database: string,
+  { name = unique('xf'), table = 'people', parameters = FIND_MATCHES }: { name?: string; table?: string; parameters?: string } = {},
+): string[] {
+  return [
     'create-ml-transform',
     '--name',
-    unique('xf'),
+    name,
     '--input-record-tables',
-    JSON.stringify([{ DatabaseName: database, TableName: 'people' }]),
+    JSON.stringify([{ DatabaseName: database, TableName: table }]),
     '--parameters',
-    FIND_MATCHES,
+    parameters,
     '--role',
     'GlueRole',
-    ...extra,
-  ]);
+  ];
+}
+
+async function createTransform(database: string, extra: string[] = []): Promise<string> {
+  const out = await ok([...createTransformArgs(database), ...extra]);
   assert.match(out.TransformId, /^tfm-[0-9a-f]{40}$/);
   return out.TransformId as string;
 }
@@ -432,41 +439,12 @@ else describe(SUITE, {
     assert.equal(conflict, `Another transform with name ${secondName} already exists.`);
     await fails('EntityNotFoundException', ['update-ml-transform', '--transform-id', MISSING_TRANSFORM, '--description', 'x']);
 
-    const duplicate = await fails('AlreadyExistsException', [
-      'create-ml-transform',
-      '--name',
-      renamed,
-      '--input-record-tables',
-      JSON.stringify([{ DatabaseName: database, TableName: 'people' }]),
-      '--parameters',
-      FIND_MATCHES,
-      '--role',
-      'GlueRole',
-    ]);
+    const duplicate = await fails('AlreadyExistsException', createTransformArgs(database, { name: renamed }));
     assert.equal(duplicate, `Transform with name ${renamed} already exists.`);
-    const missingTable = await fails('InvalidInputException', [
-      'create-ml-transform',
-      '--name',
-      unique('xf'),
-      '--input-record-tables',
-      JSON.stringify([{ DatabaseName: database, TableName: 'nope' }]),
-      '--parameters',
-      FIND_MATCHES,
-      '--role',
-      'GlueRole',
-    ]);
+    const missingTable = await fails('InvalidInputException', createTransformArgs(database, { table: 'nope' }));
     assert.ok(missingTable.startsWith('Problem fetching the data catalog schema: '), missingTable);
-    await fails('ValidationException', [
-      'create-ml-transform',
-      '--name',
-      unique('xf'),
-      '--input-record-tables',
-      JSON.stringify([{ DatabaseName: database, TableName: 'people' }]),
-      '--parameters',
-      JSON.stringify({ TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id', PrecisionRecallTradeoff: 1.5 } }),
-      '--role',
-      'GlueRole',
-    ]);
+    const badTradeoff = { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id', PrecisionRecallTradeoff: 1.5 } };
+    await fails('ValidationException', createTransformArgs(database, { parameters: JSON.stringify(badTradeoff) }));
     await fails('ValidationException', ['get-ml-transforms', '--sort', 'Column=COLOR,SortDirection=ASCENDING']);
     await fails('ValidationException', ['list-ml-transforms', '--max-results', '1001']);
 
@@ -491,25 +469,14 @@ else describe(SUITE, {
     assert.equal(generation.Properties.TaskType, 'LABELING_SET_GENERATION');
     assert.equal(generation.Properties.LabelingSetGenerationTaskRunProperties.OutputS3Path, 's3://scripted/labeling-set/');
 
-    const message = await fails('EntityNotFoundException', [
-      'start-export-labels-task-run',
-      '--transform-id',
-      transformId,
-      '--output-s3-path',
-      's3://scripted/export/',
-    ]);
+    const startExport = ['start-export-labels-task-run', '--transform-id', transformId, '--output-s3-path', 's3://scripted/export/'];
+    const message = await fails('EntityNotFoundException', startExport);
     assert.equal(message, `No labelset exists for transformId ${transformId} in account id ${ACCOUNT}.`);
     const notReady = await fails('MLTransformNotReadyException', ['start-ml-evaluation-task-run', '--transform-id', transformId]);
     assert.equal(notReady, 'This operation can only be applied to a transform that is in a READY state.');
 
     const imported = await importLabels(transformId, 4);
-    const exported = await ok([
-      'start-export-labels-task-run',
-      '--transform-id',
-      transformId,
-      '--output-s3-path',
-      's3://scripted/export/',
-    ]);
+    const exported = await ok(startExport);
     const exportRun = await waitForRun(transformId, exported.TaskRunId);
     assert.equal(exportRun.Status, 'SUCCEEDED', exportRun.ErrorString);
     assert.equal(exportRun.Properties.ExportLabelsTaskRunProperties.OutputS3Path, 's3://scripted/export/');
