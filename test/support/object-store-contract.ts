@@ -421,29 +421,14 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
         const uploadId = await store.createMultipartUpload(bucket, 'k');
         const p1 = await store.uploadPart(bucket, 'k', uploadId, 1, chunks('small first part'));
         const p2 = await store.uploadPart(bucket, 'k', uploadId, 2, chunks('second'));
-        await rejectsWith(
-          store.completeMultipartUpload(bucket, 'k', uploadId, [{ partNumber: 1, etag: quotedMd5('other bytes') }]),
-          'InvalidPart',
-          400,
-        );
-        await rejectsWith(
-          store.completeMultipartUpload(bucket, 'k', uploadId, [
-            { partNumber: 2, etag: p2.etag },
-            { partNumber: 1, etag: p1.etag },
-          ]),
-          'InvalidPartOrder',
-          400,
-        );
-        await rejectsWith(
-          store.completeMultipartUpload(bucket, 'k', uploadId, [
-            { partNumber: 1, etag: p1.etag },
-            { partNumber: 2, etag: p2.etag },
-          ]),
-          'EntityTooSmall',
-          400,
-        );
+        const complete = (parts: Array<{ partNumber: number; etag: string }>) =>
+          store.completeMultipartUpload(bucket, 'k', uploadId, parts);
+        const [first, second] = [{ partNumber: 1, etag: p1.etag }, { partNumber: 2, etag: p2.etag }];
+        await rejectsWith(complete([{ partNumber: 1, etag: quotedMd5('other bytes') }]), 'InvalidPart', 400);
+        await rejectsWith(complete([second, first]), 'InvalidPartOrder', 400);
+        await rejectsWith(complete([first, second]), 'EntityTooSmall', 400);
         // A failed completion leaves the upload usable.
-        const done = await store.completeMultipartUpload(bucket, 'k', uploadId, [{ partNumber: 2, etag: p2.etag }]);
+        const done = await complete([second]);
         assert.equal(done.size, 6);
       });
     });
