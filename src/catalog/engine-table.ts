@@ -2,14 +2,48 @@ import type { EngineLabel, EngineTable } from '../engine/api.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { LabelRow, Scope, TableRecord } from '../storage/records.js';
+import { dataObjectsAt } from '../storage/data-objects.js';
+import { parseS3Location } from './table-data/location.js';
 import { tableFormatOf, type GlueTableDocument } from './table-data/table-format.js';
 import { readCatalogTable } from './table-source.js';
+
+/**
+ * The last table loaded, by what it was loaded from: the table's definition and the key, ETag, size
+ * and modification time of every data file. A labeling round runs three task runs on the same
+ * unchanged table (labeling set, evaluation, find matches); handing the engine the same object lets
+ * it keep its prepared columns and, for the same labels, its trained model and scored candidates
+ * (the engine caches per table object). Any change to the definition or the files is a new key.
+ */
+let lastLoaded: { key: string; table: EngineTable } | undefined;
+
+async function loadKey(table: TableRecord, objects: ObjectStore, primaryKey: string): Promise<string | undefined> {
+  try {
+    const doc: GlueTableDocument = { ...(table.doc as GlueTableDocument), DatabaseName: table.databaseName };
+    const parts = await dataObjectsAt(objects, parseS3Location(tableFormatOf(doc).location));
+    return JSON.stringify([doc, table.name, primaryKey, parts.map((p) => [p.key, p.etag, p.size, p.lastModified])]);
+  } catch {
+    return undefined; // the load itself reports what is wrong
+  }
+}
 
 /**
  * A catalog table loaded whole into the engine's column-major form. Every value stays text (NULL as
  * null), columns in catalog order (partition keys last), types from the catalog.
  */
 export async function loadEngineTable(
+  table: TableRecord,
+  objects: ObjectStore,
+  primaryKey: string,
+  signal?: AbortSignal,
+): Promise<EngineTable> {
+  const key = await loadKey(table, objects, primaryKey);
+  if (key !== undefined && lastLoaded?.key === key) return lastLoaded.table;
+  const loaded = await loadUncached(table, objects, primaryKey, signal);
+  if (key !== undefined) lastLoaded = { key, table: loaded };
+  return loaded;
+}
+
+async function loadUncached(
   table: TableRecord,
   objects: ObjectStore,
   primaryKey: string,
