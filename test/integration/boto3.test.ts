@@ -5,9 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { envWithoutAwsSettings } from '../support/s3-tools.js';
+import { envWithoutAwsSettings, findPythonWithBoto3, runPythonUnittest } from '../support/s3-tools.js';
 import { startServer, stopAndRemove } from '../support/server.js';
 
 /** The .py files are not compiled: they stay in the source tree (this file runs from dist/test/integration). */
@@ -18,16 +17,8 @@ const TIMEOUT_UNIT_MS = '250';
 /** The suite takes ~40 s on an idle machine; the margin is for a loaded one. */
 const SUITE_TIME_LIMIT_MS = 280_000;
 
-/** The first interpreter that can `import boto3`: pyenv/pip's python3 first, then Debian's. */
-function findPythonWithBoto3(): string | undefined {
-  const candidates = [process.env.DOPPEL_PYTHON, 'python3', '/usr/bin/python3', 'python'];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    const probe = spawnSync(candidate, ['-c', 'import boto3'], { stdio: 'ignore', timeout: 30_000 });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
-}
+/** pyenv/pip's python3 first, then Debian's; DOPPEL_PYTHON names another. */
+const PYTHON_CANDIDATES = [process.env.DOPPEL_PYTHON, 'python3', '/usr/bin/python3', 'python'];
 
 /** The caller's environment without AWS_* settings that could redirect or re-credential boto3. */
 function isolatedEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -44,37 +35,6 @@ function isolatedEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-
-function runSuite(python: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, ['-m', 'unittest', '-v', SUITE_MODULE], {
-      cwd: PYTHON_DIR,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
-    const timer = setTimeout(() => {
-      output += `\n[boto3.test] killed after ${SUITE_TIME_LIMIT_MS} ms\n`;
-      child.kill('SIGKILL');
-    }, SUITE_TIME_LIMIT_MS);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, output });
-    });
-  });
-}
-
 /** Parses unittest's closing lines: "Ran N tests in Xs" and "OK (skipped=K)" / "FAILED (failures=F, errors=E)". */
 function summarize(output: string): { ran: number; failures: number; errors: number; skipped: number } {
   const count = (re: RegExp) => Number(re.exec(output)?.[1] ?? 0);
@@ -87,17 +47,19 @@ function summarize(output: string): { ran: number; failures: number; errors: num
 }
 
 test('boto3 drives every operation (test/python/test_glue_boto3.py)', { timeout: 300_000 }, async (t) => {
-  const python = findPythonWithBoto3();
+  const python = findPythonWithBoto3(PYTHON_CANDIDATES);
   if (!python) {
     t.skip('boto3 not installed: apt-get install python3-boto3');
     return;
   }
   const server = await startServer({ scriptedTasks: true, env: { DOPPEL_TIMEOUT_UNIT_MS: TIMEOUT_UNIT_MS } });
   try {
-    const result = await runSuite(
-      python,
-      isolatedEnv({ DOPPEL_ENDPOINT: server.endpoint, DOPPEL_TIMEOUT_UNIT_MS: TIMEOUT_UNIT_MS }),
-    );
+    const result = await runPythonUnittest(python, SUITE_MODULE, {
+      cwd: PYTHON_DIR,
+      env: isolatedEnv({ DOPPEL_ENDPOINT: server.endpoint, DOPPEL_TIMEOUT_UNIT_MS: TIMEOUT_UNIT_MS }),
+      timeLimitMs: SUITE_TIME_LIMIT_MS,
+      label: 'boto3.test',
+    });
     const summary = summarize(result.output);
     t.diagnostic(
       `${python}: ran ${summary.ran}, failures ${summary.failures}, errors ${summary.errors}, skipped ${summary.skipped}`,

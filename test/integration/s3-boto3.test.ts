@@ -4,14 +4,13 @@
  * (with the install hint) when neither can.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startServer, stopAndRemove } from '../support/server.js';
-import { findPythonWithBoto3, isolatedAwsEnv } from '../support/s3-tools.js';
+import { findPythonWithBoto3, isolatedAwsEnv, runPythonUnittest } from '../support/s3-tools.js';
 
 /** The .py files are not compiled: they stay in the source tree (this file runs from dist/test/integration). */
 const PYTHON_DIR = fileURLToPath(new URL('../../../test/python/', import.meta.url));
@@ -30,23 +29,11 @@ test('boto3 drives the S3 endpoint (test/python/test_s3_boto3.py)', { timeout: 1
       DOPPEL_ENDPOINT: server.endpoint,
       PYTHONUNBUFFERED: '1',
     });
-    const result = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(python, ['-m', 'unittest', '-v', 'test_s3_boto3'], { cwd: PYTHON_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (b: Buffer) => (output += b.toString()));
-      child.stderr.on('data', (b: Buffer) => (output += b.toString()));
-      const timer = setTimeout(() => {
-        output += `\n[s3-boto3.test] killed after ${SUITE_TIME_LIMIT_MS} ms\n`;
-        child.kill('SIGKILL');
-      }, SUITE_TIME_LIMIT_MS);
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, output });
-      });
+    const result = await runPythonUnittest(python, 'test_s3_boto3', {
+      cwd: PYTHON_DIR,
+      env,
+      timeLimitMs: SUITE_TIME_LIMIT_MS,
+      label: 's3-boto3.test',
     });
     const ran = Number(/^Ran (\d+) tests? in /m.exec(result.output)?.[1] ?? 0);
     const skipped = Number(/skipped=(\d+)/.exec(result.output)?.[1] ?? 0);

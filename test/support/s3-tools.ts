@@ -28,9 +28,10 @@ export function findAws(): string | undefined {
   return 'aws';
 }
 
-/** The first of `python3`, `/usr/bin/python3` that can import boto3. */
-export function findPythonWithBoto3(): string | undefined {
-  for (const candidate of ['python3', '/usr/bin/python3']) {
+/** The first of `candidates` (unset ones skipped) that can import boto3. */
+export function findPythonWithBoto3(candidates: Array<string | undefined> = ['python3', '/usr/bin/python3']): string | undefined {
+  for (const candidate of candidates) {
+    if (!candidate) continue;
     const probe = spawnSync(candidate, ['-c', 'import boto3'], { stdio: 'ignore', timeout: 30_000 });
     if (probe.status === 0) return candidate;
   }
@@ -83,6 +84,42 @@ export function runCommand(file: string, args: string[], options: Omit<SpawnOpti
     child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export interface UnittestRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** stdout and stderr interleaved, as they came. */
+  output: string;
+}
+
+/**
+ * Runs a Python unittest module (`python -m unittest -v <module>`) in `cwd`. Past `timeLimitMs` the
+ * process is killed, and the output says so under `label`, so a hung suite fails with its transcript.
+ */
+export function runPythonUnittest(
+  python: string,
+  module: string,
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeLimitMs: number; label: string },
+): Promise<UnittestRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, ['-m', 'unittest', '-v', module], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    const timer = setTimeout(() => {
+      output += `\n[${options.label}] killed after ${options.timeLimitMs} ms\n`;
+      child.kill('SIGKILL');
+    }, options.timeLimitMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, output });
+    });
   });
 }
 
