@@ -78,6 +78,10 @@ describe('engine active learning and matcher', () => {
       labels.push(...labelSets(sets));
     }
     const res = await m.findMatches(table, labels, { seed: 1 });
+    // Deterministic for the same input, labels and seed, also in a fresh matcher (no shared cache).
+    const again = await createMatcher().findMatches(table, labels, { seed: 1 });
+    assert.deepEqual(again.matchId, res.matchId);
+    assert.deepEqual(again.confidence, res.confidence);
     let tp = 0;
     for (let i = 0; i < ids.length; i += 2) if (res.matchId[i] === res.matchId[i + 1]) tp++;
     assert.ok(tp >= 25, `found ${tp} of 30 pairs`);
