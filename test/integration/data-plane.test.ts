@@ -23,11 +23,11 @@ import {
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { getTransform, glueClient, waitForRun } from '../support/glue-client.js';
+import { getTransform, startGlueServer, stopGlueServer, waitForRun } from '../support/glue-client.js';
 import { DATASETS_DIR, RAW_DATA_DIR } from '../support/datasets.js';
 import { findAws, findPythonWithBoto3, isolatedAwsEnv, s3Client } from '../support/s3-tools.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
-import { startServer, stopAndRemove, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 
 const RAW = RAW_DATA_DIR;
 const BUCKET = 'lake';
@@ -221,14 +221,13 @@ describe('data plane on the embedded store (AWS CLI and boto3 uploads)', () => {
   const python = findPythonWithBoto3();
 
   before(async () => {
-    server = await startServer();
-    glue = glueClient(server);
+    ({ server, glue } = await startGlueServer());
     s3 = s3Client(server);
     tmp = mkdtempSync(join(tmpdir(), 'doppel-dp-'));
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
   after(async () => {
-    await stopAndRemove(server);
+    await stopGlueServer({ server, glue });
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -303,14 +302,13 @@ describe('data plane on an external S3-compatible server', () => {
       skipReason = `s3rver could not start: ${(e as Error).message}`;
       return;
     }
-    server = await startServer({
+    ({ server, glue } = await startGlueServer({
       env: {
         DOPPEL_S3_ENDPOINT: s3rver.endpoint,
         DOPPEL_S3_ACCESS_KEY_ID: s3rver.accessKeyId,
         DOPPEL_S3_SECRET_ACCESS_KEY: s3rver.secretAccessKey,
       },
-    });
-    glue = glueClient(server);
+    }));
     external = s3Client({ endpoint: s3rver.endpoint }, {
       credentials: { accessKeyId: s3rver.accessKeyId, secretAccessKey: s3rver.secretAccessKey },
     });
@@ -318,7 +316,7 @@ describe('data plane on an external S3-compatible server', () => {
     await external.send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
   after(async () => {
-    await stopAndRemove(server);
+    await stopGlueServer({ server, glue });
     await s3rver?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });

@@ -13,11 +13,11 @@ import { readFileSync } from 'node:fs';
 import { CreateDatabaseCommand, CreateMLTransformCommand, CreateTableCommand } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stringify } from 'csv-stringify/sync';
-import { getTransform, glueClient, waitForRun } from '../support/glue-client.js';
+import { getTransform, glueClient, startGlueServer, stopGlueServer, waitForRun } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
-import { startServer, stopAndRemove, type TestServer } from '../support/server.js';
+import { startServer, type TestServer } from '../support/server.js';
 
 const BUCKET = 'labels-test';
 
@@ -97,14 +97,13 @@ describe('label import and export', () => {
   };
 
   before(async () => {
-    server = await startServer();
-    glue = glueClient(server);
+    ({ server, glue } = await startGlueServer());
     s3 = s3Client(server);
     ds = loadDataset('febrl1');
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     transformId = await transformOverDataset(glue, s3, ds, 'main');
   });
-  after(() => stopAndRemove(server));
+  after(() => stopGlueServer({ server, glue }));
 
   it('imports a label file: LabelCount counts rows and the transform becomes READY', async () => {
     const file = labelFileFrom(ds, 5);
