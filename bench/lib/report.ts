@@ -63,7 +63,11 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
   lines.push(
     `Targets are issue 4's, to be met within ${TARGET_ROUNDS} rounds (≈ 1,000 labeled rows). "Rounds to target" ` +
       'is the first round whose F1 reached it. "Est. F1" is EvaluationMetrics F1 after the last round; ' +
-      '"|est − true|" is the mean absolute gap between EvaluationMetrics F1 and the measured F1 over all rounds.',
+      '"|est − true|" is the mean absolute gap between EvaluationMetrics F1 and the measured F1 over all rounds. ' +
+      'Within a round the three task runs read the same unchanged table with the same labels, so the server ' +
+      'loads and prepares the table once and the find-matches run reuses the model and scored candidates of the ' +
+      "round's evaluation: \"s / find-matches\" is then clustering and writing the output, and \"s / round\" holds " +
+      'the whole cost (labeling set, import, evaluation with training and scoring, find-matches).',
   );
   lines.push('');
   lines.push(
@@ -173,7 +177,7 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
       'Runs with `--sweep-precision-recall` / `--sweep-accuracy-cost`: after the last round, on its labels, ' +
         'UpdateMLTransform sets one tradeoff to each value in turn (the other as the run created it), then an ' +
         'evaluation and a `findmatches` job run and the output is scored. "est." are EvaluationMetrics ' +
-        '(cross-validated on the labels); candidate pairs, matched pairs (scored at or above the threshold) and ' +
+        '(estimates for the run\'s candidates from cross-validation on the labels, README "Evaluation metrics"); candidate pairs, matched pairs (scored at or above the threshold) and ' +
         'blocking recall (share of labeled matching pairs among the candidates) are doppel\'s extension members ' +
         '(README, "doppel extensions"); "s" is the evaluation and the job together. Issue 4 expects precision to rise and recall to fall with ' +
         'PrecisionRecallTradeoff, candidate pairs and blocking recall to rise with AccuracyCostTradeoff.',
