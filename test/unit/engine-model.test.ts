@@ -33,14 +33,25 @@ describe('engine model', () => {
     assert.ok(top <= 0.9 && top > 0.5, `threshold at 1.0 is ${top}`);
     assert.ok(tradeoffThreshold(0.5, 0.9, heldOut) < top);
     assert.ok(Math.abs(tradeoffThreshold(0.5, 0.5, heldOut) - 0.5) < 1e-9);
-    const bottom = tradeoffThreshold(0.5, 0, heldOut);
-    assert.ok(bottom >= 0.05 && bottom < 0.5, `threshold at 0.0 is ${bottom}`);
+    // Every labeled match scores above the base threshold: a lower one would add only non-matches.
+    assert.ok(Math.abs(tradeoffThreshold(0.5, 0, heldOut) - 0.5) < 1e-9);
     let prev = 0;
     for (let t = 0; t <= 1.0001; t += 0.1) {
       const v = tradeoffThreshold(0.5, Math.min(1, t), heldOut);
       assert.ok(v >= prev);
       prev = v;
     }
+  });
+  it('the recall end keeps nearly every labeled match and goes no lower', () => {
+    // 100 labeled matches scoring 0.3 .. 0.99, non-matches down to 0.001.
+    const p: number[] = [], y: number[] = [];
+    for (let i = 0; i < 100; i++) { p.push(0.3 + (0.69 * i) / 99); y.push(1); }
+    for (let i = 0; i < 100; i++) { p.push(0.001 + (0.5 * i) / 99); y.push(0); }
+    const bottom = tradeoffThreshold(0.6, 0, { p, y });
+    const kept = p.filter((v, i) => y[i] === 1 && v >= bottom).length;
+    assert.ok(kept >= 98, `keeps ${kept} of 100 labeled matches`);
+    assert.ok(bottom >= 0.3 && bottom < 0.6, `threshold at 0.0 is ${bottom}`);
+    assert.ok(tradeoffThreshold(0.6, 0.25, { p, y }) > bottom);
   });
   it('metrics', () => {
     const p = [0.9, 0.8, 0.6, 0.3], y = [1, 0, 1, 0];
