@@ -3,7 +3,8 @@
  * each record's top-k neighbours by IDF-weighted cosine over shared keys. Keys whose posting
  * list is longer than a cap (oversized blocks) are skipped. Column weights (learned from
  * labels through the model's column importances) scale the key weights, so blocking follows
- * what the labels say matters. `accuracyCostTradeoff` sets k and the block cap.
+ * what the labels say matters. `accuracyCostTradeoff` sets k and the block cap. Rows equal in
+ * every compared column are always candidates, however many there are.
  */
 import type { PreparedTable } from './profile.js';
 
@@ -143,9 +144,10 @@ export function generateCandidates(t: PreparedTable, opts: BlockingOptions): Can
     for (const [s, v] of items) { nbrList.push(s); nbrScore.push(v); }
     nbrOffsets[r + 1] = nbrList.length;
   }
-  // Union of neighbour pairs.
+  // Union of neighbour pairs and exact-duplicate pairs.
+  const duplicates = exactDuplicatePairs(t);
   const m = nbrList.length;
-  const keys = new Float64Array(m);
+  const keys = new Float64Array(m + duplicates.length);
   const sc = new Map<number, number>();
   for (let r = 0; r < n; r++) {
     for (let i = nbrOffsets[r]!; i < nbrOffsets[r + 1]!; i++) {
@@ -155,9 +157,13 @@ export function generateCandidates(t: PreparedTable, opts: BlockingOptions): Can
       sc.set(key, nbrScore[i]!);
     }
   }
+  duplicates.forEach((key, i) => {
+    keys[m + i] = key;
+    sc.set(key, 1);
+  });
   keys.sort();
   let u = 0;
-  for (let i = 0; i < m; i++) if (i === 0 || keys[i] !== keys[i - 1]) keys[u++] = keys[i]!;
+  for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[i - 1]) keys[u++] = keys[i]!;
   const A = new Uint32Array(u), B = new Uint32Array(u), S = new Float32Array(u);
   for (let i = 0; i < u; i++) {
     const key = keys[i]!;
@@ -189,4 +195,31 @@ export function hasPair(c: Candidates, a: number, b: number): boolean {
     else hi = mid - 1;
   }
   return false;
+}
+
+/**
+ * Rows equal in every compared column, as pairs (first row of the group, each other row) keyed
+ * a·n + b. Their keys are the most common of all, so a group larger than the block cap would
+ * otherwise have every shared key skipped as an oversized block and never be compared: the
+ * easiest duplicates of all (one customer inserted 200 times) would stay apart. Rows missing every
+ * compared value are not duplicates of each other.
+ */
+function exactDuplicatePairs(t: PreparedTable): number[] {
+  const n = t.rowCount;
+  const firstOf = new Map<string, number>();
+  const out: number[] = [];
+  for (let r = 0; r < n; r++) {
+    let present = false;
+    const parts: string[] = [];
+    for (const col of t.columns) {
+      if (col.missing[r]) parts.push('\u0000');
+      else { parts.push(col.norm[r]!); present = true; }
+    }
+    if (!present) continue;
+    const fingerprint = parts.join('\u0001');
+    const first = firstOf.get(fingerprint);
+    if (first === undefined) firstOf.set(fingerprint, r);
+    else out.push(first * n + r);
+  }
+  return out;
 }

@@ -28,3 +28,24 @@ describe('engine blocking', () => {
     assert.equal(c.a.length, 0);
   });
 });
+
+describe('engine blocking: exact duplicates', () => {
+  it('rows equal in every column are candidates even when there are more of them than the block cap', async () => {
+    const { createMatcher } = await import('../../src/engine/index.js');
+    const rows: string[][] = [];
+    for (let i = 0; i < 140; i++) rows.push([`r${i}`, `person ${i} ${['meyer', 'schulz', 'koch'][i % 3]}`, `${i} elm road`]);
+    // 60 copies of one record: more than the cap of 40, so every key they share is an oversized block.
+    for (let i = 0; i < 60; i++) rows.push([`d${i}`, 'john smith', '12 main street']);
+    const table = {
+      columns: ['id', 'name', 'address'].map((name) => ({ name, type: 'string' })),
+      primaryKey: 0,
+      values: [0, 1, 2].map((c) => rows.map((r) => r[c]!)),
+      rowCount: rows.length,
+    };
+    const res = await createMatcher().findMatches(table, [], { seed: 0 });
+    const groups = new Set<number>();
+    for (let r = 140; r < 200; r++) groups.add(res.matchId[r]!);
+    assert.equal(groups.size, 1, 'the 60 copies form one group');
+    for (let r = 0; r < 140; r++) assert.ok(!groups.has(res.matchId[r]!), `row ${r} joined the copies`);
+  });
+});
