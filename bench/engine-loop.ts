@@ -4,18 +4,20 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
+import { join } from 'node:path';
 import { createMatcher } from '../src/engine/index.js';
+import { resolveDatasetDir } from './lib/datasets.js';
 import type { EngineLabel, EngineTable } from '../src/engine/api.js';
 
-const root = '/work/shared/datasets';
+
 const name = process.argv[2] ?? 'restaurant';
 const rounds = Number(process.argv[3] ?? 10);
 const seed = Number(process.argv[4] ?? 1);
 
-const rows: string[][] = parse(readFileSync(`${root}/${name}/records.csv`, 'utf8'), { relax_quotes: false });
+const rows: string[][] = parse(readFileSync(join(resolveDatasetDir(name), 'records.csv'), 'utf8'), { relax_quotes: false });
 const header = rows.shift()!;
-const meta = JSON.parse(readFileSync(`${root}/${name}/meta.json`, 'utf8'));
-const truthRows: string[][] = parse(readFileSync(`${root}/${name}/truth.csv`, 'utf8'));
+const meta = JSON.parse(readFileSync(join(resolveDatasetDir(name), 'meta.json'), 'utf8'));
+const truthRows: string[][] = parse(readFileSync(join(resolveDatasetDir(name), 'truth.csv'), 'utf8'));
 truthRows.shift();
 const entity = new Map(truthRows.map((r) => [r[0]!, r[1]!]));
 const table: EngineTable = {
