@@ -2,10 +2,7 @@ import type { EngineLabel, EngineTable } from '../engine/api.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { LabelRow, Scope, TableRecord } from '../storage/records.js';
-import { dataObjectsAt } from '../storage/data-objects.js';
-import { parseS3Location } from './table-data/location.js';
-import { tableFormatOf, type GlueTableDocument } from './table-data/table-format.js';
-import { readCatalogTable } from './table-source.js';
+import { listCatalogTable, readCatalogTable, type CatalogTableParts } from './table-source.js';
 
 /**
  * The last table loaded, by what it was loaded from: the table's definition and the key, ETag, size
@@ -15,16 +12,6 @@ import { readCatalogTable } from './table-source.js';
  * (the engine caches per table object). Any change to the definition or the files is a new key.
  */
 let lastLoaded: { key: string; table: EngineTable } | undefined;
-
-async function loadKey(table: TableRecord, objects: ObjectStore, primaryKey: string): Promise<string | undefined> {
-  try {
-    const doc: GlueTableDocument = { ...(table.doc as GlueTableDocument), DatabaseName: table.databaseName };
-    const parts = await dataObjectsAt(objects, parseS3Location(tableFormatOf(doc).location));
-    return JSON.stringify([doc, table.name, primaryKey, parts.map((p) => [p.key, p.etag, p.size, p.lastModified])]);
-  } catch {
-    return undefined; // the load itself reports what is wrong
-  }
-}
 
 /**
  * A catalog table loaded whole into the engine's column-major form. Every value stays text (NULL as
@@ -36,26 +23,33 @@ export async function loadEngineTable(
   primaryKey: string,
   signal?: AbortSignal,
 ): Promise<EngineTable> {
-  const key = await loadKey(table, objects, primaryKey);
-  if (key !== undefined && lastLoaded?.key === key) return lastLoaded.table;
-  const loaded = await loadUncached(table, objects, primaryKey, signal);
-  if (key !== undefined) lastLoaded = { key, table: loaded };
+  const listed = await listCatalogTable(table, objects);
+  const key = JSON.stringify([
+    table.databaseName,
+    table.name,
+    table.doc,
+    primaryKey,
+    listed.parts.map((p) => [p.key, p.etag, p.size, p.lastModified]),
+  ]);
+  if (lastLoaded?.key === key) return lastLoaded.table;
+  const loaded = await loadListed(table, objects, primaryKey, listed, signal);
+  lastLoaded = { key, table: loaded };
   return loaded;
 }
 
-async function loadUncached(
+async function loadListed(
   table: TableRecord,
   objects: ObjectStore,
   primaryKey: string,
+  listed: CatalogTableParts,
   signal?: AbortSignal,
 ): Promise<EngineTable> {
-  const doc: GlueTableDocument = { ...(table.doc as GlueTableDocument), DatabaseName: table.databaseName };
-  const format = tableFormatOf(doc);
+  const { format } = listed;
   const declared = [...format.columns, ...format.partitionKeys];
   let names: string[] | undefined;
   let values: Array<Array<string | null>> = [];
   let rowCount = 0;
-  for await (const batch of readCatalogTable(table, objects, { primaryKey })) {
+  for await (const batch of readCatalogTable(table, objects, { primaryKey }, listed)) {
     signal?.throwIfAborted();
     if (!names) {
       names = batch.columns;
