@@ -1,6 +1,6 @@
 import type { EvaluationResult, Matcher } from '../../engine/api.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
-import { engineFailure, loadMatcherInput, type MatcherInputDeps } from './matcher-input.js';
+import { loadMatcherInput, runEngine, type MatcherInputDeps } from './matcher-input.js';
 
 export interface EvaluationDeps extends MatcherInputDeps {
   matcher: Matcher;
@@ -56,16 +56,9 @@ export function evaluationTask(deps: EvaluationDeps): TaskHandler {
         throw new TaskFailure(`Transform ${ctx.transform.id} has no labels to evaluate against: import labels first.`);
       }
       await ctx.progress(`evaluating on ${input.labels.length} labeled rows`);
-      let result;
-      try {
-        result = await deps.matcher.evaluate(input.table, input.labels, input.params, {
-          signal: ctx.signal,
-          progress: (m) => void ctx.progress(m).catch(() => undefined),
-        });
-      } catch (e) {
-        if (ctx.signal.aborted) throw e;
-        throw engineFailure(e, 'Evaluation');
-      }
+      const result = await runEngine(ctx, 'Evaluation', (run) =>
+        deps.matcher.evaluate(input.table, input.labels, input.params, run),
+      );
       return { transformPatch: { evaluationMetrics: toEvaluationMetrics(result) } };
     },
   };

@@ -4,7 +4,7 @@ import { notReadyMessage } from '../../jobs/job-service.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
 import { writeMatchOutput } from './match-output.js';
 import { s3LocationOf, writingTo } from './task-paths.js';
-import { engineFailure, loadMatcherInput, type MatcherInputDeps } from './matcher-input.js';
+import { loadMatcherInput, runEngine, type MatcherInputDeps } from './matcher-input.js';
 
 export interface FindMatchesDeps extends MatcherInputDeps {
   matcher: Matcher;
@@ -30,16 +30,9 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
           : undefined;
       const input = await loadMatcherInput(deps, ctx, override);
       await ctx.progress(`finding matches among ${input.table.rowCount} rows of ${input.tableName}`);
-      let result;
-      try {
-        result = await deps.matcher.findMatches(input.table, input.labels, input.params, {
-          signal: ctx.signal,
-          progress: (m) => void ctx.progress(m).catch(() => undefined),
-        });
-      } catch (e) {
-        if (ctx.signal.aborted) throw e;
-        throw engineFailure(e, 'Finding matches');
-      }
+      const result = await runEngine(ctx, 'Finding matches', (run) =>
+        deps.matcher.findMatches(input.table, input.labels, input.params, run),
+      );
       ctx.signal.throwIfAborted();
       await ctx.progress(`writing ${args.outputFormat} output to ${args.outputPath}`);
       const written = await writingTo(args.outputPath, () =>

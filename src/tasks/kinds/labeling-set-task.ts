@@ -4,7 +4,7 @@ import { LABEL_COLUMNS } from '../../transforms/labels/label-file.js';
 import type { TaskContext, TaskHandler, TaskResult } from '../task-handler.js';
 import { s3LocationOf, writeCsvOutput } from './task-paths.js';
 import { transformColumns } from './transform-columns.js';
-import { engineFailure, loadMatcherInput, type MatcherInputDeps } from './matcher-input.js';
+import { loadMatcherInput, runEngine, type MatcherInputDeps } from './matcher-input.js';
 
 export interface LabelingSetDeps extends MatcherInputDeps {
   matcher: Matcher;
@@ -26,18 +26,13 @@ export function labelingSetTask(deps: LabelingSetDeps): TaskHandler {
       const at = s3LocationOf(props.OutputS3Path, 'Invalid output path.');
       const input = await loadMatcherInput(deps, ctx);
       await ctx.progress(`choosing labeling sets among ${input.table.rowCount} rows`);
-      let sets;
-      try {
-        sets = await deps.matcher.generateLabelingSets(input.table, input.labels, input.params, {
+      const sets = await runEngine(ctx, 'Labeling set generation', (run) =>
+        deps.matcher.generateLabelingSets(input.table, input.labels, input.params, {
           sets: deps.sets ?? 10,
           targetRows: deps.targetRows ?? 100,
-          signal: ctx.signal,
-          progress: (m) => void ctx.progress(m).catch(() => undefined),
-        });
-      } catch (e) {
-        if (ctx.signal.aborted) throw e;
-        throw engineFailure(e, 'Labeling set generation');
-      }
+          ...run,
+        }),
+      );
       ctx.signal.throwIfAborted();
       const schema = transformColumns(ctx.transform).columns;
       const index = new Map(input.table.columns.map((c, i) => [c.name.toLowerCase(), i]));

@@ -1,6 +1,6 @@
 import { loadEngineLabels, loadEngineTable } from '../../catalog/engine-table.js';
 import { TableDataError } from '../../catalog/table-data/table-data-error.js';
-import type { EngineLabel, EngineTable, MatchParameters } from '../../engine/api.js';
+import type { EngineLabel, EngineRun, EngineTable, MatchParameters } from '../../engine/api.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
 import { ObjectStoreError, type ObjectStore } from '../../storage/object-store.js';
 import type { TransformRecord } from '../../storage/records.js';
@@ -76,8 +76,21 @@ export async function loadMatcherInput(
   return { table, labels, params: matchParameters(ctx.transform, deps.seed ?? 0), primaryKey, tableName: name };
 }
 
+/**
+ * Runs one engine call for a task run: the run's abort signal and progress reach the engine, and a
+ * failure becomes the run's ErrorString ("<what> failed: …"); an abort passes through untouched.
+ */
+export async function runEngine<T>(ctx: TaskContext, what: string, call: (run: EngineRun) => Promise<T>): Promise<T> {
+  try {
+    return await call({ signal: ctx.signal, progress: (m) => void ctx.progress(m).catch(() => undefined) });
+  } catch (e) {
+    if (ctx.signal.aborted) throw e;
+    throw engineFailure(e, what);
+  }
+}
+
 /** Turns an engine failure into the run's ErrorString (aborts pass through untouched). */
-export function engineFailure(e: unknown, what: string): unknown {
+function engineFailure(e: unknown, what: string): unknown {
   if (e instanceof TaskFailure) return e;
   if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return e;
   return new TaskFailure(`${what} failed: ${e instanceof Error ? e.message : String(e)}`);
