@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createMatcher } from '../src/engine/index.js';
 import { resolveDatasetDir } from './lib/datasets.js';
 import type { EngineLabel, EngineTable } from '../src/engine/api.js';
+import { columnValues, encodeTable } from '../src/engine/table.js';
 
 
 const name = process.argv[2] ?? 'restaurant';
@@ -20,18 +21,13 @@ const meta = JSON.parse(readFileSync(join(resolveDatasetDir(name), 'meta.json'),
 const truthRows: string[][] = parse(readFileSync(join(resolveDatasetDir(name), 'truth.csv'), 'utf8'));
 truthRows.shift();
 const entity = new Map(truthRows.map((r) => [r[0]!, r[1]!]));
-const table: EngineTable = {
-  columns: header.map((h) => ({ name: h, type: 'string' })),
-  primaryKey: header.indexOf('id'),
-  values: header.map((_, c) => rows.map((r) => (r[c] === '' || r[c] === undefined ? null : r[c]!))),
-  rowCount: rows.length,
-};
+const table = encodeTable(header.map((h) => ({ name: h, type: 'string' })), header.map((_, c) => rows.map((r) => (r[c] === '' || r[c] === undefined ? null : r[c]!))), header.indexOf('id'));
 const srcCol = meta.score_pairs === 'cross_source' ? header.indexOf('source') : -1;
 
 function score(matchId: Float64Array) {
   // pairwise P/R/F1 from cluster sizes
-  const ids = table.values[table.primaryKey]!;
-  const src = srcCol >= 0 ? table.values[srcCol]! : undefined;
+  const ids = columnValues(table, table.primaryKey);
+  const src = srcCol >= 0 ? columnValues(table, srcCol) : undefined;
   const pairs = (groups: Map<string, Map<string, number>>) => {
     let t = 0;
     for (const g of groups.values()) {
@@ -73,7 +69,7 @@ if (labelFile && process.env.REPLAY) {
   }
   process.exit(0);
 }
-const pk = table.values[table.primaryKey]!;
+const pk = columnValues(table, table.primaryKey);
 console.log(`${name}: ${table.rowCount} rows, true pairs ${meta.true_pairs}`);
 for (let round = 0; round <= rounds; round++) {
   const t0 = Date.now();

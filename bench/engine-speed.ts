@@ -13,16 +13,12 @@ import { prepareTable } from '../src/engine/profile.js';
 import { planFeatures, pairFeatures, type FeatureKind } from '../src/engine/features.js';
 import { generateCandidates } from '../src/engine/blocking.js';
 import { resolveDatasetDir } from './lib/datasets.js';
+import { encodeTable } from '../src/engine/table.js';
 
 const name = process.argv[2] ?? 'febrl3';
 const rows: string[][] = parse(readFileSync(join(resolveDatasetDir(name), 'records.csv'), 'utf8'));
 const header = rows.shift()!;
-const table = {
-  columns: header.map((h) => ({ name: h, type: 'string' })),
-  primaryKey: Math.max(0, header.indexOf('id')),
-  values: header.map((_, c) => rows.map((r) => (r[c] ? r[c]! : null))),
-  rowCount: rows.length,
-};
+const table = encodeTable(header.map((h) => ({ name: h, type: 'string' })), header.map((_, c) => rows.map((r) => (r[c] ? r[c]! : null))), Math.max(0, header.indexOf('id')));
 let t = performance.now();
 const pt = prepareTable(table);
 const fs = planFeatures(pt);

@@ -1,4 +1,5 @@
 import type { EngineLabel, EngineTable } from '../engine/api.js';
+import { TableEncoder } from '../engine/index.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { LabelRow, Scope, TableRecord } from '../storage/records.js';
@@ -46,30 +47,20 @@ async function loadListed(
 ): Promise<EngineTable> {
   const { format } = listed;
   const declared = [...format.columns, ...format.partitionKeys];
-  let names: string[] | undefined;
-  let values: Array<Array<string | null>> = [];
-  let rowCount = 0;
+  const typeOf = new Map(declared.map((c) => [c.name.toLowerCase(), c.type]));
+  let names: string[] = declared.map((c) => c.name);
+  let encoder: TableEncoder | undefined;
   for await (const batch of readCatalogTable(table, objects, { primaryKey }, listed)) {
     signal?.throwIfAborted();
-    if (!names) {
+    if (!encoder) {
       names = batch.columns;
-      values = names.map(() => []);
+      encoder = new TableEncoder(names.map((name) => ({ name, type: typeOf.get(name.toLowerCase()) ?? 'string' })));
     }
-    for (const row of batch.rows) {
-      for (let c = 0; c < row.length; c++) values[c]!.push(row[c] ?? null);
-      rowCount++;
-    }
+    for (const row of batch.rows) encoder.addRow(row);
   }
-  names ??= declared.map((c) => c.name);
-  if (values.length === 0) values = names.map(() => []);
-  const typeOf = new Map(declared.map((c) => [c.name.toLowerCase(), c.type]));
+  encoder ??= new TableEncoder(names.map((name) => ({ name, type: typeOf.get(name.toLowerCase()) ?? 'string' })));
   const pk = names.findIndex((n) => n.toLowerCase() === primaryKey.toLowerCase());
-  return {
-    columns: names.map((name) => ({ name, type: typeOf.get(name.toLowerCase()) ?? 'string' })),
-    primaryKey: Math.max(0, pk),
-    values,
-    rowCount,
-  };
+  return encoder.finish(Math.max(0, pk));
 }
 
 /** Stored labels in the engine's form (the record named by its primary key value). */

@@ -12,18 +12,32 @@ export interface LabeledPairs {
   labeledRows: Set<number>;
 }
 
-export function rowIndexByKey(table: EngineTable): Map<string, number> {
-  const m = new Map<string, number>();
-  const keys = table.values[table.primaryKey]!;
-  for (let r = 0; r < table.rowCount; r++) {
-    const k = keys[r];
-    if (k !== null && k !== undefined && !m.has(k)) m.set(k, r);
+/**
+ * The first row of each of the given primary key values. Labels name a few thousand records of a
+ * table of millions, so the lookup is built for the wanted keys only.
+ */
+export function rowIndexByKey(table: EngineTable, wanted: Iterable<string>): Map<string, number> {
+  const pk = table.columns[table.primaryKey]!;
+  const want = new Set(wanted);
+  const rowOfCode = new Map<number, number>();
+  pk.values.forEach((v, code) => {
+    if (want.has(v)) rowOfCode.set(code, -1);
+  });
+  let remaining = rowOfCode.size;
+  for (let r = 0; r < table.rowCount && remaining > 0; r++) {
+    const code = pk.codes[r]!;
+    if (rowOfCode.get(code) === -1) {
+      rowOfCode.set(code, r);
+      remaining--;
+    }
   }
-  return m;
+  const out = new Map<string, number>();
+  for (const [code, r] of rowOfCode) if (r >= 0) out.set(pk.values[code]!, r);
+  return out;
 }
 
 export function labeledPairs(table: EngineTable, labels: readonly EngineLabel[]): LabeledPairs {
-  const byKey = rowIndexByKey(table);
+  const byKey = rowIndexByKey(table, labels.map((l) => l.key));
   const sets = new Map<string, Array<{ row: number; label: string }>>();
   const labeledRows = new Set<number>();
   for (const l of labels) {

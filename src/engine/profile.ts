@@ -5,6 +5,7 @@
  */
 import type { EngineTable } from './api.js';
 import { normalizeText, parseDate, parseNumber, qgrams, wordTokens } from './normalize.js';
+import { valueAt } from './table.js';
 
 export type ColumnKind =
   | 'identifier'
@@ -156,7 +157,7 @@ export function prepareTable(table: EngineTable): PreparedTable {
   const columns: PreparedColumn[] = [];
   table.columns.forEach((col, c) => {
     if (c === table.primaryKey) return;
-    const values = table.values[c]!;
+    const values = Array.from({ length: n }, (_, r) => valueAt(table, c, r));
     const profile = profileColumn(col.name, c, values);
     const norm: string[] = new Array(n);
     const missing = new Uint8Array(n);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMatcher } from '../../src/engine/index.js';
 import type { EngineLabel, EngineTable } from '../../src/engine/api.js';
+import { encodeTable } from '../../src/engine/table.js';
 
 // 30 people, each twice with a small typo.
 const first = ['anna', 'bruno', 'carla', 'dieter', 'emil', 'frida', 'gustav', 'hanna', 'ida', 'jonas', 'karla', 'lena', 'max', 'nina', 'otto'];
@@ -18,12 +19,7 @@ for (const f of first) for (const l of last) {
     ent.push(e);
   }
 }
-const table: EngineTable = {
-  columns: [{ name: 'id', type: 'string' }, { name: 'first', type: 'string' }, { name: 'last', type: 'string' }, { name: 'city', type: 'string' }],
-  primaryKey: 0,
-  values: [ids, fn, ln, city],
-  rowCount: ids.length,
-};
+const table = encodeTable([{ name: 'id', type: 'string' }, { name: 'first', type: 'string' }, { name: 'last', type: 'string' }, { name: 'city', type: 'string' }], [ids, fn, ln, city], 0);
 
 function labelSets(sets: Awaited<ReturnType<ReturnType<typeof createMatcher>['generateLabelingSets']>>): EngineLabel[] {
   const out: EngineLabel[] = [];
@@ -48,15 +44,10 @@ describe('engine active learning and matcher', () => {
   it('cold-start sets join two neighbourhoods, so a first round has non-matches to learn from', async () => {
     // Ten entities of six near-identical records each: one neighbourhood is one entity.
     const n = 60;
-    const big: EngineTable = {
-      columns: [{ name: 'id', type: 'string' }, { name: 'title', type: 'string' }],
-      primaryKey: 0,
-      values: [
+    const big = encodeTable([{ name: 'id', type: 'string' }, { name: 'title', type: 'string' }], [
         Array.from({ length: n }, (_, i) => `p${i}`),
         Array.from({ length: n }, (_, i) => `${['graph', 'parsing', 'kernel', 'vision', 'speech', 'robots', 'queues', 'proofs', 'crypto', 'agents'][i % 10]} methods volume ${i % 10} edition ${i % 3}`),
-      ],
-      rowCount: n,
-    };
+      ], 0);
     const sets = await createMatcher().generateLabelingSets(big, [], { seed: 2 }, { sets: 4, targetRows: 40 });
     assert.ok(sets.length >= 3);
     for (const s of sets) {

@@ -2,14 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generateCandidates, blockingRecall, hasPair, blockingWidth } from '../../src/engine/blocking.js';
 import { prepareTable } from '../../src/engine/profile.js';
+import { encodeTable } from '../../src/engine/table.js';
 
 const names = ['anna smith', 'ana smith', 'bob jones', 'bobby jones', 'carl white', 'karl white', 'dora black', 'zed quux'];
-const table = {
-  columns: [{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }, { name: 'city', type: 'string' }],
-  primaryKey: 0,
-  values: [names.map((_, i) => `r${i}`), names, names.map((_, i) => ['paris', 'rome', 'oslo', 'lima'][i >> 1]!)],
-  rowCount: names.length,
-};
+const table = encodeTable([{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }, { name: 'city', type: 'string' }], [names.map((_, i) => `r${i}`), names, names.map((_, i) => ['paris', 'rome', 'oslo', 'lima'][i >> 1]!)], 0);
 
 describe('engine blocking', () => {
   it('finds similar records without labels and reports recall', () => {
@@ -36,12 +32,7 @@ describe('engine blocking: exact duplicates', () => {
     for (let i = 0; i < 140; i++) rows.push([`r${i}`, `person ${i} ${['meyer', 'schulz', 'koch'][i % 3]}`, `${i} elm road`]);
     // 60 copies of one record: more than the cap of 40, so every key they share is an oversized block.
     for (let i = 0; i < 60; i++) rows.push([`d${i}`, 'john smith', '12 main street']);
-    const table = {
-      columns: ['id', 'name', 'address'].map((name) => ({ name, type: 'string' })),
-      primaryKey: 0,
-      values: [0, 1, 2].map((c) => rows.map((r) => r[c]!)),
-      rowCount: rows.length,
-    };
+    const table = encodeTable(['id', 'name', 'address'].map((name) => ({ name, type: 'string' })), [0, 1, 2].map((c) => rows.map((r) => r[c]!)), 0);
     const res = await createMatcher().findMatches(table, [], { seed: 0 });
     const groups = new Set<number>();
     for (let r = 140; r < 200; r++) groups.add(res.matchId[r]!);

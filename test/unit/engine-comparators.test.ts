@@ -4,6 +4,7 @@ import { jaroWinkler, levenshtein, levenshteinSim, bagJaccard, bagCosine, relati
 import { buildBags } from '../../src/engine/profile.js';
 import { planFeatures, pairFeatures } from '../../src/engine/features.js';
 import { prepareTable } from '../../src/engine/profile.js';
+import { encodeTable } from '../../src/engine/table.js';
 
 const close = (a: number, b: number, eps = 1e-3) => assert.ok(Math.abs(a - b) < eps, `${a} != ${b}`);
 
@@ -35,12 +36,7 @@ describe('engine comparators', () => {
     assert.equal(absoluteSim(10, 40, 30), 0.5);
   });
   it('pair features: missing values give zero similarity and the missing indicator', () => {
-    const pt = prepareTable({
-      columns: [{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }],
-      primaryKey: 0,
-      values: [['1', '2', '3'], ['john smith', 'jon smith', null]],
-      rowCount: 3,
-    });
+    const pt = prepareTable(encodeTable([{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }], [['1', '2', '3'], ['john smith', 'jon smith', null]], 0));
     const fs = planFeatures(pt);
     const out = new Float32Array(fs.length);
     pairFeatures(pt, fs, 0, 1, out);

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { labeledPairs } from '../../src/engine/labels.js';
+import { encodeTable } from '../../src/engine/table.js';
 
 describe('engine labels', () => {
   it('every pair inside a labeling set: same label = match, different = non-match; unknown keys ignored', () => {
-    const table = {
-      columns: [{ name: 'id', type: 'string' }],
-      primaryKey: 0,
-      values: [['a', 'b', 'c', 'd']],
-      rowCount: 4,
-    };
+    const table = encodeTable([{ name: 'id', type: 'string' }], [['a', 'b', 'c', 'd']], 0);
     const lp = labeledPairs(table, [
       { labelingSetId: 's1', label: 'A', key: 'a' },
       { labelingSetId: 's1', label: 'A', key: 'b' },

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { profileColumn, prepareTable, buildBags } from '../../src/engine/profile.js';
 import { normalizeText, parseDate, parseNumber, qgrams } from '../../src/engine/normalize.js';
 import type { EngineTable } from '../../src/engine/api.js';
+import { encodeTable } from '../../src/engine/table.js';
 
 describe('engine profile', () => {
   it('normalizes text and parses numbers and dates', () => {
@@ -38,12 +39,7 @@ describe('engine profile', () => {
   });
 
   it('never profiles the primary key', () => {
-    const t: EngineTable = {
-      columns: [{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }],
-      primaryKey: 0,
-      values: [['1', '2'], ['ann', null]],
-      rowCount: 2,
-    };
+    const t = encodeTable([{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }], [['1', '2'], ['ann', null]], 0);
     const pt = prepareTable(t);
     assert.deepEqual(pt.columns.map((c) => c.profile.name), ['name']);
     assert.deepEqual(Array.from(pt.columns[0]!.missing), [0, 1]);

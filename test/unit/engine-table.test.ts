@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadEngineTable } from '../../src/catalog/engine-table.js';
 import { LocalObjectStore } from '../../src/storage/local/local-object-store.js';
 import type { TableRecord } from '../../src/storage/records.js';
+import { columnValues } from '../../src/engine/table.js';
 
 async function* body(text: string): AsyncGenerator<Uint8Array> {
   yield Buffer.from(text);
@@ -52,7 +53,7 @@ describe('loadEngineTable: reuse of an unchanged table', () => {
     const a = await loadEngineTable(tableRecord(['id', 'name']), store, 'id');
     const b = await loadEngineTable(tableRecord(['id', 'name']), store, 'id');
     assert.equal(a, b);
-    assert.deepEqual(a.values, [['1', '2'], ['anna', 'bert']]);
+    assert.deepEqual([columnValues(a, 0), columnValues(a, 1)], [['1', '2'], ['anna', 'bert']]);
   });
 
   it('reads again when a data file changes, is added, or the definition changes', async () => {
@@ -60,7 +61,7 @@ describe('loadEngineTable: reuse of an unchanged table', () => {
     await store.putObject('bkt', 'people/part-0.csv', body('id,name\n1,anna\n2,berta\n'));
     const rewritten = await loadEngineTable(tableRecord(['id', 'name']), store, 'id');
     assert.notEqual(rewritten, before);
-    assert.deepEqual(rewritten.values[1], ['anna', 'berta']);
+    assert.deepEqual(columnValues(rewritten, 1), ['anna', 'berta']);
 
     await store.putObject('bkt', 'people/part-1.csv', body('id,name\n3,carl\n'));
     const added = await loadEngineTable(tableRecord(['id', 'name']), store, 'id');

@@ -7,21 +7,17 @@ import { projectToShape } from '../../src/jobs/model-projection.js';
 import { toEvaluationMetrics } from '../../src/tasks/kinds/evaluation-task.js';
 import { compareKeys, outputRows, writeMatchOutput } from '../../src/tasks/kinds/match-output.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
+import { encodeTable } from '../../src/engine/table.js';
 
-const table: EngineTable = {
-  columns: [
+const table = encodeTable([
     { name: 'id', type: 'string' },
     { name: 'name', type: 'string' },
     { name: 'age', type: 'int' },
-  ],
-  primaryKey: 0,
-  values: [
+  ], [
     ['10', '9', '2', '100'],
     ['ann', 'anne', null, 'bo, "the" man'],
     ['31', '31', 'x', ''],
-  ],
-  rowCount: 4,
-};
+  ], 0);
 
 const result: MatchResult = {
   matchId: Float64Array.from([7, 7, 3, 7]),

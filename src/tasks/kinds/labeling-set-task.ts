@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Matcher } from '../../engine/api.js';
+import { valueAt } from '../../engine/index.js';
 import { LABEL_COLUMNS } from '../../transforms/labels/label-file.js';
 import type { TaskContext, TaskHandler, TaskResult } from '../task-handler.js';
 import { s3LocationOf, writeCsvOutput } from './task-paths.js';
@@ -45,7 +46,7 @@ export function labelingSetTask(deps: LabelingSetDeps): TaskHandler {
             suggestedLabel,
             ...schema.map((name) => {
               const c = index.get(name.toLowerCase());
-              return c === undefined ? '' : (input.table.values[c]![row] ?? '');
+              return c === undefined ? '' : (valueAt(input.table, c, row) ?? '');
             }),
           ]);
           rowCount++;

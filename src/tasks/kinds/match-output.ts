@@ -6,6 +6,7 @@ import { stringify } from 'csv-stringify/sync';
 import { DuckDbSession } from '../../catalog/table-data/duckdb-session.js';
 import { sqlIdent, sqlString } from '../../catalog/table-data/sql.js';
 import type { EngineTable, MatchResult } from '../../engine/api.js';
+import { valueAt } from '../../engine/index.js';
 import type { OutputFormat } from '../../jobs/find-matches-args.js';
 import { writeOutput } from '../../storage/data-objects.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -44,12 +45,11 @@ export function compareKeys(a: string | null, b: string | null): number {
 export function outputRows(table: EngineTable, result: MatchResult, removeDuplicates: boolean): number[] {
   const all = Array.from({ length: table.rowCount }, (_, r) => r);
   if (!removeDuplicates) return all;
-  const keys = table.values[table.primaryKey]!;
   const keep = new Map<number, number>();
   for (const r of all) {
     const id = result.matchId[r]!;
     const best = keep.get(id);
-    if (best === undefined || compareKeys(keys[r] ?? null, keys[best] ?? null) < 0) keep.set(id, r);
+    if (best === undefined || compareKeys(valueAt(table, table.primaryKey, r), valueAt(table, table.primaryKey, best)) < 0) keep.set(id, r);
   }
   const kept = new Set(keep.values());
   return all.filter((r) => kept.has(r));
@@ -81,7 +81,7 @@ function* csvChunks(table: EngineTable, result: MatchResult, rows: number[], con
   }
   for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
     const records = rows.slice(i, i + CHUNK_ROWS).map((r) => {
-      const out = table.values.map((col) => col[r] ?? '');
+      const out = table.columns.map((_, c) => valueAt(table, c, r) ?? '');
       out.push(matchIdText(result, r));
       if (confidence) out.push(String(result.confidence[r]));
       return out;
@@ -96,7 +96,7 @@ function* jsonChunks(table: EngineTable, result: MatchResult, rows: number[], co
     let text = '';
     for (const r of rows.slice(i, i + CHUNK_ROWS)) {
       const members = table.columns.map((c, ci) =>
-        `${keys[ci]}:${allText ? JSON.stringify(table.values[ci]![r] ?? null) : jsonValue(table.values[ci]![r] ?? null, c.type)}`,
+        `${keys[ci]}:${allText ? JSON.stringify(valueAt(table, ci, r)) : jsonValue(valueAt(table, ci, r), c.type)}`,
       );
       members.push(`"${MATCH_ID}":${matchIdText(result, r)}`);
       if (confidence) members.push(`"${MATCH_CONFIDENCE}":${result.confidence[r]}`);

@@ -1,0 +1,92 @@
+/** Building and reading the engine's dictionary-encoded tables (api.ts `EngineTable`). */
+import type { EngineColumn, EngineTable } from './api.js';
+
+/** The value of row `r` in column `c`, or null when missing. */
+export function valueAt(table: EngineTable, c: number, r: number): string | null {
+  const col = table.columns[c]!;
+  const code = col.codes[r]!;
+  return code < 0 ? null : col.values[code]!;
+}
+
+/** Every row's value of column `c` (null when missing): for tests, drivers and small tables. */
+export function columnValues(table: EngineTable, c: number): Array<string | null> {
+  return Array.from({ length: table.rowCount }, (_, r) => valueAt(table, c, r));
+}
+
+/**
+ * Dictionary-encodes rows as they arrive. V8 refuses a Map of more than 2^24 entries, so the
+ * index of distinct values rolls over to a new Map before that; a value is looked up in each.
+ */
+class ColumnEncoder {
+  readonly #maps: Array<Map<string, number>> = [new Map()];
+  readonly values: string[] = [];
+  codes = new Int32Array(1024);
+
+  static readonly MAP_LIMIT = 1 << 23;
+
+  add(r: number, v: string | null | undefined): void {
+    if (r >= this.codes.length) {
+      const grown = new Int32Array(Math.max(r + 1, this.codes.length * 2));
+      grown.set(this.codes);
+      this.codes = grown;
+    }
+    if (v === null || v === undefined) {
+      this.codes[r] = -1;
+      return;
+    }
+    let code: number | undefined;
+    for (const m of this.#maps) if ((code = m.get(v)) !== undefined) break;
+    if (code === undefined) {
+      let last = this.#maps[this.#maps.length - 1]!;
+      if (last.size >= ColumnEncoder.MAP_LIMIT) this.#maps.push((last = new Map()));
+      code = this.values.length;
+      last.set(v, code);
+      this.values.push(v);
+    }
+    this.codes[r] = code;
+  }
+}
+
+/** Builds an EngineTable row by row (values as text, null when missing). */
+export class TableEncoder {
+  readonly #columns: ColumnEncoder[];
+  #rows = 0;
+
+  constructor(private readonly names: ReadonlyArray<{ name: string; type?: string }>) {
+    this.#columns = names.map(() => new ColumnEncoder());
+  }
+
+  addRow(row: ReadonlyArray<string | null | undefined>): void {
+    const r = this.#rows++;
+    for (let c = 0; c < this.#columns.length; c++) this.#columns[c]!.add(r, row[c]);
+  }
+
+  finish(primaryKey: number): EngineTable {
+    const n = this.#rows;
+    return {
+      columns: this.names.map((c, i) => {
+        const enc = this.#columns[i]!;
+        const column: EngineColumn = { name: c.name, type: c.type ?? 'string', codes: enc.codes.slice(0, n), values: enc.values };
+        return column;
+      }),
+      primaryKey,
+      rowCount: n,
+    };
+  }
+}
+
+/** A table from column-major values (`values[c][r]`); types default to string. For tests and drivers. */
+export function encodeTable(
+  columns: ReadonlyArray<{ name: string; type?: string }>,
+  values: ReadonlyArray<ReadonlyArray<string | null | undefined>>,
+  primaryKey: number,
+): EngineTable {
+  const enc = new TableEncoder(columns);
+  const n = values[0]?.length ?? 0;
+  const row = new Array<string | null | undefined>(columns.length);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < columns.length; c++) row[c] = values[c]![r];
+    enc.addRow(row);
+  }
+  return enc.finish(primaryKey);
+}
