@@ -381,6 +381,20 @@ describe('Glue Jobs API', () => {
     });
   });
 
+  it('BatchStopJobRun stops a RUNNING run within a second', async (t) => {
+    const name = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/busy/?outcome=hang' });
+    const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name }));
+    await waitForJobRun(client, name, JobRunId!, ['RUNNING']);
+    const stopAt = Date.now();
+    const out = await client.send(new BatchStopJobRunCommand({ JobName: name, JobRunIds: [JobRunId!] }));
+    assert.deepEqual(out.SuccessfulSubmissions, [{ JobName: name, JobRunId }]);
+    const stopped = await waitForJobRun(client, name, JobRunId!);
+    const ms = Date.now() - stopAt;
+    t.diagnostic(`STOPPED ${ms} ms after BatchStopJobRun`);
+    assert.equal(stopped.JobRunState, 'STOPPED');
+    assert.ok(ms <= 1000, `STOPPED ${ms} ms after BatchStopJobRun`);
+  });
+
   it('a run whose transform is deleted ends FAILED', async () => {
     const { transformId: doomed } = await createTransform(client);
     const { TaskRunId } = await client.send(

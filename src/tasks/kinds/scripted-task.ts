@@ -4,8 +4,8 @@ import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from
 
 /**
  * A test-only task kind (enabled with DOPPEL_SCRIPTED_TASKS=1) that lets tests drive the task-run
- * state machine without data. It reads directives from the query string of the run's S3 path,
- * e.g. `s3://scripted/x?sleep=300&outcome=fail&message=boom`:
+ * state machine without data. It reads directives from the query string of the run's S3 path (a
+ * FIND_MATCHES run's --output-path), e.g. `s3://scripted/x?sleep=300&outcome=fail&message=boom`:
  *   sleep=MS            how long the run takes (default 50), reporting progress as it goes
  *   burn=MS             first keeps the task process's CPU busy for MS ms (its event loop blocked)
  *   outcome=succeed|fail|hang
@@ -60,6 +60,7 @@ function directives(run: TaskRunRecord): URLSearchParams {
     (p['ExportLabelsTaskRunProperties'] as { OutputS3Path?: string } | undefined)?.OutputS3Path ??
     (p['LabelingSetGenerationTaskRunProperties'] as { OutputS3Path?: string } | undefined)
       ?.OutputS3Path ??
+    (run.args as { outputPath?: string }).outputPath ??
     '';
   const q = path.indexOf('?');
   return new URLSearchParams(q >= 0 ? path.slice(q + 1) : '');
