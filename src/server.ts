@@ -35,7 +35,8 @@ export async function startDoppel(
 ): Promise<RunningDoppel> {
   const credentials = loadCredentials(env);
   const releaseLock = acquireDataDirLock(config.dataDir);
-  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'));
+  // Task processes write to the same database and move the log into it: see autoCheckpoint.
+  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false });
   let objects: ObjectStore;
   try {
     objects = await createObjectStore(config.dataDir, env);

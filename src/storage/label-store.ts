@@ -3,9 +3,10 @@ import type { LabelRow, Scope } from './records.js';
 /**
  * The most rows one label write puts in a transaction. A task process writing labels holds the
  * database's write lock for that transaction only, and the API process waits for that lock before
- * each of its own writes, so no label write may take long, however large the import.
+ * each of its own writes, so no label write may take long, however large the import (a thousand rows
+ * take milliseconds), and a series of them leaves the lock free half of the time.
  */
-export const LABEL_BATCH_ROWS = 5000;
+export const LABEL_BATCH_ROWS = 1000;
 
 /**
  * Labels are kept in generations. A transform's labels are the rows of its current generation; an
@@ -23,16 +24,17 @@ export interface LabelStore {
    */
   addRows(scope: Scope, transformId: string, generation: number, rows: readonly LabelRow[], firstSeq: number): Promise<void>;
   /**
-   * Copies the rows of generation `from` whose labeling set `keep` accepts into `into`, in their
-   * order and ahead of every row added with a position of 1 or more, LABEL_BATCH_ROWS per
-   * transaction. Returns how many rows it copied and whether some copied labeling set has two or more.
+   * Copies the rows of generation `from` whose labeling set is not one of `replacedSets` into
+   * `into`, in their order and ahead of every row added with a position of 1 or more, at most
+   * LABEL_BATCH_ROWS per transaction. Returns how many rows it copied and whether some copied
+   * labeling set has two or more.
    */
   carryOver(
     scope: Scope,
     transformId: string,
     from: number,
     into: number,
-    keep: (labelingSetId: string) => boolean,
+    replacedSets: Iterable<string>,
   ): Promise<{ rows: number; someSetHasTwo: boolean }>;
   /**
    * Deletes, LABEL_BATCH_ROWS per transaction, the rows of every generation nobody needs: neither a

@@ -34,7 +34,12 @@ export interface TransformPatch {
   evaluationMetrics?: Record<string, unknown>;
 }
 
-export type LeaseState = 'held' | 'cancel-requested' | 'lost';
+/**
+ * How a claimed run stands for its owner: still `held`; `cancel-requested` (STOPPING); `ended`
+ * (the attempt is over: its outcome was committed, or it went back to the queue); or `lost` (the run
+ * is gone, or another owner holds it).
+ */
+export type LeaseState = 'held' | 'cancel-requested' | 'ended' | 'lost';
 
 /**
  * How an attempt ends when it has no outcome of its own. `resume` puts the run back in the queue,
@@ -66,7 +71,7 @@ export interface TaskQueueStore {
   claimNext(owner: string, now: number, leaseMs: number): Promise<TaskRunRecord | undefined>;
   /** Fixes the run's absolute deadline the first time it is claimed; later attempts keep it. */
   setDeadline(id: string, deadlineAt: number): Promise<void>;
-  /** Extends the lease; tells the worker when the run was cancelled or taken away. */
+  /** Extends the lease while it is held; otherwise says how the run stands. */
   renewLease(id: string, owner: string, now: number, leaseMs: number): Promise<LeaseState>;
   /** Reads (writes nothing) how the runs leased to `owner` stand: cancels and deletions show here first. */
   leaseStates(owner: string, ids: readonly string[]): Promise<Map<string, LeaseState>>;

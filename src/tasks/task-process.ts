@@ -20,6 +20,9 @@ import type { FromTaskProcess, TaskProcessConfig, ToTaskProcess } from './task-p
 if (!process.send) throw new Error('task-process.js is started by the doppel server (child_process.fork), not directly');
 process.on('disconnect', () => process.exit(0));
 
+/** How often a task process checkpoints the metadata database's write-ahead log. */
+const CHECKPOINT_EVERY_MS = 10_000;
+
 const send = (message: FromTaskProcess) => {
   if (process.connected) process.send!(message);
 };
@@ -59,6 +62,16 @@ process.on('message', (message: ToTaskProcess) => {
     },
   );
 });
+
+// The server process leaves checkpoints to task processes (see SqliteStoreOptions.autoCheckpoint):
+// besides their own commits, its writes reach the database file this way.
+setInterval(() => {
+  try {
+    store.checkpoint();
+  } catch (e) {
+    log(`checkpoint failed: ${(e as Error).message}`);
+  }
+}, CHECKPOINT_EVERY_MS).unref();
 
 send({ type: 'ready' });
 await collectLabelGarbage();

@@ -210,7 +210,8 @@ export class TaskSupervisor implements TaskRunEvents {
 
   #react(id: string, state: LeaseState): void {
     const attempt = this.#attempts.get(id);
-    if (!attempt || state === 'held') return;
+    // 'ended': the task process has committed the attempt and its "done" is on the way.
+    if (!attempt || state === 'held' || state === 'ended') return;
     this.#stop(attempt, state === 'cancel-requested' ? 'cancel' : 'lost');
   }
 

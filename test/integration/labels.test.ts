@@ -11,6 +11,7 @@ import {
   type GlueClient,
 } from '@aws-sdk/client-glue';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateDatabaseCommand, CreateMLTransformCommand, CreateTableCommand } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stringify } from 'csv-stringify/sync';
@@ -58,13 +59,13 @@ async function transformOverDataset(glue: GlueClient, s3: S3Client, ds: Dataset,
 
 /**
  * A large label file from the dataset's records: `rows` rows in sets of two records (records repeat
- * across sets, never within one).
+ * across sets, never within one), with the given columns (all of them unless told).
  */
-function largeLabelFile(ds: Dataset, rows: number): string {
-  const lines = [['labeling_set_id', 'label', ...ds.header]];
+function largeLabelFile(ds: Dataset, rows: number, columns = ds.header): string {
+  const lines = [['labeling_set_id', 'label', ...columns]];
   for (let i = 0; lines.length <= rows; i++) {
     const r = ds.records[i % ds.records.length]!;
-    lines.push([`big-${Math.floor(i / 2)}`, i % 2 ? 'A' : 'B', ...ds.header.map((h) => r[h]!)]);
+    lines.push([`big-${Math.floor(i / 2)}`, i % 2 ? 'A' : 'B', ...columns.map((h) => r[h]!)]);
   }
   return stringify(lines, { record_delimiter: '\n' });
 }
@@ -197,7 +198,8 @@ describe('label import and export', () => {
 
   it('imports 200,000 rows in a task process while the API keeps answering promptly', async (t) => {
     const large = await transformOverDataset(glue, s3, ds, 'large');
-    await put('in/large.csv', largeLabelFile(ds, 200_000));
+    // Only the key column: parsing the CSV is most of an import's time, and this is about the API.
+    await put('in/large.csv', largeLabelFile(ds, 200_000, ['id']));
     const { TaskRunId } = await glue.send(
       new StartImportLabelsTaskRunCommand({ TransformId: large, InputS3Path: `s3://${BUCKET}/in/large.csv` }),
     );
@@ -205,11 +207,12 @@ describe('label import and export', () => {
     const latencies: number[] = [];
     const stages = new Set<string>();
     let status = 'STARTING';
-    // Samples every call while the import runs (and at least 200), the run's progress every tenth.
+    // A call every 5 ms while the import runs (and at least 200), the run's progress every tenth.
     while (latencies.length < 200 || !['SUCCEEDED', 'FAILED'].includes(status)) {
       const sent = performance.now();
       await glue.send(new GetMLTransformCommand({ TransformId: large }));
       latencies.push(performance.now() - sent);
+      await sleep(5);
       if (latencies.length % 10 === 0) {
         const run = await rawRun();
         status = run['Status'] as string;

@@ -227,7 +227,7 @@ describe('SQLite label generations', () => {
       await store.labels.addRows(scope, 't1', generation, fileRows.slice(i, i + LABEL_BATCH_ROWS), i + 1);
     }
     const sets = new Set(fileRows.map((r) => r.labelingSetId));
-    const carried = replace ? { rows: 0, someSetHasTwo: false } : await store.labels.carryOver(scope, 't1', basedOn, generation, (s) => !sets.has(s));
+    const carried = replace ? { rows: 0, someSetHasTwo: false } : await store.labels.carryOver(scope, 't1', basedOn, generation, sets);
     return {
       generation,
       commit: () =>
@@ -263,6 +263,16 @@ describe('SQLite label generations', () => {
     assert.deepEqual(await stored(), ['s4:1', 's4:2'], 'ReplaceAllLabels');
     const t = await store.getTransform(scope, 't1');
     assert.deepEqual([t?.labelCount, t?.status], [2, 'READY']);
+  });
+
+  it('carries a large generation over batch by batch, in order, without the replaced sets', async () => {
+    const many = Array.from({ length: 2 * LABEL_BATCH_ROWS + 7 }, (_, i) => ({ labelingSetId: `s${i >> 1}`, label: 'A', values: { id: String(i) } }));
+    await (await importRun('a', many)).commit();
+    await (await importRun('b', rows('s0', 'x'))).commit();
+    const after = await stored();
+    assert.equal(after.length, many.length - 2 + 1);
+    assert.deepEqual([after[0], after[1], after.at(-2), after.at(-1)], ['s1:2', 's1:3', `s${(many.length - 1) >> 1}:${many.length - 1}`, 's0:x']);
+    assert.equal((await store.getTransform(scope, 't1'))?.labelCount, many.length - 1);
   });
 
   it('refuses to commit an append whose base is no longer current, instead of dropping labels', async () => {

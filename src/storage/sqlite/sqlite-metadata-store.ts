@@ -83,6 +83,13 @@ export interface SqliteStoreOptions {
    * keeps the default, task processes may wait longer since nobody waits on them.
    */
   busyTimeoutMs?: number;
+  /**
+   * Whether this connection moves the write-ahead log into the database file itself, after a commit
+   * that grows the log past SQLite's threshold (default true). That takes as long as the log is big,
+   * whoever filled it: the server process passes false and leaves it to its task processes (their
+   * commits and `checkpoint()`), so that a million rows imported there never stall a request.
+   */
+  autoCheckpoint?: boolean;
 }
 
 /**
@@ -103,6 +110,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    if (options.autoCheckpoint === false) this.#db.pragma('wal_autocheckpoint = 0');
     this.#db.pragma('foreign_keys = ON');
     migrate(this.#db);
     this.tasks = new SqliteTaskQueueStore(this.#db);
@@ -390,6 +398,11 @@ export class SqliteMetadataStore implements MetadataStore {
       )
       .run(scope.accountId, scope.region, catalogId, databaseName, name);
     return res.changes > 0;
+  }
+
+  /** Moves what the write-ahead log holds into the database file as far as no reader needs it (never waits for a lock). */
+  checkpoint(): void {
+    this.#db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   async close(): Promise<void> {

@@ -81,6 +81,19 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     return this.#db.transaction(fn).immediate();
   }
 
+  /**
+   * A write that most of the time finds nothing to do (the supervisor's periodic looks at the
+   * queue): `find` runs first as a plain read, which never waits for another process's write, and
+   * only when it finds something does the transaction take the write lock and `find` again.
+   */
+  #writeIfFound<R, T>(find: () => R[], write: (found: R[]) => T, nothing: T): T {
+    if (find().length === 0) return nothing;
+    return this.#tx(() => {
+      const found = find();
+      return found.length === 0 ? nothing : write(found);
+    });
+  }
+
   #load(id: string): TaskRunRecord | undefined {
     const row = this.#db.prepare('SELECT * FROM task_runs WHERE id = ?').get(id) as TaskRunRow | undefined;
     return row && toRun(row);
@@ -138,8 +151,8 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   }
 
   async claimNext(owner: string, now: number, leaseMs: number) {
-    return this.#tx(() => {
-      const row = this.#db
+    const next = () =>
+      this.#db
         .prepare(
           `SELECT id FROM task_runs s WHERE status = 'STARTING' AND NOT (task_type = 'IMPORT_LABELS' AND EXISTS (
              SELECT 1 FROM task_runs r WHERE r.account_id = s.account_id AND r.region = s.region
@@ -147,16 +160,20 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
              AND r.status IN ('RUNNING', 'STOPPING')))
            ORDER BY seq LIMIT 1`,
         )
-        .get() as { id: string } | undefined;
-      if (!row) return undefined;
-      this.#db
-        .prepare(
-          `UPDATE task_runs SET status = 'RUNNING', lease_owner = ?, lease_expires_at = ?, lease_renewed_at = ?,
-             running_since = ?, last_modified_on = ? WHERE id = ?`,
-        )
-        .run(owner, now + leaseMs, now, now, now, row.id);
-      return this.#load(row.id);
-    });
+        .all() as Array<{ id: string }>;
+    return this.#writeIfFound(
+      next,
+      ([row]) => {
+        this.#db
+          .prepare(
+            `UPDATE task_runs SET status = 'RUNNING', lease_owner = ?, lease_expires_at = ?, lease_renewed_at = ?,
+               running_since = ?, last_modified_on = ? WHERE id = ?`,
+          )
+          .run(owner, now + leaseMs, now, now, now, row!.id);
+        return this.#load(row!.id);
+      },
+      undefined,
+    );
   }
 
   /** Sets the run's deadline once (the first attempt fixes it; resumed attempts keep it). */
@@ -169,9 +186,8 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   async renewLease(id: string, owner: string, now: number, leaseMs: number): Promise<LeaseState> {
     return this.#tx(() => {
       const run = this.#load(id);
-      if (!run || run.leaseOwner !== owner) return 'lost';
-      if (run.status === 'STOPPING') return 'cancel-requested';
-      if (run.status !== 'RUNNING') return 'lost';
+      const state = leaseStateOf(run, owner);
+      if (state !== 'held') return state;
       this.#db
         .prepare('UPDATE task_runs SET lease_expires_at = ?, lease_renewed_at = ? WHERE id = ?')
         .run(now + leaseMs, now, id);
@@ -185,11 +201,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     const rows = this.#db
       .prepare(`SELECT id, status, lease_owner FROM task_runs WHERE id IN (${ids.map(() => '?').join(',')})`)
       .all(...ids) as Array<{ id: string; status: string; lease_owner: string | null }>;
-    for (const r of rows) {
-      if (r.lease_owner !== owner) continue;
-      if (r.status === 'STOPPING') states.set(r.id, 'cancel-requested');
-      else if (r.status === 'RUNNING') states.set(r.id, 'held');
-    }
+    for (const r of rows) states.set(r.id, leaseStateOf({ status: r.status as TaskStatus, leaseOwner: opt(r.lease_owner) }, owner));
     return states;
   }
 
@@ -333,17 +345,16 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     canResume: (run: TaskRunRecord) => boolean;
     failMessage: (run: TaskRunRecord) => string;
   }): Promise<number> {
-    return this.#tx(() => {
-      const rows = (
-        opts.everyLease
-          ? this.#db.prepare(`SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_owner IS NOT NULL`).all()
-          : this.#db
-              .prepare(
-                `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_expires_at < ?
-                 AND lease_owner IS NOT ?`,
-              )
-              .all(opts.now, opts.exceptOwner ?? null)
-      ) as TaskRunRow[];
+    const orphans = () =>
+      (opts.everyLease
+        ? this.#db.prepare(`SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_owner IS NOT NULL`).all()
+        : this.#db
+            .prepare(
+              `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_expires_at < ?
+               AND lease_owner IS NOT ?`,
+            )
+            .all(opts.now, opts.exceptOwner ?? null)) as TaskRunRow[];
+    return this.#writeIfFound(orphans, (rows) => {
       for (const run of rows.map(toRun)) {
         const spent = ranUntilLastSeen(run, opts.now);
         if (run.status === 'STOPPING') {
@@ -355,7 +366,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
         }
       }
       return rows.length;
-    });
+    }, 0);
   }
 
   /** Puts a run in a terminal status and releases its lease; `properties`, when given, replace the stored ones. */
@@ -370,19 +381,20 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   }
 
   async expireDeadlines(now: number): Promise<number> {
-    return this.#tx(() => {
-      const rows = this.#db
+    const expired = () =>
+      this.#db
         .prepare(
           `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STARTING') AND deadline_at IS NOT NULL
            AND deadline_at < ? AND (lease_expires_at IS NULL OR lease_expires_at < ?)`,
         )
         .all(now, now) as TaskRunRow[];
+    return this.#writeIfFound(expired, (rows) => {
       for (const run of rows.map(toRun)) {
         const spent = ranUntilLastSeen(run, now);
         this.#end(run.id, 'TIMEOUT', 'Task run exceeded the timeout of its transform.', spent, now);
       }
       return rows.length;
-    });
+    }, 0);
   }
 }
 
@@ -393,4 +405,12 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
 function ranUntilLastSeen(run: TaskRunRecord, now: number): number {
   if (run.runningSince === undefined) return 0;
   return Math.max(0, Math.min(now, run.leaseRenewedAt ?? run.runningSince) - run.runningSince);
+}
+
+/** How a run stands for the owner that claimed it (see LeaseState). */
+function leaseStateOf(run: Pick<TaskRunRecord, 'status' | 'leaseOwner'> | undefined, owner: string): LeaseState {
+  if (!run) return 'lost';
+  if (run.status !== 'RUNNING' && run.status !== 'STOPPING') return 'ended';
+  if (run.leaseOwner !== owner) return 'lost';
+  return run.status === 'STOPPING' ? 'cancel-requested' : 'held';
 }

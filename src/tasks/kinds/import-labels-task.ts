@@ -42,7 +42,7 @@ export function importLabelsTask(deps: ImportLabelsDeps): TaskHandler {
       if (!props.Replace) {
         // Appending: the stored labeling sets this file does not replace come along, ahead of its rows.
         ctx.progress('keeping the stored labeling sets the file does not replace', CHECK_UNTIL);
-        carried = await deps.store.labels.carryOver(run, run.transformId, basedOn, generation, (set) => !read.setSizes.has(set));
+        carried = await deps.store.labels.carryOver(run, run.transformId, basedOn, generation, read.setSizes.keys());
       }
       return {
         labelChange: {
