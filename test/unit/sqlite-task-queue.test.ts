@@ -146,7 +146,7 @@ describe('SQLite task queue', () => {
     assert.equal(a?.leaseOwner, undefined);
   });
 
-  it('reads lease states without writing: held, cancel-requested, lost', async () => {
+  it('reads lease states without writing: held, cancel-requested, ended, lost', async () => {
     for (const id of ['a', 'b']) await store.tasks.enqueue(run(id), { maxActivePerTransform: 5 });
     await store.tasks.claimNext('w1', 2000, 1000);
     await store.tasks.claimNext('w1', 2000, 1000);
@@ -154,6 +154,9 @@ describe('SQLite task queue', () => {
     const states = await store.tasks.leaseStates('w1', ['a', 'b', 'gone']);
     assert.deepEqual(Object.fromEntries(states), { a: 'held', b: 'cancel-requested', gone: 'lost' });
     assert.equal((await store.tasks.leaseStates('w2', ['a'])).get('a'), 'lost');
+    await store.tasks.finish('a', 'w1', { status: 'SUCCEEDED' }, 2200);
+    assert.equal((await store.tasks.leaseStates('w1', ['a'])).get('a'), 'ended', 'committed: not to be confused with lost');
+    assert.equal(await store.tasks.renewLease('a', 'w1', 2300, 1000), 'ended');
   });
 
   it('keeps progress while the attempt runs and drops it when the run goes back to the queue', async () => {
