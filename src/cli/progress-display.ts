@@ -38,7 +38,7 @@ export class ProgressDisplay {
     if (this.out.isTTY) {
       const filled = Math.round((progress.percent / 100) * BAR_WIDTH);
       const line = `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${text}`;
-      this.out.write(`\r\x1b[2K${line.slice(0, Math.max(20, (this.out.columns ?? 80) - 1))}`);
+      this.out.write(`\r\x1b[2K${line.slice(0, Math.max(20, (this.out.columns || 80) - 1))}`);
       this.#shown = true;
       return;
     }

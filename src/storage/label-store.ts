@@ -16,7 +16,7 @@ export const LABEL_BATCH_ROWS = 1000;
  * deletes a generation once another replaced it.
  */
 export interface LabelStore {
-  /** A new, empty generation for the import run `taskRunId`; `basedOn` is the transform's current one. */
+  /** A new, empty generation for the import run `taskRunId`; `basedOn` is the transform's current one (0 while it has none). */
   beginGeneration(scope: Scope, transformId: string, taskRunId: string): Promise<{ generation: number; basedOn: number }>;
   /**
    * Adds rows (at most LABEL_BATCH_ROWS) to a generation being filled, in one transaction; they

@@ -5,9 +5,10 @@ export interface ProgressPoint {
 }
 
 /**
- * Turns a handler's progress calls (as often as it likes) into at most one store write per
- * `minIntervalMs`, the last report always written in the end, and one `onStage` call per new stage.
- * Percent never goes back within an attempt.
+ * Turns a handler's progress calls (as often as it likes) into store writes: a new stage at once
+ * (stages are few, and the work that follows may keep the event loop busy for long), within a
+ * stage at most one write per `minIntervalMs`, the last report always written in the end; and one
+ * `onStage` call per new stage. Percent never goes back within an attempt.
  */
 export class ProgressReporter {
   #latest: ProgressPoint | undefined;
@@ -26,9 +27,10 @@ export class ProgressReporter {
     const reported = fraction === undefined || !Number.isFinite(fraction) ? 0 : Math.round(Math.min(1, Math.max(0, fraction)) * 100);
     const point = { stage, percent: Math.max(previous?.percent ?? 0, reported) };
     this.#latest = point;
-    if (previous?.stage !== stage) this.onStage(point);
+    const newStage = previous?.stage !== stage;
+    if (newStage) this.onStage(point);
     const wait = this.#lastWriteAt + this.minIntervalMs - Date.now();
-    if (wait <= 0) this.#flush();
+    if (newStage || wait <= 0) this.#flush();
     else this.#timer ??= setTimeout(() => this.#flush(), wait);
   }
 
@@ -39,6 +41,7 @@ export class ProgressReporter {
   }
 
   #flush(): void {
+    clearTimeout(this.#timer);
     this.#timer = undefined;
     const point = this.#latest;
     if (!point || (point.stage === this.#written?.stage && point.percent === this.#written.percent)) return;

@@ -39,8 +39,8 @@ export function importLabelsTask(deps: ImportLabelsDeps): TaskHandler {
       await checkRecordsExist(deps, ctx, read.keys);
       const ownReady = [...read.setSizes.values()].some((n) => n >= 2);
       let carried = { rows: 0, someSetHasTwo: false };
-      if (!props.Replace) {
-        // Appending: the stored labeling sets this file does not replace come along, ahead of its rows.
+      if (!props.Replace && basedOn !== 0) {
+        // Appending to stored labels: the labeling sets this file does not replace come along, ahead of its rows.
         ctx.progress('keeping the stored labeling sets the file does not replace', CHECK_UNTIL);
         carried = await deps.store.labels.carryOver(run, run.transformId, basedOn, generation, read.setSizes.keys());
       }
@@ -85,6 +85,7 @@ async function readLabels(deps: ImportLabelsDeps, ctx: TaskContext, path: string
     let bytes = 0;
     for (const file of files) {
       const uri = formatS3Uri({ bucket: at.bucket, key: file.key });
+      ctx.progress(`reading ${uri}`, READ_UNTIL * (bytes / Math.max(1, total)));
       const { body } = await deps.objects.getObject(at.bucket, file.key);
       const onBytes = (n: number) => {
         bytes += n;
