@@ -19,6 +19,10 @@ import type { FromTaskProcess, TaskProcessConfig, ToTaskProcess } from './task-p
 
 if (!process.send) throw new Error('task-process.js is started by the doppel server (child_process.fork), not directly');
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal (and a service manager stopping the server's group) signals every process of
+// the group at once. A task process ends when its server stops it, so that the server can hand its
+// run back to the queue as a shutdown rather than count it as a crash.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => undefined);
 
 /** How often a task process checkpoints the metadata database's write-ahead log. */
 const CHECKPOINT_EVERY_MS = 10_000;
