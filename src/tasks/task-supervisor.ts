@@ -47,6 +47,8 @@ interface TaskProcess {
   attempt?: Attempt;
   /** The transform of the last run it executed: its table may still be loaded there. */
   lastTransformId?: string;
+  /** When it was last handed a run (0: never). */
+  lastDispatchAt: number;
 }
 
 const DEFAULT_TIMEOUT_MINUTES = 2880;
@@ -96,7 +98,7 @@ export class TaskSupervisor implements TaskRunEvents {
   async start(previousOwnersDead: boolean): Promise<void> {
     this.#stopped = false;
     const recovered = await this.#recoverOrphans({ everyLease: previousOwnersDead });
-    if (recovered > 0) this.#opts.log(`recovered ${recovered} task run(s) interrupted by a previous shutdown`);
+    if (recovered > 0) this.#opts.log(`recovered ${recovered} task run(s) left running when the previous server crashed`);
     for (let i = 0; i < this.#opts.processes; i++) this.#spawn();
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
@@ -153,7 +155,10 @@ export class TaskSupervisor implements TaskRunEvents {
     return [...this.#processes].filter((p) => p.ready && !p.attempt && p.child.connected);
   }
 
-  /** Hands a claimed run to an idle process, preferring one that ran the same transform last. */
+  /**
+   * Hands a claimed run to an idle process: the one that ran the same transform last, else the one
+   * idle the longest (whose table is the least likely to be wanted again).
+   */
   async #dispatch(run: TaskRunRecord): Promise<void> {
     const { store, timeoutUnitMs } = this.#opts;
     const transform = await store.getTransform(run, run.transformId);
@@ -161,9 +166,8 @@ export class TaskSupervisor implements TaskRunEvents {
     const minutes = Number(transform.doc['Timeout'] ?? DEFAULT_TIMEOUT_MINUTES);
     const deadline = run.deadlineAt ?? run.startedOn + minutes * timeoutUnitMs;
     if (run.deadlineAt === undefined) await store.tasks.setDeadline(run.id, deadline);
-    const idle = this.#idleProcesses();
-    const process =
-      idle.find((p) => p.lastTransformId === run.transformId) ?? idle.find((p) => p.lastTransformId === undefined) ?? idle[0];
+    const idle = this.#idleProcesses().sort((a, b) => a.lastDispatchAt - b.lastDispatchAt);
+    const process = idle.find((p) => p.lastTransformId === run.transformId) ?? idle[0];
     if (!process) {
       // The process that was idle when the run was claimed has exited since: the run waits for the next.
       await store.tasks.release(run.id, this.owner, Date.now(), { resume: true, interrupted: false });
@@ -172,6 +176,7 @@ export class TaskSupervisor implements TaskRunEvents {
     const attempt: Attempt = { run, process, deadline };
     process.attempt = attempt;
     process.lastTransformId = run.transformId;
+    process.lastDispatchAt = Date.now();
     this.#attempts.set(run.id, attempt);
     this.#armDeadline(attempt);
     process.child.send({ type: 'run', run, owner: this.owner } satisfies ToTaskProcess);
@@ -225,7 +230,7 @@ export class TaskSupervisor implements TaskRunEvents {
 
   #spawn(): void {
     const child = this.#opts.spawn();
-    const process: TaskProcess = { child, ready: false };
+    const process: TaskProcess = { child, ready: false, lastDispatchAt: 0 };
     this.#processes.add(process);
     child.on('message', (message: FromTaskProcess) => this.#onMessage(process, message));
     child.on('error', (e) => this.#opts.log(`task process ${child.pid}: ${e.message}`));

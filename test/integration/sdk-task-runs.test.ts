@@ -23,7 +23,7 @@ import {
   type TaskRun,
 } from '@aws-sdk/client-glue';
 import { rawGlueCall } from '../support/raw-glue.js';
-import { DEFAULT_ACCOUNT_ID, type TestServer } from '../support/server.js';
+import { DEFAULT_ACCOUNT_ID, taskProcessOf, type TestServer } from '../support/server.js';
 import {
   TERMINAL,
   assertDate,
@@ -252,6 +252,21 @@ describe('task processes', () => {
       const raw = await rawRun(transformId, runId);
       assert.deepEqual([raw['Attempt'], raw['InterruptionCount']], [1, 0], 'executed once, never taken away');
     }
+  });
+
+  it("hands a run to the task process that last ran one of its transform (whose table it keeps)", async () => {
+    const first = await createTransform(glue);
+    const second = await createTransform(glue);
+    const ranIn = async (transformId: string) => {
+      const runId = await startLabeling(transformId);
+      assert.equal((await waitForRun(glue, transformId, runId)).Status, 'SUCCEEDED');
+      return taskProcessOf(server, runId);
+    };
+    const a = await ranIn(first.transformId);
+    const b = await ranIn(second.transformId);
+    assert.notEqual(b, a, 'another transform goes to the process idle the longest');
+    assert.equal(await ranIn(first.transformId), a);
+    assert.equal(await ranIn(second.transformId), b);
   });
 
   it('shows Progress (a doppel extension) while a run runs: its stage and a growing Percent', async () => {
