@@ -9,19 +9,9 @@ import type { ServerConfig } from './config.js';
 import { acquireDataDirLock } from './storage/data-dir-lock.js';
 import { SqliteMetadataStore } from './storage/sqlite/sqlite-metadata-store.js';
 import { TagService } from './tags/tag-service.js';
-import type { TaskType } from './storage/records.js';
-import type { TaskHandler, TaskHandlers } from './tasks/task-handler.js';
+import { resumePolicy } from './tasks/resume-policy.js';
 import { TaskRunService } from './tasks/task-run-service.js';
-import { TaskWorkerPool } from './tasks/task-worker-pool.js';
-import { scriptedTask } from './tasks/kinds/scripted-task.js';
-import { unavailableTask } from './tasks/kinds/unavailable-task.js';
-import { exportLabelsTask } from './tasks/kinds/export-labels-task.js';
-import { importLabelsTask } from './tasks/kinds/import-labels-task.js';
-import { evaluationTask } from './tasks/kinds/evaluation-task.js';
-import { findMatchesTask } from './tasks/kinds/find-matches-task.js';
-import { labelingSetTask } from './tasks/kinds/labeling-set-task.js';
-import { createMatcher } from './engine/index.js';
-import type { MetadataStore } from './storage/metadata-store.js';
+import { forkTaskProcess, TaskSupervisor } from './tasks/task-supervisor.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { createObjectStore } from './storage/object-store-factory.js';
 import { TransformService } from './transforms/transform-service.js';
@@ -34,30 +24,10 @@ export interface RunningDoppel {
   close(): Promise<void>;
 }
 
-const TASK_TYPES: TaskType[] = [
-  'LABELING_SET_GENERATION',
-  'IMPORT_LABELS',
-  'EXPORT_LABELS',
-  'EVALUATION',
-  'FIND_MATCHES',
-];
-
-function taskHandlers(config: ServerConfig, store: MetadataStore, objects: ObjectStore): TaskHandlers {
-  const matcher = createMatcher();
-  const seed = config.seed;
-  const real: Partial<Record<TaskType, TaskHandler>> = {
-    IMPORT_LABELS: importLabelsTask({ objects, store, maxLabelBytes: config.maxLabelFileBytes }),
-    EXPORT_LABELS: exportLabelsTask({ objects, store }),
-    LABELING_SET_GENERATION: labelingSetTask({ objects, store, matcher, seed }),
-    EVALUATION: evaluationTask({ objects, store, matcher, seed }),
-    FIND_MATCHES: findMatchesTask({ objects, store, matcher, seed }),
-  };
-  const pick = (t: TaskType): TaskHandler =>
-    config.scriptedTasks ? scriptedTask : (real[t] ?? unavailableTask(t));
-  return Object.fromEntries(TASK_TYPES.map((t) => [t, pick(t)])) as Record<TaskType, TaskHandler>;
-}
-
-/** Wires the embedded server: SQLite metadata and queue under the data dir, workers, HTTP. */
+/**
+ * Wires the embedded server: SQLite metadata and queue under the data dir, HTTP, and the task
+ * supervisor with its task processes (this process answers requests and never runs a task itself).
+ */
 export async function startDoppel(
   config: ServerConfig,
   env: NodeJS.ProcessEnv,
@@ -65,7 +35,8 @@ export async function startDoppel(
 ): Promise<RunningDoppel> {
   const credentials = loadCredentials(env);
   const releaseLock = acquireDataDirLock(config.dataDir);
-  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'));
+  // Task processes write to the same database and move the log into it: see autoCheckpoint.
+  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false });
   let objects: ObjectStore;
   try {
     objects = await createObjectStore(config.dataDir, env);
@@ -74,28 +45,35 @@ export async function startDoppel(
     releaseLock();
     throw e;
   }
-  const workers = new TaskWorkerPool({
+  const taskProcess = {
+    dataDir: config.dataDir,
+    scriptedTasks: config.scriptedTasks,
+    seed: config.seed,
+    maxLabelFileBytes: config.maxLabelFileBytes,
+  };
+  const supervisor = new TaskSupervisor({
     store,
-    handlers: taskHandlers(config, store, objects),
-    concurrency: config.workerConcurrency,
+    spawn: () => forkTaskProcess(taskProcess, env),
+    processes: config.workerConcurrency,
     leaseMs: config.leaseMs,
     pollMs: config.pollMs,
     timeoutUnitMs: config.timeoutUnitMs,
     maxInterruptions: config.maxInterruptions,
+    resumable: resumePolicy(config.scriptedTasks),
     log,
   });
   try {
     // The data-dir lock guarantees no other process holds leases in this store.
-    await workers.start(true);
+    await supervisor.start(true);
     const catalog = new CatalogService(store);
     const transforms = new TransformService(store, catalog, { maxTransforms: config.maxTransforms });
     const taskRuns = new TaskRunService(
       store,
       transforms,
       { maxActivePerTransform: config.maxConcurrentRunsPerTransform },
-      () => workers.wake(),
+      supervisor,
     );
-    const jobs = new JobService(store, () => workers.wake(), config.timeoutUnitMs);
+    const jobs = new JobService(store, supervisor, config.timeoutUnitMs);
     const operations = glueOperations({ transforms, taskRuns, catalog, tags: new TagService(store), jobs });
     const http = await startHttpServer({
       host: config.host,
@@ -113,14 +91,14 @@ export async function startDoppel(
       url: http.url,
       close: async () => {
         await http.close();
-        await workers.stop();
+        await supervisor.stop();
         await objects.close();
         await store.close();
         releaseLock();
       },
     };
   } catch (e) {
-    await workers.stop().catch(() => undefined);
+    await supervisor.stop().catch(() => undefined);
     await objects.close();
     await store.close();
     releaseLock();

@@ -6,6 +6,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { configFrom, DEFAULTS } from '../config.js';
 import { FIND_MATCHES_COMMAND } from '../jobs/find-matches-args.js';
 import { startDoppel } from '../server.js';
+import { ProgressDisplay, type RunProgress } from './progress-display.js';
 
 export const FIND_MATCHES_USAGE = `  doppel find-matches --transform-id ID --output-path s3://bucket/prefix/
                       [--output-format csv|json|parquet] [--compute-match-confidence-scores]
@@ -16,8 +17,10 @@ export const FIND_MATCHES_USAGE = `  doppel find-matches --transform-id ID --out
 export const FIND_MATCHES_HELP = `find-matches runs a FindMatches job exactly as a Glue client would (CreateJob once, StartJobRun,
 GetJobRun until it ends) against the server at --endpoint [DOPPEL_ENDPOINT, AWS_ENDPOINT_URL;
 default http://127.0.0.1:${DEFAULTS.port}], signed with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
-(default test / test). With --data-dir it starts doppel on that data dir itself for the run (no
-other server may be using it) and stops it afterwards.
+(default test / test). While it waits it shows the run's progress on stderr: a bar with the percent,
+stage and time left on a terminal, a line per stage (and every 10 s) otherwise. With --data-dir it
+starts doppel on that data dir itself for the run (no other server may be using it) and stops it
+afterwards.
 `;
 
 /** A minimal signed AWS JSON 1.1 Glue client: what the CLI needs, without the SDK. */
@@ -73,6 +76,38 @@ class GlueCallError extends Error {
 }
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED', 'ERROR', 'EXPIRED']);
+
+/** How often the run is looked at while the CLI waits. */
+const POLL_MS = 500;
+
+/**
+ * The FIND_MATCHES task run behind a job run: the one of the transform whose properties name the
+ * job run (GetMLTaskRuns lists newest first, so it is normally on the first page).
+ */
+async function findMatchesTaskRunOf(glue: GlueCaller, transformId: string, jobRunId: string): Promise<string | undefined> {
+  type Run = { TaskRunId?: string; Properties?: { FindMatchesTaskRunProperties?: { JobRunId?: string } } };
+  let token: unknown;
+  do {
+    const page = await glue.call('GetMLTaskRuns', {
+      TransformId: transformId,
+      Filter: { TaskRunType: 'FIND_MATCHES' },
+      ...(token !== undefined ? { NextToken: token } : {}),
+    });
+    const found = ((page['TaskRuns'] as Run[] | undefined) ?? []).find(
+      (r) => r.Properties?.FindMatchesTaskRunProperties?.JobRunId === jobRunId,
+    );
+    if (found?.TaskRunId) return found.TaskRunId;
+    token = page['NextToken'];
+  } while (token !== undefined);
+  return undefined;
+}
+
+/** doppel's `Progress` member of a task run (the raw response: SDKs would drop it). */
+async function progressOf(glue: GlueCaller, transformId: string, taskRunId: string): Promise<RunProgress | undefined> {
+  const run = await glue.call('GetMLTaskRun', { TransformId: transformId, TaskRunId: taskRunId });
+  const p = run['Progress'] as { Stage?: unknown; Percent?: unknown } | undefined;
+  return typeof p?.Stage === 'string' && typeof p.Percent === 'number' ? { stage: p.Stage, percent: p.Percent } : undefined;
+}
 
 /** `doppel find-matches ...`: returns the process exit code (0 when the run SUCCEEDED). */
 export async function findMatchesCommand(argv: string[]): Promise<number> {
@@ -146,6 +181,8 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
       process.stdout.write(`${JobRunId}\n`);
       return 0;
     }
+    const display = new ProgressDisplay(process.stderr);
+    let taskRunId: string | undefined;
     let last = '';
     for (;;) {
       const { JobRun } = (await glue.call('GetJobRun', { JobName: jobName, RunId: JobRunId })) as {
@@ -153,17 +190,22 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
       };
       if (JobRun.JobRunState !== last) {
         last = JobRun.JobRunState;
-        log(`  ${last}`);
+        display.message(`  ${last}`);
       }
       if (TERMINAL.has(JobRun.JobRunState)) {
         if (JobRun.JobRunState === 'SUCCEEDED') {
           process.stdout.write(`${values['output-path']}\n`);
           return 0;
         }
-        log(`run ${JobRunId} ${JobRun.JobRunState}: ${JobRun.ErrorMessage ?? '(no message)'}`);
+        display.message(`run ${JobRunId} ${JobRun.JobRunState}: ${JobRun.ErrorMessage ?? '(no message)'}`);
         return 1;
       }
-      await sleep(500);
+      if (JobRun.JobRunState === 'RUNNING') {
+        taskRunId ??= await findMatchesTaskRunOf(glue, values['transform-id'], JobRunId);
+        const progress = taskRunId && (await progressOf(glue, values['transform-id'], taskRunId));
+        if (progress) display.update(progress);
+      }
+      await sleep(POLL_MS);
     }
   } finally {
     await embedded?.close();

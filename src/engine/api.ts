@@ -44,7 +44,7 @@ export interface MatchParameters {
 /** Progress and cancellation for long work. */
 export interface EngineRun {
   signal?: AbortSignal;
-  progress?: (message: string) => void;
+  progress?: (stage: string, fraction?: number) => void;
 }
 
 export interface LabelingSet {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { alreadyExists, concurrentRunsExceeded, entityNotFound, invalidInput } from '../core/errors.js';
 import { paginate } from '../core/pagination.js';
 import type { RequestContext } from '../core/request-context.js';
+import type { TaskRunEvents } from '../tasks/task-run-service.js';
 import { compact, num, obj, str, toWireTime, type Json } from '../core/wire.js';
 import type { JobRecord, JobRunRecord, JobRunState } from '../storage/job-store.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
@@ -46,7 +47,7 @@ interface ResolvedRun {
 export class JobService {
   constructor(
     private readonly store: MetadataStore,
-    private readonly onEnqueue: () => void,
+    private readonly events: TaskRunEvents,
     /** Milliseconds per minute of a job's Timeout (DOPPEL_TIMEOUT_UNIT_MS; tests shorten it). */
     private readonly timeoutUnitMs = 60_000,
   ) {}
@@ -114,7 +115,7 @@ export class JobService {
     const runs = await this.store.jobs.listJobRuns(ctx, name);
     for (const run of runs) {
       if (run.state === undefined && run.transformId && run.taskRunId) {
-        await this.store.tasks.requestCancel(ctx, run.transformId, run.taskRunId, Date.now());
+        await this.#cancelTask(ctx, run.transformId, run.taskRunId);
       }
     }
     await this.store.jobs.deleteJob(ctx, name, jobArn(ctx, name));
@@ -209,7 +210,7 @@ export class JobService {
     const minutes = Number(doc['Timeout'] ?? JOB_DEFAULTS.Timeout);
     await this.store.tasks.setDeadline(task.id, now + minutes * this.timeoutUnitMs);
     await this.store.jobs.insertJobRun({ ...run, transformId: transform.id, taskRunId: task.id });
-    this.onEnqueue();
+    this.events.enqueued();
     return { JobRunId: run.id };
   }
 
@@ -258,10 +259,15 @@ export class JobService {
         error(id, 'InvalidInputException', `Job run ${id} is ${r.state}: only a STARTING or RUNNING run can be stopped.`);
         continue;
       }
-      await this.store.tasks.requestCancel(ctx, run.transformId, run.taskRunId, Date.now());
+      await this.#cancelTask(ctx, run.transformId, run.taskRunId);
       ok.push({ JobName: name, JobRunId: id });
     }
     return { SuccessfulSubmissions: ok, Errors: errors };
+  }
+
+  async #cancelTask(ctx: RequestContext, transformId: string, taskRunId: string): Promise<void> {
+    const task = await this.store.tasks.requestCancel(ctx, transformId, taskRunId, Date.now());
+    if (task?.status === 'STOPPING') this.events.cancelRequested(task.id);
   }
 
   /** The run's state: its own when settled, else its task run's; a vanished task run fails it. */

@@ -6,6 +6,7 @@ import type {
   TransformRecord,
 } from './records.js';
 import type { JobStore } from './job-store.js';
+import type { LabelStore } from './label-store.js';
 import type { TaskQueueStore } from './task-queue-store.js';
 
 /**
@@ -19,6 +20,8 @@ export interface MetadataStore {
   readonly tasks: TaskQueueStore;
   /** Glue jobs and job runs. */
   readonly jobs: JobStore;
+  /** How label imports store their rows (listLabels below reads them). */
+  readonly labels: LabelStore;
 
   /** Inserts the transform and its tags (kept under `resourceArn`); fails on a duplicate name or past `maxTransforms`. */
   insertTransform(
@@ -34,11 +37,12 @@ export interface MetadataStore {
   updateTransform(record: TransformRecord): Promise<void>;
   /**
    * Deletes the transform, its tags and its task runs in one transaction; runs still in flight are
-   * abandoned by their workers at the next lease renewal. Returns false when it did not exist.
+   * abandoned by their workers as soon as they notice. Its labels become garbage for
+   * LabelStore.collectGarbage. Returns false when it did not exist.
    */
   deleteTransform(scope: Scope, id: string, resourceArn: string): Promise<boolean>;
 
-  /** The transform's stored labels, in the order they were imported. */
+  /** The transform's stored labels (its current generation, read in one snapshot), in the order they were imported. */
   listLabels(scope: Scope, transformId: string): Promise<LabelRow[]>;
 
   getTags(scope: Scope, resourceArn: string): Promise<Record<string, string>>;

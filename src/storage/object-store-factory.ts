@@ -5,10 +5,15 @@ import { S3ObjectStore, s3StoreConfigFrom } from './s3/s3-object-store.js';
 
 /**
  * The embedded store under the data dir, unless DOPPEL_S3_ENDPOINT points doppel at an external
- * S3-compatible service.
+ * S3-compatible service. `removeLeftovers` (default true) is for the server, which owns the data
+ * dir; its task processes share the embedded store and pass false (see LocalObjectStore.open).
  */
-export async function createObjectStore(dataDir: string, env: NodeJS.ProcessEnv): Promise<ObjectStore> {
+export async function createObjectStore(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  options: { removeLeftovers?: boolean } = {},
+): Promise<ObjectStore> {
   const external = s3StoreConfigFrom(env);
   if (external) return new S3ObjectStore(external);
-  return LocalObjectStore.open(join(dataDir, 'objects'));
+  return LocalObjectStore.open(join(dataDir, 'objects'), options);
 }

@@ -92,12 +92,22 @@ export interface TaskRunRecord extends Scope {
   interruptions: number;
   leaseOwner?: string;
   leaseExpiresAt?: number;
+  /** When the lease was last taken or renewed: the last sign of life of the run's owner. */
+  leaseRenewedAt?: number;
   /** When RUNNING began for the current attempt. */
   runningSince?: number;
   /** Absolute deadline derived from the transform's Timeout, fixed when the run is first claimed. */
   deadlineAt?: number;
-  /** A progress message set by the handler while running. */
-  progress?: string;
+  /** What the handler last reported about the current attempt (cleared when the run goes back to the queue). */
+  progress?: TaskProgress;
+}
+
+/** How far a running attempt has come: its stage and the share of the whole run done. */
+export interface TaskProgress {
+  stage: string;
+  /** 0 to 100. */
+  percent: number;
+  updatedOn: number;
 }
 
 /** One labeled row: a record of the transform's table placed in a labeling set with a label. */

@@ -1,4 +1,4 @@
-import type { LabelRow, Scope, TaskRunRecord, TaskStatus } from './records.js';
+import type { Scope, TaskRunRecord, TaskStatus } from './records.js';
 
 /** What a worker reports when it finishes one attempt of a run. */
 export interface TaskOutcome {
@@ -6,19 +6,26 @@ export interface TaskOutcome {
   errorString?: string;
   /** Applied to the run's transform in the same transaction as the terminal status. */
   transformPatch?: TransformPatch;
-  /**
-   * Labels to store with SUCCEEDED, in the same transaction: `replace-all` drops every stored label
-   * first; `append` replaces only the labeling sets that appear in `rows`. LabelCount and READY are
-   * recomputed from what is stored afterwards.
-   */
+  /** Label generation to make the transform's labels with SUCCEEDED, in the same transaction. */
   labelChange?: LabelChange;
   /** Extra wire-shaped members to merge into the run's properties (e.g. counts). */
   properties?: Record<string, unknown>;
 }
 
+/**
+ * A label import's result: the generation it filled (see LabelStore) becomes the transform's labels,
+ * with the LabelCount and READY it computed while filling it.
+ */
 export interface LabelChange {
-  mode: 'append' | 'replace-all';
-  rows: LabelRow[];
+  generation: number;
+  /**
+   * The generation an appending import carried its unreplaced labeling sets over from; the switch
+   * happens only while that is still the transform's current one (a ReplaceAllLabels import has none).
+   */
+  basedOn?: number;
+  labelCount: number;
+  /** Some labeling set has two or more rows: the transform is READY. */
+  ready: boolean;
 }
 
 export interface TransformPatch {
@@ -27,7 +34,20 @@ export interface TransformPatch {
   evaluationMetrics?: Record<string, unknown>;
 }
 
-export type LeaseState = 'held' | 'cancel-requested' | 'lost';
+/**
+ * How a claimed run stands for its owner: still `held`; `cancel-requested` (STOPPING); `ended`
+ * (the attempt is over: its outcome was committed, or it went back to the queue); or `lost` (the run
+ * is gone, or another owner holds it).
+ */
+export type LeaseState = 'held' | 'cancel-requested' | 'ended' | 'lost';
+
+/**
+ * How an attempt ends when it has no outcome of its own. `resume` puts the run back in the queue,
+ * counting an interruption when `interrupted` (its task process died) and not when the server
+ * handed it back on shutdown; otherwise the run ends FAILED with `errorString`. A run whose cancel
+ * was requested meanwhile ends STOPPED either way.
+ */
+export type Release = { resume: true; interrupted: boolean } | { resume: false; errorString: string };
 
 /**
  * The durable task-run queue. Runs move STARTING → RUNNING (claimed under a lease) → a terminal
@@ -43,14 +63,20 @@ export interface TaskQueueStore {
   get(scope: Scope, transformId: string, id: string): Promise<TaskRunRecord | undefined>;
   list(scope: Scope, transformId: string): Promise<TaskRunRecord[]>;
 
-  /** Claims the oldest STARTING run: RUNNING, leased to `owner` until now + leaseMs. */
+  /**
+   * Claims the oldest STARTING run that may start: RUNNING, leased to `owner` until now + leaseMs.
+   * Label imports of one transform run one at a time, in the order they were started (each builds
+   * on the labels the previous one left).
+   */
   claimNext(owner: string, now: number, leaseMs: number): Promise<TaskRunRecord | undefined>;
   /** Fixes the run's absolute deadline the first time it is claimed; later attempts keep it. */
   setDeadline(id: string, deadlineAt: number): Promise<void>;
-  /** Extends the lease; tells the worker when the run was cancelled or taken away. */
+  /** Extends the lease while it is held; otherwise says how the run stands. */
   renewLease(id: string, owner: string, now: number, leaseMs: number): Promise<LeaseState>;
-  /** Records the handler's progress message while the lease is held. */
-  reportProgress(id: string, owner: string, message: string, now: number): Promise<void>;
+  /** Reads (writes nothing) how the runs leased to `owner` stand: cancels and deletions show here first. */
+  leaseStates(owner: string, ids: readonly string[]): Promise<Map<string, LeaseState>>;
+  /** Records the handler's progress while the lease is held. */
+  reportProgress(id: string, owner: string, progress: { stage: string; percent: number }, now: number): Promise<void>;
   /** Ends the attempt; ignored (returns false) when the lease was lost meanwhile. */
   finish(id: string, owner: string, outcome: TaskOutcome, now: number): Promise<boolean>;
 
@@ -60,6 +86,9 @@ export interface TaskQueueStore {
    */
   retry(id: string, owner: string, now: number): Promise<boolean>;
 
+  /** Ends the attempt without an outcome (see Release); ignored (false) when the lease was lost meanwhile. */
+  release(id: string, owner: string, now: number, how: Release): Promise<boolean>;
+
   /**
    * STARTING → STOPPED (nobody is running it) or RUNNING → STOPPING (the worker stops it).
    * Terminal runs are left alone. Returns the run as it is afterwards.
@@ -67,13 +96,17 @@ export interface TaskQueueStore {
   requestCancel(scope: Scope, transformId: string, id: string, now: number): Promise<TaskRunRecord | undefined>;
 
   /**
-   * Runs whose lease expired (their worker died), or all leased runs of `deadOwners`: put back to
-   * STARTING when `canResume(run)` says so, otherwise FAILED with `failMessage(run)`. STOPPING runs
-   * become STOPPED. Returns the number of runs touched.
+   * Runs whose owner is gone: every leased run when `everyLease` (the previous owners of an embedded
+   * store are known to be dead), else the runs whose lease expired, except `exceptOwner`'s (the
+   * caller's own runs are alive as long as it is). Each is put back to STARTING with an interruption
+   * counted when `canResume(run)` says so, otherwise FAILED with `failMessage(run)`; STOPPING runs
+   * become STOPPED. The time they ran counts up to their owner's last lease renewal. Returns the
+   * number of runs touched.
    */
   recoverOrphans(opts: {
     now: number;
-    deadOwners?: string[];
+    everyLease?: boolean;
+    exceptOwner?: string;
     canResume: (run: TaskRunRecord) => boolean;
     failMessage: (run: TaskRunRecord) => string;
   }): Promise<number>;

@@ -4,25 +4,24 @@ import type { TaskOutcome } from '../storage/task-queue-store.js';
 export interface TaskContext {
   run: TaskRunRecord;
   transform: TransformRecord;
-  /** Aborted when the run is cancelled, times out, or its lease is lost. */
-  signal: AbortSignal;
-  /** Records a human-readable progress message on the run (best effort). */
-  progress(message: string): Promise<void>;
+  /**
+   * Reports how far the run has come: the stage it is in and, when known, the share of the whole
+   * run done (0 to 1). Cheap to call often: it is stored at most twice a second.
+   */
+  progress(stage: string, fraction?: number): void;
 }
 
 /** What a successful handler hands back: effects committed together with SUCCEEDED. */
 export type TaskResult = Pick<TaskOutcome, 'transformPatch' | 'properties' | 'labelChange'>;
 
 /**
- * One kind of task run. `execute` throws to fail the run (the message becomes ErrorString) and
- * must stop promptly once `signal` is aborted.
+ * One kind of task run, executed in a task process (see task-process.ts). `execute` throws to fail
+ * the run (the message becomes ErrorString). A run is cancelled or timed out by killing its process,
+ * so a handler need not watch for that; in exchange its effects must be all-or-nothing: committed
+ * only with the terminal status (TaskResult) or written where nothing reads them before then, so
+ * that a run cut short at any point can simply run again.
  */
 export interface TaskHandler {
-  /**
-   * May a run interrupted by a crash or restart simply be started again? True for handlers whose
-   * effects are all-or-nothing (they commit only with the terminal status), so a repeat is safe.
-   */
-  resumable(run: TaskRunRecord): boolean;
   execute(ctx: TaskContext): Promise<TaskResult>;
 }
 

@@ -17,19 +17,27 @@ export interface TaskRunLimits {
   maxActivePerTransform: number;
 }
 
+/** What the services tell whoever executes task runs (the supervisor), so that it need not wait for its next look. */
+export interface TaskRunEvents {
+  /** A run was enqueued. */
+  enqueued(): void;
+  /** A cancel was recorded for this run while it was running: stop it now. */
+  cancelRequested(taskRunId: string): void;
+}
+
 /** An S3 URI as Glue accepts it: s3://bucket[/key]. */
 const S3_URI = /^s3:\/\/[^/\s]+(\/.*)?$/s;
 
 /**
  * Starting, reading and cancelling ML task runs. Starting only enqueues: the run is executed by a
- * worker (this process or another sharing the queue), which `onEnqueue` wakes up.
+ * task process, whose supervisor `events` tells about new runs and cancels.
  */
 export class TaskRunService {
   constructor(
     private readonly store: MetadataStore,
     private readonly transforms: TransformService,
     private readonly limits: TaskRunLimits,
-    private readonly onEnqueue: () => void,
+    private readonly events: TaskRunEvents,
   ) {}
 
   async #start(
@@ -67,7 +75,7 @@ export class TaskRunService {
       }
       throw e;
     }
-    this.onEnqueue();
+    this.events.enqueued();
     return { TaskRunId: run.id };
   }
 
@@ -167,6 +175,7 @@ export class TaskRunService {
     if (!run) {
       throw entityNotFound(`No ML Task Run found for ${id}: in account ${ctx.accountId} for transform ${t.id}.`);
     }
+    if (run.status === 'STOPPING') this.events.cancelRequested(run.id);
     return { TransformId: t.id, TaskRunId: run.id, Status: run.status };
   }
 }
@@ -179,10 +188,14 @@ function s3Path(input: Json, member: string): string {
   return path;
 }
 
-/** The TaskRun wire shape. */
+/**
+ * The TaskRun wire shape, with doppel's own members after Glue's (SDKs drop them): `Progress` while
+ * the run is RUNNING or STOPPING and its handler has reported some, `Attempt` and `InterruptionCount`.
+ */
 export function toWire(r: TaskRunRecord): Json {
   const terminal = TERMINAL_TASK_STATUSES.has(r.status);
   const runningMs = r.runningSince !== undefined && !terminal ? Date.now() - r.runningSince : 0;
+  const running = r.status === 'RUNNING' || r.status === 'STOPPING';
   return compact({
     TransformId: r.transformId,
     TaskRunId: r.id,
@@ -193,5 +206,11 @@ export function toWire(r: TaskRunRecord): Json {
     LastModifiedOn: toWireTime(r.lastModifiedOn),
     CompletedOn: r.completedOn !== undefined ? toWireTime(r.completedOn) : undefined,
     ExecutionTime: Math.round((r.executionMs + runningMs) / 1000),
+    Progress:
+      running && r.progress
+        ? { Stage: r.progress.stage, Percent: r.progress.percent, UpdatedOn: toWireTime(r.progress.updatedOn) }
+        : undefined,
+    Attempt: r.attempt,
+    InterruptionCount: r.interruptions,
   });
 }

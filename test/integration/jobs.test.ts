@@ -381,6 +381,20 @@ describe('Glue Jobs API', () => {
     });
   });
 
+  it('BatchStopJobRun stops a RUNNING run within a second', async (t) => {
+    const name = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/busy/?outcome=hang' });
+    const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name }));
+    await waitForJobRun(client, name, JobRunId!, ['RUNNING']);
+    const stopAt = Date.now();
+    const out = await client.send(new BatchStopJobRunCommand({ JobName: name, JobRunIds: [JobRunId!] }));
+    assert.deepEqual(out.SuccessfulSubmissions, [{ JobName: name, JobRunId }]);
+    const stopped = await waitForJobRun(client, name, JobRunId!);
+    const ms = Date.now() - stopAt;
+    t.diagnostic(`STOPPED ${ms} ms after BatchStopJobRun`);
+    assert.equal(stopped.JobRunState, 'STOPPED');
+    assert.ok(ms <= 1000, `STOPPED ${ms} ms after BatchStopJobRun`);
+  });
+
   it('a run whose transform is deleted ends FAILED', async () => {
     const { transformId: doomed } = await createTransform(client);
     const { TaskRunId } = await client.send(
@@ -418,6 +432,25 @@ describe('Glue Jobs API', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('`doppel find-matches` shows the run\'s progress while it waits (plain lines when not on a terminal)', async () => {
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [CLI_PATH, 'find-matches', '--endpoint', server.endpoint, '--transform-id', transformId, '--output-path', 's3://out/cli/?sleep=2500'],
+        { env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 's3://out/cli/?sleep=2500\n');
+    assert.match(result.stderr, /^ {2}RUNNING\n {2} +\d+% {2}scripted run: succeed\n[\s\S]* {2}SUCCEEDED\n$/m);
   });
 
   it('jobs and job runs survive a restart (a run state is read from its task run)', async () => {

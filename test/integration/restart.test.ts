@@ -1,6 +1,7 @@
 /**
  * Crash safety: everything stored survives a SIGKILL, and no task run stays RUNNING after a
- * restart (interrupted runs are resumed when their kind allows it, otherwise FAILED with a reason).
+ * restart or after its task process dies (interrupted runs are resumed when their kind allows it
+ * and DOPPEL_MAX_INTERRUPTIONS is not used up, otherwise FAILED with a reason).
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -18,10 +19,13 @@ import {
   getTransform,
   glueClient,
   scriptedPath,
+  startGlueServer,
+  stopGlueServer,
   transformArn,
   waitForRun,
 } from '../support/glue-client.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { rawGlueCall } from '../support/raw-glue.js';
+import { startServer, taskProcessOf, type TestServer } from '../support/server.js';
 
 describe('restart after a crash', () => {
   const servers: TestServer[] = [];
@@ -77,6 +81,8 @@ describe('restart after a crash', () => {
 
     const resumed = await waitForRun(client, fx.transformId, resumable.TaskRunId!);
     assert.equal(resumed.Status, 'SUCCEEDED', 'the resumable run is picked up again and finishes');
+    // Running time only: the attempt cut short counts until the dead server last renewed its lease.
+    assert.ok(resumed.ExecutionTime! >= 1 && resumed.ExecutionTime! <= 30, `ExecutionTime ${resumed.ExecutionTime}`);
     const failed = await waitForRun(client, fx.transformId, fragile.TaskRunId!);
     assert.equal(failed.Status, 'FAILED');
     assert.match(failed.ErrorString ?? '', /interrupted/i);
@@ -102,5 +108,55 @@ describe('restart after a crash', () => {
     await again.stop();
     s.cleanup();
     await sleep(10);
+  });
+});
+
+describe('a task process that dies mid-run', () => {
+  it('interrupts its run: resumed while DOPPEL_MAX_INTERRUPTIONS allows, then FAILED saying why', async () => {
+    const { server, glue } = await startGlueServer({ scriptedTasks: true, env: { DOPPEL_MAX_INTERRUPTIONS: '1' } });
+    try {
+      const { transformId } = await createTransform(glue);
+      const started = Date.now();
+      const first = await glue.send(
+        new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 1500 }) }),
+      );
+      const killAttempt = async (taskRunId: string, attempt: number) => {
+        await waitForRun(glue, transformId, taskRunId, ['RUNNING']);
+        process.kill(await taskProcessOf(server, taskRunId, attempt), 'SIGKILL');
+      };
+      const extras = async (taskRunId: string) =>
+        (await rawGlueCall(server, 'GetMLTaskRun', { TransformId: transformId, TaskRunId: taskRunId })).body;
+
+      await killAttempt(first.TaskRunId!, 1);
+      const resumed = await waitForRun(glue, transformId, first.TaskRunId!);
+      assert.equal(resumed.Status, 'SUCCEEDED', resumed.ErrorString);
+      assert.deepEqual([(await extras(first.TaskRunId!))['Attempt'], (await extras(first.TaskRunId!))['InterruptionCount']], [2, 1]);
+      const wall = (Date.now() - started) / 1000;
+      assert.ok(resumed.ExecutionTime! >= 1 && resumed.ExecutionTime! <= wall + 1, `ExecutionTime ${resumed.ExecutionTime} of ${wall} s`);
+      assert.match(server.output(), new RegExp(`task run ${first.TaskRunId} \\(\\w+\\) interrupted: its task process \\(pid \\d+\\) was killed by SIGKILL.*; resumed`));
+
+      // Interrupted again with the one resume used up: FAILED, naming the process, the signal and the limit.
+      const second = await glue.send(
+        new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }) }),
+      );
+      await killAttempt(second.TaskRunId!, 1);
+      await killAttempt(second.TaskRunId!, 2);
+      const failed = await waitForRun(glue, transformId, second.TaskRunId!);
+      assert.equal(failed.Status, 'FAILED');
+      assert.match(
+        failed.ErrorString ?? '',
+        /^Task run failed: its task process \(pid \d+\) was killed by SIGKILL, most often the system running out of memory .*interrupted 2 time\(s\) and is resumed at most 1 time\(s\) \(DOPPEL_MAX_INTERRUPTIONS\)\.$/,
+      );
+      assert.deepEqual([(await extras(second.TaskRunId!))['Attempt'], (await extras(second.TaskRunId!))['InterruptionCount']], [2, 1]);
+      assert.ok(failed.ExecutionTime! <= (Date.now() - started) / 1000 + 1, `ExecutionTime ${failed.ExecutionTime}`);
+
+      // Fresh task processes took the dead ones' places.
+      const after = await glue.send(
+        new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath() }),
+      );
+      assert.equal((await waitForRun(glue, transformId, after.TaskRunId!)).Status, 'SUCCEEDED');
+    } finally {
+      await stopGlueServer({ server, glue });
+    }
   });
 });

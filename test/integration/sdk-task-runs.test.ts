@@ -1,6 +1,7 @@
 /**
  * @aws-sdk/client-glue acceptance: the four Start*TaskRun operations, GetMLTaskRun, GetMLTaskRuns and
- * CancelMLTaskRun (spec §2.4, §2.5.7–§2.5.13), driven through the scripted test-only task kind.
+ * CancelMLTaskRun (spec §2.4, §2.5.7–§2.5.13), driven through the scripted test-only task kind; and
+ * what running them in task processes promises: prompt cancels, a responsive API, progress.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +11,7 @@ import {
   DeleteMLTransformCommand,
   GetMLTaskRunCommand,
   GetMLTaskRunsCommand,
+  GetMLTransformCommand,
   GetMLTransformsCommand,
   GlueClient,
   StartExportLabelsTaskRunCommand,
@@ -20,7 +22,8 @@ import {
   type GetMLTaskRunCommandOutput,
   type TaskRun,
 } from '@aws-sdk/client-glue';
-import { DEFAULT_ACCOUNT_ID, type TestServer } from '../support/server.js';
+import { rawGlueCall } from '../support/raw-glue.js';
+import { DEFAULT_ACCOUNT_ID, taskProcessOf, type TestServer } from '../support/server.js';
 import {
   TERMINAL,
   assertDate,
@@ -47,8 +50,14 @@ let glue: GlueClient;
 before(async () => {
   ({ server, glue } = await startGlueServer({
     scriptedTasks: true,
-    // DOPPEL_WORKERS / DOPPEL_POLL_MS only tune speed: more worker slots and a short idle poll.
-    env: { DOPPEL_TIMEOUT_UNIT_MS: String(TIMEOUT_UNIT_MS), DOPPEL_WORKERS: '4', DOPPEL_POLL_MS: '25' },
+    // DOPPEL_WORKERS / DOPPEL_POLL_MS only tune speed: more task processes and a short idle poll. A
+    // lease far shorter than a CPU-bound run shows that a busy task process cannot lose its run.
+    env: {
+      DOPPEL_TIMEOUT_UNIT_MS: String(TIMEOUT_UNIT_MS),
+      DOPPEL_WORKERS: '4',
+      DOPPEL_POLL_MS: '25',
+      DOPPEL_LEASE_MS: '1000',
+    },
   }));
 });
 
@@ -197,6 +206,96 @@ describe('task-run state machine', () => {
     const second = await glue.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId: runId }));
     assert.ok(['STOPPING', 'STOPPED'].includes(second.Status!), `second cancel answered ${second.Status}`);
     assert.equal((await waitForRun(glue, transformId, runId)).Status, 'STOPPED');
+  });
+});
+
+describe('task processes', () => {
+  /** doppel's own TaskRun members (SDKs drop them): read from the raw wire. */
+  const rawRun = async (transformId: string, taskRunId: string) =>
+    (await rawGlueCall(server, 'GetMLTaskRun', { TransformId: transformId, TaskRunId: taskRunId })).body;
+
+  it('a cancel stops a running run within a second, also one that would have ended two seconds in', async (t) => {
+    const { transformId } = await createTransform(glue);
+    for (const directives of [{ outcome: 'hang' }, { sleep: 2000 }] as Array<Record<string, string | number>>) {
+      const runId = await startLabeling(transformId, directives);
+      await waitForRun(glue, transformId, runId, ['RUNNING']);
+      const cancelled = Date.now();
+      await glue.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId: runId }));
+      const done = await waitForRun(glue, transformId, runId);
+      const ms = Date.now() - cancelled;
+      t.diagnostic(`${JSON.stringify(directives)}: STOPPED ${ms} ms after CancelMLTaskRun`);
+      assert.equal(done.Status, 'STOPPED');
+      assert.ok(ms <= 1000, `STOPPED ${ms} ms after the cancel`);
+    }
+  });
+
+  it('answers requests promptly while task processes burn CPU, and a busy run keeps its lease', async (t) => {
+    const { transformId } = await createTransform(glue);
+    // Each run blocks its task process's event loop for 4 s: four leases of 1 s.
+    const runs = [await startLabeling(transformId, { burn: 4000 }), await startLabeling(transformId, { burn: 4000 })];
+    for (const runId of runs) await waitForRun(glue, transformId, runId, ['RUNNING']);
+    const latencies: number[] = [];
+    while (latencies.length < 200) {
+      const sent = performance.now();
+      await glue.send(new GetMLTransformCommand({ TransformId: transformId }));
+      latencies.push(performance.now() - sent);
+    }
+    const sampledUntil = Date.now();
+    latencies.sort((a, b) => a - b);
+    const p99 = latencies[Math.ceil(latencies.length * 0.99) - 1]!;
+    t.diagnostic(`GetMLTransform over ${latencies.length} calls: p50 ${latencies[latencies.length >> 1]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
+    assert.ok(p99 <= 200, `p99 ${p99.toFixed(1)} ms`);
+    for (const runId of runs) {
+      const done = await waitForRun(glue, transformId, runId);
+      assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
+      assert.ok(done.CompletedOn!.getTime() > sampledUntil, 'the calls were answered while the runs burned');
+      const raw = await rawRun(transformId, runId);
+      assert.deepEqual([raw['Attempt'], raw['InterruptionCount']], [1, 0], 'executed once, never taken away');
+    }
+  });
+
+  it("hands a run to the task process that last ran one of its transform (whose table it keeps)", async () => {
+    const first = await createTransform(glue);
+    const second = await createTransform(glue);
+    const ranIn = async (transformId: string) => {
+      const runId = await startLabeling(transformId);
+      assert.equal((await waitForRun(glue, transformId, runId)).Status, 'SUCCEEDED');
+      return taskProcessOf(server, runId);
+    };
+    const a = await ranIn(first.transformId);
+    const b = await ranIn(second.transformId);
+    assert.notEqual(b, a, 'another transform goes to the process idle the longest');
+    assert.equal(await ranIn(first.transformId), a);
+    assert.equal(await ranIn(second.transformId), b);
+  });
+
+  it('shows Progress (a doppel extension) while a run runs: its stage and a growing Percent', async () => {
+    const { transformId } = await createTransform(glue);
+    const runId = await startLabeling(transformId, { sleep: 2500 });
+    const seen: Array<{ Stage: string; Percent: number; UpdatedOn: number }> = [];
+    for (;;) {
+      const run = await rawRun(transformId, runId);
+      if (run['Status'] === 'SUCCEEDED') {
+        assert.equal(run['Progress'], undefined, 'a finished run says how it ended instead');
+        break;
+      }
+      const progress = run['Progress'] as (typeof seen)[number] | undefined;
+      if (progress) {
+        seen.push(progress);
+        if (seen.length === 1) {
+          const listed = await rawGlueCall(server, 'GetMLTaskRuns', { TransformId: transformId });
+          const mine = (listed.body['TaskRuns'] as Array<Record<string, unknown>>).find((r) => r['TaskRunId'] === runId);
+          assert.equal((mine?.['Progress'] as { Stage?: string } | undefined)?.Stage, 'scripted run: succeed');
+        }
+      }
+      await sleep(100);
+    }
+    assert.ok(seen.length >= 5, `${seen.length} progress readings`);
+    assert.ok(seen.every((p) => p.Stage === 'scripted run: succeed'));
+    const percents = seen.map((p) => p.Percent);
+    assert.deepEqual(percents, [...percents].sort((a, b) => a - b), `Percent never goes back: ${percents}`);
+    assert.ok(new Set(percents).size >= 3 && percents.at(-1)! >= 60, `Percent grows: ${percents}`);
+    for (const p of seen) assert.ok(Math.abs(p.UpdatedOn - Date.now() / 1000) < 30, `UpdatedOn ${p.UpdatedOn} in epoch seconds`);
   });
 });
 

@@ -3,7 +3,8 @@
  * Each server gets its own temporary data dir unless one is given, so tests never share state.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,3 +105,32 @@ export async function stopAndRemove(server: TestServer | undefined): Promise<voi
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 export const TEST_REGION = 'us-east-1';
 export const DEFAULT_ACCOUNT_ID = '123456789012';
+
+/** The pids of a process's children (Linux /proc: the children of each of its threads). */
+export function childPids(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+    readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+      .split(/\s+/)
+      .filter((p) => p !== '')
+      .map(Number),
+  );
+}
+
+/**
+ * The task process executing attempt `attempt` of `taskRunId`, as the server's log names it, checked
+ * to be a child of the server: the process a test kills to simulate a crash of a run.
+ */
+export async function taskProcessOf(server: TestServer, taskRunId: string, attempt = 1, timeoutMs = 10_000): Promise<number> {
+  const started = new RegExp(`task run ${taskRunId} \\(\\w+\\) started in task process (\\d+)(?: \\(attempt (\\d+)\\))?`, 'g');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const line = [...server.output().matchAll(started)].find((m) => Number(m[2] ?? 1) === attempt);
+    if (line) {
+      const pid = Number(line[1]);
+      if (!childPids(server.process.pid!).includes(pid)) throw new Error(`task process ${pid} is not a child of the server`);
+      return pid;
+    }
+    await sleep(20);
+  }
+  throw new Error(`the server log never said which task process runs attempt ${attempt} of ${taskRunId}:\n${server.output()}`);
+}

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import { LABEL_BATCH_ROWS } from '../../src/storage/label-store.js';
 import { StoreConflict } from '../../src/storage/metadata-store.js';
-import type { TaskRunRecord, TransformRecord } from '../../src/storage/records.js';
+import type { LabelRow, TaskRunRecord, TaskType, TransformRecord } from '../../src/storage/records.js';
 import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
 
 const scope = { accountId: '123456789012', region: 'us-east-1' };
@@ -10,12 +11,12 @@ function transform(id: string, name = id): TransformRecord {
   return { ...scope, id, name, status: 'NOT_READY', createdOn: 1, lastModifiedOn: 1, labelCount: 0, doc: {} };
 }
 
-function run(id: string, transformId = 't1'): TaskRunRecord {
+function run(id: string, transformId = 't1', taskType: TaskType = 'LABELING_SET_GENERATION'): TaskRunRecord {
   return {
     ...scope,
     id,
     transformId,
-    taskType: 'IMPORT_LABELS',
+    taskType,
     status: 'STARTING',
     properties: { ImportLabelsTaskRunProperties: { InputS3Path: 's3://b/k', Replace: false } },
     args: {},
@@ -91,6 +92,7 @@ describe('SQLite task queue', () => {
   it('recovers orphans: resumes what may be resumed, fails the rest, never leaves RUNNING', async () => {
     for (const id of ['a', 'b', 'c']) await store.tasks.enqueue(run(id), { maxActivePerTransform: 5 });
     for (let i = 0; i < 3; i++) await store.tasks.claimNext('dead', 2000, 1000);
+    await store.tasks.renewLease('a', 'dead', 2600, 1000);
     await store.tasks.requestCancel(scope, 't1', 'c', 2100);
     const touched = await store.tasks.recoverOrphans({
       now: 5000, // past every lease
@@ -102,12 +104,82 @@ describe('SQLite task queue', () => {
     assert.equal(a?.status, 'STARTING');
     assert.equal(a?.attempt, 2);
     assert.equal(a?.interruptions, 1);
+    assert.equal(a?.executionMs, 600, 'the attempt ran until its owner last renewed the lease, not until it was found');
     assert.equal((await store.tasks.get(scope, 't1', 'b'))?.status, 'FAILED');
     assert.equal((await store.tasks.get(scope, 't1', 'b'))?.errorString, 'interrupted');
     assert.equal((await store.tasks.get(scope, 't1', 'c'))?.status, 'STOPPED');
     // A run whose lease is still valid belongs to a live worker and is left alone.
     await store.tasks.claimNext('alive', 6000, 10_000);
     assert.equal(await store.tasks.recoverOrphans({ now: 7000, canResume: () => true, failMessage: () => '' }), 0);
+  });
+
+  it('after a restart every leased run is an orphan, at the real time; the caller\'s own runs never are', async () => {
+    for (const id of ['a', 'b']) await store.tasks.enqueue(run(id), { maxActivePerTransform: 5 });
+    await store.tasks.claimNext('previous', 2000, 60_000);
+    await store.tasks.claimNext('me', 2000, 1000);
+    assert.equal(
+      await store.tasks.recoverOrphans({ now: 9000, exceptOwner: 'me', canResume: () => true, failMessage: () => '' }),
+      0,
+      'the lease of "previous" has not expired, and "me" is alive however old its lease',
+    );
+    const recovered = await store.tasks.recoverOrphans({ now: 9000, everyLease: true, canResume: () => true, failMessage: () => '' });
+    assert.equal(recovered, 2);
+    const a = await store.tasks.get(scope, 't1', 'a');
+    assert.equal(a?.status, 'STARTING');
+    assert.equal(a?.executionMs, 0, 'last seen when claimed');
+  });
+
+  it('releases an attempt: a crash counts an interruption, a hand-back does not, a cancel wins', async () => {
+    for (const id of ['a', 'b', 'c', 'd']) await store.tasks.enqueue(run(id), { maxActivePerTransform: 5 });
+    for (let i = 0; i < 4; i++) await store.tasks.claimNext('w1', 2000, 1000);
+    assert.equal(await store.tasks.release('a', 'w2', 2500, { resume: true, interrupted: true }), false, 'not the owner');
+    assert.equal(await store.tasks.release('a', 'w1', 2500, { resume: true, interrupted: true }), true);
+    assert.equal(await store.tasks.release('b', 'w1', 2500, { resume: true, interrupted: false }), true);
+    assert.equal(await store.tasks.release('c', 'w1', 2500, { resume: false, errorString: 'died' }), true);
+    await store.tasks.requestCancel(scope, 't1', 'd', 2400);
+    assert.equal(await store.tasks.release('d', 'w1', 2500, { resume: true, interrupted: true }), true);
+    const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map((id) => store.tasks.get(scope, 't1', id)));
+    assert.deepEqual([a?.status, a?.attempt, a?.interruptions, a?.executionMs], ['STARTING', 2, 1, 500]);
+    assert.deepEqual([b?.status, b?.attempt, b?.interruptions, b?.executionMs], ['STARTING', 1, 0, 500]);
+    assert.deepEqual([c?.status, c?.errorString], ['FAILED', 'died']);
+    assert.equal(d?.status, 'STOPPED');
+    assert.equal(a?.leaseOwner, undefined);
+  });
+
+  it('reads lease states without writing: held, cancel-requested, ended, lost', async () => {
+    for (const id of ['a', 'b']) await store.tasks.enqueue(run(id), { maxActivePerTransform: 5 });
+    await store.tasks.claimNext('w1', 2000, 1000);
+    await store.tasks.claimNext('w1', 2000, 1000);
+    await store.tasks.requestCancel(scope, 't1', 'b', 2100);
+    const states = await store.tasks.leaseStates('w1', ['a', 'b', 'gone']);
+    assert.deepEqual(Object.fromEntries(states), { a: 'held', b: 'cancel-requested', gone: 'lost' });
+    assert.equal((await store.tasks.leaseStates('w2', ['a'])).get('a'), 'lost');
+    await store.tasks.finish('a', 'w1', { status: 'SUCCEEDED' }, 2200);
+    assert.equal((await store.tasks.leaseStates('w1', ['a'])).get('a'), 'ended', 'committed: not to be confused with lost');
+    assert.equal(await store.tasks.renewLease('a', 'w1', 2300, 1000), 'ended');
+  });
+
+  it('keeps progress while the attempt runs and drops it when the run goes back to the queue', async () => {
+    await store.tasks.enqueue(run('a'), { maxActivePerTransform: 5 });
+    await store.tasks.claimNext('w1', 2000, 1000);
+    await store.tasks.reportProgress('a', 'w2', { stage: 'not mine', percent: 99 }, 2100);
+    assert.equal((await store.tasks.get(scope, 't1', 'a'))?.progress, undefined);
+    await store.tasks.reportProgress('a', 'w1', { stage: 'reading', percent: 20 }, 2200);
+    assert.deepEqual((await store.tasks.get(scope, 't1', 'a'))?.progress, { stage: 'reading', percent: 20, updatedOn: 2200 });
+    await store.tasks.release('a', 'w1', 2300, { resume: true, interrupted: true });
+    assert.equal((await store.tasks.get(scope, 't1', 'a'))?.progress, undefined);
+  });
+
+  it('runs the label imports of one transform one at a time, in order', async () => {
+    await store.insertTransform(transform('t2'), {}, { maxTransforms: 10 }, 'arn:t2');
+    await store.tasks.enqueue(run('i1', 't1', 'IMPORT_LABELS'), { maxActivePerTransform: 5 });
+    await store.tasks.enqueue(run('i2', 't1', 'IMPORT_LABELS'), { maxActivePerTransform: 5 });
+    await store.tasks.enqueue(run('x', 't1'), { maxActivePerTransform: 5 });
+    await store.tasks.enqueue(run('j1', 't2', 'IMPORT_LABELS'), { maxActivePerTransform: 5 });
+    const claim = async () => (await store.tasks.claimNext('w1', 2000, 1000))?.id;
+    assert.deepEqual([await claim(), await claim(), await claim(), await claim()], ['i1', 'x', 'j1', undefined]);
+    await store.tasks.finish('i1', 'w1', { status: 'SUCCEEDED' }, 2500);
+    assert.equal(await claim(), 'i2');
   });
 
   it('times out runs past their deadline once nobody holds them', async () => {
@@ -140,5 +212,102 @@ describe('SQLite task queue', () => {
       (e: unknown) => e instanceof StoreConflict && e.kind === 'name-taken',
     );
     await store.insertTransform({ ...transform('t3', 't1'), region: 'eu-west-1' }, {}, { maxTransforms: 10 }, 'arn:t3');
+  });
+});
+
+describe('SQLite label generations', () => {
+  let store: SqliteMetadataStore;
+  const rows = (set: string, ...keys: string[]): LabelRow[] =>
+    keys.map((id, i) => ({ labelingSetId: set, label: i % 2 ? 'B' : 'A', values: { id } }));
+  const stored = async () => (await store.listLabels(scope, 't1')).map((r) => `${r.labelingSetId}:${r.values['id']}`);
+
+  /** One import run: claims it, fills a generation (carrying the rest over when appending) and commits it. */
+  async function importRun(id: string, fileRows: LabelRow[], replace = false) {
+    await store.tasks.enqueue(run(id, 't1', 'IMPORT_LABELS'), { maxActivePerTransform: 5 });
+    assert.equal((await store.tasks.claimNext('w1', 2000, 1000))?.id, id);
+    const { generation, basedOn } = await store.labels.beginGeneration(scope, 't1', id);
+    for (let i = 0; i < fileRows.length; i += LABEL_BATCH_ROWS) {
+      await store.labels.addRows(scope, 't1', generation, fileRows.slice(i, i + LABEL_BATCH_ROWS), i + 1);
+    }
+    const sets = new Set(fileRows.map((r) => r.labelingSetId));
+    const carried = replace ? { rows: 0, someSetHasTwo: false } : await store.labels.carryOver(scope, 't1', basedOn, generation, sets);
+    return {
+      generation,
+      commit: () =>
+        store.tasks.finish(
+          id,
+          'w1',
+          {
+            status: 'SUCCEEDED',
+            labelChange: { generation, basedOn: replace ? undefined : basedOn, labelCount: fileRows.length + carried.rows, ready: true },
+          },
+          3000,
+        ),
+    };
+  }
+
+  beforeEach(async () => {
+    store = new SqliteMetadataStore(':memory:');
+    await store.insertTransform(transform('t1'), {}, { maxTransforms: 10 }, 'arn:t1');
+  });
+
+  it('shows an import only once it commits; appending replaces the sets in the file and keeps the order', async () => {
+    const first = await importRun('a', [...rows('s1', '1', '2'), ...rows('s2', '3', '4')]);
+    assert.deepEqual(await stored(), [], 'staged rows are invisible');
+    await first.commit();
+    assert.deepEqual(await stored(), ['s1:1', 's1:2', 's2:3', 's2:4']);
+    assert.equal((await store.getTransform(scope, 't1'))?.labelCount, 4);
+
+    await (await importRun('b', [...rows('s3', '5'), ...rows('s1', '6', '7', '8')])).commit();
+    assert.deepEqual(await stored(), ['s2:3', 's2:4', 's3:5', 's1:6', 's1:7', 's1:8']);
+    await (await importRun('c', rows('s9', '9'))).commit();
+    assert.deepEqual(await stored(), ['s2:3', 's2:4', 's3:5', 's1:6', 's1:7', 's1:8', 's9:9'], 'carried twice, order kept');
+    await (await importRun('d', rows('s4', '1', '2'), true)).commit();
+    assert.deepEqual(await stored(), ['s4:1', 's4:2'], 'ReplaceAllLabels');
+    const t = await store.getTransform(scope, 't1');
+    assert.deepEqual([t?.labelCount, t?.status], [2, 'READY']);
+  });
+
+  it('carries a large generation over batch by batch, in order, without the replaced sets', async () => {
+    const many = Array.from({ length: 2 * LABEL_BATCH_ROWS + 7 }, (_, i) => ({ labelingSetId: `s${i >> 1}`, label: 'A', values: { id: String(i) } }));
+    await (await importRun('a', many)).commit();
+    await (await importRun('b', rows('s0', 'x'))).commit();
+    const after = await stored();
+    assert.equal(after.length, many.length - 2 + 1);
+    assert.deepEqual([after[0], after[1], after.at(-2), after.at(-1)], ['s1:2', 's1:3', `s${(many.length - 1) >> 1}:${many.length - 1}`, 's0:x']);
+    assert.equal((await store.getTransform(scope, 't1'))?.labelCount, many.length - 1);
+  });
+
+  it('refuses to commit an append whose base is no longer current, instead of dropping labels', async () => {
+    await (await importRun('a', rows('s1', '1', '2'))).commit();
+    const stale = await importRun('b', rows('s2', '3'));
+    // Another import committed meanwhile (what claimNext's one-import-at-a-time rule prevents).
+    const { generation } = await store.labels.beginGeneration(scope, 't1', 'other');
+    await store.labels.addRows(scope, 't1', generation, rows('s9', '9'), 1);
+    // (Not an IMPORT_LABELS run, so that the queue lets it run beside the stale one.)
+    await store.tasks.enqueue(run('other', 't1'), { maxActivePerTransform: 5 });
+    assert.equal((await store.tasks.claimNext('w2', 2000, 1000))?.id, 'other');
+    await store.tasks.finish('other', 'w2', { status: 'SUCCEEDED', labelChange: { generation, labelCount: 1, ready: false } }, 2500);
+    await stale.commit();
+    const b = await store.tasks.get(scope, 't1', 'b');
+    assert.equal(b?.status, 'FAILED');
+    assert.match(b?.errorString ?? '', /labels changed while this import ran/);
+    assert.deepEqual(await stored(), ['s9:9']);
+  });
+
+  it('collects replaced, abandoned and deleted generations, and nothing still needed', async () => {
+    const many = Array.from({ length: LABEL_BATCH_ROWS + 10 }, (_, i) => ({ labelingSetId: `s${i}`, label: 'A', values: { id: String(i) } }));
+    await (await importRun('a', many)).commit();
+    await (await importRun('b', rows('x', '1'), true)).commit();
+    const failed = await importRun('c', rows('y', '2'), true);
+    await store.tasks.finish('c', 'w1', { status: 'FAILED', errorString: 'bad file' }, 3000);
+    const inFlight = await importRun('d', rows('z', '3'), true);
+    assert.equal(await store.labels.collectGarbage(), many.length + 1, 'the replaced generation and the failed one');
+    assert.equal(await store.labels.collectGarbage(), 0);
+    assert.notEqual(failed.generation, inFlight.generation);
+    await inFlight.commit();
+    assert.deepEqual(await stored(), ['z:3'], 'the generation of a run in flight was kept');
+    await store.deleteTransform(scope, 't1', 'arn:t1');
+    assert.equal(await store.labels.collectGarbage(), 2, "a deleted transform's labels (and the one it replaced)");
   });
 });

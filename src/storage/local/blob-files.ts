@@ -36,12 +36,17 @@ export class BlobFiles {
     private readonly tmpDir: DirIdentity,
   ) {}
 
-  /** Creates the directories if needed and empties `tmp/` (what is there was interrupted). */
-  static async open(rootDir: string): Promise<BlobFiles> {
+  /**
+   * Creates the directories if needed and, with `emptyTmp`, empties `tmp/` (what is there was
+   * interrupted, unless another process sharing the store is writing it).
+   */
+  static async open(rootDir: string, options: { emptyTmp: boolean }): Promise<BlobFiles> {
     const blobsDir = await realDirectory(join(rootDir, 'blobs'));
     const tmpDir = await realDirectory(join(rootDir, 'tmp'));
-    for (const name of await readdir(tmpDir.path)) {
-      await rm(join(tmpDir.path, name), { recursive: true, force: true });
+    if (options.emptyTmp) {
+      for (const name of await readdir(tmpDir.path)) {
+        await rm(join(tmpDir.path, name), { recursive: true, force: true });
+      }
     }
     return new BlobFiles(blobsDir, tmpDir);
   }

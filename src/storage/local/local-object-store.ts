@@ -58,13 +58,19 @@ export class LocalObjectStore implements ObjectStore {
     private readonly blobs: BlobFiles,
   ) {}
 
-  static async open(rootDir: string): Promise<LocalObjectStore> {
+  /**
+   * Opens the store under `rootDir`, by default removing what interrupted writes left behind (blobs
+   * being written, blobs no index row refers to). Another process sharing a store that is already
+   * open passes `removeLeftovers: false`: to it, another process's write in progress looks the same.
+   */
+  static async open(rootDir: string, options: { removeLeftovers?: boolean } = {}): Promise<LocalObjectStore> {
+    const removeLeftovers = options.removeLeftovers ?? true;
     await mkdir(rootDir, { recursive: true });
-    const blobs = await BlobFiles.open(rootDir);
+    const blobs = await BlobFiles.open(rootDir, { emptyTmp: removeLeftovers });
     const index = new ObjectIndex(join(rootDir, 'index.sqlite'));
     const store = new LocalObjectStore(index, blobs);
     try {
-      await store.removeOrphanBlobs();
+      if (removeLeftovers) await store.removeOrphanBlobs();
     } catch (e) {
       index.close();
       throw e;

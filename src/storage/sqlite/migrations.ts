@@ -132,6 +132,33 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       );
     `,
   },
+  {
+    version: 4,
+    name: 'label generations, lease renewal time, progress percent',
+    sql: `
+      CREATE TABLE label_generations (
+        generation INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        transform_id TEXT NOT NULL,
+        task_run_id TEXT
+      );
+      ALTER TABLE transforms ADD COLUMN label_generation INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE labels ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+      INSERT INTO label_generations (account_id, region, transform_id)
+        SELECT DISTINCT account_id, region, transform_id FROM labels;
+      UPDATE labels SET generation = (SELECT g.generation FROM label_generations g
+        WHERE g.account_id = labels.account_id AND g.region = labels.region AND g.transform_id = labels.transform_id);
+      UPDATE transforms SET label_generation = coalesce((SELECT g.generation FROM label_generations g
+        WHERE g.account_id = transforms.account_id AND g.region = transforms.region AND g.transform_id = transforms.id), 0);
+      DROP INDEX labels_transform;
+      CREATE INDEX labels_generation ON labels (generation, seq);
+
+      ALTER TABLE task_runs ADD COLUMN lease_renewed_at INTEGER;
+      ALTER TABLE task_runs ADD COLUMN progress_percent INTEGER;
+      ALTER TABLE task_runs ADD COLUMN progress_updated_on INTEGER;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

@@ -13,6 +13,7 @@ import type {
 import { migrate } from './migrations.js';
 import { docOf, scopeOf, writingUniqueName } from './rows.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
+import { SqliteLabelStore } from './sqlite-label-store.js';
 import { SqliteTaskQueueStore } from './sqlite-task-queue-store.js';
 import { deleteAllTags, putTags } from './tag-rows.js';
 
@@ -75,26 +76,46 @@ const toTable = (r: TableRow): TableRecord => ({
   doc: docOf(r.doc),
 });
 
+export interface SqliteStoreOptions {
+  /**
+   * How long a write waits for another process's write lock before it fails. Every transaction is
+   * short (label imports write in batches), so the wait is normally milliseconds; the API process
+   * keeps the default, task processes may wait longer since nobody waits on them.
+   */
+  busyTimeoutMs?: number;
+  /**
+   * Whether this connection moves the write-ahead log into the database file itself, after a commit
+   * that grows the log past SQLite's threshold (default true). That takes as long as the log is big,
+   * whoever filled it: the server process passes false and leaves it to its task processes (their
+   * commits and `checkpoint()`), so that a million rows imported there never stall a request.
+   */
+  autoCheckpoint?: boolean;
+}
+
 /**
- * The embedded metadata store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so
- * each method runs its statements inside one `IMMEDIATE` transaction and cannot interleave with
+ * The embedded metadata store: one SQLite file in WAL mode, shared by the server process and its
+ * task processes (readers never block writers; writers take turns). better-sqlite3 is synchronous,
+ * so each method runs its statements inside one `IMMEDIATE` transaction and cannot interleave with
  * another request in this process; other processes are kept out by SQLite's own locking.
  */
 export class SqliteMetadataStore implements MetadataStore {
   readonly tasks: SqliteTaskQueueStore;
   readonly jobs: SqliteJobStore;
+  readonly labels: SqliteLabelStore;
   readonly #db: Database.Database;
 
-  constructor(path: string) {
+  constructor(path: string, options: SqliteStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('busy_timeout = 5000');
+    this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    if (options.autoCheckpoint === false) this.#db.pragma('wal_autocheckpoint = 0');
     this.#db.pragma('foreign_keys = ON');
     migrate(this.#db);
     this.tasks = new SqliteTaskQueueStore(this.#db);
     this.jobs = new SqliteJobStore(this.#db);
+    this.labels = new SqliteLabelStore(this.#db);
   }
 
   #tx<T>(fn: () => T): T {
@@ -187,11 +208,11 @@ export class SqliteMetadataStore implements MetadataStore {
         .run(scope.accountId, scope.region, id);
       if (res.changes === 0) return false;
       deleteAllTags(this.#db, scope, resourceArn);
-      for (const table of ['task_runs', 'labels']) {
-        this.#db
-          .prepare(`DELETE FROM ${table} WHERE account_id = ? AND region = ? AND transform_id = ?`)
-          .run(scope.accountId, scope.region, id);
-      }
+      this.#db
+        .prepare('DELETE FROM task_runs WHERE account_id = ? AND region = ? AND transform_id = ?')
+        .run(scope.accountId, scope.region, id);
+      // Its labels (possibly millions of rows) are left to LabelStore.collectGarbage, which deletes
+      // them in short transactions: one transaction deleting them all would hold the write lock long.
       return true;
     });
   }
@@ -199,8 +220,9 @@ export class SqliteMetadataStore implements MetadataStore {
   async listLabels(scope: Scope, transformId: string): Promise<LabelRow[]> {
     const rows = this.#db
       .prepare(
-        `SELECT labeling_set_id, label, record_values FROM labels
-         WHERE account_id = ? AND region = ? AND transform_id = ? ORDER BY seq`,
+        `SELECT labeling_set_id, label, record_values FROM labels WHERE generation = (
+           SELECT label_generation FROM transforms WHERE account_id = ? AND region = ? AND id = ?)
+         ORDER BY seq`,
       )
       .all(scope.accountId, scope.region, transformId) as Array<{
       labeling_set_id: string;
@@ -376,6 +398,11 @@ export class SqliteMetadataStore implements MetadataStore {
       )
       .run(scope.accountId, scope.region, catalogId, databaseName, name);
     return res.changes > 0;
+  }
+
+  /** Moves what the write-ahead log holds into the database file as far as no reader needs it (never waits for a lock). */
+  checkpoint(): void {
+    this.#db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   async close(): Promise<void> {

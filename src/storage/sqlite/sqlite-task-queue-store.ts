@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { StoreConflict } from '../metadata-store.js';
 import type { Scope, TaskRunRecord, TaskStatus, TaskType } from '../records.js';
-import type { LabelChange, LeaseState, TaskOutcome, TaskQueueStore } from '../task-queue-store.js';
+import type { LabelChange, LeaseState, Release, TaskOutcome, TaskQueueStore } from '../task-queue-store.js';
 import { opt, scopeOf } from './rows.js';
 
 interface TaskRunRow {
@@ -22,9 +22,12 @@ interface TaskRunRow {
   interruptions: number;
   lease_owner: string | null;
   lease_expires_at: number | null;
+  lease_renewed_at: number | null;
   running_since: number | null;
   deadline_at: number | null;
   progress: string | null;
+  progress_percent: number | null;
+  progress_updated_on: number | null;
 }
 
 const toRun = (r: TaskRunRow): TaskRunRecord => ({
@@ -44,12 +47,24 @@ const toRun = (r: TaskRunRow): TaskRunRecord => ({
   interruptions: r.interruptions,
   leaseOwner: opt(r.lease_owner),
   leaseExpiresAt: opt(r.lease_expires_at),
+  leaseRenewedAt: opt(r.lease_renewed_at),
   runningSince: opt(r.running_since),
   deadlineAt: opt(r.deadline_at),
-  progress: opt(r.progress),
+  progress:
+    r.progress !== null && r.progress_percent !== null && r.progress_updated_on !== null
+      ? { stage: r.progress, percent: r.progress_percent, updatedOn: r.progress_updated_on }
+      : undefined,
 });
 
+/** Why an appending import fails when its base generation is no longer the transform's labels. */
+const LABELS_CHANGED_MEANWHILE =
+  "The transform's labels changed while this import ran (another import finished first), so its labels were not stored; start it again.";
+
 const ACTIVE = `('STARTING', 'RUNNING', 'STOPPING')`;
+
+/** What a run going back to STARTING drops: its lease and the progress of the attempt that ended. */
+const BACK_TO_QUEUE = `status = 'STARTING', lease_owner = NULL, lease_expires_at = NULL, lease_renewed_at = NULL,
+  running_since = NULL, progress = NULL, progress_percent = NULL, progress_updated_on = NULL`;
 
 /**
  * The task-run queue in the same SQLite file as the metadata, so that a run's terminal status and
@@ -57,16 +72,26 @@ const ACTIVE = `('STARTING', 'RUNNING', 'STOPPING')`;
  */
 export class SqliteTaskQueueStore implements TaskQueueStore {
   readonly #db: Database.Database;
-  #seq = 0;
 
   constructor(db: Database.Database) {
     this.#db = db;
-    const { m } = db.prepare('SELECT coalesce(max(seq), 0) AS m FROM task_runs').get() as { m: number };
-    this.#seq = m;
   }
 
   #tx<T>(fn: () => T): T {
     return this.#db.transaction(fn).immediate();
+  }
+
+  /**
+   * A write that most of the time finds nothing to do (the supervisor's periodic looks at the
+   * queue): `find` runs first as a plain read, which never waits for another process's write, and
+   * only when it finds something does the transaction take the write lock and `find` again.
+   */
+  #writeIfFound<R, T>(find: () => R[], write: (found: R[]) => T, nothing: T): T {
+    if (find().length === 0) return nothing;
+    return this.#tx(() => {
+      const found = find();
+      return found.length === 0 ? nothing : write(found);
+    });
   }
 
   #load(id: string): TaskRunRecord | undefined {
@@ -88,11 +113,14 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
           limit: limits.maxActivePerTransform,
         });
       }
+      // The queue position comes from the table, not from a counter in this process: other
+      // processes may enqueue into the same store.
       this.#db
         .prepare(
           `INSERT INTO task_runs (account_id, region, transform_id, id, task_type, status, properties,
              args, started_on, last_modified_on, execution_ms, attempt, interruptions, seq)
-           VALUES (?, ?, ?, ?, ?, 'STARTING', ?, ?, ?, ?, 0, 1, 0, ?)`,
+           VALUES (?, ?, ?, ?, ?, 'STARTING', ?, ?, ?, ?, 0, 1, 0,
+             (SELECT coalesce(max(seq), 0) + 1 FROM task_runs))`,
         )
         .run(
           run.accountId,
@@ -104,7 +132,6 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
           JSON.stringify(run.args),
           run.startedOn,
           run.lastModifiedOn,
-          ++this.#seq,
         );
     });
   }
@@ -124,19 +151,29 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   }
 
   async claimNext(owner: string, now: number, leaseMs: number) {
-    return this.#tx(() => {
-      const row = this.#db
-        .prepare(`SELECT id FROM task_runs WHERE status = 'STARTING' ORDER BY seq LIMIT 1`)
-        .get() as { id: string } | undefined;
-      if (!row) return undefined;
+    const next = () =>
       this.#db
         .prepare(
-          `UPDATE task_runs SET status = 'RUNNING', lease_owner = ?, lease_expires_at = ?,
-             running_since = ?, last_modified_on = ? WHERE id = ?`,
+          `SELECT id FROM task_runs s WHERE status = 'STARTING' AND NOT (task_type = 'IMPORT_LABELS' AND EXISTS (
+             SELECT 1 FROM task_runs r WHERE r.account_id = s.account_id AND r.region = s.region
+             AND r.transform_id = s.transform_id AND r.task_type = 'IMPORT_LABELS'
+             AND r.status IN ('RUNNING', 'STOPPING')))
+           ORDER BY seq LIMIT 1`,
         )
-        .run(owner, now + leaseMs, now, now, row.id);
-      return this.#load(row.id);
-    });
+        .all() as Array<{ id: string }>;
+    return this.#writeIfFound(
+      next,
+      ([row]) => {
+        this.#db
+          .prepare(
+            `UPDATE task_runs SET status = 'RUNNING', lease_owner = ?, lease_expires_at = ?, lease_renewed_at = ?,
+               running_since = ?, last_modified_on = ? WHERE id = ?`,
+          )
+          .run(owner, now + leaseMs, now, now, now, row!.id);
+        return this.#load(row!.id);
+      },
+      undefined,
+    );
   }
 
   /** Sets the run's deadline once (the first attempt fixes it; resumed attempts keep it). */
@@ -149,23 +186,32 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   async renewLease(id: string, owner: string, now: number, leaseMs: number): Promise<LeaseState> {
     return this.#tx(() => {
       const run = this.#load(id);
-      if (!run || run.leaseOwner !== owner) return 'lost';
-      if (run.status === 'STOPPING') return 'cancel-requested';
-      if (run.status !== 'RUNNING') return 'lost';
+      const state = leaseStateOf(run, owner);
+      if (state !== 'held') return state;
       this.#db
-        .prepare('UPDATE task_runs SET lease_expires_at = ? WHERE id = ?')
-        .run(now + leaseMs, id);
+        .prepare('UPDATE task_runs SET lease_expires_at = ?, lease_renewed_at = ? WHERE id = ?')
+        .run(now + leaseMs, now, id);
       return 'held';
     });
   }
 
-  async reportProgress(id: string, owner: string, message: string, now: number) {
+  async leaseStates(owner: string, ids: readonly string[]): Promise<Map<string, LeaseState>> {
+    const states = new Map<string, LeaseState>(ids.map((id) => [id, 'lost']));
+    if (ids.length === 0) return states;
+    const rows = this.#db
+      .prepare(`SELECT id, status, lease_owner FROM task_runs WHERE id IN (${ids.map(() => '?').join(',')})`)
+      .all(...ids) as Array<{ id: string; status: string; lease_owner: string | null }>;
+    for (const r of rows) states.set(r.id, leaseStateOf({ status: r.status as TaskStatus, leaseOwner: opt(r.lease_owner) }, owner));
+    return states;
+  }
+
+  async reportProgress(id: string, owner: string, progress: { stage: string; percent: number }, now: number) {
     this.#db
       .prepare(
-        `UPDATE task_runs SET progress = ?, last_modified_on = ? WHERE id = ? AND lease_owner = ?
-         AND status IN ('RUNNING', 'STOPPING')`,
+        `UPDATE task_runs SET progress = ?, progress_percent = ?, progress_updated_on = ?, last_modified_on = ?
+         WHERE id = ? AND lease_owner = ? AND status IN ('RUNNING', 'STOPPING')`,
       )
-      .run(message, now, id, owner);
+      .run(progress.stage, progress.percent, now, now, id, owner);
   }
 
   async finish(id: string, owner: string, outcome: TaskOutcome, now: number): Promise<boolean> {
@@ -176,12 +222,13 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
       // A cancel that raced with completion wins only if the handler did not finish cleanly.
       const status = run.status === 'STOPPING' && outcome.status !== 'SUCCEEDED' ? 'STOPPED' : outcome.status;
       const spent = run.runningSince !== undefined ? now - run.runningSince : 0;
+      if (status === 'SUCCEEDED' && outcome.labelChange && !this.#switchLabels(run, outcome.labelChange, now)) {
+        this.#end(id, 'FAILED', LABELS_CHANGED_MEANWHILE, Math.max(0, spent), now);
+        return true;
+      }
       const properties = { ...run.properties, ...(outcome.properties ?? {}) };
       const error = status === 'FAILED' || status === 'TIMEOUT' ? (outcome.errorString ?? null) : null;
       this.#end(id, status, error, Math.max(0, spent), now, properties);
-      if (status === 'SUCCEEDED' && outcome.labelChange) {
-        this.#storeLabels(run, outcome.labelChange, now);
-      }
       if (status === 'SUCCEEDED' && outcome.transformPatch) {
         this.#patchTransform(run, outcome.transformPatch, now);
       }
@@ -192,50 +239,57 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   async retry(id: string, owner: string, now: number): Promise<boolean> {
     const res = this.#db
       .prepare(
-        `UPDATE task_runs SET status = 'STARTING', attempt = attempt + 1, lease_owner = NULL,
-           lease_expires_at = NULL, execution_ms = execution_ms + (? - coalesce(running_since, ?)),
-           running_since = NULL, last_modified_on = ?
+        `UPDATE task_runs SET ${BACK_TO_QUEUE}, attempt = attempt + 1,
+           execution_ms = execution_ms + (? - coalesce(running_since, ?)), last_modified_on = ?
          WHERE id = ? AND lease_owner = ? AND status = 'RUNNING'`,
       )
       .run(now, now, now, id, owner);
     return res.changes > 0;
   }
 
-  /** Runs inside finish()'s transaction: labels, LabelCount and READY change together or not at all. */
-  #storeLabels(run: TaskRunRecord, change: LabelChange, now: number) {
-    const scope = [run.accountId, run.region, run.transformId] as const;
-    if (change.mode === 'replace-all') {
-      this.#db.prepare('DELETE FROM labels WHERE account_id = ? AND region = ? AND transform_id = ?').run(...scope);
-    } else {
-      const drop = this.#db.prepare(
-        'DELETE FROM labels WHERE account_id = ? AND region = ? AND transform_id = ? AND labeling_set_id = ?',
-      );
-      for (const id of new Set(change.rows.map((r) => r.labelingSetId))) drop.run(...scope, id);
-    }
-    const { m } = this.#db
-      .prepare('SELECT coalesce(max(seq), 0) AS m FROM labels WHERE account_id = ? AND region = ? AND transform_id = ?')
-      .get(...scope) as { m: number };
-    const insert = this.#db.prepare(
-      `INSERT INTO labels (account_id, region, transform_id, labeling_set_id, label, seq, record_values)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    change.rows.forEach((r, i) =>
-      insert.run(...scope, r.labelingSetId, r.label, m + i + 1, JSON.stringify(r.values)),
-    );
-    const { total, teachable } = this.#db
+  async release(id: string, owner: string, now: number, how: Release): Promise<boolean> {
+    return this.#tx(() => {
+      const run = this.#load(id);
+      if (!run || run.leaseOwner !== owner) return false;
+      if (run.status !== 'RUNNING' && run.status !== 'STOPPING') return false;
+      const spent = run.runningSince !== undefined ? Math.max(0, now - run.runningSince) : 0;
+      if (run.status === 'STOPPING') this.#end(id, 'STOPPED', null, spent, now);
+      else if (how.resume) this.#requeue(id, spent, now, how.interrupted);
+      else this.#end(id, 'FAILED', how.errorString, spent, now);
+      return true;
+    });
+  }
+
+  /** Back to STARTING for a new attempt; an interruption (a crash) is counted, a hand-back is not. */
+  #requeue(id: string, spentMs: number, now: number, interrupted: boolean) {
+    this.#db
       .prepare(
-        `SELECT coalesce(sum(n), 0) AS total, coalesce(max(n >= 2), 0) AS teachable FROM (
-           SELECT count(*) AS n FROM labels
-           WHERE account_id = ? AND region = ? AND transform_id = ? GROUP BY labeling_set_id)`,
+        `UPDATE task_runs SET ${BACK_TO_QUEUE}, attempt = attempt + ?, interruptions = interruptions + ?,
+           execution_ms = execution_ms + ?, last_modified_on = ? WHERE id = ?`,
       )
-      .get(...scope) as { total: number; teachable: number };
+      .run(interrupted ? 1 : 0, interrupted ? 1 : 0, spentMs, now, id);
+  }
+
+  /**
+   * Runs inside finish()'s transaction: the import's generation becomes the transform's labels with
+   * its LabelCount and READY, together or not at all. False (nothing changed) when an appending
+   * import's base is no longer current, which would drop the labels committed since.
+   */
+  #switchLabels(run: TaskRunRecord, change: LabelChange, now: number): boolean {
+    const scope = [run.accountId, run.region, run.transformId] as const;
+    const current = this.#db
+      .prepare('SELECT label_generation FROM transforms WHERE account_id = ? AND region = ? AND id = ?')
+      .get(...scope) as { label_generation: number } | undefined;
+    if (!current) return true;
+    if (change.basedOn !== undefined && change.basedOn !== current.label_generation) return false;
     // A labeling set with two or more rows says something about matching: that makes a transform READY.
     this.#db
       .prepare(
-        `UPDATE transforms SET label_count = ?, status = ?, last_modified_on = ?
+        `UPDATE transforms SET label_generation = ?, label_count = ?, status = ?, last_modified_on = ?
          WHERE account_id = ? AND region = ? AND id = ?`,
       )
-      .run(total, teachable ? 'READY' : 'NOT_READY', now, ...scope);
+      .run(change.generation, change.labelCount, change.ready ? 'READY' : 'NOT_READY', now, ...scope);
+    return true;
   }
 
   #patchTransform(run: TaskRunRecord, patch: NonNullable<TaskOutcome['transformPatch']>, now: number) {
@@ -286,36 +340,33 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
 
   async recoverOrphans(opts: {
     now: number;
-    deadOwners?: string[];
+    everyLease?: boolean;
+    exceptOwner?: string;
     canResume: (run: TaskRunRecord) => boolean;
     failMessage: (run: TaskRunRecord) => string;
   }): Promise<number> {
-    return this.#tx(() => {
-      const dead = opts.deadOwners ?? [];
-      const rows = this.#db
-        .prepare(
-          `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND (lease_expires_at < ?
-           ${dead.length ? `OR lease_owner IN (${dead.map(() => '?').join(',')})` : ''})`,
-        )
-        .all(opts.now, ...dead) as TaskRunRow[];
+    const orphans = () =>
+      (opts.everyLease
+        ? this.#db.prepare(`SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_owner IS NOT NULL`).all()
+        : this.#db
+            .prepare(
+              `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_expires_at < ?
+               AND lease_owner IS NOT ?`,
+            )
+            .all(opts.now, opts.exceptOwner ?? null)) as TaskRunRow[];
+    return this.#writeIfFound(orphans, (rows) => {
       for (const run of rows.map(toRun)) {
-        const spent = run.runningSince !== undefined ? Math.max(0, opts.now - run.runningSince) : 0;
+        const spent = ranUntilLastSeen(run, opts.now);
         if (run.status === 'STOPPING') {
           this.#end(run.id, 'STOPPED', null, spent, opts.now);
         } else if (opts.canResume(run)) {
-          this.#db
-            .prepare(
-              `UPDATE task_runs SET status = 'STARTING', lease_owner = NULL, lease_expires_at = NULL,
-                 running_since = NULL, attempt = attempt + 1, interruptions = interruptions + 1,
-                 execution_ms = execution_ms + ?, last_modified_on = ? WHERE id = ?`,
-            )
-            .run(spent, opts.now, run.id);
+          this.#requeue(run.id, spent, opts.now, true);
         } else {
           this.#end(run.id, 'FAILED', opts.failMessage(run), spent, opts.now);
         }
       }
       return rows.length;
-    });
+    }, 0);
   }
 
   /** Puts a run in a terminal status and releases its lease; `properties`, when given, replace the stored ones. */
@@ -323,25 +374,43 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     this.#db
       .prepare(
         `UPDATE task_runs SET status = ?, error_string = ?, completed_on = ?, last_modified_on = ?,
-           execution_ms = execution_ms + ?, lease_owner = NULL, lease_expires_at = NULL,
+           execution_ms = execution_ms + ?, lease_owner = NULL, lease_expires_at = NULL, lease_renewed_at = NULL,
            running_since = NULL, properties = coalesce(?, properties) WHERE id = ?`,
       )
       .run(status, error, now, now, spentMs, properties === undefined ? null : JSON.stringify(properties), id);
   }
 
   async expireDeadlines(now: number): Promise<number> {
-    return this.#tx(() => {
-      const rows = this.#db
+    const expired = () =>
+      this.#db
         .prepare(
           `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STARTING') AND deadline_at IS NOT NULL
            AND deadline_at < ? AND (lease_expires_at IS NULL OR lease_expires_at < ?)`,
         )
         .all(now, now) as TaskRunRow[];
+    return this.#writeIfFound(expired, (rows) => {
       for (const run of rows.map(toRun)) {
-        const spent = run.runningSince !== undefined ? Math.max(0, now - run.runningSince) : 0;
+        const spent = ranUntilLastSeen(run, now);
         this.#end(run.id, 'TIMEOUT', 'Task run exceeded the timeout of its transform.', spent, now);
       }
       return rows.length;
-    });
+    }, 0);
   }
+}
+
+/**
+ * How long an orphaned attempt ran: its owner was last seen alive when it last renewed the lease,
+ * so the attempt counts until then, not until whenever the orphan is found (maybe a restart later).
+ */
+function ranUntilLastSeen(run: TaskRunRecord, now: number): number {
+  if (run.runningSince === undefined) return 0;
+  return Math.max(0, Math.min(now, run.leaseRenewedAt ?? run.runningSince) - run.runningSince);
+}
+
+/** How a run stands for the owner that claimed it (see LeaseState). */
+function leaseStateOf(run: Pick<TaskRunRecord, 'status' | 'leaseOwner'> | undefined, owner: string): LeaseState {
+  if (!run) return 'lost';
+  if (run.status !== 'RUNNING' && run.status !== 'STOPPING') return 'ended';
+  if (run.leaseOwner !== owner) return 'lost';
+  return run.status === 'STOPPING' ? 'cancel-requested' : 'held';
 }

@@ -49,14 +49,13 @@ export function toEvaluationMetrics(r: EvaluationResult): Record<string, unknown
  */
 export function evaluationTask(deps: EvaluationDeps): TaskHandler {
   return {
-    resumable: () => true,
     async execute(ctx: TaskContext): Promise<TaskResult> {
       const input = await loadMatcherInput(deps, ctx);
       if (input.labels.length === 0) {
         throw new TaskFailure(`Transform ${ctx.transform.id} has no labels to evaluate against: import labels first.`);
       }
-      await ctx.progress(`evaluating on ${input.labels.length} labeled rows`);
-      const result = await runEngine(ctx, 'Evaluation', (run) =>
+      ctx.progress(`evaluating on ${input.labels.length} labeled rows`, 0.2);
+      const result = await runEngine(ctx, 'Evaluation', [0.2, 1], (run) =>
         deps.matcher.evaluate(input.table, input.labels, input.params, run),
       );
       return { transformPatch: { evaluationMetrics: toEvaluationMetrics(result) } };

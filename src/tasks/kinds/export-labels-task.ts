@@ -13,18 +13,18 @@ export interface ExportLabelsDeps {
 /** EXPORT_LABELS: every stored label as one CSV part under OutputS3Path, then `_SUCCESS`. */
 export function exportLabelsTask(deps: ExportLabelsDeps): TaskHandler {
   return {
-    resumable: () => true,
     async execute(ctx: TaskContext): Promise<TaskResult> {
       const props = ctx.run.properties['ExportLabelsTaskRunProperties'] as { OutputS3Path: string };
       const at = s3LocationOf(props.OutputS3Path, 'Invalid output path.');
+      ctx.progress('reading the stored labels', 0);
       const labels = await deps.store.listLabels(ctx.run, ctx.run.transformId);
       if (labels.length === 0) {
         throw new TaskFailure(
           `No labelset exists for transformId ${ctx.run.transformId} in account id ${ctx.run.accountId}.`,
         );
       }
+      ctx.progress(`writing ${labels.length} labeled rows to ${props.OutputS3Path}`, 0.5);
       const text = formatLabelFile(labels, transformColumns(ctx.transform).columns);
-      ctx.signal.throwIfAborted();
       await writeCsvOutput(deps.objects, props.OutputS3Path, at, text);
       return { properties: { ExportLabelsTaskRunProperties: { ...props, LabeledRowCount: labels.length } } };
     },

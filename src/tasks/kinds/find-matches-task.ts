@@ -17,7 +17,6 @@ export interface FindMatchesDeps extends MatcherInputDeps {
  */
 export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
   return {
-    resumable: () => true,
     async execute(ctx: TaskContext): Promise<TaskResult> {
       const args = ctx.run.args as unknown as FindMatchesArgs;
       if (ctx.transform.status !== 'READY') {
@@ -29,18 +28,17 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
           ? { database: args.inputDatabase, table: args.inputTable }
           : undefined;
       const input = await loadMatcherInput(deps, ctx, override);
-      await ctx.progress(`finding matches among ${input.table.rowCount} rows of ${input.tableName}`);
-      const result = await runEngine(ctx, 'Finding matches', (run) =>
+      // Reading the table takes the first fifth of the run, matching most of the rest, writing the last tenth.
+      ctx.progress(`finding matches among ${input.table.rowCount} rows of ${input.tableName}`, 0.2);
+      const result = await runEngine(ctx, 'Finding matches', [0.2, 0.9], (run) =>
         deps.matcher.findMatches(input.table, input.labels, input.params, run),
       );
-      ctx.signal.throwIfAborted();
-      await ctx.progress(`writing ${args.outputFormat} output to ${args.outputPath}`);
+      ctx.progress(`writing ${args.outputFormat} output to ${args.outputPath}`, 0.9);
       const written = await writingTo(args.outputPath, () =>
         writeMatchOutput(deps.objects, at, input.table, result, {
           format: args.outputFormat,
           confidence: args.computeMatchConfidenceScores,
           removeDuplicates: args.removeDuplicates,
-          signal: ctx.signal,
         }),
       );
       const props = ctx.run.properties['FindMatchesTaskRunProperties'] as Record<string, unknown> | undefined;

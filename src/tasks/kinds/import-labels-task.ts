@@ -1,11 +1,11 @@
 import { TableDataError } from '../../catalog/table-data/table-data-error.js';
 import { readCatalogTable } from '../../catalog/table-source.js';
-import { dataObjectsAt, readObject } from '../../storage/data-objects.js';
+import { dataObjectsAt } from '../../storage/data-objects.js';
+import { LABEL_BATCH_ROWS } from '../../storage/label-store.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
 import { ObjectStoreError, type ObjectStore } from '../../storage/object-store.js';
-import type { LabelRow } from '../../storage/records.js';
 import { formatS3Uri } from '../../storage/s3-uri.js';
-import { LabelFileError, parseLabelFile } from '../../transforms/labels/label-file.js';
+import { LabeledRecords, LabelFileError, readLabelFile } from '../../transforms/labels/label-file.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
 import { s3LocationOf } from './task-paths.js';
 import { transformColumns } from './transform-columns.js';
@@ -17,37 +17,106 @@ export interface ImportLabelsDeps {
   maxLabelBytes: number;
 }
 
+/** Shares of the run, for progress: reading the files, then checking the keys, then carrying old labels over. */
+const READ_UNTIL = 0.6;
+const CHECK_UNTIL = 0.9;
+
 /**
- * IMPORT_LABELS: reads the label file (one object, or every CSV part under a prefix), checks all of
- * it, and only then hands the rows to the queue, which stores them together with SUCCEEDED. A bad
- * file therefore changes nothing, and a run interrupted half-way can simply run again.
+ * IMPORT_LABELS: streams the label file (one object, or every CSV part under a prefix) into a new
+ * label generation, batch by batch, checks all of it, and hands the generation to the queue, which
+ * makes it the transform's labels together with SUCCEEDED. Until then no reader sees any of it, so
+ * a bad file changes nothing and a run interrupted half-way can simply run again. Memory holds one
+ * batch of rows and one entry per labeled row (to find repeated records and check the keys).
  */
 export function importLabelsTask(deps: ImportLabelsDeps): TaskHandler {
   return {
-    resumable: () => true,
     async execute(ctx: TaskContext): Promise<TaskResult> {
       const props = ctx.run.properties['ImportLabelsTaskRunProperties'] as { InputS3Path: string; Replace?: boolean };
-      const rows = await readLabels(deps, ctx, props.InputS3Path);
-      await ctx.progress(`checking ${rows.length} labeled rows against the transform's table`);
-      await checkRecordsExist(deps, ctx, rows);
-      const sets = new Set(rows.map((r) => r.labelingSetId)).size;
-      await ctx.progress(`read ${rows.length} labeled rows in ${sets} labeling sets`);
+      const { run } = ctx;
+      const { generation, basedOn } = await deps.store.labels.beginGeneration(run, run.transformId, run.id);
+      const read = await readLabels(deps, ctx, props.InputS3Path, generation);
+      ctx.progress(`checking ${read.keys.size} labeled records against the transform's table`, READ_UNTIL);
+      await checkRecordsExist(deps, ctx, read.keys);
+      const ownReady = [...read.setSizes.values()].some((n) => n >= 2);
+      let carried = { rows: 0, someSetHasTwo: false };
+      if (!props.Replace && basedOn !== 0) {
+        // Appending to stored labels: the labeling sets this file does not replace come along, ahead of its rows.
+        ctx.progress('keeping the stored labeling sets the file does not replace', CHECK_UNTIL);
+        carried = await deps.store.labels.carryOver(run, run.transformId, basedOn, generation, read.setSizes.keys());
+      }
       return {
-        labelChange: { mode: props.Replace ? 'replace-all' : 'append', rows },
+        labelChange: {
+          generation,
+          basedOn: props.Replace ? undefined : basedOn,
+          labelCount: read.rows + carried.rows,
+          // A labeling set with two or more rows says something about matching: that makes a transform READY.
+          ready: ownReady || carried.someSetHasTwo,
+        },
         properties: {
-          ImportLabelsTaskRunProperties: { ...props, LabelingSetCount: sets, LabeledRowCount: rows.length },
+          ImportLabelsTaskRunProperties: { ...props, LabelingSetCount: read.setSizes.size, LabeledRowCount: read.rows },
         },
       };
     },
   };
 }
 
+interface ReadLabels {
+  rows: number;
+  /** Rows per labeling set of the file. */
+  setSizes: Map<string, number>;
+  /** The distinct labeled primary keys. */
+  keys: Set<string>;
+}
+
+/** Streams every part of the label file into `generation`, LABEL_BATCH_ROWS rows per write. */
+async function readLabels(deps: ImportLabelsDeps, ctx: TaskContext, path: string, generation: number): Promise<ReadLabels> {
+  const at = s3LocationOf(path, 'Invalid label file path.');
+  const schema = transformColumns(ctx.transform);
+  const tooLarge = () => new TaskFailure(`Label file has exceeded the limit of ${Math.floor(deps.maxLabelBytes / 2 ** 20)} MB.`);
+  const read: ReadLabels = { rows: 0, setSizes: new Map(), keys: new Set() };
+  try {
+    const files = await dataObjectsAt(deps.objects, at);
+    if (files.length === 0) {
+      throw new TaskFailure(`Cannot access the label file at ${path}. There is no object at that key or under that prefix.`);
+    }
+    const total = files.reduce((n, f) => n + f.size, 0);
+    if (total > deps.maxLabelBytes) throw tooLarge();
+    const seen = new LabeledRecords(schema.primaryKey);
+    let bytes = 0;
+    for (const file of files) {
+      const uri = formatS3Uri({ bucket: at.bucket, key: file.key });
+      ctx.progress(`reading ${uri}`, READ_UNTIL * (bytes / Math.max(1, total)));
+      const { body } = await deps.objects.getObject(at.bucket, file.key);
+      const onBytes = (n: number) => {
+        bytes += n;
+        // The object may have grown since it was listed.
+        if (bytes > deps.maxLabelBytes) throw tooLarge();
+      };
+      for await (const batch of readLabelFile(body, uri, schema, { batchRows: LABEL_BATCH_ROWS, seen, onBytes })) {
+        await deps.store.labels.addRows(ctx.run, ctx.run.transformId, generation, batch, read.rows + 1);
+        read.rows += batch.length;
+        for (const row of batch) {
+          read.keys.add(row.values[schema.primaryKey]!);
+          read.setSizes.set(row.labelingSetId, (read.setSizes.get(row.labelingSetId) ?? 0) + 1);
+        }
+        ctx.progress(`reading ${uri}`, READ_UNTIL * Math.min(1, bytes / Math.max(1, total)));
+      }
+    }
+    return read;
+  } catch (e) {
+    if (e instanceof LabelFileError) throw new TaskFailure(e.message);
+    if (e instanceof ObjectStoreError) throw new TaskFailure(`Cannot access the label file at ${path}. ${e.message}`);
+    throw e;
+  }
+}
+
 /**
  * Labels must describe records of the transform's table: a primary key the table does not have
  * means the file belongs to another table or an older extract, which would teach the matcher
- * about records it will never see. Only the labeled keys are held in memory while the table streams.
+ * about records it will never see. Only the labeled keys are held in memory while the table streams;
+ * `keys` is emptied as they are found.
  */
-async function checkRecordsExist(deps: ImportLabelsDeps, ctx: TaskContext, rows: LabelRow[]): Promise<void> {
+async function checkRecordsExist(deps: ImportLabelsDeps, ctx: TaskContext, keys: Set<string>): Promise<void> {
   const { primaryKey } = transformColumns(ctx.transform);
   const input = (ctx.transform.doc['InputRecordTables'] as Array<Record<string, string>>)[0]!;
   const name = `${input['DatabaseName']}.${input['TableName']}`;
@@ -58,13 +127,16 @@ async function checkRecordsExist(deps: ImportLabelsDeps, ctx: TaskContext, rows:
     input['TableName']!.toLowerCase(),
   );
   if (!table) throw new TaskFailure(`The transform's input table ${name} no longer exists in the catalog.`);
-  const missing = new Set(rows.map((r) => r.values[primaryKey]!));
+  // The keys found are deleted as the table streams by: what is left is missing.
+  const missing = keys;
+  const total = keys.size;
+  const stage = `checking ${total} labeled records against the transform's table`;
   try {
     for await (const batch of readCatalogTable(table, deps.objects, { primaryKey })) {
-      ctx.signal.throwIfAborted();
       const k = batch.columns.indexOf(primaryKey);
       for (const row of batch.rows) missing.delete(row[k] ?? '');
       if (missing.size === 0) return;
+      ctx.progress(stage, READ_UNTIL + (CHECK_UNTIL - READ_UNTIL) * (1 - missing.size / total));
     }
   } catch (e) {
     if (e instanceof TableDataError) throw new TaskFailure(`Cannot read the transform's input table ${name}: ${e.message}`);
@@ -76,44 +148,4 @@ async function checkRecordsExist(deps: ImportLabelsDeps, ctx: TaskContext, rows:
     `${missing.size} labeled record(s) are not in the input table ${name} (primary key ${primaryKey}): ` +
       `${some}${missing.size > 5 ? ', ...' : ''}. Labels must describe records of the transform's table.`,
   );
-}
-
-async function readLabels(deps: ImportLabelsDeps, ctx: TaskContext, path: string): Promise<LabelRow[]> {
-  const at = s3LocationOf(path, 'Invalid label file path.');
-  const schema = transformColumns(ctx.transform);
-  try {
-    const files = await dataObjectsAt(deps.objects, at);
-    if (files.length === 0) {
-      throw new TaskFailure(`Cannot access the label file at ${path}. There is no object at that key or under that prefix.`);
-    }
-    const total = files.reduce((n, f) => n + f.size, 0);
-    if (total > deps.maxLabelBytes) {
-      throw new TaskFailure(`Label file has exceeded the limit of ${Math.floor(deps.maxLabelBytes / 2 ** 20)} MB.`);
-    }
-    const rows: LabelRow[] = [];
-    const firstSeen = new Map<string, string>();
-    for (const file of files) {
-      ctx.signal.throwIfAborted();
-      const uri = formatS3Uri({ bucket: at.bucket, key: file.key });
-      const bytes = await readObject(deps.objects, { bucket: at.bucket, key: file.key }, deps.maxLabelBytes);
-      for (const row of parseLabelFile(bytes, uri, schema)) {
-        // Within a file the parser catches repeats; across parts of one import, so do we.
-        const key = JSON.stringify([row.labelingSetId, row.values[schema.primaryKey]]);
-        const other = firstSeen.get(key);
-        if (other !== undefined && other !== uri) {
-          throw new TaskFailure(
-            `${uri}: record ${schema.primaryKey}=${row.values[schema.primaryKey]} of labeling set ` +
-              `${row.labelingSetId} is also in ${other}`,
-          );
-        }
-        firstSeen.set(key, uri);
-        rows.push(row);
-      }
-    }
-    return rows;
-  } catch (e) {
-    if (e instanceof LabelFileError) throw new TaskFailure(e.message);
-    if (e instanceof ObjectStoreError) throw new TaskFailure(`Cannot access the label file at ${path}. ${e.message}`);
-    throw e;
-  }
 }

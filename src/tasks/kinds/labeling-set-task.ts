@@ -21,20 +21,19 @@ export interface LabelingSetDeps extends MatcherInputDeps {
  */
 export function labelingSetTask(deps: LabelingSetDeps): TaskHandler {
   return {
-    resumable: () => true,
     async execute(ctx: TaskContext): Promise<TaskResult> {
       const props = ctx.run.properties['LabelingSetGenerationTaskRunProperties'] as { OutputS3Path: string };
       const at = s3LocationOf(props.OutputS3Path, 'Invalid output path.');
       const input = await loadMatcherInput(deps, ctx);
-      await ctx.progress(`choosing labeling sets among ${input.table.rowCount} rows`);
-      const sets = await runEngine(ctx, 'Labeling set generation', (run) =>
+      ctx.progress(`choosing labeling sets among ${input.table.rowCount} rows`, 0.2);
+      const sets = await runEngine(ctx, 'Labeling set generation', [0.2, 0.95], (run) =>
         deps.matcher.generateLabelingSets(input.table, input.labels, input.params, {
           sets: deps.sets ?? 10,
           targetRows: deps.targetRows ?? 100,
           ...run,
         }),
       );
-      ctx.signal.throwIfAborted();
+      ctx.progress(`writing labeling sets to ${props.OutputS3Path}`, 0.95);
       const schema = transformColumns(ctx.transform).columns;
       const index = new Map(input.table.columns.map((c, i) => [c.name.toLowerCase(), i]));
       const records: string[][] = [[...LABEL_COLUMNS, ...schema]];

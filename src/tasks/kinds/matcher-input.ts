@@ -62,10 +62,10 @@ export async function loadMatcherInput(
         : `The transform's input table ${name} no longer exists in the catalog.`,
     );
   }
-  await ctx.progress(`reading table ${name}`);
+  ctx.progress(`reading table ${name}`, 0);
   let table: EngineTable;
   try {
-    table = await loadEngineTable(record, deps.objects, primaryKey, ctx.signal);
+    table = await loadEngineTable(record, deps.objects, primaryKey);
   } catch (e) {
     if (e instanceof TableDataError || e instanceof ObjectStoreError) {
       throw new TaskFailure(`Cannot read table ${name}: ${e.message}`);
@@ -76,22 +76,26 @@ export async function loadMatcherInput(
   return { table, labels, params: matchParameters(ctx.transform, deps.seed ?? 0), primaryKey, tableName: name };
 }
 
-/**
- * Runs one engine call for a task run: the run's abort signal and progress reach the engine, and a
- * failure becomes the run's ErrorString ("<what> failed: …"); an abort passes through untouched.
- */
-export async function runEngine<T>(ctx: TaskContext, what: string, call: (run: EngineRun) => Promise<T>): Promise<T> {
-  try {
-    return await call({ signal: ctx.signal, progress: (m) => void ctx.progress(m).catch(() => undefined) });
-  } catch (e) {
-    if (ctx.signal.aborted) throw e;
-    throw engineFailure(e, what);
-  }
-}
+/** The part of a whole run that one step takes, as fractions of the run: [from, to]. */
+export type ProgressSlice = readonly [from: number, to: number];
 
-/** Turns an engine failure into the run's ErrorString (aborts pass through untouched). */
-function engineFailure(e: unknown, what: string): unknown {
-  if (e instanceof TaskFailure) return e;
-  if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return e;
-  return new TaskFailure(`${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+/**
+ * Runs one engine call for a task run: the engine's progress (a fraction of the engine call) is
+ * reported as the run's, within `slice`, and a failure becomes the run's ErrorString ("<what> failed: …").
+ */
+export async function runEngine<T>(
+  ctx: TaskContext,
+  what: string,
+  slice: ProgressSlice,
+  call: (run: EngineRun) => Promise<T>,
+): Promise<T> {
+  const [from, to] = slice;
+  try {
+    return await call({
+      progress: (stage, fraction) => ctx.progress(stage, fraction === undefined ? undefined : from + fraction * (to - from)),
+    });
+  } catch (e) {
+    if (e instanceof TaskFailure) throw e;
+    throw new TaskFailure(`${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }

@@ -4,26 +4,33 @@ import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from
 
 /**
  * A test-only task kind (enabled with DOPPEL_SCRIPTED_TASKS=1) that lets tests drive the task-run
- * state machine without data. It reads directives from the query string of the run's S3 path,
- * e.g. `s3://scripted/x?sleep=300&outcome=fail&message=boom`:
- *   sleep=MS            how long the run takes (default 50)
+ * state machine without data. It reads directives from the query string of the run's S3 path (a
+ * FIND_MATCHES run's --output-path), e.g. `s3://scripted/x?sleep=300&outcome=fail&message=boom`:
+ *   sleep=MS            how long the run takes (default 50), reporting progress as it goes
+ *   burn=MS             first keeps the task process's CPU busy for MS ms (its event loop blocked)
  *   outcome=succeed|fail|hang
  *   message=TEXT        ErrorString for outcome=fail
  *   failAttempts=N      fail the first N attempts (then follow `outcome`), to exercise MaxRetries
  *   labels=N            IMPORT_LABELS: adds N labels (sets N with ReplaceAllLabels); READY iff > 0
- *   resumable=0         an interrupted run fails after a restart instead of being resumed
+ *   resumable=0         an interrupted run fails instead of being resumed (see scriptedRunResumable)
  */
 export const scriptedTask: TaskHandler = {
-  resumable: (run) => directives(run).get('resumable') !== '0',
-
   async execute(ctx: TaskContext): Promise<TaskResult> {
     const d = directives(ctx.run);
     const outcome = d.get('outcome') ?? 'succeed';
-    await ctx.progress(`scripted run: ${outcome}`);
-    if (outcome === 'hang') {
-      await sleep(2 ** 31 - 1, undefined, { signal: ctx.signal });
+    const stage = `scripted run: ${outcome}`;
+    ctx.progress(stage, 0);
+    const burnUntil = Date.now() + Number(d.get('burn') ?? 0);
+    while (Date.now() < burnUntil) {
+      // Busy on purpose: a CPU-bound handler that never yields.
     }
-    await sleep(Number(d.get('sleep') ?? 50), undefined, { signal: ctx.signal });
+    if (outcome === 'hang') await sleep(2 ** 31 - 1);
+    const total = Number(d.get('sleep') ?? 50);
+    const steps = Math.max(1, Math.ceil(total / 100));
+    for (let i = 1; i <= steps; i++) {
+      await sleep(total / steps);
+      ctx.progress(stage, i / steps);
+    }
     if (outcome === 'fail') throw new TaskFailure(d.get('message') ?? 'scripted failure');
     if (ctx.run.attempt <= Number(d.get('failAttempts') ?? 0)) {
       throw new TaskFailure(`scripted failure of attempt ${ctx.run.attempt}`);
@@ -41,6 +48,11 @@ export const scriptedTask: TaskHandler = {
   },
 };
 
+/** A scripted run may be resumed after an interruption unless its path says `resumable=0`. */
+export function scriptedRunResumable(run: TaskRunRecord): boolean {
+  return directives(run).get('resumable') !== '0';
+}
+
 function directives(run: TaskRunRecord): URLSearchParams {
   const p = run.properties;
   const path =
@@ -48,6 +60,7 @@ function directives(run: TaskRunRecord): URLSearchParams {
     (p['ExportLabelsTaskRunProperties'] as { OutputS3Path?: string } | undefined)?.OutputS3Path ??
     (p['LabelingSetGenerationTaskRunProperties'] as { OutputS3Path?: string } | undefined)
       ?.OutputS3Path ??
+    (run.args as { outputPath?: string }).outputPath ??
     '';
   const q = path.indexOf('?');
   return new URLSearchParams(q >= 0 ? path.slice(q + 1) : '');

@@ -1,7 +1,8 @@
-import { parse } from 'csv-parse/sync';
+import { Readable, pipeline } from 'node:stream';
+import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import type { LabelRow } from '../../storage/records.js';
-import { firstInvalidUtf8Offset, lineAndColumn } from './utf8.js';
+import { Utf8Checker, type Utf8Fault } from './utf8.js';
 
 /** A label file problem, worded for the person who wrote the file (it becomes the ErrorString). */
 export class LabelFileError extends Error {
@@ -18,66 +19,115 @@ export interface LabelSchema {
   primaryKey: string;
 }
 
-const BOM = [0xef, 0xbb, 0xbf];
+/**
+ * The (labeling set, record) pairs an import has read, and where: a record appears at most once per
+ * labeling set, within one file and across the files of one import. One entry per labeled row.
+ */
+export class LabeledRecords {
+  readonly #files: string[] = [];
+  /** `setId NUL key` → file index × 2^32 + row number in that file. */
+  readonly #seen = new Map<string, number>();
+
+  constructor(private readonly primaryKey: string) {}
+
+  /** Records that `source` has `key` in labeling set `setId` at `row`; throws if it was there already. */
+  note(source: string, where: string, setId: string, key: string, row: number): void {
+    if (this.#files[this.#files.length - 1] !== source) this.#files.push(source);
+    const pair = `${setId}\u0000${key}`;
+    const earlier = this.#seen.get(pair);
+    if (earlier !== undefined) {
+      const file = this.#files[Math.floor(earlier / 2 ** 32)]!;
+      if (file === source) {
+        throw new LabelFileError(
+          `${where}: record ${this.primaryKey}=${key} appears twice in labeling set ${setId} (rows ${earlier % 2 ** 32} and ${row})`,
+        );
+      }
+      throw new LabelFileError(`${source}: record ${this.primaryKey}=${key} of labeling set ${setId} is also in ${file}`);
+    }
+    this.#seen.set(pair, (this.#files.length - 1) * 2 ** 32 + row);
+  }
+}
 
 /**
- * Parses one label file (spec §5.3): UTF-8 CSV whose header starts `labeling_set_id,label`, followed
- * by columns of the transform's schema that include the primary key; no empty ids or labels; a
- * record appears at most once per labeling set. Every problem names the file, row, line and column.
+ * Reads one label file (spec §5.3) as it streams in and yields its rows in batches of at most
+ * `batchRows`: UTF-8 CSV whose header starts `labeling_set_id,label`, followed by columns of the
+ * transform's schema that include the primary key; no empty ids or labels; a record at most once
+ * per labeling set (checked with `seen`, shared by the files of one import). Every problem names
+ * the file, row, line and column. Memory stays at one batch plus `seen`, whatever the file's size.
  */
-export function parseLabelFile(bytes: Buffer, source: string, schema: LabelSchema): LabelRow[] {
-  if (bytes.length === 0) throw new LabelFileError(`Invalid label file of size 0: ${source}`);
-  const bad = firstInvalidUtf8Offset(bytes);
-  if (bad >= 0) {
-    const { line, column } = lineAndColumn(bytes, bad);
-    throw new LabelFileError(
-      `${source} is not valid UTF-8: byte 0x${bytes[bad]!.toString(16).toUpperCase().padStart(2, '0')} ` +
-        `at line ${line}, column ${column}. Label files must be UTF-8; this looks like Windows-1252 ` +
-        '(cp1252) or Latin-1, as spreadsheet programs on Windows often save CSV. Save it as UTF-8 and import it again.',
-    );
-  }
-  const hasBom = BOM.every((b, i) => bytes[i] === b);
-  const text = bytes.subarray(hasBom ? 3 : 0).toString('utf8');
-
-  let records: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    records = parse(text, { info: true, skip_empty_lines: true, relax_column_count: false }) as unknown as typeof records;
-  } catch (e) {
-    const err = e as Error & { lines?: number; code?: string };
-    throw new LabelFileError(`${source} is not a valid CSV file at line ${err.lines ?? '?'}: ${err.message}`);
-  }
-  if (records.length === 0) throw new LabelFileError(`${source} is empty: it has no header row`);
-  const header = records[0]!.record;
-  const columns = checkHeader(header, source, schema);
-  if (records.length === 1) throw new LabelFileError(`${source} has a header but no labeled rows`);
-
-  const rows: LabelRow[] = [];
-  const seenInSet = new Map<string, number>();
-  let previousEnd = records[0]!.info.lines;
-  for (let r = 1; r < records.length; r++) {
-    const { record, info } = records[r]!;
-    const where = `${source} row ${r} (line ${previousEnd + 1})`;
-    previousEnd = info.lines;
-    const [setId, label] = record as [string, string];
-    if (setId.trim() === '') throw new LabelFileError(`${where}: labeling_set_id is empty`);
-    if (label.trim() === '') throw new LabelFileError(`${where}: label is empty`);
-    const values: Record<string, string> = {};
-    columns.forEach((name, i) => {
-      values[name] = record[i + 2]!;
-    });
-    const pk = values[schema.primaryKey]!;
-    if (pk.trim() === '') throw new LabelFileError(`${where}: the primary key column ${schema.primaryKey} is empty`);
-    const seenKey = JSON.stringify([setId, pk]);
-    const earlier = seenInSet.get(seenKey);
-    if (earlier !== undefined) {
-      throw new LabelFileError(
-        `${where}: record ${schema.primaryKey}=${pk} appears twice in labeling set ${setId} (rows ${earlier} and ${r})`,
-      );
+export async function* readLabelFile(
+  body: AsyncIterable<Uint8Array>,
+  source: string,
+  schema: LabelSchema,
+  options: { batchRows: number; seen: LabeledRecords; onBytes?: (bytes: number) => void },
+): AsyncGenerator<LabelRow[]> {
+  let bytes = 0;
+  const checked = async function* () {
+    const utf8 = new Utf8Checker();
+    for await (const chunk of body) {
+      const fault = utf8.push(chunk);
+      if (fault) throw notUtf8(source, fault);
+      bytes += chunk.length;
+      options.onBytes?.(chunk.length);
+      yield chunk;
     }
-    seenInSet.set(seenKey, r);
-    rows.push({ labelingSetId: setId, label, values });
+    const fault = utf8.end();
+    if (fault) throw notUtf8(source, fault);
+    if (bytes === 0) throw new LabelFileError(`Invalid label file of size 0: ${source}`);
+  };
+  const parser = parse({ info: true, skip_empty_lines: true, relax_column_count: false, bom: true });
+  // pipeline() hands a failure of either side to the other: a UTF-8 fault ends the parse with it.
+  pipeline(Readable.from(checked()), parser, () => undefined);
+
+  let columns: string[] | undefined;
+  let r = 0;
+  let previousEnd = 0;
+  let batch: LabelRow[] = [];
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!columns) {
+        columns = checkHeader(record, source, schema);
+        previousEnd = info.lines;
+        continue;
+      }
+      r++;
+      const where = `${source} row ${r} (line ${previousEnd + 1})`;
+      previousEnd = info.lines;
+      const [setId, label] = record as [string, string];
+      if (setId.trim() === '') throw new LabelFileError(`${where}: labeling_set_id is empty`);
+      if (label.trim() === '') throw new LabelFileError(`${where}: label is empty`);
+      const values: Record<string, string> = {};
+      columns.forEach((name, i) => {
+        values[name] = record[i + 2]!;
+      });
+      const key = values[schema.primaryKey]!;
+      if (key.trim() === '') throw new LabelFileError(`${where}: the primary key column ${schema.primaryKey} is empty`);
+      options.seen.note(source, where, setId, key, r);
+      batch.push({ labelingSetId: setId, label, values });
+      if (batch.length >= options.batchRows) {
+        yield batch;
+        batch = [];
+      }
+    }
+  } catch (e) {
+    if (e instanceof LabelFileError) throw e;
+    const err = e as Error & { lines?: number; code?: string };
+    if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
+      throw new LabelFileError(`${source} is not a valid CSV file at line ${err.lines ?? '?'}: ${err.message}`);
+    }
+    throw e;
   }
-  return rows;
+  if (!columns) throw new LabelFileError(`${source} is empty: it has no header row`);
+  if (r === 0) throw new LabelFileError(`${source} has a header but no labeled rows`);
+  if (batch.length > 0) yield batch;
+}
+
+function notUtf8(source: string, fault: Utf8Fault): LabelFileError {
+  return new LabelFileError(
+    `${source} is not valid UTF-8: byte 0x${fault.byte.toString(16).toUpperCase().padStart(2, '0')} ` +
+      `at line ${fault.line}, column ${fault.column}. Label files must be UTF-8; this looks like Windows-1252 ` +
+      '(cp1252) or Latin-1, as spreadsheet programs on Windows often save CSV. Save it as UTF-8 and import it again.',
+  );
 }
 
 /** The record columns of a label file header, or an error saying exactly what is wrong with it. */

@@ -1,0 +1,59 @@
+import type { MetadataStore } from '../storage/metadata-store.js';
+import type { TaskRunRecord } from '../storage/records.js';
+import type { TaskOutcome } from '../storage/task-queue-store.js';
+import { ProgressReporter } from './progress-reporter.js';
+import type { TaskHandlers } from './task-handler.js';
+
+export interface AttemptDeps {
+  store: MetadataStore;
+  handlers: TaskHandlers;
+  log: (message: string) => void;
+}
+
+/**
+ * Executes the current attempt of a claimed run and commits how it ended, with the lease owner's
+ * token: SUCCEEDED with the handler's effects, or FAILED (back to the queue instead while the
+ * transform's MaxRetries allows another attempt). Stopping a run is not done here: the supervisor
+ * kills the process and commits STOPPED or TIMEOUT itself.
+ */
+export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: string): Promise<void> {
+  const { store } = deps;
+  const transform = await store.getTransform(run, run.transformId);
+  if (!transform) return; // deleted meanwhile: its runs went with it
+  const name = `task run ${run.id} (${run.taskType})`;
+  const progress = new ProgressReporter(
+    (point) => {
+      store.tasks.reportProgress(run.id, owner, point, Date.now()).catch((e: unknown) => {
+        deps.log(`${name}: progress not stored: ${(e as Error).message}`);
+      });
+    },
+    (point) => deps.log(`${name} ${point.percent}%: ${point.stage}`),
+  );
+  let outcome: TaskOutcome;
+  try {
+    const result = await deps.handlers[run.taskType].execute({
+      run,
+      transform,
+      progress: (stage, fraction) => progress.report(stage, fraction),
+    });
+    outcome = { status: 'SUCCEEDED', ...result };
+  } catch (e) {
+    outcome = { status: 'FAILED', errorString: errorStringOf(e) };
+  } finally {
+    progress.close();
+  }
+  const maxRetries = Number(transform.doc['MaxRetries'] ?? 0);
+  if (outcome.status === 'FAILED' && run.attempt <= maxRetries && (await store.tasks.retry(run.id, owner, Date.now()))) {
+    deps.log(`${name} failed (${outcome.errorString}); retrying`);
+    return;
+  }
+  if (await store.tasks.finish(run.id, owner, outcome, Date.now())) {
+    deps.log(`${name} ${outcome.status}${outcome.errorString ? `: ${outcome.errorString}` : ''}`);
+  }
+}
+
+function errorStringOf(e: unknown): string {
+  if (e instanceof Error && e.name === 'TaskFailure') return e.message;
+  const message = e instanceof Error ? e.message : String(e);
+  return `Internal error while running the task: ${message}`;
+}

@@ -1,0 +1,43 @@
+import { createMatcher } from '../engine/index.js';
+import type { MetadataStore } from '../storage/metadata-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { TaskType } from '../storage/records.js';
+import { evaluationTask } from './kinds/evaluation-task.js';
+import { exportLabelsTask } from './kinds/export-labels-task.js';
+import { findMatchesTask } from './kinds/find-matches-task.js';
+import { importLabelsTask } from './kinds/import-labels-task.js';
+import { labelingSetTask } from './kinds/labeling-set-task.js';
+import { scriptedTask } from './kinds/scripted-task.js';
+import type { TaskHandlers } from './task-handler.js';
+
+/** What the task kinds are told from the server's configuration. */
+export interface TaskHandlerConfig {
+  /** DOPPEL_SCRIPTED_TASKS: every run is a scripted test run (see kinds/scripted-task.ts). */
+  scriptedTasks: boolean;
+  /** DOPPEL_SEED: the matcher's random choices. */
+  seed: number;
+  /** DOPPEL_MAX_LABEL_FILE_MB in bytes. */
+  maxLabelFileBytes: number;
+}
+
+/** The handler of each task kind, over the stores a task process opened. */
+export function taskHandlers(config: TaskHandlerConfig, store: MetadataStore, objects: ObjectStore): TaskHandlers {
+  if (config.scriptedTasks) {
+    return {
+      LABELING_SET_GENERATION: scriptedTask,
+      IMPORT_LABELS: scriptedTask,
+      EXPORT_LABELS: scriptedTask,
+      EVALUATION: scriptedTask,
+      FIND_MATCHES: scriptedTask,
+    } satisfies Record<TaskType, unknown>;
+  }
+  const matcher = createMatcher();
+  const seed = config.seed;
+  return {
+    IMPORT_LABELS: importLabelsTask({ objects, store, maxLabelBytes: config.maxLabelFileBytes }),
+    EXPORT_LABELS: exportLabelsTask({ objects, store }),
+    LABELING_SET_GENERATION: labelingSetTask({ objects, store, matcher, seed }),
+    EVALUATION: evaluationTask({ objects, store, matcher, seed }),
+    FIND_MATCHES: findMatchesTask({ objects, store, matcher, seed }),
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * What the supervisor (in the server process) and a task process say to each other over the IPC
+ * channel. Only small things cross it: a run's record and lease owner going in; "ready", "done"
+ * and log lines coming back. A run's results never do: the task process commits them itself.
+ */
+import type { TaskRunRecord } from '../storage/records.js';
+import type { TaskHandlerConfig } from './task-handlers.js';
+
+/** Supervisor → task process: execute this run's current attempt under the supervisor's lease. */
+export interface RunMessage {
+  type: 'run';
+  run: TaskRunRecord;
+  /** The lease owner the run was claimed by; the task process commits with it. */
+  owner: string;
+}
+
+export type ToTaskProcess = RunMessage;
+
+export type FromTaskProcess =
+  /** The stores are open and handlers built: runs may come. */
+  | { type: 'ready' }
+  /** The attempt is over and its outcome committed (or the run was gone); the process is idle. */
+  | { type: 'done'; runId: string }
+  /** A line for the server's log. */
+  | { type: 'log'; message: string };
+
+/** Everything a task process needs besides the environment it inherits (S3 settings). */
+export interface TaskProcessConfig extends TaskHandlerConfig {
+  /** The server's data dir: the metadata database and the embedded object store are in it. */
+  dataDir: string;
+}

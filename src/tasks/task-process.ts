@@ -1,0 +1,81 @@
+/**
+ * A task process: the entry module the supervisor forks (see task-supervisor.ts). It opens the
+ * metadata store and the object store of the same data dir as the server (without the data-dir
+ * lock, which the server holds), builds the task handlers, and executes one run at a time as the
+ * supervisor hands them over, committing each outcome itself with the supervisor's lease owner
+ * token. The server's event loop thus never runs a handler, and large results (a million label
+ * rows) go from here straight into the store.
+ *
+ * It keeps module state between runs (the last table loaded stays cached), and exits as soon as
+ * its parent is gone: the IPC channel closes when the server exits or dies.
+ */
+import { constants, setPriority } from 'node:os';
+import { join } from 'node:path';
+import { createObjectStore } from '../storage/object-store-factory.js';
+import { SqliteMetadataStore } from '../storage/sqlite/sqlite-metadata-store.js';
+import { runAttempt } from './task-attempt.js';
+import { taskHandlers } from './task-handlers.js';
+import type { FromTaskProcess, TaskProcessConfig, ToTaskProcess } from './task-process-messages.js';
+
+if (!process.send) throw new Error('task-process.js is started by the doppel server (child_process.fork), not directly');
+process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal (and a service manager stopping the server's group) signals every process of
+// the group at once. A task process ends when its server stops it, so that the server can hand its
+// run back to the queue as a shutdown rather than count it as a crash.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => undefined);
+
+/** How often a task process checkpoints the metadata database's write-ahead log. */
+const CHECKPOINT_EVERY_MS = 10_000;
+
+const send = (message: FromTaskProcess) => {
+  if (process.connected) process.send!(message);
+};
+const log = (message: string) => send({ type: 'log', message });
+
+// Runs share the machine with the API: CPU goes to answering requests first.
+setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
+
+const config = JSON.parse(process.argv[2] ?? '') as TaskProcessConfig;
+// Nobody waits on this process's writes synchronously, so they may wait for the lock longer.
+const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { busyTimeoutMs: 30_000 });
+const objects = await createObjectStore(config.dataDir, process.env, { removeLeftovers: false });
+const handlers = taskHandlers(config, store, objects);
+
+/** Deletes label rows no generation needs (left by replaced, failed or deleted labels), in short batches. */
+async function collectLabelGarbage(): Promise<void> {
+  try {
+    await store.labels.collectGarbage();
+  } catch (e) {
+    log(`label garbage collection failed: ${(e as Error).message}`);
+  }
+}
+
+process.on('message', (message: ToTaskProcess) => {
+  if (message.type !== 'run') return;
+  const { run, owner } = message;
+  runAttempt({ store, handlers, log }, run, owner).then(
+    async () => {
+      send({ type: 'done', runId: run.id });
+      await collectLabelGarbage();
+    },
+    (e: unknown) => {
+      // The outcome could not be committed: dying makes the supervisor treat the attempt as interrupted.
+      const message = `task run ${run.id} (${run.taskType}): ${(e as Error).stack ?? e}`;
+      if (process.connected) process.send!({ type: 'log', message } satisfies FromTaskProcess, () => process.exit(1));
+      else process.exit(1);
+    },
+  );
+});
+
+// The server process leaves checkpoints to task processes (see SqliteStoreOptions.autoCheckpoint):
+// besides their own commits, its writes reach the database file this way.
+setInterval(() => {
+  try {
+    store.checkpoint();
+  } catch (e) {
+    log(`checkpoint failed: ${(e as Error).message}`);
+  }
+}, CHECKPOINT_EVERY_MS).unref();
+
+send({ type: 'ready' });
+await collectLabelGarbage();

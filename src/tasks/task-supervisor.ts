@@ -1,0 +1,399 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { MetadataStore } from '../storage/metadata-store.js';
+import type { TaskRunRecord } from '../storage/records.js';
+import type { LeaseState, Release, TaskOutcome } from '../storage/task-queue-store.js';
+import type { FromTaskProcess, TaskProcessConfig, ToTaskProcess } from './task-process-messages.js';
+import type { TaskRunEvents } from './task-run-service.js';
+
+export interface SupervisorOptions {
+  store: MetadataStore;
+  /** Starts one task process (forkTaskProcess, or a stand-in in tests). */
+  spawn: () => ChildProcess;
+  /** How many task processes, each executing one run at a time (DOPPEL_WORKERS). */
+  processes: number;
+  /** Lease length; a run whose supervisor stops renewing it is recovered after this long. */
+  leaseMs: number;
+  /** How often the queue is looked at when nothing woke the supervisor (it is woken on every enqueue). */
+  pollMs: number;
+  /** Milliseconds per minute of a transform's Timeout (60000 except in tests). */
+  timeoutUnitMs: number;
+  /** A run whose task process died is put back in the queue at most this many times, then it fails. */
+  maxInterruptions: number;
+  /** May an interrupted run start again (see resume-policy.ts)? */
+  resumable: (run: TaskRunRecord) => boolean;
+  log: (message: string) => void;
+}
+
+/** Why the supervisor stops a run's task process; how the run then ends. */
+type StopReason = 'cancel' | 'timeout' | 'lost' | 'shutdown';
+
+/** A run being executed by one of this supervisor's task processes. */
+interface Attempt {
+  run: TaskRunRecord;
+  process: TaskProcess;
+  deadline: number;
+  deadlineTimer?: NodeJS.Timeout;
+  /** Set once the supervisor has decided to stop the run (its process is being killed). */
+  stopping?: StopReason;
+}
+
+/** One task process and what the supervisor knows about it. */
+interface TaskProcess {
+  child: ChildProcess;
+  ready: boolean;
+  attempt?: Attempt;
+  /** The transform of the last run it executed: its table may still be loaded there. */
+  lastTransformId?: string;
+  /** When it was last handed a run (0: never). */
+  lastDispatchAt: number;
+}
+
+const DEFAULT_TIMEOUT_MINUTES = 2880;
+/** How often running runs are checked for cancels made by another process and for deletion: a read. */
+const WATCH_MS = 250;
+/** The longest delay setTimeout takes; a later deadline is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A task process that dies before it is ready is started again after this long, doubling up to a minute. */
+const RESPAWN_DELAY_MS = 500;
+const MAX_RESPAWN_DELAY_MS = 60_000;
+
+/**
+ * Executes queued task runs in task processes. The supervisor lives in the server process and does
+ * the bookkeeping only: it claims runs from the durable queue, holds their leases (renewing them
+ * on its own timers, which a busy handler cannot starve), hands each run to an idle task process
+ * and watches it. A cancel or a timeout kills the run's process (its effects are all-or-nothing,
+ * so nothing is half-done) and a fresh one takes its place; a process that dies by itself
+ * interrupts its run, which is resumed or failed. The task process commits a finished run itself.
+ *
+ * Everything it does goes through the TaskQueueStore and the task processes' messages, so a
+ * supervisor without an HTTP server in front of it could run on another machine, sharing the
+ * metadata and object stores.
+ */
+export class TaskSupervisor implements TaskRunEvents {
+  readonly owner = `supervisor-${randomUUID()}`;
+  readonly #opts: SupervisorOptions;
+  readonly #processes = new Set<TaskProcess>();
+  readonly #attempts = new Map<string, Attempt>();
+  /** Run endings in progress (commits after a process exited), awaited by stop(). */
+  readonly #endings = new Set<Promise<void>>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #respawnDelay = RESPAWN_DELAY_MS;
+  #stopped = true;
+  #sweeping: Promise<void> | undefined;
+  #sweepAgain = false;
+
+  constructor(opts: SupervisorOptions) {
+    this.#opts = opts;
+  }
+
+  /**
+   * Recovers runs left behind by a previous server (resumed or failed, never left RUNNING), starts
+   * the task processes and begins looking for work. `previousOwnersDead` is true for the embedded
+   * single-node store, where the data-dir lock guarantees that no other process holds a lease, so
+   * every leased run is an orphan right now.
+   */
+  async start(previousOwnersDead: boolean): Promise<void> {
+    this.#stopped = false;
+    const recovered = await this.#recoverOrphans({ everyLease: previousOwnersDead });
+    if (recovered > 0) this.#opts.log(`recovered ${recovered} task run(s) left running when the previous server crashed`);
+    for (let i = 0; i < this.#opts.processes; i++) this.#spawn();
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.#timers.push(t);
+    };
+    every(this.#opts.pollMs, () => this.#wake());
+    every(WATCH_MS, () => void this.#watch());
+    every(Math.max(20, Math.floor(this.#opts.leaseMs / 3)), () => void this.#renew());
+  }
+
+  /** A run was enqueued (by this server): look for work now rather than at the next poll. */
+  enqueued(): void {
+    this.#wake();
+  }
+
+  /** Looks for work: after an enqueue, when a task process becomes idle, and every pollMs. */
+  #wake(): void {
+    if (this.#stopped) return;
+    if (this.#sweeping) {
+      this.#sweepAgain = true;
+      return;
+    }
+    this.#sweeping = this.#fill()
+      .catch((e) => this.#opts.log(`task supervisor: ${(e as Error).stack ?? e}`))
+      .finally(() => {
+        this.#sweeping = undefined;
+        if (this.#sweepAgain) {
+          this.#sweepAgain = false;
+          this.#wake();
+        }
+      });
+  }
+
+  /** A cancel was recorded for this run (by this server): its process is stopped now, not at the next check. */
+  cancelRequested(taskRunId: string): void {
+    const attempt = this.#attempts.get(taskRunId);
+    if (attempt) this.#stop(attempt, 'cancel');
+  }
+
+  async #fill(): Promise<void> {
+    const { store, leaseMs } = this.#opts;
+    const now = Date.now();
+    await store.tasks.expireDeadlines(now);
+    await this.#recoverOrphans({ everyLease: false });
+    while (!this.#stopped && this.#idleProcesses().length > 0) {
+      const run = await store.tasks.claimNext(this.owner, Date.now(), leaseMs);
+      if (!run) return;
+      await this.#dispatch(run);
+    }
+  }
+
+  #idleProcesses(): TaskProcess[] {
+    return [...this.#processes].filter((p) => p.ready && !p.attempt && p.child.connected);
+  }
+
+  /**
+   * Hands a claimed run to an idle process: the one that ran the same transform last, else the one
+   * idle the longest (whose table is the least likely to be wanted again).
+   */
+  async #dispatch(run: TaskRunRecord): Promise<void> {
+    const { store, timeoutUnitMs } = this.#opts;
+    const transform = await store.getTransform(run, run.transformId);
+    if (!transform) return; // deleted meanwhile: its runs went with it
+    const minutes = Number(transform.doc['Timeout'] ?? DEFAULT_TIMEOUT_MINUTES);
+    const deadline = run.deadlineAt ?? run.startedOn + minutes * timeoutUnitMs;
+    if (run.deadlineAt === undefined) await store.tasks.setDeadline(run.id, deadline);
+    const idle = this.#idleProcesses().sort((a, b) => a.lastDispatchAt - b.lastDispatchAt);
+    const process = idle.find((p) => p.lastTransformId === run.transformId) ?? idle[0];
+    if (!process) {
+      // The process that was idle when the run was claimed has exited since: the run waits for the next.
+      await store.tasks.release(run.id, this.owner, Date.now(), { resume: true, interrupted: false });
+      return;
+    }
+    const attempt: Attempt = { run, process, deadline };
+    process.attempt = attempt;
+    process.lastTransformId = run.transformId;
+    process.lastDispatchAt = Date.now();
+    this.#attempts.set(run.id, attempt);
+    this.#armDeadline(attempt);
+    process.child.send({ type: 'run', run, owner: this.owner } satisfies ToTaskProcess);
+    const again = run.attempt > 1 ? ` (attempt ${run.attempt})` : '';
+    this.#opts.log(`task run ${run.id} (${run.taskType}) started in task process ${process.child.pid}${again}`);
+  }
+
+  #armDeadline(attempt: Attempt): void {
+    const wait = attempt.deadline - Date.now();
+    attempt.deadlineTimer = setTimeout(
+      () => (wait > MAX_TIMER_MS ? this.#armDeadline(attempt) : this.#stop(attempt, 'timeout')),
+      Math.max(0, Math.min(wait, MAX_TIMER_MS)),
+    );
+  }
+
+  /** Cancels made elsewhere and deleted runs: a read, a few times a second. */
+  async #watch(): Promise<void> {
+    if (this.#attempts.size === 0) return;
+    try {
+      const states = await this.#opts.store.tasks.leaseStates(this.owner, [...this.#attempts.keys()]);
+      for (const [id, state] of states) this.#react(id, state);
+    } catch (e) {
+      this.#opts.log(`task supervisor: checking running runs failed: ${(e as Error).message}`);
+    }
+  }
+
+  async #renew(): Promise<void> {
+    for (const id of [...this.#attempts.keys()]) {
+      try {
+        this.#react(id, await this.#opts.store.tasks.renewLease(id, this.owner, Date.now(), this.#opts.leaseMs));
+      } catch (e) {
+        this.#opts.log(`lease renewal failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  #react(id: string, state: LeaseState): void {
+    const attempt = this.#attempts.get(id);
+    // 'ended': the task process has committed the attempt and its "done" is on the way.
+    if (!attempt || state === 'held' || state === 'ended') return;
+    this.#stop(attempt, state === 'cancel-requested' ? 'cancel' : 'lost');
+  }
+
+  /** Kills the run's process; how the run ends is settled when the process has exited (#ended). */
+  #stop(attempt: Attempt, reason: StopReason): void {
+    if (attempt.stopping) return;
+    attempt.stopping = reason;
+    clearTimeout(attempt.deadlineTimer);
+    attempt.process.child.kill('SIGKILL');
+  }
+
+  #spawn(): void {
+    const child = this.#opts.spawn();
+    const process: TaskProcess = { child, ready: false, lastDispatchAt: 0 };
+    this.#processes.add(process);
+    child.on('message', (message: FromTaskProcess) => this.#onMessage(process, message));
+    child.on('error', (e) => this.#opts.log(`task process ${child.pid}: ${e.message}`));
+    child.on('exit', (code, signal) => this.#onExit(process, code, signal));
+  }
+
+  #onMessage(process: TaskProcess, message: FromTaskProcess): void {
+    switch (message.type) {
+      case 'ready':
+        process.ready = true;
+        this.#respawnDelay = RESPAWN_DELAY_MS;
+        this.#wake();
+        return;
+      case 'done': {
+        const attempt = process.attempt;
+        // A run being stopped is settled when its process has exited, whatever it says before.
+        if (!attempt || attempt.run.id !== message.runId || attempt.stopping) return;
+        process.attempt = undefined;
+        this.#attempts.delete(attempt.run.id);
+        clearTimeout(attempt.deadlineTimer);
+        this.#wake();
+        return;
+      }
+      case 'log':
+        this.#opts.log(message.message);
+        return;
+    }
+  }
+
+  #onExit(process: TaskProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    this.#processes.delete(process);
+    const attempt = process.attempt;
+    if (attempt) {
+      this.#attempts.delete(attempt.run.id);
+      clearTimeout(attempt.deadlineTimer);
+      const ending = this.#ended(attempt, code, signal)
+        .catch((e) => this.#opts.log(`task run ${attempt.run.id}: ${(e as Error).stack ?? e}`))
+        .finally(() => {
+          this.#endings.delete(ending);
+          this.#wake();
+        });
+      this.#endings.add(ending);
+    } else if (!this.#stopped) {
+      this.#opts.log(`task process ${process.child.pid} exited (${signal ?? `code ${code}`}) while idle`);
+    }
+    if (this.#stopped) return;
+    if (process.ready) {
+      this.#spawn();
+    } else {
+      // It died while starting: starting it again at once could loop as fast as it dies.
+      const delay = this.#respawnDelay;
+      this.#respawnDelay = Math.min(MAX_RESPAWN_DELAY_MS, delay * 2);
+      const t = setTimeout(() => {
+        if (!this.#stopped) this.#spawn();
+      }, delay);
+      t.unref();
+    }
+  }
+
+  /** Settles a run whose process has exited: the stop the supervisor asked for, or a crash. */
+  async #ended(attempt: Attempt, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    const { store } = this.#opts;
+    const { run } = attempt;
+    const now = Date.now();
+    const finish = (outcome: TaskOutcome) => store.tasks.finish(run.id, this.owner, outcome, now);
+    const release = (how: Release) => store.tasks.release(run.id, this.owner, now, how);
+    switch (attempt.stopping) {
+      case 'cancel':
+        await finish({ status: 'STOPPED' });
+        return;
+      case 'timeout':
+        await finish({ status: 'TIMEOUT', errorString: await this.#timeoutMessage(run) });
+        return;
+      case 'lost':
+        return;
+      case 'shutdown':
+        // Handed back, not interrupted: the run did nothing wrong and starts over at the next start.
+        await release(
+          this.#opts.resumable(run)
+            ? { resume: true, interrupted: false }
+            : { resume: false, errorString: 'Task run was stopped by a server shutdown and cannot be resumed; start it again.' },
+        );
+        return;
+      case undefined: {
+        const died = `its task process (pid ${attempt.process.child.pid}) ${deathOf(code, signal)}`;
+        const resume = this.#canResume(run);
+        if (await release(resume ? { resume: true, interrupted: true } : { resume: false, errorString: this.#diedMessage(run, died) })) {
+          this.#opts.log(`task run ${run.id} (${run.taskType}) interrupted: ${died}; ${resume ? 'resumed' : 'failed'}`);
+        }
+        return;
+      }
+    }
+  }
+
+  async #timeoutMessage(run: TaskRunRecord): Promise<string> {
+    const transform = await this.#opts.store.getTransform(run, run.transformId);
+    const minutes = Number(transform?.doc['Timeout'] ?? DEFAULT_TIMEOUT_MINUTES);
+    return `Task run exceeded the transform's Timeout of ${minutes} minute(s).`;
+  }
+
+  #canResume(run: TaskRunRecord): boolean {
+    return run.interruptions < this.#opts.maxInterruptions && this.#opts.resumable(run);
+  }
+
+  #diedMessage(run: TaskRunRecord, died: string): string {
+    return run.interruptions >= this.#opts.maxInterruptions
+      ? `Task run failed: ${died}. It was interrupted ${run.interruptions + 1} time(s) and is resumed at most ` +
+          `${this.#opts.maxInterruptions} time(s) (DOPPEL_MAX_INTERRUPTIONS).`
+      : `Task run failed: ${died}, and runs of this kind cannot be resumed; start it again.`;
+  }
+
+  #recoverOrphans(which: { everyLease: boolean }): Promise<number> {
+    return this.#opts.store.tasks.recoverOrphans({
+      now: Date.now(),
+      everyLease: which.everyLease,
+      exceptOwner: this.owner,
+      canResume: (run) => this.#canResume(run),
+      failMessage: (run) =>
+        run.interruptions >= this.#opts.maxInterruptions
+          ? `Task run was interrupted ${run.interruptions + 1} times (server restart or crash) and was not resumed again.`
+          : 'Task run was interrupted by a server restart or crash and cannot be resumed; start it again.',
+    });
+  }
+
+  /**
+   * Stops claiming and stops every task process; the runs they were executing go back to the queue
+   * without counting an interruption (they resume at the next start when their kind allows it).
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    await this.#sweeping;
+    const exits = [...this.#processes].map(
+      (p) => new Promise<void>((resolve) => (p.child.exitCode !== null || p.child.signalCode !== null ? resolve() : p.child.once('exit', () => resolve()))),
+    );
+    for (const attempt of this.#attempts.values()) attempt.stopping ??= 'shutdown';
+    for (const p of this.#processes) p.child.kill('SIGKILL');
+    await Promise.all(exits);
+    await Promise.all([...this.#endings]);
+  }
+}
+
+/** How a process ended, for an ErrorString: the memory hint where running out of it is the likely cause. */
+function deathOf(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal === 'SIGKILL') {
+    return 'was killed by SIGKILL, most often the system running out of memory (the kernel\'s OOM killer sends SIGKILL)';
+  }
+  if (signal === 'SIGABRT' || code === 134) return 'aborted, most often because it ran out of memory (its heap limit)';
+  return signal ? `was killed by ${signal}` : `exited with code ${code}`;
+}
+
+/**
+ * Forks a task process (task-process.ts) for the given configuration, with the environment `env`
+ * (S3 settings). Its heap may grow to three quarters of the machine's (or container's) memory: a
+ * run holds a whole table, millions of rows, in one process. It shares the server's stdout and stderr.
+ */
+export function forkTaskProcess(config: TaskProcessConfig, env: NodeJS.ProcessEnv): ChildProcess {
+  const constrained = process.constrainedMemory?.();
+  const memory = constrained && constrained > 0 && constrained < totalmem() ? constrained : totalmem();
+  const heapMb = Math.max(512, Math.floor((memory * 0.75) / 2 ** 20));
+  return fork(fileURLToPath(new URL('./task-process.js', import.meta.url)), [JSON.stringify(config)], {
+    env,
+    execArgv: [`--max-old-space-size=${heapMb}`],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
