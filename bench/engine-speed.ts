@@ -48,13 +48,13 @@ console.log(
   [...nsByKind].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v.toFixed(0)} (${((100 * v) / total).toFixed(0)}%)`).join(', '),
 );
 
-const shares = pt.columns.map((col) => {
-  const distinct = new Set<string>();
+const shares = pt.columns.map((col, ci) => {
+  const distinct = new Set<number>();
   let equal = 0;
   for (let i = 0; i < c.a.length; i++) {
-    const x = col.norm[c.a[i]!]!, y = col.norm[c.b[i]!]!;
+    const x = pt.codes[c.a[i]! * pt.columns.length + ci]!, y = pt.codes[c.b[i]! * pt.columns.length + ci]!;
     if (x === y) equal++;
-    distinct.add(x < y ? `${x}\u0001${y}` : `${y}\u0001${x}`);
+    distinct.add(Math.min(x, y) * (col.valueCount + 1) + Math.max(x, y));
   }
   const pct = (v: number) => `${((100 * v) / Math.max(1, c.a.length)).toFixed(0)}%`;
   return `${col.profile.name} equal ${pct(equal)} distinct ${pct(distinct.size)}`;

@@ -7,13 +7,17 @@
  * random seeds to explore what the model has not seen.
  */
 import type { Candidates } from './blocking.js';
-import { makeRng, shuffle } from './rng.js';
+import { makeRng } from './rng.js';
 
 export interface ActiveInput {
   n: number;
   cand: Candidates;
-  /** Candidate probabilities (undefined at cold start). */
-  p?: Float32Array;
+  /**
+   * Scored candidate pairs (indexes into `cand`, ascending) and their probabilities; undefined at
+   * cold start. On a large table a uniform sample of the candidates is enough to find the pairs
+   * the model is least sure of.
+   */
+  scored?: { index: Uint32Array; p: Float32Array };
   threshold: number;
   labeledRows: ReadonlySet<number>;
   sets: number;
@@ -45,17 +49,9 @@ export function chooseSets(inp: ActiveInput): number[][] {
     for (const r of set) used[r] = 1;
     return set;
   };
-  const explore = inp.p ? Math.max(1, Math.round(inp.sets * 0.2)) : inp.sets;
-  if (inp.p) {
-    const lt = Math.log(inp.threshold / (1 - inp.threshold));
-    const m = cand.a.length;
-    const u = new Float64Array(m);
-    for (let i = 0; i < m; i++) {
-      const p = Math.min(1 - 1e-9, Math.max(1e-9, inp.p[i]!));
-      u[i] = Math.abs(Math.log(p / (1 - p)) - lt);
-    }
-    const order = Array.from({ length: m }, (_, i) => i).sort((x, y) => u[x]! - u[y]! || x - y);
-    for (const i of order) {
+  const explore = inp.scored ? Math.max(1, Math.round(inp.sets * 0.2)) : inp.sets;
+  if (inp.scored) {
+    for (const i of leastCertain(inp.scored, inp.threshold)) {
       if (out.length >= inp.sets - explore) break;
       const a = cand.a[i]!, b = cand.b[i]!;
       if (used[a] || used[b]) continue;
@@ -63,27 +59,12 @@ export function chooseSets(inp: ActiveInput): number[][] {
       if (s) out.push(s);
     }
   }
-  // Exploration seeds: half from records with a very similar neighbour (likely matches), half random.
-  const top = new Float64Array(n);
-  for (let i = 0; i < cand.a.length; i++) {
-    const s = cand.score[i]!;
-    if (s > top[cand.a[i]!]!) top[cand.a[i]!] = s;
-    if (s > top[cand.b[i]!]!) top[cand.b[i]!] = s;
-  }
-  const byTop = Array.from({ length: n }, (_, i) => i).sort((x, y) => top[y]! - top[x]! || x - y);
-  const likely = shuffle(byTop.slice(0, Math.max(1, Math.floor(n / 4))), rng);
-  const randomRows = shuffle(Array.from({ length: n }, (_, i) => i), rng);
-  const rows: number[] = [];
-  for (let i = 0; i < Math.max(likely.length, randomRows.length); i++) {
-    if (i < likely.length) rows.push(likely[i]!);
-    if (i < randomRows.length) rows.push(randomRows[i]!);
-  }
   // Without a model every set joins two neighbourhoods. One neighbourhood alone is often a single
   // entity (a paper cited 50 times): labels of such sets are nearly all matches and the first model
   // learns that everything matches. The pairs across the two halves give it non-matches to learn from.
-  const coldStart = !inp.p;
+  const coldStart = !inp.scored;
   let half: number[] | undefined;
-  for (const r of rows) {
+  for (const r of explorationRows(n, cand, rng)) {
     if (out.length >= inp.sets) break;
     if (used[r]) continue;
     if (!coldStart) {
@@ -103,4 +84,63 @@ export function chooseSets(inp: ActiveInput): number[][] {
   }
   if (half && half.length >= 2 && out.length < inp.sets) out.push(half);
   return out;
+}
+
+/** Pairs the model is least sure about seeds enough sets; this many is far more than a round uses. */
+const UNCERTAIN_POOL = 50_000;
+
+/**
+ * Candidate indexes by distance of their score from the threshold in log-odds, closest first (ties:
+ * candidate order); only the closest UNCERTAIN_POOL (and their ties) are ordered.
+ */
+function leastCertain(scored: { index: Uint32Array; p: Float32Array }, threshold: number): number[] {
+  const lt = Math.log(threshold / (1 - threshold));
+  const m = scored.p.length;
+  const u = new Float64Array(m);
+  for (let j = 0; j < m; j++) {
+    const p = Math.min(1 - 1e-9, Math.max(1e-9, scored.p[j]!));
+    u[j] = Math.abs(Math.log(p / (1 - p)) - lt);
+  }
+  if (m === 0) return [];
+  const cutoff = Float64Array.from(u).sort()[Math.min(m, UNCERTAIN_POOL) - 1]!;
+  const picked: number[] = [];
+  for (let j = 0; j < m; j++) if (u[j]! <= cutoff) picked.push(j);
+  picked.sort((x, y) => u[x]! - u[y]! || x - y);
+  return picked.map((j) => scored.index[j]!);
+}
+
+/**
+ * Exploration seeds, alternating: a record from the quarter with the most similar neighbour
+ * (likely matches) and a random record, each list in random order.
+ */
+function* explorationRows(n: number, cand: Candidates, rng: () => number): Generator<number> {
+  const top = new Float64Array(n);
+  for (let i = 0; i < cand.a.length; i++) {
+    const s = cand.score[i]!;
+    if (s > top[cand.a[i]!]!) top[cand.a[i]!] = s;
+    if (s > top[cand.b[i]!]!) top[cand.b[i]!] = s;
+  }
+  const quarter = Math.max(1, Math.floor(n / 4));
+  const cutoff = n === 0 ? 0 : Float64Array.from(top).sort()[n - quarter]!;
+  const likely = new Uint32Array(quarter);
+  let k = 0;
+  for (let r = 0; r < n && k < quarter; r++) if (top[r]! > cutoff) likely[k++] = r;
+  for (let r = 0; r < n && k < quarter; r++) if (top[r] === cutoff) likely[k++] = r;
+  shuffleInPlace(likely.subarray(0, k), rng);
+  const randomRows = new Uint32Array(n);
+  for (let r = 0; r < n; r++) randomRows[r] = r;
+  shuffleInPlace(randomRows, rng);
+  for (let i = 0; i < Math.max(k, n); i++) {
+    if (i < k) yield likely[i]!;
+    if (i < n) yield randomRows[i]!;
+  }
+}
+
+function shuffleInPlace(a: Uint32Array, rng: () => number): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
 }

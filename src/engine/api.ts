@@ -44,6 +44,7 @@ export interface MatchParameters {
 /** Progress and cancellation for long work. */
 export interface EngineRun {
   signal?: AbortSignal;
+  /** The current stage, and how much of the whole call is done (0..1) when known. */
   progress?: (stage: string, fraction?: number) => void;
 }
 
@@ -90,7 +91,15 @@ export interface MatchResult {
   matchId: Float64Array;
   /** Per row: the confidence of its group, in [0, 1] (1 for a singleton). */
   confidence: Float64Array;
-  stats: { candidatePairs: number; scoredPairs: number; matchedPairs: number; groups: number };
+  stats: {
+    candidatePairs: number;
+    /** Candidate pairs given a probability (all of them). */
+    scoredPairs: number;
+    /** Of those, the pairs that needed every feature and the full model; the prefilter settled the rest. */
+    fullyScoredPairs: number;
+    matchedPairs: number;
+    groups: number;
+  };
   /** Per matched pair of rows (a, b): why they match (a few top feature contributions). */
   explain?: (a: number, b: number) => Array<{ column: string; feature: string; contribution: number }>;
 }

@@ -31,19 +31,25 @@ export interface ClusterOutput {
   matchedPairs: number;
 }
 
+/** Remembered rejected merges; past this many the memory is cleared (it only saves recomputation). */
+const REJECTED_LIMIT = 1 << 22;
+
 export function clusterPairs(inp: ClusterInput): ClusterOutput {
   const { n, threshold } = inp;
   const maxPairs = inp.maxLinkagePairs ?? 64;
   // Rejected merges are remembered until either group changes (edges between the same two
   // groups would otherwise recompute the same linkage again and again).
   const version = new Uint32Array(n);
-  const rejected = new Map<number, number>();
+  let rejected = new Map<number, number>();
   const linkT = inp.linkageThreshold ?? threshold;
   const parent = new Uint32Array(n);
-  const members: number[][] = new Array(n);
+  // Members of merged groups only: a row without an entry is a group of its own.
+  const members: Array<number[] | undefined> = new Array(n);
+  const sizeOf = (root: number) => members[root]?.length ?? 1;
+  const membersOf = (root: number) => members[root] ?? [root];
   const sumP = new Float64Array(n);
   const cnt = new Float64Array(n);
-  for (let i = 0; i < n; i++) { parent[i] = i; members[i] = [i]; }
+  for (let i = 0; i < n; i++) parent[i] = i;
   const find = (x: number): number => {
     while (parent[x] !== x) { parent[x] = parent[parent[x]!]!; x = parent[x]!; }
     return x;
@@ -56,9 +62,9 @@ export function clusterPairs(inp: ClusterInput): ClusterOutput {
   }
   const conflicts = (ra: number, rb: number): boolean => {
     if (cannot.size === 0) return false;
-    const small = members[ra]!.length <= members[rb]!.length ? ra : rb;
+    const small = sizeOf(ra) <= sizeOf(rb) ? ra : rb;
     const other = small === ra ? rb : ra;
-    for (const m of members[small]!) {
+    for (const m of membersOf(small)) {
       const cs = cannot.get(m);
       if (cs) for (const c of cs) if (find(c) === other) return true;
     }
@@ -66,17 +72,18 @@ export function clusterPairs(inp: ClusterInput): ClusterOutput {
   };
   const union = (ra: number, rb: number, cross: number) => {
     let big = ra, small = rb;
-    if (members[ra]!.length < members[rb]!.length) { big = rb; small = ra; }
-    const pairs = members[big]!.length * members[small]!.length;
+    if (sizeOf(ra) < sizeOf(rb)) { big = rb; small = ra; }
+    const pairs = sizeOf(big) * sizeOf(small);
     sumP[big] = sumP[big]! + sumP[small]! + cross * pairs;
     cnt[big] = cnt[big]! + cnt[small]! + pairs;
     parent[small] = big;
     version[big] = version[big]! + 1;
-    for (const m of members[small]!) members[big]!.push(m);
-    members[small] = [];
+    const into = members[big] ?? (members[big] = [big]);
+    for (const m of membersOf(small)) into.push(m);
+    members[small] = undefined;
   };
   const linkage = (ra: number, rb: number): number => {
-    const A = members[ra]!, B = members[rb]!;
+    const A = membersOf(ra), B = membersOf(rb);
     const total = A.length * B.length;
     const step = total <= maxPairs ? 1 : total / maxPairs;
     let s = 0, c = 0;
@@ -90,19 +97,17 @@ export function clusterPairs(inp: ClusterInput): ClusterOutput {
     const rx = find(x), ry = find(y);
     if (rx !== ry && !conflicts(rx, ry)) union(rx, ry, 1);
   }
-  const order: number[] = [];
-  for (let i = 0; i < inp.a.length; i++) if (inp.p[i]! >= threshold) order.push(i);
-  order.sort((i, j) => inp.p[j]! - inp.p[i]! || inp.a[i]! - inp.a[j]! || inp.b[i]! - inp.b[j]!);
-  for (const e of order) {
+  for (const e of edgesBestFirst(inp)) {
     const ra = find(inp.a[e]!), rb = find(inp.b[e]!);
     if (ra === rb) continue;
-    const single = members[ra]!.length === 1 && members[rb]!.length === 1;
+    const single = sizeOf(ra) === 1 && sizeOf(rb) === 1;
     const lo = Math.min(ra, rb), hi = Math.max(ra, rb);
     const rkey = lo * n + hi;
     const stamp = version[lo]! * 2097152 + version[hi]!;
     if (rejected.get(rkey) === stamp) continue;
     const link = single ? inp.p[e]! : linkage(ra, rb);
     if (link < (single ? threshold : linkT) || conflicts(ra, rb)) {
+      if (rejected.size >= REJECTED_LIMIT) rejected = new Map();
       rejected.set(rkey, stamp);
       continue;
     }
@@ -112,14 +117,44 @@ export function clusterPairs(inp: ClusterInput): ClusterOutput {
   const confidence = new Float64Array(n);
   let groups = 0, matchedPairs = 0;
   for (let r = 0; r < n; r++) {
-    const ms = members[r]!;
-    if (ms.length === 0) continue;
+    if (parent[r] !== r) continue;
     groups++;
+    const ms = members[r];
+    if (!ms) {
+      cluster[r] = r;
+      confidence[r] = 1;
+      continue;
+    }
     let min = ms[0]!;
     for (const m of ms) if (m < min) min = m;
-    const conf = ms.length === 1 ? 1 : Math.min(1, Math.max(0, sumP[r]! / cnt[r]!));
+    const conf = Math.min(1, Math.max(0, sumP[r]! / cnt[r]!));
     matchedPairs += (ms.length * (ms.length - 1)) / 2;
     for (const m of ms) { cluster[m] = min; confidence[m] = conf; }
   }
   return { cluster, confidence, groups, matchedPairs };
+}
+
+/**
+ * Indexes of the edges at or above the threshold, highest probability first (ties: input order,
+ * which is by row pair). Sorted natively as numbers: the probability's distance from 1 in steps of
+ * 2^-22, times 2^31, plus the edge's rank among those kept.
+ */
+function edgesBestFirst(inp: ClusterInput): Uint32Array {
+  const { p, threshold } = inp;
+  let m = 0;
+  for (let i = 0; i < p.length; i++) if (p[i]! >= threshold) m++;
+  const kept = new Uint32Array(m);
+  const keys = new Float64Array(m);
+  const STEP = 2 ** 22, SPAN = 2 ** 31;
+  let k = 0;
+  for (let i = 0; i < p.length; i++) {
+    if (p[i]! < threshold) continue;
+    kept[k] = i;
+    keys[k] = Math.round((1 - Math.min(1, p[i]!)) * STEP) * SPAN + k;
+    k++;
+  }
+  keys.sort();
+  const order = new Uint32Array(m);
+  for (let j = 0; j < m; j++) order[j] = kept[keys[j]! % SPAN]!;
+  return order;
 }

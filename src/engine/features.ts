@@ -1,15 +1,17 @@
 /**
- * Feature plan: the comparison features chosen from each column's profile, and the pair
- * feature computation (writes into a caller-owned Float32Array; allocates nothing).
+ * Feature plan: the comparison features chosen from each column's profile, and their computation.
+ * A feature compares the two rows' distinct values, so it is a function of the value pair: the
+ * FeatureWriter computes each column's features once per distinct value pair and keeps them in a
+ * bounded cache (a million candidate pairs share a few thousand city or first-name pairs).
  */
 import {
+  absoluteSim,
   bagCosine,
   bagJaccard,
   bagMaxSharedIdf,
-  jaroWinkler,
-  levenshteinSim,
+  jaroWinklerAt,
+  levenshteinSimAt,
   relativeSim,
-  absoluteSim,
 } from './comparators.js';
 import type { ColumnKind, PreparedColumn, PreparedTable } from './profile.js';
 
@@ -46,28 +48,26 @@ const BY_KIND: Record<ColumnKind, FeatureKind[]> = {
 export function planFeatures(t: PreparedTable): Feature[] {
   const out: Feature[] = [];
   t.columns.forEach((c, i) => {
-    // A column with no missing value gets no missing indicator.
-    let anyMissing = false;
-    for (let r = 0; r < c.missing.length; r++) if (c.missing[r]) { anyMissing = true; break; }
     for (const kind of BY_KIND[c.profile.kind]) {
-      if (kind === 'eitherMissing' && !anyMissing) continue;
+      // A column with no missing value gets no missing indicator.
+      if (kind === 'eitherMissing' && !c.anyMissing) continue;
       out.push({ column: i, columnName: c.profile.name, kind });
     }
   });
   return out;
 }
 
-function one(col: PreparedColumn, kind: FeatureKind, a: number, b: number): number {
-  const ma = col.missing[a]!, mb = col.missing[b]!;
-  if (kind === 'eitherMissing') return ma | mb ? 1 : 0;
-  if (ma | mb) return 0;
+/** One feature of two present values (ids into the column's distinct values). */
+export function valueFeature(col: PreparedColumn, kind: FeatureKind, a: number, b: number): number {
   switch (kind) {
+    case 'eitherMissing':
+      return 0;
     case 'exact':
-      return col.norm[a] === col.norm[b] ? 1 : 0;
+      return a === b ? 1 : 0;
     case 'jaroWinkler':
-      return jaroWinkler(col.norm[a]!, col.norm[b]!);
+      return jaroWinklerAt(col.text, a, b);
     case 'levenshtein':
-      return levenshteinSim(col.norm[a]!, col.norm[b]!);
+      return levenshteinSimAt(col.text, a, b);
     case 'tokenJaccard':
       return bagJaccard(col.tokens, a, b);
     case 'tokenTfidf':
@@ -85,7 +85,206 @@ function one(col: PreparedColumn, kind: FeatureKind, a: number, b: number): numb
   }
 }
 
-/** Write the features of pair (a, b) into out[offset .. offset + features.length). */
+/**
+ * Features computed from the two rows' value ids and parsed numbers alone: no string or bag is
+ * touched, so they cost a few memory reads. The scorer computes them first and can stop there
+ * (scoring.ts: the prefilter).
+ */
+export const CHEAP_KINDS: ReadonlySet<FeatureKind> = new Set(['exact', 'eitherMissing', 'relativeDiff', 'absoluteDiff', 'dateDiff']);
+
+/** The features of one column, in plan order, and where they go in a feature vector. */
+interface ColumnGroup {
+  column: PreparedColumn;
+  /** Index of the column in PreparedTable.columns (its slot in a row of codes). */
+  index: number;
+  /** Slot of eitherMissing, or -1. */
+  missingSlot: number;
+  cheapKinds: FeatureKind[];
+  cheapSlots: number[];
+  /** The other kinds: strings and bags. */
+  restKinds: FeatureKind[];
+  restSlots: number[];
+  cache?: ValuePairCache;
+}
+
+/**
+ * Open-addressing cache of one column's features per value pair (unordered). Bounded: when it is
+ * full it starts over. A column whose pairs rarely repeat (a phone number, an address) stops using
+ * it after a trial, so the cache costs nothing there.
+ */
+class ValuePairCache {
+  readonly #mask: number;
+  readonly #keysA: Int32Array;
+  readonly #keysB: Int32Array;
+  readonly #features: Float32Array;
+  #used = 0;
+  lookups = 0;
+  hits = 0;
+
+  constructor(readonly width: number, bits = 16) {
+    const size = 1 << bits;
+    this.#mask = size - 1;
+    this.#keysA = new Int32Array(size).fill(-1);
+    this.#keysB = new Int32Array(size);
+    this.#features = new Float32Array(size * width);
+  }
+
+  /** The slot holding (a, b), or the negative (−1 − slot) of the slot where it would go. */
+  find(a: number, b: number): number {
+    this.lookups++;
+    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & this.#mask;
+    for (;;) {
+      const ka = this.#keysA[h]!;
+      if (ka === -1) return -1 - h;
+      if (ka === a && this.#keysB[h] === b) {
+        this.hits++;
+        return h;
+      }
+      h = (h + 1) & this.#mask;
+    }
+  }
+
+  /** Claims an empty slot for (a, b) and returns where its features go. */
+  claim(emptySlot: number, a: number, b: number): number {
+    if (this.#used * 4 >= this.#mask * 3) {
+      this.#keysA.fill(-1);
+      this.#used = 0;
+      emptySlot = -1 - this.find(a, b);
+      this.lookups--;
+    }
+    this.#keysA[emptySlot] = a;
+    this.#keysB[emptySlot] = b;
+    this.#used++;
+    return emptySlot * this.width;
+  }
+
+  get features(): Float32Array {
+    return this.#features;
+  }
+}
+
+/** Lookups before a column decides whether its value pairs repeat enough to keep caching. */
+const CACHE_TRIAL = 20_000;
+const CACHE_MIN_HIT_RATE = 0.2;
+
+/**
+ * Writes feature vectors of row pairs, in two steps: `writeFirst` (the cheap features of every
+ * column, and all features of the `early` columns) and `writeRest` (the other features of the
+ * same pair), or `write` for both. One per thread: it owns value-pair caches and the value ids of
+ * the last pair.
+ */
+export class FeatureWriter {
+  readonly #groups: ColumnGroup[];
+  readonly #codes: Int32Array;
+  readonly #rowWidth: number;
+  /** Per group, the two value ids of the pair last given to writeCheap (ordered), -1 when missing. */
+  readonly #va: Int32Array;
+  readonly #vb: Int32Array;
+  readonly width: number;
+  /** Slots of the features writeFirst writes. */
+  readonly firstSlots: number[];
+  /** Groups whose string and bag features writeFirst writes too. */
+  readonly #early: Uint8Array;
+
+  constructor(t: PreparedTable, features: readonly Feature[], cache = true, early: ReadonlySet<number> = new Set()) {
+    this.width = features.length;
+    this.#codes = t.codes;
+    this.#rowWidth = t.columns.length;
+    const byColumn = new Map<number, ColumnGroup>();
+    features.forEach((f, slot) => {
+      let g = byColumn.get(f.column);
+      if (!g) {
+        g = { column: t.columns[f.column]!, index: f.column, missingSlot: -1, cheapKinds: [], cheapSlots: [], restKinds: [], restSlots: [] };
+        byColumn.set(f.column, g);
+      }
+      if (f.kind === 'eitherMissing') g.missingSlot = slot;
+      else if (CHEAP_KINDS.has(f.kind)) {
+        g.cheapKinds.push(f.kind);
+        g.cheapSlots.push(slot);
+      } else {
+        g.restKinds.push(f.kind);
+        g.restSlots.push(slot);
+      }
+    });
+    this.#groups = [...byColumn.values()];
+    if (cache) for (const g of this.#groups) if (g.restKinds.length > 1) g.cache = new ValuePairCache(g.restKinds.length);
+    this.#va = new Int32Array(this.#groups.length);
+    this.#vb = new Int32Array(this.#groups.length);
+    this.#early = Uint8Array.from(this.#groups, (g) => (early.has(g.index) ? 1 : 0));
+    this.firstSlots = features.flatMap((f, slot) => (CHEAP_KINDS.has(f.kind) || early.has(f.column) ? [slot] : []));
+  }
+
+  /** Writes the features of rows (a, b) into out[offset .. offset + width). */
+  write(a: number, b: number, out: Float32Array, offset = 0): void {
+    this.writeFirst(a, b, out, offset);
+    this.writeRest(out, offset);
+  }
+
+  /**
+   * Writes the cheap features of rows (a, b) and all features of the early columns (and every
+   * feature of a column either row misses).
+   */
+  writeFirst(a: number, b: number, out: Float32Array, offset = 0): void {
+    const codes = this.#codes;
+    const ra = a * this.#rowWidth, rb = b * this.#rowWidth;
+    const groups = this.#groups;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!;
+      let va = codes[ra + g.index]!, vb = codes[rb + g.index]!;
+      if (va < 0 || vb < 0) {
+        this.#va[gi] = -1;
+        for (let k = 0; k < g.cheapSlots.length; k++) out[offset + g.cheapSlots[k]!] = 0;
+        for (let k = 0; k < g.restSlots.length; k++) out[offset + g.restSlots[k]!] = 0;
+        if (g.missingSlot >= 0) out[offset + g.missingSlot] = 1;
+        continue;
+      }
+      if (g.missingSlot >= 0) out[offset + g.missingSlot] = 0;
+      if (va > vb) { const t = va; va = vb; vb = t; }
+      this.#va[gi] = va;
+      this.#vb[gi] = vb;
+      for (let k = 0; k < g.cheapSlots.length; k++) out[offset + g.cheapSlots[k]!] = valueFeature(g.column, g.cheapKinds[k]!, va, vb);
+      if (this.#early[gi]) this.#writeStrings(g, va, vb, out, offset);
+    }
+  }
+
+  /** Writes the remaining features of the pair last given to writeFirst. */
+  writeRest(out: Float32Array, offset = 0): void {
+    const groups = this.#groups;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const va = this.#va[gi]!;
+      if (va >= 0 && !this.#early[gi]) this.#writeStrings(groups[gi]!, va, this.#vb[gi]!, out, offset);
+    }
+  }
+
+  /** The string and bag features of one column for present values va ≤ vb. */
+  #writeStrings(g: ColumnGroup, va: number, vb: number, out: Float32Array, offset: number): void {
+    {
+      const { restKinds: kinds, restSlots: slots } = g;
+      if (slots.length === 0) return;
+      const cache = g.cache;
+      if (cache && va !== vb) {
+        const found = cache.find(va, vb);
+        const store = cache.features;
+        if (found >= 0) {
+          const at = found * cache.width;
+          for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = store[at + k]!;
+        } else {
+          const at = cache.claim(-1 - found, va, vb);
+          for (let k = 0; k < slots.length; k++) {
+            const v = valueFeature(g.column, kinds[k]!, va, vb);
+            store[at + k] = v;
+            out[offset + slots[k]!] = v;
+          }
+        }
+        if (cache.lookups === CACHE_TRIAL && cache.hits < CACHE_MIN_HIT_RATE * CACHE_TRIAL) delete g.cache;
+        return;
+      }
+      for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = valueFeature(g.column, kinds[k]!, va, vb);
+    }
+  }
+}
+
+/** Write the features of pair (a, b) into out[offset .. offset + features.length) (no caching). */
 export function pairFeatures(
   t: PreparedTable,
   features: readonly Feature[],
@@ -94,8 +293,5 @@ export function pairFeatures(
   out: Float32Array,
   offset = 0,
 ): void {
-  for (let f = 0; f < features.length; f++) {
-    const ft = features[f]!;
-    out[offset + f] = one(t.columns[ft.column]!, ft.kind, a, b);
-  }
+  new FeatureWriter(t, features, false).write(a, b, out, offset);
 }

@@ -11,106 +11,210 @@ import type {
   Matcher,
 } from './api.js';
 import { chooseSets } from './active.js';
-import { blockingRecall, generateCandidates, type Candidates } from './blocking.js';
+import {
+  allocateNeighbours,
+  blockingRecall,
+  buildKeyIndex,
+  collectCandidates,
+  type Candidates,
+} from './blocking.js';
 import { clusterPairs } from './cluster.js';
-import { planFeatures, pairFeatures, type Feature } from './features.js';
+import { FeatureWriter, planFeatures, type Feature } from './features.js';
 import { labeledPairs, type LabeledPairs } from './labels.js';
 import { estimateOnCandidates } from './estimate.js';
 import { areaUnderPR, confusionAt, maxF1 } from './metrics.js';
 import { tradeoffThreshold } from './model.js';
-import { prepareTable, type PreparedTable } from './profile.js';
-import { blockingWeights, makeScorer, predictTrained, train, type Trained } from './training.js';
+import { newShareId, ThreadPool, type SharedTable } from './parallel.js';
+import { columnJobs, type PreparedTable } from './profile.js';
+import { sharedFloat32, sharedUint32 } from './shared.js';
+import { PairScorer } from './scoring.js';
+import { blockingWeights, scoringModelOf, train, type Trained } from './training.js';
+
+export interface MatcherOptions {
+  /** Worker threads for blocking and scoring (default: the machine's parallelism; 1 = none). */
+  threads?: number;
+  /**
+   * Candidate pairs scored to choose labeling sets and to estimate the evaluation metrics: above
+   * this many, a uniform sample of this size stands for all of them (default 1,000,000).
+   */
+  sampleSize?: number;
+}
 
 interface Prepared {
-  pt: PreparedTable;
+  shared: SharedTable;
   features: Feature[];
   /** The last trained model, keyed by the labels and seed it was trained on. */
   lastTrained?: { key: string; trained: Trained; lp: LabeledPairs };
-  /** The last candidate set and its probabilities, keyed by the model key and the parameters. */
-  lastFitted?: { key: string; fitted: Fitted };
+  /** The last candidate set, keyed by the model key and AccuracyCostTradeoff. */
+  lastBlocked?: { key: string; cand: Candidates };
+  /** Scores of the last candidate set: all of them, or a sample. */
+  lastScored?: { key: string; scored: Scored };
 }
 
-const cache = new WeakMap<EngineTable, Prepared>();
-
-function prepare(table: EngineTable): Prepared {
-  let p = cache.get(table);
-  if (!p) {
-    const pt = prepareTable(table);
-    p = { pt, features: planFeatures(pt) };
-    cache.set(table, p);
-  }
-  return p;
-}
-
-function checkAbort(run?: EngineRun) {
-  if (run?.signal?.aborted) throw run.signal.reason ?? new Error('aborted');
+/** Probabilities of candidate pairs: `index` (ascending) names them, or all pairs when absent. */
+interface Scored {
+  index?: Uint32Array;
+  p: Float32Array;
+  /** Pairs that needed the full model (the rest the prefilter settled). */
+  fullyScored: number;
 }
 
 const tradeoff = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 0.5 : Math.min(1, Math.max(0, v)));
 
-interface Fitted {
-  prep: Prepared;
-  lp: LabeledPairs;
-  trained: Trained;
-  cand: Candidates;
-  probs: Float32Array;
-  threshold: number;
-}
-
-function fit(table: EngineTable, labels: readonly EngineLabel[], params: MatchParameters, run?: EngineRun): Fitted {
-  const prep = prepare(table);
-  const seed = params.seed ?? 0;
-  const key = `${seed}\u0000${labels.map((l) => `${l.labelingSetId}\u0001${l.label}\u0001${l.key}`).join('\u0000')}`;
-  let lp: LabeledPairs, trained: Trained;
-  if (prep.lastTrained?.key === key) ({ lp, trained } = prep.lastTrained);
-  else {
-    lp = labeledPairs(table, labels);
-    run?.progress?.(`training on ${lp.y.length} labeled pairs`);
-    trained = train(prep.pt, prep.features, lp, seed);
-    prep.lastTrained = { key, trained, lp };
+/** Progress of one engine call as a list of stages with relative weights. */
+class Stages {
+  #done = 0;
+  readonly #total: number;
+  constructor(
+    private readonly run: EngineRun | undefined,
+    private readonly weights: Record<string, number>,
+  ) {
+    this.#total = Object.values(weights).reduce((s, w) => s + w, 0);
   }
-  checkAbort(run);
-  const threshold = tradeoffThreshold(trained.baseThreshold, tradeoff(params.precisionRecallTradeoff), trained.oof);
-  const fitKey = `${key}\u0002${tradeoff(params.accuracyCostTradeoff)}`;
-  if (prep.lastFitted?.key === fitKey) return { ...prep.lastFitted.fitted, threshold };
-  const cand = generateCandidates(prep.pt, {
-    accuracyCostTradeoff: tradeoff(params.accuracyCostTradeoff),
-    columnWeights: blockingWeights(trained),
-  });
-  run?.progress?.(`scoring ${cand.a.length} candidate pairs`);
-  checkAbort(run);
-  const probs = new Float32Array(cand.a.length);
-  const scratch = new Float32Array(prep.features.length);
-  for (let i = 0; i < cand.a.length; i++) {
-    pairFeatures(prep.pt, prep.features, cand.a[i]!, cand.b[i]!, scratch, 0);
-    probs[i] = predictTrained(trained, scratch, 0);
+
+  /** Reports `message` at `fraction` of stage `stage`. */
+  report(stage: string, message: string, fraction = 0): void {
+    const before = this.#before(stage);
+    this.run?.progress?.(message, Math.min(1, (before + (this.weights[stage] ?? 0) * fraction) / this.#total));
   }
-  const fitted = { prep, lp, trained, cand, probs, threshold };
-  prep.lastFitted = { key: fitKey, fitted };
-  return fitted;
+
+  #before(stage: string): number {
+    let s = 0;
+    for (const [name, w] of Object.entries(this.weights)) {
+      if (name === stage) return s;
+      s += w;
+    }
+    return this.#done;
+  }
 }
 
-function labelConstraints(lp: LabeledPairs) {
-  const must: Array<[number, number]> = [], cannot: Array<[number, number]> = [];
-  for (let i = 0; i < lp.y.length; i++) (lp.y[i] ? must : cannot).push([lp.a[i]!, lp.b[i]!]);
-  return { must, cannot };
-}
+export function createMatcher(options: MatcherOptions = {}): Matcher {
+  const pool = new ThreadPool(options.threads);
+  const sampleSize = Math.max(1, options.sampleSize ?? 1_000_000);
+  const cache = new WeakMap<EngineTable, Prepared>();
 
-export function createMatcher(): Matcher {
+  async function prepare(table: EngineTable, stages: Stages): Promise<Prepared> {
+    let p = cache.get(table);
+    if (!p) {
+      stages.report('prepare', `profiling and preparing ${table.rowCount} rows`);
+      const { jobs, codes } = columnJobs(table);
+      const columns = await pool.prepareColumns(jobs, (done) =>
+        stages.report('prepare', `prepared ${done} of ${jobs.length} columns`, done / jobs.length),
+      );
+      const pt: PreparedTable = { rowCount: table.rowCount, columns, codes };
+      p = { shared: { id: newShareId(), table: pt }, features: planFeatures(pt) };
+      cache.set(table, p);
+    }
+    return p;
+  }
+
+  function trainOn(table: EngineTable, labels: readonly EngineLabel[], params: MatchParameters, prep: Prepared, stages: Stages) {
+    const seed = params.seed ?? 0;
+    const key = `${seed}\u0000${labels.map((l) => `${l.labelingSetId}\u0001${l.label}\u0001${l.key}`).join('\u0000')}`;
+    if (prep.lastTrained?.key !== key) {
+      const lp = labeledPairs(table, labels);
+      stages.report('train', `training on ${lp.y.length} labeled pairs`);
+      prep.lastTrained = { key, trained: train(prep.shared.table, prep.features, lp, seed), lp };
+    }
+    const { trained, lp } = prep.lastTrained;
+    const threshold = tradeoffThreshold(trained.baseThreshold, tradeoff(params.precisionRecallTradeoff), trained.oof);
+    return { key, trained, lp, threshold };
+  }
+
+  async function block(prep: Prepared, modelKey: string, trained: Trained, params: MatchParameters, stages: Stages, run?: EngineRun) {
+    const act = tradeoff(params.accuracyCostTradeoff);
+    const key = `${modelKey}\u0002${act}`;
+    if (prep.lastBlocked?.key === key) return prep.lastBlocked.cand;
+    const pt = prep.shared.table;
+    stages.report('block', `indexing blocking keys of ${pt.rowCount} rows`);
+    const index = buildKeyIndex(pt, { accuracyCostTradeoff: act, columnWeights: blockingWeights(trained) });
+    const lists = allocateNeighbours(pt.rowCount, index.k);
+    const shared = { id: newShareId(), index };
+    await pool.runRanges(
+      pt.rowCount,
+      (from, to) => ({ kind: 'neighbours', table: prep.shared, index: shared, out: lists, from, to }),
+      {
+        signal: run?.signal,
+        inlineBelow: 20_000,
+        onChunk: (done) => stages.report('block', `finding neighbours: ${done} of ${pt.rowCount} rows`, (0.9 * done) / pt.rowCount),
+      },
+    );
+    stages.report('block', 'collecting candidate pairs', 0.9);
+    const cand = collectCandidates(pt, lists);
+    prep.lastBlocked = { key, cand };
+    delete prep.lastScored;
+    return cand;
+  }
+
+  /** Scores every candidate pair, or (`sample`) a uniform sample of at most sampleSize of them. */
+  async function score(prep: Prepared, key: string, cand: Candidates, trained: Trained, sample: boolean, stages: Stages, run?: EngineRun): Promise<Scored> {
+    const m = cand.a.length;
+    const last = prep.lastScored;
+    if (last?.key === key && (!last.scored.index || (sample && m > sampleSize))) return last.scored;
+    let a = cand.a, b = cand.b, index: Uint32Array | undefined;
+    if (sample && m > sampleSize) {
+      index = sharedUint32(sampleSize);
+      a = sharedUint32(sampleSize);
+      b = sharedUint32(sampleSize);
+      for (let j = 0; j < sampleSize; j++) {
+        const i = Math.floor((j * m) / sampleSize);
+        index[j] = i;
+        a[j] = cand.a[i]!;
+        b[j] = cand.b[i]!;
+      }
+    }
+    const total = a.length;
+    const p = sharedFloat32(total);
+    const model = scoringModelOf(trained);
+    const what = index ? `a sample of ${total} of ${m} candidate pairs` : `${m} candidate pairs`;
+    stages.report('score', `scoring ${what}`);
+    const fullyScored = await pool.runRanges(
+      total,
+      (from, to) => ({ kind: 'score', table: prep.shared, features: prep.features, model, a, b, out: p, outOffset: 0, from, to }),
+      {
+        signal: run?.signal,
+        onChunk: (done) => stages.report('score', `scoring ${what}: ${done} done`, done / total),
+      },
+    );
+    const scored: Scored = index ? { index, p, fullyScored } : { p, fullyScored };
+    prep.lastScored = { key, scored };
+    return scored;
+  }
+
+  async function fit(
+    table: EngineTable,
+    labels: readonly EngineLabel[],
+    params: MatchParameters,
+    scoring: 'all' | 'sample' | 'none',
+    stages: Stages,
+    run?: EngineRun,
+  ) {
+    const prep = await prepare(table, stages);
+    run?.signal?.throwIfAborted();
+    const { key, trained, lp, threshold } = trainOn(table, labels, params, prep, stages);
+    run?.signal?.throwIfAborted();
+    const cand = await block(prep, key, trained, params, stages, run);
+    const scored = scoring === 'none' ? undefined : await score(prep, `${key}\u0002${tradeoff(params.accuracyCostTradeoff)}`, cand, trained, scoring === 'sample', stages, run);
+    return { prep, trained, lp, threshold, cand, scored };
+  }
+
   return {
     async generateLabelingSets(table, labels, params, options) {
-      const f = fit(table, labels, params, options);
+      const stages = new Stages(options, { prepare: 3, train: 1, block: 3, score: 3, choose: 1 });
+      const f = await fit(table, labels, params, 'sample', stages, options);
+      stages.report('choose', 'choosing labeling sets');
       const sets = chooseSets({
         n: table.rowCount,
         cand: f.cand,
-        ...(f.trained.supervised ? { p: f.probs } : {}),
+        ...(f.trained.supervised && f.scored ? { scored: { index: f.scored.index ?? allIndexes(f.scored.p.length), p: f.scored.p } } : {}),
         threshold: f.threshold,
         labeledRows: f.lp.labeledRows,
         sets: options.sets ?? 10,
         targetRows: options.targetRows ?? 100,
         seed: (params.seed ?? 0) + labels.length,
       });
-      const score = makeScorer(f.trained);
+      const scorer = new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained));
+      const score = (x: number, y: number) => scorer.score(x, y);
       const existing = new Set(labels.map((l) => l.labelingSetId));
       const out: LabelingSet[] = [];
       let counter = existing.size;
@@ -146,7 +250,8 @@ export function createMatcher(): Matcher {
     },
 
     async evaluate(table, labels, params, run) {
-      const f = fit(table, labels, params, run);
+      const stages = new Stages(run, { prepare: 3, train: 1, block: 3, score: 3 });
+      const f = await fit(table, labels, params, 'sample', stages, run);
       const pos: Array<[number, number]> = [];
       for (let i = 0; i < f.lp.y.length; i++) if (f.lp.y[i]) pos.push([f.lp.a[i]!, f.lp.b[i]!]);
       const res: EvaluationResult = {
@@ -170,14 +275,17 @@ export function createMatcher(): Matcher {
         if (cm.numTruePositives + cm.numFalseNegatives > 0)
           heldOut.recall = cm.numTruePositives / (cm.numTruePositives + cm.numFalseNegatives);
         res.heldOut = heldOut;
-        // Precision, recall and F1 are what the output is expected to score (estimate.ts).
-        // F1 is the transform's best, so it is taken at the F1-optimal threshold whatever the
-        // PrecisionRecallTradeoff (not the max over all thresholds: with few labels the calibrated
-        // curve is steep and its maximum overshoots what any run reaches).
+        // Precision, recall and F1 are what the output is expected to score (estimate.ts), from the
+        // scores of the run's candidates (a uniform sample of them on a large table: the estimates
+        // are ratios, so the sample's share stands for the whole). F1 is the transform's best, so it
+        // is taken at the F1-optimal threshold whatever the PrecisionRecallTradeoff (not the max over
+        // all thresholds: with few labels the calibrated curve is steep and its maximum overshoots
+        // what any run reaches).
         const cal = f.trained.calibration;
-        const est = cal ? estimateOnCandidates(f.probs, cal, f.threshold, br ?? 1) : {};
-        const best = cal && f.threshold !== f.trained.baseThreshold
-          ? estimateOnCandidates(f.probs, cal, f.trained.baseThreshold, br ?? 1)
+        const probs = f.scored?.p;
+        const est = cal && probs ? estimateOnCandidates(probs, cal, f.threshold, br ?? 1) : {};
+        const best = cal && probs && f.threshold !== f.trained.baseThreshold
+          ? estimateOnCandidates(probs, cal, f.trained.baseThreshold, br ?? 1)
           : est;
         const precision = est.precision ?? heldOut.precision;
         const recall = est.recall ?? heldOut.recall;
@@ -190,15 +298,19 @@ export function createMatcher(): Matcher {
     },
 
     async findMatches(table, labels, params, run) {
-      const f = fit(table, labels, params, run);
-      checkAbort(run);
-      const score = makeScorer(f.trained);
+      const stages = new Stages(run, { prepare: 3, train: 1, block: 3, score: 6, cluster: 1 });
+      const f = await fit(table, labels, params, 'all', stages, run);
+      run?.signal?.throwIfAborted();
+      stages.report('cluster', 'grouping matches');
+      const probs = f.scored!.p;
+      const scorer = new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained));
+      const score = (x: number, y: number) => scorer.score(x, y);
       const cons = params.enforceProvidedLabels ? labelConstraints(f.lp) : undefined;
       const cl = clusterPairs({
         n: table.rowCount,
         a: f.cand.a,
         b: f.cand.b,
-        p: f.probs,
+        p: probs,
         threshold: f.threshold,
         score,
         ...(cons ? { mustLink: cons.must, cannotLink: cons.cannot } : {}),
@@ -206,16 +318,23 @@ export function createMatcher(): Matcher {
       const matchId = new Float64Array(table.rowCount);
       for (let r = 0; r < table.rowCount; r++) matchId[r] = cl.cluster[r]!;
       let matched = 0;
-      for (let i = 0; i < f.probs.length; i++) if (f.probs[i]! >= f.threshold) matched++;
-      const { pt, features } = f.prep;
+      for (let i = 0; i < probs.length; i++) if (probs[i]! >= f.threshold) matched++;
+      const { features } = f.prep;
       const w = f.trained.model.weights;
+      const writer = new FeatureWriter(f.prep.shared.table, features, false);
       const scratch = new Float32Array(features.length);
       return {
         matchId,
         confidence: cl.confidence,
-        stats: { candidatePairs: f.cand.a.length, scoredPairs: f.cand.a.length, matchedPairs: matched, groups: cl.groups },
+        stats: {
+          candidatePairs: f.cand.a.length,
+          scoredPairs: probs.length,
+          fullyScoredPairs: f.scored!.fullyScored,
+          matchedPairs: matched,
+          groups: cl.groups,
+        },
         explain: (a: number, b: number) => {
-          pairFeatures(pt, features, a, b, scratch, 0);
+          writer.write(a, b, scratch, 0);
           return features
             .map((ft, i) => ({ column: ft.columnName, feature: ft.kind, contribution: w[i + 1]! * scratch[i]! }))
             .sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution))
@@ -224,6 +343,18 @@ export function createMatcher(): Matcher {
       } satisfies MatchResult;
     },
   };
+}
+
+function labelConstraints(lp: LabeledPairs) {
+  const must: Array<[number, number]> = [], cannot: Array<[number, number]> = [];
+  for (let i = 0; i < lp.y.length; i++) (lp.y[i] ? must : cannot).push([lp.a[i]!, lp.b[i]!]);
+  return { must, cannot };
+}
+
+function allIndexes(m: number): Uint32Array {
+  const index = new Uint32Array(m);
+  for (let i = 0; i < m; i++) index[i] = i;
+  return index;
 }
 
 function labelName(i: number): string {

@@ -5,12 +5,37 @@ const NON_ALNUM = /[^a-z0-9]+/g;
 
 /** Lower-case, strip diacritics, turn every non-alphanumeric run into one space, trim. */
 export function normalizeText(v: string): string {
-  return v.normalize('NFKD').replace(COMBINING, '').toLowerCase().replace(NON_ALNUM, ' ').trim();
+  // Plain ASCII has no diacritics to strip: skip the (costly) Unicode decomposition.
+  for (let i = 0; i < v.length; i++) {
+    if (v.charCodeAt(i) >= 128) return v.normalize('NFKD').replace(COMBINING, '').toLowerCase().replace(NON_ALNUM, ' ').trim();
+  }
+  return v.toLowerCase().replace(NON_ALNUM, ' ').trim();
 }
 
 /** Word tokens of a normalized string. */
 export function wordTokens(norm: string): string[] {
   return norm.length === 0 ? [] : norm.split(' ');
+}
+
+/**
+ * Character 3-grams of a normalized string (padded with '#' at each end) as numbers: each of the
+ * three characters in 7 bits (normalized text is [a-z0-9 ]), written into `out`; returns how many.
+ * Same grams as qgrams(norm, 3), without a string per gram.
+ */
+export function trigramCodes(norm: string, out: Int32Array): number {
+  if (norm.length === 0) return 0;
+  const PAD = 35; // '#'
+  const len = norm.length + 2;
+  const at = (i: number) => (i === 0 || i === len - 1 ? PAD : norm.charCodeAt(i - 1) & 127);
+  if (len <= 3) {
+    let code = 0;
+    for (let i = 0; i < len; i++) code = (code << 7) | at(i);
+    out[0] = code;
+    return 1;
+  }
+  let n = 0;
+  for (let i = 0; i + 3 <= len; i++) out[n++] = (at(i) << 14) | (at(i + 1) << 7) | at(i + 2);
+  return n;
 }
 
 /** Character q-grams of a normalized string, padded with one boundary marker at each end. */

@@ -1,11 +1,14 @@
 /**
  * Column profiling and preparation: infer each column's kind from its values, then build the
- * column-major, interned representation that comparators work on (normalized strings, sorted
- * token-id arrays with TF-IDF weights in CSR form, parsed numbers / dates, missing flags).
+ * form the comparators work on. Everything is per distinct value, not per row: a row holds only
+ * the id of its normalized value (`codes`), and each distinct value is normalized, tokenized and
+ * parsed once (its characters, sorted token and 3-gram ids with TF-IDF weights in CSR form, its
+ * number or date). All arrays are shared, so the engine's worker threads read them in place.
  */
-import type { EngineTable } from './api.js';
-import { normalizeText, parseDate, parseNumber, qgrams, wordTokens } from './normalize.js';
-import { valueAt } from './table.js';
+import type { EngineColumn, EngineTable } from './api.js';
+import { normalizeText, parseDate, parseNumber, trigramCodes, wordTokens } from './normalize.js';
+import { growFloat32, growInt32, growUint16, growUint32, sharedFloat32, sharedFloat64, sharedInt32, sharedUint32 } from './shared.js';
+import { StringInterner } from './table.js';
 
 export type ColumnKind =
   | 'identifier'
@@ -26,13 +29,22 @@ export interface ColumnProfile {
   meanTokens: number;
 }
 
-/** Sparse per-row bags in CSR form: row r owns ids[offsets[r] .. offsets[r+1]), ids sorted ascending. */
+/** The characters of every distinct value: value v is chars[offsets[v] .. offsets[v+1]). */
+export interface TextPool {
+  chars: Uint16Array;
+  offsets: Uint32Array;
+}
+
+/**
+ * Sparse bags per distinct value in CSR form: value v owns ids[offsets[v] .. offsets[v+1]), ids
+ * sorted ascending. Frequencies count rows, not values.
+ */
 export interface Bags {
   offsets: Uint32Array;
   ids: Int32Array;
   /** Unit-normalized TF-IDF weight of each entry. */
   weights: Float32Array;
-  /** Document frequency per id. */
+  /** Rows holding each id. */
   df: Int32Array;
   vocabulary: number;
   /** Rows with at least one entry. */
@@ -41,57 +53,72 @@ export interface Bags {
 
 export interface PreparedColumn {
   profile: ColumnProfile;
-  /** Normalized value per row ('' when missing). */
-  norm: string[];
-  missing: Uint8Array;
+  /** Distinct normalized values. */
+  valueCount: number;
+  /** Rows per value. */
+  rowsOf: Int32Array;
+  text: TextPool;
   tokens: Bags;
   grams?: Bags;
-  /** Parsed number (numeric) or day number (date) per row, NaN when missing/unparsable. */
+  /** Parsed number (numeric) or day number (date) per value, NaN when unparsable. */
   num?: Float64Array;
-  /** Spread of `num` (a tenth of the standard deviation, at least 1e-9) for absolute differences. */
+  /** Spread of `num` over rows (a tenth of the standard deviation, at least 1e-9) for absolute differences. */
   numScale?: number;
+  /** Some row misses the value. */
+  anyMissing: boolean;
 }
 
 export interface PreparedTable {
   rowCount: number;
   columns: PreparedColumn[];
+  /**
+   * Per row and column (row-major: `codes[r * columns.length + c]`): the id of the row's normalized
+   * value, -1 when missing (NULL, blank, or nothing left after normalizing). Row-major because a
+   * pair comparison reads every column of two rows: one cache line per row instead of one per column.
+   */
+  codes: Int32Array;
 }
 
-function isMissing(v: string | null | undefined): boolean {
+function isBlank(v: string | null | undefined): boolean {
   return v === null || v === undefined || v.trim().length === 0;
 }
 
-/** Infer the kind and statistics of one column. */
+/**
+ * Infer the kind and statistics of one column from its values (distinct values with `counts` rows
+ * each, or one entry per row without counts).
+ */
 export function profileColumn(
   name: string,
   index: number,
   values: ReadonlyArray<string | null>,
+  counts?: ArrayLike<number>,
 ): ColumnProfile {
-  const n = values.length;
-  let nonNull = 0, lenSum = 0, tokSum = 0, dates = 0, nums = 0, ints = 0, digitHeavy = 0;
-  const distinct = new Set<string>();
-  for (const v of values) {
-    if (isMissing(v)) continue;
+  let rows = 0, nonNull = 0, lenSum = 0, tokSum = 0, dates = 0, nums = 0, ints = 0, digitHeavy = 0;
+  const distinct = new StringInterner();
+  for (let i = 0; i < values.length; i++) {
+    const w = counts ? counts[i]! : 1;
+    rows += w;
+    const v = values[i];
+    if (w === 0 || isBlank(v)) continue;
     const s = v!.trim();
-    nonNull++;
+    nonNull += w;
     const norm = normalizeText(s);
-    distinct.add(norm);
-    lenSum += norm.length;
-    tokSum += norm.length === 0 ? 0 : norm.split(' ').length;
-    if (!Number.isNaN(parseDate(s))) dates++;
-    const x = parseNumber(s);
-    if (!Number.isNaN(x)) {
-      nums++;
-      if (/^\d+$/.test(s)) ints++;
+    distinct.intern(norm);
+    lenSum += w * norm.length;
+    tokSum += w * (norm.length === 0 ? 0 : norm.split(' ').length);
+    if (!Number.isNaN(parseDate(s))) dates += w;
+    if (!Number.isNaN(parseNumber(s))) {
+      nums += w;
+      if (/^\d+$/.test(s)) ints += w;
     }
     let digits = 0;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
+    for (let k = 0; k < s.length; k++) {
+      const c = s.charCodeAt(k);
       if (c >= 48 && c <= 57) digits++;
     }
-    if (digits * 2 >= s.length && digits >= 4) digitHeavy++;
+    if (digits * 2 >= s.length && digits >= 4) digitHeavy += w;
   }
-  const nullRate = n === 0 ? 1 : 1 - nonNull / n;
+  const nullRate = rows === 0 ? 1 : 1 - nonNull / rows;
   const cardinality = distinct.size;
   const meanLength = nonNull ? lenSum / nonNull : 0;
   const meanTokens = nonNull ? tokSum / nonNull : 0;
@@ -107,97 +134,221 @@ export function profileColumn(
   return { index, name, kind, nullRate, cardinality, meanLength, meanTokens };
 }
 
-/** Build CSR bags from per-row token lists (interned per column), weights = unit-normalized TF-IDF. */
-export function buildBags(rows: string[][]): Bags {
-  const dict = new Map<string, number>();
-  const n = rows.length;
-  const offsets = new Uint32Array(n + 1);
-  const idsTmp: number[] = [];
-  const tfTmp: number[] = [];
-  const counts = new Map<number, number>();
-  for (let r = 0; r < n; r++) {
-    counts.clear();
-    for (const t of rows[r]!) {
-      let id = dict.get(t);
-      if (id === undefined) {
-        id = dict.size;
-        dict.set(t, id);
-      }
-      counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
-    const ids = [...counts.keys()].sort((a, b) => a - b);
-    for (const id of ids) {
-      idsTmp.push(id);
-      tfTmp.push(counts.get(id)!);
-    }
-    offsets[r + 1] = idsTmp.length;
+/**
+ * CSR bags from per-value token lists, weights = unit-normalized TF-IDF. `counts` gives the rows
+ * holding each value (1 each when absent), so document frequencies count rows.
+ */
+export function buildBags(lists: ReadonlyArray<readonly string[]>, counts?: ArrayLike<number>): Bags {
+  const dict = new StringInterner();
+  const builder = new BagBuilder();
+  let ids = new Int32Array(16);
+  for (let v = 0; v < lists.length; v++) {
+    const list = lists[v]!;
+    if (ids.length < list.length) ids = new Int32Array(list.length * 2);
+    list.forEach((t, i) => (ids[i] = dict.intern(t)));
+    builder.add(ids, list.length, counts ? counts[v]! : 1);
   }
-  const ids = Int32Array.from(idsTmp);
-  const df = new Int32Array(dict.size);
-  for (let i = 0; i < ids.length; i++) df[ids[i]!]!++;
-  const weights = new Float32Array(ids.length);
-  let docs = 0;
-  for (let r = 0; r < n; r++) if (offsets[r + 1]! > offsets[r]!) docs++;
-  for (let r = 0; r < n; r++) {
-    let norm = 0;
-    for (let i = offsets[r]!; i < offsets[r + 1]!; i++) {
-      const w = (1 + Math.log(tfTmp[i]!)) * Math.log(1 + docs / df[ids[i]!]!);
-      weights[i] = w;
-      norm += w * w;
-    }
-    norm = Math.sqrt(norm) || 1;
-    for (let i = offsets[r]!; i < offsets[r + 1]!; i++) weights[i] = weights[i]! / norm;
-  }
-  return { offsets, ids, weights, df, vocabulary: dict.size, docs };
+  return builder.finish();
 }
 
-/** Profile every column except the primary key and prepare the ones used as features. */
-export function prepareTable(table: EngineTable): PreparedTable {
-  const n = table.rowCount;
-  const columns: PreparedColumn[] = [];
-  table.columns.forEach((col, c) => {
-    if (c === table.primaryKey) return;
-    const values = Array.from({ length: n }, (_, r) => valueAt(table, c, r));
-    const profile = profileColumn(col.name, c, values);
-    const norm: string[] = new Array(n);
-    const missing = new Uint8Array(n);
-    const toks: string[][] = new Array(n);
-    const grams: string[][] | undefined =
-      profile.kind === 'shortText' || profile.kind === 'longText' ? new Array(n) : undefined;
-    let num: Float64Array | undefined;
-    if (profile.kind === 'numeric' || profile.kind === 'date') num = new Float64Array(n);
-    for (let r = 0; r < n; r++) {
-      const v = values[r];
-      if (isMissing(v)) {
-        missing[r] = 1;
-        norm[r] = '';
-        toks[r] = [];
-        if (grams) grams[r] = [];
-        if (num) num[r] = NaN;
-        continue;
+/** Builds Bags one value at a time from the ids of its tokens (the caller numbers tokens from 0). */
+class BagBuilder {
+  readonly #offsets = growUint32();
+  readonly #ids = growInt32();
+  readonly #tf = growFloat32();
+  readonly #df = growInt32();
+  #docs = 0;
+  #values = 0;
+
+  constructor() {
+    this.#offsets.push(0);
+  }
+
+  /** Adds a value holding ids[0 .. count) (sorted here, in place) and found in `rows` rows. */
+  add(ids: Int32Array, count: number, rows: number): void {
+    const list = ids.subarray(0, count);
+    if (count > 32) list.sort();
+    else {
+      for (let i = 1; i < count; i++) {
+        const x = list[i]!;
+        let j = i - 1;
+        while (j >= 0 && list[j]! > x) { list[j + 1] = list[j]!; j--; }
+        list[j + 1] = x;
       }
-      let s = normalizeText(v!);
-      if (profile.kind === 'identifier' || profile.kind === 'date') s = s.replace(/ /g, '');
-      norm[r] = s;
-      if (s.length === 0) missing[r] = 1;
-      toks[r] = wordTokens(s);
-      if (grams) grams[r] = qgrams(s, 3);
-      if (num) num[r] = profile.kind === 'date' ? parseDate(v!) : parseNumber(v!);
     }
-    const prepared: PreparedColumn = { profile, norm, missing, tokens: buildBags(toks) };
-    if (grams) prepared.grams = buildBags(grams);
+    for (let i = 0; i < count; ) {
+      const id = list[i]!;
+      let tf = 0;
+      while (i < count && list[i] === id) { tf++; i++; }
+      while (this.#df.length <= id) this.#df.push(0);
+      this.#ids.push(id);
+      this.#tf.push(tf);
+      this.#df.add(id, rows);
+    }
+    if (count > 0) this.#docs += rows;
+    this.#offsets.push(this.#ids.length);
+    this.#values++;
+  }
+
+  finish(): Bags {
+    const offsets = this.#offsets.shared();
+    const ids = this.#ids.shared();
+    const df = this.#df.shared();
+    const tf = this.#tf.shared();
+    const weights = sharedFloat32(ids.length);
+    const docs = this.#docs;
+    for (let v = 0; v < this.#values; v++) {
+      let norm = 0;
+      for (let i = offsets[v]!; i < offsets[v + 1]!; i++) {
+        const w = (1 + Math.log(tf[i]!)) * Math.log(1 + docs / Math.max(1, df[ids[i]!]!));
+        weights[i] = w;
+        norm += w * w;
+      }
+      norm = Math.sqrt(norm) || 1;
+      for (let i = offsets[v]!; i < offsets[v + 1]!; i++) weights[i] = weights[i]! / norm;
+    }
+    return { offsets, ids, weights, df, vocabulary: df.length, docs };
+  }
+}
+
+/** Numbers the 3-gram codes of normalize.ts trigramCodes (21 bits) densely from 0. */
+class TrigramIds {
+  readonly #idOf = new Int32Array(1 << 21).fill(-1);
+  #next = 0;
+
+  /** Replaces each code in codes[0 .. count) by its id. */
+  number(codes: Int32Array, count: number): void {
+    for (let i = 0; i < count; i++) {
+      const c = codes[i]!;
+      let id = this.#idOf[c]!;
+      if (id < 0) id = this.#idOf[c] = this.#next++;
+      codes[i] = id;
+    }
+  }
+}
+
+/** One column to prepare (plain data, so a worker thread can do it). */
+export interface ColumnJob {
+  source: EngineColumn;
+  /** The column's index in the EngineTable. */
+  index: number;
+  rowCount: number;
+  /** The table's row-major value ids (shared), and this column's slot among `width` per row. */
+  codes: Int32Array;
+  slot: number;
+  width: number;
+}
+
+/**
+ * Prepare one column: profile, normalize each distinct value once, build its value-level arrays,
+ * and write its rows' value ids into slot `slot` of the row-major `codes` (`width` slots per row).
+ */
+export function prepareColumn(job: ColumnJob): PreparedColumn {
+  const { source, index: c, rowCount: n, codes, slot, width } = job;
+  const rawCount = new Int32Array(source.values.length);
+  for (let r = 0; r < n; r++) {
+    const code = source.codes[r]!;
+    if (code >= 0) rawCount[code]!++;
+  }
+  const profile = profileColumn(source.name, c, source.values, rawCount);
+  const squeeze = profile.kind === 'identifier' || profile.kind === 'date';
+  const withGrams = profile.kind === 'shortText' || profile.kind === 'longText';
+  const withNumber = profile.kind === 'numeric' || profile.kind === 'date';
+
+  // Distinct normalized values: several raw spellings ("Smith", "SMITH ") can share one.
+  const index = new StringInterner();
+  const valueOfRaw = new Int32Array(source.values.length);
+  const normalized: string[] = [];
+  const firstRaw: number[] = [];
+  const rowsOfValue = growInt32();
+  for (let raw = 0; raw < source.values.length; raw++) {
+    const v = source.values[raw]!;
+    let s = isBlank(v) ? '' : normalizeText(v);
+    if (squeeze) s = s.replace(/ /g, '');
+    if (s.length === 0 || rawCount[raw] === 0) {
+      valueOfRaw[raw] = -1;
+      continue;
+    }
+    const id = index.intern(s);
+    valueOfRaw[raw] = id;
+    if (id === normalized.length) {
+      normalized.push(s);
+      firstRaw.push(raw);
+      rowsOfValue.push(0);
+    }
+    rowsOfValue.add(id, rawCount[raw]!);
+  }
+  const rowsOf = rowsOfValue.shared();
+  const valueCount = normalized.length;
+
+  const chars = growUint16();
+  const charOffsets = sharedUint32(valueCount + 1);
+  const tokens = new BagBuilder();
+  const words = new StringInterner();
+  const grams = withGrams ? new BagBuilder() : undefined;
+  const gramIds = withGrams ? new TrigramIds() : undefined;
+  let ids = new Int32Array(64);
+  const num = withNumber ? sharedFloat64(valueCount) : undefined;
+  for (let v = 0; v < valueCount; v++) {
+    const s = normalized[v]!;
+    if (ids.length < s.length + 2) ids = new Int32Array((s.length + 2) * 2);
+    for (let k = 0; k < s.length; k++) chars.push(s.charCodeAt(k));
+    charOffsets[v + 1] = chars.length;
+    const list = wordTokens(s);
+    for (let i = 0; i < list.length; i++) ids[i] = words.intern(list[i]!);
+    tokens.add(ids, list.length, rowsOf[v]!);
+    if (grams) {
+      const count = trigramCodes(s, ids);
+      gramIds!.number(ids, count);
+      grams.add(ids, count, rowsOf[v]!);
+    }
     if (num) {
-      prepared.num = num;
-      let c0 = 0, s1 = 0, s2 = 0;
-      for (let r = 0; r < n; r++) {
-        const x = num[r]!;
-        if (Number.isNaN(x)) continue;
-        c0++; s1 += x; s2 += x * x;
-      }
-      const sd = c0 > 1 ? Math.sqrt(Math.max(0, s2 / c0 - (s1 / c0) ** 2)) : 1;
-      prepared.numScale = Math.max(1e-9, sd / 10);
+      const raw = source.values[firstRaw[v]!]!;
+      num[v] = profile.kind === 'date' ? parseDate(raw) : parseNumber(raw);
     }
-    columns.push(prepared);
-  });
-  return { rowCount: n, columns };
+  }
+  let anyMissing = false;
+  for (let r = 0; r < n; r++) {
+    const raw = source.codes[r]!;
+    const v = raw < 0 ? -1 : valueOfRaw[raw]!;
+    codes[r * width + slot] = v;
+    if (v < 0) anyMissing = true;
+  }
+  const prepared: PreparedColumn = {
+    profile,
+    valueCount,
+    rowsOf,
+    text: { chars: chars.shared(), offsets: charOffsets },
+    tokens: tokens.finish(),
+    anyMissing,
+  };
+  if (grams) prepared.grams = grams.finish();
+  if (num) {
+    prepared.num = num;
+    let c0 = 0, s1 = 0, s2 = 0;
+    for (let v = 0; v < valueCount; v++) {
+      const x = num[v]!;
+      if (Number.isNaN(x)) continue;
+      const w = rowsOf[v]!;
+      c0 += w; s1 += w * x; s2 += w * x * x;
+    }
+    const sd = c0 > 1 ? Math.sqrt(Math.max(0, s2 / c0 - (s1 / c0) ** 2)) : 1;
+    prepared.numScale = Math.max(1e-9, sd / 10);
+  }
+  return prepared;
+}
+
+/** The preparation of every column except the primary key, as independent jobs writing into shared `codes`. */
+export function columnJobs(table: EngineTable): { jobs: ColumnJob[]; codes: Int32Array } {
+  const used: number[] = [];
+  for (let c = 0; c < table.columns.length; c++) if (c !== table.primaryKey) used.push(c);
+  const codes = sharedInt32(table.rowCount * used.length);
+  const jobs = used.map((c, slot) => ({ source: table.columns[c]!, index: c, rowCount: table.rowCount, codes, slot, width: used.length }));
+  return { jobs, codes };
+}
+
+/** Profile every column except the primary key and prepare it, on the calling thread. */
+export function prepareTable(table: EngineTable): PreparedTable {
+  const { jobs, codes } = columnJobs(table);
+  return { rowCount: table.rowCount, columns: jobs.map(prepareColumn), codes };
 }

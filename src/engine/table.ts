@@ -14,15 +14,44 @@ export function columnValues(table: EngineTable, c: number): Array<string | null
 }
 
 /**
- * Dictionary-encodes rows as they arrive. V8 refuses a Map of more than 2^24 entries, so the
- * index of distinct values rolls over to a new Map before that; a value is looked up in each.
+ * Numbers distinct strings 0, 1, 2, … in order of first sight. V8 refuses a Map of more than 2^24
+ * entries, so the index rolls over to a new Map long before that; a string is looked up in each.
  */
-class ColumnEncoder {
+export class StringInterner {
   readonly #maps: Array<Map<string, number>> = [new Map()];
-  readonly values: string[] = [];
-  codes = new Int32Array(1024);
+  #size = 0;
 
   static readonly MAP_LIMIT = 1 << 23;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The string's number, or undefined when it has none yet. */
+  get(s: string): number | undefined {
+    for (const m of this.#maps) {
+      const id = m.get(s);
+      if (id !== undefined) return id;
+    }
+    return undefined;
+  }
+
+  /** The string's number, given the next one when it is new. */
+  intern(s: string): number {
+    const known = this.get(s);
+    if (known !== undefined) return known;
+    let last = this.#maps[this.#maps.length - 1]!;
+    if (last.size >= StringInterner.MAP_LIMIT) this.#maps.push((last = new Map()));
+    last.set(s, this.#size);
+    return this.#size++;
+  }
+}
+
+/** Dictionary-encodes one column as rows arrive. */
+class ColumnEncoder {
+  readonly #index = new StringInterner();
+  readonly values: string[] = [];
+  codes = new Int32Array(1024);
 
   add(r: number, v: string | null | undefined): void {
     if (r >= this.codes.length) {
@@ -34,15 +63,8 @@ class ColumnEncoder {
       this.codes[r] = -1;
       return;
     }
-    let code: number | undefined;
-    for (const m of this.#maps) if ((code = m.get(v)) !== undefined) break;
-    if (code === undefined) {
-      let last = this.#maps[this.#maps.length - 1]!;
-      if (last.size >= ColumnEncoder.MAP_LIMIT) this.#maps.push((last = new Map()));
-      code = this.values.length;
-      last.set(v, code);
-      this.values.push(v);
-    }
+    const code = this.#index.intern(v);
+    if (code === this.values.length) this.values.push(v);
     this.codes[r] = code;
   }
 }

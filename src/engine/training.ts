@@ -3,8 +3,7 @@
  * cross-validation grouped by labeling set give the F1-optimal threshold and the evaluation.
  * Without labels of both classes a prior model (mean of each column's main similarity) is used.
  */
-import type { Feature, FeatureKind } from './features.js';
-import { pairFeatures } from './features.js';
+import { FeatureWriter, type Feature, type FeatureKind } from './features.js';
 import type { LabeledPairs } from './labels.js';
 import { f1OptimalThreshold, fitLogistic, predict, type LogisticModel } from './model.js';
 import { fitCalibration, type Calibration } from './calibration.js';
@@ -27,13 +26,47 @@ export interface Trained {
   calibration?: Calibration;
   /** Per PreparedTable column, descending. */
   importances: Array<{ columnName: string; column: number; importance: number }>;
+  /** Cheap first test that settles clear non-matches (supervised, with enough labeled matches). */
+  prefilter?: Prefilter;
 }
+
+/**
+ * A logistic model on the features the scorer computes first: the cheap ones of every column
+ * (features.ts CHEAP_KINDS: value equality, missing values, numeric differences) and all of the
+ * few most important columns. A pair whose prefilter log-odds fall below `below` is a clear
+ * non-match: every labeled match scored at least PREFILTER_MARGIN log-odds higher. Most candidate
+ * pairs are such pairs, and they are settled without comparing the other columns' strings.
+ */
+export interface Prefilter {
+  /** Columns (PreparedTable indexes) compared in full before deciding. */
+  columns: number[];
+  bias: number;
+  /** Per feature slot; zero outside the slots FeatureWriter.writeFirst writes. */
+  weights: Float64Array;
+  below: number;
+}
+
+/** Everything the scorer needs, as plain data (sent to the worker threads). */
+export interface ScoringModel {
+  pair: PairModel;
+  prefilter?: Prefilter;
+}
+
+/** Labeled matches needed before the prefilter's bound means anything. */
+const PREFILTER_MIN_MATCHES = 10;
+/** How far below the lowest labeled match a pair must fall, in log-odds (e^4 ≈ 55 times less likely). */
+const PREFILTER_MARGIN = 4;
+/** Never settle a pair the prefilter itself gives more than this probability. */
+const PREFILTER_MAX = 0.02;
+/** Columns whose string comparisons the prefilter sees. */
+const PREFILTER_FULL_COLUMNS = 2;
 
 const LAMBDA = 1;
 /** Measured on cora, rldata10000, leipzig_abt_buy replays: the blend is the most robust choice. */
 const MODEL = 'blend' as 'lr' | 'gbt' | 'blend';
 
-interface PairModel { lr: LogisticModel; gbt?: GbtModel }
+/** What scores a feature vector: plain data, so it can be sent to the worker threads. */
+export interface PairModel { lr: LogisticModel; gbt?: GbtModel }
 
 function fitPair(X: Float32Array, y: Uint8Array, d: number): PairModel {
   const lr = fitLogistic(X, y, d, LAMBDA);
@@ -59,7 +92,8 @@ export function designMatrix(
 ): Float32Array {
   const d = features.length;
   const X = new Float32Array(a.length * d);
-  for (let i = 0; i < a.length; i++) pairFeatures(pt, features, a[i]!, b[i]!, X, i * d);
+  const writer = new FeatureWriter(pt, features);
+  for (let i = 0; i < a.length; i++) writer.write(a[i]!, b[i]!, X, i * d);
   return X;
 }
 
@@ -150,6 +184,8 @@ export function train(pt: PreparedTable, features: Feature[], lp: LabeledPairs, 
   }
   const out: Trained = { pt, features, model, baseThreshold, supervised: true, importances: importances(pt, features, model, X, n) };
   if (full.gbt) out.gbt = full.gbt;
+  const prefilter = fitPrefilter(pt, features, X, y, out.importances);
+  if (prefilter) out.prefilter = prefilter;
   if (oof) {
     out.oof = oof;
     const calibration = fitCalibration(oof.p, oof.y);
@@ -158,13 +194,42 @@ export function train(pt: PreparedTable, features: Feature[], lp: LabeledPairs, 
   return out;
 }
 
-/** A pair scorer with its own scratch buffer. */
-export function makeScorer(t: Trained): (a: number, b: number) => number {
-  const scratch = new Float32Array(t.features.length);
-  return (a, b) => {
-    pairFeatures(t.pt, t.features, a, b, scratch, 0);
-    return predictTrained(t, scratch, 0);
-  };
+function fitPrefilter(
+  pt: PreparedTable,
+  features: readonly Feature[],
+  X: Float32Array,
+  y: Uint8Array,
+  ranked: Trained['importances'],
+): Prefilter | undefined {
+  let matches = 0;
+  for (const v of y) matches += v;
+  if (matches < PREFILTER_MIN_MATCHES) return undefined;
+  // The most telling columns are compared in full before deciding: a pair can agree on many values
+  // (relatives share surname, address and phone) and still be settled by its first names.
+  const early = ranked.filter((c) => c.importance > 0).slice(0, PREFILTER_FULL_COLUMNS).map((c) => c.column);
+  const first = new FeatureWriter(pt, features, false, new Set(early)).firstSlots;
+  if (first.length === 0 || first.length === features.length) return undefined;
+  const d = features.length, n = y.length, c = first.length;
+  const Xc = new Float32Array(n * c);
+  for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) Xc[i * c + k] = X[i * d + first[k]!]!;
+  const lr = fitLogistic(Xc, y, c, LAMBDA);
+  const weights = new Float64Array(d);
+  first.forEach((slot, k) => (weights[slot] = lr.weights[k + 1]!));
+  const bias = lr.weights[0]!;
+  let lowest = Infinity;
+  for (let i = 0; i < n; i++) {
+    if (!y[i]) continue;
+    let z = bias;
+    for (let k = 0; k < c; k++) z += lr.weights[k + 1]! * Xc[i * c + k]!;
+    if (z < lowest) lowest = z;
+  }
+  return { columns: early, bias, weights, below: Math.min(lowest - PREFILTER_MARGIN, Math.log(PREFILTER_MAX / (1 - PREFILTER_MAX))) };
+}
+
+/** The trained scoring model as plain data. */
+export function scoringModelOf(t: Trained): ScoringModel {
+  const pair: PairModel = t.gbt ? { lr: t.model, gbt: t.gbt } : { lr: t.model };
+  return t.prefilter ? { pair, prefilter: t.prefilter } : { pair };
 }
 
 /** Blocking column weights learned from the model (1 for every column without a model). */
@@ -175,6 +240,4 @@ export function blockingWeights(t: Trained): Float64Array {
   return w;
 }
 
-export function predictTrained(t: Trained, x: Float32Array, offset = 0): number {
-  return t.gbt ? predictPair({ lr: t.model, gbt: t.gbt }, x, offset) : predict(t.model, x, offset);
-}
+

@@ -16,8 +16,13 @@ describe('engine blocking', () => {
     for (let i = 0; i < c.a.length; i++) assert.ok(c.a[i]! < c.b[i]!);
   });
   it('wider search with a higher AccuracyCostTradeoff', () => {
-    const lo = blockingWidth(0, 10000), hi = blockingWidth(1, 10000);
-    assert.ok(hi.k > lo.k && hi.cap > lo.cap);
+    for (const n of [1_000, 100_000, 10_000_000]) {
+      const lo = blockingWidth(0, n), hi = blockingWidth(1, n);
+      assert.ok(hi.k > lo.k && hi.budget > lo.budget);
+    }
+    // The walk per row shrinks with the table down to a floor, so the whole search stays linear.
+    assert.ok(blockingWidth(0.5, 10_000).budget > blockingWidth(0.5, 1_000_000).budget);
+    assert.equal(blockingWidth(0.5, 1_000_000).budget, blockingWidth(0.5, 5_000_000).budget);
   });
   it('column weights of zero drop a column from blocking', () => {
     const c = generateCandidates(prepareTable(table), { accuracyCostTradeoff: 0.5, columnWeights: new Float64Array([0, 0]) });

@@ -48,3 +48,54 @@ describe('engine comparators', () => {
     assert.equal(out[fs.findIndex((f) => f.kind === 'jaroWinkler')], 0);
   });
 });
+
+describe('engine comparators: bit-parallel Levenshtein', () => {
+  /** The textbook dynamic programme, as the reference. */
+  const reference = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++)
+        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length]![b.length]!;
+  };
+  it('equals the dynamic programme on random strings up to 100 characters, either side shorter', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const word = () => Array.from({ length: Math.floor(rnd() * (rnd() < 0.7 ? 41 : 101)) }, () => 'abcdé'[Math.floor(rnd() * 5)]).join('');
+    for (let i = 0; i < 3000; i++) {
+      const a = word(), b = rnd() < 0.5 ? word() : a.slice(0, Math.floor(rnd() * a.length)) + 'x' + a.slice(Math.floor(rnd() * a.length));
+      assert.equal(levenshtein(a, b), reference(a, b), `${a} / ${b}`);
+    }
+  });
+});
+
+describe('engine comparators: bit-parallel Jaro-Winkler', () => {
+  /** Jaro-Winkler by its definition: each character of a takes the first unmatched equal one of b in the window. */
+  const reference = (a: string, b: string): number => {
+    if (a.length === 0 && b.length === 0) return 1;
+    if (a.length === 0 || b.length === 0) return 0;
+    const window = Math.max(0, (Math.max(a.length, b.length) >> 1) - 1);
+    const ma = new Array<boolean>(a.length).fill(false), mb = new Array<boolean>(b.length).fill(false);
+    let m = 0;
+    for (let i = 0; i < a.length; i++)
+      for (let j = Math.max(0, i - window); j <= Math.min(b.length - 1, i + window); j++)
+        if (!mb[j] && a[i] === b[j]) { ma[i] = mb[j] = true; m++; break; }
+    if (m === 0) return 0;
+    const fa = [...a].filter((_, i) => ma[i]), fb = [...b].filter((_, j) => mb[j]);
+    const t = fa.filter((c, k) => c !== fb[k]).length;
+    const jaro = (m / a.length + m / b.length + (m - t / 2) / m) / 3;
+    let p = 0;
+    while (p < Math.min(4, a.length, b.length) && a[p] === b[p]) p++;
+    return jaro + p * 0.1 * (1 - jaro);
+  };
+  it('equals the definition on random strings up to 100 characters', () => {
+    let seed = 11;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const word = () => Array.from({ length: Math.floor(rnd() * (rnd() < 0.7 ? 41 : 101)) }, () => 'abcdé'[Math.floor(rnd() * 5)]).join('');
+    for (let i = 0; i < 3000; i++) {
+      const a = word(), b = rnd() < 0.5 ? word() : a.slice(0, Math.floor(rnd() * a.length)) + 'x' + a.slice(Math.floor(rnd() * a.length));
+      close(jaroWinkler(a, b), a === b ? 1 : reference(a, b), 1e-12);
+    }
+  });
+});

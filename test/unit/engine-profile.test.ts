@@ -42,6 +42,6 @@ describe('engine profile', () => {
     const t = encodeTable([{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }], [['1', '2'], ['ann', null]], 0);
     const pt = prepareTable(t);
     assert.deepEqual(pt.columns.map((c) => c.profile.name), ['name']);
-    assert.deepEqual(Array.from(pt.columns[0]!.missing), [0, 1]);
+    assert.deepEqual(Array.from(pt.codes), [0, -1]);
   });
 });

@@ -22,7 +22,7 @@ const table = encodeTable([
 const result: MatchResult = {
   matchId: Float64Array.from([7, 7, 3, 7]),
   confidence: Float64Array.from([0.9, 0.9, 1, 0.9]),
-  stats: { candidatePairs: 3, scoredPairs: 3, matchedPairs: 3, groups: 2 },
+  stats: { candidatePairs: 3, scoredPairs: 3, fullyScoredPairs: 3, matchedPairs: 3, groups: 2 },
 };
 
 /** An object store that keeps what is put, for the output writer. */

@@ -53,6 +53,7 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
             // doppel's own members (SDKs ignore them): the work behind the grouping.
             CandidatePairCount: result.stats.candidatePairs,
             ScoredPairCount: result.stats.scoredPairs,
+            FullyScoredPairCount: result.stats.fullyScoredPairs,
             MatchedPairCount: result.stats.matchedPairs,
           },
         },
