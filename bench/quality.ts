@@ -346,7 +346,8 @@ async function runFindMatches(ctx: Context, outputPath: string): Promise<FindMat
   const outputParts = await readOutputParts(s3, outputPath);
   const predictions: PredictionRow[] = [];
   for (const p of outputParts) {
-    predictions.push(...parsePredictionsCsv(Buffer.from(p.bytes), p.key, ctx.dataset.meta.primary_key));
+    // A loop, not push(...rows): spreading a part file's rows as arguments overflows the stack.
+    for (const row of parsePredictionsCsv(Buffer.from(p.bytes), p.key, ctx.dataset.meta.primary_key)) predictions.push(row);
   }
   const score = scorePairwise(ctx.dataset.truth, predictions, ctx.dataset.meta.score_pairs);
   return { predictions, score, seconds: findMatchesSeconds, candidatePairs, matchedPairs };
