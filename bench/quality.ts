@@ -67,7 +67,7 @@ import {
 import { DATASETS_DIR, listDatasets, resolveDatasetDir } from './lib/datasets.js';
 import { fmt } from './lib/format.js';
 import { labelFromTruth } from './lib/labeler.js';
-import { readResults, renderBenchmarks } from './lib/report.js';
+import { renderBenchmarksFrom } from './lib/report.js';
 import {
   gitCommit,
   learningCurveCsv,
@@ -660,7 +660,7 @@ function failedRound(round: number, labeledRows: number, secs: number, error: st
 }
 
 function writeBenchmarks(): void {
-  writeFileSync(BENCHMARKS_MD, renderBenchmarks(readResults(RESULTS_DIR), readResults(join(RESULTS_DIR, 'tradeoffs'))));
+  writeFileSync(BENCHMARKS_MD, renderBenchmarksFrom(RESULTS_DIR));
   process.stdout.write(`BENCHMARKS.md regenerated from ${RESULTS_DIR}\n`);
 }
 
