@@ -40,10 +40,15 @@ export function s3Client(endpoint: string): S3Client {
 
 const signer = new SignatureV4({ credentials: CREDENTIALS, region: REGION, service: 'glue', sha256: Sha256 });
 
+/** Attempts of a read-only raw call whose request got no HTTP answer at all. */
+const RAW_READ_ATTEMPTS = 3;
+
 /**
  * One SigV4-signed Glue call answered as raw JSON. The SDKs drop response members the Glue model
  * does not have, so doppel's extension members (README "doppel extensions") are read this way.
- * Throws on an error answer, with its `__type` and message.
+ * Throws on an error answer, with its `__type` and message. A read (Get…, List…) that got no answer
+ * (typically a keep-alive connection the server closed as the request went out, likely when its
+ * event loop was busy) is sent again, as the SDKs retry such transient errors.
  */
 export async function rawGlueCall(
   endpoint: string,
@@ -62,7 +67,16 @@ export async function rawGlueCall(
     body,
   });
   const signed = await signer.sign(request);
-  const res = await fetch(endpoint, { method: 'POST', headers: signed.headers, body });
+  const attempts = /^(Get|List)/.test(operation) ? RAW_READ_ATTEMPTS : 1;
+  let res: Response | undefined;
+  for (let attempt = 1; res === undefined; attempt += 1) {
+    try {
+      res = await fetch(endpoint, { method: 'POST', headers: signed.headers, body });
+    } catch (e) {
+      if (attempt >= attempts) throw new Error(`${operation}: no answer after ${attempt} attempt(s): ${describeError(e)}`);
+      await sleep(100 * attempt);
+    }
+  }
   const text = await res.text();
   let out: Record<string, unknown>;
   try {
@@ -328,11 +342,12 @@ export async function waitForJobRun(
   }
 }
 
-/** A short description of an SDK error: its name and message. */
+/** A short description of an SDK error: its name and message, and its cause's (fetch puts the network error there). */
 export function describeError(e: unknown): string {
   if (e instanceof Error) {
     const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
-    return `${name}${e.message}`;
+    const cause = e.cause === undefined ? '' : ` (cause: ${describeError(e.cause)})`;
+    return `${name}${e.message}${cause}`;
   }
   return String(e);
 }
