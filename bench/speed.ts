@@ -34,7 +34,7 @@
  *   --keep-data               keep each server's data dir (its path is printed)
  *   --timeout-minutes M       longest wait for one task run or job run (default 60)
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -292,6 +292,8 @@ async function runRepeat(ctx: SizeContext, repeat: number): Promise<SpeedRepeat>
   let session: Session | undefined;
   let transformId: string | undefined;
   let probeTransformId: string | undefined;
+  /** The data dir kept for the restart (removed here should the restart fail). */
+  let restartDataDir: string | undefined;
   try {
     let t = performance.now();
     session = await openSession(env, rerunLines);
@@ -427,10 +429,10 @@ async function runRepeat(ctx: SizeContext, repeat: number): Promise<SpeedRepeat>
 
     // A restart, so that the job reads and computes everything itself.
     t = performance.now();
-    const dataDir = session.server.dataDir;
+    restartDataDir = session.server.dataDir;
     await closeSession(session, true);
     session = undefined;
-    session = await openSession(env, rerunLines, dataDir);
+    session = await openSession(env, rerunLines, restartDataDir);
     rep.restartSeconds = seconds(t);
     log(tag, `server restarted on its data dir in ${rep.restartSeconds.toFixed(1)} s (${session.endpoint})`);
 
@@ -572,6 +574,8 @@ async function runRepeat(ctx: SizeContext, repeat: number): Promise<SpeedRepeat>
       }
       await closeSession(session, options.keepData);
       if (options.keepData) log(tag, `data dir kept: ${session.server.dataDir}`);
+    } else if (restartDataDir !== undefined && !options.keepData) {
+      rmSync(restartDataDir, { recursive: true, force: true });
     }
   }
   rep.loadAverage.end = loadAverage();
