@@ -378,7 +378,7 @@ export function renderSpeed(runs: SpeedResult[], machineNumber: (m: Machine) => 
         cpuPerWall,
         rangeCell(s.peakProcessRssBytes, gibCell),
         rangeCell(s.peakTreeRssBytes, gibCell),
-        rangeCell(s.microsecondsPerRecord, (x) => x.toFixed(1)),
+        rangeCell(s.microsecondsPerRecord, (x) => (x < 100 ? x.toFixed(1) : whole(x))),
       ]),
     );
   }
@@ -411,9 +411,9 @@ export function renderSpeed(runs: SpeedResult[], machineNumber: (m: Machine) => 
   lines.push('### Quality and API latency');
   lines.push('');
   lines.push(
-    '| records | AccuracyCostTradeoff | precision | recall | F1 | est. F1 | \\|est − true\\| | GetMLTransform p50 ms | p99 ms | max ms | calls (errors) | probe import rows | repeats without re-executed or failed runs |',
+    '| records | AccuracyCostTradeoff | precision | recall | F1 | est. F1 | \\|est − true\\| | GetMLTransform p50 ms | p99 ms | max ms | calls | failed calls | probe import rows | repeats without re-executed or failed runs |',
   );
-  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of sorted) {
     const s = r.summary;
     const f4 = (x: number) => x.toFixed(4);
@@ -430,7 +430,8 @@ export function renderSpeed(runs: SpeedResult[], machineNumber: (m: Machine) => 
         rangeCell(s.probeP50Ms, ms),
         rangeCell(s.probeP99Ms, ms),
         rangeCell(s.probeMaxMs, ms),
-        s.probeCalls ? `${rangeCell(s.probeCalls, whole)} (${rangeCell(s.probeErrors, whole)})` : '–',
+        rangeCell(s.probeCalls, whole),
+        rangeCell(s.probeErrors, whole),
         rangeCell(s.probeImportRows, whole),
         s.integrityChecked > 0 ? `${s.integrityOk} of ${s.integrityChecked}` : '–',
       ]),
