@@ -183,7 +183,7 @@ interface SizeContext {
   columns: string[];
   truthById: Map<string, string>;
   options: Options;
-  /** The probe's label file (written once per size), or null without the probe or its import. */
+  /** The probe's label file (written once per size); null without the probe or without its import. */
   probeLabels: LabelFile | null;
 }
 
@@ -438,7 +438,7 @@ async function runRepeat(ctx: SizeContext, repeat: number): Promise<SpeedRepeat>
 
     const s = session;
     const probeLabelsPath = `${base}probe-labels/labels.csv`;
-    if (probe && ctx.probeLabels) {
+    if (ctx.probeLabels) {
       await uploadFileMultipart(s.s3, ctx.probeLabels.path, probeLabelsPath, 8 * 2 ** 20);
     }
     const jobName = 'bench-findmatches';
@@ -458,17 +458,16 @@ async function runRepeat(ctx: SizeContext, repeat: number): Promise<SpeedRepeat>
     const probeStart = performance.now();
     const started = await s.glue.send(new StartJobRunCommand({ JobName: jobName }));
     const jobRunId = started.JobRunId!;
-    const probeImport =
-      probe && ctx.probeLabels
-        ? measureTaskRun(
-            s,
-            probeTransformId!,
-            async () =>
-              (await s.glue.send(new StartImportLabelsTaskRunCommand({ TransformId: probeTransformId, InputS3Path: probeLabelsPath })))
-                .TaskRunId!,
-            options.timeoutMs,
-          )
-        : null;
+    const probeImport = ctx.probeLabels
+      ? measureTaskRun(
+          s,
+          probeTransformId!,
+          async () =>
+            (await s.glue.send(new StartImportLabelsTaskRunCommand({ TransformId: probeTransformId, InputS3Path: probeLabelsPath })))
+              .TaskRunId!,
+          options.timeoutMs,
+        )
+      : null;
     let latency: LatencyProbe | undefined;
     if (probe) {
       // Its own client, without SDK retries: every call is one request, timed as the user sees it.

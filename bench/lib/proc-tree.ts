@@ -51,7 +51,7 @@ export function statusBytes(text: string, name: string): number | null {
 let clockTicks: number | undefined;
 
 /** Clock ticks per second of /proc times (sysconf CLK_TCK; 100 on every common Linux build). */
-export function clockTicksPerSecond(): number {
+function clockTicksPerSecond(): number {
   if (clockTicks === undefined) {
     const out = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
     clockTicks = Number.isInteger(out) && out > 0 ? out : 100;

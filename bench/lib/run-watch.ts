@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GetJobRunCommand, type GlueClient } from '@aws-sdk/client-glue';
 import { findMatchesTaskRunId, rawGlueCall, rawNumber } from './aws.js';
 
-export const POLL_MS = 100;
+const POLL_MS = 100;
 
 /** When a stage was started: both clocks, so server timestamps can be placed on the stage's time line. */
 export interface StageClock {
@@ -19,7 +19,7 @@ export interface StageClock {
 export const stageClock = (): StageClock => ({ perf: performance.now(), epochMs: Date.now() });
 
 /** Seconds since the stage started. */
-export const elapsed = (clock: StageClock): number => (performance.now() - clock.perf) / 1000;
+const elapsed = (clock: StageClock): number => (performance.now() - clock.perf) / 1000;
 
 /** One change of the run's reported stage. */
 export interface ProgressTransition {
