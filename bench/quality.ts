@@ -67,7 +67,7 @@ import {
 import { DATASETS_DIR, listDatasets, resolveDatasetDir } from './lib/datasets.js';
 import { fmt } from './lib/format.js';
 import { labelFromTruth } from './lib/labeler.js';
-import { readResults, renderBenchmarks } from './lib/report.js';
+import { renderBenchmarksFrom } from './lib/report.js';
 import {
   gitCommit,
   learningCurveCsv,
@@ -346,7 +346,8 @@ async function runFindMatches(ctx: Context, outputPath: string): Promise<FindMat
   const outputParts = await readOutputParts(s3, outputPath);
   const predictions: PredictionRow[] = [];
   for (const p of outputParts) {
-    predictions.push(...parsePredictionsCsv(Buffer.from(p.bytes), p.key, ctx.dataset.meta.primary_key));
+    // A loop, not push(...rows): spreading a part file's rows as arguments overflows the stack.
+    for (const row of parsePredictionsCsv(Buffer.from(p.bytes), p.key, ctx.dataset.meta.primary_key)) predictions.push(row);
   }
   const score = scorePairwise(ctx.dataset.truth, predictions, ctx.dataset.meta.score_pairs);
   return { predictions, score, seconds: findMatchesSeconds, candidatePairs, matchedPairs };
@@ -659,7 +660,7 @@ function failedRound(round: number, labeledRows: number, secs: number, error: st
 }
 
 function writeBenchmarks(): void {
-  writeFileSync(BENCHMARKS_MD, renderBenchmarks(readResults(RESULTS_DIR), readResults(join(RESULTS_DIR, 'tradeoffs'))));
+  writeFileSync(BENCHMARKS_MD, renderBenchmarksFrom(RESULTS_DIR));
   process.stdout.write(`BENCHMARKS.md regenerated from ${RESULTS_DIR}\n`);
 }
 

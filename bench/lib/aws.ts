@@ -2,7 +2,10 @@
  * The user's side of the benchmark: Glue and S3 calls through the AWS SDKs, as anyone using doppel
  * would make them (waiting for task runs and job runs, reading and writing S3 objects).
  */
+import { createReadStream, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parse as parseCsv } from 'csv-parse';
 import {
   GetJobRunCommand,
   GetMLTaskRunCommand,
@@ -12,7 +15,16 @@ import {
   type JobRunState,
   type TaskStatusType,
 } from '@aws-sdk/client-glue';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -28,10 +40,15 @@ export function s3Client(endpoint: string): S3Client {
 
 const signer = new SignatureV4({ credentials: CREDENTIALS, region: REGION, service: 'glue', sha256: Sha256 });
 
+/** Attempts of a read-only raw call whose request got no HTTP answer at all. */
+const RAW_READ_ATTEMPTS = 3;
+
 /**
  * One SigV4-signed Glue call answered as raw JSON. The SDKs drop response members the Glue model
  * does not have, so doppel's extension members (README "doppel extensions") are read this way.
- * Throws on an error answer, with its `__type` and message.
+ * Throws on an error answer, with its `__type` and message. A read (Get…, List…) that got no answer
+ * (typically a keep-alive connection the server closed as the request went out, likely when its
+ * event loop was busy) is sent again, as the SDKs retry such transient errors.
  */
 export async function rawGlueCall(
   endpoint: string,
@@ -50,7 +67,16 @@ export async function rawGlueCall(
     body,
   });
   const signed = await signer.sign(request);
-  const res = await fetch(endpoint, { method: 'POST', headers: signed.headers, body });
+  const attempts = /^(Get|List)/.test(operation) ? RAW_READ_ATTEMPTS : 1;
+  let res: Response | undefined;
+  for (let attempt = 1; res === undefined; attempt += 1) {
+    try {
+      res = await fetch(endpoint, { method: 'POST', headers: signed.headers, body });
+    } catch (e) {
+      if (attempt >= attempts) throw new Error(`${operation}: no answer after ${attempt} attempt(s): ${describeError(e)}`);
+      await sleep(100 * attempt);
+    }
+  }
   const text = await res.text();
   let out: Record<string, unknown>;
   try {
@@ -76,13 +102,10 @@ export interface FindMatchesRunStats {
   matchGroups: number | null;
 }
 
-/**
- * Finds the FIND_MATCHES task run of a job run (GetMLTaskRuns, newest first) and reads its
- * FindMatchesTaskRunProperties with a raw GetMLTaskRun.
- */
-export async function findMatchesRunStats(endpoint: string, transformId: string, jobRunId: string): Promise<FindMatchesRunStats> {
-  type Run = { TaskRunId?: string; Properties?: { FindMatchesTaskRunProperties?: Record<string, unknown> } };
-  let taskRunId: string | undefined;
+type RawTaskRun = { TaskRunId?: string; Properties?: { FindMatchesTaskRunProperties?: Record<string, unknown> } };
+
+/** The FIND_MATCHES task run behind a job run (GetMLTaskRuns, newest first), or null when not (yet) listed. */
+export async function findMatchesTaskRunId(endpoint: string, transformId: string, jobRunId: string): Promise<string | null> {
   let token: unknown;
   do {
     const page = await rawGlueCall(endpoint, 'GetMLTaskRuns', {
@@ -90,14 +113,39 @@ export async function findMatchesRunStats(endpoint: string, transformId: string,
       Filter: { TaskRunType: 'FIND_MATCHES' },
       ...(token !== undefined ? { NextToken: token } : {}),
     });
-    const runs = (page['TaskRuns'] as Run[] | undefined) ?? [];
-    taskRunId = runs.find((r) => r.Properties?.FindMatchesTaskRunProperties?.['JobRunId'] === jobRunId)?.TaskRunId;
+    const runs = (page['TaskRuns'] as RawTaskRun[] | undefined) ?? [];
+    const id = runs.find((r) => r.Properties?.FindMatchesTaskRunProperties?.['JobRunId'] === jobRunId)?.TaskRunId;
+    if (id !== undefined) return id;
     token = page['NextToken'];
-  } while (taskRunId === undefined && token !== undefined);
-  if (taskRunId === undefined) {
+  } while (token !== undefined);
+  return null;
+}
+
+/** Every task run of a transform as the server answers it (raw GetMLTaskRuns, all pages). */
+export async function listTaskRunsRaw(endpoint: string, transformId: string): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = [];
+  let token: unknown;
+  do {
+    const page = await rawGlueCall(endpoint, 'GetMLTaskRuns', {
+      TransformId: transformId,
+      ...(token !== undefined ? { NextToken: token } : {}),
+    });
+    for (const r of (page['TaskRuns'] as Array<Record<string, unknown>> | undefined) ?? []) out.push(r);
+    token = page['NextToken'];
+  } while (token !== undefined);
+  return out;
+}
+
+/**
+ * Finds the FIND_MATCHES task run of a job run and reads its FindMatchesTaskRunProperties with a
+ * raw GetMLTaskRun.
+ */
+export async function findMatchesRunStats(endpoint: string, transformId: string, jobRunId: string): Promise<FindMatchesRunStats> {
+  const taskRunId = await findMatchesTaskRunId(endpoint, transformId, jobRunId);
+  if (taskRunId === null) {
     return { taskRunId: null, candidatePairs: null, scoredPairs: null, matchedPairs: null, matchGroups: null };
   }
-  const run = (await rawGlueCall(endpoint, 'GetMLTaskRun', { TransformId: transformId, TaskRunId: taskRunId })) as Run;
+  const run = (await rawGlueCall(endpoint, 'GetMLTaskRun', { TransformId: transformId, TaskRunId: taskRunId })) as RawTaskRun;
   const p = run.Properties?.FindMatchesTaskRunProperties ?? {};
   return {
     taskRunId,
@@ -127,6 +175,35 @@ export async function putObject(s3: S3Client, uri: string, body: string | Uint8A
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 }
 
+/**
+ * Uploads a file as one multipart upload, each part streamed from disk (never the whole file in
+ * memory); the last part may be smaller than `partBytes` (S3's minimum for the others is 5 MiB).
+ * A failed upload is aborted.
+ */
+export async function uploadFileMultipart(s3: S3Client, path: string, uri: string, partBytes = 64 * 2 ** 20): Promise<number> {
+  const { bucket, key } = splitS3(uri);
+  const size = statSync(path).size;
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  try {
+    const parts: Array<{ ETag: string; PartNumber: number }> = [];
+    for (let start = 0, n = 1; start < size || n === 1; start += partBytes, n += 1) {
+      const length = Math.min(partBytes, size - start);
+      const body = length > 0 ? createReadStream(path, { start, end: start + length - 1 }) : new Uint8Array();
+      const out = await s3.send(
+        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: n, Body: body, ContentLength: length }),
+      );
+      parts.push({ ETag: out.ETag!, PartNumber: n });
+    }
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }),
+    );
+  } catch (e) {
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
+    throw e;
+  }
+  return size;
+}
+
 export async function getObjectBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
   const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   if (!out.Body) return new Uint8Array();
@@ -152,11 +229,12 @@ export async function listObjects(s3: S3Client, bucket: string, prefix: string):
 }
 
 /**
- * The data part files under an output prefix (doppel's output convention: `part-NNNNN.<ext>` and
- * `_SUCCESS` written last). Fails when `_SUCCESS` is missing (incomplete output). Markers, empty
- * objects and anything under a `.`/`_` segment are not data, as Glue reads folders.
+ * The keys of the data part files under an output prefix (doppel's output convention:
+ * `part-NNNNN.<ext>` and `_SUCCESS` written last), in name order. Fails when `_SUCCESS` is missing
+ * (incomplete output). Markers, empty objects and anything under a `.`/`_` segment are not data, as
+ * Glue reads folders.
  */
-export async function readOutputParts(s3: S3Client, uri: string): Promise<Array<{ key: string; bytes: Uint8Array }>> {
+export async function listOutputParts(s3: S3Client, uri: string): Promise<{ bucket: string; keys: string[] }> {
   const { bucket, key } = splitS3(uri);
   const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
   const objects = await listObjects(s3, bucket, prefix);
@@ -165,13 +243,51 @@ export async function readOutputParts(s3: S3Client, uri: string): Promise<Array<
       `no _SUCCESS under ${uri} (objects: ${objects.map((o) => o.key.slice(prefix.length)).join(', ') || 'none'})`,
     );
   }
-  const data = objects
+  const keys = objects
     .filter((o) => o.size > 0 && !o.key.endsWith('_$folder$'))
     .filter((o) => !o.key.slice(prefix.length).split('/').some((seg) => seg.startsWith('.') || seg.startsWith('_')))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    .map((o) => o.key)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { bucket, keys };
+}
+
+/** The data part files under an output prefix, read whole (see listOutputParts). */
+export async function readOutputParts(s3: S3Client, uri: string): Promise<Array<{ key: string; bytes: Uint8Array }>> {
+  const { bucket, keys } = await listOutputParts(s3, uri);
   const out: Array<{ key: string; bytes: Uint8Array }> = [];
-  for (const o of data) out.push({ key: o.key, bytes: await getObjectBytes(s3, bucket, o.key) });
+  for (const key of keys) out.push({ key, bytes: await getObjectBytes(s3, bucket, key) });
   return out;
+}
+
+/**
+ * The `idColumn` and `match_id` columns of a CSV FindMatches output, streamed part by part (an
+ * output of millions of rows is never held as bytes or as row objects).
+ */
+export async function readOutputMatchIds(
+  s3: S3Client,
+  uri: string,
+  idColumn: string,
+): Promise<{ ids: string[]; matchIds: string[] }> {
+  const { bucket, keys } = await listOutputParts(s3, uri);
+  const ids: string[] = [];
+  const matchIds: string[] = [];
+  for (const key of keys) {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!out.Body) continue;
+    let idAt = -1;
+    let matchAt = -1;
+    for await (const row of (out.Body as Readable).pipe(parseCsv({ bom: true, skip_empty_lines: true })) as AsyncIterable<string[]>) {
+      if (idAt < 0) {
+        idAt = row.indexOf(idColumn);
+        matchAt = row.indexOf('match_id');
+        if (idAt < 0 || matchAt < 0) throw new Error(`${key}: needs columns ${idColumn} and match_id; has ${row.join(', ')}`);
+        continue;
+      }
+      ids.push(row[idAt]!);
+      matchIds.push(row[matchAt]!);
+    }
+  }
+  return { ids, matchIds };
 }
 
 const TASK_TERMINAL: readonly TaskStatusType[] = ['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'];
@@ -226,11 +342,12 @@ export async function waitForJobRun(
   }
 }
 
-/** A short description of an SDK error: its name and message. */
+/** A short description of an SDK error: its name and message, and its cause's (fetch puts the network error there). */
 export function describeError(e: unknown): string {
   if (e instanceof Error) {
     const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
-    return `${name}${e.message}`;
+    const cause = e.cause === undefined ? '' : ` (cause: ${describeError(e.cause)})`;
+    return `${name}${e.message}${cause}`;
   }
   return String(e);
 }

@@ -32,12 +32,13 @@ export function labelFromTruth(
     const text = typeof part === 'string' ? part : Buffer.from(part).toString('utf8');
     const records = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: false }) as string[][];
     if (records.length === 0) continue;
-    const [h, ...body] = records as [string[], ...string[][]];
+    const h = records[0]!;
     if (header === undefined) header = h;
     else if (h.join('\u0000') !== header.join('\u0000')) {
       throw new Error(`labeling set parts disagree on the header: ${header.join(',')} vs ${h.join(',')}`);
     }
-    rows.push(...body);
+    // A loop, not push(...rows): spreading a large part's rows as arguments overflows the stack.
+    for (let i = 1; i < records.length; i += 1) rows.push(records[i]!);
   }
   if (header === undefined || rows.length === 0) {
     // Nothing left to label (doppel found no new labeling set): nothing to import.

@@ -26,8 +26,12 @@ export interface BenchServer {
   stop: (keep?: boolean) => Promise<void>;
 }
 
-export async function startServer(env: Record<string, string> = {}): Promise<BenchServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'doppel-bench-'));
+/**
+ * Starts a server on `existingDataDir` (a restart: the state of an earlier server, stopped with
+ * `keep`), or on a new temporary data dir.
+ */
+export async function startServer(env: Record<string, string> = {}, existingDataDir?: string): Promise<BenchServer> {
+  const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'doppel-bench-'));
   const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', '--data-dir', dataDir], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,7 +66,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ben
   } catch (e) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    if (existingDataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     throw e;
   }
   return {

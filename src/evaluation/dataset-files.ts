@@ -85,7 +85,10 @@ export function parsePredictionsCsv(text: string | Buffer, source = 'predictions
 /** Reads predictions from one CSV file or every part file of a folder. */
 export function readPredictions(path: string, idColumn = 'id'): PredictionRow[] {
   const out: PredictionRow[] = [];
-  for (const file of predictionFiles(path)) out.push(...parsePredictionsCsv(readFileSync(file), file, idColumn));
+  for (const file of predictionFiles(path)) {
+    // A loop, not push(...rows): spreading a part file's rows as arguments overflows the stack.
+    for (const row of parsePredictionsCsv(readFileSync(file), file, idColumn)) out.push(row);
+  }
   return out;
 }
 

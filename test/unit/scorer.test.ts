@@ -150,6 +150,26 @@ describe('pairwise scorer', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('reads and scores a 300,000-row predictions file (part files are not spread into arguments)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doppel-scorer-'));
+    try {
+      const n = 300_000;
+      // Records 2k and 2k+1 are one entity and one predicted cluster.
+      const lines = ['id,match_id'];
+      for (let i = 0; i < n; i += 1) lines.push(`r${i},${i >> 1}`);
+      writeFileSync(join(dir, 'part-00000.csv'), `${lines.join('\n')}\n`);
+      const predictions = readPredictions(dir);
+      assert.equal(predictions.length, n);
+      const truth = truthOf(Array.from({ length: n }, (_, i) => `E${i >> 1}`));
+      const s = scorePairwise(truth, predictions);
+      assert.equal(s.truePairs, n / 2);
+      assert.equal(s.truePositives, n / 2);
+      assert.equal(s.f1, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 const datasetNames = existsSync(DATASETS_DIR)
