@@ -67,17 +67,17 @@ async function encode(session: DuckDbSession, table: StagedTable): Promise<Encod
       column.values = await readTexts(session, `SELECT ${slot(c)} AS text, rowid AS i FROM ${STAGED_ROWS}`);
       continue;
     }
-    // The dictionary's rowid is a value's code until renumbered below.
-    await session.run(`CREATE TABLE dictionary AS SELECT DISTINCT ${slot(c)} AS text FROM ${STAGED_ROWS} WHERE ${slot(c)} IS NOT NULL`);
-    column.values = await readTexts(session, `SELECT text, rowid AS i FROM dictionary`);
-    // Join output comes in no particular order, so each chunk carries the rowids its codes belong to.
-    const codes = session.chunks(
-      `SELECT ${STAGED_ROWS}.rowid::INTEGER, coalesce(dictionary.rowid::INTEGER, -1) FROM ${STAGED_ROWS} ` +
-        `LEFT JOIN dictionary ON ${STAGED_ROWS}.${slot(c)} = dictionary.text`,
+    // Grouping the rows by value gives each distinct value (its rowid in the dictionary is its code
+    // until renumbered below) and the rows that hold it: no second pass to look values up.
+    await session.run(
+      `CREATE TABLE dictionary AS SELECT ${slot(c)} AS text, list(rowid::INTEGER) AS rows FROM ${STAGED_ROWS} ` +
+        `WHERE ${slot(c)} IS NOT NULL GROUP BY ${slot(c)}`,
     );
-    for await (const chunk of codes) {
-      const rows = int32Column(chunk, 0);
-      const code = int32Column(chunk, 1);
+    column.values = await readTexts(session, `SELECT text, rowid AS i FROM dictionary`);
+    column.codes.fill(-1);
+    for await (const chunk of session.chunks(`SELECT rowid::INTEGER, unnest(rows) FROM dictionary`)) {
+      const code = int32Column(chunk, 0);
+      const rows = int32Column(chunk, 1);
       for (let i = 0; i < rows.length; i++) column.codes[rows[i]!] = code[i]!;
     }
     await session.run('DROP TABLE dictionary');
@@ -87,7 +87,7 @@ async function encode(session: DuckDbSession, table: StagedTable): Promise<Encod
 }
 
 /**
- * Renumbers a column's values in order of first appearance. DISTINCT hands out values in whatever
+ * Renumbers a column's values in order of first appearance. GROUP BY hands out values in whatever
  * order its threads finish; this makes the codes the same for the same table every time (the
  * matcher's choices must not depend on DuckDB's scheduling), and costs one pass over the codes.
  */
