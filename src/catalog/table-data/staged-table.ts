@@ -23,8 +23,7 @@ export interface StagedTable {
   parts: StagedPart[];
 }
 
-export interface StagedPart {
-  part: TablePart;
+export interface StagedPart extends TablePart {
   firstRow: number;
   rowCount: number;
 }

@@ -42,7 +42,7 @@ export async function stageTable(
     await session.run(`INSERT INTO ${STAGED_ROWS} ${withPartitionValues(select, format, partitionValues[p]!)}`);
     const [counted] = await session.rows(`SELECT count(*) FROM ${STAGED_ROWS}`);
     const rowCount = toNumber(counted?.[0]);
-    table.parts.push({ part: parts[p]!, firstRow: table.rowCount, rowCount: rowCount - table.rowCount });
+    table.parts.push({ ...parts[p]!, firstRow: table.rowCount, rowCount: rowCount - table.rowCount });
     table.rowCount = rowCount;
   };
 

@@ -46,8 +46,8 @@ async function firstBadValue(session: DuckDbSession, table: StagedTable, checks:
     `SELECT count(*) FROM ${STAGED_ROWS} WHERE ${check.bad} AND rowid >= ${part.firstRow} AND rowid < ${part.firstRow + part.rowCount}`,
   );
   const others = toNumber(counted?.[0]) - 1;
-  return new TableDataError(check.describe(part.part.uri, row, value, others), {
-    uri: part.part.uri,
+  return new TableDataError(check.describe(part.uri, row, value, others), {
+    uri: part.uri,
     row,
     column: check.column,
   });
@@ -103,7 +103,7 @@ async function checkUniqueKeys(session: DuckDbSession, table: StagedTable, index
   );
   const [a, b] = hits.map((h) => {
     const { part, row } = partRowOf(table, toNumber(h[0]));
-    return { uri: part.part.uri, row };
+    return { uri: part.uri, row };
   });
   const where = (p: { uri: string; row: number } | undefined) => (p ? `${p.uri} row ${p.row}` : '?');
   throw new TableDataError(
