@@ -35,10 +35,13 @@ export interface ReadEncodedOptions extends StageOptions {
  * and gives every row its codes; JavaScript receives INTEGER vectors, copied in bulk, and each
  * distinct value once. No row ever exists as a JavaScript object.
  *
- * Measured on 2 cores, 1M rows × 9 columns of person data (110 MB of CSV), all checks included:
- * this takes ~4 s and ~0.8 GB of peak RSS; reading every row's values into JavaScript and
- * interning them there (a Map per column) took 13.5 s, almost all of it in turning DuckDB's
- * strings into JavaScript strings one cell at a time.
+ * Measured on 2 idle cores with synthetic people (9 columns, 110 MB of CSV per million rows), all
+ * checks included: 1M rows in ~2.9 s (4.3 s of CPU), peak RSS 0.7 GB; 5M rows in ~18 s (21 s of
+ * CPU), 2.6 GB, of which DuckDB's staged copy is gone once the table is returned. Streaming every
+ * row into JavaScript and interning it there took ~10 s for 1M rows and ~64 s for 5M (2.5 GB):
+ * even with the checks and staging done in DuckDB, interning streamed VARCHAR vectors in Maps took
+ * ~8 s for the eight non-key columns of 1M rows, against ~2.5 s for encoding them in DuckDB —
+ * turning DuckDB strings into JavaScript strings one cell at a time is what costs.
  */
 export async function readEncodedTable(
   format: TableFormat,

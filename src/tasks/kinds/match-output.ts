@@ -307,6 +307,10 @@ function duckType(hive: string): string {
  * (and `match_confidence_score`), as part files then `_SUCCESS`. CSV and JSON lines stream from the
  * in-memory table; for Parquet, DuckDB reads the rows as CSV from a temporary file and casts them to
  * the catalog types (`COPY ... TO`), which takes a fifth less time than reading JSON lines there.
+ *
+ * Measured on 2 idle cores, people data (9 columns) into the embedded store: 1M rows as CSV with
+ * confidence in 1.6 s, JSON lines 2.5 s, Parquet 2.3 s (formatting a string per record took 4.1,
+ * 4.1 and 4.8 s); 5M rows in 11, 15 and 13.5 s, most of it fetching the values of random rows.
  */
 export async function writeMatchOutput(
   objects: ObjectStore,
