@@ -1,9 +1,8 @@
 import type { EngineLabel, EngineTable } from '../engine/api.js';
-import { TableEncoder } from '../engine/index.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { LabelRow, Scope, TableRecord } from '../storage/records.js';
-import { listCatalogTable, readCatalogTable, type CatalogTableParts } from './table-source.js';
+import { listCatalogTable, readEncodedCatalogTable } from './table-source.js';
 
 /**
  * The last table loaded, by what it was loaded from: the table's definition and the key, ETag, size
@@ -15,8 +14,9 @@ import { listCatalogTable, readCatalogTable, type CatalogTableParts } from './ta
 let lastLoaded: { key: string; table: EngineTable } | undefined;
 
 /**
- * A catalog table loaded whole into the engine's column-major form. Every value stays text (NULL as
- * null), columns in catalog order (partition keys last), types from the catalog.
+ * A catalog table loaded whole into the engine's column-major, dictionary-encoded form, with every
+ * check of the data made first. Every value stays text (NULL is code -1), columns in catalog order
+ * (partition keys last), types from the catalog, rows in file order.
  */
 export async function loadEngineTable(
   table: TableRecord,
@@ -33,34 +33,11 @@ export async function loadEngineTable(
     listed.parts.map((p) => [p.key, p.etag, p.size, p.lastModified]),
   ]);
   if (lastLoaded?.key === key) return lastLoaded.table;
-  const loaded = await loadListed(table, objects, primaryKey, listed, signal);
+  // Let the previous table go before the next one arrives, rather than holding both at the peak.
+  lastLoaded = undefined;
+  const loaded: EngineTable = await readEncodedCatalogTable(objects, listed, { primaryKey, signal });
   lastLoaded = { key, table: loaded };
   return loaded;
-}
-
-async function loadListed(
-  table: TableRecord,
-  objects: ObjectStore,
-  primaryKey: string,
-  listed: CatalogTableParts,
-  signal?: AbortSignal,
-): Promise<EngineTable> {
-  const { format } = listed;
-  const declared = [...format.columns, ...format.partitionKeys];
-  const typeOf = new Map(declared.map((c) => [c.name.toLowerCase(), c.type]));
-  let names: string[] = declared.map((c) => c.name);
-  let encoder: TableEncoder | undefined;
-  for await (const batch of readCatalogTable(table, objects, { primaryKey }, listed)) {
-    signal?.throwIfAborted();
-    if (!encoder) {
-      names = batch.columns;
-      encoder = new TableEncoder(names.map((name) => ({ name, type: typeOf.get(name.toLowerCase()) ?? 'string' })));
-    }
-    for (const row of batch.rows) encoder.addRow(row);
-  }
-  encoder ??= new TableEncoder(names.map((name) => ({ name, type: typeOf.get(name.toLowerCase()) ?? 'string' })));
-  const pk = names.findIndex((n) => n.toLowerCase() === primaryKey.toLowerCase());
-  return encoder.finish(Math.max(0, pk));
 }
 
 /** Stored labels in the engine's form (the record named by its primary key value). */

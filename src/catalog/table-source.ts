@@ -5,6 +5,8 @@ import { formatS3Uri, type S3Location } from '../storage/s3-uri.js';
 import { parseS3Location } from './table-data/location.js';
 import { TableDataError } from './table-data/table-data-error.js';
 import { tableFormatOf, type GlueTableDocument, type TableFormat } from './table-data/table-format.js';
+import { readEncodedTable, type EncodedTable, type ReadEncodedOptions } from './table-data/encoded-table.js';
+import type { PartFile } from './table-data/table-part.js';
 import { readTable, type ReadTableOptions, type RecordBatch } from './table-data/table-reader.js';
 
 /** Where a catalog table's data lies: its format and the data objects under its Location. */
@@ -30,8 +32,7 @@ export async function listCatalogTable(table: TableRecord, objects: ObjectStore)
 
 /**
  * The rows of a catalog table, read from wherever its Location points in the object store (listed
- * here unless the caller already did). Parts are made local (the embedded store hands out its own
- * files; an external one downloads them) for as long as the read lasts.
+ * here unless the caller already did).
  */
 export async function* readCatalogTable(
   table: TableRecord,
@@ -39,15 +40,49 @@ export async function* readCatalogTable(
   options: ReadTableOptions = {},
   listed?: CatalogTableParts,
 ): AsyncGenerator<RecordBatch> {
-  const { format, at, parts } = listed ?? (await listCatalogTable(table, objects));
+  const { format, ...located } = listed ?? (await listCatalogTable(table, objects));
+  const local = await localCopies(objects, located);
+  try {
+    yield* readTable(format, local.files, options);
+  } finally {
+    await local.release();
+  }
+}
+
+/** A catalog table read whole into dictionary-encoded columns (see readEncodedTable). */
+export async function readEncodedCatalogTable(
+  objects: ObjectStore,
+  listed: CatalogTableParts,
+  options: ReadEncodedOptions,
+): Promise<EncodedTable> {
+  const local = await localCopies(objects, listed);
+  try {
+    return await readEncodedTable(listed.format, local.files, options);
+  } finally {
+    await local.release();
+  }
+}
+
+/**
+ * Local files of a table's parts, until released: the embedded store hands out its own files; an
+ * external one downloads them.
+ */
+async function localCopies(
+  objects: ObjectStore,
+  { at, parts }: Pick<CatalogTableParts, 'at' | 'parts'>,
+): Promise<{ files: PartFile[]; release: () => Promise<void> }> {
   const copies: Array<{ path: string; uri: string; release: () => Promise<void> }> = [];
+  const release = async () => {
+    for (const c of copies) await c.release().catch(() => undefined);
+  };
   try {
     for (const part of parts) {
       const copy = await objects.localCopy(at.bucket, part.key);
       copies.push({ ...copy, uri: formatS3Uri({ bucket: at.bucket, key: part.key }) });
     }
-    yield* readTable(format, copies, options);
-  } finally {
-    for (const c of copies) await c.release().catch(() => undefined);
+  } catch (e) {
+    await release();
+    throw e;
   }
+  return { files: copies, release };
 }

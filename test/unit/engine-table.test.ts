@@ -12,7 +12,7 @@ async function* body(text: string): AsyncGenerator<Uint8Array> {
   yield Buffer.from(text);
 }
 
-function tableRecord(columns: string[], location = 's3://bkt/people/'): TableRecord {
+function tableRecord(columns: string[], location = 's3://bkt/people/', partitionKeys: string[] = []): TableRecord {
   return {
     accountId: '123456789012',
     region: 'us-east-1',
@@ -31,6 +31,7 @@ function tableRecord(columns: string[], location = 's3://bkt/people/'): TableRec
         Location: location,
         SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde', Parameters: { separatorChar: ',' } },
       },
+      PartitionKeys: partitionKeys.map((Name) => ({ Name, Type: 'string' })),
     },
   } as TableRecord;
 }
@@ -69,5 +70,47 @@ describe('loadEngineTable: reuse of an unchanged table', () => {
 
     const renamed = await loadEngineTable(tableRecord(['id', 'first_name']), store, 'id');
     assert.deepEqual(renamed.columns.map((c) => c.name), ['id', 'first_name']);
+  });
+});
+
+describe('loadEngineTable: the encoded table', () => {
+  let root: string;
+  let store: LocalObjectStore;
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'doppel-engine-table-'));
+    store = await LocalObjectStore.open(join(root, 'objects'));
+    await store.createBucket('bkt');
+    // Listed in key order: region=eu before region=us, part-0 before part-1.
+    await store.putObject('bkt', 'people/region=us/part-0.csv', body('id,name,city\n5,ann,\n6,dora,oslo\n'));
+    await store.putObject('bkt', 'people/region=eu/part-1.csv', body('id,name,city\n3,bert,rome\n4,ann,oslo\n'));
+    await store.putObject('bkt', 'people/region=eu/part-0.csv', body('id,name,city\n1,ann,oslo\n2,,rome\n'));
+  });
+  after(async () => {
+    await store.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('has the rows in listing order, partition keys last, values numbered by first appearance, missing as -1', async () => {
+    const t = await loadEngineTable(tableRecord(['id', 'name', 'city'], 's3://bkt/people/', ['region']), store, 'id');
+    assert.equal(t.rowCount, 6);
+    assert.equal(t.primaryKey, 0);
+    assert.deepEqual(
+      t.columns.map((c) => [c.name, Array.from(c.codes), c.values]),
+      [
+        ['id', [0, 1, 2, 3, 4, 5], ['1', '2', '3', '4', '5', '6']],
+        ['name', [0, -1, 1, 0, 0, 2], ['ann', 'bert', 'dora']],
+        ['city', [0, 1, 1, 0, -1, 0], ['oslo', 'rome']],
+        ['region', [0, 0, 0, 0, 1, 1], ['eu', 'us']],
+      ],
+    );
+  });
+
+  it('fails on bad data with the message that names file and row', async () => {
+    await store.putObject('bkt', 'dups/a.csv', body('id,name\n1,ann\n2,bert\n'));
+    await store.putObject('bkt', 'dups/b.csv', body('id,name\n2,carl\n'));
+    await assert.rejects(
+      loadEngineTable(tableRecord(['id', 'name'], 's3://bkt/dups/'), store, 'id'),
+      /primary key id "2" is used by two rows: s3:\/\/bkt\/dups\/a\.csv row 2 and s3:\/\/bkt\/dups\/b\.csv row 1/,
+    );
   });
 });

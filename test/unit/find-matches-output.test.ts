@@ -1,13 +1,19 @@
 /** FindMatches job arguments, output rows and formats, and the evaluation metrics mapping. */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import type { EngineTable, MatchResult } from '../../src/engine/api.js';
 import { ArgumentError, effectiveArguments, parseFindMatchesArgs } from '../../src/jobs/find-matches-args.js';
 import { projectToShape } from '../../src/jobs/model-projection.js';
 import { toEvaluationMetrics } from '../../src/tasks/kinds/evaluation-task.js';
 import { compareKeys, outputRows, writeMatchOutput } from '../../src/tasks/kinds/match-output.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
-import { encodeTable } from '../../src/engine/table.js';
+import { columnValues, encodeTable } from '../../src/engine/table.js';
 
 const table = encodeTable([
     { name: 'id', type: 'string' },
@@ -101,8 +107,8 @@ describe('FindMatches output', () => {
   });
 
   it('writes every row once; --remove-duplicates keeps the lowest primary key per group', () => {
-    assert.deepEqual(outputRows(table, result, false), [0, 1, 2, 3]);
-    assert.deepEqual(outputRows(table, result, true), [1, 2]);
+    assert.deepEqual(Array.from(outputRows(table, result, false)), [0, 1, 2, 3]);
+    assert.deepEqual(Array.from(outputRows(table, result, true)), [1, 2]);
   });
 
   it('CSV: header, all columns, match_id and the confidence, quoted as needed; then _SUCCESS', async () => {
@@ -128,6 +134,125 @@ describe('FindMatches output', () => {
       { id: '9', name: 'anne', age: 31, match_id: 7 },
       { id: '2', name: null, age: 'x', match_id: 3 },
     ]);
+  });
+});
+
+describe('FindMatches output of a few thousand rows', () => {
+  // Values chosen to need every kind of escaping, repeated so that columns have few distinct values.
+  // (A loaded table's text is always well-formed: DuckDB checks the encoding.)
+  const texts = ['plain', 'a,b', 'say "hi"', 'two\nlines', 'cr\rhere', 'ünïcödé', '\u{1F600}', '', 'nul\u0000in', 'back\\slash'];
+  const ages = ['31', ' 42', '+7', '-0.5', '1e3', 'x', '007'];
+  const flags = ['true', 'FALSE', 'yes', ' false '];
+  const n = 3000;
+  const missingEvery = (k: number) => (r: number, v: string) => (r % k === 0 ? null : v);
+  const big = encodeTable(
+    [
+      { name: 'id', type: 'string' },
+      { name: 'text, "quoted"', type: 'string' },
+      { name: 'age', type: 'int' },
+      { name: 'active', type: 'boolean' },
+    ],
+    [
+      Array.from({ length: n }, (_, r) => String((r * 7919) % 10007)),
+      Array.from({ length: n }, (_, r) => missingEvery(13)(r, texts[r % texts.length]!)),
+      Array.from({ length: n }, (_, r) => missingEvery(17)(r, ages[r % ages.length]!)),
+      Array.from({ length: n }, (_, r) => missingEvery(5)(r, flags[r % flags.length]!)),
+    ],
+    0,
+  );
+  // Match ids anywhere below 2^53, in no order.
+  const bigResult: MatchResult = {
+    matchId: Float64Array.from({ length: n }, (_, r) => 2 ** 52 + ((r * 31) % 977) * 1_000_003),
+    confidence: Float64Array.from({ length: n }, (_, r) => (r % 7) / 7),
+    stats: { candidatePairs: 0, scoredPairs: 0, matchedPairs: 0, groups: 977 },
+  };
+  const columns = big.columns.map((_, c) => columnValues(big, c));
+  const write = async (format: 'csv' | 'json' | 'parquet', confidence: boolean, removeDuplicates: boolean) => {
+    const { store, objects } = memoryStore();
+    const out = await writeMatchOutput(store, { bucket: 'b', key: 'out/' }, big, bigResult, { format, confidence, removeDuplicates });
+    assert.deepEqual([...objects.keys()], [`b/out/part-00000.${format}`, 'b/out/_SUCCESS']);
+    return { rows: out.rows, bytes: objects.get(`b/out/part-00000.${format}`)! };
+  };
+
+  it('CSV is byte for byte what csv-stringify writes', async () => {
+    const { bytes } = await write('csv', true, false);
+    const expected = stringify([
+      [...big.columns.map((c) => c.name), 'match_id', 'match_confidence_score'],
+      ...Array.from({ length: n }, (_, r) => [
+        ...columns.map((values) => values[r] ?? ''),
+        String(bigResult.matchId[r]),
+        String(bigResult.confidence[r]),
+      ]),
+    ]);
+    assert.equal(bytes.toString('utf8'), expected);
+  });
+
+  it('JSON lines hold every value: numbers and booleans where the column type allows, text otherwise', async () => {
+    const { bytes } = await write('json', false, false);
+    const lines = bytes.toString('utf8').split('\n');
+    assert.equal(lines.pop(), '');
+    const number = (v: string) => (/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(v.trim().replace(/^\+/, '')) ? Number(v) : v);
+    const flag = (v: string) => (['true', 'false'].includes(v.trim().toLowerCase()) ? v.trim().toLowerCase() === 'true' : v);
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l) as unknown),
+      Array.from({ length: n }, (_, r) => ({
+        id: columns[0]![r],
+        'text, "quoted"': columns[1]![r],
+        age: columns[2]![r] === null ? null : number(columns[2]![r]!),
+        active: columns[3]![r] === null ? null : flag(columns[3]![r]!),
+        match_id: bigResult.matchId[r],
+      })),
+    );
+  });
+
+  it('--remove-duplicates keeps the row with the lowest primary key of each group, in input order', async () => {
+    const lowest = new Map<number, number>();
+    for (let r = 0; r < n; r++) {
+      const id = bigResult.matchId[r]!;
+      const kept = lowest.get(id);
+      if (kept === undefined || Number(columns[0]![r]) < Number(columns[0]![kept])) lowest.set(id, r);
+    }
+    const expected = [...lowest.values()].sort((a, b) => a - b);
+    assert.deepEqual(Array.from(outputRows(big, bigResult, true)), expected);
+    const { rows, bytes } = await write('csv', false, true);
+    assert.equal(rows, 977);
+    const ids = (parse(bytes, { columns: true }) as Array<Record<string, string>>).map((record) => record['id']);
+    assert.deepEqual(ids, expected.map((r) => columns[0]![r]));
+  });
+
+  it('Parquet holds every value cast to its catalog type as DuckDB casts it (NULL where it cannot)', async () => {
+    const { bytes } = await write('parquet', true, false);
+    const dir = await mkdtemp(join(tmpdir(), 'doppel-output-'));
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      const path = join(dir, 'part.parquet');
+      await writeFile(path, bytes);
+      const cast = async (values: string[], type: string) => {
+        const list = values.map((v) => `'${v}'`).join(', ');
+        const rows = (await connection.runAndReadAll(`SELECT v, TRY_CAST(v AS ${type}) FROM (SELECT unnest([${list}]) AS v)`)).getRowsJS();
+        return new Map(rows.map(([v, c]) => [v as string, c]));
+      };
+      const ageOf = await cast(ages, 'INTEGER');
+      const flagOf = await cast(flags, 'BOOLEAN');
+      const reader = await connection.runAndReadAll(`SELECT * FROM read_parquet('${path}')`);
+      assert.deepEqual(reader.columnNames(), ['id', 'text, "quoted"', 'age', 'active', 'match_id', 'match_confidence_score']);
+      assert.deepEqual(
+        reader.getRowsJS(),
+        Array.from({ length: n }, (_, r) => [
+          columns[0]![r],
+          columns[1]![r],
+          columns[2]![r] === null ? null : ageOf.get(columns[2]![r]!),
+          columns[3]![r] === null ? null : flagOf.get(columns[3]![r]!),
+          BigInt(bigResult.matchId[r]!),
+          bigResult.confidence[r],
+        ]),
+      );
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import { parse } from 'csv-parse/sync';
 import { partFilesOf, parseS3Location } from '../../src/catalog/table-data/location.js';
 import { TableDataError } from '../../src/catalog/table-data/table-data-error.js';
 import { tableFormatOf, type GlueTableDocument, type TableFormat } from '../../src/catalog/table-data/table-format.js';
+import { readEncodedTable, type EncodedTable } from '../../src/catalog/table-data/encoded-table.js';
 import { readTable, type ReadTableOptions } from '../../src/catalog/table-data/table-reader.js';
 import type { PartFile } from '../../src/catalog/table-data/table-part.js';
 import { DATASETS_DIR, RAW_DATA_DIR } from '../support/datasets.js';
@@ -608,6 +609,105 @@ describe('readTable: unreadable data gives precise errors', () => {
     await assertDataError(readAll(pq, [notParquet]), /^s3:\/\/bucket\/things\/fake\.parquet cannot be read as Parquet/);
   });
 });
+
+// ---------- dictionary-encoded ----------
+
+describe('readEncodedTable', () => {
+  /** Every column's values per row (null when missing), as readTable would give them column by column. */
+  const decoded = (t: EncodedTable) => t.columns.map((c) => Array.from(c.codes, (code) => (code < 0 ? null : c.values[code]!)));
+  const transposed = (rows: Array<Array<string | null>>, width: number) =>
+    Array.from({ length: width }, (_, c) => rows.map((r) => r[c]!));
+
+  it("numbers each column's values by first appearance; a missing value is -1", async () => {
+    const path = await file('encoded/people.csv', 'id,name,city\n1,ann,paris\n2,bob,\n3,ann,rome\n4,,paris\n5,"",rome\n');
+    const f = format({ columns: ['id', 'name', ['city', 'varchar(20)']], serde: OPEN_CSV });
+    const t = await readEncodedTable(f, [path], { primaryKey: 'ID' });
+    assert.equal(t.rowCount, 5);
+    assert.equal(t.primaryKey, 0);
+    assert.deepEqual(
+      t.columns.map((c) => [c.name, c.type, Array.from(c.codes), c.values]),
+      [
+        ['id', 'string', [0, 1, 2, 3, 4], ['1', '2', '3', '4', '5']],
+        ['name', 'string', [0, 1, 0, -1, 2], ['ann', 'bob', '']],
+        ['city', 'varchar(20)', [0, -1, 1, 0, 1], ['paris', 'rome']],
+      ],
+    );
+  });
+
+  it('gives the rows readTable gives: part files in order, partition keys last', async () => {
+    const f = format({ columns: ['id', 'name'], partitionKeys: ['year'] });
+    const parts = [
+      { path: await file('encoded/year=2021/b.csv', 'id,name\n3,cy\n1,ann\n'), uri: 's3://bucket/t/year=2021/b.csv' },
+      { path: await file('encoded/year=2020/a.csv', 'id,name\n2,ann\n'), uri: 's3://bucket/t/year=2020/a.csv' },
+      { path: await file('encoded/year=2022/c.csv', 'id,name\n5,\n4,cy\n'), uri: 's3://bucket/t/year=2022/c.csv' },
+    ];
+    const t = await readEncodedTable(f, parts, { primaryKey: 'id' });
+    const { rows } = await readAll(f, parts, { primaryKey: 'id' });
+    assert.deepEqual(t.columns.map((c) => c.name), ['id', 'name', 'year']);
+    assert.deepEqual(decoded(t), transposed(rows, 3));
+    assert.deepEqual(decoded(t), [
+      ['3', '1', '2', '5', '4'],
+      ['cy', 'ann', 'ann', null, 'cy'],
+      ['2021', '2021', '2020', '2022', '2022'],
+    ]);
+  });
+
+  it('agrees with readTable on a dataset with line breaks inside values', { skip: noDatasets }, async () => {
+    const name = 'dedupe_csv_example';
+    const f = recordsTable(name, { serde: OPEN_CSV });
+    const primaryKey = datasetMeta(name).primary_key;
+    const t = await readEncodedTable(f, [recordsCsv(name)], { primaryKey });
+    const { rows, columns } = await readAll(f, [recordsCsv(name)], { primaryKey });
+    assert.equal(t.rowCount, datasetMeta(name).records);
+    assert.deepEqual(decoded(t), transposed(rows, columns.length));
+    for (const c of t.columns) assert.equal(new Set(c.values).size, c.values.length, `${c.name}: each value once`);
+  });
+
+  it('keeps any text: delimiters, quotes, line breaks, astral characters, and NUL (JSON data may hold one)', async () => {
+    const texts = ['a,b', 'say "hi"', 'two\nlines', '\u{1F600} grin', 'nul\u0000inside', '', 'a,b'];
+    const lines = texts.map((text, i) => JSON.stringify({ id: i === 2 ? 'key\u0000two' : `k${i}`, text, plain: `p${i % 2}` }));
+    const path = await file('encoded/texts.jsonl', `${lines.join('\n')}\n`);
+    const f = format({ columns: ['id', 'text', 'plain'], params: { classification: 'json' } });
+    const t = await readEncodedTable(f, [path], { primaryKey: 'id' });
+    assert.deepEqual(decoded(t), [texts.map((_, i) => (i === 2 ? 'key\u0000two' : `k${i}`)), texts, texts.map((_, i) => `p${i % 2}`)]);
+    assert.deepEqual(t.columns[1]!.values, texts.slice(0, 6));
+  });
+
+  it('fails as readTable does, with the same messages', async () => {
+    const three = format({ columns: ['id', 'name', ['year', 'int']], serde: OPEN_CSV });
+    const a = { path: await file('encoded/dup-a.csv', 'id,name,year\n1,a,2000\n2,b,2001\n'), uri: 's3://bucket/t/dup-a.csv' };
+    const b = { path: await file('encoded/dup-b.csv', 'id,name,year\n2,c,2002\n'), uri: 's3://bucket/t/dup-b.csv' };
+    const bad = { path: await file('encoded/bad.csv', 'id,name,year\n7,a,x\n8,b,2000,extra\n'), uri: 's3://bucket/t/bad.csv' };
+    const cases: Array<[PartFile[], string]> = [
+      [[a, b], 'id'],
+      [[a, { ...bad, path: await file('encoded/type.csv', 'id,name,year\n7,a,x\n') }], 'id'],
+      [[bad], 'id'],
+      [[a], 'key'],
+    ];
+    for (const [parts, primaryKey] of cases) {
+      const expected = await readAll(three, parts, { primaryKey }).then(
+        () => assert.fail('readTable should fail'),
+        (e: TableDataError) => e,
+      );
+      const e = await assertDataError(readEncodedTable(three, parts, { primaryKey }), new RegExp(`^${escapeRegExp(expected.message)}$`));
+      assert.deepEqual(e.where, expected.where);
+    }
+  });
+
+  it('stops when aborted, with the reason', async () => {
+    const path = await file('encoded/abort.csv', 'key\n1\n');
+    const controller = new AbortController();
+    // The header warning comes before the rows are copied: the copy must not run.
+    const read = readEncodedTable(format({ columns: ['id'] }), [path], {
+      primaryKey: 'id',
+      signal: controller.signal,
+      onWarning: () => controller.abort('stop'),
+    });
+    await assert.rejects(read, (e) => e === 'stop');
+  });
+});
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // ---------- memory ----------
 

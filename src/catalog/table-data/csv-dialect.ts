@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { CsvDialect, TableFormat } from './table-format.js';
-import { slot, sqlString, sqlStringList } from './sql.js';
+import { sqlString, sqlStringList } from './sql.js';
 
 /**
  * The DuckDB `read_csv(...)` call for one part file of a CSV table: every catalog column as
@@ -28,12 +28,6 @@ export function csvReadCall(path: string, format: TableFormat, escape: string, e
     ...extraOptions,
   ];
   return `read_csv(${sqlString(path)}, ${options.join(', ')})`;
-}
-
-/** `SELECT "c0", … FROM read_csv(…)`: the part's data columns in catalog order. */
-export function csvSelect(path: string, format: TableFormat, escape: string, extraOptions: string[] = []): string {
-  const columns = format.columns.map((_, i) => slot(i)).join(', ');
-  return `SELECT ${columns} FROM ${csvReadCall(path, format, escape, extraOptions)}`;
 }
 
 /**

@@ -12,17 +12,20 @@ const REJECTS_LIMIT = 100;
 let scanCounter = 0;
 
 /**
- * Reads every line of one CSV part and fails on the first line DuckDB could not take apart:
- * invalid encoding, a wrong number of fields (ragged rows, or a wrong delimiter), a broken quote.
+ * Copies one CSV part into the staged table (`copy` runs an INSERT of the given SELECT) and fails on
+ * the first line DuckDB could not take apart: invalid encoding, a wrong number of fields (ragged
+ * rows, or a wrong delimiter), a broken quote. The copy is the check: DuckDB parses the file once,
+ * records the lines it rejects, and the rows it took count only when it rejected none.
  *
  * DuckDB's reject tables report these as data (line, error type, the line's text), so the messages
- * are ours. Every column is projected: DuckDB only decodes the columns a query uses.
+ * are ours.
  */
-export async function checkCsvStructure(
+export async function copyCsvPart(
   session: DuckDbSession,
   part: TablePart,
   format: TableFormat,
   escape: string,
+  copy: (select: string) => Promise<void>,
 ): Promise<void> {
   const n = ++scanCounter;
   const rejects = `doppel_rejects_${n}`;
@@ -34,7 +37,7 @@ export async function checkCsvStructure(
     `rejects_limit = ${REJECTS_LIMIT}`,
   ]);
   try {
-    await session.rows(`SELECT count(*), ${format.columns.map((_, i) => `count(${slot(i)})`).join(', ')} FROM ${read}`);
+    await copy(`SELECT ${format.columns.map((_, i) => slot(i)).join(', ')} FROM ${read}`);
     const [first] = await session.rows(
       // A line missing several fields is rejected once per missing field: count lines, not rejects.
       `SELECT line, column_name, error_type, csv_line, error_message, (SELECT count(DISTINCT line) FROM ${rejects}), ` +

@@ -1,11 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
+import { pipeline } from 'node:stream/promises';
 import { DuckDbSession } from '../../catalog/table-data/duckdb-session.js';
 import { sqlIdent, sqlString } from '../../catalog/table-data/sql.js';
-import type { EngineTable, MatchResult } from '../../engine/api.js';
+import type { EngineColumn, EngineTable, MatchResult } from '../../engine/api.js';
 import { valueAt } from '../../engine/index.js';
 import type { OutputFormat } from '../../jobs/find-matches-args.js';
 import { writeOutput } from '../../storage/data-objects.js';
@@ -17,8 +17,8 @@ export const MATCH_CONFIDENCE = 'match_confidence_score';
 
 /** Rows per part file (CSV and JSON); Parquet output is one part. */
 const PART_ROWS = 500_000;
-/** Rows formatted per chunk handed to the object store. */
-const CHUNK_ROWS = 2_000;
+/** Bytes of records handed to the object store at once. */
+const CHUNK_BYTES = 1 << 20;
 
 export interface MatchOutputOptions {
   format: OutputFormat;
@@ -41,76 +41,250 @@ export function compareKeys(a: string | null, b: string | null): number {
 /**
  * The rows to write, in input order: every row, or with `removeDuplicates` one row per match group,
  * the one with the lowest primary key.
+ *
+ * Match ids are any integers below 2^53, so groups are found by sorting the distinct ids (a typed
+ * array sorts natively) and looking each row's id up, rather than in a Map of millions of entries.
  */
-export function outputRows(table: EngineTable, result: MatchResult, removeDuplicates: boolean): number[] {
-  const all = Array.from({ length: table.rowCount }, (_, r) => r);
+export function outputRows(table: EngineTable, result: MatchResult, removeDuplicates: boolean): Int32Array {
+  const n = table.rowCount;
+  const all = new Int32Array(n);
+  for (let r = 0; r < n; r++) all[r] = r;
   if (!removeDuplicates) return all;
-  const keep = new Map<number, number>();
-  for (const r of all) {
+  const ids = result.matchId.slice(0, n).sort();
+  let groups = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || ids[i] !== ids[i - 1]) ids[groups++] = ids[i]!;
+  const group = new Int32Array(n);
+  const best = new Int32Array(groups).fill(-1);
+  for (let r = 0; r < n; r++) {
     const id = result.matchId[r]!;
-    const best = keep.get(id);
-    if (best === undefined || compareKeys(valueAt(table, table.primaryKey, r), valueAt(table, table.primaryKey, best)) < 0) keep.set(id, r);
+    let lo = 0;
+    let hi = groups - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid]! < id) lo = mid + 1;
+      else hi = mid;
+    }
+    group[r] = lo;
+    const kept = best[lo]!;
+    if (kept < 0 || compareKeys(valueAt(table, table.primaryKey, r), valueAt(table, table.primaryKey, kept)) < 0) best[lo] = r;
   }
-  const kept = new Set(keep.values());
-  return all.filter((r) => kept.has(r));
+  let count = 0;
+  for (let r = 0; r < n; r++) if (best[group[r]!] === r) all[count++] = r;
+  return all.slice(0, count);
 }
+
+/** Bytes appended to a buffer that grows when it must. */
+class ByteSink {
+  buffer: Buffer;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.buffer = Buffer.allocUnsafe(Math.max(64, capacity));
+  }
+
+  reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.length + bytes, this.buffer.length * 2));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+
+  text(text: string): void {
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    this.reserve(3 * text.length);
+    this.length += this.buffer.write(text, this.length);
+  }
+
+  /** Text known to be ASCII (a number's digits), without a call into the encoder. */
+  ascii(text: string): void {
+    this.reserve(text.length);
+    const buffer = this.buffer;
+    let at = this.length;
+    for (let i = 0; i < text.length; i++) buffer[at++] = text.charCodeAt(i);
+    this.length = at;
+  }
+
+  bytes(source: Uint8Array, from = 0, to = source.length): void {
+    this.reserve(to - from);
+    const buffer = this.buffer;
+    let at = this.length;
+    for (let i = from; i < to; i++) buffer[at++] = source[i]!;
+    this.length = at;
+  }
+
+  /** A non-negative integer below 2^53, in decimal. */
+  integer(value: number): void {
+    this.reserve(16);
+    const buffer = this.buffer;
+    const start = this.length;
+    let at = start;
+    do {
+      buffer[at++] = 48 + (value % 10);
+      value = Math.floor(value / 10);
+    } while (value > 0);
+    for (let i = start, j = at - 1; i < j; i++, j--) {
+      const digit = buffer[i]!;
+      buffer[i] = buffer[j]!;
+      buffer[j] = digit;
+    }
+    this.length = at;
+  }
+
+  take(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
+/**
+ * One column as a record writes it: each distinct value formatted and encoded once, so writing a
+ * row copies bytes instead of building strings (a million rows would otherwise leave tens of
+ * millions of short strings to the garbage collector).
+ */
+interface ColumnBytes {
+  codes: Int32Array;
+  /** Value `code` is `bytes[offsets[code]]` up to `bytes[offsets[code + 1]]`. */
+  bytes: Buffer;
+  offsets: Int32Array;
+  /** Written before every value (a JSON member's key). */
+  prefix: Buffer;
+  missing: Buffer;
+}
+
+function columnBytes(column: EngineColumn, write: (sink: ByteSink, value: string) => void, prefix: string, missing: string): ColumnBytes {
+  const { values } = column;
+  let chars = 0;
+  for (const v of values) chars += v.length;
+  const sink = new ByteSink(chars + 2 * values.length);
+  const offsets = new Int32Array(values.length + 1);
+  for (let code = 0; code < values.length; code++) {
+    offsets[code] = sink.length;
+    write(sink, values[code]!);
+  }
+  offsets[values.length] = sink.length;
+  return { codes: column.codes, bytes: sink.take(), offsets, prefix: Buffer.from(prefix), missing: Buffer.from(missing) };
+}
+
+/** As csv-stringify writes a field: quoted when it holds the delimiter, a quote or a line break. */
+const CSV_SPECIAL = /[",\r\n]/;
+const csvField = (value: string) => (CSV_SPECIAL.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+const writeCsvField = (sink: ByteSink, value: string) => sink.text(csvField(value));
+const writeCsvFieldQuotingEmpty = (sink: ByteSink, value: string) => sink.text(value === '' ? '""' : csvField(value));
 
 const NUMERIC = /^(tinyint|smallint|int|integer|bigint|float|double|double precision|decimal.*|numeric.*)$/;
 const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+/** What JSON.stringify escapes in a string. */
+const JSON_SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
+const QUOTE = Buffer.from('"');
 
-function jsonValue(value: string | null, type: string): string {
-  if (value === null) return 'null';
+const writeJsonText = (sink: ByteSink, value: string) => {
+  if (JSON_SPECIAL.test(value)) return sink.text(JSON.stringify(value));
+  sink.bytes(QUOTE);
+  sink.text(value);
+  sink.bytes(QUOTE);
+};
+
+/** A JSON value for a column of a catalog type: a number for a numeric column that holds one, true/false for a boolean, text otherwise. */
+function jsonWriter(type: string): (sink: ByteSink, value: string) => void {
   const t = type.toLowerCase();
   if (NUMERIC.test(t)) {
-    const v = value.trim().replace(/^\+/, '');
-    if (JSON_NUMBER.test(v)) return v;
+    return (sink, value) => {
+      const v = value.trim().replace(/^\+/, '');
+      if (JSON_NUMBER.test(v)) sink.text(v);
+      else writeJsonText(sink, value);
+    };
   }
   if (t === 'boolean') {
-    const v = value.trim().toLowerCase();
-    if (v === 'true' || v === 'false') return v;
+    return (sink, value) => {
+      const v = value.trim().toLowerCase();
+      if (v === 'true' || v === 'false') sink.text(v);
+      else writeJsonText(sink, value);
+    };
   }
-  return JSON.stringify(value);
+  return writeJsonText;
 }
 
-const matchIdText = (result: MatchResult, r: number) => String(Math.trunc(result.matchId[r]!));
-
-function* csvChunks(table: EngineTable, result: MatchResult, rows: number[], confidence: boolean, header: boolean) {
-  if (header) {
-    const names = [...table.columns.map((c) => c.name), MATCH_ID, ...(confidence ? [MATCH_CONFIDENCE] : [])];
-    yield Buffer.from(stringify([names]), 'utf8');
-  }
-  for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
-    const records = rows.slice(i, i + CHUNK_ROWS).map((r) => {
-      const out = table.columns.map((_, c) => valueAt(table, c, r) ?? '');
-      out.push(matchIdText(result, r));
-      if (confidence) out.push(String(result.confidence[r]));
-      return out;
-    });
-    yield Buffer.from(stringify(records), 'utf8');
-  }
+/**
+ * How records are written: a header line, then per row `open`, the columns' values each after its
+ * prefix and separated by commas, and `tail(row)` (the match id and confidence, and the line end).
+ */
+interface RecordFormat {
+  header: Buffer;
+  columns: ColumnBytes[];
+  open: Buffer;
+  tail: (sink: ByteSink, r: number) => void;
 }
 
-function* jsonChunks(table: EngineTable, result: MatchResult, rows: number[], confidence: boolean, allText: boolean) {
-  const keys = table.columns.map((c) => JSON.stringify(c.name));
-  for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
-    let text = '';
-    for (const r of rows.slice(i, i + CHUNK_ROWS)) {
-      const members = table.columns.map((c, ci) =>
-        `${keys[ci]}:${allText ? JSON.stringify(valueAt(table, ci, r)) : jsonValue(valueAt(table, ci, r), c.type)}`,
-      );
-      members.push(`"${MATCH_ID}":${matchIdText(result, r)}`);
-      if (confidence) members.push(`"${MATCH_CONFIDENCE}":${result.confidence[r]}`);
-      text += `{${members.join(',')}}\n`;
-    }
-    yield Buffer.from(text, 'utf8');
-  }
+const COMMA = Buffer.from(',');
+const NOTHING = Buffer.alloc(0);
+
+/** CSV; `quoteEmpty` writes an empty string as `""` so that DuckDB reads it back apart from a missing value. */
+function csvFormat(table: EngineTable, result: MatchResult, confidence: boolean, quoteEmpty = false): RecordFormat {
+  const names = [...table.columns.map((c) => c.name), MATCH_ID, ...(confidence ? [MATCH_CONFIDENCE] : [])];
+  const newline = Buffer.from('\n');
+  return {
+    header: Buffer.from(`${names.map(csvField).join(',')}\n`, 'utf8'),
+    columns: table.columns.map((c) => columnBytes(c, quoteEmpty ? writeCsvFieldQuotingEmpty : writeCsvField, '', '')),
+    open: NOTHING,
+    tail: (sink, r) => {
+      sink.bytes(COMMA);
+      sink.integer(Math.trunc(result.matchId[r]!));
+      if (confidence) sink.ascii(`,${result.confidence[r]}`);
+      sink.bytes(newline);
+    },
+  };
 }
 
-async function* asAsync(chunks: Iterable<Buffer>, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  for (const c of chunks) {
+function jsonFormat(table: EngineTable, result: MatchResult, confidence: boolean): RecordFormat {
+  const matchId = Buffer.from(`,"${MATCH_ID}":`);
+  const score = Buffer.from(`,"${MATCH_CONFIDENCE}":`);
+  const close = Buffer.from('}\n');
+  return {
+    header: NOTHING,
+    columns: table.columns.map((c) =>
+      columnBytes(c, jsonWriter(c.type), `${JSON.stringify(c.name)}:`, 'null'),
+    ),
+    open: Buffer.from('{'),
+    tail: (sink, r) => {
+      sink.bytes(matchId);
+      sink.integer(Math.trunc(result.matchId[r]!));
+      if (confidence) {
+        sink.bytes(score);
+        sink.ascii(String(result.confidence[r]));
+      }
+      sink.bytes(close);
+    },
+  };
+}
+
+/** The records of `rows` in chunks of about CHUNK_BYTES, the header first. */
+async function* records(format: RecordFormat, rows: Int32Array, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  if (format.header.length > 0) yield format.header;
+  for (let next = 0; next < rows.length; ) {
     signal?.throwIfAborted();
-    yield c;
+    const sink = new ByteSink(CHUNK_BYTES + (CHUNK_BYTES >> 2));
+    next = fillChunk(sink, format, rows, next);
+    yield sink.take();
   }
+}
+
+/** Writes records from `rows[start]` on until the chunk is full; the index of the next row. */
+function fillChunk(sink: ByteSink, format: RecordFormat, rows: Int32Array, start: number): number {
+  const { columns, open, tail } = format;
+  let i = start;
+  while (i < rows.length && sink.length < CHUNK_BYTES) {
+    const r = rows[i++]!;
+    sink.bytes(open);
+    for (let c = 0; c < columns.length; c++) {
+      const column = columns[c]!;
+      if (c > 0) sink.bytes(COMMA);
+      sink.bytes(column.prefix);
+      const code = column.codes[r]!;
+      if (code < 0) sink.bytes(column.missing);
+      else sink.bytes(column.bytes, column.offsets[code]!, column.offsets[code + 1]!);
+    }
+    tail(sink, r);
+  }
+  return i;
 }
 
 /** The DuckDB type a catalog column is written as in Parquet. */
@@ -131,7 +305,12 @@ function duckType(hive: string): string {
 /**
  * Writes FindMatches output under `at`: the chosen rows with every input column plus `match_id`
  * (and `match_confidence_score`), as part files then `_SUCCESS`. CSV and JSON lines stream from the
- * in-memory table; Parquet goes through DuckDB (`COPY ... TO`) into a temporary file first.
+ * in-memory table; for Parquet, DuckDB reads the rows as CSV from a temporary file and casts them to
+ * the catalog types (`COPY ... TO`), which takes a fifth less time than reading JSON lines there.
+ *
+ * Measured on 2 idle cores, people data (9 columns) into the embedded store: 1M rows as CSV with
+ * confidence in 1.6 s, JSON lines 2.5 s, Parquet 2.3 s (formatting a string per record took 4.1,
+ * 4.1 and 4.8 s); 5M rows in 11, 15 and 13.5 s, most of it fetching the values of random rows.
  */
 export async function writeMatchOutput(
   objects: ObjectStore,
@@ -144,16 +323,15 @@ export async function writeMatchOutput(
   if (opts.format === 'parquet') {
     return { rows: rows.length, parts: await writeParquet(objects, at, table, result, rows, opts) };
   }
+  const format = opts.format === 'csv' ? csvFormat(table, result, opts.confidence) : jsonFormat(table, result, opts.confidence);
   const parts: Array<{ name: string; body: AsyncIterable<Uint8Array>; contentType: string }> = [];
   const count = Math.max(1, Math.ceil(rows.length / PART_ROWS));
   for (let p = 0; p < count; p++) {
-    const slice = rows.slice(p * PART_ROWS, (p + 1) * PART_ROWS);
-    const n = String(p).padStart(5, '0');
-    parts.push(
-      opts.format === 'csv'
-        ? { name: `part-${n}.csv`, body: asAsync(csvChunks(table, result, slice, opts.confidence, true), opts.signal), contentType: 'text/csv' }
-        : { name: `part-${n}.json`, body: asAsync(jsonChunks(table, result, slice, opts.confidence, false), opts.signal), contentType: 'application/json' },
-    );
+    parts.push({
+      name: `part-${String(p).padStart(5, '0')}.${opts.format}`,
+      body: records(format, rows.subarray(p * PART_ROWS, (p + 1) * PART_ROWS), opts.signal),
+      contentType: opts.format === 'csv' ? 'text/csv' : 'application/json',
+    });
   }
   return { rows: rows.length, parts: await writeOutput(objects, at, parts) };
 }
@@ -163,33 +341,31 @@ async function writeParquet(
   at: S3Location,
   table: EngineTable,
   result: MatchResult,
-  rows: number[],
+  rows: Int32Array,
   opts: MatchOutputOptions,
 ): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'doppel-parquet-'));
   try {
-    const jsonPath = join(dir, 'rows.json');
+    const csvPath = join(dir, 'rows.csv');
     const parquetPath = join(dir, 'part.parquet');
-    await writeFile(jsonPath, '');
-    for (const chunk of jsonChunks(table, result, rows, opts.confidence, true)) {
-      opts.signal?.throwIfAborted();
-      await appendFile(jsonPath, chunk);
-    }
+    await pipeline(records(csvFormat(table, result, opts.confidence, true), rows, opts.signal), createWriteStream(csvPath));
     const inputColumns = [
-      ...table.columns.map((c) => `${sqlString(c.name)}: 'VARCHAR'`),
+      ...table.columns.map((c, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`),
       `${sqlString(MATCH_ID)}: 'BIGINT'`,
       ...(opts.confidence ? [`${sqlString(MATCH_CONFIDENCE)}: 'DOUBLE'`] : []),
     ];
     const select = [
-      ...table.columns.map((c) => `TRY_CAST(${sqlIdent(c.name)} AS ${duckType(c.type)}) AS ${sqlIdent(c.name)}`),
+      ...table.columns.map((c, i) => `TRY_CAST(${sqlIdent(`c${i}`)} AS ${duckType(c.type)}) AS ${sqlIdent(c.name)}`),
       sqlIdent(MATCH_ID),
       ...(opts.confidence ? [sqlIdent(MATCH_CONFIDENCE)] : []),
     ];
-    const session = await DuckDbSession.open();
+    const read =
+      `read_csv(${sqlString(csvPath)}, columns = {${inputColumns.join(', ')}}, header = true, auto_detect = false, ` +
+      `delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, strict_mode = true)`;
+    const session = await DuckDbSession.open(opts.signal);
     try {
       await session.run(
-        `COPY (SELECT ${select.join(', ')} FROM read_json(${sqlString(jsonPath)}, format = 'newline_delimited', ` +
-          `columns = {${inputColumns.join(', ')}})) TO ${sqlString(parquetPath)} (FORMAT parquet)`,
+        `COPY (SELECT ${select.join(', ')} FROM ${read}) TO ${sqlString(parquetPath)} (FORMAT parquet)`,
       );
     } finally {
       await session.close();
