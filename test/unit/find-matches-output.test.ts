@@ -164,7 +164,7 @@ describe('FindMatches output of a few thousand rows', () => {
   const bigResult: MatchResult = {
     matchId: Float64Array.from({ length: n }, (_, r) => 2 ** 52 + ((r * 31) % 977) * 1_000_003),
     confidence: Float64Array.from({ length: n }, (_, r) => (r % 7) / 7),
-    stats: { candidatePairs: 0, scoredPairs: 0, matchedPairs: 0, groups: 977 },
+    stats: { candidatePairs: 0, scoredPairs: 0, fullyScoredPairs: 0, matchedPairs: 0, groups: 977 },
   };
   const columns = big.columns.map((_, c) => columnValues(big, c));
   const write = async (format: 'csv' | 'json' | 'parquet', confidence: boolean, removeDuplicates: boolean) => {
