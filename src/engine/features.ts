@@ -4,15 +4,7 @@
  * FeatureWriter computes each column's features once per distinct value pair and keeps them in a
  * bounded cache (a million candidate pairs share a few thousand city or first-name pairs).
  */
-import {
-  absoluteSim,
-  bagCosine,
-  bagJaccard,
-  bagMaxSharedIdf,
-  jaroWinklerAt,
-  levenshteinSimAt,
-  relativeSim,
-} from './comparators.js';
+import { absoluteSim, bagCosine, bagSimilarities, relativeSim, stringSimilarities } from './comparators.js';
 import type { ColumnKind, PreparedColumn, PreparedTable } from './profile.js';
 
 export type FeatureKind =
@@ -57,33 +49,87 @@ export function planFeatures(t: PreparedTable): Feature[] {
   return out;
 }
 
-/** One feature of two present values (ids into the column's distinct values). */
-export function valueFeature(col: PreparedColumn, kind: FeatureKind, a: number, b: number): number {
+/** A cheap feature (CHEAP_KINDS) of two present values (ids into the column's distinct values). */
+function cheapFeature(col: PreparedColumn, kind: FeatureKind, a: number, b: number): number {
   switch (kind) {
-    case 'eitherMissing':
-      return 0;
     case 'exact':
       return a === b ? 1 : 0;
-    case 'jaroWinkler':
-      return jaroWinklerAt(col.text, a, b);
-    case 'levenshtein':
-      return levenshteinSimAt(col.text, a, b);
-    case 'tokenJaccard':
-      return bagJaccard(col.tokens, a, b);
-    case 'tokenTfidf':
-      return bagCosine(col.tokens, a, b);
-    case 'tokenRarestShared':
-      return bagMaxSharedIdf(col.tokens, a, b);
-    case 'gramTfidf':
-      return col.grams ? bagCosine(col.grams, a, b) : 0;
     case 'relativeDiff':
       return relativeSim(col.num![a]!, col.num![b]!);
     case 'absoluteDiff':
       return absoluteSim(col.num![a]!, col.num![b]!, col.numScale ?? 1);
     case 'dateDiff':
       return absoluteSim(col.num![a]!, col.num![b]!, 30);
+    default:
+      return 0;
   }
 }
+
+/** Where each string or bag kind finds its value among the outputs of the fused comparators. */
+const STRING_OUTPUT: Partial<Record<FeatureKind, number>> = {
+  jaroWinkler: 0,
+  levenshtein: 1,
+  tokenJaccard: 2,
+  tokenTfidf: 3,
+  tokenRarestShared: 4,
+  gramTfidf: 5,
+};
+
+/** What a column's string and bag kinds need computed, decided once per column. */
+interface StringPlan {
+  /** Per kind, its index among the fused outputs. */
+  sources: Int8Array;
+  strings: boolean;
+  tokens: boolean;
+  grams: boolean;
+}
+
+function stringPlan(kinds: readonly FeatureKind[]): StringPlan {
+  const sources = Int8Array.from(kinds, (k) => STRING_OUTPUT[k]!);
+  return {
+    sources,
+    strings: sources.some((o) => o <= 1),
+    tokens: sources.some((o) => o >= 2 && o <= 4),
+    grams: sources.some((o) => o === 5),
+  };
+}
+
+/**
+ * The string and bag features of one column for present values a and b, written to
+ * out[at + k] (or out[at + slots[k]]) for the plan's kinds. Related comparisons share one pass:
+ * Jaro-Winkler and Levenshtein one index of the shorter string, the three token-set similarities
+ * one merge of the bags.
+ */
+function stringFeatures(
+  col: PreparedColumn,
+  plan: StringPlan,
+  a: number,
+  b: number,
+  out: Float32Array,
+  at: number,
+  slots?: readonly number[],
+): void {
+  const v = fused;
+  if (plan.strings) {
+    stringSimilarities(col.text, a, b, pair);
+    v[0] = pair[0]!;
+    v[1] = pair[1]!;
+  }
+  if (plan.tokens) {
+    bagSimilarities(col.tokens, a, b, triple);
+    v[2] = triple[0]!;
+    v[3] = triple[1]!;
+    v[4] = triple[2]!;
+  }
+  if (plan.grams) v[5] = col.grams ? bagCosine(col.grams, a, b) : 0;
+  const sources = plan.sources;
+  if (slots) for (let k = 0; k < sources.length; k++) out[at + slots[k]!] = v[sources[k]!]!;
+  else for (let k = 0; k < sources.length; k++) out[at + k] = v[sources[k]!]!;
+}
+
+const pair = new Float64Array(2);
+const triple = new Float64Array(3);
+const fused = new Float64Array(6);
 
 /**
  * Features computed from the two rows' value ids and parsed numbers alone: no string or bag is
@@ -104,6 +150,7 @@ interface ColumnGroup {
   /** The other kinds: strings and bags. */
   restKinds: FeatureKind[];
   restSlots: number[];
+  restPlan: StringPlan;
   cache?: ValuePairCache;
 }
 
@@ -194,7 +241,7 @@ export class FeatureWriter {
     features.forEach((f, slot) => {
       let g = byColumn.get(f.column);
       if (!g) {
-        g = { column: t.columns[f.column]!, index: f.column, missingSlot: -1, cheapKinds: [], cheapSlots: [], restKinds: [], restSlots: [] };
+        g = { column: t.columns[f.column]!, index: f.column, missingSlot: -1, cheapKinds: [], cheapSlots: [], restKinds: [], restSlots: [], restPlan: stringPlan([]) };
         byColumn.set(f.column, g);
       }
       if (f.kind === 'eitherMissing') g.missingSlot = slot;
@@ -207,6 +254,7 @@ export class FeatureWriter {
       }
     });
     this.#groups = [...byColumn.values()];
+    for (const g of this.#groups) g.restPlan = stringPlan(g.restKinds);
     if (cache) for (const g of this.#groups) if (g.restKinds.length > 1) g.cache = new ValuePairCache(g.restKinds.length);
     this.#va = new Int32Array(this.#groups.length);
     this.#vb = new Int32Array(this.#groups.length);
@@ -242,7 +290,7 @@ export class FeatureWriter {
       if (va > vb) { const t = va; va = vb; vb = t; }
       this.#va[gi] = va;
       this.#vb[gi] = vb;
-      for (let k = 0; k < g.cheapSlots.length; k++) out[offset + g.cheapSlots[k]!] = valueFeature(g.column, g.cheapKinds[k]!, va, vb);
+      for (let k = 0; k < g.cheapSlots.length; k++) out[offset + g.cheapSlots[k]!] = cheapFeature(g.column, g.cheapKinds[k]!, va, vb);
       if (this.#early[gi]) this.#writeStrings(g, va, vb, out, offset);
     }
   }
@@ -259,7 +307,7 @@ export class FeatureWriter {
   /** The string and bag features of one column for present values va ≤ vb. */
   #writeStrings(g: ColumnGroup, va: number, vb: number, out: Float32Array, offset: number): void {
     {
-      const { restKinds: kinds, restSlots: slots } = g;
+      const slots = g.restSlots;
       if (slots.length === 0) return;
       const cache = g.cache;
       if (cache && va !== vb) {
@@ -270,16 +318,13 @@ export class FeatureWriter {
           for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = store[at + k]!;
         } else {
           const at = cache.claim(-1 - found, va, vb);
-          for (let k = 0; k < slots.length; k++) {
-            const v = valueFeature(g.column, kinds[k]!, va, vb);
-            store[at + k] = v;
-            out[offset + slots[k]!] = v;
-          }
+          stringFeatures(g.column, g.restPlan, va, vb, store, at);
+          for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = store[at + k]!;
         }
         if (cache.lookups === CACHE_TRIAL && cache.hits < CACHE_MIN_HIT_RATE * CACHE_TRIAL) delete g.cache;
         return;
       }
-      for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = valueFeature(g.column, kinds[k]!, va, vb);
+      stringFeatures(g.column, g.restPlan, va, vb, out, offset, slots);
     }
   }
 }

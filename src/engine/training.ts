@@ -54,8 +54,12 @@ export interface ScoringModel {
 
 /** Labeled matches needed before the prefilter's bound means anything. */
 const PREFILTER_MIN_MATCHES = 10;
-/** How far below the lowest labeled match a pair must fall, in log-odds (e^4 ≈ 55 times less likely). */
-const PREFILTER_MARGIN = 4;
+/**
+ * How far below the lowest labeled match a pair must fall, in log-odds (e^2 ≈ 7 times less likely).
+ * Measured on 200k synthetic person records with 1,000 labels: margins 4 / 3 / 2 / 1 settled
+ * 35 / 66 / 84 / 90 % of the candidate pairs and lost 0 / 0 / 0 / 1 of 37,775 true pairs among them.
+ */
+const PREFILTER_MARGIN = 2;
 /** Never settle a pair the prefilter itself gives more than this probability. */
 const PREFILTER_MAX = 0.02;
 /** Columns whose string comparisons the prefilter sees. */
