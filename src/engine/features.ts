@@ -215,25 +215,27 @@ const CACHE_TRIAL = 20_000;
 const CACHE_MIN_HIT_RATE = 0.2;
 
 /**
- * Writes feature vectors of row pairs, in two steps: `writeFirst` (the cheap features of every
- * column, and all features of the `early` columns) and `writeRest` (the other features of the
- * same pair), or `write` for both. One per thread: it owns value-pair caches and the value ids of
- * the last pair.
+ * Writes feature vectors of row pairs, in steps: `writeCheap` (the cheap features of every column,
+ * and every feature of a column either row misses), then `writeColumn` for chosen columns' string
+ * and bag features, then `writeRest` for the columns not written yet; or `write` for all at once.
+ * One per thread: it owns value-pair caches and the state of the pair being written.
  */
 export class FeatureWriter {
   readonly #groups: ColumnGroup[];
+  /** Group of each PreparedTable column, -1 when the column has no feature. */
+  readonly #groupOf: Int32Array;
   readonly #codes: Int32Array;
   readonly #rowWidth: number;
-  /** Per group, the two value ids of the pair last given to writeCheap (ordered), -1 when missing. */
+  /** Per group, the two value ids of the current pair (ordered), -1 when either is missing. */
   readonly #va: Int32Array;
   readonly #vb: Int32Array;
+  /** Per group, whether the current pair's string features are written. */
+  readonly #written: Uint8Array;
   readonly width: number;
-  /** Slots of the features writeFirst writes. */
-  readonly firstSlots: number[];
-  /** Groups whose string and bag features writeFirst writes too. */
-  readonly #early: Uint8Array;
+  /** Slots of the cheap features. */
+  readonly cheapSlots: number[];
 
-  constructor(t: PreparedTable, features: readonly Feature[], cache = true, early: ReadonlySet<number> = new Set()) {
+  constructor(t: PreparedTable, features: readonly Feature[], cache = true) {
     this.width = features.length;
     this.#codes = t.codes;
     this.#rowWidth = t.columns.length;
@@ -254,31 +256,39 @@ export class FeatureWriter {
       }
     });
     this.#groups = [...byColumn.values()];
-    for (const g of this.#groups) g.restPlan = stringPlan(g.restKinds);
-    if (cache) for (const g of this.#groups) if (g.restKinds.length > 1) g.cache = new ValuePairCache(g.restKinds.length);
+    this.#groupOf = new Int32Array(t.columns.length).fill(-1);
+    this.#groups.forEach((g, gi) => {
+      g.restPlan = stringPlan(g.restKinds);
+      this.#groupOf[g.index] = gi;
+      if (cache && g.restKinds.length > 1) g.cache = new ValuePairCache(g.restKinds.length);
+    });
     this.#va = new Int32Array(this.#groups.length);
     this.#vb = new Int32Array(this.#groups.length);
-    this.#early = Uint8Array.from(this.#groups, (g) => (early.has(g.index) ? 1 : 0));
-    this.firstSlots = features.flatMap((f, slot) => (CHEAP_KINDS.has(f.kind) || early.has(f.column) ? [slot] : []));
+    this.#written = new Uint8Array(this.#groups.length);
+    this.cheapSlots = features.flatMap((f, slot) => (CHEAP_KINDS.has(f.kind) ? [slot] : []));
+  }
+
+  /** Slots of the string and bag features of a PreparedTable column (none when it has none). */
+  columnSlots(column: number): readonly number[] {
+    const gi = this.#groupOf[column]!;
+    return gi < 0 ? [] : this.#groups[gi]!.restSlots;
   }
 
   /** Writes the features of rows (a, b) into out[offset .. offset + width). */
   write(a: number, b: number, out: Float32Array, offset = 0): void {
-    this.writeFirst(a, b, out, offset);
+    this.writeCheap(a, b, out, offset);
     this.writeRest(out, offset);
   }
 
-  /**
-   * Writes the cheap features of rows (a, b) and all features of the early columns (and every
-   * feature of a column either row misses).
-   */
-  writeFirst(a: number, b: number, out: Float32Array, offset = 0): void {
+  /** Starts a pair: writes the cheap features of rows (a, b), and every feature of a column either row misses. */
+  writeCheap(a: number, b: number, out: Float32Array, offset = 0): void {
     const codes = this.#codes;
     const ra = a * this.#rowWidth, rb = b * this.#rowWidth;
     const groups = this.#groups;
     for (let gi = 0; gi < groups.length; gi++) {
       const g = groups[gi]!;
       let va = codes[ra + g.index]!, vb = codes[rb + g.index]!;
+      this.#written[gi] = 0;
       if (va < 0 || vb < 0) {
         this.#va[gi] = -1;
         for (let k = 0; k < g.cheapSlots.length; k++) out[offset + g.cheapSlots[k]!] = 0;
@@ -291,16 +301,24 @@ export class FeatureWriter {
       this.#va[gi] = va;
       this.#vb[gi] = vb;
       for (let k = 0; k < g.cheapSlots.length; k++) out[offset + g.cheapSlots[k]!] = cheapFeature(g.column, g.cheapKinds[k]!, va, vb);
-      if (this.#early[gi]) this.#writeStrings(g, va, vb, out, offset);
     }
   }
 
-  /** Writes the remaining features of the pair last given to writeFirst. */
+  /** Writes the string and bag features of one PreparedTable column for the current pair. */
+  writeColumn(column: number, out: Float32Array, offset = 0): void {
+    const gi = this.#groupOf[column]!;
+    if (gi < 0 || this.#written[gi]) return;
+    this.#written[gi] = 1;
+    const va = this.#va[gi]!;
+    if (va >= 0) this.#writeStrings(this.#groups[gi]!, va, this.#vb[gi]!, out, offset);
+  }
+
+  /** Writes the string and bag features of the current pair not written yet. */
   writeRest(out: Float32Array, offset = 0): void {
     const groups = this.#groups;
     for (let gi = 0; gi < groups.length; gi++) {
       const va = this.#va[gi]!;
-      if (va >= 0 && !this.#early[gi]) this.#writeStrings(groups[gi]!, va, this.#vb[gi]!, out, offset);
+      if (va >= 0 && !this.#written[gi]) this.#writeStrings(groups[gi]!, va, this.#vb[gi]!, out, offset);
     }
   }
 
