@@ -346,15 +346,3 @@ export class FeatureWriter {
     }
   }
 }
-
-/** Write the features of pair (a, b) into out[offset .. offset + features.length) (no caching). */
-export function pairFeatures(
-  t: PreparedTable,
-  features: readonly Feature[],
-  a: number,
-  b: number,
-  out: Float32Array,
-  offset = 0,
-): void {
-  new FeatureWriter(t, features, false).write(a, b, out, offset);
-}

@@ -96,10 +96,10 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
   async function prepare(table: EngineTable, stages: Stages): Promise<Prepared> {
     let p = cache.get(table);
     if (!p) {
-      stages.report('prepare', `profiling and preparing ${table.rowCount} rows`);
+      stages.report('prepare', `preparing columns of ${table.rowCount} rows`);
       const { jobs, codes } = columnJobs(table);
       const columns = await pool.prepareColumns(jobs, (done) =>
-        stages.report('prepare', `prepared ${done} of ${jobs.length} columns`, done / jobs.length),
+        stages.report('prepare', `preparing columns of ${table.rowCount} rows: ${done} of ${jobs.length} done`, done / jobs.length),
       );
       const pt: PreparedTable = { rowCount: table.rowCount, columns, codes };
       p = { shared: { id: newShareId(), table: pt }, features: planFeatures(pt) };

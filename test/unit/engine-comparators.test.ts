@@ -11,7 +11,7 @@ const similarities = (a: string, b: string) => {
 const jaroWinkler = (a: string, b: string) => similarities(a, b)[0]!;
 const levenshteinSim = (a: string, b: string) => similarities(a, b)[1]!;
 import { buildBags } from '../../src/engine/profile.js';
-import { planFeatures, pairFeatures } from '../../src/engine/features.js';
+import { FeatureWriter, planFeatures } from '../../src/engine/features.js';
 import { prepareTable } from '../../src/engine/profile.js';
 import { encodeTable } from '../../src/engine/table.js';
 
@@ -53,11 +53,12 @@ describe('engine comparators', () => {
     const pt = prepareTable(encodeTable([{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }], [['1', '2', '3'], ['john smith', 'jon smith', null]], 0));
     const fs = planFeatures(pt);
     const out = new Float32Array(fs.length);
-    pairFeatures(pt, fs, 0, 1, out);
+    const writer = new FeatureWriter(pt, fs);
+    writer.write(0, 1, out);
     const miss = fs.findIndex((f) => f.kind === 'eitherMissing');
     assert.equal(out[miss], 0);
     assert.ok(out[fs.findIndex((f) => f.kind === 'jaroWinkler')]! > 0.9);
-    pairFeatures(pt, fs, 0, 2, out);
+    writer.write(0, 2, out);
     assert.equal(out[miss], 1);
     assert.equal(out[fs.findIndex((f) => f.kind === 'jaroWinkler')], 0);
   });
