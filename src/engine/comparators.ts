@@ -38,19 +38,9 @@ function clearPositions(chars: Uint16Array, start: number, len: number): void {
 let flagged = new Int32Array(4);
 let matchedChars = new Uint16Array(64);
 
-/**
- * Jaro-Winkler similarity in [0, 1] (prefix scale 0.1, up to 4 characters) of values a and b of a
- * pool. Jaro's matching (each character of a takes the first unmatched equal character of b within
- * the window) is done on bit masks of b's positions: O(|a| + |b|) instead of O(|a| · window).
- */
-export function jaroWinklerAt(pool: TextPool, a: number, b: number): number {
-  const { chars, offsets } = pool;
-  const sa = offsets[a]!, la = offsets[a + 1]! - sa;
-  const sb = offsets[b]!, lb = offsets[b + 1]! - sb;
-  if (la === 0 && lb === 0) return 1;
-  if (la === 0 || lb === 0) return 0;
-  if (a === b) return 1;
-  const words = indexPositions(chars, sb, lb);
+
+/** Jaro-Winkler of non-empty strings a and b, b's positions indexed (`words` words per character). */
+function jaroWinklerIndexed(chars: Uint16Array, sa: number, la: number, sb: number, lb: number, words: number): number {
   if (flagged.length < words) flagged = new Int32Array(words * 2);
   for (let w = 0; w < words; w++) flagged[w] = 0;
   if (matchedChars.length < la) matchedChars = new Uint16Array(la * 2);
@@ -93,7 +83,6 @@ export function jaroWinklerAt(pool: TextPool, a: number, b: number): number {
       }
     }
   }
-  clearPositions(chars, sb, lb);
   if (m === 0) return 0;
   let t = 0, k = 0;
   for (let w = 0; w < words; w++) {
@@ -128,10 +117,16 @@ export function levenshteinAt(pool: TextPool, a: number, b: number, maxDist = In
     let t = sa; sa = sb; sb = t;
     t = la; la = lb; lb = t;
   }
-  // Now b, the pattern, is the shorter one.
   if (la - lb > maxDist) return Math.min(la, maxDist + 1);
   if (lb === 0) return la;
   const words = indexPositions(chars, sb, lb);
+  const d = levenshteinIndexed(chars, sa, la, lb, words);
+  clearPositions(chars, sb, lb);
+  return d > maxDist ? maxDist + 1 : d;
+}
+
+/** Levenshtein distance of text chars[sa .. sa + la) to the indexed pattern of length lb ≤ la. */
+function levenshteinIndexed(chars: Uint16Array, sa: number, la: number, lb: number, words: number): number {
   if (words === 1) {
     let pv = -1, mv = 0, score = lb;
     const last = 1 << (lb - 1);
@@ -149,8 +144,7 @@ export function levenshteinAt(pool: TextPool, a: number, b: number, maxDist = In
       pv = mh | ~(xv | ph);
       mv = ph & xv;
     }
-    clearPositions(chars, sb, lb);
-    return score > maxDist ? maxDist + 1 : score;
+    return score;
   }
   if (vp.length < words) {
     vp = new Int32Array(words * 2);
@@ -190,36 +184,77 @@ export function levenshteinAt(pool: TextPool, a: number, b: number, maxDist = In
       hin = hout;
     }
   }
+  return score;
+}
+
+/**
+ * Jaro-Winkler and Levenshtein similarity of two values at once, from one index of the shorter
+ * string's positions (out[0] = Jaro-Winkler with the shorter string as the one matched into,
+ * out[1] = Levenshtein similarity). Symmetric in a and b.
+ */
+export function stringSimilarities(pool: TextPool, a: number, b: number, out: Float64Array): void {
+  const { chars, offsets } = pool;
+  let sa = offsets[a]!, la = offsets[a + 1]! - sa;
+  let sb = offsets[b]!, lb = offsets[b + 1]! - sb;
+  if (a === b || (la === 0 && lb === 0)) {
+    out[0] = 1;
+    out[1] = 1;
+    return;
+  }
+  if (la === 0 || lb === 0) {
+    out[0] = 0;
+    out[1] = 0;
+    return;
+  }
+  if (la < lb || (la === lb && a > b)) {
+    let t = sa; sa = sb; sb = t;
+    t = la; la = lb; lb = t;
+  }
+  const words = indexPositions(chars, sb, lb);
+  out[0] = jaroWinklerIndexed(chars, sa, la, sb, lb, words);
+  const band = Math.ceil(la / 2);
+  if (la - lb > band) out[1] = 0;
+  else {
+    const d = levenshteinIndexed(chars, sa, la, lb, words);
+    out[1] = d > band ? 0 : 1 - d / la;
+  }
   clearPositions(chars, sb, lb);
-  return score > maxDist ? maxDist + 1 : score;
 }
 
-/** 1 - distance / max length, in [0, 1]; 0 once the distance exceeds half the longer length. */
-export function levenshteinSimAt(pool: TextPool, a: number, b: number): number {
-  const L = Math.max(pool.offsets[a + 1]! - pool.offsets[a]!, pool.offsets[b + 1]! - pool.offsets[b]!);
-  if (L === 0 || a === b) return 1;
-  const band = Math.ceil(L / 2);
-  const d = levenshteinAt(pool, a, b, band);
-  return d > band ? 0 : 1 - d / L;
-}
-
-/** Jaccard of two values' token sets. */
-export function bagJaccard(bags: Bags, r1: number, r2: number): number {
-  const { offsets, ids } = bags;
+/**
+ * Token-set similarities of two values at once, in one merge of their sorted bags: out[0] =
+ * Jaccard, out[1] = TF-IDF cosine, out[2] = rarest shared token (as bagMaxSharedIdf).
+ */
+export function bagSimilarities(bags: Bags, r1: number, r2: number, out: Float64Array): void {
+  const { offsets, ids, weights, df } = bags;
   let i = offsets[r1]!, j = offsets[r2]!;
   const ie = offsets[r1 + 1]!, je = offsets[r2 + 1]!;
   const na = ie - i, nb = je - j;
-  if (na === 0 && nb === 0) return 1;
-  if (na === 0 || nb === 0) return 0;
-  let inter = 0;
+  if (na === 0 || nb === 0) {
+    const both = na === 0 && nb === 0 ? 1 : 0;
+    out[0] = both;
+    out[1] = both;
+    out[2] = 0;
+    return;
+  }
+  let inter = 0, dot = 0, minDf = Infinity;
   while (i < ie && j < je) {
     const x = ids[i]!, y = ids[j]!;
-    if (x === y) { inter++; i++; j++; }
-    else if (x < y) i++;
+    if (x === y) {
+      inter++;
+      dot += weights[i]! * weights[j]!;
+      if (df[x]! < minDf) minDf = df[x]!;
+      i++;
+      j++;
+    } else if (x < y) i++;
     else j++;
   }
-  return inter / (na + nb - inter);
+  out[0] = inter / (na + nb - inter);
+  out[1] = dot > 1 ? 1 : dot;
+  out[2] = minDf === Infinity || bags.docs < 2 ? 0 : Math.log(bags.docs / minDf) / Math.log(bags.docs);
 }
+
+
 
 /** TF-IDF cosine of two values' bags (weights are unit-normalized). */
 export function bagCosine(bags: Bags, r1: number, r2: number): number {
@@ -251,21 +286,6 @@ export function absoluteSim(a: number, b: number, scale: number): number {
   return 1 / (1 + Math.abs(a - b) / scale);
 }
 
-/** Rarest shared token: max IDF over shared entries, scaled by the largest possible IDF (0 when none). */
-export function bagMaxSharedIdf(bags: Bags, r1: number, r2: number): number {
-  const { offsets, ids, df } = bags;
-  let i = offsets[r1]!, j = offsets[r2]!;
-  const ie = offsets[r1 + 1]!, je = offsets[r2 + 1]!;
-  let minDf = Infinity;
-  while (i < ie && j < je) {
-    const x = ids[i]!, y = ids[j]!;
-    if (x === y) { if (df[x]! < minDf) minDf = df[x]!; i++; j++; }
-    else if (x < y) i++;
-    else j++;
-  }
-  if (minDf === Infinity || bags.docs < 2) return 0;
-  return Math.log(bags.docs / minDf) / Math.log(bags.docs);
-}
 
 /** A pool holding the given strings (for tests and one-off comparisons). */
 export function textPool(strings: readonly string[]): TextPool {
@@ -281,17 +301,9 @@ export function textPool(strings: readonly string[]): TextPool {
   return { chars, offsets };
 }
 
-/** Jaro-Winkler of two strings. */
-export function jaroWinkler(a: string, b: string): number {
-  return jaroWinklerAt(textPool([a, b]), 0, 1);
-}
 
 /** Levenshtein distance of two strings (see levenshteinAt). */
 export function levenshtein(a: string, b: string, maxDist = Infinity): number {
   return levenshteinAt(textPool([a, b]), 0, 1, maxDist);
 }
 
-/** Levenshtein similarity of two strings (see levenshteinSimAt). */
-export function levenshteinSim(a: string, b: string): number {
-  return levenshteinSimAt(textPool([a, b]), 0, 1);
-}

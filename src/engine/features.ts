@@ -4,15 +4,7 @@
  * FeatureWriter computes each column's features once per distinct value pair and keeps them in a
  * bounded cache (a million candidate pairs share a few thousand city or first-name pairs).
  */
-import {
-  absoluteSim,
-  bagCosine,
-  bagJaccard,
-  bagMaxSharedIdf,
-  jaroWinklerAt,
-  levenshteinSimAt,
-  relativeSim,
-} from './comparators.js';
+import { absoluteSim, bagCosine, bagSimilarities, relativeSim, stringSimilarities } from './comparators.js';
 import type { ColumnKind, PreparedColumn, PreparedTable } from './profile.js';
 
 export type FeatureKind =
@@ -57,33 +49,87 @@ export function planFeatures(t: PreparedTable): Feature[] {
   return out;
 }
 
-/** One feature of two present values (ids into the column's distinct values). */
-export function valueFeature(col: PreparedColumn, kind: FeatureKind, a: number, b: number): number {
+/** A cheap feature (CHEAP_KINDS) of two present values (ids into the column's distinct values). */
+function cheapFeature(col: PreparedColumn, kind: FeatureKind, a: number, b: number): number {
   switch (kind) {
-    case 'eitherMissing':
-      return 0;
     case 'exact':
       return a === b ? 1 : 0;
-    case 'jaroWinkler':
-      return jaroWinklerAt(col.text, a, b);
-    case 'levenshtein':
-      return levenshteinSimAt(col.text, a, b);
-    case 'tokenJaccard':
-      return bagJaccard(col.tokens, a, b);
-    case 'tokenTfidf':
-      return bagCosine(col.tokens, a, b);
-    case 'tokenRarestShared':
-      return bagMaxSharedIdf(col.tokens, a, b);
-    case 'gramTfidf':
-      return col.grams ? bagCosine(col.grams, a, b) : 0;
     case 'relativeDiff':
       return relativeSim(col.num![a]!, col.num![b]!);
     case 'absoluteDiff':
       return absoluteSim(col.num![a]!, col.num![b]!, col.numScale ?? 1);
     case 'dateDiff':
       return absoluteSim(col.num![a]!, col.num![b]!, 30);
+    default:
+      return 0;
   }
 }
+
+/** Where each string or bag kind finds its value among the outputs of the fused comparators. */
+const STRING_OUTPUT: Partial<Record<FeatureKind, number>> = {
+  jaroWinkler: 0,
+  levenshtein: 1,
+  tokenJaccard: 2,
+  tokenTfidf: 3,
+  tokenRarestShared: 4,
+  gramTfidf: 5,
+};
+
+/** What a column's string and bag kinds need computed, decided once per column. */
+interface StringPlan {
+  /** Per kind, its index among the fused outputs. */
+  sources: Int8Array;
+  strings: boolean;
+  tokens: boolean;
+  grams: boolean;
+}
+
+function stringPlan(kinds: readonly FeatureKind[]): StringPlan {
+  const sources = Int8Array.from(kinds, (k) => STRING_OUTPUT[k]!);
+  return {
+    sources,
+    strings: sources.some((o) => o <= 1),
+    tokens: sources.some((o) => o >= 2 && o <= 4),
+    grams: sources.some((o) => o === 5),
+  };
+}
+
+/**
+ * The string and bag features of one column for present values a and b, written to
+ * out[at + k] (or out[at + slots[k]]) for the plan's kinds. Related comparisons share one pass:
+ * Jaro-Winkler and Levenshtein one index of the shorter string, the three token-set similarities
+ * one merge of the bags.
+ */
+function stringFeatures(
+  col: PreparedColumn,
+  plan: StringPlan,
+  a: number,
+  b: number,
+  out: Float32Array,
+  at: number,
+  slots?: readonly number[],
+): void {
+  const v = fused;
+  if (plan.strings) {
+    stringSimilarities(col.text, a, b, pair);
+    v[0] = pair[0]!;
+    v[1] = pair[1]!;
+  }
+  if (plan.tokens) {
+    bagSimilarities(col.tokens, a, b, triple);
+    v[2] = triple[0]!;
+    v[3] = triple[1]!;
+    v[4] = triple[2]!;
+  }
+  if (plan.grams) v[5] = col.grams ? bagCosine(col.grams, a, b) : 0;
+  const sources = plan.sources;
+  if (slots) for (let k = 0; k < sources.length; k++) out[at + slots[k]!] = v[sources[k]!]!;
+  else for (let k = 0; k < sources.length; k++) out[at + k] = v[sources[k]!]!;
+}
+
+const pair = new Float64Array(2);
+const triple = new Float64Array(3);
+const fused = new Float64Array(6);
 
 /**
  * Features computed from the two rows' value ids and parsed numbers alone: no string or bag is
@@ -104,6 +150,7 @@ interface ColumnGroup {
   /** The other kinds: strings and bags. */
   restKinds: FeatureKind[];
   restSlots: number[];
+  restPlan: StringPlan;
   cache?: ValuePairCache;
 }
 
@@ -168,25 +215,27 @@ const CACHE_TRIAL = 20_000;
 const CACHE_MIN_HIT_RATE = 0.2;
 
 /**
- * Writes feature vectors of row pairs, in two steps: `writeFirst` (the cheap features of every
- * column, and all features of the `early` columns) and `writeRest` (the other features of the
- * same pair), or `write` for both. One per thread: it owns value-pair caches and the value ids of
- * the last pair.
+ * Writes feature vectors of row pairs, in steps: `writeCheap` (the cheap features of every column,
+ * and every feature of a column either row misses), then `writeColumn` for chosen columns' string
+ * and bag features, then `writeRest` for the columns not written yet; or `write` for all at once.
+ * One per thread: it owns value-pair caches and the state of the pair being written.
  */
 export class FeatureWriter {
   readonly #groups: ColumnGroup[];
+  /** Group of each PreparedTable column, -1 when the column has no feature. */
+  readonly #groupOf: Int32Array;
   readonly #codes: Int32Array;
   readonly #rowWidth: number;
-  /** Per group, the two value ids of the pair last given to writeCheap (ordered), -1 when missing. */
+  /** Per group, the two value ids of the current pair (ordered), -1 when either is missing. */
   readonly #va: Int32Array;
   readonly #vb: Int32Array;
+  /** Per group, whether the current pair's string features are written. */
+  readonly #written: Uint8Array;
   readonly width: number;
-  /** Slots of the features writeFirst writes. */
-  readonly firstSlots: number[];
-  /** Groups whose string and bag features writeFirst writes too. */
-  readonly #early: Uint8Array;
+  /** Slots of the cheap features. */
+  readonly cheapSlots: number[];
 
-  constructor(t: PreparedTable, features: readonly Feature[], cache = true, early: ReadonlySet<number> = new Set()) {
+  constructor(t: PreparedTable, features: readonly Feature[], cache = true) {
     this.width = features.length;
     this.#codes = t.codes;
     this.#rowWidth = t.columns.length;
@@ -194,7 +243,7 @@ export class FeatureWriter {
     features.forEach((f, slot) => {
       let g = byColumn.get(f.column);
       if (!g) {
-        g = { column: t.columns[f.column]!, index: f.column, missingSlot: -1, cheapKinds: [], cheapSlots: [], restKinds: [], restSlots: [] };
+        g = { column: t.columns[f.column]!, index: f.column, missingSlot: -1, cheapKinds: [], cheapSlots: [], restKinds: [], restSlots: [], restPlan: stringPlan([]) };
         byColumn.set(f.column, g);
       }
       if (f.kind === 'eitherMissing') g.missingSlot = slot;
@@ -207,30 +256,39 @@ export class FeatureWriter {
       }
     });
     this.#groups = [...byColumn.values()];
-    if (cache) for (const g of this.#groups) if (g.restKinds.length > 1) g.cache = new ValuePairCache(g.restKinds.length);
+    this.#groupOf = new Int32Array(t.columns.length).fill(-1);
+    this.#groups.forEach((g, gi) => {
+      g.restPlan = stringPlan(g.restKinds);
+      this.#groupOf[g.index] = gi;
+      if (cache && g.restKinds.length > 1) g.cache = new ValuePairCache(g.restKinds.length);
+    });
     this.#va = new Int32Array(this.#groups.length);
     this.#vb = new Int32Array(this.#groups.length);
-    this.#early = Uint8Array.from(this.#groups, (g) => (early.has(g.index) ? 1 : 0));
-    this.firstSlots = features.flatMap((f, slot) => (CHEAP_KINDS.has(f.kind) || early.has(f.column) ? [slot] : []));
+    this.#written = new Uint8Array(this.#groups.length);
+    this.cheapSlots = features.flatMap((f, slot) => (CHEAP_KINDS.has(f.kind) ? [slot] : []));
+  }
+
+  /** Slots of the string and bag features of a PreparedTable column (none when it has none). */
+  columnSlots(column: number): readonly number[] {
+    const gi = this.#groupOf[column]!;
+    return gi < 0 ? [] : this.#groups[gi]!.restSlots;
   }
 
   /** Writes the features of rows (a, b) into out[offset .. offset + width). */
   write(a: number, b: number, out: Float32Array, offset = 0): void {
-    this.writeFirst(a, b, out, offset);
+    this.writeCheap(a, b, out, offset);
     this.writeRest(out, offset);
   }
 
-  /**
-   * Writes the cheap features of rows (a, b) and all features of the early columns (and every
-   * feature of a column either row misses).
-   */
-  writeFirst(a: number, b: number, out: Float32Array, offset = 0): void {
+  /** Starts a pair: writes the cheap features of rows (a, b), and every feature of a column either row misses. */
+  writeCheap(a: number, b: number, out: Float32Array, offset = 0): void {
     const codes = this.#codes;
     const ra = a * this.#rowWidth, rb = b * this.#rowWidth;
     const groups = this.#groups;
     for (let gi = 0; gi < groups.length; gi++) {
       const g = groups[gi]!;
       let va = codes[ra + g.index]!, vb = codes[rb + g.index]!;
+      this.#written[gi] = 0;
       if (va < 0 || vb < 0) {
         this.#va[gi] = -1;
         for (let k = 0; k < g.cheapSlots.length; k++) out[offset + g.cheapSlots[k]!] = 0;
@@ -242,24 +300,32 @@ export class FeatureWriter {
       if (va > vb) { const t = va; va = vb; vb = t; }
       this.#va[gi] = va;
       this.#vb[gi] = vb;
-      for (let k = 0; k < g.cheapSlots.length; k++) out[offset + g.cheapSlots[k]!] = valueFeature(g.column, g.cheapKinds[k]!, va, vb);
-      if (this.#early[gi]) this.#writeStrings(g, va, vb, out, offset);
+      for (let k = 0; k < g.cheapSlots.length; k++) out[offset + g.cheapSlots[k]!] = cheapFeature(g.column, g.cheapKinds[k]!, va, vb);
     }
   }
 
-  /** Writes the remaining features of the pair last given to writeFirst. */
+  /** Writes the string and bag features of one PreparedTable column for the current pair. */
+  writeColumn(column: number, out: Float32Array, offset = 0): void {
+    const gi = this.#groupOf[column]!;
+    if (gi < 0 || this.#written[gi]) return;
+    this.#written[gi] = 1;
+    const va = this.#va[gi]!;
+    if (va >= 0) this.#writeStrings(this.#groups[gi]!, va, this.#vb[gi]!, out, offset);
+  }
+
+  /** Writes the string and bag features of the current pair not written yet. */
   writeRest(out: Float32Array, offset = 0): void {
     const groups = this.#groups;
     for (let gi = 0; gi < groups.length; gi++) {
       const va = this.#va[gi]!;
-      if (va >= 0 && !this.#early[gi]) this.#writeStrings(groups[gi]!, va, this.#vb[gi]!, out, offset);
+      if (va >= 0 && !this.#written[gi]) this.#writeStrings(groups[gi]!, va, this.#vb[gi]!, out, offset);
     }
   }
 
   /** The string and bag features of one column for present values va ≤ vb. */
   #writeStrings(g: ColumnGroup, va: number, vb: number, out: Float32Array, offset: number): void {
     {
-      const { restKinds: kinds, restSlots: slots } = g;
+      const slots = g.restSlots;
       if (slots.length === 0) return;
       const cache = g.cache;
       if (cache && va !== vb) {
@@ -270,28 +336,13 @@ export class FeatureWriter {
           for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = store[at + k]!;
         } else {
           const at = cache.claim(-1 - found, va, vb);
-          for (let k = 0; k < slots.length; k++) {
-            const v = valueFeature(g.column, kinds[k]!, va, vb);
-            store[at + k] = v;
-            out[offset + slots[k]!] = v;
-          }
+          stringFeatures(g.column, g.restPlan, va, vb, store, at);
+          for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = store[at + k]!;
         }
         if (cache.lookups === CACHE_TRIAL && cache.hits < CACHE_MIN_HIT_RATE * CACHE_TRIAL) delete g.cache;
         return;
       }
-      for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = valueFeature(g.column, kinds[k]!, va, vb);
+      stringFeatures(g.column, g.restPlan, va, vb, out, offset, slots);
     }
   }
-}
-
-/** Write the features of pair (a, b) into out[offset .. offset + features.length) (no caching). */
-export function pairFeatures(
-  t: PreparedTable,
-  features: readonly Feature[],
-  a: number,
-  b: number,
-  out: Float32Array,
-  offset = 0,
-): void {
-  new FeatureWriter(t, features, false).write(a, b, out, offset);
 }

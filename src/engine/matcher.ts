@@ -96,10 +96,10 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
   async function prepare(table: EngineTable, stages: Stages): Promise<Prepared> {
     let p = cache.get(table);
     if (!p) {
-      stages.report('prepare', `profiling and preparing ${table.rowCount} rows`);
+      stages.report('prepare', `preparing columns of ${table.rowCount} rows`);
       const { jobs, codes } = columnJobs(table);
       const columns = await pool.prepareColumns(jobs, (done) =>
-        stages.report('prepare', `prepared ${done} of ${jobs.length} columns`, done / jobs.length),
+        stages.report('prepare', `preparing columns of ${table.rowCount} rows: ${done} of ${jobs.length} done`, done / jobs.length),
       );
       const pt: PreparedTable = { rowCount: table.rowCount, columns, codes };
       p = { shared: { id: newShareId(), table: pt }, features: planFeatures(pt) };
@@ -303,8 +303,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       run?.signal?.throwIfAborted();
       stages.report('cluster', 'grouping matches');
       const probs = f.scored!.p;
-      const scorer = new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained));
-      const score = (x: number, y: number) => scorer.score(x, y);
+      const score = scoreWithCandidates(f.cand, probs, new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained)));
       const cons = params.enforceProvidedLabels ? labelConstraints(f.lp) : undefined;
       const cl = clusterPairs({
         n: table.rowCount,
@@ -342,6 +341,23 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         },
       } satisfies MatchResult;
     },
+  };
+}
+
+/**
+ * A pair scorer for clustering's average linkage: most pairs it asks about are candidates and
+ * already scored, so their probability is looked up (candidates are sorted by row); others are
+ * scored on demand.
+ */
+function scoreWithCandidates(cand: Candidates, probs: Float32Array, scorer: PairScorer): (x: number, y: number) => number {
+  const n = cand.nbrOffsets.length - 1;
+  const firstOf = new Uint32Array(n + 1);
+  for (let i = 0; i < cand.a.length; i++) firstOf[cand.a[i]! + 1]!++;
+  for (let r = 0; r < n; r++) firstOf[r + 1] = firstOf[r + 1]! + firstOf[r]!;
+  return (x, y) => {
+    const lo = Math.min(x, y), hi = Math.max(x, y);
+    for (let i = firstOf[lo]!, end = firstOf[lo + 1]!; i < end; i++) if (cand.b[i] === hi) return probs[i]!;
+    return scorer.score(x, y);
   };
 }
 

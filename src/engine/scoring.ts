@@ -1,8 +1,8 @@
 /**
  * Scoring a row pair: its match probability under the trained model. With a prefilter (training.ts)
- * the cheap features and the most important columns come first, and a clear non-match is settled
- * by them, with the prefilter's own (small) probability; every other pair gets all features and
- * the full model.
+ * the cheap features come first and then the most important columns one by one, and a clear
+ * non-match is settled at the first stage that can, with that stage's own (small) probability;
+ * every other pair gets all features and the full model.
  */
 import { FeatureWriter, type Feature } from './features.js';
 import { sigmoid } from './model.js';
@@ -12,7 +12,8 @@ import { predictPair, type ScoringModel } from './training.js';
 export class PairScorer {
   readonly #writer: FeatureWriter;
   readonly #x: Float32Array;
-  readonly #firstSlots: number[];
+  /** Per prefilter stage, the slots it sees. */
+  readonly #stageSlots: number[][];
   /** Pairs that needed the full model. */
   fullyScored = 0;
 
@@ -21,21 +22,34 @@ export class PairScorer {
     features: readonly Feature[],
     private readonly model: ScoringModel,
   ) {
-    this.#writer = new FeatureWriter(t, features, true, new Set(model.prefilter?.columns ?? []));
+    this.#writer = new FeatureWriter(t, features);
     this.#x = new Float32Array(features.length);
-    this.#firstSlots = this.#writer.firstSlots;
+    const pre = model.prefilter;
+    this.#stageSlots = [];
+    if (pre) {
+      let seen = [...this.#writer.cheapSlots];
+      pre.stages.forEach((_, k) => {
+        if (k > 0) seen = [...seen, ...this.#writer.columnSlots(pre.columns[k - 1]!)];
+        this.#stageSlots.push(seen);
+      });
+    }
   }
 
   score(a: number, b: number): number {
     const x = this.#x;
+    const writer = this.#writer;
+    writer.writeCheap(a, b, x, 0);
     const pre = this.model.prefilter;
-    this.#writer.writeFirst(a, b, x, 0);
     if (pre) {
-      let z = pre.bias;
-      for (const slot of this.#firstSlots) z += pre.weights[slot]! * x[slot]!;
-      if (z < pre.below) return sigmoid(z);
+      for (let k = 0; k < pre.stages.length; k++) {
+        if (k > 0) writer.writeColumn(pre.columns[k - 1]!, x, 0);
+        const stage = pre.stages[k]!;
+        let z = stage.bias;
+        for (const slot of this.#stageSlots[k]!) z += stage.weights[slot]! * x[slot]!;
+        if (z < stage.below) return sigmoid(z);
+      }
     }
-    this.#writer.writeRest(x, 0);
+    writer.writeRest(x, 0);
     this.fullyScored++;
     return predictPair(this.model.pair, x, 0);
   }

@@ -31,17 +31,23 @@ export interface Trained {
 }
 
 /**
- * A logistic model on the features the scorer computes first: the cheap ones of every column
- * (features.ts CHEAP_KINDS: value equality, missing values, numeric differences) and all of the
- * few most important columns. A pair whose prefilter log-odds fall below `below` is a clear
- * non-match: every labeled match scored at least PREFILTER_MARGIN log-odds higher. Most candidate
- * pairs are such pairs, and they are settled without comparing the other columns' strings.
+ * The prefilter: a cascade of logistic models that settles clear non-matches early. Stage 0 sees
+ * the cheap features of every column (features.ts CHEAP_KINDS: value equality, missing values,
+ * numeric differences); each later stage adds the string and bag features of one more column, the
+ * most important first. A pair whose log-odds at some stage fall below that stage's `below` is a
+ * clear non-match: every labeled match scored at least PREFILTER_MARGIN log-odds higher there.
+ * Most candidate pairs are such pairs (relatives share surname, address and phone, and are
+ * settled by their first names), and they never reach the other columns' strings.
  */
 export interface Prefilter {
-  /** Columns (PreparedTable indexes) compared in full before deciding. */
+  /** The columns (PreparedTable indexes) the stages after the first add, in order. */
   columns: number[];
+  stages: PrefilterStage[];
+}
+
+export interface PrefilterStage {
   bias: number;
-  /** Per feature slot; zero outside the slots FeatureWriter.writeFirst writes. */
+  /** Per feature slot; zero outside the slots the stage sees. */
   weights: Float64Array;
   below: number;
 }
@@ -54,12 +60,20 @@ export interface ScoringModel {
 
 /** Labeled matches needed before the prefilter's bound means anything. */
 const PREFILTER_MIN_MATCHES = 10;
-/** How far below the lowest labeled match a pair must fall, in log-odds (e^4 ≈ 55 times less likely). */
-const PREFILTER_MARGIN = 4;
+/**
+ * How far below the lowest labeled match a pair must fall, in log-odds (e^2 ≈ 7 times less likely).
+ * Measured on 200k synthetic person records with 1,000 labels: margins 4 / 3 / 2 / 1 settled
+ * 35 / 66 / 84 / 90 % of the candidate pairs and lost 0 / 0 / 0 / 1 of 37,775 true pairs among them.
+ */
+const PREFILTER_MARGIN = 2;
 /** Never settle a pair the prefilter itself gives more than this probability. */
 const PREFILTER_MAX = 0.02;
-/** Columns whose string comparisons the prefilter sees. */
-const PREFILTER_FULL_COLUMNS = 2;
+/**
+ * Columns the prefilter's stages add. Measured on a million synthetic person records (1,000 labels,
+ * margin 2): a single stage with 1 / 2 / 3 / 4 columns settled 9 / 58 / 81 / 87 % of the candidate
+ * pairs; each stage settles what it can, so the cost of a column is only paid by pairs still open.
+ */
+const PREFILTER_COLUMNS = 4;
 
 const LAMBDA = 1;
 /** Measured on cora, rldata10000, leipzig_abt_buy replays: the blend is the most robust choice. */
@@ -204,26 +218,39 @@ function fitPrefilter(
   let matches = 0;
   for (const v of y) matches += v;
   if (matches < PREFILTER_MIN_MATCHES) return undefined;
-  // The most telling columns are compared in full before deciding: a pair can agree on many values
-  // (relatives share surname, address and phone) and still be settled by its first names.
-  const early = ranked.filter((c) => c.importance > 0).slice(0, PREFILTER_FULL_COLUMNS).map((c) => c.column);
-  const first = new FeatureWriter(pt, features, false, new Set(early)).firstSlots;
-  if (first.length === 0 || first.length === features.length) return undefined;
-  const d = features.length, n = y.length, c = first.length;
-  const Xc = new Float32Array(n * c);
-  for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) Xc[i * c + k] = X[i * d + first[k]!]!;
-  const lr = fitLogistic(Xc, y, c, LAMBDA);
+  const writer = new FeatureWriter(pt, features, false);
+  const columns = ranked
+    .filter((c) => c.importance > 0 && writer.columnSlots(c.column).length > 0)
+    .slice(0, PREFILTER_COLUMNS)
+    .map((c) => c.column);
+  const d = features.length, n = y.length;
+  const stages: PrefilterStage[] = [];
+  let seen = [...writer.cheapSlots];
+  for (let k = 0; k <= columns.length; k++) {
+    if (k > 0) seen = [...seen, ...writer.columnSlots(columns[k - 1]!)];
+    // The last stage would see every feature: the full model decides there.
+    if (seen.length === 0 || seen.length === d) break;
+    stages.push(fitStage(X, y, d, n, seen));
+  }
+  return stages.length > 0 ? { columns: columns.slice(0, stages.length - 1), stages } : undefined;
+}
+
+function fitStage(X: Float32Array, y: Uint8Array, d: number, n: number, slots: readonly number[]): PrefilterStage {
+  const c = slots.length;
+  const Xs = new Float32Array(n * c);
+  for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) Xs[i * c + k] = X[i * d + slots[k]!]!;
+  const lr = fitLogistic(Xs, y, c, LAMBDA);
   const weights = new Float64Array(d);
-  first.forEach((slot, k) => (weights[slot] = lr.weights[k + 1]!));
+  slots.forEach((slot, k) => (weights[slot] = lr.weights[k + 1]!));
   const bias = lr.weights[0]!;
   let lowest = Infinity;
   for (let i = 0; i < n; i++) {
     if (!y[i]) continue;
     let z = bias;
-    for (let k = 0; k < c; k++) z += lr.weights[k + 1]! * Xc[i * c + k]!;
+    for (let k = 0; k < c; k++) z += lr.weights[k + 1]! * Xs[i * c + k]!;
     if (z < lowest) lowest = z;
   }
-  return { columns: early, bias, weights, below: Math.min(lowest - PREFILTER_MARGIN, Math.log(PREFILTER_MAX / (1 - PREFILTER_MAX))) };
+  return { bias, weights, below: Math.min(lowest - PREFILTER_MARGIN, Math.log(PREFILTER_MAX / (1 - PREFILTER_MAX))) };
 }
 
 /** The trained scoring model as plain data. */

@@ -21,6 +21,7 @@ describe('engine blocking', () => {
       assert.ok(hi.k > lo.k && hi.budget > lo.budget);
     }
     // The walk per row shrinks with the table down to a floor, so the whole search stays linear.
+    assert.equal(blockingWidth(0.5, 1_000).budget, blockingWidth(0.5, 10_000).budget);
     assert.ok(blockingWidth(0.5, 10_000).budget > blockingWidth(0.5, 1_000_000).budget);
     assert.equal(blockingWidth(0.5, 1_000_000).budget, blockingWidth(0.5, 5_000_000).budget);
   });
