@@ -231,8 +231,9 @@ describe('task processes', () => {
 
   it('answers requests promptly while task processes burn CPU, and a busy run keeps its lease', async (t) => {
     const { transformId } = await createTransform(glue);
-    // Each run blocks its task process's event loop for 4 s: four leases of 1 s.
-    const runs = [await startLabeling(transformId, { burn: 4000 }), await startLabeling(transformId, { burn: 4000 })];
+    // Each run blocks its task process's event loop for 8 s: eight leases of 1 s, and time for 200
+    // calls even when the machine is busy with other suites.
+    const runs = [await startLabeling(transformId, { burn: 8000 }), await startLabeling(transformId, { burn: 8000 })];
     for (const runId of runs) await waitForRun(glue, transformId, runId, ['RUNNING']);
     const latencies: number[] = [];
     while (latencies.length < 200) {
