@@ -84,6 +84,48 @@ function isBlank(v: string | null | undefined): boolean {
 }
 
 /**
+ * Distinct raw values normalized (normalize.ts normalizeText) and numbered: `idOf[raw]` is the
+ * number of the raw value's normalized text in `texts`, -1 when the raw value is blank or nothing
+ * is left of it. Several raw spellings ("Smith", "SMITH ") share one.
+ */
+interface NormalizedValues {
+  idOf: Int32Array;
+  texts: string[];
+  /** Per normalized text, the first raw value that gave it. */
+  firstRaw: number[];
+  /** Some non-blank raw value normalized to nothing. */
+  someEmpty: boolean;
+}
+
+function normalizeValues(values: ReadonlyArray<string | null>, counts?: ArrayLike<number>): NormalizedValues {
+  const index = new StringInterner();
+  const idOf = new Int32Array(values.length);
+  const texts: string[] = [];
+  const firstRaw: number[] = [];
+  let someEmpty = false;
+  for (let raw = 0; raw < values.length; raw++) {
+    const v = values[raw];
+    if ((counts && counts[raw] === 0) || isBlank(v)) {
+      idOf[raw] = -1;
+      continue;
+    }
+    const s = normalizeText(v!);
+    if (s.length === 0) {
+      idOf[raw] = -1;
+      someEmpty = true;
+      continue;
+    }
+    const id = index.intern(s);
+    idOf[raw] = id;
+    if (id === texts.length) {
+      texts.push(s);
+      firstRaw.push(raw);
+    }
+  }
+  return { idOf, texts, firstRaw, someEmpty };
+}
+
+/**
  * Infer the kind and statistics of one column from its values (distinct values with `counts` rows
  * each, or one entry per row without counts).
  */
@@ -93,8 +135,17 @@ export function profileColumn(
   values: ReadonlyArray<string | null>,
   counts?: ArrayLike<number>,
 ): ColumnProfile {
+  return profileNormalized(name, index, values, counts, normalizeValues(values, counts));
+}
+
+function profileNormalized(
+  name: string,
+  index: number,
+  values: ReadonlyArray<string | null>,
+  counts: ArrayLike<number> | undefined,
+  normalized: NormalizedValues,
+): ColumnProfile {
   let rows = 0, nonNull = 0, lenSum = 0, tokSum = 0, dates = 0, nums = 0, ints = 0, digitHeavy = 0;
-  const distinct = new StringInterner();
   for (let i = 0; i < values.length; i++) {
     const w = counts ? counts[i]! : 1;
     rows += w;
@@ -102,10 +153,14 @@ export function profileColumn(
     if (w === 0 || isBlank(v)) continue;
     const s = v!.trim();
     nonNull += w;
-    const norm = normalizeText(s);
-    distinct.intern(norm);
+    const id = normalized.idOf[i]!;
+    const norm = id < 0 ? '' : normalized.texts[id]!;
     lenSum += w * norm.length;
-    tokSum += w * (norm.length === 0 ? 0 : norm.split(' ').length);
+    if (norm.length > 0) {
+      let words = 1;
+      for (let k = 0; k < norm.length; k++) if (norm.charCodeAt(k) === 32) words++;
+      tokSum += w * words;
+    }
     if (!Number.isNaN(parseDate(s))) dates += w;
     if (!Number.isNaN(parseNumber(s))) {
       nums += w;
@@ -119,7 +174,7 @@ export function profileColumn(
     if (digits * 2 >= s.length && digits >= 4) digitHeavy += w;
   }
   const nullRate = rows === 0 ? 1 : 1 - nonNull / rows;
-  const cardinality = distinct.size;
+  const cardinality = normalized.texts.length + (normalized.someEmpty ? 1 : 0);
   const meanLength = nonNull ? lenSum / nonNull : 0;
   const meanTokens = nonNull ? tokSum / nonNull : 0;
   const ratio = nonNull ? cardinality / nonNull : 0;
@@ -250,35 +305,38 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
     const code = source.codes[r]!;
     if (code >= 0) rawCount[code]!++;
   }
-  const profile = profileColumn(source.name, c, source.values, rawCount);
+  const normalizedValues = normalizeValues(source.values, rawCount);
+  const profile = profileNormalized(source.name, c, source.values, rawCount, normalizedValues);
   const squeeze = profile.kind === 'identifier' || profile.kind === 'date';
   const withGrams = profile.kind === 'shortText' || profile.kind === 'longText';
   const withNumber = profile.kind === 'numeric' || profile.kind === 'date';
 
-  // Distinct normalized values: several raw spellings ("Smith", "SMITH ") can share one.
-  const index = new StringInterner();
-  const valueOfRaw = new Int32Array(source.values.length);
-  const normalized: string[] = [];
-  const firstRaw: number[] = [];
-  const rowsOfValue = growInt32();
-  for (let raw = 0; raw < source.values.length; raw++) {
-    const v = source.values[raw]!;
-    let s = isBlank(v) ? '' : normalizeText(v);
-    if (squeeze) s = s.replace(/ /g, '');
-    if (s.length === 0 || rawCount[raw] === 0) {
-      valueOfRaw[raw] = -1;
-      continue;
-    }
-    const id = index.intern(s);
-    valueOfRaw[raw] = id;
-    if (id === normalized.length) {
-      normalized.push(s);
-      firstRaw.push(raw);
-      rowsOfValue.push(0);
-    }
-    rowsOfValue.add(id, rawCount[raw]!);
+  // The values compared: the normalized texts, without spaces for identifiers and dates (which can
+  // merge two texts into one value).
+  let normalized = normalizedValues.texts;
+  let firstRaw = normalizedValues.firstRaw;
+  let valueOfRaw = normalizedValues.idOf;
+  if (squeeze) {
+    const index = new StringInterner();
+    const valueOfText = new Int32Array(normalized.length);
+    const squeezed: string[] = [], squeezedFirst: number[] = [];
+    normalized.forEach((text, t) => {
+      const id = index.intern(text.replace(/ /g, ''));
+      valueOfText[t] = id;
+      if (id === squeezed.length) {
+        squeezed.push(text.replace(/ /g, ''));
+        squeezedFirst.push(firstRaw[t]!);
+      }
+    });
+    valueOfRaw = valueOfRaw.map((t) => (t < 0 ? -1 : valueOfText[t]!));
+    normalized = squeezed;
+    firstRaw = squeezedFirst;
   }
-  const rowsOf = rowsOfValue.shared();
+  const rowsOf = sharedInt32(normalized.length);
+  for (let raw = 0; raw < source.values.length; raw++) {
+    const v = valueOfRaw[raw]!;
+    if (v >= 0) rowsOf[v]! += rawCount[raw]!;
+  }
   const valueCount = normalized.length;
 
   const chars = growUint16();
