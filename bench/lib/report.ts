@@ -340,8 +340,8 @@ export function renderSpeed(runs: SpeedResult[], machineNumber: (m: Machine) => 
       '(sampled every 100 ms). "labeling set s", "import s" and "round s" are medians over the rounds of a repeat ' +
       '(a round: generate the labeling set, label it, upload, import), "slowest" the slowest round. Stage seconds of the ' +
       "job come from the run's `Progress` (doppel extension) and start when the job is started; pairs / s is ScoredPairCount " +
-      'over the scoring stage. "p99 ms" is GetMLTransform timed in a loop (20 ms apart) while the find-matches job and a ' +
-      'label import on a second transform of the same table run. The load average at the start of each repeat is under "Runs".',
+      'over the scoring stage. "p99 ms" is GetMLTransform timed in a loop (20 ms apart) while a second run of the find-matches job and a ' +
+      'label import on a second transform of the same table run (the measured job runs alone). The load average at the start of each repeat is under "Runs".',
   );
   lines.push('');
 
@@ -444,7 +444,6 @@ export function renderSpeed(runs: SpeedResult[], machineNumber: (m: Machine) => 
   for (const r of sorted) {
     const loads = r.repeats.map((x) => x.loadAverage.start).join(', ');
     const notes: string[] = [];
-    if (r.summary.besideProbeImport) notes.push("the find-matches job ran beside the probe's label import (its CPU s and tree RSS include the import)");
     if (r.summary.pairsPerSecondFromWallTime) notes.push('the server reported no stages, so pairs / s is over the whole job');
     const failed = r.repeats.filter((x) => x.status === 'failed');
     for (const x of failed) notes.push(`repeat ${x.repeat} failed: ${oneLine(x.error ?? 'unknown error', 200)}`);

@@ -62,7 +62,6 @@ export interface FindMatchesMeasure extends StageMeasure {
   pairsPerSecond: number | null;
   pairsPerSecondPerCore: number | null;
   /** The latency probe's label import ran at the same time (CPU and tree RSS include it). */
-  besideProbeImport: boolean;
 }
 
 /** The pairwise score of the find-matches output against truth.csv. */
@@ -175,7 +174,6 @@ export interface SpeedSummary {
   integrityOk: number;
   integrityChecked: number;
   /** Whether the find-matches job ran beside the probe's label import in some repeat. */
-  besideProbeImport: boolean;
 }
 
 export interface SpeedResult {
@@ -264,7 +262,6 @@ export function summarizeRepeats(repeats: readonly SpeedRepeat[], records: numbe
     probeImportRows: over((r) => r.probe?.importRows),
     integrityOk: checked.filter((r) => r.integrity!.ok).length,
     integrityChecked: checked.length,
-    besideProbeImport: ok.some((r) => r.findMatches?.besideProbeImport === true),
   };
 }
 
