@@ -40,16 +40,16 @@ const TOTAL_WALK = 200_000_000;
  * How wide the search is for `n` rows: k neighbours per row, and a budget of posting-list entries
  * walked per row. Up to about a hundred thousand rows the budget is a fixed width; beyond, it
  * shrinks so the whole walk stays within TOTAL_WALK (linear cost), but never below a floor that
- * holds the rare keys: measured on a million synthetic person records, true-pair recall of the
- * candidates was 0.9968 / 0.9981 / 0.9987 at budgets 150 / 300 / 600 (k = 15), at CPU cost
- * 8 / 13 / 20 s. A wider walk on small tables is not better: walking every key of 10,000 rows
+ * holds the rare keys (250 at the default AccuracyCostTradeoff): measured on a million synthetic
+ * person records, true-pair recall of the candidates was 0.9968 / 0.9981 / 0.9987 at budgets
+ * 150 / 300 / 600 (k = 15), at CPU cost 8 / 13 / 20 s. A wider walk on small tables is not better: walking every key of 10,000 rows
  * (budget 20,000 instead of 1,800) lowered the mean F1 of the learning curve from 0.970 to 0.950
  * (rldata10000) and 0.796 to 0.755 (leipzig_abt_buy): common keys crowd out the telling neighbours.
  */
 export function blockingWidth(act: number, n: number): { k: number; budget: number } {
   const k = Math.round(6 + 34 * act * act);
   const width = Math.round(600 + 2400 * act);
-  const floor = Math.round(150 + 450 * act);
+  const floor = Math.round(100 + 300 * act);
   const budget = Math.max(floor, Math.min(width, Math.floor((TOTAL_WALK * (0.5 + act)) / Math.max(1, n))));
   return { k, budget };
 }
