@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates src/api/model/glue-shapes.ts from botocore's AWS Glue API model.
+// Generates src/core/glue-model/glue-shapes.ts from botocore's AWS Glue API model.
 //
 // Usage: node scripts/gen-glue-model.mjs [path/to/service-2.json[.gz]]
 // Without a path, the model of the botocore installed for `python3` is used.
@@ -33,7 +33,7 @@ const OPERATIONS = [
 /** Shape-level facts copied verbatim when present; everything else (documentation, box, …) is dropped. */
 const KEPT_FACTS = ['type', 'required', 'min', 'max', 'pattern', 'enum', 'timestampFormat', 'document', 'union'];
 
-const OUTPUT = new URL('../src/api/model/glue-shapes.ts', import.meta.url).pathname;
+const OUTPUT = new URL('../src/core/glue-model/glue-shapes.ts', import.meta.url).pathname;
 
 function defaultModelPath() {
   const probe = spawnSync('python3', ['-c', 'import botocore,os;print(os.path.dirname(botocore.__file__))'], {

@@ -1,4 +1,4 @@
-import type { Scope } from '../storage/records.js';
+import type { Scope } from './scope.js';
 
 /** Who is calling and where: derived from the request's SigV4 credential scope. */
 export interface RequestContext extends Scope {

@@ -1,5 +1,5 @@
-import { shapeNamed } from '../api/model/operations.js';
-import type { Shape } from '../api/model/shape.js';
+import { shapeNamed } from '../core/glue-model/operations.js';
+import type { Shape } from '../core/glue-model/shape.js';
 
 /**
  * A validated request value reduced to what the Glue model defines for `shapeName`: unknown

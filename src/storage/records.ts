@@ -4,11 +4,9 @@
  * Times are epoch milliseconds.
  */
 
-/** Every resource lives in one account and one region (taken from the request's SigV4 scope). */
-export interface Scope {
-  accountId: string;
-  region: string;
-}
+import type { Scope } from '../core/scope.js';
+
+export type { Scope };
 
 export type TransformStatus = 'NOT_READY' | 'READY' | 'DELETING';
 

@@ -16,8 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { MapShape, Shape, StringShape } from '../../src/api/model/shape.js';
-import { inputShapeName, knownOperations, modeledErrors, shapeNamed } from '../../src/api/model/operations.js';
+import type { MapShape, Shape, StringShape } from '../../src/core/glue-model/shape.js';
+import { inputShapeName, knownOperations, modeledErrors, shapeNamed } from '../../src/core/glue-model/operations.js';
 import { startServer, stopAndRemove, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
 
 const SEED = Number(process.env.DOPPEL_FUZZ_SEED ?? 0x5eed_f022);

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServiceError } from '../../src/api/errors.js';
-import { GLUE_OPERATIONS, GLUE_SHAPES } from '../../src/api/model/glue-shapes.js';
-import { javaPatternToJs, modelPattern } from '../../src/api/model/pattern.js';
+import { GLUE_OPERATIONS, GLUE_SHAPES } from '../../src/core/glue-model/glue-shapes.js';
+import { javaPatternToJs, modelPattern } from '../../src/core/glue-model/pattern.js';
 import { parseRequestTimestamp } from '../../src/core/timestamp.js';
 import { inputShapeName, isKnownOperation, validateInput } from '../../src/api/model/validate.js';
 

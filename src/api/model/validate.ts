@@ -10,12 +10,12 @@
  * `null` counts as "not set" (so a required member that is null is "Member must not be null").
  */
 import { serializationError, unknownOperation, validationError } from '../errors.js';
-import { inputShapeName, isKnownOperation, memberPathName, shapeNamed } from './operations.js';
-import { modelPattern } from './pattern.js';
-import type { MapShape, NumberShape, Shape, StringShape } from './shape.js';
+import { inputShapeName, isKnownOperation, memberPathName, shapeNamed } from '../../core/glue-model/operations.js';
+import { modelPattern } from '../../core/glue-model/pattern.js';
+import type { MapShape, NumberShape, Shape, StringShape } from '../../core/glue-model/shape.js';
 import { parseRequestTimestamp } from '../../core/timestamp.js';
 
-export { inputShapeName, isKnownOperation, memberPathName, modeledErrors, shapeNamed } from './operations.js';
+export { inputShapeName, isKnownOperation, memberPathName, modeledErrors, shapeNamed } from '../../core/glue-model/operations.js';
 
 /**
  * AWS quotes offending values verbatim; we cut them so that one error item stays well under 1 KB
