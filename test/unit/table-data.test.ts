@@ -14,6 +14,7 @@ import { TableDataError } from '../../src/catalog/table-data/table-data-error.js
 import { tableFormatOf, type GlueTableDocument, type TableFormat } from '../../src/catalog/table-data/table-format.js';
 import { readEncodedTable, type EncodedTable } from '../../src/catalog/table-data/encoded-table.js';
 import { readTable, type ReadTableOptions } from '../../src/catalog/table-data/table-reader.js';
+import { findMissingKeys } from '../../src/catalog/table-data/missing-keys.js';
 import type { PartFile } from '../../src/catalog/table-data/table-part.js';
 import { DATASETS_DIR, RAW_DATA_DIR } from '../support/datasets.js';
 
@@ -759,5 +760,43 @@ describe('readTable streams', () => {
     assert.ok(peak < size / 2, `peak heap ${(peak / 1e6).toFixed(1)} MB for a ${(size / 1e6).toFixed(0)} MB file`);
     const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
     console.log(`  streamed ${rows} rows (${mb(size)}) in ${Date.now() - started} ms; heap peak ${mb(peak)}, retained ${mb(retained)}`);
+  });
+});
+
+// ---------- key lookup ----------
+
+describe('findMissingKeys', () => {
+  const people = format({ columns: ['id', 'name'], partitionKeys: ['year'], serde: OPEN_CSV });
+  const partsOf = async (dir: string) => [
+    { path: await file(`${dir}/year=2020/a.csv`, 'id,name\nr1,ann\nr2,bob\n'), uri: 's3://bucket/t/year=2020/a.csv' },
+    { path: await file(`${dir}/year=2021/b.csv`, 'id,name\nr3,cy\n"r,4",dee\n'), uri: 's3://bucket/t/year=2021/b.csv' },
+    { path: await file(`${dir}/year=2022/c.csv`, 'id,name\nr5,eve\n'), uri: 's3://bucket/t/year=2022/c.csv' },
+  ];
+
+  it('finds the keys no part file has: each once, the first named in the order given', async () => {
+    const parts = await partsOf('lookup');
+    const keys = [['r5', 'x9', 'r1'], ['R1', 'r,4', 'x9'], [], ['r3', 'r2', 'x7', 'r1 ']];
+    assert.deepEqual(await findMissingKeys(people, parts, { primaryKey: 'id', keys, sample: 3 }), {
+      count: 4,
+      first: ['x9', 'R1', 'x7'],
+    });
+    const found = [['r1', 'r2'], ['r3', 'r,4', 'r5', 'r1']];
+    assert.deepEqual(await findMissingKeys(people, parts, { primaryKey: 'id', keys: found, sample: 5 }), { count: 0, first: [] });
+    assert.deepEqual(await findMissingKeys(people, parts, { primaryKey: 'id', keys: [], sample: 5 }), { count: 0, first: [] });
+  });
+
+  it('fails as staging does when the table itself is wrong', async () => {
+    const again = { path: await file('lookup-bad/year=2023/d.csv', 'id,name\nr2,bo\n'), uri: 's3://bucket/t/year=2023/d.csv' };
+    const parts = [...(await partsOf('lookup-bad')), again];
+    const expected = await readAll(people, parts, { primaryKey: 'id' }).then(
+      () => assert.fail('staging should fail'),
+      (e: TableDataError) => e,
+    );
+    assert.match(expected.message, /primary key id "r2" is used by two rows/);
+    const e = await assertDataError(
+      findMissingKeys(people, parts, { primaryKey: 'id', keys: [['r1']], sample: 5 }),
+      new RegExp(`^${escapeRegExp(expected.message)}$`),
+    );
+    assert.deepEqual(e.where, expected.where);
   });
 });
