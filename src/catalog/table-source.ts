@@ -6,8 +6,8 @@ import { parseS3Location } from './table-data/location.js';
 import { TableDataError } from './table-data/table-data-error.js';
 import { tableFormatOf, type GlueTableDocument, type TableFormat } from './table-data/table-format.js';
 import { readEncodedTable, type EncodedTable, type ReadEncodedOptions } from './table-data/encoded-table.js';
+import { findMissingKeys, type FindMissingKeysOptions, type MissingKeys } from './table-data/missing-keys.js';
 import type { PartFile } from './table-data/table-part.js';
-import { readTable, type ReadTableOptions, type RecordBatch } from './table-data/table-reader.js';
 
 /** Where a catalog table's data lies: its format and the data objects under its Location. */
 export interface CatalogTableParts {
@@ -30,20 +30,16 @@ export async function listCatalogTable(table: TableRecord, objects: ObjectStore)
   return { format, at, parts };
 }
 
-/**
- * The rows of a catalog table, read from wherever its Location points in the object store (listed
- * here unless the caller already did).
- */
-export async function* readCatalogTable(
+/** The keys that are not primary keys of a catalog table (see findMissingKeys). */
+export async function findMissingCatalogKeys(
   table: TableRecord,
   objects: ObjectStore,
-  options: ReadTableOptions = {},
-  listed?: CatalogTableParts,
-): AsyncGenerator<RecordBatch> {
-  const { format, ...located } = listed ?? (await listCatalogTable(table, objects));
+  options: FindMissingKeysOptions,
+): Promise<MissingKeys> {
+  const { format, ...located } = await listCatalogTable(table, objects);
   const local = await localCopies(objects, located);
   try {
-    yield* readTable(format, local.files, options);
+    return await findMissingKeys(format, local.files, options);
   } finally {
     await local.release();
   }

@@ -24,12 +24,19 @@ import { startServer, type TestServer } from '../support/server.js';
 const BUCKET = 'labels-test';
 
 /**
- * Uploads the dataset's records.csv into the embedded store and creates a catalog table over it and
- * a transform on that table, as a user would.
+ * Uploads the dataset's records into the embedded store (its records.csv, or the records split into
+ * `parts` part files, each with the header) and creates a catalog table over them and a transform on
+ * that table, as a user would.
  */
-async function transformOverDataset(glue: GlueClient, s3: S3Client, ds: Dataset, tag: string): Promise<string> {
-  const key = `data/${tag}/records.csv`;
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(ds.recordsCsvPath) }));
+async function transformOverDataset(glue: GlueClient, s3: S3Client, ds: Dataset, tag: string, parts = 1): Promise<string> {
+  if (parts === 1) {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `data/${tag}/records.csv`, Body: readFileSync(ds.recordsCsvPath) }));
+  } else {
+    for (const [p, records] of partsOf(ds, parts).entries()) {
+      const body = stringify([ds.header, ...records.map((r) => ds.header.map((h) => r[h]!))], { record_delimiter: '\n' });
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `data/${tag}/part-${String(p).padStart(5, '0')}.csv`, Body: body }));
+    }
+  }
   const database = `db_${tag}`;
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
   await glue.send(
@@ -55,6 +62,12 @@ async function transformOverDataset(glue: GlueClient, s3: S3Client, ds: Dataset,
     }),
   );
   return TransformId!;
+}
+
+/** The dataset's records in `parts` consecutive runs of (nearly) equal length, as part files hold them. */
+function partsOf(ds: Dataset, parts: number): Array<Array<Record<string, string>>> {
+  const size = Math.ceil(ds.records.length / parts);
+  return Array.from({ length: parts }, (_, p) => ds.records.slice(p * size, (p + 1) * size));
 }
 
 /**
@@ -229,6 +242,44 @@ describe('label import and export', () => {
     assert.equal((await getTransform(glue, large)).LabelCount, 200_000);
     assert.ok(p99 <= 200, `p99 ${p99.toFixed(1)} ms`);
     assert.ok([...stages].some((s) => s === `reading s3://${BUCKET}/in/large.csv`), `stages seen: ${[...stages].join(' | ')}`);
+  });
+
+  it('checks labeled records against a table of several part files', async () => {
+    const parted = await transformOverDataset(glue, s3, ds, 'parted', 3);
+    const importInto = async (path: string) => {
+      const { TaskRunId } = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId: parted, InputS3Path: path }));
+      return waitForRun(glue, parted, TaskRunId!);
+    };
+    const header = ['labeling_set_id', 'label', ...ds.header];
+    const row = (set: string, label: string, r: Record<string, string>) => [set, label, ...ds.header.map((h) => r[h]!)];
+    // The first and last record of every part: keys the check must find in each part file.
+    const spread = partsOf(ds, 3).flatMap((records, p) => [row(`part-${p}`, 'A', records[0]!), row(`part-${p}`, 'B', records.at(-1)!)]);
+    const stranger = { ...ds.records[0]!, id: 'rec-not-in-any-part' };
+    const cases: Array<[string, string[][], RegExp | undefined]> = [
+      ['spread', spread, undefined],
+      [
+        'one-missing',
+        [...spread.slice(0, 3), row('part-1', 'C', stranger), ...spread.slice(3)],
+        /^1 labeled record\(s\) are not in the input table db_parted\.records \(primary key id\): rec-not-in-any-part\. Labels must describe records of the transform's table\.$/,
+      ],
+      [
+        // Named in the file's order, each once (x1 is labeled in two sets), five at most, then ", ...".
+        'many-missing',
+        [...spread, ...['x1', 'x2', 'x3', 'x1', 'x4', 'x5', 'x6'].map((id, i) => row(`more-${i % 2}`, 'A', { ...stranger, id }))],
+        /^6 labeled record\(s\) are not in the input table db_parted\.records \(primary key id\): x1, x2, x3, x4, x5, \.\.\.\. Labels must/,
+      ],
+    ];
+    for (const [name, rows, fails] of cases) {
+      await put(`parted/${name}.csv`, stringify([header, ...rows], { record_delimiter: '\n' }));
+      const run = await importInto(`s3://${BUCKET}/parted/${name}.csv`);
+      if (fails) {
+        assert.equal(run.Status, 'FAILED', name);
+        assert.match(run.ErrorString ?? '', fails, name);
+      } else {
+        assert.equal(run.Status, 'SUCCEEDED', `${name}: ${run.ErrorString}`);
+      }
+    }
+    assert.equal((await getTransform(glue, parted)).LabelCount, spread.length, 'only the good file was imported');
   });
 
   it('reports how many sets and rows an import brought', async () => {

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parse } from 'csv-parse/sync';
@@ -13,8 +11,11 @@ import { partFilesOf, parseS3Location } from '../../src/catalog/table-data/locat
 import { TableDataError } from '../../src/catalog/table-data/table-data-error.js';
 import { tableFormatOf, type GlueTableDocument, type TableFormat } from '../../src/catalog/table-data/table-format.js';
 import { readEncodedTable, type EncodedTable } from '../../src/catalog/table-data/encoded-table.js';
-import { readTable, type ReadTableOptions } from '../../src/catalog/table-data/table-reader.js';
-import type { PartFile } from '../../src/catalog/table-data/table-part.js';
+import { DuckDbSession } from '../../src/catalog/table-data/duckdb-session.js';
+import { findMissingKeys } from '../../src/catalog/table-data/missing-keys.js';
+import { STAGED_ROWS } from '../../src/catalog/table-data/staged-table.js';
+import { stageTable, type StageOptions } from '../../src/catalog/table-data/staging.js';
+import { toTableParts, type PartFile } from '../../src/catalog/table-data/table-part.js';
 import { DATASETS_DIR, RAW_DATA_DIR } from '../support/datasets.js';
 
 const RAW_DIR = RAW_DATA_DIR;
@@ -59,17 +60,17 @@ function tableDoc(spec: TableSpec): GlueTableDocument {
 
 const format = (spec: TableSpec) => tableFormatOf(tableDoc(spec));
 
-async function readAll(fmt: TableFormat, files: PartFile[], options: ReadTableOptions = {}) {
-  const rows: Array<Array<string | null>> = [];
-  let columns: string[] = [];
-  let batches = 0;
+/** Stages a table and reads the staged rows back (file order), with the column names and the warnings. */
+async function stagedRows(fmt: TableFormat, files: PartFile[], options: StageOptions = {}) {
   const warnings: string[] = [];
-  for await (const batch of readTable(fmt, files, { onWarning: (w) => warnings.push(w), ...options })) {
-    columns = batch.columns;
-    rows.push(...batch.rows);
-    batches++;
+  const session = await DuckDbSession.open();
+  try {
+    const table = await stageTable(session, fmt, toTableParts(files), { onWarning: (w) => warnings.push(w), ...options });
+    const rows = (await session.rows(`SELECT * FROM ${STAGED_ROWS} ORDER BY rowid`)) as Array<Array<string | null>>;
+    return { columns: table.columns.map((c) => c.name), rows, warnings };
+  } finally {
+    await session.close();
   }
-  return { columns, rows, batches, warnings };
 }
 
 async function file(name: string, content: string | Buffer): Promise<string> {
@@ -267,11 +268,11 @@ describe('partFilesOf', () => {
 
 // ---------- reading real data ----------
 
-describe('readTable on the shared datasets', { skip: noDatasets }, () => {
+describe('stageTable on the shared datasets', { skip: noDatasets }, () => {
   it('reads every records.csv with the row count meta.json states', async () => {
     for (const name of datasetNames()) {
       const meta = datasetMeta(name);
-      const { rows, columns } = await readAll(recordsTable(name), [recordsCsv(name)], { primaryKey: meta.primary_key });
+      const { rows, columns } = await stagedRows(recordsTable(name), [recordsCsv(name)], { primaryKey: meta.primary_key });
       assert.equal(rows.length, meta.records, name);
       assert.deepEqual(columns, csvHeader(recordsCsv(name)), name);
     }
@@ -286,8 +287,7 @@ describe('readTable on the shared datasets', { skip: noDatasets }, () => {
         cast: (value, context) => (value === '' && !context.quoting ? null : value),
       }) as Array<Array<string | null>>
     );
-    const { rows, batches } = await readAll(recordsTable(name, { serde: OPEN_CSV }), [recordsCsv(name)], { batchSize: 1000 });
-    assert.equal(batches, Math.ceil(rows.length / 1000));
+    const { rows } = await stagedRows(recordsTable(name, { serde: OPEN_CSV }), [recordsCsv(name)]);
     assert.deepEqual(rows, expected);
     assert.ok(rows.some((r) => r.some((v) => v?.includes('\n'))), 'some values hold line breaks');
   });
@@ -305,13 +305,13 @@ describe('readTable on the shared datasets', { skip: noDatasets }, () => {
 
     const columns = csvHeader(path);
     const latin = format({ columns, serde: OPEN_CSV, serdeParams: { 'serialization.encoding': 'ISO-8859-1' } });
-    const { rows } = await readAll(latin, [{ path, uri: 's3://bucket/dblp/DBLP2.csv' }], { primaryKey: 'id' });
+    const { rows } = await stagedRows(latin, [{ path, uri: 's3://bucket/dblp/DBLP2.csv' }], { primaryKey: 'id' });
     assert.equal(rows.length, datasetMeta('leipzig_dblp_acm').sources!['dblp']);
     assert.ok(rows.some((r) => r.some((v) => v?.includes(accented))), `a value contains ${accented}`);
 
     const utf8 = format({ columns, serde: OPEN_CSV });
     const e = await assertDataError(
-      readAll(utf8, [{ path, uri: 's3://bucket/dblp/DBLP2.csv' }]),
+      stagedRows(utf8, [{ path, uri: 's3://bucket/dblp/DBLP2.csv' }]),
       new RegExp(`^s3://bucket/dblp/DBLP2\\.csv is not valid UTF-8 \\(line ${firstBadLine + 1}\\)`),
       /declare serialization\.encoding=ISO-8859-1 if it is Latin-1/,
     );
@@ -322,7 +322,7 @@ describe('readTable on the shared datasets', { skip: noDatasets }, () => {
     const path = join(RAW_DIR, 'jedai_imdb_tmdb', 'imdb.csv');
     const header = csvHeader(path, '|');
     const f = format({ columns: header.map((_, i) => (i === 0 ? 'id' : `p${i}`)), serde: LAZY, serdeParams: { 'field.delim': '|' } });
-    const { rows, warnings } = await readAll(f, [path], { primaryKey: 'id' });
+    const { rows, warnings } = await stagedRows(f, [path], { primaryKey: 'id' });
     assert.equal(rows.length, datasetMeta('jedai_imdb_tmdb').sources!['imdb']);
     assert.ok(rows.every((r) => r.length === header.length));
     // The file's header names URIs; the catalog's names differ, which Hive accepts (by position).
@@ -337,12 +337,12 @@ describe('readTable on the shared datasets', { skip: noDatasets }, () => {
     const withHeader = await file('bom/with-header.csv', Buffer.concat([bom, original]));
     const body = original.subarray(original.indexOf(0x0a) + 1);
     const withoutHeader = await file('bom/no-header.csv', Buffer.concat([bom, body]));
-    const plain = await readAll(recordsTable(name), [recordsCsv(name)]);
+    const plain = await stagedRows(recordsTable(name), [recordsCsv(name)]);
 
-    const a = await readAll(recordsTable(name), [withHeader], { primaryKey: 'id' });
+    const a = await stagedRows(recordsTable(name), [withHeader], { primaryKey: 'id' });
     assert.deepEqual(a.warnings, [], 'the header still matches the catalog');
     assert.deepEqual(a.rows, plain.rows);
-    const b = await readAll(recordsTable(name, { params: { classification: 'csv' } }), [withoutHeader], { primaryKey: 'id' });
+    const b = await stagedRows(recordsTable(name, { params: { classification: 'csv' } }), [withoutHeader], { primaryKey: 'id' });
     assert.deepEqual(b.rows, plain.rows);
     assert.ok(!b.rows[0]![0]!.startsWith('\uFEFF'));
   });
@@ -354,13 +354,13 @@ describe('readTable on the shared datasets', { skip: noDatasets }, () => {
     const parquet = join(tmp, 'fake.parquet');
     const source = `(SELECT * FROM read_csv(${sqlPath(recordsCsv(name))}, all_varchar = true, header = true))`;
     await duck(`COPY ${source} TO ${sqlPath(jsonl)} (FORMAT json); COPY ${source} TO ${sqlPath(parquet)} (FORMAT parquet)`);
-    const csv = await readAll(recordsTable(name), [recordsCsv(name)]);
+    const csv = await stagedRows(recordsTable(name), [recordsCsv(name)]);
 
-    const json = await readAll(format({ columns, params: { classification: 'json' } }), [jsonl], { primaryKey: 'id' });
+    const json = await stagedRows(format({ columns, params: { classification: 'json' } }), [jsonl], { primaryKey: 'id' });
     assert.equal(json.rows.length, datasetMeta(name).records);
     assert.deepEqual(json.rows, csv.rows);
 
-    const pq = await readAll(format({ columns, params: { classification: 'parquet' } }), [parquet], { primaryKey: 'id' });
+    const pq = await stagedRows(format({ columns, params: { classification: 'parquet' } }), [parquet], { primaryKey: 'id' });
     assert.equal(pq.rows.length, datasetMeta(name).records);
     assert.deepEqual(pq.rows, csv.rows);
   });
@@ -372,7 +372,7 @@ describe('readTable on the shared datasets', { skip: noDatasets }, () => {
     const names = readFileSync(schema, 'utf8').trim().split('\n');
     // The catalog lists the columns in another order and case: Parquet columns are found by name.
     const catalog = [...names].reverse().map((n) => n.toUpperCase());
-    const { rows, columns } = await readAll(format({ columns: catalog, params: { classification: 'parquet' } }), [path], {
+    const { rows, columns } = await stagedRows(format({ columns: catalog, params: { classification: 'parquet' } }), [path], {
       primaryKey: 'unique_id',
     });
     assert.equal(rows.length, datasetMeta('splink_historical_50k').records);
@@ -388,8 +388,8 @@ describe('readTable on the shared datasets', { skip: noDatasets }, () => {
     for (let p = 0; p < 3; p++) {
       parts.push(await file(`parts/part-0000${p}.csv`, `${header}\n${lines.slice(p * third, (p + 1) * third).join('\n')}\n`));
     }
-    const whole = await readAll(recordsTable(name), [recordsCsv(name)]);
-    const split = await readAll(recordsTable(name), parts, { primaryKey: 'id', batchSize: 777 });
+    const whole = await stagedRows(recordsTable(name), [recordsCsv(name)]);
+    const split = await stagedRows(recordsTable(name), parts, { primaryKey: 'id' });
     assert.equal(split.rows.length, datasetMeta(name).records);
     assert.deepEqual(split.rows, whole.rows);
   });
@@ -397,16 +397,16 @@ describe('readTable on the shared datasets', { skip: noDatasets }, () => {
 
 // ---------- dialects and values ----------
 
-describe('readTable: CSV dialects', () => {
+describe('stageTable: CSV dialects', () => {
   it('follows each SerDe for quotes and NULLs', async () => {
     const path = await file('nulls.csv', 'id,name,note\n1,"a, b",\\N\n2,,""\n3,"say ""hi""",x\n');
-    const open = await readAll(format({ columns: ['id', 'name', 'note'], serde: OPEN_CSV }), [path]);
+    const open = await stagedRows(format({ columns: ['id', 'name', 'note'], serde: OPEN_CSV }), [path]);
     assert.deepEqual(open.rows, [
       ['1', 'a, b', '\\N'],
       ['2', null, ''],
       ['3', 'say "hi"', 'x'],
     ]);
-    const lazy = await readAll(format({ columns: ['id', 'name', 'note'], serde: LAZY, serdeParams: { 'field.delim': '|' } }), [
+    const lazy = await stagedRows(format({ columns: ['id', 'name', 'note'], serde: LAZY, serdeParams: { 'field.delim': '|' } }), [
       await file('lazy.csv', 'id|name|note\n1|"a, b"|\\N\n2||""\n'),
     ]);
     assert.deepEqual(lazy.rows, [
@@ -417,15 +417,15 @@ describe('readTable: CSV dialects', () => {
 
   it('takes backslash escapes when the file uses them, doubled quotes otherwise', async () => {
     const f = format({ columns: ['id', 'text'], serde: OPEN_CSV, serdeParams: { escapeChar: '\\' } });
-    const backslash = await readAll(f, [await file('esc-backslash.csv', 'id,text\n1,"say \\"hi\\""\n')]);
+    const backslash = await stagedRows(f, [await file('esc-backslash.csv', 'id,text\n1,"say \\"hi\\""\n')]);
     assert.deepEqual(backslash.rows, [['1', 'say "hi"']]);
-    const doubled = await readAll(f, [await file('esc-doubled.csv', 'id,text\n1,"say ""hi"" C:\\dir"\n')]);
+    const doubled = await stagedRows(f, [await file('esc-doubled.csv', 'id,text\n1,"say ""hi"" C:\\dir"\n')]);
     assert.deepEqual(doubled.rows, [['1', 'say "hi" C:\\dir']]);
   });
 
   it('checks values against the catalog types, Hive style', async () => {
     const f = format({ columns: [['id', 'int'], ['price', 'decimal(6,2)'], ['on', 'boolean'], ['day', 'date'], ['score', 'double']] });
-    const ok = await readAll(f, [await file('typed.csv', 'id,price,on,day,score\n1,9.99,true,2024-02-29,1e3\n-2,,false,,NaN\n')]);
+    const ok = await stagedRows(f, [await file('typed.csv', 'id,price,on,day,score\n1,9.99,true,2024-02-29,1e3\n-2,,false,,NaN\n')]);
     assert.deepEqual(ok.rows, [
       ['1', '9.99', 'true', '2024-02-29', '1e3'],
       ['-2', null, 'false', null, 'NaN'],
@@ -436,7 +436,7 @@ describe('readTable: CSV dialects', () => {
     const f = format({ columns: ['id'], partitionKeys: ['year', 'region'] });
     const a = await file('part/year=2020/region=eu%2Fwest/a.csv', 'id\n1\n');
     const b = await file('part/year=2021/region=us/b.csv', 'id\n2\n');
-    const { rows, columns } = await readAll(f, [
+    const { rows, columns } = await stagedRows(f, [
       { path: a, uri: 's3://bucket/t/year=2020/region=eu%2Fwest/a.csv' },
       { path: b, uri: 's3://bucket/t/year=2021/region=us/b.csv' },
     ]);
@@ -446,14 +446,14 @@ describe('readTable: CSV dialects', () => {
       ['2', '2021', 'us'],
     ]);
     await assertDataError(
-      readAll(f, [{ path: a, uri: 's3://bucket/t/a.csv' }]),
+      stagedRows(f, [{ path: a, uri: 's3://bucket/t/a.csv' }]),
       /s3:\/\/bucket\/t\/a\.csv is not inside a "year=…" folder/,
     );
   });
 
   it('matches JSON keys to columns case-insensitively', async () => {
     const path = await file('case.jsonl', '{"ID": 1, "firstName": "Ann", "extra": true}\n\n{"id": "2", "firstname": {"x": [1]}}\n');
-    const { rows } = await readAll(format({ columns: ['id', 'firstname', 'missing'], params: { classification: 'json' } }), [path], {
+    const { rows } = await stagedRows(format({ columns: ['id', 'firstname', 'missing'], params: { classification: 'json' } }), [path], {
       primaryKey: 'id',
     });
     assert.deepEqual(rows, [
@@ -465,19 +465,19 @@ describe('readTable: CSV dialects', () => {
 
 // ---------- errors ----------
 
-describe('readTable: unreadable data gives precise errors', () => {
+describe('stageTable: unreadable data gives precise errors', () => {
   const uri = (name: string) => `s3://bucket/things/${name}`;
   const at = async (name: string, content: string) => ({ path: await file(`errors/${name}`, content), uri: uri(name) });
   const three = format({ columns: ['id', 'name', 'year'], serde: OPEN_CSV });
 
   it('ragged rows', async () => {
     const e = await assertDataError(
-      readAll(three, [await at('ragged.csv', 'id,name,year\n1,a,2000\n2,b,2001,extra\n3,c\n')]),
+      stagedRows(three, [await at('ragged.csv', 'id,name,year\n1,a,2000\n2,b,2001,extra\n3,c\n')]),
       /^s3:\/\/bucket\/things\/ragged\.csv line 3 has 4 fields \(delimiter ","\) where the catalog declares 3 columns: "2,b,2001,extra" \(1 more line like it\)/,
     );
     assert.deepEqual(e.where, { uri: uri('ragged.csv'), line: 3, column: undefined });
     await assertDataError(
-      readAll(three, [await at('short.csv', 'id,name,year\n1,a,2000\n\n3,c\n')]),
+      stagedRows(three, [await at('short.csv', 'id,name,year\n1,a,2000\n\n3,c\n')]),
       /short\.csv line 4 has 2 fields \(delimiter ","\) where the catalog declares 3/,
     );
   });
@@ -485,13 +485,13 @@ describe('readTable: unreadable data gives precise errors', () => {
   it('a delimiter that leaves one field per line', async () => {
     // Found in the header when there is one, in the data otherwise.
     await assertDataError(
-      readAll(three, [await at('pipes.csv', 'id|name|year\n1|a|2000\n')]),
+      stagedRows(three, [await at('pipes.csv', 'id|name|year\n1|a|2000\n')]),
       /pipes\.csv line 1 is a single field when split on the delimiter ",", but the catalog declares 3 columns/,
       /It contains 2 × "\|": if that is the delimiter, declare field\.delim = "\|"/,
     );
     const headerless = format({ columns: ['id', 'name', 'year'], params: { classification: 'csv' } });
     await assertDataError(
-      readAll(headerless, [await at('tabs.csv', '1\ta\t2000\n2\tb\t2001\n')]),
+      stagedRows(headerless, [await at('tabs.csv', '1\ta\t2000\n2\tb\t2001\n')]),
       /tabs\.csv line 1 is a single field when split on the delimiter ",".* It contains 2 × "\\t": .* \(1 more line like it\)/,
     );
   });
@@ -499,69 +499,69 @@ describe('readTable: unreadable data gives precise errors', () => {
   it('quotes under LazySimpleSerDe, and a quote that is never closed', async () => {
     const lazy = format({ columns: ['id', 'name', 'year'], serde: LAZY, serdeParams: { 'field.delim': ',' } });
     await assertDataError(
-      readAll(lazy, [await at('quoted.csv', 'id,name,year\n1,"Doe, J",2000\n')]),
+      stagedRows(lazy, [await at('quoted.csv', 'id,name,year\n1,"Doe, J",2000\n')]),
       /line 2 has 4 fields/,
       /LazySimpleSerDe reads as data: for quoted CSV use OpenCSVSerde/,
     );
     await assertDataError(
-      readAll(three, [await at('open-quote.csv', 'id,name,year\n1,"abc,2000\n2,b,2001\n')]),
+      stagedRows(three, [await at('open-quote.csv', 'id,name,year\n1,"abc,2000\n2,b,2001\n')]),
       /open-quote\.csv line 2: a quoted field is not closed/,
     );
   });
 
   it('a header with the catalog columns in another order; other names only warn', async () => {
     await assertDataError(
-      readAll(three, [await at('swapped.csv', 'id,year,name\n1,2000,a\n')]),
+      stagedRows(three, [await at('swapped.csv', 'id,year,name\n1,2000,a\n')]),
       /swapped\.csv header \(line 1\) has the catalog's columns in another order: field 2 is "year" but catalog column 2 is name/,
     );
-    const { rows, warnings } = await readAll(three, [await at('renamed.csv', 'ID,Full Name,yr\n1,a,2000\n')]);
+    const { rows, warnings } = await stagedRows(three, [await at('renamed.csv', 'ID,Full Name,yr\n1,a,2000\n')]);
     assert.equal(rows.length, 1);
     assert.match(warnings[0]!, /renamed\.csv header \(line 1\) names 3 fields \(ID, Full Name, yr\)/);
-    assert.deepEqual((await readAll(three, [await at('case.csv', 'ID,Name,YEAR\n1,a,2000\n')])).warnings, []);
+    assert.deepEqual((await stagedRows(three, [await at('case.csv', 'ID,Name,YEAR\n1,a,2000\n')])).warnings, []);
   });
 
   it('an invalid UTF-8 header line', async () => {
     const path = await file('errors/latin-header.csv', Buffer.concat([Buffer.from('id,name,ann'), Buffer.from([0xe9, 0x65]), Buffer.from('\n1,a,2000\n')]));
     await assertDataError(
-      readAll(three, [{ path, uri: uri('latin-header.csv') }]),
+      stagedRows(three, [{ path, uri: uri('latin-header.csv') }]),
       /latin-header\.csv is not valid UTF-8 \(line 1\)/,
     );
   });
 
   it('a UTF-16 file, and a part file that is not there', async () => {
     const path = await file('errors/utf16.csv', Buffer.from('\ufeffid,name,year\n1,a,2000\n', 'utf16le'));
-    await assertDataError(readAll(three, [{ path, uri: uri('utf16.csv') }]), /utf16\.csv is UTF-16/);
+    await assertDataError(stagedRows(three, [{ path, uri: uri('utf16.csv') }]), /utf16\.csv is UTF-16/);
     // A missing local copy is the caller's fault, not the table's: the file-system error passes through.
-    await assert.rejects(readAll(three, [join(tmp, 'no-such-file.csv')]), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+    await assert.rejects(stagedRows(three, [join(tmp, 'no-such-file.csv')]), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
   });
 
   it('values that do not fit the catalog type', async () => {
     const typed = format({ columns: ['id', 'name', ['year', 'bigint']], serde: OPEN_CSV });
     const e = await assertDataError(
-      readAll(typed, [await at('types.csv', 'id,name,year\n1,a,2000\n2,b,abc\n3,c,1.5\n4,d,\n')]),
+      stagedRows(typed, [await at('types.csv', 'id,name,year\n1,a,2000\n2,b,abc\n3,c,1.5\n4,d,\n')]),
       /^s3:\/\/bucket\/things\/types\.csv row 2, column year: "abc" is not a bigint value, as the catalog declares \(1 more in this file\)/,
     );
     assert.deepEqual(e.where, { uri: uri('types.csv'), row: 2, column: 'year' });
     const headerless = format({ columns: ['id', 'name', ['year', 'bigint']], params: { classification: 'csv' } });
     await assertDataError(
-      readAll(headerless, [await at('unskipped.csv', 'id,name,year\n1,a,2000\n')]),
+      stagedRows(headerless, [await at('unskipped.csv', 'id,name,year\n1,a,2000\n')]),
       /unskipped\.csv row 1, column year: "year" is not a bigint value.* Row 1 looks like a header: declare skip\.header\.line\.count = 1\./,
     );
     const dated = format({ columns: ['id', ['born', 'date']] });
     await assertDataError(
-      readAll(dated, [await at('dates.csv', 'id,born\n1,2020-01-01\n2,2020-13-01\n')]),
+      stagedRows(dated, [await at('dates.csv', 'id,born\n1,2020-01-01\n2,2020-13-01\n')]),
       /dates\.csv row 2, column born: "2020-13-01" is not a date value/,
     );
   });
 
   it('missing primary key values', async () => {
     const e = await assertDataError(
-      readAll(three, [await at('nokey.csv', 'id,name,year\n1,a,2000\n,b,2001\n"  ",c,2002\n')], { primaryKey: 'ID' }),
+      stagedRows(three, [await at('nokey.csv', 'id,name,year\n1,a,2000\n,b,2001\n"  ",c,2002\n')], { primaryKey: 'ID' }),
       /nokey\.csv row 2: primary key column id is empty \(1 more row like it\)/,
     );
     assert.equal(e.where.row, 2);
     await assertDataError(
-      readAll(three, [await at('any.csv', 'id,name,year\n')], { primaryKey: 'key' }),
+      stagedRows(three, [await at('any.csv', 'id,name,year\n')], { primaryKey: 'key' }),
       /primary key column key is not one of its columns \(id, name, year\)/,
     );
   });
@@ -570,12 +570,12 @@ describe('readTable: unreadable data gives precise errors', () => {
     const a = await at('dup-a.csv', 'id,name,year\n1,a,2000\n2,b,2001\n3,c,2002\n');
     const b = await at('dup-b.csv', 'id,name,year\n4,d,2003\n2,e,2004\n');
     const e = await assertDataError(
-      readAll(three, [a, b], { primaryKey: 'id' }),
+      stagedRows(three, [a, b], { primaryKey: 'id' }),
       /Table shop.things: primary key id "2" is used by two rows: s3:\/\/bucket\/things\/dup-a\.csv row 2 and s3:\/\/bucket\/things\/dup-b\.csv row 2/,
     );
     assert.deepEqual(e.where, { uri: uri('dup-b.csv'), row: 2, column: 'id' });
     await assertDataError(
-      readAll(three, [await at('dup-same.csv', 'id,name,year\n7,a,1\n8,b,2\n7,c,3\n8,d,4\n')], { primaryKey: 'id' }),
+      stagedRows(three, [await at('dup-same.csv', 'id,name,year\n7,a,1\n8,b,2\n7,c,3\n8,d,4\n')], { primaryKey: 'id' }),
       /"7" is used by two rows: .*dup-same\.csv row 1 and .*dup-same\.csv row 3 \(1 other key value is used more than once too\)/,
     );
   });
@@ -583,16 +583,16 @@ describe('readTable: unreadable data gives precise errors', () => {
   it('malformed JSON lines, and lines that are not objects', async () => {
     const json = format({ columns: ['id', 'name'], params: { classification: 'json' } });
     await assertDataError(
-      readAll(json, [await at('bad.jsonl', '{"id": 1, "name": "a"}\n\n{"id": 2, "name": \n')]),
+      stagedRows(json, [await at('bad.jsonl', '{"id": 1, "name": "a"}\n\n{"id": 2, "name": \n')]),
       /^s3:\/\/bucket\/things\/bad\.jsonl line 3 is not valid JSON/,
     );
     await assertDataError(
-      readAll(json, [await at('array.jsonl', '{"id": 1}\n[1, 2]\n')]),
+      stagedRows(json, [await at('array.jsonl', '{"id": 1}\n[1, 2]\n')]),
       /array\.jsonl line 2 is not a JSON object/,
     );
     const latin = await file('errors/latin.jsonl', Buffer.concat([Buffer.from('{"id": 1}\n{"id": 2, "name": "caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
     await assertDataError(
-      readAll(json, [{ path: latin, uri: uri('latin.jsonl') }]),
+      stagedRows(json, [{ path: latin, uri: uri('latin.jsonl') }]),
       /latin\.jsonl line 2 is not valid UTF-8/,
     );
   });
@@ -602,18 +602,18 @@ describe('readTable: unreadable data gives precise errors', () => {
     await duck(`COPY (SELECT 1 AS id, 'a' AS name) TO ${sqlPath(path)} (FORMAT parquet)`);
     const pq = format({ columns: ['id', 'title'], params: { classification: 'parquet' } });
     await assertDataError(
-      readAll(pq, [{ path, uri: uri('small.parquet') }]),
+      stagedRows(pq, [{ path, uri: uri('small.parquet') }]),
       /small\.parquet: Parquet column title is not in the file; it has id, name/,
     );
     const notParquet = await at('fake.parquet', 'id,name\n1,a\n');
-    await assertDataError(readAll(pq, [notParquet]), /^s3:\/\/bucket\/things\/fake\.parquet cannot be read as Parquet/);
+    await assertDataError(stagedRows(pq, [notParquet]), /^s3:\/\/bucket\/things\/fake\.parquet cannot be read as Parquet/);
   });
 });
 
 // ---------- dictionary-encoded ----------
 
 describe('readEncodedTable', () => {
-  /** Every column's values per row (null when missing), as readTable would give them column by column. */
+  /** Every column's values per row (null when missing), as the staged rows hold them, column by column. */
   const decoded = (t: EncodedTable) => t.columns.map((c) => Array.from(c.codes, (code) => (code < 0 ? null : c.values[code]!)));
   const transposed = (rows: Array<Array<string | null>>, width: number) =>
     Array.from({ length: width }, (_, c) => rows.map((r) => r[c]!));
@@ -634,7 +634,7 @@ describe('readEncodedTable', () => {
     );
   });
 
-  it('gives the rows readTable gives: part files in order, partition keys last', async () => {
+  it('gives the staged rows: part files in order, partition keys last', async () => {
     const f = format({ columns: ['id', 'name'], partitionKeys: ['year'] });
     const parts = [
       { path: await file('encoded/year=2021/b.csv', 'id,name\n3,cy\n1,ann\n'), uri: 's3://bucket/t/year=2021/b.csv' },
@@ -642,7 +642,7 @@ describe('readEncodedTable', () => {
       { path: await file('encoded/year=2022/c.csv', 'id,name\n5,\n4,cy\n'), uri: 's3://bucket/t/year=2022/c.csv' },
     ];
     const t = await readEncodedTable(f, parts, { primaryKey: 'id' });
-    const { rows } = await readAll(f, parts, { primaryKey: 'id' });
+    const { rows } = await stagedRows(f, parts, { primaryKey: 'id' });
     assert.deepEqual(t.columns.map((c) => c.name), ['id', 'name', 'year']);
     assert.deepEqual(decoded(t), transposed(rows, 3));
     assert.deepEqual(decoded(t), [
@@ -652,12 +652,12 @@ describe('readEncodedTable', () => {
     ]);
   });
 
-  it('agrees with readTable on a dataset with line breaks inside values', { skip: noDatasets }, async () => {
+  it('agrees with the staged rows on a dataset with line breaks inside values', { skip: noDatasets }, async () => {
     const name = 'dedupe_csv_example';
     const f = recordsTable(name, { serde: OPEN_CSV });
     const primaryKey = datasetMeta(name).primary_key;
     const t = await readEncodedTable(f, [recordsCsv(name)], { primaryKey });
-    const { rows, columns } = await readAll(f, [recordsCsv(name)], { primaryKey });
+    const { rows, columns } = await stagedRows(f, [recordsCsv(name)], { primaryKey });
     assert.equal(t.rowCount, datasetMeta(name).records);
     assert.deepEqual(decoded(t), transposed(rows, columns.length));
     for (const c of t.columns) assert.equal(new Set(c.values).size, c.values.length, `${c.name}: each value once`);
@@ -673,7 +673,7 @@ describe('readEncodedTable', () => {
     assert.deepEqual(t.columns[1]!.values, texts.slice(0, 6));
   });
 
-  it('fails as readTable does, with the same messages', async () => {
+  it('fails as staging does, with the same messages', async () => {
     const three = format({ columns: ['id', 'name', ['year', 'int']], serde: OPEN_CSV });
     const a = { path: await file('encoded/dup-a.csv', 'id,name,year\n1,a,2000\n2,b,2001\n'), uri: 's3://bucket/t/dup-a.csv' };
     const b = { path: await file('encoded/dup-b.csv', 'id,name,year\n2,c,2002\n'), uri: 's3://bucket/t/dup-b.csv' };
@@ -685,8 +685,8 @@ describe('readEncodedTable', () => {
       [[a], 'key'],
     ];
     for (const [parts, primaryKey] of cases) {
-      const expected = await readAll(three, parts, { primaryKey }).then(
-        () => assert.fail('readTable should fail'),
+      const expected = await stagedRows(three, parts, { primaryKey }).then(
+        () => assert.fail('staging should fail'),
         (e: TableDataError) => e,
       );
       const e = await assertDataError(readEncodedTable(three, parts, { primaryKey }), new RegExp(`^${escapeRegExp(expected.message)}$`));
@@ -709,55 +709,40 @@ describe('readEncodedTable', () => {
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-// ---------- memory ----------
+// ---------- key lookup ----------
 
-describe('readTable streams', () => {
-  it('can be abandoned after the first batch', async () => {
-    const lines = Array.from({ length: 5000 }, (_, i) => `${i},name ${i}`).join('\n');
-    const path = await file('abandon.csv', `id,name\n${lines}\n`);
-    const f = format({ columns: ['id', 'name'] });
-    for await (const batch of readTable(f, [path], { batchSize: 100 })) {
-      assert.equal(batch.rows.length, 100);
-      break;
-    }
-    const again = await readAll(f, [path], { batchSize: 100 });
-    assert.equal(again.rows.length, 5000);
-    assert.equal(again.batches, 50);
+describe('findMissingKeys', () => {
+  const people = format({ columns: ['id', 'name'], partitionKeys: ['year'], serde: OPEN_CSV });
+  const partsOf = async (dir: string) => [
+    { path: await file(`${dir}/year=2020/a.csv`, 'id,name\nr1,ann\nr2,bob\n'), uri: 's3://bucket/t/year=2020/a.csv' },
+    { path: await file(`${dir}/year=2021/b.csv`, 'id,name\nr3,cy\n"r,4",dee\n'), uri: 's3://bucket/t/year=2021/b.csv' },
+    { path: await file(`${dir}/year=2022/c.csv`, 'id,name\nr5,eve\n'), uri: 's3://bucket/t/year=2022/c.csv' },
+  ];
+
+  it('finds the keys no part file has: each once, the first named in the order given', async () => {
+    const parts = await partsOf('lookup');
+    const keys = [['r5', 'x9', 'r1'], ['R1', 'r,4', 'x9'], [], ['r3', 'r2', 'x7', 'r1 ']];
+    assert.deepEqual(await findMissingKeys(people, parts, { primaryKey: 'id', keys, sample: 3 }), {
+      count: 4,
+      first: ['x9', 'R1', 'x7'],
+    });
+    const found = [['r1', 'r2'], ['r3', 'r,4', 'r5', 'r1']];
+    assert.deepEqual(await findMissingKeys(people, parts, { primaryKey: 'id', keys: found, sample: 5 }), { count: 0, first: [] });
+    assert.deepEqual(await findMissingKeys(people, parts, { primaryKey: 'id', keys: [], sample: 5 }), { count: 0, first: [] });
   });
 
-  it('reads a ~200 MB CSV with a JS heap far smaller than the file', async () => {
-    const path = join(tmp, 'big.csv');
-    const rowCount = 1_000_000;
-    await duck(
-      `COPY (SELECT 'r' || i AS id, 'name ' || (i % 5000) AS name, repeat('abcdefghij', 19) || i AS text FROM range(${rowCount}) t(i)) ` +
-        `TO ${sqlPath(path)} (HEADER)`,
+  it('fails as staging does when the table itself is wrong', async () => {
+    const again = { path: await file('lookup-bad/year=2023/d.csv', 'id,name\nr2,bo\n'), uri: 's3://bucket/t/year=2023/d.csv' };
+    const parts = [...(await partsOf('lookup-bad')), again];
+    const expected = await stagedRows(people, parts, { primaryKey: 'id' }).then(
+      () => assert.fail('staging should fail'),
+      (e: TableDataError) => e,
     );
-    const size = statSync(path).size;
-    assert.ok(size > 190e6, `generated ${size} bytes`);
-    const f = format({ columns: ['id', 'name', 'text'] });
-    // heapUsed counts garbage not yet collected, which depends on how busy the machine is; what
-    // the reader holds on to is what is left after a collection.
-    setFlagsFromString('--expose-gc');
-    const collectGarbage = runInNewContext('gc') as () => void;
-    collectGarbage();
-    const baseline = process.memoryUsage().heapUsed;
-    let rows = 0;
-    let batches = 0;
-    let peak = 0;
-    let retained = 0;
-    const started = Date.now();
-    for await (const batch of readTable(f, [path], { primaryKey: 'id' })) {
-      rows += batch.rows.length;
-      peak = Math.max(peak, process.memoryUsage().heapUsed);
-      if (++batches % 50 === 0) {
-        collectGarbage();
-        retained = Math.max(retained, process.memoryUsage().heapUsed - baseline);
-      }
-    }
-    assert.equal(rows, rowCount);
-    assert.ok(retained < size / 20, `${(retained / 1e6).toFixed(1)} MB retained while reading a ${(size / 1e6).toFixed(0)} MB file`);
-    assert.ok(peak < size / 2, `peak heap ${(peak / 1e6).toFixed(1)} MB for a ${(size / 1e6).toFixed(0)} MB file`);
-    const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-    console.log(`  streamed ${rows} rows (${mb(size)}) in ${Date.now() - started} ms; heap peak ${mb(peak)}, retained ${mb(retained)}`);
+    assert.match(expected.message, /primary key id "r2" is used by two rows/);
+    const e = await assertDataError(
+      findMissingKeys(people, parts, { primaryKey: 'id', keys: [['r1']], sample: 5 }),
+      new RegExp(`^${escapeRegExp(expected.message)}$`),
+    );
+    assert.deepEqual(e.where, expected.where);
   });
 });

@@ -68,6 +68,25 @@ export class DuckDbSession {
     }
   }
 
+  /**
+   * Appends one row per value to `table`, whose only column is text, in the order given: DuckDB's
+   * appender writes rows without any SQL to parse, a quarter of a second per million short values.
+   */
+  async appendTexts(table: string, batches: Iterable<readonly string[]>): Promise<void> {
+    const appender = await this.query(() => this.connection.createAppender(table));
+    try {
+      for (const batch of batches) {
+        for (const value of batch) {
+          appender.appendVarchar(value);
+          appender.endRow();
+        }
+      }
+    } finally {
+      // Closing flushes what the appender still holds.
+      appender.closeSync();
+    }
+  }
+
   async close(): Promise<void> {
     this.signal?.removeEventListener('abort', this.onAbort);
     try {

@@ -30,7 +30,7 @@ export interface ReadEncodedOptions extends StageOptions {
 }
 
 /**
- * Reads a table's part files (local paths, in order) with every check readTable makes, straight
+ * Reads a table's part files (local paths, in order) with every check of stageTable, straight
  * into dictionary-encoded columns: DuckDB stages the rows, numbers each column's distinct values
  * and gives every row its codes; JavaScript receives INTEGER vectors, copied in bulk, and each
  * distinct value once. No row ever exists as a JavaScript object.

@@ -9,7 +9,7 @@ export const STAGED_ROWS = 'staged_rows';
  *
  * Its columns are text (NULL for a missing value) named c0, c1, … in catalog order (data columns,
  * then partition keys), and its rowid is the row's index in file order (part files in the order
- * given). Every later step (the value checks, streaming the rows, encoding the columns) reads this
+ * given). Every later step (the value checks, encoding the columns, looking keys up) reads this
  * copy: the files are parsed once, however many questions are asked of them.
  */
 export interface StagedTable {

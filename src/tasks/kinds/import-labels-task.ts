@@ -1,5 +1,6 @@
+import type { MissingKeys } from '../../catalog/table-data/missing-keys.js';
 import { TableDataError } from '../../catalog/table-data/table-data-error.js';
-import { readCatalogTable } from '../../catalog/table-source.js';
+import { findMissingCatalogKeys } from '../../catalog/table-source.js';
 import { dataObjectsAt } from '../../storage/data-objects.js';
 import { LABEL_BATCH_ROWS } from '../../storage/label-store.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
@@ -20,6 +21,8 @@ export interface ImportLabelsDeps {
 /** Shares of the run, for progress: reading the files, then checking the keys, then carrying old labels over. */
 const READ_UNTIL = 0.6;
 const CHECK_UNTIL = 0.9;
+/** Missing labeled records named in the error; the rest are counted. */
+const MISSING_KEYS_NAMED = 5;
 
 /**
  * IMPORT_LABELS: streams the label file (one object, or every CSV part under a prefix) into a new
@@ -35,7 +38,7 @@ export function importLabelsTask(deps: ImportLabelsDeps): TaskHandler {
       const { run } = ctx;
       const { generation, basedOn } = await deps.store.labels.beginGeneration(run, run.transformId, run.id);
       const read = await readLabels(deps, ctx, props.InputS3Path, generation);
-      ctx.progress(`checking ${read.keys.size} labeled records against the transform's table`, READ_UNTIL);
+      ctx.progress(`checking the records of ${read.rows} labeled rows against the transform's table`, READ_UNTIL);
       await checkRecordsExist(deps, ctx, read.keys);
       const ownReady = [...read.setSizes.values()].some((n) => n >= 2);
       let carried = { rows: 0, someSetHasTwo: false };
@@ -64,8 +67,11 @@ interface ReadLabels {
   rows: number;
   /** Rows per labeling set of the file. */
   setSizes: Map<string, number>;
-  /** The distinct labeled primary keys. */
-  keys: Set<string>;
+  /**
+   * The labeled primary keys in file order, repeats included, one array per batch read: a JavaScript
+   * Set of them would stop at 2^24 entries, and DuckDB finds the distinct ones when it checks them.
+   */
+  keys: string[][];
 }
 
 /** Streams every part of the label file into `generation`, LABEL_BATCH_ROWS rows per write. */
@@ -73,7 +79,7 @@ async function readLabels(deps: ImportLabelsDeps, ctx: TaskContext, path: string
   const at = s3LocationOf(path, 'Invalid label file path.');
   const schema = transformColumns(ctx.transform);
   const tooLarge = () => new TaskFailure(`Label file has exceeded the limit of ${Math.floor(deps.maxLabelBytes / 2 ** 20)} MB.`);
-  const read: ReadLabels = { rows: 0, setSizes: new Map(), keys: new Set() };
+  const read: ReadLabels = { rows: 0, setSizes: new Map(), keys: [] };
   try {
     const files = await dataObjectsAt(deps.objects, at);
     if (files.length === 0) {
@@ -95,10 +101,8 @@ async function readLabels(deps: ImportLabelsDeps, ctx: TaskContext, path: string
       for await (const batch of readLabelFile(body, uri, schema, { batchRows: LABEL_BATCH_ROWS, seen, onBytes })) {
         await deps.store.labels.addRows(ctx.run, ctx.run.transformId, generation, batch, read.rows + 1);
         read.rows += batch.length;
-        for (const row of batch) {
-          read.keys.add(row.values[schema.primaryKey]!);
-          read.setSizes.set(row.labelingSetId, (read.setSizes.get(row.labelingSetId) ?? 0) + 1);
-        }
+        read.keys.push(batch.map((row) => row.values[schema.primaryKey]!));
+        for (const row of batch) read.setSizes.set(row.labelingSetId, (read.setSizes.get(row.labelingSetId) ?? 0) + 1);
         ctx.progress(`reading ${uri}`, READ_UNTIL * Math.min(1, bytes / Math.max(1, total)));
       }
     }
@@ -113,10 +117,10 @@ async function readLabels(deps: ImportLabelsDeps, ctx: TaskContext, path: string
 /**
  * Labels must describe records of the transform's table: a primary key the table does not have
  * means the file belongs to another table or an older extract, which would teach the matcher
- * about records it will never see. Only the labeled keys are held in memory while the table streams;
- * `keys` is emptied as they are found.
+ * about records it will never see. DuckDB stages the table (with every check of a table read) and
+ * anti-joins the labeled keys against it; the first missing keys are named in file order.
  */
-async function checkRecordsExist(deps: ImportLabelsDeps, ctx: TaskContext, keys: Set<string>): Promise<void> {
+async function checkRecordsExist(deps: ImportLabelsDeps, ctx: TaskContext, keys: readonly string[][]): Promise<void> {
   const { primaryKey } = transformColumns(ctx.transform);
   const input = (ctx.transform.doc['InputRecordTables'] as Array<Record<string, string>>)[0]!;
   const name = `${input['DatabaseName']}.${input['TableName']}`;
@@ -127,25 +131,18 @@ async function checkRecordsExist(deps: ImportLabelsDeps, ctx: TaskContext, keys:
     input['TableName']!.toLowerCase(),
   );
   if (!table) throw new TaskFailure(`The transform's input table ${name} no longer exists in the catalog.`);
-  // The keys found are deleted as the table streams by: what is left is missing.
-  const missing = keys;
-  const total = keys.size;
-  const stage = `checking ${total} labeled records against the transform's table`;
+  let missing: MissingKeys;
   try {
-    for await (const batch of readCatalogTable(table, deps.objects, { primaryKey })) {
-      const k = batch.columns.indexOf(primaryKey);
-      for (const row of batch.rows) missing.delete(row[k] ?? '');
-      if (missing.size === 0) return;
-      ctx.progress(stage, READ_UNTIL + (CHECK_UNTIL - READ_UNTIL) * (1 - missing.size / total));
-    }
+    missing = await findMissingCatalogKeys(table, deps.objects, { primaryKey, keys, sample: MISSING_KEYS_NAMED });
   } catch (e) {
     if (e instanceof TableDataError) throw new TaskFailure(`Cannot read the transform's input table ${name}: ${e.message}`);
     if (e instanceof ObjectStoreError) throw new TaskFailure(`Cannot read the transform's input table ${name}: ${e.message}`);
     throw e;
   }
-  const some = [...missing].slice(0, 5).join(', ');
+  if (missing.count === 0) return;
   throw new TaskFailure(
-    `${missing.size} labeled record(s) are not in the input table ${name} (primary key ${primaryKey}): ` +
-      `${some}${missing.size > 5 ? ', ...' : ''}. Labels must describe records of the transform's table.`,
+    `${missing.count} labeled record(s) are not in the input table ${name} (primary key ${primaryKey}): ` +
+      `${missing.first.join(', ')}${missing.count > MISSING_KEYS_NAMED ? ', ...' : ''}. ` +
+      "Labels must describe records of the transform's table.",
   );
 }
