@@ -263,18 +263,7 @@ export class NeighbourSearch {
           heapVal[j] = heapVal[p]!; heapIdx[j] = heapIdx[p]!; j = p;
         }
         heapVal[j] = v; heapIdx[j] = s;
-      } else if (v > heapVal[0]! || (v === heapVal[0]! && s < heapIdx[0]!)) {
-        let j = 0;
-        for (;;) {
-          const l = 2 * j + 1;
-          if (l >= hs) break;
-          let c = l;
-          if (l + 1 < hs && (heapVal[l + 1]! < heapVal[l]! || (heapVal[l + 1] === heapVal[l] && heapIdx[l + 1]! > heapIdx[l]!))) c = l + 1;
-          if (heapVal[c]! > v || (heapVal[c] === v && heapIdx[c]! < s)) break;
-          heapVal[j] = heapVal[c]!; heapIdx[j] = heapIdx[c]!; j = c;
-        }
-        heapVal[j] = v; heapIdx[j] = s;
-      }
+      } else if (v > heapVal[0]! || (v === heapVal[0]! && s < heapIdx[0]!)) this.#replaceTop(s, v, hs);
     }
     // Best first: pop the min-heap into the list from the back.
     const base = r * k;
@@ -282,18 +271,26 @@ export class NeighbourSearch {
     for (let end = hs - 1; end >= 0; end--) {
       out.nbrs[base + end] = heapIdx[0]!;
       out.scores[base + end] = heapVal[0]!;
-      const lastIdx = heapIdx[end]!, lastVal = heapVal[end]!;
-      let j = 0;
-      for (;;) {
-        const l = 2 * j + 1;
-        if (l >= end) break;
-        let c = l;
-        if (l + 1 < end && (heapVal[l + 1]! < heapVal[l]! || (heapVal[l + 1] === heapVal[l] && heapIdx[l + 1]! > heapIdx[l]!))) c = l + 1;
-        if (heapVal[c]! > lastVal || (heapVal[c] === lastVal && heapIdx[c]! < lastIdx)) break;
-        heapVal[j] = heapVal[c]!; heapIdx[j] = heapIdx[c]!; j = c;
-      }
-      heapVal[j] = lastVal; heapIdx[j] = lastIdx;
+      this.#replaceTop(heapIdx[end]!, heapVal[end]!, end);
     }
+  }
+
+  /**
+   * Puts (s, v) at the top of the min-heap of its first `size` entries and sifts it down (the
+   * lowest score on top; of equal scores the higher row, so ties keep the lower rows).
+   */
+  #replaceTop(s: number, v: number, size: number): void {
+    const heapIdx = this.#heapIdx, heapVal = this.#heapVal;
+    let j = 0;
+    for (;;) {
+      const l = 2 * j + 1;
+      if (l >= size) break;
+      let c = l;
+      if (l + 1 < size && (heapVal[l + 1]! < heapVal[l]! || (heapVal[l + 1] === heapVal[l] && heapIdx[l + 1]! > heapIdx[l]!))) c = l + 1;
+      if (heapVal[c]! > v || (heapVal[c] === v && heapIdx[c]! < s)) break;
+      heapVal[j] = heapVal[c]!; heapIdx[j] = heapIdx[c]!; j = c;
+    }
+    heapVal[j] = v; heapIdx[j] = s;
   }
 }
 

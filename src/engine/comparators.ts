@@ -46,25 +46,7 @@ function jaroWinklerIndexed(chars: Uint16Array, sa: number, la: number, sb: numb
   if (matchedChars.length < la) matchedChars = new Uint16Array(la * 2);
   const window = Math.max(0, (Math.max(la, lb) >> 1) - 1);
   let m = 0;
-  if (words === 1) {
-    // b fits one word: the window is a mask, the first unmatched position its lowest bit.
-    let taken = 0;
-    for (let i = 0; i < la; i++) {
-      const ca = chars[sa + i]!;
-      const slot = slotOf[ca]!;
-      if (slot === 0) continue;
-      const lo = i - window > 0 ? i - window : 0;
-      const hi = i + window < lb - 1 ? i + window : lb - 1;
-      if (lo > hi) continue;
-      let bits = masks[slot - 1]! & ~taken & (-1 << lo);
-      if (hi < 31) bits &= (1 << (hi + 1)) - 1;
-      if (bits !== 0) {
-        taken |= bits & -bits;
-        matchedChars[m++] = ca;
-      }
-    }
-    flagged[0] = taken;
-  } else for (let i = 0; i < la; i++) {
+  for (let i = 0; i < la; i++) {
     const ca = chars[sa + i]!;
     const slot = slotOf[ca]!;
     if (slot === 0) continue;
