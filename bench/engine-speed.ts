@@ -2,7 +2,7 @@
  * The engine's stages timed without the server: `node dist/bench/engine-speed.js <dataset|folder>
  * [labels.json]` loads records.csv (streamed, dictionary-encoded as it is read), runs findMatches
  * (or `--evaluate`: evaluate) with the labels (a file engine-loop.js wrote with LABELS_FILE; none:
- * the model without labels) and prints, per engine stage, wall time and the process's CPU time
+ * the model without labels; `ACT=x` sets AccuracyCostTradeoff) and prints, per engine stage, wall time and the process's CPU time
  * (every thread), then the run's counts, the scoring throughput, peak RSS and, for findMatches,
  * pairwise precision / recall / F1 against truth.csv. `THREADS=n` sets the engine's worker threads.
  */
@@ -37,6 +37,7 @@ const table = encoder!.finish(Math.max(0, header!.indexOf('id')));
 console.log(`${dir}: ${table.rowCount} rows loaded in ${seconds(performance.now() - t)}s, ${labels.length} labels`);
 
 const threads = process.env['THREADS'] ? Number(process.env['THREADS']) : undefined;
+const params = { seed: 1, ...(process.env['ACT'] ? { accuracyCostTradeoff: Number(process.env['ACT']) } : {}) };
 const matcher = createMatcher(threads === undefined ? {} : { threads });
 let stage = '', stageStart = performance.now(), stageCpu = process.cpuUsage();
 const stageTimes: Record<string, number> = {};
@@ -62,11 +63,11 @@ const run = {
 t = performance.now();
 const cpu0 = process.cpuUsage();
 if (evaluateOnly) {
-  const res = await matcher.evaluate(table, labels, { seed: 1 }, run);
+  const res = await matcher.evaluate(table, labels, params, run);
   endStage();
   console.log(`evaluate ${seconds(performance.now() - t)}s wall, ${cpuSeconds(process.cpuUsage(cpu0))}s cpu`, res);
 } else {
-  const res = await matcher.findMatches(table, labels, { seed: 1 }, run);
+  const res = await matcher.findMatches(table, labels, params, run);
   endStage();
   const scoring = Object.entries(stageTimes).find(([name]) => name.startsWith('scoring'))?.[1];
   console.log(`findMatches ${seconds(performance.now() - t)}s wall, ${cpuSeconds(process.cpuUsage(cpu0))}s cpu`, res.stats);

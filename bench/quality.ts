@@ -39,8 +39,6 @@ import { parseArgs } from 'node:util';
 import {
   CreateDatabaseCommand,
   CreateJobCommand,
-  CreateMLTransformCommand,
-  CreateTableCommand,
   GetMLTransformCommand,
   GlueClient,
   UpdateMLTransformCommand,
@@ -63,6 +61,9 @@ import {
   s3Client,
   waitForJobRun,
   waitForTaskRun,
+  createCsvTable,
+  createFindMatchesTransform,
+  intOption,
 } from './lib/aws.js';
 import { DATASETS_DIR, listDatasets, resolveDatasetDir } from './lib/datasets.js';
 import { fmt } from './lib/format.js';
@@ -136,11 +137,6 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
     );
     return undefined;
   }
-  const int = (name: string, text: string, min: number) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${text}`);
-    return n;
-  };
   const datasets = values.datasets
     ? values.datasets.split(',').map((s) => s.trim()).filter((s) => s !== '')
     : listDatasets();
@@ -164,9 +160,9 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
   const sweepAccuracyCost = units('sweep-accuracy-cost', values['sweep-accuracy-cost']);
   return {
     datasets,
-    rounds: int('rounds', values.rounds!, 1),
-    seed: int('seed', values.seed!, 0),
-    timeoutMs: int('timeout-minutes', values['timeout-minutes']!, 1) * 60_000,
+    rounds: intOption('rounds', values.rounds!, 1),
+    seed: intOption('seed', values.seed!, 0),
+    timeoutMs: intOption('timeout-minutes', values['timeout-minutes']!, 1) * 60_000,
     keepData: values['keep-data']!,
     reportOnly: values['report-only']!,
     ...(precisionRecall !== undefined ? { precisionRecall } : {}),
@@ -207,42 +203,16 @@ async function setUp(name: string, server: BenchServer, dataset: DatasetTruth, o
   const database = `bench_${name}`.toLowerCase();
   const table = 'records';
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
-  await glue.send(
-    new CreateTableCommand({
-      DatabaseName: database,
-      TableInput: {
-        Name: table,
-        TableType: 'EXTERNAL_TABLE',
-        Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-        StorageDescriptor: {
-          Columns: header.map((c) => ({ Name: c, Type: 'string' })),
-          Location: `${base}records/`,
-          InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          SerdeInfo: {
-            SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde',
-            Parameters: { separatorChar: ',', quoteChar: '"' },
-          },
-        },
-      },
-    }),
-  );
-  const created = await glue.send(
-    new CreateMLTransformCommand({
-      Name: `bench-${name}`,
-      Role: ROLE,
-      InputRecordTables: [{ DatabaseName: database, TableName: table }],
-      Parameters: {
-        TransformType: 'FIND_MATCHES',
-        FindMatchesParameters: {
-          PrimaryKeyColumnName: dataset.meta.primary_key,
-          ...(options.precisionRecall !== undefined ? { PrecisionRecallTradeoff: options.precisionRecall } : {}),
-          ...(options.accuracyCost !== undefined ? { AccuracyCostTradeoff: options.accuracyCost } : {}),
-        },
-      },
-    }),
-  );
-  const transformId = created.TransformId!;
+  await createCsvTable(glue, database, table, header, `${base}records/`);
+  const transformId = await createFindMatchesTransform(glue, {
+    name: `bench-${name}`,
+    role: ROLE,
+    database,
+    table,
+    primaryKey: dataset.meta.primary_key,
+    ...(options.precisionRecall !== undefined ? { precisionRecall: options.precisionRecall } : {}),
+    ...(options.accuracyCost !== undefined ? { accuracyCost: options.accuracyCost } : {}),
+  });
   log(name, `table ${database}.${table} (${header.length} columns) and transform ${transformId} created`);
   return {
     name,

@@ -43,8 +43,6 @@ import { parseArgs } from 'node:util';
 import {
   CreateDatabaseCommand,
   CreateJobCommand,
-  CreateMLTransformCommand,
-  CreateTableCommand,
   GetMLTransformCommand,
   GlueClient,
   StartImportLabelsTaskRunCommand,
@@ -65,6 +63,9 @@ import {
   readOutputParts,
   s3Client,
   uploadFileMultipart,
+  createCsvTable,
+  createFindMatchesTransform,
+  intOption,
 } from './lib/aws.js';
 import { fmt } from './lib/format.js';
 import { labelFromTruth } from './lib/labeler.js';
@@ -150,12 +151,7 @@ function parseOptions(argv: string[]): Options | undefined {
     );
     return undefined;
   }
-  const int = (name: string, text: string, min: number) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${text}`);
-    return n;
-  };
-  const sizes = values.sizes!.split(',').map((x) => x.trim()).filter((x) => x !== '').map((x) => int('sizes', x, 2));
+  const sizes = values.sizes!.split(',').map((x) => x.trim()).filter((x) => x !== '').map((x) => intOption('sizes', x, 2));
   if (sizes.length === 0) throw new Error('--sizes needs a comma-separated list of record counts');
   let accuracyCost: number | undefined;
   if (values['accuracy-cost'] !== undefined) {
@@ -164,15 +160,15 @@ function parseOptions(argv: string[]): Options | undefined {
   }
   return {
     sizes: [...new Set(sizes)],
-    repeats: int('repeats', values.repeats!, 1),
-    rounds: int('rounds', values.rounds!, 1),
-    seed: int('seed', values.seed!, 0),
+    repeats: intOption('repeats', values.repeats!, 1),
+    rounds: intOption('rounds', values.rounds!, 1),
+    seed: intOption('seed', values.seed!, 0),
     ...(accuracyCost !== undefined ? { accuracyCost } : {}),
     probe: values.probe!,
-    probeImportRows: int('probe-import-rows', values['probe-import-rows']!, 0),
+    probeImportRows: intOption('probe-import-rows', values['probe-import-rows']!, 0),
     dataDir: values['data-dir']!,
     keepData: values['keep-data']!,
-    timeoutMs: int('timeout-minutes', values['timeout-minutes']!, 1) * 60_000,
+    timeoutMs: intOption('timeout-minutes', values['timeout-minutes']!, 1) * 60_000,
   };
 }
 
@@ -311,43 +307,16 @@ async function runRepeat(ctx: SizeContext, repeat: number): Promise<SpeedRepeat>
     const database = `bench_people_${records}`;
     const table = 'records';
     await session.glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
-    await session.glue.send(
-      new CreateTableCommand({
-        DatabaseName: database,
-        TableInput: {
-          Name: table,
-          TableType: 'EXTERNAL_TABLE',
-          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-          StorageDescriptor: {
-            Columns: ctx.columns.map((c) => ({ Name: c, Type: 'string' })),
-            Location: `${base}records/`,
-            InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-            OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-            SerdeInfo: {
-              SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde',
-              Parameters: { separatorChar: ',', quoteChar: '"' },
-            },
-          },
-        },
-      }),
-    );
-    const createTransform = async (name: string) =>
-      (
-        await session!.glue.send(
-          new CreateMLTransformCommand({
-            Name: name,
-            Role: ROLE,
-            InputRecordTables: [{ DatabaseName: database, TableName: table }],
-            Parameters: {
-              TransformType: 'FIND_MATCHES',
-              FindMatchesParameters: {
-                PrimaryKeyColumnName: PRIMARY_KEY,
-                ...(options.accuracyCost !== undefined ? { AccuracyCostTradeoff: options.accuracyCost } : {}),
-              },
-            },
-          }),
-        )
-      ).TransformId!;
+    await createCsvTable(session.glue, database, table, ctx.columns, `${base}records/`);
+    const createTransform = (name: string) =>
+      createFindMatchesTransform(session!.glue, {
+        name,
+        role: ROLE,
+        database,
+        table,
+        primaryKey: PRIMARY_KEY,
+        ...(options.accuracyCost !== undefined ? { accuracyCost: options.accuracyCost } : {}),
+      });
     transformId = await createTransform(`bench-speed-${records}`);
 
     // Teaching rounds.

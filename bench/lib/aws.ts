@@ -7,6 +7,8 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse as parseCsv } from 'csv-parse';
 import {
+  CreateMLTransformCommand,
+  CreateTableCommand,
   GetJobRunCommand,
   GetMLTaskRunCommand,
   GlueClient,
@@ -350,4 +352,67 @@ export function describeError(e: unknown): string {
     return `${name}${e.message}${cause}`;
   }
   return String(e);
+}
+
+/**
+ * A catalog table over the CSV files under `location` as the benchmarks define it: OpenCSVSerde,
+ * header skipped, every column a string.
+ */
+export async function createCsvTable(
+  glue: GlueClient,
+  database: string,
+  table: string,
+  columns: readonly string[],
+  location: string,
+): Promise<void> {
+  await glue.send(
+    new CreateTableCommand({
+      DatabaseName: database,
+      TableInput: {
+        Name: table,
+        TableType: 'EXTERNAL_TABLE',
+        Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+        StorageDescriptor: {
+          Columns: columns.map((c) => ({ Name: c, Type: 'string' })),
+          Location: location,
+          InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          SerdeInfo: {
+            SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde',
+            Parameters: { separatorChar: ',', quoteChar: '"' },
+          },
+        },
+      },
+    }),
+  );
+}
+
+/** A FIND_MATCHES transform over one table; unset tradeoffs keep the service's defaults. */
+export async function createFindMatchesTransform(
+  glue: GlueClient,
+  opts: { name: string; role: string; database: string; table: string; primaryKey: string; precisionRecall?: number; accuracyCost?: number },
+): Promise<string> {
+  const created = await glue.send(
+    new CreateMLTransformCommand({
+      Name: opts.name,
+      Role: opts.role,
+      InputRecordTables: [{ DatabaseName: opts.database, TableName: opts.table }],
+      Parameters: {
+        TransformType: 'FIND_MATCHES',
+        FindMatchesParameters: {
+          PrimaryKeyColumnName: opts.primaryKey,
+          ...(opts.precisionRecall !== undefined ? { PrecisionRecallTradeoff: opts.precisionRecall } : {}),
+          ...(opts.accuracyCost !== undefined ? { AccuracyCostTradeoff: opts.accuracyCost } : {}),
+        },
+      },
+    }),
+  );
+  return created.TransformId!;
+}
+
+/** An integer command-line option, at least `min`. */
+export function intOption(name: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${text}`);
+  return n;
 }
