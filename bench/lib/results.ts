@@ -84,7 +84,18 @@ export interface SweepPoint {
   error?: string;
 }
 
-export interface DatasetResult {
+/** What every benchmark result file states about the run that wrote it. */
+export interface BenchRun {
+  /** `running` while work remains (a file left `running` is from an interrupted benchmark). */
+  status: 'ok' | 'failed' | 'running';
+  error?: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: Machine;
+  doppel: { version: string; commit: string };
+}
+
+export interface DatasetResult extends BenchRun {
   dataset: string;
   task: string;
   records: number;
@@ -95,13 +106,6 @@ export interface DatasetResult {
   seed: number;
   /** FindMatchesParameters tradeoffs the benchmark set ({} = doppel's defaults). */
   parameters: { precisionRecallTradeoff?: number; accuracyCostTradeoff?: number };
-  /** `running` while rounds remain (a file left `running` is from an interrupted benchmark). */
-  status: 'ok' | 'failed' | 'running';
-  error?: string;
-  startedAt: string;
-  finishedAt: string;
-  machine: Machine;
-  doppel: { version: string; commit: string };
   /** 1-minute load average of the machine when the dataset started and ended (other work slows timings). */
   loadAverage?: { start: number; end: number };
   /** Seconds to start the server, upload records.csv and create the table and transform. */

@@ -2,9 +2,10 @@
  * What `npm run bench:speed` records (`bench/results/speed-<records>[-act<X>].json`): every repeat's
  * raw measurements, their medians and ranges, and the acceptance targets checked against them.
  */
+import type { PairwiseScore } from '../../src/evaluation/pairwise-score.js';
 import type { LatencySummary } from './latency-probe.js';
 import type { StageUsage } from './proc-tree.js';
-import type { Machine } from './results.js';
+import type { BenchRun } from './results.js';
 import { PHASES, type Phase, type ProgressTransition } from './run-watch.js';
 import { median, rangeOf, type Range } from './stats.js';
 import { SPEED_TARGETS } from './targets.js';
@@ -64,19 +65,11 @@ export interface FindMatchesMeasure extends StageMeasure {
   /** The latency probe's label import ran at the same time (CPU and tree RSS include it). */
 }
 
-/** The pairwise score of the find-matches output against truth.csv. */
-export interface OutputScore {
-  precision: number;
-  recall: number;
-  f1: number;
-  truePositives: number;
-  predictedPairs: number;
-  truePairs: number;
-  outputRows: number;
-  missingRecords: number;
-  unknownIds: number;
-  duplicateIds: number;
-}
+/** The pairwise score of the find-matches output against truth.csv, and the output's row count. */
+export type OutputScore = Pick<
+  PairwiseScore,
+  'precision' | 'recall' | 'f1' | 'truePositives' | 'predictedPairs' | 'truePairs' | 'missingRecords' | 'unknownIds' | 'duplicateIds'
+> & { outputRows: number };
 
 /** GetMLTransform timed in a loop while the find-matches job and a big label import run. */
 export interface ProbeMeasure {
@@ -176,7 +169,7 @@ export interface SpeedSummary {
   /** Whether the find-matches job ran beside the probe's label import in some repeat. */
 }
 
-export interface SpeedResult {
+export interface SpeedResult extends BenchRun {
   benchmark: 'speed';
   records: number;
   seed: number;
@@ -185,13 +178,6 @@ export interface SpeedResult {
   /** FindMatchesParameters the benchmark set ({} = doppel's defaults). */
   parameters: { accuracyCostTradeoff?: number };
   dataset: { name: string; dir: string; entities: number; truePairs: number; recordsBytes: number; generatedSeconds: number | null };
-  /** `running` while repeats remain (a file left `running` is from an interrupted benchmark). */
-  status: 'ok' | 'failed' | 'running';
-  error?: string;
-  startedAt: string;
-  finishedAt: string;
-  machine: Machine;
-  doppel: { version: string; commit: string };
   repeats: SpeedRepeat[];
   summary: SpeedSummary;
 }
