@@ -1,7 +1,7 @@
 import type { EngineLabel, EngineTable } from '../engine/api.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import type { LabelRow, Scope, TableRecord } from '../storage/records.js';
+import type { Scope, TableRecord } from '../storage/records.js';
 import { listCatalogTable, readEncodedCatalogTable } from './table-source.js';
 
 /**
@@ -40,11 +40,6 @@ export async function loadEngineTable(
   return loaded;
 }
 
-/** Stored labels in the engine's form (the record named by its primary key value). */
-export function toEngineLabels(rows: readonly LabelRow[], primaryKey: string): EngineLabel[] {
-  return rows.map((r) => ({ labelingSetId: r.labelingSetId, label: r.label, key: r.values[primaryKey] ?? '' }));
-}
-
 /** The transform's labels, ready for the engine. */
 export async function loadEngineLabels(
   store: MetadataStore,
@@ -52,5 +47,9 @@ export async function loadEngineLabels(
   transformId: string,
   primaryKey: string,
 ): Promise<EngineLabel[]> {
-  return toEngineLabels(await store.listLabels(scope, transformId), primaryKey);
+  const labels: EngineLabel[] = [];
+  for await (const page of store.labelPages(scope, transformId)) {
+    for (const r of page) labels.push({ labelingSetId: r.labelingSetId, label: r.label, key: r.values[primaryKey] ?? '' });
+  }
+  return labels;
 }

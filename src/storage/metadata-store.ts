@@ -20,7 +20,7 @@ export interface MetadataStore {
   readonly tasks: TaskQueueStore;
   /** Glue jobs and job runs. */
   readonly jobs: JobStore;
-  /** How label imports store their rows (listLabels below reads them). */
+  /** How label imports store their rows (labelPages below reads them). */
   readonly labels: LabelStore;
 
   /** Inserts the transform and its tags (kept under `resourceArn`); fails on a duplicate name or past `maxTransforms`. */
@@ -42,8 +42,13 @@ export interface MetadataStore {
    */
   deleteTransform(scope: Scope, id: string, resourceArn: string): Promise<boolean>;
 
-  /** The transform's stored labels (its current generation, read in one snapshot), in the order they were imported. */
-  listLabels(scope: Scope, transformId: string): Promise<LabelRow[]>;
+  /**
+   * The transform's stored labels (its current generation as of the first page), in the order they
+   * were imported, in pages of at most LABEL_BATCH_ROWS rows, so that no reader holds them all at
+   * once. Fails with LabelsReplaced when another import replaced that generation and its rows were
+   * deleted before they were read.
+   */
+  labelPages(scope: Scope, transformId: string): AsyncIterable<LabelRow[]>;
 
   getTags(scope: Scope, resourceArn: string): Promise<Record<string, string>>;
   /** Adds/overwrites then removes keys atomically; fails with StoreConflict('tag-limit') past `maxTags`. */
@@ -73,6 +78,14 @@ export interface MetadataStore {
   deleteTable(scope: Scope, catalogId: string, databaseName: string, name: string): Promise<boolean>;
 
   close(): Promise<void>;
+}
+
+/** The labels being read were replaced by another import, and their rows deleted, before the reader had them all. */
+export class LabelsReplaced extends Error {
+  constructor() {
+    super('The labels were replaced by another import while they were being read.');
+    this.name = 'LabelsReplaced';
+  }
 }
 
 export type ConflictKind = 'name-taken' | 'limit-exceeded' | 'tag-limit' | 'concurrency-limit';

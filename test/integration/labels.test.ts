@@ -244,6 +244,20 @@ describe('label import and export', () => {
     assert.ok([...stages].some((s) => s === `reading s3://${BUCKET}/in/large.csv`), `stages seen: ${[...stages].join(' | ')}`);
   });
 
+  it('exports labels of many store pages in import order, byte for byte', async () => {
+    const paged = await transformOverDataset(glue, s3, ds, 'paged');
+    const text = largeLabelFile(ds, 5_500);
+    await put('in/paged.csv', text);
+    const { TaskRunId } = await glue.send(
+      new StartImportLabelsTaskRunCommand({ TransformId: paged, InputS3Path: `s3://${BUCKET}/in/paged.csv` }),
+    );
+    assert.equal((await waitForRun(glue, paged, TaskRunId!)).Status, 'SUCCEEDED');
+    const exported = await glue.send(new StartExportLabelsTaskRunCommand({ TransformId: paged, OutputS3Path: `s3://${BUCKET}/out/paged/` }));
+    const run = await waitForRun(glue, paged, exported.TaskRunId!);
+    assert.equal(run.Status, 'SUCCEEDED', run.ErrorString);
+    assert.equal(await read('out/paged/part-00000.csv'), text);
+  });
+
   it('checks labeled records against a table of several part files', async () => {
     const parted = await transformOverDataset(glue, s3, ds, 'parted', 3);
     const importInto = async (path: string) => {

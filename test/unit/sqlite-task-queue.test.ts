@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { LABEL_BATCH_ROWS } from '../../src/storage/label-store.js';
-import { StoreConflict } from '../../src/storage/metadata-store.js';
+import { LabelsReplaced, StoreConflict } from '../../src/storage/metadata-store.js';
 import type { LabelRow, TaskRunRecord, TaskType, TransformRecord } from '../../src/storage/records.js';
 import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
 
@@ -219,7 +219,15 @@ describe('SQLite label generations', () => {
   let store: SqliteMetadataStore;
   const rows = (set: string, ...keys: string[]): LabelRow[] =>
     keys.map((id, i) => ({ labelingSetId: set, label: i % 2 ? 'B' : 'A', values: { id } }));
-  const stored = async () => (await store.listLabels(scope, 't1')).map((r) => `${r.labelingSetId}:${r.values['id']}`);
+  /** The stored labels as `set:id`, read page by page. */
+  async function stored(): Promise<string[]> {
+    const all: string[] = [];
+    for await (const page of store.labelPages(scope, 't1')) {
+      assert.ok(page.length > 0 && page.length <= LABEL_BATCH_ROWS, `a page of ${page.length} rows`);
+      for (const r of page) all.push(`${r.labelingSetId}:${r.values['id']}`);
+    }
+    return all;
+  }
 
   /** One import run: claims it, fills a generation (carrying the rest over when appending) and commits it. */
   async function importRun(id: string, fileRows: LabelRow[], replace = false) {
@@ -276,6 +284,16 @@ describe('SQLite label generations', () => {
     assert.equal(after.length, many.length - 2 + 1);
     assert.deepEqual([after[0], after[1], after.at(-2), after.at(-1)], ['s1:2', 's1:3', `s${(many.length - 1) >> 1}:${many.length - 1}`, 's0:x']);
     assert.equal((await store.getTransform(scope, 't1'))?.labelCount, many.length - 1);
+  });
+
+  it('fails a reader whose generation was replaced and collected before it had every page', async () => {
+    const many = Array.from({ length: 2 * LABEL_BATCH_ROWS + 1 }, (_, i) => ({ labelingSetId: `s${i}`, label: 'A', values: { id: String(i) } }));
+    await (await importRun('a', many)).commit();
+    const pages = store.labelPages(scope, 't1')[Symbol.asyncIterator]();
+    assert.equal((await pages.next()).value?.length, LABEL_BATCH_ROWS);
+    await (await importRun('b', rows('x', '1'), true)).commit();
+    await store.labels.collectGarbage();
+    await assert.rejects(pages.next(), LabelsReplaced);
   });
 
   it('refuses to commit an append whose base is no longer current, instead of dropping labels', async () => {

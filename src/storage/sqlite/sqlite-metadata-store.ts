@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StoreConflict, type MetadataStore } from '../metadata-store.js';
+import { LABEL_BATCH_ROWS } from '../label-store.js';
+import { LabelsReplaced, StoreConflict, type MetadataStore } from '../metadata-store.js';
 import type {
   DatabaseRecord,
   LabelRow,
@@ -217,23 +218,34 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
-  async listLabels(scope: Scope, transformId: string): Promise<LabelRow[]> {
-    const rows = this.#db
-      .prepare(
-        `SELECT labeling_set_id, label, record_values FROM labels WHERE generation = (
-           SELECT label_generation FROM transforms WHERE account_id = ? AND region = ? AND id = ?)
-         ORDER BY seq`,
-      )
-      .all(scope.accountId, scope.region, transformId) as Array<{
-      labeling_set_id: string;
-      label: string;
-      record_values: string;
-    }>;
-    return rows.map((r) => ({
-      labelingSetId: r.labeling_set_id,
-      label: r.label,
-      values: JSON.parse(r.record_values) as Record<string, string>,
-    }));
+  async *labelPages(scope: Scope, transformId: string): AsyncIterable<LabelRow[]> {
+    const { generation, rows } = this.#db.transaction(() => {
+      const current = this.#db
+        .prepare('SELECT label_generation FROM transforms WHERE account_id = ? AND region = ? AND id = ?')
+        .get(scope.accountId, scope.region, transformId) as { label_generation: number } | undefined;
+      const g = current?.label_generation ?? 0;
+      const { n } = this.#db.prepare('SELECT count(*) AS n FROM labels WHERE generation = ?').get(g) as { n: number };
+      return { generation: g, rows: n };
+    })();
+    // Pages by position, each its own short read: nothing holds a read open while the caller works.
+    const page = this.#db.prepare(
+      `SELECT labeling_set_id, label, seq, record_values FROM labels WHERE generation = ? AND seq > ?
+       ORDER BY seq LIMIT ${LABEL_BATCH_ROWS}`,
+    );
+    let read = 0;
+    for (let after = -Infinity; ; ) {
+      const found = page.all(generation, after) as Array<{ labeling_set_id: string; label: string; seq: number; record_values: string }>;
+      if (found.length === 0) break;
+      read += found.length;
+      after = found[found.length - 1]!.seq;
+      yield found.map((r) => ({
+        labelingSetId: r.labeling_set_id,
+        label: r.label,
+        values: JSON.parse(r.record_values) as Record<string, string>,
+      }));
+    }
+    // A committed generation never gains rows; it loses them only to garbage collection.
+    if (read !== rows) throw new LabelsReplaced();
   }
 
   async getTags(scope: Scope, resourceArn: string): Promise<Record<string, string>> {

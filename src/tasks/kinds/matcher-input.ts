@@ -1,7 +1,7 @@
 import { loadEngineLabels, loadEngineTable } from '../../catalog/engine-table.js';
 import { TableDataError } from '../../catalog/table-data/table-data-error.js';
 import type { EngineLabel, EngineRun, EngineTable, MatchParameters } from '../../engine/api.js';
-import type { MetadataStore } from '../../storage/metadata-store.js';
+import { LabelsReplaced, type MetadataStore } from '../../storage/metadata-store.js';
 import { ObjectStoreError, type ObjectStore } from '../../storage/object-store.js';
 import type { TransformRecord } from '../../storage/records.js';
 import { TaskFailure, type TaskContext } from '../task-handler.js';
@@ -72,7 +72,13 @@ export async function loadMatcherInput(
     }
     throw e;
   }
-  const labels = await loadEngineLabels(deps.store, ctx.run, ctx.run.transformId, primaryKey);
+  let labels: EngineLabel[];
+  try {
+    labels = await loadEngineLabels(deps.store, ctx.run, ctx.run.transformId, primaryKey);
+  } catch (e) {
+    if (e instanceof LabelsReplaced) throw new TaskFailure(`${e.message} Start the run again.`);
+    throw e;
+  }
   return { table, labels, params: matchParameters(ctx.transform, deps.seed ?? 0), primaryKey, tableName: name };
 }
 

@@ -23,12 +23,13 @@ export async function writingTo<T>(uri: string, write: () => Promise<T>): Promis
   }
 }
 
-/** Writes `text` as the one CSV part under `at` (then `_SUCCESS`), the output of small tasks. */
-export function writeCsvOutput(objects: ObjectStore, uri: string, at: S3Location, text: string): Promise<string[]> {
-  const body = Buffer.from(text, 'utf8');
-  return writingTo(uri, () =>
-    writeOutput(objects, at, [
-      { name: 'part-00000.csv', body: (async function* () { yield body; })(), contentType: 'text/csv' },
-    ]),
-  );
+/** Writes `body` as the one CSV part under `at` (then `_SUCCESS`), the output of small tasks. */
+export function writeCsvOutput(
+  objects: ObjectStore,
+  uri: string,
+  at: S3Location,
+  body: string | AsyncIterable<Uint8Array>,
+): Promise<string[]> {
+  const bytes = typeof body === 'string' ? (async function* () { yield Buffer.from(body, 'utf8'); })() : body;
+  return writingTo(uri, () => writeOutput(objects, at, [{ name: 'part-00000.csv', body: bytes, contentType: 'text/csv' }]));
 }

@@ -158,11 +158,13 @@ function checkHeader(header: string[], source: string, schema: LabelSchema): str
 }
 
 /**
- * Labels as a label file: `labeling_set_id,label,<schema columns in order>`, so that an exported
- * file imports back to the same labels and exports again to the same bytes.
+ * Labels as a label file, `labeling_set_id,label,<schema columns in order>`, a page of rows at a time,
+ * so that an exported file imports back to the same labels and exports again to the same bytes.
  */
-export function formatLabelFile(rows: LabelRow[], schemaColumns: string[]): string {
-  const header = [...LABEL_COLUMNS, ...schemaColumns];
-  const body = rows.map((r) => [r.labelingSetId, r.label, ...schemaColumns.map((c) => r.values[c] ?? '')]);
-  return stringify([header, ...body], { record_delimiter: '\n' });
+export async function* formatLabelFile(pages: AsyncIterable<LabelRow[]>, schemaColumns: string[]): AsyncGenerator<Buffer> {
+  yield Buffer.from(stringify([[...LABEL_COLUMNS, ...schemaColumns]], { record_delimiter: '\n' }), 'utf8');
+  for await (const rows of pages) {
+    const body = rows.map((r) => [r.labelingSetId, r.label, ...schemaColumns.map((c) => r.values[c] ?? '')]);
+    yield Buffer.from(stringify(body, { record_delimiter: '\n' }), 'utf8');
+  }
 }
