@@ -21,7 +21,7 @@ export interface HttpServerOptions {
 type Env = { Bindings: { incoming: IncomingMessage } };
 
 const isSigned = (req: Request, rawUrl: string) =>
-  req.headers.has('authorization') || /[?&]X-Amz-Credential=/i.test(rawUrl);
+  req.headers.has('authorization') || /[?&](X-Amz-Credential|AWSAccessKeyId)=/i.test(rawUrl);
 
 /**
  * The HTTP front, one port for both APIs. Glue's AWS JSON requests carry X-Amz-Target (on any path:
