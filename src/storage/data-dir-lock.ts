@@ -19,6 +19,8 @@ export function acquireDataDirLock(dataDir: string): () => void {
   const lock = new Database(join(dataDir, 'server.lock'), { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
+    // The one row it holds needs no rollback journal on disk.
+    lock.pragma('journal_mode = MEMORY');
     // The write takes the exclusive lock; exclusive locking mode holds it after the commit.
     lock.exec('BEGIN EXCLUSIVE');
     lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
