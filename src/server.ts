@@ -39,7 +39,7 @@ export async function startDoppel(
   const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false });
   let objects: ObjectStore;
   try {
-    objects = await createObjectStore(config.dataDir, env);
+    objects = await createObjectStore(config.dataDir, env, { defaultBucketOwner: credentials.firstAccountId });
   } catch (e) {
     await store.close();
     releaseLock();
@@ -47,6 +47,7 @@ export async function startDoppel(
   }
   const taskProcess = {
     dataDir: config.dataDir,
+    defaultBucketOwner: credentials.firstAccountId,
     scriptedTasks: config.scriptedTasks,
     seed: config.seed,
     maxLabelFileBytes: config.maxLabelFileBytes,

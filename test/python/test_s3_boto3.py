@@ -35,11 +35,11 @@ ENDPOINT = os.environ.get("DOPPEL_ENDPOINT", "")
 MB = 1024 * 1024
 
 
-def make_client(**config):
+def make_client(region_name="us-east-1", **config):
     return boto3.client(
         "s3",
         endpoint_url=ENDPOINT,
-        region_name="us-east-1",
+        region_name=region_name,
         aws_access_key_id="test",
         aws_secret_access_key="test",
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config),
@@ -74,7 +74,10 @@ class S3Boto3Test(unittest.TestCase):
         self.s3.head_bucket(Bucket=bucket)
         location = self.s3.get_bucket_location(Bucket=bucket)
         self.assertIsNone(location.get("LocationConstraint"))
-        self.assert_client_error("BucketAlreadyOwnedByYou", 409, self.s3.create_bucket, Bucket=bucket)
+        # Creating one's own bucket again: 200 in us-east-1 (S3's legacy behaviour), 409 in other regions.
+        self.s3.create_bucket(Bucket=bucket)
+        self.assert_client_error("BucketAlreadyOwnedByYou", 409, make_client(region_name="eu-west-1").create_bucket,
+                                 Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         self.s3.delete_bucket(Bucket=bucket)
         self.assert_client_error("404", 404, self.s3.head_bucket, Bucket=bucket)
 

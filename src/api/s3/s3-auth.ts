@@ -7,12 +7,13 @@
  * request that declares no payload hash (rare: every S3 SDK sends one) has its body read here,
  * within a size limit, because then the signature covers the body's own hash.
  *
- * Buckets form one namespace per server: any configured credential may use any bucket.
+ * The account the request acts for is the signer's (with --no-auth, the one its credential scope
+ * names, else the default account): buckets belong to accounts (storage/account-object-store.ts).
  */
 import { parseRawQuery } from '../auth/raw-query.js';
-import { parseAuthorizationScope, verifySignature } from '../auth/sigv4.js';
-import type { CredentialRegistry } from '../auth/credentials.js';
-import { readDeclaredSignature, usesQueryAuthentication } from '../auth/declared-signature.js';
+import { identifyUnverified, parseAuthorizationScope, verifySignature } from '../auth/sigv4.js';
+import type { Credential, CredentialRegistry } from '../auth/credentials.js';
+import { readDeclaredSignature, usesQueryAuthentication, type DeclaredSignature } from '../auth/declared-signature.js';
 import { ServiceError } from '../errors.js';
 import { invalidRequest } from './s3-errors.js';
 import type { S3Address } from './s3-routing.js';
@@ -28,6 +29,8 @@ export interface S3AuthOptions {
 
 export interface S3Authentication {
   plan: PayloadPlan;
+  /** The account the request acts for. */
+  accountId: string;
   /** The region the request was signed for, if it names one (HeadBucket and GetBucketLocation echo it). */
   region?: string;
 }
@@ -49,23 +52,26 @@ export async function authenticateS3(
   const signed = presigned || headers['authorization'] !== undefined;
   if (options.noAuth) {
     checkDeclaredPayloadHash(contentSha256);
-    return { plan: contentSha256 !== undefined ? { contentSha256 } : {}, ...(region ? { region } : {}) };
+    const { accountId } = identifyUnverified({ headers, query: address.rawQuery }, options.credentials);
+    return { plan: contentSha256 !== undefined ? { contentSha256 } : {}, accountId, ...(region ? { region } : {}) };
   }
 
   const buffered =
     signed && !presigned && contentSha256 === undefined
       ? await readSmallBody(request, options.maxUnhashedBodyBytes)
       : undefined;
+  let accountId: string;
   try {
-    await verifySignature(
+    ({ accountId } = await verifySignature(
       { method: request.method, path: address.rawPath, query: address.rawQuery, headers, body: buffered ?? EMPTY },
       { registry: options.credentials, service: 's3', now: new Date() },
-    );
+    ));
   } catch (e) {
     // Handed an empty stand-in body, the verifier reports a declared hex hash as mismatched, but
     // only after the signature itself has verified: the real body is checked as it streams in.
     const deferredBodyCheck = e instanceof ServiceError && e.type === 'XAmzContentSHA256Mismatch' && !buffered;
     if (!deferredBodyCheck) throw e;
+    accountId = verifiedSigner(headers, address.rawQuery, options.credentials).credential.accountId;
   }
   checkDeclaredPayloadHash(contentSha256);
   const plan: PayloadPlan = {
@@ -73,15 +79,25 @@ export async function authenticateS3(
     ...(buffered ? { buffered } : {}),
     ...(isSignedStreaming(contentSha256) ? { chunkSigning: chunkSigningFor(headers, address.rawQuery, options.credentials) } : {}),
   };
-  return { plan, ...(region ? { region } : {}) };
+  return { plan, accountId, ...(region ? { region } : {}) };
+}
+
+/** The credential and declared signature of a request whose signature has verified. */
+function verifiedSigner(
+  headers: Record<string, string>,
+  rawQuery: string,
+  credentials: CredentialRegistry,
+): { credential: Credential; declared: DeclaredSignature } {
+  const declared = readDeclaredSignature(headers, parseRawQuery(rawQuery));
+  const credential = credentials.lookup(declared.scope.accessKeyId);
+  if (!credential) throw new Error('a verified request names an unknown access key'); // verifySignature checked it
+  return { credential, declared };
 }
 
 /** The key and chain start for verifying aws-chunked chunk signatures of a verified request. */
 function chunkSigningFor(headers: Record<string, string>, rawQuery: string, credentials: CredentialRegistry): ChunkSigning {
-  const declared = readDeclaredSignature(headers, parseRawQuery(rawQuery));
-  const { accessKeyId, date, region, service } = declared.scope;
-  const credential = credentials.lookup(accessKeyId);
-  if (!credential) throw new Error('a verified request names an unknown access key'); // verifySignature checked it
+  const { credential, declared } = verifiedSigner(headers, rawQuery, credentials);
+  const { date, region, service } = declared.scope;
   return {
     signingKey: signingKeyFor(credential.secretAccessKey, date, region, service),
     amzDate: declared.amzDate,

@@ -1,5 +1,6 @@
 /** What an operation handler is given: the addressed resource, the request, the store and the payload. */
-import type { ObjectStore } from '../../storage/object-store.js';
+import { createHash } from 'node:crypto';
+import type { AccountObjectStore } from '../../storage/account-object-store.js';
 import { invalidRequest, maxMessageLengthExceeded } from './s3-errors.js';
 import type { S3Address, S3Operation } from './s3-routing.js';
 import type { Payload } from './payload/request-payload.js';
@@ -11,7 +12,10 @@ export interface S3Call {
   address: S3Address;
   /** Lower-cased names. */
   headers: Record<string, string>;
-  store: ObjectStore;
+  /** The object store as the caller's account sees it: other accounts' buckets are refused. */
+  store: AccountObjectStore;
+  /** The 12-digit account the request acts for. */
+  account: string;
   requestId: string;
   /** The region the request was signed for (us-east-1 when unsigned). */
   region: string;
@@ -22,11 +26,13 @@ export interface S3Call {
 }
 
 export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
-/** The canonical user every bucket and object belongs to (one namespace per server). */
-export const OWNER = {
-  ID: '6f2a1e0cd0ab4fa2b1c9e3a1a7d5b2c4e8f90d1b2c3a4e5f60718293a4b5c6d7',
-  DisplayName: 'doppel',
-};
+/**
+ * The S3 owner element of an account's buckets and objects: a canonical user id (64 hex digits, as
+ * S3's are) that is the same for the account every time, and the account id as its display name.
+ */
+export function canonicalUser(account: string): { ID: string; DisplayName: string } {
+  return { ID: createHash('sha256').update(`doppel canonical user ${account}`).digest('hex'), DisplayName: account };
+}
 /** Request documents are small (CompleteMultipartUpload with 10,000 parts is under 1 MB). */
 const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
 

@@ -3,11 +3,13 @@
  * front sends it every request that is not a Glue call, with the raw request target.
  *
  * A request goes: address (bucket, key; path or virtual-hosted style) → SigV4 (service `s3`, the
- * server's credentials) → operation (method + sub-resource) → handler. Bodies stream from the
- * socket into the store and from the store to the socket; none is held in memory whole.
+ * server's credentials) → operation (method + sub-resource) → bucket access (the signer's account
+ * must own the addressed bucket) → handler. Bodies stream from the socket into the store and from
+ * the store to the socket; none is held in memory whole.
  */
 import { randomBytes } from 'node:crypto';
 import type { CredentialRegistry } from '../auth/credentials.js';
+import { AccountObjectStore } from '../../storage/account-object-store.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { authenticateS3 } from './s3-auth.js';
 import type { S3Call } from './s3-call.js';
@@ -66,7 +68,13 @@ const OPERATIONS: Record<S3Operation, (call: S3Call) => Promise<Response>> = {
 };
 
 /** Error codes about a bucket or key name that S3 answers with that name in the document. */
-const NAMES_BUCKET = new Set(['NoSuchBucket', 'BucketNotEmpty', 'BucketAlreadyOwnedByYou', 'InvalidBucketName']);
+const NAMES_BUCKET = new Set([
+  'NoSuchBucket',
+  'BucketNotEmpty',
+  'BucketAlreadyOwnedByYou',
+  'BucketAlreadyExists',
+  'InvalidBucketName',
+]);
 const NAMES_KEY = new Set(['NoSuchKey', 'KeyTooLongError']);
 
 export function s3Endpoint(opts: S3EndpointOptions): (request: Request, rawUrl: string) => Promise<Response> {
@@ -84,6 +92,9 @@ export function s3Endpoint(opts: S3EndpointOptions): (request: Request, rawUrl: 
       address = parseAddress(rawUrl, headers['host']);
       const auth = await authenticateS3(request, address, headers, authOptions);
       const operation = resolveOperation(request.method, address, headers);
+      const store = new AccountObjectStore(opts.store, auth.accountId);
+      // Before any body is read, as S3 refuses another account's bucket first.
+      if (address.bucket !== undefined && operation !== 'CreateBucket') await store.requireAccess(address.bucket);
       let payloadTaken = false;
       const plan = auth.plan;
       const call: S3Call = {
@@ -91,7 +102,8 @@ export function s3Endpoint(opts: S3EndpointOptions): (request: Request, rawUrl: 
         method: request.method,
         address,
         headers,
-        store: opts.store,
+        store,
+        account: auth.accountId,
         requestId,
         region: auth.region ?? DEFAULT_REGION,
         origin: `http://${headers['host'] ?? 'localhost'}`,

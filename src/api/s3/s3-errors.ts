@@ -66,6 +66,8 @@ export const signatureDoesNotMatch = (why = '') =>
 export function toS3Error(e: unknown, context: { presigned: boolean }): S3Error {
   if (e instanceof S3Error) return e;
   if (isClientDisconnect(e)) return incompleteBody('the connection closed before the body ended');
+  // The store says whose bucket it is; S3 says no more than this.
+  if (e instanceof ObjectStoreError && e.code === 'AccessDenied') return new S3Error('AccessDenied', 'Access Denied', 403);
   if (e instanceof ObjectStoreError) return new S3Error(e.code, e.message, e.status);
   if (e instanceof ServiceError) return fromAuthError(e, context.presigned);
   return internalError();

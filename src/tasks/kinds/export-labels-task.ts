@@ -6,7 +6,6 @@ import { s3LocationOf, writeCsvOutput } from './task-paths.js';
 import { transformColumns } from './transform-columns.js';
 
 export interface ExportLabelsDeps {
-  objects: ObjectStore;
   store: MetadataStore;
 }
 
@@ -25,7 +24,7 @@ export function exportLabelsTask(deps: ExportLabelsDeps): TaskHandler {
       }
       ctx.progress(`writing ${labels.length} labeled rows to ${props.OutputS3Path}`, 0.5);
       const text = formatLabelFile(labels, transformColumns(ctx.transform).columns);
-      await writeCsvOutput(deps.objects, props.OutputS3Path, at, text);
+      await writeCsvOutput(ctx.objects, props.OutputS3Path, at, text);
       return { properties: { ExportLabelsTaskRunProperties: { ...props, LabeledRowCount: labels.length } } };
     },
   };
