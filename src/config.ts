@@ -8,6 +8,8 @@ export interface ServerConfig {
   dataDir: string;
   noAuth: boolean;
   maxBodyBytes: number;
+  /** Bytes of request bodies held in memory at once, across all requests. */
+  maxBufferedBodyBytes: number;
   maxTransforms: number;
   maxConcurrentRunsPerTransform: number;
   workerConcurrency: number;
@@ -87,6 +89,7 @@ export function configFrom(
     dataDir: resolve(flags.dataDir ?? env['DOPPEL_DATA_DIR'] ?? DEFAULTS.dataDir),
     noAuth,
     maxBodyBytes: intFrom(env, 'DOPPEL_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024),
+    maxBufferedBodyBytes: intFrom(env, 'DOPPEL_MAX_BUFFERED_BODY_BYTES', 64 * 1024 * 1024, 1024),
     maxTransforms: intFrom(env, 'DOPPEL_MAX_TRANSFORMS', 1000, 1),
     maxConcurrentRunsPerTransform: intFrom(env, 'DOPPEL_MAX_CONCURRENT_RUNS', 3, 1),
     workerConcurrency: intFrom(env, 'DOPPEL_WORKERS', 2, 1),

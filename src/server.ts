@@ -3,6 +3,7 @@ import { loadCredentials } from './api/auth/credentials.js';
 import { glueEndpoint } from './api/glue-endpoint.js';
 import { glueOperations } from './api/glue-operations.js';
 import { startHttpServer } from './api/http-server.js';
+import { BufferedBodyBudget } from './api/request-body.js';
 import { s3Endpoint } from './api/s3/s3-endpoint.js';
 import { CatalogService } from './catalog/catalog-service.js';
 import type { ServerConfig } from './config.js';
@@ -76,17 +77,19 @@ export async function startDoppel(
     );
     const jobs = new JobService(store, supervisor, config.timeoutUnitMs);
     const operations = glueOperations({ transforms, taskRuns, catalog, tags: new TagService(store), jobs });
+    const bodyBudget = new BufferedBodyBudget(config.maxBufferedBodyBytes);
     const http = await startHttpServer({
       host: config.host,
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
+      bodyBudget,
       handleGlue: glueEndpoint({
         operations,
         credentials,
         noAuth: config.noAuth,
         log,
       }),
-      handleS3: s3Endpoint({ store: objects, credentials, noAuth: config.noAuth, log }),
+      handleS3: s3Endpoint({ store: objects, credentials, noAuth: config.noAuth, log, bodyBudget }),
     });
     return {
       url: http.url,

@@ -11,10 +11,11 @@
  * names, else the default account): buckets belong to accounts (storage/account-object-store.ts).
  */
 import { parseRawQuery } from '../auth/raw-query.js';
-import { identifyUnverified, parseAuthorizationScope, verifySignature } from '../auth/sigv4.js';
+import { checkDeclaredSignature, identifyUnverified, parseAuthorizationScope, verifySignature } from '../auth/sigv4.js';
 import type { Credential, CredentialRegistry } from '../auth/credentials.js';
 import { readDeclaredSignature, usesQueryAuthentication, type DeclaredSignature } from '../auth/declared-signature.js';
 import { ServiceError } from '../errors.js';
+import { BodyTooLarge, readBufferedBody, type BufferedBody, type BufferedBodyBudget } from '../request-body.js';
 import { invalidRequest } from './s3-errors.js';
 import type { S3Address } from './s3-routing.js';
 import { signingKeyFor, type ChunkSigning } from './payload/aws-chunked.js';
@@ -25,6 +26,8 @@ export interface S3AuthOptions {
   noAuth: boolean;
   /** Largest body read for a signed request that declares no x-amz-content-sha256. */
   maxUnhashedBodyBytes: number;
+  /** What such a body counts against while it is held. */
+  bodyBudget: BufferedBodyBudget;
 }
 
 export interface S3Authentication {
@@ -33,7 +36,11 @@ export interface S3Authentication {
   accountId: string;
   /** The region the request was signed for, if it names one (HeadBucket and GetBucketLocation echo it). */
   region?: string;
+  /** Gives a body read here back to the budget, once the request is done with it. */
+  release(): void;
 }
+
+const NOTHING_HELD = () => undefined;
 
 const EMPTY = new Uint8Array(0);
 
@@ -53,13 +60,35 @@ export async function authenticateS3(
   if (options.noAuth) {
     checkDeclaredPayloadHash(contentSha256);
     const { accountId } = identifyUnverified({ headers, query: address.rawQuery }, options.credentials);
-    return { plan: contentSha256 !== undefined ? { contentSha256 } : {}, accountId, ...(region ? { region } : {}) };
+    return {
+      plan: contentSha256 !== undefined ? { contentSha256 } : {},
+      accountId,
+      ...(region ? { region } : {}),
+      release: NOTHING_HELD,
+    };
   }
 
-  const buffered =
-    signed && !presigned && contentSha256 === undefined
-      ? await readSmallBody(request, options.maxUnhashedBodyBytes)
-      : undefined;
+  // Everything the signature says about itself is checked before any body is read.
+  checkDeclaredSignature(headers, query, { registry: options.credentials, service: 's3', now: new Date() });
+  const held = signed && !presigned && contentSha256 === undefined ? await readSmallBody(request, options) : undefined;
+  try {
+    const verified = await verify(request, address, headers, options, contentSha256, held?.bytes);
+    return { ...verified, ...(region ? { region } : {}), release: held?.release ?? NOTHING_HELD };
+  } catch (e) {
+    held?.release();
+    throw e;
+  }
+}
+
+/** The signature check proper, once a body that the signature covers (`buffered`) has been read. */
+async function verify(
+  request: Request,
+  address: S3Address,
+  headers: Record<string, string>,
+  options: S3AuthOptions,
+  contentSha256: string | undefined,
+  buffered: Uint8Array | undefined,
+): Promise<Pick<S3Authentication, 'plan' | 'accountId'>> {
   let accountId: string;
   try {
     ({ accountId } = await verifySignature(
@@ -79,7 +108,7 @@ export async function authenticateS3(
     ...(buffered ? { buffered } : {}),
     ...(isSignedStreaming(contentSha256) ? { chunkSigning: chunkSigningFor(headers, address.rawQuery, options.credentials) } : {}),
   };
-  return { plan, accountId, ...(region ? { region } : {}) };
+  return { plan, accountId };
 }
 
 /** The credential and declared signature of a request whose signature has verified. */
@@ -106,18 +135,14 @@ function chunkSigningFor(headers: Record<string, string>, rawQuery: string, cred
   };
 }
 
-async function readSmallBody(request: Request, limit: number): Promise<Uint8Array> {
-  if (!request.body) return EMPTY;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > limit) {
-      throw invalidRequest(
-        `Missing required header for this request: x-amz-content-sha256 (needed for bodies over ${limit} bytes).`,
-      );
-    }
-    chunks.push(chunk);
+/** The body of a signed request that declares no payload hash: the signature covers its own hash. */
+async function readSmallBody(request: Request, options: S3AuthOptions): Promise<BufferedBody> {
+  try {
+    return await readBufferedBody(request, { maxBytes: options.maxUnhashedBodyBytes, budget: options.bodyBudget });
+  } catch (e) {
+    if (!(e instanceof BodyTooLarge)) throw e;
+    throw invalidRequest(
+      `Missing required header for this request: x-amz-content-sha256 (needed for bodies over ${options.maxUnhashedBodyBytes} bytes).`,
+    );
   }
-  return Buffer.concat(chunks);
 }

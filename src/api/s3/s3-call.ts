@@ -1,6 +1,7 @@
 /** What an operation handler is given: the addressed resource, the request, the store and the payload. */
 import { createHash } from 'node:crypto';
 import type { AccountObjectStore } from '../../storage/account-object-store.js';
+import { BodyBudgetExhausted, type BufferedBodyBudget } from '../request-body.js';
 import { invalidRequest, maxMessageLengthExceeded } from './s3-errors.js';
 import type { S3Address, S3Operation } from './s3-routing.js';
 import type { Payload } from './payload/request-payload.js';
@@ -19,6 +20,8 @@ export interface S3Call {
   requestId: string;
   /** The region the request was signed for (us-east-1 when unsigned). */
   region: string;
+  /** What request documents held in memory count against. */
+  bodyBudget: BufferedBodyBudget;
   /** `http://host[:port]` as the client addressed us, for Location values. */
   origin: string;
   /** The decoded, integrity-checked body; read it at most once. */
@@ -46,16 +49,21 @@ export function keyOf(call: S3Call): string {
   return call.address.key;
 }
 
-/** The body as text, within the XML size limit. */
+/** The body as text, within the XML size limit and, while it is read, the shared body budget. */
 export async function readTextBody(call: S3Call): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of call.payload().body) {
-    size += chunk.byteLength;
-    if (size > MAX_XML_BODY_BYTES) throw maxMessageLengthExceeded();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of call.payload().body) {
+      if (size + chunk.byteLength > MAX_XML_BODY_BYTES) throw maxMessageLengthExceeded();
+      if (!call.bodyBudget.tryTake(chunk.byteLength)) throw new BodyBudgetExhausted(call.bodyBudget.limitBytes, false);
+      size += chunk.byteLength;
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    call.bodyBudget.give(size);
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The body parsed as an XML document with root `root` (see s3-xml.ts). */
