@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 /** Everything a doppel server can be told, from flags and DOPPEL_* environment variables. */
@@ -7,6 +8,8 @@ export interface ServerConfig {
   dataDir: string;
   noAuth: boolean;
   maxBodyBytes: number;
+  /** Bytes of request bodies held in memory at once, across all requests. */
+  maxBufferedBodyBytes: number;
   maxTransforms: number;
   maxConcurrentRunsPerTransform: number;
   workerConcurrency: number;
@@ -43,8 +46,24 @@ export const MAX_SEED = 2 ** 32 - 1;
 
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v);
 
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/**
+ * True when only this machine can reach `host`: `localhost` or a loopback address. Any other name
+ * may resolve to an address other machines reach, so it counts as a network address.
+ */
+export function isLoopbackHost(host: string): boolean {
+  if (host.toLowerCase() === 'localhost') return true;
+  const address = host.replace(/^\[(.*)\]$/, '$1');
+  const family = isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
 export function configFrom(
-  flags: { host?: string; port?: string; dataDir?: string; noAuth?: boolean },
+  flags: { host?: string; port?: string; dataDir?: string; noAuth?: boolean; allowUnauthenticatedNetwork?: boolean },
   env: NodeJS.ProcessEnv,
 ): ServerConfig {
   const portText = flags.port ?? env['DOPPEL_PORT'];
@@ -52,12 +71,25 @@ export function configFrom(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`port must be an integer from 0 to 65535, got '${portText}'`);
   }
+  const host = flags.host ?? env['DOPPEL_HOST'] ?? DEFAULTS.host;
+  const noAuth = flags.noAuth === true || truthy(env['DOPPEL_NO_AUTH']);
+  const allowUnauthenticatedNetwork =
+    flags.allowUnauthenticatedNetwork === true || truthy(env['DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK']);
+  if (noAuth && !allowUnauthenticatedNetwork && !isLoopbackHost(host)) {
+    throw new Error(
+      `refusing --no-auth on host '${host}': anyone who can reach that address could read, change and delete ` +
+        'every transform, table and object without credentials. Listen on 127.0.0.1 (the default), drop ' +
+        '--no-auth, or add --allow-unauthenticated-network (DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK=1) if the ' +
+        'network is trusted.',
+    );
+  }
   return {
-    host: flags.host ?? env['DOPPEL_HOST'] ?? DEFAULTS.host,
+    host,
     port,
     dataDir: resolve(flags.dataDir ?? env['DOPPEL_DATA_DIR'] ?? DEFAULTS.dataDir),
-    noAuth: flags.noAuth === true || truthy(env['DOPPEL_NO_AUTH']),
+    noAuth,
     maxBodyBytes: intFrom(env, 'DOPPEL_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024),
+    maxBufferedBodyBytes: intFrom(env, 'DOPPEL_MAX_BUFFERED_BODY_BYTES', 64 * 1024 * 1024, 1024),
     maxTransforms: intFrom(env, 'DOPPEL_MAX_TRANSFORMS', 1000, 1),
     maxConcurrentRunsPerTransform: intFrom(env, 'DOPPEL_MAX_CONCURRENT_RUNS', 3, 1),
     workerConcurrency: intFrom(env, 'DOPPEL_WORKERS', 2, 1),

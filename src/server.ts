@@ -3,6 +3,7 @@ import { loadCredentials } from './api/auth/credentials.js';
 import { glueEndpoint } from './api/glue-endpoint.js';
 import { glueOperations } from './api/glue-operations.js';
 import { startHttpServer } from './api/http-server.js';
+import { BufferedBodyBudget } from './api/request-body.js';
 import { s3Endpoint } from './api/s3/s3-endpoint.js';
 import { CatalogService } from './catalog/catalog-service.js';
 import type { ServerConfig } from './config.js';
@@ -39,7 +40,7 @@ export async function startDoppel(
   const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false });
   let objects: ObjectStore;
   try {
-    objects = await createObjectStore(config.dataDir, env);
+    objects = await createObjectStore(config.dataDir, env, { defaultBucketOwner: credentials.firstAccountId });
   } catch (e) {
     await store.close();
     releaseLock();
@@ -47,6 +48,7 @@ export async function startDoppel(
   }
   const taskProcess = {
     dataDir: config.dataDir,
+    defaultBucketOwner: credentials.firstAccountId,
     scriptedTasks: config.scriptedTasks,
     seed: config.seed,
     maxLabelFileBytes: config.maxLabelFileBytes,
@@ -75,17 +77,19 @@ export async function startDoppel(
     );
     const jobs = new JobService(store, supervisor, config.timeoutUnitMs);
     const operations = glueOperations({ transforms, taskRuns, catalog, tags: new TagService(store), jobs });
+    const bodyBudget = new BufferedBodyBudget(config.maxBufferedBodyBytes);
     const http = await startHttpServer({
       host: config.host,
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
+      bodyBudget,
       handleGlue: glueEndpoint({
         operations,
         credentials,
         noAuth: config.noAuth,
         log,
       }),
-      handleS3: s3Endpoint({ store: objects, credentials, noAuth: config.noAuth, log }),
+      handleS3: s3Endpoint({ store: objects, credentials, noAuth: config.noAuth, log, bodyBudget }),
     });
     return {
       url: http.url,

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../core/request-context.js';
 import type { Json } from '../core/wire.js';
-import { identifyUnverified, verifySignature, type SignedRequest } from './auth/sigv4.js';
+import { parseRawQuery } from './auth/raw-query.js';
+import { checkDeclaredSignature, identifyUnverified, verifySignature, type SignedRequest } from './auth/sigv4.js';
 import type { CredentialRegistry } from './auth/credentials.js';
 import { ServiceError, internalFailure, serializationError, unknownOperation } from './errors.js';
 import type { Operation } from './glue-operations.js';
 import { validateInput } from './model/validate.js';
+import { BodyBudgetExhausted, BodyRefused, BodyTooLarge, type BufferedBody } from './request-body.js';
 
-/** A Glue request as received: the very request SigV4 verification reads. */
-export type RawRequest = SignedRequest;
+/** A Glue request as received, without its body: what can be checked before the body is read. */
+export type RequestHead = Omit<SignedRequest, 'body'>;
 
 export interface GlueResponse {
   status: number;
@@ -30,13 +32,22 @@ const TARGET_PREFIX = 'AWSGlue.';
 /**
  * The AWS JSON 1.1 protocol for Glue: authenticate, dispatch on X-Amz-Target, validate against the
  * model, run the operation, and render the result or the error the way AWS does.
+ *
+ * The body is read (by `readBody`) only once the headers have passed every check that needs no
+ * body: a request with no signature, an unknown key, another service's scope or a stale date is
+ * refused before any of its body is held.
  */
 export function glueEndpoint(opts: GlueEndpointOptions) {
-  return async function handleGlueRequest(req: RawRequest): Promise<GlueResponse> {
+  return async function handleGlueRequest(head: RequestHead, readBody: () => Promise<BufferedBody>): Promise<GlueResponse> {
     const requestId = randomUUID();
+    let body: BufferedBody | undefined;
     try {
-      const ctx = await authenticate(req, opts, requestId);
-      const target = req.headers['x-amz-target'] ?? '';
+      if (!opts.noAuth) {
+        checkDeclaredSignature(head.headers, parseRawQuery(head.query), { registry: opts.credentials, service: 'glue', now: new Date() });
+      }
+      body = await readBody();
+      const ctx = await authenticate({ ...head, body: body.bytes }, opts, requestId);
+      const target = head.headers['x-amz-target'] ?? '';
       const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
       const operation = name !== undefined ? opts.operations.get(name) : undefined;
       if (!operation || name === undefined) {
@@ -44,22 +55,42 @@ export function glueEndpoint(opts: GlueEndpointOptions) {
           target === '' ? 'Missing X-Amz-Target header.' : `Unknown operation ${target}.`,
         );
       }
-      const input = parseBody(req.body);
+      const input = parseBody(body.bytes);
       validateInput(name, input);
       const output = await operation(ctx, input);
       return respond(200, requestId, JSON.stringify(output));
     } catch (e) {
-      const error = e instanceof ServiceError ? e : internalFailure();
-      if (!(e instanceof ServiceError)) {
+      const error = toServiceError(e, body === undefined);
+      if (error === undefined) {
         opts.log(`request ${requestId} failed: ${(e as Error)?.stack ?? String(e)}`);
+        const failure = internalFailure();
+        return respond(failure.status, requestId, JSON.stringify(failure.toBody()), failure.type);
       }
-      return respond(error.status, requestId, JSON.stringify(error.toBody()), error.type);
+      // Past the discard limit, or after the client broke off, the connection carries nothing more.
+      // (A body refused before it was read at all is drained by the HTTP front.)
+      const connectionLost = e instanceof BodyRefused ? e.connectionLost : body === undefined && !(e instanceof ServiceError);
+      return respond(error.status, requestId, JSON.stringify(error.toBody()), error.type, connectionLost ? { connection: 'close' } : {});
+    } finally {
+      body?.release();
     }
   };
 }
 
+/**
+ * The error a failed request answers with; undefined for an internal failure. `whileReading`: it
+ * was thrown before the body had been read whole.
+ */
+function toServiceError(e: unknown, whileReading: boolean): ServiceError | undefined {
+  if (e instanceof ServiceError) return e;
+  // A transient refusal, which SDKs retry (HTTP 503).
+  if (e instanceof BodyBudgetExhausted) return new ServiceError('ServiceUnavailableException', e.message, 503);
+  if (e instanceof BodyTooLarge) return serializationError(e.message);
+  if (whileReading) return serializationError('The request body could not be read.');
+  return undefined;
+}
+
 async function authenticate(
-  req: RawRequest,
+  req: SignedRequest,
   opts: GlueEndpointOptions,
   requestId: string,
 ): Promise<RequestContext> {
@@ -92,13 +123,20 @@ function parseBody(body: Uint8Array): Json {
   return parsed as Json;
 }
 
-function respond(status: number, requestId: string, body: string, errorType?: string): GlueResponse {
+function respond(
+  status: number,
+  requestId: string,
+  body: string,
+  errorType?: string,
+  extraHeaders: Record<string, string> = {},
+): GlueResponse {
   return {
     status,
     headers: {
       'content-type': CONTENT_TYPE,
       'x-amzn-requestid': requestId,
       ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+      ...extraHeaders,
     },
     body,
   };

@@ -2,15 +2,18 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serializationError } from './errors.js';
-import type { GlueResponse, RawRequest } from './glue-endpoint.js';
+import type { GlueResponse, RequestHead } from './glue-endpoint.js';
+import { readBufferedBody, type BufferedBody, type BufferedBodyBudget } from './request-body.js';
 
 export interface HttpServerOptions {
   host: string;
   port: number;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
-  handleGlue: (req: RawRequest) => Promise<GlueResponse>;
+  /** What every request's body held in memory counts against (Glue bodies; S3 small bodies). */
+  bodyBudget: BufferedBodyBudget;
+  /** The Glue endpoint, given the request without its body and the reader of its body. */
+  handleGlue: (head: RequestHead, readBody: () => Promise<BufferedBody>) => Promise<GlueResponse>;
   /**
    * The S3-compatible endpoint (embedded object store), given the streaming request and the raw
    * request target (path and query exactly as received, which SigV4 needs).
@@ -21,11 +24,15 @@ export interface HttpServerOptions {
 type Env = { Bindings: { incoming: IncomingMessage } };
 
 const isSigned = (req: Request, rawUrl: string) =>
-  req.headers.has('authorization') || /[?&]X-Amz-Credential=/i.test(rawUrl);
+  req.headers.has('authorization') || /[?&](X-Amz-Credential|AWSAccessKeyId)=/i.test(rawUrl);
 
 /**
  * The HTTP front, one port for both APIs. Glue's AWS JSON requests carry X-Amz-Target (on any path:
  * the JS SDK appends "/" to a custom endpoint's path); everything else is S3's REST API.
+ *
+ * A request answered without its body having been read (refused on its headers) has the rest of
+ * its body thrown away by @hono/node-server after the answer is sent, within limits (64 MiB, half
+ * a second) past which it closes the connection: nothing of it is held.
  */
 export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
   const app = new Hono<Env>();
@@ -50,67 +57,19 @@ export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
     c.req.raw.headers.forEach((value, key) => {
       headers[key.toLowerCase()] = value;
     });
-    let body: Uint8Array;
-    try {
-      body = await readBody(c.req.raw, opts.maxBodyBytes);
-    } catch (e) {
-      const err = serializationError(
-        e instanceof BodyTooLarge ? e.message : 'The request body could not be read.',
-      );
-      return c.body(JSON.stringify(err.toBody()), err.status as 400, {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amzn-errortype': err.type,
-        ...(e instanceof BodyTooLarge && !e.connectionLost ? {} : { connection: 'close' }),
-      });
-    }
-    const res = await opts.handleGlue({
-      method: c.req.method,
-      path: q >= 0 ? rawUrl.slice(0, q) : rawUrl,
-      query: q >= 0 ? rawUrl.slice(q + 1) : '',
-      headers,
-      body,
-    });
+    const res = await opts.handleGlue(
+      {
+        method: c.req.method,
+        path: q >= 0 ? rawUrl.slice(0, q) : rawUrl,
+        query: q >= 0 ? rawUrl.slice(q + 1) : '',
+        headers,
+      },
+      () => readBufferedBody(c.req.raw, { maxBytes: opts.maxBodyBytes, budget: opts.bodyBudget }),
+    );
     return c.body(res.body, res.status as 200, res.headers);
   });
   return app;
 }
-
-/**
- * Reads the whole body up to `limit` bytes. A larger body is read to its end and thrown away (up to
- * DISCARD_LIMIT_FACTOR × limit) so that the client, still sending, gets to read our 400 and the
- * connection stays usable; past that, the connection is given up.
- */
-async function readBody(req: Request, limit: number): Promise<Uint8Array> {
-  if (!req.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit * DISCARD_LIMIT_FACTOR) {
-      await reader.cancel();
-      throw new BodyTooLarge(limit, true);
-    }
-    if (size <= limit) chunks.push(value);
-  }
-  if (size > limit) throw new BodyTooLarge(limit, false);
-  return Buffer.concat(chunks);
-}
-
-const DISCARD_LIMIT_FACTOR = 16;
-
-class BodyTooLarge extends Error {
-  constructor(
-    readonly limit: number,
-    /** The rest of the body is still on the wire: the connection cannot carry another request. */
-    readonly connectionLost: boolean,
-  ) {
-    super(`The request body is too large: the limit is ${limit} bytes.`);
-  }
-}
-
 
 export interface RunningHttpServer {
   url: string;

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { configFrom, DEFAULTS } from '../config.js';
+import { configFrom, DEFAULTS, isLoopbackHost } from '../config.js';
 import { DEFAULT_ACCOUNT_ID, startDoppel } from '../server.js';
 import { FIND_MATCHES_HELP, FIND_MATCHES_USAGE, findMatchesCommand } from './find-matches.js';
 
 const USAGE = `doppel — self-hosted AWS Glue FindMatches
 
 Usage:
-  doppel serve [--port P] [--host H] [--data-dir D] [--no-auth]
+  doppel serve [--port P] [--host H] [--data-dir D] [--no-auth [--allow-unauthenticated-network]]
 ${FIND_MATCHES_USAGE}  doppel help
 
 serve options (environment variables in brackets):
@@ -15,6 +15,8 @@ serve options (environment variables in brackets):
   --host H        address to listen on                [DOPPEL_HOST]      default ${DEFAULTS.host}
   --data-dir D    where metadata and objects are kept [DOPPEL_DATA_DIR]  default ${DEFAULTS.dataDir}
   --no-auth       accept unsigned requests (never the default)  [DOPPEL_NO_AUTH=1]
+                  refused on a host other than loopback unless also given
+  --allow-unauthenticated-network                     [DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK=1]
 
 Credentials: access key "test", secret "test" (account ${DEFAULT_ACCOUNT_ID}) unless
 DOPPEL_CREDENTIALS=AKID:SECRET:ACCOUNT[,...] or DOPPEL_CREDENTIALS_FILE=path.json says otherwise.
@@ -29,11 +31,18 @@ async function serveCommand(argv: string[]): Promise<void> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       'no-auth': { type: 'boolean' },
+      'allow-unauthenticated-network': { type: 'boolean' },
     },
     strict: true,
   });
   const config = configFrom(
-    { port: values.port, host: values.host, dataDir: values['data-dir'], noAuth: values['no-auth'] },
+    {
+      port: values.port,
+      host: values.host,
+      dataDir: values['data-dir'],
+      noAuth: values['no-auth'],
+      allowUnauthenticatedNetwork: values['allow-unauthenticated-network'],
+    },
     process.env,
   );
   const log = (m: string) => console.error(`[doppel] ${m}`);
@@ -41,7 +50,11 @@ async function serveCommand(argv: string[]): Promise<void> {
   console.log(`doppel listening on ${server.url}`);
   console.log(`  data dir:    ${config.dataDir}`);
   if (config.noAuth) {
-    console.log('  auth:        DISABLED (--no-auth): unsigned requests are accepted');
+    console.log(
+      isLoopbackHost(config.host)
+        ? '  auth:        DISABLED (--no-auth): unsigned requests are accepted'
+        : `  auth:        DISABLED (--no-auth) on ${config.host}, a network address (--allow-unauthenticated-network): anyone who reaches it has full access`,
+    );
   } else {
     const custom = process.env['DOPPEL_CREDENTIALS'] || process.env['DOPPEL_CREDENTIALS_FILE'];
     console.log(

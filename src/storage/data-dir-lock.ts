@@ -1,35 +1,52 @@
+import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
  * One server per data dir: the embedded store assumes no other process holds task leases, so a
- * second server on the same directory is refused. A lock left by a crashed process (its pid is no
- * longer alive) is taken over.
+ * second server on the same directory is refused.
+ *
+ * The lock is an exclusive SQLite lock on `<dataDir>/server.lock`, which SQLite takes with a POSIX
+ * advisory lock (fcntl) and, in exclusive locking mode, keeps until the connection closes. The
+ * kernel drops it when the holding process ends, however it ends, so only a live server on this
+ * data dir can hold it: a crashed server's leftovers never block a start, and a pid that names some
+ * other process (pid 1 after a container restart) means nothing. Forked task processes do not
+ * inherit fcntl locks. `server.pid` is written beside it for people and error messages only.
  */
 export function acquireDataDirLock(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, 'server.pid');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
-      return () => rmSync(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`data dir ${dataDir} is in use by another doppel server (pid ${pid})`);
-      }
-      rmSync(path, { force: true });
+  const pidPath = join(dataDir, 'server.pid');
+  const lock = new Database(join(dataDir, 'server.lock'), { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // The one row it holds needs no rollback journal on disk.
+    lock.pragma('journal_mode = MEMORY');
+    // The write takes the exclusive lock; exclusive locking mode holds it after the commit.
+    lock.exec('BEGIN EXCLUSIVE');
+    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
+    lock.exec('DELETE FROM holder');
+    lock.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+    lock.exec('COMMIT');
+  } catch (e) {
+    lock.close();
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new Error(`data dir ${dataDir} is in use by another doppel server${holderDescription(pidPath)}`);
     }
+    throw e;
   }
-  throw new Error(`could not lock data dir ${dataDir}`);
+  writeFileSync(pidPath, `${process.pid}\n`);
+  return () => {
+    rmSync(pidPath, { force: true });
+    lock.close();
+  };
 }
 
-function isAlive(pid: number): boolean {
+/** " (pid N)" from the holder's server.pid, when it has written one. */
+function holderDescription(pidPath: string): string {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    const pid = readFileSync(pidPath, 'utf8').trim();
+    return /^\d+$/.test(pid) ? ` (pid ${pid})` : '';
+  } catch {
+    return '';
   }
 }

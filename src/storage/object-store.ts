@@ -10,12 +10,17 @@ import type { Readable } from 'node:stream';
 export interface ObjectStore {
   readonly kind: 'local' | 's3';
 
+  /** Every bucket, each with the account that owns it. */
   listBuckets(): Promise<BucketInfo[]>;
-  /** Fails with BucketAlreadyOwnedByYou / InvalidBucketName. */
-  createBucket(bucket: string): Promise<void>;
+  /**
+   * Creates a bucket owned by account `owner`. Fails with BucketAlreadyOwnedByYou (the name is
+   * `owner`'s already), BucketAlreadyExists (another account's) or InvalidBucketName.
+   */
+  createBucket(bucket: string, owner: string): Promise<void>;
   /** Fails with NoSuchBucket / BucketNotEmpty. */
   deleteBucket(bucket: string): Promise<void>;
-  bucketExists(bucket: string): Promise<boolean>;
+  /** The account that owns the bucket; undefined when there is no such bucket. */
+  bucketOwner(bucket: string): Promise<string | undefined>;
 
   /**
    * Stores the object atomically: readers see the old object or the new one, never a part.
@@ -51,6 +56,8 @@ export interface ObjectStore {
 export interface BucketInfo {
   name: string;
   createdOn: number;
+  /** The 12-digit id of the account that created it. */
+  owner: string;
 }
 
 export interface PutOptions {
@@ -105,5 +112,11 @@ export class ObjectStoreError extends Error {
 
 export const noSuchBucket = (bucket: string) =>
   new ObjectStoreError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`, 404);
+export const bucketAlreadyExists = () =>
+  new ObjectStoreError(
+    'BucketAlreadyExists',
+    'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+    409,
+  );
 export const noSuchKey = (bucket: string, key: string) =>
   new ObjectStoreError('NoSuchKey', `The specified key does not exist: s3://${bucket}/${key}`, 404);

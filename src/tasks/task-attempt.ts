@@ -1,4 +1,6 @@
+import { AccountObjectStore } from '../storage/account-object-store.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import type { TaskRunRecord } from '../storage/records.js';
 import type { TaskOutcome } from '../storage/task-queue-store.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -6,6 +8,8 @@ import type { TaskHandlers } from './task-handler.js';
 
 export interface AttemptDeps {
   store: MetadataStore;
+  /** The whole object store; a run sees it as its account does. */
+  objects: ObjectStore;
   handlers: TaskHandlers;
   log: (message: string) => void;
 }
@@ -34,6 +38,7 @@ export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: s
     const result = await deps.handlers[run.taskType].execute({
       run,
       transform,
+      objects: new AccountObjectStore(deps.objects, run.accountId),
       progress: (stage, fraction) => progress.report(stage, fraction),
     });
     outcome = { status: 'SUCCEEDED', ...result };

@@ -1,9 +1,12 @@
+import type { AccountObjectStore } from '../storage/account-object-store.js';
 import type { TaskRunRecord, TaskType, TransformRecord } from '../storage/records.js';
 import type { TaskOutcome } from '../storage/task-queue-store.js';
 
 export interface TaskContext {
   run: TaskRunRecord;
   transform: TransformRecord;
+  /** The object store as the run's account sees it: the run reads and writes only its own buckets. */
+  objects: AccountObjectStore;
   /**
    * Reports how far the run has come: the stage it is in and, when known, the share of the whole
    * run done (0 to 1). Cheap to call often: it is stored at most twice a second.

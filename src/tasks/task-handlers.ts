@@ -1,6 +1,5 @@
 import { createMatcher } from '../engine/index.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
-import type { ObjectStore } from '../storage/object-store.js';
 import type { TaskType } from '../storage/records.js';
 import { evaluationTask } from './kinds/evaluation-task.js';
 import { exportLabelsTask } from './kinds/export-labels-task.js';
@@ -20,8 +19,8 @@ export interface TaskHandlerConfig {
   maxLabelFileBytes: number;
 }
 
-/** The handler of each task kind, over the stores a task process opened. */
-export function taskHandlers(config: TaskHandlerConfig, store: MetadataStore, objects: ObjectStore): TaskHandlers {
+/** The handler of each task kind, over the metadata store a task process opened (objects: TaskContext). */
+export function taskHandlers(config: TaskHandlerConfig, store: MetadataStore): TaskHandlers {
   if (config.scriptedTasks) {
     return {
       LABELING_SET_GENERATION: scriptedTask,
@@ -34,10 +33,10 @@ export function taskHandlers(config: TaskHandlerConfig, store: MetadataStore, ob
   const matcher = createMatcher();
   const seed = config.seed;
   return {
-    IMPORT_LABELS: importLabelsTask({ objects, store, maxLabelBytes: config.maxLabelFileBytes }),
-    EXPORT_LABELS: exportLabelsTask({ objects, store }),
-    LABELING_SET_GENERATION: labelingSetTask({ objects, store, matcher, seed }),
-    EVALUATION: evaluationTask({ objects, store, matcher, seed }),
-    FIND_MATCHES: findMatchesTask({ objects, store, matcher, seed }),
+    IMPORT_LABELS: importLabelsTask({ store, maxLabelBytes: config.maxLabelFileBytes }),
+    EXPORT_LABELS: exportLabelsTask({ store }),
+    LABELING_SET_GENERATION: labelingSetTask({ store, matcher, seed }),
+    EVALUATION: evaluationTask({ store, matcher, seed }),
+    FIND_MATCHES: findMatchesTask({ store, matcher, seed }),
   };
 }

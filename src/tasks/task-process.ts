@@ -38,8 +38,11 @@ setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
 const config = JSON.parse(process.argv[2] ?? '') as TaskProcessConfig;
 // Nobody waits on this process's writes synchronously, so they may wait for the lock longer.
 const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { busyTimeoutMs: 30_000 });
-const objects = await createObjectStore(config.dataDir, process.env, { removeLeftovers: false });
-const handlers = taskHandlers(config, store, objects);
+const objects = await createObjectStore(config.dataDir, process.env, {
+  removeLeftovers: false,
+  defaultBucketOwner: config.defaultBucketOwner,
+});
+const handlers = taskHandlers(config, store);
 
 /** Deletes label rows no generation needs (left by replaced, failed or deleted labels), in short batches. */
 async function collectLabelGarbage(): Promise<void> {
@@ -53,7 +56,7 @@ async function collectLabelGarbage(): Promise<void> {
 process.on('message', (message: ToTaskProcess) => {
   if (message.type !== 'run') return;
   const { run, owner } = message;
-  runAttempt({ store, handlers, log }, run, owner).then(
+  runAttempt({ store, objects, handlers, log }, run, owner).then(
     async () => {
       send({ type: 'done', runId: run.id });
       await collectLabelGarbage();

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { S3ObjectStore, type S3StoreConfig } from '../../src/storage/s3/s3-object-store.js';
 import {
   chunks,
+  CONTRACT_OWNER,
   generated,
   md5Hex,
   objectStoreContract,
@@ -66,7 +67,7 @@ const S3RVER_LIMITATIONS: Partial<Record<ContractCheck, string>> = {
 
 objectStoreContract(
   'S3ObjectStore on s3rver',
-  async () => new S3ObjectStore(configFor(s3rver!)),
+  async () => new S3ObjectStore(configFor(s3rver!), CONTRACT_OWNER),
   { skip, limitations: S3RVER_LIMITATIONS },
 );
 
@@ -76,7 +77,7 @@ describe('S3ObjectStore specifics on s3rver', { skip }, () => {
   /** Names of the SDK commands the store sent, in order. */
   let sent: string[] = [];
   before(async () => {
-    store = new S3ObjectStore(configFor(s3rver!));
+    store = new S3ObjectStore(configFor(s3rver!), CONTRACT_OWNER);
     store.client.middlewareStack.add(
       (next, context) => async (args) => {
         sent.push(context.commandName ?? '?');
@@ -85,7 +86,7 @@ describe('S3ObjectStore specifics on s3rver', { skip }, () => {
       { step: 'initialize', name: 'recordCommandNames' },
     );
     bucket = uniqueBucketName();
-    await store.createBucket(bucket);
+    await store.createBucket(bucket, CONTRACT_OWNER);
   });
   after(async () => store?.close());
 
@@ -153,14 +154,28 @@ describe('S3ObjectStore specifics on s3rver', { skip }, () => {
     assert.equal((await readAll(got.body)).toString(), '3456');
   });
 
+  it('gives every bucket of the service to its one account and refuses other accounts a new one', async () => {
+    assert.equal(await store.bucketOwner(bucket), CONTRACT_OWNER);
+    assert.equal(await store.bucketOwner(uniqueBucketName()), undefined);
+    assert.ok((await store.listBuckets()).some((b) => b.name === bucket && b.owner === CONTRACT_OWNER));
+    const refused = uniqueBucketName();
+    await assert.rejects(store.createBucket(refused, '222222222222'), (e: Error & { code?: string; status?: number }) => {
+      assert.equal(e.code, 'AccessDenied');
+      assert.equal(e.status, 403);
+      assert.match(e.message, /belong to account 111111111111; account 222222222222 cannot create one/);
+      return true;
+    });
+    assert.equal(await store.bucketOwner(refused), undefined);
+  });
+
   it('refuses an unknown access key with a 403 and S3 code', async () => {
     // Only the key is checked: s3rver does not verify SigV4 signatures, so a wrong secret would
     // pass (S3 answers SignatureDoesNotMatch, which the error mapping passes on like any code).
-    const unknownKey = new S3ObjectStore(configFor(s3rver!, { accessKeyId: 'NOBODY' }));
+    const unknownKey = new S3ObjectStore(configFor(s3rver!, { accessKeyId: 'NOBODY' }), CONTRACT_OWNER);
     try {
       await assert.rejects(unknownKey.getObject(bucket, 'small'), { code: 'InvalidAccessKeyId', status: 403 });
-      await assert.rejects(unknownKey.bucketExists(bucket), { code: 'AccessDenied', status: 403 });
-      await assert.rejects(unknownKey.createBucket(uniqueBucketName()), { code: 'InvalidAccessKeyId', status: 403 });
+      await assert.rejects(unknownKey.bucketOwner(bucket), { code: 'AccessDenied', status: 403 });
+      await assert.rejects(unknownKey.createBucket(uniqueBucketName(), CONTRACT_OWNER), { code: 'InvalidAccessKeyId', status: 403 });
     } finally {
       await unknownKey.close();
     }
@@ -168,7 +183,7 @@ describe('S3ObjectStore specifics on s3rver', { skip }, () => {
 
   it('names the endpoint when it cannot be reached', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    const unreachable = new S3ObjectStore(configFor(s3rver!, { endpoint }));
+    const unreachable = new S3ObjectStore(configFor(s3rver!, { endpoint }), CONTRACT_OWNER);
     try {
       await assert.rejects(unreachable.getObject('some-bucket', 'k'), (err: Error & { code?: string; status?: number }) => {
         assert.equal(err.code, 'ServiceUnavailable');

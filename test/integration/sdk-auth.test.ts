@@ -4,6 +4,7 @@
  * configured through DOPPEL_CREDENTIALS (spec §1.5, §1.6; test/support/README.md).
  */
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import {
@@ -176,6 +177,16 @@ describe('raw HTTP authentication', () => {
     });
     assert.equal(res.status, 403);
     assert.equal(res.json['__type'], 'IncompleteSignatureException');
+  });
+
+  it('a Signature Version 2 Authorization header → 403 AccessDeniedException saying only SigV4 is supported', async () => {
+    const res = await rawRequest('GetMLTransforms', '{}', undefined, {
+      authorization: `AWS ${TEST_CREDENTIALS.accessKeyId}:${createHmac('sha1', TEST_CREDENTIALS.secretAccessKey).update('POST\n\n\n\n/').digest('base64')}`,
+      date: new Date().toUTCString(),
+    });
+    assert.equal(res.status, 403);
+    assert.equal(res.json['__type'], 'AccessDeniedException');
+    assert.match(String(res.json['Message']), /^Only AWS Signature Version 4 \(AWS4-HMAC-SHA256\) is supported, and this request is signed with Signature Version 2/);
   });
 });
 

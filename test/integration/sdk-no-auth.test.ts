@@ -72,3 +72,38 @@ describe('--no-auth', () => {
     assert.equal(wrongType.json['__type'], 'SerializationException');
   });
 });
+
+describe('--no-auth on a network address', () => {
+  it('is refused at startup with a message naming the host and the opt-in', async () => {
+    await assert.rejects(startServer({ args: ['--no-auth', '--host', '0.0.0.0'] }), (e: Error) => {
+      assert.match(e.message, /server exited with 1 before listening/);
+      assert.match(e.message, /refusing --no-auth on host '0\.0\.0\.0'/);
+      assert.match(e.message, /--allow-unauthenticated-network/);
+      return true;
+    });
+    await assert.rejects(
+      startServer({ env: { DOPPEL_NO_AUTH: '1', DOPPEL_HOST: '0.0.0.0' } }),
+      /refusing --no-auth on host '0\.0\.0\.0'/,
+    );
+  });
+
+  it('starts with --allow-unauthenticated-network and says so, and answers unsigned requests', async () => {
+    const open = await startServer({ args: ['--no-auth', '--host', '0.0.0.0', '--allow-unauthenticated-network'] });
+    try {
+      const res = await fetch(`http://127.0.0.1:${open.port}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSGlue.ListMLTransforms' },
+        body: '{}',
+      });
+      assert.equal(res.status, 200);
+      // The startup lines after "listening on" may arrive after startServer returned.
+      assert.match(open.output(), /auth: +DISABLED \(--no-auth\) on 0\.0\.0\.0, a network address/);
+    } finally {
+      await stopAndRemove(open);
+    }
+    const fromEnv = await startServer({
+      env: { DOPPEL_NO_AUTH: '1', DOPPEL_HOST: '0.0.0.0', DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK: '1' },
+    });
+    await stopAndRemove(fromEnv);
+  });
+});

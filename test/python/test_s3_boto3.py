@@ -21,6 +21,7 @@ import unittest
 import urllib.error
 import urllib.request
 import uuid
+from xml.etree import ElementTree
 
 try:
     import boto3
@@ -34,11 +35,11 @@ ENDPOINT = os.environ.get("DOPPEL_ENDPOINT", "")
 MB = 1024 * 1024
 
 
-def make_client(**config):
+def make_client(region_name="us-east-1", **config):
     return boto3.client(
         "s3",
         endpoint_url=ENDPOINT,
-        region_name="us-east-1",
+        region_name=region_name,
         aws_access_key_id="test",
         aws_secret_access_key="test",
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config),
@@ -73,7 +74,10 @@ class S3Boto3Test(unittest.TestCase):
         self.s3.head_bucket(Bucket=bucket)
         location = self.s3.get_bucket_location(Bucket=bucket)
         self.assertIsNone(location.get("LocationConstraint"))
-        self.assert_client_error("BucketAlreadyOwnedByYou", 409, self.s3.create_bucket, Bucket=bucket)
+        # Creating one's own bucket again: 200 in us-east-1 (S3's legacy behaviour), 409 in other regions.
+        self.s3.create_bucket(Bucket=bucket)
+        self.assert_client_error("BucketAlreadyOwnedByYou", 409, make_client(region_name="eu-west-1").create_bucket,
+                                 Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         self.s3.delete_bucket(Bucket=bucket)
         self.assert_client_error("404", 404, self.s3.head_bucket, Bucket=bucket)
 
@@ -212,6 +216,32 @@ class S3Boto3Test(unittest.TestCase):
             self.assertEqual(response.status, 200)
         body = self.s3.get_object(Bucket=bucket, Key="shared/upload.txt")["Body"].read()
         self.assertEqual(body, b"uploaded via presigned PUT")
+
+    def test_signature_version_2_is_refused_with_the_way_to_sigv4(self):
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key="shared/report.txt", Body=b"presigned content")
+        # No signature_version: boto3 presigns S3 URLs with Signature Version 2 by default.
+        default_client = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="test",
+                                      aws_secret_access_key="test", config=Config(s3={"addressing_style": "path"}))
+        url = default_client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "shared/report.txt"},
+                                                    ExpiresIn=300)
+        self.assertIn("AWSAccessKeyId=", url)
+        self.assertIn("Signature=", url)
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(url)
+        self.assertEqual(caught.exception.code, 403)
+        error = ElementTree.fromstring(caught.exception.read())
+        self.assertEqual(error.findtext("Code"), "AccessDenied")
+        message = error.findtext("Message")
+        self.assertTrue(message.startswith("Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported, and this "
+                                           "presigned URL is signed with Signature Version 2"), message)
+        self.assertIn("signature_version='s3v4'", message)
+        self.assertIn("aws configure set default.s3.signature_version s3v4", message)
+        # Following the advice works.
+        v4_url = make_client().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "shared/report.txt"},
+                                                      ExpiresIn=300)
+        with urllib.request.urlopen(v4_url) as response:
+            self.assertEqual(response.read(), b"presigned content")
 
     def test_errors(self):
         bucket = self.new_bucket()

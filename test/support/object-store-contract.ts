@@ -31,6 +31,8 @@ export interface ContractOptions {
 }
 
 const MiB = 1024 * 1024;
+/** The account the contract's buckets are created for. */
+export const CONTRACT_OWNER = '111111111111';
 
 export function objectStoreContract(name: string, makeStore: () => Promise<ObjectStore>, options: ContractOptions = {}): void {
   describe(`ObjectStore contract: ${name}`, { skip: options.skip || false }, () => {
@@ -44,7 +46,7 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
     /** A fresh bucket per test, so tests share no state. */
     const newBucket = async (): Promise<string> => {
       const bucket = uniqueBucketName();
-      await store.createBucket(bucket);
+      await store.createBucket(bucket, CONTRACT_OWNER);
       buckets.push(bucket);
       return bucket;
     };
@@ -61,25 +63,26 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
     describe('buckets', () => {
       it('creates, lists and deletes a bucket', async () => {
         const bucket = uniqueBucketName();
-        assert.equal(await store.bucketExists(bucket), false);
-        await store.createBucket(bucket);
-        assert.equal(await store.bucketExists(bucket), true);
+        assert.equal(await store.bucketOwner(bucket), undefined);
+        await store.createBucket(bucket, CONTRACT_OWNER);
+        assert.equal(await store.bucketOwner(bucket), CONTRACT_OWNER);
         const listed = (await store.listBuckets()).find((b) => b.name === bucket);
         assert.ok(listed, `${bucket} is listed`);
+        assert.equal(listed.owner, CONTRACT_OWNER);
         assertRecentMillis(listed.createdOn, 'createdOn');
         await store.deleteBucket(bucket);
-        assert.equal(await store.bucketExists(bucket), false);
+        assert.equal(await store.bucketOwner(bucket), undefined);
         assert.equal((await store.listBuckets()).some((b) => b.name === bucket), false);
       });
 
       it('refuses to create a bucket it already owns', async () => {
         const bucket = await newBucket();
-        await rejectsWith(store.createBucket(bucket), 'BucketAlreadyOwnedByYou', 409);
+        await rejectsWith(store.createBucket(bucket, CONTRACT_OWNER), 'BucketAlreadyOwnedByYou', 409);
       });
 
       it('refuses invalid bucket names', async () => {
         for (const bad of ['Upper-Case', 'ab', 'x'.repeat(64), '-leading-hyphen', 'under_score', 'a..b', '../up']) {
-          await rejectsWith(store.createBucket(bad), 'InvalidBucketName', 400, bad);
+          await rejectsWith(store.createBucket(bad, CONTRACT_OWNER), 'InvalidBucketName', 400, bad);
         }
       });
 

@@ -1,7 +1,7 @@
 /** Server configuration from DOPPEL_* variables, and the seed it hands to the matcher. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { configFrom, MAX_SEED } from '../../src/config.js';
+import { configFrom, isLoopbackHost, MAX_SEED } from '../../src/config.js';
 import type { TransformRecord } from '../../src/storage/records.js';
 import { matchParameters } from '../../src/tasks/kinds/matcher-input.js';
 
@@ -28,6 +28,40 @@ describe('configFrom', () => {
   it('keeps the other integer settings as they were (minimum only)', () => {
     assert.equal(configFrom({}, { DOPPEL_WORKERS: '4' }).workerConcurrency, 4);
     assert.throws(() => configFrom({}, { DOPPEL_WORKERS: '0' }), /^Error: DOPPEL_WORKERS must be an integer >= 1, got '0'$/);
+  });
+});
+
+describe('--no-auth on a network address', () => {
+  it('tells loopback addresses from network ones', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1']) {
+      assert.equal(isLoopbackHost(host), true, host);
+    }
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', '10.0.0.5', 'example.com', '::ffff:10.0.0.1', '']) {
+      assert.equal(isLoopbackHost(host), false, host);
+    }
+  });
+
+  it('is refused on a non-loopback host, naming the host and the way out', () => {
+    for (const [flags, env] of [
+      [{ noAuth: true, host: '0.0.0.0' }, {}],
+      [{ host: '192.168.1.20' }, { DOPPEL_NO_AUTH: '1' }],
+      [{}, { DOPPEL_NO_AUTH: 'true', DOPPEL_HOST: '::' }],
+    ] as const) {
+      assert.throws(
+        () => configFrom(flags, env),
+        /^Error: refusing --no-auth on host '[^']+':.*--allow-unauthenticated-network \(DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK=1\)/,
+        JSON.stringify([flags, env]),
+      );
+    }
+  });
+
+  it('is accepted on loopback, or on a network address with the explicit opt-in', () => {
+    assert.equal(configFrom({ noAuth: true }, {}).noAuth, true);
+    assert.equal(configFrom({ noAuth: true, host: 'localhost' }, {}).noAuth, true);
+    assert.equal(configFrom({ noAuth: true, host: '0.0.0.0', allowUnauthenticatedNetwork: true }, {}).host, '0.0.0.0');
+    const fromEnv = configFrom({}, { DOPPEL_NO_AUTH: '1', DOPPEL_HOST: '0.0.0.0', DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK: '1' });
+    assert.equal(fromEnv.noAuth, true);
+    assert.equal(configFrom({ host: '0.0.0.0' }, {}).noAuth, false);
   });
 });
 

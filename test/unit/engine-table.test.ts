@@ -42,7 +42,7 @@ describe('loadEngineTable: reuse of an unchanged table', () => {
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'doppel-engine-table-'));
     store = await LocalObjectStore.open(join(root, 'objects'));
-    await store.createBucket('bkt');
+    await store.createBucket('bkt', '123456789012');
     await store.putObject('bkt', 'people/part-0.csv', body('id,name\n1,anna\n2,bert\n'));
   });
   after(async () => {
@@ -79,7 +79,7 @@ describe('loadEngineTable: the encoded table', () => {
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'doppel-engine-table-'));
     store = await LocalObjectStore.open(join(root, 'objects'));
-    await store.createBucket('bkt');
+    await store.createBucket('bkt', '123456789012');
     // Listed in key order: region=eu before region=us, part-0 before part-1.
     await store.putObject('bkt', 'people/region=us/part-0.csv', body('id,name,city\n5,ann,\n6,dora,oslo\n'));
     await store.putObject('bkt', 'people/region=eu/part-1.csv', body('id,name,city\n3,bert,rome\n4,ann,oslo\n'));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -30,6 +31,9 @@ function rejectsWith(code: string, status?: number) {
   };
 }
 
+const OWNER = '123456789012';
+const OTHER_OWNER = '210987654321';
+
 describe('LocalObjectStore', () => {
   let root: string;
   let store: LocalObjectStore;
@@ -37,7 +41,7 @@ describe('LocalObjectStore', () => {
   beforeEach(async () => {
     root = join(mkdtempSync(join(tmpdir(), 'doppel-los-')), 'objects');
     store = await LocalObjectStore.open(root);
-    await store.createBucket('bkt');
+    await store.createBucket('bkt', OWNER);
   });
   afterEach(async () => {
     await store.close();
@@ -45,21 +49,26 @@ describe('LocalObjectStore', () => {
   });
 
   it('creates, lists and deletes buckets with S3 rules and errors', async () => {
-    await store.createBucket('other.bucket-2');
-    assert.deepEqual((await store.listBuckets()).map((b) => b.name), ['bkt', 'other.bucket-2']);
-    assert.equal(await store.bucketExists('bkt'), true);
-    assert.equal(await store.bucketExists('nope'), false);
-    await assert.rejects(store.createBucket('bkt'), rejectsWith('BucketAlreadyOwnedByYou', 409));
+    await store.createBucket('other.bucket-2', OTHER_OWNER);
+    assert.deepEqual((await store.listBuckets()).map((b) => [b.name, b.owner]), [['bkt', OWNER], ['other.bucket-2', OTHER_OWNER]]);
+    assert.equal(await store.bucketOwner('bkt'), OWNER);
+    assert.equal(await store.bucketOwner('other.bucket-2'), OTHER_OWNER);
+    assert.equal(await store.bucketOwner('nope'), undefined);
+    await assert.rejects(store.createBucket('bkt', OWNER), rejectsWith('BucketAlreadyOwnedByYou', 409));
+    await assert.rejects(store.createBucket('bkt', OTHER_OWNER), rejectsWith('BucketAlreadyExists', 409));
+    assert.equal(await store.bucketOwner('bkt'), OWNER);
     for (const bad of ['ab', 'A-bucket', 'a'.repeat(64), '-abc', 'abc-', 'a..b', '192.168.1.1', 'xn--abc', 'a_b', 'ab/c']) {
-      await assert.rejects(store.createBucket(bad), rejectsWith('InvalidBucketName', 400), bad);
+      await assert.rejects(store.createBucket(bad, OWNER), rejectsWith('InvalidBucketName', 400), bad);
     }
     await store.putObject('bkt', 'k', chunks('x'));
     await assert.rejects(store.deleteBucket('bkt'), rejectsWith('BucketNotEmpty', 409));
     await assert.rejects(store.deleteBucket('missing'), rejectsWith('NoSuchBucket', 404));
     await store.deleteObject('bkt', 'k');
     await store.deleteBucket('bkt');
-    assert.equal(await store.bucketExists('bkt'), false);
-    await store.createBucket('bkt');
+    assert.equal(await store.bucketOwner('bkt'), undefined);
+    // A deleted bucket's name is free for any account.
+    await store.createBucket('bkt', OTHER_OWNER);
+    assert.equal(await store.bucketOwner('bkt'), OTHER_OWNER);
   });
 
   it('puts, gets, heads and deletes objects with MD5 ETags and metadata', async () => {
@@ -295,5 +304,63 @@ describe('LocalObjectStore', () => {
     assert.deepEqual(prefixUpperBound(Buffer.from([0x61, 0xff, 0xff])), Buffer.from([0x62]));
     assert.equal(prefixUpperBound(Buffer.from([0xff])), undefined);
     assert.equal(prefixUpperBound(Buffer.alloc(0)), undefined);
+  });
+});
+
+describe('LocalObjectStore opened on an index from before bucket owners (schema version 1)', () => {
+  let root: string;
+
+  beforeEach(() => {
+    root = join(mkdtempSync(join(tmpdir(), 'doppel-los-v1-')), 'objects');
+    mkdirSync(root, { recursive: true });
+    // The version 1 schema as it was stored: buckets without an owner column.
+    const db = new Database(join(root, 'index.sqlite'));
+    db.exec(`
+      CREATE TABLE buckets (name TEXT PRIMARY KEY, created_on INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE objects (bucket TEXT NOT NULL REFERENCES buckets(name), key BLOB NOT NULL, size INTEGER NOT NULL,
+        etag TEXT NOT NULL, content_type TEXT, metadata TEXT, last_modified INTEGER NOT NULL, blob TEXT NOT NULL,
+        PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+      CREATE TABLE uploads (upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL REFERENCES buckets(name), key BLOB NOT NULL,
+        content_type TEXT, metadata TEXT, initiated INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX uploads_by_bucket ON uploads (bucket);
+      CREATE TABLE parts (upload_id TEXT NOT NULL REFERENCES uploads(upload_id), part_number INTEGER NOT NULL,
+        size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified INTEGER NOT NULL, blob TEXT NOT NULL,
+        PRIMARY KEY (upload_id, part_number)) WITHOUT ROWID;
+      INSERT INTO buckets VALUES ('legacy-a', 1700000000000), ('legacy-b', 1700000001000);
+      PRAGMA user_version = 1;
+    `);
+    db.close();
+  });
+  afterEach(() => rmSync(join(root, '..'), { recursive: true, force: true }));
+
+  it('gives every existing bucket to the default owner, once and for good', async () => {
+    const store = await LocalObjectStore.open(root, { defaultBucketOwner: OWNER });
+    try {
+      assert.deepEqual(await store.listBuckets(), [
+        { name: 'legacy-a', createdOn: 1700000000000, owner: OWNER },
+        { name: 'legacy-b', createdOn: 1700000001000, owner: OWNER },
+      ]);
+      await store.createBucket('new-bucket', OTHER_OWNER);
+    } finally {
+      await store.close();
+    }
+    // Opened again with another default (other credentials configured), the owners stay as stored.
+    const reopened = await LocalObjectStore.open(root, { defaultBucketOwner: OTHER_OWNER });
+    try {
+      assert.equal(await reopened.bucketOwner('legacy-a'), OWNER);
+      assert.equal(await reopened.bucketOwner('new-bucket'), OTHER_OWNER);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('is refused without a default owner, leaving the index as it was', async () => {
+    await assert.rejects(LocalObjectStore.open(root), /predates bucket owners/);
+    const db = new Database(join(root, 'index.sqlite'), { readonly: true });
+    try {
+      assert.equal(db.pragma('user_version', { simple: true }), 1);
+    } finally {
+      db.close();
+    }
   });
 });

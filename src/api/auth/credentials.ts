@@ -25,6 +25,8 @@ export interface CredentialRegistry {
   accessKeyIds(): string[];
   /** True when no configuration was given and only the default test/test pair is accepted. */
   readonly isDefault: boolean;
+  /** The account of the first configured credential. */
+  readonly firstAccountId: string;
 }
 
 export const DEFAULT_CREDENTIAL: Readonly<Credential> = Object.freeze({
@@ -59,6 +61,7 @@ export function createCredentialRegistry(
     lookup: (accessKeyId) => byKey.get(accessKeyId),
     accessKeyIds: () => [...byKey.keys()],
     isDefault,
+    firstAccountId: credentials[0]?.accountId ?? DEFAULT_ACCOUNT_ID,
   };
 }
 

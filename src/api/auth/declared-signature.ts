@@ -17,6 +17,8 @@ export const AUTH_ERROR = {
   unrecognizedClient: 'UnrecognizedClientException',
   /** A presigned URL used after X-Amz-Date + X-Amz-Expires (S3's `AccessDenied: Request has expired`). */
   expiredPresignedUrl: 'AccessDeniedException',
+  /** Signature Version 2 (`Authorization: AWS key:signature`, or AWSAccessKeyId/Signature/Expires in the query). */
+  signatureVersion2: 'AccessDeniedException',
 } as const;
 
 export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -72,10 +74,32 @@ export function readDeclaredSignature(
     );
   }
   if (presigned) return readPresignedQuery(query);
+  if (/^AWS\s/.test(authorization)) throw signatureVersion2('this request is signed with Signature Version 2 (Authorization: AWS <key>:<signature>)');
   if (authorization === '') {
+    if (usesVersion2QueryAuthentication(query)) {
+      throw signatureVersion2('this presigned URL is signed with Signature Version 2 (AWSAccessKeyId, Signature, Expires)');
+    }
     throw authError(AUTH_ERROR.missingToken, 'Missing Authentication Token');
   }
   return readAuthorizationHeader(authorization, headers['x-amz-date']);
+}
+
+/**
+ * boto3 presigns S3 URLs with Signature Version 2 unless told otherwise, so this is the refusal a
+ * boto3 user meets first: it says what to change rather than just "Access Denied".
+ */
+function signatureVersion2(what: string) {
+  return authError(
+    AUTH_ERROR.signatureVersion2,
+    `Only AWS Signature Version 4 (${SIGV4_ALGORITHM}) is supported, and ${what}. ` +
+      "Sign with Signature Version 4: in boto3, boto3.client('s3', config=botocore.config.Config(signature_version='s3v4')); " +
+      'in the AWS CLI, aws configure set default.s3.signature_version s3v4.',
+  );
+}
+
+/** True when the query carries Signature Version 2 query authentication (AWSAccessKeyId with a Signature). */
+export function usesVersion2QueryAuthentication(query: QueryPairs): boolean {
+  return query.some(([name]) => name === 'AWSAccessKeyId') && query.some(([name]) => name === 'Signature');
 }
 
 /** True when the query carries any presigned-URL authentication parameter. */

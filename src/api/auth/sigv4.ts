@@ -20,7 +20,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ServiceError, authError } from '../errors.js';
 import { formatAmzDate } from './amz-date.js';
-import { DEFAULT_ACCOUNT_ID, type CredentialRegistry } from './credentials.js';
+import { DEFAULT_ACCOUNT_ID, type Credential, type CredentialRegistry } from './credentials.js';
 import {
   AUTH_ERROR,
   SIGV4_ALGORITHM,
@@ -83,7 +83,37 @@ const SIGNATURE_MISMATCH =
  */
 export async function verifySignature(request: SignedRequest, options: VerifyOptions): Promise<CallerIdentity> {
   const query = parseRawQuery(request.query);
-  const declared = readDeclaredSignature(request.headers, query);
+  const { declared, credential } = checkDeclaredSignature(request.headers, query, options);
+  const bodyHash = sha256Hex(request.body);
+  const payloadHash = choosePayloadHash(request, query, declared, options.service, bodyHash);
+  // Non-S3 services sign the body itself. The JS SDK also sends (and signs) x-amz-content-sha256, and
+  // the signer would trust that header over the body, so a body that no longer matches it is tampered.
+  if (options.service !== 's3' && payloadHash !== bodyHash) throw signatureMismatch();
+
+  const expected = await computeSignature(request, query, declared, credential.secretAccessKey, payloadHash);
+  if (!constantTimeEquals(expected, declared.signature)) throw signatureMismatch();
+
+  if (options.service === 's3' && HEX_SHA256.test(payloadHash) && payloadHash !== bodyHash) {
+    throw new ServiceError(
+      'XAmzContentSHA256Mismatch',
+      "The provided 'x-amz-content-sha256' header does not match what was computed.",
+      400,
+    );
+  }
+  return { accessKeyId: credential.accessKeyId, accountId: credential.accountId, region: declared.scope.region };
+}
+
+/**
+ * Steps 1 to 7 of the order above: everything that can be checked before the body is read (the
+ * declared algorithm, scope, access key, signing time and date). Returns the declared signature and
+ * the credential it names, or throws the 403 ServiceError the full verification would throw first.
+ */
+export function checkDeclaredSignature(
+  headers: Readonly<Record<string, string>>,
+  query: QueryPairs,
+  options: VerifyOptions,
+): { declared: DeclaredSignature; credential: Credential } {
+  const declared = readDeclaredSignature(headers, query);
 
   if (declared.algorithm !== SIGV4_ALGORITHM) {
     throw authError(
@@ -112,24 +142,7 @@ export async function verifySignature(request: SignedRequest, options: VerifyOpt
       `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${declared.scope.date}' != '${dateOfAmzDate}', from '${declared.amzDate}'.`,
     );
   }
-
-  const bodyHash = sha256Hex(request.body);
-  const payloadHash = choosePayloadHash(request, query, declared, options.service, bodyHash);
-  // Non-S3 services sign the body itself. The JS SDK also sends (and signs) x-amz-content-sha256, and
-  // the signer would trust that header over the body, so a body that no longer matches it is tampered.
-  if (options.service !== 's3' && payloadHash !== bodyHash) throw signatureMismatch();
-
-  const expected = await computeSignature(request, query, declared, credential.secretAccessKey, payloadHash);
-  if (!constantTimeEquals(expected, declared.signature)) throw signatureMismatch();
-
-  if (options.service === 's3' && HEX_SHA256.test(payloadHash) && payloadHash !== bodyHash) {
-    throw new ServiceError(
-      'XAmzContentSHA256Mismatch',
-      "The provided 'x-amz-content-sha256' header does not match what was computed.",
-      400,
-    );
-  }
-  return { accessKeyId: credential.accessKeyId, accountId: credential.accountId, region: declared.scope.region };
+  return { declared, credential };
 }
 
 /**

@@ -7,13 +7,15 @@
  * request that declares no payload hash (rare: every S3 SDK sends one) has its body read here,
  * within a size limit, because then the signature covers the body's own hash.
  *
- * Buckets form one namespace per server: any configured credential may use any bucket.
+ * The account the request acts for is the signer's (with --no-auth, the one its credential scope
+ * names, else the default account): buckets belong to accounts (storage/account-object-store.ts).
  */
 import { parseRawQuery } from '../auth/raw-query.js';
-import { parseAuthorizationScope, verifySignature } from '../auth/sigv4.js';
-import type { CredentialRegistry } from '../auth/credentials.js';
-import { readDeclaredSignature, usesQueryAuthentication } from '../auth/declared-signature.js';
+import { checkDeclaredSignature, identifyUnverified, parseAuthorizationScope, verifySignature } from '../auth/sigv4.js';
+import type { Credential, CredentialRegistry } from '../auth/credentials.js';
+import { readDeclaredSignature, usesQueryAuthentication, type DeclaredSignature } from '../auth/declared-signature.js';
 import { ServiceError } from '../errors.js';
+import { BodyTooLarge, readBufferedBody, type BufferedBody, type BufferedBodyBudget } from '../request-body.js';
 import { invalidRequest } from './s3-errors.js';
 import type { S3Address } from './s3-routing.js';
 import { signingKeyFor, type ChunkSigning } from './payload/aws-chunked.js';
@@ -24,13 +26,21 @@ export interface S3AuthOptions {
   noAuth: boolean;
   /** Largest body read for a signed request that declares no x-amz-content-sha256. */
   maxUnhashedBodyBytes: number;
+  /** What such a body counts against while it is held. */
+  bodyBudget: BufferedBodyBudget;
 }
 
 export interface S3Authentication {
   plan: PayloadPlan;
+  /** The account the request acts for. */
+  accountId: string;
   /** The region the request was signed for, if it names one (HeadBucket and GetBucketLocation echo it). */
   region?: string;
+  /** Gives a body read here back to the budget, once the request is done with it. */
+  release(): void;
 }
+
+const NOTHING_HELD = () => undefined;
 
 const EMPTY = new Uint8Array(0);
 
@@ -49,23 +59,48 @@ export async function authenticateS3(
   const signed = presigned || headers['authorization'] !== undefined;
   if (options.noAuth) {
     checkDeclaredPayloadHash(contentSha256);
-    return { plan: contentSha256 !== undefined ? { contentSha256 } : {}, ...(region ? { region } : {}) };
+    const { accountId } = identifyUnverified({ headers, query: address.rawQuery }, options.credentials);
+    return {
+      plan: contentSha256 !== undefined ? { contentSha256 } : {},
+      accountId,
+      ...(region ? { region } : {}),
+      release: NOTHING_HELD,
+    };
   }
 
-  const buffered =
-    signed && !presigned && contentSha256 === undefined
-      ? await readSmallBody(request, options.maxUnhashedBodyBytes)
-      : undefined;
+  // Everything the signature says about itself is checked before any body is read.
+  checkDeclaredSignature(headers, query, { registry: options.credentials, service: 's3', now: new Date() });
+  const held = signed && !presigned && contentSha256 === undefined ? await readSmallBody(request, options) : undefined;
   try {
-    await verifySignature(
+    const verified = await verify(request, address, headers, options, contentSha256, held?.bytes);
+    return { ...verified, ...(region ? { region } : {}), release: held?.release ?? NOTHING_HELD };
+  } catch (e) {
+    held?.release();
+    throw e;
+  }
+}
+
+/** The signature check proper, once a body that the signature covers (`buffered`) has been read. */
+async function verify(
+  request: Request,
+  address: S3Address,
+  headers: Record<string, string>,
+  options: S3AuthOptions,
+  contentSha256: string | undefined,
+  buffered: Uint8Array | undefined,
+): Promise<Pick<S3Authentication, 'plan' | 'accountId'>> {
+  let accountId: string;
+  try {
+    ({ accountId } = await verifySignature(
       { method: request.method, path: address.rawPath, query: address.rawQuery, headers, body: buffered ?? EMPTY },
       { registry: options.credentials, service: 's3', now: new Date() },
-    );
+    ));
   } catch (e) {
     // Handed an empty stand-in body, the verifier reports a declared hex hash as mismatched, but
     // only after the signature itself has verified: the real body is checked as it streams in.
     const deferredBodyCheck = e instanceof ServiceError && e.type === 'XAmzContentSHA256Mismatch' && !buffered;
     if (!deferredBodyCheck) throw e;
+    accountId = verifiedSigner(headers, address.rawQuery, options.credentials).credential.accountId;
   }
   checkDeclaredPayloadHash(contentSha256);
   const plan: PayloadPlan = {
@@ -73,15 +108,25 @@ export async function authenticateS3(
     ...(buffered ? { buffered } : {}),
     ...(isSignedStreaming(contentSha256) ? { chunkSigning: chunkSigningFor(headers, address.rawQuery, options.credentials) } : {}),
   };
-  return { plan, ...(region ? { region } : {}) };
+  return { plan, accountId };
+}
+
+/** The credential and declared signature of a request whose signature has verified. */
+function verifiedSigner(
+  headers: Record<string, string>,
+  rawQuery: string,
+  credentials: CredentialRegistry,
+): { credential: Credential; declared: DeclaredSignature } {
+  const declared = readDeclaredSignature(headers, parseRawQuery(rawQuery));
+  const credential = credentials.lookup(declared.scope.accessKeyId);
+  if (!credential) throw new Error('a verified request names an unknown access key'); // verifySignature checked it
+  return { credential, declared };
 }
 
 /** The key and chain start for verifying aws-chunked chunk signatures of a verified request. */
 function chunkSigningFor(headers: Record<string, string>, rawQuery: string, credentials: CredentialRegistry): ChunkSigning {
-  const declared = readDeclaredSignature(headers, parseRawQuery(rawQuery));
-  const { accessKeyId, date, region, service } = declared.scope;
-  const credential = credentials.lookup(accessKeyId);
-  if (!credential) throw new Error('a verified request names an unknown access key'); // verifySignature checked it
+  const { credential, declared } = verifiedSigner(headers, rawQuery, credentials);
+  const { date, region, service } = declared.scope;
   return {
     signingKey: signingKeyFor(credential.secretAccessKey, date, region, service),
     amzDate: declared.amzDate,
@@ -90,18 +135,14 @@ function chunkSigningFor(headers: Record<string, string>, rawQuery: string, cred
   };
 }
 
-async function readSmallBody(request: Request, limit: number): Promise<Uint8Array> {
-  if (!request.body) return EMPTY;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > limit) {
-      throw invalidRequest(
-        `Missing required header for this request: x-amz-content-sha256 (needed for bodies over ${limit} bytes).`,
-      );
-    }
-    chunks.push(chunk);
+/** The body of a signed request that declares no payload hash: the signature covers its own hash. */
+async function readSmallBody(request: Request, options: S3AuthOptions): Promise<BufferedBody> {
+  try {
+    return await readBufferedBody(request, { maxBytes: options.maxUnhashedBodyBytes, budget: options.bodyBudget });
+  } catch (e) {
+    if (!(e instanceof BodyTooLarge)) throw e;
+    throw invalidRequest(
+      `Missing required header for this request: x-amz-content-sha256 (needed for bodies over ${options.maxUnhashedBodyBytes} bytes).`,
+    );
   }
-  return Buffer.concat(chunks);
 }

@@ -1,5 +1,7 @@
 /** What an operation handler is given: the addressed resource, the request, the store and the payload. */
-import type { ObjectStore } from '../../storage/object-store.js';
+import { createHash } from 'node:crypto';
+import type { AccountObjectStore } from '../../storage/account-object-store.js';
+import { BodyBudgetExhausted, type BufferedBodyBudget } from '../request-body.js';
 import { invalidRequest, maxMessageLengthExceeded } from './s3-errors.js';
 import type { S3Address, S3Operation } from './s3-routing.js';
 import type { Payload } from './payload/request-payload.js';
@@ -11,10 +13,15 @@ export interface S3Call {
   address: S3Address;
   /** Lower-cased names. */
   headers: Record<string, string>;
-  store: ObjectStore;
+  /** The object store as the caller's account sees it: other accounts' buckets are refused. */
+  store: AccountObjectStore;
+  /** The 12-digit account the request acts for. */
+  account: string;
   requestId: string;
   /** The region the request was signed for (us-east-1 when unsigned). */
   region: string;
+  /** What request documents held in memory count against. */
+  bodyBudget: BufferedBodyBudget;
   /** `http://host[:port]` as the client addressed us, for Location values. */
   origin: string;
   /** The decoded, integrity-checked body; read it at most once. */
@@ -22,11 +29,13 @@ export interface S3Call {
 }
 
 export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
-/** The canonical user every bucket and object belongs to (one namespace per server). */
-export const OWNER = {
-  ID: '6f2a1e0cd0ab4fa2b1c9e3a1a7d5b2c4e8f90d1b2c3a4e5f60718293a4b5c6d7',
-  DisplayName: 'doppel',
-};
+/**
+ * The S3 owner element of an account's buckets and objects: a canonical user id (64 hex digits, as
+ * S3's are) that is the same for the account every time, and the account id as its display name.
+ */
+export function canonicalUser(account: string): { ID: string; DisplayName: string } {
+  return { ID: createHash('sha256').update(`doppel canonical user ${account}`).digest('hex'), DisplayName: account };
+}
 /** Request documents are small (CompleteMultipartUpload with 10,000 parts is under 1 MB). */
 const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
 
@@ -40,16 +49,21 @@ export function keyOf(call: S3Call): string {
   return call.address.key;
 }
 
-/** The body as text, within the XML size limit. */
+/** The body as text, within the XML size limit and, while it is read, the shared body budget. */
 export async function readTextBody(call: S3Call): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of call.payload().body) {
-    size += chunk.byteLength;
-    if (size > MAX_XML_BODY_BYTES) throw maxMessageLengthExceeded();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of call.payload().body) {
+      if (size + chunk.byteLength > MAX_XML_BODY_BYTES) throw maxMessageLengthExceeded();
+      if (!call.bodyBudget.tryTake(chunk.byteLength)) throw new BodyBudgetExhausted(call.bodyBudget.limitBytes, false);
+      size += chunk.byteLength;
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    call.bodyBudget.give(size);
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The body parsed as an XML document with root `root` (see s3-xml.ts). */

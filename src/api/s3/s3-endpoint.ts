@@ -3,13 +3,16 @@
  * front sends it every request that is not a Glue call, with the raw request target.
  *
  * A request goes: address (bucket, key; path or virtual-hosted style) → SigV4 (service `s3`, the
- * server's credentials) → operation (method + sub-resource) → handler. Bodies stream from the
- * socket into the store and from the store to the socket; none is held in memory whole.
+ * server's credentials) → operation (method + sub-resource) → bucket access (the signer's account
+ * must own the addressed bucket) → handler. Bodies stream from the socket into the store and from
+ * the store to the socket; none is held in memory whole.
  */
 import { randomBytes } from 'node:crypto';
 import type { CredentialRegistry } from '../auth/credentials.js';
+import { AccountObjectStore } from '../../storage/account-object-store.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { authenticateS3 } from './s3-auth.js';
+import type { BufferedBodyBudget } from '../request-body.js';
+import { authenticateS3, type S3Authentication } from './s3-auth.js';
 import type { S3Call } from './s3-call.js';
 import { S3Error, toS3Error } from './s3-errors.js';
 import { errorResponse } from './s3-response.js';
@@ -38,6 +41,8 @@ export interface S3EndpointOptions {
    * x-amz-content-sha256 (S3 SDKs always declare one). Default 16 MiB.
    */
   maxUnhashedBodyBytes?: number;
+  /** What bodies held in memory (those, and XML request documents) count against. */
+  bodyBudget: BufferedBodyBudget;
 }
 
 const DEFAULT_MAX_UNHASHED_BODY_BYTES = 16 * 1024 * 1024;
@@ -66,7 +71,13 @@ const OPERATIONS: Record<S3Operation, (call: S3Call) => Promise<Response>> = {
 };
 
 /** Error codes about a bucket or key name that S3 answers with that name in the document. */
-const NAMES_BUCKET = new Set(['NoSuchBucket', 'BucketNotEmpty', 'BucketAlreadyOwnedByYou', 'InvalidBucketName']);
+const NAMES_BUCKET = new Set([
+  'NoSuchBucket',
+  'BucketNotEmpty',
+  'BucketAlreadyOwnedByYou',
+  'BucketAlreadyExists',
+  'InvalidBucketName',
+]);
 const NAMES_KEY = new Set(['NoSuchKey', 'KeyTooLongError']);
 
 export function s3Endpoint(opts: S3EndpointOptions): (request: Request, rawUrl: string) => Promise<Response> {
@@ -74,16 +85,21 @@ export function s3Endpoint(opts: S3EndpointOptions): (request: Request, rawUrl: 
     credentials: opts.credentials,
     noAuth: opts.noAuth,
     maxUnhashedBodyBytes: opts.maxUnhashedBodyBytes ?? DEFAULT_MAX_UNHASHED_BODY_BYTES,
+    bodyBudget: opts.bodyBudget,
   };
   return async function handleS3Request(request: Request, rawUrl: string): Promise<Response> {
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     const headers = headerRecord(request.headers);
     let address: S3Address | undefined;
     let response: Response;
+    let auth: S3Authentication | undefined;
     try {
       address = parseAddress(rawUrl, headers['host']);
-      const auth = await authenticateS3(request, address, headers, authOptions);
+      auth = await authenticateS3(request, address, headers, authOptions);
       const operation = resolveOperation(request.method, address, headers);
+      const store = new AccountObjectStore(opts.store, auth.accountId);
+      // Before any body is read, as S3 refuses another account's bucket first.
+      if (address.bucket !== undefined && operation !== 'CreateBucket') await store.requireAccess(address.bucket);
       let payloadTaken = false;
       const plan = auth.plan;
       const call: S3Call = {
@@ -91,9 +107,11 @@ export function s3Endpoint(opts: S3EndpointOptions): (request: Request, rawUrl: 
         method: request.method,
         address,
         headers,
-        store: opts.store,
+        store,
+        account: auth.accountId,
         requestId,
         region: auth.region ?? DEFAULT_REGION,
+        bodyBudget: opts.bodyBudget,
         origin: `http://${headers['host'] ?? 'localhost'}`,
         payload: () => {
           if (payloadTaken) throw new Error('the request body was read twice');
@@ -108,6 +126,8 @@ export function s3Endpoint(opts: S3EndpointOptions): (request: Request, rawUrl: 
         opts.log(`S3 request ${requestId} (${request.method} ${rawUrl}) failed: ${(e as Error)?.stack ?? String(e)}`);
       }
       response = errorResponse(error, request.method, address?.rawPath ?? '/', requestId);
+    } finally {
+      auth?.release();
     }
     response.headers.set('x-amz-request-id', requestId);
     response.headers.set('x-amz-id-2', randomBytes(24).toString('base64'));

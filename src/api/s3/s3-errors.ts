@@ -5,6 +5,7 @@
 import { ServiceError } from '../errors.js';
 import { AUTH_ERROR } from '../auth/sigv4.js';
 import { ObjectStoreError } from '../../storage/object-store.js';
+import { BodyBudgetExhausted } from '../request-body.js';
 
 export class S3Error extends Error {
   constructor(
@@ -66,8 +67,11 @@ export const signatureDoesNotMatch = (why = '') =>
 export function toS3Error(e: unknown, context: { presigned: boolean }): S3Error {
   if (e instanceof S3Error) return e;
   if (isClientDisconnect(e)) return incompleteBody('the connection closed before the body ended');
+  // The store says whose bucket it is; S3 says no more than this.
+  if (e instanceof ObjectStoreError && e.code === 'AccessDenied') return new S3Error('AccessDenied', 'Access Denied', 403);
   if (e instanceof ObjectStoreError) return new S3Error(e.code, e.message, e.status);
   if (e instanceof ServiceError) return fromAuthError(e, context.presigned);
+  if (e instanceof BodyBudgetExhausted) return new S3Error('SlowDown', 'Please reduce your request rate.', 503);
   return internalError();
 }
 

@@ -16,6 +16,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  bucketAlreadyExists,
   noSuchBucket,
   noSuchKey,
   type BucketInfo,
@@ -28,7 +29,7 @@ import {
 } from '../object-store.js';
 import { BlobFiles } from './blob-files.js';
 import { assertValidBucketName } from './bucket-names.js';
-import { ObjectIndex, type ObjectRow, type Refusal } from './object-index.js';
+import { ObjectIndex, type ObjectIndexOptions, type ObjectRow, type Refusal } from './object-index.js';
 import { keyBytes, prefixUpperBound, successorOf, textBytes } from './object-keys.js';
 import {
   bucketAlreadyOwnedByYou,
@@ -63,11 +64,14 @@ export class LocalObjectStore implements ObjectStore {
    * being written, blobs no index row refers to). Another process sharing a store that is already
    * open passes `removeLeftovers: false`: to it, another process's write in progress looks the same.
    */
-  static async open(rootDir: string, options: { removeLeftovers?: boolean } = {}): Promise<LocalObjectStore> {
+  static async open(
+    rootDir: string,
+    options: { removeLeftovers?: boolean } & ObjectIndexOptions = {},
+  ): Promise<LocalObjectStore> {
     const removeLeftovers = options.removeLeftovers ?? true;
     await mkdir(rootDir, { recursive: true });
     const blobs = await BlobFiles.open(rootDir, { emptyTmp: removeLeftovers });
-    const index = new ObjectIndex(join(rootDir, 'index.sqlite'));
+    const index = new ObjectIndex(join(rootDir, 'index.sqlite'), options);
     const store = new LocalObjectStore(index, blobs);
     try {
       if (removeLeftovers) await store.removeOrphanBlobs();
@@ -84,9 +88,10 @@ export class LocalObjectStore implements ObjectStore {
     return this.index.buckets();
   }
 
-  async createBucket(bucket: string): Promise<void> {
+  async createBucket(bucket: string, owner: string): Promise<void> {
     assertValidBucketName(bucket);
-    if (this.index.createBucket(bucket, Date.now()) === 'bucket-exists') throw bucketAlreadyOwnedByYou(bucket);
+    const refusal = this.index.createBucket(bucket, Date.now(), owner);
+    if (refusal) throw refusalError(refusal, bucket);
   }
 
   async deleteBucket(bucket: string): Promise<void> {
@@ -95,8 +100,8 @@ export class LocalObjectStore implements ObjectStore {
     await this.removeBlobs(result.partBlobs);
   }
 
-  async bucketExists(bucket: string): Promise<boolean> {
-    return this.index.bucket(bucket) !== undefined;
+  async bucketOwner(bucket: string): Promise<string | undefined> {
+    return this.index.bucket(bucket)?.owner;
   }
 
   // Objects ---------------------------------------------------------------------------------------
@@ -429,6 +434,8 @@ function refusalError(refusal: Refusal, bucket: string, uploadId = '') {
       return noSuchBucket(bucket);
     case 'bucket-exists':
       return bucketAlreadyOwnedByYou(bucket);
+    case 'bucket-of-another-owner':
+      return bucketAlreadyExists();
     case 'bucket-not-empty':
       return bucketNotEmpty(bucket);
     case 'no-such-upload':

@@ -11,12 +11,13 @@
  */
 import Database from 'better-sqlite3';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE buckets (
   name TEXT PRIMARY KEY,
-  created_on INTEGER NOT NULL
+  created_on INTEGER NOT NULL,
+  owner TEXT NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE objects (
@@ -91,24 +92,48 @@ export interface NewObject {
 }
 
 /** Why a mutation did not happen; the store turns these into S3 errors. */
-export type Refusal = 'no-such-bucket' | 'bucket-exists' | 'bucket-not-empty' | 'no-such-upload';
+export type Refusal =
+  | 'no-such-bucket'
+  | 'bucket-exists'
+  | 'bucket-of-another-owner'
+  | 'bucket-not-empty'
+  | 'no-such-upload';
+
+export interface BucketRow {
+  name: string;
+  createdOn: number;
+  owner: string;
+}
+
+export interface ObjectIndexOptions {
+  /**
+   * The account that owns buckets with no recorded owner: those of an index written before buckets
+   * had owners (schema version 1) are given to it when the index is first opened after the upgrade.
+   */
+  defaultBucketOwner?: string;
+}
 
 export class ObjectIndex {
   private readonly db: Database.Database;
   private readonly stmt;
 
-  constructor(path: string) {
+  constructor(path: string, options: ObjectIndexOptions = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    try {
+      this.migrate(options.defaultBucketOwner);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
     const db = this.db;
     this.stmt = {
-      bucket: db.prepare<[string], { name: string; created_on: number }>('SELECT name, created_on FROM buckets WHERE name = ?'),
-      buckets: db.prepare<[], { name: string; created_on: number }>('SELECT name, created_on FROM buckets ORDER BY name'),
-      insertBucket: db.prepare<[string, number]>('INSERT INTO buckets (name, created_on) VALUES (?, ?)'),
+      bucket: db.prepare<[string], BucketColumns>('SELECT name, created_on, owner FROM buckets WHERE name = ?'),
+      buckets: db.prepare<[], BucketColumns>('SELECT name, created_on, owner FROM buckets ORDER BY name'),
+      insertBucket: db.prepare<[string, number, string]>('INSERT INTO buckets (name, created_on, owner) VALUES (?, ?, ?)'),
       deleteBucket: db.prepare<[string]>('DELETE FROM buckets WHERE name = ?'),
       anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
       uploadsOfBucket: db.prepare<[string], { upload_id: string }>('SELECT upload_id FROM uploads WHERE bucket = ?'),
@@ -163,19 +188,20 @@ export class ObjectIndex {
 
   // Buckets ---------------------------------------------------------------------------------------
 
-  bucket(name: string): { name: string; createdOn: number } | undefined {
+  bucket(name: string): BucketRow | undefined {
     const row = this.stmt.bucket.get(name);
-    return row && { name: row.name, createdOn: row.created_on };
+    return row && toBucketRow(row);
   }
 
-  buckets(): Array<{ name: string; createdOn: number }> {
-    return this.stmt.buckets.all().map((row) => ({ name: row.name, createdOn: row.created_on }));
+  buckets(): BucketRow[] {
+    return this.stmt.buckets.all().map(toBucketRow);
   }
 
-  createBucket(name: string, createdOn: number): Refusal | undefined {
+  createBucket(name: string, createdOn: number, owner: string): Refusal | undefined {
     return this.tx(() => {
-      if (this.stmt.bucket.get(name)) return 'bucket-exists';
-      this.stmt.insertBucket.run(name, createdOn);
+      const existing = this.stmt.bucket.get(name);
+      if (existing) return existing.owner === owner ? 'bucket-exists' : 'bucket-of-another-owner';
+      this.stmt.insertBucket.run(name, createdOn, owner);
       return undefined;
     });
   }
@@ -316,15 +342,32 @@ export class ObjectIndex {
     return this.db.transaction(work).immediate();
   }
 
-  private migrate(): void {
+  private migrate(defaultBucketOwner: string | undefined): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version === SCHEMA_VERSION) return;
-    if (version !== 0) {
+    if (version > SCHEMA_VERSION) {
       throw new Error(`object index schema version ${version} is newer than this doppel understands (${SCHEMA_VERSION})`);
     }
+    if (version === 1 && defaultBucketOwner === undefined) {
+      throw new Error('the object index predates bucket owners: it must be opened with the owner of its buckets');
+    }
     this.db.transaction(() => {
-      this.db.exec(SCHEMA);
+      if (version === 0) {
+        this.db.exec(SCHEMA);
+      } else {
+        // Version 1 had no owners: one account takes every existing bucket (see ObjectIndexOptions).
+        this.db.exec("ALTER TABLE buckets ADD COLUMN owner TEXT NOT NULL DEFAULT ''");
+        this.db.prepare('UPDATE buckets SET owner = ?').run(defaultBucketOwner);
+      }
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
 }
+
+interface BucketColumns {
+  name: string;
+  created_on: number;
+  owner: string;
+}
+
+const toBucketRow = (row: BucketColumns): BucketRow => ({ name: row.name, createdOn: row.created_on, owner: row.owner });

@@ -54,7 +54,14 @@ export class S3ObjectStore implements ObjectStore {
   readonly client: S3Client;
   readonly endpoint: string;
 
-  constructor(config: S3StoreConfig) {
+  /**
+   * `bucketOwnerAccount` owns every bucket of the service: doppel reaches it with one identity and
+   * records no owners there, so the buckets go to one account and others are refused.
+   */
+  constructor(
+    config: S3StoreConfig,
+    private readonly bucketOwnerAccount: string,
+  ) {
     this.endpoint = config.endpoint;
     this.client = new S3Client({
       endpoint: config.endpoint,
@@ -79,10 +86,21 @@ export class S3ObjectStore implements ObjectStore {
 
   async listBuckets(): Promise<BucketInfo[]> {
     const out = await this.send({ operation: 'ListBuckets' }, () => this.client.send(new ListBucketsCommand({})));
-    return (out.Buckets ?? []).map((b) => ({ name: b.Name ?? '', createdOn: b.CreationDate?.getTime() ?? 0 }));
+    return (out.Buckets ?? []).map((b) => ({
+      name: b.Name ?? '',
+      createdOn: b.CreationDate?.getTime() ?? 0,
+      owner: this.bucketOwnerAccount,
+    }));
   }
 
-  async createBucket(bucket: string): Promise<void> {
+  async createBucket(bucket: string, owner: string): Promise<void> {
+    if (owner !== this.bucketOwnerAccount) {
+      throw new ObjectStoreError(
+        'AccessDenied',
+        `Access Denied: the buckets of the external store at ${this.endpoint} belong to account ${this.bucketOwnerAccount}; account ${owner} cannot create one.`,
+        403,
+      );
+    }
     // In us-east-1 S3 answers 200 to a repeated CreateBucket by the owner, and some servers answer
     // BucketAlreadyExists instead; asking first gives the contract's BucketAlreadyOwnedByYou
     // everywhere. Someone else's bucket (HeadBucket 403) is left to CreateBucket, which answers
@@ -102,14 +120,14 @@ export class S3ObjectStore implements ObjectStore {
     );
   }
 
-  async bucketExists(bucket: string): Promise<boolean> {
+  async bucketOwner(bucket: string): Promise<string | undefined> {
     const state = await this.bucketState(bucket);
     if (state === 'forbidden') {
       // HeadBucket has no body, so the SDK cannot say more than "forbidden": the bucket exists
       // but these credentials may not use it (or the credentials are wrong).
       throw new ObjectStoreError('AccessDenied', `Access denied to bucket ${bucket} at ${this.endpoint}`, 403);
     }
-    return state === 'exists';
+    return state === 'exists' ? this.bucketOwnerAccount : undefined;
   }
 
   private async bucketState(bucket: string): Promise<'exists' | 'missing' | 'forbidden'> {

@@ -1,5 +1,4 @@
 import { LabelsReplaced, type MetadataStore } from '../../storage/metadata-store.js';
-import type { ObjectStore } from '../../storage/object-store.js';
 import type { LabelRow } from '../../storage/records.js';
 import { formatLabelFile } from '../../transforms/labels/label-file.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
@@ -7,7 +6,6 @@ import { s3LocationOf, writeCsvOutput } from './task-paths.js';
 import { transformColumns } from './transform-columns.js';
 
 export interface ExportLabelsDeps {
-  objects: ObjectStore;
   store: MetadataStore;
 }
 
@@ -37,7 +35,7 @@ export function exportLabelsTask(deps: ExportLabelsDeps): TaskHandler {
         }
       }
       try {
-        await writeCsvOutput(deps.objects, props.OutputS3Path, at, formatLabelFile(counted(), transformColumns(ctx.transform).columns));
+        await writeCsvOutput(ctx.objects, props.OutputS3Path, at, formatLabelFile(counted(), transformColumns(ctx.transform).columns));
       } catch (e) {
         if (e instanceof LabelsReplaced) {
           throw new TaskFailure('The labels were replaced by an import that finished during the export; export them again.');

@@ -35,7 +35,7 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
       );
       ctx.progress(`writing ${args.outputFormat} output to ${args.outputPath}`, 0.9);
       const written = await writingTo(args.outputPath, () =>
-        writeMatchOutput(deps.objects, at, input.table, result, {
+        writeMatchOutput(ctx.objects, at, input.table, result, {
           format: args.outputFormat,
           confidence: args.computeMatchConfidenceScores,
           removeDuplicates: args.removeDuplicates,

@@ -12,7 +12,6 @@ import { s3LocationOf } from './task-paths.js';
 import { transformColumns } from './transform-columns.js';
 
 export interface ImportLabelsDeps {
-  objects: ObjectStore;
   store: MetadataStore;
   /** Label files larger than this (all parts together) are refused. */
   maxLabelBytes: number;
@@ -81,7 +80,7 @@ async function readLabels(deps: ImportLabelsDeps, ctx: TaskContext, path: string
   const tooLarge = () => new TaskFailure(`Label file has exceeded the limit of ${Math.floor(deps.maxLabelBytes / 2 ** 20)} MB.`);
   const read: ReadLabels = { rows: 0, setSizes: new Map(), keys: [] };
   try {
-    const files = await dataObjectsAt(deps.objects, at);
+    const files = await dataObjectsAt(ctx.objects, at);
     if (files.length === 0) {
       throw new TaskFailure(`Cannot access the label file at ${path}. There is no object at that key or under that prefix.`);
     }
@@ -92,7 +91,7 @@ async function readLabels(deps: ImportLabelsDeps, ctx: TaskContext, path: string
     for (const file of files) {
       const uri = formatS3Uri({ bucket: at.bucket, key: file.key });
       ctx.progress(`reading ${uri}`, READ_UNTIL * (bytes / Math.max(1, total)));
-      const { body } = await deps.objects.getObject(at.bucket, file.key);
+      const { body } = await ctx.objects.getObject(at.bucket, file.key);
       const onBytes = (n: number) => {
         bytes += n;
         // The object may have grown since it was listed.
@@ -133,7 +132,7 @@ async function checkRecordsExist(deps: ImportLabelsDeps, ctx: TaskContext, keys:
   if (!table) throw new TaskFailure(`The transform's input table ${name} no longer exists in the catalog.`);
   let missing: MissingKeys;
   try {
-    missing = await findMissingCatalogKeys(table, deps.objects, { primaryKey, keys, sample: MISSING_KEYS_NAMED });
+    missing = await findMissingCatalogKeys(table, ctx.objects, { primaryKey, keys, sample: MISSING_KEYS_NAMED });
   } catch (e) {
     if (e instanceof TableDataError) throw new TaskFailure(`Cannot read the transform's input table ${name}: ${e.message}`);
     if (e instanceof ObjectStoreError) throw new TaskFailure(`Cannot read the transform's input table ${name}: ${e.message}`);

@@ -51,7 +51,7 @@ export function labelingSetTask(deps: LabelingSetDeps): TaskHandler {
           rowCount++;
         }
       }
-      await writeCsvOutput(deps.objects, props.OutputS3Path, at, stringify(records));
+      await writeCsvOutput(ctx.objects, props.OutputS3Path, at, stringify(records));
       return {
         properties: {
           LabelingSetGenerationTaskRunProperties: { ...props, LabelingSetCount: sets.length, LabeledRowCount: rowCount },

@@ -8,7 +8,6 @@ import { TaskFailure, type TaskContext } from '../task-handler.js';
 import { transformColumns } from './transform-columns.js';
 
 export interface MatcherInputDeps {
-  objects: ObjectStore;
   store: MetadataStore;
   /** The server's DOPPEL_SEED, given to the engine as MatchParameters.seed (default 0). */
   seed?: number;
@@ -65,7 +64,7 @@ export async function loadMatcherInput(
   ctx.progress(`reading table ${name}`, 0);
   let table: EngineTable;
   try {
-    table = await loadEngineTable(record, deps.objects, primaryKey);
+    table = await loadEngineTable(record, ctx.objects, primaryKey);
   } catch (e) {
     if (e instanceof TableDataError || e instanceof ObjectStoreError) {
       throw new TaskFailure(`Cannot read table ${name}: ${e.message}`);

@@ -1,23 +1,32 @@
 /** ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation. */
-import { noSuchBucket } from '../../../storage/object-store.js';
-import { OWNER, bucketOf, readTextBody, type S3Call } from '../s3-call.js';
+import { ObjectStoreError } from '../../../storage/object-store.js';
+import { canonicalUser, bucketOf, readTextBody, type S3Call } from '../s3-call.js';
 import { emptyResponse, isoDate, xmlResponse } from '../s3-response.js';
 import { parseXml } from '../s3-xml.js';
 
 export async function listBuckets(call: S3Call): Promise<Response> {
   const buckets = await call.store.listBuckets();
   return xmlResponse('ListAllMyBucketsResult', {
-    Owner: OWNER,
+    Owner: canonicalUser(call.account),
     Buckets: { Bucket: buckets.map((bucket) => ({ Name: bucket.name, CreationDate: isoDate(bucket.createdOn) })) },
   });
 }
 
-/** A CreateBucketConfiguration body (LocationConstraint) is checked for well-formedness and ignored. */
+/**
+ * A CreateBucketConfiguration body (LocationConstraint) is checked for well-formedness and ignored.
+ * Creating a bucket one owns already answers BucketAlreadyOwnedByYou, except in us-east-1, where
+ * S3 answers 200 for legacy compatibility; another account's bucket is BucketAlreadyExists.
+ */
 export async function createBucket(call: S3Call): Promise<Response> {
   const bucket = bucketOf(call);
   const body = await readTextBody(call);
   if (body.trim() !== '') parseXml(body, 'CreateBucketConfiguration');
-  await call.store.createBucket(bucket);
+  try {
+    await call.store.createBucket(bucket, call.account);
+  } catch (e) {
+    const ownAgain = e instanceof ObjectStoreError && e.code === 'BucketAlreadyOwnedByYou';
+    if (!(ownAgain && call.region === 'us-east-1')) throw e;
+  }
   return emptyResponse(200, { location: `/${bucket}` });
 }
 
@@ -39,6 +48,5 @@ export async function getBucketLocation(call: S3Call): Promise<Response> {
 }
 
 async function requireBucket(call: S3Call): Promise<void> {
-  const bucket = bucketOf(call);
-  if (!(await call.store.bucketExists(bucket))) throw noSuchBucket(bucket);
+  await call.store.requireBucket(bucketOf(call));
 }

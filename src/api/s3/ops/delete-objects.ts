@@ -1,5 +1,5 @@
 /** DeleteObjects (POST /bucket?delete): up to 1000 keys, each deleted or reported on its own. */
-import { noSuchBucket, ObjectStoreError } from '../../../storage/object-store.js';
+import { ObjectStoreError } from '../../../storage/object-store.js';
 import { bucketOf, readXmlBody, type S3Call } from '../s3-call.js';
 import { malformedXml } from '../s3-errors.js';
 import { xmlResponse } from '../s3-response.js';
@@ -19,7 +19,7 @@ export async function deleteObjects(call: S3Call): Promise<Response> {
     if (key === undefined) throw malformedXml('every <Object> needs a <Key>');
     return { key, versionId: textOf(object, 'VersionId') };
   });
-  if (!(await call.store.bucketExists(bucket))) throw noSuchBucket(bucket);
+  await call.store.requireBucket(bucket);
 
   const deleted: XmlElement[] = [];
   const errors: XmlElement[] = [];

@@ -1,6 +1,6 @@
 /** ListObjectsV2 and ListObjects (v1). */
 import type { ListResult, ObjectInfo } from '../../../storage/object-store.js';
-import { OWNER, bucketOf, type S3Call } from '../s3-call.js';
+import { canonicalUser, bucketOf, type S3Call } from '../s3-call.js';
 import { invalidArgument } from '../s3-errors.js';
 import { isoDate, xmlResponse } from '../s3-response.js';
 import type { XmlElement } from '../s3-xml.js';
@@ -18,7 +18,6 @@ export async function listObjectsV2(call: S3Call): Promise<Response> {
     ...common.options,
     ...(resumeAfter ? { startAfter: resumeAfter } : {}),
   });
-  const withOwner = query.get('fetch-owner') === 'true';
   return xmlResponse('ListBucketResult', {
     Name: bucketOf(call),
     Prefix: encode(common.prefix),
@@ -31,7 +30,7 @@ export async function listObjectsV2(call: S3Call): Promise<Response> {
       result.isTruncated && result.nextStartAfter !== undefined ? encodeContinuationToken(result.nextStartAfter) : undefined,
     StartAfter: startAfter !== undefined ? encode(startAfter) : undefined,
     EncodingType: query.get('encoding-type'),
-    ...listEntries(result, encode, withOwner),
+    ...listEntries(result, encode, query.get('fetch-owner') === 'true' ? canonicalUser(call.account) : undefined),
   });
 }
 
@@ -55,7 +54,7 @@ export async function listObjects(call: S3Call): Promise<Response> {
     Delimiter: common.delimiter !== undefined ? encode(common.delimiter) : undefined,
     IsTruncated: result.isTruncated,
     EncodingType: query.get('encoding-type'),
-    ...listEntries(result, encode, true),
+    ...listEntries(result, encode, canonicalUser(call.account)),
   });
 }
 
@@ -82,14 +81,15 @@ function commonParameters(call: S3Call) {
   };
 }
 
-function listEntries(result: ListResult, encode: (text: string) => string, withOwner: boolean): XmlElement {
+/** The listed objects and common prefixes; each object with `owner` when it is given. */
+function listEntries(result: ListResult, encode: (text: string) => string, owner: XmlElement | undefined): XmlElement {
   return {
     Contents: result.objects.map((object: ObjectInfo) => ({
       Key: encode(object.key),
       LastModified: isoDate(object.lastModified),
       ETag: object.etag,
       Size: object.size,
-      ...(withOwner ? { Owner: OWNER } : {}),
+      ...(owner ? { Owner: owner } : {}),
       StorageClass: 'STANDARD',
     })),
     CommonPrefixes: result.commonPrefixes.map((prefix) => ({ Prefix: encode(prefix) })),

@@ -3,7 +3,7 @@
  * ListParts.
  */
 import { parseCopySourceRange } from '../object-headers.js';
-import { OWNER, bucketOf, keyOf, readXmlBody, type S3Call } from '../s3-call.js';
+import { canonicalUser, bucketOf, keyOf, readXmlBody, type S3Call } from '../s3-call.js';
 import { invalidArgument, malformedXml } from '../s3-errors.js';
 import { emptyResponse, isoDate, xmlResponse } from '../s3-response.js';
 import { elementsOf, textOf } from '../s3-xml.js';
@@ -99,8 +99,8 @@ export async function listParts(call: S3Call): Promise<Response> {
       ETag: part.etag,
       Size: part.size,
     })),
-    Initiator: OWNER,
-    Owner: OWNER,
+    Initiator: canonicalUser(call.account),
+    Owner: canonicalUser(call.account),
     StorageClass: 'STANDARD',
   });
 }

@@ -1,0 +1,133 @@
+import type { Readable } from 'node:stream';
+import {
+  noSuchBucket,
+  ObjectStoreError,
+  type BucketInfo,
+  type ByteRange,
+  type ListOptions,
+  type ListResult,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutOptions,
+} from './object-store.js';
+
+/**
+ * The object store as one account sees it, as in S3: every bucket belongs to the account that
+ * created it, and a call on another account's bucket fails with AccessDenied. The S3 endpoint
+ * serves each request through the signer's view and each task run reads and writes through its
+ * account's view, so this is the one place the rule is enforced.
+ *
+ * A missing bucket is left to the store (NoSuchBucket and the like): only an existing bucket of
+ * another account is refused.
+ */
+export class AccountObjectStore implements ObjectStore {
+  constructor(
+    private readonly store: ObjectStore,
+    readonly account: string,
+  ) {}
+
+  get kind(): ObjectStore['kind'] {
+    return this.store.kind;
+  }
+
+  async listBuckets(): Promise<BucketInfo[]> {
+    return (await this.store.listBuckets()).filter((bucket) => bucket.owner === this.account);
+  }
+
+  async createBucket(bucket: string, owner: string): Promise<void> {
+    if (owner !== this.account) throw accessDenied(bucket, this.account);
+    await this.store.createBucket(bucket, owner);
+  }
+
+  async deleteBucket(bucket: string): Promise<void> {
+    await this.requireAccess(bucket);
+    await this.store.deleteBucket(bucket);
+  }
+
+  async bucketOwner(bucket: string): Promise<string | undefined> {
+    return this.store.bucketOwner(bucket);
+  }
+
+  async putObject(bucket: string, key: string, body: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<ObjectInfo> {
+    await this.requireAccess(bucket);
+    return this.store.putObject(bucket, key, body, options);
+  }
+
+  async getObject(bucket: string, key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable; range?: ByteRange }> {
+    await this.requireAccess(bucket);
+    return this.store.getObject(bucket, key, range);
+  }
+
+  async headObject(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    await this.requireAccess(bucket);
+    return this.store.headObject(bucket, key);
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    await this.requireAccess(bucket);
+    return this.store.deleteObject(bucket, key);
+  }
+
+  async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
+    await this.requireAccess(bucket);
+    return this.store.listObjects(bucket, options);
+  }
+
+  async createMultipartUpload(bucket: string, key: string, options?: PutOptions): Promise<string> {
+    await this.requireAccess(bucket);
+    return this.store.createMultipartUpload(bucket, key, options);
+  }
+
+  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>): Promise<{ etag: string; size: number }> {
+    await this.requireAccess(bucket);
+    return this.store.uploadPart(bucket, key, uploadId, partNumber, body);
+  }
+
+  async completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<ObjectInfo> {
+    await this.requireAccess(bucket);
+    return this.store.completeMultipartUpload(bucket, key, uploadId, parts);
+  }
+
+  async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.requireAccess(bucket);
+    return this.store.abortMultipartUpload(bucket, key, uploadId);
+  }
+
+  async listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {
+    await this.requireAccess(bucket);
+    return this.store.listParts(bucket, key, uploadId);
+  }
+
+  async localCopy(bucket: string, key: string): Promise<{ path: string; release: () => Promise<void> }> {
+    await this.requireAccess(bucket);
+    return this.store.localCopy(bucket, key);
+  }
+
+  /** The view does not own the store it looks through: the store is closed by whoever opened it. */
+  async close(): Promise<void> {}
+
+  /** AccessDenied when the bucket is another account's; a missing bucket passes. */
+  async requireAccess(bucket: string): Promise<void> {
+    const owner = await this.store.bucketOwner(bucket);
+    if (owner !== undefined && owner !== this.account) throw accessDenied(bucket, this.account);
+  }
+
+  /** NoSuchBucket when there is no such bucket, AccessDenied when it is another account's. */
+  async requireBucket(bucket: string): Promise<void> {
+    const owner = await this.store.bucketOwner(bucket);
+    if (owner === undefined) throw noSuchBucket(bucket);
+    if (owner !== this.account) throw accessDenied(bucket, this.account);
+  }
+}
+
+/**
+ * S3 answers a foreign bucket with a bare "Access Denied" (the S3 endpoint sends exactly that);
+ * the message says why, for task runs, whose ErrorString it becomes.
+ */
+function accessDenied(bucket: string, account: string): ObjectStoreError {
+  return new ObjectStoreError(
+    'AccessDenied',
+    `Access Denied: bucket ${bucket} belongs to another account, and account ${account} may use only its own buckets.`,
+    403,
+  );
+}
