@@ -16,6 +16,8 @@ export interface ServerConfig {
   maxInterruptions: number;
   scriptedTasks: boolean;
   maxLabelFileBytes: number;
+  /** DOPPEL_DISK_RESERVE_MB in bytes: space held back so that deletes work on a full disk. */
+  diskReserveBytes: number;
   /** Seed of the matcher's random choices (labeling sets, cross-validation folds, model training). */
   seed: number;
 }
@@ -67,6 +69,7 @@ export function configFrom(
     maxInterruptions: intFrom(env, 'DOPPEL_MAX_INTERRUPTIONS', 3, 0),
     scriptedTasks: truthy(env['DOPPEL_SCRIPTED_TASKS']),
     maxLabelFileBytes: intFrom(env, 'DOPPEL_MAX_LABEL_FILE_MB', 100, 1) * 2 ** 20,
+    diskReserveBytes: intFrom(env, 'DOPPEL_DISK_RESERVE_MB', 8, 0, 1024) * 2 ** 20,
     seed: intFrom(env, 'DOPPEL_SEED', 0, 0, MAX_SEED),
   };
 }

@@ -7,6 +7,7 @@ import { s3Endpoint } from './api/s3/s3-endpoint.js';
 import { CatalogService } from './catalog/catalog-service.js';
 import type { ServerConfig } from './config.js';
 import { acquireDataDirLock } from './storage/data-dir-lock.js';
+import { diskReserveOf } from './storage/disk-reserve.js';
 import { SqliteMetadataStore } from './storage/sqlite/sqlite-metadata-store.js';
 import { TagService } from './tags/tag-service.js';
 import { resumePolicy } from './tasks/resume-policy.js';
@@ -35,18 +36,24 @@ export async function startDoppel(
 ): Promise<RunningDoppel> {
   const credentials = loadCredentials(env);
   const releaseLock = acquireDataDirLock(config.dataDir);
+  // Opening the databases creates their log files, which a full disk would refuse: the reserve's
+  // space is theirs until they are open, then it is taken back as far as the disk allows.
+  const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
+  reserve.release();
   // Task processes write to the same database and move the log into it: see autoCheckpoint.
-  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false });
+  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false, reserve });
   let objects: ObjectStore;
   try {
-    objects = await createObjectStore(config.dataDir, env);
+    objects = await createObjectStore(config.dataDir, env, { reserve });
   } catch (e) {
     await store.close();
     releaseLock();
     throw e;
   }
+  if (!reserve.refill()) log(`the disk of ${config.dataDir} is full: writes are refused until space is freed`);
   const taskProcess = {
     dataDir: config.dataDir,
+    diskReserveBytes: config.diskReserveBytes,
     scriptedTasks: config.scriptedTasks,
     seed: config.seed,
     maxLabelFileBytes: config.maxLabelFileBytes,

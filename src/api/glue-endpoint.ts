@@ -3,7 +3,7 @@ import type { RequestContext } from '../core/request-context.js';
 import type { Json } from '../core/wire.js';
 import { identifyUnverified, verifySignature, type SignedRequest } from './auth/sigv4.js';
 import type { CredentialRegistry } from './auth/credentials.js';
-import { ServiceError, internalFailure, serializationError, unknownOperation } from './errors.js';
+import { ServiceError, diskFull, internalFailure, isDiskFull, serializationError, unknownOperation } from './errors.js';
 import type { Operation } from './glue-operations.js';
 import { validateInput } from './model/validate.js';
 
@@ -49,7 +49,7 @@ export function glueEndpoint(opts: GlueEndpointOptions) {
       const output = await operation(ctx, input);
       return respond(200, requestId, JSON.stringify(output));
     } catch (e) {
-      const error = e instanceof ServiceError ? e : internalFailure();
+      const error = e instanceof ServiceError ? e : isDiskFull(e) ? diskFull() : internalFailure();
       if (!(e instanceof ServiceError)) {
         opts.log(`request ${requestId} failed: ${(e as Error)?.stack ?? String(e)}`);
       }

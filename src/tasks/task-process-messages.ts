@@ -28,4 +28,6 @@ export type FromTaskProcess =
 export interface TaskProcessConfig extends TaskHandlerConfig {
   /** The server's data dir: the metadata database and the embedded object store are in it. */
   dataDir: string;
+  /** The size of the data dir's disk reserve (see DiskReserve). */
+  diskReserveBytes: number;
 }

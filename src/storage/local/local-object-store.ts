@@ -28,6 +28,8 @@ import {
 } from '../object-store.js';
 import { BlobFiles } from './blob-files.js';
 import { assertValidBucketName } from './bucket-names.js';
+import { isDiskFull } from '../../core/errors.js';
+import { DiskReserve } from '../disk-reserve.js';
 import { ObjectIndex, type ObjectRow, type Refusal } from './object-index.js';
 import { keyBytes, prefixUpperBound, successorOf, textBytes } from './object-keys.js';
 import {
@@ -37,6 +39,7 @@ import {
   invalidArgument,
   invalidPart,
   invalidPartOrder,
+  insufficientStorage,
   invalidRange,
   malformedXml,
   noSuchUpload,
@@ -56,19 +59,25 @@ export class LocalObjectStore implements ObjectStore {
   private constructor(
     private readonly index: ObjectIndex,
     private readonly blobs: BlobFiles,
+    private readonly reserve: DiskReserve,
   ) {}
 
   /**
    * Opens the store under `rootDir`, by default removing what interrupted writes left behind (blobs
    * being written, blobs no index row refers to). Another process sharing a store that is already
    * open passes `removeLeftovers: false`: to it, another process's write in progress looks the same.
+   * `reserve` is the data dir's disk reserve (none by default), which lets deletes work on a full
+   * disk.
    */
-  static async open(rootDir: string, options: { removeLeftovers?: boolean } = {}): Promise<LocalObjectStore> {
+  static async open(
+    rootDir: string,
+    options: { removeLeftovers?: boolean; reserve?: DiskReserve } = {},
+  ): Promise<LocalObjectStore> {
     const removeLeftovers = options.removeLeftovers ?? true;
     await mkdir(rootDir, { recursive: true });
     const blobs = await BlobFiles.open(rootDir, { emptyTmp: removeLeftovers });
     const index = new ObjectIndex(join(rootDir, 'index.sqlite'));
-    const store = new LocalObjectStore(index, blobs);
+    const store = new LocalObjectStore(index, blobs, options.reserve ?? DiskReserve.none());
     try {
       if (removeLeftovers) await store.removeOrphanBlobs();
     } catch (e) {
@@ -85,14 +94,18 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async createBucket(bucket: string): Promise<void> {
-    assertValidBucketName(bucket);
-    if (this.index.createBucket(bucket, Date.now()) === 'bucket-exists') throw bucketAlreadyOwnedByYou(bucket);
+    return this.writing(async () => {
+      assertValidBucketName(bucket);
+      if (this.index.createBucket(bucket, Date.now()) === 'bucket-exists') throw bucketAlreadyOwnedByYou(bucket);
+    });
   }
 
   async deleteBucket(bucket: string): Promise<void> {
-    const result = this.index.deleteBucket(bucket);
-    if (typeof result === 'string') throw refusalError(result, bucket);
-    await this.removeBlobs(result.partBlobs);
+    return this.deleting(async () => {
+      const result = this.index.deleteBucket(bucket);
+      if (typeof result === 'string') throw refusalError(result, bucket);
+      await this.removeBlobs(result.partBlobs);
+    });
   }
 
   async bucketExists(bucket: string): Promise<boolean> {
@@ -107,35 +120,35 @@ export class LocalObjectStore implements ObjectStore {
     body: AsyncIterable<Uint8Array>,
     options: PutOptions = {},
   ): Promise<ObjectInfo> {
-    const keyBinary = keyBytes(key);
-    const metadata = encodeMetadata(options.metadata);
-    this.requireBucket(bucket);
-    const blob = await this.blobs.write(body);
-    const lastModified = Date.now();
-    const etag = quote(blob.md5.toString('hex'));
-    const result = this.index.putObject({
-      bucket,
-      key: keyBinary,
-      size: blob.size,
-      etag,
-      contentType: options.contentType ?? null,
-      metadata,
-      lastModified,
-      blob: blob.id,
+    return this.writing(async () => {
+      const keyBinary = keyBytes(key);
+      const metadata = encodeMetadata(options.metadata);
+      this.requireBucket(bucket);
+      const blob = await this.blobs.write(body);
+      const lastModified = Date.now();
+      const etag = quote(blob.md5.toString('hex'));
+      const result = await this.recordBlob(blob.id, bucket, '', () =>
+        this.index.putObject({
+          bucket,
+          key: keyBinary,
+          size: blob.size,
+          etag,
+          contentType: options.contentType ?? null,
+          metadata,
+          lastModified,
+          blob: blob.id,
+        }),
+      );
+      if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
+      return {
+        key,
+        size: blob.size,
+        etag,
+        lastModified,
+        ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
+        ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
+      };
     });
-    if (typeof result === 'string') {
-      await this.blobs.remove(blob.id);
-      throw refusalError(result, bucket);
-    }
-    if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
-    return {
-      key,
-      size: blob.size,
-      etag,
-      lastModified,
-      ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
-      ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
-    };
   }
 
   async getObject(
@@ -167,9 +180,11 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {
-    const result = this.index.deleteObject(bucket, keyBytes(key));
-    if (typeof result === 'string') throw refusalError(result, bucket);
-    if (result.removedBlob) await this.blobs.remove(result.removedBlob);
+    return this.deleting(async () => {
+      const result = this.index.deleteObject(bucket, keyBytes(key));
+      if (typeof result === 'string') throw refusalError(result, bucket);
+      if (result.removedBlob) await this.blobs.remove(result.removedBlob);
+    });
   }
 
   async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
@@ -229,18 +244,20 @@ export class LocalObjectStore implements ObjectStore {
   // Multipart uploads -----------------------------------------------------------------------------
 
   async createMultipartUpload(bucket: string, key: string, options: PutOptions = {}): Promise<string> {
-    const keyBinary = keyBytes(key);
-    const uploadId = randomBytes(24).toString('base64url');
-    const refusal = this.index.createUpload({
-      upload_id: uploadId,
-      bucket,
-      key: keyBinary,
-      content_type: options.contentType ?? null,
-      metadata: encodeMetadata(options.metadata),
-      initiated: Date.now(),
+    return this.writing(async () => {
+      const keyBinary = keyBytes(key);
+      const uploadId = randomBytes(24).toString('base64url');
+      const refusal = this.index.createUpload({
+        upload_id: uploadId,
+        bucket,
+        key: keyBinary,
+        content_type: options.contentType ?? null,
+        metadata: encodeMetadata(options.metadata),
+        initiated: Date.now(),
+      });
+      if (refusal) throw refusalError(refusal, bucket, uploadId);
+      return uploadId;
     });
-    if (refusal) throw refusalError(refusal, bucket, uploadId);
-    return uploadId;
   }
 
   async uploadPart(
@@ -250,28 +267,28 @@ export class LocalObjectStore implements ObjectStore {
     partNumber: number,
     body: AsyncIterable<Uint8Array>,
   ): Promise<{ etag: string; size: number }> {
-    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
-      throw invalidArgument(`Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive.`);
-    }
-    this.requireOpenUpload(bucket, key, uploadId);
-    const blob = await this.blobs.write(body);
-    const etag = quote(blob.md5.toString('hex'));
-    // Checked again: the upload may have been completed or aborted while the part was streaming.
-    const result = this.completing.has(uploadId)
-      ? 'no-such-upload'
-      : this.index.putPart(uploadId, {
-          part_number: partNumber,
-          size: blob.size,
-          etag,
-          last_modified: Date.now(),
-          blob: blob.id,
-        });
-    if (typeof result === 'string') {
-      await this.blobs.remove(blob.id);
-      throw refusalError(result, bucket, uploadId);
-    }
-    if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
-    return { etag, size: blob.size };
+    return this.writing(async () => {
+      if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+        throw invalidArgument(`Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive.`);
+      }
+      this.requireOpenUpload(bucket, key, uploadId);
+      const blob = await this.blobs.write(body);
+      const etag = quote(blob.md5.toString('hex'));
+      // Checked again: the upload may have been completed or aborted while the part was streaming.
+      const result = await this.recordBlob(blob.id, bucket, uploadId, () =>
+        this.completing.has(uploadId)
+          ? 'no-such-upload'
+          : this.index.putPart(uploadId, {
+              part_number: partNumber,
+              size: blob.size,
+              etag,
+              last_modified: Date.now(),
+              blob: blob.id,
+            }),
+      );
+      if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
+      return { etag, size: blob.size };
+    });
   }
 
   async completeMultipartUpload(
@@ -280,64 +297,66 @@ export class LocalObjectStore implements ObjectStore {
     uploadId: string,
     parts: Array<{ partNumber: number; etag: string }>,
   ): Promise<ObjectInfo> {
-    const upload = this.requireOpenUpload(bucket, key, uploadId);
-    if (parts.length === 0) throw malformedXml('a multipart upload is completed with at least one part');
-    const stored = new Map(this.index.parts(uploadId).map((part) => [part.part_number, part]));
-    const chosen = parts.map((part, i) => {
-      if (i > 0 && part.partNumber <= parts[i - 1]!.partNumber) throw invalidPartOrder();
-      const found = stored.get(part.partNumber);
-      if (!found) throw invalidPart(part.partNumber, 'not uploaded');
-      if (unquote(found.etag) !== unquote(part.etag).toLowerCase()) throw invalidPart(part.partNumber, 'ETag differs');
-      return found;
-    });
-    chosen.forEach((part, i) => {
-      if (i < chosen.length - 1 && part.size < MIN_PART_BYTES) throw entityTooSmall(part.part_number, part.size, MIN_PART_BYTES);
-    });
-
-    this.completing.add(uploadId);
-    try {
-      const blobs = this.blobs;
-      const assembled = async function* (): AsyncGenerator<Uint8Array> {
-        for (const part of chosen) {
-          yield* createReadStream('', { fd: blobs.openForRead(part.blob), autoClose: true });
-        }
-      };
-      let blob;
-      try {
-        blob = await this.blobs.write(assembled());
-      } catch (e) {
-        if (!this.index.upload(uploadId)) throw noSuchUpload(uploadId); // aborted meanwhile
-        throw e;
-      }
-      const partDigests = chosen.map((part) => Buffer.from(unquote(part.etag), 'hex'));
-      const etag = quote(`${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${chosen.length}`);
-      const lastModified = Date.now();
-      const result = this.index.completeUpload(uploadId, {
-        bucket,
-        key: upload.key,
-        size: blob.size,
-        etag,
-        contentType: upload.content_type,
-        metadata: upload.metadata,
-        lastModified,
-        blob: blob.id,
+    return this.writing(async () => {
+      const upload = this.requireOpenUpload(bucket, key, uploadId);
+      if (parts.length === 0) throw malformedXml('a multipart upload is completed with at least one part');
+      const stored = new Map(this.index.parts(uploadId).map((part) => [part.part_number, part]));
+      const chosen = parts.map((part, i) => {
+        if (i > 0 && part.partNumber <= parts[i - 1]!.partNumber) throw invalidPartOrder();
+        const found = stored.get(part.partNumber);
+        if (!found) throw invalidPart(part.partNumber, 'not uploaded');
+        if (unquote(found.etag) !== unquote(part.etag).toLowerCase()) throw invalidPart(part.partNumber, 'ETag differs');
+        return found;
       });
-      if (typeof result === 'string') {
-        await this.blobs.remove(blob.id);
-        throw refusalError(result, bucket, uploadId);
+      chosen.forEach((part, i) => {
+        if (i < chosen.length - 1 && part.size < MIN_PART_BYTES) throw entityTooSmall(part.part_number, part.size, MIN_PART_BYTES);
+      });
+
+      this.completing.add(uploadId);
+      try {
+        const blobs = this.blobs;
+        const assembled = async function* (): AsyncGenerator<Uint8Array> {
+          for (const part of chosen) {
+            yield* createReadStream('', { fd: blobs.openForRead(part.blob), autoClose: true });
+          }
+        };
+        let blob;
+        try {
+          blob = await this.blobs.write(assembled());
+        } catch (e) {
+          if (!this.index.upload(uploadId)) throw noSuchUpload(uploadId); // aborted meanwhile
+          throw e;
+        }
+        const partDigests = chosen.map((part) => Buffer.from(unquote(part.etag), 'hex'));
+        const etag = quote(`${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${chosen.length}`);
+        const lastModified = Date.now();
+        const result = await this.recordBlob(blob.id, bucket, uploadId, () =>
+          this.index.completeUpload(uploadId, {
+            bucket,
+            key: upload.key,
+            size: blob.size,
+            etag,
+            contentType: upload.content_type,
+            metadata: upload.metadata,
+            lastModified,
+            blob: blob.id,
+          }),
+        );
+        await this.removeBlobs([...result.partBlobs, ...(result.replacedBlob ? [result.replacedBlob] : [])]);
+        return toObjectInfo({ ...upload, size: blob.size, etag, last_modified: lastModified });
+      } finally {
+        this.completing.delete(uploadId);
       }
-      await this.removeBlobs([...result.partBlobs, ...(result.replacedBlob ? [result.replacedBlob] : [])]);
-      return toObjectInfo({ ...upload, size: blob.size, etag, last_modified: lastModified });
-    } finally {
-      this.completing.delete(uploadId);
-    }
+    });
   }
 
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
-    this.requireOpenUpload(bucket, key, uploadId);
-    const result = this.index.deleteUpload(uploadId);
-    if (typeof result === 'string') throw refusalError(result, bucket, uploadId);
-    await this.removeBlobs(result.partBlobs);
+    return this.deleting(async () => {
+      this.requireOpenUpload(bucket, key, uploadId);
+      const result = this.index.deleteUpload(uploadId);
+      if (typeof result === 'string') throw refusalError(result, bucket, uploadId);
+      await this.removeBlobs(result.partBlobs);
+    });
   }
 
   async listParts(
@@ -372,6 +391,52 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   // Helpers ---------------------------------------------------------------------------------------
+
+  /**
+   * Runs a write that takes space: refused up front while the disk reserve cannot be made whole
+   * (the space left belongs to deletes), and answered InsufficientStorage if the disk fills under it.
+   */
+  private async writing<T>(write: () => Promise<T>): Promise<T> {
+    if (!this.reserve.refill()) throw insufficientStorage();
+    try {
+      return await write();
+    } catch (e) {
+      throw isDiskFull(e) ? insufficientStorage() : e;
+    }
+  }
+
+  /**
+   * Runs the index transaction that makes a freshly written blob part of the store. If the index
+   * refuses (or fails: a full disk), the blob is removed again, so it takes no space for nothing.
+   */
+  private async recordBlob<R extends object>(
+    blobId: string,
+    bucket: string,
+    uploadId: string,
+    record: () => Refusal | R,
+  ): Promise<R> {
+    let result: Refusal | R;
+    try {
+      result = record();
+    } catch (e) {
+      await this.blobs.remove(blobId);
+      throw e;
+    }
+    if (typeof result === 'string') {
+      await this.blobs.remove(blobId);
+      throw refusalError(result, bucket, uploadId);
+    }
+    return result;
+  }
+
+  /** Runs a delete, which may use the disk reserve to commit on a full disk (see DiskReserve). */
+  private async deleting<T>(deletion: () => Promise<T>): Promise<T> {
+    try {
+      return await this.reserve.freeing(deletion);
+    } catch (e) {
+      throw isDiskFull(e) ? insufficientStorage() : e;
+    }
+  }
 
   private requireBucket(bucket: string): void {
     if (!this.index.bucket(bucket)) throw noSuchBucket(bucket);
