@@ -38,6 +38,13 @@ export const transformNotReady = clientError('MLTransformNotReadyException');
 export const idempotentParameterMismatch = clientError('IdempotentParameterMismatchException');
 export const unknownOperation = clientError('UnknownOperationException');
 
+/** doppel has no security configurations (no CreateSecurityConfiguration), so no name refers to one. */
+export const securityConfigurationNotFound = (name: string, field: string) =>
+  entityNotFound(
+    `Security configuration ${name} not found (${field}): doppel has no security configurations ` +
+      '(CreateSecurityConfiguration is not implemented), so leave it out.',
+  );
+
 export const internalFailure = (message = 'Internal service failure.') =>
   new ServiceError('InternalServiceException', message, 500);
 
