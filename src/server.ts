@@ -14,6 +14,8 @@ import { resumePolicy } from './tasks/resume-policy.js';
 import { TaskRunService } from './tasks/task-run-service.js';
 import { forkTaskProcess, TaskSupervisor } from './tasks/task-supervisor.js';
 import type { ObjectStore } from './storage/object-store.js';
+import { LocalObjectStore } from './storage/local/local-object-store.js';
+import { expireAbandonedUploads } from './storage/local/upload-expiry.js';
 import { createObjectStore } from './storage/object-store-factory.js';
 import { TransformService } from './transforms/transform-service.js';
 import { JobService } from './jobs/job-service.js';
@@ -50,6 +52,10 @@ export async function startDoppel(
     releaseLock();
     throw e;
   }
+  const stopExpiringUploads =
+    objects instanceof LocalObjectStore && config.multipartExpiryMs > 0
+      ? expireAbandonedUploads(objects, config.multipartExpiryMs, log)
+      : () => undefined;
   if (!reserve.refill()) log(`the disk of ${config.dataDir} is full: writes are refused until space is freed`);
   const taskProcess = {
     dataDir: config.dataDir,
@@ -98,6 +104,7 @@ export async function startDoppel(
       url: http.url,
       close: async () => {
         await http.close();
+        stopExpiringUploads();
         await supervisor.stop();
         await objects.close();
         await store.close();
@@ -105,6 +112,7 @@ export async function startDoppel(
       },
     };
   } catch (e) {
+    stopExpiringUploads();
     await supervisor.stop().catch(() => undefined);
     await objects.close();
     await store.close();

@@ -22,15 +22,18 @@ import {
   type ByteRange,
   type ListOptions,
   type ListResult,
+  type ListUploadsOptions,
+  type ListUploadsResult,
   type ObjectInfo,
   type ObjectStore,
   type PutOptions,
+  type UploadInfo,
 } from '../object-store.js';
 import { BlobFiles } from './blob-files.js';
 import { assertValidBucketName } from './bucket-names.js';
 import { isDiskFull } from '../../core/errors.js';
 import { DiskReserve } from '../disk-reserve.js';
-import { ObjectIndex, type ObjectRow, type Refusal } from './object-index.js';
+import { ObjectIndex, type ObjectRow, type Refusal, type UploadRow } from './object-index.js';
 import { keyBytes, prefixUpperBound, successorOf, textBytes } from './object-keys.js';
 import {
   bucketAlreadyOwnedByYou,
@@ -373,6 +376,71 @@ export class LocalObjectStore implements ObjectStore {
     }));
   }
 
+  async listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult> {
+    this.requireBucket(bucket);
+    const maxUploads = options.maxUploads ?? DEFAULT_MAX_KEYS;
+    if (!Number.isInteger(maxUploads) || maxUploads < 0) throw invalidArgument('maxUploads must be a non-negative integer.');
+    const prefix = options.prefix ?? '';
+    const delimiter = options.delimiter === '' ? undefined : options.delimiter;
+    const prefixBinary = textBytes(prefix);
+    const keyMarker = options.keyMarker ?? '';
+    // The upload-id-marker counts only with a key-marker (as in S3).
+    const uploadIdMarker = keyMarker !== '' ? options.uploadIdMarker : undefined;
+    // A key-marker that is a common prefix of this listing (a page ended on it) skips all it rolls up.
+    const markerIsCommonPrefix =
+      delimiter !== undefined &&
+      keyMarker !== '' &&
+      keyMarker.startsWith(prefix) &&
+      keyMarker.indexOf(delimiter, prefix.length) === keyMarker.length - delimiter.length;
+    const marker = this.uploadMarker(bucket, keyMarker, uploadIdMarker);
+
+    // One entry more than asked for tells whether the listing is truncated.
+    const entries: Array<{ upload: UploadInfo } | { commonPrefix: string }> = [];
+    for (const row of this.index.uploadsInRange(bucket, prefixBinary, prefixUpperBound(prefixBinary))) {
+      if (entries.length > maxUploads) break;
+      const key = row.key.toString('utf8');
+      if (keyMarker !== '' && !isAfterMarker(row, key, keyMarker, marker)) continue;
+      if (markerIsCommonPrefix && key.startsWith(keyMarker)) continue;
+      const cut = delimiter === undefined ? -1 : key.indexOf(delimiter, prefix.length);
+      if (cut >= 0) {
+        const commonPrefix = key.slice(0, cut + delimiter!.length);
+        const last = entries[entries.length - 1];
+        if (!(last && 'commonPrefix' in last && last.commonPrefix === commonPrefix)) entries.push({ commonPrefix });
+        continue;
+      }
+      entries.push({ upload: { key, uploadId: row.upload_id, initiated: row.initiated } });
+    }
+    const isTruncated = entries.length > maxUploads;
+    if (isTruncated) entries.length = maxUploads;
+    const last = entries[entries.length - 1];
+    return {
+      uploads: entries.flatMap((entry) => ('upload' in entry ? [entry.upload] : [])),
+      commonPrefixes: entries.flatMap((entry) => ('commonPrefix' in entry ? [entry.commonPrefix] : [])),
+      isTruncated,
+      ...(isTruncated && last
+        ? 'upload' in last
+          ? { nextKeyMarker: last.upload.key, nextUploadIdMarker: last.upload.uploadId }
+          : { nextKeyMarker: last.commonPrefix }
+        : {}),
+    };
+  }
+
+  /**
+   * Aborts the multipart uploads initiated before `time` (epoch ms) and removes their parts from
+   * disk, except uploads being completed right now. Returns how many were aborted.
+   */
+  async abortUploadsInitiatedBefore(time: number): Promise<number> {
+    let aborted = 0;
+    for (const uploadId of this.index.uploadsInitiatedBefore(time)) {
+      if (this.completing.has(uploadId)) continue;
+      const result = await this.deleting(async () => this.index.deleteUpload(uploadId));
+      if (typeof result === 'string') continue; // aborted or completed meanwhile
+      await this.removeBlobs(result.partBlobs);
+      aborted += 1;
+    }
+    return aborted;
+  }
+
   // Direct access ---------------------------------------------------------------------------------
 
   /**
@@ -475,6 +543,17 @@ export class LocalObjectStore implements ObjectStore {
     return successorOf(after);
   }
 
+  /** Where the upload named by a key-marker and upload-id-marker stands in listing order. */
+  private uploadMarker(bucket: string, keyMarker: string, uploadIdMarker: string | undefined): UploadMarker | undefined {
+    if (uploadIdMarker === undefined) return undefined;
+    const upload = this.index.upload(uploadIdMarker);
+    if (upload && upload.bucket === bucket && upload.key.toString('utf8') === keyMarker) {
+      return { initiated: upload.initiated, uploadId: uploadIdMarker };
+    }
+    // An upload that is gone: S3 compares upload ids of the marker's key lexicographically.
+    return { uploadId: uploadIdMarker };
+  }
+
   private async removeBlobs(ids: readonly string[]): Promise<void> {
     for (const id of ids) await this.blobs.remove(id);
   }
@@ -486,6 +565,20 @@ export class LocalObjectStore implements ObjectStore {
       if (!referenced.has(id)) await this.blobs.remove(id);
     }
   }
+}
+
+interface UploadMarker {
+  initiated?: number;
+  uploadId: string;
+}
+
+/** Whether an upload comes after the key-marker (and, within its key, after the upload-id-marker). */
+function isAfterMarker(row: UploadRow, key: string, keyMarker: string, marker: UploadMarker | undefined): boolean {
+  const byKey = Buffer.compare(row.key, textBytes(keyMarker));
+  if (byKey !== 0) return byKey > 0;
+  if (marker === undefined) return false;
+  if (marker.initiated === undefined) return row.upload_id > marker.uploadId;
+  return row.initiated > marker.initiated || (row.initiated === marker.initiated && row.upload_id > marker.uploadId);
 }
 
 function refusalError(refusal: Refusal, bucket: string, uploadId = '') {
