@@ -30,23 +30,33 @@ export function checkJobDefinition(doc: Json): Json {
   return allocated === undefined ? doc : { ...doc, MaxCapacity: allocated };
 }
 
-/** StartJobRun's own capacity and security configuration, checked as the job's are. */
-export function checkJobRunRequest(request: Json, job: Json): void {
-  checkCapacity(request, str(obj(job, 'Command') ?? {}, 'Name'));
+/**
+ * StartJobRun's own capacity and security configuration. A run may override one member of the
+ * job's sizing (NumberOfWorkers alone, say), so only what excludes each other within the request
+ * itself is refused.
+ */
+export function checkJobRunRequest(request: Json): void {
+  checkExclusiveCapacity(request);
   checkSecurityConfiguration(request);
 }
 
+/** MaxCapacity, the deprecated AllocatedCapacity and WorkerType / NumberOfWorkers exclude each other. */
+function checkExclusiveCapacity(doc: Json): void {
+  const capacity = num(doc, 'AllocatedCapacity') ?? num(doc, 'MaxCapacity');
+  if (num(doc, 'AllocatedCapacity') !== undefined && num(doc, 'MaxCapacity') !== undefined) {
+    throw invalidInput('Please set only Allocated Capacity or Max Capacity.');
+  }
+  if (capacity !== undefined && (str(doc, 'WorkerType') !== undefined || num(doc, 'NumberOfWorkers') !== undefined)) {
+    throw invalidInput('Do not set MaxCapacity if using WorkerType and NumberOfWorkers.');
+  }
+}
+
 function checkCapacity(doc: Json, command: string | undefined): void {
+  checkExclusiveCapacity(doc);
   const allocated = num(doc, 'AllocatedCapacity');
   const maxCapacity = num(doc, 'MaxCapacity');
   const workerType = str(doc, 'WorkerType');
   const workers = num(doc, 'NumberOfWorkers');
-  if (allocated !== undefined && maxCapacity !== undefined) {
-    throw invalidInput('Please set only Allocated Capacity or Max Capacity.');
-  }
-  if ((allocated ?? maxCapacity) !== undefined && (workerType !== undefined || workers !== undefined)) {
-    throw invalidInput('Do not set MaxCapacity if using WorkerType and NumberOfWorkers.');
-  }
   if ((workerType === undefined) !== (workers === undefined)) {
     throw invalidInput('Both WorkerType and NumberOfWorkers should be set.');
   }

@@ -139,12 +139,22 @@ export class JobService {
 
     const now = Date.now();
     const request = projectToShape(input, 'StartJobRunRequest') as Json;
-    checkJobRunRequest(request, job.doc);
+    checkJobRunRequest(request);
     const runArguments = (request['Arguments'] as Record<string, string> | undefined) ?? {};
     const doc: Json = {};
     for (const m of RUN_MEMBERS) {
       const v = request[m] ?? job.doc[m];
       if (v !== undefined) doc[m] = v;
+    }
+    // A run sized one way replaces the job's other way of sizing; the deprecated AllocatedCapacity
+    // of a run is its MaxCapacity, as for a job.
+    const allocated = num(request, 'AllocatedCapacity');
+    if (allocated !== undefined) Object.assign(doc, { AllocatedCapacity: allocated, MaxCapacity: allocated });
+    if (allocated !== undefined || request['MaxCapacity'] !== undefined) {
+      delete doc['WorkerType'];
+      delete doc['NumberOfWorkers'];
+    } else if (request['WorkerType'] !== undefined || request['NumberOfWorkers'] !== undefined) {
+      delete doc['MaxCapacity'];
     }
     if (job.doc['GlueVersion'] !== undefined) doc['GlueVersion'] = job.doc['GlueVersion'];
     if (job.doc['JobMode'] !== undefined) doc['JobMode'] = job.doc['JobMode'];

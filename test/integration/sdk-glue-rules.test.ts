@@ -10,6 +10,7 @@ import {
   CreateJobCommand,
   DeleteJobCommand,
   GetJobCommand,
+  GetJobRunCommand,
   GetTagsCommand,
   GlueClient,
   StartJobRunCommand,
@@ -216,6 +217,19 @@ describe('jobs: capacity, timeout, execution class, security configuration', () 
     );
     const { Job } = await glue.send(new GetJobCommand({ JobName: input.Name }));
     assert.deepEqual([Job?.WorkerType, Job?.NumberOfWorkers], ['G.1X', 2]);
+  });
+
+  it('StartJobRun sizes a run one way, replacing the way the job is sized; AllocatedCapacity is its MaxCapacity', async () => {
+    const input = jobInput({ Command: { Name: 'findmatches' }, WorkerType: 'G.1X', NumberOfWorkers: 2 });
+    await glue.send(new CreateJobCommand(input));
+    const runOf = async (patch: Record<string, unknown>) => {
+      const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: input.Name, ...patch }));
+      const { JobRun } = await glue.send(new GetJobRunCommand({ JobName: input.Name, RunId: JobRunId }));
+      return [JobRun?.WorkerType, JobRun?.NumberOfWorkers, JobRun?.MaxCapacity, JobRun?.AllocatedCapacity];
+    };
+    assert.deepEqual(await runOf({ NumberOfWorkers: 5 }), ['G.1X', 5, undefined, undefined]);
+    assert.deepEqual(await runOf({ MaxCapacity: 4 }), [undefined, undefined, 4, undefined]);
+    assert.deepEqual(await runOf({ AllocatedCapacity: 3 }), [undefined, undefined, 3, 3]);
   });
 
   it('StartJobRun refuses MaxCapacity together with workers, and a SecurityConfiguration', async () => {
