@@ -433,10 +433,13 @@ export class LocalObjectStore implements ObjectStore {
     let aborted = 0;
     for (const uploadId of this.index.uploadsInitiatedBefore(time)) {
       if (this.completing.has(uploadId)) continue;
-      const result = await this.deleting(async () => this.index.deleteUpload(uploadId));
-      if (typeof result === 'string') continue; // aborted or completed meanwhile
-      await this.removeBlobs(result.partBlobs);
-      aborted += 1;
+      const removed = await this.deleting(async () => {
+        const result = this.index.deleteUpload(uploadId);
+        if (typeof result === 'string') return false; // aborted or completed meanwhile
+        await this.removeBlobs(result.partBlobs);
+        return true;
+      });
+      if (removed) aborted += 1;
     }
     return aborted;
   }
