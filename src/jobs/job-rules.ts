@@ -10,6 +10,8 @@ export const MAX_JOB_TIMEOUT_MINUTES = 10_080;
 const PYTHON_SHELL_CAPACITIES = [0.0625, 1];
 const MIN_SPARK_CAPACITY = 2;
 const MAX_SPARK_CAPACITY = 100;
+/** Worker types that exist only from Glue 3.0 on. */
+const GLUE_3_WORKER_TYPES = new Set(['G.025X', 'G.4X', 'G.8X']);
 
 /**
  * Checks a job definition (the CreateJob request or the definition an UpdateJob leaves) and returns
@@ -22,8 +24,18 @@ export function checkJobDefinition(doc: Json): Json {
   if (timeout !== undefined && timeout > MAX_JOB_TIMEOUT_MINUTES) {
     throw invalidInput(`Jobs must have timeout values less than 7 days or ${MAX_JOB_TIMEOUT_MINUTES} minutes, got Timeout ${timeout}.`);
   }
-  if (str(doc, 'ExecutionClass') === 'FLEX' && command !== 'glueetl') {
-    throw invalidInput(`ExecutionClass FLEX is only allowed for jobs whose Command.Name is glueetl, not ${command}.`);
+  const version = str(doc, 'GlueVersion');
+  if (str(doc, 'ExecutionClass') === 'FLEX') {
+    if (command !== 'glueetl') {
+      throw invalidInput(`ExecutionClass FLEX is only allowed for jobs whose Command.Name is glueetl, not ${command}.`);
+    }
+    if (version !== undefined && isBefore3(version)) {
+      throw invalidInput(`ExecutionClass FLEX is only allowed for Glue version 3.0 or later, not ${version}.`);
+    }
+  }
+  const workerType = str(doc, 'WorkerType');
+  if (workerType !== undefined && GLUE_3_WORKER_TYPES.has(workerType) && version !== undefined && isBefore3(version)) {
+    throw invalidInput(`WorkerType ${workerType} is available only for Glue version 3.0 or later, not ${version}.`);
   }
   checkSecurityConfiguration(doc);
   const allocated = num(doc, 'AllocatedCapacity');
@@ -87,4 +99,9 @@ function checkCapacity(doc: Json, command: string | undefined): void {
 function checkSecurityConfiguration(doc: Json): void {
   const name = str(doc, 'SecurityConfiguration');
   if (name !== undefined) throw securityConfigurationNotFound(name, 'SecurityConfiguration');
+}
+
+/** Whether a Glue version (`major.minor`) comes before 3.0. */
+function isBefore3(version: string): boolean {
+  return Number(version.split('.')[0]) < 3;
 }

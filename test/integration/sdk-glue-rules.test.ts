@@ -169,6 +169,16 @@ describe('jobs: capacity, timeout, execution class, security configuration', () 
       message: 'ExecutionClass FLEX is only allowed for jobs whose Command.Name is glueetl, not pythonshell.',
     },
     {
+      title: 'G.8X before Glue 3.0',
+      patch: { WorkerType: 'G.8X', NumberOfWorkers: 2, GlueVersion: '2.0' },
+      message: 'WorkerType G.8X is available only for Glue version 3.0 or later, not 2.0.',
+    },
+    {
+      title: 'ExecutionClass FLEX before Glue 3.0',
+      patch: { ExecutionClass: 'FLEX', GlueVersion: '2.0' },
+      message: 'ExecutionClass FLEX is only allowed for Glue version 3.0 or later, not 2.0.',
+    },
+    {
       title: 'an unknown SecurityConfiguration',
       patch: { SecurityConfiguration: 'sec-config' },
       name: 'EntityNotFoundException',
@@ -193,6 +203,10 @@ describe('jobs: capacity, timeout, execution class, security configuration', () 
     await glue.send(new CreateJobCommand(allocated));
     const { Job: legacy } = await glue.send(new GetJobCommand({ JobName: allocated.Name }));
     assert.deepEqual([legacy?.AllocatedCapacity, legacy?.MaxCapacity], [5, 5]);
+
+    const flex = jobInput({ ExecutionClass: 'FLEX', GlueVersion: '4.0', WorkerType: 'G.8X', NumberOfWorkers: 2 });
+    await glue.send(new CreateJobCommand(flex));
+    assert.equal((await glue.send(new GetJobCommand({ JobName: flex.Name }))).Job?.ExecutionClass, 'FLEX');
 
     const shell = jobInput({ Command: { Name: 'pythonshell', ScriptLocation: 's3://scripts/a.py' }, MaxCapacity: 0.0625 });
     await glue.send(new CreateJobCommand(shell));
