@@ -188,3 +188,49 @@ describe('abandoned multipart uploads expire (DOPPEL_MULTIPART_EXPIRY_HOURS)', (
     assert.match(server.output(), /aborted 1 multipart upload\(s\) initiated more than 1\.8 s ago/);
   });
 });
+
+describe('ListMultipartUploads through an external S3-compatible store (DOPPEL_S3_ENDPOINT)', () => {
+  let backing: TestServer;
+  let server: TestServer;
+  let s3: S3Client;
+
+  before(async () => {
+    // The external store is another doppel: its S3 endpoint implements ListMultipartUploads.
+    backing = await startServer();
+    server = await startServer({
+      env: { DOPPEL_S3_ENDPOINT: backing.endpoint, DOPPEL_S3_ACCESS_KEY_ID: 'test', DOPPEL_S3_SECRET_ACCESS_KEY: 'test' },
+    });
+    s3 = s3Client(server);
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  });
+
+  after(async () => {
+    s3?.destroy();
+    await stopAndRemove(server);
+    await stopAndRemove(backing);
+  });
+
+  test('the listing, its paging and its common prefixes come from the external store', async () => {
+    const created: string[] = [];
+    for (const key of ['k/1', 'k/2', 'top']) {
+      created.push((await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }))).UploadId!);
+    }
+    const first = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, MaxUploads: 2 }));
+    assert.equal(first.IsTruncated, true);
+    const second = await s3.send(
+      new ListMultipartUploadsCommand({ Bucket: BUCKET, KeyMarker: first.NextKeyMarker, UploadIdMarker: first.NextUploadIdMarker }),
+    );
+    assert.deepEqual([...(first.Uploads ?? []), ...(second.Uploads ?? [])].map((u) => u.UploadId), created);
+    const rolled = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Delimiter: '/' }));
+    assert.deepEqual(rolled.CommonPrefixes?.map((p) => p.Prefix), ['k/']);
+    assert.deepEqual(rolled.Uploads?.map((u) => u.Key), ['top']);
+
+    const direct = s3Client(backing);
+    try {
+      const stored = await direct.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+      assert.deepEqual(stored.Uploads?.map((u) => u.UploadId), created, 'the uploads live in the external store');
+    } finally {
+      direct.destroy();
+    }
+  });
+});
