@@ -15,12 +15,17 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import {
+  AbortMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3ServiceException,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateDatabaseCommand, DeleteDatabaseCommand, GetDatabaseCommand, GlueServiceException, type GlueClient } from '@aws-sdk/client-glue';
@@ -67,6 +72,7 @@ describe('a full disk', { skip: !mounted }, () => {
   let glue: GlueClient;
   /** The objects stored, by key, with the SHA-256 of their bytes. */
   const stored = new Map<string, string>();
+  let unfinishedUpload: string;
 
   before(async () => {
     server = await startServer({ dataDir: mountPoint, env: { DOPPEL_DISK_RESERVE_MB: '1' } });
@@ -74,6 +80,11 @@ describe('a full disk', { skip: !mounted }, () => {
     glue = glueClient(server);
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'kept' } }));
+    // An upload left open, with a part on disk, to abort once the disk is full.
+    unfinishedUpload = (await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'unfinished' }))).UploadId!;
+    await s3.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key: 'unfinished', UploadId: unfinishedUpload, PartNumber: 1, Body: randomBytes(MiB) }),
+    );
   });
 
   after(async () => {
@@ -119,15 +130,23 @@ describe('a full disk', { skip: !mounted }, () => {
     assert.match(server.output(), /request \S+ failed: .*(SQLITE_FULL|database or disk is full)/);
   });
 
-  test('deletes work on the full disk, through Glue and S3', async () => {
+  test('deletes work on the full disk: Glue DeleteDatabase, S3 AbortMultipartUpload, DeleteObject, DeleteObjects', async () => {
     await glue.send(new DeleteDatabaseCommand({ Name: 'kept' }));
     await assert.rejects(glue.send(new GetDatabaseCommand({ Name: 'kept' })), { name: 'EntityNotFoundException' });
 
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: 'unfinished', UploadId: unfinishedUpload }));
+    assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads, undefined);
+
     const largeKeys = [...stored.keys()].filter((key) => key.startsWith('large/'));
-    for (const key of largeKeys.slice(0, 4)) {
+    for (const key of largeKeys.slice(0, 2)) {
       await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
       stored.delete(key);
     }
+    const batch = largeKeys.slice(2, 4);
+    const deleted = await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: batch.map((Key) => ({ Key })) } }));
+    assert.deepEqual(deleted.Errors, undefined);
+    assert.deepEqual(deleted.Deleted?.map((d) => d.Key), batch);
+    for (const key of batch) stored.delete(key);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'large/' }));
     assert.deepEqual(
       (listed.Contents ?? []).map((object) => object.Key).sort(),
