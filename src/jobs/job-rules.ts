@@ -56,7 +56,7 @@ export function checkJobRunRequest(request: Json): void {
 function checkExclusiveCapacity(doc: Json): void {
   const capacity = num(doc, 'AllocatedCapacity') ?? num(doc, 'MaxCapacity');
   if (num(doc, 'AllocatedCapacity') !== undefined && num(doc, 'MaxCapacity') !== undefined) {
-    throw invalidInput('Please set only Allocated Capacity or Max Capacity.');
+    throw invalidInput('Please set only Allocated Capacity or Max Capacity');
   }
   if (capacity !== undefined && (str(doc, 'WorkerType') !== undefined || num(doc, 'NumberOfWorkers') !== undefined)) {
     throw invalidInput('Do not set MaxCapacity if using WorkerType and NumberOfWorkers.');

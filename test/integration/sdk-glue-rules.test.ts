@@ -131,7 +131,7 @@ describe('jobs: capacity, timeout, execution class, security configuration', () 
     {
       title: 'AllocatedCapacity with MaxCapacity',
       patch: { AllocatedCapacity: 10, MaxCapacity: 10 },
-      message: 'Please set only Allocated Capacity or Max Capacity.',
+      message: 'Please set only Allocated Capacity or Max Capacity',
     },
     {
       title: 'WorkerType without NumberOfWorkers',
