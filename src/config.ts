@@ -19,6 +19,10 @@ export interface ServerConfig {
   maxInterruptions: number;
   scriptedTasks: boolean;
   maxLabelFileBytes: number;
+  /** DOPPEL_MULTIPART_EXPIRY_HOURS in milliseconds (0: never): multipart uploads older than this are aborted. */
+  multipartExpiryMs: number;
+  /** DOPPEL_DISK_RESERVE_MB in bytes: space held back so that deletes work on a full disk. */
+  diskReserveBytes: number;
   /** Seed of the matcher's random choices (labeling sets, cross-validation folds, model training). */
   seed: number;
 }
@@ -39,6 +43,14 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
     );
   }
   return n;
+}
+
+function hoursFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const hours = Number(raw);
+  if (!Number.isFinite(hours) || hours < 0) throw new Error(`${name} must be a number of hours >= 0, got '${raw}'`);
+  return hours;
 }
 
 /** The matcher's seeds are 32-bit. */
@@ -99,6 +111,8 @@ export function configFrom(
     maxInterruptions: intFrom(env, 'DOPPEL_MAX_INTERRUPTIONS', 3, 0),
     scriptedTasks: truthy(env['DOPPEL_SCRIPTED_TASKS']),
     maxLabelFileBytes: intFrom(env, 'DOPPEL_MAX_LABEL_FILE_MB', 100, 1) * 2 ** 20,
+    multipartExpiryMs: hoursFrom(env, 'DOPPEL_MULTIPART_EXPIRY_HOURS', 24) * 3_600_000,
+    diskReserveBytes: intFrom(env, 'DOPPEL_DISK_RESERVE_MB', 8, 0, 1024) * 2 ** 20,
     seed: intFrom(env, 'DOPPEL_SEED', 0, 0, MAX_SEED),
   };
 }

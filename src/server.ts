@@ -8,12 +8,15 @@ import { s3Endpoint } from './api/s3/s3-endpoint.js';
 import { CatalogService } from './catalog/catalog-service.js';
 import type { ServerConfig } from './config.js';
 import { acquireDataDirLock } from './storage/data-dir-lock.js';
+import { diskReserveOf } from './storage/disk-reserve.js';
 import { SqliteMetadataStore } from './storage/sqlite/sqlite-metadata-store.js';
 import { TagService } from './tags/tag-service.js';
 import { resumePolicy } from './tasks/resume-policy.js';
 import { TaskRunService } from './tasks/task-run-service.js';
 import { forkTaskProcess, TaskSupervisor } from './tasks/task-supervisor.js';
 import type { ObjectStore } from './storage/object-store.js';
+import { LocalObjectStore } from './storage/local/local-object-store.js';
+import { expireAbandonedUploads } from './storage/local/upload-expiry.js';
 import { createObjectStore } from './storage/object-store-factory.js';
 import { TransformService } from './transforms/transform-service.js';
 import { JobService } from './jobs/job-service.js';
@@ -36,19 +39,29 @@ export async function startDoppel(
 ): Promise<RunningDoppel> {
   const credentials = loadCredentials(env);
   const releaseLock = acquireDataDirLock(config.dataDir);
+  // Opening the databases creates their log files, which a full disk would refuse: the reserve's
+  // space is theirs until they are open, then it is taken back as far as the disk allows.
+  const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
+  reserve.release();
   // Task processes write to the same database and move the log into it: see autoCheckpoint.
-  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false });
+  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false, reserve });
   let objects: ObjectStore;
   try {
-    objects = await createObjectStore(config.dataDir, env, { defaultBucketOwner: credentials.firstAccountId });
+    objects = await createObjectStore(config.dataDir, env, { defaultBucketOwner: credentials.firstAccountId, reserve });
   } catch (e) {
     await store.close();
     releaseLock();
     throw e;
   }
+  const stopExpiringUploads =
+    objects instanceof LocalObjectStore && config.multipartExpiryMs > 0
+      ? expireAbandonedUploads(objects, config.multipartExpiryMs, log)
+      : () => undefined;
+  if (!reserve.refill()) log(`the disk of ${config.dataDir} is full: writes are refused until space is freed`);
   const taskProcess = {
     dataDir: config.dataDir,
     defaultBucketOwner: credentials.firstAccountId,
+    diskReserveBytes: config.diskReserveBytes,
     scriptedTasks: config.scriptedTasks,
     seed: config.seed,
     maxLabelFileBytes: config.maxLabelFileBytes,
@@ -95,6 +108,7 @@ export async function startDoppel(
       url: http.url,
       close: async () => {
         await http.close();
+        stopExpiringUploads();
         await supervisor.stop();
         await objects.close();
         await store.close();
@@ -102,6 +116,7 @@ export async function startDoppel(
       },
     };
   } catch (e) {
+    stopExpiringUploads();
     await supervisor.stop().catch(() => undefined);
     await objects.close();
     await store.close();

@@ -4,7 +4,7 @@ import type { Json } from '../core/wire.js';
 import { parseRawQuery } from './auth/raw-query.js';
 import { checkDeclaredSignature, identifyUnverified, verifySignature, type SignedRequest } from './auth/sigv4.js';
 import type { CredentialRegistry } from './auth/credentials.js';
-import { ServiceError, internalFailure, serializationError, unknownOperation } from './errors.js';
+import { ServiceError, diskFull, internalFailure, isDiskFull, serializationError, unknownOperation } from './errors.js';
 import type { Operation } from './glue-operations.js';
 import { validateInput } from './model/validate.js';
 import { BodyBudgetExhausted, BodyRefused, BodyTooLarge, type BufferedBody } from './request-body.js';
@@ -63,7 +63,7 @@ export function glueEndpoint(opts: GlueEndpointOptions) {
       const error = toServiceError(e, body === undefined);
       if (error === undefined) {
         opts.log(`request ${requestId} failed: ${(e as Error)?.stack ?? String(e)}`);
-        const failure = internalFailure();
+        const failure = isDiskFull(e) ? diskFull() : internalFailure();
         return respond(failure.status, requestId, JSON.stringify(failure.toBody()), failure.type);
       }
       // Past the discard limit, or after the client broke off, the connection carries nothing more.

@@ -38,8 +38,31 @@ export const transformNotReady = clientError('MLTransformNotReadyException');
 export const idempotentParameterMismatch = clientError('IdempotentParameterMismatchException');
 export const unknownOperation = clientError('UnknownOperationException');
 
+/** doppel has no security configurations (no CreateSecurityConfiguration), so no name refers to one. */
+export const securityConfigurationNotFound = (name: string, field: string) =>
+  entityNotFound(
+    `Security configuration ${name} not found (${field}): doppel has no security configurations ` +
+      '(CreateSecurityConfiguration is not implemented), so leave it out.',
+  );
+
 export const internalFailure = (message = 'Internal service failure.') =>
   new ServiceError('InternalServiceException', message, 500);
 
 /** Authentication failures: 403 like AWS front ends; SDKs do not retry them. */
 export const authError = (type: string, message: string) => new ServiceError(type, message, 403);
+
+/**
+ * Whether an error is the filesystem (or SQLite on it) running out of space: `ENOSPC` / `EDQUOT`
+ * from Node's fs, `SQLITE_FULL` from better-sqlite3.
+ */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
+/** What a write refused for lack of disk space tells the caller, whichever API it came through. */
+export const DISK_FULL_MESSAGE =
+  "The server's disk is full: the filesystem of doppel's data dir has no room for this write. " +
+  'Delete objects or other resources (deletes work on a full disk) or free space on that filesystem, then retry.';
+
+export const diskFull = () => internalFailure(`Internal service failure: ${DISK_FULL_MESSAGE}`);

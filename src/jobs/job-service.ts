@@ -7,6 +7,8 @@ import { compact, num, obj, str, toWireTime, type Json } from '../core/wire.js';
 import type { JobRecord, JobRunRecord, JobRunState } from '../storage/job-store.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
 import { TERMINAL_TASK_STATUSES, type Scope, type TaskRunRecord } from '../storage/records.js';
+import { assertNoReservedTags } from '../catalog/catalog-service.js';
+import { checkJobDefinition, checkJobRunRequest } from './job-rules.js';
 import { projectToShape } from './model-projection.js';
 import {
   ArgumentError,
@@ -56,13 +58,14 @@ export class JobService {
     const name = str(input, 'Name')!;
     const now = Date.now();
     const { Name: _n, Tags: tags, ...doc } = projectToShape(input, 'CreateJobRequest') as Json;
+    assertNoReservedTags((tags as Record<string, string> | undefined) ?? {});
     const job: JobRecord = {
       accountId: ctx.accountId,
       region: ctx.region,
       name,
       createdOn: now,
       lastModifiedOn: now,
-      doc: withDefaults(doc),
+      doc: withDefaults(checkJobDefinition(doc)),
     };
     try {
       await this.store.jobs.insertJob(job, (tags as Record<string, string> | undefined) ?? {}, jobArn(ctx, name));
@@ -99,11 +102,13 @@ export class JobService {
     const name = str(input, 'JobName')!;
     const current = await this.#require(ctx, name);
     const update = projectToShape(obj(input, 'JobUpdate')!, 'JobUpdate') as Json;
-    const doc = withDefaults({
-      Role: current.doc['Role'],
-      Command: current.doc['Command'],
-      ...update,
-    });
+    const doc = withDefaults(
+      checkJobDefinition({
+        Role: current.doc['Role'],
+        Command: current.doc['Command'],
+        ...update,
+      }),
+    );
     const ok = await this.store.jobs.updateJob({ ...current, lastModifiedOn: Date.now(), doc });
     if (!ok) throw entityNotFound(`Job with name: ${name} not found.`);
     return { JobName: name };
@@ -134,11 +139,22 @@ export class JobService {
 
     const now = Date.now();
     const request = projectToShape(input, 'StartJobRunRequest') as Json;
+    checkJobRunRequest(request);
     const runArguments = (request['Arguments'] as Record<string, string> | undefined) ?? {};
     const doc: Json = {};
     for (const m of RUN_MEMBERS) {
       const v = request[m] ?? job.doc[m];
       if (v !== undefined) doc[m] = v;
+    }
+    // A run sized one way replaces the job's other way of sizing; the deprecated AllocatedCapacity
+    // of a run is its MaxCapacity, as for a job.
+    const allocated = num(request, 'AllocatedCapacity');
+    if (allocated !== undefined) Object.assign(doc, { AllocatedCapacity: allocated, MaxCapacity: allocated });
+    if (allocated !== undefined || request['MaxCapacity'] !== undefined) {
+      delete doc['WorkerType'];
+      delete doc['NumberOfWorkers'];
+    } else if (request['WorkerType'] !== undefined || request['NumberOfWorkers'] !== undefined) {
+      delete doc['MaxCapacity'];
     }
     if (job.doc['GlueVersion'] !== undefined) doc['GlueVersion'] = job.doc['GlueVersion'];
     if (job.doc['JobMode'] !== undefined) doc['JobMode'] = job.doc['JobMode'];

@@ -6,6 +6,8 @@ import {
   type ByteRange,
   type ListOptions,
   type ListResult,
+  type ListUploadsOptions,
+  type ListUploadsResult,
   type ObjectInfo,
   type ObjectStore,
   type PutOptions,
@@ -91,6 +93,11 @@ export class AccountObjectStore implements ObjectStore {
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
     await this.requireAccess(bucket);
     return this.store.abortMultipartUpload(bucket, key, uploadId);
+  }
+
+  async listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult> {
+    await this.requireAccess(bucket);
+    return this.store.listMultipartUploads(bucket, options);
   }
 
   async listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {

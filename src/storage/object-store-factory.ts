@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { DiskReserve } from './disk-reserve.js';
 import type { ObjectStore } from './object-store.js';
 import { LocalObjectStore } from './local/local-object-store.js';
 import { S3ObjectStore, s3StoreConfigFrom } from './s3/s3-object-store.js';
@@ -9,11 +10,12 @@ import { S3ObjectStore, s3StoreConfigFrom } from './s3/s3-object-store.js';
  * dir; its task processes share the embedded store and pass false (see LocalObjectStore.open).
  * `defaultBucketOwner` is the account that owns the buckets no owner is recorded for: every
  * bucket of an external store, and those of an embedded store written before buckets had owners.
+ * `reserve` is the data dir's disk reserve (see DiskReserve).
  */
 export async function createObjectStore(
   dataDir: string,
   env: NodeJS.ProcessEnv,
-  options: { removeLeftovers?: boolean; defaultBucketOwner: string },
+  options: { removeLeftovers?: boolean; defaultBucketOwner: string; reserve?: DiskReserve },
 ): Promise<ObjectStore> {
   const external = s3StoreConfigFrom(env);
   if (external) return new S3ObjectStore(external, options.defaultBucketOwner);

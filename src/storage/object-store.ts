@@ -42,6 +42,11 @@ export interface ObjectStore {
   completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>>;
+  /**
+   * The multipart uploads in progress, by key then initiation, as S3's ListMultipartUploads pages
+   * them (prefix, delimiter, key-marker / upload-id-marker, max-uploads).
+   */
+  listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult>;
 
   /**
    * A local file holding the object's bytes, for readers that need a path (DuckDB). The embedded
@@ -96,6 +101,31 @@ export interface ListResult {
   isTruncated: boolean;
   /** Where the next page starts (exclusive), when truncated. */
   nextStartAfter?: string;
+}
+
+export interface ListUploadsOptions {
+  prefix?: string;
+  delimiter?: string;
+  /** List uploads of keys after this one, and of this key after `uploadIdMarker`. */
+  keyMarker?: string;
+  uploadIdMarker?: string;
+  /** At most this many uploads and common prefixes together (default 1000). */
+  maxUploads?: number;
+}
+
+export interface UploadInfo {
+  key: string;
+  uploadId: string;
+  initiated: number;
+}
+
+export interface ListUploadsResult {
+  uploads: UploadInfo[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** Where the next page starts, when truncated. */
+  nextKeyMarker?: string;
+  nextUploadIdMarker?: string;
 }
 
 /** An error with S3's code (NoSuchKey, NoSuchBucket, ...) and HTTP status. */

@@ -9,7 +9,7 @@ const MAX_TAGS = 50;
 /** arn:<partition>:glue:<region>:<account>:<type>/<name...> */
 const GLUE_ARN = /^arn:aws(?:-[a-z-]+)?:glue:([^:]*):([^:]*):([A-Za-z]+)\/(.+)$/;
 
-/** Tags on Glue resources, addressed by ARN (ML transforms, databases and tables). */
+/** Tags on Glue resources, addressed by ARN (ML transforms, jobs, databases and tables). */
 export class TagService {
   constructor(private readonly store: MetadataStore) {}
 
@@ -34,6 +34,9 @@ export class TagService {
         if (!(await this.store.getDatabase(ctx, ctx.accountId, rest))) {
           throw entityNotFound(`Database ${rest} not found.`);
         }
+        return arn;
+      case 'job':
+        if (!(await this.store.jobs.getJob(ctx, rest))) throw entityNotFound(`Job with name: ${rest} not found.`);
         return arn;
       case 'table': {
         const [db, table] = rest.split('/', 2);

@@ -30,4 +30,6 @@ export interface TaskProcessConfig extends TaskHandlerConfig {
   dataDir: string;
   /** The account owning the buckets no owner is recorded for (see createObjectStore). */
   defaultBucketOwner: string;
+  /** The size of the data dir's disk reserve (see DiskReserve). */
+  diskReserveBytes: number;
 }

@@ -11,6 +11,7 @@
  */
 import { constants, setPriority } from 'node:os';
 import { join } from 'node:path';
+import { diskReserveOf } from '../storage/disk-reserve.js';
 import { createObjectStore } from '../storage/object-store-factory.js';
 import { SqliteMetadataStore } from '../storage/sqlite/sqlite-metadata-store.js';
 import { runAttempt } from './task-attempt.js';
@@ -37,10 +38,12 @@ setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
 
 const config = JSON.parse(process.argv[2] ?? '') as TaskProcessConfig;
 // Nobody waits on this process's writes synchronously, so they may wait for the lock longer.
-const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { busyTimeoutMs: 30_000 });
+const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
+const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { busyTimeoutMs: 30_000, reserve });
 const objects = await createObjectStore(config.dataDir, process.env, {
   removeLeftovers: false,
   defaultBucketOwner: config.defaultBucketOwner,
+  reserve,
 });
 const handlers = taskHandlers(config, store);
 

@@ -1,16 +1,18 @@
-import { invalidInput } from '../core/errors.js';
+import { invalidInput, securityConfigurationNotFound } from '../core/errors.js';
 import { num, obj, str, type Json } from '../core/wire.js';
 
-/** DPUs per worker, used to derive MaxCapacity when a WorkerType is given. */
+/**
+ * The worker types ML transforms accept (the model's enum is shared with jobs, which accept more),
+ * with the DPUs each worker provides, from which MaxCapacity is derived.
+ */
 const DPU_PER_WORKER: Record<string, number> = {
   Standard: 1,
-  'G.025X': 0.25,
   'G.1X': 1,
   'G.2X': 2,
-  'G.4X': 4,
-  'G.8X': 8,
-  'Z.2X': 2,
 };
+
+/** The Glue versions FindMatches runs on: 0.9, 1.0 (since 2019) and 2.0 (since 2022). */
+export const TRANSFORM_GLUE_VERSIONS = ['0.9', '1.0', '2.0'] as const;
 
 export const MIN_MAX_CAPACITY = 2;
 export const MAX_MAX_CAPACITY = 100;
@@ -18,7 +20,8 @@ export const MIN_WORKERS = 1;
 
 /**
  * Capacity members after a create or an update: MaxCapacity and WorkerType/NumberOfWorkers are
- * mutually exclusive ways to size a run; with workers, MaxCapacity is derived and read-only.
+ * mutually exclusive ways to size a run; with workers, MaxCapacity is derived and read-only, so an
+ * update cannot set it on a transform sized by workers.
  */
 export function resolveCapacity(input: Json, current?: Json): Json {
   const maxCapacity = num(input, 'MaxCapacity');
@@ -27,19 +30,32 @@ export function resolveCapacity(input: Json, current?: Json): Json {
   if (maxCapacity !== undefined && (workerType !== undefined || workers !== undefined)) {
     throw invalidInput('Cannot set Max Capacity and Worker Num/Type at the same time.');
   }
+  const currentWorkerType = current ? str(current, 'WorkerType') : undefined;
+  if (maxCapacity !== undefined && currentWorkerType !== undefined) {
+    throw invalidInput(
+      `MaxCapacity cannot be set on this transform: it is sized by WorkerType (${currentWorkerType}) and ` +
+        'NumberOfWorkers, from which MaxCapacity is derived. Update WorkerType and NumberOfWorkers instead.',
+    );
+  }
   if (maxCapacity !== undefined) {
     if (maxCapacity < MIN_MAX_CAPACITY) throw invalidInput(`MaxCapacity should be >= ${MIN_MAX_CAPACITY}.`);
     if (maxCapacity > MAX_MAX_CAPACITY) throw invalidInput(`MaxCapacity should be <= ${MAX_MAX_CAPACITY}.`);
     return { MaxCapacity: maxCapacity };
   }
-  const type = workerType ?? (current ? str(current, 'WorkerType') : undefined);
+  const type = workerType ?? currentWorkerType;
   const count = workers ?? (current ? num(current, 'NumberOfWorkers') : undefined);
   if (workerType !== undefined || workers !== undefined) {
     if (type === undefined || count === undefined) {
       throw invalidInput('Both WorkerType and NumberOfWorkers should be set.');
     }
+    const dpus = DPU_PER_WORKER[type];
+    if (dpus === undefined) {
+      throw invalidInput(
+        `WorkerType ${type} is not supported for ML transforms: use ${Object.keys(DPU_PER_WORKER).join(', ')}.`,
+      );
+    }
     if (count < MIN_WORKERS) throw invalidInput(`NumberOfWorkers should be >= ${MIN_WORKERS}.`);
-    return { WorkerType: type, NumberOfWorkers: count, MaxCapacity: count * (DPU_PER_WORKER[type] ?? 1) };
+    return { WorkerType: type, NumberOfWorkers: count, MaxCapacity: count * dpus };
   }
   if (current) {
     return {
@@ -49,6 +65,15 @@ export function resolveCapacity(input: Json, current?: Json): Json {
     };
   }
   return { MaxCapacity: 10.0 };
+}
+
+export function checkGlueVersion(input: Json): void {
+  const version = str(input, 'GlueVersion');
+  if (version !== undefined && !(TRANSFORM_GLUE_VERSIONS as readonly string[]).includes(version)) {
+    throw invalidInput(
+      `GlueVersion ${version} is not supported for ML transforms: use ${TRANSFORM_GLUE_VERSIONS.join(', ')}.`,
+    );
+  }
 }
 
 /** FindMatches needs its parameters and a primary key, although the model marks both optional. */
@@ -72,6 +97,10 @@ export function checkEncryption(input: Json): void {
   const user = enc && obj(enc, 'MlUserDataEncryption');
   if (user && str(user, 'MlUserDataEncryptionMode') === 'SSE-KMS' && !str(user, 'KmsKeyId')) {
     throw invalidInput('KmsKeyId must be provided when MlUserDataEncryptionMode is SSE-KMS.');
+  }
+  const securityConfiguration = enc && str(enc, 'TaskRunSecurityConfigurationName');
+  if (securityConfiguration !== undefined) {
+    throw securityConfigurationNotFound(securityConfiguration, 'TransformEncryption.TaskRunSecurityConfigurationName');
   }
 }
 

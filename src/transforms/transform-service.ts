@@ -15,6 +15,7 @@ import type { Scope, TransformRecord } from '../storage/records.js';
 import { transformArn } from './arn.js';
 import {
   checkEncryption,
+  checkGlueVersion,
   checkMaxRetries,
   checkParameters,
   resolveCapacity,
@@ -61,6 +62,7 @@ export class TransformService {
     const fm = checkParameters(parameters);
     if ((str(input, 'Role') ?? '').trim() === '') throw invalidInput('Role cannot be blank.');
     const capacity = resolveCapacity(input);
+    checkGlueVersion(input);
     checkMaxRetries(input);
     checkEncryption(input);
     const tags = (obj(input, 'Tags') ?? {}) as Record<string, string>;
@@ -199,6 +201,7 @@ export class TransformService {
       doc['Role'] = input['Role'];
     }
     checkMaxRetries(input);
+    checkGlueVersion(input);
     for (const k of ['Description', 'GlueVersion', 'Timeout', 'MaxRetries'] as const) {
       if (input[k] !== undefined) doc[k] = input[k];
     }

@@ -132,7 +132,6 @@ describe('CreateMLTransform + GetMLTransform: success shapes', () => {
       },
       TransformEncryption: {
         MlUserDataEncryption: { MlUserDataEncryptionMode: 'SSE-KMS', KmsKeyId: 'key-1234' },
-        TaskRunSecurityConfigurationName: 'sec-config',
       },
     });
     const { TransformId } = await glue.send(new CreateMLTransformCommand(input));

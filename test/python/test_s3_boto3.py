@@ -1,8 +1,8 @@
 """boto3 suite for doppel's S3-compatible endpoint (the embedded object store).
 
 Drives the endpoint through an unmodified boto3 ``s3`` client: buckets, put/get/head/list (with
-pagination and delimiters), delete_objects, a multipart upload through ``upload_file``, a presigned
-GET URL and the error codes boto3 users catch.
+pagination and delimiters), delete_objects, a multipart upload through ``upload_file``,
+list_multipart_uploads with its paginator, a presigned GET URL and the error codes boto3 users catch.
 
 Environment:
   DOPPEL_ENDPOINT   server URL, e.g. http://127.0.0.1:4587 (required; the suite skips without it)
@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import tempfile
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -179,6 +180,27 @@ class S3Boto3Test(unittest.TestCase):
         self.s3.copy({"Bucket": bucket, "Key": "big/source.bin"}, bucket, "big/copy.bin", Config=config)
         copied = self.s3.get_object(Bucket=bucket, Key="big/copy.bin")["Body"].read()
         self.assertEqual(copied, data)
+
+    def test_list_multipart_uploads_and_abort_what_is_found(self):
+        bucket = self.new_bucket()
+        created = []
+        for key in ["logs/b", "logs/a", "top", "logs/a"]:
+            created.append((key, self.s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]))
+            time.sleep(0.01)  # uploads of one key are listed in the order they were initiated
+        expected = sorted(created, key=lambda upload: upload[0])  # stable: the two logs/a keep their order
+        # boto3's paginator follows NextKeyMarker / NextUploadIdMarker.
+        pages = self.s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, PaginationConfig={"PageSize": 1})
+        listed = [(u["Key"], u["UploadId"]) for page in pages for u in page.get("Uploads", [])]
+        self.assertEqual(listed, expected)
+        rolled = self.s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+        self.assertEqual([u["Key"] for u in rolled["Uploads"]], ["top"])
+        self.assertEqual([p["Prefix"] for p in rolled["CommonPrefixes"]], ["logs/"])
+        self.assertEqual(len(self.s3.list_multipart_uploads(Bucket=bucket, Prefix="logs/a")["Uploads"]), 2)
+        # What a listing finds can be aborted; afterwards nothing is left.
+        for upload in self.s3.list_multipart_uploads(Bucket=bucket)["Uploads"]:
+            self.s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        self.assertNotIn("Uploads", self.s3.list_multipart_uploads(Bucket=bucket))
+        self.assert_client_error("NoSuchBucket", 404, self.s3.list_multipart_uploads, Bucket=f"{bucket}-missing")
 
     def test_copy_object(self):
         bucket = self.new_bucket()

@@ -25,6 +25,21 @@ describe('configFrom', () => {
     }
   });
 
+  it('reads DOPPEL_MULTIPART_EXPIRY_HOURS (decimal hours, 0 never; default 24) and DOPPEL_DISK_RESERVE_MB (default 8)', () => {
+    assert.equal(configFrom({}, {}).multipartExpiryMs, 24 * 3_600_000);
+    assert.equal(configFrom({}, { DOPPEL_MULTIPART_EXPIRY_HOURS: '0.5' }).multipartExpiryMs, 1_800_000);
+    assert.equal(configFrom({}, { DOPPEL_MULTIPART_EXPIRY_HOURS: '0' }).multipartExpiryMs, 0);
+    for (const bad of ['-1', 'soon', 'Infinity']) {
+      assert.throws(
+        () => configFrom({}, { DOPPEL_MULTIPART_EXPIRY_HOURS: bad }),
+        new RegExp(`^Error: DOPPEL_MULTIPART_EXPIRY_HOURS must be a number of hours >= 0, got '${bad}'$`),
+      );
+    }
+    assert.equal(configFrom({}, {}).diskReserveBytes, 8 * 2 ** 20);
+    assert.equal(configFrom({}, { DOPPEL_DISK_RESERVE_MB: '0' }).diskReserveBytes, 0);
+    assert.throws(() => configFrom({}, { DOPPEL_DISK_RESERVE_MB: '0.5' }), /DOPPEL_DISK_RESERVE_MB must be an integer >= 0/);
+  });
+
   it('keeps the other integer settings as they were (minimum only)', () => {
     assert.equal(configFrom({}, { DOPPEL_WORKERS: '4' }).workerConcurrency, 4);
     assert.throws(() => configFrom({}, { DOPPEL_WORKERS: '0' }), /^Error: DOPPEL_WORKERS must be an integer >= 1, got '0'$/);

@@ -26,6 +26,7 @@ import {
   completeMultipartUpload,
   createMultipartUpload,
   listParts,
+  listMultipartUploads,
   uploadPart,
   uploadPartCopy,
 } from './ops/multipart-ops.js';
@@ -68,6 +69,7 @@ const OPERATIONS: Record<S3Operation, (call: S3Call) => Promise<Response>> = {
   CompleteMultipartUpload: completeMultipartUpload,
   AbortMultipartUpload: abortMultipartUpload,
   ListParts: listParts,
+  ListMultipartUploads: listMultipartUploads,
 };
 
 /** Error codes about a bucket or key name that S3 answers with that name in the document. */

@@ -37,7 +37,8 @@ export type S3Operation =
   | 'UploadPartCopy'
   | 'CompleteMultipartUpload'
   | 'AbortMultipartUpload'
-  | 'ListParts';
+  | 'ListParts'
+  | 'ListMultipartUploads';
 
 /** Decoded query parameters; names are case-sensitive, as in S3. */
 export class QueryParams {
@@ -105,6 +106,9 @@ const PLAIN_PARAMETERS = new Set([
   'list-type',
   'max-parts',
   'part-number-marker',
+  'max-uploads',
+  'key-marker',
+  'upload-id-marker',
   'max-buckets',
   'bucket-region',
   'x-id',
@@ -143,7 +147,7 @@ export function resolveOperation(method: string, address: S3Address, headers: Re
     switch (method) {
       case 'GET':
         if (has('location')) return 'GetBucketLocation';
-        if (has('uploads')) throw notImplemented('ListMultipartUploads');
+        if (has('uploads')) return 'ListMultipartUploads';
         if (subresources.length > 0) return unsupportedHere();
         return query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects';
       case 'PUT':

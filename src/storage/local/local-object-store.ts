@@ -23,13 +23,18 @@ import {
   type ByteRange,
   type ListOptions,
   type ListResult,
+  type ListUploadsOptions,
+  type ListUploadsResult,
   type ObjectInfo,
   type ObjectStore,
   type PutOptions,
+  type UploadInfo,
 } from '../object-store.js';
 import { BlobFiles } from './blob-files.js';
 import { assertValidBucketName } from './bucket-names.js';
-import { ObjectIndex, type ObjectIndexOptions, type ObjectRow, type Refusal } from './object-index.js';
+import { isDiskFull } from '../../core/errors.js';
+import { DiskReserve } from '../disk-reserve.js';
+import { ObjectIndex, type ObjectIndexOptions, type ObjectRow, type Refusal, type UploadRow } from './object-index.js';
 import { keyBytes, prefixUpperBound, successorOf, textBytes } from './object-keys.js';
 import {
   bucketAlreadyOwnedByYou,
@@ -38,6 +43,7 @@ import {
   invalidArgument,
   invalidPart,
   invalidPartOrder,
+  insufficientStorage,
   invalidRange,
   malformedXml,
   noSuchUpload,
@@ -57,22 +63,25 @@ export class LocalObjectStore implements ObjectStore {
   private constructor(
     private readonly index: ObjectIndex,
     private readonly blobs: BlobFiles,
+    private readonly reserve: DiskReserve,
   ) {}
 
   /**
    * Opens the store under `rootDir`, by default removing what interrupted writes left behind (blobs
    * being written, blobs no index row refers to). Another process sharing a store that is already
    * open passes `removeLeftovers: false`: to it, another process's write in progress looks the same.
+   * `reserve` is the data dir's disk reserve (none by default), which lets deletes work on a full
+   * disk.
    */
   static async open(
     rootDir: string,
-    options: { removeLeftovers?: boolean } & ObjectIndexOptions = {},
+    options: { removeLeftovers?: boolean; reserve?: DiskReserve } & ObjectIndexOptions = {},
   ): Promise<LocalObjectStore> {
     const removeLeftovers = options.removeLeftovers ?? true;
     await mkdir(rootDir, { recursive: true });
     const blobs = await BlobFiles.open(rootDir, { emptyTmp: removeLeftovers });
     const index = new ObjectIndex(join(rootDir, 'index.sqlite'), options);
-    const store = new LocalObjectStore(index, blobs);
+    const store = new LocalObjectStore(index, blobs, options.reserve ?? DiskReserve.none());
     try {
       if (removeLeftovers) await store.removeOrphanBlobs();
     } catch (e) {
@@ -89,15 +98,19 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async createBucket(bucket: string, owner: string): Promise<void> {
-    assertValidBucketName(bucket);
-    const refusal = this.index.createBucket(bucket, Date.now(), owner);
-    if (refusal) throw refusalError(refusal, bucket);
+    return this.writing(async () => {
+      assertValidBucketName(bucket);
+      const refusal = this.index.createBucket(bucket, Date.now(), owner);
+      if (refusal) throw refusalError(refusal, bucket);
+    });
   }
 
   async deleteBucket(bucket: string): Promise<void> {
-    const result = this.index.deleteBucket(bucket);
-    if (typeof result === 'string') throw refusalError(result, bucket);
-    await this.removeBlobs(result.partBlobs);
+    return this.deleting(async () => {
+      const result = this.index.deleteBucket(bucket);
+      if (typeof result === 'string') throw refusalError(result, bucket);
+      await this.removeBlobs(result.partBlobs);
+    });
   }
 
   async bucketOwner(bucket: string): Promise<string | undefined> {
@@ -112,35 +125,35 @@ export class LocalObjectStore implements ObjectStore {
     body: AsyncIterable<Uint8Array>,
     options: PutOptions = {},
   ): Promise<ObjectInfo> {
-    const keyBinary = keyBytes(key);
-    const metadata = encodeMetadata(options.metadata);
-    this.requireBucket(bucket);
-    const blob = await this.blobs.write(body);
-    const lastModified = Date.now();
-    const etag = quote(blob.md5.toString('hex'));
-    const result = this.index.putObject({
-      bucket,
-      key: keyBinary,
-      size: blob.size,
-      etag,
-      contentType: options.contentType ?? null,
-      metadata,
-      lastModified,
-      blob: blob.id,
+    return this.writing(async () => {
+      const keyBinary = keyBytes(key);
+      const metadata = encodeMetadata(options.metadata);
+      this.requireBucket(bucket);
+      const blob = await this.blobs.write(body);
+      const lastModified = Date.now();
+      const etag = quote(blob.md5.toString('hex'));
+      const result = await this.recordBlob(blob.id, bucket, '', () =>
+        this.index.putObject({
+          bucket,
+          key: keyBinary,
+          size: blob.size,
+          etag,
+          contentType: options.contentType ?? null,
+          metadata,
+          lastModified,
+          blob: blob.id,
+        }),
+      );
+      if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
+      return {
+        key,
+        size: blob.size,
+        etag,
+        lastModified,
+        ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
+        ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
+      };
     });
-    if (typeof result === 'string') {
-      await this.blobs.remove(blob.id);
-      throw refusalError(result, bucket);
-    }
-    if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
-    return {
-      key,
-      size: blob.size,
-      etag,
-      lastModified,
-      ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
-      ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
-    };
   }
 
   async getObject(
@@ -172,9 +185,11 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {
-    const result = this.index.deleteObject(bucket, keyBytes(key));
-    if (typeof result === 'string') throw refusalError(result, bucket);
-    if (result.removedBlob) await this.blobs.remove(result.removedBlob);
+    return this.deleting(async () => {
+      const result = this.index.deleteObject(bucket, keyBytes(key));
+      if (typeof result === 'string') throw refusalError(result, bucket);
+      if (result.removedBlob) await this.blobs.remove(result.removedBlob);
+    });
   }
 
   async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
@@ -234,18 +249,20 @@ export class LocalObjectStore implements ObjectStore {
   // Multipart uploads -----------------------------------------------------------------------------
 
   async createMultipartUpload(bucket: string, key: string, options: PutOptions = {}): Promise<string> {
-    const keyBinary = keyBytes(key);
-    const uploadId = randomBytes(24).toString('base64url');
-    const refusal = this.index.createUpload({
-      upload_id: uploadId,
-      bucket,
-      key: keyBinary,
-      content_type: options.contentType ?? null,
-      metadata: encodeMetadata(options.metadata),
-      initiated: Date.now(),
+    return this.writing(async () => {
+      const keyBinary = keyBytes(key);
+      const uploadId = randomBytes(24).toString('base64url');
+      const refusal = this.index.createUpload({
+        upload_id: uploadId,
+        bucket,
+        key: keyBinary,
+        content_type: options.contentType ?? null,
+        metadata: encodeMetadata(options.metadata),
+        initiated: Date.now(),
+      });
+      if (refusal) throw refusalError(refusal, bucket, uploadId);
+      return uploadId;
     });
-    if (refusal) throw refusalError(refusal, bucket, uploadId);
-    return uploadId;
   }
 
   async uploadPart(
@@ -255,28 +272,28 @@ export class LocalObjectStore implements ObjectStore {
     partNumber: number,
     body: AsyncIterable<Uint8Array>,
   ): Promise<{ etag: string; size: number }> {
-    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
-      throw invalidArgument(`Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive.`);
-    }
-    this.requireOpenUpload(bucket, key, uploadId);
-    const blob = await this.blobs.write(body);
-    const etag = quote(blob.md5.toString('hex'));
-    // Checked again: the upload may have been completed or aborted while the part was streaming.
-    const result = this.completing.has(uploadId)
-      ? 'no-such-upload'
-      : this.index.putPart(uploadId, {
-          part_number: partNumber,
-          size: blob.size,
-          etag,
-          last_modified: Date.now(),
-          blob: blob.id,
-        });
-    if (typeof result === 'string') {
-      await this.blobs.remove(blob.id);
-      throw refusalError(result, bucket, uploadId);
-    }
-    if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
-    return { etag, size: blob.size };
+    return this.writing(async () => {
+      if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+        throw invalidArgument(`Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive.`);
+      }
+      this.requireOpenUpload(bucket, key, uploadId);
+      const blob = await this.blobs.write(body);
+      const etag = quote(blob.md5.toString('hex'));
+      // Checked again: the upload may have been completed or aborted while the part was streaming.
+      const result = await this.recordBlob(blob.id, bucket, uploadId, () =>
+        this.completing.has(uploadId)
+          ? 'no-such-upload'
+          : this.index.putPart(uploadId, {
+              part_number: partNumber,
+              size: blob.size,
+              etag,
+              last_modified: Date.now(),
+              blob: blob.id,
+            }),
+      );
+      if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
+      return { etag, size: blob.size };
+    });
   }
 
   async completeMultipartUpload(
@@ -285,64 +302,66 @@ export class LocalObjectStore implements ObjectStore {
     uploadId: string,
     parts: Array<{ partNumber: number; etag: string }>,
   ): Promise<ObjectInfo> {
-    const upload = this.requireOpenUpload(bucket, key, uploadId);
-    if (parts.length === 0) throw malformedXml('a multipart upload is completed with at least one part');
-    const stored = new Map(this.index.parts(uploadId).map((part) => [part.part_number, part]));
-    const chosen = parts.map((part, i) => {
-      if (i > 0 && part.partNumber <= parts[i - 1]!.partNumber) throw invalidPartOrder();
-      const found = stored.get(part.partNumber);
-      if (!found) throw invalidPart(part.partNumber, 'not uploaded');
-      if (unquote(found.etag) !== unquote(part.etag).toLowerCase()) throw invalidPart(part.partNumber, 'ETag differs');
-      return found;
-    });
-    chosen.forEach((part, i) => {
-      if (i < chosen.length - 1 && part.size < MIN_PART_BYTES) throw entityTooSmall(part.part_number, part.size, MIN_PART_BYTES);
-    });
-
-    this.completing.add(uploadId);
-    try {
-      const blobs = this.blobs;
-      const assembled = async function* (): AsyncGenerator<Uint8Array> {
-        for (const part of chosen) {
-          yield* createReadStream('', { fd: blobs.openForRead(part.blob), autoClose: true });
-        }
-      };
-      let blob;
-      try {
-        blob = await this.blobs.write(assembled());
-      } catch (e) {
-        if (!this.index.upload(uploadId)) throw noSuchUpload(uploadId); // aborted meanwhile
-        throw e;
-      }
-      const partDigests = chosen.map((part) => Buffer.from(unquote(part.etag), 'hex'));
-      const etag = quote(`${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${chosen.length}`);
-      const lastModified = Date.now();
-      const result = this.index.completeUpload(uploadId, {
-        bucket,
-        key: upload.key,
-        size: blob.size,
-        etag,
-        contentType: upload.content_type,
-        metadata: upload.metadata,
-        lastModified,
-        blob: blob.id,
+    return this.writing(async () => {
+      const upload = this.requireOpenUpload(bucket, key, uploadId);
+      if (parts.length === 0) throw malformedXml('a multipart upload is completed with at least one part');
+      const stored = new Map(this.index.parts(uploadId).map((part) => [part.part_number, part]));
+      const chosen = parts.map((part, i) => {
+        if (i > 0 && part.partNumber <= parts[i - 1]!.partNumber) throw invalidPartOrder();
+        const found = stored.get(part.partNumber);
+        if (!found) throw invalidPart(part.partNumber, 'not uploaded');
+        if (unquote(found.etag) !== unquote(part.etag).toLowerCase()) throw invalidPart(part.partNumber, 'ETag differs');
+        return found;
       });
-      if (typeof result === 'string') {
-        await this.blobs.remove(blob.id);
-        throw refusalError(result, bucket, uploadId);
+      chosen.forEach((part, i) => {
+        if (i < chosen.length - 1 && part.size < MIN_PART_BYTES) throw entityTooSmall(part.part_number, part.size, MIN_PART_BYTES);
+      });
+
+      this.completing.add(uploadId);
+      try {
+        const blobs = this.blobs;
+        const assembled = async function* (): AsyncGenerator<Uint8Array> {
+          for (const part of chosen) {
+            yield* createReadStream('', { fd: blobs.openForRead(part.blob), autoClose: true });
+          }
+        };
+        let blob;
+        try {
+          blob = await this.blobs.write(assembled());
+        } catch (e) {
+          if (!this.index.upload(uploadId)) throw noSuchUpload(uploadId); // aborted meanwhile
+          throw e;
+        }
+        const partDigests = chosen.map((part) => Buffer.from(unquote(part.etag), 'hex'));
+        const etag = quote(`${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${chosen.length}`);
+        const lastModified = Date.now();
+        const result = await this.recordBlob(blob.id, bucket, uploadId, () =>
+          this.index.completeUpload(uploadId, {
+            bucket,
+            key: upload.key,
+            size: blob.size,
+            etag,
+            contentType: upload.content_type,
+            metadata: upload.metadata,
+            lastModified,
+            blob: blob.id,
+          }),
+        );
+        await this.removeBlobs([...result.partBlobs, ...(result.replacedBlob ? [result.replacedBlob] : [])]);
+        return toObjectInfo({ ...upload, size: blob.size, etag, last_modified: lastModified });
+      } finally {
+        this.completing.delete(uploadId);
       }
-      await this.removeBlobs([...result.partBlobs, ...(result.replacedBlob ? [result.replacedBlob] : [])]);
-      return toObjectInfo({ ...upload, size: blob.size, etag, last_modified: lastModified });
-    } finally {
-      this.completing.delete(uploadId);
-    }
+    });
   }
 
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
-    this.requireOpenUpload(bucket, key, uploadId);
-    const result = this.index.deleteUpload(uploadId);
-    if (typeof result === 'string') throw refusalError(result, bucket, uploadId);
-    await this.removeBlobs(result.partBlobs);
+    return this.deleting(async () => {
+      this.requireOpenUpload(bucket, key, uploadId);
+      const result = this.index.deleteUpload(uploadId);
+      if (typeof result === 'string') throw refusalError(result, bucket, uploadId);
+      await this.removeBlobs(result.partBlobs);
+    });
   }
 
   async listParts(
@@ -357,6 +376,74 @@ export class LocalObjectStore implements ObjectStore {
       size: part.size,
       lastModified: part.last_modified,
     }));
+  }
+
+  async listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult> {
+    this.requireBucket(bucket);
+    const maxUploads = options.maxUploads ?? DEFAULT_MAX_KEYS;
+    if (!Number.isInteger(maxUploads) || maxUploads < 0) throw invalidArgument('maxUploads must be a non-negative integer.');
+    const prefix = options.prefix ?? '';
+    const delimiter = options.delimiter === '' ? undefined : options.delimiter;
+    const prefixBinary = textBytes(prefix);
+    const keyMarker = options.keyMarker ?? '';
+    // The upload-id-marker counts only with a key-marker (as in S3).
+    const uploadIdMarker = keyMarker !== '' ? options.uploadIdMarker : undefined;
+    // A key-marker that is a common prefix of this listing (a page ended on it) skips all it rolls up.
+    const markerIsCommonPrefix =
+      delimiter !== undefined &&
+      keyMarker !== '' &&
+      keyMarker.startsWith(prefix) &&
+      keyMarker.indexOf(delimiter, prefix.length) === keyMarker.length - delimiter.length;
+    const marker = this.uploadMarker(bucket, keyMarker, uploadIdMarker);
+
+    // One entry more than asked for tells whether the listing is truncated.
+    const entries: Array<{ upload: UploadInfo } | { commonPrefix: string }> = [];
+    for (const row of this.index.uploadsInRange(bucket, prefixBinary, prefixUpperBound(prefixBinary))) {
+      if (entries.length > maxUploads) break;
+      const key = row.key.toString('utf8');
+      if (keyMarker !== '' && !isAfterMarker(row, key, keyMarker, marker)) continue;
+      if (markerIsCommonPrefix && key.startsWith(keyMarker)) continue;
+      const cut = delimiter === undefined ? -1 : key.indexOf(delimiter, prefix.length);
+      if (cut >= 0) {
+        const commonPrefix = key.slice(0, cut + delimiter!.length);
+        const last = entries[entries.length - 1];
+        if (!(last && 'commonPrefix' in last && last.commonPrefix === commonPrefix)) entries.push({ commonPrefix });
+        continue;
+      }
+      entries.push({ upload: { key, uploadId: row.upload_id, initiated: row.initiated } });
+    }
+    const isTruncated = entries.length > maxUploads;
+    if (isTruncated) entries.length = maxUploads;
+    const last = entries[entries.length - 1];
+    return {
+      uploads: entries.flatMap((entry) => ('upload' in entry ? [entry.upload] : [])),
+      commonPrefixes: entries.flatMap((entry) => ('commonPrefix' in entry ? [entry.commonPrefix] : [])),
+      isTruncated,
+      ...(isTruncated && last
+        ? 'upload' in last
+          ? { nextKeyMarker: last.upload.key, nextUploadIdMarker: last.upload.uploadId }
+          : { nextKeyMarker: last.commonPrefix }
+        : {}),
+    };
+  }
+
+  /**
+   * Aborts the multipart uploads initiated before `time` (epoch ms) and removes their parts from
+   * disk, except uploads being completed right now. Returns how many were aborted.
+   */
+  async abortUploadsInitiatedBefore(time: number): Promise<number> {
+    let aborted = 0;
+    for (const uploadId of this.index.uploadsInitiatedBefore(time)) {
+      if (this.completing.has(uploadId)) continue;
+      const removed = await this.deleting(async () => {
+        const result = this.index.deleteUpload(uploadId);
+        if (typeof result === 'string') return false; // aborted or completed meanwhile
+        await this.removeBlobs(result.partBlobs);
+        return true;
+      });
+      if (removed) aborted += 1;
+    }
+    return aborted;
   }
 
   // Direct access ---------------------------------------------------------------------------------
@@ -377,6 +464,52 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   // Helpers ---------------------------------------------------------------------------------------
+
+  /**
+   * Runs a write that takes space: refused up front while the disk reserve cannot be made whole
+   * (the space left belongs to deletes), and answered InsufficientStorage if the disk fills under it.
+   */
+  private async writing<T>(write: () => Promise<T>): Promise<T> {
+    if (!this.reserve.refill()) throw insufficientStorage();
+    try {
+      return await write();
+    } catch (e) {
+      throw isDiskFull(e) ? insufficientStorage() : e;
+    }
+  }
+
+  /**
+   * Runs the index transaction that makes a freshly written blob part of the store. If the index
+   * refuses (or fails: a full disk), the blob is removed again, so it takes no space for nothing.
+   */
+  private async recordBlob<R extends object>(
+    blobId: string,
+    bucket: string,
+    uploadId: string,
+    record: () => Refusal | R,
+  ): Promise<R> {
+    let result: Refusal | R;
+    try {
+      result = record();
+    } catch (e) {
+      await this.blobs.remove(blobId);
+      throw e;
+    }
+    if (typeof result === 'string') {
+      await this.blobs.remove(blobId);
+      throw refusalError(result, bucket, uploadId);
+    }
+    return result;
+  }
+
+  /** Runs a delete, which may use the disk reserve to commit on a full disk (see DiskReserve). */
+  private async deleting<T>(deletion: () => Promise<T>): Promise<T> {
+    try {
+      return await this.reserve.freeing(deletion);
+    } catch (e) {
+      throw isDiskFull(e) ? insufficientStorage() : e;
+    }
+  }
 
   private requireBucket(bucket: string): void {
     if (!this.index.bucket(bucket)) throw noSuchBucket(bucket);
@@ -415,6 +548,17 @@ export class LocalObjectStore implements ObjectStore {
     return successorOf(after);
   }
 
+  /** Where the upload named by a key-marker and upload-id-marker stands in listing order. */
+  private uploadMarker(bucket: string, keyMarker: string, uploadIdMarker: string | undefined): UploadMarker | undefined {
+    if (uploadIdMarker === undefined) return undefined;
+    const upload = this.index.upload(uploadIdMarker);
+    if (upload && upload.bucket === bucket && upload.key.toString('utf8') === keyMarker) {
+      return { initiated: upload.initiated, uploadId: uploadIdMarker };
+    }
+    // An upload that is gone: S3 compares upload ids of the marker's key lexicographically.
+    return { uploadId: uploadIdMarker };
+  }
+
   private async removeBlobs(ids: readonly string[]): Promise<void> {
     for (const id of ids) await this.blobs.remove(id);
   }
@@ -426,6 +570,20 @@ export class LocalObjectStore implements ObjectStore {
       if (!referenced.has(id)) await this.blobs.remove(id);
     }
   }
+}
+
+interface UploadMarker {
+  initiated?: number;
+  uploadId: string;
+}
+
+/** Whether an upload comes after the key-marker (and, within its key, after the upload-id-marker). */
+function isAfterMarker(row: UploadRow, key: string, keyMarker: string, marker: UploadMarker | undefined): boolean {
+  const byKey = Buffer.compare(row.key, textBytes(keyMarker));
+  if (byKey !== 0) return byKey > 0;
+  if (marker === undefined) return false;
+  if (marker.initiated === undefined) return row.upload_id > marker.uploadId;
+  return row.initiated > marker.initiated || (row.initiated === marker.initiated && row.upload_id > marker.uploadId);
 }
 
 function refusalError(refusal: Refusal, bucket: string, uploadId = '') {

@@ -177,6 +177,17 @@ export class ObjectIndex {
            last_modified = excluded.last_modified, blob = excluded.blob`,
       ),
       deleteParts: db.prepare<[string]>('DELETE FROM parts WHERE upload_id = ?'),
+      uploadsFrom: db.prepare<[string, Buffer], UploadRow>(
+        `SELECT upload_id, bucket, key, content_type, metadata, initiated FROM uploads
+         WHERE bucket = ? AND key >= ? ORDER BY key, initiated, upload_id`,
+      ),
+      uploadsBetween: db.prepare<[string, Buffer, Buffer], UploadRow>(
+        `SELECT upload_id, bucket, key, content_type, metadata, initiated FROM uploads
+         WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key, initiated, upload_id`,
+      ),
+      uploadsInitiatedBefore: db.prepare<[number], { upload_id: string }>(
+        'SELECT upload_id FROM uploads WHERE initiated < ? ORDER BY initiated',
+      ),
 
       referencedBlobs: db.prepare<[], { blob: string }>('SELECT blob FROM objects UNION ALL SELECT blob FROM parts'),
     };
@@ -288,6 +299,18 @@ export class ObjectIndex {
 
   upload(uploadId: string): UploadRow | undefined {
     return this.stmt.upload.get(uploadId);
+  }
+
+  /** The uploads of `bucket` with `from <= key < below`, by key, then initiation, then id. */
+  uploadsInRange(bucket: string, from: Buffer, below: Buffer | undefined): UploadRow[] {
+    return below === undefined
+      ? this.stmt.uploadsFrom.all(bucket, from)
+      : this.stmt.uploadsBetween.all(bucket, from, below);
+  }
+
+  /** Ids of the uploads initiated before `time` (epoch ms), oldest first. */
+  uploadsInitiatedBefore(time: number): string[] {
+    return this.stmt.uploadsInitiatedBefore.all(time).map((row) => row.upload_id);
   }
 
   parts(uploadId: string): PartRow[] {

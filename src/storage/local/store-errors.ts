@@ -2,6 +2,7 @@
  * The S3 errors the embedded store raises beyond the two the contract module defines. Codes,
  * statuses and messages follow S3, so the S3 endpoint can pass them through unchanged.
  */
+import { DISK_FULL_MESSAGE } from '../../core/errors.js';
 import { ObjectStoreError } from '../object-store.js';
 
 export const invalidBucketName = (bucket: string, why: string) =>
@@ -52,3 +53,10 @@ export const malformedXml = (why: string) =>
 /** The store's own files are not what it left there (a blob replaced by a symlink, say). */
 export const storeCorrupted = (why: string) =>
   new ObjectStoreError('InternalError', `The embedded object store refused to use its files: ${why}`, 500);
+/**
+ * The disk is full. AWS S3 has no such error (it never fills up); HTTP 507 Insufficient Storage is
+ * what S3-compatible servers answer (MinIO: 507 `XMinioStorageFull`), under the status's own name
+ * here rather than a vendor-prefixed code. A 5xx that SDKs do not retry (they retry 500, 502, 503
+ * and 504): repeating the write cannot help until space is freed.
+ */
+export const insufficientStorage = () => new ObjectStoreError('InsufficientStorage', DISK_FULL_MESSAGE, 507);

@@ -17,6 +17,7 @@ import {
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
+  ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
   S3Client,
@@ -28,6 +29,8 @@ import {
   type BucketInfo,
   type ByteRange,
   type ListOptions,
+  type ListUploadsOptions,
+  type ListUploadsResult,
   type ListResult,
   type ObjectInfo,
   type ObjectStore,
@@ -378,6 +381,32 @@ export class S3ObjectStore implements ObjectStore {
     await this.send({ operation: 'AbortMultipartUpload', bucket, key }, () =>
       this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
     );
+  }
+
+  async listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult> {
+    const out = await this.send({ operation: 'ListMultipartUploads', bucket }, () =>
+      this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: bucket,
+          ...optional('Prefix', options.prefix),
+          ...optional('Delimiter', options.delimiter),
+          ...optional('KeyMarker', options.keyMarker),
+          ...optional('UploadIdMarker', options.uploadIdMarker),
+          ...optional('MaxUploads', options.maxUploads),
+        }),
+      ),
+    );
+    return {
+      uploads: (out.Uploads ?? []).map((upload) => ({
+        key: upload.Key ?? '',
+        uploadId: upload.UploadId ?? '',
+        initiated: upload.Initiated?.getTime() ?? 0,
+      })),
+      commonPrefixes: (out.CommonPrefixes ?? []).flatMap((prefix) => (prefix.Prefix !== undefined ? [prefix.Prefix] : [])),
+      isTruncated: out.IsTruncated === true,
+      ...optional('nextKeyMarker', out.NextKeyMarker),
+      ...optional('nextUploadIdMarker', out.NextUploadIdMarker),
+    };
   }
 
   async listParts(

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { JobRecord, JobRunRecord, JobRunState, JobStore } from '../job-store.js';
+import type { DiskReserve } from '../disk-reserve.js';
 import type { Scope } from '../records.js';
 import { docOf, opt, scopeOf, writingUniqueName } from './rows.js';
 import { deleteAllTags, putTags } from './tag-rows.js';
@@ -54,7 +55,11 @@ const toRun = (r: JobRunRow): JobRunRecord => ({
 
 /** Jobs and job runs in the metadata store's SQLite file (tables from migration 3). */
 export class SqliteJobStore implements JobStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    /** Lets deletes commit on a full disk (see DiskReserve). */
+    private readonly reserve: DiskReserve,
+  ) {}
 
   #tx<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
@@ -96,7 +101,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async deleteJob(scope: Scope, name: string, resourceArn: string): Promise<boolean> {
-    return this.#tx(() => {
+    return this.reserve.freeing(async () => this.#tx(() => {
       const r = this.db
         .prepare('DELETE FROM jobs WHERE account_id = ? AND region = ? AND name = ?')
         .run(scope.accountId, scope.region, name);
@@ -105,7 +110,7 @@ export class SqliteJobStore implements JobStore {
         .run(scope.accountId, scope.region, name);
       deleteAllTags(this.db, scope, resourceArn);
       return r.changes > 0;
-    });
+    }));
   }
 
   async insertJobRun(run: JobRunRecord): Promise<void> {

@@ -11,6 +11,7 @@ import type {
   TransformRecord,
   TransformStatus,
 } from '../records.js';
+import { DiskReserve } from '../disk-reserve.js';
 import { migrate } from './migrations.js';
 import { docOf, scopeOf, writingUniqueName } from './rows.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
@@ -91,6 +92,8 @@ export interface SqliteStoreOptions {
    * commits and `checkpoint()`), so that a million rows imported there never stall a request.
    */
   autoCheckpoint?: boolean;
+  /** The data dir's disk reserve, which lets deletes commit on a full disk (see DiskReserve). */
+  reserve?: DiskReserve;
 }
 
 /**
@@ -104,6 +107,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly jobs: SqliteJobStore;
   readonly labels: SqliteLabelStore;
   readonly #db: Database.Database;
+  readonly #reserve: DiskReserve;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -114,13 +118,19 @@ export class SqliteMetadataStore implements MetadataStore {
     if (options.autoCheckpoint === false) this.#db.pragma('wal_autocheckpoint = 0');
     this.#db.pragma('foreign_keys = ON');
     migrate(this.#db);
+    this.#reserve = options.reserve ?? DiskReserve.none();
     this.tasks = new SqliteTaskQueueStore(this.#db);
-    this.jobs = new SqliteJobStore(this.#db);
+    this.jobs = new SqliteJobStore(this.#db, this.#reserve);
     this.labels = new SqliteLabelStore(this.#db);
   }
 
   #tx<T>(fn: () => T): T {
     return this.#db.transaction(fn).immediate();
+  }
+
+  /** A deleting transaction, which may use the disk reserve to commit on a full disk. */
+  #deleting<T>(fn: () => T): Promise<T> {
+    return this.#reserve.freeing(async () => this.#tx(fn));
   }
 
   async insertTransform(
@@ -203,7 +213,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async deleteTransform(scope: Scope, id: string, resourceArn: string): Promise<boolean> {
-    return this.#tx(() => {
+    return this.#deleting(() => {
       const res = this.#db
         .prepare('DELETE FROM transforms WHERE account_id = ? AND region = ? AND id = ?')
         .run(scope.accountId, scope.region, id);
@@ -322,7 +332,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async deleteDatabase(scope: Scope, catalogId: string, name: string): Promise<boolean> {
-    return this.#tx(() => {
+    return this.#deleting(() => {
       const res = this.#db
         .prepare(
           `DELETE FROM catalog_databases WHERE account_id = ? AND region = ? AND catalog_id = ?
@@ -403,13 +413,15 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async deleteTable(scope: Scope, catalogId: string, databaseName: string, name: string) {
-    const res = this.#db
-      .prepare(
-        `DELETE FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
-         AND database_name = ? AND name = ?`,
-      )
-      .run(scope.accountId, scope.region, catalogId, databaseName, name);
-    return res.changes > 0;
+    return this.#deleting(() => {
+      const res = this.#db
+        .prepare(
+          `DELETE FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
+           AND database_name = ? AND name = ?`,
+        )
+        .run(scope.accountId, scope.region, catalogId, databaseName, name);
+      return res.changes > 0;
+    });
   }
 
   /** Moves what the write-ahead log holds into the database file as far as no reader needs it (never waits for a lock). */

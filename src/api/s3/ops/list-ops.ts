@@ -100,7 +100,7 @@ function listEntries(result: ListResult, encode: (text: string) => string, owner
  * `encoding-type=url`: keys are sent URL-encoded so that any character survives XML. Spaces as `+`
  * and `/` left alone, as S3 does (botocore decodes with unquote_plus; `+` itself is %2B).
  */
-function encoderFor(encodingType: string | undefined): (text: string) => string {
+export function encoderFor(encodingType: string | undefined): (text: string) => string {
   if (encodingType === undefined) return (text) => text;
   if (encodingType !== 'url') {
     throw invalidArgument('Invalid Encoding Method specified in Request', {

@@ -1,12 +1,13 @@
 /**
  * CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload,
- * ListParts.
+ * ListParts, ListMultipartUploads.
  */
 import { parseCopySourceRange } from '../object-headers.js';
 import { canonicalUser, bucketOf, keyOf, readXmlBody, type S3Call } from '../s3-call.js';
 import { invalidArgument, malformedXml } from '../s3-errors.js';
 import { emptyResponse, isoDate, xmlResponse } from '../s3-response.js';
 import { elementsOf, textOf } from '../s3-xml.js';
+import { encoderFor } from './list-ops.js';
 import {
   checkCopySourceConditions,
   checksumHeaders,
@@ -18,6 +19,7 @@ import {
 /** S3's largest part. */
 const MAX_PART_BYTES = 5 * 1024 ** 3;
 const DEFAULT_MAX_PARTS = 1000;
+const DEFAULT_MAX_UPLOADS = 1000;
 
 export async function createMultipartUpload(call: S3Call): Promise<Response> {
   const bucket = bucketOf(call);
@@ -102,6 +104,45 @@ export async function listParts(call: S3Call): Promise<Response> {
     Initiator: canonicalUser(call.account),
     Owner: canonicalUser(call.account),
     StorageClass: 'STANDARD',
+  });
+}
+
+export async function listMultipartUploads(call: S3Call): Promise<Response> {
+  const bucket = bucketOf(call);
+  const { query } = call.address;
+  const encode = encoderFor(query.get('encoding-type'));
+  const prefix = query.get('prefix') ?? '';
+  const delimiter = query.get('delimiter') || undefined;
+  const keyMarker = query.get('key-marker') ?? '';
+  const uploadIdMarker = query.get('upload-id-marker') ?? '';
+  const maxUploads = Math.min(integerParameter(call, 'max-uploads') ?? DEFAULT_MAX_UPLOADS, DEFAULT_MAX_UPLOADS);
+  const result = await call.store.listMultipartUploads(bucket, {
+    maxUploads,
+    ...(prefix !== '' ? { prefix } : {}),
+    ...(delimiter !== undefined ? { delimiter } : {}),
+    ...(keyMarker !== '' ? { keyMarker } : {}),
+    ...(uploadIdMarker !== '' ? { uploadIdMarker } : {}),
+  });
+  return xmlResponse('ListMultipartUploadsResult', {
+    Bucket: bucket,
+    KeyMarker: encode(keyMarker),
+    UploadIdMarker: uploadIdMarker,
+    NextKeyMarker: result.nextKeyMarker !== undefined ? encode(result.nextKeyMarker) : undefined,
+    NextUploadIdMarker: result.nextUploadIdMarker,
+    Delimiter: delimiter !== undefined ? encode(delimiter) : undefined,
+    Prefix: encode(prefix),
+    MaxUploads: maxUploads,
+    IsTruncated: result.isTruncated,
+    Upload: result.uploads.map((upload) => ({
+      Key: encode(upload.key),
+      UploadId: upload.uploadId,
+      Initiator: canonicalUser(call.account),
+      Owner: canonicalUser(call.account),
+      StorageClass: 'STANDARD',
+      Initiated: isoDate(upload.initiated),
+    })),
+    CommonPrefixes: result.commonPrefixes.map((commonPrefix) => ({ Prefix: encode(commonPrefix) })),
+    EncodingType: query.get('encoding-type'),
   });
 }
 
