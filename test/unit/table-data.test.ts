@@ -589,6 +589,13 @@ describe('stageTable: unreadable data gives precise errors', () => {
       /opencsv-short\.csv line 3 has 2 fields \(delimiter ","\) where the catalog declares 3 columns \(none for column year\): "2,b" \(1 more line like it\)\./,
     );
     assert.deepEqual(short.where, { uri: uri('opencsv-short.csv'), line: 3, column: 'year' });
+    // A quote left open is given up on after 2 MB rather than read to the end of a large file.
+    const runaway = `id,name,year\n1,"C:\\tmp\\",2000\n${'2,b,2001 and some more text to make the line longer\n'.repeat(60_000)}`;
+    await assertDataError(
+      stagedRows(three, [await at('runaway.csv', runaway)]),
+      /runaway\.csv line 2, column name: the quote at character 3 opens a field that is not closed within 2 MB \(it runs on to line \d+ and further\)/,
+      /declare SerdeInfo\.Parameters\.escapeChar/,
+    );
   });
 
   it('a header with the catalog columns in another order; other names only warn', async () => {

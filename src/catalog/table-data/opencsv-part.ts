@@ -9,7 +9,7 @@ import { copyCsvPart, rejectError } from './csv-rejects.js';
 import { csvReadCall, fileContains } from './csv-dialect.js';
 import { fieldCountError, moreLines, notUtf8, showChar, singleFieldError } from './csv-messages.js';
 import type { DuckDbSession } from './duckdb-session.js';
-import { OpenCsvParser, openCsvChars, type OpenCsvChars, type OpenCsvField } from './opencsv.js';
+import { OpenCsvParser, openCsvChars, type OpenCsvChars, type OpenCsvField, type OpenQuote } from './opencsv.js';
 import { slot } from './sql.js';
 import type { TablePart } from './table-part.js';
 import type { CsvDialect, TableFormat } from './table-format.js';
@@ -18,6 +18,8 @@ import { TableDataError } from './table-data-error.js';
 /** Bad records counted per file after the first, which the error names. */
 const BAD_RECORDS_LIMIT = 100;
 const WRITE_BYTES = 1 << 20;
+/** A record longer than this is a quote left open, not data (DuckDB's own limit on a line is 2 MB). */
+const MAX_RECORD_CHARS = 1 << 21;
 
 /**
  * Copies one part of an OpenCSVSerde table into the staged table (`insert` runs an INSERT of the
@@ -56,7 +58,7 @@ export async function copyOpenCsvPart(
   const dir = await mkdtemp(join(tmpdir(), 'doppel-opencsv-'));
   try {
     const rewritten = join(dir, 'part.csv');
-    await rewriteAsRfc4180(part, format, chars, rewritten);
+    await rewriteAsRfc4180(part, format, chars, rewritten, session.signal);
     const dialect: CsvDialect = { ...csv, escape: csv.quote, headerLines: 0, encoding: 'UTF-8' };
     const read = csvReadCall(rewritten, format.columns.length, dialect, csv.quote);
     await insert(`SELECT ${format.columns.map((_, i) => slot(i)).join(', ')} FROM ${read}`);
@@ -78,7 +80,13 @@ interface BadRecord {
  * is quoted when it must be, or when it was quoted and is empty (an empty string, not a missing
  * value). Fails with the first record whose field count is not the catalog's, or a quote left open.
  */
-async function rewriteAsRfc4180(part: TablePart, format: TableFormat, chars: OpenCsvChars, out: string): Promise<void> {
+async function rewriteAsRfc4180(
+  part: TablePart,
+  format: TableFormat,
+  chars: OpenCsvChars,
+  out: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const csv = format.csv!;
   const columns = format.columns.length;
   const parser = new OpenCsvParser(chars);
@@ -92,6 +100,7 @@ async function rewriteAsRfc4180(part: TablePart, format: TableFormat, chars: Ope
   let lineNumber = 0;
   let recordStart = 0;
   let recordText: string[] = [];
+  let recordChars = 0;
   let bad: BadRecord | undefined;
 
   const writeRecord = (fields: OpenCsvField[]) => {
@@ -111,31 +120,45 @@ async function rewriteAsRfc4180(part: TablePart, format: TableFormat, chars: Ope
     pieces = [];
     pieceChars = 0;
   };
+  const noteBad = (firstLine: number, lastLine: number, text: string, fields: OpenCsvField[]) => {
+    if (bad) bad.others++;
+    else bad = { error: (more) => wrongFieldCount(part, format, chars, firstLine, lastLine, text, fields, more), others: 0 };
+  };
   const takeLine = (raw: string) => {
     lineNumber++;
     if (lineNumber <= csv.headerLines) return;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const continuing = parser.openQuote !== undefined;
-    if (line === '' && !continuing) return;
-    if (!continuing) {
+    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (parser.openQuote === undefined) {
+      if (line === '') return;
+      // Most lines have neither quotes nor escapes: they are copied as they are.
+      if (!line.includes(chars.quote) && (chars.escape === '' || !line.includes(chars.escape))) {
+        if (fieldCount(line, chars.delimiter) !== columns) {
+          noteBad(lineNumber, lineNumber, line, line.split(chars.delimiter).map((text) => ({ text, quoted: false })));
+        } else if (!bad) {
+          pieces.push(line, '\n');
+          pieceChars += line.length + 1;
+        }
+        return;
+      }
       recordStart = lineNumber;
       recordText = [];
+      recordChars = 0;
     }
     recordText.push(line);
+    recordChars += line.length + 1;
     const fields = parser.parseLine(line, lineNumber);
-    if (!fields) return;
-    if (fields.length === columns) {
-      if (!bad) writeRecord(fields);
-    } else if (bad) {
-      bad.others++;
-    } else {
-      const [firstLine, lastLine, text] = [recordStart, lineNumber, recordText.join('\n')];
-      bad = { error: (more) => wrongFieldCount(part, format, chars, firstLine, lastLine, text, fields, more), others: 0 };
+    if (!fields) {
+      const open = parser.openQuote!;
+      if (recordChars > MAX_RECORD_CHARS) throw unclosedQuote(part, format, chars, open, recordText[open.line - recordStart]!, lineNumber);
+      return;
     }
+    if (fields.length !== columns) noteBad(recordStart, lineNumber, recordText.join('\n'), fields);
+    else if (!bad) writeRecord(fields);
   };
 
   try {
     for await (const chunk of createReadStream(part.path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      signal?.throwIfAborted();
       let text: string;
       try {
         text = carry + (utf8 ? utf8.decode(chunk, { stream: true }) : chunk.toString('latin1'));
@@ -189,18 +212,21 @@ function wrongFieldCount(
   return fieldCountError(part.uri, firstLine, format, fields.length, text, more, `${spans}${escapeHint(chars, text)}`);
 }
 
+/** A quote left open to the end of the file, or (`runsTo`) for more than MAX_RECORD_CHARS. */
 function unclosedQuote(
   part: TablePart,
   format: TableFormat,
   chars: OpenCsvChars,
-  open: { field: number; line: number; column: number },
+  open: OpenQuote,
   lineText: string,
+  runsTo?: number,
 ): TableDataError {
   const column = format.columns[open.field]?.name;
   const excerpt = JSON.stringify(lineText.length > 200 ? `${lineText.slice(0, 200)}…` : lineText);
+  const until = runsTo === undefined ? 'by the end of the file' : `within 2 MB (it runs on to line ${runsTo} and further)`;
   return new TableDataError(
     `${part.uri} line ${open.line}, column ${column ?? `(field ${open.field + 1})`}: the quote at character ${open.column} ` +
-      `opens a field that is not closed by the end of the file (quote ${showChar(chars.quote)}, escape ` +
+      `opens a field that is not closed ${until} (quote ${showChar(chars.quote)}, escape ` +
       `${showChar(chars.escape)}): ${excerpt}.${escapeHint(chars, lineText)}`,
     { uri: part.uri, line: open.line, column },
   );
@@ -216,6 +242,12 @@ function escapeHint(chars: OpenCsvChars, text: string): string {
   );
 }
 
+
+function fieldCount(line: string, delimiter: string): number {
+  let count = 1;
+  for (let at = line.indexOf(delimiter); at >= 0; at = line.indexOf(delimiter, at + 1)) count++;
+  return count;
+}
 
 /** 0-based offset, in lines, of the first line of `chunk` that is not valid UTF-8 on its own. */
 function firstInvalidUtf8Line(chunk: Buffer): number {
