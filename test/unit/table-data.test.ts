@@ -569,6 +569,12 @@ describe('stageTable: unreadable data gives precise errors', () => {
       /plain-open-quote\.csv line 2, column name: a quoted field is not closed/,
       /if the file escapes them with another character, declare it as SerdeInfo\.Parameters\.escapeChar/,
     );
+    // Tables that name no SerDe take one escape per file: the issue's mixed case fails there, saying what reads it.
+    await assertDataError(
+      stagedRows(format({ columns: ['id', 'title'] }), [await at('plain-mixed.csv', 'id,title\na,"\\Are \\""V\\"" ok"\nb,plain\nc,"say ""hi"""\n')]),
+      /plain-mixed\.csv line \d, column title: a quoted field is not closed, or text follows its closing quote \(quote "\\"", escape "\\\\"\)/,
+      /The file contains \\", so "\\\\" is read as the escape character throughout; .* or use OpenCSVSerde, which reads both\./,
+    );
   });
 
   it('OpenCSVSerde: a quote escaped by mistake, with the parameter that fixes it', async () => {
