@@ -116,9 +116,22 @@ describe('README walkthrough', () => {
     assert.match(r.stdout, /^id,given_name,surname,.*,email,match_id$/m, 'head shows the output header');
     // npx doppel find-matches wrote JSON lines with confidence scores.
     assert.deepEqual(await keys('walkthrough', 'matches-json/'), ['matches-json/_SUCCESS', 'matches-json/part-00000.json']);
-    const first = JSON.parse((await text('walkthrough', 'matches-json/part-00000.json')).split('\n')[0]!) as Record<string, unknown>;
-    assert.equal(typeof first['match_id'], 'number');
-    assert.equal(typeof first['match_confidence_score'], 'number');
+    const json = (await text('walkthrough', 'matches-json/part-00000.json'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(typeof json[0]!['match_id'], 'number');
+    assert.equal(typeof json[0]!['match_confidence_score'], 'number');
+    // One rule for empty values: the blanks of the data are empty CSV fields and JSON nulls, never "".
+    const columns = Object.keys(matches[0]!).filter((c) => c !== 'match_id');
+    let blanks = 0;
+    for (const [i, row] of matches.entries()) {
+      for (const c of columns) {
+        if (row[c] === '') blanks++;
+        assert.equal(json[i]![c], row[c] === '' ? null : row[c], `row ${row['id']} column ${c}`);
+      }
+    }
+    assert.ok(blanks > 50, `the data has blanks (${blanks})`);
   });
 
   it('the boto3 part runs as written, with its wait loop', { timeout: 600_000 }, async (t) => {
