@@ -16,6 +16,7 @@ import {
   CreateTableCommand,
   StartExportLabelsTaskRunCommand,
   StartImportLabelsTaskRunCommand,
+  StartMLLabelingSetGenerationTaskRunCommand,
   type Column,
   type GlueClient,
   type TableInput,
@@ -284,6 +285,70 @@ s3.upload_file(sys.argv[2], '${BUCKET}', sys.argv[3])`;
     assert.equal(run.Status, 'FAILED');
     assert.match(run.ErrorString ?? '', /DBLP2\.csv is not valid UTF-8 \(line \d+\).*ISO-8859-1/);
     assert.equal((await getTransform(glue, TransformId!)).LabelCount, 0);
+  });
+  it("an OpenCSVSerde table with both \\\" and doubled quotes is read as OpenCSV reads it; a misread escape names escapeChar", async () => {
+    const minimal = 'id,title\na,"\\Are \\""V\\"" ok"\nb,plain\nc,"say ""hi"""';
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'opencsv/titles/part-0.csv', Body: minimal }));
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'opencsv/paths/part-0.csv', Body: 'id,title\na,"C:\\dir\\"\nb,plain\n' }));
+    await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'dp_opencsv' } }));
+    const transformOver = async (table: string) => {
+      await glue.send(
+        new CreateTableCommand({
+          DatabaseName: 'dp_opencsv',
+          TableInput: {
+            Name: table,
+            Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+            StorageDescriptor: {
+              Columns: cols(['id', 'title']),
+              Location: `s3://${BUCKET}/opencsv/${table}/`,
+              SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde', Parameters: { separatorChar: ',' } },
+            },
+          },
+        }),
+      );
+      const { TransformId } = await glue.send(
+        new CreateMLTransformCommand({
+          Name: `dp-opencsv-${table}`,
+          Role: 'arn:aws:iam::123456789012:role/GlueRole',
+          InputRecordTables: [{ DatabaseName: 'dp_opencsv', TableName: table }],
+          Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
+        }),
+      );
+      return TransformId!;
+    };
+
+    // A labeling-set run reads the whole table and writes its records back out, values as read.
+    const titles = await transformOver('titles');
+    const generated = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: titles, OutputS3Path: `s3://${BUCKET}/opencsv/labeling/` }),
+    );
+    const run = await waitForRun(glue, titles, generated.TaskRunId!, undefined, 60_000);
+    assert.equal(run.Status, 'SUCCEEDED', run.ErrorString);
+    const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'opencsv/labeling/part-00000.csv' }));
+    const rows = parse(await out.Body!.transformToString()) as string[][];
+    const expected: Record<string, string> = { a: 'Are ""V"" ok', b: 'plain', c: 'say "hi"' };
+    assert.ok(rows.length > 2, `labeling file has ${rows.length - 1} rows`);
+    for (const [, , id, title] of rows.slice(1)) assert.equal(title, expected[id!], `title of ${id}`);
+    // An import checks every labeled key against the table as read: all three records are there.
+    const labels = 'labeling_set_id,label,id\ns1,A,a\ns1,B,b\ns1,B,c\n';
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'opencsv/labels.csv', Body: labels }));
+    const imported = await glue.send(
+      new StartImportLabelsTaskRunCommand({ TransformId: titles, InputS3Path: `s3://${BUCKET}/opencsv/labels.csv` }),
+    );
+    assert.equal((await waitForRun(glue, titles, imported.TaskRunId!, undefined, 60_000)).Status, 'SUCCEEDED');
+    assert.equal((await getTransform(glue, titles)).LabelCount, 3);
+
+    const paths = await transformOver('paths');
+    const failed = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: paths, OutputS3Path: `s3://${BUCKET}/opencsv/paths-labeling/` }),
+    );
+    const failure = await waitForRun(glue, paths, failed.TaskRunId!, undefined, 60_000);
+    assert.equal(failure.Status, 'FAILED');
+    assert.match(
+      failure.ErrorString ?? '',
+      /s3:\/\/lake\/opencsv\/paths\/part-0\.csv line 2, column title: the quote at character 3 opens a field that is not closed by the end of the file/,
+    );
+    assert.match(failure.ErrorString ?? '', /declare SerdeInfo\.Parameters\.escapeChar as a character the file never contains/);
   });
 });
 

@@ -100,6 +100,20 @@ function labelFileFrom(ds: Dataset, sets: number, firstSet = 0): { text: string;
   return { text: stringify(out, { record_delimiter: '\n' }), rows: out.length - 1 };
 }
 
+/**
+ * 300 labeled rows (one labeling set per row pair) whose lines 1-100 end in CRLF and the rest in LF,
+ * as when two files are pasted together; `edit` may change the data lines (index 0 is line 2).
+ */
+function mixedLineEnds(ds: Dataset, edit: (rows: string[]) => void = () => {}): string {
+  const header = `labeling_set_id,label,${ds.header.join(',')}`;
+  const rows = Array.from({ length: 300 }, (_, i) =>
+    [`mixed-${i}`, 'A', ds.records[i]!['id']!, ...ds.header.slice(1).map(() => 'x')].join(','),
+  );
+  edit(rows);
+  const lines = [header, ...rows];
+  return `${lines.slice(0, 100).join('\r\n')}\r\n${lines.slice(100).join('\n')}\n`;
+}
+
 describe('label import and export', () => {
   let server: TestServer;
   let glue: GlueClient;
@@ -194,6 +208,9 @@ describe('label import and export', () => {
       ['empty key', `${header}\n${row('s', 'A', '')}\n`, /row 1 \(line 2\): the primary key column id is empty/],
       ['ragged row', `${header}\n${row('s', 'A', 'r1')}\ns,B,r2\n`, /line 3/],
       ['zero bytes', '', /size 0/],
+      ['a quote left open after a switch from CRLF to LF', mixedLineEnds(ds, (rows) => {
+        rows[99] = rows[99]!.replace(',x,', ',"x,');
+      }), /not a valid CSV file at line 101: .*\(the record starting there runs on to line \d+: a quote in it is not closed where it should be\)/],
       ['record not in the table', `${header}\n${row('s', 'A', 'r0001')}\n${row('s', 'B', 'no-such-id')}\n`, /1 labeled record\(s\) are not in the input table db_main.records \(primary key id\): no-such-id/],
     ];
     for (const [name, body, expected] of cases) {
@@ -311,6 +328,18 @@ describe('label import and export', () => {
       LabelingSetCount: 3,
       LabeledRowCount: file.rows,
     });
+  });
+
+  it('imports a file whose first 100 lines end in CRLF and the rest in LF', async () => {
+    await put('in/mixed.csv', mixedLineEnds(ds));
+    const run = await importRun(`s3://${BUCKET}/in/mixed.csv`);
+    assert.equal(run.Status, 'SUCCEEDED', run.ErrorString);
+    assert.equal(run.Properties?.ImportLabelsTaskRunProperties?.InputS3Path, `s3://${BUCKET}/in/mixed.csv`);
+    const exported = await exportRun(`s3://${BUCKET}/out/mixed/`);
+    assert.equal(exported.Status, 'SUCCEEDED');
+    const text = await read('out/mixed/part-00000.csv');
+    assert.ok(!text.includes('\r'), 'no carriage return was taken into a value');
+    assert.match(text, /\nmixed-299,A,/);
   });
 });
 

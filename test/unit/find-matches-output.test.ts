@@ -135,6 +135,35 @@ describe('FindMatches output', () => {
       { id: '2', name: null, age: 'x', match_id: 3 },
     ]);
   });
+
+  it('one rule for empty values: a missing or empty value is an empty CSV field, JSON null, Parquet NULL', async () => {
+    // Row 2 has no name (missing), row 3 an empty age (empty text): both are "no value" in every format.
+    const { store, objects } = memoryStore();
+    for (const format of ['csv', 'json', 'parquet'] as const) {
+      await writeMatchOutput(store, { bucket: 'b', key: `empty/${format}/` }, table, result, { format, confidence: false, removeDuplicates: false });
+    }
+    assert.equal(
+      objects.get('b/empty/csv/part-00000.csv')!.toString('utf8'),
+      'id,name,age,match_id\n10,ann,31,7\n9,anne,31,7\n2,,x,3\n100,"bo, ""the"" man",,7\n',
+    );
+    const json = objects.get('b/empty/json/part-00000.json')!.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(json.slice(2), [
+      { id: '2', name: null, age: 'x', match_id: 3 },
+      { id: '100', name: 'bo, "the" man', age: null, match_id: 7 },
+    ]);
+    const dir = await mkdtemp(join(tmpdir(), 'doppel-output-'));
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      await writeFile(join(dir, 'part.parquet'), objects.get('b/empty/parquet/part-00000.parquet')!);
+      const reader = await connection.runAndReadAll(`SELECT name, age FROM read_parquet('${join(dir, 'part.parquet')}')`);
+      assert.deepEqual(reader.getRowsJS(), [['ann', 31], ['anne', 31], [null, null], ['bo, "the" man', null]]);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('FindMatches output of a few thousand rows', () => {
@@ -197,7 +226,7 @@ describe('FindMatches output of a few thousand rows', () => {
       lines.map((l) => JSON.parse(l) as unknown),
       Array.from({ length: n }, (_, r) => ({
         id: columns[0]![r],
-        'text, "quoted"': columns[1]![r],
+        'text, "quoted"': columns[1]![r] || null,
         age: columns[2]![r] === null ? null : number(columns[2]![r]!),
         active: columns[3]![r] === null ? null : flag(columns[3]![r]!),
         match_id: bigResult.matchId[r],
@@ -241,7 +270,7 @@ describe('FindMatches output of a few thousand rows', () => {
         reader.getRowsJS(),
         Array.from({ length: n }, (_, r) => [
           columns[0]![r],
-          columns[1]![r],
+          columns[1]![r] || null,
           columns[2]![r] === null ? null : ageOf.get(columns[2]![r]!),
           columns[3]![r] === null ? null : flagOf.get(columns[3]![r]!),
           BigInt(bigResult.matchId[r]!),

@@ -83,7 +83,34 @@ describe('label files', () => {
     await fails(file('labeling_set_id,label,id\nS,A,\n'), /row 1 \(line 2\): the primary key column id is empty/);
     await fails(file('labeling_set_id,label,id\nS,A,1\nS,B,1\n'), /id=1 appears twice in labeling set S \(rows 1 and 2\)/);
     await fails(file('labeling_set_id,label,id\nS,A,1\nS,B\n'), /not a valid CSV file at line 3/);
-    await fails(file('labeling_set_id,label,id\nS,A,"1\n'), /not a valid CSV file/);
+    await fails(file('labeling_set_id,label,id\nS,A,"1\n'), /not a valid CSV file at line 2: Quote Not Closed/);
+  });
+
+  it('reads CRLF and LF line ends mixed in one file; errors name the line the bad record starts on', async () => {
+    const header = 'labeling_set_id,label,id,name,city';
+    const crlf = Array.from({ length: 99 }, (_, i) => `S${i},A,${i},n${i},c${i}`);
+    const lf = Array.from({ length: 200 }, (_, i) => `T${i},A,${100 + i},n,c`);
+    // Lines 1-100 end in CRLF, the rest in LF (two files pasted together).
+    const mixed = `${[header, ...crlf].join('\r\n')}\r\n${lf.join('\n')}\n`;
+    const rows = await readAll(file(mixed), 's3://b/mixed.csv', { chunkSize: 4096 });
+    assert.equal(rows.length, 299);
+    assert.deepEqual(rows[98]!.values, { id: '98', name: 'n98', city: 'c98' }, 'no \\r left in a CRLF line');
+    assert.deepEqual(rows[99]!.values, { id: '100', name: 'n', city: 'c' });
+
+    const short = [...lf];
+    short[50] = 'T50,A,150,n';
+    await fails(
+      file(`${[header, ...crlf].join('\r\n')}\r\n${short.join('\n')}\n`),
+      /^s3:\/\/b\/labels\.csv is not a valid CSV file at line 151: Invalid Record Length: expect 5, got 4$/,
+    );
+    const unclosed = [...lf];
+    unclosed[0] = 'T0,A,100,"n,c';
+    await fails(
+      file(`${[header, ...crlf].join('\r\n')}\r\n${unclosed.join('\n')}\n`),
+      /^s3:\/\/b\/labels\.csv is not a valid CSV file at line 101: .* \(the record starting there runs on to line \d+: a quote in it is not closed where it should be\)$/,
+    );
+    await fails(file('labeling_set_id,label,id\n\nS,A,1\n\n\nS,B\n'), /not a valid CSV file at line 6: Invalid Record Length/);
+    await fails(file('labeling_set_id,label,id\n\nS,A,1\n\n\n,B,2\n'), /row 2 \(line 6\): labeling_set_id is empty/);
   });
 
   it('finds a record repeated in a labeling set across the files of one import', async () => {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import type { CsvDialect, TableFormat } from './table-format.js';
+import type { CsvDialect } from './table-format.js';
 import { sqlString, sqlStringList } from './sql.js';
 
 /**
@@ -9,9 +9,14 @@ import { sqlString, sqlStringList } from './sql.js';
  *
  * Empty unquoted fields are NULL; a quoted empty field (`""`) is an empty string.
  */
-export function csvReadCall(path: string, format: TableFormat, escape: string, extraOptions: string[] = []): string {
-  const csv = format.csv!;
-  const columns = format.columns.map((_, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(', ');
+export function csvReadCall(
+  path: string,
+  columnCount: number,
+  csv: CsvDialect,
+  escape: string,
+  extraOptions: string[] = [],
+): string {
+  const columns = Array.from({ length: columnCount }, (_, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(', ');
   const options = [
     `columns = {${columns}}`,
     'auto_detect = false',
@@ -31,12 +36,12 @@ export function csvReadCall(path: string, format: TableFormat, escape: string, e
 }
 
 /**
- * The escape character to give DuckDB for one file.
+ * The escape character to give DuckDB for one file of a quoted CSV table that is not OpenCSVSerde's
+ * (those are read by OpenCSV's rules, see opencsv-part.ts).
  *
- * OpenCSV (behind OpenCSVSerde) takes both `\"` and RFC 4180's doubled `""` inside quotes; DuckDB
- * takes exactly one escape. Files written by spreadsheets, pandas or Spark double their quotes, so
- * unless the file really contains the declared escape in front of a quote, doubling is what its
- * writer meant and DuckDB is told so.
+ * DuckDB takes exactly one escape. Files written by spreadsheets, pandas or Spark double their
+ * quotes, so unless the file really contains the declared escape in front of a quote, doubling is
+ * what its writer meant and DuckDB is told so.
  */
 export async function duckEscapeFor(path: string, csv: CsvDialect): Promise<string> {
   if (!csv.quoted) return '';
@@ -46,7 +51,7 @@ export async function duckEscapeFor(path: string, csv: CsvDialect): Promise<stri
   return (await fileContains(path, needle)) ? csv.escape : csv.quote;
 }
 
-async function fileContains(path: string, needle: Buffer): Promise<boolean> {
+export async function fileContains(path: string, needle: Buffer): Promise<boolean> {
   let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     const window = carry.length ? Buffer.concat([carry, chunk]) : chunk;

@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import type { TablePart } from './table-part.js';
 import type { CsvDialect, TableFormat } from './table-format.js';
 import { notUtf8, singleFieldError } from './csv-messages.js';
+import { OpenCsvParser, openCsvChars } from './opencsv.js';
 import { TableDataError } from './table-data-error.js';
 
 /** Header rows longer than this are not worth checking. */
@@ -110,6 +111,11 @@ function decodeLine(raw: Buffer, csv: CsvDialect, part: TablePart, line: number)
 /** One line split into fields, honouring quotes the way the SerDe does (none for LazySimpleSerDe). */
 export function splitCsvLine(line: string, csv: CsvDialect): string[] {
   if (!csv.quoted) return line.split(csv.delimiter);
+  if (csv.openCsv) {
+    // A header with a quote left open is split as far as the line goes; its data lines report it.
+    const parser = new OpenCsvParser(openCsvChars(csv));
+    return (parser.parseLine(line, 1) ?? parser.fieldsSoFar()).map((f) => f.text);
+  }
   const fields: string[] = [];
   let field = '';
   let inQuotes = false;

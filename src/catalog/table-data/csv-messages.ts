@@ -1,4 +1,4 @@
-import type { CsvDialect } from './table-format.js';
+import type { CsvDialect, TableFormat } from './table-format.js';
 import { TableDataError } from './table-data-error.js';
 
 /** Messages for CSV problems found both in the header (read here) and in the data (read by DuckDB). */
@@ -35,6 +35,37 @@ export function singleFieldError(
       `but the catalog declares ${columns} columns.${hint}${more}`,
     { uri, line },
   );
+}
+
+/**
+ * A line (a record) with another number of fields than the catalog has columns. `count` is the
+ * number of fields when known; with too few, the first column left without a field is named.
+ */
+export function fieldCountError(
+  uri: string,
+  line: number,
+  format: TableFormat,
+  count: number | 'more' | 'fewer',
+  text: string,
+  more: string,
+  hint: string,
+): TableDataError {
+  const csv = format.csv!;
+  const columns = format.columns;
+  const excerpt = JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+  const fields = typeof count === 'number' ? plural(count, 'field') : `${count} fields`;
+  const missing = typeof count === 'number' && count < columns.length ? columns[count]!.name : undefined;
+  return new TableDataError(
+    `${uri} line ${line} has ${fields} (delimiter ${showChar(csv.delimiter)}) where the catalog declares ` +
+      `${columns.length} columns${missing ? ` (none for column ${missing})` : ''}: ${excerpt}${more}.${hint}`,
+    { uri, line, column: missing },
+  );
+}
+
+/** What to add to the first bad line's message about the others. */
+export function moreLines(others: number, capped: boolean): string {
+  if (capped) return ' (and many more lines like it)';
+  return others > 0 ? ` (${plural(others, 'more line')} like it)` : '';
 }
 
 export function showChar(c: string): string {

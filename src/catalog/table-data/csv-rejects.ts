@@ -1,5 +1,5 @@
 import { csvReadCall } from './csv-dialect.js';
-import { notUtf8, plural, showChar, singleFieldError } from './csv-messages.js';
+import { fieldCountError, moreLines, notUtf8, showChar, singleFieldError } from './csv-messages.js';
 import { toNumber, type DuckDbSession } from './duckdb-session.js';
 import { slot } from './sql.js';
 import type { TablePart } from './table-part.js';
@@ -12,13 +12,14 @@ const REJECTS_LIMIT = 100;
 let scanCounter = 0;
 
 /**
- * Copies one CSV part into the staged table (`copy` runs an INSERT of the given SELECT) and fails on
- * the first line DuckDB could not take apart: invalid encoding, a wrong number of fields (ragged
- * rows, or a wrong delimiter), a broken quote. The copy is the check: DuckDB parses the file once,
- * records the lines it rejects, and the rows it took count only when it rejected none.
+ * Copies one CSV part into the staged table (`copy` runs an INSERT of the given SELECT) and returns
+ * the first line DuckDB could not take apart, if any: invalid encoding, a wrong number of fields
+ * (ragged rows, or a wrong delimiter), a broken quote. The copy is the check: DuckDB parses the file
+ * once, records the lines it rejects, and the rows it took count only when it rejected none (the
+ * caller fails, or rolls the copy back).
  *
  * DuckDB's reject tables report these as data (line, error type, the line's text), so the messages
- * are ours.
+ * are ours (rejectError).
  */
 export async function copyCsvPart(
   session: DuckDbSession,
@@ -26,11 +27,11 @@ export async function copyCsvPart(
   format: TableFormat,
   escape: string,
   copy: (select: string) => Promise<void>,
-): Promise<void> {
+): Promise<Reject | undefined> {
   const n = ++scanCounter;
   const rejects = `doppel_rejects_${n}`;
   const scans = `doppel_scans_${n}`;
-  const read = csvReadCall(part.path, format, escape, [
+  const read = csvReadCall(part.path, format.columns.length, format.csv!, escape, [
     'store_rejects = true',
     `rejects_table = '${rejects}'`,
     `rejects_scan = '${scans}'`,
@@ -44,9 +45,9 @@ export async function copyCsvPart(
         `(SELECT count(*) FROM ${rejects}) ` +
         `FROM ${rejects} ORDER BY line, column_idx LIMIT 1`,
     );
-    if (!first) return;
+    if (!first) return undefined;
     const [line, column, type, text, duckMessage, lines, rejected] = first;
-    throw rejectError(part, format, escape, {
+    return {
       line: toNumber(line),
       column: column === null ? undefined : catalogName(format, String(column)),
       type: String(type),
@@ -55,13 +56,13 @@ export async function copyCsvPart(
       others: toNumber(lines) - 1,
       // DuckDB stops recording at the limit, so there may be more than it counted.
       capped: toNumber(rejected) >= REJECTS_LIMIT,
-    });
+    };
   } finally {
     await session.run(`DROP TABLE IF EXISTS ${rejects}; DROP TABLE IF EXISTS ${scans}`).catch(() => {});
   }
 }
 
-interface Reject {
+export interface Reject {
   line: number;
   column?: string;
   type: string;
@@ -71,14 +72,10 @@ interface Reject {
   capped: boolean;
 }
 
-function rejectError(part: TablePart, format: TableFormat, escape: string, r: Reject): TableDataError {
+export function rejectError(part: TablePart, format: TableFormat, escape: string, r: Reject): TableDataError {
   const csv = format.csv!;
   const where = { uri: part.uri, line: r.line, column: r.column };
-  const more = r.capped
-    ? ' (and many more lines like it)'
-    : r.others > 0
-      ? ` (${plural(r.others, 'more line')} like it)`
-      : '';
+  const more = moreLines(r.others, r.capped);
   const excerpt = JSON.stringify(r.text.length > 200 ? `${r.text.slice(0, 200)}…` : r.text);
   const columns = format.columns.length;
 
@@ -91,23 +88,20 @@ function rejectError(part: TablePart, format: TableFormat, escape: string, r: Re
         return singleFieldError(part.uri, r.line, r.text, csv, columns, more);
       }
       const found = /Found:\s*(\d+)/.exec(r.duckMessage)?.[1];
-      const count = found ? plural(Number(found), 'field') : r.type === 'TOO MANY COLUMNS' ? 'more fields' : 'fewer fields';
+      const count = found ? Number(found) : r.type === 'TOO MANY COLUMNS' ? 'more' : 'fewer';
       let hint = '';
       if (!csv.quoted && r.text.includes('"')) {
         hint = ' The line has quote characters, which LazySimpleSerDe reads as data: for quoted CSV use OpenCSVSerde.';
       } else if (!csv.quoted && csv.escape && r.text.includes(csv.escape + csv.delimiter)) {
         hint = ` doppel does not apply LazySimpleSerDe's escape.delim ${showChar(csv.escape)}.`;
       }
-      return new TableDataError(
-        `${part.uri} line ${r.line} has ${count} (delimiter ${showChar(csv.delimiter)}) where the catalog declares ` +
-          `${columns} columns: ${excerpt}${more}.${hint}`,
-        where,
-      );
+      return fieldCountError(part.uri, r.line, format, count, r.text, more, hint);
     }
     case 'UNQUOTED VALUE':
       return new TableDataError(
-        `${part.uri} line ${r.line}: a quoted field is not closed, or text follows its closing quote ` +
-          `(quote ${showChar(csv.quote)}, escape ${showChar(escape)}): ${excerpt}${more}`,
+        `${part.uri} line ${r.line}${r.column ? `, column ${r.column}` : ''}: a quoted field is not closed, or text ` +
+          `follows its closing quote (quote ${showChar(csv.quote)}, escape ${showChar(escape)}): ${excerpt}${more}.` +
+          quoteHint(csv, escape),
         where,
       );
     case 'LINE SIZE OVER MAXIMUM':
@@ -119,6 +113,21 @@ function rejectError(part: TablePart, format: TableFormat, escape: string, r: Re
     default:
       return new TableDataError(`${part.uri} line ${r.line}: ${r.duckMessage}: ${excerpt}${more}`, where);
   }
+}
+
+/** Which table parameter would let a line with a broken quote be read. */
+function quoteHint(csv: TableFormat['csv'] & {}, escape: string): string {
+  if (escape !== csv.quote) {
+    return (
+      ` The file contains ${escape}${csv.quote}, so ${showChar(escape)} is read as the escape character throughout; if ` +
+      `the file doubles its quotes instead and ${showChar(escape)} is data, declare SerdeInfo.Parameters.escapeChar as a ` +
+      'character the file never contains, or use OpenCSVSerde, which reads both.'
+    );
+  }
+  return (
+    ` Quotes inside a quoted field are read doubled (${csv.quote}${csv.quote}); if the file escapes them with another ` +
+    'character, declare it as SerdeInfo.Parameters.escapeChar.'
+  );
 }
 
 function catalogName(format: TableFormat, internal: string): string | undefined {

@@ -1,8 +1,9 @@
 import { checkCsvHeader } from './csv-header.js';
 import { duckEscapeFor } from './csv-dialect.js';
-import { copyCsvPart } from './csv-rejects.js';
+import { copyCsvPart, rejectError } from './csv-rejects.js';
 import { toNumber, type DuckDbSession } from './duckdb-session.js';
 import { jsonSelects } from './json-source.js';
+import { copyOpenCsvPart } from './opencsv-part.js';
 import { parquetSelects } from './parquet-source.js';
 import { partitionValuesOf } from './partition-values.js';
 import { slot, sqlString } from './sql.js';
@@ -38,8 +39,9 @@ export async function stageTable(
   const table: StagedTable = { name: format.table, columns, primaryKey, rowCount: 0, parts: [] };
   // Partition folders first: a misplaced file is the cheapest mistake to report.
   const partitionValues = parts.map((part) => partitionValuesOf(part.uri, format.partitionKeys));
-  const copy = (p: number) => async (select: string) => {
-    await session.run(`INSERT INTO ${STAGED_ROWS} ${withPartitionValues(select, format, partitionValues[p]!)}`);
+  const insert = (p: number) => (select: string) =>
+    session.run(`INSERT INTO ${STAGED_ROWS} ${withPartitionValues(select, format, partitionValues[p]!)}`);
+  const recordPart = async (p: number) => {
     const [counted] = await session.rows(`SELECT count(*) FROM ${STAGED_ROWS}`);
     const rowCount = toNumber(counted?.[0]);
     table.parts.push({ ...parts[p]!, firstRow: table.rowCount, rowCount: rowCount - table.rowCount });
@@ -58,15 +60,24 @@ export async function stageTable(
           warnedHeaders.add(headerKey!);
           warn(mismatch.warning);
         }
-        const escape = await duckEscapeFor(part.path, format.csv!);
-        await copyCsvPart(session, part, format, escape, copy(p));
+        if (format.csv!.openCsv) {
+          await copyOpenCsvPart(session, part, format, insert(p));
+        } else {
+          const escape = await duckEscapeFor(part.path, format.csv!);
+          const reject = await copyCsvPart(session, part, format, escape, insert(p));
+          if (reject) throw rejectError(part, format, escape, reject);
+        }
+        await recordPart(p);
       }
     } else {
       const selects =
         format.kind === 'json'
           ? await jsonSelects(session, parts, format, warn)
           : await parquetSelects(session, parts, format, warn);
-      for (const [p, select] of selects.entries()) await copy(p)(select);
+      for (const [p, select] of selects.entries()) {
+        await insert(p)(select);
+        await recordPart(p);
+      }
     }
     await checkValues(session, table);
   }, session.signal);

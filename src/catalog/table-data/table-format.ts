@@ -34,6 +34,8 @@ export interface CsvDialect {
   encoding: 'UTF-8' | 'ISO-8859-1';
   /** false for LazySimpleSerDe, which takes quote characters as data. */
   quoted: boolean;
+  /** OpenCSVSerde: lines are split into fields by OpenCSV's rules (opencsv.ts). */
+  openCsv: boolean;
   /** Field text read as NULL besides an empty unquoted field: LazySimpleSerDe's serialization.null.format. */
   nullFormat?: string;
 }
@@ -177,6 +179,7 @@ function csvDialectOf(
       headerLines,
       encoding: encoding!,
       quoted: false,
+      openCsv: false,
       nullFormat: param('serialization.null.format') ?? '\\N',
     };
   }
@@ -189,6 +192,7 @@ function csvDialectOf(
     headerLines,
     encoding: encoding!,
     quoted: true,
+    openCsv: serde === 'open-csv',
     nullFormat: serde === 'none' ? param('serialization.null.format') : undefined,
   };
 }

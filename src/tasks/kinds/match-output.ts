@@ -150,15 +150,21 @@ interface ColumnBytes {
   missing: Buffer;
 }
 
+/**
+ * The bytes of a column's values. An empty value is written as a missing one: every format has one
+ * way to say "no value" (see the README's Running FindMatches).
+ */
 function columnBytes(column: EngineColumn, write: (sink: ByteSink, value: string) => void, prefix: string, missing: string): ColumnBytes {
   const { values } = column;
   let chars = 0;
   for (const v of values) chars += v.length;
-  const sink = new ByteSink(chars + 2 * values.length);
+  const sink = new ByteSink(chars + 2 * values.length + missing.length);
   const offsets = new Int32Array(values.length + 1);
   for (let code = 0; code < values.length; code++) {
     offsets[code] = sink.length;
-    write(sink, values[code]!);
+    const value = values[code]!;
+    if (value === '') sink.text(missing);
+    else write(sink, value);
   }
   offsets[values.length] = sink.length;
   return { codes: column.codes, bytes: sink.take(), offsets, prefix: Buffer.from(prefix), missing: Buffer.from(missing) };
@@ -168,7 +174,6 @@ function columnBytes(column: EngineColumn, write: (sink: ByteSink, value: string
 const CSV_SPECIAL = /[",\r\n]/;
 const csvField = (value: string) => (CSV_SPECIAL.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
 const writeCsvField = (sink: ByteSink, value: string) => sink.text(csvField(value));
-const writeCsvFieldQuotingEmpty = (sink: ByteSink, value: string) => sink.text(value === '' ? '""' : csvField(value));
 
 const NUMERIC = /^(tinyint|smallint|int|integer|bigint|float|double|double precision|decimal.*|numeric.*)$/;
 const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
@@ -217,13 +222,13 @@ interface RecordFormat {
 const COMMA = Buffer.from(',');
 const NOTHING = Buffer.alloc(0);
 
-/** CSV; `quoteEmpty` writes an empty string as `""` so that DuckDB reads it back apart from a missing value. */
-function csvFormat(table: EngineTable, result: MatchResult, confidence: boolean, quoteEmpty = false): RecordFormat {
+/** CSV, a missing value an empty field. */
+function csvFormat(table: EngineTable, result: MatchResult, confidence: boolean): RecordFormat {
   const names = [...table.columns.map((c) => c.name), MATCH_ID, ...(confidence ? [MATCH_CONFIDENCE] : [])];
   const newline = Buffer.from('\n');
   return {
     header: Buffer.from(`${names.map(csvField).join(',')}\n`, 'utf8'),
-    columns: table.columns.map((c) => columnBytes(c, quoteEmpty ? writeCsvFieldQuotingEmpty : writeCsvField, '', '')),
+    columns: table.columns.map((c) => columnBytes(c, writeCsvField, '', '')),
     open: NOTHING,
     tail: (sink, r) => {
       sink.bytes(COMMA);
@@ -234,6 +239,7 @@ function csvFormat(table: EngineTable, result: MatchResult, confidence: boolean,
   };
 }
 
+/** JSON lines, a missing value `null`: every line has every key. */
 function jsonFormat(table: EngineTable, result: MatchResult, confidence: boolean): RecordFormat {
   const matchId = Buffer.from(`,"${MATCH_ID}":`);
   const score = Buffer.from(`,"${MATCH_CONFIDENCE}":`);
@@ -348,7 +354,7 @@ async function writeParquet(
   try {
     const csvPath = join(dir, 'rows.csv');
     const parquetPath = join(dir, 'part.parquet');
-    await pipeline(records(csvFormat(table, result, opts.confidence, true), rows, opts.signal), createWriteStream(csvPath));
+    await pipeline(records(csvFormat(table, result, opts.confidence), rows, opts.signal), createWriteStream(csvPath));
     const inputColumns = [
       ...table.columns.map((c, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`),
       `${sqlString(MATCH_ID)}: 'BIGINT'`,

@@ -75,24 +75,38 @@ export async function* readLabelFile(
     if (fault) throw notUtf8(source, fault);
     if (bytes === 0) throw new LabelFileError(`Invalid label file of size 0: ${source}`);
   };
-  const parser = parse({ info: true, skip_empty_lines: true, relax_column_count: false, bom: true });
+  // Where the record parsed last ended: the next one starts on the line after, past any empty lines.
+  // The parser runs a few records ahead of the loop below, so it queues each record's first line.
+  let parsedEnd: ParsePosition = { lines: 0, empty_lines: 0 };
+  const firstLines: number[] = [];
+  const startLine = (now: ParsePosition) => parsedEnd.lines + 1 + (now.empty_lines - parsedEnd.empty_lines);
+  const parser = parse({
+    skip_empty_lines: true,
+    relax_column_count: false,
+    bom: true,
+    // Either line end, even mixed in one file (files are often pasted together from several sources).
+    record_delimiter: ['\r\n', '\n'],
+    on_record: (record, position) => {
+      firstLines.push(startLine(position));
+      parsedEnd = { lines: position.lines, empty_lines: position.empty_lines };
+      return record;
+    },
+  });
   // pipeline() hands a failure of either side to the other: a UTF-8 fault ends the parse with it.
   pipeline(Readable.from(checked()), parser, () => undefined);
 
   let columns: string[] | undefined;
   let r = 0;
-  let previousEnd = 0;
   let batch: LabelRow[] = [];
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      const line = firstLines.shift()!;
       if (!columns) {
         columns = checkHeader(record, source, schema);
-        previousEnd = info.lines;
         continue;
       }
       r++;
-      const where = `${source} row ${r} (line ${previousEnd + 1})`;
-      previousEnd = info.lines;
+      const where = `${source} row ${r} (line ${line})`;
       const [setId, label] = record as [string, string];
       if (setId.trim() === '') throw new LabelFileError(`${where}: labeling_set_id is empty`);
       if (label.trim() === '') throw new LabelFileError(`${where}: label is empty`);
@@ -111,15 +125,30 @@ export async function* readLabelFile(
     }
   } catch (e) {
     if (e instanceof LabelFileError) throw e;
-    const err = e as Error & { lines?: number; code?: string };
+    const err = e as Error & Partial<ParsePosition> & { code?: string };
     if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
-      throw new LabelFileError(`${source} is not a valid CSV file at line ${err.lines ?? '?'}: ${err.message}`);
+      // The parser reports the line it has reached; the record at fault starts earlier when a quote
+      // left open carried it over several lines.
+      const start = err.lines === undefined ? undefined : startLine({ lines: err.lines, empty_lines: err.empty_lines ?? 0 });
+      const at = start === undefined ? '' : ` at line ${start}`;
+      const spans =
+        start !== undefined && err.lines! > start
+          ? ` (the record starting there runs on to line ${err.lines}: a quote in it is not closed where it should be)`
+          : '';
+      const what = err.message.replace(/ (on|at) line \d+$/, '');
+      throw new LabelFileError(`${source} is not a valid CSV file${at}: ${what}${spans}`);
     }
     throw e;
   }
   if (!columns) throw new LabelFileError(`${source} is empty: it has no header row`);
   if (r === 0) throw new LabelFileError(`${source} has a header but no labeled rows`);
   if (batch.length > 0) yield batch;
+}
+
+/** How far csv-parse has read: lines, and empty lines skipped, so far. */
+interface ParsePosition {
+  lines: number;
+  empty_lines: number;
 }
 
 function notUtf8(source: string, fault: Utf8Fault): LabelFileError {
