@@ -113,6 +113,18 @@ describe('label files', () => {
     await fails(file('labeling_set_id,label,id\n\nS,A,1\n\n\n,B,2\n'), /row 2 \(line 6\): labeling_set_id is empty/);
   });
 
+  it('remembers where each of many labeled records was read', () => {
+    const seen = new LabeledRecords('id');
+    for (let row = 1; row <= 5000; row++) seen.note('s3://b/a.csv', `row ${row}`, `S${row % 7}`, String(row), row);
+    assert.throws(() => seen.note('s3://b/a.csv', 'row 5001', 'S3', '4000', 5001), {
+      message: 'row 5001: record id=4000 appears twice in labeling set S3 (rows 4000 and 5001)',
+    });
+    assert.throws(() => seen.note('s3://b/b.csv', 'row 1', 'S3', '3', 1), {
+      message: 's3://b/b.csv: record id=3 of labeling set S3 is also in s3://b/a.csv',
+    });
+    seen.note('s3://b/b.csv', 'row 2', 'S4', '3', 2);
+  });
+
   it('finds a record repeated in a labeling set across the files of one import', async () => {
     const seen = new LabeledRecords('id');
     await readAll(file('labeling_set_id,label,id\nS,A,1\n'), 's3://b/part-1.csv', { seen });

@@ -1,6 +1,7 @@
 import { Readable, pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
+import { StringInterner } from '../../engine/table.js';
 import type { LabelRow } from '../../storage/records.js';
 import { Utf8Checker, type Utf8Fault } from './utf8.js';
 
@@ -21,12 +22,15 @@ export interface LabelSchema {
 
 /**
  * The (labeling set, record) pairs an import has read, and where: a record appears at most once per
- * labeling set, within one file and across the files of one import. One entry per labeled row.
+ * labeling set, within one file and across the files of one import. One entry per labeled row, in
+ * an interner and a typed array rather than one Map, which V8 caps at 2^24 entries.
  */
 export class LabeledRecords {
   readonly #files: string[] = [];
-  /** `setId NUL key` → file index × 2^32 + row number in that file. */
-  readonly #seen = new Map<string, number>();
+  /** `setId NUL key` → its number in the order first seen. */
+  readonly #pairs = new StringInterner();
+  /** By pair number: file index × 2^32 + row number in that file. */
+  #where = new Float64Array(1024);
 
   constructor(private readonly primaryKey: string) {}
 
@@ -34,8 +38,9 @@ export class LabeledRecords {
   note(source: string, where: string, setId: string, key: string, row: number): void {
     if (this.#files[this.#files.length - 1] !== source) this.#files.push(source);
     const pair = `${setId}\u0000${key}`;
-    const earlier = this.#seen.get(pair);
-    if (earlier !== undefined) {
+    const known = this.#pairs.get(pair);
+    if (known !== undefined) {
+      const earlier = this.#where[known]!;
       const file = this.#files[Math.floor(earlier / 2 ** 32)]!;
       if (file === source) {
         throw new LabelFileError(
@@ -44,7 +49,13 @@ export class LabeledRecords {
       }
       throw new LabelFileError(`${source}: record ${this.primaryKey}=${key} of labeling set ${setId} is also in ${file}`);
     }
-    this.#seen.set(pair, (this.#files.length - 1) * 2 ** 32 + row);
+    const id = this.#pairs.intern(pair);
+    if (id >= this.#where.length) {
+      const grown = new Float64Array(this.#where.length * 2);
+      grown.set(this.#where);
+      this.#where = grown;
+    }
+    this.#where[id] = (this.#files.length - 1) * 2 ** 32 + row;
   }
 }
 
