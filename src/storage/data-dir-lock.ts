@@ -19,14 +19,9 @@ export function acquireDataDirLock(dataDir: string): () => void {
   const lock = new Database(join(dataDir, 'server.lock'), { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
-    // The one row it holds needs no rollback journal on disk.
-    lock.pragma('journal_mode = MEMORY');
-    // The write takes the exclusive lock; exclusive locking mode holds it after the commit.
+    // A transaction left open holds the exclusive lock and writes nothing, so no crash can leave
+    // the file damaged; closing the connection ends it.
     lock.exec('BEGIN EXCLUSIVE');
-    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
-    lock.exec('DELETE FROM holder');
-    lock.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
-    lock.exec('COMMIT');
   } catch (e) {
     lock.close();
     if ((e as { code?: string }).code === 'SQLITE_BUSY') {

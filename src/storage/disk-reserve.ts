@@ -3,17 +3,19 @@
  * full: SQLite needs room in its write-ahead log to record a delete before the deleted bytes are
  * freed, and a disk filled to the last block would otherwise refuse the very requests that free it.
  *
- * The reserve is a file of zeros (`<data dir>/disk-reserve`). A delete that fails for lack of space
+ * The reserve is a file of random bytes (`<data dir>/disk-reserve`): zeros would take no space on
+ * a compressing filesystem (ZFS, btrfs). A delete that fails for lack of space
  * releases it and runs again; afterwards the reserve is refilled from the space the delete freed.
  * Writes of the object store require the reserve to be whole (refilling it first when it is not),
  * so they can never eat the space deletes depend on. Several processes share one reserve file:
  * each looks at the file itself, never at a remembered state.
  */
+import { randomFillSync } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDiskFull } from '../core/errors.js';
 
-const ZEROS = Buffer.alloc(64 * 1024);
+const CHUNK_BYTES = 64 * 1024;
 
 export class DiskReserve {
   /** `bytes` 0 means no reserve: nothing is held back and deletes get no second chance. */
@@ -38,15 +40,17 @@ export class DiskReserve {
   }
 
   /**
-   * Allocates what the reserve lacks (writing zeros, so the blocks are really taken). False when the
-   * disk has no room for all of it; what did fit stays reserved.
+   * Allocates what the reserve lacks (writing incompressible bytes, so the blocks are really taken).
+   * False when the disk has no room for all of it; what did fit stays reserved.
    */
   refill(): boolean {
     if (this.isWhole()) return true;
     const fd = openSync(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
+    const chunk = Buffer.alloc(CHUNK_BYTES);
     try {
-      for (let size = fstatSync(fd).size; size < this.bytes; ) {
-        size += writeSync(fd, ZEROS, 0, Math.min(ZEROS.length, this.bytes - size));
+      // The size is read again before every chunk: another process may be refilling the same file.
+      for (let size = fstatSync(fd).size; size < this.bytes; size = fstatSync(fd).size) {
+        writeSync(fd, randomFillSync(chunk), 0, Math.min(CHUNK_BYTES, this.bytes - size));
       }
       return true;
     } catch (e) {

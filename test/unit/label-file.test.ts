@@ -96,6 +96,10 @@ describe('label files', () => {
     assert.equal(rows.length, 299);
     assert.deepEqual(rows[98]!.values, { id: '98', name: 'n98', city: 'c98' }, 'no \\r left in a CRLF line');
     assert.deepEqual(rows[99]!.values, { id: '100', name: 'n', city: 'c' });
+    const cr = await readAll(file(`${[header, ...crlf].join('\r')}\r`), 's3://b/cr.csv', { chunkSize: 7 });
+    assert.deepEqual(cr.map((r) => r.values['city']), crlf.map((_, i) => `c${i}`), 'lines ended by CR alone');
+    const split = await readAll(file(mixed), 's3://b/mixed.csv', { chunkSize: 3 });
+    assert.deepEqual(split, rows, 'a CRLF split between chunks is one line end');
 
     const short = [...lf];
     short[50] = 'T50,A,150,n';

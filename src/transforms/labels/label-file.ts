@@ -95,8 +95,9 @@ export async function* readLabelFile(
     skip_empty_lines: true,
     relax_column_count: false,
     bom: true,
-    // Either line end, even mixed in one file (files are often pasted together from several sources).
-    record_delimiter: ['\r\n', '\n'],
+    // Any line end (old Mac files end lines with CR alone), even mixed in one file (files are often
+    // pasted together from several sources).
+    record_delimiter: ['\r\n', '\n', '\r'],
     on_record: (record, position) => {
       firstLines.push(startLine(position));
       parsedEnd = { lines: position.lines, empty_lines: position.empty_lines };
