@@ -456,6 +456,8 @@ describe('stageTable: CSV dialects', () => {
     const direct = await stagedRows(f, [await file('opencsv-direct.csv', `id,title\n${lines}`)]);
     const rewritten = await stagedRows(f, [await file('opencsv-rewritten.csv', `id,title\n${lines}5,"\\\\"\n`)]);
     const retried = await stagedRows(f, [await file('opencsv-retried.csv', `id,title\n${lines}5,ab"c,d"e\n`)]);
+    // White space after a closing quote: DuckDB would drop it; OpenCSV keeps quote and space.
+    const spaced = await stagedRows(f, [await file('opencsv-spaced.csv', `id,title\n${lines}5,"b" \n6,"x" `)]);
     const expected = [
       ['1', 'a "b", c'],
       ['2', 'line\nbreak'],
@@ -465,6 +467,7 @@ describe('stageTable: CSV dialects', () => {
     assert.deepEqual(direct.rows, expected);
     assert.deepEqual(rewritten.rows, [...expected, ['5', '\\']]);
     assert.deepEqual(retried.rows, [...expected, ['5', 'ab"c,d"e']]);
+    assert.deepEqual(spaced.rows, [...expected, ['5', 'b" '], ['6', 'x" ']]);
   });
 
   it('takes separatorChar, quoteChar and escapeChar from the SerDe; an escapeChar equal to quoteChar means doubled quotes', async () => {

@@ -47,17 +47,27 @@ export async function duckEscapeFor(path: string, csv: CsvDialect): Promise<stri
   if (!csv.quoted) return '';
   if (csv.escape === '' || csv.escape === csv.quote) return csv.quote;
   const byteEncoding = csv.encoding === 'ISO-8859-1' ? 'latin1' : 'utf8';
-  const needle = Buffer.from(csv.escape + csv.quote, byteEncoding);
-  return (await fileContains(path, needle)) ? csv.escape : csv.quote;
+  return (await fileMatches(path, new RegExp(bytesPattern(csv.escape + csv.quote, byteEncoding)))) ? csv.escape : csv.quote;
 }
 
-export async function fileContains(path: string, needle: Buffer): Promise<boolean> {
-  let carry: Buffer = Buffer.alloc(0);
+/** How far a match may reach back across a chunk boundary (a run of white space, say). */
+const MATCH_CARRY = 4096;
+
+/**
+ * Whether the file's bytes, read as latin1 (one character per byte, so any encoding's bytes can be
+ * matched), match `pattern` somewhere; the end of the file counts as a line end. Streams the file.
+ */
+export async function fileMatches(path: string, pattern: RegExp): Promise<boolean> {
+  let carry = '';
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    const window = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    if (window.includes(needle)) return true;
-    // Keep the tail so a needle split across two chunks is still found.
-    carry = window.subarray(window.length - (needle.length - 1));
+    const window = carry + chunk.toString('latin1');
+    if (pattern.test(window)) return true;
+    carry = window.slice(-MATCH_CARRY);
   }
-  return false;
+  return pattern.test(`${carry}\n`);
+}
+
+/** `text` in `encoding` as a pattern matching its bytes in fileMatches's latin1 reading. */
+export function bytesPattern(text: string, encoding: BufferEncoding): string {
+  return Buffer.from(text, encoding).toString('latin1').replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { copyCsvPart, rejectError } from './csv-rejects.js';
-import { csvReadCall, fileContains } from './csv-dialect.js';
+import { bytesPattern, csvReadCall, fileMatches } from './csv-dialect.js';
 import { fieldCountError, moreLines, notUtf8, showChar, singleFieldError } from './csv-messages.js';
 import type { DuckDbSession } from './duckdb-session.js';
 import { OpenCsvParser, openCsvChars, type OpenCsvChars, type OpenCsvField, type OpenQuote } from './opencsv.js';
@@ -40,7 +40,7 @@ export async function copyOpenCsvPart(
   const csv = format.csv!;
   const chars = openCsvChars(csv);
   const byteEncoding = csv.encoding === 'ISO-8859-1' ? 'latin1' : 'utf8';
-  if (chars.escape === '' || !(await fileContains(part.path, Buffer.from(chars.escape, byteEncoding)))) {
+  if (!(await fileMatches(part.path, directReadDiffers(chars, byteEncoding)))) {
     // The rows of a rejected direct read are taken back: the rewrite below reads the file again.
     await session.run('BEGIN TRANSACTION');
     let reject;
@@ -65,6 +65,17 @@ export async function copyOpenCsvPart(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What DuckDB's direct read would take differently from OpenCSV: the escape character, and white
+ * space after a quote before a delimiter or line end (DuckDB drops it and ends the field there;
+ * OpenCSV keeps the quote and the white space in the field).
+ */
+function directReadDiffers(chars: OpenCsvChars, encoding: BufferEncoding): RegExp {
+  const quote = bytesPattern(chars.quote, encoding);
+  const afterQuote = `${quote}[ \\t]+(?:${bytesPattern(chars.delimiter, encoding)}|[\\r\\n])`;
+  return new RegExp(chars.escape === '' ? afterQuote : `${afterQuote}|${bytesPattern(chars.escape, encoding)}`);
 }
 
 interface BadRecord {
