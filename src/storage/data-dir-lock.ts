@@ -19,6 +19,9 @@ export function acquireDataDirLock(dataDir: string): () => void {
   const lock = new Database(join(dataDir, 'server.lock'), { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
+    // An exclusive transaction opens a rollback journal; this one's is kept in memory, so the lock
+    // adds no file beside server.lock.
+    lock.pragma('journal_mode = MEMORY');
     // A transaction left open holds the exclusive lock and writes nothing, so no crash can leave
     // the file damaged; closing the connection ends it.
     lock.exec('BEGIN EXCLUSIVE');
