@@ -134,6 +134,8 @@ export class ObjectStoreError extends Error {
     readonly code: string,
     message: string,
     readonly status: number,
+    /** Members S3 adds to the error document (ActualObjectSize, ...). */
+    readonly details: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'ObjectStoreError';

@@ -269,14 +269,27 @@ class S3Boto3Test(unittest.TestCase):
         bucket = self.new_bucket()
         error = self.assert_client_error("NoSuchKey", 404, self.s3.get_object, Bucket=bucket, Key="missing/key")
         self.assertEqual(error["Error"].get("Key"), "missing/key")
-        self.assert_client_error("NoSuchBucket", 404, self.s3.get_object, Bucket="no-such-bucket-x", Key="k")
+        self.assertEqual(error["Error"]["Message"], "The specified key does not exist.")
+        error = self.assert_client_error("NoSuchBucket", 404, self.s3.get_object, Bucket="no-such-bucket-x", Key="k")
+        # S3's fixed messages, which SDKs and tools match on; the names go into their own members
+        # (found by moto's tests).
+        self.assertEqual(error["Error"]["Message"], "The specified bucket does not exist")
+        self.assertEqual(error["Error"].get("BucketName"), "no-such-bucket-x")
         self.assert_client_error("NoSuchBucket", 404, self.s3.list_objects_v2, Bucket="no-such-bucket-x")
         self.assert_client_error("NoSuchBucket", 404, self.s3.put_object, Bucket="no-such-bucket-x", Key="k", Body=b"x")
         self.assert_client_error("404", 404, self.s3.head_object, Bucket=bucket, Key="missing")
-        self.assert_client_error("NoSuchUpload", 404, self.s3.list_parts, Bucket=bucket, Key="k", UploadId="nope")
+        error = self.assert_client_error("NoSuchUpload", 404, self.s3.list_parts, Bucket=bucket, Key="k", UploadId="nope")
+        self.assertEqual(error["Error"]["Message"], "The specified upload does not exist. The upload ID may be invalid, "
+                         "or the upload may have been aborted or completed.")
+        self.assertEqual(error["Error"].get("UploadId"), "nope")
         self.s3.put_object(Bucket=bucket, Key="r", Body=b"abc")
-        self.assert_client_error("InvalidRange", 416, self.s3.get_object, Bucket=bucket, Key="r", Range="bytes=10-20")
-        self.assert_client_error("BucketNotEmpty", 409, self.s3.delete_bucket, Bucket=bucket)
+        error = self.assert_client_error("InvalidRange", 416, self.s3.get_object, Bucket=bucket, Key="r", Range="bytes=10-20")
+        self.assertEqual(error["Error"]["Message"], "The requested range is not satisfiable")
+        self.assertEqual(error["Error"].get("RangeRequested"), "bytes=10-20")
+        self.assertEqual(error["Error"].get("ActualObjectSize"), "3")
+        error = self.assert_client_error("BucketNotEmpty", 409, self.s3.delete_bucket, Bucket=bucket)
+        self.assertEqual(error["Error"]["Message"], "The bucket you tried to delete is not empty")
+        self.assertEqual(error["Error"].get("BucketName"), bucket)
         wrong = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="test",
                              aws_secret_access_key="wrong",
                              config=Config(signature_version="s3v4", s3={"addressing_style": "path"},

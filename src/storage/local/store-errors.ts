@@ -19,7 +19,9 @@ export const keyTooLong = (bytes: number, max: number) =>
   new ObjectStoreError('KeyTooLongError', `Your key is too long: ${bytes} bytes, the maximum is ${max}.`, 400);
 export const invalidArgument = (message: string) => new ObjectStoreError('InvalidArgument', message, 400);
 export const invalidRange = (size: number) =>
-  new ObjectStoreError('InvalidRange', `The requested range is not satisfiable (the object has ${size} bytes).`, 416);
+  new ObjectStoreError('InvalidRange', `The requested range is not satisfiable (the object has ${size} bytes).`, 416, {
+    ActualObjectSize: String(size),
+  });
 export const noSuchUpload = (uploadId: string) =>
   new ObjectStoreError(
     'NoSuchUpload',
