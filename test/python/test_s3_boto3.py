@@ -82,6 +82,24 @@ class S3Boto3Test(unittest.TestCase):
         self.s3.delete_bucket(Bucket=bucket)
         self.assert_client_error("404", 404, self.s3.head_bucket, Bucket=bucket)
 
+    def test_list_buckets_with_prefix_and_pages(self):
+        # ListBuckets' Prefix and MaxBuckets (found by moto's tests): name order, a ContinuationToken
+        # while more are left, and boto3's paginator follows it.
+        tag = uuid.uuid4().hex[:12]
+        names = sorted(f"lb-{tag}-{n}" for n in ("c", "a", "b"))
+        for name in names:
+            self.s3.create_bucket(Bucket=name)
+        first = self.s3.list_buckets(Prefix=f"lb-{tag}-", MaxBuckets=2)
+        self.assertEqual([b["Name"] for b in first["Buckets"]], names[:2])
+        self.assertEqual(first["Prefix"], f"lb-{tag}-")
+        second = self.s3.list_buckets(Prefix=f"lb-{tag}-", MaxBuckets=2, ContinuationToken=first["ContinuationToken"])
+        self.assertEqual([b["Name"] for b in second["Buckets"]], names[2:])
+        self.assertNotIn("ContinuationToken", second)
+        pages = self.s3.get_paginator("list_buckets").paginate(Prefix=f"lb-{tag}-", PaginationConfig={"PageSize": 1})
+        self.assertEqual([b["Name"] for page in pages for b in page["Buckets"]], names)
+        for name in names:
+            self.s3.delete_bucket(Bucket=name)
+
     def test_put_get_head_with_metadata(self):
         bucket = self.new_bucket()
         body = b"name,city\nann,paris\n"
@@ -180,6 +198,37 @@ class S3Boto3Test(unittest.TestCase):
         self.s3.copy({"Bucket": bucket, "Key": "big/source.bin"}, bucket, "big/copy.bin", Config=config)
         copied = self.s3.get_object(Bucket=bucket, Key="big/copy.bin")["Body"].read()
         self.assertEqual(copied, data)
+
+    def test_a_small_part_before_the_last_is_entity_too_small_with_s3s_message_and_members(self):
+        bucket = self.new_bucket()
+        upload_id = self.s3.create_multipart_upload(Bucket=bucket, Key="small")["UploadId"]
+        parts = [{"PartNumber": n, "ETag": self.s3.upload_part(Bucket=bucket, Key="small", UploadId=upload_id,
+                                                              PartNumber=n, Body=b"x" * 10)["ETag"]} for n in (1, 2)]
+        error = self.assert_client_error("EntityTooSmall", 400, self.s3.complete_multipart_upload, Bucket=bucket,
+                                         Key="small", UploadId=upload_id, MultipartUpload={"Parts": parts})
+        # S3's fixed message (found by moto's tests); the sizes are members of their own.
+        self.assertEqual(error["Error"]["Message"], "Your proposed upload is smaller than the minimum allowed object size.")
+        self.assertEqual(error["Error"].get("ProposedSize"), "10")
+        self.assertEqual(error["Error"].get("MinSizeAllowed"), str(5 * 1024 * 1024))
+        self.assertEqual(error["Error"].get("PartNumber"), "1")
+
+    def test_bad_part_numbers_and_list_parts_arguments_are_refused_with_s3s_messages(self):
+        # The messages and members S3 answers (found by moto's tests).
+        bucket = self.new_bucket()
+        upload_id = self.s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+        error = self.assert_client_error("InvalidArgument", 400, self.s3.upload_part, Bucket=bucket, Key="k",
+                                         UploadId=upload_id, PartNumber=10001, Body=b"x")
+        self.assertEqual(error["Error"]["Message"], "Part number must be an integer between 1 and 10000, inclusive")
+        self.assertEqual(error["Error"].get("ArgumentName"), "partNumber")
+        self.assertEqual(error["Error"].get("ArgumentValue"), "10001")
+        error = self.assert_client_error("InvalidArgument", 400, self.s3.list_parts, Bucket=bucket, Key="k",
+                                         UploadId=upload_id, MaxParts=-42)
+        self.assertEqual(error["Error"]["Message"], "Argument max-parts must be an integer between 0 and 2147483647")
+        error = self.assert_client_error("InvalidArgument", 400, self.s3.list_parts, Bucket=bucket, Key="k",
+                                         UploadId=upload_id, PartNumberMarker=2147483689)
+        self.assertEqual(error["Error"]["Message"], "Provided part-number-marker not an integer or within integer range")
+        self.assertEqual(error["Error"].get("ArgumentValue"), "2147483689")
+        self.s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)
 
     def test_list_multipart_uploads_and_abort_what_is_found(self):
         bucket = self.new_bucket()

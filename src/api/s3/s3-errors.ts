@@ -72,6 +72,7 @@ const S3_MESSAGES: Readonly<Record<string, string>> = {
   BucketNotEmpty: 'The bucket you tried to delete is not empty',
   InvalidBucketName: 'The specified bucket is not valid.',
   InvalidRange: 'The requested range is not satisfiable',
+  EntityTooSmall: 'Your proposed upload is smaller than the minimum allowed object size.',
   NoSuchUpload:
     'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
 };

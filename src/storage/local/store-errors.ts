@@ -45,6 +45,7 @@ export const entityTooSmall = (partNumber: number, size: number, min: number) =>
     'EntityTooSmall',
     `Your proposed upload is smaller than the minimum allowed size: part ${partNumber} has ${size} bytes, every part but the last needs at least ${min}.`,
     400,
+    { ProposedSize: String(size), MinSizeAllowed: String(min), PartNumber: String(partNumber) },
   );
 export const malformedXml = (why: string) =>
   new ObjectStoreError(
