@@ -230,6 +230,17 @@ class S3Boto3Test(unittest.TestCase):
         self.assertEqual(error["Error"].get("ArgumentValue"), "2147483689")
         self.s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)
 
+    def test_completing_with_no_parts_is_malformed_xml_with_s3s_message_and_a_detail(self):
+        bucket = self.new_bucket()
+        upload_id = self.s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+        error = self.assert_client_error("MalformedXML", 400, self.s3.complete_multipart_upload, Bucket=bucket, Key="k",
+                                         UploadId=upload_id, MultipartUpload={"Parts": []})
+        # S3's fixed message (found by moto's tests); what is wrong is in Detail.
+        self.assertEqual(error["Error"]["Message"],
+                         "The XML you provided was not well-formed or did not validate against our published schema")
+        self.assertIn("at least one part", error["Error"].get("Detail", ""))
+        self.s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)
+
     def test_list_multipart_uploads_and_abort_what_is_found(self):
         bucket = self.new_bucket()
         created = []

@@ -25,11 +25,13 @@ const error = (code: string, status: number) => (message: string, details?: Reco
 
 export const invalidArgument = error('InvalidArgument', 400);
 export const invalidRequest = error('InvalidRequest', 400);
+/** S3's fixed message; what is wrong goes into a Detail member, since clients match on the message. */
 export const malformedXml = (why: string) =>
   new S3Error(
     'MalformedXML',
-    `The XML you provided was not well-formed or did not validate against our published schema: ${why}`,
+    'The XML you provided was not well-formed or did not validate against our published schema',
     400,
+    { Detail: why },
   );
 export const notImplemented = (what: string) =>
   new S3Error('NotImplemented', `A header or query you provided implies functionality that is not implemented: ${what}`, 501);

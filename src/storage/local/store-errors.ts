@@ -47,11 +47,13 @@ export const entityTooSmall = (partNumber: number, size: number, min: number) =>
     400,
     { ProposedSize: String(size), MinSizeAllowed: String(min), PartNumber: String(partNumber) },
   );
+/** S3's fixed message; what is wrong goes into a Detail member, since clients match on the message. */
 export const malformedXml = (why: string) =>
   new ObjectStoreError(
     'MalformedXML',
-    `The XML you provided was not well-formed or did not validate against our published schema: ${why}`,
+    'The XML you provided was not well-formed or did not validate against our published schema',
     400,
+    { Detail: why },
   );
 /** The store's own files are not what it left there (a blob replaced by a symlink, say). */
 export const storeCorrupted = (why: string) =>
