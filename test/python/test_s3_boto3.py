@@ -241,6 +241,16 @@ class S3Boto3Test(unittest.TestCase):
         self.assertIn("at least one part", error["Error"].get("Detail", ""))
         self.s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)
 
+    def test_head_object_with_a_range(self):
+        # HEAD shows the range GET would serve; one starting past the end is 416 (found by moto's tests).
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key="f1", Body=b"f1")
+        headers = self.s3.head_object(Bucket=bucket, Key="f1", Range="bytes=1-9")["ResponseMetadata"]["HTTPHeaders"]
+        self.assertEqual(headers["content-range"], "bytes 1-1/2")
+        self.assertEqual(headers["content-length"], "1")
+        for invalid in ("bytes=5-9", "bytes=2-"):
+            self.assert_client_error("416", 416, self.s3.head_object, Bucket=bucket, Key="f1", Range=invalid)
+
     def test_list_multipart_uploads_and_abort_what_is_found(self):
         bucket = self.new_bucket()
         created = []
