@@ -151,4 +151,4 @@ export const bucketAlreadyExists = () =>
     409,
   );
 export const noSuchKey = (bucket: string, key: string) =>
-  new ObjectStoreError('NoSuchKey', `The specified key does not exist: s3://${bucket}/${key}`, 404);
+  new ObjectStoreError('NoSuchKey', `The specified key does not exist: s3://${bucket}/${key}`, 404, { Key: key });

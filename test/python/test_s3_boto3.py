@@ -272,6 +272,14 @@ class S3Boto3Test(unittest.TestCase):
         self.assertNotIn("Uploads", self.s3.list_multipart_uploads(Bucket=bucket))
         self.assert_client_error("NoSuchBucket", 404, self.s3.list_multipart_uploads, Bucket=f"{bucket}-missing")
 
+    def test_copy_from_a_missing_source_names_the_source_key(self):
+        # As S3 answers (found by moto's tests, verified there against AWS).
+        bucket = self.new_bucket()
+        error = self.assert_client_error("NoSuchKey", 404, self.s3.copy_object, Bucket=bucket, Key="newkey",
+                                         CopySource={"Bucket": bucket, "Key": "foofoofoo"})
+        self.assertEqual(error["Error"]["Message"], "The specified key does not exist.")
+        self.assertEqual(error["Error"].get("Key"), "foofoofoo")
+
     def test_copy_object(self):
         bucket = self.new_bucket()
         self.s3.put_object(Bucket=bucket, Key="src", Body=b"payload", ContentType="text/plain", Metadata={"k": "v"})

@@ -155,7 +155,8 @@ function withNames(error: S3Error, address: S3Address | undefined, range: string
   if (address?.bucket !== undefined && (NAMES_BUCKET.has(error.code) || NAMES_KEY.has(error.code))) {
     details['BucketName'] = address.bucket;
   }
-  if (address?.key !== undefined && NAMES_KEY.has(error.code)) details['Key'] = address.key;
+  // The missing key is not always the addressed one: a copy names its source key.
+  if (address?.key !== undefined && NAMES_KEY.has(error.code)) details['Key'] ??= address.key;
   if (error.code === 'NoSuchUpload') {
     const uploadId = address?.query.get('uploadId');
     if (uploadId !== undefined) details['UploadId'] = uploadId;
