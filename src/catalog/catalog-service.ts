@@ -72,6 +72,14 @@ export class CatalogService {
     const tableInput = obj(input, 'TableInput') ?? {};
     const rawName = str(tableInput, 'Name') ?? str(input, 'Name');
     if (!rawName) throw invalidInput('A table name must be given in TableInput.Name (or Name).');
+    // An Iceberg table keeps its schema and files in Iceberg metadata, which doppel does not read;
+    // storing the table without it would make a transform read it as a plain folder.
+    if (input['OpenTableFormatInput'] !== undefined) {
+      throw invalidInput(
+        'OpenTableFormatInput is not supported: doppel reads CSV, JSON lines and Parquet tables ' +
+          '(declared by StorageDescriptor), not Iceberg tables.',
+      );
+    }
     const name = rawName.toLowerCase();
     await this.#database(ctx, catalogId, databaseName);
     const now = Date.now();

@@ -156,6 +156,14 @@ export class JobService {
     } else if (request['WorkerType'] !== undefined || request['NumberOfWorkers'] !== undefined) {
       delete doc['MaxCapacity'];
     }
+    // StartJobRun's JobRunId names the earlier run this one retries; Glue shows it as PreviousRunId.
+    const previousRunId = str(request, 'JobRunId');
+    if (previousRunId !== undefined) {
+      if (!(await this.store.jobs.getJobRun(ctx, name, previousRunId))) {
+        throw entityNotFound(`JobRunId: job ${name} has no run ${previousRunId} to retry.`);
+      }
+      doc['PreviousRunId'] = previousRunId;
+    }
     if (job.doc['GlueVersion'] !== undefined) doc['GlueVersion'] = job.doc['GlueVersion'];
     if (job.doc['JobMode'] !== undefined) doc['JobMode'] = job.doc['JobMode'];
     const run: JobRunRecord = {

@@ -134,6 +134,8 @@ export class ObjectStoreError extends Error {
     readonly code: string,
     message: string,
     readonly status: number,
+    /** Members S3 adds to the error document (ActualObjectSize, ...). */
+    readonly details: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'ObjectStoreError';
@@ -149,4 +151,4 @@ export const bucketAlreadyExists = () =>
     409,
   );
 export const noSuchKey = (bucket: string, key: string) =>
-  new ObjectStoreError('NoSuchKey', `The specified key does not exist: s3://${bucket}/${key}`, 404);
+  new ObjectStoreError('NoSuchKey', `The specified key does not exist: s3://${bucket}/${key}`, 404, { Key: key });

@@ -315,6 +315,23 @@ describe('Glue Jobs API', () => {
     assert.match(run.ErrorMessage!, /doppel runs only FindMatches jobs: job .* has Command.Name 'glueetl'/);
   });
 
+  it('StartJobRun with JobRunId retries that run: the new run shows it as PreviousRunId (found by moto\'s tests)', async () => {
+    const name = uniqueName('job');
+    await client.send(new CreateJobCommand({ Name: name, Role: ROLE, Command: { Name: 'glueetl', ScriptLocation: 's3://b/s.py' } }));
+    const { JobRunId: first } = await client.send(new StartJobRunCommand({ JobName: name }));
+    await waitForJobRun(client, name, first!);
+    const { JobRunId: retry } = await client.send(new StartJobRunCommand({ JobName: name, JobRunId: first }));
+    assert.notEqual(retry, first);
+    const { JobRun } = await client.send(new GetJobRunCommand({ JobName: name, RunId: retry }));
+    assert.equal(JobRun?.PreviousRunId, first);
+    const { JobRun: original } = await client.send(new GetJobRunCommand({ JobName: name, RunId: first }));
+    assert.equal(original?.PreviousRunId, undefined);
+    await expectGlueError(client.send(new StartJobRunCommand({ JobName: name, JobRunId: 'jr_nope' })), {
+      name: 'EntityNotFoundException',
+      message: `JobRunId: job ${name} has no run jr_nope to retry.`,
+    });
+  });
+
   it('a transform that is not READY fails the run', async () => {
     const { transformId: fresh } = await createTransform(client);
     const name = await createFindMatchesJob(client, { '--transform-id': fresh, '--output-path': 's3://out/n/' });

@@ -23,6 +23,7 @@ import {
   GetBucketAclCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListBucketsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
@@ -116,6 +117,12 @@ describe('S3 endpoint with @aws-sdk/client-s3', { timeout: 120_000 }, () => {
     } finally {
       client.destroy();
     }
+  });
+
+  test('ListBuckets refuses a MaxBuckets outside 1..10000 and a token it did not issue (boto3 checks the range before sending, so the JS SDK here)', async () => {
+    await expectS3Error(s3.send(new ListBucketsCommand({ MaxBuckets: 0 })), 'InvalidArgument', 400);
+    await expectS3Error(s3.send(new ListBucketsCommand({ MaxBuckets: 10_001 })), 'InvalidArgument', 400);
+    await expectS3Error(s3.send(new ListBucketsCommand({ ContinuationToken: 'not-ours' })), 'InvalidArgument', 400);
   });
 
   test('verifies every trailer checksum algorithm the SDK offers', async () => {

@@ -262,6 +262,22 @@ describe('tables', () => {
     assertRecent(created, t0, Date.now(), 'CreateTime');
   });
 
+  it('refuses OpenTableFormatInput (Iceberg) naming it, rather than store a table it cannot read (found by moto\'s tests)', async () => {
+    await expectGlueError(
+      glue.send(
+        new CreateTableCommand({
+          DatabaseName: db,
+          TableInput: tableInput('iceberg_table'),
+          OpenTableFormatInput: { IcebergInput: { MetadataOperation: 'CREATE', Version: '2' } },
+        }),
+      ),
+      { name: 'InvalidInputException', message: /^OpenTableFormatInput is not supported: .*not Iceberg tables\.$/ },
+    );
+    await expectGlueError(glue.send(new GetTableCommand({ DatabaseName: db, Name: 'iceberg_table' })), {
+      name: 'EntityNotFoundException',
+    });
+  });
+
   it('folds table names to lower case and looks them up case-insensitively', async () => {
     await glue.send(new CreateTableCommand({ DatabaseName: db.toUpperCase(), TableInput: tableInput('MixedTable') }));
     const { Table } = await glue.send(new GetTableCommand({ DatabaseName: db, Name: 'MIXEDTABLE' }));

@@ -82,6 +82,24 @@ class S3Boto3Test(unittest.TestCase):
         self.s3.delete_bucket(Bucket=bucket)
         self.assert_client_error("404", 404, self.s3.head_bucket, Bucket=bucket)
 
+    def test_list_buckets_with_prefix_and_pages(self):
+        # ListBuckets' Prefix and MaxBuckets (found by moto's tests): name order, a ContinuationToken
+        # while more are left, and boto3's paginator follows it.
+        tag = uuid.uuid4().hex[:12]
+        names = sorted(f"lb-{tag}-{n}" for n in ("c", "a", "b"))
+        for name in names:
+            self.s3.create_bucket(Bucket=name)
+        first = self.s3.list_buckets(Prefix=f"lb-{tag}-", MaxBuckets=2)
+        self.assertEqual([b["Name"] for b in first["Buckets"]], names[:2])
+        self.assertEqual(first["Prefix"], f"lb-{tag}-")
+        second = self.s3.list_buckets(Prefix=f"lb-{tag}-", MaxBuckets=2, ContinuationToken=first["ContinuationToken"])
+        self.assertEqual([b["Name"] for b in second["Buckets"]], names[2:])
+        self.assertNotIn("ContinuationToken", second)
+        pages = self.s3.get_paginator("list_buckets").paginate(Prefix=f"lb-{tag}-", PaginationConfig={"PageSize": 1})
+        self.assertEqual([b["Name"] for page in pages for b in page["Buckets"]], names)
+        for name in names:
+            self.s3.delete_bucket(Bucket=name)
+
     def test_put_get_head_with_metadata(self):
         bucket = self.new_bucket()
         body = b"name,city\nann,paris\n"
@@ -181,6 +199,58 @@ class S3Boto3Test(unittest.TestCase):
         copied = self.s3.get_object(Bucket=bucket, Key="big/copy.bin")["Body"].read()
         self.assertEqual(copied, data)
 
+    def test_a_small_part_before_the_last_is_entity_too_small_with_s3s_message_and_members(self):
+        bucket = self.new_bucket()
+        upload_id = self.s3.create_multipart_upload(Bucket=bucket, Key="small")["UploadId"]
+        parts = [{"PartNumber": n, "ETag": self.s3.upload_part(Bucket=bucket, Key="small", UploadId=upload_id,
+                                                              PartNumber=n, Body=b"x" * 10)["ETag"]} for n in (1, 2)]
+        error = self.assert_client_error("EntityTooSmall", 400, self.s3.complete_multipart_upload, Bucket=bucket,
+                                         Key="small", UploadId=upload_id, MultipartUpload={"Parts": parts})
+        # S3's fixed message (found by moto's tests); the sizes are members of their own.
+        self.assertEqual(error["Error"]["Message"], "Your proposed upload is smaller than the minimum allowed object size.")
+        self.assertEqual(error["Error"].get("ProposedSize"), "10")
+        self.assertEqual(error["Error"].get("MinSizeAllowed"), str(5 * 1024 * 1024))
+        self.assertEqual(error["Error"].get("PartNumber"), "1")
+
+    def test_bad_part_numbers_and_list_parts_arguments_are_refused_with_s3s_messages(self):
+        # The messages and members S3 answers (found by moto's tests).
+        bucket = self.new_bucket()
+        upload_id = self.s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+        error = self.assert_client_error("InvalidArgument", 400, self.s3.upload_part, Bucket=bucket, Key="k",
+                                         UploadId=upload_id, PartNumber=10001, Body=b"x")
+        self.assertEqual(error["Error"]["Message"], "Part number must be an integer between 1 and 10000, inclusive")
+        self.assertEqual(error["Error"].get("ArgumentName"), "partNumber")
+        self.assertEqual(error["Error"].get("ArgumentValue"), "10001")
+        error = self.assert_client_error("InvalidArgument", 400, self.s3.list_parts, Bucket=bucket, Key="k",
+                                         UploadId=upload_id, MaxParts=-42)
+        self.assertEqual(error["Error"]["Message"], "Argument max-parts must be an integer between 0 and 2147483647")
+        error = self.assert_client_error("InvalidArgument", 400, self.s3.list_parts, Bucket=bucket, Key="k",
+                                         UploadId=upload_id, PartNumberMarker=2147483689)
+        self.assertEqual(error["Error"]["Message"], "Provided part-number-marker not an integer or within integer range")
+        self.assertEqual(error["Error"].get("ArgumentValue"), "2147483689")
+        self.s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)
+
+    def test_completing_with_no_parts_is_malformed_xml_with_s3s_message_and_a_detail(self):
+        bucket = self.new_bucket()
+        upload_id = self.s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+        error = self.assert_client_error("MalformedXML", 400, self.s3.complete_multipart_upload, Bucket=bucket, Key="k",
+                                         UploadId=upload_id, MultipartUpload={"Parts": []})
+        # S3's fixed message (found by moto's tests); what is wrong is in Detail.
+        self.assertEqual(error["Error"]["Message"],
+                         "The XML you provided was not well-formed or did not validate against our published schema")
+        self.assertIn("at least one part", error["Error"].get("Detail", ""))
+        self.s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)
+
+    def test_head_object_with_a_range(self):
+        # HEAD shows the range GET would serve; one starting past the end is 416 (found by moto's tests).
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key="f1", Body=b"f1")
+        headers = self.s3.head_object(Bucket=bucket, Key="f1", Range="bytes=1-9")["ResponseMetadata"]["HTTPHeaders"]
+        self.assertEqual(headers["content-range"], "bytes 1-1/2")
+        self.assertEqual(headers["content-length"], "1")
+        for invalid in ("bytes=5-9", "bytes=2-"):
+            self.assert_client_error("416", 416, self.s3.head_object, Bucket=bucket, Key="f1", Range=invalid)
+
     def test_list_multipart_uploads_and_abort_what_is_found(self):
         bucket = self.new_bucket()
         created = []
@@ -201,6 +271,14 @@ class S3Boto3Test(unittest.TestCase):
             self.s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
         self.assertNotIn("Uploads", self.s3.list_multipart_uploads(Bucket=bucket))
         self.assert_client_error("NoSuchBucket", 404, self.s3.list_multipart_uploads, Bucket=f"{bucket}-missing")
+
+    def test_copy_from_a_missing_source_names_the_source_key(self):
+        # As S3 answers (found by moto's tests, verified there against AWS).
+        bucket = self.new_bucket()
+        error = self.assert_client_error("NoSuchKey", 404, self.s3.copy_object, Bucket=bucket, Key="newkey",
+                                         CopySource={"Bucket": bucket, "Key": "foofoofoo"})
+        self.assertEqual(error["Error"]["Message"], "The specified key does not exist.")
+        self.assertEqual(error["Error"].get("Key"), "foofoofoo")
 
     def test_copy_object(self):
         bucket = self.new_bucket()
@@ -269,14 +347,27 @@ class S3Boto3Test(unittest.TestCase):
         bucket = self.new_bucket()
         error = self.assert_client_error("NoSuchKey", 404, self.s3.get_object, Bucket=bucket, Key="missing/key")
         self.assertEqual(error["Error"].get("Key"), "missing/key")
-        self.assert_client_error("NoSuchBucket", 404, self.s3.get_object, Bucket="no-such-bucket-x", Key="k")
+        self.assertEqual(error["Error"]["Message"], "The specified key does not exist.")
+        error = self.assert_client_error("NoSuchBucket", 404, self.s3.get_object, Bucket="no-such-bucket-x", Key="k")
+        # S3's fixed messages, which SDKs and tools match on; the names go into their own members
+        # (found by moto's tests).
+        self.assertEqual(error["Error"]["Message"], "The specified bucket does not exist")
+        self.assertEqual(error["Error"].get("BucketName"), "no-such-bucket-x")
         self.assert_client_error("NoSuchBucket", 404, self.s3.list_objects_v2, Bucket="no-such-bucket-x")
         self.assert_client_error("NoSuchBucket", 404, self.s3.put_object, Bucket="no-such-bucket-x", Key="k", Body=b"x")
         self.assert_client_error("404", 404, self.s3.head_object, Bucket=bucket, Key="missing")
-        self.assert_client_error("NoSuchUpload", 404, self.s3.list_parts, Bucket=bucket, Key="k", UploadId="nope")
+        error = self.assert_client_error("NoSuchUpload", 404, self.s3.list_parts, Bucket=bucket, Key="k", UploadId="nope")
+        self.assertEqual(error["Error"]["Message"], "The specified upload does not exist. The upload ID may be invalid, "
+                         "or the upload may have been aborted or completed.")
+        self.assertEqual(error["Error"].get("UploadId"), "nope")
         self.s3.put_object(Bucket=bucket, Key="r", Body=b"abc")
-        self.assert_client_error("InvalidRange", 416, self.s3.get_object, Bucket=bucket, Key="r", Range="bytes=10-20")
-        self.assert_client_error("BucketNotEmpty", 409, self.s3.delete_bucket, Bucket=bucket)
+        error = self.assert_client_error("InvalidRange", 416, self.s3.get_object, Bucket=bucket, Key="r", Range="bytes=10-20")
+        self.assertEqual(error["Error"]["Message"], "The requested range is not satisfiable")
+        self.assertEqual(error["Error"].get("RangeRequested"), "bytes=10-20")
+        self.assertEqual(error["Error"].get("ActualObjectSize"), "3")
+        error = self.assert_client_error("BucketNotEmpty", 409, self.s3.delete_bucket, Bucket=bucket)
+        self.assertEqual(error["Error"]["Message"], "The bucket you tried to delete is not empty")
+        self.assertEqual(error["Error"].get("BucketName"), bucket)
         wrong = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="test",
                              aws_secret_access_key="wrong",
                              config=Config(signature_version="s3v4", s3={"addressing_style": "path"},

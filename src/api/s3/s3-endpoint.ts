@@ -123,7 +123,11 @@ export function s3Endpoint(opts: S3EndpointOptions): (request: Request, rawUrl: 
       };
       response = await OPERATIONS[operation](call);
     } catch (e) {
-      const error = withNames(toS3Error(e, { presigned: /(^|&)X-Amz-Credential=/.test(address?.rawQuery ?? '') }), address);
+      const error = withNames(
+        toS3Error(e, { presigned: /(^|&)X-Amz-Credential=/.test(address?.rawQuery ?? '') }),
+        address,
+        headers['range'],
+      );
       if (error.status >= 500) {
         opts.log(`S3 request ${requestId} (${request.method} ${rawUrl}) failed: ${(e as Error)?.stack ?? String(e)}`);
       }
@@ -146,15 +150,17 @@ function headerRecord(headers: Headers): Record<string, string> {
   return record;
 }
 
-function withNames(error: S3Error, address: S3Address | undefined): S3Error {
+function withNames(error: S3Error, address: S3Address | undefined, range: string | undefined): S3Error {
   const details = { ...error.details };
   if (address?.bucket !== undefined && (NAMES_BUCKET.has(error.code) || NAMES_KEY.has(error.code))) {
     details['BucketName'] = address.bucket;
   }
-  if (address?.key !== undefined && NAMES_KEY.has(error.code)) details['Key'] = address.key;
+  // The missing key is not always the addressed one: a copy names its source key.
+  if (address?.key !== undefined && NAMES_KEY.has(error.code)) details['Key'] ??= address.key;
   if (error.code === 'NoSuchUpload') {
     const uploadId = address?.query.get('uploadId');
     if (uploadId !== undefined) details['UploadId'] = uploadId;
   }
+  if (error.code === 'InvalidRange' && range !== undefined) details['RangeRequested'] = range;
   return new S3Error(error.code, error.message, error.status, details);
 }

@@ -25,11 +25,13 @@ const error = (code: string, status: number) => (message: string, details?: Reco
 
 export const invalidArgument = error('InvalidArgument', 400);
 export const invalidRequest = error('InvalidRequest', 400);
+/** S3's fixed message; what is wrong goes into a Detail member, since clients match on the message. */
 export const malformedXml = (why: string) =>
   new S3Error(
     'MalformedXML',
-    `The XML you provided was not well-formed or did not validate against our published schema: ${why}`,
+    'The XML you provided was not well-formed or did not validate against our published schema',
     400,
+    { Detail: why },
   );
 export const notImplemented = (what: string) =>
   new S3Error('NotImplemented', `A header or query you provided implies functionality that is not implemented: ${what}`, 501);
@@ -61,6 +63,23 @@ export const signatureDoesNotMatch = (why = '') =>
   );
 
 /**
+ * S3's fixed messages for the store's errors. The store's own messages name the bucket, key or
+ * size (Glue task-run errors show them); on the S3 wire those go into their own members
+ * (BucketName, Key, UploadId, ActualObjectSize), because SDKs and tools match on S3's messages.
+ */
+const S3_MESSAGES: Readonly<Record<string, string>> = {
+  NoSuchBucket: 'The specified bucket does not exist',
+  NoSuchKey: 'The specified key does not exist.',
+  BucketAlreadyOwnedByYou: 'Your previous request to create the named bucket succeeded and you already own it.',
+  BucketNotEmpty: 'The bucket you tried to delete is not empty',
+  InvalidBucketName: 'The specified bucket is not valid.',
+  InvalidRange: 'The requested range is not satisfiable',
+  EntityTooSmall: 'Your proposed upload is smaller than the minimum allowed object size.',
+  NoSuchUpload:
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+};
+
+/**
  * The S3 form of any error: store errors keep their S3 code; SigV4 verification errors (named as
  * the JSON services name them) get S3's codes; anything else is an internal error.
  */
@@ -69,7 +88,7 @@ export function toS3Error(e: unknown, context: { presigned: boolean }): S3Error 
   if (isClientDisconnect(e)) return incompleteBody('the connection closed before the body ended');
   // The store says whose bucket it is; S3 says no more than this.
   if (e instanceof ObjectStoreError && e.code === 'AccessDenied') return new S3Error('AccessDenied', 'Access Denied', 403);
-  if (e instanceof ObjectStoreError) return new S3Error(e.code, e.message, e.status);
+  if (e instanceof ObjectStoreError) return new S3Error(e.code, S3_MESSAGES[e.code] ?? e.message, e.status, e.details);
   if (e instanceof ServiceError) return fromAuthError(e, context.presigned);
   if (e instanceof BodyBudgetExhausted) return new S3Error('SlowDown', 'Please reduce your request rate.', 503);
   return internalError();

@@ -19,7 +19,9 @@ export const keyTooLong = (bytes: number, max: number) =>
   new ObjectStoreError('KeyTooLongError', `Your key is too long: ${bytes} bytes, the maximum is ${max}.`, 400);
 export const invalidArgument = (message: string) => new ObjectStoreError('InvalidArgument', message, 400);
 export const invalidRange = (size: number) =>
-  new ObjectStoreError('InvalidRange', `The requested range is not satisfiable (the object has ${size} bytes).`, 416);
+  new ObjectStoreError('InvalidRange', `The requested range is not satisfiable (the object has ${size} bytes).`, 416, {
+    ActualObjectSize: String(size),
+  });
 export const noSuchUpload = (uploadId: string) =>
   new ObjectStoreError(
     'NoSuchUpload',
@@ -43,12 +45,15 @@ export const entityTooSmall = (partNumber: number, size: number, min: number) =>
     'EntityTooSmall',
     `Your proposed upload is smaller than the minimum allowed size: part ${partNumber} has ${size} bytes, every part but the last needs at least ${min}.`,
     400,
+    { ProposedSize: String(size), MinSizeAllowed: String(min), PartNumber: String(partNumber) },
   );
+/** S3's fixed message; what is wrong goes into a Detail member, since clients match on the message. */
 export const malformedXml = (why: string) =>
   new ObjectStoreError(
     'MalformedXML',
-    `The XML you provided was not well-formed or did not validate against our published schema: ${why}`,
+    'The XML you provided was not well-formed or did not validate against our published schema',
     400,
+    { Detail: why },
   );
 /** The store's own files are not what it left there (a blob replaced by a symlink, say). */
 export const storeCorrupted = (why: string) =>

@@ -1,14 +1,41 @@
 /** ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation. */
 import { ObjectStoreError } from '../../../storage/object-store.js';
 import { canonicalUser, bucketOf, readTextBody, type S3Call } from '../s3-call.js';
+import { invalidArgument } from '../s3-errors.js';
+import { decodeContinuationToken, encodeContinuationToken } from './list-ops.js';
 import { emptyResponse, isoDate, xmlResponse } from '../s3-response.js';
 import { parseXml } from '../s3-xml.js';
 
+/** ListBuckets' page-size limit (max-buckets). */
+const MAX_BUCKETS = 10_000;
+
+/**
+ * ListBuckets in name order, filtered by `prefix`; `max-buckets` pages it with a continuation token
+ * (opaque to clients: the name the page ended on). `bucket-region` is not applied: doppel does not
+ * keep a region per bucket.
+ */
 export async function listBuckets(call: S3Call): Promise<Response> {
-  const buckets = await call.store.listBuckets();
+  const { query } = call.address;
+  const prefix = query.get('prefix') ?? '';
+  const maxText = query.get('max-buckets');
+  if (maxText !== undefined && !(/^\d{1,5}$/.test(maxText) && Number(maxText) >= 1 && Number(maxText) <= MAX_BUCKETS)) {
+    throw invalidArgument(`max-buckets must be an integer from 1 to ${MAX_BUCKETS}`, {
+      ArgumentName: 'max-buckets',
+      ArgumentValue: maxText,
+    });
+  }
+  const token = query.get('continuation-token');
+  const after = token !== undefined ? decodeContinuationToken(token) : undefined;
+  const matching = (await call.store.listBuckets())
+    .filter((bucket) => bucket.name.startsWith(prefix) && (after === undefined || bucket.name > after))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const page = maxText !== undefined ? matching.slice(0, Number(maxText)) : matching;
+  const truncated = page.length < matching.length;
   return xmlResponse('ListAllMyBucketsResult', {
     Owner: canonicalUser(call.account),
-    Buckets: { Bucket: buckets.map((bucket) => ({ Name: bucket.name, CreationDate: isoDate(bucket.createdOn) })) },
+    Buckets: { Bucket: page.map((bucket) => ({ Name: bucket.name, CreationDate: isoDate(bucket.createdOn) })) },
+    ContinuationToken: truncated ? encodeContinuationToken(page[page.length - 1]!.name) : undefined,
+    Prefix: query.get('prefix'),
   });
 }
 

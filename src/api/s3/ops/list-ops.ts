@@ -111,12 +111,12 @@ export function encoderFor(encodingType: string | undefined): (text: string) => 
   return (text) => encodeURIComponent(text).replace(/%20/g, '+').replace(/%2F/g, '/');
 }
 
-/** Continuation tokens are opaque to clients: the key (or common prefix) the page ended on. */
-function encodeContinuationToken(after: string): string {
+/** Continuation tokens are opaque to clients: the key, common prefix or bucket name the page ended on. */
+export function encodeContinuationToken(after: string): string {
   return Buffer.from(`1:${after}`, 'utf8').toString('base64url');
 }
 
-function decodeContinuationToken(token: string): string {
+export function decodeContinuationToken(token: string): string {
   const text = /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
   if (!text.startsWith('1:') || text.length < 3) {
     throw invalidArgument('The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });

@@ -148,16 +148,29 @@ export async function listMultipartUploads(call: S3Call): Promise<Response> {
 
 function partAddress(call: S3Call): { uploadId: string; partNumber: number } {
   const uploadId = call.address.query.get('uploadId') ?? '';
-  const partNumber = integerParameter(call, 'partNumber');
+  const text = call.address.query.get('partNumber');
+  const partNumber = text !== undefined && /^\d{1,5}$/.test(text) ? Number(text) : undefined;
   if (partNumber === undefined || partNumber < 1 || partNumber > 10_000) {
-    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber' });
+    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', {
+      ArgumentName: 'partNumber',
+      ArgumentValue: text ?? '',
+    });
   }
   return { uploadId, partNumber };
 }
 
+const INT32_MAX = 2_147_483_647;
+
+/** A non-negative integer query parameter, refused with S3's two messages (negative; not an int32). */
 function integerParameter(call: S3Call, name: string): number | undefined {
   const text = call.address.query.get(name);
   if (text === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(text)) throw invalidArgument(`${name} must be a non-negative integer.`, { ArgumentName: name, ArgumentValue: text });
-  return Number(text);
+  const value = /^-?\d{1,10}$/.test(text) ? Number(text) : NaN;
+  if (!(Math.abs(value) <= INT32_MAX)) {
+    throw invalidArgument(`Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: text });
+  }
+  if (value < 0) {
+    throw invalidArgument(`Argument ${name} must be an integer between 0 and ${INT32_MAX}`, { ArgumentName: name, ArgumentValue: text });
+  }
+  return value;
 }

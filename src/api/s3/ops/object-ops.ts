@@ -54,6 +54,10 @@ export async function headObject(call: S3Call): Promise<Response> {
   if (evaluateConditions(info, requestConditions(call.headers)) === 'not-modified') return notModified(info);
   const headers: HeaderMap = { ...objectHeaders(info), 'content-length': String(info.size) };
   const range = parseRangeHeader(call.headers['range']);
+  // A range that starts past the end is refused as GetObject refuses it (HEAD shows only the 416).
+  if (range && !('suffix' in range) && range.start >= info.size) {
+    throw new S3Error('InvalidRange', 'The requested range is not satisfiable', 416, { ActualObjectSize: String(info.size) });
+  }
   const served = range && info.size > 0 ? clampRange(range, info.size) : undefined;
   if (served) {
     headers['content-length'] = String(served.end - served.start + 1);
