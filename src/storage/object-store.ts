@@ -69,6 +69,11 @@ export interface PutOptions {
   contentType?: string;
   /** x-amz-meta-* user metadata (lower-cased names without the prefix). */
   metadata?: Record<string, string>;
+  /**
+   * Other S3 headers kept with the object and answered by GetObject / HeadObject as given
+   * (lower-cased names, e.g. `content-encoding`, `x-amz-storage-class`).
+   */
+  headers?: Record<string, string>;
 }
 
 export interface ObjectInfo {
@@ -79,6 +84,8 @@ export interface ObjectInfo {
   lastModified: number;
   contentType?: string;
   metadata?: Record<string, string>;
+  /** The stored S3 headers (PutOptions.headers). */
+  headers?: Record<string, string>;
 }
 
 export interface ByteRange {

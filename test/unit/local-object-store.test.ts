@@ -299,6 +299,19 @@ describe('LocalObjectStore', () => {
     }
   });
 
+  it('keeps the headers given with an object, a multipart upload and its completion', async () => {
+    const headers = { 'content-encoding': 'gzip', 'x-amz-storage-class': 'STANDARD_IA' };
+    await store.putObject('bkt', 'plain', chunks('a'));
+    await store.putObject('bkt', 'with', chunks('a'), { headers });
+    assert.equal((await store.headObject('bkt', 'plain'))?.headers, undefined);
+    assert.deepEqual((await store.headObject('bkt', 'with'))?.headers, headers);
+    const uploadId = await store.createMultipartUpload('bkt', 'multi', { headers });
+    const part = await store.uploadPart('bkt', 'multi', uploadId, 1, chunks('b'));
+    const done = await store.completeMultipartUpload('bkt', 'multi', uploadId, [{ partNumber: 1, etag: part.etag }]);
+    assert.deepEqual(done.headers, headers);
+    assert.deepEqual((await store.headObject('bkt', 'multi'))?.headers, headers);
+  });
+
   it('computes prefix upper bounds in byte order', () => {
     assert.deepEqual(prefixUpperBound(Buffer.from('ab')), Buffer.from('ac'));
     assert.deepEqual(prefixUpperBound(Buffer.from([0x61, 0xff, 0xff])), Buffer.from([0x62]));
@@ -341,6 +354,9 @@ describe('LocalObjectStore opened on an index from before bucket owners (schema 
         { name: 'legacy-b', createdOn: 1700000001000, owner: OWNER },
       ]);
       await store.createBucket('new-bucket', OTHER_OWNER);
+      // The upgraded index keeps the headers stored with an object (schema version 3).
+      await store.putObject('legacy-a', 'k', chunks('x'), { headers: { 'content-encoding': 'gzip' } });
+      assert.deepEqual((await store.headObject('legacy-a', 'k'))?.headers, { 'content-encoding': 'gzip' });
     } finally {
       await store.close();
     }

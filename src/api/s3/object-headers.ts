@@ -18,6 +18,7 @@ export function objectHeaders(info: ObjectInfo): HeaderMap {
     'content-type': info.contentType ?? DEFAULT_CONTENT_TYPE,
     'accept-ranges': 'bytes',
   };
+  for (const [name, value] of Object.entries(info.headers ?? {})) headers[name] = value;
   for (const [name, value] of Object.entries(info.metadata ?? {})) headers[`${META_PREFIX}${name}`] = value;
   return headers;
 }

@@ -128,6 +128,7 @@ export class LocalObjectStore implements ObjectStore {
     return this.writing(async () => {
       const keyBinary = keyBytes(key);
       const metadata = encodeMetadata(options.metadata);
+      const headers = encodeHeaders(options.headers);
       this.requireBucket(bucket);
       const blob = await this.blobs.write(body);
       const lastModified = Date.now();
@@ -140,6 +141,7 @@ export class LocalObjectStore implements ObjectStore {
           etag,
           contentType: options.contentType ?? null,
           metadata,
+          headers,
           lastModified,
           blob: blob.id,
         }),
@@ -152,6 +154,7 @@ export class LocalObjectStore implements ObjectStore {
         lastModified,
         ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
         ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
+        ...(options.headers ? { headers: { ...options.headers } } : {}),
       };
     });
   }
@@ -258,6 +261,7 @@ export class LocalObjectStore implements ObjectStore {
         key: keyBinary,
         content_type: options.contentType ?? null,
         metadata: encodeMetadata(options.metadata),
+        headers: encodeHeaders(options.headers),
         initiated: Date.now(),
       });
       if (refusal) throw refusalError(refusal, bucket, uploadId);
@@ -287,6 +291,7 @@ export class LocalObjectStore implements ObjectStore {
               part_number: partNumber,
               size: blob.size,
               etag,
+              headers: null,
               last_modified: Date.now(),
               blob: blob.id,
             }),
@@ -343,6 +348,7 @@ export class LocalObjectStore implements ObjectStore {
             etag,
             contentType: upload.content_type,
             metadata: upload.metadata,
+            headers: upload.headers,
             lastModified,
             blob: blob.id,
           }),
@@ -610,7 +616,9 @@ function satisfiableRange(range: ByteRange, size: number): ByteRange {
   return { start, end: Math.min(end, size - 1) };
 }
 
-function toObjectInfo(row: Pick<ObjectRow, 'key' | 'size' | 'etag' | 'content_type' | 'metadata' | 'last_modified'>): ObjectInfo {
+function toObjectInfo(
+  row: Pick<ObjectRow, 'key' | 'size' | 'etag' | 'content_type' | 'metadata' | 'headers' | 'last_modified'>,
+): ObjectInfo {
   return {
     key: row.key.toString('utf8'),
     size: row.size,
@@ -618,7 +626,12 @@ function toObjectInfo(row: Pick<ObjectRow, 'key' | 'size' | 'etag' | 'content_ty
     lastModified: row.last_modified,
     ...(row.content_type !== null ? { contentType: row.content_type } : {}),
     ...(row.metadata !== null ? { metadata: JSON.parse(row.metadata) as Record<string, string> } : {}),
+    ...(row.headers !== null ? { headers: JSON.parse(row.headers) as Record<string, string> } : {}),
   };
+}
+
+function encodeHeaders(headers: Record<string, string> | undefined): string | null {
+  return headers === undefined || Object.keys(headers).length === 0 ? null : JSON.stringify(headers);
 }
 
 function encodeMetadata(metadata: Record<string, string> | undefined): string | null {

@@ -11,13 +11,14 @@
  */
 import Database from 'better-sqlite3';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE buckets (
   name TEXT PRIMARY KEY,
   created_on INTEGER NOT NULL,
-  owner TEXT NOT NULL
+  owner TEXT NOT NULL,
+  region TEXT
 ) WITHOUT ROWID;
 
 CREATE TABLE objects (
@@ -27,6 +28,7 @@ CREATE TABLE objects (
   etag TEXT NOT NULL,
   content_type TEXT,
   metadata TEXT,
+  headers TEXT,
   last_modified INTEGER NOT NULL,
   blob TEXT NOT NULL,
   PRIMARY KEY (bucket, key)
@@ -38,6 +40,7 @@ CREATE TABLE uploads (
   key BLOB NOT NULL,
   content_type TEXT,
   metadata TEXT,
+  headers TEXT,
   initiated INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX uploads_by_bucket ON uploads (bucket);
@@ -47,6 +50,7 @@ CREATE TABLE parts (
   part_number INTEGER NOT NULL,
   size INTEGER NOT NULL,
   etag TEXT NOT NULL,
+  headers TEXT,
   last_modified INTEGER NOT NULL,
   blob TEXT NOT NULL,
   PRIMARY KEY (upload_id, part_number)
@@ -59,6 +63,8 @@ export interface ObjectRow {
   etag: string;
   content_type: string | null;
   metadata: string | null;
+  /** JSON of the stored S3 headers (see PutOptions.headers). */
+  headers: string | null;
   last_modified: number;
   blob: string;
 }
@@ -69,6 +75,7 @@ export interface UploadRow {
   key: Buffer;
   content_type: string | null;
   metadata: string | null;
+  headers: string | null;
   initiated: number;
 }
 
@@ -76,6 +83,7 @@ export interface PartRow {
   part_number: number;
   size: number;
   etag: string;
+  headers: string | null;
   last_modified: number;
   blob: string;
 }
@@ -87,6 +95,7 @@ export interface NewObject {
   etag: string;
   contentType: string | null;
   metadata: string | null;
+  headers: string | null;
   lastModified: number;
   blob: string;
 }
@@ -139,50 +148,50 @@ export class ObjectIndex {
       uploadsOfBucket: db.prepare<[string], { upload_id: string }>('SELECT upload_id FROM uploads WHERE bucket = ?'),
 
       object: db.prepare<[string, Buffer], ObjectRow>(
-        'SELECT key, size, etag, content_type, metadata, last_modified, blob FROM objects WHERE bucket = ? AND key = ?',
+        'SELECT key, size, etag, content_type, metadata, headers, last_modified, blob FROM objects WHERE bucket = ? AND key = ?',
       ),
-      upsertObject: db.prepare<[string, Buffer, number, string, string | null, string | null, number, string]>(
-        `INSERT INTO objects (bucket, key, size, etag, content_type, metadata, last_modified, blob)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      upsertObject: db.prepare<[string, Buffer, number, string, string | null, string | null, string | null, number, string]>(
+        `INSERT INTO objects (bucket, key, size, etag, content_type, metadata, headers, last_modified, blob)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
-           content_type = excluded.content_type, metadata = excluded.metadata,
+           content_type = excluded.content_type, metadata = excluded.metadata, headers = excluded.headers,
            last_modified = excluded.last_modified, blob = excluded.blob`,
       ),
       deleteObject: db.prepare<[string, Buffer]>('DELETE FROM objects WHERE bucket = ? AND key = ?'),
       rangeFrom: db.prepare<[string, Buffer, number], ObjectRow>(
-        `SELECT key, size, etag, content_type, metadata, last_modified, blob FROM objects
+        `SELECT key, size, etag, content_type, metadata, headers, last_modified, blob FROM objects
          WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`,
       ),
       rangeBetween: db.prepare<[string, Buffer, Buffer, number], ObjectRow>(
-        `SELECT key, size, etag, content_type, metadata, last_modified, blob FROM objects
+        `SELECT key, size, etag, content_type, metadata, headers, last_modified, blob FROM objects
          WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`,
       ),
 
       upload: db.prepare<[string], UploadRow>(
-        'SELECT upload_id, bucket, key, content_type, metadata, initiated FROM uploads WHERE upload_id = ?',
+        'SELECT upload_id, bucket, key, content_type, metadata, headers, initiated FROM uploads WHERE upload_id = ?',
       ),
-      insertUpload: db.prepare<[string, string, Buffer, string | null, string | null, number]>(
-        'INSERT INTO uploads (upload_id, bucket, key, content_type, metadata, initiated) VALUES (?, ?, ?, ?, ?, ?)',
+      insertUpload: db.prepare<[string, string, Buffer, string | null, string | null, string | null, number]>(
+        'INSERT INTO uploads (upload_id, bucket, key, content_type, metadata, headers, initiated) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE upload_id = ?'),
       part: db.prepare<[string, number], PartRow>(
-        'SELECT part_number, size, etag, last_modified, blob FROM parts WHERE upload_id = ? AND part_number = ?',
+        'SELECT part_number, size, etag, headers, last_modified, blob FROM parts WHERE upload_id = ? AND part_number = ?',
       ),
       parts: db.prepare<[string], PartRow>(
-        'SELECT part_number, size, etag, last_modified, blob FROM parts WHERE upload_id = ? ORDER BY part_number',
+        'SELECT part_number, size, etag, headers, last_modified, blob FROM parts WHERE upload_id = ? ORDER BY part_number',
       ),
-      upsertPart: db.prepare<[string, number, number, string, number, string]>(
-        `INSERT INTO parts (upload_id, part_number, size, etag, last_modified, blob) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+      upsertPart: db.prepare<[string, number, number, string, string | null, number, string]>(
+        `INSERT INTO parts (upload_id, part_number, size, etag, headers, last_modified, blob) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, headers = excluded.headers,
            last_modified = excluded.last_modified, blob = excluded.blob`,
       ),
       deleteParts: db.prepare<[string]>('DELETE FROM parts WHERE upload_id = ?'),
       uploadsFrom: db.prepare<[string, Buffer], UploadRow>(
-        `SELECT upload_id, bucket, key, content_type, metadata, initiated FROM uploads
+        `SELECT upload_id, bucket, key, content_type, metadata, headers, initiated FROM uploads
          WHERE bucket = ? AND key >= ? ORDER BY key, initiated, upload_id`,
       ),
       uploadsBetween: db.prepare<[string, Buffer, Buffer], UploadRow>(
-        `SELECT upload_id, bucket, key, content_type, metadata, initiated FROM uploads
+        `SELECT upload_id, bucket, key, content_type, metadata, headers, initiated FROM uploads
          WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key, initiated, upload_id`,
       ),
       uploadsInitiatedBefore: db.prepare<[number], { upload_id: string }>(
@@ -257,6 +266,7 @@ export class ObjectIndex {
       row.etag,
       row.contentType,
       row.metadata,
+      row.headers,
       row.lastModified,
       row.blob,
     );
@@ -291,6 +301,7 @@ export class ObjectIndex {
         upload.key,
         upload.content_type,
         upload.metadata,
+        upload.headers,
         upload.initiated,
       );
       return undefined;
@@ -322,7 +333,7 @@ export class ObjectIndex {
     return this.tx(() => {
       if (!this.stmt.upload.get(uploadId)) return 'no-such-upload';
       const old = this.stmt.part.get(uploadId, part.part_number);
-      this.stmt.upsertPart.run(uploadId, part.part_number, part.size, part.etag, part.last_modified, part.blob);
+      this.stmt.upsertPart.run(uploadId, part.part_number, part.size, part.etag, part.headers, part.last_modified, part.blob);
       return { replacedBlob: old?.blob };
     });
   }
@@ -377,10 +388,20 @@ export class ObjectIndex {
     this.db.transaction(() => {
       if (version === 0) {
         this.db.exec(SCHEMA);
-      } else {
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        return;
+      }
+      if (version === 1) {
         // Version 1 had no owners: one account takes every existing bucket (see ObjectIndexOptions).
         this.db.exec("ALTER TABLE buckets ADD COLUMN owner TEXT NOT NULL DEFAULT ''");
         this.db.prepare('UPDATE buckets SET owner = ?').run(defaultBucketOwner);
+      }
+      if (version <= 2) {
+        // Version 3 keeps a bucket's region and the S3 headers stored with objects, uploads and parts.
+        this.db.exec(`ALTER TABLE buckets ADD COLUMN region TEXT;
+          ALTER TABLE objects ADD COLUMN headers TEXT;
+          ALTER TABLE uploads ADD COLUMN headers TEXT;
+          ALTER TABLE parts ADD COLUMN headers TEXT;`);
       }
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
