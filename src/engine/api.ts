@@ -65,7 +65,7 @@ export interface EvaluationResult {
   areaUnderPRCurve?: number;
   /**
    * Expected on the candidate pairs of a run (calibrated held-out scores, corrected by the blocking
-   * recall): precision and recall at the operating threshold, F1 at the F1-optimal one. Fall back
+   * recall), all three at the operating threshold (F1 is the harmonic mean of the two). Fall back
    * to the held-out values when no calibration is possible.
    */
   precision?: number;

@@ -277,19 +277,17 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         res.heldOut = heldOut;
         // Precision, recall and F1 are what the output is expected to score (estimate.ts), from the
         // scores of the run's candidates (a uniform sample of them on a large table: the estimates
-        // are ratios, so the sample's share stands for the whole). F1 is the transform's best, so it
-        // is taken at the F1-optimal threshold whatever the PrecisionRecallTradeoff (not the max over
-        // all thresholds: with few labels the calibrated curve is steep and its maximum overshoots
-        // what any run reaches).
+        // are ratios, so the sample's share stands for the whole), all three at the threshold the
+        // PrecisionRecallTradeoff sets: the output is cut there, so an F1 taken at any other
+        // threshold would promise what no run delivers.
         const cal = f.trained.calibration;
         const probs = f.scored?.p;
         const est = cal && probs ? estimateOnCandidates(probs, cal, f.threshold, br ?? 1) : {};
-        const best = cal && probs && f.threshold !== f.trained.baseThreshold
-          ? estimateOnCandidates(probs, cal, f.trained.baseThreshold, br ?? 1)
-          : est;
         const precision = est.precision ?? heldOut.precision;
         const recall = est.recall ?? heldOut.recall;
-        const f1 = best.f1 ?? heldOut.f1;
+        const f1 = est.f1 ?? (precision !== undefined && recall !== undefined && precision + recall > 0
+          ? (2 * precision * recall) / (precision + recall)
+          : undefined);
         if (precision !== undefined) res.precision = precision;
         if (recall !== undefined) res.recall = recall;
         if (f1 !== undefined) res.f1 = f1;

@@ -207,6 +207,9 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
       if (m[k] !== undefined) assert.ok(m[k]! >= 0 && m[k]! <= 1, `${k} = ${m[k]}`);
     }
     assert.ok(m.ConfusionMatrix);
+    // F1 describes the same threshold as the Precision and Recall beside it.
+    assert.ok(m.Precision !== undefined && m.Recall !== undefined && m.F1 !== undefined);
+    assert.ok(Math.abs(m.F1 - (2 * m.Precision * m.Recall) / (m.Precision + m.Recall)) < 1e-9, `F1 ${m.F1}, P ${m.Precision}, R ${m.Recall}`);
     const importances = (m.ColumnImportances ?? []).map((c) => c.Importance!);
     assert.deepEqual(importances, [...importances].sort((a, b) => b - a));
     for (const i of importances) assert.ok(i >= 0 && i <= 1);
