@@ -1,6 +1,7 @@
 /**
- * Candidate generation. Every row has blocking keys: per column its whole value and, for values of
- * several words, each word. A key's weight is its IDF (scaled by the column's learned weight); each
+ * Candidate generation. Every row has blocking keys: per column its whole value, for values of
+ * several words each word, and each code (model and part numbers, however the source writes them:
+ * profile.ts `codes`). A key's weight is its IDF (scaled by the column's learned weight); each
  * row's candidates are its top-k neighbours by IDF-weighted cosine over shared keys.
  *
  * The cost is bounded per row, so it grows linearly with the table: a row walks the posting lists
@@ -62,8 +63,11 @@ export interface KeyIndex {
   rowCount: number;
   k: number;
   budget: number;
-  /** Per blocking column: its index in PreparedTable.columns, and where its whole-value and word keys start. */
-  columns: Array<{ column: number; wholeBase: number; wordBase: number }>;
+  /**
+   * Per blocking column: its index in PreparedTable.columns, and where its whole-value, word and
+   * code keys start (codeBase −1: the column has no codes).
+   */
+  columns: Array<{ column: number; wholeBase: number; wordBase: number; codeBase: number }>;
   /** Per key. */
   df: Int32Array;
   weight: Float32Array;
@@ -85,13 +89,17 @@ export interface KeyIndex {
 export function rowKeys(t: PreparedTable, index: KeyIndex, r: number, out: Int32Array): number {
   let n = 0;
   const row = r * t.columns.length;
-  for (const { column, wholeBase, wordBase } of index.columns) {
+  for (const { column, wholeBase, wordBase, codeBase } of index.columns) {
     const col = t.columns[column]!;
     const v = t.codes[row + column]!;
     if (v < 0) continue;
     out[n++] = wholeBase + v;
     const from = col.tokens.offsets[v]!, to = col.tokens.offsets[v + 1]!;
     if (to - from > 1) for (let i = from; i < to; i++) out[n++] = wordBase + col.tokens.ids[i]!;
+    if (codeBase >= 0) {
+      const codes = col.codes!;
+      for (let i = codes.offsets[v]!; i < codes.offsets[v + 1]!; i++) out[n++] = codeBase + codes.ids[i]!;
+    }
   }
   return n;
 }
@@ -107,13 +115,14 @@ export function buildKeyIndex(t: PreparedTable, opts: BlockingOptions): KeyIndex
     const kind = col.profile.kind;
     const w = opts.columnWeights ? opts.columnWeights[ci]! : 1;
     if (w <= 0 || kind === 'categorical' || kind === 'mostlyEmpty') return;
-    columns.push({ column: ci, wholeBase: keys, wordBase: keys + col.valueCount });
+    const codeBase = col.codes ? keys + col.valueCount + col.tokens.vocabulary : -1;
+    columns.push({ column: ci, wholeBase: keys, wordBase: keys + col.valueCount, codeBase });
     columnWeight.push(w);
-    keys += col.valueCount + col.tokens.vocabulary;
+    keys += col.valueCount + col.tokens.vocabulary + (col.codes?.vocabulary ?? 0);
   });
   const df = sharedInt32(keys);
   let maxKeys = 0;
-  for (const { column, wholeBase, wordBase } of columns) {
+  for (const { column, wholeBase, wordBase, codeBase } of columns) {
     const col = t.columns[column]!;
     let widest = 0;
     for (let v = 0; v < col.valueCount; v++) {
@@ -121,7 +130,13 @@ export function buildKeyIndex(t: PreparedTable, opts: BlockingOptions): KeyIndex
       df[wholeBase + v] = rows;
       const from = col.tokens.offsets[v]!, to = col.tokens.offsets[v + 1]!;
       if (to - from > 1) for (let i = from; i < to; i++) df[wordBase + col.tokens.ids[i]!]! += rows;
-      if (to - from + 1 > widest) widest = to - from + 1;
+      let codeCount = 0;
+      if (codeBase >= 0) {
+        const codes = col.codes!;
+        codeCount = codes.offsets[v + 1]! - codes.offsets[v]!;
+        for (let i = codes.offsets[v]!; i < codes.offsets[v + 1]!; i++) df[codeBase + codes.ids[i]!]! += rows;
+      }
+      if (to - from + 1 + codeCount > widest) widest = to - from + 1 + codeCount;
     }
     maxKeys += widest;
   }

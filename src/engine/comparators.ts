@@ -238,6 +238,57 @@ export function bagSimilarities(bags: Bags, r1: number, r2: number, out: Float64
 
 
 
+/**
+ * Code evidence of two values from their code bags (profile.ts `codes`): out[0] = the best
+ * agreement between a code of one and a code of the other, 1 for the same code and
+ * shorter / longer when one code begins or ends the other (a family code and its variant:
+ * "cli221" and "cli221gry"; the shorter at least 4 characters), times the rarity of the more
+ * common of the two (log(docs / df) / log(docs)): two records sharing a code that half the table
+ * holds say little. out[1] = 1 when both values hold codes and none agree (different model
+ * numbers), else 0. Both 0 when either value holds no code.
+ */
+export function codeSimilarities(codes: Bags, text: TextPool, a: number, b: number, out: Float64Array): void {
+  const { offsets, ids, df, docs } = codes;
+  const ia = offsets[a]!, ea = offsets[a + 1]!, ib = offsets[b]!, eb = offsets[b + 1]!;
+  if (ia === ea || ib === eb) {
+    out[0] = 0;
+    out[1] = 0;
+    return;
+  }
+  const logDocs = Math.log(Math.max(2, docs));
+  let best = 0;
+  for (let i = ia; i < ea; i++) {
+    const x = ids[i]!;
+    for (let j = ib; j < eb; j++) {
+      const y = ids[j]!;
+      const agreement = x === y ? 1 : affixAgreement(text, x, y);
+      if (agreement === 0) continue;
+      const rarity = Math.max(0, Math.log(Math.max(2, docs) / Math.max(df[x]!, df[y]!, 1)) / logDocs);
+      if (agreement * rarity > best) best = agreement * rarity;
+    }
+  }
+  out[0] = best;
+  out[1] = best === 0 ? 1 : 0;
+}
+
+/** shorter / longer when code x begins or ends code y or the other way round (shorter ≥ 4), else 0. */
+function affixAgreement(text: TextPool, x: number, y: number): number {
+  const { chars, offsets } = text;
+  let sx = offsets[x]!, lx = offsets[x + 1]! - sx, sy = offsets[y]!, ly = offsets[y + 1]! - sy;
+  if (lx > ly) {
+    let t = sx; sx = sy; sy = t;
+    t = lx; lx = ly; ly = t;
+  }
+  if (lx < 4 || lx === ly) return 0;
+  let prefix = true, suffix = true;
+  for (let k = 0; k < lx && (prefix || suffix); k++) {
+    const c = chars[sx + k]!;
+    if (chars[sy + k] !== c) prefix = false;
+    if (chars[sy + ly - lx + k] !== c) suffix = false;
+  }
+  return prefix || suffix ? lx / ly : 0;
+}
+
 /** TF-IDF cosine of two values' bags (weights are unit-normalized). */
 export function bagCosine(bags: Bags, r1: number, r2: number): number {
   const { offsets, ids, weights } = bags;

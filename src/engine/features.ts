@@ -4,7 +4,7 @@
  * FeatureWriter computes each column's features once per distinct value pair and keeps them in a
  * bounded cache (a million candidate pairs share a few thousand city or first-name pairs).
  */
-import { absoluteSim, bagCosine, bagSimilarities, relativeSim, stringSimilarities } from './comparators.js';
+import { absoluteSim, bagCosine, bagSimilarities, codeSimilarities, relativeSim, stringSimilarities } from './comparators.js';
 import type { ColumnKind, PreparedColumn, PreparedTable } from './profile.js';
 
 export type FeatureKind =
@@ -15,6 +15,8 @@ export type FeatureKind =
   | 'tokenTfidf'
   | 'tokenRarestShared'
   | 'gramTfidf'
+  | 'codeAgreement'
+  | 'codeConflict'
   | 'relativeDiff'
   | 'absoluteDiff'
   | 'dateDiff'
@@ -36,6 +38,8 @@ const BY_KIND: Record<ColumnKind, FeatureKind[]> = {
   longText: ['tokenJaccard', 'tokenTfidf', 'tokenRarestShared', 'gramTfidf', 'eitherMissing'],
 };
 
+const CODE_KINDS: readonly FeatureKind[] = ['codeAgreement', 'codeConflict'];
+
 /** Choose features from the profiles (never the primary key: it is not in PreparedTable). */
 export function planFeatures(t: PreparedTable): Feature[] {
   const out: Feature[] = [];
@@ -45,6 +49,8 @@ export function planFeatures(t: PreparedTable): Feature[] {
       if (kind === 'eitherMissing' && !c.anyMissing) continue;
       out.push({ column: i, columnName: c.profile.name, kind });
     }
+    // Text columns where codes are common (profile.ts CODE_SHARE) are also compared by their codes.
+    if (c.codes) for (const kind of CODE_KINDS) out.push({ column: i, columnName: c.profile.name, kind });
   });
   return out;
 }
@@ -73,6 +79,8 @@ const STRING_OUTPUT: Partial<Record<FeatureKind, number>> = {
   tokenTfidf: 3,
   tokenRarestShared: 4,
   gramTfidf: 5,
+  codeAgreement: 6,
+  codeConflict: 7,
 };
 
 /** What a column's string and bag kinds need computed, decided once per column. */
@@ -82,6 +90,7 @@ interface StringPlan {
   strings: boolean;
   tokens: boolean;
   grams: boolean;
+  codes: boolean;
 }
 
 function stringPlan(kinds: readonly FeatureKind[]): StringPlan {
@@ -91,6 +100,7 @@ function stringPlan(kinds: readonly FeatureKind[]): StringPlan {
     strings: sources.some((o) => o <= 1),
     tokens: sources.some((o) => o >= 2 && o <= 4),
     grams: sources.some((o) => o === 5),
+    codes: sources.some((o) => o >= 6),
   };
 }
 
@@ -122,6 +132,11 @@ function stringFeatures(
     v[4] = triple[2]!;
   }
   if (plan.grams) v[5] = col.grams ? bagCosine(col.grams, a, b) : 0;
+  if (plan.codes) {
+    codeSimilarities(col.codes!, col.codeText!, a, b, pair);
+    v[6] = pair[0]!;
+    v[7] = pair[1]!;
+  }
   const sources = plan.sources;
   if (slots) for (let k = 0; k < sources.length; k++) out[at + slots[k]!] = v[sources[k]!]!;
   else for (let k = 0; k < sources.length; k++) out[at + k] = v[sources[k]!]!;
@@ -129,7 +144,7 @@ function stringFeatures(
 
 const pair = new Float64Array(2);
 const triple = new Float64Array(3);
-const fused = new Float64Array(6);
+const fused = new Float64Array(8);
 
 /**
  * Features computed from the two rows' value ids and parsed numbers alone: no string or bag is

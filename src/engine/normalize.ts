@@ -12,6 +12,38 @@ export function normalizeText(v: string): string {
   return v.toLowerCase().replace(NON_ALNUM, ' ').trim();
 }
 
+const CODE_CHUNK = /^[a-z0-9]+(?:[-./_][a-z0-9]+)*$/;
+const CODE_JOINS = /[-./_]/g;
+const CHUNK_ENDS = /^[^a-z0-9]+|[^a-z0-9]+$/g;
+const ORDINAL = /^\d+(?:st|nd|rd|th)$/;
+const DIGIT = /\d/;
+
+/**
+ * The codes in a raw value: product, model and part numbers. A code is a whitespace-separated
+ * chunk of letters and digits, possibly joined by - . / _, with the joins dropped, so the
+ * spellings one source writes with separators and another without ("CDP-CX355", "CDPCX355") give
+ * the same code. It mixes letters and digits in at least 4 characters (not an ordinal such as
+ * "42nd"), or is all digits in at least 6: prices, sizes and years are not codes. Distinct, in
+ * order of appearance.
+ */
+export function codeTokens(raw: string): string[] {
+  const out: string[] = [];
+  if (!DIGIT.test(raw)) return out;
+  for (const piece of raw.toLowerCase().split(/\s+/)) {
+    const chunk = piece.replace(CHUNK_ENDS, '');
+    if (chunk.length < 4 || !CODE_CHUNK.test(chunk)) continue;
+    const code = chunk.replace(CODE_JOINS, '');
+    let digits = 0;
+    for (let i = 0; i < code.length; i++) {
+      const c = code.charCodeAt(i);
+      if (c >= 48 && c <= 57) digits++;
+    }
+    const isCode = digits === code.length ? code.length >= 6 : digits > 0 && code.length >= 4 && !ORDINAL.test(code);
+    if (isCode && !out.includes(code)) out.push(code);
+  }
+  return out;
+}
+
 /** Word tokens of a normalized string. */
 export function wordTokens(norm: string): string[] {
   return norm.length === 0 ? [] : norm.split(' ');

@@ -6,7 +6,7 @@
  * number or date). All arrays are shared, so the engine's worker threads read them in place.
  */
 import type { EngineColumn, EngineTable } from './api.js';
-import { normalizeText, parseDate, parseNumber, trigramCodes, wordTokens } from './normalize.js';
+import { codeTokens, normalizeText, parseDate, parseNumber, trigramCodes, wordTokens } from './normalize.js';
 import { growFloat32, growInt32, growUint16, growUint32, sharedFloat32, sharedFloat64, sharedInt32, sharedUint32 } from './shared.js';
 import { StringInterner } from './table.js';
 
@@ -60,6 +60,12 @@ export interface PreparedColumn {
   text: TextPool;
   tokens: Bags;
   grams?: Bags;
+  /**
+   * The codes (normalize.ts codeTokens) of each value, for text columns where codes are common
+   * (CODE_SHARE); `codeText` holds each code's characters by code id.
+   */
+  codes?: Bags;
+  codeText?: TextPool;
   /** Parsed number (numeric) or day number (date) per value, NaN when unparsable. */
   num?: Float64Array;
   /** Spread of `num` over rows (a tenth of the standard deviation, at least 1e-9) for absolute differences. */
@@ -282,6 +288,34 @@ class TrigramIds {
   }
 }
 
+/**
+ * Share of a text column's rows that must hold a code with letters in it for the column to be
+ * compared by its codes. Letters, because numbers alone are what page ranges, phone numbers and
+ * dates in text look like; in a column where lettered codes are common, long numbers are codes
+ * too (catalogue and part numbers).
+ */
+export const CODE_SHARE = 0.25;
+
+const hasLetter = (code: string) => /[a-z]/.test(code);
+
+/** Distinct values looked at to decide whether a column's codes are worth extracting at all. */
+const CODE_PROBE = 2000;
+
+/**
+ * Whether the first CODE_PROBE distinct values (weighted by rows) come near CODE_SHARE: extracting
+ * the codes of every value costs about a tenth of a column's preparation, so columns far from it
+ * (names, addresses, e-mails) skip it.
+ */
+function codesLikely(values: ReadonlyArray<string | null>, firstRaw: readonly number[], rowsOf: Int32Array): boolean {
+  const probe = Math.min(firstRaw.length, CODE_PROBE);
+  let rows = 0, withCodes = 0;
+  for (let v = 0; v < probe; v++) {
+    rows += rowsOf[v]!;
+    if (codeTokens(values[firstRaw[v]!]!).some(hasLetter)) withCodes += rowsOf[v]!;
+  }
+  return withCodes >= (CODE_SHARE / 2) * rows && withCodes > 0;
+}
+
 /** One column to prepare (plain data, so a worker thread can do it). */
 export interface ColumnJob {
   source: EngineColumn;
@@ -345,6 +379,12 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
   const words = new StringInterner();
   const grams = withGrams ? new BagBuilder() : undefined;
   const gramIds = withGrams ? new TrigramIds() : undefined;
+  const codeBags = withGrams && codesLikely(source.values, firstRaw, rowsOf) ? new BagBuilder() : undefined;
+  const codeIds = new StringInterner();
+  const codeChars = growUint16();
+  const codeOffsets = growUint32();
+  codeOffsets.push(0);
+  let rowsWithLetteredCodes = 0, rowsWithValues = 0;
   let ids = new Int32Array(64);
   const num = withNumber ? sharedFloat64(valueCount) : undefined;
   for (let v = 0; v < valueCount; v++) {
@@ -359,6 +399,21 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
       const count = trigramCodes(s, ids);
       gramIds!.number(ids, count);
       grams.add(ids, count, rowsOf[v]!);
+    }
+    if (codeBags) {
+      const list = codeTokens(source.values[firstRaw[v]!]!);
+      if (ids.length < list.length) ids = new Int32Array(list.length * 2);
+      for (let i = 0; i < list.length; i++) {
+        const id = codeIds.intern(list[i]!);
+        if (id === codeOffsets.length - 1) {
+          for (let k = 0; k < list[i]!.length; k++) codeChars.push(list[i]!.charCodeAt(k));
+          codeOffsets.push(codeChars.length);
+        }
+        ids[i] = id;
+      }
+      codeBags.add(ids, list.length, rowsOf[v]!);
+      rowsWithValues += rowsOf[v]!;
+      if (list.some(hasLetter)) rowsWithLetteredCodes += rowsOf[v]!;
     }
     if (num) {
       const raw = source.values[firstRaw[v]!]!;
@@ -381,6 +436,10 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
     anyMissing,
   };
   if (grams) prepared.grams = grams.finish();
+  if (codeBags && rowsWithLetteredCodes >= CODE_SHARE * rowsWithValues && rowsWithLetteredCodes > 0) {
+    prepared.codes = codeBags.finish();
+    prepared.codeText = { chars: codeChars.shared(), offsets: codeOffsets.shared() };
+  }
   if (num) {
     prepared.num = num;
     let c0 = 0, s1 = 0, s2 = 0;

@@ -25,6 +25,14 @@ describe('engine blocking', () => {
     assert.ok(blockingWidth(0.5, 10_000).budget > blockingWidth(0.5, 1_000_000).budget);
     assert.equal(blockingWidth(0.5, 1_000_000).budget, blockingWidth(0.5, 5_000_000).budget);
   });
+  it('a code written with and without separators is a shared key', () => {
+    // Titles share no word: the model number is one word in one source and two in the other.
+    const titles = ['Sony CDP-CX355 megastorage', 'CDPCX355 disc changer', ...Array.from({ length: 30 }, (_, i) => `filler product QX${200 + i} item${i}`)];
+    const t = prepareTable(encodeTable([{ name: 'id' }, { name: 'title' }], [titles.map((_, i) => `r${i}`), titles], 0));
+    assert.ok(t.columns[0]!.codes, 'the titles hold codes');
+    const c = generateCandidates(t, { accuracyCostTradeoff: 0 });
+    assert.ok(hasPair(c, 0, 1));
+  });
   it('column weights of zero drop a column from blocking', () => {
     const c = generateCandidates(prepareTable(table), { accuracyCostTradeoff: 0.5, columnWeights: new Float64Array([0, 0]) });
     assert.equal(c.a.length, 0);

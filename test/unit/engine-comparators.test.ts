@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bagCosine, bagSimilarities, levenshtein, relativeSim, absoluteSim, stringSimilarities, textPool } from '../../src/engine/comparators.js';
+import { bagCosine, bagSimilarities, codeSimilarities, levenshtein, relativeSim, absoluteSim, stringSimilarities, textPool } from '../../src/engine/comparators.js';
+import { codeTokens } from '../../src/engine/normalize.js';
 
 /** [Jaro-Winkler, Levenshtein similarity] of two strings. */
 const similarities = (a: string, b: string) => {
@@ -113,5 +114,43 @@ describe('engine comparators: bit-parallel Jaro-Winkler', () => {
       const [longer, shorter] = a.length >= b.length ? [a, b] : [b, a];
       close(jaroWinkler(a, b), a === b ? 1 : reference(longer, shorter), 1e-12);
     }
+  });
+});
+
+describe('engine comparators: codes', () => {
+  it('extracts model and part numbers however a source writes them, and not prices, sizes, years or ordinals', () => {
+    assert.deepEqual(codeTokens('Sony CDP-CX355 300 Disc MegaStorage CD Changer'), ['cdpcx355']);
+    assert.deepEqual(codeTokens('Sony 300 Disc CD Changer - CDPCX355/ MegaStorage'), ['cdpcx355']);
+    assert.deepEqual(codeTokens('Garmin GPS Receiver Dash Mount - 010-10613-00'), ['0101061300']);
+    assert.deepEqual(codeTokens('Canon CLI-221 Gray Ink Cartridge - 2950B001'), ['cli221', '2950b001']);
+    assert.deepEqual(codeTokens('$11.99 5.6 Cu. Ft. 2008 42nd Street (Black) 30"'), []);
+    assert.deepEqual(codeTokens('ISBN 0262132478, EN-EL10 and en.el.10'), ['0262132478', 'enel10']);
+  });
+
+  it('prepares codes only for text columns where codes with letters are common', () => {
+    const others = Array.from({ length: 20 }, (_, i) => `Other item XR${100 + i}`);
+    const products = ['Sony CDP-CX355 Changer', 'Sony CDPCX355 CD', 'Canon CLI-221 Gray', 'Canon CLI221GRY Ink', 'plain words', ...others];
+    const pages = products.map((_, i) => `${100 + i}-${120 + i}`);
+    const t = prepareTable(
+      encodeTable([{ name: 'id' }, { name: 'title' }, { name: 'pages' }], [products.map((_, i) => String(i)), products, pages], 0),
+    );
+    const [title, pageColumn] = t.columns;
+    assert.ok(title!.codes && title!.codeText, 'product titles are compared by their codes');
+    assert.equal(pageColumn!.codes, undefined, 'page ranges (numbers only) are not codes');
+    const kinds = planFeatures(t).filter((f) => f.columnName === 'title').map((f) => f.kind);
+    assert.ok(kinds.includes('codeAgreement') && kinds.includes('codeConflict'));
+
+    const evidence = (a: number, b: number) => {
+      const out = new Float64Array(2);
+      codeSimilarities(title!.codes!, title!.codeText!, t.codes[a * 2]!, t.codes[b * 2]!, out);
+      return [...out];
+    };
+    const [same, noConflict] = evidence(0, 1);
+    assert.ok(same! > 0.5, `the same code written two ways agrees: ${same}`);
+    assert.equal(noConflict, 0);
+    const [family] = evidence(2, 3);
+    assert.ok(family! > 0 && family! < same!, `a family code and its variant agree less than one code: ${family}`);
+    assert.deepEqual(evidence(0, 2), [0, 1], 'different codes conflict');
+    assert.deepEqual(evidence(0, 4), [0, 0], 'no code on one side is no evidence either way');
   });
 });
