@@ -100,6 +100,11 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.listMultipartUploads(bucket, options);
   }
 
+  async uploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>> {
+    await this.requireAccess(bucket);
+    return this.store.uploadHeaders(bucket, key, uploadId);
+  }
+
   async listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {
     await this.requireAccess(bucket);
     return this.store.listParts(bucket, key, uploadId);

@@ -41,6 +41,11 @@ export interface ObjectStore {
   /** Fails with NoSuchUpload / InvalidPart / InvalidPartOrder / EntityTooSmall. */
   completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  /**
+   * The headers kept with an open upload (PutOptions.headers of createMultipartUpload), which its
+   * object will have. Fails with NoSuchUpload.
+   */
+  uploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>>;
   listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>>;
   /**
    * The multipart uploads in progress, by key then initiation, as S3's ListMultipartUploads pages
@@ -124,6 +129,8 @@ export interface UploadInfo {
   key: string;
   uploadId: string;
   initiated: number;
+  /** The headers kept with the upload (see ObjectStore.uploadHeaders). */
+  headers?: Record<string, string>;
 }
 
 export interface ListUploadsResult {

@@ -370,6 +370,11 @@ export class LocalObjectStore implements ObjectStore {
     });
   }
 
+  async uploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>> {
+    const upload = this.requireOpenUpload(bucket, key, uploadId);
+    return upload.headers !== null ? (JSON.parse(upload.headers) as Record<string, string>) : {};
+  }
+
   async listParts(
     bucket: string,
     key: string,
@@ -416,7 +421,14 @@ export class LocalObjectStore implements ObjectStore {
         if (!(last && 'commonPrefix' in last && last.commonPrefix === commonPrefix)) entries.push({ commonPrefix });
         continue;
       }
-      entries.push({ upload: { key, uploadId: row.upload_id, initiated: row.initiated } });
+      entries.push({
+        upload: {
+          key,
+          uploadId: row.upload_id,
+          initiated: row.initiated,
+          ...(row.headers !== null ? { headers: JSON.parse(row.headers) as Record<string, string> } : {}),
+        },
+      });
     }
     const isTruncated = entries.length > maxUploads;
     if (isTruncated) entries.length = maxUploads;
