@@ -63,6 +63,10 @@ const S3RVER_LIMITATIONS: Partial<Record<ContractCheck, string>> = {
   noSuchUpload: 's3rver accepts parts for any upload id and answers 500 when completing an unknown one',
   // completeMultipartUpload concatenates the listed parts without checking them.
   partValidation: "s3rver does not check part ETags, part order or S3's 5 MiB minimum part size",
+  // models/object.js keeps only content headers, storage class and website redirect.
+  encryptionHeaders: 's3rver does not keep x-amz-server-side-encryption',
+  // controllers/bucket.js lists every object with StorageClass STANDARD.
+  listedStorageClass: 's3rver lists every object as STANDARD',
 };
 
 objectStoreContract(
