@@ -10,6 +10,7 @@ import {
   type ListUploadsResult,
   type ObjectInfo,
   type ObjectStore,
+  type ObjectTag,
   type PutOptions,
 } from './object-store.js';
 
@@ -68,6 +69,16 @@ export class AccountObjectStore implements ObjectStore {
   async deleteObject(bucket: string, key: string): Promise<void> {
     await this.requireAccess(bucket);
     return this.store.deleteObject(bucket, key);
+  }
+
+  async getObjectTagging(bucket: string, key: string): Promise<ObjectTag[]> {
+    await this.requireAccess(bucket);
+    return this.store.getObjectTagging(bucket, key);
+  }
+
+  async putObjectTagging(bucket: string, key: string, tags: ObjectTag[]): Promise<void> {
+    await this.requireAccess(bucket);
+    return this.store.putObjectTagging(bucket, key, tags);
   }
 
   async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {

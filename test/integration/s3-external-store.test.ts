@@ -67,6 +67,10 @@ const S3RVER_LIMITATIONS: Partial<Record<ContractCheck, string>> = {
   encryptionHeaders: 's3rver does not keep x-amz-server-side-encryption',
   // controllers/bucket.js lists every object with StorageClass STANDARD.
   listedStorageClass: 's3rver lists every object as STANDARD',
+  // Tags are a sub-resource there; the x-amz-tagging header of a write is dropped.
+  tagsOnWrite: 's3rver ignores x-amz-tagging on PutObject and CreateMultipartUpload',
+  // routes.js: DELETE /bucket/key?tagging answers NotImplemented.
+  removeTags: 's3rver does not implement DeleteObjectTagging',
 };
 
 objectStoreContract(

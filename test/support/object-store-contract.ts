@@ -24,7 +24,9 @@ export type ContractCheck =
   | 'noSuchUpload'
   | 'partValidation'
   | 'encryptionHeaders'
-  | 'listedStorageClass';
+  | 'listedStorageClass'
+  | 'tagsOnWrite'
+  | 'removeTags';
 
 export interface ContractOptions {
   /** Skips the whole suite with this message (e.g. the server under test could not start). */
@@ -173,6 +175,46 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
             ['warm', undefined],
           ],
         );
+      });
+
+      it('keeps the tags given on a write and counts them', async (t) => {
+        if (limited(t, 'tagsOnWrite')) return;
+        const bucket = await newBucket();
+        const tags = [
+          { key: 'team', value: 'data' },
+          { key: 'note', value: 'two words & more' },
+        ];
+        await store.putObject(bucket, 'k', chunks('tagged'), { tags });
+        assert.deepEqual(await store.getObjectTagging(bucket, 'k'), tags);
+        assert.equal((await store.headObject(bucket, 'k'))?.tagCount, 2);
+        const uploadId = await store.createMultipartUpload(bucket, 'm', { tags: [{ key: 'a', value: 'b' }] });
+        const part = await store.uploadPart(bucket, 'm', uploadId, 1, chunks('only part'));
+        await store.completeMultipartUpload(bucket, 'm', uploadId, [{ partNumber: 1, etag: part.etag }]);
+        assert.deepEqual(await store.getObjectTagging(bucket, 'm'), [{ key: 'a', value: 'b' }]);
+      });
+
+      it("replaces an object's tags, leaving its bytes", async () => {
+        const bucket = await newBucket();
+        const put = await store.putObject(bucket, 'k', chunks('bytes stay'));
+        assert.deepEqual(await store.getObjectTagging(bucket, 'k'), []);
+        await store.putObjectTagging(bucket, 'k', [{ key: 'stage', value: 'raw' }]);
+        assert.deepEqual(await store.getObjectTagging(bucket, 'k'), [{ key: 'stage', value: 'raw' }]);
+        const got = await store.getObject(bucket, 'k');
+        assert.equal((await readAll(got.body)).toString(), 'bytes stay');
+        assert.equal(got.info.etag, put.etag);
+        await rejectsWith(store.getObjectTagging(bucket, 'missing'), 'NoSuchKey', 404);
+        await rejectsWith(store.putObjectTagging(bucket, 'missing', [{ key: 'a', value: 'b' }]), 'NoSuchKey', 404);
+      });
+
+      it("removes an object's tags", async (t) => {
+        if (limited(t, 'removeTags')) return;
+        const bucket = await newBucket();
+        await store.putObject(bucket, 'k', chunks('x'));
+        await store.putObjectTagging(bucket, 'k', [{ key: 'stage', value: 'raw' }]);
+        await store.putObjectTagging(bucket, 'k', []);
+        assert.deepEqual(await store.getObjectTagging(bucket, 'k'), []);
+        assert.equal((await store.headObject(bucket, 'k'))?.tagCount, undefined);
+        await rejectsWith(store.putObjectTagging(bucket, 'missing', []), 'NoSuchKey', 404);
       });
 
       it('replaces an object on a second put', async () => {

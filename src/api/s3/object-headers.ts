@@ -48,6 +48,7 @@ export function objectHeaders(info: ObjectInfo): HeaderMap {
     'accept-ranges': 'bytes',
   };
   for (const [name, value] of Object.entries(info.headers ?? {})) headers[name] = value;
+  if (info.tagCount !== undefined) headers['x-amz-tagging-count'] = String(info.tagCount);
   for (const [name, value] of Object.entries(info.metadata ?? {})) headers[`${META_PREFIX}${name}`] = value;
   return headers;
 }
@@ -132,13 +133,12 @@ export function encryptionEcho(headers: Record<string, string> | undefined): Hea
 
 /**
  * Headers doppel refuses rather than drop: customer-provided keys (SSE-C: doppel would have to
- * demand the key on every read), object tags (not implemented) and object lock, which needs a
- * bucket created with object lock, which doppel does not offer.
+ * demand the key on every read) and object lock, which needs a bucket created with object lock,
+ * which doppel does not offer.
  */
 function refuseUnsupportedHeaders(headers: Record<string, string>): void {
   const customerKey = Object.keys(headers).find((name) => name.startsWith(`${SSE}-customer-`));
   if (customerKey !== undefined) throw notImplemented(`server-side encryption with customer-provided keys (${customerKey})`);
-  if ((headers['x-amz-tagging'] ?? '') !== '') throw notImplemented('object tagging (x-amz-tagging)');
   const lockHeader = OBJECT_LOCK_HEADERS.find((name) => headers[name] !== undefined);
   if (lockHeader !== undefined) {
     throw invalidRequest('Bucket is missing Object Lock Configuration', { ArgumentName: lockHeader, ArgumentValue: headers[lockHeader]! });

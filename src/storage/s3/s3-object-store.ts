@@ -12,7 +12,9 @@ import {
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectTaggingCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
@@ -20,6 +22,7 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   UploadPartCommand,
   type ServerSideEncryption,
@@ -27,6 +30,7 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   ObjectStoreError,
+  encodeTagging,
   noSuchBucket,
   type BucketInfo,
   type ByteRange,
@@ -36,6 +40,7 @@ import {
   type ListResult,
   type ObjectInfo,
   type ObjectStore,
+  type ObjectTag,
   type PutOptions,
 } from '../object-store.js';
 import { createTempFile, fixedSizePieces, spoolBody } from './body-pieces.js';
@@ -241,6 +246,31 @@ export class S3ObjectStore implements ObjectStore {
   async deleteObject(bucket: string, key: string): Promise<void> {
     await this.send({ operation: 'DeleteObject', bucket, key }, () =>
       this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+    );
+  }
+
+  async getObjectTagging(bucket: string, key: string): Promise<ObjectTag[]> {
+    const out = await this.send({ operation: 'GetObjectTagging', bucket, key }, () =>
+      this.client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key })),
+    );
+    return (out.TagSet ?? []).map((tag) => ({ key: tag.Key ?? '', value: tag.Value ?? '' }));
+  }
+
+  async putObjectTagging(bucket: string, key: string, tags: ObjectTag[]): Promise<void> {
+    if (tags.length === 0) {
+      await this.send({ operation: 'DeleteObjectTagging', bucket, key }, () =>
+        this.client.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key: key })),
+      );
+      return;
+    }
+    await this.send({ operation: 'PutObjectTagging', bucket, key }, () =>
+      this.client.send(
+        new PutObjectTaggingCommand({
+          Bucket: bucket,
+          Key: key,
+          Tagging: { TagSet: tags.map((tag) => ({ Key: tag.key, Value: tag.value })) },
+        }),
+      ),
     );
   }
 
@@ -536,6 +566,7 @@ interface StoredObjectMembers {
   ServerSideEncryption?: string;
   SSEKMSKeyId?: string;
   BucketKeyEnabled?: boolean;
+  TagCount?: number;
 }
 
 /** An object's info from the headers of a GetObject or HeadObject response. */
@@ -560,6 +591,7 @@ function objectInfoOf(key: string, out: StoredObjectMembers, size: number): Obje
     ...optional('contentType', out.ContentType),
     ...optional('metadata', nonEmpty(out.Metadata)),
     ...optional('headers', nonEmpty(headers)),
+    ...optional('tagCount', out.TagCount || undefined),
   };
 }
 
@@ -588,14 +620,16 @@ function headersOf(options: PutOptions) {
     ...optional('SSEKMSKeyId', kept['x-amz-server-side-encryption-aws-kms-key-id']),
     ...optional('SSEKMSEncryptionContext', kept['x-amz-server-side-encryption-context']),
     ...optional('BucketKeyEnabled', bucketKey !== undefined ? bucketKey === 'true' : undefined),
+    ...optional('Tagging', options.tags?.length ? encodeTagging(options.tags) : undefined),
   };
 }
 
-function echoed(options: PutOptions): Pick<ObjectInfo, 'contentType' | 'metadata' | 'headers'> {
+function echoed(options: PutOptions): Pick<ObjectInfo, 'contentType' | 'metadata' | 'headers' | 'tagCount'> {
   return {
     ...optional('contentType', options.contentType),
     ...optional('metadata', nonEmpty(options.metadata)),
     ...optional('headers', nonEmpty(options.headers)),
+    ...optional('tagCount', options.tags?.length || undefined),
   };
 }
 

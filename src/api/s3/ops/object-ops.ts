@@ -16,6 +16,7 @@ import {
   userMetadata,
   type RangeRequest,
 } from '../object-headers.js';
+import { tagsOfHeader } from '../object-tags.js';
 import { bucketOf, keyOf, type S3Call } from '../s3-call.js';
 import { entityTooLarge, invalidArgument, invalidRequest, invalidUri, preconditionFailed, S3Error } from '../s3-errors.js';
 import { emptyResponse, isoDate, streamResponse, xmlResponse, type HeaderMap } from '../s3-response.js';
@@ -82,17 +83,16 @@ export async function deleteObject(call: S3Call): Promise<Response> {
 /**
  * Copies by streaming the source through a new put: the target gets a single-part ETag, as S3
  * gives for CopyObject. `x-amz-metadata-directive: REPLACE` takes content type, content headers
- * and metadata from this request instead of the source; storage class, website redirect and
- * encryption always come from this request (S3 copies none of them).
+ * and metadata from this request instead of the source, `x-amz-tagging-directive: REPLACE` the
+ * tags; storage class, website redirect and encryption always come from this request (S3 copies
+ * none of them).
  */
 export async function copyObject(call: S3Call): Promise<Response> {
   const bucket = bucketOf(call);
   const key = keyOf(call);
   const source = parseCopySource(call.headers['x-amz-copy-source']!);
   const directive = copyDirective(call.headers, 'x-amz-metadata-directive', 'Unknown metadata directive.');
-  // Tags are not implemented: no object has any, so copying them (COPY) copies nothing, and REPLACE
-  // with x-amz-tagging is refused with the header.
-  copyDirective(call.headers, 'x-amz-tagging-directive', 'Unknown tagging directive.');
+  const taggingDirective = copyDirective(call.headers, 'x-amz-tagging-directive', 'Unknown tagging directive.');
   const requested = putOptionsFrom(call.headers);
   if (source.bucket === bucket && source.key === key && directive === 'COPY' && !changesTargetHeaders(call.headers)) {
     throw invalidRequest(
@@ -103,7 +103,13 @@ export async function copyObject(call: S3Call): Promise<Response> {
   try {
     refuseArchivedCopySource(info);
     checkCopySourceConditions(call, info);
-    const options = directive === 'REPLACE' ? requested : copiedOptions(info, call.headers);
+    const tags =
+      taggingDirective === 'REPLACE'
+        ? requested.tags
+        : info.tagCount !== undefined
+          ? await call.store.getObjectTagging(source.bucket, source.key)
+          : undefined;
+    const options: PutOptions = { ...(directive === 'REPLACE' ? requested : copiedOptions(info, call.headers)), tags: tags ?? [] };
     const copied = await call.store.putObject(bucket, key, body, options);
     return xmlResponse(
       'CopyObjectResult',
@@ -158,10 +164,12 @@ export function putOptionsFrom(headers: Record<string, string>): PutOptions {
   const metadata = userMetadata(headers);
   const contentType = headers['content-type'];
   const kept = keptHeaders(headers);
+  const tagging = headers['x-amz-tagging'] ?? '';
   return {
     ...(contentType !== undefined ? { contentType } : {}),
     ...(metadata ? { metadata } : {}),
     ...(Object.keys(kept).length > 0 ? { headers: kept } : {}),
+    ...(tagging !== '' ? { tags: tagsOfHeader(tagging) } : {}),
   };
 }
 
