@@ -81,6 +81,13 @@ class S3ObjectAttributesTest(unittest.TestCase):
             self.assertEqual(answer["WebsiteRedirectLocation"], "https://example.com/elsewhere")
         self.assertEqual(self.listed_classes(), {"k": "STANDARD_IA"})
 
+    def test_aws_chunked_is_not_kept_as_content_encoding(self):
+        # aws-chunked names the framing of a streamed request body; S3 keeps the object without it.
+        self.s3.put_object(Bucket=self.bucket, Key="both", Body=b"x", ContentEncoding="aws-chunked,gzip")
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="both")["ContentEncoding"], "gzip")
+        self.s3.put_object(Bucket=self.bucket, Key="framing", Body=b"x", ContentEncoding="aws-chunked")
+        self.assertNotIn("ContentEncoding", self.s3.head_object(Bucket=self.bucket, Key="framing"))
+
     def test_standard_is_listed_but_not_named_on_get_and_head(self):
         self.s3.put_object(Bucket=self.bucket, Key="default", Body=b"x")
         self.s3.put_object(Bucket=self.bucket, Key="explicit", Body=b"x", StorageClass="STANDARD")

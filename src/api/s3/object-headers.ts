@@ -12,7 +12,7 @@ const MAX_METADATA_BYTES = 2048;
 
 /** Content headers S3 keeps with an object; CopyObject copies them unless the metadata is replaced. */
 const CONTENT_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires'] as const;
-export const STORAGE_CLASS = 'x-amz-storage-class';
+const STORAGE_CLASS = 'x-amz-storage-class';
 const WEBSITE_REDIRECT = 'x-amz-website-redirect-location';
 const SSE = 'x-amz-server-side-encryption';
 /** SSE headers S3 keeps with an object and echoes; the KMS ones only with SSE-KMS. */
@@ -62,9 +62,23 @@ export function keptHeaders(headers: Record<string, string>): Record<string, str
   return { ...contentHeaders(headers), ...targetHeaders(headers) };
 }
 
-/** The content headers of a request or of a stored object (what x-amz-metadata-directive governs). */
+/**
+ * The content headers of a request or of a stored object (what x-amz-metadata-directive governs).
+ * `aws-chunked` is the framing of the request body, not an encoding of the object: S3 stores the
+ * object without it (and without Content-Encoding when nothing else is left).
+ */
 export function contentHeaders(headers: Record<string, string>): Record<string, string> {
-  return pick(headers, CONTENT_HEADERS);
+  const picked = pick(headers, CONTENT_HEADERS);
+  const encoding = picked['content-encoding'];
+  if (encoding !== undefined) {
+    const kept = encoding
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '' && part.toLowerCase() !== 'aws-chunked');
+    if (kept.length > 0) picked['content-encoding'] = kept.join(',');
+    else delete picked['content-encoding'];
+  }
+  return picked;
 }
 
 /**

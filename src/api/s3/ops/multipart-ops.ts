@@ -68,12 +68,16 @@ export async function completeMultipartUpload(call: S3Call): Promise<Response> {
     return { partNumber: Number(number), etag };
   });
   const info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts);
-  return xmlResponse('CompleteMultipartUploadResult', {
-    Location: `${call.origin}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
-    Bucket: bucket,
-    Key: key,
-    ETag: info.etag,
-  }, encryptionEcho(info.headers));
+  return xmlResponse(
+    'CompleteMultipartUploadResult',
+    {
+      Location: `${call.origin}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
+      Bucket: bucket,
+      Key: key,
+      ETag: info.etag,
+    },
+    encryptionEcho(info.headers),
+  );
 }
 
 export async function abortMultipartUpload(call: S3Call): Promise<Response> {
