@@ -1,5 +1,7 @@
 /**
- * HTTP semantics around objects: response headers, user metadata, conditional requests and ranges.
+ * HTTP semantics around objects: response headers, user metadata, the headers an object keeps
+ * (content headers, storage class, website redirect, SSE) and what is refused, conditional requests
+ * and ranges.
  */
 import type { ObjectInfo } from '../../storage/object-store.js';
 import { DEFAULT_CONTENT_TYPE } from './s3-call.js';
