@@ -10,6 +10,7 @@ import {
   type ListUploadsResult,
   type ObjectInfo,
   type ObjectStore,
+  type ObjectTag,
   type PutOptions,
 } from './object-store.js';
 
@@ -70,6 +71,16 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.deleteObject(bucket, key);
   }
 
+  async getObjectTagging(bucket: string, key: string): Promise<ObjectTag[]> {
+    await this.requireAccess(bucket);
+    return this.store.getObjectTagging(bucket, key);
+  }
+
+  async putObjectTagging(bucket: string, key: string, tags: ObjectTag[]): Promise<void> {
+    await this.requireAccess(bucket);
+    return this.store.putObjectTagging(bucket, key, tags);
+  }
+
   async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
     await this.requireAccess(bucket);
     return this.store.listObjects(bucket, options);
@@ -98,6 +109,11 @@ export class AccountObjectStore implements ObjectStore {
   async listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult> {
     await this.requireAccess(bucket);
     return this.store.listMultipartUploads(bucket, options);
+  }
+
+  async uploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>> {
+    await this.requireAccess(bucket);
+    return this.store.uploadHeaders(bucket, key, uploadId);
   }
 
   async listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {

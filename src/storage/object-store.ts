@@ -32,6 +32,13 @@ export interface ObjectStore {
   headObject(bucket: string, key: string): Promise<ObjectInfo | undefined>;
   /** Deleting a missing key is not an error (as in S3). */
   deleteObject(bucket: string, key: string): Promise<void>;
+  /** The object's tags. Fails with NoSuchBucket / NoSuchKey. */
+  getObjectTagging(bucket: string, key: string): Promise<ObjectTag[]>;
+  /**
+   * Replaces the object's tags (none: removes them), leaving its bytes and ETag as they are.
+   * Fails with NoSuchBucket / NoSuchKey.
+   */
+  putObjectTagging(bucket: string, key: string, tags: ObjectTag[]): Promise<void>;
   /** Keys in ascending UTF-8 byte order, as S3 lists them. */
   listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
 
@@ -41,6 +48,11 @@ export interface ObjectStore {
   /** Fails with NoSuchUpload / InvalidPart / InvalidPartOrder / EntityTooSmall. */
   completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  /**
+   * The headers kept with an open upload (PutOptions.headers of createMultipartUpload), which its
+   * object will have. Fails with NoSuchUpload.
+   */
+  uploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>>;
   listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>>;
   /**
    * The multipart uploads in progress, by key then initiation, as S3's ListMultipartUploads pages
@@ -74,6 +86,23 @@ export interface PutOptions {
    * (lower-cased names, e.g. `content-encoding`, `x-amz-storage-class`).
    */
   headers?: Record<string, string>;
+  /** Tags of the new object (S3's x-amz-tagging). */
+  tags?: ObjectTag[];
+}
+
+export interface ObjectTag {
+  key: string;
+  value: string;
+}
+
+/** Tags as S3's x-amz-tagging header carries them: URL-encoded `key=value` pairs joined by `&`. */
+export function encodeTagging(tags: readonly ObjectTag[]): string {
+  return tags.map((tag) => `${encodeURIComponent(tag.key)}=${encodeURIComponent(tag.value)}`).join('&');
+}
+
+/** The tags of an x-amz-tagging value (`+` is a space, as in a URL query). */
+export function decodeTagging(tagging: string): ObjectTag[] {
+  return [...new URLSearchParams(tagging)].map(([key, value]) => ({ key, value }));
 }
 
 export interface ObjectInfo {
@@ -86,6 +115,8 @@ export interface ObjectInfo {
   metadata?: Record<string, string>;
   /** The stored S3 headers (PutOptions.headers). */
   headers?: Record<string, string>;
+  /** How many tags the object has; absent when it has none. */
+  tagCount?: number;
 }
 
 export interface ByteRange {
@@ -124,6 +155,8 @@ export interface UploadInfo {
   key: string;
   uploadId: string;
   initiated: number;
+  /** The headers kept with the upload (see ObjectStore.uploadHeaders). */
+  headers?: Record<string, string>;
 }
 
 export interface ListUploadsResult {

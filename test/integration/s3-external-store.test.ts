@@ -63,6 +63,14 @@ const S3RVER_LIMITATIONS: Partial<Record<ContractCheck, string>> = {
   noSuchUpload: 's3rver accepts parts for any upload id and answers 500 when completing an unknown one',
   // completeMultipartUpload concatenates the listed parts without checking them.
   partValidation: "s3rver does not check part ETags, part order or S3's 5 MiB minimum part size",
+  // models/object.js keeps only content headers, storage class and website redirect.
+  encryptionHeaders: 's3rver does not keep x-amz-server-side-encryption',
+  // controllers/bucket.js lists every object with StorageClass STANDARD.
+  listedStorageClass: 's3rver lists every object as STANDARD',
+  // Tags are a sub-resource there; the x-amz-tagging header of a write is dropped.
+  tagsOnWrite: 's3rver ignores x-amz-tagging on PutObject and CreateMultipartUpload',
+  // routes.js: DELETE /bucket/key?tagging answers NotImplemented.
+  removeTags: 's3rver does not implement DeleteObjectTagging',
 };
 
 objectStoreContract(

@@ -22,7 +22,11 @@ export type ContractCheck =
   | 'abortMultipartUpload'
   | 'multipartEtag'
   | 'noSuchUpload'
-  | 'partValidation';
+  | 'partValidation'
+  | 'encryptionHeaders'
+  | 'listedStorageClass'
+  | 'tagsOnWrite'
+  | 'removeTags';
 
 export interface ContractOptions {
   /** Skips the whole suite with this message (e.g. the server under test could not start). */
@@ -31,6 +35,17 @@ export interface ContractOptions {
 }
 
 const MiB = 1024 * 1024;
+/** What PutOptions.headers can hold that every store keeps (see `encryptionHeaders` for SSE). */
+const KEPT_HEADERS = {
+  'cache-control': 'max-age=60',
+  'content-disposition': 'attachment; filename="kept.txt"',
+  'content-encoding': 'gzip',
+  'content-language': 'fr-FR',
+  expires: 'Wed, 02 Jan 2030 03:04:05 GMT',
+  'x-amz-storage-class': 'STANDARD_IA',
+  'x-amz-website-redirect-location': '/elsewhere',
+};
+const MULTIPART_HEADERS = { 'content-encoding': 'gzip', 'x-amz-storage-class': 'ONEZONE_IA' };
 /** The account the contract's buckets are created for. */
 export const CONTRACT_OWNER = '111111111111';
 
@@ -126,6 +141,80 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
         await store.deleteObject(bucket, 'people/names.csv');
         assert.equal(await store.headObject(bucket, 'people/names.csv'), undefined);
         await rejectsWith(store.getObject(bucket, 'people/names.csv'), 'NoSuchKey', 404);
+      });
+
+      it('keeps content headers, storage class and website redirect with an object', async () => {
+        const bucket = await newBucket();
+        await store.putObject(bucket, 'k', chunks('kept'), { contentType: 'text/plain', headers: KEPT_HEADERS });
+        assert.deepEqual((await store.headObject(bucket, 'k'))?.headers, KEPT_HEADERS);
+        const got = await store.getObject(bucket, 'k');
+        got.body.destroy();
+        assert.deepEqual(got.info.headers, KEPT_HEADERS);
+        await store.putObject(bucket, 'plain', chunks('none'));
+        assert.equal((await store.headObject(bucket, 'plain'))?.headers, undefined, 'STANDARD is not named, as S3 omits it');
+      });
+
+      it('keeps SSE headers with an object', async (t) => {
+        if (limited(t, 'encryptionHeaders')) return;
+        const bucket = await newBucket();
+        const sse = { 'x-amz-server-side-encryption': 'AES256' };
+        await store.putObject(bucket, 'k', chunks('sse'), { headers: sse });
+        assert.deepEqual((await store.headObject(bucket, 'k'))?.headers, sse);
+      });
+
+      it('lists each object with its storage class', async (t) => {
+        if (limited(t, 'listedStorageClass')) return;
+        const bucket = await newBucket();
+        await store.putObject(bucket, 'cold', chunks('c'), { headers: { 'x-amz-storage-class': 'GLACIER' } });
+        await store.putObject(bucket, 'warm', chunks('w'));
+        const listed = (await store.listObjects(bucket, {})).objects;
+        assert.deepEqual(
+          listed.map((o) => [o.key, o.headers?.['x-amz-storage-class']]),
+          [
+            ['cold', 'GLACIER'],
+            ['warm', undefined],
+          ],
+        );
+      });
+
+      it('keeps the tags given on a write and counts them', async (t) => {
+        if (limited(t, 'tagsOnWrite')) return;
+        const bucket = await newBucket();
+        const tags = [
+          { key: 'team', value: 'data' },
+          { key: 'note', value: 'two words & more' },
+        ];
+        await store.putObject(bucket, 'k', chunks('tagged'), { tags });
+        assert.deepEqual(await store.getObjectTagging(bucket, 'k'), tags);
+        assert.equal((await store.headObject(bucket, 'k'))?.tagCount, 2);
+        const uploadId = await store.createMultipartUpload(bucket, 'm', { tags: [{ key: 'a', value: 'b' }] });
+        const part = await store.uploadPart(bucket, 'm', uploadId, 1, chunks('only part'));
+        await store.completeMultipartUpload(bucket, 'm', uploadId, [{ partNumber: 1, etag: part.etag }]);
+        assert.deepEqual(await store.getObjectTagging(bucket, 'm'), [{ key: 'a', value: 'b' }]);
+      });
+
+      it("replaces an object's tags, leaving its bytes", async () => {
+        const bucket = await newBucket();
+        const put = await store.putObject(bucket, 'k', chunks('bytes stay'));
+        assert.deepEqual(await store.getObjectTagging(bucket, 'k'), []);
+        await store.putObjectTagging(bucket, 'k', [{ key: 'stage', value: 'raw' }]);
+        assert.deepEqual(await store.getObjectTagging(bucket, 'k'), [{ key: 'stage', value: 'raw' }]);
+        const got = await store.getObject(bucket, 'k');
+        assert.equal((await readAll(got.body)).toString(), 'bytes stay');
+        assert.equal(got.info.etag, put.etag);
+        await rejectsWith(store.getObjectTagging(bucket, 'missing'), 'NoSuchKey', 404);
+        await rejectsWith(store.putObjectTagging(bucket, 'missing', [{ key: 'a', value: 'b' }]), 'NoSuchKey', 404);
+      });
+
+      it("removes an object's tags", async (t) => {
+        if (limited(t, 'removeTags')) return;
+        const bucket = await newBucket();
+        await store.putObject(bucket, 'k', chunks('x'));
+        await store.putObjectTagging(bucket, 'k', [{ key: 'stage', value: 'raw' }]);
+        await store.putObjectTagging(bucket, 'k', []);
+        assert.deepEqual(await store.getObjectTagging(bucket, 'k'), []);
+        assert.equal((await store.headObject(bucket, 'k'))?.tagCount, undefined);
+        await rejectsWith(store.putObjectTagging(bucket, 'missing', []), 'NoSuchKey', 404);
       });
 
       it('replaces an object on a second put', async () => {
@@ -362,6 +451,24 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
         assert.equal(head?.contentType, 'application/octet-stream');
         assert.deepEqual(head?.metadata, { source: 'multipart' });
         assert.equal(md5Hex(await readAll((await store.getObject(bucket, 'big.bin')).body)), md5Hex(whole));
+      });
+
+      it('gives the completed object the headers given at creation', async () => {
+        const bucket = await newBucket();
+        const uploadId = await store.createMultipartUpload(bucket, 'k', { headers: MULTIPART_HEADERS });
+        const part = await store.uploadPart(bucket, 'k', uploadId, 1, chunks('only part'));
+        await store.completeMultipartUpload(bucket, 'k', uploadId, [{ partNumber: 1, etag: part.etag }]);
+        assert.deepEqual((await store.headObject(bucket, 'k'))?.headers, MULTIPART_HEADERS);
+      });
+
+      it("answers an open upload's headers", async (t) => {
+        // The external store asks the service with ListParts.
+        if (limited(t, 'listParts')) return;
+        const bucket = await newBucket();
+        const uploadId = await store.createMultipartUpload(bucket, 'k', { headers: MULTIPART_HEADERS });
+        assert.deepEqual(await store.uploadHeaders(bucket, 'k', uploadId), MULTIPART_HEADERS);
+        await store.abortMultipartUpload(bucket, 'k', uploadId);
+        await rejectsWith(store.uploadHeaders(bucket, 'k', uploadId), 'NoSuchUpload', 404);
       });
 
       it('gives the assembled object an ETag of the part MD5s and the part count', async (t) => {

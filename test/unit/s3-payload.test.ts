@@ -192,7 +192,10 @@ describe('S3 request routing', () => {
     assert.equal(op('GET', '/b/k?uploadId=u'), 'ListParts');
     assert.equal(op('GET', '/b/k?response-content-type=text/plain&X-Amz-Expires=60'), 'GetObject');
     assert.throws(() => op('GET', '/b?acl'), s3Code('NotImplemented'));
-    assert.throws(() => op('PUT', '/b/k?tagging'), s3Code('NotImplemented'));
+    assert.equal(op('GET', '/b/k?tagging'), 'GetObjectTagging');
+    assert.equal(op('PUT', '/b/k?tagging'), 'PutObjectTagging');
+    assert.equal(op('DELETE', '/b/k?tagging'), 'DeleteObjectTagging');
+    assert.throws(() => op('PUT', '/b?tagging'), s3Code('NotImplemented'));
     assert.equal(op('GET', '/b?uploads&prefix=a&key-marker=k&upload-id-marker=u&max-uploads=2'), 'ListMultipartUploads');
     assert.throws(() => op('POST', '/b/k'), s3Code('MethodNotAllowed'));
     assert.throws(() => op('GET', '/b/k?versionId=3'), s3Code('InvalidArgument'));

@@ -31,6 +31,7 @@ import {
   uploadPartCopy,
 } from './ops/multipart-ops.js';
 import { copyObject, deleteObject, getObject, headObject, putObject } from './ops/object-ops.js';
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './ops/tagging-ops.js';
 
 export interface S3EndpointOptions {
   store: ObjectStore;
@@ -63,6 +64,9 @@ const OPERATIONS: Record<S3Operation, (call: S3Call) => Promise<Response>> = {
   GetObject: getObject,
   HeadObject: headObject,
   DeleteObject: deleteObject,
+  GetObjectTagging: getObjectTagging,
+  PutObjectTagging: putObjectTagging,
+  DeleteObjectTagging: deleteObjectTagging,
   CreateMultipartUpload: createMultipartUpload,
   UploadPart: uploadPart,
   UploadPartCopy: uploadPartCopy,

@@ -32,6 +32,9 @@ export type S3Operation =
   | 'GetObject'
   | 'HeadObject'
   | 'DeleteObject'
+  | 'GetObjectTagging'
+  | 'PutObjectTagging'
+  | 'DeleteObjectTagging'
   | 'CreateMultipartUpload'
   | 'UploadPart'
   | 'UploadPartCopy'
@@ -120,7 +123,7 @@ const PLAIN_PARAMETERS = new Set([
   'response-content-disposition',
   'response-content-encoding',
 ]);
-const HANDLED_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber', 'delete', 'location']);
+const HANDLED_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber', 'delete', 'location', 'tagging']);
 
 export function resolveOperation(method: string, address: S3Address, headers: Record<string, string>): S3Operation {
   const { bucket, key, query } = address;
@@ -169,6 +172,7 @@ export function resolveOperation(method: string, address: S3Address, headers: Re
   switch (method) {
     case 'GET':
       if (has('uploadId')) return 'ListParts';
+      if (has('tagging')) return 'GetObjectTagging';
       if (has('partNumber')) throw notImplemented('GetObject by part number');
       if (subresources.length === 0) return 'GetObject';
       return unsupportedHere();
@@ -178,10 +182,12 @@ export function resolveOperation(method: string, address: S3Address, headers: Re
       return unsupportedHere();
     case 'PUT':
       if (has('uploadId') && has('partNumber')) return copy ? 'UploadPartCopy' : 'UploadPart';
+      if (has('tagging')) return 'PutObjectTagging';
       if (subresources.length === 0) return copy ? 'CopyObject' : 'PutObject';
       return unsupportedHere();
     case 'DELETE':
       if (has('uploadId')) return 'AbortMultipartUpload';
+      if (has('tagging')) return 'DeleteObjectTagging';
       if (subresources.length === 0) return 'DeleteObject';
       return unsupportedHere();
     case 'POST':

@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   bucketAlreadyExists,
+  decodeTagging,
+  encodeTagging,
   noSuchBucket,
   noSuchKey,
   type BucketInfo,
@@ -27,6 +29,7 @@ import {
   type ListUploadsResult,
   type ObjectInfo,
   type ObjectStore,
+  type ObjectTag,
   type PutOptions,
   type UploadInfo,
 } from '../object-store.js';
@@ -128,7 +131,7 @@ export class LocalObjectStore implements ObjectStore {
     return this.writing(async () => {
       const keyBinary = keyBytes(key);
       const metadata = encodeMetadata(options.metadata);
-      const headers = encodeHeaders(options.headers);
+      const headers = encodeHeaders(options);
       this.requireBucket(bucket);
       const blob = await this.blobs.write(body);
       const lastModified = Date.now();
@@ -147,15 +150,15 @@ export class LocalObjectStore implements ObjectStore {
         }),
       );
       if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
-      return {
-        key,
+      return toObjectInfo({
+        key: keyBinary,
         size: blob.size,
         etag,
-        lastModified,
-        ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
-        ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
-        ...(options.headers ? { headers: { ...options.headers } } : {}),
-      };
+        content_type: options.contentType ?? null,
+        metadata,
+        headers,
+        last_modified: lastModified,
+      });
     });
   }
 
@@ -192,6 +195,20 @@ export class LocalObjectStore implements ObjectStore {
       const result = this.index.deleteObject(bucket, keyBytes(key));
       if (typeof result === 'string') throw refusalError(result, bucket);
       if (result.removedBlob) await this.blobs.remove(result.removedBlob);
+    });
+  }
+
+  async getObjectTagging(bucket: string, key: string): Promise<ObjectTag[]> {
+    return splitStoredHeaders(this.requireObject(bucket, key).headers).tags;
+  }
+
+  async putObjectTagging(bucket: string, key: string, tags: ObjectTag[]): Promise<void> {
+    return this.writing(async () => {
+      const refusal = this.index.updateObjectHeaders(bucket, keyBytes(key), (stored) =>
+        encodeHeaders({ headers: splitStoredHeaders(stored).headers, tags }),
+      );
+      if (refusal === 'no-such-key') throw noSuchKey(bucket, key);
+      if (refusal) throw refusalError(refusal, bucket);
     });
   }
 
@@ -261,7 +278,7 @@ export class LocalObjectStore implements ObjectStore {
         key: keyBinary,
         content_type: options.contentType ?? null,
         metadata: encodeMetadata(options.metadata),
-        headers: encodeHeaders(options.headers),
+        headers: encodeHeaders(options),
         initiated: Date.now(),
       });
       if (refusal) throw refusalError(refusal, bucket, uploadId);
@@ -370,6 +387,10 @@ export class LocalObjectStore implements ObjectStore {
     });
   }
 
+  async uploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>> {
+    return splitStoredHeaders(this.requireOpenUpload(bucket, key, uploadId).headers).headers;
+  }
+
   async listParts(
     bucket: string,
     key: string,
@@ -416,7 +437,14 @@ export class LocalObjectStore implements ObjectStore {
         if (!(last && 'commonPrefix' in last && last.commonPrefix === commonPrefix)) entries.push({ commonPrefix });
         continue;
       }
-      entries.push({ upload: { key, uploadId: row.upload_id, initiated: row.initiated } });
+      entries.push({
+        upload: {
+          key,
+          uploadId: row.upload_id,
+          initiated: row.initiated,
+          headers: splitStoredHeaders(row.headers).headers,
+        },
+      });
     }
     const isTruncated = entries.length > maxUploads;
     if (isTruncated) entries.length = maxUploads;
@@ -619,6 +647,7 @@ function satisfiableRange(range: ByteRange, size: number): ByteRange {
 function toObjectInfo(
   row: Pick<ObjectRow, 'key' | 'size' | 'etag' | 'content_type' | 'metadata' | 'headers' | 'last_modified'>,
 ): ObjectInfo {
+  const { headers, tags } = splitStoredHeaders(row.headers);
   return {
     key: row.key.toString('utf8'),
     size: row.size,
@@ -626,12 +655,23 @@ function toObjectInfo(
     lastModified: row.last_modified,
     ...(row.content_type !== null ? { contentType: row.content_type } : {}),
     ...(row.metadata !== null ? { metadata: JSON.parse(row.metadata) as Record<string, string> } : {}),
-    ...(row.headers !== null ? { headers: JSON.parse(row.headers) as Record<string, string> } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(tags.length > 0 ? { tagCount: tags.length } : {}),
   };
 }
 
-function encodeHeaders(headers: Record<string, string> | undefined): string | null {
-  return headers === undefined || Object.keys(headers).length === 0 ? null : JSON.stringify(headers);
+/** The headers column keeps an object's (or upload's) tags too, as S3's x-amz-tagging header. */
+const TAGGING_HEADER = 'x-amz-tagging';
+
+function encodeHeaders(options: Pick<PutOptions, 'headers' | 'tags'>): string | null {
+  const tags = options.tags ?? [];
+  const stored = { ...options.headers, ...(tags.length > 0 ? { [TAGGING_HEADER]: encodeTagging(tags) } : {}) };
+  return Object.keys(stored).length === 0 ? null : JSON.stringify(stored);
+}
+
+function splitStoredHeaders(json: string | null): { headers: Record<string, string>; tags: ObjectTag[] } {
+  const { [TAGGING_HEADER]: tagging, ...headers } = json !== null ? (JSON.parse(json) as Record<string, string>) : {};
+  return { headers, tags: tagging !== undefined ? decodeTagging(tagging) : [] };
 }
 
 function encodeMetadata(metadata: Record<string, string> | undefined): string | null {

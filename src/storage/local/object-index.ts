@@ -158,6 +158,7 @@ export class ObjectIndex {
            last_modified = excluded.last_modified, blob = excluded.blob`,
       ),
       deleteObject: db.prepare<[string, Buffer]>('DELETE FROM objects WHERE bucket = ? AND key = ?'),
+      updateObjectHeaders: db.prepare<[string | null, string, Buffer]>('UPDATE objects SET headers = ? WHERE bucket = ? AND key = ?'),
       rangeFrom: db.prepare<[string, Buffer, number], ObjectRow>(
         `SELECT key, size, etag, content_type, metadata, headers, last_modified, blob FROM objects
          WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`,
@@ -271,6 +272,20 @@ export class ObjectIndex {
       row.blob,
     );
     return old?.blob;
+  }
+
+  /**
+   * Rewrites an object's headers JSON with `update` in one transaction (bytes, ETag and date stay);
+   * 'no-such-key' when there is no such object.
+   */
+  updateObjectHeaders(bucket: string, key: Buffer, update: (headers: string | null) => string | null): Refusal | 'no-such-key' | undefined {
+    return this.tx(() => {
+      if (!this.stmt.bucket.get(bucket)) return 'no-such-bucket';
+      const row = this.stmt.object.get(bucket, key);
+      if (!row) return 'no-such-key';
+      this.stmt.updateObjectHeaders.run(update(row.headers), bucket, key);
+      return undefined;
+    });
   }
 
   /** Removes (bucket, key); returns the blob it pointed at, if it existed. */

@@ -12,7 +12,9 @@ import {
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectTaggingCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
@@ -20,11 +22,15 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   UploadPartCommand,
+  type ServerSideEncryption,
+  type StorageClass,
 } from '@aws-sdk/client-s3';
 import {
   ObjectStoreError,
+  encodeTagging,
   noSuchBucket,
   type BucketInfo,
   type ByteRange,
@@ -34,6 +40,7 @@ import {
   type ListResult,
   type ObjectInfo,
   type ObjectStore,
+  type ObjectTag,
   type PutOptions,
 } from '../object-store.js';
 import { createTempFile, fixedSizePieces, spoolBody } from './body-pieces.js';
@@ -242,6 +249,31 @@ export class S3ObjectStore implements ObjectStore {
     );
   }
 
+  async getObjectTagging(bucket: string, key: string): Promise<ObjectTag[]> {
+    const out = await this.send({ operation: 'GetObjectTagging', bucket, key }, () =>
+      this.client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key })),
+    );
+    return (out.TagSet ?? []).map((tag) => ({ key: tag.Key ?? '', value: tag.Value ?? '' }));
+  }
+
+  async putObjectTagging(bucket: string, key: string, tags: ObjectTag[]): Promise<void> {
+    if (tags.length === 0) {
+      await this.send({ operation: 'DeleteObjectTagging', bucket, key }, () =>
+        this.client.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key: key })),
+      );
+      return;
+    }
+    await this.send({ operation: 'PutObjectTagging', bucket, key }, () =>
+      this.client.send(
+        new PutObjectTaggingCommand({
+          Bucket: bucket,
+          Key: key,
+          Tagging: { TagSet: tags.map((tag) => ({ Key: tag.key, Value: tag.value })) },
+        }),
+      ),
+    );
+  }
+
   async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
     const maxKeys = options.maxKeys ?? MAX_KEYS;
     if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > MAX_KEYS) {
@@ -272,6 +304,7 @@ export class S3ObjectStore implements ObjectStore {
         size: o.Size ?? 0,
         etag: o.ETag ?? '',
         lastModified: o.LastModified?.getTime() ?? 0,
+        ...optional('headers', storageClassHeader(o.StorageClass)),
       }));
       const commonPrefixes = (out.CommonPrefixes ?? [])
         .map((p) => p.Prefix ?? '')
@@ -401,12 +434,24 @@ export class S3ObjectStore implements ObjectStore {
         key: upload.Key ?? '',
         uploadId: upload.UploadId ?? '',
         initiated: upload.Initiated?.getTime() ?? 0,
+        ...optional('headers', storageClassHeader(upload.StorageClass)),
       })),
       commonPrefixes: (out.CommonPrefixes ?? []).flatMap((prefix) => (prefix.Prefix !== undefined ? [prefix.Prefix] : [])),
       isTruncated: out.IsTruncated === true,
       ...optional('nextKeyMarker', out.NextKeyMarker),
       ...optional('nextUploadIdMarker', out.NextUploadIdMarker),
     };
+  }
+
+  /**
+   * ListParts names the upload's storage class; the service tells nothing else kept with an upload
+   * (its SSE headers) before it is completed.
+   */
+  async uploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>> {
+    const out = await this.send({ operation: 'ListParts', bucket, key }, () =>
+      this.client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MaxParts: 1 })),
+    );
+    return storageClassHeader(out.StorageClass) ?? {};
   }
 
   async listParts(
@@ -505,12 +550,39 @@ function parseContentRange(header: string | undefined): { start: number; end: nu
   return { start: Number(m[1]), end: Number(m[2]), ...(m[3] === '*' ? {} : { size: Number(m[3]) }) };
 }
 
+/** The SDK members of a GetObject or HeadObject response that carry what ObjectInfo holds. */
+interface StoredObjectMembers {
+  ETag?: string;
+  LastModified?: Date;
+  ContentType?: string;
+  Metadata?: Record<string, string>;
+  CacheControl?: string;
+  ContentDisposition?: string;
+  ContentEncoding?: string;
+  ContentLanguage?: string;
+  ExpiresString?: string;
+  StorageClass?: string;
+  WebsiteRedirectLocation?: string;
+  ServerSideEncryption?: string;
+  SSEKMSKeyId?: string;
+  BucketKeyEnabled?: boolean;
+  TagCount?: number;
+}
+
 /** An object's info from the headers of a GetObject or HeadObject response. */
-function objectInfoOf(
-  key: string,
-  out: { ETag?: string; LastModified?: Date; ContentType?: string; Metadata?: Record<string, string> },
-  size: number,
-): ObjectInfo {
+function objectInfoOf(key: string, out: StoredObjectMembers, size: number): ObjectInfo {
+  const headers: Record<string, string> = {
+    ...optional('cache-control', out.CacheControl),
+    ...optional('content-disposition', out.ContentDisposition),
+    ...optional('content-encoding', out.ContentEncoding),
+    ...optional('content-language', out.ContentLanguage),
+    ...optional('expires', out.ExpiresString),
+    ...storageClassHeader(out.StorageClass),
+    ...optional('x-amz-website-redirect-location', out.WebsiteRedirectLocation),
+    ...optional('x-amz-server-side-encryption', out.ServerSideEncryption),
+    ...optional('x-amz-server-side-encryption-aws-kms-key-id', out.SSEKMSKeyId),
+    ...optional('x-amz-server-side-encryption-bucket-key-enabled', out.BucketKeyEnabled?.toString()),
+  };
   return {
     key,
     size,
@@ -518,15 +590,47 @@ function objectInfoOf(
     lastModified: out.LastModified?.getTime() ?? 0,
     ...optional('contentType', out.ContentType),
     ...optional('metadata', nonEmpty(out.Metadata)),
+    ...optional('headers', nonEmpty(headers)),
+    ...optional('tagCount', out.TagCount || undefined),
   };
 }
 
-function headersOf(options: PutOptions): { ContentType?: string; Metadata?: Record<string, string> } {
-  return { ...optional('ContentType', options.contentType), ...optional('Metadata', nonEmpty(options.metadata)) };
+/** S3 omits STANDARD on HeadObject / GetObject, and so does ObjectInfo.headers; listings name it. */
+function storageClassHeader(storageClass: string | undefined): Record<string, string> | undefined {
+  return storageClass === undefined || storageClass === 'STANDARD' ? undefined : { 'x-amz-storage-class': storageClass };
 }
 
-function echoed(options: PutOptions): Pick<ObjectInfo, 'contentType' | 'metadata'> {
-  return { ...optional('contentType', options.contentType), ...optional('metadata', nonEmpty(options.metadata)) };
+/** The PutObject / CreateMultipartUpload members carrying what PutOptions holds. */
+function headersOf(options: PutOptions) {
+  const kept = options.headers ?? {};
+  const expires = kept['expires'] !== undefined ? new Date(kept['expires']) : undefined;
+  const bucketKey = kept['x-amz-server-side-encryption-bucket-key-enabled'];
+  return {
+    ...optional('ContentType', options.contentType),
+    ...optional('Metadata', nonEmpty(options.metadata)),
+    ...optional('CacheControl', kept['cache-control']),
+    ...optional('ContentDisposition', kept['content-disposition']),
+    ...optional('ContentEncoding', kept['content-encoding']),
+    ...optional('ContentLanguage', kept['content-language']),
+    // The SDK sends a Date; an Expires that is no date is kept by the embedded store only.
+    ...optional('Expires', expires && !Number.isNaN(expires.getTime()) ? expires : undefined),
+    ...optional('StorageClass', kept['x-amz-storage-class'] as StorageClass | undefined),
+    ...optional('WebsiteRedirectLocation', kept['x-amz-website-redirect-location']),
+    ...optional('ServerSideEncryption', kept['x-amz-server-side-encryption'] as ServerSideEncryption | undefined),
+    ...optional('SSEKMSKeyId', kept['x-amz-server-side-encryption-aws-kms-key-id']),
+    ...optional('SSEKMSEncryptionContext', kept['x-amz-server-side-encryption-context']),
+    ...optional('BucketKeyEnabled', bucketKey !== undefined ? bucketKey === 'true' : undefined),
+    ...optional('Tagging', options.tags?.length ? encodeTagging(options.tags) : undefined),
+  };
+}
+
+function echoed(options: PutOptions): Pick<ObjectInfo, 'contentType' | 'metadata' | 'headers' | 'tagCount'> {
+  return {
+    ...optional('contentType', options.contentType),
+    ...optional('metadata', nonEmpty(options.metadata)),
+    ...optional('headers', nonEmpty(options.headers)),
+    ...optional('tagCount', options.tags?.length || undefined),
+  };
 }
 
 function nonEmpty(record: Record<string, string> | undefined): Record<string, string> | undefined {

@@ -1,7 +1,7 @@
 /** ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation. */
 import { ObjectStoreError } from '../../../storage/object-store.js';
 import { canonicalUser, bucketOf, readTextBody, type S3Call } from '../s3-call.js';
-import { invalidArgument } from '../s3-errors.js';
+import { invalidArgument, notImplemented } from '../s3-errors.js';
 import { decodeContinuationToken, encodeContinuationToken } from './list-ops.js';
 import { emptyResponse, isoDate, xmlResponse } from '../s3-response.js';
 import { parseXml } from '../s3-xml.js';
@@ -46,6 +46,10 @@ export async function listBuckets(call: S3Call): Promise<Response> {
  */
 export async function createBucket(call: S3Call): Promise<Response> {
   const bucket = bucketOf(call);
+  // Object lock needs versioning to keep locked versions, which doppel does not have.
+  if (call.headers['x-amz-bucket-object-lock-enabled']?.toLowerCase() === 'true') {
+    throw notImplemented('object lock (x-amz-bucket-object-lock-enabled)');
+  }
   const body = await readTextBody(call);
   if (body.trim() !== '') parseXml(body, 'CreateBucketConfiguration');
   try {

@@ -1,5 +1,6 @@
 /** ListObjectsV2 and ListObjects (v1). */
 import type { ListResult, ObjectInfo } from '../../../storage/object-store.js';
+import { storageClassOf } from '../object-headers.js';
 import { canonicalUser, bucketOf, type S3Call } from '../s3-call.js';
 import { invalidArgument } from '../s3-errors.js';
 import { isoDate, xmlResponse } from '../s3-response.js';
@@ -90,7 +91,7 @@ function listEntries(result: ListResult, encode: (text: string) => string, owner
       ETag: object.etag,
       Size: object.size,
       ...(owner ? { Owner: owner } : {}),
-      StorageClass: 'STANDARD',
+      StorageClass: storageClassOf(object.headers),
     })),
     CommonPrefixes: result.commonPrefixes.map((prefix) => ({ Prefix: encode(prefix) })),
   };

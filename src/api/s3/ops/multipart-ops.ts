@@ -2,7 +2,7 @@
  * CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload,
  * ListParts, ListMultipartUploads.
  */
-import { parseCopySourceRange } from '../object-headers.js';
+import { encryptionEcho, parseCopySourceRange, refuseArchivedCopySource, storageClassOf } from '../object-headers.js';
 import { canonicalUser, bucketOf, keyOf, readXmlBody, type S3Call } from '../s3-call.js';
 import { invalidArgument, malformedXml } from '../s3-errors.js';
 import { emptyResponse, isoDate, xmlResponse } from '../s3-response.js';
@@ -24,16 +24,18 @@ const DEFAULT_MAX_UPLOADS = 1000;
 export async function createMultipartUpload(call: S3Call): Promise<Response> {
   const bucket = bucketOf(call);
   const key = keyOf(call);
-  const uploadId = await call.store.createMultipartUpload(bucket, key, putOptionsFrom(call.headers));
-  return xmlResponse('InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: uploadId });
+  const options = putOptionsFrom(call.headers);
+  const uploadId = await call.store.createMultipartUpload(bucket, key, options);
+  return xmlResponse('InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: uploadId }, encryptionEcho(options.headers));
 }
 
 export async function uploadPart(call: S3Call): Promise<Response> {
   rejectOversizedBody(call.headers, MAX_PART_BYTES);
   const { uploadId, partNumber } = partAddress(call);
+  const uploadHeaders = await call.store.uploadHeaders(bucketOf(call), keyOf(call), uploadId);
   const payload = call.payload();
   const part = await call.store.uploadPart(bucketOf(call), keyOf(call), uploadId, partNumber, payload.body);
-  return emptyResponse(200, { etag: part.etag, ...checksumHeaders(payload.verifiedChecksums) });
+  return emptyResponse(200, { etag: part.etag, ...encryptionEcho(uploadHeaders), ...checksumHeaders(payload.verifiedChecksums) });
 }
 
 /** A part taken from (a byte range of) an existing object; `aws s3 cp` uses it to copy large objects. */
@@ -42,11 +44,13 @@ export async function uploadPartCopy(call: S3Call): Promise<Response> {
   const source = parseCopySource(call.headers['x-amz-copy-source']!);
   const rangeHeader = call.headers['x-amz-copy-source-range'];
   const range = rangeHeader !== undefined ? parseCopySourceRange(rangeHeader) : undefined;
+  const uploadHeaders = await call.store.uploadHeaders(bucketOf(call), keyOf(call), uploadId);
   const { info, body } = await call.store.getObject(source.bucket, source.key, range);
   try {
+    refuseArchivedCopySource(info);
     checkCopySourceConditions(call, info);
     const part = await call.store.uploadPart(bucketOf(call), keyOf(call), uploadId, partNumber, body);
-    return xmlResponse('CopyPartResult', { ETag: part.etag, LastModified: isoDate(Date.now()) });
+    return xmlResponse('CopyPartResult', { ETag: part.etag, LastModified: isoDate(Date.now()) }, encryptionEcho(uploadHeaders));
   } finally {
     body.destroy();
   }
@@ -64,12 +68,16 @@ export async function completeMultipartUpload(call: S3Call): Promise<Response> {
     return { partNumber: Number(number), etag };
   });
   const info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts);
-  return xmlResponse('CompleteMultipartUploadResult', {
-    Location: `${call.origin}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
-    Bucket: bucket,
-    Key: key,
-    ETag: info.etag,
-  });
+  return xmlResponse(
+    'CompleteMultipartUploadResult',
+    {
+      Location: `${call.origin}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
+      Bucket: bucket,
+      Key: key,
+      ETag: info.etag,
+    },
+    encryptionEcho(info.headers),
+  );
 }
 
 export async function abortMultipartUpload(call: S3Call): Promise<Response> {
@@ -84,6 +92,7 @@ export async function listParts(call: S3Call): Promise<Response> {
   const uploadId = query.get('uploadId') ?? '';
   const maxParts = Math.min(integerParameter(call, 'max-parts') ?? DEFAULT_MAX_PARTS, DEFAULT_MAX_PARTS);
   const marker = integerParameter(call, 'part-number-marker') ?? 0;
+  const uploadHeaders = await call.store.uploadHeaders(bucket, key, uploadId);
   const all = (await call.store.listParts(bucket, key, uploadId)).filter((part) => part.partNumber > marker);
   const page = all.slice(0, maxParts);
   const isTruncated = all.length > page.length;
@@ -103,7 +112,7 @@ export async function listParts(call: S3Call): Promise<Response> {
     })),
     Initiator: canonicalUser(call.account),
     Owner: canonicalUser(call.account),
-    StorageClass: 'STANDARD',
+    StorageClass: storageClassOf(uploadHeaders),
   });
 }
 
@@ -138,7 +147,7 @@ export async function listMultipartUploads(call: S3Call): Promise<Response> {
       UploadId: upload.uploadId,
       Initiator: canonicalUser(call.account),
       Owner: canonicalUser(call.account),
-      StorageClass: 'STANDARD',
+      StorageClass: storageClassOf(upload.headers),
       Initiated: isoDate(upload.initiated),
     })),
     CommonPrefixes: result.commonPrefixes.map((commonPrefix) => ({ Prefix: encode(commonPrefix) })),

@@ -1,14 +1,22 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, CopyObject. */
 import { noSuchKey, type ObjectInfo, type PutOptions } from '../../../storage/object-store.js';
 import {
+  changesTargetHeaders,
+  contentHeaders,
+  encryptionEcho,
   evaluateConditions,
+  keptHeaders,
   objectHeaders,
   parseRangeHeader,
+  refuseArchivedCopySource,
+  refuseArchivedRead,
   requestConditions,
   responseOverrides,
+  targetHeaders,
   userMetadata,
   type RangeRequest,
 } from '../object-headers.js';
+import { tagsOfHeader } from '../object-tags.js';
 import { bucketOf, keyOf, type S3Call } from '../s3-call.js';
 import { entityTooLarge, invalidArgument, invalidRequest, invalidUri, preconditionFailed, S3Error } from '../s3-errors.js';
 import { emptyResponse, isoDate, streamResponse, xmlResponse, type HeaderMap } from '../s3-response.js';
@@ -21,7 +29,7 @@ export async function putObject(call: S3Call): Promise<Response> {
   rejectOversizedBody(call.headers, MAX_PUT_BYTES);
   const payload = call.payload();
   const info = await call.store.putObject(bucketOf(call), keyOf(call), payload.body, putOptionsFrom(call.headers));
-  return emptyResponse(200, { etag: info.etag, ...checksumHeaders(payload.verifiedChecksums) });
+  return emptyResponse(200, { etag: info.etag, ...encryptionEcho(info.headers), ...checksumHeaders(payload.verifiedChecksums) });
 }
 
 export async function getObject(call: S3Call): Promise<Response> {
@@ -31,6 +39,7 @@ export async function getObject(call: S3Call): Promise<Response> {
   const { info, body, range: served } = await call.store.getObject(bucket, key, range);
   let verdict: 'ok' | 'not-modified';
   try {
+    refuseArchivedRead(info);
     verdict = evaluateConditions(info, requestConditions(call.headers));
   } catch (e) {
     body.destroy();
@@ -73,31 +82,50 @@ export async function deleteObject(call: S3Call): Promise<Response> {
 
 /**
  * Copies by streaming the source through a new put: the target gets a single-part ETag, as S3
- * gives for CopyObject. `x-amz-metadata-directive: REPLACE` takes content type and metadata from
- * this request instead of the source.
+ * gives for CopyObject. `x-amz-metadata-directive: REPLACE` takes content type, content headers
+ * and metadata from this request instead of the source, `x-amz-tagging-directive: REPLACE` the
+ * tags; storage class, website redirect and encryption always come from this request (S3 copies
+ * none of them).
  */
 export async function copyObject(call: S3Call): Promise<Response> {
   const bucket = bucketOf(call);
   const key = keyOf(call);
   const source = parseCopySource(call.headers['x-amz-copy-source']!);
-  const directive = (call.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase();
-  if (directive !== 'COPY' && directive !== 'REPLACE') {
-    throw invalidArgument('Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
-  }
-  if (source.bucket === bucket && source.key === key && directive === 'COPY') {
+  const directive = copyDirective(call.headers, 'x-amz-metadata-directive', 'Unknown metadata directive.');
+  const taggingDirective = copyDirective(call.headers, 'x-amz-tagging-directive', 'Unknown tagging directive.');
+  const requested = putOptionsFrom(call.headers);
+  if (source.bucket === bucket && source.key === key && directive === 'COPY' && !changesTargetHeaders(call.headers)) {
     throw invalidRequest(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
   const { info, body } = await call.store.getObject(source.bucket, source.key);
   try {
+    refuseArchivedCopySource(info);
     checkCopySourceConditions(call, info);
-    const options: PutOptions = directive === 'REPLACE' ? putOptionsFrom(call.headers) : putOptionsOf(info);
+    const tags =
+      taggingDirective === 'REPLACE'
+        ? requested.tags
+        : info.tagCount !== undefined
+          ? await call.store.getObjectTagging(source.bucket, source.key)
+          : undefined;
+    const options: PutOptions = { ...(directive === 'REPLACE' ? requested : copiedOptions(info, call.headers)), tags: tags ?? [] };
     const copied = await call.store.putObject(bucket, key, body, options);
-    return xmlResponse('CopyObjectResult', { ETag: copied.etag, LastModified: isoDate(copied.lastModified) });
+    return xmlResponse(
+      'CopyObjectResult',
+      { ETag: copied.etag, LastModified: isoDate(copied.lastModified) },
+      encryptionEcho(copied.headers),
+    );
   } finally {
     body.destroy();
   }
+}
+
+/** x-amz-metadata-directive / x-amz-tagging-directive: COPY (the default) or REPLACE. */
+function copyDirective(headers: Record<string, string>, name: string, message: string): 'COPY' | 'REPLACE' {
+  const directive = (headers[name] ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') throw invalidArgument(message, { ArgumentName: name, ArgumentValue: directive });
+  return directive;
 }
 
 /** `x-amz-copy-source: [/]bucket/key[?versionId=…]`, URL-encoded. */
@@ -131,16 +159,30 @@ export function checkCopySourceConditions(call: S3Call, info: ObjectInfo): void 
   }
 }
 
+/** What PutObject and CreateMultipartUpload keep with the object, checked (see keptHeaders). */
 export function putOptionsFrom(headers: Record<string, string>): PutOptions {
   const metadata = userMetadata(headers);
   const contentType = headers['content-type'];
-  return { ...(contentType !== undefined ? { contentType } : {}), ...(metadata ? { metadata } : {}) };
+  const kept = keptHeaders(headers);
+  const tagging = headers['x-amz-tagging'] ?? '';
+  return {
+    ...(contentType !== undefined ? { contentType } : {}),
+    ...(metadata ? { metadata } : {}),
+    ...(Object.keys(kept).length > 0 ? { headers: kept } : {}),
+    ...(tagging !== '' ? { tags: tagsOfHeader(tagging) } : {}),
+  };
 }
 
-function putOptionsOf(info: ObjectInfo): PutOptions {
+/**
+ * A copy's target under x-amz-metadata-directive COPY: the source's content type, content headers
+ * and metadata, with the storage class, website redirect and encryption of the copy request.
+ */
+function copiedOptions(source: ObjectInfo, headers: Record<string, string>): PutOptions {
+  const kept = { ...contentHeaders(source.headers ?? {}), ...targetHeaders(headers) };
   return {
-    ...(info.contentType !== undefined ? { contentType: info.contentType } : {}),
-    ...(info.metadata ? { metadata: info.metadata } : {}),
+    ...(source.contentType !== undefined ? { contentType: source.contentType } : {}),
+    ...(source.metadata ? { metadata: source.metadata } : {}),
+    ...(Object.keys(kept).length > 0 ? { headers: kept } : {}),
   };
 }
 
