@@ -10,6 +10,8 @@ import {
   type ListUploadsResult,
   type ObjectInfo,
   type ObjectStore,
+  type PartInfo,
+  type PartOptions,
   type PutOptions,
 } from './object-store.js';
 
@@ -80,14 +82,19 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.createMultipartUpload(bucket, key, options);
   }
 
-  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>): Promise<{ etag: string; size: number }> {
+  async multipartUploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>> {
     await this.requireAccess(bucket);
-    return this.store.uploadPart(bucket, key, uploadId, partNumber, body);
+    return this.store.multipartUploadHeaders(bucket, key, uploadId);
   }
 
-  async completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<ObjectInfo> {
+  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>, options?: PartOptions): Promise<PartInfo> {
     await this.requireAccess(bucket);
-    return this.store.completeMultipartUpload(bucket, key, uploadId, parts);
+    return this.store.uploadPart(bucket, key, uploadId, partNumber, body, options);
+  }
+
+  async completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>, options?: PartOptions): Promise<ObjectInfo> {
+    await this.requireAccess(bucket);
+    return this.store.completeMultipartUpload(bucket, key, uploadId, parts, options);
   }
 
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
@@ -100,7 +107,7 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.listMultipartUploads(bucket, options);
   }
 
-  async listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {
+  async listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]> {
     await this.requireAccess(bucket);
     return this.store.listParts(bucket, key, uploadId);
   }

@@ -36,12 +36,34 @@ export interface ObjectStore {
   listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
 
   createMultipartUpload(bucket: string, key: string, options?: PutOptions): Promise<string>;
-  /** Fails with NoSuchUpload. Part numbers 1..10000; a re-sent part replaces the earlier one. */
-  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>): Promise<{ etag: string; size: number }>;
-  /** Fails with NoSuchUpload / InvalidPart / InvalidPartOrder / EntityTooSmall. */
-  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<ObjectInfo>;
+  /** The headers the upload was created with (PutOptions.headers). Fails with NoSuchUpload. */
+  multipartUploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>>;
+  /**
+   * Fails with NoSuchUpload. Part numbers 1..10000; a re-sent part replaces the earlier one. The part
+   * keeps `options.headers` and those of `options.bodyHeaders` (its checksums).
+   */
+  uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: AsyncIterable<Uint8Array>,
+    options?: PartOptions,
+  ): Promise<PartInfo>;
+  /**
+   * Fails with NoSuchUpload / InvalidPart / InvalidPartOrder / EntityTooSmall. The object keeps the
+   * upload's headers, or `options.headers` instead when given, and those of `options.bodyHeaders`,
+   * fed the assembled bytes.
+   */
+  completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: Array<{ partNumber: number; etag: string }>,
+    options?: PartOptions,
+  ): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
-  listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>>;
+  listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]>;
   /**
    * The multipart uploads in progress, by key then initiation, as S3's ListMultipartUploads pages
    * them (prefix, delimiter, key-marker / upload-id-marker, max-uploads).
@@ -73,6 +95,40 @@ export interface PutOptions {
    * Other S3 headers kept with the object and answered by GetObject / HeadObject as given
    * (lower-cased names, e.g. `content-encoding`, `x-amz-storage-class`).
    */
+  headers?: Record<string, string>;
+  /** Headers computed from the bytes as they are stored (see BodyHeaders), added to `headers`. */
+  bodyHeaders?: BodyHeaders;
+}
+
+/**
+ * Headers that depend on the stored bytes (S3's flexible checksums): fed every chunk as it is
+ * stored, then asked for its headers once the body has ended, before the write commits. A store
+ * that cannot see the bytes (an external service assembling a multipart upload) does not ask.
+ */
+export interface BodyHeaders {
+  update(chunk: Uint8Array): void;
+  headers(): Promise<Record<string, string>>;
+}
+
+/** The body, each chunk fed to `bodyHeaders` (when given) on its way into a store. */
+export function fedTo(body: AsyncIterable<Uint8Array>, bodyHeaders: BodyHeaders | undefined): AsyncIterable<Uint8Array> {
+  if (!bodyHeaders) return body;
+  return (async function* () {
+    for await (const chunk of body) {
+      bodyHeaders.update(chunk);
+      yield chunk;
+    }
+  })();
+}
+
+export type PartOptions = Pick<PutOptions, 'headers' | 'bodyHeaders'>;
+
+export interface PartInfo {
+  partNumber: number;
+  etag: string;
+  size: number;
+  lastModified: number;
+  /** The headers kept with the part (its checksums). */
   headers?: Record<string, string>;
 }
 
@@ -124,6 +180,8 @@ export interface UploadInfo {
   key: string;
   uploadId: string;
   initiated: number;
+  /** The headers the upload was created with. */
+  headers?: Record<string, string>;
 }
 
 export interface ListUploadsResult {

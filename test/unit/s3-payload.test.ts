@@ -150,12 +150,17 @@ describe('request payload checks', () => {
     await assert.rejects(collect(requestPayload(request('DATA'), { 'x-amz-checksum-sha1': sha1 }, {}).body), s3Code('BadDigest'));
   });
 
-  it('computes the CRC-32C check value', () => {
+  it('computes the CRC-32C and CRC-64/NVME check values', async () => {
     assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
-    const running = startChecksum('crc32c')!;
+    const running = startChecksum('crc32c');
     running.update(Buffer.from('1234'));
     running.update(Buffer.from('56789'));
-    assert.equal(running.digest(), Buffer.from('e3069283', 'hex').toString('base64'));
+    assert.equal(await running.digest(), Buffer.from('e3069283', 'hex').toString('base64'));
+    // The check value of CRC-64/NVME (the CRC RevEng catalogue): 0xae8b14860a799888.
+    const crc64 = startChecksum('crc64nvme');
+    crc64.update(Buffer.from('12345'));
+    crc64.update(Buffer.from('6789'));
+    assert.equal(await crc64.digest(), Buffer.from('ae8b14860a799888', 'hex').toString('base64'));
   });
 });
 

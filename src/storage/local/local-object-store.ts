@@ -17,8 +17,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   bucketAlreadyExists,
+  fedTo,
   noSuchBucket,
   noSuchKey,
+  type BodyHeaders,
   type BucketInfo,
   type ByteRange,
   type ListOptions,
@@ -27,6 +29,8 @@ import {
   type ListUploadsResult,
   type ObjectInfo,
   type ObjectStore,
+  type PartInfo,
+  type PartOptions,
   type PutOptions,
   type UploadInfo,
 } from '../object-store.js';
@@ -128,9 +132,10 @@ export class LocalObjectStore implements ObjectStore {
     return this.writing(async () => {
       const keyBinary = keyBytes(key);
       const metadata = encodeMetadata(options.metadata);
-      const headers = encodeHeaders(options.headers);
       this.requireBucket(bucket);
-      const blob = await this.blobs.write(body);
+      const blob = await this.blobs.write(fedTo(body, options.bodyHeaders));
+      const storedHeaders = await this.withBodyHeaders(blob.id, options.headers, options.bodyHeaders);
+      const headers = encodeHeaders(storedHeaders);
       const lastModified = Date.now();
       const etag = quote(blob.md5.toString('hex'));
       const result = await this.recordBlob(blob.id, bucket, '', () =>
@@ -154,7 +159,7 @@ export class LocalObjectStore implements ObjectStore {
         lastModified,
         ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
         ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
-        ...(options.headers ? { headers: { ...options.headers } } : {}),
+        ...(storedHeaders ? { headers: storedHeaders } : {}),
       };
     });
   }
@@ -275,14 +280,17 @@ export class LocalObjectStore implements ObjectStore {
     uploadId: string,
     partNumber: number,
     body: AsyncIterable<Uint8Array>,
-  ): Promise<{ etag: string; size: number }> {
+    options: PartOptions = {},
+  ): Promise<PartInfo> {
     return this.writing(async () => {
       if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
         throw invalidArgument(`Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive.`);
       }
       this.requireOpenUpload(bucket, key, uploadId);
-      const blob = await this.blobs.write(body);
+      const blob = await this.blobs.write(fedTo(body, options.bodyHeaders));
+      const headers = await this.withBodyHeaders(blob.id, options.headers, options.bodyHeaders);
       const etag = quote(blob.md5.toString('hex'));
+      const lastModified = Date.now();
       // Checked again: the upload may have been completed or aborted while the part was streaming.
       const result = await this.recordBlob(blob.id, bucket, uploadId, () =>
         this.completing.has(uploadId)
@@ -291,13 +299,13 @@ export class LocalObjectStore implements ObjectStore {
               part_number: partNumber,
               size: blob.size,
               etag,
-              headers: null,
-              last_modified: Date.now(),
+              headers: encodeHeaders(headers),
+              last_modified: lastModified,
               blob: blob.id,
             }),
       );
       if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
-      return { etag, size: blob.size };
+      return { partNumber, etag, size: blob.size, lastModified, ...(headers ? { headers } : {}) };
     });
   }
 
@@ -306,6 +314,7 @@ export class LocalObjectStore implements ObjectStore {
     key: string,
     uploadId: string,
     parts: Array<{ partNumber: number; etag: string }>,
+    options: PartOptions = {},
   ): Promise<ObjectInfo> {
     return this.writing(async () => {
       const upload = this.requireOpenUpload(bucket, key, uploadId);
@@ -332,11 +341,13 @@ export class LocalObjectStore implements ObjectStore {
         };
         let blob;
         try {
-          blob = await this.blobs.write(assembled());
+          blob = await this.blobs.write(fedTo(assembled(), options.bodyHeaders));
         } catch (e) {
           if (!this.index.upload(uploadId)) throw noSuchUpload(uploadId); // aborted meanwhile
           throw e;
         }
+        const givenHeaders = options.headers ?? decodeHeaders(upload.headers);
+        const headers = encodeHeaders(await this.withBodyHeaders(blob.id, givenHeaders, options.bodyHeaders));
         const partDigests = chosen.map((part) => Buffer.from(unquote(part.etag), 'hex'));
         const etag = quote(`${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${chosen.length}`);
         const lastModified = Date.now();
@@ -348,13 +359,13 @@ export class LocalObjectStore implements ObjectStore {
             etag,
             contentType: upload.content_type,
             metadata: upload.metadata,
-            headers: upload.headers,
+            headers,
             lastModified,
             blob: blob.id,
           }),
         );
         await this.removeBlobs([...result.partBlobs, ...(result.replacedBlob ? [result.replacedBlob] : [])]);
-        return toObjectInfo({ ...upload, size: blob.size, etag, last_modified: lastModified });
+        return toObjectInfo({ ...upload, size: blob.size, etag, headers, last_modified: lastModified });
       } finally {
         this.completing.delete(uploadId);
       }
@@ -370,17 +381,18 @@ export class LocalObjectStore implements ObjectStore {
     });
   }
 
-  async listParts(
-    bucket: string,
-    key: string,
-    uploadId: string,
-  ): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {
+  async multipartUploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>> {
+    return decodeHeaders(this.requireOpenUpload(bucket, key, uploadId).headers) ?? {};
+  }
+
+  async listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]> {
     this.requireOpenUpload(bucket, key, uploadId);
     return this.index.parts(uploadId).map((part) => ({
       partNumber: part.part_number,
       etag: part.etag,
       size: part.size,
       lastModified: part.last_modified,
+      ...(part.headers !== null ? { headers: decodeHeaders(part.headers) } : {}),
     }));
   }
 
@@ -416,7 +428,8 @@ export class LocalObjectStore implements ObjectStore {
         if (!(last && 'commonPrefix' in last && last.commonPrefix === commonPrefix)) entries.push({ commonPrefix });
         continue;
       }
-      entries.push({ upload: { key, uploadId: row.upload_id, initiated: row.initiated } });
+      const headers = decodeHeaders(row.headers);
+      entries.push({ upload: { key, uploadId: row.upload_id, initiated: row.initiated, ...(headers ? { headers } : {}) } });
     }
     const isTruncated = entries.length > maxUploads;
     if (isTruncated) entries.length = maxUploads;
@@ -506,6 +519,24 @@ export class LocalObjectStore implements ObjectStore {
       throw refusalError(result, bucket, uploadId);
     }
     return result;
+  }
+
+  /**
+   * `headers` with those computed from the stored bytes added; if computing them fails, the blob just
+   * written is removed (nothing refers to it yet).
+   */
+  private async withBodyHeaders(
+    blobId: string,
+    headers: Record<string, string> | undefined,
+    bodyHeaders: BodyHeaders | undefined,
+  ): Promise<Record<string, string> | undefined> {
+    if (!bodyHeaders) return headers;
+    try {
+      return { ...headers, ...(await bodyHeaders.headers()) };
+    } catch (e) {
+      await this.blobs.remove(blobId);
+      throw e;
+    }
   }
 
   /** Runs a delete, which may use the disk reserve to commit on a full disk (see DiskReserve). */
@@ -626,9 +657,14 @@ function toObjectInfo(
     lastModified: row.last_modified,
     ...(row.content_type !== null ? { contentType: row.content_type } : {}),
     ...(row.metadata !== null ? { metadata: JSON.parse(row.metadata) as Record<string, string> } : {}),
-    ...(row.headers !== null ? { headers: JSON.parse(row.headers) as Record<string, string> } : {}),
+    ...(row.headers !== null ? { headers: decodeHeaders(row.headers) } : {}),
   };
 }
+
+function decodeHeaders(json: string | null): Record<string, string> | undefined {
+  return json === null ? undefined : (JSON.parse(json) as Record<string, string>);
+}
+
 
 function encodeHeaders(headers: Record<string, string> | undefined): string | null {
   return headers === undefined || Object.keys(headers).length === 0 ? null : JSON.stringify(headers);
