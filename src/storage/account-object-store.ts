@@ -3,6 +3,7 @@ import {
   noSuchBucket,
   ObjectStoreError,
   type BucketInfo,
+  type CompletedPart,
   type ByteRange,
   type ListOptions,
   type ListResult,
@@ -92,7 +93,7 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.uploadPart(bucket, key, uploadId, partNumber, body, options);
   }
 
-  async completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>, options?: PartOptions): Promise<ObjectInfo> {
+  async completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], options?: PartOptions): Promise<ObjectInfo> {
     await this.requireAccess(bucket);
     return this.store.completeMultipartUpload(bucket, key, uploadId, parts, options);
   }

@@ -59,7 +59,7 @@ export interface ObjectStore {
     bucket: string,
     key: string,
     uploadId: string,
-    parts: Array<{ partNumber: number; etag: string }>,
+    parts: CompletedPart[],
     options?: PartOptions,
   ): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
@@ -122,6 +122,17 @@ export function fedTo(body: AsyncIterable<Uint8Array>, bodyHeaders: BodyHeaders 
 }
 
 export type PartOptions = Pick<PutOptions, 'headers' | 'bodyHeaders'>;
+
+/** A part CompleteMultipartUpload names. */
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+  /**
+   * The part's checksums as the client listed them (`x-amz-checksum-<algorithm>` → value), passed
+   * on to an external service, which checks them itself.
+   */
+  checksums?: Record<string, string>;
+}
 
 export interface PartInfo {
   partNumber: number;

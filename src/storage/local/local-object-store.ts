@@ -22,6 +22,7 @@ import {
   noSuchKey,
   type BodyHeaders,
   type BucketInfo,
+  type CompletedPart,
   type ByteRange,
   type ListOptions,
   type ListResult,
@@ -313,7 +314,7 @@ export class LocalObjectStore implements ObjectStore {
     bucket: string,
     key: string,
     uploadId: string,
-    parts: Array<{ partNumber: number; etag: string }>,
+    parts: CompletedPart[],
     options: PartOptions = {},
   ): Promise<ObjectInfo> {
     return this.writing(async () => {

@@ -30,6 +30,7 @@ import {
   fedTo,
   noSuchBucket,
   type BucketInfo,
+  type CompletedPart,
   type ByteRange,
   type ListOptions,
   type ListUploadsOptions,
@@ -370,17 +371,10 @@ export class S3ObjectStore implements ObjectStore {
     bucket: string,
     key: string,
     uploadId: string,
-    parts: Array<{ partNumber: number; etag: string }>,
+    parts: CompletedPart[],
   ): Promise<ObjectInfo> {
-    // The service assembles the object and computes its checksum itself; an upload created with a
-    // checksum algorithm needs the checksum of every part listed, which the service has.
-    const stored = new Map((await this.listParts(bucket, key, uploadId)).map((part) => [part.partNumber, part.headers]));
-    const etag = await this.sendComplete(
-      bucket,
-      key,
-      uploadId,
-      parts.map((part) => ({ ...part, checksums: stored.get(part.partNumber) })),
-    );
+    // The service assembles the object and computes its checksum itself.
+    const etag = await this.sendComplete(bucket, key, uploadId, parts);
     // The response names no size or date; the object as stored does. (Should another writer
     // replace it in between, the size is theirs; the ETag stays the one of this upload.)
     const object = await this.headObject(bucket, key);
@@ -392,7 +386,7 @@ export class S3ObjectStore implements ObjectStore {
     bucket: string,
     key: string,
     uploadId: string,
-    parts: Array<{ partNumber: number; etag: string; checksums?: Record<string, string> | undefined }>,
+    parts: CompletedPart[],
   ): Promise<string> {
     const out = await this.send({ operation: 'CompleteMultipartUpload', bucket, key }, () =>
       this.client.send(

@@ -2,7 +2,7 @@
  * CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload,
  * ListParts, ListMultipartUploads.
  */
-import type { BodyHeaders, PartInfo, PartOptions } from '../../../storage/object-store.js';
+import type { BodyHeaders, CompletedPart, PartInfo, PartOptions } from '../../../storage/object-store.js';
 import { parseCopySourceRange } from '../object-headers.js';
 import {
   checkClaimedObjectChecksum,
@@ -17,7 +17,7 @@ import {
   uploadedChecksum,
   withoutUploadChecksumSettings,
 } from '../object-checksums.js';
-import { displayName, type ChecksumAlgorithm } from '../payload/checksums.js';
+import { CHECKSUM_HEADER_PREFIX, displayName, type ChecksumAlgorithm } from '../payload/checksums.js';
 import { canonicalUser, bucketOf, keyOf, readXmlBody, type S3Call } from '../s3-call.js';
 import { invalidArgument, malformedXml, S3Error } from '../s3-errors.js';
 import { emptyResponse, isoDate, xmlResponse } from '../s3-response.js';
@@ -81,7 +81,9 @@ export async function completeMultipartUpload(call: S3Call): Promise<Response> {
     const number = textOf(part, 'PartNumber')?.trim() ?? '';
     const etag = textOf(part, 'ETag')?.trim();
     if (!/^\d{1,5}$/.test(number) || etag === undefined) throw malformedXml('every <Part> needs a <PartNumber> and an <ETag>');
-    return { partNumber: Number(number), etag, checksums: partChecksumsListed(part) };
+    const checksums = partChecksumsListed(part);
+    const completed: CompletedPart = { partNumber: Number(number), etag, ...(checksums ? { checksums } : {}) };
+    return completed;
   });
   const uploadHeaders = await call.store.multipartUploadHeaders(bucket, key, uploadId);
   const stored = new Map((await call.store.listParts(bucket, key, uploadId)).map((part) => [part.partNumber, part]));
@@ -106,23 +108,27 @@ async function uploadAlgorithm(call: S3Call, uploadId: string): Promise<Checksum
   return uploadChecksum(await call.store.multipartUploadHeaders(bucketOf(call), keyOf(call), uploadId)).algorithm;
 }
 
-const PART_CHECKSUM_ELEMENTS: ReadonlyArray<[string, ChecksumAlgorithm]> = (
-  ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const
-).map((algorithm) => [`Checksum${displayName(algorithm)}`, algorithm]);
+const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
 
-/** The <ChecksumCRC32> ... elements of a <Part> of CompleteMultipartUpload. */
-function partChecksumsListed(part: Record<string, unknown>): Array<[ChecksumAlgorithm, string]> {
-  return PART_CHECKSUM_ELEMENTS.flatMap(([element, algorithm]) => {
-    const value = textOf(part, element)?.trim();
-    return value !== undefined ? [[algorithm, value] as [ChecksumAlgorithm, string]] : [];
-  });
+/**
+ * The <ChecksumCRC32> ... elements of a <Part> of CompleteMultipartUpload, as stored headers
+ * (`x-amz-checksum-<algorithm>` → value); undefined when there are none.
+ */
+function partChecksumsListed(part: Record<string, unknown>): Record<string, string> | undefined {
+  const checksums: Record<string, string> = {};
+  for (const algorithm of CHECKSUM_ALGORITHMS) {
+    const value = textOf(part, `Checksum${displayName(algorithm)}`)?.trim();
+    if (value !== undefined) checksums[`${CHECKSUM_HEADER_PREFIX}${algorithm}`] = value;
+  }
+  return Object.keys(checksums).length > 0 ? checksums : undefined;
 }
 
 /** A checksum listed for a part must be the one the part keeps (InvalidPart otherwise, as in S3). */
-function checkListedChecksums(partNumber: number, listed: Array<[ChecksumAlgorithm, string]>, stored: PartInfo | undefined): void {
+function checkListedChecksums(partNumber: number, listed: Record<string, string> | undefined, stored: PartInfo | undefined): void {
   if (stored === undefined) return; // the store answers InvalidPart for a part never uploaded
   const kept = storedChecksum(stored.headers);
-  for (const [algorithm, value] of listed) {
+  for (const [header, value] of Object.entries(listed ?? {})) {
+    const algorithm = header.slice(CHECKSUM_HEADER_PREFIX.length) as ChecksumAlgorithm;
     if (kept?.algorithm === algorithm && kept.value === value) continue;
     throw new S3Error(
       'InvalidPart',

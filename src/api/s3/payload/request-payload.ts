@@ -75,7 +75,20 @@ interface PayloadCheck {
   finish(): void | Promise<void>;
 }
 
-export function requestPayload(request: Request, headers: Record<string, string>, plan: PayloadPlan): Payload {
+export interface PayloadOptions {
+  /**
+   * Whether x-amz-checksum-* headers are checksums of this body (default). CompleteMultipartUpload's
+   * are the checksum of the object it assembles, not of its XML.
+   */
+  checksumHeadersDescribeBody?: boolean;
+}
+
+export function requestPayload(
+  request: Request,
+  headers: Record<string, string>,
+  plan: PayloadPlan,
+  options: PayloadOptions = {},
+): Payload {
   const declared = plan.contentSha256;
   const raw = plan.buffered ? once(plan.buffered) : bodyChunks(request);
   const verifiedChecksums = new Map<ChecksumAlgorithm, string>();
@@ -109,7 +122,7 @@ export function requestPayload(request: Request, headers: Record<string, string>
 
   const contentMd5 = headers['content-md5'];
   if (contentMd5 !== undefined) checks.push(md5Check(contentMd5));
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, value] of options.checksumHeadersDescribeBody === false ? [] : Object.entries(headers)) {
     // x-amz-checksum-<algorithm>; other names with that prefix (-mode, -type) are not checksums.
     const algorithm = name.startsWith(CHECKSUM_HEADER_PREFIX) ? name.slice(CHECKSUM_HEADER_PREFIX.length) : '';
     if (!isChecksumAlgorithm(algorithm)) continue;
