@@ -19,6 +19,7 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { s3Client, silenceSdkNodeVersionWarning } from '../support/s3-tools.js';
@@ -178,6 +179,33 @@ describe('S3 flexible checksums', () => {
     const head = await plain.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, ChecksumMode: 'ENABLED' }));
     assert.equal(head.ChecksumSHA256, composite);
     assert.equal(head.ChecksumType, 'COMPOSITE');
+  });
+
+  test('UploadPartCopy gives the part the checksum of its upload’s algorithm', async () => {
+    const source = randomBytes(3000);
+    await plain.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'copy-part/source', Body: source }));
+    const created = await plain.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'copy-part/target', ChecksumAlgorithm: 'CRC32C' }));
+    const copied = await plain.send(
+      new UploadPartCopyCommand({
+        Bucket: BUCKET,
+        Key: 'copy-part/target',
+        UploadId: created.UploadId!,
+        PartNumber: 1,
+        CopySource: `${BUCKET}/copy-part/source`,
+        CopySourceRange: 'bytes=100-1099',
+      }),
+    );
+    assert.equal(copied.CopyPartResult?.ChecksumCRC32C, crc32c(source.subarray(100, 1100)));
+    const completed = await plain.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: 'copy-part/target',
+        UploadId: created.UploadId!,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: copied.CopyPartResult!.ETag!, ChecksumCRC32C: copied.CopyPartResult!.ChecksumCRC32C! }] },
+      }),
+    );
+    const composite = `${crc32c(Buffer.from(crc32c(source.subarray(100, 1100)), 'base64'))}-1`;
+    assert.equal(completed.ChecksumCRC32C, composite);
   });
 
   test('a full-object multipart checksum is computed over the assembled object and checked against the one sent', async () => {
