@@ -17,7 +17,7 @@ import {
   uploadedChecksum,
   withoutUploadChecksumSettings,
 } from '../object-checksums.js';
-import { CHECKSUM_HEADER_PREFIX, displayName, type ChecksumAlgorithm } from '../payload/checksums.js';
+import { CHECKSUM_ALGORITHMS, CHECKSUM_HEADER_PREFIX, displayName, type ChecksumAlgorithm } from '../payload/checksums.js';
 import { canonicalUser, bucketOf, keyOf, readXmlBody, type S3Call } from '../s3-call.js';
 import { invalidArgument, malformedXml, S3Error } from '../s3-errors.js';
 import { emptyResponse, isoDate, xmlResponse } from '../s3-response.js';
@@ -108,8 +108,6 @@ async function uploadAlgorithm(call: S3Call, uploadId: string): Promise<Checksum
   return uploadChecksum(await call.store.multipartUploadHeaders(bucketOf(call), keyOf(call), uploadId)).algorithm;
 }
 
-const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
-
 /**
  * The <ChecksumCRC32> ... elements of a <Part> of CompleteMultipartUpload, as stored headers
  * (`x-amz-checksum-<algorithm>` → value); undefined when there are none.
@@ -132,7 +130,7 @@ function checkListedChecksums(partNumber: number, listed: Record<string, string>
     if (kept?.algorithm === algorithm && kept.value === value) continue;
     throw new S3Error(
       'InvalidPart',
-      "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+      "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
       400,
       { PartNumber: String(partNumber), Detail: `the Checksum${displayName(algorithm)} listed is not the part's` },
     );

@@ -14,11 +14,11 @@ export interface RunningChecksum {
 }
 
 export const CHECKSUM_HEADER_PREFIX = 'x-amz-checksum-';
-const KNOWN = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
-export type ChecksumAlgorithm = (typeof KNOWN)[number];
+export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
+export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
 export function isChecksumAlgorithm(name: string): name is ChecksumAlgorithm {
-  return (KNOWN as readonly string[]).includes(name);
+  return (CHECKSUM_ALGORITHMS as readonly string[]).includes(name);
 }
 
 export function startChecksum(algorithm: ChecksumAlgorithm): RunningChecksum {
