@@ -22,8 +22,8 @@ import {
   noSuchKey,
   type BodyHeaders,
   type BucketInfo,
-  type CompletedPart,
   type ByteRange,
+  type CompletedPart,
   type ListOptions,
   type ListResult,
   type ListUploadsOptions,
@@ -665,7 +665,6 @@ function toObjectInfo(
 function decodeHeaders(json: string | null): Record<string, string> | undefined {
   return json === null ? undefined : (JSON.parse(json) as Record<string, string>);
 }
-
 
 function encodeHeaders(headers: Record<string, string> | undefined): string | null {
   return headers === undefined || Object.keys(headers).length === 0 ? null : JSON.stringify(headers);
