@@ -3,6 +3,7 @@ import {
   noSuchBucket,
   ObjectStoreError,
   type BucketInfo,
+  type CompletedPart,
   type ByteRange,
   type ListOptions,
   type ListResult,
@@ -11,6 +12,8 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type ObjectTag,
+  type PartInfo,
+  type PartOptions,
   type PutOptions,
 } from './object-store.js';
 
@@ -91,14 +94,14 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.createMultipartUpload(bucket, key, options);
   }
 
-  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>): Promise<{ etag: string; size: number }> {
+  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>, options?: PartOptions): Promise<PartInfo> {
     await this.requireAccess(bucket);
-    return this.store.uploadPart(bucket, key, uploadId, partNumber, body);
+    return this.store.uploadPart(bucket, key, uploadId, partNumber, body, options);
   }
 
-  async completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<ObjectInfo> {
+  async completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], options?: PartOptions): Promise<ObjectInfo> {
     await this.requireAccess(bucket);
-    return this.store.completeMultipartUpload(bucket, key, uploadId, parts);
+    return this.store.completeMultipartUpload(bucket, key, uploadId, parts, options);
   }
 
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
@@ -116,7 +119,7 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.uploadHeaders(bucket, key, uploadId);
   }
 
-  async listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {
+  async listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]> {
     await this.requireAccess(bucket);
     return this.store.listParts(bucket, key, uploadId);
   }

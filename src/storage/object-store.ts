@@ -43,17 +43,37 @@ export interface ObjectStore {
   listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
 
   createMultipartUpload(bucket: string, key: string, options?: PutOptions): Promise<string>;
-  /** Fails with NoSuchUpload. Part numbers 1..10000; a re-sent part replaces the earlier one. */
-  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>): Promise<{ etag: string; size: number }>;
-  /** Fails with NoSuchUpload / InvalidPart / InvalidPartOrder / EntityTooSmall. */
-  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<ObjectInfo>;
+  /**
+   * Fails with NoSuchUpload. Part numbers 1..10000; a re-sent part replaces the earlier one. The part
+   * keeps `options.headers` and those of `options.bodyHeaders` (its checksums).
+   */
+  uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: AsyncIterable<Uint8Array>,
+    options?: PartOptions,
+  ): Promise<PartInfo>;
+  /**
+   * Fails with NoSuchUpload / InvalidPart / InvalidPartOrder / EntityTooSmall. The object keeps the
+   * upload's headers, or `options.headers` instead when given, and those of `options.bodyHeaders`,
+   * fed the assembled bytes.
+   */
+  completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: CompletedPart[],
+    options?: PartOptions,
+  ): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   /**
    * The headers kept with an open upload (PutOptions.headers of createMultipartUpload), which its
    * object will have. Fails with NoSuchUpload.
    */
   uploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>>;
-  listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>>;
+  listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]>;
   /**
    * The multipart uploads in progress, by key then initiation, as S3's ListMultipartUploads pages
    * them (prefix, delimiter, key-marker / upload-id-marker, max-uploads).
@@ -88,6 +108,51 @@ export interface PutOptions {
   headers?: Record<string, string>;
   /** Tags of the new object (S3's x-amz-tagging). */
   tags?: ObjectTag[];
+  /** Headers computed from the bytes as they are stored (see BodyHeaders), added to `headers`. */
+  bodyHeaders?: BodyHeaders;
+}
+
+/**
+ * Headers that depend on the stored bytes (S3's flexible checksums): fed every chunk as it is
+ * stored, then asked for its headers once the body has ended, before the write commits. A store
+ * that cannot see the bytes (an external service assembling a multipart upload) does not ask.
+ */
+export interface BodyHeaders {
+  update(chunk: Uint8Array): void;
+  headers(): Promise<Record<string, string>>;
+}
+
+/** The body, each chunk fed to `bodyHeaders` (when given) on its way into a store. */
+export function fedTo(body: AsyncIterable<Uint8Array>, bodyHeaders: BodyHeaders | undefined): AsyncIterable<Uint8Array> {
+  if (!bodyHeaders) return body;
+  return (async function* () {
+    for await (const chunk of body) {
+      bodyHeaders.update(chunk);
+      yield chunk;
+    }
+  })();
+}
+
+export type PartOptions = Pick<PutOptions, 'headers' | 'bodyHeaders'>;
+
+/** A part CompleteMultipartUpload names. */
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+  /**
+   * The part's checksums as the client listed them (`x-amz-checksum-<algorithm>` → value), passed
+   * on to an external service, which checks them itself.
+   */
+  checksums?: Record<string, string>;
+}
+
+export interface PartInfo {
+  partNumber: number;
+  etag: string;
+  size: number;
+  lastModified: number;
+  /** The headers kept with the part (its checksums). */
+  headers?: Record<string, string>;
 }
 
 export interface ObjectTag {

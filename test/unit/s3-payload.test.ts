@@ -132,6 +132,7 @@ describe('request payload checks', () => {
     const good = requestPayload(request('b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n'), headers, { contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
     assert.equal((await collect(good.body)).toString(), 'hello world');
     assert.equal(good.verifiedChecksums.get('crc32'), 'DUoRhQ==');
+    assert.equal(good.claimedAlgorithm, 'crc32');
     const bad = requestPayload(request('b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n'), headers, { contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
     await assert.rejects(collect(bad.body), s3Code('BadDigest'));
     const short = requestPayload(request('5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n'), headers, { contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
@@ -148,14 +149,23 @@ describe('request payload checks', () => {
     const sha1 = createHash('sha1').update('data').digest('base64');
     assert.equal((await collect(requestPayload(request('data'), { 'x-amz-checksum-sha1': sha1 }, {}).body)).toString(), 'data');
     await assert.rejects(collect(requestPayload(request('DATA'), { 'x-amz-checksum-sha1': sha1 }, {}).body), s3Code('BadDigest'));
+    // CompleteMultipartUpload's checksum headers describe the object it assembles, not its XML.
+    const xml = requestPayload(request('<x/>'), { 'x-amz-checksum-sha1': sha1 }, {}, { checksumHeadersDescribeBody: false });
+    assert.equal((await collect(xml.body)).toString(), '<x/>');
+    assert.equal(xml.claimedAlgorithm, undefined);
   });
 
-  it('computes the CRC-32C check value', () => {
+  it('computes the CRC-32C and CRC-64/NVME check values', async () => {
     assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
-    const running = startChecksum('crc32c')!;
+    const running = startChecksum('crc32c');
     running.update(Buffer.from('1234'));
     running.update(Buffer.from('56789'));
-    assert.equal(running.digest(), Buffer.from('e3069283', 'hex').toString('base64'));
+    assert.equal(await running.digest(), Buffer.from('e3069283', 'hex').toString('base64'));
+    // The check value of CRC-64/NVME (the CRC RevEng catalogue): 0xae8b14860a799888.
+    const crc64 = startChecksum('crc64nvme');
+    crc64.update(Buffer.from('12345'));
+    crc64.update(Buffer.from('6789'));
+    assert.equal(await crc64.digest(), Buffer.from('ae8b14860a799888', 'hex').toString('base64'));
   });
 });
 

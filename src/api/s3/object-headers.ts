@@ -7,6 +7,7 @@ import type { ObjectInfo } from '../../storage/object-store.js';
 import { DEFAULT_CONTENT_TYPE } from './s3-call.js';
 import { invalidArgument, invalidRequest, metadataTooLarge, notImplemented, preconditionFailed, S3Error } from './s3-errors.js';
 import { httpDate, type HeaderMap } from './s3-response.js';
+import { CHECKSUM_HEADER_PREFIX } from './payload/checksums.js';
 
 const META_PREFIX = 'x-amz-meta-';
 /** S3's limit on user metadata (names and values together). */
@@ -41,15 +42,20 @@ const ENCRYPTIONS = new Set(['AES256', 'aws:kms', 'aws:kms:dsse']);
 const MAX_WEBSITE_REDIRECT_BYTES = 2048;
 const OBJECT_LOCK_HEADERS = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'];
 
-/** Headers describing a stored object (GetObject, HeadObject). */
-export function objectHeaders(info: ObjectInfo): HeaderMap {
+/**
+ * Headers describing a stored object (GetObject, HeadObject). Its checksum only `withChecksum`:
+ * S3 answers it only to `x-amz-checksum-mode: ENABLED`, and not for a range.
+ */
+export function objectHeaders(info: ObjectInfo, withChecksum = false): HeaderMap {
   const headers: HeaderMap = {
     etag: info.etag,
     'last-modified': httpDate(info.lastModified),
     'content-type': info.contentType ?? DEFAULT_CONTENT_TYPE,
     'accept-ranges': 'bytes',
   };
-  for (const [name, value] of Object.entries(info.headers ?? {})) headers[name] = value;
+  for (const [name, value] of Object.entries(info.headers ?? {})) {
+    if (withChecksum || !name.startsWith(CHECKSUM_HEADER_PREFIX)) headers[name] = value;
+  }
   if (info.tagCount !== undefined) headers['x-amz-tagging-count'] = String(info.tagCount);
   for (const [name, value] of Object.entries(info.metadata ?? {})) headers[`${META_PREFIX}${name}`] = value;
   return headers;

@@ -122,7 +122,9 @@ export function s3Endpoint(opts: S3EndpointOptions): (request: Request, rawUrl: 
         payload: () => {
           if (payloadTaken) throw new Error('the request body was read twice');
           payloadTaken = true;
-          return requestPayload(request, headers, plan);
+          return requestPayload(request, headers, plan, {
+            checksumHeadersDescribeBody: operation !== 'CompleteMultipartUpload',
+          });
         },
       };
       response = await OPERATIONS[operation](call);

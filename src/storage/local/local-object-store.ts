@@ -19,10 +19,13 @@ import {
   bucketAlreadyExists,
   decodeTagging,
   encodeTagging,
+  fedTo,
   noSuchBucket,
   noSuchKey,
+  type BodyHeaders,
   type BucketInfo,
   type ByteRange,
+  type CompletedPart,
   type ListOptions,
   type ListResult,
   type ListUploadsOptions,
@@ -30,6 +33,8 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type ObjectTag,
+  type PartInfo,
+  type PartOptions,
   type PutOptions,
   type UploadInfo,
 } from '../object-store.js';
@@ -131,9 +136,10 @@ export class LocalObjectStore implements ObjectStore {
     return this.writing(async () => {
       const keyBinary = keyBytes(key);
       const metadata = encodeMetadata(options.metadata);
-      const headers = encodeHeaders(options);
       this.requireBucket(bucket);
-      const blob = await this.blobs.write(body);
+      const blob = await this.blobs.write(fedTo(body, options.bodyHeaders));
+      const storedHeaders = await this.withBodyHeaders(blob.id, options.headers, options.bodyHeaders);
+      const headers = encodeHeaders({ ...options, ...(storedHeaders ? { headers: storedHeaders } : {}) });
       const lastModified = Date.now();
       const etag = quote(blob.md5.toString('hex'));
       const result = await this.recordBlob(blob.id, bucket, '', () =>
@@ -292,14 +298,17 @@ export class LocalObjectStore implements ObjectStore {
     uploadId: string,
     partNumber: number,
     body: AsyncIterable<Uint8Array>,
-  ): Promise<{ etag: string; size: number }> {
+    options: PartOptions = {},
+  ): Promise<PartInfo> {
     return this.writing(async () => {
       if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
         throw invalidArgument(`Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive.`);
       }
       this.requireOpenUpload(bucket, key, uploadId);
-      const blob = await this.blobs.write(body);
+      const blob = await this.blobs.write(fedTo(body, options.bodyHeaders));
+      const headers = await this.withBodyHeaders(blob.id, options.headers, options.bodyHeaders);
       const etag = quote(blob.md5.toString('hex'));
+      const lastModified = Date.now();
       // Checked again: the upload may have been completed or aborted while the part was streaming.
       const result = await this.recordBlob(blob.id, bucket, uploadId, () =>
         this.completing.has(uploadId)
@@ -308,13 +317,13 @@ export class LocalObjectStore implements ObjectStore {
               part_number: partNumber,
               size: blob.size,
               etag,
-              headers: null,
-              last_modified: Date.now(),
+              headers: encodeHeaders(headers ? { headers } : {}),
+              last_modified: lastModified,
               blob: blob.id,
             }),
       );
       if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
-      return { etag, size: blob.size };
+      return { partNumber, etag, size: blob.size, lastModified, ...(headers ? { headers } : {}) };
     });
   }
 
@@ -322,7 +331,8 @@ export class LocalObjectStore implements ObjectStore {
     bucket: string,
     key: string,
     uploadId: string,
-    parts: Array<{ partNumber: number; etag: string }>,
+    parts: CompletedPart[],
+    options: PartOptions = {},
   ): Promise<ObjectInfo> {
     return this.writing(async () => {
       const upload = this.requireOpenUpload(bucket, key, uploadId);
@@ -349,11 +359,14 @@ export class LocalObjectStore implements ObjectStore {
         };
         let blob;
         try {
-          blob = await this.blobs.write(assembled());
+          blob = await this.blobs.write(fedTo(assembled(), options.bodyHeaders));
         } catch (e) {
           if (!this.index.upload(uploadId)) throw noSuchUpload(uploadId); // aborted meanwhile
           throw e;
         }
+        const kept = splitStoredHeaders(upload.headers);
+        const bodyHeaders = await this.withBodyHeaders(blob.id, options.headers ?? kept.headers, options.bodyHeaders);
+        const headers = encodeHeaders({ ...(bodyHeaders ? { headers: bodyHeaders } : {}), tags: kept.tags });
         const partDigests = chosen.map((part) => Buffer.from(unquote(part.etag), 'hex'));
         const etag = quote(`${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${chosen.length}`);
         const lastModified = Date.now();
@@ -365,13 +378,13 @@ export class LocalObjectStore implements ObjectStore {
             etag,
             contentType: upload.content_type,
             metadata: upload.metadata,
-            headers: upload.headers,
+            headers,
             lastModified,
             blob: blob.id,
           }),
         );
         await this.removeBlobs([...result.partBlobs, ...(result.replacedBlob ? [result.replacedBlob] : [])]);
-        return toObjectInfo({ ...upload, size: blob.size, etag, last_modified: lastModified });
+        return toObjectInfo({ ...upload, size: blob.size, etag, headers, last_modified: lastModified });
       } finally {
         this.completing.delete(uploadId);
       }
@@ -391,17 +404,14 @@ export class LocalObjectStore implements ObjectStore {
     return splitStoredHeaders(this.requireOpenUpload(bucket, key, uploadId).headers).headers;
   }
 
-  async listParts(
-    bucket: string,
-    key: string,
-    uploadId: string,
-  ): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {
+  async listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]> {
     this.requireOpenUpload(bucket, key, uploadId);
     return this.index.parts(uploadId).map((part) => ({
       partNumber: part.part_number,
       etag: part.etag,
       size: part.size,
       lastModified: part.last_modified,
+      ...(part.headers !== null ? { headers: splitStoredHeaders(part.headers).headers } : {}),
     }));
   }
 
@@ -534,6 +544,24 @@ export class LocalObjectStore implements ObjectStore {
       throw refusalError(result, bucket, uploadId);
     }
     return result;
+  }
+
+  /**
+   * `headers` with those computed from the stored bytes added; if computing them fails, the blob just
+   * written is removed (nothing refers to it yet).
+   */
+  private async withBodyHeaders(
+    blobId: string,
+    headers: Record<string, string> | undefined,
+    bodyHeaders: BodyHeaders | undefined,
+  ): Promise<Record<string, string> | undefined> {
+    if (!bodyHeaders) return headers;
+    try {
+      return { ...headers, ...(await bodyHeaders.headers()) };
+    } catch (e) {
+      await this.blobs.remove(blobId);
+      throw e;
+    }
   }
 
   /** Runs a delete, which may use the disk reserve to commit on a full disk (see DiskReserve). */

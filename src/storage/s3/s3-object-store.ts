@@ -25,14 +25,18 @@ import {
   PutObjectTaggingCommand,
   S3Client,
   UploadPartCommand,
+  type ChecksumAlgorithm,
+  type ChecksumType,
   type ServerSideEncryption,
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import {
   ObjectStoreError,
   encodeTagging,
+  fedTo,
   noSuchBucket,
   type BucketInfo,
+  type CompletedPart,
   type ByteRange,
   type ListOptions,
   type ListUploadsOptions,
@@ -41,6 +45,8 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type ObjectTag,
+  type PartInfo,
+  type PartOptions,
   type PutOptions,
 } from '../object-store.js';
 import { createTempFile, fixedSizePieces, spoolBody } from './body-pieces.js';
@@ -159,11 +165,13 @@ export class S3ObjectStore implements ObjectStore {
     body: AsyncIterable<Uint8Array>,
     options: PutOptions = {},
   ): Promise<ObjectInfo> {
-    const pieces = fixedSizePieces(body, partSizeOf);
+    const pieces = fixedSizePieces(fedTo(body, options.bodyHeaders), partSizeOf);
     const first = await pieces.next();
     const firstBytes = first.done ? Buffer.alloc(0) : first.value;
     if (firstBytes.length < partSizeOf(1)) {
-      // The stream ended within one part: one atomic PutObject.
+      // The stream ended within one part: one atomic PutObject, with the checksums computed on the
+      // way, which the service verifies and keeps.
+      const computed = await options.bodyHeaders?.headers();
       const out = await this.send({ operation: 'PutObject', bucket, key }, () =>
         this.client.send(
           new PutObjectCommand({
@@ -172,10 +180,11 @@ export class S3ObjectStore implements ObjectStore {
             Body: firstBytes,
             ContentLength: firstBytes.length,
             ...headersOf(options),
+            ...checksumMembers(computed),
           }),
         ),
       );
-      return { key, size: firstBytes.length, etag: out.ETag ?? '', lastModified: Date.now(), ...echoed(options) };
+      return { key, size: firstBytes.length, etag: out.ETag ?? '', lastModified: Date.now(), ...echoed(options, computed) };
     }
     return this.putInParts(bucket, key, firstBytes, pieces, options);
   }
@@ -200,7 +209,7 @@ export class S3ObjectStore implements ObjectStore {
         part = next.done ? undefined : next.value;
       }
       const etag = await this.sendComplete(bucket, key, uploadId, parts);
-      return { key, size, etag, lastModified: Date.now(), ...echoed(options) };
+      return { key, size, etag, lastModified: Date.now(), ...echoed(options, await options.bodyHeaders?.headers()) };
     } catch (err) {
       await rest.return?.(undefined); // stop reading the caller's stream
       await this.abortMultipartUpload(bucket, key, uploadId).catch(() => {}); // the original error matters more
@@ -219,6 +228,7 @@ export class S3ObjectStore implements ObjectStore {
         new GetObjectCommand({
           Bucket: bucket,
           Key: key,
+          ChecksumMode: 'ENABLED',
           ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
         }),
       ),
@@ -233,7 +243,7 @@ export class S3ObjectStore implements ObjectStore {
   async headObject(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
       const out = await this.send({ operation: 'HeadObject', bucket, key }, () =>
-        this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+        this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' })),
       );
       return objectInfoOf(key, out, out.ContentLength ?? 0);
     } catch (err) {
@@ -325,7 +335,15 @@ export class S3ObjectStore implements ObjectStore {
 
   async createMultipartUpload(bucket: string, key: string, options: PutOptions = {}): Promise<string> {
     const out = await this.send({ operation: 'CreateMultipartUpload', bucket, key }, () =>
-      this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...headersOf(options) })),
+      this.client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          ...headersOf(options),
+          ...optional('ChecksumAlgorithm', options.headers?.[ALGORITHM_HEADER] as ChecksumAlgorithm | undefined),
+          ...optional('ChecksumType', options.headers?.[TYPE_HEADER] as ChecksumType | undefined),
+        }),
+      ),
     );
     if (!out.UploadId) {
       const message = `S3 endpoint ${this.endpoint} returned no UploadId for s3://${bucket}/${key}`;
@@ -340,15 +358,18 @@ export class S3ObjectStore implements ObjectStore {
     uploadId: string,
     partNumber: number,
     body: AsyncIterable<Uint8Array>,
-  ): Promise<{ etag: string; size: number }> {
+    options: PartOptions = {},
+  ): Promise<PartInfo> {
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
       const message = `Part number must be an integer between 1 and 10000, got ${partNumber}`;
       throw new ObjectStoreError('InvalidArgument', message, 400);
     }
-    const spooled = await spoolBody(body, PART_MEMORY_LIMIT);
+    const spooled = await spoolBody(fedTo(body, options.bodyHeaders), PART_MEMORY_LIMIT);
     try {
-      const etag = await this.sendPart(bucket, key, uploadId, partNumber, spooled.open(), spooled.length);
-      return { etag, size: spooled.length };
+      const computed = await options.bodyHeaders?.headers();
+      const etag = await this.sendPart(bucket, key, uploadId, partNumber, spooled.open(), spooled.length, computed);
+      const headers = { ...options.headers, ...computed };
+      return { partNumber, etag, size: spooled.length, lastModified: Date.now(), ...optional('headers', nonEmpty(headers)) };
     } finally {
       await spooled.dispose();
     }
@@ -361,6 +382,7 @@ export class S3ObjectStore implements ObjectStore {
     partNumber: number,
     body: Buffer | Readable,
     length: number,
+    checksums?: Record<string, string>,
   ): Promise<string> {
     const out = await this.send({ operation: 'UploadPart', bucket, key }, () =>
       this.client.send(
@@ -371,6 +393,7 @@ export class S3ObjectStore implements ObjectStore {
           PartNumber: partNumber,
           Body: body,
           ContentLength: length,
+          ...checksumMembers(checksums),
         }),
       ),
     );
@@ -381,13 +404,14 @@ export class S3ObjectStore implements ObjectStore {
     bucket: string,
     key: string,
     uploadId: string,
-    parts: Array<{ partNumber: number; etag: string }>,
+    parts: CompletedPart[],
   ): Promise<ObjectInfo> {
+    // The service assembles the object and computes its checksum itself.
     const etag = await this.sendComplete(bucket, key, uploadId, parts);
     // The response names no size or date; the object as stored does. (Should another writer
     // replace it in between, the size is theirs; the ETag stays the one of this upload.)
-    const stored = await this.headObject(bucket, key);
-    return stored ? { ...stored, etag } : { key, size: 0, etag, lastModified: Date.now() };
+    const object = await this.headObject(bucket, key);
+    return object ? { ...object, etag } : { key, size: 0, etag, lastModified: Date.now() };
   }
 
   /** Completes an upload and returns the object's ETag. */
@@ -395,7 +419,7 @@ export class S3ObjectStore implements ObjectStore {
     bucket: string,
     key: string,
     uploadId: string,
-    parts: Array<{ partNumber: number; etag: string }>,
+    parts: CompletedPart[],
   ): Promise<string> {
     const out = await this.send({ operation: 'CompleteMultipartUpload', bucket, key }, () =>
       this.client.send(
@@ -403,7 +427,9 @@ export class S3ObjectStore implements ObjectStore {
           Bucket: bucket,
           Key: key,
           UploadId: uploadId,
-          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+          MultipartUpload: {
+            Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ...checksumMembers(p.checksums) })),
+          },
         }),
       ),
     );
@@ -434,7 +460,7 @@ export class S3ObjectStore implements ObjectStore {
         key: upload.Key ?? '',
         uploadId: upload.UploadId ?? '',
         initiated: upload.Initiated?.getTime() ?? 0,
-        ...optional('headers', storageClassHeader(upload.StorageClass)),
+        ...optional('headers', nonEmpty({ ...storageClassHeader(upload.StorageClass), ...uploadChecksumHeaders(upload) })),
       })),
       commonPrefixes: (out.CommonPrefixes ?? []).flatMap((prefix) => (prefix.Prefix !== undefined ? [prefix.Prefix] : [])),
       isTruncated: out.IsTruncated === true,
@@ -444,22 +470,18 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * ListParts names the upload's storage class; the service tells nothing else kept with an upload
-   * (its SSE headers) before it is completed.
+   * ListParts names the upload's storage class and checksum settings; the service tells nothing else
+   * kept with an upload (its SSE headers) before it is completed.
    */
   async uploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>> {
     const out = await this.send({ operation: 'ListParts', bucket, key }, () =>
       this.client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MaxParts: 1 })),
     );
-    return storageClassHeader(out.StorageClass) ?? {};
+    return { ...storageClassHeader(out.StorageClass), ...uploadChecksumHeaders(out) };
   }
 
-  async listParts(
-    bucket: string,
-    key: string,
-    uploadId: string,
-  ): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {
-    const parts: Array<{ partNumber: number; etag: string; size: number; lastModified: number }> = [];
+  async listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]> {
+    const parts: PartInfo[] = [];
     let marker: string | undefined;
     for (;;) {
       const out = await this.send({ operation: 'ListParts', bucket, key }, () =>
@@ -473,6 +495,7 @@ export class S3ObjectStore implements ObjectStore {
           etag: p.ETag ?? '',
           size: p.Size ?? 0,
           lastModified: p.LastModified?.getTime() ?? 0,
+          ...optional('headers', checksumHeadersOf(p)),
         });
       }
       if (!out.IsTruncated || !out.NextPartNumberMarker) return parts;
@@ -570,7 +593,7 @@ interface StoredObjectMembers {
 }
 
 /** An object's info from the headers of a GetObject or HeadObject response. */
-function objectInfoOf(key: string, out: StoredObjectMembers, size: number): ObjectInfo {
+function objectInfoOf(key: string, out: StoredObjectMembers & ChecksumMembers, size: number): ObjectInfo {
   const headers: Record<string, string> = {
     ...optional('cache-control', out.CacheControl),
     ...optional('content-disposition', out.ContentDisposition),
@@ -582,6 +605,7 @@ function objectInfoOf(key: string, out: StoredObjectMembers, size: number): Obje
     ...optional('x-amz-server-side-encryption', out.ServerSideEncryption),
     ...optional('x-amz-server-side-encryption-aws-kms-key-id', out.SSEKMSKeyId),
     ...optional('x-amz-server-side-encryption-bucket-key-enabled', out.BucketKeyEnabled?.toString()),
+    ...checksumHeadersOf(out),
   };
   return {
     key,
@@ -624,13 +648,56 @@ function headersOf(options: PutOptions) {
   };
 }
 
-function echoed(options: PutOptions): Pick<ObjectInfo, 'contentType' | 'metadata' | 'headers' | 'tagCount'> {
+function echoed(
+  options: PutOptions,
+  computed: Record<string, string> | undefined,
+): Pick<ObjectInfo, 'contentType' | 'metadata' | 'headers' | 'tagCount'> {
   return {
     ...optional('contentType', options.contentType),
     ...optional('metadata', nonEmpty(options.metadata)),
-    ...optional('headers', nonEmpty(options.headers)),
+    ...optional('headers', nonEmpty({ ...options.headers, ...computed })),
     ...optional('tagCount', options.tags?.length || undefined),
   };
+}
+
+/** The SDK's members for S3's flexible checksums, by the stored header (`x-amz-checksum-<alg>`) each maps to. */
+const CHECKSUM_MEMBERS = {
+  'x-amz-checksum-crc32': 'ChecksumCRC32',
+  'x-amz-checksum-crc32c': 'ChecksumCRC32C',
+  'x-amz-checksum-crc64nvme': 'ChecksumCRC64NVME',
+  'x-amz-checksum-sha1': 'ChecksumSHA1',
+  'x-amz-checksum-sha256': 'ChecksumSHA256',
+} as const;
+type ChecksumMembers = { [M in (typeof CHECKSUM_MEMBERS)[keyof typeof CHECKSUM_MEMBERS]]?: string | undefined } & {
+  ChecksumType?: string | undefined;
+};
+const ALGORITHM_HEADER = 'x-amz-checksum-algorithm';
+const TYPE_HEADER = 'x-amz-checksum-type';
+
+/** Stored checksum headers → the SDK's Checksum* members of a request. */
+function checksumMembers(headers: Record<string, string> | undefined): ChecksumMembers {
+  const members: ChecksumMembers = {};
+  for (const [header, member] of Object.entries(CHECKSUM_MEMBERS)) {
+    const value = headers?.[header];
+    if (value !== undefined) members[member] = value;
+  }
+  return members;
+}
+
+/** The SDK's Checksum* members of a response → stored checksum headers (undefined when none). */
+function checksumHeadersOf(out: ChecksumMembers): Record<string, string> | undefined {
+  const headers: Record<string, string> = {};
+  for (const [header, member] of Object.entries(CHECKSUM_MEMBERS)) {
+    const value = out[member];
+    if (value !== undefined) headers[header] = value;
+  }
+  if (out.ChecksumType !== undefined && Object.keys(headers).length > 0) headers[TYPE_HEADER] = out.ChecksumType;
+  return nonEmpty(headers);
+}
+
+/** An upload's checksum algorithm and type (ListParts, ListMultipartUploads) → its stored headers. */
+function uploadChecksumHeaders(out: { ChecksumAlgorithm?: string | undefined; ChecksumType?: string | undefined }) {
+  return nonEmpty({ ...optional(ALGORITHM_HEADER, out.ChecksumAlgorithm), ...optional(TYPE_HEADER, out.ChecksumType) });
 }
 
 function nonEmpty(record: Record<string, string> | undefined): Record<string, string> | undefined {

@@ -5,6 +5,8 @@ import { canonicalUser, bucketOf, type S3Call } from '../s3-call.js';
 import { invalidArgument } from '../s3-errors.js';
 import { isoDate, xmlResponse } from '../s3-response.js';
 import type { XmlElement } from '../s3-xml.js';
+import { storedChecksum } from '../object-checksums.js';
+import { displayName } from '../payload/checksums.js';
 
 const MAX_KEYS = 1000;
 
@@ -89,12 +91,20 @@ function listEntries(result: ListResult, encode: (text: string) => string, owner
       Key: encode(object.key),
       LastModified: isoDate(object.lastModified),
       ETag: object.etag,
+      ...checksumAlgorithmElements(object),
       Size: object.size,
       ...(owner ? { Owner: owner } : {}),
       StorageClass: storageClassOf(object.headers),
     })),
     CommonPrefixes: result.commonPrefixes.map((prefix) => ({ Prefix: encode(prefix) })),
   };
+}
+
+/** ChecksumAlgorithm and ChecksumType of a listed object that keeps a checksum. */
+function checksumAlgorithmElements(object: ObjectInfo): XmlElement {
+  const checksum = storedChecksum(object.headers);
+  if (!checksum) return {};
+  return { ChecksumAlgorithm: displayName(checksum.algorithm), ...(checksum.type ? { ChecksumType: checksum.type } : {}) };
 }
 
 /**

@@ -3,18 +3,27 @@
  * ListParts, ListMultipartUploads.
  */
 import { encryptionEcho, parseCopySourceRange, refuseArchivedCopySource, storageClassOf } from '../object-headers.js';
+import type { BodyHeaders, CompletedPart, PartInfo, PartOptions } from '../../../storage/object-store.js';
+import {
+  checkClaimedObjectChecksum,
+  checksumElements,
+  checksumHeaders,
+  checksumResponseHeaders,
+  compositeChecksum,
+  computedChecksum,
+  storedChecksum,
+  uploadChecksum,
+  uploadChecksumHeaders,
+  uploadedChecksum,
+  withoutUploadChecksumSettings,
+} from '../object-checksums.js';
+import { CHECKSUM_ALGORITHMS, CHECKSUM_HEADER_PREFIX, displayName, type ChecksumAlgorithm } from '../payload/checksums.js';
 import { canonicalUser, bucketOf, keyOf, readXmlBody, type S3Call } from '../s3-call.js';
-import { invalidArgument, malformedXml } from '../s3-errors.js';
+import { invalidArgument, malformedXml, S3Error } from '../s3-errors.js';
 import { emptyResponse, isoDate, xmlResponse } from '../s3-response.js';
 import { elementsOf, textOf } from '../s3-xml.js';
 import { encoderFor } from './list-ops.js';
-import {
-  checkCopySourceConditions,
-  checksumHeaders,
-  parseCopySource,
-  putOptionsFrom,
-  rejectOversizedBody,
-} from './object-ops.js';
+import { checkCopySourceConditions, parseCopySource, putOptionsFrom, rejectOversizedBody } from './object-ops.js';
 
 /** S3's largest part. */
 const MAX_PART_BYTES = 5 * 1024 ** 3;
@@ -24,18 +33,25 @@ const DEFAULT_MAX_UPLOADS = 1000;
 export async function createMultipartUpload(call: S3Call): Promise<Response> {
   const bucket = bucketOf(call);
   const key = keyOf(call);
+  const checksumSettings = uploadChecksumHeaders(call.headers);
   const options = putOptionsFrom(call.headers);
-  const uploadId = await call.store.createMultipartUpload(bucket, key, options);
-  return xmlResponse('InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: uploadId }, encryptionEcho(options.headers));
+  const headers = { ...options.headers, ...checksumSettings };
+  const uploadId = await call.store.createMultipartUpload(bucket, key, { ...options, ...(Object.keys(headers).length > 0 ? { headers } : {}) });
+  return xmlResponse('InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: uploadId }, { ...encryptionEcho(options.headers), ...checksumSettings });
 }
 
+/**
+ * A part keeps the checksum of its upload's algorithm: the one the client sent when it is of that
+ * algorithm, computed otherwise (a checksum of another algorithm is verified, not kept).
+ */
 export async function uploadPart(call: S3Call): Promise<Response> {
   rejectOversizedBody(call.headers, MAX_PART_BYTES);
   const { uploadId, partNumber } = partAddress(call);
   const uploadHeaders = await call.store.uploadHeaders(bucketOf(call), keyOf(call), uploadId);
   const payload = call.payload();
-  const part = await call.store.uploadPart(bucketOf(call), keyOf(call), uploadId, partNumber, payload.body);
-  return emptyResponse(200, { etag: part.etag, ...encryptionEcho(uploadHeaders), ...checksumHeaders(payload.verifiedChecksums) });
+  const options: PartOptions = { bodyHeaders: uploadedChecksum(payload, uploadChecksum(uploadHeaders).algorithm) };
+  const part = await call.store.uploadPart(bucketOf(call), keyOf(call), uploadId, partNumber, payload.body, options);
+  return emptyResponse(200, { etag: part.etag, ...encryptionEcho(uploadHeaders), ...checksumResponseHeaders(part.headers) });
 }
 
 /** A part taken from (a byte range of) an existing object; `aws s3 cp` uses it to copy large objects. */
@@ -49,8 +65,13 @@ export async function uploadPartCopy(call: S3Call): Promise<Response> {
   try {
     refuseArchivedCopySource(info);
     checkCopySourceConditions(call, info);
-    const part = await call.store.uploadPart(bucketOf(call), keyOf(call), uploadId, partNumber, body);
-    return xmlResponse('CopyPartResult', { ETag: part.etag, LastModified: isoDate(Date.now()) }, encryptionEcho(uploadHeaders));
+    const options: PartOptions = { bodyHeaders: computedChecksum(uploadChecksum(uploadHeaders).algorithm) };
+    const part = await call.store.uploadPart(bucketOf(call), keyOf(call), uploadId, partNumber, body, options);
+    return xmlResponse(
+      'CopyPartResult',
+      { ETag: part.etag, LastModified: isoDate(part.lastModified), ...checksumElements(part.headers) },
+      encryptionEcho(uploadHeaders),
+    );
   } finally {
     body.destroy();
   }
@@ -65,9 +86,15 @@ export async function completeMultipartUpload(call: S3Call): Promise<Response> {
     const number = textOf(part, 'PartNumber')?.trim() ?? '';
     const etag = textOf(part, 'ETag')?.trim();
     if (!/^\d{1,5}$/.test(number) || etag === undefined) throw malformedXml('every <Part> needs a <PartNumber> and an <ETag>');
-    return { partNumber: Number(number), etag };
+    const checksums = partChecksumsListed(part);
+    const completed: CompletedPart = { partNumber: Number(number), etag, ...(checksums ? { checksums } : {}) };
+    return completed;
   });
-  const info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts);
+  const uploadHeaders = await call.store.uploadHeaders(bucket, key, uploadId);
+  const stored = new Map((await call.store.listParts(bucket, key, uploadId)).map((part) => [part.partNumber, part]));
+  for (const part of parts) checkListedChecksums(part.partNumber, part.checksums, stored.get(part.partNumber));
+  const options = await completionChecksum(call, uploadHeaders, parts.map((part) => stored.get(part.partNumber)));
+  const info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts, options);
   return xmlResponse(
     'CompleteMultipartUploadResult',
     {
@@ -75,9 +102,73 @@ export async function completeMultipartUpload(call: S3Call): Promise<Response> {
       Bucket: bucket,
       Key: key,
       ETag: info.etag,
+      ...checksumElements(info.headers),
     },
-    encryptionEcho(info.headers),
+    { ...encryptionEcho(info.headers), ...checksumResponseHeaders(info.headers) },
   );
+}
+
+
+/**
+ * The <ChecksumCRC32> ... elements of a <Part> of CompleteMultipartUpload, as stored headers
+ * (`x-amz-checksum-<algorithm>` → value); undefined when there are none.
+ */
+function partChecksumsListed(part: Record<string, unknown>): Record<string, string> | undefined {
+  const checksums: Record<string, string> = {};
+  for (const algorithm of CHECKSUM_ALGORITHMS) {
+    const value = textOf(part, `Checksum${displayName(algorithm)}`)?.trim();
+    if (value !== undefined) checksums[`${CHECKSUM_HEADER_PREFIX}${algorithm}`] = value;
+  }
+  return Object.keys(checksums).length > 0 ? checksums : undefined;
+}
+
+/** A checksum listed for a part must be the one the part keeps (InvalidPart otherwise, as in S3). */
+function checkListedChecksums(partNumber: number, listed: Record<string, string> | undefined, stored: PartInfo | undefined): void {
+  if (stored === undefined) return; // the store answers InvalidPart for a part never uploaded
+  const kept = storedChecksum(stored.headers);
+  for (const [header, value] of Object.entries(listed ?? {})) {
+    const algorithm = header.slice(CHECKSUM_HEADER_PREFIX.length) as ChecksumAlgorithm;
+    if (kept?.algorithm === algorithm && kept.value === value) continue;
+    throw new S3Error(
+      'InvalidPart',
+      "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+      400,
+      { PartNumber: String(partNumber), Detail: `the Checksum${displayName(algorithm)} listed is not the part's` },
+    );
+  }
+}
+
+/**
+ * The checksum the completed object gets: COMPOSITE, the checksum of the listed parts' checksums;
+ * FULL_OBJECT, computed over the assembled bytes as the store writes them. Either is checked
+ * against the x-amz-checksum-* of the request, if it names one (BadDigest).
+ */
+async function completionChecksum(
+  call: S3Call,
+  uploadHeaders: Record<string, string>,
+  parts: Array<PartInfo | undefined>,
+): Promise<PartOptions> {
+  const { algorithm, type } = uploadChecksum(uploadHeaders);
+  const headers = withoutUploadChecksumSettings(uploadHeaders);
+  if (type === 'FULL_OBJECT') {
+    const computing = computedChecksum(algorithm, type);
+    const bodyHeaders: BodyHeaders = {
+      update: (chunk) => computing.update(chunk),
+      headers: async () => {
+        const computed = await computing.headers();
+        checkClaimedObjectChecksum(call.headers, type, storedChecksum(computed)!);
+        return computed;
+      },
+    };
+    return { headers, bodyHeaders };
+  }
+  const partValues = parts.map((part) => storedChecksum(part?.headers));
+  // A part missing is the store's InvalidPart; a part without a checksum of the algorithm can only
+  // come from an external service that keeps none: the object then has none either.
+  if (!partValues.every((value) => value?.algorithm === algorithm)) return { headers };
+  const kept = { algorithm, value: await compositeChecksum(algorithm, partValues.map((value) => value!.value)), type };
+  checkClaimedObjectChecksum(call.headers, type, kept);
+  return { headers: { ...headers, ...checksumHeaders(kept) } };
 }
 
 export async function abortMultipartUpload(call: S3Call): Promise<Response> {
@@ -109,10 +200,12 @@ export async function listParts(call: S3Call): Promise<Response> {
       LastModified: isoDate(part.lastModified),
       ETag: part.etag,
       Size: part.size,
+      ...checksumElements(part.headers),
     })),
     Initiator: canonicalUser(call.account),
     Owner: canonicalUser(call.account),
     StorageClass: storageClassOf(uploadHeaders),
+    ...uploadChecksumElements(uploadHeaders),
   });
 }
 
@@ -149,10 +242,17 @@ export async function listMultipartUploads(call: S3Call): Promise<Response> {
       Owner: canonicalUser(call.account),
       StorageClass: storageClassOf(upload.headers),
       Initiated: isoDate(upload.initiated),
+      ...uploadChecksumElements(upload.headers ?? {}),
     })),
     CommonPrefixes: result.commonPrefixes.map((commonPrefix) => ({ Prefix: encode(commonPrefix) })),
     EncodingType: query.get('encoding-type'),
   });
+}
+
+/** An upload's checksum algorithm and type, as ListParts and ListMultipartUploads list them. */
+function uploadChecksumElements(uploadHeaders: Record<string, string>) {
+  const { algorithm, type } = uploadChecksum(uploadHeaders);
+  return { ChecksumAlgorithm: displayName(algorithm), ChecksumType: type };
 }
 
 function partAddress(call: S3Call): { uploadId: string; partNumber: number } {

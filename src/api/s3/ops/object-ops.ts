@@ -20,7 +20,17 @@ import { tagsOfHeader } from '../object-tags.js';
 import { bucketOf, keyOf, type S3Call } from '../s3-call.js';
 import { entityTooLarge, invalidArgument, invalidRequest, invalidUri, preconditionFailed, S3Error } from '../s3-errors.js';
 import { emptyResponse, isoDate, streamResponse, xmlResponse, type HeaderMap } from '../s3-response.js';
-import type { ChecksumAlgorithm } from '../payload/checksums.js';
+import {
+  CHECKSUM_ALGORITHM_HEADER,
+  DEFAULT_CHECKSUM_ALGORITHM,
+  checksumElements,
+  checksumResponseHeaders,
+  computedChecksum,
+  putChecksumAlgorithm,
+  requestedAlgorithm,
+  storedChecksum,
+  uploadedChecksum,
+} from '../object-checksums.js';
 
 /** S3's largest single PUT (larger objects need a multipart upload). */
 export const MAX_PUT_BYTES = 5 * 1024 ** 3;
@@ -28,8 +38,10 @@ export const MAX_PUT_BYTES = 5 * 1024 ** 3;
 export async function putObject(call: S3Call): Promise<Response> {
   rejectOversizedBody(call.headers, MAX_PUT_BYTES);
   const payload = call.payload();
-  const info = await call.store.putObject(bucketOf(call), keyOf(call), payload.body, putOptionsFrom(call.headers));
-  return emptyResponse(200, { etag: info.etag, ...encryptionEcho(info.headers), ...checksumHeaders(payload.verifiedChecksums) });
+  const checksum = uploadedChecksum(payload, putChecksumAlgorithm(call.headers, payload), 'FULL_OBJECT');
+  const options: PutOptions = { ...putOptionsFrom(call.headers), bodyHeaders: checksum };
+  const info = await call.store.putObject(bucketOf(call), keyOf(call), payload.body, options);
+  return emptyResponse(200, { etag: info.etag, ...encryptionEcho(info.headers), ...checksumResponseHeaders(info.headers) });
 }
 
 export async function getObject(call: S3Call): Promise<Response> {
@@ -50,7 +62,7 @@ export async function getObject(call: S3Call): Promise<Response> {
     return notModified(info);
   }
   const headers: HeaderMap = {
-    ...objectHeaders(info),
+    ...objectHeaders(info, checksumModeEnabled(call) && !served),
     ...responseOverrides((name) => call.address.query.get(name)),
     'content-length': String(served ? served.end - served.start + 1 : info.size),
   };
@@ -61,8 +73,8 @@ export async function getObject(call: S3Call): Promise<Response> {
 export async function headObject(call: S3Call): Promise<Response> {
   const info = await objectInfoOf(call);
   if (evaluateConditions(info, requestConditions(call.headers)) === 'not-modified') return notModified(info);
-  const headers: HeaderMap = { ...objectHeaders(info), 'content-length': String(info.size) };
   const range = parseRangeHeader(call.headers['range']);
+  const headers: HeaderMap = { ...objectHeaders(info, checksumModeEnabled(call) && !range), 'content-length': String(info.size) };
   // A range that starts past the end is refused as GetObject refuses it (HEAD shows only the 416).
   if (range && !('suffix' in range) && range.start >= info.size) {
     throw new S3Error('InvalidRange', 'The requested range is not satisfiable', 416, { ActualObjectSize: String(info.size) });
@@ -85,7 +97,8 @@ export async function deleteObject(call: S3Call): Promise<Response> {
  * gives for CopyObject. `x-amz-metadata-directive: REPLACE` takes content type, content headers
  * and metadata from this request instead of the source, `x-amz-tagging-directive: REPLACE` the
  * tags; storage class, website redirect and encryption always come from this request (S3 copies
- * none of them).
+ * none of them). The copy gets a full-object checksum of the algorithm x-amz-checksum-algorithm
+ * names, else of the source's, else CRC64NVME, computed as it streams.
  */
 export async function copyObject(call: S3Call): Promise<Response> {
   const bucket = bucketOf(call);
@@ -99,6 +112,7 @@ export async function copyObject(call: S3Call): Promise<Response> {
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
+  const requestedChecksum = requestedAlgorithm(call.headers, CHECKSUM_ALGORITHM_HEADER);
   const { info, body } = await call.store.getObject(source.bucket, source.key);
   try {
     refuseArchivedCopySource(info);
@@ -109,11 +123,13 @@ export async function copyObject(call: S3Call): Promise<Response> {
         : info.tagCount !== undefined
           ? await call.store.getObjectTagging(source.bucket, source.key)
           : undefined;
-    const options: PutOptions = { ...(directive === 'REPLACE' ? requested : copiedOptions(info, call.headers)), tags: tags ?? [] };
+    const kept: PutOptions = directive === 'REPLACE' ? requested : copiedOptions(info, call.headers);
+    const algorithm = requestedChecksum ?? storedChecksum(info.headers)?.algorithm ?? DEFAULT_CHECKSUM_ALGORITHM;
+    const options: PutOptions = { ...kept, tags: tags ?? [], bodyHeaders: computedChecksum(algorithm, 'FULL_OBJECT') };
     const copied = await call.store.putObject(bucket, key, body, options);
     return xmlResponse(
       'CopyObjectResult',
-      { ETag: copied.etag, LastModified: isoDate(copied.lastModified) },
+      { ETag: copied.etag, LastModified: isoDate(copied.lastModified), ...checksumElements(copied.headers) },
       encryptionEcho(copied.headers),
     );
   } finally {
@@ -192,10 +208,9 @@ export function rejectOversizedBody(headers: Record<string, string>, max: number
   if (declared !== undefined && Number(declared) > max) throw entityTooLarge(max);
 }
 
-export function checksumHeaders(checksums: Map<ChecksumAlgorithm, string>): HeaderMap {
-  const headers: HeaderMap = {};
-  for (const [algorithm, value] of checksums) headers[`x-amz-checksum-${algorithm}`] = value;
-  return headers;
+/** `x-amz-checksum-mode: ENABLED`: GetObject and HeadObject answer the object's checksum. */
+function checksumModeEnabled(call: S3Call): boolean {
+  return call.headers['x-amz-checksum-mode']?.trim().toUpperCase() === 'ENABLED';
 }
 
 function notModified(info: ObjectInfo): Response {

@@ -1,39 +1,45 @@
 /**
- * The flexible checksums S3 clients attach to uploads (`x-amz-checksum-<algorithm>`, as a header or
- * an aws-chunked trailer): CRC32, CRC32C, SHA-1, SHA-256, base64 of the big-endian digest.
- * CRC64NVME is recognised but not computed (it is accepted unverified).
+ * The flexible checksums of S3 ("Checking object integrity" in the S3 user guide): CRC32, CRC32C,
+ * CRC64NVME, SHA-1 and SHA-256, each the base64 of the big-endian digest. Clients attach them to
+ * uploads (`x-amz-checksum-<algorithm>`, as a header or an aws-chunked trailer); objects keep one.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { Crc64NvmeJs } from '@aws-sdk/checksums/crc';
 
 export interface RunningChecksum {
   update(chunk: Uint8Array): void;
   /** base64 of the digest. */
-  digest(): string;
+  digest(): Promise<string>;
 }
 
 export const CHECKSUM_HEADER_PREFIX = 'x-amz-checksum-';
-const VERIFIABLE = ['crc32', 'crc32c', 'sha1', 'sha256'] as const;
-const KNOWN = [...VERIFIABLE, 'crc64nvme'] as const;
-export type ChecksumAlgorithm = (typeof KNOWN)[number];
+export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
+export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
 export function isChecksumAlgorithm(name: string): name is ChecksumAlgorithm {
-  return (KNOWN as readonly string[]).includes(name);
+  return (CHECKSUM_ALGORITHMS as readonly string[]).includes(name);
 }
 
-/** A running checksum, or undefined for an algorithm doppel cannot compute. */
-export function startChecksum(algorithm: ChecksumAlgorithm): RunningChecksum | undefined {
+export function startChecksum(algorithm: ChecksumAlgorithm): RunningChecksum {
   switch (algorithm) {
     case 'crc32':
       return crcChecksum((chunk, value) => crc32(chunk, value));
     case 'crc32c':
       return crcChecksum(crc32c);
+    case 'crc64nvme':
+      return crc64NvmeChecksum();
     case 'sha1':
     case 'sha256':
       return hashChecksum(createHash(algorithm));
-    case 'crc64nvme':
-      return undefined;
   }
+}
+
+/** The checksum of `bytes` in one go. */
+export async function checksumOf(algorithm: ChecksumAlgorithm, bytes: Uint8Array): Promise<string> {
+  const running = startChecksum(algorithm);
+  running.update(bytes);
+  return running.digest();
 }
 
 function crcChecksum(step: (chunk: Uint8Array, value: number) => number): RunningChecksum {
@@ -42,7 +48,7 @@ function crcChecksum(step: (chunk: Uint8Array, value: number) => number): Runnin
     update: (chunk) => {
       value = step(chunk, value);
     },
-    digest: () => {
+    digest: async () => {
       const bytes = Buffer.alloc(4);
       bytes.writeUInt32BE(value >>> 0);
       return bytes.toString('base64');
@@ -50,8 +56,16 @@ function crcChecksum(step: (chunk: Uint8Array, value: number) => number): Runnin
   };
 }
 
+function crc64NvmeChecksum(): RunningChecksum {
+  const crc = new Crc64NvmeJs();
+  return {
+    update: (chunk) => crc.update(chunk),
+    digest: async () => Buffer.from(await crc.digest()).toString('base64'),
+  };
+}
+
 function hashChecksum(hash: Hash): RunningChecksum {
-  return { update: (chunk) => hash.update(chunk), digest: () => hash.digest('base64') };
+  return { update: (chunk) => hash.update(chunk), digest: async () => hash.digest('base64') };
 }
 
 /** CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), continued from `value`. */
@@ -73,5 +87,5 @@ const CRC32C_TABLE = (() => {
   return table;
 })();
 
-/** Upper-case names for messages, as S3 writes them (CRC32, SHA256, ...). */
+/** Upper-case names, as S3 writes them in headers, documents and messages (CRC32, SHA256, ...). */
 export const displayName = (algorithm: ChecksumAlgorithm) => algorithm.toUpperCase();

@@ -46,6 +46,11 @@ export interface Payload {
   body: AsyncIterable<Uint8Array>;
   /** x-amz-checksum-* values verified against the body; filled in once the body has been read. */
   verifiedChecksums: Map<ChecksumAlgorithm, string>;
+  /**
+   * The algorithm of the checksum the client sent (header, or trailer named by x-amz-trailer),
+   * known before the body is read; its value is in verifiedChecksums once the body has ended.
+   */
+  claimedAlgorithm?: ChecksumAlgorithm;
 }
 
 /** True when the declared payload hash means aws-chunked framing with chunk signatures. */
@@ -67,14 +72,28 @@ export function checkDeclaredPayloadHash(contentSha256: string | undefined): voi
 interface PayloadCheck {
   update(chunk: Uint8Array): void;
   /** Throws when the body did not hold what was claimed. */
-  finish(): void;
+  finish(): void | Promise<void>;
 }
 
-export function requestPayload(request: Request, headers: Record<string, string>, plan: PayloadPlan): Payload {
+export interface PayloadOptions {
+  /**
+   * Whether x-amz-checksum-* headers are checksums of this body (default). CompleteMultipartUpload's
+   * are the checksum of the object it assembles, not of its XML.
+   */
+  checksumHeadersDescribeBody?: boolean;
+}
+
+export function requestPayload(
+  request: Request,
+  headers: Record<string, string>,
+  plan: PayloadPlan,
+  options: PayloadOptions = {},
+): Payload {
   const declared = plan.contentSha256;
   const raw = plan.buffered ? once(plan.buffered) : bodyChunks(request);
   const verifiedChecksums = new Map<ChecksumAlgorithm, string>();
   const checks: PayloadCheck[] = [];
+  let claimedAlgorithm: ChecksumAlgorithm | undefined;
 
   let body = raw;
   let trailers: Map<string, string> | undefined;
@@ -91,7 +110,8 @@ export function requestPayload(request: Request, headers: Record<string, string>
     if (decodedLength !== undefined) checks.push(lengthCheck(decodedLength, 'x-amz-decoded-content-length'));
     const trailerName = headers['x-amz-trailer']?.trim().toLowerCase();
     if (trailer && trailerName) {
-      checks.push(checksumCheck(algorithmOf(trailerName), () => trailers?.get(trailerName), verifiedChecksums));
+      claimedAlgorithm = algorithmOf(trailerName);
+      checks.push(checksumCheck(claimedAlgorithm, () => trailers?.get(trailerName), verifiedChecksums));
     }
   } else {
     if (declared !== undefined && HEX_SHA256.test(declared)) checks.push(sha256Check(declared));
@@ -102,12 +122,18 @@ export function requestPayload(request: Request, headers: Record<string, string>
 
   const contentMd5 = headers['content-md5'];
   if (contentMd5 !== undefined) checks.push(md5Check(contentMd5));
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, value] of options.checksumHeadersDescribeBody === false ? [] : Object.entries(headers)) {
     // x-amz-checksum-<algorithm>; other names with that prefix (-mode, -type) are not checksums.
     const algorithm = name.startsWith(CHECKSUM_HEADER_PREFIX) ? name.slice(CHECKSUM_HEADER_PREFIX.length) : '';
-    if (isChecksumAlgorithm(algorithm)) checks.push(checksumCheck(algorithm, () => value, verifiedChecksums));
+    if (!isChecksumAlgorithm(algorithm)) continue;
+    claimedAlgorithm ??= algorithm;
+    checks.push(checksumCheck(algorithm, () => value, verifiedChecksums));
   }
-  return { body: checks.length === 0 ? body : checked(body, checks), verifiedChecksums };
+  return {
+    body: checks.length === 0 ? body : checked(body, checks),
+    verifiedChecksums,
+    ...(claimedAlgorithm !== undefined ? { claimedAlgorithm } : {}),
+  };
 }
 
 async function* bodyChunks(request: Request): AsyncGenerator<Uint8Array> {
@@ -124,7 +150,7 @@ async function* checked(source: AsyncIterable<Uint8Array>, checks: PayloadCheck[
     for (const check of checks) check.update(chunk);
     yield chunk;
   }
-  for (const check of checks) check.finish();
+  for (const check of checks) await check.finish();
 }
 
 function algorithmOf(headerName: string): ChecksumAlgorithm {
@@ -163,14 +189,13 @@ function checksumCheck(
 ): PayloadCheck {
   const running = startChecksum(algorithm);
   return {
-    update: (chunk) => running?.update(chunk),
-    finish: () => {
+    update: (chunk) => running.update(chunk),
+    finish: async () => {
       const claimed = expected()?.trim();
       if (claimed === undefined || claimed === '') {
         throw invalidRequest(`The x-amz-checksum-${algorithm} trailer declared by x-amz-trailer was not sent.`);
       }
-      if (!running) return; // an algorithm doppel does not compute (CRC64NVME): accepted as sent
-      if (running.digest() !== claimed) throw badDigest(displayName(algorithm));
+      if ((await running.digest()) !== claimed) throw badDigest(displayName(algorithm));
       verified.set(algorithm, claimed);
     },
   };
