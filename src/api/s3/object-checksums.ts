@@ -112,12 +112,6 @@ export function checksumHeaders(checksum: StoredChecksum): Record<string, string
   };
 }
 
-/** The stored headers without any checksum (a copy gets its own). */
-export function withoutChecksum(headers: Record<string, string> | undefined): Record<string, string> | undefined {
-  if (headers === undefined) return undefined;
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith(CHECKSUM_HEADER_PREFIX)));
-}
-
 /** Response headers of a write: the checksum kept, or nothing. */
 export function checksumResponseHeaders(headers: Record<string, string> | undefined): HeaderMap {
   const checksum = storedChecksum(headers);
