@@ -179,14 +179,15 @@ describe('raw HTTP authentication', () => {
     assert.equal(res.json['__type'], 'IncompleteSignatureException');
   });
 
-  it('a Signature Version 2 Authorization header → 403 AccessDeniedException saying only SigV4 is supported', async () => {
+  it('a Signature Version 2 Authorization header → 403 IncompleteSignatureException, the way to SigV4 in Detail', async () => {
     const res = await rawRequest('GetMLTransforms', '{}', undefined, {
       authorization: `AWS ${TEST_CREDENTIALS.accessKeyId}:${createHmac('sha1', TEST_CREDENTIALS.secretAccessKey).update('POST\n\n\n\n/').digest('base64')}`,
       date: new Date().toUTCString(),
     });
     assert.equal(res.status, 403);
-    assert.equal(res.json['__type'], 'AccessDeniedException');
-    assert.match(String(res.json['Message']), /^Only AWS Signature Version 4 \(AWS4-HMAC-SHA256\) is supported, and this request is signed with Signature Version 2/);
+    assert.equal(res.json['__type'], 'IncompleteSignatureException');
+    assert.equal(res.json['Message'], 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
+    assert.match(String(res.json['Detail']), /^This request \(Authorization: AWS <key>:<signature>\) is signed with Signature Version 2; only Signature Version 4/);
   });
 });
 

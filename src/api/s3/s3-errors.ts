@@ -4,6 +4,7 @@
  */
 import { ServiceError } from '../errors.js';
 import { AUTH_ERROR } from '../auth/sigv4.js';
+import { SignatureVersion2Refused } from '../auth/declared-signature.js';
 import { ObjectStoreError } from '../../storage/object-store.js';
 import { BodyBudgetExhausted } from '../request-body.js';
 
@@ -89,6 +90,7 @@ export function toS3Error(e: unknown, context: { presigned: boolean }): S3Error 
   // The store says whose bucket it is; S3 says no more than this.
   if (e instanceof ObjectStoreError && e.code === 'AccessDenied') return new S3Error('AccessDenied', 'Access Denied', 403);
   if (e instanceof ObjectStoreError) return new S3Error(e.code, S3_MESSAGES[e.code] ?? e.message, e.status, e.details);
+  if (e instanceof SignatureVersion2Refused) return invalidRequest(e.message, { Detail: e.detail });
   if (e instanceof ServiceError) return fromAuthError(e, context.presigned);
   if (e instanceof BodyBudgetExhausted) return new S3Error('SlowDown', 'Please reduce your request rate.', 503);
   return internalError();
