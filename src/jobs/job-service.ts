@@ -8,7 +8,7 @@ import type { JobRecord, JobRunRecord, JobRunState } from '../storage/job-store.
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
 import { TERMINAL_TASK_STATUSES, type Scope, type TaskRunRecord } from '../storage/records.js';
 import { assertNoReservedTags } from '../catalog/catalog-service.js';
-import { checkJobDefinition, checkJobRunRequest } from './job-rules.js';
+import { checkJobDefinition, checkJobRunRequest, defaultMaxCapacity } from './job-rules.js';
 import { projectToShape } from './model-projection.js';
 import {
   ArgumentError,
@@ -139,7 +139,7 @@ export class JobService {
 
     const now = Date.now();
     const request = projectToShape(input, 'StartJobRunRequest') as Json;
-    checkJobRunRequest(request);
+    checkJobRunRequest(request, job.doc);
     const runArguments = (request['Arguments'] as Record<string, string> | undefined) ?? {};
     const doc: Json = {};
     for (const m of RUN_MEMBERS) {
@@ -351,7 +351,7 @@ export function notReadyMessage(transformId: string, status: string): string {
 function withDefaults(doc: Json): Json {
   const out: Json = { ...JOB_DEFAULTS, ...doc };
   if (out['WorkerType'] === undefined && out['MaxCapacity'] === undefined && out['AllocatedCapacity'] === undefined) {
-    out['MaxCapacity'] = 10;
+    out['MaxCapacity'] = defaultMaxCapacity(str(obj(out, 'Command') ?? {}, 'Name'));
   }
   if (out['ExecutionProperty'] === undefined) out['ExecutionProperty'] = { MaxConcurrentRuns: 1 };
   return out;
