@@ -8,15 +8,19 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import {
+  BatchGetJobsCommand,
   CreateDatabaseCommand,
+  CreateJobCommand,
   DeleteMLTransformCommand,
   GetDatabaseCommand,
   GetMLTransformCommand,
   GetMLTransformsCommand,
   GetTagsCommand,
   GlueClient,
+  ListJobsCommand,
   ListMLTransformsCommand,
   TagResourceCommand,
+  UpdateDatabaseCommand,
   UpdateMLTransformCommand,
 } from '@aws-sdk/client-glue';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -216,6 +220,23 @@ describe('account isolation (second credential pair)', () => {
     assert.deepEqual(got.Transforms, []);
     await expectGlueError(other.send(new GetDatabaseCommand({ Name: mine.database })), { name: 'EntityNotFoundException' });
     assert.equal((await getTransform(glue, mine.transformId)).Name, mine.name, 'still there for its owner');
+  });
+
+  it("ListJobs, BatchGetJobs and UpdateDatabase see only the caller's own jobs and databases", async () => {
+    const job = uniqueName('job');
+    await glue.send(new CreateJobCommand({ Name: job, Role: 'arn:aws:iam::123456789012:role/GlueRole', Command: { Name: 'findmatches' }, Tags: { k: 'v' } }));
+    assert.ok((await glue.send(new ListJobsCommand({}))).JobNames?.includes(job));
+    assert.ok(!(await other.send(new ListJobsCommand({}))).JobNames?.includes(job));
+    assert.deepEqual((await other.send(new ListJobsCommand({ Tags: { k: 'v' } }))).JobNames, []);
+    const batch = await other.send(new BatchGetJobsCommand({ JobNames: [job] }));
+    assert.deepEqual([batch.Jobs, batch.JobsNotFound], [[], [job]]);
+
+    const mine = await createTransform(glue);
+    await expectGlueError(other.send(new UpdateDatabaseCommand({ Name: mine.database, DatabaseInput: { Name: mine.database, Description: 'theirs' } })), {
+      name: 'EntityNotFoundException',
+      message: `Database ${mine.database} not found.`,
+    });
+    assert.equal((await glue.send(new GetDatabaseCommand({ Name: mine.database }))).Database?.Description, undefined);
   });
 
   it('the same database, table and transform names can exist in both accounts; ARNs carry the account', async () => {

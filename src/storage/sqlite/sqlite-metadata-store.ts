@@ -331,6 +331,16 @@ export class SqliteMetadataStore implements MetadataStore {
     return rows.map(toDatabase);
   }
 
+  async updateDatabase(d: DatabaseRecord): Promise<boolean> {
+    const res = this.#db
+      .prepare(
+        `UPDATE catalog_databases SET doc = ?
+         WHERE account_id = ? AND region = ? AND catalog_id = ? AND name = ?`,
+      )
+      .run(JSON.stringify(d.doc), d.accountId, d.region, d.catalogId, d.name);
+    return res.changes > 0;
+  }
+
   async deleteDatabase(scope: Scope, catalogId: string, name: string): Promise<boolean> {
     return this.#deleting(() => {
       const res = this.#db
