@@ -102,13 +102,13 @@ export class SqliteLabelStore implements LabelStore {
 
   /**
    * One batch of garbage collection, which may use the disk reserve to commit on a full disk. The
-   * rows it deletes free pages inside the database, not on the disk, so the reserve stays spent; the
-   * checkpoint after each batch moves the batch into the database file, letting the write-ahead log
-   * start over for the next one rather than grow (on a full disk it could not).
+   * rows it deletes free pages inside the database, not on the disk, so there the reserve stays
+   * spent; a checkpoint then moves the batch into the database file, letting the write-ahead log
+   * start over for the next batch rather than grow, which the full disk would refuse.
    */
   async #freeing<T>(write: () => T): Promise<T> {
     const result = await this.reserve.freeing(() => this.#batch(write));
-    this.#db.pragma('wal_checkpoint(PASSIVE)');
+    if (!this.reserve.isWhole()) this.#db.pragma('wal_checkpoint(PASSIVE)');
     return result;
   }
 
