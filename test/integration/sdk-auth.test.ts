@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-glue';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { glueHttpRequest } from '../support/raw-glue.js';
-import { DEFAULT_ACCOUNT_ID, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
+import { DEFAULT_ACCOUNT_ID, TEST_CREDENTIALS, TEST_REGION, twoAccountEnv, type TestServer } from '../support/server.js';
 import { createTransform, expectGlueError, getTransform, glueClient, startGlueServer, stopGlueServer, transformArn, uniqueName } from '../support/glue-client.js';
 
 const OTHER = { accessKeyId: 'AKIDOTHERACCOUNT', secretAccessKey: 'other-secret-key' };
@@ -36,14 +36,7 @@ let server: TestServer;
 let glue: GlueClient;
 
 before(async () => {
-  ({ server, glue } = await startGlueServer({
-    env: {
-      DOPPEL_CREDENTIALS: [
-        `${TEST_CREDENTIALS.accessKeyId}:${TEST_CREDENTIALS.secretAccessKey}:${DEFAULT_ACCOUNT_ID}`,
-        `${OTHER.accessKeyId}:${OTHER.secretAccessKey}:${OTHER_ACCOUNT}`,
-      ].join(','),
-    },
-  }));
+  ({ server, glue } = await startGlueServer({ env: twoAccountEnv(OTHER, OTHER_ACCOUNT) }));
 });
 
 after(() => stopGlueServer({ server, glue }));
