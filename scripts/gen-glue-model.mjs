@@ -24,10 +24,10 @@ const OPERATIONS = [
   'TagResource', 'UntagResource', 'GetTags',
   // Data Catalog subset
   'CreateDatabase', 'GetDatabase', 'GetDatabases', 'DeleteDatabase', 'CreateTable', 'GetTable',
-  'GetTables', 'UpdateTable', 'DeleteTable',
+  'GetTables', 'UpdateTable', 'DeleteTable', 'UpdateDatabase',
   // jobs
   'CreateJob', 'GetJob', 'GetJobs', 'UpdateJob', 'DeleteJob', 'StartJobRun', 'GetJobRun',
-  'GetJobRuns', 'BatchStopJobRun',
+  'GetJobRuns', 'BatchStopJobRun', 'ListJobs', 'BatchGetJobs',
 ];
 
 /** Shape-level facts copied verbatim when present; everything else (documentation, box, …) is dropped. */

@@ -10,6 +10,8 @@ export interface ServerConfig {
   maxBodyBytes: number;
   /** Bytes of request bodies held in memory at once, across all requests. */
   maxBufferedBodyBytes: number;
+  /** DOPPEL_BODY_IDLE_TIMEOUT_SECONDS in milliseconds: how long a request body may stall. */
+  bodyIdleTimeoutMs: number;
   maxTransforms: number;
   maxConcurrentRunsPerTransform: number;
   workerConcurrency: number;
@@ -102,6 +104,7 @@ export function configFrom(
     noAuth,
     maxBodyBytes: intFrom(env, 'DOPPEL_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024),
     maxBufferedBodyBytes: intFrom(env, 'DOPPEL_MAX_BUFFERED_BODY_BYTES', 64 * 1024 * 1024, 1024),
+    bodyIdleTimeoutMs: intFrom(env, 'DOPPEL_BODY_IDLE_TIMEOUT_SECONDS', 20, 1) * 1000,
     maxTransforms: intFrom(env, 'DOPPEL_MAX_TRANSFORMS', 1000, 1),
     maxConcurrentRunsPerTransform: intFrom(env, 'DOPPEL_MAX_CONCURRENT_RUNS', 3, 1),
     workerConcurrency: intFrom(env, 'DOPPEL_WORKERS', 2, 1),

@@ -96,6 +96,7 @@ export async function startDoppel(
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
       bodyBudget,
+      bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
       handleGlue: glueEndpoint({
         operations,
         credentials,
@@ -108,6 +109,7 @@ export async function startDoppel(
       url: http.url,
       close: async () => {
         await http.close();
+        log(`request bodies held in memory at once peaked at ${bodyBudget.peak} bytes (DOPPEL_MAX_BUFFERED_BODY_BYTES ${bodyBudget.limitBytes})`);
         stopExpiringUploads();
         await supervisor.stop();
         await objects.close();

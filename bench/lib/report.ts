@@ -314,6 +314,19 @@ const act = (r: SpeedResult) => (r.parameters.accuracyCostTradeoff === undefined
 const recordsCell = (r: SpeedResult) => r.records.toLocaleString('en-US');
 const row = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
 
+/** A column of a speed table: its header, the cell of a run, and how it is aligned (numbers right). */
+type SpeedColumn = [header: string, cell: (r: SpeedResult) => string, align?: 'left'];
+
+/** A table with a row per run: records and AccuracyCostTradeoff, then `columns`. */
+function speedTable(runs: SpeedResult[], columns: SpeedColumn[]): string[] {
+  const all: SpeedColumn[] = [['records', recordsCell], ['AccuracyCostTradeoff', act, 'left'], ...columns];
+  return [
+    row(all.map(([header]) => header)),
+    `|${all.map(([, , align]) => (align === 'left' ? '---' : '---:')).join('|')}|`,
+    ...runs.map((r) => row(all.map(([, cell]) => cell(r)))),
+  ];
+}
+
 /** The "Speed and scale" section: acceptance, then the scaling tables, then how each run went. */
 export function renderSpeed(runs: SpeedResult[], machineNumber: (m: Machine) => number): string[] {
   const sorted = [...runs].sort(
@@ -354,89 +367,68 @@ export function renderSpeed(runs: SpeedResult[], machineNumber: (m: Machine) => 
 
   lines.push('### Time and memory');
   lines.push('');
+  const cpuPerWall = (s: SpeedResult['summary']) =>
+    s.findMatchesCpuSeconds && s.findMatchesSeconds ? (s.findMatchesCpuSeconds.median / s.findMatchesSeconds.median).toFixed(2) : '–';
   lines.push(
-    '| records | AccuracyCostTradeoff | repeats | labeled rows | labeling set s | slowest labeling set s | import s | round s | evaluation s | find-matches s | CPU s | CPU / wall | peak RSS GiB (process) | peak RSS GiB (tree) | µs / record |',
+    ...speedTable(sorted, [
+      ['repeats', (r) => `${r.summary.repeats} of ${r.repeatsRequested}`],
+      ['labeled rows', (r) => rangeCell(r.summary.labeledRows, whole)],
+      ['labeling set s', (r) => rangeCell(r.summary.labelingSetSeconds, sec)],
+      ['slowest labeling set s', (r) => rangeCell(r.summary.labelingSetMaxSeconds, sec)],
+      ['import s', (r) => rangeCell(r.summary.importSeconds, sec)],
+      ['round s', (r) => rangeCell(r.summary.roundSeconds, sec)],
+      ['evaluation s', (r) => rangeCell(r.summary.evaluationSeconds, sec)],
+      ['find-matches s', (r) => rangeCell(r.summary.findMatchesSeconds, sec)],
+      ['CPU s', (r) => rangeCell(r.summary.findMatchesCpuSeconds, sec)],
+      ['CPU / wall', (r) => cpuPerWall(r.summary)],
+      ['peak RSS GiB (process)', (r) => rangeCell(r.summary.peakProcessRssBytes, gibCell)],
+      ['peak RSS GiB (tree)', (r) => rangeCell(r.summary.peakTreeRssBytes, gibCell)],
+      ['µs / record', (r) => rangeCell(r.summary.microsecondsPerRecord, (x) => (x < 100 ? x.toFixed(1) : whole(x)))],
+    ]),
   );
-  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of sorted) {
-    const s = r.summary;
-    const cpuPerWall =
-      s.findMatchesCpuSeconds && s.findMatchesSeconds ? (s.findMatchesCpuSeconds.median / s.findMatchesSeconds.median).toFixed(2) : '–';
-    lines.push(
-      row([
-        recordsCell(r),
-        act(r),
-        `${s.repeats} of ${r.repeatsRequested}`,
-        rangeCell(s.labeledRows, whole),
-        rangeCell(s.labelingSetSeconds, sec),
-        rangeCell(s.labelingSetMaxSeconds, sec),
-        rangeCell(s.importSeconds, sec),
-        rangeCell(s.roundSeconds, sec),
-        rangeCell(s.evaluationSeconds, sec),
-        rangeCell(s.findMatchesSeconds, sec),
-        rangeCell(s.findMatchesCpuSeconds, sec),
-        cpuPerWall,
-        rangeCell(s.peakProcessRssBytes, gibCell),
-        rangeCell(s.peakTreeRssBytes, gibCell),
-        rangeCell(s.microsecondsPerRecord, (x) => (x < 100 ? x.toFixed(1) : whole(x))),
-      ]),
-    );
-  }
   lines.push('');
 
   lines.push('### Find-matches: stages and pairs');
   lines.push('');
   lines.push(`Seconds per stage of the job (${PHASES.join(', ')}; "start" is the start call, the queue and loading the task before the first reported stage; – where the server reported no stage).`);
   lines.push('');
-  lines.push(`| records | AccuracyCostTradeoff | ${PHASES.join(' | ')} | candidate pairs | pairs / record | scored pairs | pairs / s | pairs / s per core |`);
-  lines.push(`|---:|---|${PHASES.map(() => '---:').join('|')}|---:|---:|---:|---:|---:|`);
-  for (const r of sorted) {
-    const s = r.summary;
-    const note = s.pairsPerSecondFromWallTime ? ' (job wall time)' : '';
-    lines.push(
-      row([
-        recordsCell(r),
-        act(r),
-        ...PHASES.map((p) => rangeCell(s.phaseSeconds[p], sec)),
-        rangeCell(s.candidatePairs, whole),
-        rangeCell(s.pairsPerRecord, (x) => x.toFixed(2)),
-        rangeCell(s.scoredPairs, whole),
-        `${rangeCell(s.pairsPerSecond, whole)}${s.pairsPerSecond ? note : ''}`,
-        `${rangeCell(s.pairsPerSecondPerCore, whole)}${s.pairsPerSecondPerCore ? note : ''}`,
-      ]),
-    );
-  }
+  const wallTimeNote = (r: SpeedResult, measured: Range | null | undefined) =>
+    measured && r.summary.pairsPerSecondFromWallTime ? ' (job wall time)' : '';
+  lines.push(
+    ...speedTable(sorted, [
+      ...PHASES.map((p): SpeedColumn => [p, (r) => rangeCell(r.summary.phaseSeconds[p], sec)]),
+      ['candidate pairs', (r) => rangeCell(r.summary.candidatePairs, whole)],
+      ['pairs / record', (r) => rangeCell(r.summary.pairsPerRecord, (x) => x.toFixed(2))],
+      ['scored pairs', (r) => rangeCell(r.summary.scoredPairs, whole)],
+      ['pairs / s', (r) => `${rangeCell(r.summary.pairsPerSecond, whole)}${wallTimeNote(r, r.summary.pairsPerSecond)}`],
+      ['pairs / s per core', (r) => `${rangeCell(r.summary.pairsPerSecondPerCore, whole)}${wallTimeNote(r, r.summary.pairsPerSecondPerCore)}`],
+    ]),
+  );
   lines.push('');
 
   lines.push('### Quality and API latency');
   lines.push('');
+  const f4 = (x: number) => x.toFixed(4);
+  const ms = (x: number) => x.toFixed(0);
   lines.push(
-    '| records | AccuracyCostTradeoff | precision | recall | F1 | est. F1 | \\|est − true\\| | GetMLTransform p50 ms | p99 ms | max ms | calls | failed calls | probe import rows | repeats without re-executed or failed runs |',
+    ...speedTable(sorted, [
+      ['precision', (r) => rangeCell(r.summary.precision, f4)],
+      ['recall', (r) => rangeCell(r.summary.recall, f4)],
+      ['F1', (r) => rangeCell(r.summary.f1, f4)],
+      ['est. F1', (r) => rangeCell(r.summary.estimatedF1, f4)],
+      ['|est − true|', (r) => rangeCell(r.summary.f1Gap, f4)],
+      ['GetMLTransform p50 ms', (r) => rangeCell(r.summary.probeP50Ms, ms)],
+      ['p99 ms', (r) => rangeCell(r.summary.probeP99Ms, ms)],
+      ['max ms', (r) => rangeCell(r.summary.probeMaxMs, ms)],
+      ['calls', (r) => rangeCell(r.summary.probeCalls, whole)],
+      ['failed calls', (r) => rangeCell(r.summary.probeErrors, whole)],
+      ['probe import rows', (r) => rangeCell(r.summary.probeImportRows, whole)],
+      [
+        'repeats without re-executed or failed runs',
+        (r) => (r.summary.integrityChecked > 0 ? `${r.summary.integrityOk} of ${r.summary.integrityChecked}` : '–'),
+      ],
+    ]),
   );
-  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of sorted) {
-    const s = r.summary;
-    const f4 = (x: number) => x.toFixed(4);
-    const ms = (x: number) => x.toFixed(0);
-    lines.push(
-      row([
-        recordsCell(r),
-        act(r),
-        rangeCell(s.precision, f4),
-        rangeCell(s.recall, f4),
-        rangeCell(s.f1, f4),
-        rangeCell(s.estimatedF1, f4),
-        rangeCell(s.f1Gap, f4),
-        rangeCell(s.probeP50Ms, ms),
-        rangeCell(s.probeP99Ms, ms),
-        rangeCell(s.probeMaxMs, ms),
-        rangeCell(s.probeCalls, whole),
-        rangeCell(s.probeErrors, whole),
-        rangeCell(s.probeImportRows, whole),
-        s.integrityChecked > 0 ? `${s.integrityOk} of ${s.integrityChecked}` : '–',
-      ]),
-    );
-  }
   lines.push('');
 
   lines.push('### Runs');

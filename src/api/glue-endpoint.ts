@@ -7,7 +7,7 @@ import type { CredentialRegistry } from './auth/credentials.js';
 import { ServiceError, diskFull, internalFailure, isDiskFull, serializationError, unknownOperation } from './errors.js';
 import type { Operation } from './glue-operations.js';
 import { validateInput } from './model/validate.js';
-import { BodyBudgetExhausted, BodyRefused, BodyTooLarge, type BufferedBody } from './request-body.js';
+import { BodyBudgetExhausted, BodyIdleTimeout, BodyRefused, BodyTooLarge, type BufferedBody } from './request-body.js';
 
 /** A Glue request as received, without its body: what can be checked before the body is read. */
 export type RequestHead = Omit<SignedRequest, 'body'>;
@@ -85,6 +85,8 @@ function toServiceError(e: unknown, whileReading: boolean): ServiceError | undef
   // A transient refusal, which SDKs retry (HTTP 503).
   if (e instanceof BodyBudgetExhausted) return new ServiceError('ServiceUnavailableException', e.message, 503);
   if (e instanceof BodyTooLarge) return serializationError(e.message);
+  // SDKs retry RequestTimeoutException: the request did nothing.
+  if (e instanceof BodyIdleTimeout) return new ServiceError('RequestTimeoutException', e.message);
   if (whileReading) return serializationError('The request body could not be read.');
   return undefined;
 }

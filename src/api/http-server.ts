@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GlueResponse, RequestHead } from './glue-endpoint.js';
-import { readBufferedBody, type BufferedBody, type BufferedBodyBudget } from './request-body.js';
+import { readBufferedBody, withBodyIdleTimeout, type BufferedBody, type BufferedBodyBudget } from './request-body.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -12,6 +12,8 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** What every request's body held in memory counts against (Glue bodies; S3 small bodies). */
   bodyBudget: BufferedBodyBudget;
+  /** How long the server waits for the next bytes of a request body before it gives the request up. */
+  bodyIdleTimeoutMs: number;
   /** The Glue endpoint, given the request without its body and the reader of its body. */
   handleGlue: (head: RequestHead, readBody: () => Promise<BufferedBody>) => Promise<GlueResponse>;
   /**
@@ -37,14 +39,15 @@ const isSigned = (req: Request, rawUrl: string) =>
 export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
   const app = new Hono<Env>();
   app.all('*', async (c) => {
+    const request = withBodyIdleTimeout(c.req.raw, opts.bodyIdleTimeoutMs);
     const rawUrl = c.env.incoming?.url ?? new URL(c.req.url).pathname + new URL(c.req.url).search;
     const path = rawUrl.split('?', 1)[0]!;
-    const glue = c.req.raw.headers.has('x-amz-target') || (c.req.method === 'POST' && path === '/');
+    const glue = request.headers.has('x-amz-target') || (c.req.method === 'POST' && path === '/');
     if (!glue) {
-      if (c.req.method === 'GET' && path === '/' && !isSigned(c.req.raw, rawUrl)) {
+      if (c.req.method === 'GET' && path === '/' && !isSigned(request, rawUrl)) {
         return c.text('doppel: AWS Glue ML transforms API and S3-compatible object store.\n');
       }
-      if (opts.handleS3) return opts.handleS3(c.req.raw, rawUrl);
+      if (opts.handleS3) return opts.handleS3(request, rawUrl);
       if (c.req.method !== 'POST') {
         return c.json(
           { __type: 'UnknownOperationException', Message: `No route for ${c.req.method} ${path}` },
@@ -54,7 +57,7 @@ export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
     }
     const q = rawUrl.indexOf('?');
     const headers: Record<string, string> = {};
-    c.req.raw.headers.forEach((value, key) => {
+    request.headers.forEach((value, key) => {
       headers[key.toLowerCase()] = value;
     });
     const res = await opts.handleGlue(
@@ -64,7 +67,7 @@ export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
         query: q >= 0 ? rawUrl.slice(q + 1) : '',
         headers,
       },
-      () => readBufferedBody(c.req.raw, { maxBytes: opts.maxBodyBytes, budget: opts.bodyBudget }),
+      () => readBufferedBody(request, { maxBytes: opts.maxBodyBytes, budget: opts.bodyBudget }),
     );
     return c.body(res.body, res.status as 200, res.headers);
   });
@@ -88,6 +91,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const http = server as import('node:http').Server;
   http.keepAliveTimeout = 65_000;
   http.headersTimeout = 66_000;
+  // node:http's requestTimeout (300 s by default) bounds the whole request, so it would cut off an
+  // upload that is still arriving steadily; a stalled body is given up by the idle timeout instead.
+  http.requestTimeout = 0;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

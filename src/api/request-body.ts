@@ -7,6 +7,7 @@
 /** Bytes of request bodies held in memory at once, across all requests. */
 export class BufferedBodyBudget {
   private held = 0;
+  private mostHeld = 0;
 
   constructor(readonly limitBytes: number) {}
 
@@ -16,9 +17,20 @@ export class BufferedBodyBudget {
    * request size that fits the per-request limit can be refused forever.
    */
   tryTake(bytes: number, heldByBody = 0): boolean {
-    if (this.held > heldByBody && this.held + bytes > this.limitBytes) return false;
+    if (!this.hasRoomFor(bytes, heldByBody)) return false;
     this.held += bytes;
+    this.mostHeld = Math.max(this.mostHeld, this.held);
     return true;
+  }
+
+  /** The most ever held at once, which the server logs when it stops (to size the budget by). */
+  get peak(): number {
+    return this.mostHeld;
+  }
+
+  /** Whether `tryTake` would take `bytes` now, without taking them. */
+  hasRoomFor(bytes: number, heldByBody = 0): boolean {
+    return this.held <= heldByBody || this.held + bytes <= this.limitBytes;
   }
 
   give(bytes: number): void {
@@ -60,17 +72,72 @@ export class BodyBudgetExhausted extends BodyRefused {
 }
 
 /**
+ * The client stopped sending in the middle of the body: nothing arrived for the idle timeout while
+ * the server waited for it. The request is answered and the connection closed.
+ */
+export class BodyIdleTimeout extends BodyRefused {
+  constructor(readonly idleMs: number) {
+    super(
+      `No part of the request body arrived for ${idleMs / 1000} s (DOPPEL_BODY_IDLE_TIMEOUT_SECONDS): the request is given up.`,
+      true,
+    );
+  }
+}
+
+/**
+ * The request with a body that fails with BodyIdleTimeout when the server waits `idleMs` for the
+ * client's next bytes. Only the wait for the client counts: a body the server reads slowly (writing
+ * it to disk, say) never times out. The original body is not cancelled on a timeout, so the
+ * connection is still there to carry the answer. The body is opened on the first read only: a
+ * request refused on its headers has none of its body read here.
+ *
+ * (node:http's own timeouts do not fit: `requestTimeout` bounds the whole request however steadily
+ * it arrives, and a socket's idle timeout also runs while the server works on a request.)
+ */
+export function withBodyIdleTimeout(request: Request, idleMs: number): Request {
+  if (request.method === 'GET' || request.method === 'HEAD') return request;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        reader ??= request.body?.getReader();
+        if (!reader) {
+          controller.close();
+          return;
+        }
+        let timer: NodeJS.Timeout | undefined;
+        const idle = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new BodyIdleTimeout(idleMs)), idleMs);
+        });
+        try {
+          const { done, value } = await Promise.race([reader.read(), idle]);
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      cancel: (reason) => reader?.cancel(reason),
+    },
+    // Nothing is read ahead of the reader: no read, no timer.
+    { highWaterMark: 0 },
+  );
+  return new Request(request.url, { method: request.method, headers: request.headers, body, duplex: 'half' } as RequestInit);
+}
+
+/**
  * How far past its limit a refused body is read and thrown away, so that the client, still
  * sending, gets to read the answer and the connection stays usable; past that it is given up.
  */
 export const DISCARD_LIMIT_FACTOR = 16;
 
 /**
- * Reads the whole body, up to `maxBytes`, taking its bytes from `budget` as they arrive (a declared
- * Content-Length is taken at once, so a body that cannot fit is refused before any of it is read).
- * A body refused while it arrives (too large, or no room left in the budget) is let go and the rest
- * read and thrown away, up to DISCARD_LIMIT_FACTOR × maxBytes, before BodyTooLarge or
- * BodyBudgetExhausted is thrown.
+ * Reads the whole body, up to `maxBytes`, taking its bytes from `budget` as they arrive, so a client
+ * that declares a large body and sends little of it holds little. A declared Content-Length that
+ * cannot fit beside the bodies held now is refused before any of the body is read. A body refused
+ * while it arrives (too large, or no room left in the budget) is let go and the rest read and
+ * thrown away, up to DISCARD_LIMIT_FACTOR × maxBytes, before BodyTooLarge or BodyBudgetExhausted is
+ * thrown.
  */
 export async function readBufferedBody(
   request: Request,
@@ -83,15 +150,10 @@ export async function readBufferedBody(
     taken = 0;
   };
   const declared = Number(request.headers.get('content-length') ?? NaN);
-  const declaredFits = Number.isSafeInteger(declared) && declared > 0 && declared <= maxBytes;
-  if (declaredFits) {
-    if (!budget.tryTake(declared)) throw new BodyBudgetExhausted(budget.limitBytes, false);
-    taken = declared;
+  if (Number.isSafeInteger(declared) && declared > 0 && declared <= maxBytes && !budget.hasRoomFor(declared)) {
+    throw new BodyBudgetExhausted(budget.limitBytes, false);
   }
   if (!request.body) return { bytes: new Uint8Array(), release };
-  // With a declared length the body is copied into one buffer as it arrives, rather than held in
-  // pieces and joined at the end, which would hold it twice.
-  const whole = declaredFits ? Buffer.allocUnsafe(declared) : undefined;
   let chunks: Uint8Array[] = [];
   let size = 0;
   let refusal: ((connectionLost: boolean) => BodyRefused) | undefined;
@@ -107,21 +169,22 @@ export async function readBufferedBody(
       }
       if (refusal) continue;
       if (size > maxBytes) refusal = (lost) => new BodyTooLarge(maxBytes, lost);
-      else if (size > taken && !budget.tryTake(size - taken, taken)) refusal = (lost) => new BodyBudgetExhausted(budget.limitBytes, lost);
-      else taken = Math.max(taken, size);
+      else if (!budget.tryTake(value.byteLength, taken)) refusal = (lost) => new BodyBudgetExhausted(budget.limitBytes, lost);
+      else taken += value.byteLength;
       if (refusal) {
         chunks = [];
         release();
         continue;
       }
-      // HTTP framing never delivers more than Content-Length (if it did, set() would throw).
-      if (whole) whole.set(value, size - value.byteLength);
-      else chunks.push(value);
+      chunks.push(value);
     }
     if (refusal) throw refusal(false);
-    return { bytes: whole ? whole.subarray(0, size) : Buffer.concat(chunks), release };
+    // Joining the pieces copies them once, for as long as the concatenation takes.
+    return { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), release };
   } catch (e) {
     release();
+    // A client that stalls while its refused body is being thrown away learns why it was refused.
+    if (e instanceof BodyIdleTimeout && refusal) throw refusal(true);
     throw e;
   }
 }

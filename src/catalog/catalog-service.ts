@@ -59,6 +59,23 @@ export class CatalogService {
     return compact({ DatabaseList: page.map(databaseToWire), NextToken: nextToken });
   }
 
+  /**
+   * DatabaseInput replaces the definition (members it leaves out are removed, as in Glue); the
+   * database keeps its name, creation time, tables and tags. Its Name must be the database's own:
+   * a database is not renamed.
+   */
+  async updateDatabase(ctx: RequestContext, input: Json): Promise<Json> {
+    const current = await this.#database(ctx, this.#catalogId(ctx, input), str(input, 'Name')!);
+    const dbInput = obj(input, 'DatabaseInput')!;
+    const newName = str(dbInput, 'Name')!.toLowerCase();
+    if (newName !== current.name) {
+      throw invalidInput(`DatabaseInput.Name ${newName} differs from Name ${current.name}: a database cannot be renamed.`);
+    }
+    const updated = await this.store.updateDatabase({ ...current, doc: { ...dbInput, Name: current.name } });
+    if (!updated) throw entityNotFound(`Database ${current.name} not found.`);
+    return {};
+  }
+
   async deleteDatabase(ctx: RequestContext, input: Json): Promise<Json> {
     const name = str(input, 'Name')!.toLowerCase();
     const deleted = await this.store.deleteDatabase(ctx, this.#catalogId(ctx, input), name);

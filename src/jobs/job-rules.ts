@@ -7,11 +7,17 @@ import { num, obj, str, type Json } from '../core/wire.js';
 
 /** Jobs may run at most 7 days. */
 export const MAX_JOB_TIMEOUT_MINUTES = 10_080;
+const PYTHON_SHELL = 'pythonshell';
 const PYTHON_SHELL_CAPACITIES = [0.0625, 1];
 const MIN_SPARK_CAPACITY = 2;
 const MAX_SPARK_CAPACITY = 100;
 /** Worker types that exist only from Glue 3.0 on. */
 const GLUE_3_WORKER_TYPES = new Set(['G.025X', 'G.4X', 'G.8X']);
+
+/** The MaxCapacity of a job that states no size: Glue's default for Python shell jobs, and for Spark jobs. */
+export function defaultMaxCapacity(command: string | undefined): number {
+  return command === PYTHON_SHELL ? 0.0625 : 10;
+}
 
 /**
  * Checks a job definition (the CreateJob request or the definition an UpdateJob leaves) and returns
@@ -29,12 +35,12 @@ export function checkJobDefinition(doc: Json): Json {
     if (command !== 'glueetl') {
       throw invalidInput(`ExecutionClass FLEX is only allowed for jobs whose Command.Name is glueetl, not ${command}.`);
     }
-    if (version !== undefined && isBefore3(version)) {
+    if (version !== undefined && majorVersion(version) < 3) {
       throw invalidInput(`ExecutionClass FLEX is only allowed for Glue version 3.0 or later, not ${version}.`);
     }
   }
   const workerType = str(doc, 'WorkerType');
-  if (workerType !== undefined && GLUE_3_WORKER_TYPES.has(workerType) && version !== undefined && isBefore3(version)) {
+  if (workerType !== undefined && GLUE_3_WORKER_TYPES.has(workerType) && version !== undefined && majorVersion(version) < 3) {
     throw invalidInput(`WorkerType ${workerType} is available only for Glue version 3.0 or later, not ${version}.`);
   }
   checkSecurityConfiguration(doc);
@@ -47,9 +53,31 @@ export function checkJobDefinition(doc: Json): Json {
  * job's sizing (NumberOfWorkers alone, say), so only what excludes each other within the request
  * itself is refused.
  */
-export function checkJobRunRequest(request: Json): void {
+export function checkJobRunRequest(request: Json, job: Json): void {
   checkExclusiveCapacity(request);
+  const stated = statedCapacity(request);
+  if (stated) checkCapacityForVersion(stated, str(obj(job, 'Command') ?? {}, 'Name'), str(job, 'GlueVersion'));
   checkSecurityConfiguration(request);
+}
+
+/** The capacity a request states in DPUs, and the member it states it in (MaxCapacity or the deprecated AllocatedCapacity). */
+function statedCapacity(doc: Json): { member: string; capacity: number } | undefined {
+  const allocated = num(doc, 'AllocatedCapacity');
+  if (allocated !== undefined) return { member: 'AllocatedCapacity', capacity: allocated };
+  const maxCapacity = num(doc, 'MaxCapacity');
+  return maxCapacity === undefined ? undefined : { member: 'MaxCapacity', capacity: maxCapacity };
+}
+
+/**
+ * From Glue 2.0 on, Spark and Ray jobs are sized by workers only; Python shell jobs keep their
+ * MaxCapacity (0.0625 or 1 DPU) on every version. A job without a GlueVersion runs on 0.9.
+ */
+function checkCapacityForVersion(stated: { member: string; capacity: number }, command: string | undefined, version: string | undefined): void {
+  if (command === PYTHON_SHELL || version === undefined || majorVersion(version) < 2) return;
+  throw invalidInput(
+    'For Glue version 2.0+ jobs, you cannot specify a Maximum capacity. Instead, you should specify a Worker type ' +
+      `and the Number of workers (got ${stated.member} ${stated.capacity} with GlueVersion ${version}).`,
+  );
 }
 
 /** MaxCapacity, the deprecated AllocatedCapacity and WorkerType / NumberOfWorkers exclude each other. */
@@ -65,8 +93,6 @@ function checkExclusiveCapacity(doc: Json): void {
 
 function checkCapacity(doc: Json, command: string | undefined): void {
   checkExclusiveCapacity(doc);
-  const allocated = num(doc, 'AllocatedCapacity');
-  const maxCapacity = num(doc, 'MaxCapacity');
   const workerType = str(doc, 'WorkerType');
   const workers = num(doc, 'NumberOfWorkers');
   if ((workerType === undefined) !== (workers === undefined)) {
@@ -82,10 +108,11 @@ function checkCapacity(doc: Json, command: string | undefined): void {
   if (workerType === 'G.025X' && command !== 'gluestreaming') {
     throw invalidInput(`WorkerType G.025X is for streaming jobs (Command.Name gluestreaming), not ${command}.`);
   }
-  const capacity = allocated ?? maxCapacity;
-  if (capacity === undefined) return;
-  const member = allocated !== undefined ? 'AllocatedCapacity' : 'MaxCapacity';
-  if (command === 'pythonshell') {
+  const stated = statedCapacity(doc);
+  if (!stated) return;
+  checkCapacityForVersion(stated, command, str(doc, 'GlueVersion'));
+  const { member, capacity } = stated;
+  if (command === PYTHON_SHELL) {
     if (!PYTHON_SHELL_CAPACITIES.includes(capacity)) {
       throw invalidInput(`${member} of a Python shell job must be ${PYTHON_SHELL_CAPACITIES.join(' or ')} DPU, got ${capacity}.`);
     }
@@ -101,7 +128,7 @@ function checkSecurityConfiguration(doc: Json): void {
   if (name !== undefined) throw securityConfigurationNotFound(name, 'SecurityConfiguration');
 }
 
-/** Whether a Glue version (`major.minor`) comes before 3.0. */
-function isBefore3(version: string): boolean {
-  return Number(version.split('.')[0]) < 3;
+/** The major number of a Glue version (`major.minor`). */
+function majorVersion(version: string): number {
+  return Number(version.split('.')[0]);
 }

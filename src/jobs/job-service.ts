@@ -8,7 +8,8 @@ import type { JobRecord, JobRunRecord, JobRunState } from '../storage/job-store.
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
 import { TERMINAL_TASK_STATUSES, type Scope, type TaskRunRecord } from '../storage/records.js';
 import { assertNoReservedTags } from '../catalog/catalog-service.js';
-import { checkJobDefinition, checkJobRunRequest } from './job-rules.js';
+import { taggedWith } from '../tags/tagged-with.js';
+import { checkJobDefinition, checkJobRunRequest, defaultMaxCapacity } from './job-rules.js';
 import { projectToShape } from './model-projection.js';
 import {
   ArgumentError,
@@ -97,6 +98,31 @@ export class JobService {
     return compact({ Jobs: page.map(jobToWire), NextToken: nextToken });
   }
 
+  /** The names of the account's jobs, by name, or of those with every tag in Tags. */
+  async listNames(ctx: RequestContext, input: Json): Promise<Json> {
+    const wantedTags = obj(input, 'Tags') as Record<string, string> | undefined;
+    const jobs = await taggedWith(this.store, ctx, await this.store.jobs.listJobs(ctx), (j) => jobArn(ctx, j.name), wantedTags);
+    const { page, nextToken } = paginate(jobs, (j) => [j.name, j.name], false, {
+      nextToken: str(input, 'NextToken'),
+      maxResults: num(input, 'MaxResults'),
+      defaultPageSize: 100,
+      fingerprint: ['ListJobs', wantedTags ?? {}],
+    });
+    return compact({ JobNames: page.map((j) => j.name), NextToken: nextToken });
+  }
+
+  /** The named jobs in the order asked for (each once); names with no job go into JobsNotFound. */
+  async batchGet(ctx: RequestContext, input: Json): Promise<Json> {
+    const jobs: Json[] = [];
+    const notFound: string[] = [];
+    for (const name of new Set(input['JobNames'] as string[])) {
+      const job = await this.store.jobs.getJob(ctx, name);
+      if (job) jobs.push(jobToWire(job));
+      else notFound.push(name);
+    }
+    return { Jobs: jobs, JobsNotFound: notFound };
+  }
+
   /** As in Glue, JobUpdate replaces the definition; Role and Command are kept when it leaves them out. */
   async update(ctx: RequestContext, input: Json): Promise<Json> {
     const name = str(input, 'JobName')!;
@@ -139,7 +165,7 @@ export class JobService {
 
     const now = Date.now();
     const request = projectToShape(input, 'StartJobRunRequest') as Json;
-    checkJobRunRequest(request);
+    checkJobRunRequest(request, job.doc);
     const runArguments = (request['Arguments'] as Record<string, string> | undefined) ?? {};
     const doc: Json = {};
     for (const m of RUN_MEMBERS) {
@@ -351,7 +377,7 @@ export function notReadyMessage(transformId: string, status: string): string {
 function withDefaults(doc: Json): Json {
   const out: Json = { ...JOB_DEFAULTS, ...doc };
   if (out['WorkerType'] === undefined && out['MaxCapacity'] === undefined && out['AllocatedCapacity'] === undefined) {
-    out['MaxCapacity'] = 10;
+    out['MaxCapacity'] = defaultMaxCapacity(str(obj(out, 'Command') ?? {}, 'Name'));
   }
   if (out['ExecutionProperty'] === undefined) out['ExecutionProperty'] = { MaxConcurrentRuns: 1 };
   return out;

@@ -63,6 +63,8 @@ export interface MetadataStore {
   insertDatabase(record: DatabaseRecord, tags: Record<string, string>, arn: string): Promise<void>;
   getDatabase(scope: Scope, catalogId: string, name: string): Promise<DatabaseRecord | undefined>;
   listDatabases(scope: Scope, catalogId: string): Promise<DatabaseRecord[]>;
+  /** Replaces the stored definition (matched by name); false when it does not exist. */
+  updateDatabase(record: DatabaseRecord): Promise<boolean>;
   /** Deletes the database and every table in it. */
   deleteDatabase(scope: Scope, catalogId: string, name: string): Promise<boolean>;
 

@@ -12,6 +12,7 @@ import type { RequestContext } from '../core/request-context.js';
 import { arr, compact, fromWireTime, obj, str, toWireTime, type Json } from '../core/wire.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
 import type { Scope, TransformRecord } from '../storage/records.js';
+import { taggedWith } from '../tags/tagged-with.js';
 import { transformArn } from './arn.js';
 import {
   checkEncryption,
@@ -151,16 +152,14 @@ export class TransformService {
   async #filtered(ctx: RequestContext, input: Json) {
     const filter = obj(input, 'Filter') ?? {};
     const sort = obj(input, 'Sort');
-    let items = (await this.store.listTransforms(ctx)).filter((t) => matchesFilter(t, filter));
     const wantedTags = obj(input, 'Tags') as Record<string, string> | undefined;
-    if (wantedTags && Object.keys(wantedTags).length > 0) {
-      const keep: TransformRecord[] = [];
-      for (const t of items) {
-        const tags = await this.store.getTags(ctx, transformArn(t));
-        if (Object.entries(wantedTags).every(([k, v]) => tags[k] === v)) keep.push(t);
-      }
-      items = keep;
-    }
+    const items = await taggedWith(
+      this.store,
+      ctx,
+      (await this.store.listTransforms(ctx)).filter((t) => matchesFilter(t, filter)),
+      transformArn,
+      wantedTags,
+    );
     const column = sort ? str(sort, 'Column')! : 'CREATED';
     const descending = sort ? str(sort, 'SortDirection') === 'DESCENDING' : false;
     return paginate(items, sortKeyFor(column), descending, {

@@ -24,7 +24,7 @@ import {
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { getTransform, startGlueServer, stopGlueServer, waitForRun } from '../support/glue-client.js';
+import { createOpenCsvTransform, getTransform, startGlueServer, stopGlueServer, waitForRun } from '../support/glue-client.js';
 import { DATASETS_DIR, RAW_DATA_DIR } from '../support/datasets.js';
 import { findAws, findPythonWithBoto3, isolatedAwsEnv, s3Client } from '../support/s3-tools.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
@@ -291,31 +291,15 @@ s3.upload_file(sys.argv[2], '${BUCKET}', sys.argv[3])`;
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'opencsv/titles/part-0.csv', Body: minimal }));
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'opencsv/paths/part-0.csv', Body: 'id,title\na,"C:\\dir\\"\nb,plain\n' }));
     await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'dp_opencsv' } }));
-    const transformOver = async (table: string) => {
-      await glue.send(
-        new CreateTableCommand({
-          DatabaseName: 'dp_opencsv',
-          TableInput: {
-            Name: table,
-            Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-            StorageDescriptor: {
-              Columns: cols(['id', 'title']),
-              Location: `s3://${BUCKET}/opencsv/${table}/`,
-              SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde', Parameters: { separatorChar: ',' } },
-            },
-          },
-        }),
-      );
-      const { TransformId } = await glue.send(
-        new CreateMLTransformCommand({
-          Name: `dp-opencsv-${table}`,
-          Role: 'arn:aws:iam::123456789012:role/GlueRole',
-          InputRecordTables: [{ DatabaseName: 'dp_opencsv', TableName: table }],
-          Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-        }),
-      );
-      return TransformId!;
-    };
+    const transformOver = (table: string) =>
+      createOpenCsvTransform(glue, {
+        database: 'dp_opencsv',
+        table,
+        columns: ['id', 'title'],
+        location: `s3://${BUCKET}/opencsv/${table}/`,
+        name: `dp-opencsv-${table}`,
+        serdeParameters: { separatorChar: ',' },
+      });
 
     // A labeling-set run reads the whole table and writes its records back out, values as read.
     const titles = await transformOver('titles');

@@ -1,7 +1,7 @@
 /**
  * A full disk, for real: the server's data dir is a 16 MiB tmpfs. The disk is filled through the S3
  * API, writes through S3 and Glue answer errors that say the disk is full, deletes through both APIs
- * still work, writes work again once space is freed, and both SQLite databases pass
+ * still work, and so does a task process's label garbage collection, writes work again once space is freed, and both SQLite databases pass
  * `PRAGMA integrity_check`.
  *
  * Mounting needs root (CI runs as root); elsewhere the suite is skipped with a message.
@@ -28,10 +28,24 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateDatabaseCommand, DeleteDatabaseCommand, GetDatabaseCommand, GlueServiceException, type GlueClient } from '@aws-sdk/client-glue';
+import {
+  CreateDatabaseCommand,
+  CreateJobCommand,
+  DeleteDatabaseCommand,
+  DeleteJobCommand,
+  GetDatabaseCommand,
+  GetJobCommand,
+  GetTagsCommand,
+  GlueServiceException,
+  UntagResourceCommand,
+  type GlueClient,
+} from '@aws-sdk/client-glue';
 import { glueClient } from '../support/glue-client.js';
 import { s3Client, silenceSdkNodeVersionWarning } from '../support/s3-tools.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { diskReserveOf } from '../../src/storage/disk-reserve.js';
+import { LABEL_BATCH_ROWS } from '../../src/storage/label-store.js';
+import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
 
 silenceSdkNodeVersionWarning();
 
@@ -66,8 +80,26 @@ function assertInsufficientStorage(error: unknown): void {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+const GARBAGE_SCOPE = { accountId: '123456789012', region: 'us-east-1' };
+/** 6,000 label rows of about 300 bytes: some 2 MiB of the database, more than the 1 MiB reserve. */
+const GARBAGE_BATCHES = 6;
+
+/** Rows of a table of the metadata database, counted by a connection of its own (one that can read the write-ahead log). */
+function countRows(table: 'labels' | 'label_generations'): number {
+  const db = new Database(join(mountPoint, 'metadata.sqlite'));
+  try {
+    return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+const labelRows = () => countRows('labels');
+const labelGenerations = () => countRows('label_generations');
+
 describe('a full disk', { skip: !mounted }, () => {
   let server: TestServer;
+  /** The metadata store as a task process opens it (with the data dir's disk reserve). */
+  let taskProcessStore: SqliteMetadataStore;
   let s3: S3Client;
   let glue: GlueClient;
   /** The objects stored, by key, with the SHA-256 of their bytes. */
@@ -75,11 +107,41 @@ describe('a full disk', { skip: !mounted }, () => {
   let unfinishedUpload: string;
 
   before(async () => {
-    server = await startServer({ dataDir: mountPoint, env: { DOPPEL_DISK_RESERVE_MB: '1' } });
+    // One task process, whose label garbage collection at start is awaited below.
+    server = await startServer({ dataDir: mountPoint, env: { DOPPEL_DISK_RESERVE_MB: '1', DOPPEL_WORKERS: '1' } });
+    // Label rows nobody needs, as an import that failed (or a deleted transform) leaves them, for
+    // label garbage collection to delete once the disk is full. Task processes collect when they
+    // start and after each run, so the rows go in once the task process has collected at its start
+    // (a generation with no rows, gone when it has) and stay: this suite starts no run.
+    taskProcessStore = new SqliteMetadataStore(join(mountPoint, 'metadata.sqlite'), { reserve: diskReserveOf(mountPoint, MiB) });
+    await taskProcessStore.labels.beginGeneration(GARBAGE_SCOPE, 'tfm-deleted', 'tsk-sentinel');
+    for (let waited = 0; labelGenerations() > 0; waited += 50) {
+      assert.ok(waited < 20_000, 'the task process never collected label garbage at its start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const { generation } = await taskProcessStore.labels.beginGeneration(GARBAGE_SCOPE, 'tfm-deleted', 'tsk-failed-import');
+    for (let batch = 0; batch < GARBAGE_BATCHES; batch++) {
+      const rows = Array.from({ length: LABEL_BATCH_ROWS }, (_, i) => ({
+        labelingSetId: `set-${batch}`,
+        label: `label-${i}`,
+        values: { id: `${batch}-${i}`, name: randomBytes(100).toString('hex') },
+      }));
+      await taskProcessStore.labels.addRows(GARBAGE_SCOPE, 'tfm-deleted', generation, rows, batch * LABEL_BATCH_ROWS);
+    }
+    // Into the database file, with the write-ahead log emptied, as after a restart (the last
+    // connection to close moves the log into the database and removes it): a delete then needs the
+    // log to grow, which the full disk refuses.
+    const db = new Database(join(mountPoint, 'metadata.sqlite'));
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.close();
+    }
     s3 = s3Client(server);
     glue = glueClient(server);
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'kept' } }));
+    await glue.send(new CreateJobCommand({ Name: 'kept-job', Role: 'arn:aws:iam::123456789012:role/GlueRole', Command: { Name: 'findmatches' }, Tags: { team: 'data' } }));
     // An upload left open, with a part on disk, to abort once the disk is full.
     unfinishedUpload = (await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'unfinished' }))).UploadId!;
     await s3.send(
@@ -88,6 +150,7 @@ describe('a full disk', { skip: !mounted }, () => {
   });
 
   after(async () => {
+    await taskProcessStore?.close();
     s3?.destroy();
     glue?.destroy();
     await server?.stop();
@@ -120,6 +183,13 @@ describe('a full disk', { skip: !mounted }, () => {
     }
   });
 
+  test("label garbage collection (a task process's delete of unused label rows) works on the full disk", async () => {
+    assert.equal(labelRows(), GARBAGE_BATCHES * LABEL_BATCH_ROWS);
+    assert.equal(await taskProcessStore.labels.collectGarbage(), GARBAGE_BATCHES * LABEL_BATCH_ROWS);
+    assert.equal(labelRows(), 0);
+    assert.equal(labelGenerations(), 0);
+  });
+
   test('Glue writes on the full disk answer InternalServiceException saying the disk is full', async () => {
     const create = await untilFailure((i) => glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: `filler-${i}` } })), 20_000);
     const error = create.error;
@@ -127,10 +197,18 @@ describe('a full disk', { skip: !mounted }, () => {
     assert.equal(error.name, 'InternalServiceException');
     assert.equal(error.$metadata.httpStatusCode, 500);
     assert.match(error.message, /disk is full/);
-    assert.match(server.output(), /request \S+ failed: .*(SQLITE_FULL|database or disk is full)/);
+    // The server's log reaches this process through a pipe, maybe after the answer did.
+    const logged = /request \S+ failed: .*(SQLITE_FULL|database or disk is full)/;
+    for (let waited = 0; !logged.test(server.output()) && waited < 2_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    assert.match(server.output(), logged);
   });
 
-  test('deletes work on the full disk: Glue DeleteDatabase, S3 AbortMultipartUpload, DeleteObject, DeleteObjects', async () => {
+  test('deletes work on the full disk: Glue UntagResource, DeleteJob, DeleteDatabase, S3 AbortMultipartUpload, DeleteObject, DeleteObjects', async () => {
+    const jobArn = 'arn:aws:glue:us-east-1:123456789012:job/kept-job';
+    await glue.send(new UntagResourceCommand({ ResourceArn: jobArn, TagsToRemove: ['team'] }));
+    assert.deepEqual((await glue.send(new GetTagsCommand({ ResourceArn: jobArn }))).Tags, {});
+    await glue.send(new DeleteJobCommand({ JobName: 'kept-job' }));
+    await assert.rejects(glue.send(new GetJobCommand({ JobName: 'kept-job' })), { name: 'EntityNotFoundException' });
     await glue.send(new DeleteDatabaseCommand({ Name: 'kept' }));
     await assert.rejects(glue.send(new GetDatabaseCommand({ Name: 'kept' })), { name: 'EntityNotFoundException' });
 

@@ -1,5 +1,5 @@
 /**
- * The Glue Jobs API with @aws-sdk/client-glue: job definitions, runs of `findmatches` jobs as
+ * The Glue Jobs API with @aws-sdk/client-glue: job definitions (ListJobs, BatchGetJobs too), runs of `findmatches` jobs as
  * FIND_MATCHES task runs, argument merging and checking, pagination, BatchStopJobRun. Task runs are
  * scripted (DOPPEL_SCRIPTED_TASKS), so this suite needs no matcher; test/integration/find-matches.test.ts
  * runs the real thing.
@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import {
+  BatchGetJobsCommand,
   BatchStopJobRunCommand,
   CancelMLTaskRunCommand,
   CreateJobCommand,
@@ -18,11 +19,15 @@ import {
   GetJobRunsCommand,
   GetJobsCommand,
   GetMLTaskRunsCommand,
+  ListJobsCommand,
   StartImportLabelsTaskRunCommand,
   StartJobRunCommand,
   StartMLLabelingSetGenerationTaskRunCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   UpdateJobCommand,
   paginateGetJobs,
+  paginateListJobs,
   type GetJobRunCommandOutput,
   type GlueClient,
   type JobRunState,
@@ -44,9 +49,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawGlueRequest } from '../support/raw-glue.js';
-import { CLI_PATH, startServer, type TestServer } from '../support/server.js';
+import { CLI_PATH, DEFAULT_ACCOUNT_ID, startServer, TEST_REGION, type TestServer } from '../support/server.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
+const jobArn = (name: string) => `arn:aws:glue:${TEST_REGION}:${DEFAULT_ACCOUNT_ID}:job/${name}`;
 /** Milliseconds per minute of Timeout: a job with Timeout 1 times out before a scripted run (50 ms) ends. */
 const TIMEOUT_UNIT_MS = 20;
 /** The suite's server, also when it is restarted on the same data dir. */
@@ -228,6 +234,49 @@ describe('Glue Jobs API', () => {
     const second = await client.send(new GetJobsCommand({ MaxResults: 2, NextToken: first.NextToken }));
     assert.notEqual(second.Jobs?.[0]?.Name, first.Jobs?.[0]?.Name);
     await expectGlueError(client.send(new GetJobsCommand({ NextToken: 'garbage' })), { name: 'InvalidInputException' });
+  });
+
+  it('ListJobs lists job names by name, pages with MaxResults / NextToken and the JS paginator, and filters by Tags', async () => {
+    const tag = uniqueName('team');
+    const names: string[] = [];
+    for (let i = 0; i < 4; i++) names.push(await createFindMatchesJob(client, {}));
+    const tagged = await createFindMatchesJob(client, {});
+    await client.send(new TagResourceCommand({ ResourceArn: jobArn(tagged), TagsToAdd: { team: tag, env: 'test' } }));
+
+    const listed = (await collectPages(paginateListJobs({ client, pageSize: 2 }, {}))).flatMap((p) => p.JobNames ?? []);
+    assert.equal(new Set(listed).size, listed.length, 'no job twice');
+    for (const n of [...names, tagged]) assert.ok(listed.includes(n), `${n} listed`);
+    assert.deepEqual(listed, [...listed].sort(), 'names come sorted');
+    const first = await client.send(new ListJobsCommand({ MaxResults: 2 }));
+    assert.equal(first.JobNames?.length, 2);
+    const rest = await client.send(new ListJobsCommand({ NextToken: first.NextToken }));
+    assert.deepEqual([...first.JobNames!, ...rest.JobNames!], listed, 'a NextToken alone gives the rest');
+    assert.equal(rest.NextToken, undefined);
+
+    assert.deepEqual((await client.send(new ListJobsCommand({ Tags: { team: tag } }))).JobNames, [tagged]);
+    assert.deepEqual((await client.send(new ListJobsCommand({ Tags: { team: tag, env: 'prod' } }))).JobNames, [], 'every tag must match');
+    await client.send(new UntagResourceCommand({ ResourceArn: jobArn(tagged), TagsToRemove: ['team'] }));
+    assert.deepEqual((await client.send(new ListJobsCommand({ Tags: { team: tag } }))).JobNames, []);
+    await expectGlueError(client.send(new ListJobsCommand({ Tags: { env: 'test' }, NextToken: first.NextToken })), {
+      name: 'InvalidInputException',
+      message: 'The NextToken does not belong to this request: its filter or sort differs.',
+    });
+    await expectGlueError(client.send(new ListJobsCommand({ MaxResults: 1001 })), {
+      name: 'ValidationException',
+      message: /at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000/,
+    });
+  });
+
+  it('BatchGetJobs returns the named jobs in order, each once, and the names of missing ones in JobsNotFound', async () => {
+    const a = await createFindMatchesJob(client, { '--transform-id': 'a' });
+    const b = await createFindMatchesJob(client, { '--transform-id': 'b' });
+    const missing = uniqueName('nojob');
+    const out = await client.send(new BatchGetJobsCommand({ JobNames: [b, missing, a, b] }));
+    assert.deepEqual(out.Jobs?.map((j) => [j.Name, j.DefaultArguments?.['--transform-id']]), [[b, 'b'], [a, 'a']]);
+    const { Job } = await client.send(new GetJobCommand({ JobName: a }));
+    assert.deepEqual(out.Jobs?.[1], Job, 'the same Job GetJob shows');
+    assert.deepEqual(out.JobsNotFound, [missing]);
+    assert.deepEqual(await client.send(new BatchGetJobsCommand({ JobNames: [] })).then((r) => [r.Jobs, r.JobsNotFound]), [[], []]);
   });
 
   it('a findmatches run is a FIND_MATCHES task run and goes STARTING → RUNNING → SUCCEEDED', async () => {

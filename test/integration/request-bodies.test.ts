@@ -1,10 +1,12 @@
 /**
- * Request bodies are not read before the headers have passed every check that needs no body, and
- * the bodies held in memory at once are bounded. Raw HTTP over sockets, so that a test controls
+ * Request bodies are not read before the headers have passed every check that needs no body, the
+ * bodies held in memory at once are bounded (charged as their bytes arrive), and a body that stops
+ * arriving is given up after the idle timeout. Raw HTTP over sockets, so that a test controls
  * exactly how much of a body has been sent when the server answers: a refusal that arrives while
  * the body has not been sent at all was decided on the headers alone.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -165,22 +167,43 @@ describe('bodies held in memory at once are bounded (DOPPEL_MAX_BUFFERED_BODY_BY
   });
   after(() => stopAndRemove(server));
 
+  it('a body is charged as its bytes arrive: bodies declared but not sent hold none of the budget', async () => {
+    const body = glueBody(MiB);
+    const head = requestHead('POST', '/', await signedGlueHeaders(server, body));
+    // Three bodies of 1 MiB declared (3 MiB, past the 2 MiB budget), a few bytes of each sent.
+    const declaredOnly = [0, 1, 2].map(() => openRequest(server, head, body.subarray(0, 10)));
+    await new Promise((r) => setTimeout(r, 300));
+    const whole = openRequest(server, head, body);
+    try {
+      const got = await whole.answer;
+      assert.equal(got.status, 200, got.body);
+    } finally {
+      whole.socket.destroy();
+      for (const { socket, answer } of declaredOnly) {
+        socket.destroy();
+        answer.catch(() => undefined);
+      }
+    }
+  });
+
   it('past the budget a Glue request is answered 503 ServiceUnavailableException at once; room comes back when bodies are done', async () => {
     const body = glueBody(MiB);
     const head = requestHead('POST', '/', await signedGlueHeaders(server, body));
-    // Two bodies of 1 MiB in flight, half sent each: the 2 MiB budget is spoken for.
-    const held = [openRequest(server, head, body.subarray(0, MiB / 2)), openRequest(server, head, body.subarray(0, MiB / 2))];
-    await new Promise((r) => setTimeout(r, 300));
-    const refused = openRequest(server, head, Buffer.alloc(0));
-    try {
-      const got = await refused.answer;
-      assert.equal(got.status, 503);
-      const error = JSON.parse(got.body) as { __type: string; Message: string };
-      assert.equal(error.__type, 'ServiceUnavailableException');
-      assert.match(error.Message, /DOPPEL_MAX_BUFFERED_BODY_BYTES/);
-    } finally {
-      refused.socket.destroy();
+    // Two bodies of 1 MiB in flight, all but their last byte sent: the 2 MiB budget is held.
+    const held = [openRequest(server, head, body.subarray(0, MiB - 1)), openRequest(server, head, body.subarray(0, MiB - 1))];
+    // Bytes are charged once the server has read them: ask (sending no body, so holding nothing)
+    // until it has.
+    let got: Answer | undefined;
+    for (let attempt = 0; attempt < 20 && !got; attempt++) {
+      const probe = openRequest(server, head, Buffer.alloc(0), 250);
+      got = await probe.answer.catch(() => undefined);
+      probe.socket.destroy();
     }
+    assert.ok(got, 'the server never refused the request past its budget');
+    assert.equal(got.status, 503);
+    const error = JSON.parse(got.body) as { __type: string; Message: string };
+    assert.equal(error.__type, 'ServiceUnavailableException');
+    assert.match(error.Message, /DOPPEL_MAX_BUFFERED_BODY_BYTES/);
     // S3 bodies the signature covers count against the same budget: SlowDown.
     const url = new URL(server.endpoint);
     assert.equal((await rawS3Request(server, { method: 'PUT', target: '/budget-bucket' })).status, 200);
@@ -200,7 +223,7 @@ describe('bodies held in memory at once are bounded (DOPPEL_MAX_BUFFERED_BODY_BY
       slowDown.socket.destroy();
     }
 
-    for (const { socket } of held) socket.write(body.subarray(MiB / 2));
+    for (const { socket } of held) socket.write(body.subarray(MiB - 1));
     for (const { socket, answer } of held) {
       assert.equal((await answer).status, 200);
       socket.destroy();
@@ -236,5 +259,154 @@ describe('bodies held in memory at once are bounded (DOPPEL_MAX_BUFFERED_BODY_BY
       assert.equal((await a).status, 200);
       s.destroy();
     }
+  });
+});
+
+/** The server process's resident memory in bytes (Linux /proc). */
+function residentBytes(pid: number): number {
+  const kib = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kib) * 1024;
+}
+
+/** Resolves with how long the socket stayed open, once the server has closed it. */
+function closedAfter(socket: Socket, since: number): Promise<number> {
+  return new Promise((resolve) => socket.once('close', () => resolve(Date.now() - since)));
+}
+
+describe('a body that stops arriving is given up (DOPPEL_BODY_IDLE_TIMEOUT_SECONDS)', () => {
+  const IDLE_SECONDS = 1;
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({
+      env: { DOPPEL_BODY_IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS), DOPPEL_MAX_BODY_BYTES: String(MiB), DOPPEL_MAX_BUFFERED_BODY_BYTES: String(MiB) },
+    });
+    assert.equal((await rawS3Request(server, { method: 'PUT', target: '/idle-bucket' })).status, 200);
+  });
+  after(() => stopAndRemove(server));
+
+  it('Glue: half a body, then nothing: answered RequestTimeoutException and closed after the timeout; others are answered meanwhile', async () => {
+    const body = glueBody(MiB);
+    const head = requestHead('POST', '/', await signedGlueHeaders(server, body));
+    const started = Date.now();
+    const stalled = openRequest(server, head, body.subarray(0, MiB / 2), 10_000);
+    const closed = closedAfter(stalled.socket, started);
+    // While it stalls, holding half the budget, other requests are answered at once.
+    await new Promise((r) => setTimeout(r, 200));
+    const other = openRequest(server, requestHead('POST', '/', await signedGlueHeaders(server, glueBody(100))), glueBody(100));
+    try {
+      assert.equal((await other.answer).status, 200);
+      assert.ok(Date.now() - started < IDLE_SECONDS * 1000, 'answered while the other body stalls');
+    } finally {
+      other.socket.destroy();
+    }
+    const got = await stalled.answer;
+    const answeredAfter = Date.now() - started;
+    assert.equal(got.status, 400, got.body);
+    const error = JSON.parse(got.body) as { __type: string; Message: string };
+    assert.equal(error.__type, 'RequestTimeoutException');
+    assert.match(error.Message, /^No part of the request body arrived for 1 s \(DOPPEL_BODY_IDLE_TIMEOUT_SECONDS\)/);
+    assert.match(got.head, /\r\nconnection: close/i);
+    assert.ok(answeredAfter >= IDLE_SECONDS * 1000 && answeredAfter < IDLE_SECONDS * 1000 + 3000, `answered after ${answeredAfter} ms`);
+    assert.ok((await closed) < IDLE_SECONDS * 1000 + 3000, 'and the connection closed');
+    // What the stalled body held is given back: a body as large as the whole budget fits again.
+    const whole = glueBody(MiB);
+    const after = openRequest(server, requestHead('POST', '/', await signedGlueHeaders(server, whole)), whole);
+    try {
+      assert.equal((await after.answer).status, 200);
+    } finally {
+      after.socket.destroy();
+    }
+  });
+
+  it('S3: a PUT that stalls is answered RequestTimeout, closed, and stores nothing; one that keeps sending slowly is not', async () => {
+    const url = new URL(server.endpoint);
+    const signer = new SignatureV4({ credentials: TEST_CREDENTIALS, region: TEST_REGION, service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+    const headersFor = async (key: string, length: number) =>
+      (
+        await signer.sign(
+          new HttpRequest({
+            method: 'PUT',
+            protocol: 'http:',
+            hostname: url.hostname,
+            path: `/idle-bucket/${key}`,
+            headers: { host: url.host, 'content-length': String(length), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+          }),
+        )
+      ).headers as Record<string, string>;
+    const size = 64 * 1024;
+    const started = Date.now();
+    const stalled = openRequest(server, requestHead('PUT', '/idle-bucket/stalled', await headersFor('stalled', size)), Buffer.alloc(size / 2, 'x'), 10_000);
+    const closed = closedAfter(stalled.socket, started);
+    const got = await stalled.answer;
+    assert.equal(got.status, 400, got.body);
+    assert.match(got.body, /<Code>RequestTimeout<\/Code>/);
+    assert.match(got.body, /<Message>Your socket connection to the server was not read from or written to within the timeout period\. Idle connections will be closed\.<\/Message>/);
+    assert.ok((await closed) < IDLE_SECONDS * 1000 + 3000, 'the connection is closed');
+    assert.equal((await rawS3Request(server, { method: 'HEAD', target: '/idle-bucket/stalled' })).status, 404);
+
+    // A piece every 400 ms for about 3 s: slower than the timeout in all, but never idle for it.
+    const pieces = 8;
+    const steady = openRequest(server, requestHead('PUT', '/idle-bucket/steady', await headersFor('steady', size)), Buffer.alloc(0), 10_000);
+    try {
+      for (let i = 0; i < pieces; i++) {
+        await new Promise((r) => setTimeout(r, 400));
+        steady.socket.write(Buffer.alloc(size / pieces, 'y'));
+      }
+      assert.equal((await steady.answer).status, 200);
+    } finally {
+      steady.socket.destroy();
+    }
+    const stored = await rawS3Request(server, { method: 'GET', target: '/idle-bucket/steady' });
+    assert.equal(stored.body.length, size);
+  });
+});
+
+describe('many slow, large bodies at once stay within the budget', () => {
+  const BUDGET = 16 * MiB;
+  const BODY = 8 * MiB;
+  const CLIENTS = 32;
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({
+      env: {
+        DOPPEL_MAX_BODY_BYTES: String(BODY),
+        DOPPEL_MAX_BUFFERED_BODY_BYTES: String(BUDGET),
+        DOPPEL_BODY_IDLE_TIMEOUT_SECONDS: '2',
+      },
+    });
+  });
+  after(() => stopAndRemove(server));
+
+  it(`${CLIENTS} clients each sending three quarters of an 8 MiB body, then stalling: the server's memory grows by about the 16 MiB budget, not by what they sent`, async (t) => {
+    const pid = server.process.pid!;
+    const body = glueBody(BODY);
+    const head = requestHead('POST', '/', await signedGlueHeaders(server, body));
+    const warmUp = openRequest(server, head, body);
+    assert.equal((await warmUp.answer).status, 200);
+    warmUp.socket.destroy();
+    const baseline = residentBytes(pid);
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, residentBytes(pid))), 20);
+    const sent = (BODY * 3) / 4;
+    const clients = Array.from({ length: CLIENTS }, () => openRequest(server, head, body.subarray(0, sent), 30_000));
+    try {
+      const answers = await Promise.all(clients.map((c) => c.answer));
+      const statuses = answers.map((a) => a.status);
+      // Those that fitted waited for the rest of their bodies and gave up (400); the rest were refused (503).
+      assert.ok(statuses.every((s) => s === 400 || s === 503), statuses.join(' '));
+      assert.ok(statuses.includes(400) && statuses.includes(503), statuses.join(' '));
+      assert.ok(statuses.filter((s) => s === 400).length <= BUDGET / sent + 1, statuses.join(' '));
+    } finally {
+      clearInterval(sampler);
+      for (const { socket } of clients) socket.destroy();
+    }
+    const grown = peak - baseline;
+    t.diagnostic(`resident memory grew by ${(grown / MiB).toFixed(1)} MiB at most`);
+    assert.ok(grown < BUDGET + 48 * MiB, `resident memory grew by ${(grown / MiB).toFixed(1)} MiB while ${(CLIENTS * sent) / MiB} MiB were sent`);
+    await server.stop();
+    const logged = /request bodies held in memory at once peaked at (\d+) bytes \(DOPPEL_MAX_BUFFERED_BODY_BYTES (\d+)\)/.exec(server.output());
+    assert.ok(logged, server.output());
+    assert.ok(Number(logged[1]) <= BUDGET, `held at most the budget: ${logged[1]}`);
+    assert.ok(Number(logged[1]) >= sent, `and the bodies that fitted: ${logged[1]}`);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The external S3 adapter against a real S3-compatible server process (s3rver): the full
  * ObjectStore contract, then what is particular to the adapter (multipart streaming, temporary
- * copies, connection and credential failures).
+ * copies, connection and credential failures, how often it asks who owns a bucket).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
+import { AccountObjectStore } from '../../src/storage/account-object-store.js';
 import { S3ObjectStore, type S3StoreConfig } from '../../src/storage/s3/s3-object-store.js';
 import {
   chunks,
@@ -174,6 +175,63 @@ describe('S3ObjectStore specifics on s3rver', { skip }, () => {
       return true;
     });
     assert.equal(await store.bucketOwner(refused), undefined);
+  });
+
+  it("asks HeadBucket about a bucket once per BUCKET_STATE_TTL_MS for all the calls through an account's view, and knows its own creates and deletes at once", async () => {
+    /** Runs puts, heads and gets of three objects through an account's view; the HeadBuckets they cost. */
+    const headBucketsOf = async (ttlMs: number): Promise<{ calls: number; headBuckets: number; afterDelete: string | undefined; deleteHeadBuckets: number }> => {
+      const counted = new S3ObjectStore(configFor(s3rver!), CONTRACT_OWNER, ttlMs);
+      const commands: string[] = [];
+      counted.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          commands.push(context.commandName ?? '?');
+          return next(args);
+        },
+        { step: 'initialize', name: 'countCommands' },
+      );
+      try {
+        const view = new AccountObjectStore(counted, CONTRACT_OWNER);
+        const fresh = uniqueBucketName();
+        await view.createBucket(fresh, CONTRACT_OWNER);
+        commands.length = 0;
+        let calls = 0;
+        for (const key of ['a', 'b', 'c']) {
+          await view.putObject(fresh, key, chunks(key));
+          assert.equal((await view.headObject(fresh, key))?.size, 1);
+          assert.equal((await readAll((await view.getObject(fresh, key)).body)).toString(), key);
+          await view.deleteObject(fresh, key);
+          calls += 4;
+        }
+        const headBuckets = commands.filter((c) => c === 'HeadBucketCommand').length;
+        await view.deleteBucket(fresh);
+        commands.length = 0;
+        const afterDelete = await view.bucketOwner(fresh);
+        return { calls, headBuckets, afterDelete, deleteHeadBuckets: commands.filter((c) => c === 'HeadBucketCommand').length };
+      } finally {
+        await counted.close();
+      }
+    };
+    const asking = await headBucketsOf(0);
+    assert.equal(asking.headBuckets, asking.calls, 'trusting nothing, every call asks first');
+    const remembering = await headBucketsOf(60_000);
+    assert.equal(remembering.headBuckets, 0, 'the bucket it created is known');
+    assert.equal(remembering.afterDelete, undefined);
+    assert.equal(remembering.deleteHeadBuckets, 0, 'the bucket it deleted is known to be gone');
+  });
+
+  it('sees a bucket created on the service directly once what it knew has expired', async () => {
+    const ttlMs = 300;
+    const remembering = new S3ObjectStore(configFor(s3rver!), CONTRACT_OWNER, ttlMs);
+    try {
+      const elsewhere = uniqueBucketName();
+      assert.equal(await remembering.bucketOwner(elsewhere), undefined);
+      await store.createBucket(elsewhere, CONTRACT_OWNER);
+      assert.equal(await remembering.bucketOwner(elsewhere), undefined, 'still what HeadBucket said a moment ago');
+      await new Promise((r) => setTimeout(r, ttlMs + 50));
+      assert.equal(await remembering.bucketOwner(elsewhere), CONTRACT_OWNER);
+    } finally {
+      await remembering.close();
+    }
   });
 
   it('refuses an unknown access key with a 403 and S3 code', async () => {

@@ -12,8 +12,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateDatabaseCommand,
   CreateJobCommand,
-  CreateMLTransformCommand,
-  CreateTableCommand,
   GetJobRunCommand,
   StartExportLabelsTaskRunCommand,
   StartImportLabelsTaskRunCommand,
@@ -43,9 +41,9 @@ import {
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { glueClient, waitForRun } from '../support/glue-client.js';
+import { createOpenCsvTransform, glueClient, waitForRun } from '../support/glue-client.js';
 import { rawS3Request, s3Client, silenceSdkNodeVersionWarning } from '../support/s3-tools.js';
-import { DEFAULT_ACCOUNT_ID, startServer, stopAndRemove, TEST_CREDENTIALS, type TestServer } from '../support/server.js';
+import { DEFAULT_ACCOUNT_ID, startServer, stopAndRemove, twoAccountEnv, type TestServer } from '../support/server.js';
 
 silenceSdkNodeVersionWarning();
 
@@ -77,14 +75,7 @@ let b: S3Client;
 let glueB: GlueClient;
 
 before(async () => {
-  server = await startServer({
-    env: {
-      DOPPEL_CREDENTIALS: [
-        `${TEST_CREDENTIALS.accessKeyId}:${TEST_CREDENTIALS.secretAccessKey}:${DEFAULT_ACCOUNT_ID}`,
-        `${B.accessKeyId}:${B.secretAccessKey}:${B_ACCOUNT}`,
-      ].join(','),
-    },
-  });
+  server = await startServer({ env: twoAccountEnv(B, B_ACCOUNT) });
   a = s3Client(server);
   b = s3Client(server, { credentials: B });
   glueB = glueClient(server, { credentials: B });
@@ -251,35 +242,9 @@ describe("task runs read and write only their own account's buckets", () => {
   let ownTable: string;
   let transformId: string;
 
-  /** A CSV table `name` of B's over `location`. */
-  async function tableOfB(name: string, location: string): Promise<void> {
-    await glueB.send(
-      new CreateTableCommand({
-        DatabaseName: 'tenant_b',
-        TableInput: {
-          Name: name,
-          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-          StorageDescriptor: {
-            Columns: ['id', 'name', 'email', 'city'].map((Name) => ({ Name, Type: 'string' })),
-            Location: location,
-            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-          },
-        },
-      }),
-    );
-  }
-
-  async function transformOfB(table: string): Promise<string> {
-    const { TransformId } = await glueB.send(
-      new CreateMLTransformCommand({
-        Name: `tenant-b-${table}`,
-        Role: ROLE,
-        InputRecordTables: [{ DatabaseName: 'tenant_b', TableName: table }],
-        Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-      }),
-    );
-    return TransformId!;
-  }
+  /** A CSV table `table` of B's over `location`, and B's transform on it. */
+  const transformOfB = (table: string, location: string) =>
+    createOpenCsvTransform(glueB, { database: 'tenant_b', table, columns: ['id', 'name', 'email', 'city'], location, name: `tenant-b-${table}` });
 
   const deniedA = (path: string) =>
     new RegExp(
@@ -289,8 +254,7 @@ describe("task runs read and write only their own account's buckets", () => {
   before(async () => {
     await glueB.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'tenant_b' } }));
     ownTable = 'own_people';
-    await tableOfB(ownTable, `s3://${B_BUCKET}/people/`);
-    transformId = await transformOfB(ownTable);
+    transformId = await transformOfB(ownTable, `s3://${B_BUCKET}/people/`);
   });
 
   it("a label import from A's bucket fails naming the file and the bucket; from B's own it succeeds", async () => {
@@ -315,8 +279,7 @@ describe("task runs read and write only their own account's buckets", () => {
   });
 
   it("a labeling-set run over a table in A's bucket fails naming the table and the bucket", async () => {
-    await tableOfB('peeking', `s3://${A_BUCKET}/people/`);
-    const peeking = await transformOfB('peeking');
+    const peeking = await transformOfB('peeking', `s3://${A_BUCKET}/people/`);
     const run = await glueB.send(
       new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: peeking, OutputS3Path: `s3://${B_BUCKET}/sets/` }),
     );

@@ -8,20 +8,24 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import {
+  BatchGetJobsCommand,
   CreateDatabaseCommand,
+  CreateJobCommand,
   DeleteMLTransformCommand,
   GetDatabaseCommand,
   GetMLTransformCommand,
   GetMLTransformsCommand,
   GetTagsCommand,
   GlueClient,
+  ListJobsCommand,
   ListMLTransformsCommand,
   TagResourceCommand,
+  UpdateDatabaseCommand,
   UpdateMLTransformCommand,
 } from '@aws-sdk/client-glue';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { glueHttpRequest } from '../support/raw-glue.js';
-import { DEFAULT_ACCOUNT_ID, TEST_CREDENTIALS, TEST_REGION, type TestServer } from '../support/server.js';
+import { DEFAULT_ACCOUNT_ID, TEST_CREDENTIALS, TEST_REGION, twoAccountEnv, type TestServer } from '../support/server.js';
 import { createTransform, expectGlueError, getTransform, glueClient, startGlueServer, stopGlueServer, transformArn, uniqueName } from '../support/glue-client.js';
 
 const OTHER = { accessKeyId: 'AKIDOTHERACCOUNT', secretAccessKey: 'other-secret-key' };
@@ -32,14 +36,7 @@ let server: TestServer;
 let glue: GlueClient;
 
 before(async () => {
-  ({ server, glue } = await startGlueServer({
-    env: {
-      DOPPEL_CREDENTIALS: [
-        `${TEST_CREDENTIALS.accessKeyId}:${TEST_CREDENTIALS.secretAccessKey}:${DEFAULT_ACCOUNT_ID}`,
-        `${OTHER.accessKeyId}:${OTHER.secretAccessKey}:${OTHER_ACCOUNT}`,
-      ].join(','),
-    },
-  }));
+  ({ server, glue } = await startGlueServer({ env: twoAccountEnv(OTHER, OTHER_ACCOUNT) }));
 });
 
 after(() => stopGlueServer({ server, glue }));
@@ -179,14 +176,15 @@ describe('raw HTTP authentication', () => {
     assert.equal(res.json['__type'], 'IncompleteSignatureException');
   });
 
-  it('a Signature Version 2 Authorization header → 403 AccessDeniedException saying only SigV4 is supported', async () => {
+  it('a Signature Version 2 Authorization header → 403 IncompleteSignatureException, the way to SigV4 in Detail', async () => {
     const res = await rawRequest('GetMLTransforms', '{}', undefined, {
       authorization: `AWS ${TEST_CREDENTIALS.accessKeyId}:${createHmac('sha1', TEST_CREDENTIALS.secretAccessKey).update('POST\n\n\n\n/').digest('base64')}`,
       date: new Date().toUTCString(),
     });
     assert.equal(res.status, 403);
-    assert.equal(res.json['__type'], 'AccessDeniedException');
-    assert.match(String(res.json['Message']), /^Only AWS Signature Version 4 \(AWS4-HMAC-SHA256\) is supported, and this request is signed with Signature Version 2/);
+    assert.equal(res.json['__type'], 'IncompleteSignatureException');
+    assert.equal(res.json['Message'], 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
+    assert.match(String(res.json['Detail']), /^This request \(Authorization: AWS <key>:<signature>\) is signed with Signature Version 2; only Signature Version 4/);
   });
 });
 
@@ -215,6 +213,23 @@ describe('account isolation (second credential pair)', () => {
     assert.deepEqual(got.Transforms, []);
     await expectGlueError(other.send(new GetDatabaseCommand({ Name: mine.database })), { name: 'EntityNotFoundException' });
     assert.equal((await getTransform(glue, mine.transformId)).Name, mine.name, 'still there for its owner');
+  });
+
+  it("ListJobs, BatchGetJobs and UpdateDatabase see only the caller's own jobs and databases", async () => {
+    const job = uniqueName('job');
+    await glue.send(new CreateJobCommand({ Name: job, Role: 'arn:aws:iam::123456789012:role/GlueRole', Command: { Name: 'findmatches' }, Tags: { k: 'v' } }));
+    assert.ok((await glue.send(new ListJobsCommand({}))).JobNames?.includes(job));
+    assert.ok(!(await other.send(new ListJobsCommand({}))).JobNames?.includes(job));
+    assert.deepEqual((await other.send(new ListJobsCommand({ Tags: { k: 'v' } }))).JobNames, []);
+    const batch = await other.send(new BatchGetJobsCommand({ JobNames: [job] }));
+    assert.deepEqual([batch.Jobs, batch.JobsNotFound], [[], [job]]);
+
+    const mine = await createTransform(glue);
+    await expectGlueError(other.send(new UpdateDatabaseCommand({ Name: mine.database, DatabaseInput: { Name: mine.database, Description: 'theirs' } })), {
+      name: 'EntityNotFoundException',
+      message: `Database ${mine.database} not found.`,
+    });
+    assert.equal((await glue.send(new GetDatabaseCommand({ Name: mine.database }))).Database?.Description, undefined);
   });
 
   it('the same database, table and transform names can exist in both accounts; ARNs carry the account', async () => {

@@ -1,6 +1,6 @@
 /**
  * @aws-sdk/client-glue acceptance: the Data Catalog subset (spec §4) — CreateDatabase, GetDatabase,
- * GetDatabases, DeleteDatabase, CreateTable, GetTable, GetTables, UpdateTable, DeleteTable.
+ * GetDatabases, UpdateDatabase, DeleteDatabase, CreateTable, GetTable, GetTables, UpdateTable, DeleteTable.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -14,13 +14,15 @@ import {
   GetDatabasesCommand,
   GetTableCommand,
   GetTablesCommand,
+  GetTagsCommand,
   GlueClient,
+  UpdateDatabaseCommand,
   UpdateTableCommand,
   paginateGetDatabases,
   paginateGetTables,
   type TableInput,
 } from '@aws-sdk/client-glue';
-import { DEFAULT_ACCOUNT_ID, type TestServer } from '../support/server.js';
+import { DEFAULT_ACCOUNT_ID, TEST_REGION, type TestServer } from '../support/server.js';
 import {
   assertDate,
   assertRecent,
@@ -212,6 +214,50 @@ describe('databases', () => {
     } finally {
       regional.destroy();
     }
+  });
+
+  it('UpdateDatabase returns {} and replaces the definition, keeping the name, CreateTime, tables and tags', async () => {
+    const name = uniqueName('upd');
+    await glue.send(
+      new CreateDatabaseCommand({
+        DatabaseInput: { Name: name, Description: 'before', Parameters: { stage: 'raw' } },
+        Tags: { team: 'data' },
+      }),
+    );
+    await glue.send(new CreateTableCommand({ DatabaseName: name, TableInput: tableInput('kept') }));
+    const { Database: before } = await glue.send(new GetDatabaseCommand({ Name: name }));
+    const out = await glue.send(
+      new UpdateDatabaseCommand({ Name: name.toUpperCase(), DatabaseInput: { Name: name, Description: 'after', LocationUri: 's3://bucket/after/' } }),
+    );
+    assert.deepEqual(payloadKeys(out), []);
+    const { Database } = await glue.send(new GetDatabaseCommand({ Name: name }));
+    assert.equal(Database?.Description, 'after');
+    assert.equal(Database?.LocationUri, 's3://bucket/after/');
+    assert.equal(Database?.Parameters, undefined, 'members DatabaseInput leaves out are removed');
+    assert.equal(Database?.CreateTime?.getTime(), before?.CreateTime?.getTime());
+    assert.equal((await glue.send(new GetTableCommand({ DatabaseName: name, Name: 'kept' }))).Table?.Name, 'kept');
+    const arn = `arn:aws:glue:${TEST_REGION}:${DEFAULT_ACCOUNT_ID}:database/${name}`;
+    assert.deepEqual((await glue.send(new GetTagsCommand({ ResourceArn: arn }))).Tags, { team: 'data' });
+  });
+
+  it('UpdateDatabase of an unknown database is EntityNotFoundException; a new Name in DatabaseInput is refused', async () => {
+    const missing = uniqueName('nodb');
+    await expectGlueError(glue.send(new UpdateDatabaseCommand({ Name: missing, DatabaseInput: { Name: missing } })), {
+      name: 'EntityNotFoundException',
+      message: `Database ${missing} not found.`,
+    });
+    const db = await newDatabase();
+    const other = uniqueName('renamed');
+    await expectGlueError(glue.send(new UpdateDatabaseCommand({ Name: db, DatabaseInput: { Name: other, Description: 'x' } })), {
+      name: 'InvalidInputException',
+      message: `DatabaseInput.Name ${other} differs from Name ${db}: a database cannot be renamed.`,
+    });
+    assert.equal((await glue.send(new GetDatabaseCommand({ Name: db }))).Database?.Description, undefined);
+    await expectGlueError(glue.send(new GetDatabaseCommand({ Name: other })), { name: 'EntityNotFoundException' });
+    await expectGlueError(glue.send(new UpdateDatabaseCommand({ Name: db, DatabaseInput: { Name: 'x'.repeat(256) } })), {
+      name: 'ValidationException',
+      message: /at 'databaseInput\.name' failed to satisfy constraint: Member must have length less than or equal to 255/,
+    });
   });
 
   it('DeleteDatabase returns {}, removes the database and its tables', async () => {

@@ -11,6 +11,7 @@ import {
   DeleteJobCommand,
   GetJobCommand,
   GetJobRunCommand,
+  GetJobRunsCommand,
   GetTagsCommand,
   GlueClient,
   StartJobRunCommand,
@@ -149,6 +150,18 @@ describe('jobs: capacity, timeout, execution class, security configuration', () 
       message: 'MaxCapacity of a Python shell job must be 0.0625 or 1 DPU, got 0.5.',
     },
     {
+      title: 'MaxCapacity for a Glue 4.0 Spark job',
+      patch: { GlueVersion: '4.0', MaxCapacity: 10 },
+      message:
+        'For Glue version 2.0+ jobs, you cannot specify a Maximum capacity. Instead, you should specify a Worker type ' +
+        'and the Number of workers (got MaxCapacity 10 with GlueVersion 4.0).',
+    },
+    {
+      title: 'AllocatedCapacity for a Glue 2.0 job',
+      patch: { GlueVersion: '2.0', AllocatedCapacity: 5 },
+      message: /^For Glue version 2\.0\+ jobs, you cannot specify a Maximum capacity\..*\(got AllocatedCapacity 5 with GlueVersion 2\.0\)\.$/,
+    },
+    {
       title: 'the Ray worker type for a Spark job',
       patch: { WorkerType: 'Z.2X', NumberOfWorkers: 2 },
       message: 'WorkerType Z.2X is for Ray jobs (Command.Name glueray), not glueetl.',
@@ -211,6 +224,23 @@ describe('jobs: capacity, timeout, execution class, security configuration', () 
     const shell = jobInput({ Command: { Name: 'pythonshell', ScriptLocation: 's3://scripts/a.py' }, MaxCapacity: 0.0625 });
     await glue.send(new CreateJobCommand(shell));
     assert.equal((await glue.send(new GetJobCommand({ JobName: shell.Name }))).Job?.MaxCapacity, 0.0625);
+
+    // Python shell jobs are sized by MaxCapacity on every Glue version; Spark jobs up to 1.0.
+    const modernShell = jobInput({ Command: { Name: 'pythonshell', ScriptLocation: 's3://scripts/a.py' }, GlueVersion: '3.0', MaxCapacity: 1 });
+    await glue.send(new CreateJobCommand(modernShell));
+    assert.equal((await glue.send(new GetJobCommand({ JobName: modernShell.Name }))).Job?.MaxCapacity, 1);
+    const legacySpark = jobInput({ GlueVersion: '1.0', MaxCapacity: 20 });
+    await glue.send(new CreateJobCommand(legacySpark));
+    assert.equal((await glue.send(new GetJobCommand({ JobName: legacySpark.Name }))).Job?.MaxCapacity, 20);
+  });
+
+  it("a job that states no size gets Glue's default MaxCapacity: 0.0625 DPU for Python shell, 10 for Spark", async () => {
+    const shell = jobInput({ Command: { Name: 'pythonshell', ScriptLocation: 's3://scripts/a.py' } });
+    await glue.send(new CreateJobCommand(shell));
+    assert.equal((await glue.send(new GetJobCommand({ JobName: shell.Name }))).Job?.MaxCapacity, 0.0625);
+    const spark = jobInput();
+    await glue.send(new CreateJobCommand(spark));
+    assert.equal((await glue.send(new GetJobCommand({ JobName: spark.Name }))).Job?.MaxCapacity, 10);
   });
 
   it('UpdateJob applies the same rules to the new definition and keeps the old one when refused', async () => {
@@ -224,6 +254,10 @@ describe('jobs: capacity, timeout, execution class, security configuration', () 
         }),
       ),
       { name: 'InvalidInputException', message: 'Do not set MaxCapacity if using WorkerType and NumberOfWorkers.' },
+    );
+    await expectGlueError(
+      glue.send(new UpdateJobCommand({ JobName: input.Name, JobUpdate: { Role: ROLE, Command: input.Command, GlueVersion: '4.0', MaxCapacity: 10 } })),
+      { name: 'InvalidInputException', message: /^For Glue version 2\.0\+ jobs, you cannot specify a Maximum capacity\./ },
     );
     await expectGlueError(
       glue.send(new UpdateJobCommand({ JobName: input.Name, JobUpdate: { SecurityConfiguration: 'sec-config' } })),
@@ -257,6 +291,19 @@ describe('jobs: capacity, timeout, execution class, security configuration', () 
       name: 'EntityNotFoundException',
       message: /^Security configuration sec-config not found/,
     });
+  });
+
+  it('StartJobRun refuses MaxCapacity for a job of Glue 2.0 or later, and starts the run sized by workers', async () => {
+    const input = jobInput({ Command: { Name: 'findmatches' }, GlueVersion: '3.0', WorkerType: 'G.1X', NumberOfWorkers: 2 });
+    await glue.send(new CreateJobCommand(input));
+    await expectGlueError(glue.send(new StartJobRunCommand({ JobName: input.Name, MaxCapacity: 4 })), {
+      name: 'InvalidInputException',
+      message: /^For Glue version 2\.0\+ jobs, you cannot specify a Maximum capacity\..*\(got MaxCapacity 4 with GlueVersion 3\.0\)\.$/,
+    });
+    assert.deepEqual((await glue.send(new GetJobRunsCommand({ JobName: input.Name }))).JobRuns, []);
+    const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: input.Name, NumberOfWorkers: 3 }));
+    const { JobRun } = await glue.send(new GetJobRunCommand({ JobName: input.Name, RunId: JobRunId }));
+    assert.deepEqual([JobRun?.WorkerType, JobRun?.NumberOfWorkers, JobRun?.MaxCapacity], ['G.1X', 3, undefined]);
   });
 });
 

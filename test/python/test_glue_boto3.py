@@ -338,6 +338,64 @@ class CatalogDatabaseTest(GlueTestCase):
         self.addCleanup(self.glue.delete_database, Name=name)
         self.assertEqual(self.glue.get_tables(DatabaseName=name)["TableList"], [])
 
+    def test_update_database_replaces_the_definition(self):
+        name = f"upd_{suffix()}"
+        self.glue.create_database(DatabaseInput={"Name": name, "Description": "before", "Parameters": {"k": "v"}})
+        self.addCleanup(self.glue.delete_database, Name=name)
+        created = self.glue.get_database(Name=name)["Database"]["CreateTime"]
+        resp = self.glue.update_database(
+            Name=name, CatalogId=ACCOUNT, DatabaseInput={"Name": name, "Description": "desc", "LocationUri": "s3://b/x/"}
+        )
+        self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], 200)
+        db = self.glue.get_database(Name=name)["Database"]
+        self.assertEqual((db["Description"], db["LocationUri"], db["CreateTime"]), ("desc", "s3://b/x/", created))
+        self.assertNotIn("Parameters", db)
+
+    def test_update_unknown_or_renamed_database(self):
+        missing = f"nope_{suffix()}"
+        self.assertClientError(
+            "EntityNotFoundException", self.glue.update_database, Name=missing, DatabaseInput={"Name": missing}
+        )
+        self.assertClientError(
+            "InvalidInputException", self.glue.update_database, Name=self.database, DatabaseInput={"Name": missing}
+        )
+
+
+class ListAndBatchGetJobsTest(GlueTestCase):
+    def create_job(self, **extra) -> str:
+        name = f"job_{suffix()}"
+        self.glue.create_job(Name=name, Role="arn:aws:iam::123456789012:role/GlueRole",
+                             Command={"Name": "findmatches"}, **extra)
+        self.addCleanup(self.glue.delete_job, JobName=name)
+        return name
+
+    def test_list_jobs_pages_and_filters_by_tags(self):
+        names = [self.create_job() for _ in range(3)]
+        tag = suffix()
+        tagged = self.create_job(Tags={"team": tag})
+        seen = []
+        for page in self.glue.get_paginator("list_jobs").paginate(PaginationConfig={"PageSize": 1}):
+            self.assertLessEqual(len(page["JobNames"]), 1)
+            seen.extend(page["JobNames"])
+        self.assertEqual(seen, sorted(set(seen)))
+        for name in names + [tagged]:
+            self.assertIn(name, seen)
+        first = self.glue.list_jobs(MaxResults=2)
+        self.assertEqual(len(first["JobNames"]), 2)
+        rest = self.glue.list_jobs(NextToken=first["NextToken"])
+        self.assertEqual(first["JobNames"] + rest["JobNames"], seen)
+        self.assertNotIn("NextToken", rest)
+        self.assertEqual(self.glue.list_jobs(Tags={"team": tag})["JobNames"], [tagged])
+        self.glue.untag_resource(ResourceArn=f"arn:aws:glue:{REGION}:{ACCOUNT}:job/{tagged}", TagsToRemove=["team"])
+        self.assertEqual(self.glue.list_jobs(Tags={"team": tag})["JobNames"], [])
+
+    def test_batch_get_jobs(self):
+        name = self.create_job(Description="found")
+        missing = f"job_{suffix()}"
+        resp = self.glue.batch_get_jobs(JobNames=[name, missing])
+        self.assertEqual([(j["Name"], j["Description"]) for j in resp["Jobs"]], [(name, "found")])
+        self.assertEqual(resp["JobsNotFound"], [missing])
+
 
 class CatalogTableTest(GlueTestCase):
     def test_create_and_get_table(self):

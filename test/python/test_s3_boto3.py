@@ -329,14 +329,16 @@ class S3Boto3Test(unittest.TestCase):
         self.assertIn("Signature=", url)
         with self.assertRaises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(url)
-        self.assertEqual(caught.exception.code, 403)
+        self.assertEqual(caught.exception.code, 400)
         error = ElementTree.fromstring(caught.exception.read())
-        self.assertEqual(error.findtext("Code"), "AccessDenied")
-        message = error.findtext("Message")
-        self.assertTrue(message.startswith("Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported, and this "
-                                           "presigned URL is signed with Signature Version 2"), message)
-        self.assertIn("signature_version='s3v4'", message)
-        self.assertIn("aws configure set default.s3.signature_version s3v4", message)
+        self.assertEqual(error.findtext("Code"), "InvalidRequest")
+        self.assertEqual(error.findtext("Message"), "The authorization mechanism you have provided is not supported. "
+                                                    "Please use AWS4-HMAC-SHA256.")
+        detail = error.findtext("Detail")
+        self.assertTrue(detail.startswith("This presigned URL (AWSAccessKeyId, Signature, Expires) is signed with "
+                                          "Signature Version 2"), detail)
+        self.assertIn("signature_version='s3v4'", detail)
+        self.assertIn("aws configure set default.s3.signature_version s3v4", detail)
         # Following the advice works.
         v4_url = make_client().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "shared/report.txt"},
                                                       ExpiresIn=300)

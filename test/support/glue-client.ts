@@ -125,6 +125,49 @@ export async function createCatalogTable(
   return { database, table };
 }
 
+export interface OpenCsvTransformSpec {
+  database: string;
+  table: string;
+  /** Column names, all of type string; `id` is the primary key. */
+  columns: string[];
+  /** Where the CSV files (with a header line) are. */
+  location: string;
+  /** The transform's name. */
+  name: string;
+  serdeParameters?: Record<string, string>;
+}
+
+/** An OpenCSVSerde table over CSV files with a header line, and a FIND_MATCHES transform on it (primary key `id`): its TransformId. */
+export async function createOpenCsvTransform(client: GlueClient, spec: OpenCsvTransformSpec): Promise<string> {
+  await client.send(
+    new CreateTableCommand({
+      DatabaseName: spec.database,
+      TableInput: {
+        Name: spec.table,
+        Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+        StorageDescriptor: {
+          Columns: spec.columns.map((Name) => ({ Name, Type: 'string' })),
+          Location: spec.location,
+          SerdeInfo: {
+            SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde',
+            ...(spec.serdeParameters ? { Parameters: spec.serdeParameters } : {}),
+          },
+        },
+      },
+    }),
+  );
+  const { TransformId } = await client.send(
+    new CreateMLTransformCommand({
+      Name: spec.name,
+      Role: 'arn:aws:iam::123456789012:role/GlueRole',
+      InputRecordTables: [{ DatabaseName: spec.database, TableName: spec.table }],
+      Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
+    }),
+  );
+  assert.ok(TransformId, 'CreateMLTransform returned no TransformId');
+  return TransformId;
+}
+
 export interface TransformFixture {
   transformId: string;
   name: string;

@@ -106,6 +106,19 @@ export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
 export const TEST_REGION = 'us-east-1';
 export const DEFAULT_ACCOUNT_ID = '123456789012';
 
+/**
+ * The environment of a server that accepts the default credentials (account DEFAULT_ACCOUNT_ID)
+ * and those of a second account: for tests of what one account may do to another's resources.
+ */
+export function twoAccountEnv(other: { accessKeyId: string; secretAccessKey: string }, otherAccount: string): Record<string, string> {
+  return {
+    DOPPEL_CREDENTIALS: [
+      `${TEST_CREDENTIALS.accessKeyId}:${TEST_CREDENTIALS.secretAccessKey}:${DEFAULT_ACCOUNT_ID}`,
+      `${other.accessKeyId}:${other.secretAccessKey}:${otherAccount}`,
+    ].join(','),
+  };
+}
+
 /** The pids of a process's children (Linux /proc: the children of each of its threads). */
 export function childPids(pid: number): number[] {
   return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>

@@ -40,6 +40,17 @@ describe('configFrom', () => {
     assert.throws(() => configFrom({}, { DOPPEL_DISK_RESERVE_MB: '0.5' }), /DOPPEL_DISK_RESERVE_MB must be an integer >= 0/);
   });
 
+  it('reads DOPPEL_BODY_IDLE_TIMEOUT_SECONDS (whole seconds, at least 1; default 20)', () => {
+    assert.equal(configFrom({}, {}).bodyIdleTimeoutMs, 20_000);
+    assert.equal(configFrom({}, { DOPPEL_BODY_IDLE_TIMEOUT_SECONDS: '3' }).bodyIdleTimeoutMs, 3_000);
+    for (const bad of ['0', '1.5', 'never']) {
+      assert.throws(
+        () => configFrom({}, { DOPPEL_BODY_IDLE_TIMEOUT_SECONDS: bad }),
+        new RegExp(`^Error: DOPPEL_BODY_IDLE_TIMEOUT_SECONDS must be an integer >= 1, got '${bad}'$`),
+      );
+    }
+  });
+
   it('keeps the other integer settings as they were (minimum only)', () => {
     assert.equal(configFrom({}, { DOPPEL_WORKERS: '4' }).workerConcurrency, 4);
     assert.throws(() => configFrom({}, { DOPPEL_WORKERS: '0' }), /^Error: DOPPEL_WORKERS must be an integer >= 1, got '0'$/);

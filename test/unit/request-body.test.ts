@@ -1,7 +1,7 @@
 /** Request bodies held in memory: the shared budget and reading within it. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BodyBudgetExhausted, BodyTooLarge, BufferedBodyBudget, readBufferedBody } from '../../src/api/request-body.js';
+import { BodyBudgetExhausted, BodyIdleTimeout, BodyTooLarge, BufferedBodyBudget, readBufferedBody, withBodyIdleTimeout } from '../../src/api/request-body.js';
 
 /** A streamed request whose body arrives in `pieces` (with a Content-Length when `declare`). */
 function requestOf(pieces: Buffer[], declare: boolean): Request {
@@ -74,5 +74,59 @@ describe('readBufferedBody', () => {
       (e) => e instanceof BodyTooLarge && e.connectionLost,
     );
     assert.equal(budget.tryTake(1000), true, 'nothing is left held');
+  });
+});
+
+/** A streamed request whose pieces arrive `gapsMs[i]` ms apart (the first after gapsMs[0]). */
+function slowRequest(pieces: Buffer[], gapsMs: number[]): Request {
+  let i = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (i === pieces.length) return controller.close();
+      await new Promise((r) => setTimeout(r, gapsMs[i]));
+      controller.enqueue(new Uint8Array(pieces[i++]!));
+    },
+  });
+  return new Request('http://localhost/', { method: 'POST', body, duplex: 'half' } as RequestInit);
+}
+
+describe('readBufferedBody charges bytes as they arrive', () => {
+  it('a declared body holds only what has arrived of it, and all of it once read', async () => {
+    const budget = new BufferedBodyBudget(10);
+    const request = new Request('http://localhost/', {
+      method: 'POST',
+      body: slowRequest([Buffer.alloc(4), Buffer.alloc(4)], [0, 100]).body,
+      headers: { 'content-length': '8' },
+      duplex: 'half',
+    } as RequestInit);
+    const reading = readBufferedBody(request, { maxBytes: 100, budget });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(budget.hasRoomFor(6), true, 'the 4 bytes arrived are held, not the 8 declared');
+    assert.equal(budget.hasRoomFor(7), false);
+    const body = await reading;
+    assert.equal(budget.hasRoomFor(3), false, 'all 8 held once read');
+    body.release();
+    assert.equal(budget.peak, 8);
+  });
+});
+
+describe('withBodyIdleTimeout', () => {
+  it('fails the body with BodyIdleTimeout when the next bytes take longer than the timeout', async () => {
+    const request = withBodyIdleTimeout(slowRequest([Buffer.from('a'), Buffer.from('b')], [0, 300]), 100);
+    const reader = request.body!.getReader();
+    assert.equal(Buffer.from((await reader.read()).value!).toString(), 'a');
+    await assert.rejects(reader.read(), (e) => e instanceof BodyIdleTimeout && e.connectionLost && e.idleMs === 100);
+  });
+
+  it('lets a body through that is slow in all but never idle for the timeout', async () => {
+    const pieces = Array.from({ length: 6 }, (_, i) => Buffer.from(String(i)));
+    const request = withBodyIdleTimeout(slowRequest(pieces, pieces.map(() => 60)), 150);
+    const body = await readBufferedBody(request, { maxBytes: 100, budget: new BufferedBodyBudget(100) });
+    assert.equal(Buffer.from(body.bytes).toString(), '012345');
+  });
+
+  it('leaves requests without a body as they are', () => {
+    const get = new Request('http://localhost/', { method: 'GET' });
+    assert.equal(withBodyIdleTimeout(get, 100), get);
   });
 });

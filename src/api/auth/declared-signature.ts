@@ -6,7 +6,7 @@
  * (see sigv4.ts); everything that needs a decision (algorithm, service, key, time, signature) is left to
  * the verifier.
  */
-import { authError } from '../errors.js';
+import { ServiceError, authError } from '../errors.js';
 import { parseAmzDate } from './amz-date.js';
 import { firstQueryValue, type QueryPairs } from './raw-query.js';
 
@@ -17,8 +17,6 @@ export const AUTH_ERROR = {
   unrecognizedClient: 'UnrecognizedClientException',
   /** A presigned URL used after X-Amz-Date + X-Amz-Expires (S3's `AccessDenied: Request has expired`). */
   expiredPresignedUrl: 'AccessDeniedException',
-  /** Signature Version 2 (`Authorization: AWS key:signature`, or AWSAccessKeyId/Signature/Expires in the query). */
-  signatureVersion2: 'AccessDeniedException',
 } as const;
 
 export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -74,26 +72,38 @@ export function readDeclaredSignature(
     );
   }
   if (presigned) return readPresignedQuery(query);
-  if (/^AWS\s/.test(authorization)) throw signatureVersion2('this request is signed with Signature Version 2 (Authorization: AWS <key>:<signature>)');
+  if (/^AWS\s/.test(authorization)) throw signatureVersion2('request (Authorization: AWS <key>:<signature>)');
   if (authorization === '') {
     if (usesVersion2QueryAuthentication(query)) {
-      throw signatureVersion2('this presigned URL is signed with Signature Version 2 (AWSAccessKeyId, Signature, Expires)');
+      throw signatureVersion2('presigned URL (AWSAccessKeyId, Signature, Expires)');
     }
     throw authError(AUTH_ERROR.missingToken, 'Missing Authentication Token');
   }
   return readAuthorizationHeader(authorization, headers['x-amz-date']);
 }
 
+/** What S3 answers a request signed with anything but SigV4 (400 InvalidRequest there). */
+export const UNSUPPORTED_AUTHORIZATION_MESSAGE =
+  'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';
+
 /**
- * boto3 presigns S3 URLs with Signature Version 2 unless told otherwise, so this is the refusal a
- * boto3 user meets first: it says what to change rather than just "Access Denied".
+ * A request signed with Signature Version 2 (`Authorization: AWS key:signature`, or
+ * AWSAccessKeyId / Signature / Expires in the query). S3 answers it 400 InvalidRequest with its fixed
+ * message; Glue, whose API never had Version 2, an IncompleteSignatureException. boto3 presigns S3
+ * URLs with Version 2 unless told otherwise, so this is the refusal a boto3 user meets first: `Detail`
+ * (a member of its own, since clients match on the message) says what to change.
  */
-function signatureVersion2(what: string) {
-  return authError(
-    AUTH_ERROR.signatureVersion2,
-    `Only AWS Signature Version 4 (${SIGV4_ALGORITHM}) is supported, and ${what}. ` +
-      "Sign with Signature Version 4: in boto3, boto3.client('s3', config=botocore.config.Config(signature_version='s3v4')); " +
-      'in the AWS CLI, aws configure set default.s3.signature_version s3v4.',
+export class SignatureVersion2Refused extends ServiceError {
+  constructor(readonly detail: string) {
+    super(AUTH_ERROR.incomplete, UNSUPPORTED_AUTHORIZATION_MESSAGE, 403, { Detail: detail });
+  }
+}
+
+function signatureVersion2(what: string): SignatureVersion2Refused {
+  return new SignatureVersion2Refused(
+    `This ${what} is signed with Signature Version 2; only Signature Version 4 (${SIGV4_ALGORITHM}) is supported. ` +
+      "In boto3: boto3.client('s3', config=botocore.config.Config(signature_version='s3v4')); " +
+      'in the AWS CLI: aws configure set default.s3.signature_version s3v4.',
   );
 }
 

@@ -4,8 +4,9 @@
  */
 import { ServiceError } from '../errors.js';
 import { AUTH_ERROR } from '../auth/sigv4.js';
+import { SignatureVersion2Refused } from '../auth/declared-signature.js';
 import { ObjectStoreError } from '../../storage/object-store.js';
-import { BodyBudgetExhausted } from '../request-body.js';
+import { BodyBudgetExhausted, BodyIdleTimeout } from '../request-body.js';
 
 export class S3Error extends Error {
   constructor(
@@ -89,8 +90,16 @@ export function toS3Error(e: unknown, context: { presigned: boolean }): S3Error 
   // The store says whose bucket it is; S3 says no more than this.
   if (e instanceof ObjectStoreError && e.code === 'AccessDenied') return new S3Error('AccessDenied', 'Access Denied', 403);
   if (e instanceof ObjectStoreError) return new S3Error(e.code, S3_MESSAGES[e.code] ?? e.message, e.status, e.details);
+  if (e instanceof SignatureVersion2Refused) return invalidRequest(e.message, { Detail: e.detail });
   if (e instanceof ServiceError) return fromAuthError(e, context.presigned);
   if (e instanceof BodyBudgetExhausted) return new S3Error('SlowDown', 'Please reduce your request rate.', 503);
+  if (e instanceof BodyIdleTimeout) {
+    return new S3Error(
+      'RequestTimeout',
+      'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.',
+      400,
+    );
+  }
   return internalError();
 }
 

@@ -63,6 +63,15 @@ const partSizeOf = (partNumber: number) => PART_SIZE * 2 ** Math.floor((partNumb
 /** An uploadPart body larger than this is spooled to a temporary file to learn its length. */
 const PART_MEMORY_LIMIT = 8 * MiB;
 const MAX_KEYS = 1000;
+/**
+ * How long what HeadBucket said of a bucket (there, or not) is trusted. Every call through an
+ * account's view asks who owns the bucket first, so without this each object operation would cost
+ * a HeadBucket more; buckets created or deleted through this store are known at once, and those
+ * created or deleted on the service directly are seen within this time.
+ */
+export const BUCKET_STATE_TTL_MS = 5_000;
+/** Past this many remembered buckets, the expired ones are forgotten. */
+const MAX_REMEMBERED_BUCKETS = 1024;
 
 export class S3ObjectStore implements ObjectStore {
   readonly kind = 's3' as const;
@@ -74,9 +83,13 @@ export class S3ObjectStore implements ObjectStore {
    * `bucketOwnerAccount` owns every bucket of the service: doppel reaches it with one identity and
    * records no owners there, so the buckets go to one account and others are refused.
    */
+  /** What HeadBucket last said of a bucket, and until when it is trusted (see BUCKET_STATE_TTL_MS). */
+  private readonly knownBuckets = new Map<string, { state: 'exists' | 'missing'; until: number }>();
+
   constructor(
     config: S3StoreConfig,
     private readonly bucketOwnerAccount: string,
+    private readonly bucketStateTtlMs = BUCKET_STATE_TTL_MS,
   ) {
     this.endpoint = config.endpoint;
     this.client = new S3Client({
@@ -128,22 +141,40 @@ export class S3ObjectStore implements ObjectStore {
     await this.send({ operation: 'CreateBucket', bucket }, () =>
       this.client.send(new CreateBucketCommand({ Bucket: bucket })),
     );
+    this.remember(bucket, 'exists');
   }
 
   async deleteBucket(bucket: string): Promise<void> {
     await this.send({ operation: 'DeleteBucket', bucket }, () =>
       this.client.send(new DeleteBucketCommand({ Bucket: bucket })),
     );
+    this.remember(bucket, 'missing');
   }
 
   async bucketOwner(bucket: string): Promise<string | undefined> {
-    const state = await this.bucketState(bucket);
-    if (state === 'forbidden') {
-      // HeadBucket has no body, so the SDK cannot say more than "forbidden": the bucket exists
-      // but these credentials may not use it (or the credentials are wrong).
-      throw new ObjectStoreError('AccessDenied', `Access denied to bucket ${bucket} at ${this.endpoint}`, 403);
+    const known = this.knownBuckets.get(bucket);
+    let state = known !== undefined && known.until > Date.now() ? known.state : undefined;
+    if (state === undefined) {
+      const asked = await this.bucketState(bucket);
+      if (asked === 'forbidden') {
+        // HeadBucket has no body, so the SDK cannot say more than "forbidden": the bucket exists
+        // but these credentials may not use it (or the credentials are wrong).
+        throw new ObjectStoreError('AccessDenied', `Access denied to bucket ${bucket} at ${this.endpoint}`, 403);
+      }
+      this.remember(bucket, asked);
+      state = asked;
     }
     return state === 'exists' ? this.bucketOwnerAccount : undefined;
+  }
+
+  private remember(bucket: string, state: 'exists' | 'missing'): void {
+    if (this.knownBuckets.size >= MAX_REMEMBERED_BUCKETS) {
+      const now = Date.now();
+      for (const [name, known] of this.knownBuckets) if (known.until <= now) this.knownBuckets.delete(name);
+    }
+    if (this.knownBuckets.size < MAX_REMEMBERED_BUCKETS || this.knownBuckets.has(bucket)) {
+      this.knownBuckets.set(bucket, { state, until: Date.now() + this.bucketStateTtlMs });
+    }
   }
 
   private async bucketState(bucket: string): Promise<'exists' | 'missing' | 'forbidden'> {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import { LABEL_BATCH_ROWS, type LabelStore } from '../label-store.js';
 import type { LabelRow, Scope } from '../records.js';
+import { DiskReserve } from '../disk-reserve.js';
 
 /** Rows of generations nobody needs (see LabelStore.collectGarbage); run statuses that are in flight. */
 const GARBAGE_GENERATIONS = `
@@ -18,7 +19,11 @@ export class SqliteLabelStore implements LabelStore {
   /** How long the last batch write held the write lock, and when it let go (see #batch). */
   #lastWrite = { ms: 0, end: 0 };
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    /** Lets garbage collection's deletes commit on a full disk (see DiskReserve). */
+    private readonly reserve: DiskReserve = DiskReserve.none(),
+  ) {
     this.#db = db;
   }
 
@@ -82,16 +87,29 @@ export class SqliteLabelStore implements LabelStore {
     const deleteBatch = this.#db.prepare(
       'DELETE FROM labels WHERE rowid IN (SELECT rowid FROM labels WHERE generation = ? LIMIT ?)',
     );
+    const deleteGeneration = this.#db.prepare('DELETE FROM label_generations WHERE generation = ?');
     let deleted = 0;
     for (const generation of generations) {
       for (;;) {
-        const { changes } = await this.#batch(() => deleteBatch.run(generation, LABEL_BATCH_ROWS));
+        const { changes } = await this.#freeing(() => deleteBatch.run(generation, LABEL_BATCH_ROWS));
         deleted += changes;
         if (changes < LABEL_BATCH_ROWS) break;
       }
-      this.#db.prepare('DELETE FROM label_generations WHERE generation = ?').run(generation);
+      await this.#freeing(() => deleteGeneration.run(generation));
     }
     return deleted;
+  }
+
+  /**
+   * One batch of garbage collection, which may use the disk reserve to commit on a full disk. The
+   * rows it deletes free pages inside the database, not on the disk, so there the reserve stays
+   * spent; a checkpoint then moves the batch into the database file, letting the write-ahead log
+   * start over for the next batch rather than grow, which the full disk would refuse.
+   */
+  async #freeing<T>(write: () => T): Promise<T> {
+    const result = await this.reserve.freeing(() => this.#batch(write));
+    if (!this.reserve.isWhole()) this.#db.pragma('wal_checkpoint(PASSIVE)');
+    return result;
   }
 
   /**

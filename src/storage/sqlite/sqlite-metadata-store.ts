@@ -121,7 +121,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#reserve = options.reserve ?? DiskReserve.none();
     this.tasks = new SqliteTaskQueueStore(this.#db);
     this.jobs = new SqliteJobStore(this.#db, this.#reserve);
-    this.labels = new SqliteLabelStore(this.#db);
+    this.labels = new SqliteLabelStore(this.#db, this.#reserve);
   }
 
   #tx<T>(fn: () => T): T {
@@ -279,7 +279,9 @@ export class SqliteMetadataStore implements MetadataStore {
     remove: string[],
     limits: { maxTags: number },
   ): Promise<void> {
-    this.#tx(() => {
+    // Only removing tags (UntagResource) is a delete, which works on a full disk.
+    const write = Object.keys(add).length === 0 ? (fn: () => void) => this.#deleting(fn) : async (fn: () => void) => this.#tx(fn);
+    await write(() => {
       putTags(this.#db, scope, resourceArn, add);
       const del = this.#db.prepare(
         'DELETE FROM tags WHERE account_id = ? AND region = ? AND resource_arn = ? AND tag_key = ?',
@@ -329,6 +331,16 @@ export class SqliteMetadataStore implements MetadataStore {
       )
       .all(scope.accountId, scope.region, catalogId) as DatabaseRow[];
     return rows.map(toDatabase);
+  }
+
+  async updateDatabase(d: DatabaseRecord): Promise<boolean> {
+    const res = this.#db
+      .prepare(
+        `UPDATE catalog_databases SET doc = ?
+         WHERE account_id = ? AND region = ? AND catalog_id = ? AND name = ?`,
+      )
+      .run(JSON.stringify(d.doc), d.accountId, d.region, d.catalogId, d.name);
+    return res.changes > 0;
   }
 
   async deleteDatabase(scope: Scope, catalogId: string, name: string): Promise<boolean> {
