@@ -5,12 +5,15 @@ import {
   type BucketInfo,
   type ByteRange,
   type ListOptions,
+  type ListPartsOptions,
+  type ListPartsResult,
   type ListResult,
   type ListUploadsOptions,
   type ListUploadsResult,
   type ObjectInfo,
   type ObjectStore,
   type PutOptions,
+  type WriteConditions,
 } from './object-store.js';
 
 /**
@@ -20,7 +23,9 @@ import {
  * account's view, so this is the one place the rule is enforced.
  *
  * A missing bucket is left to the store (NoSuchBucket and the like): only an existing bucket of
- * another account is refused.
+ * another account is refused. Every write also hands the store this account as the bucket's
+ * expected owner, which the store checks atomically with the write: a bucket deleted and re-created
+ * by another account after the check here never receives this account's object.
  */
 export class AccountObjectStore implements ObjectStore {
   constructor(
@@ -36,23 +41,27 @@ export class AccountObjectStore implements ObjectStore {
     return (await this.store.listBuckets()).filter((bucket) => bucket.owner === this.account);
   }
 
-  async createBucket(bucket: string, owner: string): Promise<void> {
+  async createBucket(bucket: string, owner: string, region?: string): Promise<void> {
     if (owner !== this.account) throw accessDenied(bucket, this.account);
-    await this.store.createBucket(bucket, owner);
+    await this.store.createBucket(bucket, owner, region);
   }
 
   async deleteBucket(bucket: string): Promise<void> {
     await this.requireAccess(bucket);
-    await this.store.deleteBucket(bucket);
+    await this.store.deleteBucket(bucket, this.account);
   }
 
   async bucketOwner(bucket: string): Promise<string | undefined> {
     return this.store.bucketOwner(bucket);
   }
 
-  async putObject(bucket: string, key: string, body: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<ObjectInfo> {
+  async bucketInfo(bucket: string): Promise<BucketInfo | undefined> {
+    return this.store.bucketInfo(bucket);
+  }
+
+  async putObject(bucket: string, key: string, body: AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<ObjectInfo> {
     await this.requireAccess(bucket);
-    return this.store.putObject(bucket, key, body, options);
+    return this.store.putObject(bucket, key, body, { ...options, conditions: this.ownConditions(options.conditions) });
   }
 
   async getObject(bucket: string, key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable; range?: ByteRange }> {
@@ -65,9 +74,9 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.headObject(bucket, key);
   }
 
-  async deleteObject(bucket: string, key: string): Promise<void> {
+  async deleteObject(bucket: string, key: string, conditions?: WriteConditions): Promise<void> {
     await this.requireAccess(bucket);
-    return this.store.deleteObject(bucket, key);
+    return this.store.deleteObject(bucket, key, this.ownConditions(conditions));
   }
 
   async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
@@ -75,9 +84,9 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.listObjects(bucket, options);
   }
 
-  async createMultipartUpload(bucket: string, key: string, options?: PutOptions): Promise<string> {
+  async createMultipartUpload(bucket: string, key: string, options: PutOptions = {}): Promise<string> {
     await this.requireAccess(bucket);
-    return this.store.createMultipartUpload(bucket, key, options);
+    return this.store.createMultipartUpload(bucket, key, { ...options, conditions: this.ownConditions(options.conditions) });
   }
 
   async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>): Promise<{ etag: string; size: number }> {
@@ -85,9 +94,15 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.uploadPart(bucket, key, uploadId, partNumber, body);
   }
 
-  async completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<ObjectInfo> {
+  async completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: Array<{ partNumber: number; etag: string }>,
+    conditions?: WriteConditions,
+  ): Promise<ObjectInfo> {
     await this.requireAccess(bucket);
-    return this.store.completeMultipartUpload(bucket, key, uploadId, parts);
+    return this.store.completeMultipartUpload(bucket, key, uploadId, parts, this.ownConditions(conditions));
   }
 
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
@@ -100,9 +115,9 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.listMultipartUploads(bucket, options);
   }
 
-  async listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {
+  async listParts(bucket: string, key: string, uploadId: string, options?: ListPartsOptions): Promise<ListPartsResult> {
     await this.requireAccess(bucket);
-    return this.store.listParts(bucket, key, uploadId);
+    return this.store.listParts(bucket, key, uploadId, options);
   }
 
   async localCopy(bucket: string, key: string): Promise<{ path: string; release: () => Promise<void> }> {
@@ -119,11 +134,17 @@ export class AccountObjectStore implements ObjectStore {
     if (owner !== undefined && owner !== this.account) throw accessDenied(bucket, this.account);
   }
 
-  /** NoSuchBucket when there is no such bucket, AccessDenied when it is another account's. */
-  async requireBucket(bucket: string): Promise<void> {
-    const owner = await this.store.bucketOwner(bucket);
-    if (owner === undefined) throw noSuchBucket(bucket);
-    if (owner !== this.account) throw accessDenied(bucket, this.account);
+  /** The bucket: NoSuchBucket when there is no such bucket, AccessDenied when it is another account's. */
+  async requireBucket(bucket: string): Promise<BucketInfo> {
+    const info = await this.store.bucketInfo(bucket);
+    if (info === undefined) throw noSuchBucket(bucket);
+    if (info.owner !== this.account) throw accessDenied(bucket, this.account);
+    return info;
+  }
+
+  /** `conditions` with this account as the bucket's expected owner. */
+  private ownConditions(conditions: WriteConditions | undefined): WriteConditions {
+    return { ...conditions, expectedBucketOwner: this.account };
   }
 }
 

@@ -13,35 +13,51 @@ export interface ObjectStore {
   /** Every bucket, each with the account that owns it. */
   listBuckets(): Promise<BucketInfo[]>;
   /**
-   * Creates a bucket owned by account `owner`. Fails with BucketAlreadyOwnedByYou (the name is
-   * `owner`'s already), BucketAlreadyExists (another account's) or InvalidBucketName.
+   * Creates a bucket owned by account `owner` in `region` (none: the default region, us-east-1).
+   * Fails with BucketAlreadyOwnedByYou (the name is `owner`'s already), BucketAlreadyExists
+   * (another account's) or InvalidBucketName.
    */
-  createBucket(bucket: string, owner: string): Promise<void>;
-  /** Fails with NoSuchBucket / BucketNotEmpty. */
-  deleteBucket(bucket: string): Promise<void>;
+  createBucket(bucket: string, owner: string, region?: string): Promise<void>;
+  /** Fails with NoSuchBucket / BucketNotEmpty, and AccessDenied when `expectedOwner` does not own it. */
+  deleteBucket(bucket: string, expectedOwner?: string): Promise<void>;
   /** The account that owns the bucket; undefined when there is no such bucket. */
   bucketOwner(bucket: string): Promise<string | undefined>;
+  /** The bucket's owner, creation time and region; undefined when there is no such bucket. */
+  bucketInfo(bucket: string): Promise<BucketInfo | undefined>;
 
   /**
    * Stores the object atomically: readers see the old object or the new one, never a part.
-   * Fails with NoSuchBucket.
+   * Fails with NoSuchBucket, and as `options.conditions` say (checked atomically with the write).
    */
   putObject(bucket: string, key: string, body: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<ObjectInfo>;
   /** Fails with NoSuchBucket / NoSuchKey / InvalidRange. `range` is inclusive, like HTTP's. */
   getObject(bucket: string, key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable; range?: ByteRange }>;
   headObject(bucket: string, key: string): Promise<ObjectInfo | undefined>;
-  /** Deleting a missing key is not an error (as in S3). */
-  deleteObject(bucket: string, key: string): Promise<void>;
+  /**
+   * Deleting a missing key is not an error (as in S3), unless `conditions.ifMatch` asks for an
+   * object (NoSuchKey).
+   */
+  deleteObject(bucket: string, key: string, conditions?: WriteConditions): Promise<void>;
   /** Keys in ascending UTF-8 byte order, as S3 lists them. */
   listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
 
   createMultipartUpload(bucket: string, key: string, options?: PutOptions): Promise<string>;
   /** Fails with NoSuchUpload. Part numbers 1..10000; a re-sent part replaces the earlier one. */
   uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>): Promise<{ etag: string; size: number }>;
-  /** Fails with NoSuchUpload / InvalidPart / InvalidPartOrder / EntityTooSmall. */
-  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<ObjectInfo>;
+  /**
+   * Fails with NoSuchUpload / InvalidPart / InvalidPartOrder / EntityTooSmall, and as `conditions`
+   * say. Completing an upload that was just completed answers the object it made (as S3 does).
+   */
+  completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: Array<{ partNumber: number; etag: string }>,
+    conditions?: WriteConditions,
+  ): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
-  listParts(bucket: string, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>>;
+  /** One page of the upload's parts, by part number (S3's ListParts paging). */
+  listParts(bucket: string, key: string, uploadId: string, options?: ListPartsOptions): Promise<ListPartsResult>;
   /**
    * The multipart uploads in progress, by key then initiation, as S3's ListMultipartUploads pages
    * them (prefix, delimiter, key-marker / upload-id-marker, max-uploads).
@@ -63,6 +79,26 @@ export interface BucketInfo {
   createdOn: number;
   /** The 12-digit id of the account that created it. */
   owner: string;
+  /** The region it was created in; undefined: the default region (us-east-1). */
+  region?: string;
+}
+
+/** S3's default region: buckets created without a LocationConstraint, and those from before regions. */
+export const DEFAULT_BUCKET_REGION = 'us-east-1';
+
+/**
+ * What must hold for a write to happen, checked atomically with it: S3's conditional writes and
+ * deletes (If-Match / If-None-Match) and the bucket's owner (x-amz-expected-bucket-owner; the
+ * account views pass their account, so a bucket re-created by another account in the meantime is
+ * never written to).
+ */
+export interface WriteConditions {
+  /** AccessDenied unless this account owns the bucket. */
+  expectedBucketOwner?: string;
+  /** The object's current ETag (quotes optional; `*`: any object): PreconditionFailed when it differs, NoSuchKey when there is no object. */
+  ifMatch?: string;
+  /** `*`: PreconditionFailed when the key has an object. */
+  ifNoneMatch?: '*';
 }
 
 export interface PutOptions {
@@ -74,6 +110,7 @@ export interface PutOptions {
    * (lower-cased names, e.g. `content-encoding`, `x-amz-storage-class`).
    */
   headers?: Record<string, string>;
+  conditions?: WriteConditions;
 }
 
 export interface ObjectInfo {
@@ -120,6 +157,27 @@ export interface ListUploadsOptions {
   maxUploads?: number;
 }
 
+export interface ListPartsOptions {
+  /** Parts with numbers above this one (default 0). */
+  partNumberMarker?: number;
+  /** At most this many (default 1000). */
+  maxParts?: number;
+}
+
+export interface PartInfo {
+  partNumber: number;
+  etag: string;
+  size: number;
+  lastModified: number;
+}
+
+export interface ListPartsResult {
+  parts: PartInfo[];
+  isTruncated: boolean;
+  /** The last part number of this page (where the next one starts), or the marker when it is empty. */
+  nextPartNumberMarker: number;
+}
+
 export interface UploadInfo {
   key: string;
   uploadId: string;
@@ -159,3 +217,7 @@ export const bucketAlreadyExists = () =>
   );
 export const noSuchKey = (bucket: string, key: string) =>
   new ObjectStoreError('NoSuchKey', `The specified key does not exist: s3://${bucket}/${key}`, 404, { Key: key });
+export const preconditionFailed = (condition: 'If-Match' | 'If-None-Match') =>
+  new ObjectStoreError('PreconditionFailed', `At least one of the pre-conditions you specified did not hold: ${condition}`, 412, {
+    Condition: condition,
+  });

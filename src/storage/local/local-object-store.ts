@@ -19,9 +19,13 @@ import {
   bucketAlreadyExists,
   noSuchBucket,
   noSuchKey,
+  ObjectStoreError,
+  preconditionFailed,
   type BucketInfo,
   type ByteRange,
   type ListOptions,
+  type ListPartsOptions,
+  type ListPartsResult,
   type ListResult,
   type ListUploadsOptions,
   type ListUploadsResult,
@@ -29,12 +33,23 @@ import {
   type ObjectStore,
   type PutOptions,
   type UploadInfo,
+  type WriteConditions,
 } from '../object-store.js';
 import { BlobFiles } from './blob-files.js';
 import { assertValidBucketName } from './bucket-names.js';
 import { isDiskFull } from '../../core/errors.js';
 import { DiskReserve } from '../disk-reserve.js';
-import { ObjectIndex, type ObjectIndexOptions, type ObjectRow, type Refusal, type UploadRow } from './object-index.js';
+import {
+  COMPLETED_UPLOAD_MEMORY_MS,
+  ObjectIndex,
+  type BucketRow,
+  type ObjectIndexOptions,
+  type ObjectRow,
+  type Refusal,
+  type UploadPosition,
+  type UploadRow,
+  type WriteGuard,
+} from './object-index.js';
 import { keyBytes, prefixUpperBound, successorOf, textBytes } from './object-keys.js';
 import {
   bucketAlreadyOwnedByYou,
@@ -94,20 +109,20 @@ export class LocalObjectStore implements ObjectStore {
   // Buckets ---------------------------------------------------------------------------------------
 
   async listBuckets(): Promise<BucketInfo[]> {
-    return this.index.buckets();
+    return this.index.buckets().map(toBucketInfo);
   }
 
-  async createBucket(bucket: string, owner: string): Promise<void> {
+  async createBucket(bucket: string, owner: string, region?: string): Promise<void> {
     return this.writing(async () => {
       assertValidBucketName(bucket);
-      const refusal = this.index.createBucket(bucket, Date.now(), owner);
+      const refusal = this.index.createBucket(bucket, Date.now(), owner, region ?? null);
       if (refusal) throw refusalError(refusal, bucket);
     });
   }
 
-  async deleteBucket(bucket: string): Promise<void> {
+  async deleteBucket(bucket: string, expectedOwner?: string): Promise<void> {
     return this.deleting(async () => {
-      const result = this.index.deleteBucket(bucket);
+      const result = this.index.deleteBucket(bucket, expectedOwner);
       if (typeof result === 'string') throw refusalError(result, bucket);
       await this.removeBlobs(result.partBlobs);
     });
@@ -115,6 +130,11 @@ export class LocalObjectStore implements ObjectStore {
 
   async bucketOwner(bucket: string): Promise<string | undefined> {
     return this.index.bucket(bucket)?.owner;
+  }
+
+  async bucketInfo(bucket: string): Promise<BucketInfo | undefined> {
+    const row = this.index.bucket(bucket);
+    return row && toBucketInfo(row);
   }
 
   // Objects ---------------------------------------------------------------------------------------
@@ -134,7 +154,8 @@ export class LocalObjectStore implements ObjectStore {
       const lastModified = Date.now();
       const etag = quote(blob.md5.toString('hex'));
       const result = await this.recordBlob(blob.id, bucket, '', () =>
-        this.index.putObject({
+        this.index.putObject(
+          {
           bucket,
           key: keyBinary,
           size: blob.size,
@@ -142,9 +163,12 @@ export class LocalObjectStore implements ObjectStore {
           contentType: options.contentType ?? null,
           metadata,
           headers,
-          lastModified,
-          blob: blob.id,
-        }),
+            lastModified,
+            blob: blob.id,
+          },
+          writeGuard(options.conditions),
+        ),
+        key,
       );
       if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
       return {
@@ -187,10 +211,10 @@ export class LocalObjectStore implements ObjectStore {
     return row && toObjectInfo(row);
   }
 
-  async deleteObject(bucket: string, key: string): Promise<void> {
+  async deleteObject(bucket: string, key: string, conditions?: WriteConditions): Promise<void> {
     return this.deleting(async () => {
-      const result = this.index.deleteObject(bucket, keyBytes(key));
-      if (typeof result === 'string') throw refusalError(result, bucket);
+      const result = this.index.deleteObject(bucket, keyBytes(key), writeGuard(conditions));
+      if (typeof result === 'string') throw refusalError(result, bucket, '', key);
       if (result.removedBlob) await this.blobs.remove(result.removedBlob);
     });
   }
@@ -255,15 +279,18 @@ export class LocalObjectStore implements ObjectStore {
     return this.writing(async () => {
       const keyBinary = keyBytes(key);
       const uploadId = randomBytes(24).toString('base64url');
-      const refusal = this.index.createUpload({
-        upload_id: uploadId,
-        bucket,
-        key: keyBinary,
-        content_type: options.contentType ?? null,
-        metadata: encodeMetadata(options.metadata),
-        headers: encodeHeaders(options.headers),
-        initiated: Date.now(),
-      });
+      const refusal = this.index.createUpload(
+        {
+          upload_id: uploadId,
+          bucket,
+          key: keyBinary,
+          content_type: options.contentType ?? null,
+          metadata: encodeMetadata(options.metadata),
+          headers: encodeHeaders(options.headers),
+          initiated: Date.now(),
+        },
+        options.conditions?.expectedBucketOwner,
+      );
       if (refusal) throw refusalError(refusal, bucket, uploadId);
       return uploadId;
     });
@@ -306,8 +333,11 @@ export class LocalObjectStore implements ObjectStore {
     key: string,
     uploadId: string,
     parts: Array<{ partNumber: number; etag: string }>,
+    conditions?: WriteConditions,
   ): Promise<ObjectInfo> {
     return this.writing(async () => {
+      const done = this.justCompleted(bucket, key, uploadId);
+      if (done) return done;
       const upload = this.requireOpenUpload(bucket, key, uploadId);
       if (parts.length === 0) throw malformedXml('a multipart upload is completed with at least one part');
       const stored = new Map(this.index.parts(uploadId).map((part) => [part.part_number, part]));
@@ -340,18 +370,28 @@ export class LocalObjectStore implements ObjectStore {
         const partDigests = chosen.map((part) => Buffer.from(unquote(part.etag), 'hex'));
         const etag = quote(`${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${chosen.length}`);
         const lastModified = Date.now();
-        const result = await this.recordBlob(blob.id, bucket, uploadId, () =>
-          this.index.completeUpload(uploadId, {
-            bucket,
-            key: upload.key,
-            size: blob.size,
-            etag,
-            contentType: upload.content_type,
-            metadata: upload.metadata,
-            headers: upload.headers,
-            lastModified,
-            blob: blob.id,
-          }),
+        const result = await this.recordBlob(
+          blob.id,
+          bucket,
+          uploadId,
+          () =>
+            this.index.completeUpload(
+              uploadId,
+              {
+                bucket,
+                key: upload.key,
+                size: blob.size,
+                etag,
+                contentType: upload.content_type,
+                metadata: upload.metadata,
+                headers: upload.headers,
+                lastModified,
+                blob: blob.id,
+              },
+              writeGuard(conditions),
+              lastModified - COMPLETED_UPLOAD_MEMORY_MS,
+            ),
+          key,
         );
         await this.removeBlobs([...result.partBlobs, ...(result.replacedBlob ? [result.replacedBlob] : [])]);
         return toObjectInfo({ ...upload, size: blob.size, etag, last_modified: lastModified });
@@ -370,18 +410,23 @@ export class LocalObjectStore implements ObjectStore {
     });
   }
 
-  async listParts(
-    bucket: string,
-    key: string,
-    uploadId: string,
-  ): Promise<Array<{ partNumber: number; etag: string; size: number; lastModified: number }>> {
+  async listParts(bucket: string, key: string, uploadId: string, options: ListPartsOptions = {}): Promise<ListPartsResult> {
     this.requireOpenUpload(bucket, key, uploadId);
-    return this.index.parts(uploadId).map((part) => ({
-      partNumber: part.part_number,
-      etag: part.etag,
-      size: part.size,
-      lastModified: part.last_modified,
-    }));
+    const marker = options.partNumberMarker ?? 0;
+    const maxParts = options.maxParts ?? DEFAULT_MAX_KEYS;
+    // One part more than asked for tells whether the listing is truncated.
+    const rows = this.index.partsAfter(uploadId, marker, maxParts + 1);
+    const page = rows.slice(0, maxParts);
+    return {
+      parts: page.map((part) => ({
+        partNumber: part.part_number,
+        etag: part.etag,
+        size: part.size,
+        lastModified: part.last_modified,
+      })),
+      isTruncated: rows.length > maxParts,
+      nextPartNumberMarker: page[page.length - 1]?.part_number ?? marker,
+    };
   }
 
   async listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult> {
@@ -401,22 +446,42 @@ export class LocalObjectStore implements ObjectStore {
       keyMarker.startsWith(prefix) &&
       keyMarker.indexOf(delimiter, prefix.length) === keyMarker.length - delimiter.length;
     const marker = this.uploadMarker(bucket, keyMarker, uploadIdMarker);
+    const upperBound = prefixUpperBound(prefixBinary);
+
+    // Rows are read in pages, in listing order, from the prefix or past the marker, whichever is later.
+    let position: UploadPosition = { key: prefixBinary, initiated: -1, uploadId: '' };
+    if (keyMarker !== '') {
+      const markerPosition = markerIsCommonPrefix
+        ? beforeKey(prefixUpperBound(textBytes(keyMarker)))
+        : uploadMarkerPosition(textBytes(keyMarker), marker);
+      if (markerPosition === null) return { uploads: [], commonPrefixes: [], isTruncated: false };
+      if (Buffer.compare(markerPosition.key, position.key) >= 0) position = markerPosition;
+    }
 
     // One entry more than asked for tells whether the listing is truncated.
     const entries: Array<{ upload: UploadInfo } | { commonPrefix: string }> = [];
-    for (const row of this.index.uploadsInRange(bucket, prefixBinary, prefixUpperBound(prefixBinary))) {
-      if (entries.length > maxUploads) break;
-      const key = row.key.toString('utf8');
-      if (keyMarker !== '' && !isAfterMarker(row, key, keyMarker, marker)) continue;
-      if (markerIsCommonPrefix && key.startsWith(keyMarker)) continue;
-      const cut = delimiter === undefined ? -1 : key.indexOf(delimiter, prefix.length);
-      if (cut >= 0) {
-        const commonPrefix = key.slice(0, cut + delimiter!.length);
-        const last = entries[entries.length - 1];
-        if (!(last && 'commonPrefix' in last && last.commonPrefix === commonPrefix)) entries.push({ commonPrefix });
-        continue;
+    scan: while (entries.length <= maxUploads) {
+      if (upperBound && Buffer.compare(position.key, upperBound) >= 0) break;
+      const limit = maxUploads + 1 - entries.length;
+      const rows = this.index.uploadsAfter(bucket, position, upperBound, limit);
+      for (const row of rows) {
+        position = { key: row.key, initiated: row.initiated, uploadId: row.upload_id };
+        const key = row.key.toString('utf8');
+        if (keyMarker !== '' && !isAfterMarker(row, key, keyMarker, marker)) continue;
+        const cut = delimiter === undefined ? -1 : key.indexOf(delimiter, prefix.length);
+        if (cut >= 0) {
+          // Every upload under this common prefix rolls up into one entry: jump past all of them.
+          const commonPrefix = key.slice(0, cut + delimiter!.length);
+          entries.push({ commonPrefix });
+          const next = beforeKey(prefixUpperBound(Buffer.from(commonPrefix, 'utf8')));
+          if (next === null) break scan;
+          position = next;
+          continue scan;
+        }
+        entries.push({ upload: { key, uploadId: row.upload_id, initiated: row.initiated } });
+        if (entries.length > maxUploads) break scan;
       }
-      entries.push({ upload: { key, uploadId: row.upload_id, initiated: row.initiated } });
+      if (rows.length < limit) break;
     }
     const isTruncated = entries.length > maxUploads;
     if (isTruncated) entries.length = maxUploads;
@@ -493,6 +558,7 @@ export class LocalObjectStore implements ObjectStore {
     bucket: string,
     uploadId: string,
     record: () => Refusal | R,
+    key = '',
   ): Promise<R> {
     let result: Refusal | R;
     try {
@@ -503,7 +569,7 @@ export class LocalObjectStore implements ObjectStore {
     }
     if (typeof result === 'string') {
       await this.blobs.remove(blobId);
-      throw refusalError(result, bucket, uploadId);
+      throw refusalError(result, bucket, uploadId, key);
     }
     return result;
   }
@@ -527,6 +593,19 @@ export class LocalObjectStore implements ObjectStore {
     const row = this.index.object(bucket, keyBinary);
     if (!row) throw noSuchKey(bucket, key);
     return row;
+  }
+
+  /**
+   * The object an upload of this bucket and key made, when it was completed lately: S3 answers a
+   * repeated CompleteMultipartUpload (a client retrying after a lost response) with it.
+   */
+  private justCompleted(bucket: string, key: string, uploadId: string): ObjectInfo | undefined {
+    const done = this.index.completedUpload(uploadId, Date.now() - COMPLETED_UPLOAD_MEMORY_MS);
+    if (!done || done.bucket !== bucket || !done.key.equals(keyBytes(key))) return undefined;
+    const current = this.index.object(bucket, done.key);
+    // The object as it is now when it still is the upload's; otherwise what the upload made.
+    if (current && current.etag === done.etag) return toObjectInfo(current);
+    return { key, size: 0, etag: done.etag, lastModified: done.completed };
   }
 
   /** The upload, which must exist for this very bucket and key and not be completing. */
@@ -592,7 +671,37 @@ function isAfterMarker(row: UploadRow, key: string, keyMarker: string, marker: U
   return row.initiated > marker.initiated || (row.initiated === marker.initiated && row.upload_id > marker.uploadId);
 }
 
-function refusalError(refusal: Refusal, bucket: string, uploadId = '') {
+/** Where a listing resumes after a key-marker (and upload-id-marker). */
+function uploadMarkerPosition(keyMarker: Buffer, marker: UploadMarker | undefined): UploadPosition | null {
+  if (marker === undefined) return beforeKey(successorOf(keyMarker)); // past every upload of the key
+  if (marker.initiated !== undefined) return { key: keyMarker, initiated: marker.initiated, uploadId: marker.uploadId };
+  // The marker's upload is gone: the uploads of its key are sorted out by id (isAfterMarker).
+  return beforeKey(keyMarker);
+}
+
+/** The first place in listing order for uploads of `key` and later keys; null when there is no such key (no upper bound left). */
+function beforeKey(key: Buffer | undefined): UploadPosition | null {
+  return key === undefined ? null : { key, initiated: -1, uploadId: '' };
+}
+
+function writeGuard(conditions: WriteConditions | undefined): WriteGuard {
+  if (!conditions) return {};
+  return {
+    ...(conditions.expectedBucketOwner !== undefined ? { owner: conditions.expectedBucketOwner } : {}),
+    ...(conditions.ifMatch !== undefined ? { ifMatch: unquote(conditions.ifMatch.trim()) } : {}),
+    ...(conditions.ifNoneMatch === '*' ? { ifNoneMatch: true } : {}),
+  };
+}
+
+function toBucketInfo(row: BucketRow): BucketInfo {
+  return { name: row.name, createdOn: row.createdOn, owner: row.owner, ...(row.region !== null ? { region: row.region } : {}) };
+}
+
+/** S3's bare AccessDenied; the account views say more (see account-object-store.ts). */
+const bucketOfAnotherAccount = (bucket: string) =>
+  new ObjectStoreError('AccessDenied', `Access Denied: bucket ${bucket} belongs to another account.`, 403);
+
+function refusalError(refusal: Refusal, bucket: string, uploadId = '', key = '') {
   switch (refusal) {
     case 'no-such-bucket':
       return noSuchBucket(bucket);
@@ -604,6 +713,14 @@ function refusalError(refusal: Refusal, bucket: string, uploadId = '') {
       return bucketNotEmpty(bucket);
     case 'no-such-upload':
       return noSuchUpload(uploadId);
+    case 'access-denied':
+      return bucketOfAnotherAccount(bucket);
+    case 'no-such-key':
+      return noSuchKey(bucket, key);
+    case 'if-match-failed':
+      return preconditionFailed('If-Match');
+    case 'if-none-match-failed':
+      return preconditionFailed('If-None-Match');
   }
 }
 

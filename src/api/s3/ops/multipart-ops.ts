@@ -14,6 +14,7 @@ import {
   parseCopySource,
   putOptionsFrom,
   rejectOversizedBody,
+  writeConditionsFrom,
 } from './object-ops.js';
 
 /** S3's largest part. */
@@ -63,7 +64,7 @@ export async function completeMultipartUpload(call: S3Call): Promise<Response> {
     if (!/^\d{1,5}$/.test(number) || etag === undefined) throw malformedXml('every <Part> needs a <PartNumber> and an <ETag>');
     return { partNumber: Number(number), etag };
   });
-  const info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts);
+  const info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts, writeConditionsFrom(call.headers));
   return xmlResponse('CompleteMultipartUploadResult', {
     Location: `${call.origin}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
     Bucket: bucket,
@@ -84,18 +85,16 @@ export async function listParts(call: S3Call): Promise<Response> {
   const uploadId = query.get('uploadId') ?? '';
   const maxParts = Math.min(integerParameter(call, 'max-parts') ?? DEFAULT_MAX_PARTS, DEFAULT_MAX_PARTS);
   const marker = integerParameter(call, 'part-number-marker') ?? 0;
-  const all = (await call.store.listParts(bucket, key, uploadId)).filter((part) => part.partNumber > marker);
-  const page = all.slice(0, maxParts);
-  const isTruncated = all.length > page.length;
+  const page = await call.store.listParts(bucket, key, uploadId, { partNumberMarker: marker, maxParts });
   return xmlResponse('ListPartsResult', {
     Bucket: bucket,
     Key: key,
     UploadId: uploadId,
     PartNumberMarker: marker,
-    NextPartNumberMarker: page.length > 0 ? page[page.length - 1]!.partNumber : undefined,
+    NextPartNumberMarker: page.nextPartNumberMarker,
     MaxParts: maxParts,
-    IsTruncated: isTruncated,
-    Part: page.map((part) => ({
+    IsTruncated: page.isTruncated,
+    Part: page.parts.map((part) => ({
       PartNumber: part.partNumber,
       LastModified: isoDate(part.lastModified),
       ETag: part.etag,

@@ -1,5 +1,5 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, CopyObject. */
-import { noSuchKey, type ObjectInfo, type PutOptions } from '../../../storage/object-store.js';
+import { noSuchKey, type ObjectInfo, type PutOptions, type WriteConditions } from '../../../storage/object-store.js';
 import {
   evaluateConditions,
   objectHeaders,
@@ -10,7 +10,15 @@ import {
   type RangeRequest,
 } from '../object-headers.js';
 import { bucketOf, keyOf, type S3Call } from '../s3-call.js';
-import { entityTooLarge, invalidArgument, invalidRequest, invalidUri, preconditionFailed, S3Error } from '../s3-errors.js';
+import {
+  entityTooLarge,
+  invalidArgument,
+  invalidRequest,
+  invalidUri,
+  notImplemented,
+  preconditionFailed,
+  S3Error,
+} from '../s3-errors.js';
 import { emptyResponse, isoDate, streamResponse, xmlResponse, type HeaderMap } from '../s3-response.js';
 import type { ChecksumAlgorithm } from '../payload/checksums.js';
 
@@ -20,7 +28,8 @@ export const MAX_PUT_BYTES = 5 * 1024 ** 3;
 export async function putObject(call: S3Call): Promise<Response> {
   rejectOversizedBody(call.headers, MAX_PUT_BYTES);
   const payload = call.payload();
-  const info = await call.store.putObject(bucketOf(call), keyOf(call), payload.body, putOptionsFrom(call.headers));
+  const conditions = writeConditionsFrom(call.headers);
+  const info = await call.store.putObject(bucketOf(call), keyOf(call), payload.body, { ...putOptionsFrom(call.headers), conditions });
   return emptyResponse(200, { etag: info.etag, ...checksumHeaders(payload.verifiedChecksums) });
 }
 
@@ -67,8 +76,26 @@ export async function headObject(call: S3Call): Promise<Response> {
 }
 
 export async function deleteObject(call: S3Call): Promise<Response> {
-  await call.store.deleteObject(bucketOf(call), keyOf(call));
+  const conditions = writeConditionsFrom(call.headers);
+  if (conditions.ifNoneMatch !== undefined) {
+    throw notImplemented('If-None-Match on DeleteObject (S3 takes If-Match only)');
+  }
+  await call.store.deleteObject(bucketOf(call), keyOf(call), conditions);
   return emptyResponse(204);
+}
+
+/**
+ * If-Match / If-None-Match of a write (PutObject, CopyObject's target, CompleteMultipartUpload,
+ * DeleteObject): the store
+ * checks them atomically with the write. If-None-Match takes only `*`, as S3's conditional writes do.
+ */
+export function writeConditionsFrom(headers: Record<string, string>): WriteConditions {
+  const ifMatch = headers['if-match'];
+  const ifNoneMatch = headers['if-none-match'];
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+    throw notImplemented(`If-None-Match: ${ifNoneMatch} on a write (S3 takes only If-None-Match: *)`);
+  }
+  return { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ifNoneMatch !== undefined ? { ifNoneMatch: '*' } : {}) };
 }
 
 /**
@@ -93,7 +120,7 @@ export async function copyObject(call: S3Call): Promise<Response> {
   try {
     checkCopySourceConditions(call, info);
     const options: PutOptions = directive === 'REPLACE' ? putOptionsFrom(call.headers) : putOptionsOf(info);
-    const copied = await call.store.putObject(bucket, key, body, options);
+    const copied = await call.store.putObject(bucket, key, body, { ...options, conditions: writeConditionsFrom(call.headers) });
     return xmlResponse('CopyObjectResult', { ETag: copied.etag, LastModified: isoDate(copied.lastModified) });
   } finally {
     body.destroy();
