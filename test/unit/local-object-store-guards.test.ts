@@ -117,6 +117,11 @@ describe('LocalObjectStore guarded writes', () => {
     await store.close();
     store = await LocalObjectStore.open(root);
     assert.equal((await store.completeMultipartUpload('bkt', 'k', uploadId, parts)).etag, done.etag);
+    // The key written over since: still what the upload made.
+    await store.putObject('bkt', 'k', chunks('newer'));
+    const afterOverwrite = await store.completeMultipartUpload('bkt', 'k', uploadId, parts);
+    assert.deepEqual([afterOverwrite.etag, afterOverwrite.size], [done.etag, MIN_PART_BYTES + 4]);
+    assert.equal(await readAll((await store.getObject('bkt', 'k')).body), 'newer');
   });
 
   it('refuses a write into a bucket the expected owner does not own, inside the index transaction', async () => {

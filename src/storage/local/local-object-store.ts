@@ -156,13 +156,13 @@ export class LocalObjectStore implements ObjectStore {
       const result = await this.recordBlob(blob.id, bucket, '', () =>
         this.index.putObject(
           {
-          bucket,
-          key: keyBinary,
-          size: blob.size,
-          etag,
-          contentType: options.contentType ?? null,
-          metadata,
-          headers,
+            bucket,
+            key: keyBinary,
+            size: blob.size,
+            etag,
+            contentType: options.contentType ?? null,
+            metadata,
+            headers,
             lastModified,
             blob: blob.id,
           },
@@ -605,7 +605,7 @@ export class LocalObjectStore implements ObjectStore {
     const current = this.index.object(bucket, done.key);
     // The object as it is now when it still is the upload's; otherwise what the upload made.
     if (current && current.etag === done.etag) return toObjectInfo(current);
-    return { key, size: 0, etag: done.etag, lastModified: done.completed };
+    return { key, size: done.size, etag: done.etag, lastModified: done.completed };
   }
 
   /** The upload, which must exist for this very bucket and key and not be completing. */
@@ -697,7 +697,7 @@ function toBucketInfo(row: BucketRow): BucketInfo {
   return { name: row.name, createdOn: row.createdOn, owner: row.owner, ...(row.region !== null ? { region: row.region } : {}) };
 }
 
-/** S3's bare AccessDenied; the account views say more (see account-object-store.ts). */
+/** The bucket changed hands between an account view's check and the write (see account-object-store.ts). */
 const bucketOfAnotherAccount = (bucket: string) =>
   new ObjectStoreError('AccessDenied', `Access Denied: bucket ${bucket} belongs to another account.`, 403);
 

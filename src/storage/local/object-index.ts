@@ -22,6 +22,7 @@ CREATE TABLE completed_uploads (
   upload_id TEXT PRIMARY KEY,
   bucket TEXT NOT NULL,
   key BLOB NOT NULL,
+  size INTEGER NOT NULL,
   etag TEXT NOT NULL,
   completed INTEGER NOT NULL
 ) WITHOUT ROWID;
@@ -154,6 +155,7 @@ export interface BucketRow {
 export interface CompletedUploadRow {
   bucket: string;
   key: Buffer;
+  size: number;
   etag: string;
   completed: number;
 }
@@ -249,10 +251,10 @@ export class ObjectIndex {
          ORDER BY key, initiated, upload_id LIMIT ?`,
       ),
       completedUpload: db.prepare<[string], CompletedUploadRow>(
-        'SELECT bucket, key, etag, completed FROM completed_uploads WHERE upload_id = ?',
+        'SELECT bucket, key, size, etag, completed FROM completed_uploads WHERE upload_id = ?',
       ),
-      insertCompletedUpload: db.prepare<[string, string, Buffer, string, number]>(
-        'INSERT OR REPLACE INTO completed_uploads (upload_id, bucket, key, etag, completed) VALUES (?, ?, ?, ?, ?)',
+      insertCompletedUpload: db.prepare<[string, string, Buffer, number, string, number]>(
+        'INSERT OR REPLACE INTO completed_uploads (upload_id, bucket, key, size, etag, completed) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       forgetCompletedUploads: db.prepare<[number]>('DELETE FROM completed_uploads WHERE completed < ?'),
       uploadsInitiatedBefore: db.prepare<[number], { upload_id: string }>(
@@ -471,7 +473,7 @@ export class ObjectIndex {
       if (refusal) return refusal;
       const partBlobs = this.dropUpload(uploadId);
       this.stmt.forgetCompletedUploads.run(forgetBefore);
-      this.stmt.insertCompletedUpload.run(uploadId, row.bucket, row.key, row.etag, row.lastModified);
+      this.stmt.insertCompletedUpload.run(uploadId, row.bucket, row.key, row.size, row.etag, row.lastModified);
       return { partBlobs, replacedBlob: this.pointKeyAt(row) };
     });
   }
