@@ -4,8 +4,11 @@ import {
   ObjectStoreError,
   type BucketInfo,
   type CompletedPart,
+  type CompleteOptions,
   type ByteRange,
   type ListOptions,
+  type ListPartsOptions,
+  type ListPartsResult,
   type ListResult,
   type ListUploadsOptions,
   type ListUploadsResult,
@@ -15,6 +18,7 @@ import {
   type PartInfo,
   type PartOptions,
   type PutOptions,
+  type WriteConditions,
 } from './object-store.js';
 
 /**
@@ -24,7 +28,9 @@ import {
  * account's view, so this is the one place the rule is enforced.
  *
  * A missing bucket is left to the store (NoSuchBucket and the like): only an existing bucket of
- * another account is refused.
+ * another account is refused. Every write also hands the store this account as the bucket's
+ * expected owner, which the store checks atomically with the write: a bucket deleted and re-created
+ * by another account after the check here never receives this account's object.
  */
 export class AccountObjectStore implements ObjectStore {
   constructor(
@@ -40,23 +46,27 @@ export class AccountObjectStore implements ObjectStore {
     return (await this.store.listBuckets()).filter((bucket) => bucket.owner === this.account);
   }
 
-  async createBucket(bucket: string, owner: string): Promise<void> {
+  async createBucket(bucket: string, owner: string, region?: string): Promise<void> {
     if (owner !== this.account) throw accessDenied(bucket, this.account);
-    await this.store.createBucket(bucket, owner);
+    await this.store.createBucket(bucket, owner, region);
   }
 
   async deleteBucket(bucket: string): Promise<void> {
     await this.requireAccess(bucket);
-    await this.store.deleteBucket(bucket);
+    await this.store.deleteBucket(bucket, this.account);
   }
 
   async bucketOwner(bucket: string): Promise<string | undefined> {
     return this.store.bucketOwner(bucket);
   }
 
-  async putObject(bucket: string, key: string, body: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<ObjectInfo> {
+  async bucketInfo(bucket: string): Promise<BucketInfo | undefined> {
+    return this.store.bucketInfo(bucket);
+  }
+
+  async putObject(bucket: string, key: string, body: AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<ObjectInfo> {
     await this.requireAccess(bucket);
-    return this.store.putObject(bucket, key, body, options);
+    return this.store.putObject(bucket, key, body, { ...options, conditions: this.ownConditions(options.conditions) });
   }
 
   async getObject(bucket: string, key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable; range?: ByteRange }> {
@@ -69,9 +79,9 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.headObject(bucket, key);
   }
 
-  async deleteObject(bucket: string, key: string): Promise<void> {
+  async deleteObject(bucket: string, key: string, conditions?: WriteConditions): Promise<void> {
     await this.requireAccess(bucket);
-    return this.store.deleteObject(bucket, key);
+    return this.store.deleteObject(bucket, key, this.ownConditions(conditions));
   }
 
   async getObjectTagging(bucket: string, key: string): Promise<ObjectTag[]> {
@@ -89,9 +99,9 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.listObjects(bucket, options);
   }
 
-  async createMultipartUpload(bucket: string, key: string, options?: PutOptions): Promise<string> {
+  async createMultipartUpload(bucket: string, key: string, options: PutOptions = {}): Promise<string> {
     await this.requireAccess(bucket);
-    return this.store.createMultipartUpload(bucket, key, options);
+    return this.store.createMultipartUpload(bucket, key, { ...options, conditions: this.ownConditions(options.conditions) });
   }
 
   async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Uint8Array>, options?: PartOptions): Promise<PartInfo> {
@@ -99,9 +109,15 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.uploadPart(bucket, key, uploadId, partNumber, body, options);
   }
 
-  async completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], options?: PartOptions): Promise<ObjectInfo> {
+  async completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: CompletedPart[],
+    options: CompleteOptions = {},
+  ): Promise<ObjectInfo> {
     await this.requireAccess(bucket);
-    return this.store.completeMultipartUpload(bucket, key, uploadId, parts, options);
+    return this.store.completeMultipartUpload(bucket, key, uploadId, parts, { ...options, conditions: this.ownConditions(options.conditions) });
   }
 
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
@@ -119,9 +135,9 @@ export class AccountObjectStore implements ObjectStore {
     return this.store.uploadHeaders(bucket, key, uploadId);
   }
 
-  async listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]> {
+  async listParts(bucket: string, key: string, uploadId: string, options?: ListPartsOptions): Promise<ListPartsResult> {
     await this.requireAccess(bucket);
-    return this.store.listParts(bucket, key, uploadId);
+    return this.store.listParts(bucket, key, uploadId, options);
   }
 
   async localCopy(bucket: string, key: string): Promise<{ path: string; release: () => Promise<void> }> {
@@ -138,11 +154,17 @@ export class AccountObjectStore implements ObjectStore {
     if (owner !== undefined && owner !== this.account) throw accessDenied(bucket, this.account);
   }
 
-  /** NoSuchBucket when there is no such bucket, AccessDenied when it is another account's. */
-  async requireBucket(bucket: string): Promise<void> {
-    const owner = await this.store.bucketOwner(bucket);
-    if (owner === undefined) throw noSuchBucket(bucket);
-    if (owner !== this.account) throw accessDenied(bucket, this.account);
+  /** The bucket: NoSuchBucket when there is no such bucket, AccessDenied when it is another account's. */
+  async requireBucket(bucket: string): Promise<BucketInfo> {
+    const info = await this.store.bucketInfo(bucket);
+    if (info === undefined) throw noSuchBucket(bucket);
+    if (info.owner !== this.account) throw accessDenied(bucket, this.account);
+    return info;
+  }
+
+  /** `conditions` with this account as the bucket's expected owner. */
+  private ownConditions(conditions: WriteConditions | undefined): WriteConditions {
+    return { ...conditions, expectedBucketOwner: this.account };
   }
 }
 

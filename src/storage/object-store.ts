@@ -13,25 +13,31 @@ export interface ObjectStore {
   /** Every bucket, each with the account that owns it. */
   listBuckets(): Promise<BucketInfo[]>;
   /**
-   * Creates a bucket owned by account `owner`. Fails with BucketAlreadyOwnedByYou (the name is
-   * `owner`'s already), BucketAlreadyExists (another account's) or InvalidBucketName.
+   * Creates a bucket owned by account `owner` in `region` (none: the default region, us-east-1).
+   * Fails with BucketAlreadyOwnedByYou (the name is `owner`'s already), BucketAlreadyExists
+   * (another account's) or InvalidBucketName.
    */
-  createBucket(bucket: string, owner: string): Promise<void>;
-  /** Fails with NoSuchBucket / BucketNotEmpty. */
-  deleteBucket(bucket: string): Promise<void>;
+  createBucket(bucket: string, owner: string, region?: string): Promise<void>;
+  /** Fails with NoSuchBucket / BucketNotEmpty, and AccessDenied when `expectedOwner` does not own it. */
+  deleteBucket(bucket: string, expectedOwner?: string): Promise<void>;
   /** The account that owns the bucket; undefined when there is no such bucket. */
   bucketOwner(bucket: string): Promise<string | undefined>;
+  /** The bucket's owner, creation time and region; undefined when there is no such bucket. */
+  bucketInfo(bucket: string): Promise<BucketInfo | undefined>;
 
   /**
    * Stores the object atomically: readers see the old object or the new one, never a part.
-   * Fails with NoSuchBucket.
+   * Fails with NoSuchBucket, and as `options.conditions` say (checked atomically with the write).
    */
   putObject(bucket: string, key: string, body: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<ObjectInfo>;
   /** Fails with NoSuchBucket / NoSuchKey / InvalidRange. `range` is inclusive, like HTTP's. */
   getObject(bucket: string, key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable; range?: ByteRange }>;
   headObject(bucket: string, key: string): Promise<ObjectInfo | undefined>;
-  /** Deleting a missing key is not an error (as in S3). */
-  deleteObject(bucket: string, key: string): Promise<void>;
+  /**
+   * Deleting a missing key is not an error (as in S3), unless `conditions.ifMatch` asks for an
+   * object (NoSuchKey).
+   */
+  deleteObject(bucket: string, key: string, conditions?: WriteConditions): Promise<void>;
   /** The object's tags. Fails with NoSuchBucket / NoSuchKey. */
   getObjectTagging(bucket: string, key: string): Promise<ObjectTag[]>;
   /**
@@ -58,14 +64,15 @@ export interface ObjectStore {
   /**
    * Fails with NoSuchUpload / InvalidPart / InvalidPartOrder / EntityTooSmall. The object keeps the
    * upload's headers, or `options.headers` instead when given, and those of `options.bodyHeaders`,
-   * fed the assembled bytes.
+   * fed the assembled bytes; it fails as `options.conditions` say. Completing an upload that was
+   * just completed answers the object it made (as S3 does).
    */
   completeMultipartUpload(
     bucket: string,
     key: string,
     uploadId: string,
     parts: CompletedPart[],
-    options?: PartOptions,
+    options?: CompleteOptions,
   ): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   /**
@@ -73,7 +80,8 @@ export interface ObjectStore {
    * object will have. Fails with NoSuchUpload.
    */
   uploadHeaders(bucket: string, key: string, uploadId: string): Promise<Record<string, string>>;
-  listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]>;
+  /** One page of the upload's parts, by part number (S3's ListParts paging). */
+  listParts(bucket: string, key: string, uploadId: string, options?: ListPartsOptions): Promise<ListPartsResult>;
   /**
    * The multipart uploads in progress, by key then initiation, as S3's ListMultipartUploads pages
    * them (prefix, delimiter, key-marker / upload-id-marker, max-uploads).
@@ -95,6 +103,26 @@ export interface BucketInfo {
   createdOn: number;
   /** The 12-digit id of the account that created it. */
   owner: string;
+  /** The region it was created in; undefined: the default region (us-east-1). */
+  region?: string;
+}
+
+/** S3's default region: buckets created without a LocationConstraint, and those from before regions. */
+export const DEFAULT_BUCKET_REGION = 'us-east-1';
+
+/**
+ * What must hold for a write to happen, checked atomically with it: S3's conditional writes and
+ * deletes (If-Match / If-None-Match) and the bucket's owner (x-amz-expected-bucket-owner; the
+ * account views pass their account, so a bucket re-created by another account in the meantime is
+ * never written to).
+ */
+export interface WriteConditions {
+  /** AccessDenied unless this account owns the bucket. */
+  expectedBucketOwner?: string;
+  /** The object's current ETag (quotes optional; `*`: any object): PreconditionFailed when it differs, NoSuchKey when there is no object. */
+  ifMatch?: string;
+  /** `*`: PreconditionFailed when the key has an object. */
+  ifNoneMatch?: '*';
 }
 
 export interface PutOptions {
@@ -110,6 +138,7 @@ export interface PutOptions {
   tags?: ObjectTag[];
   /** Headers computed from the bytes as they are stored (see BodyHeaders), added to `headers`. */
   bodyHeaders?: BodyHeaders;
+  conditions?: WriteConditions;
 }
 
 /**
@@ -134,6 +163,7 @@ export function fedTo(body: AsyncIterable<Uint8Array>, bodyHeaders: BodyHeaders 
 }
 
 export type PartOptions = Pick<PutOptions, 'headers' | 'bodyHeaders'>;
+export type CompleteOptions = Pick<PutOptions, 'headers' | 'bodyHeaders' | 'conditions'>;
 
 /** A part CompleteMultipartUpload names. */
 export interface CompletedPart {
@@ -216,6 +246,20 @@ export interface ListUploadsOptions {
   maxUploads?: number;
 }
 
+export interface ListPartsOptions {
+  /** Parts with numbers above this one (default 0). */
+  partNumberMarker?: number;
+  /** At most this many (default 1000). */
+  maxParts?: number;
+}
+
+export interface ListPartsResult {
+  parts: PartInfo[];
+  isTruncated: boolean;
+  /** The last part number of this page (where the next one starts), or the marker when it is empty. */
+  nextPartNumberMarker: number;
+}
+
 export interface UploadInfo {
   key: string;
   uploadId: string;
@@ -257,3 +301,7 @@ export const bucketAlreadyExists = () =>
   );
 export const noSuchKey = (bucket: string, key: string) =>
   new ObjectStoreError('NoSuchKey', `The specified key does not exist: s3://${bucket}/${key}`, 404, { Key: key });
+export const preconditionFailed = (condition: 'If-Match' | 'If-None-Match') =>
+  new ObjectStoreError('PreconditionFailed', `At least one of the pre-conditions you specified did not hold: ${condition}`, 412, {
+    Condition: condition,
+  });

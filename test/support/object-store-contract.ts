@@ -483,13 +483,20 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
         assert.equal(done.etag, `"${md5Hex(partMd5s)}-2"`);
       });
 
-      it('lists the uploaded parts', async (t) => {
+      it('lists the uploaded parts, in pages', async (t) => {
         if (limited(t, 'listParts')) return;
         const bucket = await newBucket();
         const uploadId = await store.createMultipartUpload(bucket, 'k');
         const p2 = await store.uploadPart(bucket, 'k', uploadId, 2, chunks('second'));
         const p1 = await store.uploadPart(bucket, 'k', uploadId, 1, chunks(patterned(5 * MiB, 3)));
-        const parts = await store.listParts(bucket, 'k', uploadId);
+        const all = await store.listParts(bucket, 'k', uploadId);
+        assert.equal(all.isTruncated, false);
+        assert.equal(all.nextPartNumberMarker, 2);
+        const parts = all.parts;
+        const first = await store.listParts(bucket, 'k', uploadId, { maxParts: 1 });
+        assert.deepEqual([first.parts.map((p) => p.partNumber), first.isTruncated, first.nextPartNumberMarker], [[1], true, 1]);
+        const second = await store.listParts(bucket, 'k', uploadId, { maxParts: 1, partNumberMarker: 1 });
+        assert.deepEqual([second.parts.map((p) => p.etag), second.isTruncated, second.nextPartNumberMarker], [[p2.etag], false, 2]);
         assert.deepEqual(
           parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag, size: p.size })),
           [

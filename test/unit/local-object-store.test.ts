@@ -220,7 +220,7 @@ describe('LocalObjectStore', () => {
     const p1 = await store.uploadPart('bkt', 'big', uploadId, 1, chunks(part1));
     const p2 = await store.uploadPart('bkt', 'big', uploadId, 2, chunks(part2));
     assert.notEqual(stale.etag, p1.etag);
-    assert.deepEqual((await store.listParts('bkt', 'big', uploadId)).map((p) => [p.partNumber, p.etag, p.size]), [
+    assert.deepEqual((await store.listParts('bkt', 'big', uploadId)).parts.map((p) => [p.partNumber, p.etag, p.size]), [
       [1, p1.etag, part1.length],
       [2, p2.etag, part2.length],
     ]);
@@ -357,6 +357,12 @@ describe('LocalObjectStore opened on an index from before bucket owners (schema 
       // The upgraded index keeps the headers stored with an object (schema version 3).
       await store.putObject('legacy-a', 'k', chunks('x'), { headers: { 'content-encoding': 'gzip' } });
       assert.deepEqual((await store.headObject('legacy-a', 'k'))?.headers, { 'content-encoding': 'gzip' });
+      // It remembers completed uploads (schema version 4): a repeated completion answers the object.
+      const uploadId = await store.createMultipartUpload('legacy-b', 'm');
+      const part = await store.uploadPart('legacy-b', 'm', uploadId, 1, chunks('only part'));
+      const done = await store.completeMultipartUpload('legacy-b', 'm', uploadId, [{ partNumber: 1, etag: part.etag }]);
+      const again = await store.completeMultipartUpload('legacy-b', 'm', uploadId, [{ partNumber: 1, etag: part.etag }]);
+      assert.equal(again.etag, done.etag);
     } finally {
       await store.close();
     }

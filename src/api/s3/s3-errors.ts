@@ -76,6 +76,7 @@ const S3_MESSAGES: Readonly<Record<string, string>> = {
   InvalidBucketName: 'The specified bucket is not valid.',
   InvalidRange: 'The requested range is not satisfiable',
   EntityTooSmall: 'Your proposed upload is smaller than the minimum allowed object size.',
+  PreconditionFailed: 'At least one of the pre-conditions you specified did not hold',
   NoSuchUpload:
     'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
 };

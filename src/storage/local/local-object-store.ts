@@ -23,10 +23,15 @@ import {
   noSuchBucket,
   noSuchKey,
   type BodyHeaders,
+  ObjectStoreError,
+  preconditionFailed,
   type BucketInfo,
   type ByteRange,
   type CompletedPart,
+  type CompleteOptions,
   type ListOptions,
+  type ListPartsOptions,
+  type ListPartsResult,
   type ListResult,
   type ListUploadsOptions,
   type ListUploadsResult,
@@ -37,12 +42,23 @@ import {
   type PartOptions,
   type PutOptions,
   type UploadInfo,
+  type WriteConditions,
 } from '../object-store.js';
 import { BlobFiles } from './blob-files.js';
 import { assertValidBucketName } from './bucket-names.js';
 import { isDiskFull } from '../../core/errors.js';
 import { DiskReserve } from '../disk-reserve.js';
-import { ObjectIndex, type ObjectIndexOptions, type ObjectRow, type Refusal, type UploadRow } from './object-index.js';
+import {
+  COMPLETED_UPLOAD_MEMORY_MS,
+  ObjectIndex,
+  type BucketRow,
+  type ObjectIndexOptions,
+  type ObjectRow,
+  type Refusal,
+  type UploadPosition,
+  type UploadRow,
+  type WriteGuard,
+} from './object-index.js';
 import { keyBytes, prefixUpperBound, successorOf, textBytes } from './object-keys.js';
 import {
   bucketAlreadyOwnedByYou,
@@ -102,20 +118,20 @@ export class LocalObjectStore implements ObjectStore {
   // Buckets ---------------------------------------------------------------------------------------
 
   async listBuckets(): Promise<BucketInfo[]> {
-    return this.index.buckets();
+    return this.index.buckets().map(toBucketInfo);
   }
 
-  async createBucket(bucket: string, owner: string): Promise<void> {
+  async createBucket(bucket: string, owner: string, region?: string): Promise<void> {
     return this.writing(async () => {
       assertValidBucketName(bucket);
-      const refusal = this.index.createBucket(bucket, Date.now(), owner);
+      const refusal = this.index.createBucket(bucket, Date.now(), owner, region ?? null);
       if (refusal) throw refusalError(refusal, bucket);
     });
   }
 
-  async deleteBucket(bucket: string): Promise<void> {
+  async deleteBucket(bucket: string, expectedOwner?: string): Promise<void> {
     return this.deleting(async () => {
-      const result = this.index.deleteBucket(bucket);
+      const result = this.index.deleteBucket(bucket, expectedOwner);
       if (typeof result === 'string') throw refusalError(result, bucket);
       await this.removeBlobs(result.partBlobs);
     });
@@ -123,6 +139,11 @@ export class LocalObjectStore implements ObjectStore {
 
   async bucketOwner(bucket: string): Promise<string | undefined> {
     return this.index.bucket(bucket)?.owner;
+  }
+
+  async bucketInfo(bucket: string): Promise<BucketInfo | undefined> {
+    const row = this.index.bucket(bucket);
+    return row && toBucketInfo(row);
   }
 
   // Objects ---------------------------------------------------------------------------------------
@@ -143,17 +164,21 @@ export class LocalObjectStore implements ObjectStore {
       const lastModified = Date.now();
       const etag = quote(blob.md5.toString('hex'));
       const result = await this.recordBlob(blob.id, bucket, '', () =>
-        this.index.putObject({
-          bucket,
-          key: keyBinary,
-          size: blob.size,
-          etag,
-          contentType: options.contentType ?? null,
-          metadata,
-          headers,
-          lastModified,
-          blob: blob.id,
-        }),
+        this.index.putObject(
+          {
+            bucket,
+            key: keyBinary,
+            size: blob.size,
+            etag,
+            contentType: options.contentType ?? null,
+            metadata,
+            headers,
+            lastModified,
+            blob: blob.id,
+          },
+          writeGuard(options.conditions),
+        ),
+        key,
       );
       if (result.replacedBlob) await this.blobs.remove(result.replacedBlob);
       return toObjectInfo({
@@ -196,10 +221,10 @@ export class LocalObjectStore implements ObjectStore {
     return row && toObjectInfo(row);
   }
 
-  async deleteObject(bucket: string, key: string): Promise<void> {
+  async deleteObject(bucket: string, key: string, conditions?: WriteConditions): Promise<void> {
     return this.deleting(async () => {
-      const result = this.index.deleteObject(bucket, keyBytes(key));
-      if (typeof result === 'string') throw refusalError(result, bucket);
+      const result = this.index.deleteObject(bucket, keyBytes(key), writeGuard(conditions));
+      if (typeof result === 'string') throw refusalError(result, bucket, '', key);
       if (result.removedBlob) await this.blobs.remove(result.removedBlob);
     });
   }
@@ -278,15 +303,18 @@ export class LocalObjectStore implements ObjectStore {
     return this.writing(async () => {
       const keyBinary = keyBytes(key);
       const uploadId = randomBytes(24).toString('base64url');
-      const refusal = this.index.createUpload({
-        upload_id: uploadId,
-        bucket,
-        key: keyBinary,
-        content_type: options.contentType ?? null,
-        metadata: encodeMetadata(options.metadata),
-        headers: encodeHeaders(options),
-        initiated: Date.now(),
-      });
+      const refusal = this.index.createUpload(
+        {
+          upload_id: uploadId,
+          bucket,
+          key: keyBinary,
+          content_type: options.contentType ?? null,
+          metadata: encodeMetadata(options.metadata),
+          headers: encodeHeaders(options),
+          initiated: Date.now(),
+        },
+        options.conditions?.expectedBucketOwner,
+      );
       if (refusal) throw refusalError(refusal, bucket, uploadId);
       return uploadId;
     });
@@ -332,9 +360,11 @@ export class LocalObjectStore implements ObjectStore {
     key: string,
     uploadId: string,
     parts: CompletedPart[],
-    options: PartOptions = {},
+    options: CompleteOptions = {},
   ): Promise<ObjectInfo> {
     return this.writing(async () => {
+      const done = this.justCompleted(bucket, key, uploadId);
+      if (done) return done;
       const upload = this.requireOpenUpload(bucket, key, uploadId);
       if (parts.length === 0) throw malformedXml('a multipart upload is completed with at least one part');
       const stored = new Map(this.index.parts(uploadId).map((part) => [part.part_number, part]));
@@ -370,18 +400,28 @@ export class LocalObjectStore implements ObjectStore {
         const partDigests = chosen.map((part) => Buffer.from(unquote(part.etag), 'hex'));
         const etag = quote(`${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${chosen.length}`);
         const lastModified = Date.now();
-        const result = await this.recordBlob(blob.id, bucket, uploadId, () =>
-          this.index.completeUpload(uploadId, {
-            bucket,
-            key: upload.key,
-            size: blob.size,
-            etag,
-            contentType: upload.content_type,
-            metadata: upload.metadata,
-            headers,
-            lastModified,
-            blob: blob.id,
-          }),
+        const result = await this.recordBlob(
+          blob.id,
+          bucket,
+          uploadId,
+          () =>
+            this.index.completeUpload(
+              uploadId,
+              {
+                bucket,
+                key: upload.key,
+                size: blob.size,
+                etag,
+                contentType: upload.content_type,
+                metadata: upload.metadata,
+                headers,
+                lastModified,
+                blob: blob.id,
+              },
+              writeGuard(options.conditions),
+              lastModified - COMPLETED_UPLOAD_MEMORY_MS,
+            ),
+          key,
         );
         await this.removeBlobs([...result.partBlobs, ...(result.replacedBlob ? [result.replacedBlob] : [])]);
         return toObjectInfo({ ...upload, size: blob.size, etag, headers, last_modified: lastModified });
@@ -404,15 +444,24 @@ export class LocalObjectStore implements ObjectStore {
     return splitStoredHeaders(this.requireOpenUpload(bucket, key, uploadId).headers).headers;
   }
 
-  async listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]> {
+  async listParts(bucket: string, key: string, uploadId: string, options: ListPartsOptions = {}): Promise<ListPartsResult> {
     this.requireOpenUpload(bucket, key, uploadId);
-    return this.index.parts(uploadId).map((part) => ({
-      partNumber: part.part_number,
-      etag: part.etag,
-      size: part.size,
-      lastModified: part.last_modified,
-      ...(part.headers !== null ? { headers: splitStoredHeaders(part.headers).headers } : {}),
-    }));
+    const marker = options.partNumberMarker ?? 0;
+    const maxParts = options.maxParts ?? DEFAULT_MAX_KEYS;
+    // One part more than asked for tells whether the listing is truncated.
+    const rows = this.index.partsAfter(uploadId, marker, maxParts + 1);
+    const page = rows.slice(0, maxParts);
+    return {
+      parts: page.map((part) => ({
+        partNumber: part.part_number,
+        etag: part.etag,
+        size: part.size,
+        lastModified: part.last_modified,
+        ...(part.headers !== null ? { headers: splitStoredHeaders(part.headers).headers } : {}),
+      })),
+      isTruncated: rows.length > maxParts,
+      nextPartNumberMarker: page[page.length - 1]?.part_number ?? marker,
+    };
   }
 
   async listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult> {
@@ -432,29 +481,42 @@ export class LocalObjectStore implements ObjectStore {
       keyMarker.startsWith(prefix) &&
       keyMarker.indexOf(delimiter, prefix.length) === keyMarker.length - delimiter.length;
     const marker = this.uploadMarker(bucket, keyMarker, uploadIdMarker);
+    const upperBound = prefixUpperBound(prefixBinary);
+
+    // Rows are read in pages, in listing order, from the prefix or past the marker, whichever is later.
+    let position: UploadPosition = { key: prefixBinary, initiated: -1, uploadId: '' };
+    if (keyMarker !== '') {
+      const markerPosition = markerIsCommonPrefix
+        ? beforeKey(prefixUpperBound(textBytes(keyMarker)))
+        : uploadMarkerPosition(textBytes(keyMarker), marker);
+      if (markerPosition === null) return { uploads: [], commonPrefixes: [], isTruncated: false };
+      if (Buffer.compare(markerPosition.key, position.key) >= 0) position = markerPosition;
+    }
 
     // One entry more than asked for tells whether the listing is truncated.
     const entries: Array<{ upload: UploadInfo } | { commonPrefix: string }> = [];
-    for (const row of this.index.uploadsInRange(bucket, prefixBinary, prefixUpperBound(prefixBinary))) {
-      if (entries.length > maxUploads) break;
-      const key = row.key.toString('utf8');
-      if (keyMarker !== '' && !isAfterMarker(row, key, keyMarker, marker)) continue;
-      if (markerIsCommonPrefix && key.startsWith(keyMarker)) continue;
-      const cut = delimiter === undefined ? -1 : key.indexOf(delimiter, prefix.length);
-      if (cut >= 0) {
-        const commonPrefix = key.slice(0, cut + delimiter!.length);
-        const last = entries[entries.length - 1];
-        if (!(last && 'commonPrefix' in last && last.commonPrefix === commonPrefix)) entries.push({ commonPrefix });
-        continue;
+    scan: while (entries.length <= maxUploads) {
+      if (upperBound && Buffer.compare(position.key, upperBound) >= 0) break;
+      const limit = maxUploads + 1 - entries.length;
+      const rows = this.index.uploadsAfter(bucket, position, upperBound, limit);
+      for (const row of rows) {
+        position = { key: row.key, initiated: row.initiated, uploadId: row.upload_id };
+        const key = row.key.toString('utf8');
+        if (keyMarker !== '' && !isAfterMarker(row, key, keyMarker, marker)) continue;
+        const cut = delimiter === undefined ? -1 : key.indexOf(delimiter, prefix.length);
+        if (cut >= 0) {
+          // Every upload under this common prefix rolls up into one entry: jump past all of them.
+          const commonPrefix = key.slice(0, cut + delimiter!.length);
+          entries.push({ commonPrefix });
+          const next = beforeKey(prefixUpperBound(Buffer.from(commonPrefix, 'utf8')));
+          if (next === null) break scan;
+          position = next;
+          continue scan;
+        }
+        entries.push({ upload: { key, uploadId: row.upload_id, initiated: row.initiated, headers: splitStoredHeaders(row.headers).headers } });
+        if (entries.length > maxUploads) break scan;
       }
-      entries.push({
-        upload: {
-          key,
-          uploadId: row.upload_id,
-          initiated: row.initiated,
-          headers: splitStoredHeaders(row.headers).headers,
-        },
-      });
+      if (rows.length < limit) break;
     }
     const isTruncated = entries.length > maxUploads;
     if (isTruncated) entries.length = maxUploads;
@@ -531,6 +593,7 @@ export class LocalObjectStore implements ObjectStore {
     bucket: string,
     uploadId: string,
     record: () => Refusal | R,
+    key = '',
   ): Promise<R> {
     let result: Refusal | R;
     try {
@@ -541,7 +604,7 @@ export class LocalObjectStore implements ObjectStore {
     }
     if (typeof result === 'string') {
       await this.blobs.remove(blobId);
-      throw refusalError(result, bucket, uploadId);
+      throw refusalError(result, bucket, uploadId, key);
     }
     return result;
   }
@@ -583,6 +646,19 @@ export class LocalObjectStore implements ObjectStore {
     const row = this.index.object(bucket, keyBinary);
     if (!row) throw noSuchKey(bucket, key);
     return row;
+  }
+
+  /**
+   * The object an upload of this bucket and key made, when it was completed lately: S3 answers a
+   * repeated CompleteMultipartUpload (a client retrying after a lost response) with it.
+   */
+  private justCompleted(bucket: string, key: string, uploadId: string): ObjectInfo | undefined {
+    const done = this.index.completedUpload(uploadId, Date.now() - COMPLETED_UPLOAD_MEMORY_MS);
+    if (!done || done.bucket !== bucket || !done.key.equals(keyBytes(key))) return undefined;
+    const current = this.index.object(bucket, done.key);
+    // The object as it is now when it still is the upload's; otherwise what the upload made.
+    if (current && current.etag === done.etag) return toObjectInfo(current);
+    return { key, size: done.size, etag: done.etag, lastModified: done.completed };
   }
 
   /** The upload, which must exist for this very bucket and key and not be completing. */
@@ -648,7 +724,37 @@ function isAfterMarker(row: UploadRow, key: string, keyMarker: string, marker: U
   return row.initiated > marker.initiated || (row.initiated === marker.initiated && row.upload_id > marker.uploadId);
 }
 
-function refusalError(refusal: Refusal, bucket: string, uploadId = '') {
+/** Where a listing resumes after a key-marker (and upload-id-marker). */
+function uploadMarkerPosition(keyMarker: Buffer, marker: UploadMarker | undefined): UploadPosition | null {
+  if (marker === undefined) return beforeKey(successorOf(keyMarker)); // past every upload of the key
+  if (marker.initiated !== undefined) return { key: keyMarker, initiated: marker.initiated, uploadId: marker.uploadId };
+  // The marker's upload is gone: the uploads of its key are sorted out by id (isAfterMarker).
+  return beforeKey(keyMarker);
+}
+
+/** The first place in listing order for uploads of `key` and later keys; null when there is no such key (no upper bound left). */
+function beforeKey(key: Buffer | undefined): UploadPosition | null {
+  return key === undefined ? null : { key, initiated: -1, uploadId: '' };
+}
+
+function writeGuard(conditions: WriteConditions | undefined): WriteGuard {
+  if (!conditions) return {};
+  return {
+    ...(conditions.expectedBucketOwner !== undefined ? { owner: conditions.expectedBucketOwner } : {}),
+    ...(conditions.ifMatch !== undefined ? { ifMatch: unquote(conditions.ifMatch.trim()) } : {}),
+    ...(conditions.ifNoneMatch === '*' ? { ifNoneMatch: true } : {}),
+  };
+}
+
+function toBucketInfo(row: BucketRow): BucketInfo {
+  return { name: row.name, createdOn: row.createdOn, owner: row.owner, ...(row.region !== null ? { region: row.region } : {}) };
+}
+
+/** The bucket changed hands between an account view's check and the write (see account-object-store.ts). */
+const bucketOfAnotherAccount = (bucket: string) =>
+  new ObjectStoreError('AccessDenied', `Access Denied: bucket ${bucket} belongs to another account.`, 403);
+
+function refusalError(refusal: Refusal, bucket: string, uploadId = '', key = '') {
   switch (refusal) {
     case 'no-such-bucket':
       return noSuchBucket(bucket);
@@ -660,6 +766,14 @@ function refusalError(refusal: Refusal, bucket: string, uploadId = '') {
       return bucketNotEmpty(bucket);
     case 'no-such-upload':
       return noSuchUpload(uploadId);
+    case 'access-denied':
+      return bucketOfAnotherAccount(bucket);
+    case 'no-such-key':
+      return noSuchKey(bucket, key);
+    case 'if-match-failed':
+      return preconditionFailed('If-Match');
+    case 'if-none-match-failed':
+      return preconditionFailed('If-None-Match');
   }
 }
 

@@ -11,7 +11,29 @@
  */
 import Database from 'better-sqlite3';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
+
+/**
+ * Uploads completed lately, with the object they made: S3 answers a repeated
+ * CompleteMultipartUpload of a completed upload with that object's ETag (see completedUpload).
+ */
+const COMPLETED_UPLOADS = `
+CREATE TABLE completed_uploads (
+  upload_id TEXT PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  key BLOB NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  completed INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX completed_uploads_by_time ON completed_uploads (completed);
+`;
+
+/** ListMultipartUploads pages through a bucket's uploads in this order (see uploadsAfter). */
+const UPLOADS_IN_LISTING_ORDER = 'CREATE INDEX uploads_in_listing_order ON uploads (bucket, key, initiated, upload_id);';
+
+/** How long a completed upload's id is remembered (S3 documents no period; an SDK retry comes within seconds). */
+export const COMPLETED_UPLOAD_MEMORY_MS = 60 * 60 * 1000;
 
 const SCHEMA = `
 CREATE TABLE buckets (
@@ -43,7 +65,7 @@ CREATE TABLE uploads (
   headers TEXT,
   initiated INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX uploads_by_bucket ON uploads (bucket);
+${UPLOADS_IN_LISTING_ORDER}
 
 CREATE TABLE parts (
   upload_id TEXT NOT NULL REFERENCES uploads(upload_id),
@@ -55,7 +77,7 @@ CREATE TABLE parts (
   blob TEXT NOT NULL,
   PRIMARY KEY (upload_id, part_number)
 ) WITHOUT ROWID;
-`;
+${COMPLETED_UPLOADS}`;
 
 export interface ObjectRow {
   key: Buffer;
@@ -106,12 +128,36 @@ export type Refusal =
   | 'bucket-exists'
   | 'bucket-of-another-owner'
   | 'bucket-not-empty'
-  | 'no-such-upload';
+  | 'no-such-upload'
+  | 'access-denied'
+  | 'no-such-key'
+  | 'if-match-failed'
+  | 'if-none-match-failed';
+
+/** What the index checks inside a write's transaction (see WriteConditions in object-store.ts). */
+export interface WriteGuard {
+  /** The account that must own the bucket. */
+  owner?: string;
+  /** The ETag the key's object must have, unquoted; `*`: any object. */
+  ifMatch?: string;
+  /** The key must have no object. */
+  ifNoneMatch?: boolean;
+}
 
 export interface BucketRow {
   name: string;
   createdOn: number;
   owner: string;
+  /** Null for the default region (and for buckets from before regions). */
+  region: string | null;
+}
+
+export interface CompletedUploadRow {
+  bucket: string;
+  key: Buffer;
+  size: number;
+  etag: string;
+  completed: number;
 }
 
 export interface ObjectIndexOptions {
@@ -140,9 +186,11 @@ export class ObjectIndex {
     }
     const db = this.db;
     this.stmt = {
-      bucket: db.prepare<[string], BucketColumns>('SELECT name, created_on, owner FROM buckets WHERE name = ?'),
-      buckets: db.prepare<[], BucketColumns>('SELECT name, created_on, owner FROM buckets ORDER BY name'),
-      insertBucket: db.prepare<[string, number, string]>('INSERT INTO buckets (name, created_on, owner) VALUES (?, ?, ?)'),
+      bucket: db.prepare<[string], BucketColumns>('SELECT name, created_on, owner, region FROM buckets WHERE name = ?'),
+      buckets: db.prepare<[], BucketColumns>('SELECT name, created_on, owner, region FROM buckets ORDER BY name'),
+      insertBucket: db.prepare<[string, number, string, string | null]>(
+        'INSERT INTO buckets (name, created_on, owner, region) VALUES (?, ?, ?, ?)',
+      ),
       deleteBucket: db.prepare<[string]>('DELETE FROM buckets WHERE name = ?'),
       anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
       uploadsOfBucket: db.prepare<[string], { upload_id: string }>('SELECT upload_id FROM uploads WHERE bucket = ?'),
@@ -181,20 +229,35 @@ export class ObjectIndex {
       parts: db.prepare<[string], PartRow>(
         'SELECT part_number, size, etag, headers, last_modified, blob FROM parts WHERE upload_id = ? ORDER BY part_number',
       ),
+      partsAfter: db.prepare<[string, number, number], PartRow>(
+        `SELECT part_number, size, etag, headers, last_modified, blob FROM parts
+         WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?`,
+      ),
       upsertPart: db.prepare<[string, number, number, string, string | null, number, string]>(
         `INSERT INTO parts (upload_id, part_number, size, etag, headers, last_modified, blob) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, headers = excluded.headers,
            last_modified = excluded.last_modified, blob = excluded.blob`,
       ),
       deleteParts: db.prepare<[string]>('DELETE FROM parts WHERE upload_id = ?'),
-      uploadsFrom: db.prepare<[string, Buffer], UploadRow>(
+      // Listing order is (key, initiated, upload_id), the index uploads_in_listing_order: a page
+      // resumes strictly after a position in it and reads only its own rows.
+      uploadsAfter: db.prepare<[string, Buffer, number, string, number], UploadRow>(
         `SELECT upload_id, bucket, key, content_type, metadata, headers, initiated FROM uploads
-         WHERE bucket = ? AND key >= ? ORDER BY key, initiated, upload_id`,
+         WHERE bucket = ? AND (key, initiated, upload_id) > (?, ?, ?)
+         ORDER BY key, initiated, upload_id LIMIT ?`,
       ),
-      uploadsBetween: db.prepare<[string, Buffer, Buffer], UploadRow>(
+      uploadsAfterBelow: db.prepare<[string, Buffer, number, string, Buffer, number], UploadRow>(
         `SELECT upload_id, bucket, key, content_type, metadata, headers, initiated FROM uploads
-         WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key, initiated, upload_id`,
+         WHERE bucket = ? AND (key, initiated, upload_id) > (?, ?, ?) AND key < ?
+         ORDER BY key, initiated, upload_id LIMIT ?`,
       ),
+      completedUpload: db.prepare<[string], CompletedUploadRow>(
+        'SELECT bucket, key, size, etag, completed FROM completed_uploads WHERE upload_id = ?',
+      ),
+      insertCompletedUpload: db.prepare<[string, string, Buffer, number, string, number]>(
+        'INSERT OR REPLACE INTO completed_uploads (upload_id, bucket, key, size, etag, completed) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      forgetCompletedUploads: db.prepare<[number]>('DELETE FROM completed_uploads WHERE completed < ?'),
       uploadsInitiatedBefore: db.prepare<[number], { upload_id: string }>(
         'SELECT upload_id FROM uploads WHERE initiated < ? ORDER BY initiated',
       ),
@@ -218,19 +281,21 @@ export class ObjectIndex {
     return this.stmt.buckets.all().map(toBucketRow);
   }
 
-  createBucket(name: string, createdOn: number, owner: string): Refusal | undefined {
+  /** `region` null: the default region. */
+  createBucket(name: string, createdOn: number, owner: string, region: string | null): Refusal | undefined {
     return this.tx(() => {
       const existing = this.stmt.bucket.get(name);
       if (existing) return existing.owner === owner ? 'bucket-exists' : 'bucket-of-another-owner';
-      this.stmt.insertBucket.run(name, createdOn, owner);
+      this.stmt.insertBucket.run(name, createdOn, owner, region);
       return undefined;
     });
   }
 
   /** Deletes an empty bucket and any multipart uploads still open in it; returns their part blobs. */
-  deleteBucket(name: string): Refusal | { partBlobs: string[] } {
+  deleteBucket(name: string, owner?: string): Refusal | { partBlobs: string[] } {
     return this.tx(() => {
-      if (!this.stmt.bucket.get(name)) return 'no-such-bucket';
+      const refusal = this.bucketRefusal(name, owner);
+      if (refusal) return refusal;
       if (this.stmt.anyObject.get(name)) return 'bucket-not-empty';
       const partBlobs: string[] = [];
       for (const { upload_id } of this.stmt.uploadsOfBucket.all(name)) {
@@ -249,12 +314,30 @@ export class ObjectIndex {
     return this.stmt.object.get(bucket, key);
   }
 
-  /** Points (bucket, key) at a new blob; returns the blob it pointed at before, if any. */
-  putObject(row: NewObject): Refusal | { replacedBlob?: string } {
-    return this.tx(() => {
-      if (!this.stmt.bucket.get(row.bucket)) return 'no-such-bucket';
-      return { replacedBlob: this.pointKeyAt(row) };
-    });
+  /** Points (bucket, key) at a new blob, if `guard` holds; returns the blob it pointed at before, if any. */
+  putObject(row: NewObject, guard: WriteGuard = {}): Refusal | { replacedBlob?: string } {
+    return this.tx(() => this.guardRefusal(row.bucket, row.key, guard) ?? { replacedBlob: this.pointKeyAt(row) });
+  }
+
+  /** NoSuchBucket, or AccessDenied when `owner` is given and does not own the bucket (inside a transaction). */
+  private bucketRefusal(bucket: string, owner: string | undefined): Refusal | undefined {
+    const row = this.stmt.bucket.get(bucket);
+    if (!row) return 'no-such-bucket';
+    if (owner !== undefined && row.owner !== owner) return 'access-denied';
+    return undefined;
+  }
+
+  /** Why a write to (bucket, key) guarded by `guard` must not happen (inside a transaction), if it must not. */
+  private guardRefusal(bucket: string, key: Buffer, guard: WriteGuard): Refusal | undefined {
+    const refusal = this.bucketRefusal(bucket, guard.owner);
+    if (refusal || (guard.ifMatch === undefined && !guard.ifNoneMatch)) return refusal;
+    const current = this.stmt.object.get(bucket, key);
+    if (guard.ifNoneMatch && current) return 'if-none-match-failed';
+    if (guard.ifMatch !== undefined) {
+      if (!current) return 'no-such-key';
+      if (guard.ifMatch !== '*' && guard.ifMatch !== current.etag.replace(/^"|"$/g, '')) return 'if-match-failed';
+    }
+    return undefined;
   }
 
   /** Points the object row's key at its blob (inside a transaction); returns the blob it pointed at before. */
@@ -288,10 +371,11 @@ export class ObjectIndex {
     });
   }
 
-  /** Removes (bucket, key); returns the blob it pointed at, if it existed. */
-  deleteObject(bucket: string, key: Buffer): Refusal | { removedBlob?: string } {
+  /** Removes (bucket, key), if `guard` holds; returns the blob it pointed at, if it existed. */
+  deleteObject(bucket: string, key: Buffer, guard: WriteGuard = {}): Refusal | { removedBlob?: string } {
     return this.tx(() => {
-      if (!this.stmt.bucket.get(bucket)) return 'no-such-bucket';
+      const refusal = this.guardRefusal(bucket, key, guard);
+      if (refusal) return refusal;
       const old = this.stmt.object.get(bucket, key);
       if (old) this.stmt.deleteObject.run(bucket, key);
       return { removedBlob: old?.blob };
@@ -307,9 +391,11 @@ export class ObjectIndex {
 
   // Multipart uploads -----------------------------------------------------------------------------
 
-  createUpload(upload: UploadRow): Refusal | undefined {
+  /** Records a new upload, if the bucket exists (and `owner`, when given, owns it). */
+  createUpload(upload: UploadRow, owner?: string): Refusal | undefined {
     return this.tx(() => {
-      if (!this.stmt.bucket.get(upload.bucket)) return 'no-such-bucket';
+      const refusal = this.bucketRefusal(upload.bucket, owner);
+      if (refusal) return refusal;
       this.stmt.insertUpload.run(
         upload.upload_id,
         upload.bucket,
@@ -327,11 +413,15 @@ export class ObjectIndex {
     return this.stmt.upload.get(uploadId);
   }
 
-  /** The uploads of `bucket` with `from <= key < below`, by key, then initiation, then id. */
-  uploadsInRange(bucket: string, from: Buffer, below: Buffer | undefined): UploadRow[] {
+  /**
+   * Up to `limit` uploads of `bucket` after `position` in listing order (key, initiation, id), with
+   * keys below `below` (no upper limit when undefined).
+   */
+  uploadsAfter(bucket: string, position: UploadPosition, below: Buffer | undefined, limit: number): UploadRow[] {
+    const { key, initiated, uploadId } = position;
     return below === undefined
-      ? this.stmt.uploadsFrom.all(bucket, from)
-      : this.stmt.uploadsBetween.all(bucket, from, below);
+      ? this.stmt.uploadsAfter.all(bucket, key, initiated, uploadId, limit)
+      : this.stmt.uploadsAfterBelow.all(bucket, key, initiated, uploadId, below, limit);
   }
 
   /** Ids of the uploads initiated before `time` (epoch ms), oldest first. */
@@ -341,6 +431,17 @@ export class ObjectIndex {
 
   parts(uploadId: string): PartRow[] {
     return this.stmt.parts.all(uploadId);
+  }
+
+  /** Up to `limit` parts numbered above `after`, by number. */
+  partsAfter(uploadId: string, after: number, limit: number): PartRow[] {
+    return this.stmt.partsAfter.all(uploadId, after, limit);
+  }
+
+  /** A completed upload remembered since `since` (epoch ms): the object it made. */
+  completedUpload(uploadId: string, since: number): CompletedUploadRow | undefined {
+    const row = this.stmt.completedUpload.get(uploadId);
+    return row && row.completed >= since ? row : undefined;
   }
 
   /** Records a part (replacing one with the same number); returns the replaced part's blob. */
@@ -370,14 +471,24 @@ export class ObjectIndex {
   }
 
   /**
-   * Completes an upload in one transaction: the object row now points at the assembled blob and the
-   * upload is gone. Returns the part blobs and the object's previous blob, to remove afterwards.
+   * Completes an upload in one transaction, if `guard` holds: the object row now points at the
+   * assembled blob, the upload is gone and its id is remembered with the object's ETag (ids
+   * remembered before `forgetBefore` are forgotten). Returns the part blobs and the object's
+   * previous blob, to remove afterwards.
    */
-  completeUpload(uploadId: string, row: NewObject): Refusal | { partBlobs: string[]; replacedBlob?: string } {
+  completeUpload(
+    uploadId: string,
+    row: NewObject,
+    guard: WriteGuard,
+    forgetBefore: number,
+  ): Refusal | { partBlobs: string[]; replacedBlob?: string } {
     return this.tx(() => {
       if (!this.stmt.upload.get(uploadId)) return 'no-such-upload';
-      if (!this.stmt.bucket.get(row.bucket)) return 'no-such-bucket';
+      const refusal = this.guardRefusal(row.bucket, row.key, guard);
+      if (refusal) return refusal;
       const partBlobs = this.dropUpload(uploadId);
+      this.stmt.forgetCompletedUploads.run(forgetBefore);
+      this.stmt.insertCompletedUpload.run(uploadId, row.bucket, row.key, row.size, row.etag, row.lastModified);
       return { partBlobs, replacedBlob: this.pointKeyAt(row) };
     });
   }
@@ -418,15 +529,35 @@ export class ObjectIndex {
           ALTER TABLE uploads ADD COLUMN headers TEXT;
           ALTER TABLE parts ADD COLUMN headers TEXT;`);
       }
+      if (version <= 3) {
+        // Version 4 remembers completed uploads (a repeated CompleteMultipartUpload answers their
+        // object) and lists uploads by an index in listing order, which covers the one by bucket.
+        this.db.exec(`${COMPLETED_UPLOADS}
+          ${UPLOADS_IN_LISTING_ORDER}
+          DROP INDEX uploads_by_bucket;`);
+      }
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
+}
+
+/** A place in the uploads' listing order: (key, initiation, upload id). */
+export interface UploadPosition {
+  key: Buffer;
+  initiated: number;
+  uploadId: string;
 }
 
 interface BucketColumns {
   name: string;
   created_on: number;
   owner: string;
+  region: string | null;
 }
 
-const toBucketRow = (row: BucketColumns): BucketRow => ({ name: row.name, createdOn: row.created_on, owner: row.owner });
+const toBucketRow = (row: BucketColumns): BucketRow => ({
+  name: row.name,
+  createdOn: row.created_on,
+  owner: row.owner,
+  region: row.region,
+});

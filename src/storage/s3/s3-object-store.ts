@@ -29,16 +29,21 @@ import {
   type ChecksumType,
   type ServerSideEncryption,
   type StorageClass,
+  type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
 import {
+  DEFAULT_BUCKET_REGION,
   ObjectStoreError,
   encodeTagging,
   fedTo,
   noSuchBucket,
   type BucketInfo,
   type CompletedPart,
+  type CompleteOptions,
   type ByteRange,
   type ListOptions,
+  type ListPartsOptions,
+  type ListPartsResult,
   type ListUploadsOptions,
   type ListUploadsResult,
   type ListResult,
@@ -48,6 +53,7 @@ import {
   type PartInfo,
   type PartOptions,
   type PutOptions,
+  type WriteConditions,
 } from '../object-store.js';
 import { createTempFile, fixedSizePieces, spoolBody } from './body-pieces.js';
 import { toObjectStoreError, type S3RequestTarget } from './s3-errors.js';
@@ -119,10 +125,12 @@ export class S3ObjectStore implements ObjectStore {
       name: b.Name ?? '',
       createdOn: b.CreationDate?.getTime() ?? 0,
       owner: this.bucketOwnerAccount,
+      ...optional('region', b.BucketRegion),
     }));
   }
 
-  async createBucket(bucket: string, owner: string): Promise<void> {
+  /** A region other than the default goes to the service as the LocationConstraint, which it checks by its own rules. */
+  async createBucket(bucket: string, owner: string, region?: string): Promise<void> {
     if (owner !== this.bucketOwnerAccount) {
       throw new ObjectStoreError(
         'AccessDenied',
@@ -135,16 +143,25 @@ export class S3ObjectStore implements ObjectStore {
     // everywhere. Someone else's bucket (HeadBucket 403) is left to CreateBucket, which answers
     // S3's BucketAlreadyExists.
     checkBucketName(bucket);
-    if ((await this.bucketState(bucket)) === 'exists') {
+    const state = await this.bucketState(bucket);
+    if (state !== 'missing' && state !== 'forbidden') {
       throw new ObjectStoreError('BucketAlreadyOwnedByYou', `You already own the bucket ${bucket}`, 409);
     }
     await this.send({ operation: 'CreateBucket', bucket }, () =>
-      this.client.send(new CreateBucketCommand({ Bucket: bucket })),
+      this.client.send(
+        new CreateBucketCommand({
+          Bucket: bucket,
+          ...(region !== undefined && region !== DEFAULT_BUCKET_REGION
+            ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }
+            : {}),
+        }),
+      ),
     );
     this.remember(bucket, 'exists');
   }
 
-  async deleteBucket(bucket: string): Promise<void> {
+  async deleteBucket(bucket: string, expectedOwner?: string): Promise<void> {
+    this.checkExpectedOwner(bucket, expectedOwner);
     await this.send({ operation: 'DeleteBucket', bucket }, () =>
       this.client.send(new DeleteBucketCommand({ Bucket: bucket })),
     );
@@ -161,10 +178,10 @@ export class S3ObjectStore implements ObjectStore {
         // but these credentials may not use it (or the credentials are wrong).
         throw new ObjectStoreError('AccessDenied', `Access denied to bucket ${bucket} at ${this.endpoint}`, 403);
       }
-      this.remember(bucket, asked);
-      state = asked;
+      state = asked === 'missing' ? 'missing' : 'exists';
+      this.remember(bucket, state);
     }
-    return state === 'exists' ? this.bucketOwnerAccount : undefined;
+    return state === 'missing' ? undefined : this.bucketOwnerAccount;
   }
 
   private remember(bucket: string, state: 'exists' | 'missing'): void {
@@ -177,16 +194,35 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  private async bucketState(bucket: string): Promise<'exists' | 'missing' | 'forbidden'> {
+  async bucketInfo(bucket: string): Promise<BucketInfo | undefined> {
+    const state = await this.bucketState(bucket);
+    if (state === 'forbidden') throw new ObjectStoreError('AccessDenied', `Access denied to bucket ${bucket} at ${this.endpoint}`, 403);
+    if (state === 'missing') return undefined;
+    // HeadBucket names no creation date.
+    return { name: bucket, createdOn: 0, owner: this.bucketOwnerAccount, ...optional('region', state.region) };
+  }
+
+  private async bucketState(bucket: string): Promise<{ region?: string } | 'missing' | 'forbidden'> {
     try {
-      await this.send({ operation: 'HeadBucket', bucket }, () =>
+      const out = await this.send({ operation: 'HeadBucket', bucket }, () =>
         this.client.send(new HeadBucketCommand({ Bucket: bucket })),
       );
-      return 'exists';
+      return optional('region', out.BucketRegion);
     } catch (err) {
       if (err instanceof ObjectStoreError && err.status === 404) return 'missing';
       if (err instanceof ObjectStoreError && err.status === 403) return 'forbidden';
       throw err;
+    }
+  }
+
+  /** Every bucket of the service is `bucketOwnerAccount`'s: any other expected owner is refused. */
+  private checkExpectedOwner(bucket: string, expectedOwner: string | undefined): void {
+    if (expectedOwner !== undefined && expectedOwner !== this.bucketOwnerAccount) {
+      throw new ObjectStoreError(
+        'AccessDenied',
+        `Access Denied: the buckets of the external store at ${this.endpoint} belong to account ${this.bucketOwnerAccount}, not ${expectedOwner}: ${bucket}`,
+        403,
+      );
     }
   }
 
@@ -196,6 +232,7 @@ export class S3ObjectStore implements ObjectStore {
     body: AsyncIterable<Uint8Array>,
     options: PutOptions = {},
   ): Promise<ObjectInfo> {
+    this.checkExpectedOwner(bucket, options.conditions?.expectedBucketOwner);
     const pieces = fixedSizePieces(fedTo(body, options.bodyHeaders), partSizeOf);
     const first = await pieces.next();
     const firstBytes = first.done ? Buffer.alloc(0) : first.value;
@@ -212,6 +249,7 @@ export class S3ObjectStore implements ObjectStore {
             ContentLength: firstBytes.length,
             ...headersOf(options),
             ...checksumMembers(computed),
+            ...conditionParameters(options.conditions),
           }),
         ),
       );
@@ -239,7 +277,7 @@ export class S3ObjectStore implements ObjectStore {
         const next = await rest.next();
         part = next.done ? undefined : next.value;
       }
-      const etag = await this.sendComplete(bucket, key, uploadId, parts);
+      const etag = await this.sendComplete(bucket, key, uploadId, parts, options.conditions);
       return { key, size, etag, lastModified: Date.now(), ...echoed(options, await options.bodyHeaders?.headers()) };
     } catch (err) {
       await rest.return?.(undefined); // stop reading the caller's stream
@@ -284,9 +322,10 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async deleteObject(bucket: string, key: string): Promise<void> {
+  async deleteObject(bucket: string, key: string, conditions?: WriteConditions): Promise<void> {
+    this.checkExpectedOwner(bucket, conditions?.expectedBucketOwner);
     await this.send({ operation: 'DeleteObject', bucket, key }, () =>
-      this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+      this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...optional('IfMatch', conditions?.ifMatch) })),
     );
   }
 
@@ -365,6 +404,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async createMultipartUpload(bucket: string, key: string, options: PutOptions = {}): Promise<string> {
+    this.checkExpectedOwner(bucket, options.conditions?.expectedBucketOwner);
     const out = await this.send({ operation: 'CreateMultipartUpload', bucket, key }, () =>
       this.client.send(
         new CreateMultipartUploadCommand({
@@ -436,9 +476,10 @@ export class S3ObjectStore implements ObjectStore {
     key: string,
     uploadId: string,
     parts: CompletedPart[],
+    options: CompleteOptions = {},
   ): Promise<ObjectInfo> {
-    // The service assembles the object and computes its checksum itself.
-    const etag = await this.sendComplete(bucket, key, uploadId, parts);
+    this.checkExpectedOwner(bucket, options.conditions?.expectedBucketOwner);
+    const etag = await this.sendComplete(bucket, key, uploadId, parts, options.conditions);
     // The response names no size or date; the object as stored does. (Should another writer
     // replace it in between, the size is theirs; the ETag stays the one of this upload.)
     const object = await this.headObject(bucket, key);
@@ -451,6 +492,7 @@ export class S3ObjectStore implements ObjectStore {
     key: string,
     uploadId: string,
     parts: CompletedPart[],
+    conditions: WriteConditions | undefined,
   ): Promise<string> {
     const out = await this.send({ operation: 'CompleteMultipartUpload', bucket, key }, () =>
       this.client.send(
@@ -461,6 +503,7 @@ export class S3ObjectStore implements ObjectStore {
           MultipartUpload: {
             Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ...checksumMembers(p.checksums) })),
           },
+          ...conditionParameters(conditions),
         }),
       ),
     );
@@ -511,27 +554,31 @@ export class S3ObjectStore implements ObjectStore {
     return { ...storageClassHeader(out.StorageClass), ...uploadChecksumHeaders(out) };
   }
 
-  async listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]> {
-    const parts: PartInfo[] = [];
-    let marker: string | undefined;
-    for (;;) {
-      const out = await this.send({ operation: 'ListParts', bucket, key }, () =>
-        this.client.send(
-          new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, ...optional('PartNumberMarker', marker) }),
-        ),
-      );
-      for (const p of out.Parts ?? []) {
-        parts.push({
-          partNumber: p.PartNumber ?? 0,
-          etag: p.ETag ?? '',
-          size: p.Size ?? 0,
-          lastModified: p.LastModified?.getTime() ?? 0,
-          ...optional('headers', checksumHeadersOf(p)),
-        });
-      }
-      if (!out.IsTruncated || !out.NextPartNumberMarker) return parts;
-      marker = out.NextPartNumberMarker;
-    }
+  async listParts(bucket: string, key: string, uploadId: string, options: ListPartsOptions = {}): Promise<ListPartsResult> {
+    const marker = options.partNumberMarker ?? 0;
+    const out = await this.send({ operation: 'ListParts', bucket, key }, () =>
+      this.client.send(
+        new ListPartsCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          ...(marker > 0 ? { PartNumberMarker: String(marker) } : {}),
+          ...optional('MaxParts', options.maxParts),
+        }),
+      ),
+    );
+    const parts: PartInfo[] = (out.Parts ?? []).map((p) => ({
+      partNumber: p.PartNumber ?? 0,
+      etag: p.ETag ?? '',
+      size: p.Size ?? 0,
+      lastModified: p.LastModified?.getTime() ?? 0,
+      ...optional('headers', checksumHeadersOf(p)),
+    }));
+    return {
+      parts,
+      isTruncated: out.IsTruncated === true,
+      nextPartNumberMarker: out.NextPartNumberMarker ? Number(out.NextPartNumberMarker) : (parts[parts.length - 1]?.partNumber ?? marker),
+    };
   }
 
   async localCopy(bucket: string, key: string): Promise<{ path: string; release: () => Promise<void> }> {
@@ -729,6 +776,11 @@ function checksumHeadersOf(out: ChecksumMembers): Record<string, string> | undef
 /** An upload's checksum algorithm and type (ListParts, ListMultipartUploads) → its stored headers. */
 function uploadChecksumHeaders(out: { ChecksumAlgorithm?: string | undefined; ChecksumType?: string | undefined }) {
   return nonEmpty({ ...optional(ALGORITHM_HEADER, out.ChecksumAlgorithm), ...optional(TYPE_HEADER, out.ChecksumType) });
+}
+
+/** S3's conditional-write parameters; the service checks them atomically with the write. */
+function conditionParameters(conditions: WriteConditions | undefined): { IfMatch?: string; IfNoneMatch?: string } {
+  return { ...optional('IfMatch', conditions?.ifMatch), ...optional('IfNoneMatch', conditions?.ifNoneMatch) };
 }
 
 function nonEmpty(record: Record<string, string> | undefined): Record<string, string> | undefined {

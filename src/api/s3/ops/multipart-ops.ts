@@ -3,7 +3,7 @@
  * ListParts, ListMultipartUploads.
  */
 import { encryptionEcho, parseCopySourceRange, refuseArchivedCopySource, storageClassOf } from '../object-headers.js';
-import type { BodyHeaders, CompletedPart, PartInfo, PartOptions } from '../../../storage/object-store.js';
+import { ObjectStoreError, type BodyHeaders, type CompletedPart, type PartInfo, type PartOptions } from '../../../storage/object-store.js';
 import {
   checkClaimedObjectChecksum,
   checksumElements,
@@ -23,7 +23,7 @@ import { invalidArgument, malformedXml, S3Error } from '../s3-errors.js';
 import { emptyResponse, isoDate, xmlResponse } from '../s3-response.js';
 import { elementsOf, textOf } from '../s3-xml.js';
 import { encoderFor } from './list-ops.js';
-import { checkCopySourceConditions, parseCopySource, putOptionsFrom, rejectOversizedBody } from './object-ops.js';
+import { checkCopySourceConditions, parseCopySource, putOptionsFrom, rejectOversizedBody, writeConditionsFrom } from './object-ops.js';
 
 /** S3's largest part. */
 const MAX_PART_BYTES = 5 * 1024 ** 3;
@@ -90,11 +90,18 @@ export async function completeMultipartUpload(call: S3Call): Promise<Response> {
     const completed: CompletedPart = { partNumber: Number(number), etag, ...(checksums ? { checksums } : {}) };
     return completed;
   });
-  const uploadHeaders = await call.store.uploadHeaders(bucket, key, uploadId);
-  const stored = new Map((await call.store.listParts(bucket, key, uploadId)).map((part) => [part.partNumber, part]));
-  for (const part of parts) checkListedChecksums(part.partNumber, part.checksums, stored.get(part.partNumber));
-  const options = await completionChecksum(call, uploadHeaders, parts.map((part) => stored.get(part.partNumber)));
-  const info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts, options);
+  const conditions = writeConditionsFrom(call.headers);
+  const uploadHeaders = await openUploadHeaders(call, uploadId);
+  let info;
+  if (uploadHeaders === undefined) {
+    // No open upload: the store answers a repeat of a completion it just made, or NoSuchUpload.
+    info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts, { conditions });
+  } else {
+    const stored = new Map((await allParts(call, uploadId)).map((part) => [part.partNumber, part]));
+    for (const part of parts) checkListedChecksums(part.partNumber, part.checksums, stored.get(part.partNumber));
+    const options = await completionChecksum(call, uploadHeaders, parts.map((part) => stored.get(part.partNumber)));
+    info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts, { ...options, conditions });
+  }
   return xmlResponse(
     'CompleteMultipartUploadResult',
     {
@@ -107,7 +114,26 @@ export async function completeMultipartUpload(call: S3Call): Promise<Response> {
     { ...encryptionEcho(info.headers), ...checksumResponseHeaders(info.headers) },
   );
 }
+/** The headers of the open upload, or undefined when it is not open (completed or never begun). */
+async function openUploadHeaders(call: S3Call, uploadId: string): Promise<Record<string, string> | undefined> {
+  try {
+    return await call.store.uploadHeaders(bucketOf(call), keyOf(call), uploadId);
+  } catch (e) {
+    if (e instanceof ObjectStoreError && e.code === 'NoSuchUpload') return undefined;
+    throw e;
+  }
+}
 
+/** Every part of an open upload, page by page. */
+async function allParts(call: S3Call, uploadId: string): Promise<PartInfo[]> {
+  const parts: PartInfo[] = [];
+  for (let marker = 0; ; ) {
+    const page = await call.store.listParts(bucketOf(call), keyOf(call), uploadId, { partNumberMarker: marker });
+    for (const part of page.parts) parts.push(part);
+    if (!page.isTruncated) return parts;
+    marker = page.nextPartNumberMarker;
+  }
+}
 
 /**
  * The <ChecksumCRC32> ... elements of a <Part> of CompleteMultipartUpload, as stored headers
@@ -184,18 +210,16 @@ export async function listParts(call: S3Call): Promise<Response> {
   const maxParts = Math.min(integerParameter(call, 'max-parts') ?? DEFAULT_MAX_PARTS, DEFAULT_MAX_PARTS);
   const marker = integerParameter(call, 'part-number-marker') ?? 0;
   const uploadHeaders = await call.store.uploadHeaders(bucket, key, uploadId);
-  const all = (await call.store.listParts(bucket, key, uploadId)).filter((part) => part.partNumber > marker);
-  const page = all.slice(0, maxParts);
-  const isTruncated = all.length > page.length;
+  const page = await call.store.listParts(bucket, key, uploadId, { partNumberMarker: marker, maxParts });
   return xmlResponse('ListPartsResult', {
     Bucket: bucket,
     Key: key,
     UploadId: uploadId,
     PartNumberMarker: marker,
-    NextPartNumberMarker: page.length > 0 ? page[page.length - 1]!.partNumber : undefined,
+    NextPartNumberMarker: page.nextPartNumberMarker,
     MaxParts: maxParts,
-    IsTruncated: isTruncated,
-    Part: page.map((part) => ({
+    IsTruncated: page.isTruncated,
+    Part: page.parts.map((part) => ({
       PartNumber: part.partNumber,
       LastModified: isoDate(part.lastModified),
       ETag: part.etag,

@@ -1,5 +1,5 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, CopyObject. */
-import { noSuchKey, type ObjectInfo, type PutOptions } from '../../../storage/object-store.js';
+import { noSuchKey, type ObjectInfo, type PutOptions, type WriteConditions } from '../../../storage/object-store.js';
 import {
   changesTargetHeaders,
   contentHeaders,
@@ -18,7 +18,15 @@ import {
 } from '../object-headers.js';
 import { tagsOfHeader } from '../object-tags.js';
 import { bucketOf, keyOf, type S3Call } from '../s3-call.js';
-import { entityTooLarge, invalidArgument, invalidRequest, invalidUri, preconditionFailed, S3Error } from '../s3-errors.js';
+import {
+  entityTooLarge,
+  invalidArgument,
+  invalidRequest,
+  invalidUri,
+  notImplemented,
+  preconditionFailed,
+  S3Error,
+} from '../s3-errors.js';
 import { emptyResponse, isoDate, streamResponse, xmlResponse, type HeaderMap } from '../s3-response.js';
 import {
   CHECKSUM_ALGORITHM_HEADER,
@@ -39,7 +47,7 @@ export async function putObject(call: S3Call): Promise<Response> {
   rejectOversizedBody(call.headers, MAX_PUT_BYTES);
   const payload = call.payload();
   const checksum = uploadedChecksum(payload, putChecksumAlgorithm(call.headers, payload), 'FULL_OBJECT');
-  const options: PutOptions = { ...putOptionsFrom(call.headers), bodyHeaders: checksum };
+  const options: PutOptions = { ...putOptionsFrom(call.headers), bodyHeaders: checksum, conditions: writeConditionsFrom(call.headers) };
   const info = await call.store.putObject(bucketOf(call), keyOf(call), payload.body, options);
   return emptyResponse(200, { etag: info.etag, ...encryptionEcho(info.headers), ...checksumResponseHeaders(info.headers) });
 }
@@ -88,8 +96,26 @@ export async function headObject(call: S3Call): Promise<Response> {
 }
 
 export async function deleteObject(call: S3Call): Promise<Response> {
-  await call.store.deleteObject(bucketOf(call), keyOf(call));
+  const conditions = writeConditionsFrom(call.headers);
+  if (conditions.ifNoneMatch !== undefined) {
+    throw notImplemented('If-None-Match on DeleteObject (S3 takes If-Match only)');
+  }
+  await call.store.deleteObject(bucketOf(call), keyOf(call), conditions);
   return emptyResponse(204);
+}
+
+/**
+ * If-Match / If-None-Match of a write (PutObject, CopyObject's target, CompleteMultipartUpload,
+ * DeleteObject): the store
+ * checks them atomically with the write. If-None-Match takes only `*`, as S3's conditional writes do.
+ */
+export function writeConditionsFrom(headers: Record<string, string>): WriteConditions {
+  const ifMatch = headers['if-match'];
+  const ifNoneMatch = headers['if-none-match'];
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+    throw notImplemented(`If-None-Match: ${ifNoneMatch} on a write (S3 takes only If-None-Match: *)`);
+  }
+  return { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ifNoneMatch !== undefined ? { ifNoneMatch: '*' } : {}) };
 }
 
 /**
@@ -125,7 +151,12 @@ export async function copyObject(call: S3Call): Promise<Response> {
           : undefined;
     const kept: PutOptions = directive === 'REPLACE' ? requested : copiedOptions(info, call.headers);
     const algorithm = requestedChecksum ?? storedChecksum(info.headers)?.algorithm ?? DEFAULT_CHECKSUM_ALGORITHM;
-    const options: PutOptions = { ...kept, tags: tags ?? [], bodyHeaders: computedChecksum(algorithm, 'FULL_OBJECT') };
+    const options: PutOptions = {
+      ...kept,
+      tags: tags ?? [],
+      bodyHeaders: computedChecksum(algorithm, 'FULL_OBJECT'),
+      conditions: writeConditionsFrom(call.headers),
+    };
     const copied = await call.store.putObject(bucket, key, body, options);
     return xmlResponse(
       'CopyObjectResult',
