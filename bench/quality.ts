@@ -142,7 +142,7 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench:quality [-- --datasets a,b --rounds R --seeds S,T,... | --seed S --timeout-minutes M --keep-data --report-only\n' +
+      'usage: npm run bench:quality [-- --datasets a,b --rounds R (--seeds S,T,... | --seed S) --timeout-minutes M --keep-data --report-only\n' +
         '       --precision-recall X --accuracy-cost X --sweep-precision-recall x,y,... --sweep-accuracy-cost x,y,...]\n',
     );
     return undefined;
