@@ -1,8 +1,9 @@
 /**
  * Regenerates BENCHMARKS.md from every `bench/results/quality-*.json` and `speed-*.json`: the
- * quality summary table (one row per dataset with a target or a result), the speed and scale
- * tables, the machines the numbers were measured on, and each dataset's learning curve. Only
- * measured numbers appear; a dataset never run says so.
+ * quality summary table (one row per dataset with a target or a result, over the seeds it ran
+ * with), the speed and scale tables, the machines the numbers were measured on, and each dataset's
+ * learning curve (its lowest seed). Every table is built by `table`. Only measured numbers appear;
+ * a dataset never run says so.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -112,10 +113,8 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
         'Data: `bench/results/tradeoffs/`; the default run is its lowest seed.',
     );
     lines.push('');
-    lines.push('| dataset | PrecisionRecallTradeoff | AccuracyCostTradeoff | rounds | labeled rows | precision | recall | F1 | est. F1 | s / find-matches | run |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     const datasets = [...new Set(tradeoffRuns.map((r) => r.dataset))].sort();
-    for (const name of datasets) {
+    const rows = datasets.flatMap((name) => {
       const runs = tradeoffRuns
         .filter((r) => r.dataset === name)
         .sort(
@@ -125,20 +124,31 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
             a.seed - b.seed,
         );
       const base = firstSeed(name);
-      for (const r of base ? [base, ...runs] : runs) {
-        const done = scored(r);
-        const last = done[done.length - 1];
-        const fm = mean(r.rounds.flatMap((x) => (x.seconds.findMatches === null ? [] : [x.seconds.findMatches])));
-        const param = (x: number | undefined) => (x === undefined ? 'default' : String(x));
-        lines.push(
-          `| ${name} | ${param(r.parameters?.precisionRecallTradeoff)} | ${param(r.parameters?.accuracyCostTradeoff)} | ` +
-            `${done.length} | ${last ? last.labeledRows : '–'} | ${fmt(last?.precision)} | ${fmt(last?.recall)} | ` +
-            `${fmt(last?.f1)} | ${fmt(last?.evaluation?.f1 ?? null)} | ${secs(fm)} | ` +
+      return base ? [base, ...runs] : runs;
+    });
+    const lastOf = (r: DatasetResult) => scored(r).at(-1);
+    const param = (x: number | undefined) => (x === undefined ? 'default' : String(x));
+    lines.push(
+      ...table(rows, [
+        ['dataset', (r) => r.dataset, 'left'],
+        ['PrecisionRecallTradeoff', (r) => param(r.parameters?.precisionRecallTradeoff)],
+        ['AccuracyCostTradeoff', (r) => param(r.parameters?.accuracyCostTradeoff)],
+        ['rounds', (r) => String(scored(r).length)],
+        ['labeled rows', (r) => String(lastOf(r)?.labeledRows ?? '–')],
+        ['precision', (r) => fmt(lastOf(r)?.precision)],
+        ['recall', (r) => fmt(lastOf(r)?.recall)],
+        ['F1', (r) => fmt(lastOf(r)?.f1)],
+        ['est. F1', (r) => fmt(lastOf(r)?.evaluation?.f1 ?? null)],
+        ['s / find-matches', (r) => secs(mean(r.rounds.flatMap((x) => (x.seconds.findMatches === null ? [] : [x.seconds.findMatches]))))],
+        [
+          'run',
+          (r) =>
             `seed ${r.seed}, M${machines.indexOf(machineKey(r.machine)) + 1}, ${r.finishedAt.slice(0, 10)}, ${r.doppel.commit}` +
-            `${r.status === 'failed' ? `, failed: ${oneLine(r.error ?? '', 80).replace(/\|/g, '\\|')}` : ''} |`,
-        );
-      }
-    }
+            `${r.status === 'failed' ? `, failed: ${oneLine(r.error ?? '', 80)}` : ''}`,
+          'left',
+        ],
+      ]),
+    );
     lines.push('');
   }
   const swept = [...results, ...tradeoffRuns].filter((r) => (r.sweeps ?? []).length > 0);
@@ -166,32 +176,47 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
           `M${machines.indexOf(machineKey(r.machine)) + 1}, ${r.finishedAt.slice(0, 10)}, ${r.doppel.commit}.`,
       );
       lines.push('');
-      lines.push(
-        '| tradeoff | value | precision | recall | F1 | est. precision | est. recall | est. F1 | predicted pairs | candidate pairs | matched pairs | blocking recall | s | note |',
-      );
-      lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-      if (last) {
-        lines.push(
-          `| last round | as created | ${fmt(last.precision)} | ${fmt(last.recall)} | ${fmt(last.f1)} | ` +
-            `${fmt(last.evaluation?.precision ?? null)} | ${fmt(last.evaluation?.recall ?? null)} | ${fmt(last.evaluation?.f1 ?? null)} | ` +
-            `${count(last.predictedPairs)} | ${count(last.candidatePairs)} | ${count(last.matchedPairs)} | ${fmt(last.blockingRecall)} | ` +
-            `${secs(last.seconds.findMatches === null ? null : last.seconds.findMatches + (last.seconds.evaluation ?? 0))} | |`,
-        );
-      }
+      const note = (p: { error?: string; evaluationError?: string }) =>
+        p.error ? `failed: ${oneLine(p.error, 120)}` : p.evaluationError ? `evaluation: ${oneLine(p.evaluationError, 120)}` : '';
       const order = (p: SweepPoint) => (p.parameter === 'PrecisionRecallTradeoff' ? 0 : 1);
-      for (const p of [...r.sweeps!].sort((a, b) => order(a) - order(b) || a.value - b.value)) {
-        const note = p.error
-          ? `failed: ${oneLine(p.error, 120)}`
-          : p.evaluationError
-            ? `evaluation: ${oneLine(p.evaluationError, 120)}`
-            : '';
-        lines.push(
-          `| ${p.parameter} | ${p.value} | ${fmt(p.precision)} | ${fmt(p.recall)} | ${fmt(p.f1)} | ` +
-            `${fmt(p.evaluation?.precision ?? null)} | ${fmt(p.evaluation?.recall ?? null)} | ${fmt(p.evaluation?.f1 ?? null)} | ` +
-            `${count(p.predictedPairs)} | ${count(p.candidatePairs)} | ${count(p.matchedPairs)} | ${fmt(p.blockingRecall)} | ` +
-            `${secs(p.seconds)} | ${note.replace(/\|/g, '\\|')} |`,
-        );
-      }
+      // The last round first, for reference: the run at the parameters it was created with.
+      const rows: SweepRow[] = [
+        ...(last
+          ? [
+              {
+                ...last,
+                tradeoff: 'last round',
+                value: 'as created',
+                candidatePairs: last.candidatePairs ?? null,
+                matchedPairs: last.matchedPairs ?? null,
+                blockingRecall: last.blockingRecall ?? null,
+                seconds: last.seconds.findMatches === null ? null : last.seconds.findMatches + (last.seconds.evaluation ?? 0),
+                note: '',
+              },
+            ]
+          : []),
+        ...[...r.sweeps!]
+          .sort((a, b) => order(a) - order(b) || a.value - b.value)
+          .map((p) => ({ ...p, tradeoff: p.parameter, value: String(p.value), note: note(p) })),
+      ];
+      lines.push(
+        ...table(rows, [
+          ['tradeoff', (p) => p.tradeoff, 'left'],
+          ['value', (p) => p.value],
+          ['precision', (p) => fmt(p.precision)],
+          ['recall', (p) => fmt(p.recall)],
+          ['F1', (p) => fmt(p.f1)],
+          ['est. precision', (p) => fmt(p.evaluation?.precision ?? null)],
+          ['est. recall', (p) => fmt(p.evaluation?.recall ?? null)],
+          ['est. F1', (p) => fmt(p.evaluation?.f1 ?? null)],
+          ['predicted pairs', (p) => count(p.predictedPairs)],
+          ['candidate pairs', (p) => count(p.candidatePairs)],
+          ['matched pairs', (p) => count(p.matchedPairs)],
+          ['blocking recall', (p) => fmt(p.blockingRecall)],
+          ['s', (p) => secs(p.seconds)],
+          ['note', (p) => p.note, 'left'],
+        ]),
+      );
       lines.push('');
     }
   }
@@ -247,22 +272,46 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
       lines.push('');
       if (r.rounds.length > 0) {
         lines.push(
-          '| round | labeled rows | precision | recall | F1 | est. F1 | candidate pairs | blocking recall | s / round | s / find-matches | note |',
+          ...table(r.rounds, [
+            ['round', (x) => String(x.round)],
+            ['labeled rows', (x) => String(x.labeledRows)],
+            ['precision', (x) => fmt(x.precision)],
+            ['recall', (x) => fmt(x.recall)],
+            ['F1', (x) => fmt(x.f1)],
+            ['est. F1', (x) => fmt(x.evaluation?.f1 ?? null)],
+            ['candidate pairs', (x) => count(x.candidatePairs)],
+            ['blocking recall', (x) => fmt(x.blockingRecall)],
+            ['s / round', (x) => secs(x.seconds.round)],
+            ['s / find-matches', (x) => secs(x.seconds.findMatches)],
+            [
+              'note',
+              (x) => (x.error ? `failed: ${oneLine(x.error, 120)}` : x.evaluationError ? `evaluation: ${oneLine(x.evaluationError, 120)}` : ''),
+              'left',
+            ],
+          ]),
         );
-        lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-        for (const x of r.rounds) {
-          const note = x.error ? `failed: ${oneLine(x.error, 120)}` : x.evaluationError ? `evaluation: ${oneLine(x.evaluationError, 120)}` : '';
-          lines.push(
-            `| ${x.round} | ${x.labeledRows} | ${fmt(x.precision)} | ${fmt(x.recall)} | ${fmt(x.f1)} | ${fmt(x.evaluation?.f1 ?? null)} | ` +
-              `${count(x.candidatePairs)} | ${fmt(x.blockingRecall)} | ` +
-              `${secs(x.seconds.round)} | ${secs(x.seconds.findMatches)} | ${note.replace(/\|/g, '\\|')} |`,
-          );
-        }
         lines.push('');
       }
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A row of a sweep table: a sweep point, or the last round at the parameters the run was created with. */
+interface SweepRow {
+  tradeoff: string;
+  value: string;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  evaluation: { precision: number | null; recall: number | null; f1: number | null } | null;
+  predictedPairs: number | null;
+  candidatePairs: number | null;
+  matchedPairs: number | null;
+  blockingRecall: number | null;
+  /** The evaluation and the job together. */
+  seconds: number | null;
+  note: string;
 }
 
 /** Default-parameter runs by dataset, each dataset's runs in seed order. */
