@@ -186,7 +186,7 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
   };
 }
 
-/** Everything one dataset's run needs. */
+/** Everything one run (a dataset at a seed) needs. */
 interface Context {
   name: string;
   /** The dataset and seed, for the progress lines. */
@@ -469,9 +469,8 @@ function writeResult(result: DatasetResult): void {
   const p = result.parameters;
   const tradeoffs = p.precisionRecallTradeoff !== undefined || p.accuracyCostTradeoff !== undefined;
   const dir = tradeoffs ? join(RESULTS_DIR, 'tradeoffs') : RESULTS_DIR;
-  const suffix = `${
-    tradeoffs ? `-pr${p.precisionRecallTradeoff ?? 'default'}-ac${p.accuracyCostTradeoff ?? 'default'}` : ''
-  }-seed${result.seed}`;
+  const tradeoffSuffix = tradeoffs ? `-pr${p.precisionRecallTradeoff ?? 'default'}-ac${p.accuracyCostTradeoff ?? 'default'}` : '';
+  const suffix = `${tradeoffSuffix}-seed${result.seed}`;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `quality-${result.dataset}${suffix}.json`), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(dir, `quality-${result.dataset}${suffix}.csv`), learningCurveCsv(result));
