@@ -322,7 +322,7 @@ function runsByDataset(results: DatasetResult[]): Map<string, DatasetResult[]> {
   return out;
 }
 
-/** Where a round-to-round figure was largest: its value, seed and round(s). */
+/** The largest value of a per-round figure over the seeds, with the seed and round(s) it came from. */
 interface Worst {
   value: number;
   seed: number;
