@@ -1,5 +1,5 @@
 /**
- * `npm run bench:quality [-- --datasets a,b --rounds R --seed S]`
+ * `npm run bench:quality [-- --datasets a,b --rounds R --seeds 1,2,3]`
  *
  * Plays the human through doppel's public API, exactly as a user would (AWS SDKs over HTTP against
  * a real server process started from the compiled CLI with its own temporary data dir):
@@ -9,15 +9,20 @@
  *   R rounds of: StartMLLabelingSetGenerationTaskRun → read the labeling set → label it from
  *   truth.csv → upload → StartImportLabelsTaskRun → StartMLEvaluationTaskRun (EvaluationMetrics) →
  *   a `findmatches` job (CreateJob once, StartJobRun, GetJobRun) → read its part files → score them
- *   with the pairwise scorer.
+ *   with the pairwise scorer. After the last round, the labels it imported are replayed in this
+ *   process through the engine to count the truth's matching pairs among the candidate pairs
+ *   (true candidate recall: the server does not expose its candidates).
  *
- * Writes bench/results/quality-<dataset>.json and .csv after every round and regenerates
- * BENCHMARKS.md at the end. A failing dataset is reported and the others still run.
+ * Every dataset runs once per seed, each run with a fresh server. Writes
+ * bench/results/quality-<dataset>-seed<S>.json and .csv after every round and regenerates
+ * BENCHMARKS.md at the end. A failing run is reported and the others still run.
  *
  * Options:
  *   --datasets a,b        datasets to run (default: every dataset in the datasets folder)
  *   --rounds R            rounds per dataset (default 10)
- *   --seed S              recorded with the results and given to the server as DOPPEL_SEED (default 1)
+ *   --seeds 1,2,3         one run per seed, each recorded with its results and given to its server as
+ *                         DOPPEL_SEED (default 1)
+ *   --seed S              the same as --seeds S
  *   --timeout-minutes M   longest wait for one task run or job run (default 60)
  *   --keep-data           keep each server's data dir (its path is printed)
  *   --precision-recall X  the transform's PrecisionRecallTradeoff (default: not set, doppel's default)
@@ -49,6 +54,7 @@ import {
 } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
+import { createMatcher, type EngineLabel, type MatchParameters } from '../src/engine/index.js';
 import { parsePredictionsCsv, readDatasetTruth, type DatasetTruth } from '../src/evaluation/dataset-files.js';
 import { scorePairwise, type PredictionRow } from '../src/evaluation/pairwise-score.js';
 import {
@@ -65,7 +71,9 @@ import {
   createFindMatchesTransform,
   intOption,
 } from './lib/aws.js';
+import { countTrueCandidates, rowTruth } from './lib/candidate-recall.js';
 import { DATASETS_DIR, listDatasets, resolveDatasetDir } from './lib/datasets.js';
+import { loadTeachingDataset } from './lib/engine-teaching.js';
 import { fmt } from './lib/format.js';
 import { labelFromTruth } from './lib/labeler.js';
 import { renderBenchmarksFrom } from './lib/report.js';
@@ -95,7 +103,8 @@ const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 interface Options {
   datasets: string[];
   rounds: number;
-  seed: number;
+  /** One run per seed and dataset. */
+  seeds: number[];
   timeoutMs: number;
   keepData: boolean;
   precisionRecall?: number;
@@ -118,7 +127,8 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
     options: {
       datasets: { type: 'string' },
       rounds: { type: 'string', default: '10' },
-      seed: { type: 'string', default: '1' },
+      seed: { type: 'string' },
+      seeds: { type: 'string' },
       'timeout-minutes': { type: 'string', default: '60' },
       'keep-data': { type: 'boolean', default: false },
       'report-only': { type: 'boolean', default: false },
@@ -132,7 +142,7 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench:quality [-- --datasets a,b --rounds R --seed S --timeout-minutes M --keep-data --report-only\n' +
+      'usage: npm run bench:quality [-- --datasets a,b --rounds R (--seeds S,T,... | --seed S) --timeout-minutes M --keep-data --report-only\n' +
         '       --precision-recall X --accuracy-cost X --sweep-precision-recall x,y,... --sweep-accuracy-cost x,y,...]\n',
     );
     return undefined;
@@ -158,10 +168,14 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
   };
   const sweepPrecisionRecall = units('sweep-precision-recall', values['sweep-precision-recall']);
   const sweepAccuracyCost = units('sweep-accuracy-cost', values['sweep-accuracy-cost']);
+  if (values.seed !== undefined && values.seeds !== undefined) throw new Error('give --seeds or --seed, not both');
+  const seedsText = values.seeds ?? values.seed ?? '1';
+  const seeds = [...new Set(seedsText.split(',').map((x) => x.trim()).filter((x) => x !== '').map((x) => intOption('seeds', x, 0)))];
+  if (seeds.length === 0) throw new Error('--seeds needs a comma-separated list of seeds');
   return {
     datasets,
     rounds: intOption('rounds', values.rounds!, 1),
-    seed: intOption('seed', values.seed!, 0),
+    seeds,
     timeoutMs: intOption('timeout-minutes', values['timeout-minutes']!, 1) * 60_000,
     keepData: values['keep-data']!,
     reportOnly: values['report-only']!,
@@ -172,9 +186,12 @@ function parseOptions(argv: string[]): (Options & { reportOnly: boolean }) | und
   };
 }
 
-/** Everything one dataset's run needs. */
+/** Everything one run (a dataset at a seed) needs. */
 interface Context {
   name: string;
+  /** The dataset and seed, for the progress lines. */
+  who: string;
+  seed: number;
   dataset: DatasetTruth;
   truthById: Map<string, string>;
   glue: GlueClient;
@@ -186,9 +203,18 @@ interface Context {
   base: string;
   jobName?: string;
   options: Options;
+  /** Every label imported so far, in import order (the order the server stores them in). */
+  labels: EngineLabel[];
 }
 
-async function setUp(name: string, server: BenchServer, dataset: DatasetTruth, options: Options): Promise<Context> {
+async function setUp(
+  name: string,
+  who: string,
+  seed: number,
+  server: BenchServer,
+  dataset: DatasetTruth,
+  options: Options,
+): Promise<Context> {
   const glue = glueClient(server.endpoint);
   const s3 = s3Client(server.endpoint);
   const dir = dataset.dir;
@@ -198,7 +224,7 @@ async function setUp(name: string, server: BenchServer, dataset: DatasetTruth, o
 
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await putObject(s3, `${base}records/records.csv`, recordsCsv);
-  log(name, `uploaded records.csv (${(recordsCsv.length / 2 ** 20).toFixed(1)} MiB, ${dataset.meta.records} records)`);
+  log(who, `uploaded records.csv (${(recordsCsv.length / 2 ** 20).toFixed(1)} MiB, ${dataset.meta.records} records)`);
 
   const database = `bench_${name}`.toLowerCase();
   const table = 'records';
@@ -213,9 +239,11 @@ async function setUp(name: string, server: BenchServer, dataset: DatasetTruth, o
     ...(options.precisionRecall !== undefined ? { precisionRecall: options.precisionRecall } : {}),
     ...(options.accuracyCost !== undefined ? { accuracyCost: options.accuracyCost } : {}),
   });
-  log(name, `table ${database}.${table} (${header.length} columns) and transform ${transformId} created`);
+  log(who, `table ${database}.${table} (${header.length} columns) and transform ${transformId} created`);
   return {
     name,
+    who,
+    seed,
     dataset,
     truthById: new Map(dataset.truth.map((t) => [t.id, t.entityId])),
     glue,
@@ -224,6 +252,7 @@ async function setUp(name: string, server: BenchServer, dataset: DatasetTruth, o
     transformId,
     base,
     options,
+    labels: [],
   };
 }
 
@@ -270,7 +299,7 @@ async function runEvaluation(ctx: Context): Promise<EvaluationOutcome> {
   try {
     blockingRecall = await evaluationBlockingRecall(ctx.endpoint, transformId);
   } catch (e) {
-    log(ctx.name, `could not read BlockingRecall: ${describeError(e)}`);
+    log(ctx.who, `could not read BlockingRecall: ${describeError(e)}`);
   }
   return { evaluation, blockingRecall, seconds: seconds_ };
 }
@@ -311,7 +340,7 @@ async function runFindMatches(ctx: Context, outputPath: string): Promise<FindMat
     candidatePairs = stats.candidatePairs;
     matchedPairs = stats.matchedPairs;
   } catch (e) {
-    log(name, `could not read the find-matches task run's counts: ${describeError(e)}`);
+    log(ctx.who, `could not read the find-matches task run's counts: ${describeError(e)}`);
   }
   const outputParts = await readOutputParts(s3, outputPath);
   const predictions: PredictionRow[] = [];
@@ -328,7 +357,7 @@ const count = (x: number | null | undefined) => (x === null || x === undefined ?
 const pad = (n: number) => String(n).padStart(2, '0');
 
 async function runRound(ctx: Context, round: number, labeledSoFar: number): Promise<RoundResult> {
-  const { name, glue, s3, transformId, options } = ctx;
+  const { who, glue, s3, transformId, options } = ctx;
   const roundStart = performance.now();
   const tag = `round ${round}/${options.rounds}`;
 
@@ -348,7 +377,7 @@ async function runRound(ctx: Context, round: number, labeledSoFar: number): Prom
   const labelingSeconds = seconds(t);
   const agreement = labeled.suggestion.pairs > 0 ? labeled.suggestion.agreeingPairs / labeled.suggestion.pairs : null;
   log(
-    name,
+    who,
     `${tag}: labeling set of ${labeled.rows} rows in ${labeled.labelingSets} sets, ${labeled.matchedRows} rows in matches` +
       `${agreement === null ? '' : `, suggested labels ${(agreement * 100).toFixed(0)}% right`} (${labelingSeconds.toFixed(1)} s)`,
   );
@@ -362,13 +391,15 @@ async function runRound(ctx: Context, round: number, labeledSoFar: number): Prom
       new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: labelsPath, ReplaceAllLabels: false }),
     );
     await waitForTaskRun(glue, transformId, imp.TaskRunId!, 'label import', options.timeoutMs);
+    // A loop, not push(...labels): spreading a large round's labels as arguments overflows the stack.
+    for (const label of labeled.labels) ctx.labels.push(label);
   } else {
-    log(name, `${tag}: the labeling set is empty: nothing to import`);
+    log(who, `${tag}: the labeling set is empty: nothing to import`);
   }
   const afterImport = await glue.send(new GetMLTransformCommand({ TransformId: transformId }));
   const importSeconds = seconds(t);
   const labeledRows = labeledSoFar + labeled.rows;
-  log(name, `${tag}: labels imported, LabelCount ${afterImport.LabelCount}, transform ${afterImport.Status} (${importSeconds.toFixed(1)} s)`);
+  log(who, `${tag}: labels imported, LabelCount ${afterImport.LabelCount}, transform ${afterImport.Status} (${importSeconds.toFixed(1)} s)`);
 
   // 3. Evaluation (its failure is recorded; the round goes on to find matches).
   const ev = await runEvaluation(ctx);
@@ -377,12 +408,12 @@ async function runRound(ctx: Context, round: number, labeledSoFar: number): Prom
   const evaluationSeconds = ev.seconds;
   if (evaluation) {
     log(
-      name,
+      who,
       `${tag}: evaluation P ${fmt(evaluation.precision)} R ${fmt(evaluation.recall)} F1 ${fmt(evaluation.f1)} ` +
         `AUPRC ${fmt(evaluation.areaUnderPRCurve)} blocking recall ${fmt(ev.blockingRecall)} (${evaluationSeconds!.toFixed(1)} s)`,
     );
   } else {
-    log(name, `${tag}: evaluation failed: ${evaluationError}`);
+    log(who, `${tag}: evaluation failed: ${evaluationError}`);
   }
 
   // 4. Find matches through the Jobs API, then score the output.
@@ -395,7 +426,7 @@ async function runRound(ctx: Context, round: number, labeledSoFar: number): Prom
       ? ` [output: ${score.missingRecords} records missing, ${score.unknownIds} unknown ids, ${score.duplicateIds} repeated]`
       : '';
   log(
-    name,
+    who,
     `${tag}: find-matches ${findMatchesSeconds.toFixed(1)} s, ${predictions.length} rows, ${score.predictedClusters} clusters, ` +
       `${count(fm.candidatePairs)} candidate pairs, ${count(fm.matchedPairs)} matched → ` +
       `P ${fmt(score.precision)} R ${fmt(score.recall)} F1 ${fmt(score.f1)} with ${labeledRows} labeled rows${issues} ` +
@@ -438,9 +469,8 @@ function writeResult(result: DatasetResult): void {
   const p = result.parameters;
   const tradeoffs = p.precisionRecallTradeoff !== undefined || p.accuracyCostTradeoff !== undefined;
   const dir = tradeoffs ? join(RESULTS_DIR, 'tradeoffs') : RESULTS_DIR;
-  const suffix = tradeoffs
-    ? `-pr${p.precisionRecallTradeoff ?? 'default'}-ac${p.accuracyCostTradeoff ?? 'default'}`
-    : '';
+  const tradeoffSuffix = tradeoffs ? `-pr${p.precisionRecallTradeoff ?? 'default'}-ac${p.accuracyCostTradeoff ?? 'default'}` : '';
+  const suffix = `${tradeoffSuffix}-seed${result.seed}`;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `quality-${result.dataset}${suffix}.json`), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(dir, `quality-${result.dataset}${suffix}.csv`), learningCurveCsv(result));
@@ -452,7 +482,7 @@ function writeResult(result: DatasetResult): void {
  * its error and the sweep goes on; the transform gets its own parameters back at the end.
  */
 async function runSweeps(ctx: Context, result: DatasetResult): Promise<void> {
-  const { name, glue, transformId, options } = ctx;
+  const { who, glue, transformId, options } = ctx;
   const plan: Array<[SweepParameter, number]> = [
     ...options.sweepPrecisionRecall.map((v): [SweepParameter, number] => ['PrecisionRecallTradeoff', v]),
     ...options.sweepAccuracyCost.map((v): [SweepParameter, number] => ['AccuracyCostTradeoff', v]),
@@ -489,7 +519,7 @@ async function runSweeps(ctx: Context, result: DatasetResult): Promise<void> {
         point.evaluation = { precision: ev.evaluation.precision, recall: ev.evaluation.recall, f1: ev.evaluation.f1 };
       } else {
         point.evaluationError = ev.error!;
-        log(name, `${tag}: evaluation failed: ${ev.error}`);
+        log(who, `${tag}: evaluation failed: ${ev.error}`);
       }
       point.blockingRecall = ev.blockingRecall;
       const slug = parameter === 'PrecisionRecallTradeoff' ? 'pr' : 'ac';
@@ -504,7 +534,7 @@ async function runSweeps(ctx: Context, result: DatasetResult): Promise<void> {
       });
       point.seconds = seconds(start);
       log(
-        name,
+        who,
         `${tag}: P ${fmt(point.precision)} R ${fmt(point.recall)} F1 ${fmt(point.f1)}, ` +
           `est. P ${fmt(point.evaluation?.precision)} R ${fmt(point.evaluation?.recall)}, ` +
           `${count(point.candidatePairs)} candidate pairs, ${count(point.matchedPairs)} matched, ` +
@@ -513,7 +543,7 @@ async function runSweeps(ctx: Context, result: DatasetResult): Promise<void> {
     } catch (e) {
       point.error = describeError(e);
       point.seconds = seconds(start);
-      log(name, `${tag}: FAILED: ${point.error}`);
+      log(who, `${tag}: FAILED: ${point.error}`);
     }
     result.sweeps.push(point);
     result.finishedAt = new Date().toISOString();
@@ -523,11 +553,12 @@ async function runSweeps(ctx: Context, result: DatasetResult): Promise<void> {
   try {
     await update({});
   } catch (e) {
-    log(name, `could not restore the transform's parameters after the sweep: ${describeError(e)}`);
+    log(who, `could not restore the transform's parameters after the sweep: ${describeError(e)}`);
   }
 }
 
-async function runDataset(name: string, options: Options, version: string): Promise<DatasetResult> {
+async function runDataset(name: string, seed: number, options: Options, version: string): Promise<DatasetResult> {
+  const who = `${name} seed ${seed}`;
   const dataset = readDatasetTruth(resolveDatasetDir(name));
   const target = F1_TARGETS[name] ?? null;
   const result: DatasetResult = {
@@ -538,7 +569,7 @@ async function runDataset(name: string, options: Options, version: string): Prom
     scorePairs: dataset.meta.score_pairs,
     target,
     roundsRequested: options.rounds,
-    seed: options.seed,
+    seed,
     parameters: {
       ...(options.precisionRecall !== undefined ? { precisionRecallTradeoff: options.precisionRecall } : {}),
       ...(options.accuracyCost !== undefined ? { accuracyCostTradeoff: options.accuracyCost } : {}),
@@ -554,16 +585,16 @@ async function runDataset(name: string, options: Options, version: string): Prom
     roundsToTarget: null,
   };
   log(
-    name,
+    who,
     `${dataset.meta.task}, ${dataset.meta.records} records, ${dataset.meta.true_pairs} true pairs` +
       `${target === null ? '' : `, target F1 ${target}`}; ${options.rounds} rounds`,
   );
   const setupStart = performance.now();
   let server: BenchServer | undefined;
   try {
-    server = await startServer({ DOPPEL_SEED: String(options.seed) });
-    log(name, `doppel serving on ${server.endpoint}, data dir ${server.dataDir}`);
-    const ctx = await setUp(name, server, dataset, options);
+    server = await startServer({ DOPPEL_SEED: String(seed) });
+    log(who, `doppel serving on ${server.endpoint}, data dir ${server.dataDir}`);
+    const ctx = await setUp(name, who, seed, server, dataset, options);
     result.setupSeconds = seconds(setupStart);
     let labeled = 0;
     for (let round = 1; round <= options.rounds; round += 1) {
@@ -580,29 +611,75 @@ async function runDataset(name: string, options: Options, version: string): Prom
       result.rounds.push(r);
       if (result.roundsToTarget === null && target !== null && r.f1 !== null && r.f1 >= target) {
         result.roundsToTarget = round;
-        log(name, `reached the target F1 ${target} in round ${round}`);
+        log(who, `reached the target F1 ${target} in round ${round}`);
       }
       result.finishedAt = new Date().toISOString();
       result.loadAverage!.end = loadAverage();
       writeResult(result);
     }
+    await measureTrueCandidateRecall(ctx, result.rounds.at(-1)!);
+    writeResult(result);
     await runSweeps(ctx, result);
     result.status = 'ok';
   } catch (e) {
     result.status = 'failed';
     result.error = describeError(e);
     if (result.setupSeconds === 0) result.setupSeconds = seconds(setupStart);
-    log(name, `FAILED: ${result.error}`);
+    log(who, `FAILED: ${result.error}`);
     const tail = server?.output().trim().split('\n').slice(-15).join('\n');
     if (tail) process.stdout.write(`--- last lines of the doppel server's output ---\n${tail}\n---\n`);
   } finally {
     await server?.stop(options.keepData);
-    if (server && options.keepData) log(name, `data dir kept: ${server.dataDir}`);
+    if (server && options.keepData) log(who, `data dir kept: ${server.dataDir}`);
   }
   result.finishedAt = new Date().toISOString();
   result.loadAverage!.end = loadAverage();
   writeResult(result);
   return result;
+}
+
+/** Replays labels in this process; one matcher for the whole benchmark, its threads started on first use. */
+const replayMatcher = createMatcher();
+
+/**
+ * True candidate recall after the last round (`round`). The server does not expose its candidate
+ * pairs, so the labels the benchmark imported are replayed with records.csv through the engine in
+ * this process, with the server's seed and the transform's parameters, and the truth's matching
+ * pairs are counted among the candidate pairs it proposes. The replay's candidate count is logged
+ * beside the server's CandidatePairCount of that round: equal counts say the replay blocked as the
+ * server did. A failed replay is recorded and the run goes on.
+ */
+async function measureTrueCandidateRecall(ctx: Context, round: RoundResult): Promise<void> {
+  const start = performance.now();
+  try {
+    const ds = loadTeachingDataset(ctx.dataset.dir);
+    const created = findMatchesParameters(ctx);
+    const params: MatchParameters = {
+      seed: ctx.seed,
+      ...(created.PrecisionRecallTradeoff !== undefined ? { precisionRecallTradeoff: created.PrecisionRecallTradeoff } : {}),
+      ...(created.AccuracyCostTradeoff !== undefined ? { accuracyCostTradeoff: created.AccuracyCostTradeoff } : {}),
+    };
+    const pairs = await replayMatcher.candidatePairs(ds.table, ctx.labels, params);
+    const counted = countTrueCandidates(rowTruth(ds.keys, ds.truth, ds.meta.score_pairs), pairs);
+    round.trueCandidateRecall = counted.recall;
+    round.candidateReplay = {
+      candidatePairs: counted.candidatePairs,
+      trueCandidatePairs: counted.trueCandidatePairs,
+      truePairs: counted.truePairs,
+      seconds: seconds(start),
+    };
+    log(
+      ctx.who,
+      `true candidate recall after round ${round.round}: ${fmt(counted.recall)} (${count(counted.trueCandidatePairs)} of ` +
+        `${count(counted.truePairs)} true pairs among ${count(counted.candidatePairs)} candidate pairs replayed in-process ` +
+        `from ${ctx.labels.length} labels; the server's: ${count(round.candidatePairs)}; BlockingRecall ${fmt(round.blockingRecall)}) ` +
+        `(${round.candidateReplay.seconds.toFixed(1)} s)`,
+    );
+  } catch (e) {
+    round.trueCandidateRecall = null;
+    round.candidateReplay = { candidatePairs: null, trueCandidatePairs: null, truePairs: null, seconds: seconds(start), error: describeError(e) };
+    log(ctx.who, `could not replay the labels for the true candidate recall: ${round.candidateReplay.error}`);
+  }
 }
 
 function failedRound(round: number, labeledRows: number, secs: number, error: string): RoundResult {
@@ -644,11 +721,13 @@ async function main(): Promise<number> {
   const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const m = machine();
   process.stdout.write(
-    `bench:quality: ${options.datasets.join(', ')}; ${options.rounds} rounds, seed ${options.seed}\n` +
+    `bench:quality: ${options.datasets.join(', ')}; ${options.rounds} rounds, seed${options.seeds.length > 1 ? 's' : ''} ${options.seeds.join(', ')}\n` +
       `machine: ${m.cpus} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}\n`,
   );
   const results: DatasetResult[] = [];
-  for (const name of options.datasets) results.push(await runDataset(name, options, version));
+  for (const name of options.datasets) {
+    for (const seed of options.seeds) results.push(await runDataset(name, seed, options, version));
+  }
   writeBenchmarks();
 
   process.stdout.write('\nsummary\n');
@@ -656,8 +735,9 @@ async function main(): Promise<number> {
     const last = r.rounds.filter((x) => x.f1 !== null).at(-1);
     const target = r.target === null ? '' : ` (target ${r.target}${r.roundsToTarget !== null ? `, reached in round ${r.roundsToTarget}` : ', not reached'})`;
     process.stdout.write(
-      `  ${r.dataset.padEnd(24)} ${r.status === 'ok' ? 'ok    ' : 'FAILED'} ` +
+      `  ${r.dataset.padEnd(24)} seed ${String(r.seed).padEnd(3)} ${r.status === 'ok' ? 'ok    ' : 'FAILED'} ` +
         `${last ? `F1 ${fmt(last.f1)} P ${fmt(last.precision)} R ${fmt(last.recall)} after ${last.labeledRows} labeled rows` : 'no score'}` +
+        `${r.rounds.at(-1)?.trueCandidateRecall != null ? `, true candidate recall ${fmt(r.rounds.at(-1)!.trueCandidateRecall)}` : ''}` +
         `${target}${r.error ? `\n      ${r.error.split('\n')[0]}` : ''}\n`,
     );
     for (const p of r.sweeps ?? []) {

@@ -5,11 +5,14 @@
  */
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import type { EngineLabel } from '../../src/engine/api.js';
 
 export interface LabeledSet {
   /** The label file to import: the labeling set's own header and rows with the labels replaced. */
   csv: string;
   rows: number;
+  /** The file's rows as the server stores them (by primary key, in file order), for replaying them in-process. */
+  labels: EngineLabel[];
   labelingSets: number;
   /** Rows whose label is shared with another row of their set (they take part in a match). */
   matchedRows: number;
@@ -42,7 +45,7 @@ export function labelFromTruth(
   }
   if (header === undefined || rows.length === 0) {
     // Nothing left to label (doppel found no new labeling set): nothing to import.
-    return { csv: '', rows: 0, labelingSets: 0, matchedRows: 0, suggestion: { agreeingPairs: 0, pairs: 0 } };
+    return { csv: '', rows: 0, labels: [], labelingSets: 0, matchedRows: 0, suggestion: { agreeingPairs: 0, pairs: 0 } };
   }
   if (header[0] !== 'labeling_set_id' || header[1] !== 'label') {
     throw new Error(`a labeling set's header starts labeling_set_id,label; got ${header.slice(0, 3).join(',')}`);
@@ -97,6 +100,7 @@ export function labelFromTruth(
   return {
     csv: stringify([header, ...out], { record_delimiter: '\n' }),
     rows: out.length,
+    labels: out.map((row) => ({ labelingSetId: row[0]!, label: row[1]!, key: row[pk]! })),
     labelingSets: labelsBySet.size,
     matchedRows,
     suggestion: { agreeingPairs: agreeing, pairs: pairsInSets },

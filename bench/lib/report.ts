@@ -1,8 +1,9 @@
 /**
  * Regenerates BENCHMARKS.md from every `bench/results/quality-*.json` and `speed-*.json`: the
- * quality summary table (one row per dataset with a target or a result), the speed and scale
- * tables, the machines the numbers were measured on, and each dataset's learning curve. Only
- * measured numbers appear; a dataset never run says so.
+ * quality summary table (one row per dataset with a target or a result, over the seeds it ran
+ * with), the speed and scale tables, the machines the numbers were measured on, and each dataset's
+ * learning curve (its lowest seed). Every table is built by `table`. Only measured numbers appear;
+ * a dataset never run says so.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,8 +44,10 @@ const count = (x: number | null | undefined) => (x === null || x === undefined ?
 const scored = (r: DatasetResult): RoundResult[] => r.rounds.filter((x) => x.f1 !== null);
 
 export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: DatasetResult[] = [], speedRuns: SpeedResult[] = []): string {
-  const byName = new Map(results.map((r) => [r.dataset, r]));
-  const names = [...new Set([...Object.keys(F1_TARGETS), ...byName.keys()])].sort((a, b) => {
+  const runsOf = runsByDataset(results);
+  /** A dataset's run of the lowest seed: the one the detail tables show. */
+  const firstSeed = (name: string) => runsOf.get(name)?.[0];
+  const names = [...new Set([...Object.keys(F1_TARGETS), ...runsOf.keys()])].sort((a, b) => {
     const ta = a in F1_TARGETS ? 0 : 1;
     const tb = b in F1_TARGETS ? 0 : 1;
     return ta - tb || a.localeCompare(b);
@@ -72,82 +75,34 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
   );
   lines.push('');
   lines.push(
-    'Run it: `npm run bench:quality -- --datasets restaurant,febrl1 --rounds 10` (default: every dataset, 10 rounds; ' +
+    'Run it: `npm run bench:quality -- --datasets restaurant,febrl1 --rounds 10 --seeds 1,2,3` (default: every dataset, ' +
+      '10 rounds, seed 1; ' +
       '`--report-only` regenerates this file from `bench/results/`). Score any predictions CSV or FindMatches output ' +
       'folder: `npm run bench:score -- <dataset> <predictions.csv | folder>`.',
   );
   lines.push('');
   lines.push(
-    `Targets are issue 4's, to be met within ${TARGET_ROUNDS} rounds (≈ 1,000 labeled rows). "Rounds to target" ` +
-      'is the first round whose F1 reached it. "Est. F1" is EvaluationMetrics F1 after the last round; ' +
-      '"|est − true|" is the mean absolute gap between EvaluationMetrics F1 and the measured F1 over all rounds. ' +
-      'Within a round the three task runs read the same unchanged table with the same labels, so the server ' +
+    `Targets are issue 4's, to be met within ${TARGET_ROUNDS} rounds (≈ 1,000 labeled rows). Every dataset runs once ` +
+      'per seed (`--seeds`, the server\'s DOPPEL_SEED), each run from a fresh server; a row sums up its seeds. ' +
+      'Precision, recall, F1, BlockingRecall and true candidate recall are those of the last round, as the mean over ' +
+      'the seeds; "F1 min–max" is their range. "Rounds to target" is, per seed, the first round whose F1 reached it. ' +
+      '"Largest F1 drop" is the largest fall of F1 from one round to the next from round 3 on (round 3 → 4 and later), ' +
+      'over every seed, with the seed and rounds where it happened ("none": F1 never fell). "|est − true|" is the ' +
+      'absolute gap between EvaluationMetrics F1 and the measured F1 of the same round, from round 3 on: its mean over ' +
+      'every seed and round, and its largest, with the seed and round. BlockingRecall is EvaluationMetrics\' ' +
+      'estimate (a doppel extension: the share of labeled matching pairs among the candidates); "true candidate ' +
+      'recall" is what it estimates, measured: the share of all the truth\'s matching pairs (counted as the scorer ' +
+      'counts them: cross-source pairs only for link tasks) that candidate generation proposes, from the last ' +
+      "round's labels replayed through the engine in the benchmark's process with the same seed (– where not " +
+      'measured). Within a round the three task runs read the same unchanged table with the same labels, so the server ' +
       'loads and prepares the table once and the find-matches run reuses the model and scored candidates of the ' +
       "round's evaluation: \"s / find-matches\" is then clustering and writing the output, and \"s / round\" holds " +
-      'the whole cost (labeling set, import, evaluation with training and scoring, find-matches).',
+      'the whole cost (labeling set, import, evaluation with training and scoring, find-matches); both are means over ' +
+      'the rounds of every seed.',
   );
   lines.push('');
-  lines.push(
-    '| dataset | task | records | target F1 | rounds to target | labeled rows | rounds run | precision | recall | F1 | est. F1 | \\|est − true\\| | s / round | s / find-matches | run | status |',
-  );
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
-  for (const name of names) {
-    const r = byName.get(name);
-    const target = F1_TARGETS[name];
-    const targetText = target === undefined ? '–' : target.toFixed(3);
-    if (!r) {
-      lines.push(`| ${name} | | | ${targetText} | | | | | | | | | | | | not measured yet |`);
-      continue;
-    }
-    const done = scored(r);
-    const last = done[done.length - 1];
-    const gaps = done
-      .filter((x) => x.evaluation?.f1 !== null && x.evaluation?.f1 !== undefined)
-      .map((x) => Math.abs(x.evaluation!.f1! - x.f1!));
-    const roundSecs = mean(r.rounds.filter((x) => !x.error).map((x) => x.seconds.round));
-    const fmSecs = mean(r.rounds.flatMap((x) => (x.seconds.findMatches === null ? [] : [x.seconds.findMatches])));
-    const toTarget =
-      target === undefined ? '–' : r.roundsToTarget !== null ? String(r.roundsToTarget) : done.length > 0 ? `not in ${done.length}` : '–';
-    const status =
-      r.status === 'ok'
-        ? target === undefined
-          ? 'ok'
-          : last && last.f1! >= target
-            ? 'meets target'
-            : r.roundsToTarget !== null
-              ? `reached it in round ${r.roundsToTarget}, below it after round ${done.length}`
-              : done.length < TARGET_ROUNDS
-                ? `below target after ${done.length} of ${TARGET_ROUNDS} rounds`
-                : 'below target'
-        : r.status === 'running'
-          ? `interrupted after ${r.rounds.length} of ${r.roundsRequested} rounds`
-          : `failed: ${oneLine(r.error ?? 'unknown error', 140)}`;
-    const machineIndex = machines.indexOf(machineKey(r.machine)) + 1;
-    lines.push(
-      [
-        name,
-        r.task,
-        r.records.toLocaleString('en-US'),
-        targetText,
-        toTarget,
-        last ? String(last.labeledRows) : '–',
-        String(done.length),
-        fmt(last?.precision),
-        fmt(last?.recall),
-        fmt(last?.f1),
-        fmt(last?.evaluation?.f1 ?? null),
-        gaps.length ? fmt(mean(gaps)) : '–',
-        secs(roundSecs),
-        secs(fmSecs),
-        `M${machineIndex}, ${r.finishedAt.slice(0, 10)}, ${r.doppel.commit}`,
-        status,
-      ]
-        .map((c) => c.replace(/\|/g, '\\|'))
-        .join(' | ')
-        .replace(/^/, '| ')
-        .concat(' |'),
-    );
-  }
+  const machineOf = (r: DatasetResult) => `M${machines.indexOf(machineKey(r.machine)) + 1}`;
+  lines.push(...table(names.map((name) => summariseSeeds(name, runsOf.get(name) ?? [])), summaryColumns(machineOf)));
   lines.push('');
   if (tradeoffRuns.length > 0) {
     lines.push('## Tradeoffs');
@@ -155,35 +110,45 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
     lines.push(
       'Runs with `--precision-recall` / `--accuracy-cost` (the transform\'s PrecisionRecallTradeoff / ' +
         'AccuracyCostTradeoff), beside the default-parameter run of the same dataset; final round of each. ' +
-        'Data: `bench/results/tradeoffs/`.',
+        'Data: `bench/results/tradeoffs/`; the default run is its lowest seed.',
     );
     lines.push('');
-    lines.push('| dataset | PrecisionRecallTradeoff | AccuracyCostTradeoff | rounds | labeled rows | precision | recall | F1 | est. F1 | s / find-matches | run |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     const datasets = [...new Set(tradeoffRuns.map((r) => r.dataset))].sort();
-    for (const name of datasets) {
+    const rows = datasets.flatMap((name) => {
       const runs = tradeoffRuns
         .filter((r) => r.dataset === name)
         .sort(
           (a, b) =>
             (a.parameters?.precisionRecallTradeoff ?? 0.5) - (b.parameters?.precisionRecallTradeoff ?? 0.5) ||
-            (a.parameters?.accuracyCostTradeoff ?? 0.5) - (b.parameters?.accuracyCostTradeoff ?? 0.5),
+            (a.parameters?.accuracyCostTradeoff ?? 0.5) - (b.parameters?.accuracyCostTradeoff ?? 0.5) ||
+            a.seed - b.seed,
         );
-      const base = byName.get(name);
-      for (const r of base ? [base, ...runs] : runs) {
-        const done = scored(r);
-        const last = done[done.length - 1];
-        const fm = mean(r.rounds.flatMap((x) => (x.seconds.findMatches === null ? [] : [x.seconds.findMatches])));
-        const param = (x: number | undefined) => (x === undefined ? 'default' : String(x));
-        lines.push(
-          `| ${name} | ${param(r.parameters?.precisionRecallTradeoff)} | ${param(r.parameters?.accuracyCostTradeoff)} | ` +
-            `${done.length} | ${last ? last.labeledRows : '–'} | ${fmt(last?.precision)} | ${fmt(last?.recall)} | ` +
-            `${fmt(last?.f1)} | ${fmt(last?.evaluation?.f1 ?? null)} | ${secs(fm)} | ` +
-            `M${machines.indexOf(machineKey(r.machine)) + 1}, ${r.finishedAt.slice(0, 10)}, ${r.doppel.commit}` +
-            `${r.status === 'failed' ? `, failed: ${oneLine(r.error ?? '', 80).replace(/\|/g, '\\|')}` : ''} |`,
-        );
-      }
-    }
+      const base = firstSeed(name);
+      return base ? [base, ...runs] : runs;
+    });
+    const lastOf = (r: DatasetResult) => scored(r).at(-1);
+    const param = (x: number | undefined) => (x === undefined ? 'default' : String(x));
+    lines.push(
+      ...table(rows, [
+        ['dataset', (r) => r.dataset, 'left'],
+        ['PrecisionRecallTradeoff', (r) => param(r.parameters?.precisionRecallTradeoff)],
+        ['AccuracyCostTradeoff', (r) => param(r.parameters?.accuracyCostTradeoff)],
+        ['rounds', (r) => String(scored(r).length)],
+        ['labeled rows', (r) => String(lastOf(r)?.labeledRows ?? '–')],
+        ['precision', (r) => fmt(lastOf(r)?.precision)],
+        ['recall', (r) => fmt(lastOf(r)?.recall)],
+        ['F1', (r) => fmt(lastOf(r)?.f1)],
+        ['est. F1', (r) => fmt(lastOf(r)?.evaluation?.f1 ?? null)],
+        ['s / find-matches', (r) => secs(mean(r.rounds.flatMap((x) => (x.seconds.findMatches === null ? [] : [x.seconds.findMatches]))))],
+        [
+          'run',
+          (r) =>
+            `seed ${r.seed}, M${machines.indexOf(machineKey(r.machine)) + 1}, ${r.finishedAt.slice(0, 10)}, ${r.doppel.commit}` +
+            `${r.status === 'failed' ? `, failed: ${oneLine(r.error ?? '', 80)}` : ''}`,
+          'left',
+        ],
+      ]),
+    );
     lines.push('');
   }
   const swept = [...results, ...tradeoffRuns].filter((r) => (r.sweeps ?? []).length > 0);
@@ -205,38 +170,53 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
       const last = done[done.length - 1];
       const param = (x: number | undefined) => (x === undefined ? 'default' : String(x));
       lines.push(
-        `**${r.dataset}**: PrecisionRecallTradeoff ${param(r.parameters?.precisionRecallTradeoff)}, ` +
+        `**${r.dataset}**, seed ${r.seed}: PrecisionRecallTradeoff ${param(r.parameters?.precisionRecallTradeoff)}, ` +
           `AccuracyCostTradeoff ${param(r.parameters?.accuracyCostTradeoff)} as created; ` +
           `${last ? `${last.labeledRows} labeled rows after round ${last.round}` : 'no scored round'}; ` +
           `M${machines.indexOf(machineKey(r.machine)) + 1}, ${r.finishedAt.slice(0, 10)}, ${r.doppel.commit}.`,
       );
       lines.push('');
-      lines.push(
-        '| tradeoff | value | precision | recall | F1 | est. precision | est. recall | est. F1 | predicted pairs | candidate pairs | matched pairs | blocking recall | s | note |',
-      );
-      lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-      if (last) {
-        lines.push(
-          `| last round | as created | ${fmt(last.precision)} | ${fmt(last.recall)} | ${fmt(last.f1)} | ` +
-            `${fmt(last.evaluation?.precision ?? null)} | ${fmt(last.evaluation?.recall ?? null)} | ${fmt(last.evaluation?.f1 ?? null)} | ` +
-            `${count(last.predictedPairs)} | ${count(last.candidatePairs)} | ${count(last.matchedPairs)} | ${fmt(last.blockingRecall)} | ` +
-            `${secs(last.seconds.findMatches === null ? null : last.seconds.findMatches + (last.seconds.evaluation ?? 0))} | |`,
-        );
-      }
+      const note = (p: { error?: string; evaluationError?: string }) =>
+        p.error ? `failed: ${oneLine(p.error, 120)}` : p.evaluationError ? `evaluation: ${oneLine(p.evaluationError, 120)}` : '';
       const order = (p: SweepPoint) => (p.parameter === 'PrecisionRecallTradeoff' ? 0 : 1);
-      for (const p of [...r.sweeps!].sort((a, b) => order(a) - order(b) || a.value - b.value)) {
-        const note = p.error
-          ? `failed: ${oneLine(p.error, 120)}`
-          : p.evaluationError
-            ? `evaluation: ${oneLine(p.evaluationError, 120)}`
-            : '';
-        lines.push(
-          `| ${p.parameter} | ${p.value} | ${fmt(p.precision)} | ${fmt(p.recall)} | ${fmt(p.f1)} | ` +
-            `${fmt(p.evaluation?.precision ?? null)} | ${fmt(p.evaluation?.recall ?? null)} | ${fmt(p.evaluation?.f1 ?? null)} | ` +
-            `${count(p.predictedPairs)} | ${count(p.candidatePairs)} | ${count(p.matchedPairs)} | ${fmt(p.blockingRecall)} | ` +
-            `${secs(p.seconds)} | ${note.replace(/\|/g, '\\|')} |`,
-        );
-      }
+      // The last round first, for reference: the run at the parameters it was created with.
+      const rows: SweepRow[] = [
+        ...(last
+          ? [
+              {
+                ...last,
+                tradeoff: 'last round',
+                value: 'as created',
+                candidatePairs: last.candidatePairs ?? null,
+                matchedPairs: last.matchedPairs ?? null,
+                blockingRecall: last.blockingRecall ?? null,
+                seconds: last.seconds.findMatches === null ? null : last.seconds.findMatches + (last.seconds.evaluation ?? 0),
+                note: '',
+              },
+            ]
+          : []),
+        ...[...r.sweeps!]
+          .sort((a, b) => order(a) - order(b) || a.value - b.value)
+          .map((p) => ({ ...p, tradeoff: p.parameter, value: String(p.value), note: note(p) })),
+      ];
+      lines.push(
+        ...table(rows, [
+          ['tradeoff', (p) => p.tradeoff, 'left'],
+          ['value', (p) => p.value],
+          ['precision', (p) => fmt(p.precision)],
+          ['recall', (p) => fmt(p.recall)],
+          ['F1', (p) => fmt(p.f1)],
+          ['est. precision', (p) => fmt(p.evaluation?.precision ?? null)],
+          ['est. recall', (p) => fmt(p.evaluation?.recall ?? null)],
+          ['est. F1', (p) => fmt(p.evaluation?.f1 ?? null)],
+          ['predicted pairs', (p) => count(p.predictedPairs)],
+          ['candidate pairs', (p) => count(p.candidatePairs)],
+          ['matched pairs', (p) => count(p.matchedPairs)],
+          ['blocking recall', (p) => fmt(p.blockingRecall)],
+          ['s', (p) => secs(p.seconds)],
+          ['note', (p) => p.note, 'left'],
+        ]),
+      );
       lines.push('');
     }
   }
@@ -254,46 +234,224 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
   }
   lines.push('');
 
-  const measured = names.map((n) => byName.get(n)).filter((r): r is DatasetResult => r !== undefined);
+  const measured = names.map(firstSeed).filter((r): r is DatasetResult => r !== undefined);
   if (measured.length > 0) {
     lines.push('## Learning curves');
     lines.push('');
     lines.push(
       'Per round: labeled rows so far → end-to-end pairwise precision / recall / F1, EvaluationMetrics F1, the ' +
         "find-matches run's candidate pairs and the evaluation's blocking recall (doppel extensions; – in runs " +
-        'recorded before they existed), seconds.',
+        'recorded before they existed), seconds. Each dataset shows the run of its lowest seed (named below); ' +
+        'every seed\'s curve is in its CSV.',
     );
-    lines.push(`The same data as CSV: \`bench/results/quality-<dataset>.csv\`.`);
+    lines.push(`The same data as CSV: \`bench/results/quality-<dataset>-seed<S>.csv\`.`);
     lines.push('');
     for (const r of measured) {
+      const seeds = runsOf.get(r.dataset)!.map((x) => x.seed);
       lines.push(`### ${r.dataset}`);
       lines.push('');
       lines.push(
         `${r.task}, ${r.records.toLocaleString('en-US')} records, ${r.truePairs.toLocaleString('en-US')} true pairs ` +
-          `(${r.scorePairs}); ${r.roundsRequested} rounds requested, seed ${r.seed}; setup ${secs(r.setupSeconds)} s; ` +
+          `(${r.scorePairs}); ${r.roundsRequested} rounds requested; seed ${r.seed}` +
+          `${seeds.length > 1 ? ` (this table; seeds run: ${seeds.join(', ')})` : ''}; setup ${secs(r.setupSeconds)} s; ` +
           `${r.startedAt} on M${machines.indexOf(machineKey(r.machine)) + 1}, doppel ${r.doppel.version} @ ${r.doppel.commit}` +
           `${r.loadAverage ? `; load average ${r.loadAverage.start} at the start, ${r.loadAverage.end} at the end` : ''}.`,
       );
       if (r.error) lines.push(`\nFailed: ${oneLine(r.error, 400)}`);
+      const replayed = r.rounds.at(-1);
+      if (replayed?.candidateReplay) {
+        const c = replayed.candidateReplay;
+        lines.push(
+          c.error
+            ? `\nTrue candidate recall after round ${replayed.round}: not measured (${oneLine(c.error, 200)}).`
+            : `\nTrue candidate recall after round ${replayed.round}: ${fmt(replayed.trueCandidateRecall)}, ` +
+                `${count(c.trueCandidatePairs)} of ${count(c.truePairs)} true pairs among the ${count(c.candidatePairs)} ` +
+                `candidate pairs of the in-process replay (the server's run: ${count(replayed.candidatePairs)}).`,
+        );
+      }
       lines.push('');
       if (r.rounds.length > 0) {
         lines.push(
-          '| round | labeled rows | precision | recall | F1 | est. F1 | candidate pairs | blocking recall | s / round | s / find-matches | note |',
+          ...table(r.rounds, [
+            ['round', (x) => String(x.round)],
+            ['labeled rows', (x) => String(x.labeledRows)],
+            ['precision', (x) => fmt(x.precision)],
+            ['recall', (x) => fmt(x.recall)],
+            ['F1', (x) => fmt(x.f1)],
+            ['est. F1', (x) => fmt(x.evaluation?.f1 ?? null)],
+            ['candidate pairs', (x) => count(x.candidatePairs)],
+            ['blocking recall', (x) => fmt(x.blockingRecall)],
+            ['s / round', (x) => secs(x.seconds.round)],
+            ['s / find-matches', (x) => secs(x.seconds.findMatches)],
+            [
+              'note',
+              (x) => (x.error ? `failed: ${oneLine(x.error, 120)}` : x.evaluationError ? `evaluation: ${oneLine(x.evaluationError, 120)}` : ''),
+              'left',
+            ],
+          ]),
         );
-        lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-        for (const x of r.rounds) {
-          const note = x.error ? `failed: ${oneLine(x.error, 120)}` : x.evaluationError ? `evaluation: ${oneLine(x.evaluationError, 120)}` : '';
-          lines.push(
-            `| ${x.round} | ${x.labeledRows} | ${fmt(x.precision)} | ${fmt(x.recall)} | ${fmt(x.f1)} | ${fmt(x.evaluation?.f1 ?? null)} | ` +
-              `${count(x.candidatePairs)} | ${fmt(x.blockingRecall)} | ` +
-              `${secs(x.seconds.round)} | ${secs(x.seconds.findMatches)} | ${note.replace(/\|/g, '\\|')} |`,
-          );
-        }
         lines.push('');
       }
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A row of a sweep table: a sweep point, or the last round at the parameters the run was created with. */
+interface SweepRow {
+  tradeoff: string;
+  value: string;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  evaluation: { precision: number | null; recall: number | null; f1: number | null } | null;
+  predictedPairs: number | null;
+  candidatePairs: number | null;
+  matchedPairs: number | null;
+  blockingRecall: number | null;
+  /** The evaluation and the job together. */
+  seconds: number | null;
+  note: string;
+}
+
+/** Default-parameter runs by dataset, each dataset's runs in seed order. */
+function runsByDataset(results: DatasetResult[]): Map<string, DatasetResult[]> {
+  const out = new Map<string, DatasetResult[]>();
+  for (const r of results) out.set(r.dataset, [...(out.get(r.dataset) ?? []), r]);
+  for (const runs of out.values()) runs.sort((a, b) => a.seed - b.seed);
+  return out;
+}
+
+/** The largest value of a per-round figure over the seeds, with the seed and round(s) it came from. */
+interface Worst {
+  value: number;
+  seed: number;
+  where: string;
+}
+
+/** One row of the quality summary: a dataset over its seeds. */
+interface SeedSummary {
+  name: string;
+  target: number | undefined;
+  runs: DatasetResult[];
+  /** Per run, its last scored round (undefined: none scored). */
+  last: Array<RoundResult | undefined>;
+  /** Largest F1 fall from round r to r + 1, r ≥ 3, over every seed; value ≤ 0: it never fell. */
+  largestDrop: Worst | null;
+  /** |EvaluationMetrics F1 − output F1| of every round ≥ 3 of every seed. */
+  gaps: number[];
+  largestGap: Worst | null;
+}
+
+/** From this round on, F1 should hold steady and the estimate follow it (the match-quality issue's acceptance). */
+const STEADY_FROM_ROUND = 3;
+
+function summariseSeeds(name: string, runs: DatasetResult[]): SeedSummary {
+  let largestDrop: Worst | null = null;
+  let largestGap: Worst | null = null;
+  const gaps: number[] = [];
+  for (const r of runs) {
+    const done = scored(r);
+    for (let i = 1; i < done.length; i++) {
+      const before = done[i - 1]!, after = done[i]!;
+      if (before.round < STEADY_FROM_ROUND || after.round !== before.round + 1) continue;
+      const drop = before.f1! - after.f1!;
+      if (largestDrop === null || drop > largestDrop.value) {
+        largestDrop = { value: drop, seed: r.seed, where: `round ${before.round} → ${after.round}` };
+      }
+    }
+    for (const x of done) {
+      const estimate = x.evaluation?.f1;
+      if (x.round < STEADY_FROM_ROUND || estimate === null || estimate === undefined) continue;
+      const gap = Math.abs(estimate - x.f1!);
+      gaps.push(gap);
+      if (largestGap === null || gap > largestGap.value) largestGap = { value: gap, seed: r.seed, where: `round ${x.round}` };
+    }
+  }
+  return { name, target: F1_TARGETS[name], runs, last: runs.map((r) => scored(r).at(-1)), largestDrop, largestGap, gaps };
+}
+
+/** Numbers measured, without the runs that did not measure them. */
+const measuredOnly = (xs: Array<number | null | undefined>): number[] =>
+  xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+
+/** The mean of the measured values, or – when none was measured. */
+const meanCell = (xs: Array<number | null | undefined>, format: (x: number) => string = (x) => fmt(x)): string => {
+  const m = mean(measuredOnly(xs));
+  return m === null ? '–' : format(m);
+};
+
+/** The status of one run, as a sentence. */
+function runStatus(r: DatasetResult, target: number | undefined): string {
+  if (r.status === 'running') return `interrupted after ${r.rounds.length} of ${r.roundsRequested} rounds`;
+  if (r.status === 'failed') return `failed: ${oneLine(r.error ?? 'unknown error', 140)}`;
+  if (target === undefined) return 'ok';
+  const done = scored(r);
+  const last = done.at(-1);
+  if (last && last.f1! >= target) return 'meets target';
+  if (r.roundsToTarget !== null) return `reached it in round ${r.roundsToTarget}, below it after round ${done.length}`;
+  return done.length < TARGET_ROUNDS ? `below target after ${done.length} of ${TARGET_ROUNDS} rounds` : 'below target';
+}
+
+/** The seeds' statuses: one when they agree, else each with its seed. */
+function statusCell(s: SeedSummary): string {
+  if (s.runs.length === 0) return 'not measured yet';
+  const statuses = s.runs.map((r) => runStatus(r, s.target));
+  return new Set(statuses).size === 1 ? statuses[0]! : s.runs.map((r, i) => `seed ${r.seed}: ${statuses[i]}`).join('; ');
+}
+
+function roundsToTargetCell(s: SeedSummary): string {
+  if (s.target === undefined || s.runs.length === 0) return '–';
+  return s.runs
+    .map((r) => {
+      const done = scored(r).length;
+      return r.roundsToTarget !== null ? String(r.roundsToTarget) : done > 0 ? `not in ${done}` : '–';
+    })
+    .join(', ');
+}
+
+const worstCell = (w: Worst | null, whenNone: string) =>
+  w === null ? '–' : w.value <= 0 ? whenNone : `${fmt(w.value)} (seed ${w.seed}, ${w.where})`;
+
+/** The quality summary's columns; a row with no runs (a target not measured yet) shows only its name and target. */
+function summaryColumns(machineOf: (r: DatasetResult) => string): Array<Column<SeedSummary>> {
+  const ifRun = (cell: (s: SeedSummary) => string) => (s: SeedSummary) => (s.runs.length === 0 ? '' : cell(s));
+  const lastOf = <T>(s: SeedSummary, pick: (x: RoundResult) => T) => s.last.map((x) => (x === undefined ? undefined : pick(x)));
+  const runSecondsOf = (r: DatasetResult) => r.rounds.filter((x) => !x.error).map((x) => x.seconds.round);
+  const findMatchesSecondsOf = (r: DatasetResult) => r.rounds.map((x) => x.seconds.findMatches);
+  return [
+    ['dataset', (s) => s.name, 'left'],
+    ['task', ifRun((s) => s.runs[0]!.task), 'left'],
+    ['records', ifRun((s) => s.runs[0]!.records.toLocaleString('en-US'))],
+    ['target F1', (s) => (s.target === undefined ? '–' : s.target.toFixed(3))],
+    ['seeds', ifRun((s) => s.runs.map((r) => r.seed).join(', '))],
+    ['rounds to target (per seed)', ifRun(roundsToTargetCell)],
+    ['rounds run', ifRun((s) => [...new Set(s.runs.map((r) => scored(r).length))].join(', '))],
+    ['labeled rows', ifRun((s) => meanCell(lastOf(s, (x) => x.labeledRows), (x) => x.toFixed(0)))],
+    ['precision', ifRun((s) => meanCell(lastOf(s, (x) => x.precision)))],
+    ['recall', ifRun((s) => meanCell(lastOf(s, (x) => x.recall)))],
+    ['F1', ifRun((s) => meanCell(lastOf(s, (x) => x.f1)))],
+    [
+      'F1 min–max',
+      ifRun((s) => {
+        const f1s = measuredOnly(lastOf(s, (x) => x.f1));
+        return f1s.length === 0 ? '–' : `${fmt(Math.min(...f1s))}–${fmt(Math.max(...f1s))}`;
+      }),
+    ],
+    [`largest F1 drop from round ${STEADY_FROM_ROUND}`, ifRun((s) => worstCell(s.largestDrop, 'none')), 'left'],
+    [`|est − true| from round ${STEADY_FROM_ROUND}: mean`, ifRun((s) => meanCell(s.gaps))],
+    [`|est − true| from round ${STEADY_FROM_ROUND}: max`, ifRun((s) => worstCell(s.largestGap, fmt(0))), 'left'],
+    ['BlockingRecall', ifRun((s) => meanCell(lastOf(s, (x) => x.blockingRecall)))],
+    ['true candidate recall', ifRun((s) => meanCell(lastOf(s, (x) => x.trueCandidateRecall)))],
+    ['s / round', ifRun((s) => secs(mean(s.runs.flatMap(runSecondsOf))))],
+    ['s / find-matches', ifRun((s) => secs(mean(measuredOnly(s.runs.flatMap(findMatchesSecondsOf)))))],
+    [
+      'run',
+      ifRun((s) => [...new Set(s.runs.map((r) => `${machineOf(r)}, ${r.finishedAt.slice(0, 10)}, ${r.doppel.commit}`))].join('; ')),
+      'left',
+    ],
+    ['status', statusCell, 'left'],
+  ];
 }
 
 const GiB = 2 ** 30;
@@ -314,17 +472,23 @@ const act = (r: SpeedResult) => (r.parameters.accuracyCostTradeoff === undefined
 const recordsCell = (r: SpeedResult) => r.records.toLocaleString('en-US');
 const row = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
 
-/** A column of a speed table: its header, the cell of a run, and how it is aligned (numbers right). */
-type SpeedColumn = [header: string, cell: (r: SpeedResult) => string, align?: 'left'];
+/** A column of a table: its header, the cell of a row, and how it is aligned (numbers right). */
+type Column<T> = [header: string, cell: (r: T) => string, align?: 'left'];
+
+/** A markdown table with a row per item of `rows`. */
+function table<T>(rows: readonly T[], columns: ReadonlyArray<Column<T>>): string[] {
+  return [
+    row(columns.map(([header]) => header)),
+    `|${columns.map(([, , align]) => (align === 'left' ? '---' : '---:')).join('|')}|`,
+    ...rows.map((r) => row(columns.map(([, cell]) => cell(r)))),
+  ];
+}
+
+type SpeedColumn = Column<SpeedResult>;
 
 /** A table with a row per run: records and AccuracyCostTradeoff, then `columns`. */
 function speedTable(runs: SpeedResult[], columns: SpeedColumn[]): string[] {
-  const all: SpeedColumn[] = [['records', recordsCell], ['AccuracyCostTradeoff', act, 'left'], ...columns];
-  return [
-    row(all.map(([header]) => header)),
-    `|${all.map(([, , align]) => (align === 'left' ? '---' : '---:')).join('|')}|`,
-    ...runs.map((r) => row(all.map(([, cell]) => cell(r)))),
-  ];
+  return table(runs, [['records', recordsCell], ['AccuracyCostTradeoff', act, 'left'], ...columns]);
 }
 
 /** The "Speed and scale" section: acceptance, then the scaling tables, then how each run went. */

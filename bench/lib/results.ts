@@ -1,6 +1,7 @@
 /**
- * What `npm run bench:quality` records: one JSON file per dataset (`bench/results/quality-<name>.json`),
- * a CSV learning curve beside it, and the summary table in BENCHMARKS.md regenerated from all of them.
+ * What `npm run bench:quality` records: one JSON file per dataset and seed
+ * (`bench/results/quality-<name>-seed<S>.json`), a CSV learning curve beside it, and the summary
+ * table in BENCHMARKS.md regenerated from all of them.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
@@ -46,6 +47,13 @@ export interface RoundResult {
   candidatePairs?: number | null;
   matchedPairs?: number | null;
   blockingRecall?: number | null;
+  /**
+   * The last round only (absent on other rounds and in results recorded before it existed): the
+   * share of the truth's matching pairs, counted as the scorer counts them, among the candidate
+   * pairs, from the round's labels replayed in-process (`candidateReplay`); null when the replay failed.
+   */
+  trueCandidateRecall?: number | null;
+  candidateReplay?: CandidateReplay;
   seconds: {
     round: number;
     labelingSet: number;
@@ -54,6 +62,21 @@ export interface RoundResult {
     findMatches: number | null;
   };
   /** Set when the round could not finish; the dataset stops there. */
+  error?: string;
+}
+
+/**
+ * How `trueCandidateRecall` was measured: every label the benchmark imported, in import order,
+ * given with the table (records.csv) to the engine in the benchmark's process (`createMatcher()`,
+ * `Matcher.candidatePairs`) with the server's seed and the transform's parameters; the truth's
+ * matching pairs counted among the candidate pairs (`lib/candidate-recall.ts`).
+ */
+export interface CandidateReplay {
+  /** The replay's candidate pairs; the server's for the same round are the round's `candidatePairs`. */
+  candidatePairs: number | null;
+  trueCandidatePairs: number | null;
+  truePairs: number | null;
+  seconds: number;
   error?: string;
 }
 
@@ -179,6 +202,7 @@ export function learningCurveCsv(result: DatasetResult): string {
     'candidate_pairs',
     'matched_pairs',
     'blocking_recall',
+    'true_candidate_recall',
     'error',
   ];
   const lines = [header.join(',')];
@@ -203,6 +227,7 @@ export function learningCurveCsv(result: DatasetResult): string {
         num(r.candidatePairs),
         num(r.matchedPairs),
         num(r.blockingRecall),
+        num(r.trueCandidateRecall),
         error ? `"${error.replace(/"/g, '""').replace(/\s+/g, ' ')}"` : '',
       ].join(','),
     );

@@ -86,6 +86,16 @@ export interface EvaluationResult {
   blockingRecall?: number;
 }
 
+/**
+ * Unordered pairs of rows (indexes into the table), pair i being (a[i], b[i]) with a[i] < b[i],
+ * sorted by (a, b), each once. The arrays are the matcher's cached ones, shared with later calls
+ * on the same input: read them, never write.
+ */
+export interface CandidatePairs {
+  a: Uint32Array;
+  b: Uint32Array;
+}
+
 export interface MatchResult {
   /** Per row: the match group (rows with equal ids match). Non-negative integers below 2^53. */
   matchId: Float64Array;
@@ -119,6 +129,18 @@ export interface Matcher {
     params: MatchParameters,
     run?: EngineRun,
   ): Promise<EvaluationResult>;
+  /**
+   * The candidate pairs a run with these labels and parameters scores: what blocking proposes
+   * (trained on every label, as `findMatches` and `evaluate` are), without scoring them. For
+   * measuring blocking against a ground truth; the matcher keeps them cached, so a following
+   * `findMatches` or `evaluate` with the same input blocks no second time.
+   */
+  candidatePairs(
+    table: EngineTable,
+    labels: readonly EngineLabel[],
+    params: MatchParameters,
+    run?: EngineRun,
+  ): Promise<CandidatePairs>;
   /** Trains on every label and groups the table's rows. */
   findMatches(
     table: EngineTable,

@@ -1,5 +1,6 @@
 /** The Matcher: profile → features → blocking → model → clustering, plus evaluation and active learning. */
 import type {
+  CandidatePairs,
   HeldOutMetrics,
   EngineLabel,
   EngineRun,
@@ -293,6 +294,12 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         if (f1 !== undefined) res.f1 = f1;
       }
       return res;
+    },
+
+    async candidatePairs(table, labels, params, run) {
+      const stages = new Stages(run, { prepare: 3, train: 1, block: 3 });
+      const f = await fit(table, labels, params, 'none', stages, run);
+      return { a: f.cand.a, b: f.cand.b } satisfies CandidatePairs;
     },
 
     async findMatches(table, labels, params, run) {

@@ -54,3 +54,35 @@ describe('engine blocking: exact duplicates', () => {
     for (let r = 0; r < 140; r++) assert.ok(!groups.has(res.matchId[r]!), `row ${r} joined the copies`);
   });
 });
+
+describe('engine blocking: Matcher.candidatePairs', () => {
+  it("returns the pairs a run scores, sorted and unique, the same as findMatches' and evaluate's", async () => {
+    const { createMatcher } = await import('../../src/engine/index.js');
+    const m = createMatcher();
+    const labels = [
+      { labelingSetId: 's1', label: 'A', key: 'r0' },
+      { labelingSetId: 's1', label: 'A', key: 'r1' },
+      { labelingSetId: 's1', label: 'B', key: 'r6' },
+      { labelingSetId: 's2', label: 'A', key: 'r2' },
+      { labelingSetId: 's2', label: 'A', key: 'r3' },
+      { labelingSetId: 's2', label: 'B', key: 'r7' },
+    ];
+    const pairs = await m.candidatePairs(table, labels, { seed: 1 });
+    assert.equal(pairs.a.length, pairs.b.length);
+    assert.ok(pairs.a.length > 0);
+    for (let i = 0; i < pairs.a.length; i++) {
+      assert.ok(pairs.a[i]! < pairs.b[i]! && pairs.b[i]! < names.length);
+      if (i > 0) assert.ok(pairs.a[i - 1]! < pairs.a[i]! || (pairs.a[i - 1] === pairs.a[i] && pairs.b[i - 1]! < pairs.b[i]!), 'sorted, each once');
+    }
+    const proposed = (x: number, y: number) => pairs.a.some((a, i) => a === x && pairs.b[i] === y);
+    assert.ok(proposed(0, 1) && proposed(2, 3) && proposed(4, 5), 'the near-duplicate names are proposed');
+    assert.ok(!proposed(0, 7), 'unrelated rows are not');
+    // The blocking of a run with the same input: its count and the labeled matches it holds.
+    assert.equal((await m.findMatches(table, labels, { seed: 1 })).stats.candidatePairs, pairs.a.length);
+    assert.equal((await m.evaluate(table, labels, { seed: 1 })).blockingRecall, 1);
+    // A fresh matcher (nothing cached) blocks the same way.
+    const fresh = await createMatcher().candidatePairs(table, labels, { seed: 1 });
+    assert.deepEqual([...fresh.a], [...pairs.a]);
+    assert.deepEqual([...fresh.b], [...pairs.b]);
+  });
+});
