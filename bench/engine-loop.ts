@@ -7,9 +7,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createMatcher } from '../src/engine/index.js';
 import type { EngineLabel } from '../src/engine/api.js';
-import { scorePairwise } from '../src/evaluation/pairwise-score.js';
 import { resolveDatasetDir } from './lib/datasets.js';
-import { loadTeachingDataset, teach } from './lib/engine-teaching.js';
+import { loadTeachingDataset, scoreMatches, teach } from './lib/engine-teaching.js';
 
 const name = process.argv[2] ?? 'restaurant';
 const rounds = Number(process.argv[3] ?? 10);
@@ -26,7 +25,7 @@ if (labelFile && process.env['REPLAY']) {
   for (const precisionRecallTradeoff of [0.3, 0.5, 0.7]) {
     const started = Date.now();
     const res = await matcher.findMatches(ds.table, labels, { ...params, seed, precisionRecallTradeoff });
-    const s = scorePairwise(ds.truth, ds.keys.map((id, r) => ({ id, matchId: String(res.matchId[r]) })), ds.meta.score_pairs);
+    const s = scoreMatches(ds, res.matchId);
     console.log(
       `replay labels ${labels.length} prt ${precisionRecallTradeoff} P ${fixed(s.precision)} R ${fixed(s.recall)} F1 ${fixed(s.f1)} ` +
         `groups ${res.stats.groups} ${((Date.now() - started) / 1000).toFixed(1)}s`,

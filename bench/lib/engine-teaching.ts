@@ -37,6 +37,11 @@ export function loadTeachingDataset(dir: string): TeachingDataset {
   return { ...truth, table, keys, entityOf: new Map(truth.truth.map((t) => [t.id, t.entityId])) };
 }
 
+/** Pairwise precision / recall / F1 of an engine run's match ids against the dataset's truth. */
+export function scoreMatches(ds: TeachingDataset, matchId: Float64Array): PairwiseScore {
+  return scorePairwise(ds.truth, ds.keys.map((id, r) => ({ id, matchId: String(matchId[r]) })), ds.meta.score_pairs);
+}
+
 export interface TeachingRound {
   round: number;
   /** Labeled rows so far. */
@@ -69,12 +74,11 @@ export async function* teach(matcher: Matcher, ds: TeachingDataset, options: Tea
     const started = Date.now();
     const result = await matcher.findMatches(ds.table, labels, params);
     const findSeconds = (Date.now() - started) / 1000;
-    const predictions = ds.keys.map((id, r) => ({ id, matchId: String(result.matchId[r]) }));
     const evaluation = options.evaluate && labels.length > 0 ? await matcher.evaluate(ds.table, labels, params) : undefined;
     yield {
       round,
       labels: labels.length,
-      score: scorePairwise(ds.truth, predictions, ds.meta.score_pairs),
+      score: scoreMatches(ds, result.matchId),
       candidatePairs: result.stats.candidatePairs,
       groups: result.stats.groups,
       ...(evaluation ? { evaluation } : {}),

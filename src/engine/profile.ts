@@ -298,6 +298,45 @@ export const CODE_SHARE = 0.25;
 
 const hasLetter = (code: string) => /[a-z]/.test(code);
 
+/** The codes of a column's distinct values, kept when codes with letters are common (CODE_SHARE). */
+class CodeCollector {
+  readonly #bags = new BagBuilder();
+  readonly #ids = new StringInterner();
+  readonly #chars = growUint16();
+  readonly #offsets = growUint32();
+  #scratch = new Int32Array(8);
+  #rows = 0;
+  #rowsWithLetteredCodes = 0;
+
+  constructor() {
+    this.#offsets.push(0);
+  }
+
+  /** Adds the next distinct value (its raw text), found in `rows` rows. */
+  add(raw: string, rows: number): void {
+    const list = codeTokens(raw);
+    if (this.#scratch.length < list.length) this.#scratch = new Int32Array(list.length * 2);
+    for (let i = 0; i < list.length; i++) {
+      const code = list[i]!;
+      const id = this.#ids.intern(code);
+      if (id === this.#offsets.length - 1) {
+        for (let k = 0; k < code.length; k++) this.#chars.push(code.charCodeAt(k));
+        this.#offsets.push(this.#chars.length);
+      }
+      this.#scratch[i] = id;
+    }
+    this.#bags.add(this.#scratch, list.length, rows);
+    this.#rows += rows;
+    if (list.some(hasLetter)) this.#rowsWithLetteredCodes += rows;
+  }
+
+  /** The bags and code texts, or undefined when too few rows hold a code with letters. */
+  finish(): { codes: Bags; codeText: TextPool } | undefined {
+    if (this.#rowsWithLetteredCodes === 0 || this.#rowsWithLetteredCodes < CODE_SHARE * this.#rows) return undefined;
+    return { codes: this.#bags.finish(), codeText: { chars: this.#chars.shared(), offsets: this.#offsets.shared() } };
+  }
+}
+
 /** Distinct values looked at to decide whether a column's codes are worth extracting at all. */
 const CODE_PROBE = 2000;
 
@@ -379,12 +418,7 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
   const words = new StringInterner();
   const grams = withGrams ? new BagBuilder() : undefined;
   const gramIds = withGrams ? new TrigramIds() : undefined;
-  const codeBags = withGrams && codesLikely(source.values, firstRaw, rowsOf) ? new BagBuilder() : undefined;
-  const codeIds = new StringInterner();
-  const codeChars = growUint16();
-  const codeOffsets = growUint32();
-  codeOffsets.push(0);
-  let rowsWithLetteredCodes = 0, rowsWithValues = 0;
+  const valueCodes = withGrams && codesLikely(source.values, firstRaw, rowsOf) ? new CodeCollector() : undefined;
   let ids = new Int32Array(64);
   const num = withNumber ? sharedFloat64(valueCount) : undefined;
   for (let v = 0; v < valueCount; v++) {
@@ -400,21 +434,7 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
       gramIds!.number(ids, count);
       grams.add(ids, count, rowsOf[v]!);
     }
-    if (codeBags) {
-      const list = codeTokens(source.values[firstRaw[v]!]!);
-      if (ids.length < list.length) ids = new Int32Array(list.length * 2);
-      for (let i = 0; i < list.length; i++) {
-        const id = codeIds.intern(list[i]!);
-        if (id === codeOffsets.length - 1) {
-          for (let k = 0; k < list[i]!.length; k++) codeChars.push(list[i]!.charCodeAt(k));
-          codeOffsets.push(codeChars.length);
-        }
-        ids[i] = id;
-      }
-      codeBags.add(ids, list.length, rowsOf[v]!);
-      rowsWithValues += rowsOf[v]!;
-      if (list.some(hasLetter)) rowsWithLetteredCodes += rowsOf[v]!;
-    }
+    valueCodes?.add(source.values[firstRaw[v]!]!, rowsOf[v]!);
     if (num) {
       const raw = source.values[firstRaw[v]!]!;
       num[v] = profile.kind === 'date' ? parseDate(raw) : parseNumber(raw);
@@ -436,9 +456,10 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
     anyMissing,
   };
   if (grams) prepared.grams = grams.finish();
-  if (codeBags && rowsWithLetteredCodes >= CODE_SHARE * rowsWithValues && rowsWithLetteredCodes > 0) {
-    prepared.codes = codeBags.finish();
-    prepared.codeText = { chars: codeChars.shared(), offsets: codeOffsets.shared() };
+  const collected = valueCodes?.finish();
+  if (collected) {
+    prepared.codes = collected.codes;
+    prepared.codeText = collected.codeText;
   }
   if (num) {
     prepared.num = num;
