@@ -97,7 +97,10 @@ export async function completeMultipartUpload(call: S3Call): Promise<Response> {
     // No open upload: the store answers a repeat of a completion it just made, or NoSuchUpload.
     info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts, { conditions });
   } else {
-    const stored = new Map((await allParts(call, uploadId)).map((part) => [part.partNumber, part]));
+    // The stored parts matter only for a composite checksum and for checksums the request lists:
+    // a full-object checksum is computed from the assembled bytes, so no part listing is read.
+    const partsNeeded = uploadChecksum(uploadHeaders).type === 'COMPOSITE' || parts.some((part) => part.checksums);
+    const stored = new Map(partsNeeded ? (await allParts(call, uploadId)).map((part) => [part.partNumber, part]) : []);
     for (const part of parts) checkListedChecksums(part.partNumber, part.checksums, stored.get(part.partNumber));
     const options = await completionChecksum(call, uploadHeaders, parts.map((part) => stored.get(part.partNumber)));
     info = await call.store.completeMultipartUpload(bucket, key, uploadId, parts, { ...options, conditions });
