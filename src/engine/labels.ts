@@ -10,6 +10,8 @@ export interface LabeledPairs {
   setIds: string[];
   /** Rows appearing in any label. */
   labeledRows: Set<number>;
+  /** Labels given (rows placed in a set). */
+  labelCount: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export function labeledPairs(table: EngineTable, labels: readonly EngineLabel[])
     if (!s) sets.set(l.labelingSetId, (s = []));
     if (!s.some((x) => x.row === row)) s.push({ row, label: l.label });
   }
-  const out: LabeledPairs = { a: [], b: [], y: [], set: [], setIds: [], labeledRows };
+  const out: LabeledPairs = { a: [], b: [], y: [], set: [], setIds: [], labeledRows, labelCount: labels.length };
   const ids = [...sets.keys()].sort();
   ids.forEach((id, si) => {
     out.setIds.push(id);

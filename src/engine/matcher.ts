@@ -12,17 +12,19 @@ import type {
   Matcher,
 } from './api.js';
 import { chooseSets } from './active.js';
+import { AUDIT_SET_PREFIX, AUDIT_SET_ROWS, auditFloor, auditScan, auditSetCount, auditSets, isAuditSet, type AuditPairs } from './audit.js';
 import {
   allocateNeighbours,
   blockingRecall,
   buildKeyIndex,
+  hasPair,
   collectCandidates,
   type Candidates,
 } from './blocking.js';
 import { clusterPairs } from './cluster.js';
 import { FeatureWriter, planFeatures, type Feature } from './features.js';
 import { labeledPairs, type LabeledPairs } from './labels.js';
-import { estimateOnCandidates } from './estimate.js';
+import { auditedEstimate, estimateOnCandidates, type AuditSample } from './estimate.js';
 import { areaUnderPR, confusionAt, maxF1 } from './metrics.js';
 import { tradeoffThreshold } from './model.js';
 import { newShareId, ThreadPool, type SharedTable } from './parallel.js';
@@ -45,7 +47,7 @@ interface Prepared {
   shared: SharedTable;
   features: Feature[];
   /** The last trained model, keyed by the labels and seed it was trained on. */
-  lastTrained?: { key: string; trained: Trained; lp: LabeledPairs };
+  lastTrained?: { key: string; trained: Trained; lp: LabeledPairs; audit: AuditPairs };
   /** The last candidate set, keyed by the model key and AccuracyCostTradeoff. */
   lastBlocked?: { key: string; cand: Candidates };
   /** Scores of the last candidate set: all of them, or a sample. */
@@ -113,13 +115,16 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
     const seed = params.seed ?? 0;
     const key = `${seed}\u0000${labels.map((l) => `${l.labelingSetId}\u0001${l.label}\u0001${l.key}`).join('\u0000')}`;
     if (prep.lastTrained?.key !== key) {
-      const lp = labeledPairs(table, labels);
+      // Audit sets are held out of training: they measure the model (audit.ts).
+      const lp = labeledPairs(table, labels.filter((l) => !isAuditSet(l.labelingSetId)));
+      const held = labeledPairs(table, labels.filter((l) => isAuditSet(l.labelingSetId)));
+      const audit: AuditPairs = { a: held.a, b: held.b, y: held.y };
       stages.report('train', `training on ${lp.y.length} labeled pairs`);
-      prep.lastTrained = { key, trained: train(prep.shared.table, prep.features, lp, seed), lp };
+      prep.lastTrained = { key, trained: train(prep.shared.table, prep.features, lp, seed), lp, audit };
     }
-    const { trained, lp } = prep.lastTrained;
+    const { trained, lp, audit } = prep.lastTrained;
     const threshold = tradeoffThreshold(trained.baseThreshold, tradeoff(params.precisionRecallTradeoff), trained.oof);
-    return { key, trained, lp, threshold };
+    return { key, trained, lp, audit, threshold };
   }
 
   async function block(prep: Prepared, modelKey: string, trained: Trained, params: MatchParameters, stages: Stages, run?: EngineRun) {
@@ -192,36 +197,89 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
   ) {
     const prep = await prepare(table, stages);
     run?.signal?.throwIfAborted();
-    const { key, trained, lp, threshold } = trainOn(table, labels, params, prep, stages);
+    const { key, trained, lp, audit, threshold } = trainOn(table, labels, params, prep, stages);
     run?.signal?.throwIfAborted();
     const cand = await block(prep, key, trained, params, stages, run);
     const scored = scoring === 'none' ? undefined : await score(prep, `${key}\u0002${tradeoff(params.accuracyCostTradeoff)}`, cand, trained, scoring === 'sample', stages, run);
-    return { prep, trained, lp, threshold, cand, scored };
+    return { prep, trained, lp, audit, threshold, cand, scored };
+  }
+
+  /** Audit sets (audit.ts): random rows scanned against the table with the current model. */
+  async function chooseAuditSets(
+    f: { prep: Prepared; trained: Trained; threshold: number },
+    count: number,
+    seed: number,
+    run?: EngineRun,
+  ): Promise<number[][]> {
+    const { prep, trained, threshold } = f;
+    const n = prep.shared.table.rowCount;
+    if (count === 0 || n < 2) return [];
+    const scan = auditScan(n, count, seed);
+    const a = sharedUint32(scan.a.length), b = sharedUint32(scan.b.length);
+    a.set(scan.a);
+    b.set(scan.b);
+    const p = sharedFloat32(a.length);
+    const model = scoringModelOf(trained);
+    await pool.runRanges(a.length, (from, to) => ({ kind: 'score', table: prep.shared, features: prep.features, model, a, b, out: p, outOffset: 0, from, to }), { signal: run?.signal });
+    return auditSets({ rows: scan.rows, width: scan.width, b }, p, auditFloor(threshold), count);
+  }
+
+  /** The output's groups: candidate pairs at or above the threshold merged by clustering. */
+  function groupRows(
+    f: { prep: Prepared; trained: Trained; lp: LabeledPairs; threshold: number; cand: Candidates },
+    probs: Float32Array,
+    constraints: ReturnType<typeof labelConstraints> | undefined,
+  ) {
+    const score = scoreWithCandidates(f.cand, probs, new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained)));
+    const cons = constraints;
+    return clusterPairs({
+      n: f.prep.shared.table.rowCount,
+      a: f.cand.a,
+      b: f.cand.b,
+      p: probs,
+      threshold: f.threshold,
+      score,
+      ...(cons ? { mustLink: cons.must, cannotLink: cons.cannot } : {}),
+    });
   }
 
   return {
     async generateLabelingSets(table, labels, params, options) {
       const stages = new Stages(options, { prepare: 3, train: 1, block: 3, score: 3, choose: 1 });
+      const run = options;
       const f = await fit(table, labels, params, 'sample', stages, options);
       stages.report('choose', 'choosing labeling sets');
-      const sets = chooseSets({
+      const wanted = options.sets ?? 10, targetRows = options.targetRows ?? 100;
+      // Audit sets are extra: active learning sees neither their labels nor their rows, so it
+      // chooses exactly what it would without them.
+      const seed = (params.seed ?? 0) + f.lp.labelCount;
+      const audits = await chooseAuditSets(f, auditSetCount(wanted), seed, run);
+      const active = chooseSets({
         n: table.rowCount,
         cand: f.cand,
         ...(f.trained.supervised && f.scored ? { scored: { index: f.scored.index ?? allIndexes(f.scored.p.length), p: f.scored.p } } : {}),
         threshold: f.threshold,
         labeledRows: f.lp.labeledRows,
-        sets: options.sets ?? 10,
-        targetRows: options.targetRows ?? 100,
-        seed: (params.seed ?? 0) + labels.length,
+        sets: wanted,
+        targetRows,
+        seed,
       });
+      const sets = [...active.map((rows) => ({ rows, prefix: 'set-' })), ...audits.map((rows) => ({ rows, prefix: AUDIT_SET_PREFIX }))];
       const scorer = new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained));
       const score = (x: number, y: number) => scorer.score(x, y);
       const existing = new Set(labels.map((l) => l.labelingSetId));
+      // Each kind numbered on from its own sets, so audits never shift the active sets' ids.
+      const counters = new Map<string, number>();
+      for (const id of existing) {
+        const prefix = isAuditSet(id) ? AUDIT_SET_PREFIX : 'set-';
+        counters.set(prefix, (counters.get(prefix) ?? 0) + 1);
+      }
       const out: LabelingSet[] = [];
-      let counter = existing.size;
-      for (const rows of sets) {
+      for (const { rows, prefix } of sets) {
         let id: string;
-        do id = `set-${String(++counter).padStart(4, '0')}`; while (existing.has(id));
+        let counter = counters.get(prefix) ?? 0;
+        do id = `${prefix}${String(++counter).padStart(4, '0')}`; while (existing.has(id));
+        counters.set(prefix, counter);
         existing.add(id);
         // Suggested grouping: the model's clustering restricted to the set.
         const a: number[] = [], b: number[] = [], p: number[] = [];
@@ -283,7 +341,12 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         // threshold would promise what no run delivers.
         const cal = f.trained.calibration;
         const probs = f.scored?.p;
-        const est = cal && probs ? estimateOnCandidates(probs, cal, f.threshold, br ?? 1) : {};
+        let est = cal && probs ? estimateOnCandidates(probs, cal, f.threshold, br) : {};
+        // The audit's pairs are held out of training, so the output's groups here enforce only the training labels.
+        const groups = f.audit.y.length > 0 && probs && !f.scored?.index ? groupRows(f, probs, params.enforceProvidedLabels ? labelConstraints(f.lp) : undefined).cluster : undefined;
+        const audit = auditSample(f, groups);
+        if (audit) est = auditedEstimate(est, audit, br);
+        if (est.blockingRecall !== undefined) res.blockingRecall = est.blockingRecall;
         const precision = est.precision ?? heldOut.precision;
         const recall = est.recall ?? heldOut.recall;
         const f1 = est.f1 ?? (precision !== undefined && recall !== undefined && precision + recall > 0
@@ -308,17 +371,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       run?.signal?.throwIfAborted();
       stages.report('cluster', 'grouping matches');
       const probs = f.scored!.p;
-      const score = scoreWithCandidates(f.cand, probs, new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained)));
-      const cons = params.enforceProvidedLabels ? labelConstraints(f.lp) : undefined;
-      const cl = clusterPairs({
-        n: table.rowCount,
-        a: f.cand.a,
-        b: f.cand.b,
-        p: probs,
-        threshold: f.threshold,
-        score,
-        ...(cons ? { mustLink: cons.must, cannotLink: cons.cannot } : {}),
-      });
+      const cl = groupRows(f, probs, params.enforceProvidedLabels ? labelConstraints(f.lp, f.audit) : undefined);
       const matchId = new Float64Array(table.rowCount);
       for (let r = 0; r < table.rowCount; r++) matchId[r] = cl.cluster[r]!;
       let matched = 0;
@@ -366,9 +419,10 @@ function scoreWithCandidates(cand: Candidates, probs: Float32Array, scorer: Pair
   };
 }
 
-function labelConstraints(lp: LabeledPairs) {
+function labelConstraints(lp: LabeledPairs, audit?: AuditPairs) {
   const must: Array<[number, number]> = [], cannot: Array<[number, number]> = [];
   for (let i = 0; i < lp.y.length; i++) (lp.y[i] ? must : cannot).push([lp.a[i]!, lp.b[i]!]);
+  if (audit) for (let i = 0; i < audit.y.length; i++) (audit.y[i] ? must : cannot).push([audit.a[i]!, audit.b[i]!]);
   return { must, cannot };
 }
 
@@ -388,3 +442,36 @@ function labelName(i: number): string {
   }
   return s;
 }
+
+/**
+ * The audit's pairs: whether they match, whether blocking proposes them, whether the output joins
+ * them (a candidate at or above the threshold, or rows clustering puts in one group; the model
+ * never saw them), and whether both rows' groups fit in an audit set. Without the output's groups
+ * (on a large table the candidates are only sampled here) a pair is joined when it is a candidate
+ * at or above the threshold, and every pair counts as fitting.
+ */
+function auditSample(
+  f: { prep: Prepared; trained: Trained; audit: AuditPairs; threshold: number; cand: Candidates },
+  group: ArrayLike<number> | undefined,
+): AuditSample | undefined {
+  const { audit } = f;
+  if (audit.y.length === 0) return undefined;
+  const scorer = new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained));
+  // Rows the output puts in groups larger than an audit set can show.
+  let size: Uint32Array | undefined;
+  if (group) {
+    size = new Uint32Array(group.length);
+    for (let r = 0; r < group.length; r++) size[group[r]!]!++;
+  }
+  const y: number[] = [], candidate: number[] = [], joined: number[] = [], fits: number[] = [];
+  for (let i = 0; i < audit.y.length; i++) {
+    const a = audit.a[i]!, b = audit.b[i]!;
+    fits.push(!size || Math.max(size[group![a]!]!, size[group![b]!]!) <= AUDIT_SET_ROWS ? 1 : 0);
+    const isCandidate = hasPair(f.cand, a, b);
+    y.push(audit.y[i]!);
+    candidate.push(isCandidate ? 1 : 0);
+    joined.push((isCandidate && scorer.score(a, b) >= f.threshold) || (group !== undefined && group[a] === group[b]) ? 1 : 0);
+  }
+  return { y, candidate, joined, fits };
+}
+

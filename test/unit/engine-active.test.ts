@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { createMatcher } from '../../src/engine/index.js';
 import type { EngineLabel, EngineTable } from '../../src/engine/api.js';
 import { encodeTable } from '../../src/engine/table.js';
+import { isAuditSet } from '../../src/engine/audit.js';
 
 // 30 people, each twice with a small typo.
 const first = ['anna', 'bruno', 'carla', 'dieter', 'emil', 'frida', 'gustav', 'hanna', 'ida', 'jonas', 'karla', 'lena', 'max', 'nina', 'otto'];
@@ -30,10 +31,13 @@ function labelSets(sets: Awaited<ReturnType<ReturnType<typeof createMatcher>['ge
 describe('engine active learning and matcher', () => {
   it('cold start gives ~targetRows rows in ~sets sets, deterministic, suggested labels', async () => {
     const m = createMatcher();
-    const a = await m.generateLabelingSets(table, [], { seed: 3 }, { sets: 3, targetRows: 15 });
+    const all = await m.generateLabelingSets(table, [], { seed: 3 }, { sets: 3, targetRows: 15 });
     const b = await m.generateLabelingSets(table, [], { seed: 3 }, { sets: 3, targetRows: 15 });
-    assert.deepEqual(a, b);
+    assert.deepEqual(all, b);
+    // Audit sets (engine-audit.test.ts) come on top of the active ones.
+    const a = all.filter((s) => !isAuditSet(s.labelingSetId));
     assert.equal(a.length, 3);
+    assert.ok(all.length > a.length);
     for (const s of a) {
       assert.ok(s.rows.length >= 2 && s.rows.length <= 5);
       for (const r of s.rows) assert.ok(r.suggestedLabel.length > 0);
@@ -48,23 +52,24 @@ describe('engine active learning and matcher', () => {
         Array.from({ length: n }, (_, i) => `p${i}`),
         Array.from({ length: n }, (_, i) => `${['graph', 'parsing', 'kernel', 'vision', 'speech', 'robots', 'queues', 'proofs', 'crypto', 'agents'][i % 10]} methods volume ${i % 10} edition ${i % 3}`),
       ], 0);
-    const sets = await createMatcher().generateLabelingSets(big, [], { seed: 2 }, { sets: 4, targetRows: 40 });
+    const sets = (await createMatcher().generateLabelingSets(big, [], { seed: 2 }, { sets: 4, targetRows: 40 })).filter((s) => !isAuditSet(s.labelingSetId));
     assert.ok(sets.length >= 3);
     for (const s of sets) {
       const entities = new Set(s.rows.map((r) => r.row % 10));
       assert.ok(entities.size >= 2, `set ${s.labelingSetId} holds one entity only`);
     }
   });
-  it('never reuses labeled rows or set ids; learns; evaluates', async () => {
+  it('never reuses set ids or (in active sets) labeled rows; learns; evaluates', async () => {
     const m = createMatcher();
     const labels: EngineLabel[] = [];
     for (let round = 0; round < 3; round++) {
       const sets = await m.generateLabelingSets(table, labels, { seed: 1 }, { sets: 3, targetRows: 12 });
-      const seen = new Set(labels.map((l) => l.key));
+      const seen = new Set(labels.filter((l) => !isAuditSet(l.labelingSetId)).map((l) => l.key));
       const seenSets = new Set(labels.map((l) => l.labelingSetId));
       for (const s of sets) {
         assert.ok(!seenSets.has(s.labelingSetId));
-        for (const r of s.rows) assert.ok(!seen.has(ids[r.row]!));
+        // Audit sets draw rows at random, labeled or not, and active learning never sees them.
+        if (!isAuditSet(s.labelingSetId)) for (const r of s.rows) assert.ok(!seen.has(ids[r.row]!));
       }
       labels.push(...labelSets(sets));
     }

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AUDIT_SCAN_ROWS, AUDIT_SET_ROWS, auditFloor, auditScan, auditSets, isAuditSet } from '../../src/engine/audit.js';
+import { auditedEstimate } from '../../src/engine/estimate.js';
+import { createMatcher } from '../../src/engine/index.js';
+import type { EngineLabel } from '../../src/engine/api.js';
+import { encodeTable } from '../../src/engine/table.js';
+
+describe('engine audit sets', () => {
+  it('scan: distinct random rows, each against every other row on a small table', () => {
+    const scan = auditScan(50, 3, 7);
+    assert.equal(scan.width, 49);
+    assert.equal(new Set(scan.rows).size, scan.rows.length);
+    for (let k = 0; k < scan.rows.length; k++) {
+      const partners: Set<number> = new Set(Array.from(scan.b.subarray(k * scan.width, (k + 1) * scan.width)));
+      assert.equal(partners.size, 49);
+      assert.ok(!partners.has(scan.rows[k]!));
+      for (let j: number = k * scan.width; j < (k + 1) * scan.width; j++) assert.equal(scan.a[j], scan.rows[k]);
+    }
+  });
+  it('scan: a uniform sample of at most AUDIT_SCAN_ROWS rows on a large table', () => {
+    const n = AUDIT_SCAN_ROWS * 3;
+    const scan = auditScan(n, 1, 3);
+    assert.equal(scan.width, AUDIT_SCAN_ROWS);
+    const r = scan.rows[0]!;
+    let low = 0;
+    for (let j = 0; j < scan.width; j++) {
+      const s = scan.b[j]!;
+      assert.ok(s < n && s !== r);
+      if (s < n / 2) low++;
+    }
+    // Evenly spread: half of the sample in the lower half of the table.
+    assert.ok(Math.abs(low / scan.width - 0.5) < 0.01, `${low} of ${scan.width} in the lower half`);
+  });
+  it('sets: a row and its partners at or above the floor; rows without one are skipped', () => {
+    const scan = { rows: Uint32Array.from([0, 1, 2]), width: 10, b: new Uint32Array(30) };
+    const p = new Float32Array(30);
+    for (let k = 0; k < 3; k++) for (let j = 0; j < 10; j++) scan.b[k * 10 + j] = 10 + k * 10 + j;
+    p.fill(0.01);
+    for (let j = 0; j < 10; j++) p[10 + j] = 0.5 + j / 100; // row 1: ten partners above the floor
+    p[20 + 3] = 0.5; // row 2: one
+    const sets = auditSets(scan, p, 0.1, 5);
+    assert.equal(sets.length, 2);
+    assert.equal(sets[0]![0], 1);
+    assert.equal(sets[0]!.length, AUDIT_SET_ROWS);
+    // The most likely ones, most likely first.
+    assert.deepEqual(sets[0]!.slice(1), Array.from({ length: AUDIT_SET_ROWS - 1 }, (_, i) => 29 - i));
+    assert.deepEqual(sets[1], [2, 33]);
+  });
+  it('floor lies a fixed distance below the threshold in log-odds', () => {
+    const logit = (p: number) => Math.log(p / (1 - p));
+    assert.ok(Math.abs(logit(0.5) - logit(auditFloor(0.5)) - (logit(0.9) - logit(auditFloor(0.9)))) < 1e-9);
+    assert.ok(auditFloor(0.5) < 0.05);
+  });
+});
+
+describe('engine audited estimate', () => {
+  const model = { precision: 0.8, recall: 0.8, f1: 0.8 };
+  it('moves the model estimate towards what the audit measured, by the audit size', () => {
+    const few = auditedEstimate(model, { y: [1, 1], candidate: [1, 1], joined: [1, 1], fits: [1, 1] }, 1);
+    const many = auditedEstimate(model, { y: Array(60).fill(1), candidate: Array(60).fill(1), joined: Array(60).fill(1), fits: Array(60).fill(1) }, 1);
+    assert.ok(few.precision! > 0.8 && few.precision! < many.precision!);
+    assert.ok(many.precision! > 0.98 && many.recall! > 0.98);
+    assert.ok(Math.abs(many.f1! - (2 * many.precision! * many.recall!) / (many.precision! + many.recall!)) < 1e-12);
+  });
+  it('counts audit matches that blocking missed against the blocking recall', () => {
+    const y = Array(40).fill(1);
+    const candidate = y.map((_, i) => (i % 2 ? 1 : 0));
+    const est = auditedEstimate(model, { y, candidate, joined: candidate, fits: Array(40).fill(1) }, 1);
+    assert.ok(est.blockingRecall! < 0.6 && est.blockingRecall! > 0.45, `${est.blockingRecall}`);
+    assert.ok(est.recall! < 0.6);
+  });
+  it('pairs in output groups larger than an audit set leave precision and recall to the model', () => {
+    const est = auditedEstimate(model, { y: Array(20).fill(1), candidate: Array(20).fill(0), joined: Array(20).fill(1), fits: Array(20).fill(0) }, 1);
+    assert.ok(Math.abs(est.precision! - 0.8) < 1e-12 && Math.abs(est.recall! - 0.8) < 1e-12);
+    // Blocking recall counts them: blocking proposed none of these matches.
+    assert.ok(est.blockingRecall! < 0.1);
+  });
+  it('non-matches the output joins lower the precision', () => {
+    const est = auditedEstimate(model, { y: [0, 0, 0, 0, 0, 0, 1, 1], candidate: Array(8).fill(1), joined: Array(8).fill(1), fits: Array(8).fill(1) }, 1);
+    assert.ok(est.precision! < 0.5);
+  });
+});
+
+describe('engine audit sets in the teaching loop', () => {
+  // 40 people, each twice with a small typo, and 40 singletons.
+  const ids: string[] = [], name: string[] = [], town: string[] = [], ent: string[] = [];
+  const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'so', 'ta', 'vi'];
+  for (let e = 0; e < 80; e++) {
+    const base = syllables[e % 8]! + syllables[Math.floor(e / 8) % 8]! + syllables[(e * 3) % 8]!;
+    for (let v = 0; v < (e < 40 ? 2 : 1); v++) {
+      ids.push(`r${ids.length}`);
+      name.push(v ? base + 'x' : base);
+      town.push(`town ${e % 13}`);
+      ent.push(`e${e}`);
+    }
+  }
+  const table = encodeTable([{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }, { name: 'town', type: 'string' }], [ids, name, town], 0);
+  const label = (sets: Awaited<ReturnType<ReturnType<typeof createMatcher>['generateLabelingSets']>>): EngineLabel[] =>
+    sets.flatMap((s) => s.rows.map(({ row }) => ({ labelingSetId: s.labelingSetId, label: ent[row]!, key: ids[row]! })));
+
+  it('are added to every round, and active learning and matching are exactly what they would be without them', async () => {
+    const withAudits: EngineLabel[] = [];
+    const m = createMatcher();
+    for (let round = 0; round < 3; round++) withAudits.push(...label(await m.generateLabelingSets(table, withAudits, { seed: 4 }, { sets: 5, targetRows: 30 })));
+    assert.ok(withAudits.some((l) => isAuditSet(l.labelingSetId)));
+    const active = withAudits.filter((l) => !isAuditSet(l.labelingSetId));
+    // Replaying the active sets alone proposes the same next sets and finds the same matches.
+    const fresh = createMatcher();
+    const next = (await fresh.generateLabelingSets(table, active, { seed: 4 }, { sets: 5, targetRows: 30 })).filter((s) => !isAuditSet(s.labelingSetId));
+    const nextWith = (await m.generateLabelingSets(table, withAudits, { seed: 4 }, { sets: 5, targetRows: 30 })).filter((s) => !isAuditSet(s.labelingSetId));
+    assert.deepEqual(nextWith, next);
+    const a = await m.findMatches(table, withAudits, { seed: 4 });
+    const b = await fresh.findMatches(table, active, { seed: 4 });
+    assert.deepEqual(a.matchId, b.matchId);
+    // The evaluation uses the audit: its estimate differs from the one without it.
+    const ev = await m.evaluate(table, withAudits, { seed: 4 });
+    const evActive = await fresh.evaluate(table, active, { seed: 4 });
+    assert.ok(ev.f1 !== undefined && evActive.f1 !== undefined);
+    assert.notEqual(ev.f1, evActive.f1);
+  });
+});
