@@ -3,7 +3,8 @@
  * cross-validation grouped by labeling set give the F1-optimal threshold and the evaluation.
  * Without labels of both classes a prior model (mean of each column's main similarity) is used.
  */
-import { FeatureWriter, type Feature, type FeatureKind } from './features.js';
+import { mainFeature } from './comparisons/index.js';
+import { FeatureWriter, type Feature } from './features.js';
 import type { LabeledPairs } from './labels.js';
 import { f1OptimalThreshold, fitLogistic, predict, type LogisticModel } from './model.js';
 import { fitCalibration, type Calibration } from './calibration.js';
@@ -117,22 +118,12 @@ function subset(X: Float32Array, d: number, rows: number[]): Float32Array {
   return out;
 }
 
-const MAIN: Partial<Record<string, FeatureKind>> = {
-  shortText: 'gramTfidf',
-  longText: 'gramTfidf',
-  identifier: 'levenshtein',
-  numeric: 'relativeDiff',
-  date: 'levenshtein',
-  categorical: 'exact',
-};
-
 /** Prior model without labels: logistic of the mean main similarity over present columns. */
 export function priorModel(pt: PreparedTable, features: readonly Feature[]): LogisticModel {
   const w = new Float64Array(features.length + 1);
   const main: number[] = [];
   features.forEach((f, i) => {
-    const kind = pt.columns[f.column]!.profile.kind;
-    if (MAIN[kind] === f.kind && kind !== 'categorical') main.push(i);
+    if (mainFeature(pt.columns[f.column]!.profile.kind) === f.kind) main.push(i);
   });
   const m = Math.max(1, main.length);
   for (const i of main) w[i + 1] = 12 / m;
