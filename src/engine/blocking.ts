@@ -1,7 +1,7 @@
 /**
  * Candidate generation. Every row has blocking keys: per column its whole value, for values of
- * several words each word, and each code (model and part numbers, however the source writes them:
- * profile.ts `codes`). A key's weight is its IDF (scaled by the column's learned weight); each
+ * several words each word, and the keys its comparisons declare (comparisons/codes.ts: each model
+ * and part number, however the source writes it). A key's weight is its IDF (scaled by the column's learned weight); each
  * row's candidates are its top-k neighbours by IDF-weighted cosine over shared keys.
  *
  * The cost is bounded per row, so it grows linearly with the table: a row walks the posting lists
@@ -14,7 +14,8 @@
  * The search runs per row in worker threads (threads.ts); each row's result depends on that row
  * only, so any split gives the same candidates.
  */
-import type { PreparedTable } from './profile.js';
+import { COMPARISONS } from './comparisons/index.js';
+import type { Bags, PreparedTable } from './profile.js';
 import { sharedFloat32, sharedInt32, sharedUint32, sharedUint8 } from './shared.js';
 
 export interface Candidates {
@@ -64,10 +65,11 @@ export interface KeyIndex {
   k: number;
   budget: number;
   /**
-   * Per blocking column: its index in PreparedTable.columns, and where its whole-value, word and
-   * code keys start (codeBase −1: the column has no codes).
+   * Per blocking column: its index in PreparedTable.columns, where its whole-value and word keys
+   * start, and the further keys its comparisons declare (comparison.ts `blockingKeys`: each id of
+   * a value's bag, from `base`; the codes of model and part numbers).
    */
-  columns: Array<{ column: number; wholeBase: number; wordBase: number; codeBase: number }>;
+  columns: Array<{ column: number; wholeBase: number; wordBase: number; bagKeys: BagKeys[] }>;
   /** Per key. */
   df: Int32Array;
   weight: Float32Array;
@@ -85,20 +87,25 @@ export interface KeyIndex {
   order: Uint32Array;
 }
 
+/** Keys from a bag per value (a comparison's `blockingKeys`): id i of a value's bag is key base + i. */
+export interface BagKeys {
+  base: number;
+  bags: Bags;
+}
+
 /** The row's keys with a weight, written into `out` (grown as needed); returns how many. */
 export function rowKeys(t: PreparedTable, index: KeyIndex, r: number, out: Int32Array): number {
   let n = 0;
   const row = r * t.columns.length;
-  for (const { column, wholeBase, wordBase, codeBase } of index.columns) {
+  for (const { column, wholeBase, wordBase, bagKeys } of index.columns) {
     const col = t.columns[column]!;
     const v = t.codes[row + column]!;
     if (v < 0) continue;
     out[n++] = wholeBase + v;
     const from = col.tokens.offsets[v]!, to = col.tokens.offsets[v + 1]!;
     if (to - from > 1) for (let i = from; i < to; i++) out[n++] = wordBase + col.tokens.ids[i]!;
-    if (codeBase >= 0) {
-      const codes = col.codes!;
-      for (let i = codes.offsets[v]!; i < codes.offsets[v + 1]!; i++) out[n++] = codeBase + codes.ids[i]!;
+    for (const { base, bags } of bagKeys) {
+      for (let i = bags.offsets[v]!; i < bags.offsets[v + 1]!; i++) out[n++] = base + bags.ids[i]!;
     }
   }
   return n;
@@ -115,14 +122,21 @@ export function buildKeyIndex(t: PreparedTable, opts: BlockingOptions): KeyIndex
     const kind = col.profile.kind;
     const w = opts.columnWeights ? opts.columnWeights[ci]! : 1;
     if (w <= 0 || kind === 'categorical' || kind === 'mostlyEmpty') return;
-    const codeBase = col.codes ? keys + col.valueCount + col.tokens.vocabulary : -1;
-    columns.push({ column: ci, wholeBase: keys, wordBase: keys + col.valueCount, codeBase });
+    const wholeBase = keys, wordBase = keys + col.valueCount;
+    keys += col.valueCount + col.tokens.vocabulary;
+    const bagKeys: BagKeys[] = [];
+    for (const c of COMPARISONS) {
+      const bags = c.planned[kind] && (!c.appliesTo || c.appliesTo(col)) ? c.blockingKeys?.(col) : undefined;
+      if (!bags) continue;
+      bagKeys.push({ base: keys, bags });
+      keys += bags.vocabulary;
+    }
+    columns.push({ column: ci, wholeBase, wordBase, bagKeys });
     columnWeight.push(w);
-    keys += col.valueCount + col.tokens.vocabulary + (col.codes?.vocabulary ?? 0);
   });
   const df = sharedInt32(keys);
   let maxKeys = 0;
-  for (const { column, wholeBase, wordBase, codeBase } of columns) {
+  for (const { column, wholeBase, wordBase, bagKeys } of columns) {
     const col = t.columns[column]!;
     let widest = 0;
     for (let v = 0; v < col.valueCount; v++) {
@@ -130,13 +144,12 @@ export function buildKeyIndex(t: PreparedTable, opts: BlockingOptions): KeyIndex
       df[wholeBase + v] = rows;
       const from = col.tokens.offsets[v]!, to = col.tokens.offsets[v + 1]!;
       if (to - from > 1) for (let i = from; i < to; i++) df[wordBase + col.tokens.ids[i]!]! += rows;
-      let codeCount = 0;
-      if (codeBase >= 0) {
-        const codes = col.codes!;
-        codeCount = codes.offsets[v + 1]! - codes.offsets[v]!;
-        for (let i = codes.offsets[v]!; i < codes.offsets[v + 1]!; i++) df[codeBase + codes.ids[i]!]! += rows;
+      let bagCount = 0;
+      for (const { base, bags } of bagKeys) {
+        bagCount += bags.offsets[v + 1]! - bags.offsets[v]!;
+        for (let i = bags.offsets[v]!; i < bags.offsets[v + 1]!; i++) df[base + bags.ids[i]!]! += rows;
       }
-      if (to - from + 1 + codeCount > widest) widest = to - from + 1 + codeCount;
+      if (to - from + 1 + bagCount > widest) widest = to - from + 1 + bagCount;
     }
     maxKeys += widest;
   }

@@ -1,171 +1,63 @@
 /**
- * Feature plan: the comparison features chosen from each column's profile, and their computation.
- * A feature compares the two rows' distinct values, so it is a function of the value pair: the
- * FeatureWriter computes each column's features once per distinct value pair and keeps them in a
- * bounded cache (a million candidate pairs share a few thousand city or first-name pairs).
+ * Feature plan: the comparison features chosen for each column (comparisons/: what each
+ * comparison is planned for), and their computation. A feature compares the two rows' distinct
+ * values, so it is a function of the value pair: the FeatureWriter computes each column's
+ * non-cheap features once per distinct value pair and keeps them in a bounded cache (a million
+ * candidate pairs share a few thousand city or first-name pairs).
  */
-import { absoluteSim, bagCosine, bagSimilarities, codeSimilarities, relativeSim, stringSimilarities } from './comparators.js';
-import type { ColumnKind, PreparedColumn, PreparedTable } from './profile.js';
-
-export type FeatureKind =
-  | 'exact'
-  | 'jaroWinkler'
-  | 'levenshtein'
-  | 'tokenJaccard'
-  | 'tokenTfidf'
-  | 'tokenRarestShared'
-  | 'gramTfidf'
-  | 'codeAgreement'
-  | 'codeConflict'
-  | 'relativeDiff'
-  | 'absoluteDiff'
-  | 'dateDiff'
-  | 'eitherMissing';
+import { COMPARISONS, featureSource, plannedFeatures, type Comparison } from './comparisons/index.js';
+import type { PreparedColumn, PreparedTable } from './profile.js';
 
 export interface Feature {
   column: number; // index into PreparedTable.columns
   columnName: string;
-  kind: FeatureKind;
+  /** The feature's name among its comparison's outputs (comparisons/*.ts), e.g. 'jaroWinkler'. */
+  kind: string;
 }
-
-const BY_KIND: Record<ColumnKind, FeatureKind[]> = {
-  mostlyEmpty: ['exact', 'eitherMissing'],
-  categorical: ['exact', 'eitherMissing'],
-  identifier: ['exact', 'levenshtein', 'jaroWinkler', 'eitherMissing'],
-  numeric: ['exact', 'relativeDiff', 'absoluteDiff', 'levenshtein', 'eitherMissing'],
-  date: ['exact', 'dateDiff', 'levenshtein', 'eitherMissing'],
-  shortText: ['exact', 'jaroWinkler', 'levenshtein', 'tokenJaccard', 'tokenTfidf', 'tokenRarestShared', 'gramTfidf', 'eitherMissing'],
-  longText: ['tokenJaccard', 'tokenTfidf', 'tokenRarestShared', 'gramTfidf', 'eitherMissing'],
-};
-
-const CODE_KINDS: readonly FeatureKind[] = ['codeAgreement', 'codeConflict'];
 
 /** Choose features from the profiles (never the primary key: it is not in PreparedTable). */
 export function planFeatures(t: PreparedTable): Feature[] {
-  const out: Feature[] = [];
-  t.columns.forEach((c, i) => {
-    for (const kind of BY_KIND[c.profile.kind]) {
-      // A column with no missing value gets no missing indicator.
-      if (kind === 'eitherMissing' && !c.anyMissing) continue;
-      out.push({ column: i, columnName: c.profile.name, kind });
-    }
-    // Text columns where codes are common (profile.ts CODE_SHARE) are also compared by their codes.
-    if (c.codes) for (const kind of CODE_KINDS) out.push({ column: i, columnName: c.profile.name, kind });
-  });
-  return out;
+  return t.columns.flatMap((c, i) => plannedFeatures(c).map((kind) => ({ column: i, columnName: c.profile.name, kind })));
 }
 
-/** A cheap feature (CHEAP_KINDS) of two present values (ids into the column's distinct values). */
-function cheapFeature(col: PreparedColumn, kind: FeatureKind, a: number, b: number): number {
-  switch (kind) {
-    case 'exact':
-      return a === b ? 1 : 0;
-    case 'relativeDiff':
-      return relativeSim(col.num![a]!, col.num![b]!);
-    case 'absoluteDiff':
-      return absoluteSim(col.num![a]!, col.num![b]!, col.numScale ?? 1);
-    case 'dateDiff':
-      return absoluteSim(col.num![a]!, col.num![b]!, 30);
-    default:
-      return 0;
-  }
+/** Whether a feature is cheap (comparison.ts `cheap`): the prefilter's first stage sees only these. */
+export function isCheap(f: Feature): boolean {
+  return COMPARISONS[featureSource(f.kind).comparison]!.cheap;
 }
 
-/** Where each string or bag kind finds its value among the outputs of the fused comparators. */
-const STRING_OUTPUT: Partial<Record<FeatureKind, number>> = {
-  jaroWinkler: 0,
-  levenshtein: 1,
-  tokenJaccard: 2,
-  tokenTfidf: 3,
-  tokenRarestShared: 4,
-  gramTfidf: 5,
-  codeAgreement: 6,
-  codeConflict: 7,
-};
-
-/** What a column's string and bag kinds need computed, decided once per column. */
-interface StringPlan {
-  /** Per kind, its index among the fused outputs. */
-  sources: Int8Array;
-  strings: boolean;
-  tokens: boolean;
-  grams: boolean;
-  codes: boolean;
-}
-
-function stringPlan(kinds: readonly FeatureKind[]): StringPlan {
-  const sources = Int8Array.from(kinds, (k) => STRING_OUTPUT[k]!);
-  return {
-    sources,
-    strings: sources.some((o) => o <= 1),
-    tokens: sources.some((o) => o >= 2 && o <= 4),
-    grams: sources.some((o) => o === 5),
-    codes: sources.some((o) => o >= 6),
-  };
-}
+type Compare = NonNullable<Comparison['compare']>;
 
 /**
- * The string and bag features of one column for present values a and b, written to
- * out[at + k] (or out[at + slots[k]]) for the plan's kinds. Related comparisons share one pass:
- * Jaro-Winkler and Levenshtein one index of the shorter string, the three token-set similarities
- * one merge of the bags.
+ * The features of one column that comparisons compute by a call, resolved once per writer: call p
+ * writes its comparison's outputs to `into[p]`, a view of `outputs`, and feature k (in plan order)
+ * is outputs[sources[k]], going to slot slots[k]. Flat arrays: per pair the writer makes its
+ * calls and one copy, as one fused computation would.
  */
-function stringFeatures(
-  col: PreparedColumn,
-  plan: StringPlan,
-  a: number,
-  b: number,
-  out: Float32Array,
-  at: number,
-  slots?: readonly number[],
-): void {
-  const v = fused;
-  if (plan.strings) {
-    stringSimilarities(col.text, a, b, pair);
-    v[0] = pair[0]!;
-    v[1] = pair[1]!;
-  }
-  if (plan.tokens) {
-    bagSimilarities(col.tokens, a, b, triple);
-    v[2] = triple[0]!;
-    v[3] = triple[1]!;
-    v[4] = triple[2]!;
-  }
-  if (plan.grams) v[5] = col.grams ? bagCosine(col.grams, a, b) : 0;
-  if (plan.codes) {
-    codeSimilarities(col.codes!, col.codeText!, a, b, pair);
-    v[6] = pair[0]!;
-    v[7] = pair[1]!;
-  }
-  const sources = plan.sources;
-  if (slots) for (let k = 0; k < sources.length; k++) out[at + slots[k]!] = v[sources[k]!]!;
-  else for (let k = 0; k < sources.length; k++) out[at + k] = v[sources[k]!]!;
+interface Calls {
+  compare: Compare[];
+  into: Float64Array[];
+  outputs: Float64Array;
+  sources: Int32Array;
+  slots: Int32Array;
 }
-
-const pair = new Float64Array(2);
-const triple = new Float64Array(3);
-const fused = new Float64Array(8);
-
-/**
- * Features computed from the two rows' value ids and parsed numbers alone: no string or bag is
- * touched, so they cost a few memory reads. The scorer computes them first and can stop there
- * (scoring.ts: the prefilter).
- */
-export const CHEAP_KINDS: ReadonlySet<FeatureKind> = new Set(['exact', 'eitherMissing', 'relativeDiff', 'absoluteDiff', 'dateDiff']);
 
 /** The features of one column, in plan order, and where they go in a feature vector. */
 interface ColumnGroup {
   column: PreparedColumn;
   /** Index of the column in PreparedTable.columns (its slot in a row of codes). */
   index: number;
-  /** Slot of eitherMissing, or -1. */
-  missingSlot: number;
-  cheapKinds: FeatureKind[];
-  cheapSlots: number[];
-  /** The other kinds: strings and bags. */
-  restKinds: FeatureKind[];
+  /** Every slot of the column, and its value when either row misses the value. */
+  slots: Int32Array;
+  whenMissing: Float32Array;
+  /** Features that only tell whether the two values are the same (comparison.ts `sameValue`), and their two values. */
+  sameSlots: Int32Array;
+  ifSame: Float32Array;
+  ifDifferent: Float32Array;
+  /** The other cheap features, and the strings and bags. */
+  cheap: Calls;
+  rest: Calls;
+  /** Slots of the non-cheap features, in plan order: the cached features of a value pair. */
   restSlots: number[];
-  restPlan: StringPlan;
   cache?: ValuePairCache;
 }
 
@@ -254,33 +146,22 @@ export class FeatureWriter {
     this.width = features.length;
     this.#codes = t.codes;
     this.#rowWidth = t.columns.length;
-    const byColumn = new Map<number, ColumnGroup>();
+    const slotsOf = new Map<number, number[]>();
     features.forEach((f, slot) => {
-      let g = byColumn.get(f.column);
-      if (!g) {
-        g = { column: t.columns[f.column]!, index: f.column, missingSlot: -1, cheapKinds: [], cheapSlots: [], restKinds: [], restSlots: [], restPlan: stringPlan([]) };
-        byColumn.set(f.column, g);
-      }
-      if (f.kind === 'eitherMissing') g.missingSlot = slot;
-      else if (CHEAP_KINDS.has(f.kind)) {
-        g.cheapKinds.push(f.kind);
-        g.cheapSlots.push(slot);
-      } else {
-        g.restKinds.push(f.kind);
-        g.restSlots.push(slot);
-      }
+      const slots = slotsOf.get(f.column);
+      if (slots) slots.push(slot);
+      else slotsOf.set(f.column, [slot]);
     });
-    this.#groups = [...byColumn.values()];
+    this.#groups = [...slotsOf].map(([index, slots]) => columnGroup(t.columns[index]!, index, slots, features));
     this.#groupOf = new Int32Array(t.columns.length).fill(-1);
     this.#groups.forEach((g, gi) => {
-      g.restPlan = stringPlan(g.restKinds);
       this.#groupOf[g.index] = gi;
-      if (cache && g.restKinds.length > 1) g.cache = new ValuePairCache(g.restKinds.length);
+      if (cache && g.restSlots.length > 1) g.cache = new ValuePairCache(g.restSlots.length);
     });
     this.#va = new Int32Array(this.#groups.length);
     this.#vb = new Int32Array(this.#groups.length);
     this.#written = new Uint8Array(this.#groups.length);
-    this.cheapSlots = features.flatMap((f, slot) => (CHEAP_KINDS.has(f.kind) ? [slot] : []));
+    this.cheapSlots = features.flatMap((f, slot) => (isCheap(f) ? [slot] : []));
   }
 
   /** Slots of the string and bag features of a PreparedTable column (none when it has none). */
@@ -306,16 +187,18 @@ export class FeatureWriter {
       this.#written[gi] = 0;
       if (va < 0 || vb < 0) {
         this.#va[gi] = -1;
-        for (let k = 0; k < g.cheapSlots.length; k++) out[offset + g.cheapSlots[k]!] = 0;
-        for (let k = 0; k < g.restSlots.length; k++) out[offset + g.restSlots[k]!] = 0;
-        if (g.missingSlot >= 0) out[offset + g.missingSlot] = 1;
+        const { slots, whenMissing } = g;
+        for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = whenMissing[k]!;
         continue;
       }
-      if (g.missingSlot >= 0) out[offset + g.missingSlot] = 0;
       if (va > vb) { const t = va; va = vb; vb = t; }
       this.#va[gi] = va;
       this.#vb[gi] = vb;
-      for (let k = 0; k < g.cheapSlots.length; k++) out[offset + g.cheapSlots[k]!] = cheapFeature(g.column, g.cheapKinds[k]!, va, vb);
+      const sameSlots = g.sameSlots;
+      const values = va === vb ? g.ifSame : g.ifDifferent;
+      for (let k = 0; k < sameSlots.length; k++) out[offset + sameSlots[k]!] = values[k]!;
+      const cheap = g.cheap;
+      if (cheap.compare.length > 0) this.#call(cheap, g.column, va, vb, out, offset);
     }
   }
 
@@ -337,27 +220,90 @@ export class FeatureWriter {
     }
   }
 
+  /** The features of `calls` for present values va ≤ vb, to out[offset + their slots]. */
+  #call(calls: Calls, column: PreparedColumn, va: number, vb: number, out: Float32Array, offset: number): void {
+    const { compare, into, outputs, sources, slots } = calls;
+    for (let p = 0; p < compare.length; p++) compare[p]!(column, va, vb, into[p]!);
+    for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = outputs[sources[k]!]!;
+  }
+
   /** The string and bag features of one column for present values va ≤ vb. */
   #writeStrings(g: ColumnGroup, va: number, vb: number, out: Float32Array, offset: number): void {
-    {
-      const slots = g.restSlots;
-      if (slots.length === 0) return;
-      const cache = g.cache;
-      if (cache && va !== vb) {
-        const found = cache.find(va, vb);
-        const store = cache.features;
-        if (found >= 0) {
-          const at = found * cache.width;
-          for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = store[at + k]!;
-        } else {
-          const at = cache.claim(-1 - found, va, vb);
-          stringFeatures(g.column, g.restPlan, va, vb, store, at);
-          for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = store[at + k]!;
-        }
-        if (cache.lookups === CACHE_TRIAL && cache.hits < CACHE_MIN_HIT_RATE * CACHE_TRIAL) delete g.cache;
-        return;
+    const restSlots = g.restSlots;
+    if (restSlots.length === 0) return;
+    const { compare, into, outputs, sources } = g.rest;
+    const cache = g.cache;
+    if (cache && va !== vb) {
+      const found = cache.find(va, vb);
+      const store = cache.features;
+      let at: number;
+      if (found >= 0) at = found * cache.width;
+      else {
+        at = cache.claim(-1 - found, va, vb);
+        for (let p = 0; p < compare.length; p++) compare[p]!(g.column, va, vb, into[p]!);
+        for (let k = 0; k < sources.length; k++) store[at + k] = outputs[sources[k]!]!;
       }
-      stringFeatures(g.column, g.restPlan, va, vb, out, offset, slots);
+      for (let k = 0; k < restSlots.length; k++) out[offset + restSlots[k]!] = store[at + k]!;
+      if (cache.lookups === CACHE_TRIAL && cache.hits < CACHE_MIN_HIT_RATE * CACHE_TRIAL) delete g.cache;
+      return;
     }
+    this.#call(g.rest, g.column, va, vb, out, offset);
   }
+}
+
+/** A column's features (at `slots`, in plan order) resolved into their comparisons. */
+function columnGroup(column: PreparedColumn, index: number, slots: readonly number[], features: readonly Feature[]): ColumnGroup {
+  const restSlots = slots.filter((slot) => !isCheap(features[slot]!));
+  const whenMissing = new Float32Array(slots.length);
+  const same: number[] = [], ifSame: number[] = [], ifDifferent: number[] = [];
+  /** Per comparison computed by a call, its features' outputs and slots, in order of first appearance. */
+  const called = new Map<number, Array<{ output: number; slot: number }>>();
+  slots.forEach((slot, k) => {
+    const { comparison, output } = featureSource(features[slot]!.kind);
+    const c = COMPARISONS[comparison]!;
+    whenMissing[k] = c.whenMissing ?? 0;
+    if (c.sameValue) {
+      same.push(slot);
+      ifSame.push(c.sameValue.same);
+      ifDifferent.push(c.sameValue.different);
+      return;
+    }
+    const outputs = called.get(comparison);
+    if (outputs) outputs.push({ output, slot });
+    else called.set(comparison, [{ output, slot }]);
+  });
+  const calls = (cheap: boolean): Calls => {
+    const chosen = [...called].filter(([comparison]) => COMPARISONS[comparison]!.cheap === cheap);
+    const outputs = new Float64Array(chosen.reduce((n, [comparison]) => n + COMPARISONS[comparison]!.outputs.length, 0));
+    const into: Float64Array[] = [];
+    const features: Array<{ source: number; slot: number }> = [];
+    let base = 0;
+    for (const [comparison, list] of chosen) {
+      into.push(outputs.subarray(base));
+      for (const { output, slot } of list) features.push({ source: base + output, slot });
+      base += COMPARISONS[comparison]!.outputs.length;
+    }
+    // In plan order: the cache holds a column's non-cheap features in the order of restSlots.
+    features.sort((x, y) => x.slot - y.slot);
+    return {
+      compare: chosen.map(([comparison]) => COMPARISONS[comparison]!.compare!),
+      into,
+      outputs,
+      sources: Int32Array.from(features, (f) => f.source),
+      slots: Int32Array.from(features, (f) => f.slot),
+    };
+  };
+  return {
+    column,
+    index,
+    slots: Int32Array.from(slots),
+    whenMissing,
+    sameSlots: Int32Array.from(same),
+    ifSame: Float32Array.from(ifSame),
+    ifDifferent: Float32Array.from(ifDifferent),
+    cheap: calls(true),
+    rest: calls(false),
+    restSlots,
+    cache: undefined,
+  };
 }

@@ -5,7 +5,11 @@
  */
 
 export interface Tree {
-  /** Internal nodes: feature, threshold (go left when x <= thr); leaves: value. Heap layout. */
+  /**
+   * Internal nodes: feature, threshold (go left when x <= thr). Heap layout. Every node's value is
+   * the Newton step of the training rows that reach it: a leaf's is its score, an internal node's
+   * is what path attribution starts from (gbtContributions).
+   */
   feature: Int32Array;
   threshold: Float32Array;
   value: Float32Array;
@@ -13,6 +17,7 @@ export interface Tree {
 }
 
 export interface GbtModel {
+  kind: 'gbt';
   base: number;
   rate: number;
   trees: Tree[];
@@ -76,6 +81,7 @@ export function fitGbt(X: Float32Array, y: Uint8Array, dim: number, opts: { tree
       const splitF = new Int32Array(count).fill(-1), splitB = new Int32Array(count);
       for (let k = 0; k < count; k++) {
         const nd = first + k;
+        if (sc[k]! > 0) value[nd] = -sg[k]! / (sh[k]! + lambda);
         if (sc[k]! < 2 * minLeaf) continue;
         const parentScore = (sg[k]! * sg[k]!) / (sh[k]! + lambda);
         let bestGain = 1e-6, bestF = -1, bestB = -1;
@@ -102,15 +108,15 @@ export function fitGbt(X: Float32Array, y: Uint8Array, dim: number, opts: { tree
         node[i] = 2 * node[i]! + (bin[i * dim + splitF[k]!]! <= splitB[k]! ? 1 : 2);
       }
     }
-    // Leaf values (Newton step) for every node that holds samples.
+    // Leaf values (Newton step) for every node that holds samples at the end; split nodes keep theirs.
     const sg = new Float64Array(nodes), sh = new Float64Array(nodes);
     for (let i = 0; i < n; i++) { sg[node[i]!] = sg[node[i]!]! + g[i]!; sh[node[i]!] = sh[node[i]!]! + h[i]!; }
-    for (let nd = 0; nd < nodes; nd++) value[nd] = sh[nd]! > 0 ? -sg[nd]! / (sh[nd]! + lambda) : 0;
+    for (let nd = 0; nd < nodes; nd++) if (sh[nd]! > 0) value[nd] = -sg[nd]! / (sh[nd]! + lambda);
     const tree: Tree = { feature, threshold, value, depth };
     trees.push(tree);
     for (let i = 0; i < n; i++) F[i] = F[i]! + rate * value[node[i]!]!;
   }
-  return { base, rate, trees, dim };
+  return { kind: 'gbt', base, rate, trees, dim };
 }
 
 export function gbtLogit(m: GbtModel, x: Float32Array, offset = 0): number {
@@ -125,4 +131,26 @@ export function gbtLogit(m: GbtModel, x: Float32Array, offset = 0): number {
     z += m.rate * t.value[nd]!;
   }
   return z;
+}
+
+/**
+ * Path attribution (Saabas): along each tree's path, the change of node value at a split is
+ * credited to the split's feature. Writes each feature's share of the log-odds to out[0 .. dim)
+ * and returns the rest (base plus every root's value): that plus the shares is gbtLogit.
+ */
+export function gbtContributions(m: GbtModel, x: Float32Array, offset: number, out: Float64Array): number {
+  out.fill(0, 0, m.dim);
+  let bias = m.base;
+  for (const t of m.trees) {
+    let nd = 0;
+    bias += m.rate * t.value[0]!;
+    for (;;) {
+      const f = t.feature[nd]!;
+      if (f < 0) break;
+      const child = 2 * nd + (x[offset + f]! <= t.threshold[nd]! ? 1 : 2);
+      out[f] = out[f]! + m.rate * (t.value[child]! - t.value[nd]!);
+      nd = child;
+    }
+  }
+  return bias;
 }

@@ -22,6 +22,7 @@ import {
   type Candidates,
 } from './blocking.js';
 import { clusterPairs } from './cluster.js';
+import { classifierOf } from './classifier.js';
 import { FeatureWriter, planFeatures, type Feature } from './features.js';
 import { labeledPairs, type LabeledPairs } from './labels.js';
 import { auditedEstimate, estimateOnCandidates, type AuditSample } from './estimate.js';
@@ -377,9 +378,10 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       let matched = 0;
       for (let i = 0; i < probs.length; i++) if (probs[i]! >= f.threshold) matched++;
       const { features } = f.prep;
-      const w = f.trained.model.weights;
+      const model = f.trained.model;
       const writer = new FeatureWriter(f.prep.shared.table, features, false);
       const scratch = new Float32Array(features.length);
+      const shares = new Float64Array(features.length);
       return {
         matchId,
         confidence: cl.confidence,
@@ -392,8 +394,9 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         },
         explain: (a: number, b: number) => {
           writer.write(a, b, scratch, 0);
+          classifierOf(model).contributions(model, scratch, 0, shares);
           return features
-            .map((ft, i) => ({ column: ft.columnName, feature: ft.kind, contribution: w[i + 1]! * scratch[i]! }))
+            .map((ft, i) => ({ column: ft.columnName, feature: ft.kind, contribution: shares[i]! }))
             .sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution))
             .slice(0, 5);
         },

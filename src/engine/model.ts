@@ -7,6 +7,7 @@
 import { maxF1 } from './metrics.js';
 
 export interface LogisticModel {
+  kind: 'logistic';
   /** weights[0] is the bias, weights[1 + f] the weight of feature f. */
   weights: Float64Array;
   dim: number;
@@ -45,11 +46,19 @@ export function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
 }
 
-export function predict(m: LogisticModel, x: Float32Array, offset = 0): number {
+/** Log-odds of the feature vector at x[offset ..]. */
+export function logisticLogit(m: LogisticModel, x: Float32Array, offset = 0): number {
   const w = m.weights;
   let z = w[0]!;
   for (let f = 0; f < m.dim; f++) z += w[f + 1]! * x[offset + f]!;
-  return sigmoid(z);
+  return z;
+}
+
+/** Each feature's term w·x of the log-odds, to out[0 .. dim); returns the bias. */
+export function logisticContributions(m: LogisticModel, x: Float32Array, offset: number, out: Float64Array): number {
+  const w = m.weights;
+  for (let f = 0; f < m.dim; f++) out[f] = w[f + 1]! * x[offset + f]!;
+  return w[0]!;
 }
 
 /**
@@ -106,7 +115,7 @@ export function fitLogistic(
     for (let a = 0; a < D; a++) w[a] = w[a]! - scale * step[a]!;
     if (maxStep < 1e-6) break;
   }
-  return { weights: w, dim };
+  return { kind: 'logistic', weights: w, dim };
 }
 
 /**

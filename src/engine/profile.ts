@@ -6,6 +6,7 @@
  * number or date). All arrays are shared, so the engine's worker threads read them in place.
  */
 import type { EngineColumn, EngineTable } from './api.js';
+import { preparationsFor } from './comparisons/index.js';
 import { codeTokens, normalizeText, parseDate, parseNumber, trigramCodes, wordTokens } from './normalize.js';
 import { growFloat32, growInt32, growUint16, growUint32, sharedFloat32, sharedFloat64, sharedInt32, sharedUint32 } from './shared.js';
 import { StringInterner } from './table.js';
@@ -381,8 +382,10 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
   const normalizedValues = normalizeValues(source.values, rawCount);
   const profile = profileNormalized(source.name, c, source.values, rawCount, normalizedValues);
   const squeeze = profile.kind === 'identifier' || profile.kind === 'date';
-  const withGrams = profile.kind === 'shortText' || profile.kind === 'longText';
-  const withNumber = profile.kind === 'numeric' || profile.kind === 'date';
+  // Characters and word bags every column has (blocking's keys); the rest as its comparisons need.
+  const needs = preparationsFor(profile.kind);
+  const withGrams = needs.has('grams');
+  const withNumber = needs.has('numbers');
 
   // The values compared: the normalized texts, without spaces for identifiers and dates (which can
   // merge two texts into one value).
@@ -418,7 +421,7 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
   const words = new StringInterner();
   const grams = withGrams ? new BagBuilder() : undefined;
   const gramIds = withGrams ? new TrigramIds() : undefined;
-  const valueCodes = withGrams && codesLikely(source.values, firstRaw, rowsOf) ? new CodeCollector() : undefined;
+  const valueCodes = needs.has('codes') && codesLikely(source.values, firstRaw, rowsOf) ? new CodeCollector() : undefined;
   let ids = new Int32Array(64);
   const num = withNumber ? sharedFloat64(valueCount) : undefined;
   for (let v = 0; v < valueCount; v++) {

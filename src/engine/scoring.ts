@@ -7,7 +7,7 @@
 import { FeatureWriter, type Feature } from './features.js';
 import { sigmoid } from './model.js';
 import type { PreparedTable } from './profile.js';
-import { predictPair, type ScoringModel } from './training.js';
+import { pairProbability, type ScoringModel } from './training.js';
 
 export class PairScorer {
   readonly #writer: FeatureWriter;
@@ -51,6 +51,6 @@ export class PairScorer {
     }
     writer.writeRest(x, 0);
     this.fullyScored++;
-    return predictPair(this.model.pair, x, 0);
+    return pairProbability(this.model.pair, x, 0);
   }
 }

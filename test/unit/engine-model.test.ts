@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitLogistic, predict, f1OptimalThreshold, tradeoffThreshold } from '../../src/engine/model.js';
+import { fitLogistic, logisticLogit, f1OptimalThreshold, tradeoffThreshold } from '../../src/engine/model.js';
 import { areaUnderPR, confusionAt, maxF1 } from '../../src/engine/metrics.js';
 
 describe('engine model', () => {
@@ -9,8 +9,8 @@ describe('engine model', () => {
     const y = new Uint8Array([1, 1, 0, 0, 0]);
     const m = fitLogistic(X, y, 2, 1);
     assert.ok(m.weights.every(Number.isFinite));
-    assert.ok(predict(m, new Float32Array([1, 1])) > 0.5);
-    assert.ok(predict(m, new Float32Array([0, 0])) < 0.5);
+    assert.ok(logisticLogit(m, new Float32Array([1, 1])) > 0);
+    assert.ok(logisticLogit(m, new Float32Array([0, 0])) < 0);
     const again = fitLogistic(X, y, 2, 1);
     assert.deepEqual(Array.from(again.weights), Array.from(m.weights));
   });
