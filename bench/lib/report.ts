@@ -89,8 +89,10 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
       '"Largest F1 drop" is the largest fall of F1 from one round to the next from round 3 on (round 3 → 4 and later), ' +
       'over every seed, with the seed and rounds where it happened ("none": F1 never fell). "|est − true|" is the ' +
       'absolute gap between EvaluationMetrics F1 and the measured F1 of the same round, from round 3 on: its mean over ' +
-      'every seed and round, and its largest, with the seed and round. BlockingRecall is EvaluationMetrics\' ' +
-      'estimate (a doppel extension: the share of labeled matching pairs among the candidates); "true candidate ' +
+      'every seed and round, and its largest, with the seed and round. "Labeled rows" include the two audit sets ' +
+      'of every round (README "Evaluation metrics"), which the transform never learns from. BlockingRecall is ' +
+      'EvaluationMetrics\' estimate (a doppel extension: the share of matching pairs among the candidates, measured ' +
+      'on the audit sets\' matches); "true candidate ' +
       'recall" is what it estimates, measured: the share of all the truth\'s matching pairs (counted as the scorer ' +
       'counts them: cross-source pairs only for link tasks) that candidate generation proposes, from the last ' +
       "round's labels replayed through the engine in the benchmark's process with the same seed (– where not " +
@@ -159,8 +161,8 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
       'Runs with `--sweep-precision-recall` / `--sweep-accuracy-cost`: after the last round, on its labels, ' +
         'UpdateMLTransform sets one tradeoff to each value in turn (the other as the run created it), then an ' +
         'evaluation and a `findmatches` job run and the output is scored. "est." are EvaluationMetrics ' +
-        '(estimates for the run\'s candidates from cross-validation on the labels, README "Evaluation metrics"); candidate pairs, matched pairs (scored at or above the threshold) and ' +
-        'blocking recall (share of labeled matching pairs among the candidates) are doppel\'s extension members ' +
+        '(what the output is expected to score: the calibrated model view corrected by the audit sets, README "Evaluation metrics"); candidate pairs, matched pairs (scored at or above the threshold) and ' +
+        'blocking recall (share of matching pairs among the candidates, measured on the audit sets) are doppel\'s extension members ' +
         '(README, "doppel extensions"); "s" is the evaluation and the job together. Issue 4 expects precision to rise and recall to fall with ' +
         'PrecisionRecallTradeoff, candidate pairs and blocking recall to rise with AccuracyCostTradeoff.',
     );

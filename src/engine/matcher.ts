@@ -448,10 +448,10 @@ function labelName(i: number): string {
 
 /**
  * The audit's pairs: whether they match, whether blocking proposes them, whether the output joins
- * them (a candidate at or above the threshold, or rows clustering puts in one group; the model
- * never saw them), and whether both rows' groups fit in an audit set. Without the output's groups
- * (on a large table the candidates are only sampled here) a pair is joined when it is a candidate
- * at or above the threshold, and every pair counts as fitting.
+ * them (puts both rows in one group; the model never saw them), and whether both rows' groups fit
+ * in an audit set. Without the output's groups (on a large table the candidates are only sampled
+ * here) a pair is joined when it is a candidate at or above the threshold, and every pair counts as
+ * fitting.
  */
 function auditSample(
   f: { prep: Prepared; trained: Trained; audit: AuditPairs; threshold: number; cand: Candidates },
@@ -473,7 +473,7 @@ function auditSample(
     const isCandidate = hasPair(f.cand, a, b);
     y.push(audit.y[i]!);
     candidate.push(isCandidate ? 1 : 0);
-    joined.push((isCandidate && scorer.score(a, b) >= f.threshold) || (group !== undefined && group[a] === group[b]) ? 1 : 0);
+    joined.push((group ? group[a] === group[b] : isCandidate && scorer.score(a, b) >= f.threshold) ? 1 : 0);
   }
   return { y, candidate, joined, fits };
 }
