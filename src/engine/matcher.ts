@@ -254,7 +254,9 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       // Audit sets are extra: active learning sees neither their labels nor their rows, so it
       // chooses exactly what it would without them.
       const seed = (params.seed ?? 0) + f.lp.labelCount;
-      const audits = await chooseAuditSets(f, auditSetCount(wanted), seed, run);
+      // Without a trained model (the first round) "most likely partners" would be the prior model's guess, and
+      // scoring a million rows' scans without the prefilter costs more than the whole round.
+      const audits = f.trained.supervised ? await chooseAuditSets(f, auditSetCount(wanted), seed, run) : [];
       const active = chooseSets({
         n: table.rowCount,
         cand: f.cand,

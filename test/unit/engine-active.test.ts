@@ -34,10 +34,10 @@ describe('engine active learning and matcher', () => {
     const all = await m.generateLabelingSets(table, [], { seed: 3 }, { sets: 3, targetRows: 15 });
     const b = await m.generateLabelingSets(table, [], { seed: 3 }, { sets: 3, targetRows: 15 });
     assert.deepEqual(all, b);
-    // Audit sets (engine-audit.test.ts) come on top of the active ones.
     const a = all.filter((s) => !isAuditSet(s.labelingSetId));
     assert.equal(a.length, 3);
-    assert.ok(all.length > a.length);
+    // Audit sets (engine-audit.test.ts) start once there is a model to search with.
+    assert.equal(all.length, a.length);
     for (const s of a) {
       assert.ok(s.rows.length >= 2 && s.rows.length <= 5);
       for (const r of s.rows) assert.ok(r.suggestedLabel.length > 0);

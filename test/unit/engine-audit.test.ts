@@ -99,11 +99,15 @@ describe('engine audit sets in the teaching loop', () => {
   const label = (sets: Awaited<ReturnType<ReturnType<typeof createMatcher>['generateLabelingSets']>>): EngineLabel[] =>
     sets.flatMap((s) => s.rows.map(({ row }) => ({ labelingSetId: s.labelingSetId, label: ent[row]!, key: ids[row]! })));
 
-  it('are added to every round, and active learning and matching are exactly what they would be without them', async () => {
+  it('are added from the second round on, and active learning and matching are exactly what they would be without them', async () => {
     const withAudits: EngineLabel[] = [];
     const m = createMatcher();
-    for (let round = 0; round < 3; round++) withAudits.push(...label(await m.generateLabelingSets(table, withAudits, { seed: 4 }, { sets: 5, targetRows: 30 })));
-    assert.ok(withAudits.some((l) => isAuditSet(l.labelingSetId)));
+    for (let round = 0; round < 3; round++) {
+      const sets = await m.generateLabelingSets(table, withAudits, { seed: 4 }, { sets: 5, targetRows: 30 });
+      // The first round has no model to search with.
+      assert.equal(sets.some((s) => isAuditSet(s.labelingSetId)), round > 0);
+      withAudits.push(...label(sets));
+    }
     const active = withAudits.filter((l) => !isAuditSet(l.labelingSetId));
     // Replaying the active sets alone proposes the same next sets and finds the same matches.
     const fresh = createMatcher();
