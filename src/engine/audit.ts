@@ -14,6 +14,7 @@
  * taken for audits, so renamed sets only make the estimate fall back to the calibration.
  */
 import { makeRng } from './rng.js';
+import { sharedUint32 } from './shared.js';
 
 export const AUDIT_SET_PREFIX = 'audit-';
 
@@ -61,7 +62,8 @@ export function auditScan(n: number, sets: number, seed: number): { rows: Uint32
     rows[k++] = r;
   }
   const width = Math.min(Math.max(0, n - 1), AUDIT_SCAN_ROWS);
-  const a = new Uint32Array(count * width), b = new Uint32Array(count * width);
+  // Shared: the worker threads score them in place.
+  const a = sharedUint32(count * width), b = sharedUint32(count * width);
   for (let k = 0; k < count; k++) {
     const r = rows[k]!;
     // Every row but r, or an evenly spaced sample from a random offset (uniform over the rows).

@@ -216,13 +216,11 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
     const n = prep.shared.table.rowCount;
     if (count === 0 || n < 2) return [];
     const scan = auditScan(n, count, seed);
-    const a = sharedUint32(scan.a.length), b = sharedUint32(scan.b.length);
-    a.set(scan.a);
-    b.set(scan.b);
+    const { a, b } = scan;
     const p = sharedFloat32(a.length);
     const model = scoringModelOf(trained);
     await pool.runRanges(a.length, (from, to) => ({ kind: 'score', table: prep.shared, features: prep.features, model, a, b, out: p, outOffset: 0, from, to }), { signal: run?.signal });
-    return auditSets({ rows: scan.rows, width: scan.width, b }, p, auditFloor(threshold), count);
+    return auditSets(scan, p, auditFloor(threshold), count);
   }
 
   /** The output's groups: candidate pairs at or above the threshold merged by clustering. */
@@ -232,7 +230,6 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
     constraints: ReturnType<typeof labelConstraints> | undefined,
   ) {
     const score = scoreWithCandidates(f.cand, probs, new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained)));
-    const cons = constraints;
     return clusterPairs({
       n: f.prep.shared.table.rowCount,
       a: f.cand.a,
@@ -240,14 +237,13 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       p: probs,
       threshold: f.threshold,
       score,
-      ...(cons ? { mustLink: cons.must, cannotLink: cons.cannot } : {}),
+      ...(constraints ? { mustLink: constraints.must, cannotLink: constraints.cannot } : {}),
     });
   }
 
   return {
     async generateLabelingSets(table, labels, params, options) {
       const stages = new Stages(options, { prepare: 3, train: 1, block: 3, score: 3, choose: 1 });
-      const run = options;
       const f = await fit(table, labels, params, 'sample', stages, options);
       stages.report('choose', 'choosing labeling sets');
       const wanted = options.sets ?? 10, targetRows = options.targetRows ?? 100;
@@ -256,7 +252,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       const seed = (params.seed ?? 0) + f.lp.labelCount;
       // Without a trained model (the first round) "most likely partners" would be the prior model's guess, and
       // scoring a million rows' scans without the prefilter costs more than the whole round.
-      const audits = f.trained.supervised ? await chooseAuditSets(f, auditSetCount(wanted), seed, run) : [];
+      const audits = f.trained.supervised ? await chooseAuditSets(f, auditSetCount(wanted), seed, options) : [];
       const active = chooseSets({
         n: table.rowCount,
         cand: f.cand,
