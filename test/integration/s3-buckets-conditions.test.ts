@@ -132,14 +132,14 @@ describe('bucket regions', () => {
     await s3.send(new CreateBucketCommand({ Bucket: virginia }));
     const oregonBucket = uniqueName('again');
     await oregon.send(new CreateBucketCommand({ Bucket: oregonBucket, CreateBucketConfiguration: location('us-west-2') }));
-    for (const call of [
-      s3.send(new CreateBucketCommand({ Bucket: oregonBucket })),
-      oregon.send(new CreateBucketCommand({ Bucket: oregonBucket, CreateBucketConfiguration: location('us-west-2') })),
-      s3.send(new CreateBucketCommand({ Bucket: virginia, CreateBucketConfiguration: location('eu-central-1') })),
-    ]) {
-      const error = await s3ErrorOf(call);
-      assert.deepEqual([error.code, error.status], ['BucketAlreadyOwnedByYou', 409]);
-    }
+    // Each call's rejection is caught as it starts (s3ErrorOf): one settling before another is awaited
+    // would otherwise be an unhandled rejection that fails the test.
+    const errors = await Promise.all([
+      s3ErrorOf(s3.send(new CreateBucketCommand({ Bucket: oregonBucket }))),
+      s3ErrorOf(oregon.send(new CreateBucketCommand({ Bucket: oregonBucket, CreateBucketConfiguration: location('us-west-2') }))),
+      s3ErrorOf(s3.send(new CreateBucketCommand({ Bucket: virginia, CreateBucketConfiguration: location('eu-central-1') }))),
+    ]);
+    for (const error of errors) assert.deepEqual([error.code, error.status], ['BucketAlreadyOwnedByYou', 409]);
     assert.equal((await s3.send(new HeadBucketCommand({ Bucket: oregonBucket }))).BucketRegion, 'us-west-2');
   });
 
