@@ -53,11 +53,9 @@ interface ColumnGroup {
   sameSlots: Int32Array;
   ifSame: Float32Array;
   ifDifferent: Float32Array;
-  /** The other cheap features, and the strings and bags. */
+  /** The other cheap features, and the strings and bags (`rest.slots`, in plan order: the cached features of a value pair). */
   cheap: Calls;
   rest: Calls;
-  /** Slots of the non-cheap features, in plan order: the cached features of a value pair. */
-  restSlots: number[];
   cache?: ValuePairCache;
 }
 
@@ -156,7 +154,7 @@ export class FeatureWriter {
     this.#groupOf = new Int32Array(t.columns.length).fill(-1);
     this.#groups.forEach((g, gi) => {
       this.#groupOf[g.index] = gi;
-      if (cache && g.restSlots.length > 1) g.cache = new ValuePairCache(g.restSlots.length);
+      if (cache && g.rest.slots.length > 1) g.cache = new ValuePairCache(g.rest.slots.length);
     });
     this.#va = new Int32Array(this.#groups.length);
     this.#vb = new Int32Array(this.#groups.length);
@@ -167,7 +165,7 @@ export class FeatureWriter {
   /** Slots of the string and bag features of a PreparedTable column (none when it has none). */
   columnSlots(column: number): readonly number[] {
     const gi = this.#groupOf[column]!;
-    return gi < 0 ? [] : this.#groups[gi]!.restSlots;
+    return gi < 0 ? [] : Array.from(this.#groups[gi]!.rest.slots);
   }
 
   /** Writes the features of rows (a, b) into out[offset .. offset + width). */
@@ -222,16 +220,15 @@ export class FeatureWriter {
 
   /** The features of `calls` for present values va ≤ vb, to out[offset + their slots]. */
   #call(calls: Calls, column: PreparedColumn, va: number, vb: number, out: Float32Array, offset: number): void {
-    const { compare, into, outputs, sources, slots } = calls;
-    for (let p = 0; p < compare.length; p++) compare[p]!(column, va, vb, into[p]!);
+    compute(calls, column, va, vb);
+    const { outputs, sources, slots } = calls;
     for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = outputs[sources[k]!]!;
   }
 
   /** The string and bag features of one column for present values va ≤ vb. */
   #writeStrings(g: ColumnGroup, va: number, vb: number, out: Float32Array, offset: number): void {
-    const restSlots = g.restSlots;
-    if (restSlots.length === 0) return;
-    const { compare, into, outputs, sources } = g.rest;
+    const { outputs, sources, slots } = g.rest;
+    if (slots.length === 0) return;
     const cache = g.cache;
     if (cache && va !== vb) {
       const found = cache.find(va, vb);
@@ -240,10 +237,10 @@ export class FeatureWriter {
       if (found >= 0) at = found * cache.width;
       else {
         at = cache.claim(-1 - found, va, vb);
-        for (let p = 0; p < compare.length; p++) compare[p]!(g.column, va, vb, into[p]!);
+        compute(g.rest, g.column, va, vb);
         for (let k = 0; k < sources.length; k++) store[at + k] = outputs[sources[k]!]!;
       }
-      for (let k = 0; k < restSlots.length; k++) out[offset + restSlots[k]!] = store[at + k]!;
+      for (let k = 0; k < slots.length; k++) out[offset + slots[k]!] = store[at + k]!;
       if (cache.lookups === CACHE_TRIAL && cache.hits < CACHE_MIN_HIT_RATE * CACHE_TRIAL) delete g.cache;
       return;
     }
@@ -251,9 +248,14 @@ export class FeatureWriter {
   }
 }
 
+/** Runs the comparisons of `calls` for present values va ≤ vb, into `calls.outputs`. */
+function compute(calls: Calls, column: PreparedColumn, va: number, vb: number): void {
+  const { compare, into } = calls;
+  for (let p = 0; p < compare.length; p++) compare[p]!(column, va, vb, into[p]!);
+}
+
 /** A column's features (at `slots`, in plan order) resolved into their comparisons. */
 function columnGroup(column: PreparedColumn, index: number, slots: readonly number[], features: readonly Feature[]): ColumnGroup {
-  const restSlots = slots.filter((slot) => !isCheap(features[slot]!));
   const whenMissing = new Float32Array(slots.length);
   const same: number[] = [], ifSame: number[] = [], ifDifferent: number[] = [];
   /** Per comparison computed by a call, its features' outputs and slots, in order of first appearance. */
@@ -283,7 +285,7 @@ function columnGroup(column: PreparedColumn, index: number, slots: readonly numb
       for (const { output, slot } of list) features.push({ source: base + output, slot });
       base += COMPARISONS[comparison]!.outputs.length;
     }
-    // In plan order: the cache holds a column's non-cheap features in the order of restSlots.
+    // In plan order: the cache holds a column's non-cheap features in the order of rest.slots.
     features.sort((x, y) => x.slot - y.slot);
     return {
       compare: chosen.map(([comparison]) => COMPARISONS[comparison]!.compare!),
@@ -303,7 +305,6 @@ function columnGroup(column: PreparedColumn, index: number, slots: readonly numb
     ifDifferent: Float32Array.from(ifDifferent),
     cheap: calls(true),
     rest: calls(false),
-    restSlots,
     cache: undefined,
   };
 }
