@@ -14,7 +14,7 @@
  * The search runs per row in worker threads (threads.ts); each row's result depends on that row
  * only, so any split gives the same candidates.
  */
-import { COMPARISONS } from './comparisons/index.js';
+import { COMPARISONS, plannedOutputs } from './comparisons/index.js';
 import type { Bags, PreparedTable } from './profile.js';
 import { sharedFloat32, sharedInt32, sharedUint32, sharedUint8 } from './shared.js';
 
@@ -126,7 +126,7 @@ export function buildKeyIndex(t: PreparedTable, opts: BlockingOptions): KeyIndex
     keys += col.valueCount + col.tokens.vocabulary;
     const bagKeys: BagKeys[] = [];
     for (const c of COMPARISONS) {
-      const bags = c.planned[kind] && (!c.appliesTo || c.appliesTo(col)) ? c.blockingKeys?.(col) : undefined;
+      const bags = plannedOutputs(c, col) ? c.blockingKeys?.(col) : undefined;
       if (!bags) continue;
       bagKeys.push({ base: keys, bags });
       keys += bags.vocabulary;

@@ -52,12 +52,18 @@ export function featureSource(name: string): FeatureSource {
   return source;
 }
 
+/** The outputs a comparison is planned for on a prepared column (its kind and `appliesTo`), if any. */
+export function plannedOutputs(c: Comparison, col: PreparedColumn): readonly string[] | undefined {
+  const names = c.planned[col.profile.kind];
+  return names && (!c.appliesTo || c.appliesTo(col)) ? names : undefined;
+}
+
 /** The feature names planned for a prepared column, in plan order. */
 export function plannedFeatures(col: PreparedColumn): string[] {
   const out: string[] = [];
   for (const c of COMPARISONS) {
-    const names = c.planned[col.profile.kind];
-    if (names && (!c.appliesTo || c.appliesTo(col))) out.push(...names);
+    const names = plannedOutputs(c, col);
+    if (names) out.push(...names);
   }
   return out;
 }
