@@ -35,10 +35,6 @@ export interface AuditSample {
   fits: ArrayLike<number>;
 }
 
-
-/** Audit pairs' worth of weight the model's own view keeps against the audit. */
-const MODEL_PRIOR_PAIRS = 2;
-
 export function estimateOnCandidates(
   probs: Float32Array,
   calibration: Calibration,
@@ -58,6 +54,9 @@ export function estimateOnCandidates(
   return out;
 }
 
+/** Audit pairs' worth of weight the model's own view keeps against the audit. */
+const MODEL_PRIOR_PAIRS = 2;
+
 /**
  * The model's estimate corrected by the audit: precision is the share of matches among the audit
  * pairs the output joins, recall the share of the audit's matches it joins, the blocking recall the
@@ -75,13 +74,12 @@ export function auditedEstimate(model: PopulationEstimate, audit: AuditSample, l
   }
   const shrunk = (hits: number, n: number, prior: number | undefined) =>
     prior === undefined ? (n > 0 ? hits / n : undefined) : (hits + MODEL_PRIOR_PAIRS * prior) / (n + MODEL_PRIOR_PAIRS);
-  const out: PopulationEstimate = {};
+  // With a prior the shrunk share is always defined.
+  const out: PopulationEstimate = { blockingRecall: shrunk(proposed, matches, labeledBlockingRecall ?? 1)! };
   const precision = shrunk(joinedMatches, joined, model.precision);
   const recall = shrunk(joinedMatches, fitting, model.recall);
-  const blockingRecall = shrunk(proposed, matches, labeledBlockingRecall ?? 1);
   if (precision !== undefined) out.precision = precision;
   if (recall !== undefined) out.recall = recall;
-  if (blockingRecall !== undefined) out.blockingRecall = blockingRecall;
   if (precision !== undefined && recall !== undefined) out.f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
   return out;
 }
