@@ -48,11 +48,15 @@ const gbt: Classifier<GbtModel> = {
   contributions: gbtContributions,
 };
 
+/** The trees' shares in a blend's contributions, reused across calls (importances call it per labeled pair). */
+let treeShares = new Float64Array(0);
+
 const blend: Classifier<BlendModel> = {
   fit: (X, y, d) => ({ kind: 'blend', lr: logistic.fit(X, y, d), gbt: gbt.fit(X, y, d) }),
   logit: (m, x, offset) => (logisticLogit(m.lr, x, offset) + gbtLogit(m.gbt, x, offset)) / 2,
   contributions(m, x, offset, out) {
-    const trees = new Float64Array(m.lr.dim);
+    if (treeShares.length < m.lr.dim) treeShares = new Float64Array(m.lr.dim);
+    const trees = treeShares;
     const bias = logisticContributions(m.lr, x, offset, out) + gbtContributions(m.gbt, x, offset, trees);
     for (let f = 0; f < m.lr.dim; f++) out[f] = (out[f]! + trees[f]!) / 2;
     return bias / 2;
