@@ -106,10 +106,3 @@ export function auditSets(
   }
   return out;
 }
-
-/** The labeled pairs of audit sets: rows a < b and whether they match. */
-export interface AuditPairs {
-  a: number[];
-  b: number[];
-  y: number[];
-}

@@ -38,8 +38,12 @@ export function rowIndexByKey(table: EngineTable, wanted: Iterable<string>): Map
   return out;
 }
 
-export function labeledPairs(table: EngineTable, labels: readonly EngineLabel[]): LabeledPairs {
-  const byKey = rowIndexByKey(table, labels.map((l) => l.key));
+/** `byKey` resolves the labels' keys to rows (rowIndexByKey: one scan of the table, which callers splitting labels can share). */
+export function labeledPairs(
+  table: EngineTable,
+  labels: readonly EngineLabel[],
+  byKey: ReadonlyMap<string, number> = rowIndexByKey(table, labels.map((l) => l.key)),
+): LabeledPairs {
   const sets = new Map<string, Array<{ row: number; label: string }>>();
   const labeledRows = new Set<number>();
   for (const l of labels) {

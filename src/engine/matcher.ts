@@ -12,7 +12,7 @@ import type {
   Matcher,
 } from './api.js';
 import { chooseSets } from './active.js';
-import { AUDIT_SET_PREFIX, AUDIT_SET_ROWS, auditFloor, auditScan, auditSetCount, auditSets, isAuditSet, type AuditPairs } from './audit.js';
+import { AUDIT_SET_PREFIX, AUDIT_SET_ROWS, auditFloor, auditScan, auditSetCount, auditSets, isAuditSet } from './audit.js';
 import {
   allocateNeighbours,
   blockingRecall,
@@ -21,10 +21,10 @@ import {
   collectCandidates,
   type Candidates,
 } from './blocking.js';
-import { clusterPairs } from './cluster.js';
+import { clusterPairs, type ClusterOutput } from './cluster.js';
 import { classifierOf } from './classifier.js';
 import { FeatureWriter, planFeatures, type Feature } from './features.js';
-import { labeledPairs, type LabeledPairs } from './labels.js';
+import { labeledPairs, rowIndexByKey, type LabeledPairs } from './labels.js';
 import { auditedEstimate, estimateOnCandidates, type AuditSample } from './estimate.js';
 import { areaUnderPR, confusionAt, maxF1 } from './metrics.js';
 import { tradeoffThreshold } from './model.js';
@@ -48,11 +48,17 @@ interface Prepared {
   shared: SharedTable;
   features: Feature[];
   /** The last trained model, keyed by the labels and seed it was trained on. */
-  lastTrained?: { key: string; trained: Trained; lp: LabeledPairs; audit: AuditPairs };
+  lastTrained?: { key: string; trained: Trained; lp: LabeledPairs; audit: LabeledPairs };
   /** The last candidate set, keyed by the model key and AccuracyCostTradeoff. */
   lastBlocked?: { key: string; cand: Candidates };
   /** Scores of the last candidate set: all of them, or a sample. */
   lastScored?: { key: string; scored: Scored };
+  /**
+   * The output's groups of the last fully scored candidate set, keyed by its scores' key, the
+   * threshold and which labels were enforced: a round's evaluation groups the rows as its
+   * find-matches run will, and the run reuses them.
+   */
+  lastGrouped?: { key: string; groups: ClusterOutput };
 }
 
 /** Probabilities of candidate pairs: `index` (ascending) names them, or all pairs when absent. */
@@ -117,9 +123,9 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
     const key = `${seed}\u0000${labels.map((l) => `${l.labelingSetId}\u0001${l.label}\u0001${l.key}`).join('\u0000')}`;
     if (prep.lastTrained?.key !== key) {
       // Audit sets are held out of training: they measure the model (audit.ts).
-      const lp = labeledPairs(table, labels.filter((l) => !isAuditSet(l.labelingSetId)));
-      const held = labeledPairs(table, labels.filter((l) => isAuditSet(l.labelingSetId)));
-      const audit: AuditPairs = { a: held.a, b: held.b, y: held.y };
+      const byKey = rowIndexByKey(table, labels.map((l) => l.key));
+      const lp = labeledPairs(table, labels.filter((l) => !isAuditSet(l.labelingSetId)), byKey);
+      const audit = labeledPairs(table, labels.filter((l) => isAuditSet(l.labelingSetId)), byKey);
       stages.report('train', `training on ${lp.y.length} labeled pairs`);
       prep.lastTrained = { key, trained: train(prep.shared.table, prep.features, lp, seed), lp, audit };
     }
@@ -201,8 +207,9 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
     const { key, trained, lp, audit, threshold } = trainOn(table, labels, params, prep, stages);
     run?.signal?.throwIfAborted();
     const cand = await block(prep, key, trained, params, stages, run);
-    const scored = scoring === 'none' ? undefined : await score(prep, `${key}\u0002${tradeoff(params.accuracyCostTradeoff)}`, cand, trained, scoring === 'sample', stages, run);
-    return { prep, trained, lp, audit, threshold, cand, scored };
+    const scoreKey = `${key}\u0002${tradeoff(params.accuracyCostTradeoff)}`;
+    const scored = scoring === 'none' ? undefined : await score(prep, scoreKey, cand, trained, scoring === 'sample', stages, run);
+    return { prep, trained, lp, audit, threshold, cand, scoreKey, scored };
   }
 
   /** Audit sets (audit.ts): random rows scanned against the table with the current model. */
@@ -223,14 +230,20 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
     return auditSets(scan, p, auditFloor(threshold), count);
   }
 
-  /** The output's groups: candidate pairs at or above the threshold merged by clustering. */
+  /**
+   * The output's groups: every candidate pair scored (`probs`), those at or above the threshold
+   * merged by clustering; `enforced` names the labels `constraints` come from.
+   */
   function groupRows(
-    f: { prep: Prepared; trained: Trained; lp: LabeledPairs; threshold: number; cand: Candidates },
+    f: { prep: Prepared; trained: Trained; threshold: number; cand: Candidates; scoreKey: string },
     probs: Float32Array,
+    enforced: 'none' | 'training' | 'all',
     constraints: ReturnType<typeof labelConstraints> | undefined,
-  ) {
+  ): ClusterOutput {
+    const key = `${f.scoreKey}\u0003${f.threshold}\u0003${enforced}`;
+    if (f.prep.lastGrouped?.key === key) return f.prep.lastGrouped.groups;
     const score = scoreWithCandidates(f.cand, probs, new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained)));
-    return clusterPairs({
+    const groups = clusterPairs({
       n: f.prep.shared.table.rowCount,
       a: f.cand.a,
       b: f.cand.b,
@@ -239,6 +252,8 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       score,
       ...(constraints ? { mustLink: constraints.must, cannotLink: constraints.cannot } : {}),
     });
+    f.prep.lastGrouped = { key, groups };
+    return groups;
   }
 
   return {
@@ -342,7 +357,9 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         const probs = f.scored?.p;
         let est = cal && probs ? estimateOnCandidates(probs, cal, f.threshold, br) : {};
         // The audit's pairs are held out of training, so the output's groups here enforce only the training labels.
-        const groups = f.audit.y.length > 0 && probs && !f.scored?.index ? groupRows(f, probs, params.enforceProvidedLabels ? labelConstraints(f.lp) : undefined).cluster : undefined;
+        const groups = f.audit.y.length > 0 && probs && !f.scored?.index
+          ? groupRows(f, probs, params.enforceProvidedLabels ? 'training' : 'none', params.enforceProvidedLabels ? labelConstraints(f.lp) : undefined).cluster
+          : undefined;
         const audit = auditSample(f, groups);
         if (audit) est = auditedEstimate(est, audit, br);
         if (est.blockingRecall !== undefined) res.blockingRecall = est.blockingRecall;
@@ -370,7 +387,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       run?.signal?.throwIfAborted();
       stages.report('cluster', 'grouping matches');
       const probs = f.scored!.p;
-      const cl = groupRows(f, probs, params.enforceProvidedLabels ? labelConstraints(f.lp, f.audit) : undefined);
+      const cl = groupRows(f, probs, params.enforceProvidedLabels ? 'all' : 'none', params.enforceProvidedLabels ? labelConstraints(f.lp, f.audit) : undefined);
       const matchId = new Float64Array(table.rowCount);
       for (let r = 0; r < table.rowCount; r++) matchId[r] = cl.cluster[r]!;
       let matched = 0;
@@ -382,7 +399,8 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       const shares = new Float64Array(features.length);
       return {
         matchId,
-        confidence: cl.confidence,
+        // A copy: the groups stay cached for the next call.
+        confidence: cl.confidence.slice(),
         stats: {
           candidatePairs: f.cand.a.length,
           scoredPairs: probs.length,
@@ -420,10 +438,9 @@ function scoreWithCandidates(cand: Candidates, probs: Float32Array, scorer: Pair
   };
 }
 
-function labelConstraints(lp: LabeledPairs, audit?: AuditPairs) {
+function labelConstraints(...labeled: LabeledPairs[]) {
   const must: Array<[number, number]> = [], cannot: Array<[number, number]> = [];
-  for (let i = 0; i < lp.y.length; i++) (lp.y[i] ? must : cannot).push([lp.a[i]!, lp.b[i]!]);
-  if (audit) for (let i = 0; i < audit.y.length; i++) (audit.y[i] ? must : cannot).push([audit.a[i]!, audit.b[i]!]);
+  for (const lp of labeled) for (let i = 0; i < lp.y.length; i++) (lp.y[i] ? must : cannot).push([lp.a[i]!, lp.b[i]!]);
   return { must, cannot };
 }
 
@@ -452,12 +469,13 @@ function labelName(i: number): string {
  * fitting.
  */
 function auditSample(
-  f: { prep: Prepared; trained: Trained; audit: AuditPairs; threshold: number; cand: Candidates },
+  f: { prep: Prepared; trained: Trained; audit: LabeledPairs; threshold: number; cand: Candidates },
   group: ArrayLike<number> | undefined,
 ): AuditSample | undefined {
   const { audit } = f;
   if (audit.y.length === 0) return undefined;
-  const scorer = new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained));
+  // Only without the output's groups does a pair's own score decide.
+  const scorer = group ? undefined : new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained));
   // Rows the output puts in groups larger than an audit set can show.
   let size: Uint32Array | undefined;
   if (group) {
@@ -471,7 +489,7 @@ function auditSample(
     const isCandidate = hasPair(f.cand, a, b);
     y.push(audit.y[i]!);
     candidate.push(isCandidate ? 1 : 0);
-    joined.push((group ? group[a] === group[b] : isCandidate && scorer.score(a, b) >= f.threshold) ? 1 : 0);
+    joined.push((group ? group[a] === group[b] : isCandidate && scorer!.score(a, b) >= f.threshold) ? 1 : 0);
   }
   return { y, candidate, joined, fits };
 }

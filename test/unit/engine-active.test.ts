@@ -78,6 +78,11 @@ describe('engine active learning and matcher', () => {
     const again = await createMatcher().findMatches(table, labels, { seed: 1 });
     assert.deepEqual(again.matchId, res.matchId);
     assert.deepEqual(again.confidence, res.confidence);
+    // The same matcher reuses its grouping, but every result owns its arrays.
+    const repeated = await m.findMatches(table, labels, { seed: 1 });
+    assert.deepEqual(repeated.confidence, res.confidence);
+    assert.notEqual(repeated.confidence, res.confidence);
+    assert.notEqual(repeated.matchId, res.matchId);
     let tp = 0;
     for (let i = 0; i < ids.length; i += 2) if (res.matchId[i] === res.matchId[i + 1]) tp++;
     assert.ok(tp >= 25, `found ${tp} of 30 pairs`);
