@@ -2,7 +2,7 @@
  * True candidate recall: the share of the truth's matching pairs that candidate generation proposes,
  * the pairs counted as the dataset's scoring counts them (every pair inside an entity, or only pairs
  * across sources for link tasks: src/evaluation/pairwise-score.ts). BlockingRecall, the engine's own
- * estimate, sees only the labeled pairs; this is the measured value it estimates.
+ * estimate, sees only labeled pairs (the audit sets' matches); this is the measured value it estimates.
  *
  * Candidate pairs can be millions, so the truth is interned once into per-row typed arrays and each
  * pair costs two array reads: no string, Map or Set per pair.

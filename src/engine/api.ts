@@ -82,7 +82,10 @@ export interface EvaluationResult {
   };
   /** Descending importance, each in [0, 1]. */
   columnImportances: Array<{ columnName: string; importance: number }>;
-  /** Share of labeled matching pairs that candidate generation finds. */
+  /**
+   * Share of matching pairs that candidate generation finds: measured on the audit sets' matching
+   * pairs (audit.ts), with the other labeled matches (found through blocking) as a prior.
+   */
   blockingRecall?: number;
 }
 

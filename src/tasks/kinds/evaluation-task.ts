@@ -38,7 +38,7 @@ export function toEvaluationMetrics(r: EvaluationResult): Record<string, unknown
     .map((c) => ({ ColumnName: c.columnName, Importance: bounded(c.importance) ?? 0 }))
     .sort((a, b) => b.Importance - a.Importance)
     .slice(0, 100);
-  // doppel's own member (SDKs ignore it): the share of labeled matching pairs blocking finds.
+  // doppel's own member (SDKs ignore it): the share of matching pairs blocking finds (engine estimate.ts: on the audit sets' matches).
   put('BlockingRecall', r.blockingRecall);
   return { TransformType: 'FIND_MATCHES', FindMatchesMetrics: metrics };
 }
