@@ -42,7 +42,7 @@ import {
 } from '@aws-sdk/client-glue';
 import { glueClient } from '../support/glue-client.js';
 import { s3Client, silenceSdkNodeVersionWarning } from '../support/s3-tools.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, untilLogged, type TestServer } from '../support/server.js';
 import { diskReserveOf } from '../../src/storage/disk-reserve.js';
 import { LABEL_BATCH_ROWS } from '../../src/storage/label-store.js';
 import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
@@ -197,10 +197,7 @@ describe('a full disk', { skip: !mounted }, () => {
     assert.equal(error.name, 'InternalServiceException');
     assert.equal(error.$metadata.httpStatusCode, 500);
     assert.match(error.message, /disk is full/);
-    // The server's log reaches this process through a pipe, maybe after the answer did.
-    const logged = /request \S+ failed: .*(SQLITE_FULL|database or disk is full)/;
-    for (let waited = 0; !logged.test(server.output()) && waited < 2_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-    assert.match(server.output(), logged);
+    await untilLogged(server, /request \S+ failed: .*(SQLITE_FULL|database or disk is full)/);
   });
 
   test('deletes work on the full disk: Glue UntagResource, DeleteJob, DeleteDatabase, S3 AbortMultipartUpload, DeleteObject, DeleteObjects', async () => {

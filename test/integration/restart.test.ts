@@ -27,7 +27,7 @@ import {
   waitForRun,
 } from '../support/glue-client.js';
 import { rawGlueCall } from '../support/raw-glue.js';
-import { startServer, taskProcessOf, type TestServer } from '../support/server.js';
+import { startServer, taskProcessOf, untilLogged, type TestServer } from '../support/server.js';
 
 describe('restart after a crash', () => {
   const servers: TestServer[] = [];
@@ -162,7 +162,7 @@ describe('a task process that dies mid-run', () => {
       assert.deepEqual([(await extras(first.TaskRunId!))['Attempt'], (await extras(first.TaskRunId!))['InterruptionCount']], [2, 1]);
       const wall = (Date.now() - started) / 1000;
       assert.ok(resumed.ExecutionTime! >= 1 && resumed.ExecutionTime! <= wall + 1, `ExecutionTime ${resumed.ExecutionTime} of ${wall} s`);
-      assert.match(server.output(), new RegExp(`task run ${first.TaskRunId} \\(\\w+\\) interrupted: its task process \\(pid \\d+\\) was killed by SIGKILL.*; resumed`));
+      await untilLogged(server, new RegExp(`task run ${first.TaskRunId} \\(\\w+\\) interrupted: its task process \\(pid \\d+\\) was killed by SIGKILL.*; resumed`));
 
       // Interrupted again with the one resume used up: FAILED, naming the process, the signal and the limit.
       const second = await glue.send(

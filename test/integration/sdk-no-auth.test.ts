@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GetMLTransformsCommand, ListMLTransformsCommand } from '@aws-sdk/client-glue';
-import { startServer, stopAndRemove, type TestServer } from '../support/server.js';
+import { startServer, stopAndRemove, untilLogged, type TestServer } from '../support/server.js';
 import { expectGlueError, glueClient } from '../support/glue-client.js';
 
 let server: TestServer;
@@ -97,7 +97,7 @@ describe('--no-auth on a network address', () => {
       });
       assert.equal(res.status, 200);
       // The startup lines after "listening on" may arrive after startServer returned.
-      assert.match(open.output(), /auth: +DISABLED \(--no-auth\) on 0\.0\.0\.0, a network address/);
+      await untilLogged(open, /auth: +DISABLED \(--no-auth\) on 0\.0\.0\.0, a network address/);
     } finally {
       await stopAndRemove(open);
     }

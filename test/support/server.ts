@@ -130,6 +130,18 @@ export function childPids(pid: number): number[] {
 }
 
 /**
+ * Waits until the server's log matches `pattern` and fails with the log if it does not within the
+ * timeout: the log reaches the test through a pipe, possibly after the answer that followed it did.
+ */
+export async function untilLogged(server: TestServer, pattern: RegExp, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(server.output())) {
+    if (Date.now() >= deadline) throw new Error(`the server never logged ${pattern}:\n${server.output()}`);
+    await sleep(20);
+  }
+}
+
+/**
  * The task process executing attempt `attempt` of `taskRunId`, as the server's log names it, checked
  * to be a child of the server: the process a test kills to simulate a crash of a run.
  */
