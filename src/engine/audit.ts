@@ -10,15 +10,36 @@
  * them), finds at least somewhat likely to match it: its labeled pairs are a random sample of the
  * pairs the model can tell apart from noise, whether blocking proposes them or not.
  *
- * Audit sets are recognised by their labeling set id; labels of sets named otherwise are never
+ * Only the pairs of the drawn row are a random sample: the partners' pairs among themselves are
+ * pairs of look-alikes picked for resembling the same row, the hard cases (two branches of one
+ * chain), so counting them would read the output as worse than it is.
+ *
+ * Audit sets are recognised by their labeling set id, which also names the drawn row (a hash of its
+ * key, so the set survives a labeler reordering its rows); labels of sets named otherwise are never
  * taken for audits, so renamed sets only make the estimate fall back to the calibration.
  */
-import { makeRng } from './rng.js';
+import { hashString, makeRng } from './rng.js';
 import { sharedUint32 } from './shared.js';
 
 export const AUDIT_SET_PREFIX = 'audit-';
 
 export const isAuditSet = (labelingSetId: string): boolean => labelingSetId.startsWith(AUDIT_SET_PREFIX);
+
+const keyTag = (key: string) => hashString(key).toString(16).padStart(8, '0');
+
+/** The id of the `number`th audit set, whose row drawn at random has primary key `drawnKey`. */
+export function auditSetId(number: number, drawnKey: string): string {
+  return `${AUDIT_SET_PREFIX}${String(number).padStart(4, '0')}-${keyTag(drawnKey)}`;
+}
+
+/**
+ * Whether a key is the drawn row of the audit set `labelingSetId` (undefined when the id names
+ * none); the audit's pairs are that row's pairs (labels.ts).
+ */
+export function auditDrawnRow(labelingSetId: string): ((key: string) => boolean) | undefined {
+  const tag = /^audit-\d+-([0-9a-f]{8})$/.exec(labelingSetId)?.[1];
+  return tag === undefined ? undefined : (key) => keyTag(key) === tag;
+}
 
 /** Share of a round's labeling sets that are audit sets. */
 const AUDIT_SHARE = 0.2;

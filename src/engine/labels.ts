@@ -38,13 +38,18 @@ export function rowIndexByKey(table: EngineTable, wanted: Iterable<string>): Map
   return out;
 }
 
-/** `byKey` resolves the labels' keys to rows (rowIndexByKey: one scan of the table, which callers splitting labels can share). */
+/**
+ * `byKey` resolves the labels' keys to rows (rowIndexByKey: one scan of the table, which callers
+ * splitting labels can share). `centerOf` names a set's center: when exactly one of the set's keys
+ * is its center, only the center's pairs are taken.
+ */
 export function labeledPairs(
   table: EngineTable,
   labels: readonly EngineLabel[],
   byKey: ReadonlyMap<string, number> = rowIndexByKey(table, labels.map((l) => l.key)),
+  centerOf: (labelingSetId: string) => ((key: string) => boolean) | undefined = () => undefined,
 ): LabeledPairs {
-  const sets = new Map<string, Array<{ row: number; label: string }>>();
+  const sets = new Map<string, Array<{ row: number; label: string; key: string }>>();
   const labeledRows = new Set<number>();
   for (const l of labels) {
     const row = byKey.get(l.key);
@@ -52,16 +57,20 @@ export function labeledPairs(
     labeledRows.add(row);
     let s = sets.get(l.labelingSetId);
     if (!s) sets.set(l.labelingSetId, (s = []));
-    if (!s.some((x) => x.row === row)) s.push({ row, label: l.label });
+    if (!s.some((x) => x.row === row)) s.push({ row, label: l.label, key: l.key });
   }
   const out: LabeledPairs = { a: [], b: [], y: [], set: [], setIds: [], labeledRows, labelCount: labels.length };
   const ids = [...sets.keys()].sort();
   ids.forEach((id, si) => {
     out.setIds.push(id);
     const s = sets.get(id)!;
+    const isCenter = centerOf(id);
+    const centers = isCenter ? s.filter((x) => isCenter(x.key)) : [];
+    const center = centers.length === 1 ? centers[0] : undefined;
     for (let i = 0; i < s.length; i++) {
       for (let j = i + 1; j < s.length; j++) {
         const x = s[i]!, y = s[j]!;
+        if (center && x !== center && y !== center) continue;
         out.a.push(Math.min(x.row, y.row));
         out.b.push(Math.max(x.row, y.row));
         out.y.push(x.label === y.label ? 1 : 0);

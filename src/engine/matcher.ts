@@ -12,7 +12,7 @@ import type {
   Matcher,
 } from './api.js';
 import { chooseSets } from './active.js';
-import { AUDIT_SET_PREFIX, AUDIT_SET_ROWS, auditFloor, auditScan, auditSetCount, auditSets, isAuditSet } from './audit.js';
+import { AUDIT_SET_PREFIX, AUDIT_SET_ROWS, auditDrawnRow, auditFloor, auditScan, auditSetCount, auditSetId, auditSets, isAuditSet } from './audit.js';
 import {
   allocateNeighbours,
   blockingRecall,
@@ -125,7 +125,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       // Audit sets are held out of training: they measure the model (audit.ts).
       const byKey = rowIndexByKey(table, labels.map((l) => l.key));
       const lp = labeledPairs(table, labels.filter((l) => !isAuditSet(l.labelingSetId)), byKey);
-      const audit = labeledPairs(table, labels.filter((l) => isAuditSet(l.labelingSetId)), byKey);
+      const audit = labeledPairs(table, labels.filter((l) => isAuditSet(l.labelingSetId)), byKey, auditDrawnRow);
       stages.report('train', `training on ${lp.y.length} labeled pairs`);
       prep.lastTrained = { key, trained: train(prep.shared.table, prep.features, lp, seed), lp, audit };
     }
@@ -289,10 +289,15 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         counters.set(prefix, (counters.get(prefix) ?? 0) + 1);
       }
       const out: LabelingSet[] = [];
+      const pk = table.columns[table.primaryKey]!;
       for (const { rows, prefix } of sets) {
         let id: string;
         let counter = counters.get(prefix) ?? 0;
-        do id = `${prefix}${String(++counter).padStart(4, '0')}`; while (existing.has(id));
+        do {
+          counter++;
+          // An audit set's first row is the one drawn at random (auditSets); its id names it.
+          id = prefix === AUDIT_SET_PREFIX ? auditSetId(counter, pk.values[pk.codes[rows[0]!]!]!) : `set-${String(counter).padStart(4, '0')}`;
+        } while (existing.has(id));
         counters.set(prefix, counter);
         existing.add(id);
         // Suggested grouping: the model's clustering restricted to the set.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AUDIT_SCAN_ROWS, AUDIT_SET_ROWS, auditFloor, auditScan, auditSets, isAuditSet } from '../../src/engine/audit.js';
+import { AUDIT_SCAN_ROWS, AUDIT_SET_ROWS, auditDrawnRow, auditFloor, auditScan, auditSetId, auditSets, isAuditSet } from '../../src/engine/audit.js';
+import { labeledPairs } from '../../src/engine/labels.js';
 import { auditedEstimate } from '../../src/engine/estimate.js';
 import { createMatcher } from '../../src/engine/index.js';
 import type { EngineLabel } from '../../src/engine/api.js';
@@ -54,30 +55,52 @@ describe('engine audit sets', () => {
   });
 });
 
+describe('engine audit set ids', () => {
+  const table = encodeTable([{ name: 'id', type: 'string' }], [['k0', 'k1', 'k2', 'k3']], 0);
+  it('name the drawn row, so that only its pairs count, in whatever order the rows come back', () => {
+    const id = auditSetId(7, 'k2');
+    assert.match(id, /^audit-0007-[0-9a-f]{8}$/);
+    assert.ok(isAuditSet(id));
+    assert.equal(auditDrawnRow(id)!('k2'), true);
+    assert.equal(auditDrawnRow(id)!('k1'), false);
+    const labels: EngineLabel[] = ['k0', 'k2', 'k3', 'k1'].map((key) => ({ labelingSetId: id, key, label: key === 'k3' ? 'B' : 'A' }));
+    const pairs = labeledPairs(table, labels, undefined, auditDrawnRow);
+    // Row 2's three pairs; the partners' pairs among themselves are not a random sample.
+    assert.deepEqual([pairs.a, pairs.b, pairs.y], [[0, 2, 1], [2, 3, 2], [1, 0, 1]]);
+  });
+  it('without a recognisable drawn row every pair of the set counts', () => {
+    for (const id of ['audit-0003', 'audit-0003-zzzzzzzz', auditSetId(3, 'not-in-the-set')]) {
+      const labels: EngineLabel[] = ['k0', 'k1', 'k2'].map((key) => ({ labelingSetId: id, key, label: 'A' }));
+      assert.equal(labeledPairs(table, labels, undefined, auditDrawnRow).y.length, 3, id);
+    }
+  });
+});
+
 describe('engine audited estimate', () => {
   const model = { precision: 0.8, recall: 0.8, f1: 0.8 };
   it('moves the model estimate towards what the audit measured, by the audit size', () => {
     const few = auditedEstimate(model, { y: [1, 1], candidate: [1, 1], joined: [1, 1], fits: [1, 1] }, 1);
-    const many = auditedEstimate(model, { y: Array(60).fill(1), candidate: Array(60).fill(1), joined: Array(60).fill(1), fits: Array(60).fill(1) }, 1);
+    const many = auditedEstimate(model, { y: Array(600).fill(1), candidate: Array(600).fill(1), joined: Array(600).fill(1), fits: Array(600).fill(1) }, 1);
     assert.ok(few.precision! > 0.8 && few.precision! < many.precision!);
     assert.ok(many.precision! > 0.98 && many.recall! > 0.98);
     assert.ok(Math.abs(many.f1! - (2 * many.precision! * many.recall!) / (many.precision! + many.recall!)) < 1e-12);
   });
   it('counts audit matches that blocking missed against the blocking recall', () => {
-    const y = Array(40).fill(1);
+    const y = Array(400).fill(1);
     const candidate = y.map((_, i) => (i % 2 ? 1 : 0));
-    const est = auditedEstimate(model, { y, candidate, joined: candidate, fits: Array(40).fill(1) }, 1);
+    const est = auditedEstimate(model, { y, candidate, joined: candidate, fits: Array(400).fill(1) }, 1);
     assert.ok(est.blockingRecall! < 0.6 && est.blockingRecall! > 0.45, `${est.blockingRecall}`);
     assert.ok(est.recall! < 0.6);
   });
   it('pairs in output groups larger than an audit set leave precision and recall to the model', () => {
-    const est = auditedEstimate(model, { y: Array(20).fill(1), candidate: Array(20).fill(0), joined: Array(20).fill(1), fits: Array(20).fill(0) }, 1);
+    const est = auditedEstimate(model, { y: Array(200).fill(1), candidate: Array(200).fill(0), joined: Array(200).fill(1), fits: Array(200).fill(0) }, 1);
     assert.ok(Math.abs(est.precision! - 0.8) < 1e-12 && Math.abs(est.recall! - 0.8) < 1e-12);
     // Blocking recall counts them: blocking proposed none of these matches.
     assert.ok(est.blockingRecall! < 0.1);
   });
   it('non-matches the output joins lower the precision', () => {
-    const est = auditedEstimate(model, { y: [0, 0, 0, 0, 0, 0, 1, 1], candidate: Array(8).fill(1), joined: Array(8).fill(1), fits: Array(8).fill(1) }, 1);
+    const y = Array.from({ length: 80 }, (_, i) => (i % 4 === 0 ? 1 : 0));
+    const est = auditedEstimate(model, { y, candidate: Array(80).fill(1), joined: Array(80).fill(1), fits: Array(80).fill(1) }, 1);
     assert.ok(est.precision! < 0.5);
   });
 });
@@ -106,6 +129,8 @@ describe('engine audit sets in the teaching loop', () => {
       const sets = await m.generateLabelingSets(table, withAudits, { seed: 4 }, { sets: 5, targetRows: 30 });
       // The first round has no model to search with.
       assert.equal(sets.some((s) => isAuditSet(s.labelingSetId)), round > 0);
+      // Each audit set's id names its first row, the one drawn at random.
+      for (const s of sets.filter((s) => isAuditSet(s.labelingSetId))) assert.ok(auditDrawnRow(s.labelingSetId)!(ids[s.rows[0]!.row]!));
       withAudits.push(...label(sets));
     }
     const active = withAudits.filter((l) => !isAuditSet(l.labelingSetId));
