@@ -18,9 +18,7 @@ import {
   StartJobRunCommand,
   StartMLEvaluationTaskRunCommand,
   StartMLLabelingSetGenerationTaskRunCommand,
-  GetJobRunCommand,
   type GlueClient,
-  type JobRun,
 } from '@aws-sdk/client-glue';
 import {
   CreateBucketCommand,
@@ -31,8 +29,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { getTransform, glueClient, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { getTransform, glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
@@ -54,16 +51,6 @@ async function getBytes(s3: S3Client, key: string): Promise<Uint8Array> {
 async function keysUnder(s3: S3Client, prefix: string): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
   return (out.Contents ?? []).map((o) => o.Key!.slice(prefix.length)).sort();
-}
-
-async function waitForJobRun(glue: GlueClient, jobName: string, runId: string, timeoutMs = 120_000): Promise<JobRun> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { JobRun } = await glue.send(new GetJobRunCommand({ JobName: jobName, RunId: runId }));
-    if (['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'].includes(JobRun!.JobRunState!)) return JobRun!;
-    assert.ok(Date.now() < deadline, `job run ${runId} still ${JobRun!.JobRunState}`);
-    await sleep(100);
-  }
 }
 
 /** Runs the doppel CLI without blocking this process's event loop (its SDK sockets must stay serviced). */

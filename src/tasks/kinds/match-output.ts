@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { MATCH_CONFIDENCE, MATCH_ID } from '../../catalog/data-files.js';
 import { DuckDbSession } from '../../catalog/table-data/duckdb-session.js';
 import { sqlIdent, sqlString } from '../../catalog/table-data/sql.js';
 import type { EngineColumn, EngineTable, MatchResult } from '../../engine/api.js';
@@ -11,9 +12,6 @@ import type { OutputFormat } from '../../jobs/find-matches-args.js';
 import { writeOutput } from '../../storage/data-objects.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import type { S3Location } from '../../storage/s3-uri.js';
-
-export const MATCH_ID = 'match_id';
-export const MATCH_CONFIDENCE = 'match_confidence_score';
 
 /** Rows per part file (CSV and JSON); Parquet output is one part. */
 const PART_ROWS = 500_000;
