@@ -21,6 +21,7 @@ import { readEncodedCatalogTable } from './table-source.js';
 /** The columns find-matches adds to the records it writes. */
 export const MATCH_ID = 'match_id';
 export const MATCH_CONFIDENCE = 'match_confidence_score';
+export const MATCH_EXPLANATION = 'match_explanation';
 
 /** Doppel's CSV output: a header line, `,` between fields, `"` quotes doubled inside quotes. */
 const OUTPUT_CSV: CsvDialect = { delimiter: ',', quote: '"', escape: '"', headerLines: 1, encoding: 'UTF-8', quoted: true, openCsv: false };
@@ -83,8 +84,9 @@ export async function readMatchOutputAt(
   signal?: AbortSignal,
 ): Promise<MatchOutputTable> {
   const listed = await listDataFiles(objects, at);
-  const withConfidence = await hasColumn(objects, at, listed, MATCH_CONFIDENCE);
-  const all = [...columns, { name: MATCH_ID, type: 'bigint' }, ...(withConfidence ? [{ name: MATCH_CONFIDENCE, type: 'double' }] : [])];
+  const added = await matchColumns(objects, at, listed, columns.length);
+  const withConfidence = added.some((c) => c.name === MATCH_CONFIDENCE);
+  const all = [...columns, ...added];
   const read = await readFiles(objects, listed, at, all, primaryKey, signal);
   const n = read.rowCount;
   const key = (r: number) => read.columns[read.primaryKey]!.values[read.columns[read.primaryKey]!.codes[r]!];
@@ -102,23 +104,38 @@ export async function readMatchOutputAt(
     }
     return out;
   };
-  const matchId = numbers(columns.length, MATCH_ID, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
-  const confidence = withConfidence ? numbers(columns.length + 1, MATCH_CONFIDENCE, (x) => x >= 0 && x <= 1, 'a number in [0, 1]') : undefined;
+  const matchId = numbers(columns.length + added.findIndex((c) => c.name === MATCH_ID), MATCH_ID, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
+  const confidence = withConfidence ? numbers(columns.length + added.findIndex((c) => c.name === MATCH_CONFIDENCE), MATCH_CONFIDENCE, (x) => x >= 0 && x <= 1, 'a number in [0, 1]') : undefined;
   const table: EngineTable = { columns: read.columns.slice(0, columns.length), primaryKey: read.primaryKey, rowCount: n };
   return { table, matchId, ...(confidence ? { confidence } : {}) };
 }
 
-/** Whether the files hold a column: the CSV header line, a Parquet schema, a key of some JSON record. */
-async function hasColumn(objects: ObjectStore, at: S3Location, listed: Awaited<ReturnType<typeof listDataFiles>>, name: string): Promise<boolean> {
+/**
+ * The columns find-matches added that the files hold, after the records' own: match_id always;
+ * match_confidence_score when the files have it; in CSV, read by position, every added column the
+ * header names (match_explanation too), in its order.
+ */
+async function matchColumns(objects: ObjectStore, at: S3Location, listed: Awaited<ReturnType<typeof listDataFiles>>, own: number): Promise<CatalogColumn[]> {
+  const types: Record<string, string> = { [MATCH_ID]: 'bigint', [MATCH_CONFIDENCE]: 'double', [MATCH_EXPLANATION]: 'string' };
   const first = listed.parts[0]!;
   if (listed.kind === 'csv') {
-    return (await firstLine(objects, at.bucket, first.key)).some((f) => f.toLowerCase() === name);
+    const trailing = (await firstLine(objects, at.bucket, first.key)).slice(own).map((f) => f.toLowerCase());
+    if (!trailing.includes(MATCH_ID) || trailing.some((f) => types[f] === undefined)) {
+      throw new TableDataError(`${formatS3Uri(at)}: the header of ${first.key} does not end in the columns find-matches writes (${MATCH_ID}, then ${MATCH_CONFIDENCE} and ${MATCH_EXPLANATION} when asked for), it ends in ${trailing.join(', ') || 'nothing'}.`);
+    }
+    return trailing.map((name) => ({ name, type: types[name]! }));
   }
-  const copy = await objects.localCopy(at.bucket, first.key);
+  const confidence = await hasColumn(objects, at, first.key, listed.kind, MATCH_CONFIDENCE);
+  return [{ name: MATCH_ID, type: 'bigint' }, ...(confidence ? [{ name: MATCH_CONFIDENCE, type: 'double' }] : [])];
+}
+
+/** Whether a JSON lines or Parquet file holds a column: a key of some record, a field of its schema. */
+async function hasColumn(objects: ObjectStore, at: S3Location, key: string, kind: TableFormat['kind'], name: string): Promise<boolean> {
+  const copy = await objects.localCopy(at.bucket, key);
   const session = await DuckDbSession.open();
   try {
     const sql =
-      listed.kind === 'parquet'
+      kind === 'parquet'
         ? `SELECT count(*) FROM parquet_schema(${sqlString(copy.path)}) WHERE lower(name) = ${sqlString(name)}`
         : `SELECT count(*) FROM read_ndjson_objects(${sqlString(copy.path)}) WHERE list_contains(json_keys(json), ${sqlString(name)})`;
     const [[count]] = (await session.rows(sql)) as [[unknown]];

@@ -21,6 +21,7 @@
 import type { BridgeConflict, ExistingMatches, IncrementalMatchResult } from './api.js';
 import { allocateNeighbours, buildKeyIndex, collectCandidates } from './blocking.js';
 import { clusterPairs } from './cluster.js';
+import { PairExplainer } from './explain.js';
 import type { Feature } from './features.js';
 import { newShareId, type SharedTable, type ThreadPool } from './parallel.js';
 import { PairScorer } from './scoring.js';
@@ -174,6 +175,7 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Incremental
     conflicts.push({ row, matchId: matchId[row]!, groups: ranked });
   }
   conflicts.sort((x, y) => x.row - y.row);
+  const explainer = new PairExplainer(pt, features, trained.model);
 
   return {
     matchId,
@@ -188,6 +190,7 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Incremental
       joinedExisting,
     },
     conflicts,
+    explainPair: (x, y) => explainer.explain(x, y),
   };
 }
 

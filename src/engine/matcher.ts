@@ -405,6 +405,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
           matchedPairs: matched,
           groups: cl.groups,
         },
+        explainPair: (a: number, b: number) => explainer.explain(a, b),
         explain: (a: number, b: number) =>
           explainer
             .explain(a, b)

@@ -10,6 +10,8 @@ export interface FindMatchesArgs {
   outputFormat: OutputFormat;
   computeMatchConfidenceScores: boolean;
   removeDuplicates: boolean;
+  /** Write each record's link to its group explained (column match_explanation). */
+  explain: boolean;
   inputDatabase?: string;
   inputTable?: string;
   /** An incremental run (FindIncrementalMatches): the previous output's records keep their match ids. */
@@ -79,6 +81,7 @@ export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesA
     outputFormat: format,
     computeMatchConfidenceScores: flag(args, '--compute-match-confidence-scores'),
     removeDuplicates: flag(args, '--remove-duplicates'),
+    explain: flag(args, '--explain'),
     ...(inputDatabase !== undefined ? { inputDatabase, inputTable } : {}),
     ...(incremental ? { incremental } : {}),
   };

@@ -127,7 +127,8 @@ describe('incremental find-matches (restaurant, 80% base + 20% new)', { timeout:
   });
 
   it('new records from an S3 path: existing ids kept, every record once, F1 within 0.01 of a full run', async (t) => {
-    const first = await runJob({ '--output-path': `s3://${BUCKET}/out/base/`, '--compute-match-confidence-scores': 'true' });
+    // The base's output explains each record's link to its group; an incremental run reads it like any other output.
+    const first = await runJob({ '--output-path': `s3://${BUCKET}/out/base/`, '--compute-match-confidence-scores': 'true', '--explain': 'true' });
     assert.equal(first.JobRunState, 'SUCCEEDED', first.ErrorMessage);
     const run = await runJob({
       '--output-path': `s3://${BUCKET}/out/inc/`,
@@ -138,6 +139,23 @@ describe('incremental find-matches (restaurant, 80% base + 20% new)', { timeout:
     });
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
     const before = await csvRows('out/base/');
+    assert.deepEqual(Object.keys(before[0]!), [...ds.header, 'match_id', 'match_confidence_score', 'match_explanation']);
+    const groupOf = new Map(before.map((r) => [r['id']!, r['match_id']!]));
+    const size = new Map<string, number>();
+    for (const r of before) size.set(r['match_id']!, (size.get(r['match_id']!) ?? 0) + 1);
+    for (const r of before) {
+      if (size.get(r['match_id']!) === 1) {
+        assert.equal(r['match_explanation'], '', `record ${r['id']} is alone in its group`);
+        continue;
+      }
+      const why = JSON.parse(r['match_explanation']!) as { partner: string; log_odds: number; bias: number; columns: Record<string, number> };
+      assert.equal(groupOf.get(why.partner), r['match_id'], 'the partner is in the same group');
+      assert.notEqual(why.partner, r['id']);
+      assert.deepEqual(Object.keys(why.columns).sort(), ds.header.filter((h) => h !== 'id').sort());
+      const sum = why.bias + Object.values(why.columns).reduce((a, b) => a + b, 0);
+      // Each of the terms is rounded to 4 decimals.
+      assert.ok(Math.abs(sum - why.log_odds) <= 5e-5 * (ds.header.length + 1), `record ${r['id']}: ${sum} vs ${why.log_odds}`);
+    }
     const rows = await csvRows('out/inc/');
     assert.deepEqual(Object.keys(rows[0]!), [...ds.header, 'match_id', 'match_confidence_score']);
     assert.deepEqual(rows.map((r) => r['id']), ds.records.map((r) => r['id']), 'the existing records, then the new ones');

@@ -57,6 +57,7 @@ describe('findmatches job arguments', () => {
       outputFormat: 'csv',
       computeMatchConfidenceScores: false,
       removeDuplicates: false,
+      explain: false,
     });
     const full = parseFindMatchesArgs({
       '--transform-id': 'tfm-1',
@@ -71,6 +72,16 @@ describe('findmatches job arguments', () => {
     assert.equal(full.computeMatchConfidenceScores, true);
     assert.equal(full.removeDuplicates, true);
     assert.equal(full.inputTable, 't');
+    const incremental = parseFindMatchesArgs({
+      '--transform-id': 'tfm-1',
+      '--output-path': 's3://bucket/out/',
+      '--existing-path': 's3://bucket/before/',
+      '--incremental-database': 'db',
+      '--incremental-table': 'new',
+      '--explain': 'true',
+    });
+    assert.deepEqual(incremental.incremental, { existingPath: 's3://bucket/before/', newRecords: { database: 'db', table: 'new' } });
+    assert.equal(incremental.explain, true);
   });
 
   it('names the argument that is wrong', () => {
@@ -81,6 +92,12 @@ describe('findmatches job arguments', () => {
       [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--output-format': 'avro' }, /--output-format must be csv, json or parquet/],
       [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--remove-duplicates': 'maybe' }, /--remove-duplicates must be true or false/],
       [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--input-table': 't' }, /must be given together/],
+      [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--explain': 'yes' }, /--explain must be true or false/],
+      [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--conflicts-path': 's3://bucket/c/' }, /--conflicts-path needs --existing-path/],
+      [
+        { '--transform-id': 't', '--output-path': 's3://bucket/', '--existing-path': 's3://bucket/e/', '--incremental-path': 's3://bucket/n/', '--incremental-table': 'x', '--incremental-database': 'd' },
+        /either --incremental-path or --incremental-database with --incremental-table \(not both\)/,
+      ],
     ];
     for (const [args, message] of bad) assert.throws(() => parseFindMatchesArgs(args), (e) => e instanceof ArgumentError && message.test(e.message));
   });

@@ -71,6 +71,8 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
           format: args.outputFormat,
           confidence: args.computeMatchConfidenceScores,
           removeDuplicates: args.removeDuplicates,
+          // Runs recorded before --explain existed have no such argument.
+          explain: args.explain === true,
         }),
       );
       const props = ctx.run.properties['FindMatchesTaskRunProperties'] as Record<string, unknown> | undefined;
