@@ -1,7 +1,9 @@
 /**
- * Incremental find-matches runs through the SDKs (FindIncrementalMatches): a transform taught on
- * 80% of restaurant, a full run on that base, then `findmatches` job runs with `--existing-path`
- * and the remaining records, from an S3 path and from a catalog table, in CSV, JSON and Parquet.
+ * doppel's additions to FindMatches, through the SDKs and the raw wire, on a transform taught on
+ * 80% of restaurant: incremental runs (FindIncrementalMatches: a full run on that base, then
+ * `findmatches` job runs with `--existing-path` and the remaining records, from an S3 path and from
+ * a catalog table, in CSV, JSON and Parquet), `--explain`, the ExplainMatches operation and
+ * `doppel explain`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +23,7 @@ import { stringify } from 'csv-stringify/sync';
 import { scorePairwise } from '../../src/evaluation/pairwise-score.js';
 import { glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
+import { runCli } from '../support/cli.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
 import { startServer, type TestServer } from '../support/server.js';
@@ -28,7 +31,7 @@ import { startServer, type TestServer } from '../support/server.js';
 const BUCKET = 'incremental-e2e';
 const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 
-describe('incremental find-matches (restaurant, 80% base + 20% new)', { timeout: 600_000 }, () => {
+describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 600_000 }, () => {
   let server: TestServer;
   let glue: GlueClient;
   let s3: S3Client;
@@ -264,5 +267,58 @@ describe('incremental find-matches (restaurant, 80% base + 20% new)', { timeout:
       assert.equal(run.JobRunState, 'FAILED', JSON.stringify(args));
       assert.match(run.ErrorMessage!, message);
     }
+  });
+
+  it('ExplainMatches (doppel extension): per-column contributions that add up to the pair\'s log-odds', async () => {
+    const byEntity = new Map<string, string[]>();
+    for (const r of base) byEntity.set(ds.truth.get(r['id']!)!, [...(byEntity.get(ds.truth.get(r['id']!)!) ?? []), r['id']!]);
+    const duplicate = [...byEntity.values()].find((ids) => ids.length > 1)!;
+    const strangers = [base[0]!['id']!, base.find((r) => ds.truth.get(r['id']!) !== ds.truth.get(base[0]!['id']!))!['id']!];
+    const res = await rawGlueCall(server, 'ExplainMatches', {
+      TransformId: transformId,
+      RecordPairs: [{ Left: duplicate[0], Right: duplicate[1] }, { Left: strangers[0], Right: strangers[1] }],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    type Explanation = {
+      Left: string; Right: string; LogOdds: number; Probability: number; Bias: number;
+      Columns: Array<{ ColumnName: string; Contribution: number }>;
+      Features: Array<{ ColumnName: string; Feature: string; Value: number; Contribution: number }>;
+    };
+    const explanations = res.body['Explanations'] as Explanation[];
+    assert.deepEqual(explanations.map((e) => [e.Left, e.Right]), [[duplicate[0], duplicate[1]], strangers]);
+    for (const e of explanations) {
+      const columns = e.Columns.reduce((s, c) => s + c.Contribution, 0);
+      assert.ok(Math.abs(e.Bias + columns - e.LogOdds) < 1e-9, `${e.Bias} + ${columns} vs ${e.LogOdds}`);
+      assert.ok(Math.abs(e.Features.reduce((s, f) => s + f.Contribution, 0) - columns) < 1e-9);
+      assert.ok(Math.abs(e.Probability - 1 / (1 + Math.exp(-e.LogOdds))) < 1e-12);
+      assert.deepEqual(e.Columns.map((c) => c.ColumnName).sort(), ds.header.filter((h) => h !== 'id').sort());
+    }
+    assert.ok(explanations[0]!.LogOdds > explanations[1]!.LogOdds, 'the duplicate scores above the strangers');
+    // The run behind it is a task run of the transform like any other.
+    assert.match(String(res.body['TaskRunId']), /^tsk-/);
+
+    const unknown = await rawGlueCall(server, 'ExplainMatches', { TransformId: transformId, RecordPairs: [{ Left: duplicate[0], Right: 'nope' }] });
+    assert.equal(unknown.status, 400);
+    assert.match(String(unknown.body['__type']), /InvalidInputException/);
+    assert.match(String(unknown.body['message'] ?? unknown.body['Message']), /RecordPairs\[0\]\.Right: no record with id = nope/);
+    const empty = await rawGlueCall(server, 'ExplainMatches', { TransformId: transformId, RecordPairs: [] });
+    assert.equal(empty.status, 400);
+    assert.match(String(empty.body['message'] ?? empty.body['Message']), /RecordPairs must be a list of 1 to 100 pairs/);
+    const missing = await rawGlueCall(server, 'ExplainMatches', { TransformId: 'tfm-nope', RecordPairs: [{ Left: 'a', Right: 'b' }] });
+    assert.equal(missing.status, 400);
+    assert.match(String(missing.body['__type']), /EntityNotFoundException/);
+
+    // `doppel explain` asks the same and draws the waterfall.
+    const cli = await runCli(['explain', '--endpoint', server.endpoint, '--transform-id', transformId, duplicate[0]!, duplicate[1]!]);
+    assert.equal(cli.status, 0, cli.stderr);
+    const lines = cli.stdout.trim().split('\n');
+    assert.match(lines[0]!, new RegExp(`^${duplicate[0]} ~ ${duplicate[1]}: probability ${explanations[0]!.Probability.toFixed(4)}`));
+    for (const h of ds.header.filter((x) => x !== 'id')) assert.ok(lines.some((l) => l.trimStart().startsWith(`${h} `)), `a line for ${h}`);
+    const json = await runCli(['explain', '--endpoint', server.endpoint, '--transform-id', transformId, '--json', duplicate[0]!, duplicate[1]!]);
+    assert.equal(json.status, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as { Explanations: Explanation[] }).Explanations, [explanations[0]]);
+    const bad = await runCli(['explain', '--endpoint', server.endpoint, '--transform-id', transformId, duplicate[0]!]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /pairs of primary keys are required/);
   });
 });
