@@ -8,7 +8,7 @@ import { ProgressDisplay, type RunProgress } from './progress-display.js';
 
 export const FIND_MATCHES_USAGE = `  doppel find-matches --transform-id ID --output-path s3://bucket/prefix/
                       [--output-format csv|json|parquet] [--compute-match-confidence-scores]
-                      [--remove-duplicates] [--input-database D --input-table T] [--explain]
+                      [--remove-duplicates] [--input-database D --input-table T] [--explain] [--golden-records]
                       [--existing-path s3://... (--incremental-path s3://... |
                        --incremental-database D --incremental-table T) [--conflicts-path s3://...]]
                       [--endpoint URL | --data-dir D] [--region R] [--job-name NAME] [--no-wait]
@@ -70,6 +70,7 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
       'input-database': { type: 'string' },
       'input-table': { type: 'string' },
       explain: { type: 'boolean' },
+      'golden-records': { type: 'boolean' },
       'existing-path': { type: 'string' },
       'incremental-path': { type: 'string' },
       'incremental-database': { type: 'string' },
@@ -123,6 +124,7 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
       '--remove-duplicates': String(values['remove-duplicates'] === true),
     };
     if (values.explain) args['--explain'] = 'true';
+    if (values['golden-records']) args['--golden-records'] = 'true';
     for (const name of ['input-database', 'input-table', 'existing-path', 'incremental-path', 'incremental-database', 'incremental-table', 'conflicts-path'] as const) {
       if (values[name] !== undefined) args[`--${name}`] = values[name];
     }

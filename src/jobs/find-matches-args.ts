@@ -12,6 +12,8 @@ export interface FindMatchesArgs {
   removeDuplicates: boolean;
   /** Write each record's link to its group explained (column match_explanation). */
   explain: boolean;
+  /** Write one merged record per match group instead of every record (tasks/kinds/golden-records.ts). */
+  goldenRecords: boolean;
   inputDatabase?: string;
   inputTable?: string;
   /** An incremental run (FindIncrementalMatches): the previous output's records keep their match ids. */
@@ -69,6 +71,14 @@ export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesA
   if ((inputDatabase === undefined) !== (inputTable === undefined)) {
     throw new ArgumentError('Arguments --input-database and --input-table must be given together.');
   }
+  const explain = flag(args, '--explain');
+  const goldenRecords = flag(args, '--golden-records');
+  const removeDuplicates = flag(args, '--remove-duplicates');
+  if (goldenRecords && (removeDuplicates || explain)) {
+    throw new ArgumentError(
+      `Argument --golden-records writes one merged record per group: it cannot be combined with ${removeDuplicates ? '--remove-duplicates' : '--explain'}.`,
+    );
+  }
   const incremental = incrementalArgs(args);
   if (incremental && inputDatabase !== undefined) {
     throw new ArgumentError(
@@ -80,8 +90,9 @@ export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesA
     outputPath,
     outputFormat: format,
     computeMatchConfidenceScores: flag(args, '--compute-match-confidence-scores'),
-    removeDuplicates: flag(args, '--remove-duplicates'),
-    explain: flag(args, '--explain'),
+    removeDuplicates,
+    explain,
+    goldenRecords,
     ...(inputDatabase !== undefined ? { inputDatabase, inputTable } : {}),
     ...(incremental ? { incremental } : {}),
   };

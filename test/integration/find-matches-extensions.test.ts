@@ -193,6 +193,26 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     assert.equal(props['ConflictCount'], new Set(conflicts.map((r) => r['id'])).size);
   });
 
+  it('--golden-records writes one merged record per group, its values taken from the group\'s records', async () => {
+    const run = await runJob({ '--output-path': `s3://${BUCKET}/out/golden/`, '--golden-records': 'true', '--compute-match-confidence-scores': 'true' });
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    const all = await csvRows('out/base/');
+    const golden = await csvRows('out/golden/');
+    assert.deepEqual(Object.keys(golden[0]!), [...ds.header, 'match_id', 'match_confidence_score']);
+    const groups = new Map<string, Array<Record<string, string>>>();
+    for (const r of all) groups.set(r['match_id']!, [...(groups.get(r['match_id']!) ?? []), r]);
+    assert.equal(golden.length, groups.size);
+    assert.ok(golden.length < all.length, 'restaurant has groups of several records');
+    for (const g of golden) {
+      const members = groups.get(g['match_id']!)!;
+      assert.ok(members.some((m) => m['id'] === g['id']), `golden record ${g['id']} is a record of group ${g['match_id']}`);
+      for (const h of ds.header) assert.ok(members.some((m) => m[h] === g[h]), `${h} of group ${g['match_id']} comes from one of its records`);
+    }
+    const bad = await runJob({ '--output-path': `s3://${BUCKET}/out/golden-bad/`, '--golden-records': 'true', '--explain': 'true' });
+    assert.equal(bad.JobRunState, 'FAILED');
+    assert.match(bad.ErrorMessage!, /Argument --golden-records writes one merged record per group: it cannot be combined with --explain/);
+  });
+
   it('existing matches in Parquet, new records from a catalog table, output in JSON lines', async () => {
     const first = await runJob({ '--output-path': `s3://${BUCKET}/out/base-pq/`, '--output-format': 'parquet' });
     assert.equal(first.JobRunState, 'SUCCEEDED', first.ErrorMessage);

@@ -5,6 +5,7 @@ import type { FindMatchesArgs, IncrementalArgs } from '../../jobs/find-matches-a
 import { notReadyMessage } from '../../jobs/job-service.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
 import { loadIncrementalInput } from './incremental-input.js';
+import { goldenRecords } from './golden-records.js';
 import { writeMatchOutput } from './match-output.js';
 import { s3LocationOf, writeCsvOutput, writingTo } from './task-paths.js';
 import { loadMatcherInput, runEngine, type MatcherInput, type MatcherInputDeps } from './matcher-input.js';
@@ -66,8 +67,10 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
         );
       }
       ctx.progress(`writing ${args.outputFormat} output to ${args.outputPath}`, 0.9);
+      // Runs recorded before --golden-records existed have no such argument.
+      const output = args.goldenRecords === true ? goldenRecords(input.table, result) : { table: input.table, result };
       const written = await writingTo(args.outputPath, () =>
-        writeMatchOutput(ctx.objects, at, input.table, result, {
+        writeMatchOutput(ctx.objects, at, output.table, output.result, {
           format: args.outputFormat,
           confidence: args.computeMatchConfidenceScores,
           removeDuplicates: args.removeDuplicates,
