@@ -173,6 +173,30 @@ describe('explanations', () => {
     assert.ok(explainer.explain(match[0]!, match[1]!).logOdds > explainer.explain(10, 400).logOdds);
   });
 
+  it('the columns that drive true matches: people records by identity fields, citations by title and authors', async (t) => {
+    const drivers = async (name: string) => {
+      const ds = loadTeachingDataset(resolveDatasetDir(name));
+      const matcher = createMatcher({ threads: 2 });
+      const labels = await labelsFor(matcher, ds, 3);
+      const rowOf = new Map(ds.keys.map((k, r) => [k, r]));
+      const byEntity = new Map<string, number[]>();
+      for (const x of ds.truth) (byEntity.get(x.entityId) ?? byEntity.set(x.entityId, []).get(x.entityId)!).push(rowOf.get(x.id)!);
+      const pairs = [...byEntity.values()].filter((rs) => rs.length > 1).slice(0, 300).map((rs) => [rs[0]!, rs[1]!] as const);
+      const mean = new Map<string, number>();
+      for (const e of await matcher.explainPairs(ds.table, pairs, labels, { seed: 1 })) {
+        for (const c of e.columns) mean.set(c.column, (mean.get(c.column) ?? 0) + c.contribution / pairs.length);
+      }
+      const ranked = [...mean].sort((x, y) => y[1] - x[1]);
+      t.diagnostic(`${name}: ${ranked.map(([c, v]) => `${c} ${v.toFixed(2)}`).join(', ')}`);
+      return ranked.map(([c]) => c);
+    };
+    const people = await drivers('febrl3');
+    assert.ok(['date_of_birth', 'soc_sec_id'].some((c) => people.slice(0, 4).includes(c)), people.join(', '));
+    assert.ok(people.indexOf('given_name') > people.indexOf('date_of_birth'));
+    const citations = await drivers('leipzig_dblp_acm');
+    assert.deepEqual(citations.slice(0, 2).sort(), ['authors', 'title']);
+  });
+
   it('the matcher explains pairs with the model findMatches uses', async () => {
     const inc = await createMatcher({ threads: 1 }).explainPairs(
       encodeTable([{ name: 'id' }, { name: 'name' }], [['a', 'b', 'c'], ['ann lee', 'ann lee', 'bob stone']], 0),
