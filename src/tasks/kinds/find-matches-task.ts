@@ -31,7 +31,7 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
       const at = s3LocationOf(args.outputPath, 'Argument --output-path:');
       let input: MatcherInput;
       let result: MatchResult;
-      let incremental: Record<string, number> = {};
+      let incrementalCounts: Record<string, number> = {};
       if (args.incremental) {
         const inc = await loadIncrementalInput(deps, ctx, args.incremental);
         if (args.computeMatchConfidenceScores && !inc.existing.confidence) {
@@ -48,7 +48,7 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
         );
         if (args.incremental.conflictsPath) await writeConflicts(ctx, args.incremental, inc, found);
         result = found;
-        incremental = {
+        incrementalCounts = {
           IncrementalRecordCount: added,
           JoinedExistingCount: found.stats.joinedExisting,
           ConflictCount: found.conflicts.length,
@@ -92,7 +92,7 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
             ScoredPairCount: result.stats.scoredPairs,
             FullyScoredPairCount: result.stats.fullyScoredPairs,
             MatchedPairCount: result.stats.matchedPairs,
-            ...incremental,
+            ...incrementalCounts,
           },
         },
       };
