@@ -5,7 +5,7 @@ import { parseRawQuery } from './auth/raw-query.js';
 import { checkDeclaredSignature, identifyUnverified, verifySignature, type SignedRequest } from './auth/sigv4.js';
 import type { CredentialRegistry } from './auth/credentials.js';
 import { ServiceError, diskFull, internalFailure, isDiskFull, serializationError, unknownOperation } from './errors.js';
-import type { Operation } from './glue-operations.js';
+import { EXTENSION_OPERATIONS, type Operation } from './glue-operations.js';
 import { validateInput } from './model/validate.js';
 import { BodyBudgetExhausted, BodyIdleTimeout, BodyRefused, BodyTooLarge, type BufferedBody } from './request-body.js';
 
@@ -56,7 +56,7 @@ export function glueEndpoint(opts: GlueEndpointOptions) {
         );
       }
       const input = parseBody(body.bytes);
-      validateInput(name, input);
+      if (!EXTENSION_OPERATIONS.has(name)) validateInput(name, input);
       const output = await operation(ctx, input);
       return respond(200, requestId, JSON.stringify(output));
     } catch (e) {

@@ -16,6 +16,9 @@ export interface Services {
   jobs: JobService;
 }
 
+/** Operations doppel adds to Glue's: Glue's model does not know them, so they check their own input. */
+export const EXTENSION_OPERATIONS: ReadonlySet<string> = new Set(['ExplainMatches']);
+
 /** X-Amz-Target operation name (after "AWSGlue.") → the service method that implements it. */
 export function glueOperations(s: Services): ReadonlyMap<string, Operation> {
   const ops: Record<string, Operation> = {
@@ -33,6 +36,8 @@ export function glueOperations(s: Services): ReadonlyMap<string, Operation> {
     GetMLTaskRun: (c, i) => s.taskRuns.get(c, i),
     GetMLTaskRuns: (c, i) => s.taskRuns.getMany(c, i),
     CancelMLTaskRun: (c, i) => s.taskRuns.cancel(c, i),
+    // doppel's own (README "doppel extensions"): not in Glue's model.
+    ExplainMatches: (c, i) => s.taskRuns.explainMatches(c, i),
 
     TagResource: (c, i) => s.tags.tagResource(c, i),
     UntagResource: (c, i) => s.tags.untagResource(c, i),

@@ -1,16 +1,16 @@
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { configFrom, DEFAULTS } from '../config.js';
 import { FIND_MATCHES_COMMAND } from '../jobs/find-matches-args.js';
 import { startDoppel } from '../server.js';
+import { GlueCallError, GlueCaller } from './glue-caller.js';
 import { ProgressDisplay, type RunProgress } from './progress-display.js';
 
 export const FIND_MATCHES_USAGE = `  doppel find-matches --transform-id ID --output-path s3://bucket/prefix/
                       [--output-format csv|json|parquet] [--compute-match-confidence-scores]
-                      [--remove-duplicates] [--input-database D --input-table T]
+                      [--remove-duplicates] [--input-database D --input-table T] [--explain] [--golden-records]
+                      [--existing-path s3://... (--incremental-path s3://... |
+                       --incremental-database D --incremental-table T) [--conflicts-path s3://...]]
                       [--endpoint URL | --data-dir D] [--region R] [--job-name NAME] [--no-wait]
 `;
 
@@ -22,58 +22,6 @@ stage and time left on a terminal, a line per stage (and every 10 s) otherwise. 
 starts doppel on that data dir itself for the run (no other server may be using it) and stops it
 afterwards.
 `;
-
-/** A minimal signed AWS JSON 1.1 Glue client: what the CLI needs, without the SDK. */
-class GlueCaller {
-  readonly #signer: SignatureV4;
-  constructor(
-    private readonly endpoint: string,
-    private readonly region: string,
-    credentials: { accessKeyId: string; secretAccessKey: string },
-  ) {
-    this.#signer = new SignatureV4({ service: 'glue', region, credentials, sha256: Sha256 });
-  }
-
-  async call(operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const url = new URL(this.endpoint);
-    const body = JSON.stringify(input);
-    const request = new HttpRequest({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: '/',
-      headers: {
-        host: url.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `AWSGlue.${operation}`,
-      },
-      body,
-    });
-    const signed = await this.#signer.sign(request);
-    const response = await fetch(new URL('/', url), {
-      method: 'POST',
-      headers: signed.headers as Record<string, string>,
-      body,
-    });
-    const text = await response.text();
-    const parsed = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-    if (!response.ok) {
-      const type = String(parsed['__type'] ?? `HTTP ${response.status}`).split('#').pop();
-      throw new GlueCallError(type ?? 'Error', String(parsed['Message'] ?? parsed['message'] ?? text));
-    }
-    return parsed;
-  }
-}
-
-class GlueCallError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(`${type}: ${message}`);
-  }
-}
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED', 'ERROR', 'EXPIRED']);
 
@@ -121,6 +69,13 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
       'remove-duplicates': { type: 'boolean' },
       'input-database': { type: 'string' },
       'input-table': { type: 'string' },
+      explain: { type: 'boolean' },
+      'golden-records': { type: 'boolean' },
+      'existing-path': { type: 'string' },
+      'incremental-path': { type: 'string' },
+      'incremental-database': { type: 'string' },
+      'incremental-table': { type: 'string' },
+      'conflicts-path': { type: 'string' },
       endpoint: { type: 'string' },
       'data-dir': { type: 'string' },
       region: { type: 'string' },
@@ -138,22 +93,17 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const env = process.env;
-  const region = values.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
-  const credentials = {
-    accessKeyId: env['AWS_ACCESS_KEY_ID'] ?? 'test',
-    secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] ?? 'test',
-  };
   const log = (m: string) => process.stderr.write(`${m}\n`);
 
   let embedded: Awaited<ReturnType<typeof startDoppel>> | undefined;
-  let endpoint = values.endpoint ?? env['DOPPEL_ENDPOINT'] ?? env['AWS_ENDPOINT_URL'] ?? `http://${DEFAULTS.host}:${DEFAULTS.port}`;
+  let endpoint = values.endpoint;
   if (values['data-dir']) {
     const config = configFrom({ port: '0', host: '127.0.0.1', dataDir: values['data-dir'] }, env);
     embedded = await startDoppel(config, env, (m) => log(`[doppel] ${m}`));
     endpoint = embedded.url;
   }
   try {
-    const glue = new GlueCaller(endpoint, region, credentials);
+    const glue = GlueCaller.fromEnvironment(endpoint, values.region);
     const jobName = values['job-name'] ?? 'doppel-find-matches';
     try {
       await glue.call('CreateJob', {
@@ -173,8 +123,11 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
       '--compute-match-confidence-scores': String(values['compute-match-confidence-scores'] === true),
       '--remove-duplicates': String(values['remove-duplicates'] === true),
     };
-    if (values['input-database'] !== undefined) args['--input-database'] = values['input-database'];
-    if (values['input-table'] !== undefined) args['--input-table'] = values['input-table'];
+    if (values.explain) args['--explain'] = 'true';
+    if (values['golden-records']) args['--golden-records'] = 'true';
+    for (const name of ['input-database', 'input-table', 'existing-path', 'incremental-path', 'incremental-database', 'incremental-table', 'conflicts-path'] as const) {
+      if (values[name] !== undefined) args[`--${name}`] = values[name];
+    }
     const { JobRunId } = (await glue.call('StartJobRun', { JobName: jobName, Arguments: args })) as { JobRunId: string };
     log(`job ${jobName} run ${JobRunId} started`);
     if (values['no-wait']) {

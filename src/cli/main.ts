@@ -2,13 +2,14 @@
 import { parseArgs } from 'node:util';
 import { configFrom, DEFAULTS, isLoopbackHost } from '../config.js';
 import { DEFAULT_ACCOUNT_ID, startDoppel } from '../server.js';
+import { EXPLAIN_HELP, EXPLAIN_USAGE, explainCommand } from './explain.js';
 import { FIND_MATCHES_HELP, FIND_MATCHES_USAGE, findMatchesCommand } from './find-matches.js';
 
 const USAGE = `doppel — self-hosted AWS Glue FindMatches
 
 Usage:
   doppel serve [--port P] [--host H] [--data-dir D] [--no-auth [--allow-unauthenticated-network]]
-${FIND_MATCHES_USAGE}  doppel help
+${FIND_MATCHES_USAGE}${EXPLAIN_USAGE}  doppel help
 
 serve options (environment variables in brackets):
   --port P        TCP port, 0 picks a free one        [DOPPEL_PORT]      default ${DEFAULTS.port}
@@ -21,7 +22,8 @@ serve options (environment variables in brackets):
 Credentials: access key "test", secret "test" (account ${DEFAULT_ACCOUNT_ID}) unless
 DOPPEL_CREDENTIALS=AKID:SECRET:ACCOUNT[,...] or DOPPEL_CREDENTIALS_FILE=path.json says otherwise.
 
-${FIND_MATCHES_HELP}`;
+${FIND_MATCHES_HELP}
+${EXPLAIN_HELP}`;
 
 async function serveCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -90,6 +92,9 @@ async function main(argv: string[]): Promise<void> {
       return serveCommand(rest);
     case 'find-matches':
       process.exitCode = await findMatchesCommand(rest);
+      return;
+    case 'explain':
+      process.exitCode = await explainCommand(rest);
       return;
     case undefined:
     case 'help':

@@ -115,6 +115,54 @@ export interface MatchResult {
   };
   /** Per matched pair of rows (a, b): why they match (a few top feature contributions). */
   explain?: (a: number, b: number) => Array<{ column: string; feature: string; contribution: number }>;
+  /** Any pair of rows (a, b) explained in full by the model that grouped them. */
+  explainPair?: (a: number, b: number) => PairExplanation;
+}
+
+/**
+ * The model's view of one pair of rows: the bias plus every column's contribution (the sum of its
+ * features' contributions) is `logOdds`, the full model's log-odds of a match. Pairs the
+ * prefilter settles are scored lower in a run (their cheap stage's probability); the explanation
+ * is always the full model's.
+ */
+export interface PairExplanation {
+  logOdds: number;
+  probability: number;
+  bias: number;
+  /** In table column order (the primary key and columns without features are absent). */
+  columns: Array<{ column: string; contribution: number }>;
+  features: Array<{ column: string; feature: string; value: number; contribution: number }>;
+}
+
+/**
+ * A previous run's grouping of the first `rows` rows of a table: the rows after them are new.
+ * Match ids are non-negative integers below 2^53.
+ */
+export interface ExistingMatches {
+  rows: number;
+  /** Per existing row. */
+  matchId: Float64Array;
+  /** Per existing row, its group's confidence when the previous output holds it. */
+  confidence?: Float64Array;
+}
+
+/** A new row whose matches reach more than one existing group: it joined at most one of them. */
+export interface BridgeConflict {
+  row: number;
+  /** The id the row got. */
+  matchId: number;
+  /** The existing groups it matches (a pair at or above the threshold), best first, with that pair's probability. */
+  groups: Array<{ matchId: number; probability: number }>;
+}
+
+export interface IncrementalMatchResult extends MatchResult {
+  /** New rows that match rows of more than one existing group, by row. */
+  conflicts: BridgeConflict[];
+  stats: MatchResult['stats'] & {
+    newRows: number;
+    /** New rows that took an existing group's id. */
+    joinedExisting: number;
+  };
 }
 
 export interface Matcher {
@@ -144,6 +192,27 @@ export interface Matcher {
     params: MatchParameters,
     run?: EngineRun,
   ): Promise<CandidatePairs>;
+  /**
+   * Matches the rows after `existing.rows` against the existing ones and each other, keeping the
+   * existing grouping: existing rows keep their ids, a new row joins at most one existing group
+   * (never merging two), new rows grouped only with each other get fresh ids above every existing
+   * one. Only pairs with a new row are searched and scored.
+   */
+  findIncrementalMatches(
+    table: EngineTable,
+    existing: ExistingMatches,
+    labels: readonly EngineLabel[],
+    params: MatchParameters,
+    run?: EngineRun,
+  ): Promise<IncrementalMatchResult>;
+  /** The trained model's explanation of each pair of rows (trained on every label, as findMatches is). */
+  explainPairs(
+    table: EngineTable,
+    pairs: ReadonlyArray<readonly [number, number]>,
+    labels: readonly EngineLabel[],
+    params: MatchParameters,
+    run?: EngineRun,
+  ): Promise<PairExplanation[]>;
   /** Trains on every label and groups the table's rows. */
   findMatches(
     table: EngineTable,

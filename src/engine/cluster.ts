@@ -21,6 +21,13 @@ export interface ClusterInput {
   linkageThreshold?: number;
   /** Cross pairs evaluated per merge before sampling (default 256). */
   maxLinkagePairs?: number;
+  /**
+   * Groups that exist before clustering (incremental matching): rows with the same non-negative
+   * `group` start merged, their pairs counted at `confidence[group]` (the group's mean pair
+   * probability), and no merge ever joins two different fixed groups: a row that would bridge two
+   * of them joins the first its best edges reach.
+   */
+  fixed?: { group: Int32Array; confidence: ArrayLike<number> };
 }
 
 export interface ClusterOutput {
@@ -60,7 +67,10 @@ export function clusterPairs(inp: ClusterInput): ClusterOutput {
     (cannot.get(x) ?? cannot.set(x, []).get(x)!).push(y);
     (cannot.get(y) ?? cannot.set(y, []).get(y)!).push(x);
   }
+  // Per root, the fixed group it holds (-1: none).
+  const fixedOf = inp.fixed ? Int32Array.from(inp.fixed.group) : undefined;
   const conflicts = (ra: number, rb: number): boolean => {
+    if (fixedOf && fixedOf[ra]! >= 0 && fixedOf[rb]! >= 0 && fixedOf[ra] !== fixedOf[rb]) return true;
     if (cannot.size === 0) return false;
     const small = sizeOf(ra) <= sizeOf(rb) ? ra : rb;
     const other = small === ra ? rb : ra;
@@ -77,6 +87,7 @@ export function clusterPairs(inp: ClusterInput): ClusterOutput {
     sumP[big] = sumP[big]! + sumP[small]! + cross * pairs;
     cnt[big] = cnt[big]! + cnt[small]! + pairs;
     parent[small] = big;
+    if (fixedOf && fixedOf[big]! < 0) fixedOf[big] = fixedOf[small]!;
     version[big] = version[big]! + 1;
     const into = members[big] ?? (members[big] = [big]);
     for (const m of membersOf(small)) into.push(m);
@@ -93,6 +104,15 @@ export function clusterPairs(inp: ClusterInput): ClusterOutput {
     }
     return c ? s / c : 0;
   };
+  if (inp.fixed) {
+    const firstOf = new Map<number, number>();
+    inp.fixed.group.forEach((g, r) => {
+      if (g < 0) return;
+      const first = firstOf.get(g);
+      if (first === undefined) firstOf.set(g, r);
+      else union(find(first), find(r), inp.fixed!.confidence[g]!);
+    });
+  }
   for (const [x, y] of inp.mustLink ?? []) {
     const rx = find(x), ry = find(y);
     if (rx !== ry && !conflicts(rx, ry)) union(rx, ry, 1);
@@ -105,8 +125,10 @@ export function clusterPairs(inp: ClusterInput): ClusterOutput {
     const rkey = lo * n + hi;
     const stamp = version[lo]! * 2097152 + version[hi]!;
     if (rejected.get(rkey) === stamp) continue;
-    const link = single ? inp.p[e]! : linkage(ra, rb);
-    if (link < (single ? threshold : linkT) || conflicts(ra, rb)) {
+    // Conflicts first: they cost no scoring.
+    const refused = conflicts(ra, rb);
+    const link = refused ? 0 : single ? inp.p[e]! : linkage(ra, rb);
+    if (refused || link < (single ? threshold : linkT)) {
       if (rejected.size >= REJECTED_LIMIT) rejected = new Map();
       rejected.set(rkey, stamp);
       continue;

@@ -1,3 +1,3 @@
 export { createMatcher } from './matcher.js';
 export type * from './api.js';
-export { columnValues, encodeTable, TableEncoder, valueAt } from './table.js';
+export { columnValues, concatTables, encodeTable, TableEncoder, valueAt } from './table.js';

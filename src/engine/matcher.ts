@@ -22,8 +22,9 @@ import {
   type Candidates,
 } from './blocking.js';
 import { clusterPairs, type ClusterOutput } from './cluster.js';
-import { classifierOf } from './classifier.js';
-import { FeatureWriter, planFeatures, type Feature } from './features.js';
+import { PairExplainer } from './explain.js';
+import { planFeatures, type Feature } from './features.js';
+import { matchIncrement } from './incremental.js';
 import { labeledPairs, rowIndexByKey, type LabeledPairs } from './labels.js';
 import { auditedEstimate, estimateOnCandidates, type AuditSample } from './estimate.js';
 import { areaUnderPR, confusionAt, maxF1 } from './metrics.js';
@@ -397,11 +398,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       for (let r = 0; r < table.rowCount; r++) matchId[r] = cl.cluster[r]!;
       let matched = 0;
       for (let i = 0; i < probs.length; i++) if (probs[i]! >= f.threshold) matched++;
-      const { features } = f.prep;
-      const model = f.trained.model;
-      const writer = new FeatureWriter(f.prep.shared.table, features, false);
-      const scratch = new Float32Array(features.length);
-      const shares = new Float64Array(features.length);
+      const explainer = new PairExplainer(f.prep.shared.table, f.prep.features, f.trained.model);
       return {
         matchId,
         // A copy: the groups stay cached for the next call.
@@ -413,15 +410,45 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
           matchedPairs: matched,
           groups: cl.groups,
         },
-        explain: (a: number, b: number) => {
-          writer.write(a, b, scratch, 0);
-          classifierOf(model).contributions(model, scratch, 0, shares);
-          return features
-            .map((ft, i) => ({ column: ft.columnName, feature: ft.kind, contribution: shares[i]! }))
+        explainPair: (a: number, b: number) => explainer.explain(a, b),
+        explain: (a: number, b: number) =>
+          explainer
+            .explain(a, b)
+            .features.map(({ column, feature, contribution }) => ({ column, feature, contribution }))
             .sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution))
-            .slice(0, 5);
-        },
+            .slice(0, 5),
       } satisfies MatchResult;
+    },
+
+    async findIncrementalMatches(table, existing, labels, params, run) {
+      const stages = new Stages(run, { prepare: 3, train: 1, block: 2, score: 2, cluster: 1 });
+      const prep = await prepare(table, stages);
+      run?.signal?.throwIfAborted();
+      const { trained, threshold } = trainOn(table, labels, params, prep, stages);
+      run?.signal?.throwIfAborted();
+      return matchIncrement({
+        pool,
+        shared: prep.shared,
+        features: prep.features,
+        trained,
+        threshold,
+        accuracyCostTradeoff: tradeoff(params.accuracyCostTradeoff),
+        existing,
+        report: (stage, message, fraction) => stages.report(stage, message, fraction),
+        ...(run?.signal ? { signal: run.signal } : {}),
+      });
+    },
+
+    async explainPairs(table, pairs, labels, params, run) {
+      const stages = new Stages(run, { prepare: 3, train: 1 });
+      const prep = await prepare(table, stages);
+      run?.signal?.throwIfAborted();
+      const { trained } = trainOn(table, labels, params, prep, stages);
+      const explainer = new PairExplainer(prep.shared.table, prep.features, trained.model);
+      return pairs.map(([a, b]) => {
+        if (!(a >= 0 && a < table.rowCount && b >= 0 && b < table.rowCount)) throw new RangeError(`no row pair (${a}, ${b}) in a table of ${table.rowCount} rows`);
+        return explainer.explain(a, b);
+      });
     },
   };
 }

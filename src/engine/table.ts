@@ -112,3 +112,35 @@ export function encodeTable(
   }
   return enc.finish(primaryKey);
 }
+
+/**
+ * The rows of `first`, then those of `second` (same columns, in the same order; the primary key
+ * and the column names and types are `first`'s). Each column's distinct values are `first`'s
+ * followed by those only `second` holds, so `first`'s codes stay as they are.
+ */
+export function concatTables(first: EngineTable, second: EngineTable): EngineTable {
+  if (first.columns.length !== second.columns.length) {
+    throw new RangeError(`tables of ${first.columns.length} and ${second.columns.length} columns cannot be joined`);
+  }
+  const n = first.rowCount + second.rowCount;
+  const columns = first.columns.map((col, c) => {
+    const other = second.columns[c]!;
+    const index = new StringInterner();
+    for (const v of col.values) index.intern(v);
+    const values = [...col.values];
+    const recode = other.values.map((v) => {
+      const code = index.intern(v);
+      if (code === values.length) values.push(v);
+      return code;
+    });
+    const codes = new Int32Array(n);
+    codes.set(col.codes.subarray(0, first.rowCount));
+    for (let r = 0; r < second.rowCount; r++) {
+      const code = other.codes[r]!;
+      codes[first.rowCount + r] = code < 0 ? -1 : recode[code]!;
+    }
+    const column: EngineColumn = { name: col.name, type: col.type, codes, values };
+    return column;
+  });
+  return { columns, primaryKey: first.primaryKey, rowCount: n };
+}

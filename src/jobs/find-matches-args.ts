@@ -10,8 +10,23 @@ export interface FindMatchesArgs {
   outputFormat: OutputFormat;
   computeMatchConfidenceScores: boolean;
   removeDuplicates: boolean;
+  /** Write each record's link to its group explained (column match_explanation). */
+  explain: boolean;
+  /** Write one merged record per match group instead of every record (tasks/kinds/golden-records.ts). */
+  goldenRecords: boolean;
   inputDatabase?: string;
   inputTable?: string;
+  /** An incremental run (FindIncrementalMatches): the previous output's records keep their match ids. */
+  incremental?: IncrementalArgs;
+}
+
+export interface IncrementalArgs {
+  /** A previous find-matches output (its records with match_id). */
+  existingPath: string;
+  /** The new records: a catalog table, or data files under an S3 path. */
+  newRecords: { database: string; table: string } | { path: string };
+  /** Where to write the new records that match more than one existing group. */
+  conflictsPath?: string;
 }
 
 /** The command name of jobs doppel runs itself. */
@@ -56,12 +71,62 @@ export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesA
   if ((inputDatabase === undefined) !== (inputTable === undefined)) {
     throw new ArgumentError('Arguments --input-database and --input-table must be given together.');
   }
+  const explain = flag(args, '--explain');
+  const goldenRecords = flag(args, '--golden-records');
+  const removeDuplicates = flag(args, '--remove-duplicates');
+  if (goldenRecords && (removeDuplicates || explain)) {
+    throw new ArgumentError(
+      `Argument --golden-records writes one merged record per group: it cannot be combined with ${removeDuplicates ? '--remove-duplicates' : '--explain'}.`,
+    );
+  }
+  const incremental = incrementalArgs(args);
+  if (incremental && inputDatabase !== undefined) {
+    throw new ArgumentError(
+      'Arguments --input-database and --input-table cannot be combined with --existing-path: an incremental run reads the existing output and the new records.',
+    );
+  }
   return {
     transformId,
     outputPath,
     outputFormat: format,
     computeMatchConfidenceScores: flag(args, '--compute-match-confidence-scores'),
-    removeDuplicates: flag(args, '--remove-duplicates'),
+    removeDuplicates,
+    explain,
+    goldenRecords,
     ...(inputDatabase !== undefined ? { inputDatabase, inputTable } : {}),
+    ...(incremental ? { incremental } : {}),
+  };
+}
+
+function s3Uri(args: Record<string, string>, name: string, what: string): string | undefined {
+  const v = args[name]?.trim() || undefined;
+  if (v !== undefined && !S3_URI.test(v)) throw new ArgumentError(`Argument ${name} must be an S3 URI (${what}), got: ${v}`);
+  return v;
+}
+
+/** The arguments of an incremental run, or undefined when none is given. */
+function incrementalArgs(args: Record<string, string>): IncrementalArgs | undefined {
+  const existingPath = s3Uri(args, '--existing-path', 'a previous find-matches output, s3://bucket/prefix/');
+  const path = s3Uri(args, '--incremental-path', 'the new records, s3://bucket/prefix/');
+  const conflictsPath = s3Uri(args, '--conflicts-path', 'where to write conflicts, s3://bucket/prefix/');
+  const database = args['--incremental-database']?.trim() || undefined;
+  const table = args['--incremental-table']?.trim() || undefined;
+  if ((database === undefined) !== (table === undefined)) {
+    throw new ArgumentError('Arguments --incremental-database and --incremental-table must be given together.');
+  }
+  if (existingPath === undefined) {
+    const given = ['--incremental-path', '--incremental-database', '--incremental-table', '--conflicts-path'].find((a) => args[a]?.trim());
+    if (given) throw new ArgumentError(`Argument ${given} needs --existing-path (the previous find-matches output the new records are matched against).`);
+    return undefined;
+  }
+  if ((path === undefined) === (database === undefined)) {
+    throw new ArgumentError(
+      'Argument --existing-path needs the new records: either --incremental-path or --incremental-database with --incremental-table (not both).',
+    );
+  }
+  return {
+    existingPath,
+    newRecords: path !== undefined ? { path } : { database: database!, table: table! },
+    ...(conflictsPath !== undefined ? { conflictsPath } : {}),
   };
 }

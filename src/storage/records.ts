@@ -51,7 +51,9 @@ export type TaskType =
   | 'LABELING_SET_GENERATION'
   | 'IMPORT_LABELS'
   | 'EXPORT_LABELS'
-  | 'FIND_MATCHES';
+  | 'FIND_MATCHES'
+  /** doppel's own: the run behind an ExplainMatches request. */
+  | 'EXPLAIN_MATCHES';
 
 export type TaskStatus =
   | 'STARTING'

@@ -2,6 +2,7 @@ import { createMatcher } from '../engine/index.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { TaskType } from '../storage/records.js';
 import { evaluationTask } from './kinds/evaluation-task.js';
+import { explainMatchesTask } from './kinds/explain-matches-task.js';
 import { exportLabelsTask } from './kinds/export-labels-task.js';
 import { findMatchesTask } from './kinds/find-matches-task.js';
 import { importLabelsTask } from './kinds/import-labels-task.js';
@@ -28,6 +29,7 @@ export function taskHandlers(config: TaskHandlerConfig, store: MetadataStore): T
       EXPORT_LABELS: scriptedTask,
       EVALUATION: scriptedTask,
       FIND_MATCHES: scriptedTask,
+      EXPLAIN_MATCHES: scriptedTask,
     } satisfies Record<TaskType, unknown>;
   }
   const matcher = createMatcher();
@@ -38,5 +40,6 @@ export function taskHandlers(config: TaskHandlerConfig, store: MetadataStore): T
     LABELING_SET_GENERATION: labelingSetTask({ store, matcher, seed }),
     EVALUATION: evaluationTask({ store, matcher, seed }),
     FIND_MATCHES: findMatchesTask({ store, matcher, seed }),
+    EXPLAIN_MATCHES: explainMatchesTask({ store, matcher, seed }),
   };
 }

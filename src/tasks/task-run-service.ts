@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   concurrentRunsExceeded,
   entityNotFound,
@@ -25,6 +26,12 @@ export interface TaskRunEvents {
   cancelRequested(taskRunId: string): void;
 }
 
+/** Record pairs one ExplainMatches request may ask about. */
+const MAX_EXPLAINED_PAIRS = 100;
+/** How long an ExplainMatches request waits for its task run, and how often it looks. */
+const EXPLAIN_WAIT_MS = 10 * 60_000;
+const EXPLAIN_POLL_MS = 50;
+
 /** An S3 URI as Glue accepts it: s3://bucket[/key]. */
 const S3_URI = /^s3:\/\/[^/\s]+(\/.*)?$/s;
 
@@ -46,7 +53,8 @@ export class TaskRunService {
     taskType: TaskType,
     properties: Json,
     limited: boolean,
-  ): Promise<Json> {
+    args: Record<string, unknown> = {},
+  ): Promise<{ TaskRunId: string }> {
     const now = Date.now();
     const run: TaskRunRecord = {
       accountId: ctx.accountId,
@@ -56,7 +64,7 @@ export class TaskRunService {
       taskType,
       status: 'STARTING',
       properties,
-      args: {},
+      args,
       startedOn: now,
       lastModifiedOn: now,
       executionMs: 0,
@@ -120,6 +128,49 @@ export class TaskRunService {
       throw transformNotReady('This operation can only be applied to a transform that is in a READY state.');
     }
     return this.#start(ctx, t.id, 'EVALUATION', {}, true);
+  }
+
+  /**
+   * doppel's ExplainMatches: why the model the transform's find-matches runs use scores each given
+   * pair of records (by primary key) as it does. The work is a task run (EXPLAIN_MATCHES, executed
+   * by a task process like every other); the request waits for it and answers with its
+   * explanations, or with its error.
+   */
+  async explainMatches(ctx: RequestContext, input: Json): Promise<Json> {
+    const transformId = input['TransformId'];
+    if (typeof transformId !== 'string' || transformId === '') throw invalidInput('TransformId is required.');
+    const t = await this.transforms.require(ctx, transformId);
+    const given = input['RecordPairs'];
+    if (!Array.isArray(given) || given.length === 0 || given.length > MAX_EXPLAINED_PAIRS) {
+      throw invalidInput(`RecordPairs must be a list of 1 to ${MAX_EXPLAINED_PAIRS} pairs {"Left": <primary key>, "Right": <primary key>}.`);
+    }
+    const pairs = given.map((p: unknown, i) => {
+      const pair = (typeof p === 'object' && p !== null ? p : {}) as Record<string, unknown>;
+      const left = pair['Left'], right = pair['Right'];
+      if (typeof left !== 'string' || left === '' || typeof right !== 'string' || right === '') {
+        throw invalidInput(`RecordPairs[${i}] must have Left and Right, the primary keys of two records of the transform's table.`);
+      }
+      return { left, right };
+    });
+    if (t.status !== 'READY') {
+      throw transformNotReady('This operation can only be applied to a transform that is in a READY state.');
+    }
+    const { TaskRunId } = await this.#start(ctx, t.id, 'EXPLAIN_MATCHES', {}, true, { pairs });
+    const deadline = Date.now() + EXPLAIN_WAIT_MS;
+    for (;;) {
+      const run = await this.#requireRun(ctx, t.id, TaskRunId);
+      if (run.status === 'SUCCEEDED') {
+        const props = run.properties['ExplainMatchesTaskRunProperties'] as { Explanations: Json[] };
+        return { TransformId: t.id, TaskRunId, Explanations: props.Explanations };
+      }
+      if (TERMINAL_TASK_STATUSES.has(run.status)) {
+        throw invalidInput(`ExplainMatches task run ${TaskRunId} ended ${run.status}: ${run.errorString ?? 'no error given'}`);
+      }
+      if (Date.now() > deadline) {
+        throw invalidInput(`ExplainMatches task run ${TaskRunId} is still ${run.status} after ${EXPLAIN_WAIT_MS / 60_000} minutes; GetMLTaskRun shows its explanations once it has SUCCEEDED.`);
+      }
+      await sleep(EXPLAIN_POLL_MS);
+    }
   }
 
   async #requireRun(ctx: RequestContext, transformId: string, taskRunId: string): Promise<TaskRunRecord> {

@@ -5,7 +5,6 @@
  * Parquet, and the `doppel find-matches` command.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -18,9 +17,7 @@ import {
   StartJobRunCommand,
   StartMLEvaluationTaskRunCommand,
   StartMLLabelingSetGenerationTaskRunCommand,
-  GetJobRunCommand,
   type GlueClient,
-  type JobRun,
 } from '@aws-sdk/client-glue';
 import {
   CreateBucketCommand,
@@ -31,12 +28,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { getTransform, glueClient, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { getTransform, glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
-import { CLI_PATH, startServer, type TestServer } from '../support/server.js';
+import { runCli } from '../support/cli.js';
+import { startServer, type TestServer } from '../support/server.js';
 
 const BUCKET = 'find-matches-e2e';
 const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
@@ -54,36 +51,6 @@ async function getBytes(s3: S3Client, key: string): Promise<Uint8Array> {
 async function keysUnder(s3: S3Client, prefix: string): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
   return (out.Contents ?? []).map((o) => o.Key!.slice(prefix.length)).sort();
-}
-
-async function waitForJobRun(glue: GlueClient, jobName: string, runId: string, timeoutMs = 120_000): Promise<JobRun> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { JobRun } = await glue.send(new GetJobRunCommand({ JobName: jobName, RunId: runId }));
-    if (['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'].includes(JobRun!.JobRunState!)) return JobRun!;
-    assert.ok(Date.now() < deadline, `job run ${runId} still ${JobRun!.JobRunState}`);
-    await sleep(100);
-  }
-}
-
-/** Runs the doppel CLI without blocking this process's event loop (its SDK sockets must stay serviced). */
-function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
 }
 
 /** Pairwise precision / recall / F1 of predicted groups against the truth (datasets/README.md). */

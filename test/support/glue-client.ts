@@ -8,9 +8,11 @@ import {
   CreateDatabaseCommand,
   CreateMLTransformCommand,
   CreateTableCommand,
+  GetJobRunCommand,
   GetMLTaskRunCommand,
   GetMLTransformCommand,
   GlueClient,
+  type JobRun,
   type Column,
   type CreateMLTransformCommandInput,
   type GetMLTaskRunCommandOutput,
@@ -283,6 +285,17 @@ export async function waitForRun(
     await sleep(25);
   }
   assert.fail(`task run ${taskRunId} did not reach ${statuses.join('|')} in ${timeoutMs} ms (last: ${last?.Status})`);
+}
+
+/** Polls GetJobRun until the job run ends. */
+export async function waitForJobRun(glue: GlueClient, jobName: string, runId: string, timeoutMs = 120_000): Promise<JobRun> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { JobRun } = await glue.send(new GetJobRunCommand({ JobName: jobName, RunId: runId }));
+    if (['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED'].includes(JobRun!.JobRunState!)) return JobRun!;
+    assert.ok(Date.now() < deadline, `job run ${runId} still ${JobRun!.JobRunState}`);
+    await sleep(100);
+  }
 }
 
 /** Polls GetMLTransform until `check` accepts it. */

@@ -36,4 +36,23 @@ describe('engine clustering', () => {
     assert.equal(c[5], c[6]);
     assert.notEqual(c[0], c[2]);
   });
+  it('fixed groups start merged at their confidence and are never joined, even through a bridging row', () => {
+    // Rows 0-1 and 2-3 are two existing groups; row 4 matches both, a little better the first.
+    const p = (a: number, b: number) => (Math.min(a, b) === 4 || Math.max(a, b) === 4 ? (Math.min(a, b) < 2 ? 0.95 : 0.9) : 0.9);
+    const e: Array<[number, number]> = [[0, 4], [1, 4], [2, 4], [3, 4], [1, 2]];
+    const r = clusterPairs({
+      n: 5,
+      a: Uint32Array.from(e.map((x) => x[0])),
+      b: Uint32Array.from(e.map((x) => x[1])),
+      p: Float32Array.from(e.map(([a, b]) => p(a, b))),
+      threshold: 0.5,
+      score: p,
+      fixed: { group: Int32Array.from([0, 0, 1, 1, -1]), confidence: [0.8, 0.7] },
+    });
+    const c = Array.from(r.cluster);
+    assert.deepEqual(c, [0, 0, 2, 2, 0]);
+    assert.equal(r.confidence[2], 0.7, 'a fixed group nothing joined keeps its confidence');
+    // Group 0 had one pair at 0.8; row 4 adds two at 0.95.
+    assert.ok(Math.abs(r.confidence[0]! - (0.8 + 2 * 0.95) / 3) < 1e-6, String(r.confidence[0]));
+  });
 });

@@ -11,6 +11,7 @@ import type { EngineTable, MatchResult } from '../../src/engine/api.js';
 import { ArgumentError, effectiveArguments, parseFindMatchesArgs } from '../../src/jobs/find-matches-args.js';
 import { projectToShape } from '../../src/jobs/model-projection.js';
 import { toEvaluationMetrics } from '../../src/tasks/kinds/evaluation-task.js';
+import { goldenRecords } from '../../src/tasks/kinds/golden-records.js';
 import { compareKeys, outputRows, writeMatchOutput } from '../../src/tasks/kinds/match-output.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { columnValues, encodeTable } from '../../src/engine/table.js';
@@ -57,6 +58,8 @@ describe('findmatches job arguments', () => {
       outputFormat: 'csv',
       computeMatchConfidenceScores: false,
       removeDuplicates: false,
+      explain: false,
+      goldenRecords: false,
     });
     const full = parseFindMatchesArgs({
       '--transform-id': 'tfm-1',
@@ -71,6 +74,16 @@ describe('findmatches job arguments', () => {
     assert.equal(full.computeMatchConfidenceScores, true);
     assert.equal(full.removeDuplicates, true);
     assert.equal(full.inputTable, 't');
+    const incremental = parseFindMatchesArgs({
+      '--transform-id': 'tfm-1',
+      '--output-path': 's3://bucket/out/',
+      '--existing-path': 's3://bucket/before/',
+      '--incremental-database': 'db',
+      '--incremental-table': 'new',
+      '--explain': 'true',
+    });
+    assert.deepEqual(incremental.incremental, { existingPath: 's3://bucket/before/', newRecords: { database: 'db', table: 'new' } });
+    assert.equal(incremental.explain, true);
   });
 
   it('names the argument that is wrong', () => {
@@ -81,6 +94,13 @@ describe('findmatches job arguments', () => {
       [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--output-format': 'avro' }, /--output-format must be csv, json or parquet/],
       [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--remove-duplicates': 'maybe' }, /--remove-duplicates must be true or false/],
       [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--input-table': 't' }, /must be given together/],
+      [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--explain': 'yes' }, /--explain must be true or false/],
+      [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--golden-records': 'true', '--remove-duplicates': 'true' }, /--golden-records .* cannot be combined with --remove-duplicates/],
+      [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--conflicts-path': 's3://bucket/c/' }, /--conflicts-path needs --existing-path/],
+      [
+        { '--transform-id': 't', '--output-path': 's3://bucket/', '--existing-path': 's3://bucket/e/', '--incremental-path': 's3://bucket/n/', '--incremental-table': 'x', '--incremental-database': 'd' },
+        /either --incremental-path or --incremental-database with --incremental-table \(not both\)/,
+      ],
     ];
     for (const [args, message] of bad) assert.throws(() => parseFindMatchesArgs(args), (e) => e instanceof ArgumentError && message.test(e.message));
   });
@@ -282,6 +302,38 @@ describe('FindMatches output of a few thousand rows', () => {
       instance.closeSync();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('golden records', () => {
+  it('one record per group: the most complete record\'s key, each column\'s most frequent value', () => {
+    const t = encodeTable(
+      [{ name: 'id' }, { name: 'name' }, { name: 'city' }, { name: 'phone' }],
+      [
+        ['1', '3', '2', '4', '6', '5', '7'],
+        ['ann lee', 'anne lee', 'ann lee', 'bob', 'cy', 'cy', null],
+        ['leeds', 'york', 'york', null, null, 'hull', null],
+        [null, '555', '555', null, '222', '111', null],
+      ],
+      0,
+    );
+    const result: MatchResult = {
+      matchId: Float64Array.from([7, 7, 7, 3, 9, 9, 11]),
+      confidence: Float64Array.from([0.8, 0.8, 0.8, 1, 0.9, 0.9, 1]),
+      stats: { candidatePairs: 0, scoredPairs: 0, fullyScoredPairs: 0, matchedPairs: 0, groups: 4 },
+    };
+    const golden = goldenRecords(t, result);
+    const rows = Array.from({ length: golden.table.rowCount }, (_, r) => golden.table.columns.map((c) => (c.codes[r]! < 0 ? null : c.values[c.codes[r]!])));
+    assert.deepEqual(rows, [
+      // Records 3 and 2 hold every value: the lower key, 2, is the most complete; "ann lee" and "york" are the most frequent.
+      ['2', 'ann lee', 'york', '555'],
+      ['4', 'bob', null, null],
+      // 5 is the most complete; the phones are equally frequent, so the most complete record's wins.
+      ['5', 'cy', 'hull', '111'],
+      ['7', null, null, null],
+    ]);
+    assert.deepEqual(Array.from(golden.result.matchId), [7, 3, 9, 11]);
+    assert.deepEqual(Array.from(golden.result.confidence), [0.8, 1, 0.9, 1]);
   });
 });
 

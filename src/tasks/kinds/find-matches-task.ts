@@ -1,10 +1,14 @@
-import type { Matcher } from '../../engine/api.js';
-import type { FindMatchesArgs } from '../../jobs/find-matches-args.js';
+import { stringify } from 'csv-stringify/sync';
+import type { IncrementalMatchResult, Matcher, MatchResult } from '../../engine/api.js';
+import { valueAt } from '../../engine/index.js';
+import type { FindMatchesArgs, IncrementalArgs } from '../../jobs/find-matches-args.js';
 import { notReadyMessage } from '../../jobs/job-service.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
+import { loadIncrementalInput } from './incremental-input.js';
+import { goldenRecords } from './golden-records.js';
 import { writeMatchOutput } from './match-output.js';
-import { s3LocationOf, writingTo } from './task-paths.js';
-import { loadMatcherInput, runEngine, type MatcherInputDeps } from './matcher-input.js';
+import { s3LocationOf, writeCsvOutput, writingTo } from './task-paths.js';
+import { loadMatcherInput, runEngine, type MatcherInput, type MatcherInputDeps } from './matcher-input.js';
 
 export interface FindMatchesDeps extends MatcherInputDeps {
   matcher: Matcher;
@@ -14,6 +18,8 @@ export interface FindMatchesDeps extends MatcherInputDeps {
  * FIND_MATCHES (a run of a `findmatches` job): trains on every stored label, groups the table's
  * rows and writes every row once with its `match_id` under `--output-path`. The output is written
  * completely before `_SUCCESS`, and nothing else changes, so an interrupted run can simply run again.
+ * With `--existing-path` it is an incremental run (FindIncrementalMatches): the previous output's
+ * records keep their ids and the new records are matched against them (engine incremental.ts).
  */
 export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
   return {
@@ -23,22 +29,53 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
         throw new TaskFailure(notReadyMessage(ctx.transform.id, ctx.transform.status));
       }
       const at = s3LocationOf(args.outputPath, 'Argument --output-path:');
-      const override =
-        args.inputDatabase !== undefined && args.inputTable !== undefined
-          ? { database: args.inputDatabase, table: args.inputTable }
-          : undefined;
-      const input = await loadMatcherInput(deps, ctx, override);
-      // Reading the table takes the first fifth of the run, matching most of the rest, writing the last tenth.
-      ctx.progress(`finding matches among ${input.table.rowCount} rows of ${input.tableName}`, 0.2);
-      const result = await runEngine(ctx, 'Finding matches', [0.2, 0.9], (run) =>
-        deps.matcher.findMatches(input.table, input.labels, input.params, run),
-      );
+      let input: MatcherInput;
+      let result: MatchResult;
+      let incrementalCounts: Record<string, number> = {};
+      if (args.incremental) {
+        const inc = await loadIncrementalInput(deps, ctx, args.incremental);
+        if (args.computeMatchConfidenceScores && !inc.existing.confidence) {
+          throw new TaskFailure(
+            `Argument --compute-match-confidence-scores: the existing matches at ${args.incremental.existingPath} have no match_confidence_score ` +
+              '(write them with --compute-match-confidence-scores true, or run this one without).',
+          );
+        }
+        input = inc;
+        const added = inc.table.rowCount - inc.existing.rows;
+        ctx.progress(`matching ${added} new records against ${inc.existing.rows} existing ones`, 0.2);
+        const found = await runEngine(ctx, 'Finding incremental matches', [0.2, 0.9], (run) =>
+          deps.matcher.findIncrementalMatches(inc.table, inc.existing, inc.labels, inc.params, run),
+        );
+        if (args.incremental.conflictsPath) await writeConflicts(ctx, args.incremental, inc, found);
+        result = found;
+        incrementalCounts = {
+          IncrementalRecordCount: added,
+          JoinedExistingCount: found.stats.joinedExisting,
+          ConflictCount: found.conflicts.length,
+        };
+      } else {
+        const override =
+          args.inputDatabase !== undefined && args.inputTable !== undefined
+            ? { database: args.inputDatabase, table: args.inputTable }
+            : undefined;
+        const full = await loadMatcherInput(deps, ctx, override);
+        input = full;
+        // Reading the table takes the first fifth of the run, matching most of the rest, writing the last tenth.
+        ctx.progress(`finding matches among ${full.table.rowCount} rows of ${full.tableName}`, 0.2);
+        result = await runEngine(ctx, 'Finding matches', [0.2, 0.9], (run) =>
+          deps.matcher.findMatches(full.table, full.labels, full.params, run),
+        );
+      }
       ctx.progress(`writing ${args.outputFormat} output to ${args.outputPath}`, 0.9);
+      // Runs recorded before --golden-records existed have no such argument.
+      const output = args.goldenRecords === true ? goldenRecords(input.table, result) : { table: input.table, result };
       const written = await writingTo(args.outputPath, () =>
-        writeMatchOutput(ctx.objects, at, input.table, result, {
+        writeMatchOutput(ctx.objects, at, output.table, output.result, {
           format: args.outputFormat,
           confidence: args.computeMatchConfidenceScores,
           removeDuplicates: args.removeDuplicates,
+          // Runs recorded before --explain existed have no such argument.
+          explain: args.explain === true,
         }),
       );
       const props = ctx.run.properties['FindMatchesTaskRunProperties'] as Record<string, unknown> | undefined;
@@ -55,9 +92,24 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
             ScoredPairCount: result.stats.scoredPairs,
             FullyScoredPairCount: result.stats.fullyScoredPairs,
             MatchedPairCount: result.stats.matchedPairs,
+            ...incrementalCounts,
           },
         },
       };
     },
   };
+}
+
+/**
+ * The new records that match more than one existing group, one line per group they match:
+ * the record's key, the id it got, an existing group's id and the best probability of a pair with it.
+ */
+async function writeConflicts(ctx: TaskContext, args: IncrementalArgs, input: MatcherInput, result: IncrementalMatchResult) {
+  const uri = args.conflictsPath!;
+  const lines: unknown[][] = [[input.primaryKey, 'match_id', 'existing_match_id', 'probability']];
+  for (const c of result.conflicts) {
+    const key = valueAt(input.table, input.table.primaryKey, c.row);
+    for (const g of c.groups) lines.push([key, c.matchId, g.matchId, g.probability]);
+  }
+  await writeCsvOutput(ctx.objects, uri, s3LocationOf(uri, 'Argument --conflicts-path:'), stringify(lines));
 }

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { MATCH_CONFIDENCE, MATCH_EXPLANATION, MATCH_ID } from '../../catalog/data-files.js';
 import { DuckDbSession } from '../../catalog/table-data/duckdb-session.js';
 import { sqlIdent, sqlString } from '../../catalog/table-data/sql.js';
 import type { EngineColumn, EngineTable, MatchResult } from '../../engine/api.js';
@@ -12,9 +13,6 @@ import { writeOutput } from '../../storage/data-objects.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import type { S3Location } from '../../storage/s3-uri.js';
 
-export const MATCH_ID = 'match_id';
-export const MATCH_CONFIDENCE = 'match_confidence_score';
-
 /** Rows per part file (CSV and JSON); Parquet output is one part. */
 const PART_ROWS = 500_000;
 /** Bytes of records handed to the object store at once. */
@@ -23,6 +21,8 @@ const CHUNK_BYTES = 1 << 20;
 export interface MatchOutputOptions {
   format: OutputFormat;
   confidence: boolean;
+  /** Write each record's link to its group explained (`match_explanation`, see linkExplanations). */
+  explain?: boolean;
   removeDuplicates: boolean;
   signal?: AbortSignal;
 }
@@ -71,6 +71,43 @@ export function outputRows(table: EngineTable, result: MatchResult, removeDuplic
   let count = 0;
   for (let r = 0; r < n; r++) if (best[group[r]!] === r) all[count++] = r;
   return all.slice(0, count);
+}
+
+/** Per row, the JSON text of its link to its group, or undefined for a row alone in its group. */
+type Explanations = (r: number) => string | undefined;
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/**
+ * Why each record is in its group: the model's explanation (engine explain.ts) of the pair of the
+ * record and its group's first record (the second, for the first itself), as JSON
+ * `{"partner": <primary key>, "log_odds": …, "bias": …, "columns": {<column>: <contribution>, …}}`:
+ * the bias plus the columns' contributions is the pair's log-odds (each rounded to 4 decimals).
+ * Computed as the records are written, one pair per record in a group.
+ */
+export function linkExplanations(table: EngineTable, result: MatchResult): Explanations {
+  const explain = result.explainPair;
+  if (!explain) throw new Error('this match result cannot explain its pairs');
+  const first = new Map<number, number>();
+  const second = new Map<number, number>();
+  for (let r = 0; r < table.rowCount; r++) {
+    const id = result.matchId[r]!;
+    if (!first.has(id)) first.set(id, r);
+    else if (!second.has(id)) second.set(id, r);
+  }
+  return (r) => {
+    const id = result.matchId[r]!;
+    const head = first.get(id)!;
+    const partner = head === r ? second.get(id) : head;
+    if (partner === undefined) return undefined;
+    const e = explain(r, partner);
+    return JSON.stringify({
+      partner: valueAt(table, table.primaryKey, partner),
+      log_odds: round4(e.logOdds),
+      bias: round4(e.bias),
+      columns: Object.fromEntries(e.columns.map((c) => [c.column, round4(c.contribution)])),
+    });
+  };
 }
 
 /** Bytes appended to a buffer that grows when it must. */
@@ -223,8 +260,8 @@ const COMMA = Buffer.from(',');
 const NOTHING = Buffer.alloc(0);
 
 /** CSV, a missing value an empty field. */
-function csvFormat(table: EngineTable, result: MatchResult, confidence: boolean): RecordFormat {
-  const names = [...table.columns.map((c) => c.name), MATCH_ID, ...(confidence ? [MATCH_CONFIDENCE] : [])];
+function csvFormat(table: EngineTable, result: MatchResult, confidence: boolean, explanation?: Explanations): RecordFormat {
+  const names = [...table.columns.map((c) => c.name), MATCH_ID, ...(confidence ? [MATCH_CONFIDENCE] : []), ...(explanation ? [MATCH_EXPLANATION] : [])];
   const newline = Buffer.from('\n');
   return {
     header: Buffer.from(`${names.map(csvField).join(',')}\n`, 'utf8'),
@@ -234,15 +271,17 @@ function csvFormat(table: EngineTable, result: MatchResult, confidence: boolean)
       sink.bytes(COMMA);
       sink.integer(Math.trunc(result.matchId[r]!));
       if (confidence) sink.ascii(`,${result.confidence[r]}`);
+      if (explanation) sink.text(`,${csvField(explanation(r) ?? '')}`);
       sink.bytes(newline);
     },
   };
 }
 
 /** JSON lines, a missing value `null`: every line has every key. */
-function jsonFormat(table: EngineTable, result: MatchResult, confidence: boolean): RecordFormat {
+function jsonFormat(table: EngineTable, result: MatchResult, confidence: boolean, explanation?: Explanations): RecordFormat {
   const matchId = Buffer.from(`,"${MATCH_ID}":`);
   const score = Buffer.from(`,"${MATCH_CONFIDENCE}":`);
+  const why = Buffer.from(`,"${MATCH_EXPLANATION}":`);
   const close = Buffer.from('}\n');
   return {
     header: NOTHING,
@@ -256,6 +295,10 @@ function jsonFormat(table: EngineTable, result: MatchResult, confidence: boolean
       if (confidence) {
         sink.bytes(score);
         sink.ascii(String(result.confidence[r]));
+      }
+      if (explanation) {
+        sink.bytes(why);
+        sink.text(explanation(r) ?? 'null');
       }
       sink.bytes(close);
     },
@@ -329,7 +372,8 @@ export async function writeMatchOutput(
   if (opts.format === 'parquet') {
     return { rows: rows.length, parts: await writeParquet(objects, at, table, result, rows, opts) };
   }
-  const format = opts.format === 'csv' ? csvFormat(table, result, opts.confidence) : jsonFormat(table, result, opts.confidence);
+  const explanation = opts.explain ? linkExplanations(table, result) : undefined;
+  const format = opts.format === 'csv' ? csvFormat(table, result, opts.confidence, explanation) : jsonFormat(table, result, opts.confidence, explanation);
   const parts: Array<{ name: string; body: AsyncIterable<Uint8Array>; contentType: string }> = [];
   const count = Math.max(1, Math.ceil(rows.length / PART_ROWS));
   for (let p = 0; p < count; p++) {
@@ -354,16 +398,19 @@ async function writeParquet(
   try {
     const csvPath = join(dir, 'rows.csv');
     const parquetPath = join(dir, 'part.parquet');
-    await pipeline(records(csvFormat(table, result, opts.confidence), rows, opts.signal), createWriteStream(csvPath));
+    const explanation = opts.explain ? linkExplanations(table, result) : undefined;
+    await pipeline(records(csvFormat(table, result, opts.confidence, explanation), rows, opts.signal), createWriteStream(csvPath));
     const inputColumns = [
       ...table.columns.map((c, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`),
       `${sqlString(MATCH_ID)}: 'BIGINT'`,
       ...(opts.confidence ? [`${sqlString(MATCH_CONFIDENCE)}: 'DOUBLE'`] : []),
+      ...(opts.explain ? [`${sqlString(MATCH_EXPLANATION)}: 'VARCHAR'`] : []),
     ];
     const select = [
       ...table.columns.map((c, i) => `TRY_CAST(${sqlIdent(`c${i}`)} AS ${duckType(c.type)}) AS ${sqlIdent(c.name)}`),
       sqlIdent(MATCH_ID),
       ...(opts.confidence ? [sqlIdent(MATCH_CONFIDENCE)] : []),
+      ...(opts.explain ? [sqlIdent(MATCH_EXPLANATION)] : []),
     ];
     const read =
       `read_csv(${sqlString(csvPath)}, columns = {${inputColumns.join(', ')}}, header = true, auto_detect = false, ` +

@@ -3,7 +3,7 @@ import { TableDataError } from '../../catalog/table-data/table-data-error.js';
 import type { EngineLabel, EngineRun, EngineTable, MatchParameters } from '../../engine/api.js';
 import { LabelsReplaced, type MetadataStore } from '../../storage/metadata-store.js';
 import { ObjectStoreError, type ObjectStore } from '../../storage/object-store.js';
-import type { TransformRecord } from '../../storage/records.js';
+import type { TableRecord, TransformRecord } from '../../storage/records.js';
 import { TaskFailure, type TaskContext } from '../task-handler.js';
 import { transformColumns } from './transform-columns.js';
 
@@ -44,6 +44,20 @@ export async function loadMatcherInput(
   override?: { database: string; table: string },
 ): Promise<MatcherInput> {
   const { primaryKey } = transformColumns(ctx.transform);
+  const { record, name } = await transformTable(deps, ctx, override);
+  ctx.progress(`reading table ${name}`, 0);
+  const table = await readTable(record, ctx, primaryKey, name);
+  const labels = await loadLabels(deps, ctx, primaryKey);
+  return { table, labels, params: matchParameters(ctx.transform, deps.seed ?? 0), primaryKey, tableName: name };
+}
+
+/** The catalog record of the transform's input table (or of `override`), and its `database.table` name. */
+export async function transformTable(
+  deps: MatcherInputDeps,
+  ctx: TaskContext,
+  override?: { database: string; table: string },
+  argument = '--input-database / --input-table',
+): Promise<{ record: TableRecord; name: string }> {
   const input = (ctx.transform.doc['InputRecordTables'] as Array<Record<string, string>>)[0]!;
   const database = override?.database ?? input['DatabaseName']!;
   const tableName = override?.table ?? input['TableName']!;
@@ -57,28 +71,33 @@ export async function loadMatcherInput(
   if (!record) {
     throw new TaskFailure(
       override
-        ? `Table ${name} (--input-database / --input-table) does not exist in the catalog.`
+        ? `Table ${name} (${argument}) does not exist in the catalog.`
         : `The transform's input table ${name} no longer exists in the catalog.`,
     );
   }
-  ctx.progress(`reading table ${name}`, 0);
-  let table: EngineTable;
+  return { record, name };
+}
+
+/** A catalog table's rows; problems with the data fail the run with a message that names the table. */
+export async function readTable(record: TableRecord, ctx: TaskContext, primaryKey: string, name: string): Promise<EngineTable> {
   try {
-    table = await loadEngineTable(record, ctx.objects, primaryKey);
+    return await loadEngineTable(record, ctx.objects, primaryKey);
   } catch (e) {
     if (e instanceof TableDataError || e instanceof ObjectStoreError) {
       throw new TaskFailure(`Cannot read table ${name}: ${e.message}`);
     }
     throw e;
   }
-  let labels: EngineLabel[];
+}
+
+/** The transform's stored labels. */
+export async function loadLabels(deps: MatcherInputDeps, ctx: TaskContext, primaryKey: string): Promise<EngineLabel[]> {
   try {
-    labels = await loadEngineLabels(deps.store, ctx.run, ctx.run.transformId, primaryKey);
+    return await loadEngineLabels(deps.store, ctx.run, ctx.run.transformId, primaryKey);
   } catch (e) {
     if (e instanceof LabelsReplaced) throw new TaskFailure(`${e.message} Start the run again.`);
     throw e;
   }
-  return { table, labels, params: matchParameters(ctx.transform, deps.seed ?? 0), primaryKey, tableName: name };
 }
 
 /** The part of a whole run that one step takes, as fractions of the run: [from, to]. */

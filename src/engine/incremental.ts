@@ -1,0 +1,231 @@
+/**
+ * Incremental matching: rows added to a table that a previous run already grouped are matched
+ * against it, and the previous grouping is kept. The work that grows with pairs (the neighbour
+ * search, scoring, clustering) is done for the new rows only:
+ *
+ * - blocking builds the key index over every row (new rows must find existing neighbours), but
+ *   searches neighbours from the new rows only, so the candidates are the pairs with a new row:
+ *   its top-k neighbours and its exact duplicates. A pair an existing row would have proposed
+ *   (the new row among its top-k, it not among the new row's) is not searched;
+ * - only those pairs are scored;
+ * - clustering (cluster.ts) runs on the new rows and the members of the existing groups some new
+ *   row matches, with those groups fixed: each starts merged, counted at its confidence, and no
+ *   merge joins two of them. A new row matching several existing groups joins the first its best
+ *   edges reach (edges are merged best first, a group only at average linkage ≥ threshold) and is
+ *   reported as a conflict;
+ * - existing rows keep their ids; a group of new rows only gets a fresh id above every existing id.
+ *
+ * Preparing the columns and building the key index still read the whole table (linear, no pair
+ * work): nothing is kept between runs.
+ */
+import type { BridgeConflict, ExistingMatches, IncrementalMatchResult } from './api.js';
+import { allocateNeighbours, buildKeyIndex, collectCandidates } from './blocking.js';
+import { clusterPairs } from './cluster.js';
+import { PairExplainer } from './explain.js';
+import type { Feature } from './features.js';
+import { newShareId, type SharedTable, type ThreadPool } from './parallel.js';
+import { PairScorer } from './scoring.js';
+import { sharedFloat32, sharedUint32 } from './shared.js';
+import { blockingWeights, scoringModelOf, type Trained } from './training.js';
+
+export interface IncrementalInput {
+  pool: ThreadPool;
+  shared: SharedTable;
+  features: Feature[];
+  trained: Trained;
+  threshold: number;
+  accuracyCostTradeoff: number;
+  existing: ExistingMatches;
+  /** Progress within the stages block, score and cluster. */
+  report: (stage: 'block' | 'score' | 'cluster', message: string, fraction?: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Pairs sampled per existing group to estimate its confidence when the previous output has none. */
+const CONFIDENCE_PAIRS = 64;
+
+export async function matchIncrement(inp: IncrementalInput): Promise<IncrementalMatchResult> {
+  const { pool, shared, features, trained, threshold, existing, report, signal } = inp;
+  const pt = shared.table;
+  const n = pt.rowCount, e = existing.rows;
+  if (!Number.isInteger(e) || e < 0 || e > n || existing.matchId.length !== e) {
+    throw new RangeError(`existing matches must cover the first rows of the table: ${e} rows, ${existing.matchId.length} match ids, table of ${n}`);
+  }
+  const added = n - e;
+
+  // Blocking: the whole table's keys, searched from the new rows (the index's order restricted to them).
+  report('block', `indexing blocking keys of ${n} rows`);
+  const index = buildKeyIndex(pt, { accuracyCostTradeoff: inp.accuracyCostTradeoff, columnWeights: blockingWeights(trained) });
+  const order = sharedUint32(added);
+  let o = 0;
+  for (const r of index.order) if (r >= e) order[o++] = r;
+  const search = { id: newShareId(), index: { ...index, order } };
+  const lists = allocateNeighbours(n, index.k);
+  await pool.runRanges(
+    added,
+    (from, to) => ({ kind: 'neighbours', table: shared, index: search, out: lists, from, to }),
+    { signal, inlineBelow: 20_000, onChunk: (done) => report('block', `finding neighbours of ${done} of ${added} new rows`, (0.9 * done) / added) },
+  );
+  report('block', 'collecting candidate pairs', 0.9);
+  const all = collectCandidates(pt, lists);
+  // Pairs are (a < b): a pair holds a new row when b does. Existing rows' exact duplicates among themselves are dropped.
+  let m = 0;
+  for (let i = 0; i < all.b.length; i++) if (all.b[i]! >= e) m++;
+  const a = sharedUint32(m), b = sharedUint32(m);
+  for (let i = 0, j = 0; i < all.b.length; i++) {
+    if (all.b[i]! < e) continue;
+    a[j] = all.a[i]!;
+    b[j++] = all.b[i]!;
+  }
+
+  const p = sharedFloat32(m);
+  const model = scoringModelOf(trained);
+  report('score', `scoring ${m} candidate pairs of ${added} new rows`);
+  const fullyScored = await pool.runRanges(
+    m,
+    (from, to) => ({ kind: 'score', table: shared, features, model, a, b, out: p, outOffset: 0, from, to }),
+    { signal, onChunk: (done) => report('score', `scoring ${m} candidate pairs of ${added} new rows: ${done} done`, done / m) },
+  );
+  signal?.throwIfAborted();
+
+  report('cluster', 'grouping the new rows');
+  const scorer = new PairScorer(pt, features, model);
+  // Existing groups some new row matches, and the probability of its best pair with each.
+  const touched = new Map<number, number>();
+  const reaches = new Map<number, Map<number, number>>();
+  let matched = 0;
+  for (let i = 0; i < m; i++) {
+    if (p[i]! < threshold) continue;
+    matched++;
+    if (a[i]! >= e) continue;
+    const id = existing.matchId[a[i]!]!;
+    if (!touched.has(id)) touched.set(id, touched.size);
+    let groups = reaches.get(b[i]!);
+    if (!groups) reaches.set(b[i]!, (groups = new Map()));
+    groups.set(id, Math.max(groups.get(id) ?? 0, p[i]!));
+  }
+  // Local rows: the new rows, then the members of the touched groups (one scan of the existing ids).
+  const local: number[] = [];
+  for (let r = e; r < n; r++) local.push(r);
+  const localOf = new Map<number, number>();
+  const membersOf: number[][] = Array.from({ length: touched.size }, () => []);
+  for (let r = 0; r < e; r++) {
+    const g = touched.get(existing.matchId[r]!);
+    if (g === undefined) continue;
+    localOf.set(r, local.length);
+    local.push(r);
+    membersOf[g]!.push(r);
+  }
+  const toLocal = (r: number) => (r >= e ? r - e : localOf.get(r)!);
+  const group = new Int32Array(local.length).fill(-1);
+  const confidence = new Float64Array(touched.size);
+  for (let g = 0; g < membersOf.length; g++) {
+    const members = membersOf[g]!;
+    for (const r of members) group[toLocal(r)] = g;
+    const known = existing.confidence?.[members[0]!];
+    confidence[g] = known !== undefined && Number.isFinite(known) ? known : meanPairScore(members, (x, y) => scorer.score(x, y));
+  }
+  const ea: number[] = [], eb: number[] = [], ep: number[] = [];
+  for (let i = 0; i < m; i++) {
+    if (p[i]! < threshold) continue;
+    ea.push(toLocal(a[i]!));
+    eb.push(toLocal(b[i]!));
+    ep.push(p[i]!);
+  }
+  const cl = clusterPairs({
+    n: local.length,
+    a: Uint32Array.from(ea),
+    b: Uint32Array.from(eb),
+    p: Float32Array.from(ep),
+    threshold,
+    // Linkage asks about pairs of local rows: candidates are looked up, the rest scored.
+    score: (x, y) => {
+      const gx = local[x]!, gy = local[y]!;
+      const i = pairIndex(a, b, Math.min(gx, gy), Math.max(gx, gy));
+      return i >= 0 ? p[i]! : scorer.score(gx, gy);
+    },
+    fixed: { group, confidence },
+  });
+
+  const matchId = new Float64Array(n);
+  matchId.set(existing.matchId);
+  const conf = new Float64Array(n);
+  if (existing.confidence) conf.set(existing.confidence);
+  else conf.fill(Number.NaN, 0, e);
+  let fresh = 0;
+  for (let r = 0; r < e; r++) if (existing.matchId[r]! >= fresh) fresh = existing.matchId[r]! + 1;
+  // A local cluster holding an existing group keeps that group's id; any other gets the next fresh id.
+  const idOf = new Map<number, number>();
+  for (let i = added; i < local.length; i++) idOf.set(cl.cluster[i]!, existing.matchId[local[i]!]!);
+  const firstFresh = fresh;
+  let joinedExisting = 0;
+  for (let i = 0; i < local.length; i++) {
+    const c = cl.cluster[i]!;
+    let id = idOf.get(c);
+    if (id === undefined) idOf.set(c, (id = fresh++));
+    else if (i < added && id < firstFresh) joinedExisting++;
+    matchId[local[i]!] = id;
+    conf[local[i]!] = cl.confidence[i]!;
+  }
+
+  const conflicts: BridgeConflict[] = [];
+  for (const [row, groups] of reaches) {
+    if (groups.size < 2) continue;
+    const ranked = [...groups].map(([id, probability]) => ({ matchId: id, probability })).sort((x, y) => y.probability - x.probability || x.matchId - y.matchId);
+    conflicts.push({ row, matchId: matchId[row]!, groups: ranked });
+  }
+  conflicts.sort((x, y) => x.row - y.row);
+  const explainer = new PairExplainer(pt, features, trained.model);
+
+  return {
+    matchId,
+    confidence: conf,
+    stats: {
+      candidatePairs: m,
+      scoredPairs: m,
+      fullyScoredPairs: fullyScored,
+      matchedPairs: matched,
+      groups: distinctCount(existing.matchId) + fresh - firstFresh,
+      newRows: added,
+      joinedExisting,
+    },
+    conflicts,
+    explainPair: (x, y) => explainer.explain(x, y),
+  };
+}
+
+/** Index of pair (lo, hi) among pairs sorted by (a, b), or -1. */
+function pairIndex(a: Uint32Array, b: Uint32Array, lo: number, hi: number): number {
+  let from = 0, to = a.length - 1;
+  while (from <= to) {
+    const mid = (from + to) >> 1;
+    const ma = a[mid]!, mb = b[mid]!;
+    if (ma === lo && mb === hi) return mid;
+    if (ma < lo || (ma === lo && mb < hi)) from = mid + 1;
+    else to = mid - 1;
+  }
+  return -1;
+}
+
+/** The mean probability of a group's pairs (1 for a single row), over an even sample of at most CONFIDENCE_PAIRS of them. */
+function meanPairScore(members: readonly number[], score: (x: number, y: number) => number): number {
+  const s = members.length;
+  const total = (s * (s - 1)) / 2;
+  if (total === 0) return 1;
+  const taken = Math.min(total, CONFIDENCE_PAIRS);
+  let sum = 0;
+  for (let t = 0; t < taken; t++) {
+    // Pair number k of the upper triangle, row-major.
+    let k = Math.floor((t * total) / taken), i = 0;
+    while (k >= s - 1 - i) { k -= s - 1 - i; i++; }
+    sum += score(members[i]!, members[i + 1 + k]!);
+  }
+  return sum / taken;
+}
+
+function distinctCount(ids: Float64Array): number {
+  const sorted = ids.slice().sort();
+  let count = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) count++;
+  return count;
+}

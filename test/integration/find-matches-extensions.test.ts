@@ -1,0 +1,344 @@
+/**
+ * doppel's additions to FindMatches, through the SDKs and the raw wire, on a transform taught on
+ * 80% of restaurant: incremental runs (FindIncrementalMatches: a full run on that base, then
+ * `findmatches` job runs with `--existing-path` and the remaining records, from an S3 path and from
+ * a catalog table, in CSV, JSON and Parquet), `--explain`, the ExplainMatches operation and
+ * `doppel explain`.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateDatabaseCommand,
+  CreateJobCommand,
+  CreateMLTransformCommand,
+  CreateTableCommand,
+  StartImportLabelsTaskRunCommand,
+  StartJobRunCommand,
+  StartMLLabelingSetGenerationTaskRunCommand,
+  type GlueClient,
+} from '@aws-sdk/client-glue';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { scorePairwise } from '../../src/evaluation/pairwise-score.js';
+import { glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { loadDataset, type Dataset } from '../support/datasets.js';
+import { runCli } from '../support/cli.js';
+import { rawGlueCall } from '../support/raw-glue.js';
+import { s3Client } from '../support/s3-tools.js';
+import { startServer, type TestServer } from '../support/server.js';
+
+const BUCKET = 'incremental-e2e';
+const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
+
+describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 600_000 }, () => {
+  let server: TestServer;
+  let glue: GlueClient;
+  let s3: S3Client;
+  let ds: Dataset;
+  let transformId: string;
+  let base: Array<Record<string, string>>;
+  let added: Array<Record<string, string>>;
+  const jobName = 'incremental-restaurants';
+
+  const text = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString('utf8');
+  const csvRows = async (prefix: string) => parse(await text(`${prefix}part-00000.csv`), { columns: true }) as Array<Record<string, string>>;
+  const keysUnder = async (prefix: string) =>
+    ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!.slice(prefix.length)).sort();
+  const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+  const csvOf = (records: Array<Record<string, string>>) => stringify([ds.header, ...records.map((r) => ds.header.map((h) => r[h]!))]);
+  const csvTable = (name: string, location: string) =>
+    glue.send(
+      new CreateTableCommand({
+        DatabaseName: 'eats',
+        TableInput: {
+          Name: name,
+          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+          StorageDescriptor: {
+            Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
+            Location: `s3://${BUCKET}/${location}`,
+            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
+          },
+        },
+      }),
+    );
+  const runJob = async (args: Record<string, string>) => {
+    const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: jobName, Arguments: args }));
+    return waitForJobRun(glue, jobName, JobRunId!);
+  };
+  const f1 = (rows: Array<Record<string, string | number>>) => {
+    const present = new Set(rows.map((r) => String(r['id'])));
+    const truth = [...ds.truth].filter(([id]) => present.has(id)).map(([id, entityId]) => ({ id, entityId }));
+    return scorePairwise(truth, rows.map((r) => ({ id: String(r['id']), matchId: String(r['match_id']) }))).f1;
+  };
+
+  before(async () => {
+    ds = loadDataset('restaurant');
+    const cut = Math.floor(ds.records.length * 0.8);
+    base = ds.records.slice(0, cut);
+    added = ds.records.slice(cut);
+    server = await startServer();
+    glue = glueClient(server);
+    s3 = s3Client(server);
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await put('base/records.csv', csvOf(base));
+    await put('all/records.csv', csvOf(ds.records));
+    await put('new/part-00000.csv', csvOf(added));
+    await put('new-table/records.csv', csvOf(added));
+    await put('odd/records.txt', csvOf(added));
+    await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'eats' } }));
+    await csvTable('base', 'base/');
+    await csvTable('everything', 'all/');
+    await csvTable('arrivals', 'new-table/');
+    ({ TransformId: transformId } = (await glue.send(
+      new CreateMLTransformCommand({
+        Name: 'incremental-restaurants',
+        Role: ROLE,
+        InputRecordTables: [{ DatabaseName: 'eats', TableName: 'base' }],
+        Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
+      }),
+    )) as { TransformId: string });
+    await glue.send(
+      new CreateJobCommand({
+        Name: jobName,
+        Role: ROLE,
+        Command: { Name: 'findmatches' },
+        DefaultArguments: { '--transform-id': transformId },
+        ExecutionProperty: { MaxConcurrentRuns: 5 },
+      }),
+    );
+    // Two rounds of labels from the truth, on the base only.
+    for (let round = 1; round <= 2; round++) {
+      const { TaskRunId } = await glue.send(
+        new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: `s3://${BUCKET}/labeling/${round}/` }),
+      );
+      assert.equal((await waitForRun(glue, transformId, TaskRunId!, undefined, 120_000)).Status, 'SUCCEEDED');
+      const rows = parse(await text(`labeling/${round}/part-00000.csv`)) as string[][];
+      const labeled = [rows[0]!, ...rows.slice(1).map((r) => [r[0]!, ds.truth.get(r[2]!)!, ...r.slice(2)])];
+      await put(`labels/${round}.csv`, stringify(labeled));
+      const imp = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: `s3://${BUCKET}/labels/${round}.csv` }));
+      assert.equal((await waitForRun(glue, transformId, imp.TaskRunId!, undefined, 60_000)).Status, 'SUCCEEDED');
+    }
+    await waitForTransform(glue, transformId, (t) => t.Status === 'READY');
+  });
+
+  after(async () => {
+    glue?.destroy();
+    s3?.destroy();
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  it('new records from an S3 path: existing ids kept, every record once, F1 within 0.01 of a full run', async (t) => {
+    // The base's output explains each record's link to its group; an incremental run reads it like any other output.
+    const first = await runJob({ '--output-path': `s3://${BUCKET}/out/base/`, '--compute-match-confidence-scores': 'true', '--explain': 'true' });
+    assert.equal(first.JobRunState, 'SUCCEEDED', first.ErrorMessage);
+    const run = await runJob({
+      '--output-path': `s3://${BUCKET}/out/inc/`,
+      '--existing-path': `s3://${BUCKET}/out/base/`,
+      '--incremental-path': `s3://${BUCKET}/new/`,
+      '--conflicts-path': `s3://${BUCKET}/out/conflicts/`,
+      '--compute-match-confidence-scores': 'true',
+    });
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    const before = await csvRows('out/base/');
+    assert.deepEqual(Object.keys(before[0]!), [...ds.header, 'match_id', 'match_confidence_score', 'match_explanation']);
+    const groupOf = new Map(before.map((r) => [r['id']!, r['match_id']!]));
+    const size = new Map<string, number>();
+    for (const r of before) size.set(r['match_id']!, (size.get(r['match_id']!) ?? 0) + 1);
+    for (const r of before) {
+      if (size.get(r['match_id']!) === 1) {
+        assert.equal(r['match_explanation'], '', `record ${r['id']} is alone in its group`);
+        continue;
+      }
+      const why = JSON.parse(r['match_explanation']!) as { partner: string; log_odds: number; bias: number; columns: Record<string, number> };
+      assert.equal(groupOf.get(why.partner), r['match_id'], 'the partner is in the same group');
+      assert.notEqual(why.partner, r['id']);
+      assert.deepEqual(Object.keys(why.columns).sort(), ds.header.filter((h) => h !== 'id').sort());
+      const sum = why.bias + Object.values(why.columns).reduce((a, b) => a + b, 0);
+      // Each of the terms is rounded to 4 decimals.
+      assert.ok(Math.abs(sum - why.log_odds) <= 5e-5 * (ds.header.length + 1), `record ${r['id']}: ${sum} vs ${why.log_odds}`);
+    }
+    const rows = await csvRows('out/inc/');
+    assert.deepEqual(Object.keys(rows[0]!), [...ds.header, 'match_id', 'match_confidence_score']);
+    assert.deepEqual(rows.map((r) => r['id']), ds.records.map((r) => r['id']), 'the existing records, then the new ones');
+    const idBefore = new Map(before.map((r) => [r['id']!, r['match_id']!]));
+    for (const r of rows.slice(0, base.length)) assert.equal(r['match_id'], idBefore.get(r['id']!), `record ${r['id']} kept its match_id`);
+    const existingIds = new Set(before.map((r) => Number(r['match_id'])));
+    const highest = Math.max(...existingIds);
+    for (const r of rows.slice(base.length)) {
+      const id = Number(r['match_id']);
+      assert.ok(Number.isSafeInteger(id) && (id > highest || existingIds.has(id)), `new record ${r['id']}: match_id ${r['match_id']}`);
+      const score = Number(r['match_confidence_score']);
+      assert.ok(score >= 0 && score <= 1);
+    }
+    assert.deepEqual(await keysUnder('out/conflicts/'), ['_SUCCESS', 'part-00000.csv']);
+    assert.deepEqual(parse(await text('out/conflicts/part-00000.csv'))[0], ['id', 'match_id', 'existing_match_id', 'probability']);
+
+    const full = await runJob({ '--output-path': `s3://${BUCKET}/out/full/`, '--input-database': 'eats', '--input-table': 'everything' });
+    assert.equal(full.JobRunState, 'SUCCEEDED', full.ErrorMessage);
+    const [incF1, fullF1] = [f1(rows), f1(await csvRows('out/full/'))];
+    t.diagnostic(`F1 incremental ${incF1.toFixed(4)} (run ${run.ExecutionTime} s), full run on every record ${fullF1.toFixed(4)} (${full.ExecutionTime} s)`);
+    assert.ok(Math.abs(incF1 - fullF1) <= 0.01, `F1 ${incF1} incremental, ${fullF1} in full`);
+
+    // doppel's extension members of the run's FindMatchesTaskRunProperties.
+    const runs = await rawGlueCall(server, 'GetMLTaskRuns', { TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } });
+    const props = (runs.body['TaskRuns'] as Array<{ Properties: { FindMatchesTaskRunProperties: Record<string, unknown> } }>)
+      .map((r) => r.Properties.FindMatchesTaskRunProperties)
+      .find((p) => p['JobRunId'] === run.Id)!;
+    assert.equal(props['InputRecordCount'], ds.records.length);
+    assert.equal(props['IncrementalRecordCount'], added.length);
+    assert.ok((props['JoinedExistingCount'] as number) > 0, 'some new restaurants are duplicates of existing ones');
+    const conflicts = parse(await text('out/conflicts/part-00000.csv'), { columns: true }) as Array<Record<string, string>>;
+    assert.equal(props['ConflictCount'], new Set(conflicts.map((r) => r['id'])).size);
+  });
+
+  it('--golden-records writes one merged record per group, its values taken from the group\'s records', async () => {
+    const run = await runJob({ '--output-path': `s3://${BUCKET}/out/golden/`, '--golden-records': 'true', '--compute-match-confidence-scores': 'true' });
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    const all = await csvRows('out/base/');
+    const golden = await csvRows('out/golden/');
+    assert.deepEqual(Object.keys(golden[0]!), [...ds.header, 'match_id', 'match_confidence_score']);
+    const groups = new Map<string, Array<Record<string, string>>>();
+    for (const r of all) groups.set(r['match_id']!, [...(groups.get(r['match_id']!) ?? []), r]);
+    assert.equal(golden.length, groups.size);
+    assert.ok(golden.length < all.length, 'restaurant has groups of several records');
+    for (const g of golden) {
+      const members = groups.get(g['match_id']!)!;
+      assert.ok(members.some((m) => m['id'] === g['id']), `golden record ${g['id']} is a record of group ${g['match_id']}`);
+      for (const h of ds.header) assert.ok(members.some((m) => m[h] === g[h]), `${h} of group ${g['match_id']} comes from one of its records`);
+    }
+    const bad = await runJob({ '--output-path': `s3://${BUCKET}/out/golden-bad/`, '--golden-records': 'true', '--explain': 'true' });
+    assert.equal(bad.JobRunState, 'FAILED');
+    assert.match(bad.ErrorMessage!, /Argument --golden-records writes one merged record per group: it cannot be combined with --explain/);
+  });
+
+  it('existing matches in Parquet, new records from a catalog table, output in JSON lines', async () => {
+    const first = await runJob({ '--output-path': `s3://${BUCKET}/out/base-pq/`, '--output-format': 'parquet' });
+    assert.equal(first.JobRunState, 'SUCCEEDED', first.ErrorMessage);
+    const run = await runJob({
+      '--output-path': `s3://${BUCKET}/out/inc-json/`,
+      '--output-format': 'json',
+      '--existing-path': `s3://${BUCKET}/out/base-pq/`,
+      '--incremental-database': 'eats',
+      '--incremental-table': 'arrivals',
+    });
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    const baseRun = await runJob({ '--output-path': `s3://${BUCKET}/out/base-csv/` });
+    assert.equal(baseRun.JobRunState, 'SUCCEEDED', baseRun.ErrorMessage);
+    const idBefore = new Map((await csvRows('out/base-csv/')).map((r) => [r['id']!, Number(r['match_id'])]));
+    const lines = (await text('out/inc-json/part-00000.json')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, string | number>);
+    assert.equal(lines.length, ds.records.length);
+    for (const r of lines.slice(0, base.length)) assert.equal(r['match_id'], idBefore.get(String(r['id'])));
+
+    // And again with the output of that run as the existing matches: nothing new is a duplicate key.
+    await put('again/part-00000.csv', csvOf([{ ...added[0]!, id: 'brand-new' }]));
+    const again = await runJob({
+      '--output-path': `s3://${BUCKET}/out/again/`,
+      '--existing-path': `s3://${BUCKET}/out/inc-json/`,
+      '--incremental-path': `s3://${BUCKET}/again/`,
+    });
+    assert.equal(again.JobRunState, 'SUCCEEDED', again.ErrorMessage);
+    const twice = await csvRows('out/again/');
+    assert.equal(twice.length, ds.records.length + 1);
+    for (const [i, r] of lines.entries()) assert.equal(twice[i]!['match_id'], String(r['match_id']));
+    // A copy of a record joins that record's group.
+    const copied = lines.find((r) => r['id'] === added[0]!['id'])!;
+    assert.equal(twice[twice.length - 1]!['match_id'], String(copied['match_id']));
+  });
+
+  it('bad arguments fail the run with a message naming the argument', async () => {
+    const out = `s3://${BUCKET}/out/bad/`;
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ '--existing-path': `s3://${BUCKET}/out/base/` }, /Argument --existing-path needs the new records: either --incremental-path or --incremental-database/],
+      [{ '--incremental-path': `s3://${BUCKET}/new/` }, /Argument --incremental-path needs --existing-path/],
+      [{ '--existing-path': 'out/base', '--incremental-path': `s3://${BUCKET}/new/` }, /Argument --existing-path must be an S3 URI/],
+      [
+        { '--existing-path': `s3://${BUCKET}/out/base/`, '--incremental-database': 'eats' },
+        /Arguments --incremental-database and --incremental-table must be given together/,
+      ],
+      [
+        { '--existing-path': `s3://${BUCKET}/nothing/`, '--incremental-path': `s3://${BUCKET}/new/` },
+        /Argument --existing-path: cannot read s3:\/\/incremental-e2e\/nothing\/: nothing at/,
+      ],
+      [
+        { '--existing-path': `s3://${BUCKET}/out/base/`, '--incremental-path': `s3://${BUCKET}/odd/` },
+        /Argument --incremental-path: cannot read .*odd\/: the data files at .* must all be \.csv, \.json or \.parquet files/,
+      ],
+      [
+        { '--existing-path': `s3://${BUCKET}/out/base/`, '--incremental-path': `s3://${BUCKET}/base/` },
+        /Argument --incremental-path: record id = \S+ is already in the existing matches/,
+      ],
+      [
+        { '--existing-path': `s3://${BUCKET}/out/base/`, '--incremental-database': 'eats', '--incremental-table': 'nope' },
+        /Table eats.nope \(--incremental-database \/ --incremental-table\) does not exist/,
+      ],
+      [
+        { '--existing-path': `s3://${BUCKET}/out/base-pq/`, '--incremental-path': `s3://${BUCKET}/new/`, '--compute-match-confidence-scores': 'true' },
+        /Argument --compute-match-confidence-scores: the existing matches at .* have no match_confidence_score/,
+      ],
+      [
+        { '--existing-path': `s3://${BUCKET}/out/base/`, '--incremental-path': `s3://${BUCKET}/new/`, '--input-database': 'eats', '--input-table': 'base' },
+        /cannot be combined with --existing-path/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runJob({ '--output-path': out, ...args });
+      assert.equal(run.JobRunState, 'FAILED', JSON.stringify(args));
+      assert.match(run.ErrorMessage!, message);
+    }
+  });
+
+  it('ExplainMatches (doppel extension): per-column contributions that add up to the pair\'s log-odds', async () => {
+    const byEntity = new Map<string, string[]>();
+    for (const r of base) byEntity.set(ds.truth.get(r['id']!)!, [...(byEntity.get(ds.truth.get(r['id']!)!) ?? []), r['id']!]);
+    const duplicate = [...byEntity.values()].find((ids) => ids.length > 1)!;
+    const strangers = [base[0]!['id']!, base.find((r) => ds.truth.get(r['id']!) !== ds.truth.get(base[0]!['id']!))!['id']!];
+    const res = await rawGlueCall(server, 'ExplainMatches', {
+      TransformId: transformId,
+      RecordPairs: [{ Left: duplicate[0], Right: duplicate[1] }, { Left: strangers[0], Right: strangers[1] }],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    type Explanation = {
+      Left: string; Right: string; LogOdds: number; Probability: number; Bias: number;
+      Columns: Array<{ ColumnName: string; Contribution: number }>;
+      Features: Array<{ ColumnName: string; Feature: string; Value: number; Contribution: number }>;
+    };
+    const explanations = res.body['Explanations'] as Explanation[];
+    assert.deepEqual(explanations.map((e) => [e.Left, e.Right]), [[duplicate[0], duplicate[1]], strangers]);
+    for (const e of explanations) {
+      const columns = e.Columns.reduce((s, c) => s + c.Contribution, 0);
+      assert.ok(Math.abs(e.Bias + columns - e.LogOdds) < 1e-9, `${e.Bias} + ${columns} vs ${e.LogOdds}`);
+      assert.ok(Math.abs(e.Features.reduce((s, f) => s + f.Contribution, 0) - columns) < 1e-9);
+      assert.ok(Math.abs(e.Probability - 1 / (1 + Math.exp(-e.LogOdds))) < 1e-12);
+      assert.deepEqual(e.Columns.map((c) => c.ColumnName).sort(), ds.header.filter((h) => h !== 'id').sort());
+    }
+    assert.ok(explanations[0]!.LogOdds > explanations[1]!.LogOdds, 'the duplicate scores above the strangers');
+    // The run behind it is a task run of the transform like any other.
+    assert.match(String(res.body['TaskRunId']), /^tsk-/);
+
+    const unknown = await rawGlueCall(server, 'ExplainMatches', { TransformId: transformId, RecordPairs: [{ Left: duplicate[0], Right: 'nope' }] });
+    assert.equal(unknown.status, 400);
+    assert.match(String(unknown.body['__type']), /InvalidInputException/);
+    assert.match(String(unknown.body['message'] ?? unknown.body['Message']), /RecordPairs\[0\]\.Right: no record with id = nope/);
+    const empty = await rawGlueCall(server, 'ExplainMatches', { TransformId: transformId, RecordPairs: [] });
+    assert.equal(empty.status, 400);
+    assert.match(String(empty.body['message'] ?? empty.body['Message']), /RecordPairs must be a list of 1 to 100 pairs/);
+    const missing = await rawGlueCall(server, 'ExplainMatches', { TransformId: 'tfm-nope', RecordPairs: [{ Left: 'a', Right: 'b' }] });
+    assert.equal(missing.status, 400);
+    assert.match(String(missing.body['__type']), /EntityNotFoundException/);
+
+    // `doppel explain` asks the same and draws the waterfall.
+    const cli = await runCli(['explain', '--endpoint', server.endpoint, '--transform-id', transformId, duplicate[0]!, duplicate[1]!]);
+    assert.equal(cli.status, 0, cli.stderr);
+    const lines = cli.stdout.trim().split('\n');
+    assert.match(lines[0]!, new RegExp(`^${duplicate[0]} ~ ${duplicate[1]}: probability ${explanations[0]!.Probability.toFixed(4)}`));
+    for (const h of ds.header.filter((x) => x !== 'id')) assert.ok(lines.some((l) => l.trimStart().startsWith(`${h} `)), `a line for ${h}`);
+    const json = await runCli(['explain', '--endpoint', server.endpoint, '--transform-id', transformId, '--json', duplicate[0]!, duplicate[1]!]);
+    assert.equal(json.status, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as { Explanations: Explanation[] }).Explanations, [explanations[0]]);
+    const bad = await runCli(['explain', '--endpoint', server.endpoint, '--transform-id', transformId, duplicate[0]!]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /pairs of primary keys are required/);
+  });
+});
