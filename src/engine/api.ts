@@ -113,8 +113,6 @@ export interface MatchResult {
     matchedPairs: number;
     groups: number;
   };
-  /** Per matched pair of rows (a, b): why they match (a few top feature contributions). */
-  explain?: (a: number, b: number) => Array<{ column: string; feature: string; contribution: number }>;
   /** Any pair of rows (a, b) explained in full by the model that grouped them. */
   explainPair?: (a: number, b: number) => PairExplanation;
 }

@@ -411,12 +411,6 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
           groups: cl.groups,
         },
         explainPair: (a: number, b: number) => explainer.explain(a, b),
-        explain: (a: number, b: number) =>
-          explainer
-            .explain(a, b)
-            .features.map(({ column, feature, contribution }) => ({ column, feature, contribution }))
-            .sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution))
-            .slice(0, 5),
       } satisfies MatchResult;
     },
 
