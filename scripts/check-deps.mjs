@@ -4,6 +4,8 @@
 //   evaluation/ → engine/ storage/ → core/
 // A part may import its own files and any part below it, never one above; core/ imports nothing
 // outside itself, and the engine imports nothing outside itself but Node's built-in modules.
+// The web UI (web/) is a client of the API over HTTP: its code imports only itself and packages,
+// never src/, and src/ never imports web/ (the server only serves the built files).
 // Usage: node scripts/check-deps.mjs (exit code 1 and one line per offending import).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -64,6 +66,23 @@ for (const file of files(src)) {
     if (toRank === undefined) problems.push(`${where}: not a part of src/`);
     else if (SEALED.has(from)) problems.push(`${where}: src/${from} imports nothing outside itself`);
     else if (toRank > rank) problems.push(`${where}: an import upward`);
+  }
+}
+const web = join(root, 'web', 'src');
+for (const file of files(web)) {
+  for (const m of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2];
+    if (spec.startsWith('.') && relative(join(root, 'web'), resolve(dirname(file), spec)).startsWith('..')) {
+      problems.push(`${relative(root, file)} imports ${spec}: web/ imports nothing outside itself but packages`);
+    }
+  }
+}
+for (const file of files(src)) {
+  for (const m of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2];
+    if (spec.startsWith('.') && !relative(join(root, 'web'), resolve(dirname(file), spec)).startsWith('..')) {
+      problems.push(`${relative(root, file)} imports ${spec}: src/ never imports the web UI`);
+    }
   }
 }
 if (problems.length > 0) {

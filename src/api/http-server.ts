@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GlueResponse, RequestHead } from './glue-endpoint.js';
 import { readBufferedBody, withBodyIdleTimeout, type BufferedBody, type BufferedBodyBudget } from './request-body.js';
+import { serveWebUi, WEB_UI_PATH } from './web-ui.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -45,7 +46,11 @@ export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
     const glue = request.headers.has('x-amz-target') || (c.req.method === 'POST' && path === '/');
     if (!glue) {
       if (c.req.method === 'GET' && path === '/' && !isSigned(request, rawUrl)) {
-        return c.text('doppel: AWS Glue ML transforms API and S3-compatible object store.\n');
+        return c.text('doppel: AWS Glue ML transforms API and S3-compatible object store; web UI at /ui/.\n');
+      }
+      const read = c.req.method === 'GET' || c.req.method === 'HEAD';
+      if (read && !isSigned(request, rawUrl) && (path === '/ui' || path.startsWith(WEB_UI_PATH))) {
+        return path === '/ui' ? c.redirect(WEB_UI_PATH) : serveWebUi(path, c.req.method);
       }
       if (opts.handleS3) return opts.handleS3(request, rawUrl);
       if (c.req.method !== 'POST') {

@@ -1,0 +1,75 @@
+/** A few DOM helpers: the UI is plain TypeScript and DOM, no view library. */
+
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | EventListener | undefined>;
+
+/** An element with attributes (`on*` are listeners, `false`/`undefined` are left out) and children. */
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    if (typeof value === 'function') node.addEventListener(name.slice(2).toLowerCase(), value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+export function append(parent: Node, children: Child[]): void {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    parent.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+  }
+}
+
+/** Replaces a node's children. */
+export function show(parent: Element, ...children: Child[]): void {
+  parent.replaceChildren();
+  append(parent, children);
+}
+
+/** A labelled input: the label names the control for assistive technology and tests. */
+export function field(label: string, input: HTMLInputElement | HTMLSelectElement): HTMLLabelElement {
+  return el('label', { class: 'field' }, el('span', {}, label), input);
+}
+
+/** Announces a line in the page's live status region. */
+export function announce(text: string): void {
+  const status = document.getElementById('status');
+  if (status) status.textContent = text;
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message;
+  return String(e);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+let keyHandler: ((e: KeyboardEvent) => void) | undefined;
+let leaving: Array<() => void> = [];
+
+/** The current screen's keyboard shortcuts (one screen's at a time); keys typed into a form control are left to it. */
+export function onKeys(handler: (e: KeyboardEvent) => void): void {
+  keyHandler = handler;
+}
+
+/** Work to stop when the user leaves the current screen (polling). */
+export function onLeave(stop: () => void): void {
+  leaving.push(stop);
+}
+
+/** Called by the router before it draws another screen. */
+export function leaveScreen(): void {
+  for (const stop of leaving) stop();
+  leaving = [];
+  keyHandler = undefined;
+}
+
+document.addEventListener('keydown', (e) => {
+  const target = e.target as HTMLElement | null;
+  if (target?.closest('input, select, textarea') || !keyHandler) return;
+  keyHandler(e);
+});

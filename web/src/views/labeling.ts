@@ -1,0 +1,178 @@
+import { StartImportLabelsTaskRunCommand, StartMLLabelingSetGenerationTaskRunCommand } from '@aws-sdk/client-glue';
+import { getTransform, partFiles, readText, stamp, waitForTaskRun, workspace, writeText } from '../aws.js';
+import { parseCsv, stringifyCsv } from '../csv.js';
+import { announce, el, errorText, onKeys, show } from '../dom.js';
+import {
+  allMatch,
+  assign,
+  confirm,
+  differingColumns,
+  groupName,
+  labelFile,
+  move,
+  noneMatch,
+  progress,
+  skip,
+  undo,
+  workFromLabelingFile,
+  type LabelingWork,
+} from '../labeling-work.js';
+import { loadLocal, removeLocal, saveLocal, type Session } from '../session.js';
+import { transformHeader } from './transform.js';
+
+export const workKey = (transformId: string) => `labeling:${transformId}`;
+
+const KEYS: Array<[string, string]> = [
+  ['↑ ↓', 'choose a record'],
+  ['1–9', 'put it in group A–I'],
+  ['a', 'all match'],
+  ['n', 'none match'],
+  ['Enter', 'confirm and go on'],
+  ['s', 'skip the set'],
+  ['u', 'undo'],
+  ['← →', 'previous / next set'],
+];
+
+/**
+ * Labeling: generate a labeling set, then judge its sets one at a time with the keyboard; the work
+ * is saved to localStorage after every change, and "Submit" writes the label file and imports it.
+ */
+export async function labelingView(session: Session, root: HTMLElement, transformId: string): Promise<void> {
+  const transform = await getTransform(session, transformId);
+  const header = transformHeader(transform, '/label');
+  const body = el('section', { id: 'labeling', 'aria-label': 'Labeling' });
+  show(root, header, body);
+  const work = loadLocal<LabelingWork>(session, workKey(transformId));
+  if (work && work.sets.length > 0) labelSets(session, body, work);
+  else startScreen(session, body, transformId);
+}
+
+function startScreen(session: Session, body: HTMLElement, transformId: string): void {
+  const status = el('p', { id: 'generation-status', role: 'status' });
+  const button = el('button', { id: 'generate', type: 'button' }, 'Generate a labeling set');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const transform = await getTransform(session, transformId);
+      const output = `${await workspace(session, transform)}labeling/${stamp()}/`;
+      const { TaskRunId } = await session.glue.send(new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: output }));
+      await waitForTaskRun(session, transformId, TaskRunId!, (run) => (status.textContent = `Labeling set generation ${TaskRunId}: ${run.Status}`));
+      const [file] = await partFiles(session, output);
+      if (!file) throw new Error(`no labeling file under ${output}`);
+      const work = workFromLabelingFile(transformId, file, parseCsv(await readText(session, file)));
+      saveLocal(session, workKey(transformId), work);
+      labelSets(session, body, work);
+    } catch (e) {
+      status.textContent = errorText(e);
+      button.disabled = false;
+    }
+  });
+  show(
+    body,
+    el('p', {}, 'doppel picks the records it is least sure about and proposes a grouping; you confirm or correct it.'),
+    button,
+    status,
+  );
+  button.focus();
+}
+
+function labelSets(session: Session, body: HTMLElement, work: LabelingWork): void {
+  let focusRow = 0;
+  const save = () => saveLocal(session, workKey(work.transformId), work);
+  const draw = () => {
+    const set = work.sets[work.current]!;
+    focusRow = Math.min(focusRow, set.rows.length - 1);
+    const differs = differingColumns(set);
+    const done = progress(work);
+    const finished = done.labeled + done.skipped === done.total;
+    const suggestion = set.state === 'suggested';
+    const submit = el('button', { id: 'submit-labels', type: 'button', disabled: done.labeled === 0 }, `Submit ${done.labeled} labeled sets`);
+    submit.addEventListener('click', () => void submitLabels(session, body, work));
+    const rows = set.rows.map((r, i) =>
+      el(
+        'tr',
+        { 'data-row': i, 'data-key': r[0], class: i === focusRow ? 'focused' : '', 'aria-selected': i === focusRow ? 'true' : 'false' },
+        el('td', { class: `group g${set.groups[i]! % 9}${suggestion ? ' suggested' : ''}` }, groupName(set.groups[i]!)),
+        ...r.map((v, c) => el('td', { class: differs[c] && v !== set.rows[0]![c] ? 'differs' : differs[c] ? 'varies' : '' }, v)),
+      ),
+    );
+    show(
+      body,
+      el(
+        'div',
+        { class: 'progress' },
+        el('progress', { max: done.total, value: done.labeled + done.skipped, 'aria-label': 'Sets decided' }),
+        el('span', { id: 'labeling-progress' }, `Set ${work.current + 1} of ${done.total} · ${done.labeled} labeled · ${done.skipped} skipped`),
+      ),
+      el(
+        'h2',
+        {},
+        `Labeling set ${set.id} `,
+        el('span', { id: 'set-state', class: `badge ${set.state}` }, suggestion ? 'suggested grouping: Enter confirms' : set.state),
+      ),
+      el(
+        'table',
+        { class: 'records', 'aria-label': `Records of labeling set ${set.id}`, role: 'grid' },
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Group'), ...work.columns.map((c) => el('th', { scope: 'col' }, c)))),
+        el('tbody', {}, ...rows),
+      ),
+      el('dl', { class: 'keys', 'aria-label': 'Keyboard shortcuts' }, ...KEYS.flatMap(([k, what]) => [el('dt', {}, el('kbd', {}, k)), el('dd', {}, what)])),
+      el('p', {}, submit, ' ', el('span', { id: 'submit-status', role: 'status' })),
+    );
+    if (finished && work.sets[work.current]!.state !== 'suggested') submit.focus();
+  };
+  onKeys((e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const set = work.sets[work.current]!;
+    const before = work.current;
+    const digit = /^[1-9]$/.test(e.key) ? Number(e.key) - 1 : -1;
+    if (digit >= 0) {
+      assign(work, focusRow, digit);
+      focusRow = Math.min(focusRow + 1, set.rows.length - 1);
+    } else if (e.key === 'ArrowDown' || e.key === 'j') focusRow = Math.min(focusRow + 1, set.rows.length - 1);
+    else if (e.key === 'ArrowUp' || e.key === 'k') focusRow = Math.max(focusRow - 1, 0);
+    else if (e.key === 'a') allMatch(work);
+    else if (e.key === 'n') noneMatch(work);
+    else if (e.key === 'Enter' && !(e.target instanceof HTMLButtonElement)) confirm(work);
+    else if (e.key === 's') skip(work);
+    else if (e.key === 'u') {
+      if (!undo(work)) announce('nothing to undo');
+    } else if (e.key === 'ArrowRight') move(work, 1);
+    else if (e.key === 'ArrowLeft') move(work, -1);
+    else return;
+    e.preventDefault();
+    if (work.current !== before) focusRow = 0;
+    save();
+    draw();
+  });
+  draw();
+}
+
+async function submitLabels(session: Session, body: HTMLElement, work: LabelingWork): Promise<void> {
+  const status = body.querySelector<HTMLElement>('#submit-status')!;
+  const button = body.querySelector<HTMLButtonElement>('#submit-labels')!;
+  button.disabled = true;
+  try {
+    const transform = await getTransform(session, work.transformId);
+    const path = `${await workspace(session, transform)}labels/${stamp()}.csv`;
+    status.textContent = `writing ${path}`;
+    await writeText(session, path, stringifyCsv(labelFile(work)), 'text/csv');
+    const { TaskRunId } = await session.glue.send(new StartImportLabelsTaskRunCommand({ TransformId: work.transformId, InputS3Path: path }));
+    await waitForTaskRun(session, work.transformId, TaskRunId!, (run) => (status.textContent = `Importing labels (${TaskRunId}): ${run.Status}`));
+    removeLocal(session, workKey(work.transformId));
+    const after = await getTransform(session, work.transformId);
+    document.querySelector('#transform-status')!.textContent = after.Status ?? '';
+    document.querySelector('#label-count')!.textContent = `${after.LabelCount ?? 0} labels`;
+    show(
+      body,
+      el('p', { id: 'import-done', role: 'status' }, `Labels imported from ${path}. The transform is ${after.Status} with ${after.LabelCount} labels.`),
+      el('p', {}, el('a', { href: `#/transform/${work.transformId}/quality` }, 'Evaluate it'), ' or label another set:'),
+      el('div', { id: 'next-round' }),
+    );
+    startScreen(session, body.querySelector<HTMLElement>('#next-round')!, work.transformId);
+    announce(`transform ${after.Status}`);
+  } catch (e) {
+    status.textContent = errorText(e);
+    button.disabled = false;
+  }
+}
