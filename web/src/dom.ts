@@ -28,9 +28,15 @@ export function show(parent: Element, ...children: Child[]): void {
   append(parent, children);
 }
 
-/** A labelled input: the label names the control for assistive technology and tests. */
-export function field(label: string, input: HTMLInputElement | HTMLSelectElement): HTMLLabelElement {
-  return el('label', { class: 'field' }, el('span', {}, label), input);
+let fields = 0;
+
+/**
+ * A labelled control: the label names it for assistive technology and tests. The label is tied by
+ * `for`, not wrapped around the control, so a select's name is the label alone, not its value too.
+ */
+export function field(label: string, input: HTMLInputElement | HTMLSelectElement): HTMLDivElement {
+  input.id ||= `field-${++fields}`;
+  return el('div', { class: 'field' }, el('label', { for: input.id }, label), input);
 }
 
 /** Announces a line in the page's live status region. */
