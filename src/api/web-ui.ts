@@ -22,16 +22,21 @@ const CONTENT_TYPES: Record<string, string> = {
  * bundle's folder or a missing file is a 404; a bundle that was not built says how to build it.
  */
 export async function serveWebUi(path: string, method: string, dir: string = WEB_UI_DIR): Promise<Response> {
-  const relative = decodeURIComponent(path.slice(WEB_UI_PATH.length)) || 'index.html';
+  const notFound = (hint = '') => new Response(`not found${hint}\n`, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  let relative: string;
+  try {
+    relative = decodeURIComponent(path.slice(WEB_UI_PATH.length)) || 'index.html';
+  } catch {
+    return notFound();
+  }
   const file = normalize(join(dir, relative));
-  if (!file.startsWith(dir.endsWith(sep) ? dir : dir + sep)) return new Response('not found\n', { status: 404 });
+  if (!file.startsWith(dir.endsWith(sep) ? dir : dir + sep)) return notFound();
   const type = CONTENT_TYPES[extname(file)];
   let body: Buffer;
   try {
     body = await readFile(file);
   } catch {
-    const hint = relative === 'index.html' ? ': the web UI is not built (npm run build)' : '';
-    return new Response(`not found${hint}\n`, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    return notFound(relative === 'index.html' ? ': the web UI is not built (npm run build)' : '');
   }
   const headers = {
     'content-type': type ?? 'application/octet-stream',
