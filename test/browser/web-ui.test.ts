@@ -62,6 +62,42 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     await p.getByLabel('Secret access key').press('Enter');
   };
 
+  /**
+   * Labels the sets on screen from truth.csv with the keyboard alone: a group key per record, then
+   * Enter; the last Enter lands on Submit, and one more submits and waits for the import.
+   */
+  const labelEverySet = async (total: number, options: { reloadAt?: number; screenshotFirst?: string } = {}) => {
+    for (let set = 0; set < total; set++) {
+      if (set === options.reloadAt) {
+        await page.reload();
+        await page.locator('#labeling-progress', { hasText: `Set ${set + 1} of ${total} · ${set} labeled` }).waitFor();
+      }
+      const keys = await page.locator('table.records tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key') ?? ''));
+      const entities: string[] = [];
+      for (const key of keys) {
+        const entity = ds.truth.get(key)!;
+        if (!entities.includes(entity)) entities.push(entity);
+        await page.keyboard.press(String(Math.min(entities.indexOf(entity), 8) + 1));
+      }
+      if (set === 0 && options.screenshotFirst) await shot(options.screenshotFirst);
+      await page.keyboard.press('Enter');
+      if (set < total - 1) await page.locator('#labeling-progress', { hasText: `Set ${set + 2} of` }).waitFor();
+    }
+    await page.locator('#labeling-progress', { hasText: `${total} labeled` }).waitFor();
+    // The last set confirmed, the focus is on Submit.
+    await page.keyboard.press('Enter');
+    await page.locator('#import-done').waitFor({ timeout: 60_000 });
+    assert.match(await page.locator('#import-done').innerText(), /READY/);
+  };
+  /** Generates a labeling set from the Label screen (its button has the focus) and returns how many sets it has. */
+  const generateLabelingSet = async () => {
+    await page.getByRole('link', { name: 'Label' }).click();
+    await page.locator('#generate').waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('#labeling-progress').waitFor({ timeout: 60_000 });
+    return Number(/of (\d+)/.exec(await page.locator('#labeling-progress').innerText())![1]);
+  };
+
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     ds = loadDataset('restaurant');
@@ -128,11 +164,7 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
   });
 
   it('generates a labeling set and labels every set with the keyboard alone, surviving a reload', { timeout: 90_000 }, async () => {
-    await page.getByRole('link', { name: 'Label' }).click();
-    await page.locator('#generate').waitFor();
-    await page.keyboard.press('Enter'); // the generate button has the focus
-    await page.locator('#labeling-progress').waitFor({ timeout: 60_000 });
-    const total = Number(/of (\d+)/.exec(await page.locator('#labeling-progress').innerText())![1]);
+    const total = await generateLabelingSet();
     assert.ok(total > 1, `${total} sets`);
     await shot('04-labeling-suggested');
 
@@ -142,27 +174,7 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     await page.keyboard.press('u');
     assert.match(await page.locator('#set-state').innerText(), /suggested/);
 
-    for (let set = 0; set < total; set++) {
-      if (set === Math.floor(total / 2)) {
-        await page.reload();
-        await page.locator('#labeling-progress', { hasText: `Set ${set + 1} of ${total} · ${set} labeled` }).waitFor();
-      }
-      const keys = await page.locator('table.records tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key') ?? ''));
-      const entities: string[] = [];
-      for (const key of keys) {
-        const entity = ds.truth.get(key)!;
-        if (!entities.includes(entity)) entities.push(entity);
-        await page.keyboard.press(String(Math.min(entities.indexOf(entity), 8) + 1));
-      }
-      if (set === 0) await shot('05-labeling-labeled');
-      await page.keyboard.press('Enter');
-      if (set < total - 1) await page.locator('#labeling-progress', { hasText: `Set ${set + 2} of` }).waitFor();
-    }
-    await page.locator('#labeling-progress', { hasText: `${total} labeled` }).waitFor();
-    // The last set confirmed, the focus is on Submit.
-    await page.keyboard.press('Enter');
-    await page.locator('#import-done').waitFor({ timeout: 60_000 });
-    assert.match(await page.locator('#import-done').innerText(), /READY/);
+    await labelEverySet(total, { reloadAt: Math.floor(total / 2), screenshotFirst: '05-labeling-labeled' });
     assert.equal(await page.locator('#transform-status').innerText(), 'READY');
     await shot('06-labels-imported');
   });
@@ -173,6 +185,18 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     await page.locator('#plots figure').nth(3).waitFor({ timeout: 50_000 });
     assert.equal(await page.locator('#plots figure').count(), 4);
     assert.ok((await page.locator('#plots .bars rect').count()) >= 3, 'a bar per column');
+    assert.equal(await page.locator('#plots circle.f1').count(), 1);
+  });
+
+  it('labels a second round and draws the learning curve over both evaluations', { timeout: 90_000 }, async () => {
+    await labelEverySet(await generateLabelingSet());
+    await page.getByRole('link', { name: 'Quality' }).click();
+    await page.locator('#plots figure').nth(3).waitFor();
+    assert.equal(await page.locator('#plots circle.f1').count(), 1, 'new labels alone are no new evaluation');
+    await page.locator('#evaluate').click();
+    await page.locator('#evaluation-status', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 50_000 });
+    await page.locator('#plots circle.f1').nth(1).waitFor();
+    assert.equal(await page.locator('#plots circle.f1').count(), 2);
     await shot('07-quality');
   });
 

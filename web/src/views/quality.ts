@@ -19,7 +19,8 @@ const historyKey = (transformId: string) => `evaluations:${transformId}`;
 /**
  * Keeps the transform's latest metrics in this browser's history of its evaluations: the Glue API
  * holds only the latest EvaluationMetrics, so the learning curve is drawn from what this browser
- * has seen (a new entry whenever the metrics or the label count change).
+ * has seen. A new entry when the metrics change, with the label count of that moment: labels
+ * imported since the last evaluation leave the metrics as they are, so they add no entry.
  */
 export function recordEvaluation(session: Session, transform: MLTransform | GetMLTransformResponse): Evaluation[] {
   const history = loadLocal<Evaluation[]>(session, historyKey(transform.TransformId!)) ?? [];
@@ -33,7 +34,8 @@ export function recordEvaluation(session: Session, transform: MLTransform | GetM
     auprc: m.AreaUnderPRCurve ?? 0,
   };
   const last = history[history.length - 1];
-  if (!last || JSON.stringify(last) !== JSON.stringify(latest)) {
+  const metricsOf = (e: Evaluation) => JSON.stringify([e.precision, e.recall, e.f1, e.auprc]);
+  if (!last || metricsOf(last) !== metricsOf(latest)) {
     history.push(latest);
     saveLocal(session, historyKey(transform.TransformId!), history);
   }
