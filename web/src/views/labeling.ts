@@ -25,6 +25,7 @@ export const workKey = (transformId: string) => `labeling:${transformId}`;
 const KEYS: Array<[string, string]> = [
   ['↑ ↓', 'choose a record'],
   ['1–9', 'put it in group A–I'],
+  ['0', 'put it in a new group'],
   ['a', 'all match'],
   ['n', 'none match'],
   ['Enter', 'confirm and go on'],
@@ -91,7 +92,7 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     const rows = set.rows.map((r, i) =>
       el(
         'tr',
-        { 'data-row': i, 'data-key': r[0], class: i === focusRow ? 'focused' : '', 'aria-selected': i === focusRow ? 'true' : 'false' },
+        { 'data-row': i, 'data-key': r[0], class: i === focusRow ? 'focused' : '', 'aria-current': i === focusRow ? 'true' : undefined },
         el('td', { class: `group g${set.groups[i]! % 9}${suggestion ? ' suggested' : ''}` }, groupName(set.groups[i]!)),
         ...r.map((v, c) => el('td', { class: differs[c] && v !== set.rows[0]![c] ? 'differs' : differs[c] ? 'varies' : '' }, v)),
       ),
@@ -112,7 +113,7 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
       ),
       el(
         'table',
-        { class: 'records', 'aria-label': `Records of labeling set ${set.id}`, role: 'grid' },
+        { class: 'records', 'aria-label': `Records of labeling set ${set.id}` },
         el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Group'), ...work.columns.map((c) => el('th', { scope: 'col' }, c)))),
         el('tbody', {}, ...rows),
       ),
@@ -125,7 +126,8 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const set = work.sets[work.current]!;
     const before = work.current;
-    const digit = /^[1-9]$/.test(e.key) ? Number(e.key) - 1 : -1;
+    // 0 opens a group after the highest in use, for sets with more than nine distinct records.
+    const digit = /^[1-9]$/.test(e.key) ? Number(e.key) - 1 : e.key === '0' ? Math.max(...set.groups) + 1 : -1;
     if (digit >= 0) {
       assign(work, focusRow, digit);
       focusRow = Math.min(focusRow + 1, set.rows.length - 1);
@@ -141,7 +143,10 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     else if (e.key === 'ArrowLeft') move(work, -1);
     else return;
     e.preventDefault();
-    if (work.current !== before) focusRow = 0;
+    if (work.current !== before) {
+      focusRow = 0;
+      announce(`labeling set ${work.current + 1} of ${work.sets.length}`);
+    }
     save();
     draw();
   });
