@@ -36,7 +36,7 @@ export async function partFiles(session: Session, prefix: string): Promise<strin
     .map((k) => `s3://${bucket}/${k}`);
 }
 
-export const isFinished = (status: string | undefined) => status === 'SUCCEEDED' || status === 'FAILED' || status === 'STOPPED' || status === 'TIMEOUT';
+const isFinished = (status: string | undefined) => status === 'SUCCEEDED' || status === 'FAILED' || status === 'STOPPED' || status === 'TIMEOUT';
 
 /** Polls a task run until it ends, reporting each status; throws with its ErrorString unless it SUCCEEDED. */
 export async function waitForTaskRun(

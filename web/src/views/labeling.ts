@@ -117,6 +117,7 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
         el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Group'), ...work.columns.map((c) => el('th', { scope: 'col' }, c)))),
         el('tbody', {}, ...rows),
       ),
+      el('p', { class: 'source' }, `From ${work.source === 'review' ? 'groups marked wrong in the review' : work.source}`),
       el('dl', { class: 'keys', 'aria-label': 'Keyboard shortcuts' }, ...KEYS.flatMap(([k, what]) => [el('dt', {}, el('kbd', {}, k)), el('dd', {}, what)])),
       el('p', {}, submit, ' ', el('span', { id: 'submit-status', role: 'status' })),
     );
