@@ -1,5 +1,8 @@
-import { GetMLTaskRunCommand, GetMLTransformCommand, GetTableCommand, type GetMLTaskRunResponse, type GetMLTransformResponse } from '@aws-sdk/client-glue';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { GetMLTransformCommand, GetTableCommand, type GetMLTransformResponse } from '@aws-sdk/client-glue';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { sleep } from './dom.js';
 import type { Session } from './session.js';
 
@@ -36,17 +39,60 @@ export async function partFiles(session: Session, prefix: string): Promise<strin
     .map((k) => `s3://${bucket}/${k}`);
 }
 
+/** A task run as the server answers it, with doppel's members the SDK's model drops (Progress). */
+export interface RawTaskRun {
+  TaskRunId: string;
+  Status: string;
+  ErrorString?: string;
+  ExecutionTime?: number;
+  /** Epoch seconds. */
+  StartedOn?: number;
+  Properties?: { TaskType?: string; FindMatchesTaskRunProperties?: { JobRunId?: string } };
+  Progress?: { Stage: string; Percent: number };
+}
+
+/**
+ * A Glue call signed here and sent with fetch, answered as raw JSON: the SDK parses by Glue's
+ * model and drops doppel's extra members (README "doppel extensions"), the task runs' Progress
+ * among them.
+ */
+export async function rawGlueCall(session: Session, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const url = new URL(window.location.origin);
+  const body = JSON.stringify(input);
+  const signer = new SignatureV4({
+    service: 'glue',
+    region: session.credentials.region,
+    credentials: { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey },
+    sha256: Sha256,
+  });
+  const signed = await signer.sign(
+    new HttpRequest({
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: '/',
+      headers: { 'content-type': 'application/x-amz-json-1.1', host: url.host, 'x-amz-target': `AWSGlue.${operation}` },
+      body,
+    }),
+  );
+  // The browser sets Host itself (to the same value); fetch refuses to be given it.
+  const { host: _host, ...headers } = signed.headers;
+  const res = await fetch(url.origin + '/', { method: 'POST', headers, body });
+  const out = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${operation}: ${String(out['__type'] ?? res.status)}: ${String(out['Message'] ?? out['message'] ?? '')}`);
+  return out;
+}
+
 const isFinished = (status: string | undefined) => status === 'SUCCEEDED' || status === 'FAILED' || status === 'STOPPED' || status === 'TIMEOUT';
 
-/** Polls a task run until it ends, reporting each status; throws with its ErrorString unless it SUCCEEDED. */
-export async function waitForTaskRun(
-  session: Session,
-  transformId: string,
-  taskRunId: string,
-  onStatus: (run: GetMLTaskRunResponse) => void,
-): Promise<GetMLTaskRunResponse> {
+/** A run's status, with its stage and percent done while it reports progress. */
+export const describeRun = (run: RawTaskRun) => (run.Progress ? `${run.Status} ${run.Progress.Percent}% ${run.Progress.Stage}` : run.Status);
+
+/** Polls a task run until it ends, reporting each answer; throws with its ErrorString unless it SUCCEEDED. */
+export async function waitForTaskRun(session: Session, transformId: string, taskRunId: string, onStatus: (run: RawTaskRun) => void): Promise<RawTaskRun> {
   for (;;) {
-    const run = await session.glue.send(new GetMLTaskRunCommand({ TransformId: transformId, TaskRunId: taskRunId }));
+    const run = (await rawGlueCall(session, 'GetMLTaskRun', { TransformId: transformId, TaskRunId: taskRunId })) as unknown as RawTaskRun;
     onStatus(run);
     if (isFinished(run.Status)) {
       if (run.Status !== 'SUCCEEDED') throw new Error(`task run ${taskRunId} ${run.Status}: ${run.ErrorString ?? ''}`);
@@ -54,6 +100,12 @@ export async function waitForTaskRun(
     }
     await sleep(1000);
   }
+}
+
+/** The transform's latest task runs (newest first), of one type if given. */
+export async function latestTaskRuns(session: Session, transformId: string, max: number, type?: string): Promise<RawTaskRun[]> {
+  const answer = await rawGlueCall(session, 'GetMLTaskRuns', { TransformId: transformId, MaxResults: max, ...(type ? { Filter: { TaskRunType: type } } : {}) });
+  return (answer['TaskRuns'] as RawTaskRun[] | undefined) ?? [];
 }
 
 export function getTransform(session: Session, transformId: string): Promise<GetMLTransformResponse> {

@@ -1,5 +1,5 @@
 import { StartImportLabelsTaskRunCommand, StartMLLabelingSetGenerationTaskRunCommand } from '@aws-sdk/client-glue';
-import { getTransform, partFiles, readText, stamp, waitForTaskRun, workspace, writeText } from '../aws.js';
+import { describeRun, getTransform, partFiles, readText, stamp, waitForTaskRun, workspace, writeText } from '../aws.js';
 import { parseCsv, stringifyCsv } from '../csv.js';
 import { announce, el, errorText, onKeys, show } from '../dom.js';
 import {
@@ -57,7 +57,7 @@ function startScreen(session: Session, body: HTMLElement, transformId: string): 
       const transform = await getTransform(session, transformId);
       const output = `${await workspace(session, transform)}labeling/${stamp()}/`;
       const { TaskRunId } = await session.glue.send(new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: output }));
-      await waitForTaskRun(session, transformId, TaskRunId!, (run) => (status.textContent = `Labeling set generation ${TaskRunId}: ${run.Status}`));
+      await waitForTaskRun(session, transformId, TaskRunId!, (run) => (status.textContent = `Labeling set generation ${TaskRunId}: ${describeRun(run)}`));
       const [file] = await partFiles(session, output);
       if (!file) throw new Error(`no labeling file under ${output}`);
       const work = workFromLabelingFile(transformId, file, parseCsv(await readText(session, file)));
@@ -164,7 +164,7 @@ async function submitLabels(session: Session, body: HTMLElement, work: LabelingW
     status.textContent = `writing ${path}`;
     await writeText(session, path, stringifyCsv(labelFile(work)), 'text/csv');
     const { TaskRunId } = await session.glue.send(new StartImportLabelsTaskRunCommand({ TransformId: work.transformId, InputS3Path: path }));
-    await waitForTaskRun(session, work.transformId, TaskRunId!, (run) => (status.textContent = `Importing labels (${TaskRunId}): ${run.Status}`));
+    await waitForTaskRun(session, work.transformId, TaskRunId!, (run) => (status.textContent = `Importing labels (${TaskRunId}): ${describeRun(run)}`));
     removeLocal(session, workKey(work.transformId));
     const after = await getTransform(session, work.transformId);
     document.querySelector('#transform-status')!.textContent = after.Status ?? '';

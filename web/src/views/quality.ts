@@ -1,5 +1,5 @@
 import { StartMLEvaluationTaskRunCommand, type GetMLTransformResponse, type MLTransform } from '@aws-sdk/client-glue';
-import { getTransform, waitForTaskRun } from '../aws.js';
+import { describeRun, getTransform, waitForTaskRun } from '../aws.js';
 import { barChart, confusionMatrix, lineChart } from '../charts.js';
 import { el, errorText, show } from '../dom.js';
 import { loadLocal, saveLocal, type Session } from '../session.js';
@@ -52,7 +52,7 @@ export async function qualityView(session: Session, root: HTMLElement, transform
     button.disabled = true;
     try {
       const { TaskRunId } = await session.glue.send(new StartMLEvaluationTaskRunCommand({ TransformId: transformId }));
-      await waitForTaskRun(session, transformId, TaskRunId!, (run) => (status.textContent = `Evaluation ${TaskRunId}: ${run.Status}`));
+      await waitForTaskRun(session, transformId, TaskRunId!, (run) => (status.textContent = `Evaluation ${TaskRunId}: ${describeRun(run)}`));
       drawPlots(session, plots, await getTransform(session, transformId));
     } catch (e) {
       status.textContent = errorText(e);

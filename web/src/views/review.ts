@@ -1,5 +1,5 @@
 import { CreateJobCommand, GetJobCommand, GetJobRunCommand, StartJobRunCommand } from '@aws-sdk/client-glue';
-import { getTransform, partFiles, readText, stamp, workspace } from '../aws.js';
+import { describeRun, getTransform, latestTaskRuns, partFiles, readText, stamp, workspace } from '../aws.js';
 import { parseCsv } from '../csv.js';
 import { el, errorText, show, sleep } from '../dom.js';
 import type { LabelingWork } from '../labeling-work.js';
@@ -73,7 +73,9 @@ async function runFindMatches(session: Session, transformId: string, onState: (s
   );
   for (;;) {
     const run = (await session.glue.send(new GetJobRunCommand({ JobName: name, RunId: JobRunId! }))).JobRun!;
-    onState(`${run.JobRunState}${run.ErrorMessage ? `: ${run.ErrorMessage}` : ''}`);
+    // The job run's progress is its FIND_MATCHES task run's (a doppel extension).
+    const task = (await latestTaskRuns(session, transformId, 5, 'FIND_MATCHES')).find((t) => t.Properties?.FindMatchesTaskRunProperties?.JobRunId === JobRunId);
+    onState(task && run.JobRunState === 'RUNNING' ? describeRun(task) : `${run.JobRunState}${run.ErrorMessage ? `: ${run.ErrorMessage}` : ''}`);
     if (run.JobRunState === 'SUCCEEDED') return output;
     if (['FAILED', 'STOPPED', 'TIMEOUT', 'ERROR'].includes(run.JobRunState ?? '')) throw new Error(`job run ${JobRunId} ${run.JobRunState}: ${run.ErrorMessage ?? ''}`);
     await sleep(1000);

@@ -1,5 +1,5 @@
-import { GetMLTaskRunsCommand, type GetMLTransformResponse, type TaskRun } from '@aws-sdk/client-glue';
-import { getTransform } from '../aws.js';
+import type { GetMLTransformResponse } from '@aws-sdk/client-glue';
+import { getTransform, latestTaskRuns, type RawTaskRun } from '../aws.js';
 import { el, onLeave, show } from '../dom.js';
 import type { Session } from '../session.js';
 import { tradeoffForm } from './transforms.js';
@@ -42,7 +42,7 @@ export async function transformView(session: Session, root: HTMLElement, transfo
   await liveTaskRuns(session, transformId, runs);
 }
 
-/** The latest task runs of a transform, polled every two seconds until the screen is left. */
+/** The latest task runs of a transform with their progress, polled every two seconds until the screen is left. */
 export async function liveTaskRuns(session: Session, transformId: string, into: HTMLElement): Promise<void> {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -50,7 +50,7 @@ export async function liveTaskRuns(session: Session, transformId: string, into: 
     stopped = true;
     clearTimeout(timer);
   });
-  const draw = (runs: TaskRun[]) =>
+  const draw = (runs: RawTaskRun[]) =>
     show(
       into,
       runs.length === 0
@@ -58,7 +58,7 @@ export async function liveTaskRuns(session: Session, transformId: string, into: 
         : el(
             'table',
             { class: 'list', 'aria-label': 'Task runs' },
-            el('thead', {}, el('tr', {}, ...['Type', 'Status', 'Started', 'Seconds', 'Error'].map((h) => el('th', { scope: 'col' }, h)))),
+            el('thead', {}, el('tr', {}, ...['Type', 'Status', 'Progress', 'Started', 'Seconds', 'Error'].map((h) => el('th', { scope: 'col' }, h)))),
             el(
               'tbody',
               {},
@@ -67,8 +67,9 @@ export async function liveTaskRuns(session: Session, transformId: string, into: 
                   'tr',
                   {},
                   el('td', {}, r.Properties?.TaskType ?? ''),
-                  el('td', { class: `status ${r.Status}` }, r.Status ?? ''),
-                  el('td', {}, r.StartedOn?.toLocaleTimeString() ?? ''),
+                  el('td', { class: `status ${r.Status}` }, r.Status),
+                  el('td', {}, r.Progress ? `${r.Progress.Percent}% ${r.Progress.Stage}` : ''),
+                  el('td', {}, r.StartedOn === undefined ? '' : new Date(r.StartedOn * 1000).toLocaleTimeString()),
                   el('td', { class: 'num' }, String(r.ExecutionTime ?? '')),
                   el('td', {}, r.ErrorString ?? ''),
                 ),
@@ -79,7 +80,7 @@ export async function liveTaskRuns(session: Session, transformId: string, into: 
   const poll = async () => {
     if (stopped) return;
     try {
-      draw((await session.glue.send(new GetMLTaskRunsCommand({ TransformId: transformId, MaxResults: 8 }))).TaskRuns ?? []);
+      draw(await latestTaskRuns(session, transformId, 8));
     } catch {
       // A failed refresh keeps the last table; the next one tries again.
     }
