@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { CreateDatabaseCommand, CreateMLTransformCommand, CreateTableCommand, GlueClient } from '@aws-sdk/client-glue';
+import { CreateDatabaseCommand, CreateMLTransformCommand, CreateTableCommand, GetMLTransformCommand, GlueClient } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadDataset, type Dataset } from '../support/datasets.js';
@@ -162,6 +162,17 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     await page.locator('#transform-status', { hasText: 'NOT_READY' }).waitFor();
     await page.locator('#task-runs').waitFor();
     await shot('03-transform-overview');
+  });
+
+  it('edits the tradeoffs', async () => {
+    await page.getByLabel(/Precision-recall tradeoff/).fill('0.6');
+    await page.getByLabel(/Precision-recall tradeoff/).press('Enter');
+    await page.getByText('Saved.').waitFor();
+    const transformId = await page.locator('.transform-header code').innerText();
+    const glue = new GlueClient({ endpoint: server.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+    const saved = await glue.send(new GetMLTransformCommand({ TransformId: transformId }));
+    assert.equal(saved.Parameters?.FindMatchesParameters?.PrecisionRecallTradeoff, 0.6);
+    assert.equal(saved.Parameters?.FindMatchesParameters?.PrimaryKeyColumnName, 'id');
   });
 
   it('generates a labeling set and labels every set with the keyboard alone, surviving a reload', { timeout: 90_000 }, async () => {

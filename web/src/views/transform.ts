@@ -35,7 +35,7 @@ export async function transformView(session: Session, root: HTMLElement, transfo
     root,
     transformHeader(transform, ''),
     el('h2', {}, 'Tradeoffs'),
-    tradeoffForm(session, transform, () => void transformView(session, root, transformId)),
+    tradeoffForm(session, transform),
     el('h2', {}, 'Task runs'),
     runs,
   );

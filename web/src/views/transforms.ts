@@ -99,7 +99,7 @@ async function createForm(session: Session): Promise<HTMLElement> {
 }
 
 /** The tradeoff parameters of a transform, edited with UpdateMLTransform. */
-export function tradeoffForm(session: Session, transform: MLTransform, onSaved: () => void): HTMLElement {
+export function tradeoffForm(session: Session, transform: MLTransform): HTMLElement {
   const p = transform.Parameters?.FindMatchesParameters ?? {};
   const range = (name: string, value: number | undefined) =>
     el('input', { type: 'number', name, min: 0, max: 1, step: 0.05, value: String(value ?? 0.5) });
@@ -134,7 +134,6 @@ export function tradeoffForm(session: Session, transform: MLTransform, onSaved: 
         }),
       );
       message.textContent = 'Saved.';
-      onSaved();
     } catch (err) {
       message.textContent = errorText(err);
     }
