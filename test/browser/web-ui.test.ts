@@ -227,7 +227,7 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     await shot('09-review-as-labeling-set');
   });
 
-  it('shows the second account only its own transforms', async () => {
+  it('shows the second account only its own transforms, and the first its own, READY with metrics', async () => {
     const context = await browser.newContext();
     const other = await context.newPage();
     await other.goto(`${server.endpoint}/ui/`);
@@ -236,5 +236,11 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     assert.equal(await other.getByText('restaurants-ui').count(), 0);
     await other.screenshot({ path: join(ARTIFACTS, '10-other-account.png'), fullPage: true });
     await context.close();
+    // The first account's list: its transform READY, with its latest metrics.
+    await page.locator('a.brand').click();
+    const row = page.locator('tr', { has: page.getByRole('link', { name: 'restaurants-ui' }) });
+    await row.locator('.status', { hasText: 'READY' }).waitFor();
+    assert.match(await row.innerText(), /0\.\d{3}/);
+    await shot('11-transforms-list');
   });
 });

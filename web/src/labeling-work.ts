@@ -24,6 +24,8 @@ export interface LabelingWork {
   source: string;
   /** The table's columns (the labeling file's columns after labeling_set_id and label). */
   columns: string[];
+  /** The transform's primary key column, one of `columns`. */
+  primaryKey: string;
   sets: LabelingSet[];
   current: number;
   /** Earlier states of changed sets, newest last, for undo. */
@@ -51,7 +53,7 @@ export function groupName(group: number): string {
 }
 
 /** Reads a labeling file (header `labeling_set_id,label,<columns>`), sets in file order. */
-export function workFromLabelingFile(transformId: string, source: string, csv: string[][]): LabelingWork {
+export function workFromLabelingFile(transformId: string, primaryKey: string, source: string, csv: string[][]): LabelingWork {
   const [header, ...records] = csv;
   if (!header || header[0] !== 'labeling_set_id' || header[1] !== 'label') throw new Error(`${source} is not a labeling file (its header is ${header?.join(',')})`);
   const bySet = new Map<string, string[][]>();
@@ -65,7 +67,7 @@ export function workFromLabelingFile(transformId: string, source: string, csv: s
     const suggested = groupNumbers(rows.map((r) => r[1]!));
     return { id, rows: rows.map((r) => r.slice(2)), suggested, groups: [...suggested], state: 'suggested' };
   });
-  return { transformId, source, columns: header.slice(2), sets, current: 0, undo: [] };
+  return { transformId, source, columns: header.slice(2), primaryKey, sets, current: 0, undo: [] };
 }
 
 function change(work: LabelingWork, groups: number[], state: SetState): void {

@@ -60,7 +60,8 @@ function startScreen(session: Session, body: HTMLElement, transformId: string): 
       await waitForTaskRun(session, transformId, TaskRunId!, (run) => (status.textContent = `Labeling set generation ${TaskRunId}: ${describeRun(run)}`));
       const [file] = await partFiles(session, output);
       if (!file) throw new Error(`no labeling file under ${output}`);
-      const work = workFromLabelingFile(transformId, file, parseCsv(await readText(session, file)));
+      const primaryKey = transform.Parameters?.FindMatchesParameters?.PrimaryKeyColumnName ?? '';
+      const work = workFromLabelingFile(transformId, primaryKey, file, parseCsv(await readText(session, file)));
       saveLocal(session, workKey(transformId), work);
       labelSets(session, body, work);
     } catch (e) {
@@ -84,6 +85,7 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     const set = work.sets[work.current]!;
     focusRow = Math.min(focusRow, set.rows.length - 1);
     const differs = differingColumns(set);
+    const key = work.columns.indexOf(work.primaryKey);
     const done = progress(work);
     const finished = done.labeled + done.skipped === done.total;
     const suggestion = set.state === 'suggested';
@@ -92,7 +94,7 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     const rows = set.rows.map((r, i) =>
       el(
         'tr',
-        { 'data-row': i, 'data-key': r[0], class: i === focusRow ? 'focused' : '', 'aria-current': i === focusRow ? 'true' : undefined },
+        { 'data-row': i, 'data-key': r[key], class: i === focusRow ? 'focused' : '', 'aria-current': i === focusRow ? 'true' : undefined },
         el('td', { class: `group g${set.groups[i]! % 9}${suggestion ? ' suggested' : ''}` }, groupName(set.groups[i]!)),
         ...r.map((v, c) => el('td', { class: differs[c] && v !== set.rows[0]![c] ? 'differs' : differs[c] ? 'varies' : '' }, v)),
       ),

@@ -1,4 +1,4 @@
-import { CreateJobCommand, GetJobCommand, GetJobRunCommand, StartJobRunCommand } from '@aws-sdk/client-glue';
+import { CreateJobCommand, GetJobCommand, GetJobRunCommand, StartJobRunCommand, type GetMLTransformResponse } from '@aws-sdk/client-glue';
 import { describeRun, getTransform, latestTaskRuns, partFiles, readText, stamp, workspace } from '../aws.js';
 import { parseCsv } from '../csv.js';
 import { el, errorText, show, sleep } from '../dom.js';
@@ -42,7 +42,7 @@ export async function reviewView(session: Session, root: HTMLElement, transformI
     try {
       const output = await runFindMatches(session, transformId, (state) => (status.textContent = `Find-matches job run: ${state}`));
       saveLocal(session, outputKey(transformId), output);
-      await showGroups(session, results, transformId, output);
+      await showGroups(session, results, transform, output);
     } catch (e) {
       status.textContent = errorText(e);
     }
@@ -50,7 +50,7 @@ export async function reviewView(session: Session, root: HTMLElement, transformI
   });
   show(root, transformHeader(transform, '/review'), el('p', {}, button, ' ', status), results);
   const previous = loadLocal<string>(session, outputKey(transformId));
-  if (previous) await showGroups(session, results, transformId, previous).catch((e) => (status.textContent = errorText(e)));
+  if (previous) await showGroups(session, results, transform, previous).catch((e) => (status.textContent = errorText(e)));
 }
 
 async function runFindMatches(session: Session, transformId: string, onState: (state: string) => void): Promise<string> {
@@ -107,7 +107,7 @@ async function readGroups(session: Session, output: string): Promise<{ columns: 
   return { columns: header.filter((_, i) => keep[i]), groups };
 }
 
-async function showGroups(session: Session, into: HTMLElement, transformId: string, output: string): Promise<void> {
+async function showGroups(session: Session, into: HTMLElement, transform: GetMLTransformResponse, output: string): Promise<void> {
   const { columns, groups } = await readGroups(session, output);
   const detail = el('div', { id: 'group-detail' });
   const list = el(
@@ -115,7 +115,7 @@ async function showGroups(session: Session, into: HTMLElement, transformId: stri
     { class: 'groups', 'aria-label': 'Match groups' },
     ...groups.slice(0, 200).map((g) => {
       const open = el('button', { type: 'button', 'data-match-id': g.matchId }, `Group ${g.matchId}: ${g.rows.length} records, confidence ${g.confidence.toFixed(2)}`);
-      open.addEventListener('click', () => showGroup(session, detail, transformId, columns, g));
+      open.addEventListener('click', () => showGroup(session, detail, transform, columns, g));
       return el('li', {}, open);
     }),
   );
@@ -126,10 +126,11 @@ async function showGroups(session: Session, into: HTMLElement, transformId: stri
   );
 }
 
-function showGroup(session: Session, into: HTMLElement, transformId: string, columns: string[], group: MatchGroup): void {
+function showGroup(session: Session, into: HTMLElement, transform: GetMLTransformResponse, columns: string[], group: MatchGroup): void {
+  const transformId = transform.TransformId!;
   const wrong = el('button', { id: 'mark-wrong', type: 'button' }, 'Mark this group wrong: label it');
   wrong.addEventListener('click', () => {
-    addReviewSet(session, transformId, columns, group);
+    addReviewSet(session, transform, columns, group);
     location.hash = `#/transform/${transformId}/label`;
   });
   show(
@@ -176,11 +177,13 @@ function explanationView(e: Explanation | undefined): HTMLElement {
 }
 
 /** "Reformat incorrect results as a labeling set": the group joins the labeling work, all in one group, as a suggestion to correct. */
-function addReviewSet(session: Session, transformId: string, columns: string[], group: MatchGroup): void {
+function addReviewSet(session: Session, transform: GetMLTransformResponse, columns: string[], group: MatchGroup): void {
+  const transformId = transform.TransformId!;
   const work: LabelingWork = loadLocal<LabelingWork>(session, workKey(transformId)) ?? {
     transformId,
     source: 'review',
     columns,
+    primaryKey: transform.Parameters?.FindMatchesParameters?.PrimaryKeyColumnName ?? '',
     sets: [],
     current: 0,
     undo: [],
