@@ -57,7 +57,10 @@ export function sleep(ms: number): Promise<void> {
 let keyHandler: ((e: KeyboardEvent) => void) | undefined;
 let leaving: Array<() => void> = [];
 
-/** The current screen's keyboard shortcuts (one screen's at a time); keys typed into a form control are left to it. */
+/**
+ * The current screen's keyboard shortcuts (one screen's at a time). Keys typed into a form control
+ * are left to it, and so is Enter on a link or button, which activates it.
+ */
 export function onKeys(handler: (e: KeyboardEvent) => void): void {
   keyHandler = handler;
 }
@@ -76,6 +79,6 @@ export function leaveScreen(): void {
 
 document.addEventListener('keydown', (e) => {
   const target = e.target as HTMLElement | null;
-  if (target?.closest('input, select, textarea') || !keyHandler) return;
+  if (target?.closest('input, select, textarea') || (e.key === 'Enter' && target?.closest('a, button')) || !keyHandler) return;
   keyHandler(e);
 });

@@ -138,7 +138,7 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     else if (e.key === 'ArrowUp' || e.key === 'k') focusRow = Math.max(focusRow - 1, 0);
     else if (e.key === 'a') allMatch(work);
     else if (e.key === 'n') noneMatch(work);
-    else if (e.key === 'Enter' && !(e.target instanceof HTMLButtonElement)) confirm(work);
+    else if (e.key === 'Enter') confirm(work);
     else if (e.key === 's') skip(work);
     else if (e.key === 'u') {
       if (!undo(work)) announce('nothing to undo');
