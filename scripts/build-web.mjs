@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the web UI (web/) into dist/web: one minified ES module with the AWS SDK clients it
+// Bundles the web UI (web/) into dist/ui: one minified ES module with the AWS SDK clients it
 // uses, its stylesheet and page. No CDN: the server serves these files under /ui/.
 // Type checking is tsc's (web/tsconfig.json); esbuild only bundles.
 import { build } from 'esbuild';
@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const out = join(root, 'dist', 'web');
+const out = join(root, 'dist', 'ui');
 mkdirSync(out, { recursive: true });
 await build({
   entryPoints: [join(root, 'web', 'src', 'main.ts')],

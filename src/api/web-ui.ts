@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where `npm run build` writes the web UI's bundle (dist/web, beside dist/src). */
-export const WEB_UI_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+/** Where `npm run build` writes the web UI's bundle (dist/ui, beside dist/src; dist/web holds what tsc compiles of web/ for the unit tests, never served). */
+export const WEB_UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
 
 /** The path the UI is served under. S3 bucket names have at least three characters, so no path-style bucket can be `ui`. */
 export const WEB_UI_PATH = '/ui/';

@@ -132,8 +132,8 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     await page.goto(`${server.endpoint}/ui/`, { waitUntil: 'load' });
     await page.getByLabel('Access key ID').waitFor();
     timings['loadToSignInMs'] = Date.now() - started;
-    timings['appJsBytes'] = statSync(join(REPO, 'dist', 'web', 'app.js')).size;
-    timings['styleCssBytes'] = statSync(join(REPO, 'dist', 'web', 'style.css')).size;
+    timings['appJsBytes'] = statSync(join(REPO, 'dist', 'ui', 'app.js')).size;
+    timings['styleCssBytes'] = statSync(join(REPO, 'dist', 'ui', 'style.css')).size;
     const requested: string[] = JSON.parse(String(await page.evaluate('JSON.stringify(performance.getEntriesByType("resource").map((e) => e.name))')));
     assert.ok(requested.every((url) => url.startsWith(server.endpoint)), `every resource from the server: ${requested.join(' ')}`);
   });

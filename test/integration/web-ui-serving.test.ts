@@ -1,6 +1,6 @@
 /**
  * The server's side of the web UI: unsigned GET and HEAD under /ui/ answer the built files
- * (dist/web), nothing outside that folder, and signed requests stay the S3 endpoint's.
+ * (dist/ui), nothing outside that folder, and signed requests stay the S3 endpoint's.
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
