@@ -48,8 +48,14 @@ class Grow<T extends Numeric> {
     public length: number,
   ) {}
 
+  /**
+   * Appends to `a`: into the rest of its buffer when it starts one of its own (decodeState leaves
+   * spare room there), else into a copy once it is full.
+   */
   static of<T extends Numeric>(a: T): Grow<T> {
-    return new Grow(a, a.length);
+    const ctor = a.constructor as unknown as { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
+    const room = a.byteOffset === 0 && a.buffer instanceof SharedArrayBuffer ? Math.floor(a.buffer.byteLength / ctor.BYTES_PER_ELEMENT) : a.length;
+    return new Grow(room > a.length ? new ctor(a.buffer, 0, room) : a, a.length);
   }
 
   ensure(min: number): void {
@@ -636,8 +642,9 @@ export function decodeState(bytes: Uint8Array): IncrementalState | Error {
     }
     if (at !== bytes.length) return new Error('its length does not fit its header');
     if (checksum(header, raw) !== view.getUint32(12, true)) return new Error('its checksum does not match (damaged)');
+    // Each array in a buffer of its own with room for a sixteenth more, where the next run's new values go.
     const arrays = refs.map((ref, i) => {
-      const a = sharedOf(CTORS[ref.t] as unknown as Ctor<Numeric>, ref.n).subarray(0, ref.n) as Numeric;
+      const a = sharedOf(CTORS[ref.t] as unknown as Ctor<Numeric>, ref.n + (ref.n >> 4) + 1024).subarray(0, ref.n) as Numeric;
       new Uint8Array(a.buffer, 0, raw[i]!.length).set(raw[i]!);
       return a;
     });
