@@ -36,3 +36,25 @@ export interface IncrementalBenchResult {
   sameWithoutState: boolean;
   peakRssGiB: number;
 }
+
+/** One job run timed by bench/job-incremental.ts: StartJobRun to SUCCEEDED, as the client sees it. */
+export interface JobTiming {
+  wall: number;
+  /** Incremental runs: the IncrementalStateUsed run property. */
+  stateUsed?: boolean;
+}
+
+/** What `bench/job-incremental.ts` (SAVE=1) writes to bench/results/incremental-job-<records>.json. */
+export interface IncrementalJobResult {
+  dataset: string;
+  records: number;
+  newRecords: number;
+  labels: number;
+  commit: string;
+  machine: Machine;
+  loadAverage: number;
+  fullBase: JobTiming;
+  withState: JobTiming;
+  withoutState: JobTiming;
+  full: JobTiming;
+}

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fmt } from './format.js';
 import type { DatasetResult, Machine, RoundResult, SweepPoint } from './results.js';
 import { checkAcceptance, speedResultName, type SpeedResult } from './speed-results.js';
-import type { IncrementalBenchResult, TimedRun } from './incremental-results.js';
+import type { IncrementalBenchResult, IncrementalJobResult, TimedRun } from './incremental-results.js';
 import { PHASES } from './run-watch.js';
 import type { Range } from './stats.js';
 import { F1_TARGETS, TARGET_ROUNDS } from './targets.js';
@@ -37,7 +37,8 @@ export function renderBenchmarksFrom(resultsDir: string): string {
     readResults(resultsDir),
     readResults(join(resultsDir, 'tradeoffs')),
     readSpeedResults(resultsDir),
-    readJsonFiles<IncrementalBenchResult>(resultsDir, /^incremental-.+\.json$/),
+    readJsonFiles<IncrementalBenchResult>(resultsDir, /^incremental-\d+\.json$/),
+    readJsonFiles<IncrementalJobResult>(resultsDir, /^incremental-job-.+\.json$/),
   );
 }
 
@@ -54,6 +55,7 @@ export function renderBenchmarks(
   tradeoffRuns: DatasetResult[] = [],
   speedRuns: SpeedResult[] = [],
   incrementalRuns: IncrementalBenchResult[] = [],
+  incrementalJobs: IncrementalJobResult[] = [],
 ): string {
   const runsOf = runsByDataset(results);
   /** A dataset's run of the lowest seed: the one the detail tables show. */
@@ -63,7 +65,7 @@ export function renderBenchmarks(
     const tb = b in F1_TARGETS ? 0 : 1;
     return ta - tb || a.localeCompare(b);
   });
-  const machines = [...new Set([...results, ...tradeoffRuns, ...speedRuns, ...incrementalRuns].map((r) => machineKey(r.machine)))];
+  const machines = [...new Set([...results, ...tradeoffRuns, ...speedRuns, ...incrementalRuns, ...incrementalJobs].map((r) => machineKey(r.machine)))];
 
   const lines: string[] = [];
   lines.push('# Benchmarks');
@@ -234,7 +236,9 @@ export function renderBenchmarks(
     }
   }
   if (speedRuns.length > 0) lines.push(...renderSpeed(speedRuns, (m) => machines.indexOf(machineKey(m)) + 1));
-  if (incrementalRuns.length > 0) lines.push(...renderIncremental(incrementalRuns, (m) => machines.indexOf(machineKey(m)) + 1));
+  if (incrementalRuns.length > 0 || incrementalJobs.length > 0) {
+    lines.push(...renderIncremental(incrementalRuns, incrementalJobs, (m) => machines.indexOf(machineKey(m)) + 1));
+  }
   lines.push('## Machines');
   lines.push('');
   if (machines.length === 0) lines.push('No measurements yet.');
@@ -636,7 +640,7 @@ function oneLine(s: string, max: number): string {
 }
 
 /** Incremental matching (bench/engine-incremental.ts, SAVE=1): full runs against incremental runs with and without the state. */
-function renderIncremental(runs: IncrementalBenchResult[], machineOf: (m: Machine) => number): string[] {
+function renderIncremental(runs: IncrementalBenchResult[], jobs: IncrementalJobResult[], machineOf: (m: Machine) => number): string[] {
   const med = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -690,5 +694,28 @@ function renderIncremental(runs: IncrementalBenchResult[], machineOf: (m: Machin
     );
   }
   lines.push('');
+  if (jobs.length > 0) {
+    lines.push(
+      'As a user runs it: `node dist/bench/job-incremental.js <dataset dir> <labels.json>` with `SAVE=1` (a server, the SDKs, ' +
+        '`findmatches` job runs timed from StartJobRun to SUCCEEDED, one run each): reading the existing output and the new ' +
+        'records, matching, writing every record and the next state.',
+    );
+    lines.push('');
+    lines.push(
+      ...table(jobs, [
+        ['dataset', (r) => r.dataset, 'left'],
+        ['records', (r) => count(r.records)],
+        ['new', (r) => count(r.newRecords)],
+        ['full run on the base s', (r) => two(r.fullBase.wall)],
+        ['incremental with state s', (r) => `${two(r.withState.wall)}${r.withState.stateUsed ? '' : ' (state not used!)'}`],
+        ['incremental without state s', (r) => two(r.withoutState.wall)],
+        ['full run s', (r) => two(r.full.wall)],
+        ['speed-up', (r) => ratio(r.full.wall, r.withState.wall)],
+        ['machine', (r) => `M${machineOf(r.machine)}, load ${r.loadAverage}`, 'left'],
+        ['commit', (r) => r.commit, 'left'],
+      ]),
+    );
+    lines.push('');
+  }
   return lines;
 }
