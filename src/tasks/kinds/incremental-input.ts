@@ -51,8 +51,10 @@ export async function loadIncrementalInput(deps: MatcherInputDeps, ctx: TaskCont
     const table = await transformTable(deps, ctx, source, argument);
     added = inColumnsOf(columns, await readTable(table.record, ctx, primaryKey, table.name), `Table ${table.name} (${argument})`);
   }
-  const known = new Set(keysOf(existing.table));
-  const repeated = keysOf(added).find((k) => known.has(k));
+  // The new records' keys in a Set (the small side), the existing keys looked up in it.
+  const addedKeys = new Set(keysOf(added));
+  const existingKeys = existing.table.columns[existing.table.primaryKey]!.values;
+  const repeated = existingKeys.find((k) => addedKeys.has(k));
   if (repeated !== undefined) {
     throw new TaskFailure(`Argument ${argument}: record ${primaryKey} = ${repeated} is already in the existing matches at ${args.existingPath}.`);
   }
