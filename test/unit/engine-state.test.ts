@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineLabel, EngineTable, Matcher } from '../../src/engine/api.js';
-import { concatTables, createMatcher, decodeState, encodeState, type IncrementalState } from '../../src/engine/index.js';
+import { concatTables, createMatcher, decodeState, encodeState, encodeTable, type IncrementalState } from '../../src/engine/index.js';
+import { columnValues } from '../../src/engine/table.js';
 import { captureState, extendState } from '../../src/engine/state.js';
 import { prepareTable } from '../../src/engine/profile.js';
 import { resolveDatasetDir } from '../../bench/lib/datasets.js';
@@ -30,6 +31,19 @@ function roundTrip(state: IncrementalState): IncrementalState {
   if (back instanceof Error) throw back;
   return back;
 }
+
+describe('concatTables', () => {
+  it("keeps the first table's codes, numbers the second's new values after them, and reads every row back", () => {
+    const first = encodeTable([{ name: 'id' }, { name: 'city' }], [['1', '2', '3'], ['Oslo', null, 'Bergen']], 0);
+    const second = encodeTable([{ name: 'id' }, { name: 'city' }], [['4', '5', '6', '7'], ['Bergen', 'Tromsø', null, 'Tromsø']], 0);
+    const joined = concatTables(first, second);
+    assert.equal(joined.rowCount, 7);
+    assert.deepEqual(columnValues(joined, 1), ['Oslo', null, 'Bergen', 'Bergen', 'Tromsø', null, 'Tromsø']);
+    assert.deepEqual(columnValues(joined, 0), ['1', '2', '3', '4', '5', '6', '7']);
+    assert.deepEqual(joined.columns[1]!.values, ['Oslo', 'Bergen', 'Tromsø']);
+    assert.deepEqual(Array.from(joined.columns[1]!.codes.subarray(0, 3)), Array.from(first.columns[1]!.codes));
+  });
+});
 
 describe('incremental state', () => {
   it('extending a state gives the prepared table of every row, as preparing the rows before and adding the rest', () => {
