@@ -6,6 +6,7 @@ import { notReadyMessage } from '../../jobs/job-service.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
 import { loadIncrementalInput } from './incremental-input.js';
 import { removeIncrementalState, writeIncrementalState } from './incremental-state.js';
+import { ObjectStoreError } from '../../storage/object-store.js';
 import { goldenRecords } from './golden-records.js';
 import { writeMatchOutput } from './match-output.js';
 import { s3LocationOf, writeCsvOutput, writingTo } from './task-paths.js';
@@ -86,7 +87,14 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
       await writingTo(args.outputPath, async () => {
         if (!keepState) return removeIncrementalState(ctx.objects, at);
         ctx.progress('keeping the incremental state beside the output', 0.98);
-        await writeIncrementalState(ctx.objects, at, result);
+        try {
+          await writeIncrementalState(ctx.objects, at, result);
+        } catch (e) {
+          // The output is complete without it: the next incremental run prepares the records itself.
+          if (e instanceof ObjectStoreError) throw e;
+          ctx.progress(`not keeping an incremental state: ${e instanceof Error ? e.message : String(e)}`, 0.99);
+          await removeIncrementalState(ctx.objects, at);
+        }
       });
       const props = ctx.run.properties['FindMatchesTaskRunProperties'] as Record<string, unknown> | undefined;
       return {
