@@ -656,12 +656,11 @@ export function decodeState(bytes: Uint8Array): IncrementalState | Error {
     if (plain.codes.length !== plain.rowCount * width) return new Error('its value ids do not fit its row count');
     const columns = plain.columns.map(liveColumn);
     // Every row's value id must name a value of its column (the scorers index by them).
-    for (let slot = 0; slot < width; slot++) {
-      const count = columns[slot]!.values.count;
-      for (let i = slot; i < plain.codes.length; i += width) {
-        const v = plain.codes[i]!;
-        if (v < -1 || v >= count) return new Error('its value ids are damaged');
-      }
+    const counts = Int32Array.from(columns, (c) => c.values.count);
+    for (let i = 0, slot = 0; i < plain.codes.length; i++) {
+      const v = plain.codes[i]!;
+      if (v < -1 || v >= counts[slot]!) return new Error('its value ids are damaged');
+      if (++slot === width) slot = 0;
     }
     return {
       version: plain.version,
