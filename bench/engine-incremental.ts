@@ -2,23 +2,40 @@
  * Incremental matching timed and scored without the server: `node dist/bench/engine-incremental.js
  * <dataset|folder> [labels.json]` splits records.csv into a base and its last NEW rows (default
  * 20% of them), labels the base (the labels file engine-loop.js wrote with LABELS_FILE, or ROUNDS
- * teaching rounds on the base from the truth, default 3), groups the base with findMatches, then
- * times findIncrementalMatches with the new rows against a findMatches of every row, each on a
- * fresh matcher, and prints both F1s against truth.csv and whether any existing id changed.
- * `THREADS=n` sets the engine's worker threads.
+ * teaching rounds on the base from the truth, default 3), groups the base with findMatches and
+ * keeps its incremental state (engine state.ts) as bytes, as a job stores it. Then, each on a fresh
+ * matcher:
+ *
+ * - REPEATS (default 3) incremental runs with the state: decoding the bytes, the run, encoding the
+ *   state it leaves (what a chained job does besides reading and writing records);
+ * - one incremental run without a state (it prepares the existing rows and trains: the fallback);
+ * - FULL_REPEATS (default 1) findMatches runs of every row;
+ *
+ * each with wall and CPU time, and prints the F1s against truth.csv and whether any existing id
+ * changed. `THREADS=n` sets the engine's worker threads. With `SAVE=1` the numbers are written to
+ * bench/results/incremental-<records>.json and BENCHMARKS.md is regenerated from bench/results.
  */
+import { writeFileSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
-import type { EngineLabel, EngineTable } from '../src/engine/api.js';
-import { concatTables, createMatcher } from '../src/engine/index.js';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EngineLabel, EngineTable, IncrementalMatchResult, MatchResult } from '../src/engine/api.js';
+import { concatTables, createMatcher, decodeState, encodeState } from '../src/engine/index.js';
 import { resolveDatasetDir } from './lib/datasets.js';
 import { loadTeachingDataset, scoreMatches, teach, type TeachingDataset } from './lib/engine-teaching.js';
+import type { IncrementalBenchResult, TimedRun } from './lib/incremental-results.js';
+import { renderBenchmarksFrom } from './lib/report.js';
+import { gitCommit, loadAverage, machine } from './lib/results.js';
 
 const args = process.argv.slice(2);
-const ds = loadTeachingDataset(resolveDatasetDir(args[0] ?? 'febrl3'));
+const dir = resolveDatasetDir(args[0] ?? 'febrl3');
+const ds = loadTeachingDataset(dir);
 const n = ds.table.rowCount;
 const added = process.env['NEW'] ? Number(process.env['NEW']) : Math.round(n * 0.2);
 const base = n - added;
 const threads = process.env['THREADS'] ? Number(process.env['THREADS']) : undefined;
+const repeats = Number(process.env['REPEATS'] ?? 3);
+const fullRepeats = Number(process.env['FULL_REPEATS'] ?? 1);
 const matcher = () => createMatcher(threads === undefined ? {} : { threads });
 const params = { seed: 1 };
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -41,30 +58,135 @@ else {
 }
 console.log(`${n} rows: base ${base}, new ${added}, ${labels.length} labels`);
 
-let t = performance.now();
-const first = await matcher().findMatches(baseTable, labels, params);
-console.log(`findMatches on the base: ${seconds(performance.now() - t)} s`);
+/** Wall and CPU seconds of `f` (CPU of this process: every engine thread). */
+async function timed<T>(f: () => Promise<T> | T): Promise<{ value: T; wall: number; cpu: number }> {
+  const t = performance.now();
+  const c = process.cpuUsage();
+  const value = await f();
+  const u = process.cpuUsage(c);
+  return { value, wall: (performance.now() - t) / 1000, cpu: (u.user + u.system) / 1e6 };
+}
+
+/** Seconds per engine stage, from its progress messages (a stage lasts until the next message of another stage). */
+function stageClock() {
+  const spans = new Map<string, number>();
+  let current: string | undefined, since = performance.now();
+  const stageOf = (m: string) =>
+    /incremental state|preparing|adding .* new rows/.test(m) ? 'prepare'
+      : /training|model/.test(m) ? 'train'
+        : /indexing/.test(m) ? 'key index'
+          : /neighbours/.test(m) ? 'neighbours'
+            : /collecting/.test(m) ? 'collect'
+              : /scoring/.test(m) ? 'score'
+                : /group/.test(m) ? 'group' : 'other';
+  const close = () => {
+    const now = performance.now();
+    if (current) spans.set(current, (spans.get(current) ?? 0) + (now - since) / 1000);
+    since = now;
+  };
+  return {
+    progress: (m: string) => {
+      const s = stageOf(m);
+      if (s !== current) { close(); current = s; }
+    },
+    done: () => { close(); current = undefined; return Object.fromEntries([...spans].map(([k, v]) => [k, Math.round(v * 100) / 100])); },
+  };
+}
+
+const first = await timed(() => matcher().findMatches(baseTable, labels, params));
+console.log(`findMatches on the base: ${seconds(first.wall * 1000)} s wall, ${first.cpu.toFixed(1)} s cpu`);
+const encoded = await timed(() => Buffer.concat(encodeState(first.value.state!())));
+const bytes = encoded.value;
+console.log(`its incremental state: ${(bytes.length / 2 ** 20).toFixed(1)} MiB, captured and encoded in ${encoded.wall.toFixed(2)} s`);
 
 const combined = concatTables(baseTable, rowsOf(ds.table, base, n));
-t = performance.now();
-let cpu = process.cpuUsage();
-const inc = await matcher().findIncrementalMatches(combined, { rows: base, matchId: first.matchId, confidence: first.confidence }, labels, params);
-const incMs = performance.now() - t;
-const incCpu = process.cpuUsage(cpu);
-let changed = 0;
-for (let r = 0; r < base; r++) if (inc.matchId[r] !== first.matchId[r]) changed++;
+const existing = { rows: base, matchId: first.value.matchId, confidence: first.value.confidence };
+const cpuSeconds = (x: number) => x.toFixed(1);
+const f1 = (matchId: Float64Array) => scoreMatches(ds, matchId).f1;
+const changedIds = (inc: MatchResult) => {
+  let changed = 0;
+  for (let r = 0; r < base; r++) if (inc.matchId[r] !== first.value.matchId[r]) changed++;
+  return changed;
+};
 
-t = performance.now();
-cpu = process.cpuUsage();
-const full = await matcher().findMatches(ds.table, labels, params);
-const fullMs = performance.now() - t;
-const fullCpu = process.cpuUsage(cpu);
-
-const cpuSeconds = (u: NodeJS.CpuUsage) => ((u.user + u.system) / 1e6).toFixed(1);
-const f1 = (matchId: Float64Array) => scoreMatches(ds, matchId).f1.toFixed(4);
+const withState: TimedRun[] = [];
+let lastInc: IncrementalMatchResult | undefined;
+for (let i = 0; i < repeats; i++) {
+  const decoded = await timed(() => decodeState(bytes));
+  if (decoded.value instanceof Error) throw decoded.value;
+  const state = decoded.value;
+  const clock = stageClock();
+  const run = await timed(() => matcher().findIncrementalMatches(combined, { ...existing, state }, labels, params, { progress: clock.progress }));
+  const stages = clock.done();
+  if (!run.value.stateUse.used) throw new Error(`the state was not used: ${run.value.stateUse.message}`);
+  const next = await timed(() => encodeState(run.value.state!()).reduce((s, c) => s + c.length, 0));
+  lastInc = run.value;
+  withState.push({ wall: run.wall, cpu: run.cpu, decodeSeconds: decoded.wall, encodeSeconds: next.wall, stages });
+  console.log(
+    `incremental with the state: decode ${decoded.wall.toFixed(2)} s, run ${seconds(run.wall * 1000)} s wall, ${cpuSeconds(run.cpu)} s cpu ` +
+      `(${Object.entries(stages).map(([k, v]) => `${k} ${v}`).join(', ')}), encode the next state ${next.wall.toFixed(2)} s (${(next.value / 2 ** 20).toFixed(1)} MiB)`,
+  );
+}
+const inc = lastInc!;
 console.log(
-  `incremental: ${seconds(incMs)} s wall, ${cpuSeconds(incCpu)} s cpu, ${inc.stats.scoredPairs} pairs scored, ` +
-    `${inc.stats.joinedExisting} new rows joined existing groups, ${inc.conflicts.length} conflicts, ${changed} existing ids changed, F1 ${f1(inc.matchId)}`,
+  `  ${inc.stats.scoredPairs} pairs scored, ${inc.stats.joinedExisting} new rows joined existing groups, ${inc.conflicts.length} conflicts, ` +
+    `${changedIds(inc)} existing ids changed, F1 ${f1(inc.matchId).toFixed(4)}`,
 );
-console.log(`full run:    ${seconds(fullMs)} s wall, ${cpuSeconds(fullCpu)} s cpu, ${full.stats.scoredPairs} pairs scored, F1 ${f1(full.matchId)}`);
-console.log(`speed-up ${(fullMs / incMs).toFixed(1)}x wall; peak RSS ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2)} GiB`);
+
+const clock = stageClock();
+const plain = await timed(() => matcher().findIncrementalMatches(combined, existing, labels, params, { progress: clock.progress }));
+const plainStages = clock.done();
+const same = plain.value.matchId.every((id, r) => id === inc.matchId[r]);
+console.log(
+  `incremental without a state: ${seconds(plain.wall * 1000)} s wall, ${cpuSeconds(plain.cpu)} s cpu ` +
+    `(${Object.entries(plainStages).map(([k, v]) => `${k} ${v}`).join(', ')}); match ids ${same ? 'equal to' : 'DIFFERENT from'} the run with the state`,
+);
+
+const full: TimedRun[] = [];
+let fullResult: MatchResult | undefined;
+for (let i = 0; i < fullRepeats; i++) {
+  const run = await timed(() => matcher().findMatches(ds.table, labels, params));
+  fullResult = run.value;
+  full.push({ wall: run.wall, cpu: run.cpu });
+  console.log(`full run:    ${seconds(run.wall * 1000)} s wall, ${cpuSeconds(run.cpu)} s cpu, ${run.value.stats.scoredPairs} pairs scored`);
+}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const incWall = median(withState.map((r) => r.wall)), fullWall = median(full.map((r) => r.wall));
+const fullF1 = f1(fullResult!.matchId);
+console.log(`full run F1 ${fullF1.toFixed(4)}`);
+console.log(
+  `speed-up (medians): ${(fullWall / incWall).toFixed(1)}x wall, ${(median(full.map((r) => r.cpu)) / median(withState.map((r) => r.cpu))).toFixed(1)}x cpu; ` +
+    `with decoding and encoding the state ${(fullWall / (incWall + median(withState.map((r) => r.decodeSeconds! + r.encodeSeconds!)))).toFixed(1)}x wall; ` +
+    `peak RSS ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2)} GiB`,
+);
+
+if (process.env['SAVE'] === '1') {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const result: IncrementalBenchResult = {
+    dataset: basename(dir),
+    records: n,
+    newRecords: added,
+    labels: labels.length,
+    threads: threads ?? null,
+    commit: gitCommit(root),
+    machine: machine(),
+    loadAverage: loadAverage(),
+    stateMiB: Math.round((bytes.length / 2 ** 20) * 10) / 10,
+    baseFull: { wall: first.wall, cpu: first.cpu },
+    withState,
+    withoutState: { wall: plain.wall, cpu: plain.cpu, stages: plainStages },
+    full,
+    scoredPairs: { incremental: inc.stats.scoredPairs, full: fullResult!.stats.scoredPairs },
+    f1: { incremental: f1(inc.matchId), full: fullF1 },
+    existingIdsChanged: changedIds(inc),
+    sameWithoutState: same,
+    peakRssGiB: Math.round((process.resourceUsage().maxRSS / 2 ** 20) * 100) / 100,
+  };
+  const resultsDir = join(root, 'bench', 'results');
+  writeFileSync(join(resultsDir, `incremental-${n}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(root, 'BENCHMARKS.md'), renderBenchmarksFrom(resultsDir));
+  console.log(`wrote bench/results/incremental-${n}.json and BENCHMARKS.md`);
+}

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fmt } from './format.js';
 import type { DatasetResult, Machine, RoundResult, SweepPoint } from './results.js';
 import { checkAcceptance, speedResultName, type SpeedResult } from './speed-results.js';
+import type { IncrementalBenchResult, IncrementalJobResult, TimedRun } from './incremental-results.js';
 import { PHASES } from './run-watch.js';
 import type { Range } from './stats.js';
 import { F1_TARGETS, TARGET_ROUNDS } from './targets.js';
@@ -30,9 +31,15 @@ function readJsonFiles<T>(dir: string, name: RegExp): T[] {
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as T);
 }
 
-/** BENCHMARKS.md from every result file under `resultsDir` (quality, tradeoffs, speed). */
+/** BENCHMARKS.md from every result file under `resultsDir` (quality, tradeoffs, speed, incremental). */
 export function renderBenchmarksFrom(resultsDir: string): string {
-  return renderBenchmarks(readResults(resultsDir), readResults(join(resultsDir, 'tradeoffs')), readSpeedResults(resultsDir));
+  return renderBenchmarks(
+    readResults(resultsDir),
+    readResults(join(resultsDir, 'tradeoffs')),
+    readSpeedResults(resultsDir),
+    readJsonFiles<IncrementalBenchResult>(resultsDir, /^incremental-\d+\.json$/),
+    readJsonFiles<IncrementalJobResult>(resultsDir, /^incremental-job-.+\.json$/),
+  );
 }
 
 const machineKey = (m: Machine) => `${m.cpus} × ${m.cpu}, ${m.memoryGiB} GiB RAM, ${m.os}, Node ${m.node}`;
@@ -43,7 +50,13 @@ const count = (x: number | null | undefined) => (x === null || x === undefined ?
 /** Rounds that produced a score. */
 const scored = (r: DatasetResult): RoundResult[] => r.rounds.filter((x) => x.f1 !== null);
 
-export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: DatasetResult[] = [], speedRuns: SpeedResult[] = []): string {
+export function renderBenchmarks(
+  results: DatasetResult[],
+  tradeoffRuns: DatasetResult[] = [],
+  speedRuns: SpeedResult[] = [],
+  incrementalRuns: IncrementalBenchResult[] = [],
+  incrementalJobs: IncrementalJobResult[] = [],
+): string {
   const runsOf = runsByDataset(results);
   /** A dataset's run of the lowest seed: the one the detail tables show. */
   const firstSeed = (name: string) => runsOf.get(name)?.[0];
@@ -52,7 +65,7 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
     const tb = b in F1_TARGETS ? 0 : 1;
     return ta - tb || a.localeCompare(b);
   });
-  const machines = [...new Set([...results, ...tradeoffRuns, ...speedRuns].map((r) => machineKey(r.machine)))];
+  const machines = [...new Set([...results, ...tradeoffRuns, ...speedRuns, ...incrementalRuns, ...incrementalJobs].map((r) => machineKey(r.machine)))];
 
   const lines: string[] = [];
   lines.push('# Benchmarks');
@@ -223,6 +236,9 @@ export function renderBenchmarks(results: DatasetResult[], tradeoffRuns: Dataset
     }
   }
   if (speedRuns.length > 0) lines.push(...renderSpeed(speedRuns, (m) => machines.indexOf(machineKey(m)) + 1));
+  if (incrementalRuns.length > 0 || incrementalJobs.length > 0) {
+    lines.push(...renderIncremental(incrementalRuns, incrementalJobs, (m) => machines.indexOf(machineKey(m)) + 1));
+  }
   lines.push('## Machines');
   lines.push('');
   if (machines.length === 0) lines.push('No measurements yet.');
@@ -621,4 +637,85 @@ export function renderSpeed(runs: SpeedResult[], machineNumber: (m: Machine) => 
 function oneLine(s: string, max: number): string {
   const flat = s.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Incremental matching (bench/engine-incremental.ts, SAVE=1): full runs against incremental runs with and without the state. */
+function renderIncremental(runs: IncrementalBenchResult[], jobs: IncrementalJobResult[], machineOf: (m: Machine) => number): string[] {
+  const med = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
+  const wall = (rs: TimedRun[]) => med(rs.map((r) => r.wall));
+  const cpu = (rs: TimedRun[]) => med(rs.map((r) => r.cpu));
+  const io = (rs: TimedRun[]) => med(rs.map((r) => (r.decodeSeconds ?? 0) + (r.encodeSeconds ?? 0)));
+  const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '–' : `${(a / b).toFixed(1)}×`);
+  const two = (x: number | null) => (x === null ? '–' : x.toFixed(2));
+  const lines: string[] = [];
+  lines.push('## Incremental matching');
+  lines.push('');
+  lines.push(
+    '`node dist/bench/engine-incremental.js <dataset> [labels.json]` with `SAVE=1` (engine calls, no server): the base ' +
+      '(all but the last `NEW` records) matched in full and its incremental state kept as bytes; then incremental runs ' +
+      'with that state (median of the repeats; decoding the state and encoding the next one shown apart), one without ' +
+      'a state, and full runs on every record. Wall and CPU seconds of the engine call; the speed-up is the full ' +
+      "run's median over the incremental run's, without and with the state's decoding and encoding.",
+  );
+  lines.push('');
+  lines.push(
+    ...table(runs, [
+      ['dataset', (r) => r.dataset, 'left'],
+      ['records', (r) => count(r.records)],
+      ['new', (r) => count(r.newRecords)],
+      ['labels', (r) => count(r.labels)],
+      ['full s (cpu)', (r) => `${two(wall(r.full))} (${two(cpu(r.full))})`],
+      ['incremental s (cpu)', (r) => `${two(wall(r.withState))} (${two(cpu(r.withState))})`],
+      ['state decode + encode s', (r) => two(io(r.withState))],
+      ['speed-up', (r) => ratio(wall(r.full), wall(r.withState))],
+      ['with state I/O', (r) => ratio(wall(r.full), (wall(r.withState) ?? 0) + (io(r.withState) ?? 0))],
+      ['without state s (cpu)', (r) => `${two(r.withoutState.wall)} (${two(r.withoutState.cpu)})`],
+      ['state MiB', (r) => r.stateMiB.toFixed(0)],
+      ['pairs scored inc / full', (r) => `${count(r.scoredPairs.incremental)} / ${count(r.scoredPairs.full)}`],
+      ['F1 inc / full', (r) => `${fmt(r.f1.incremental)} / ${fmt(r.f1.full)}`],
+      ['ids changed', (r) => count(r.existingIdsChanged)],
+      ['repeats', (r) => `${r.withState.length} / ${r.full.length}`],
+      ['machine', (r) => `M${machineOf(r.machine)}, load ${r.loadAverage}`, 'left'],
+      ['commit', (r) => r.commit, 'left'],
+    ]),
+  );
+  lines.push('');
+  for (const r of runs) {
+    const stages = r.withState[0]?.stages;
+    if (!stages) continue;
+    lines.push(
+      `- ${r.dataset}, ${count(r.records)} records: incremental stages (first repeat, s) ` +
+        Object.entries(stages).map(([k, v]) => `${k} ${v}`).join(', ') +
+        `; without a state: ${Object.entries(r.withoutState.stages ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}` +
+        `; match ids without the state ${r.sameWithoutState ? 'equal' : 'different'}; peak RSS ${r.peakRssGiB} GiB.`,
+    );
+  }
+  lines.push('');
+  if (jobs.length > 0) {
+    lines.push(
+      'As a user runs it: `node dist/bench/job-incremental.js <dataset dir> <labels.json>` with `SAVE=1` (a server, the SDKs, ' +
+        '`findmatches` job runs timed from StartJobRun to SUCCEEDED, one run each): reading the existing output and the new ' +
+        'records, matching, writing every record and the next state.',
+    );
+    lines.push('');
+    lines.push(
+      ...table(jobs, [
+        ['dataset', (r) => r.dataset, 'left'],
+        ['records', (r) => count(r.records)],
+        ['new', (r) => count(r.newRecords)],
+        ['full run on the base s', (r) => two(r.fullBase.wall)],
+        ['incremental with state s', (r) => `${two(r.withState.wall)}${r.withState.stateUsed ? '' : ' (state not used!)'}`],
+        ['incremental without state s', (r) => two(r.withoutState.wall)],
+        ['full run s', (r) => two(r.full.wall)],
+        ['speed-up', (r) => ratio(r.full.wall, r.withState.wall)],
+        ['machine', (r) => `M${machineOf(r.machine)}, load ${r.loadAverage}`, 'left'],
+        ['commit', (r) => r.commit, 'left'],
+      ]),
+    );
+    lines.push('');
+  }
+  return lines;
 }

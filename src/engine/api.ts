@@ -8,6 +8,8 @@
  * column's distinct values. A million rows of a column with ten thousand distinct names cost four
  * megabytes of codes and ten thousand strings, and the matcher compares each distinct value once.
  */
+import type { IncrementalState } from './state.js';
+
 export interface EngineColumn {
   name: string;
   type: string;
@@ -115,6 +117,11 @@ export interface MatchResult {
   };
   /** Any pair of rows (a, b) explained in full by the model that grouped them. */
   explainPair?: (a: number, b: number) => PairExplanation;
+  /**
+   * The incremental state of this run's rows (state.ts), for the next incremental run: its
+   * prepared table, dictionaries and model. Built when asked for (the dictionaries' hash tables).
+   */
+  state?: () => IncrementalState;
 }
 
 /**
@@ -142,6 +149,11 @@ export interface ExistingMatches {
   matchId: Float64Array;
   /** Per existing row, its group's confidence when the previous output holds it. */
   confidence?: Float64Array;
+  /**
+   * The incremental state a previous run left for these rows (state.ts; `MatchResult.state`,
+   * decodeState): used when it fits them, else the run prepares them and says why.
+   */
+  state?: IncrementalState;
 }
 
 /** A new row whose matches reach more than one existing group: it joined at most one of them. */
@@ -154,6 +166,8 @@ export interface BridgeConflict {
 }
 
 export interface IncrementalMatchResult extends MatchResult {
+  /** Whether the given incremental state was used, and the message the run reported about it. */
+  stateUse: { used: boolean; message: string };
   /** New rows that match rows of more than one existing group, by row. */
   conflicts: BridgeConflict[];
   stats: MatchResult['stats'] & {

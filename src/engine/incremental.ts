@@ -15,8 +15,8 @@
  *   reported as a conflict;
  * - existing rows keep their ids; a group of new rows only gets a fresh id above every existing id.
  *
- * Preparing the columns and building the key index still read the whole table (linear, no pair
- * work): nothing is kept between runs.
+ * The prepared table comes from the incremental state (state.ts: the previous run's, extended by
+ * the new rows); the key index is still built over every row (linear, no pair work).
  */
 import type { BridgeConflict, ExistingMatches, IncrementalMatchResult } from './api.js';
 import { allocateNeighbours, buildKeyIndex, collectCandidates } from './blocking.js';
@@ -44,7 +44,7 @@ export interface IncrementalInput {
 /** Pairs sampled per existing group to estimate its confidence when the previous output has none. */
 const CONFIDENCE_PAIRS = 64;
 
-export async function matchIncrement(inp: IncrementalInput): Promise<IncrementalMatchResult> {
+export async function matchIncrement(inp: IncrementalInput): Promise<Omit<IncrementalMatchResult, 'stateUse'>> {
   const { pool, shared, features, trained, threshold, existing, report, signal } = inp;
   const pt = shared.table;
   const n = pt.rowCount, e = existing.rows;

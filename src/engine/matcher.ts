@@ -34,6 +34,7 @@ import { columnJobs, type PreparedTable } from './profile.js';
 import { sharedFloat32, sharedUint32 } from './shared.js';
 import { PairScorer } from './scoring.js';
 import { blockingWeights, scoringModelOf, train, type Trained } from './training.js';
+import { captureState, extendState, hashStrings, stateProblem, type IncrementalState, type StoredModel } from './state.js';
 
 export interface MatcherOptions {
   /** Worker threads for blocking and scoring (default: the machine's parallelism; 1 = none). */
@@ -108,20 +109,25 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
     let p = cache.get(table);
     if (!p) {
       stages.report('prepare', `preparing columns of ${table.rowCount} rows`);
-      const { jobs, codes } = columnJobs(table);
-      const columns = await pool.prepareColumns(jobs, (done) =>
-        stages.report('prepare', `preparing columns of ${table.rowCount} rows: ${done} of ${jobs.length} done`, done / jobs.length),
-      );
-      const pt: PreparedTable = { rowCount: table.rowCount, columns, codes };
+      const pt = await prepareColumns(table, stages);
       p = { shared: { id: newShareId(), table: pt }, features: planFeatures(pt) };
       cache.set(table, p);
     }
     return p;
   }
 
+  /** The prepared columns of a table, not cached. */
+  async function prepareColumns(table: EngineTable, stages: Stages): Promise<PreparedTable> {
+    const { jobs, codes } = columnJobs(table);
+    const columns = await pool.prepareColumns(jobs, (done) =>
+      stages.report('prepare', `preparing columns of ${table.rowCount} rows: ${done} of ${jobs.length} done`, done / jobs.length),
+    );
+    return { rowCount: table.rowCount, columns, codes };
+  }
+
   function trainOn(table: EngineTable, labels: readonly EngineLabel[], params: MatchParameters, prep: Prepared, stages: Stages) {
     const seed = params.seed ?? 0;
-    const key = `${seed}\u0000${labels.map((l) => `${l.labelingSetId}\u0001${l.label}\u0001${l.key}`).join('\u0000')}`;
+    const key = modelKey(labels, params);
     if (prep.lastTrained?.key !== key) {
       // Audit sets are held out of training: they measure the model (audit.ts).
       const byKey = rowIndexByKey(table, labels.map((l) => l.key));
@@ -411,16 +417,48 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
           groups: cl.groups,
         },
         explainPair: (a: number, b: number) => explainer.explain(a, b),
+        state: () => captureState(table, f.prep.shared.table, { key: hashStrings(() => modelKey(labels, params), 1), trained: storedModel(f.trained) }),
       } satisfies MatchResult;
     },
 
     async findIncrementalMatches(table, existing, labels, params, run) {
       const stages = new Stages(run, { prepare: 3, train: 1, block: 2, score: 2, cluster: 1 });
-      const prep = await prepare(table, stages);
+      const e = existing.rows, added = table.rowCount - e;
+      // The existing rows as a previous run prepared them (the state), or prepared now; then extended
+      // by the new rows either way (state.ts), so both give the same result.
+      const problem = existing.state ? stateProblem(existing.state, table, e) : 'none was given';
+      const used = existing.state !== undefined && problem === undefined;
+      const message = used
+        ? `using the incremental state of the ${e} existing rows`
+        : `not using an incremental state (${problem}): preparing the ${e} existing rows`;
+      stages.report('prepare', message);
+      const key = hashStrings(() => modelKey(labels, params), 1);
+      let base: IncrementalState;
+      if (used) base = existing.state!;
+      else {
+        // What the full run that grouped the existing rows kept: their prepared table and the model trained on it.
+        const first: EngineTable = { columns: table.columns.map((c) => ({ ...c, codes: c.codes.subarray(0, e) })), primaryKey: table.primaryKey, rowCount: e };
+        const firstPt = await prepareColumns(first, stages);
+        run?.signal?.throwIfAborted();
+        const firstPrep: Prepared = { shared: { id: newShareId(), table: firstPt }, features: planFeatures(firstPt) };
+        base = captureState(table, firstPt, { key, trained: storedModel(trainOn(first, labels, params, firstPrep, stages).trained) });
+      }
       run?.signal?.throwIfAborted();
-      const { trained, threshold } = trainOn(table, labels, params, prep, stages);
+      stages.report('prepare', `adding ${added} new rows to the prepared table`, 0.9);
+      const { state, pt } = extendState(base, table);
+      const prep: Prepared = { shared: { id: newShareId(), table: pt }, features: planFeatures(pt) };
+      let trained: Trained, threshold: number;
+      const stored = state.model;
+      if (stored && stored.key[0] === key[0] && stored.key[1] === key[1]) {
+        stages.report('train', used ? 'using the model stored with the incremental state' : 'using the model trained on the existing rows');
+        trained = { ...stored.trained, pt, features: prep.features };
+        threshold = tradeoffThreshold(trained.baseThreshold, tradeoff(params.precisionRecallTradeoff), trained.oof);
+      } else {
+        ({ trained, threshold } = trainOn(table, labels, params, prep, stages));
+        state.model = { key, trained: storedModel(trained) };
+      }
       run?.signal?.throwIfAborted();
-      return matchIncrement({
+      const result = await matchIncrement({
         pool,
         shared: prep.shared,
         features: prep.features,
@@ -431,6 +469,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         report: (stage, message, fraction) => stages.report(stage, message, fraction),
         ...(run?.signal ? { signal: run.signal } : {}),
       });
+      return { ...result, state: () => state, stateUse: { used, message } };
     },
 
     async explainPairs(table, pairs, labels, params, run) {
@@ -445,6 +484,17 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       });
     },
   };
+}
+
+/** What a trained model is keyed by: the seed and every label. */
+function modelKey(labels: readonly EngineLabel[], params: MatchParameters): string {
+  return `${params.seed ?? 0}\u0000${labels.map((l) => `${l.labelingSetId}\u0001${l.label}\u0001${l.key}`).join('\u0000')}`;
+}
+
+/** The trained model without its table (the incremental state stores it). */
+function storedModel(trained: Trained): StoredModel {
+  const { pt: _pt, features: _features, ...rest } = trained;
+  return rest;
 }
 
 /**

@@ -73,6 +73,10 @@ export interface PreparedColumn {
   numScale?: number;
   /** Some row misses the value. */
   anyMissing: boolean;
+  /** The characters of each word of `tokens`, by word id (incremental state: state.ts appends new values). */
+  wordText?: TextPool;
+  /** The 3-gram code (normalize.ts trigramCodes) of each id of `grams`. */
+  gramCodes?: Int32Array;
 }
 
 export interface PreparedTable {
@@ -277,13 +281,18 @@ class BagBuilder {
 class TrigramIds {
   readonly #idOf = new Int32Array(1 << 21).fill(-1);
   #next = 0;
+  /** The code of each id. */
+  readonly codes = growInt32();
 
   /** Replaces each code in codes[0 .. count) by its id. */
   number(codes: Int32Array, count: number): void {
     for (let i = 0; i < count; i++) {
       const c = codes[i]!;
       let id = this.#idOf[c]!;
-      if (id < 0) id = this.#idOf[c] = this.#next++;
+      if (id < 0) {
+        id = this.#idOf[c] = this.#next++;
+        this.codes.push(c);
+      }
       codes[i] = id;
     }
   }
@@ -419,6 +428,9 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
   const charOffsets = sharedUint32(valueCount + 1);
   const tokens = new BagBuilder();
   const words = new StringInterner();
+  const wordChars = growUint16();
+  const wordOffsets = growUint32();
+  wordOffsets.push(0);
   const grams = withGrams ? new BagBuilder() : undefined;
   const gramIds = withGrams ? new TrigramIds() : undefined;
   const valueCodes = needs.has('codes') && codesLikely(source.values, firstRaw, rowsOf) ? new CodeCollector() : undefined;
@@ -430,7 +442,15 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
     for (let k = 0; k < s.length; k++) chars.push(s.charCodeAt(k));
     charOffsets[v + 1] = chars.length;
     const list = wordTokens(s);
-    for (let i = 0; i < list.length; i++) ids[i] = words.intern(list[i]!);
+    for (let i = 0; i < list.length; i++) {
+      const word = list[i]!;
+      const id = words.intern(word);
+      if (id === wordOffsets.length - 1) {
+        for (let k = 0; k < word.length; k++) wordChars.push(word.charCodeAt(k));
+        wordOffsets.push(wordChars.length);
+      }
+      ids[i] = id;
+    }
     tokens.add(ids, list.length, rowsOf[v]!);
     if (grams) {
       const count = trigramCodes(s, ids);
@@ -457,8 +477,12 @@ export function prepareColumn(job: ColumnJob): PreparedColumn {
     text: { chars: chars.shared(), offsets: charOffsets },
     tokens: tokens.finish(),
     anyMissing,
+    wordText: { chars: wordChars.shared(), offsets: wordOffsets.shared() },
   };
-  if (grams) prepared.grams = grams.finish();
+  if (grams) {
+    prepared.grams = grams.finish();
+    prepared.gramCodes = gramIds!.codes.shared();
+  }
   const collected = valueCodes?.finish();
   if (collected) {
     prepared.codes = collected.codes;

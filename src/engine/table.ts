@@ -125,14 +125,26 @@ export function concatTables(first: EngineTable, second: EngineTable): EngineTab
   const n = first.rowCount + second.rowCount;
   const columns = first.columns.map((col, c) => {
     const other = second.columns[c]!;
+    // Only `second`'s values are indexed (it is the small one when new records join a big table):
+    // `first`'s values are looked up in that index, one scan, rather than all put in a Map.
     const index = new StringInterner();
-    for (const v of col.values) index.intern(v);
-    const values = [...col.values];
-    const recode = other.values.map((v) => {
-      const code = index.intern(v);
-      if (code === values.length) values.push(v);
-      return code;
-    });
+    const idOf = new Int32Array(other.values.length);
+    for (let j = 0; j < other.values.length; j++) idOf[j] = index.intern(other.values[j]!);
+    const codeOf = new Int32Array(index.size).fill(-1);
+    for (let code = 0; code < col.values.length; code++) {
+      const k = index.get(col.values[code]!);
+      if (k !== undefined && codeOf[k]! < 0) codeOf[k] = code;
+    }
+    const values = col.values.slice();
+    const recode = new Int32Array(other.values.length);
+    for (let j = 0; j < other.values.length; j++) {
+      const k = idOf[j]!;
+      if (codeOf[k]! < 0) {
+        codeOf[k] = values.length;
+        values.push(other.values[j]!);
+      }
+      recode[j] = codeOf[k]!;
+    }
     const codes = new Int32Array(n);
     codes.set(col.codes.subarray(0, first.rowCount));
     for (let r = 0; r < second.rowCount; r++) {

@@ -193,6 +193,60 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     assert.equal(props['ConflictCount'], new Set(conflicts.map((r) => r['id'])).size);
   });
 
+  it('chained runs keep an incremental state beside each output and use it; a damaged or stale one is ignored with the same result', async () => {
+    const STATE = '_doppel/incremental-state.bin';
+    const propsOf = async (jobRunId: string) => {
+      const runs = await rawGlueCall(server, 'GetMLTaskRuns', { TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } });
+      return (runs.body['TaskRuns'] as Array<{ Properties: { FindMatchesTaskRunProperties: Record<string, unknown> } }>)
+        .map((r) => r.Properties.FindMatchesTaskRunProperties)
+        .find((p) => p['JobRunId'] === jobRunId)!;
+    };
+    const bytes = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray();
+    const half = Math.floor(added.length / 2);
+    await put('st/first/part-00000.csv', csvOf(added.slice(0, half)));
+    await put('st/second/part-00000.csv', csvOf(added.slice(half)));
+
+    const full = await runJob({ '--output-path': `s3://${BUCKET}/st/base/` });
+    assert.equal(full.JobRunState, 'SUCCEEDED', full.ErrorMessage);
+    assert.deepEqual(await keysUnder('st/base/'), ['_SUCCESS', STATE, 'part-00000.csv'], 'the state lies beside the output');
+    const baseRows = await csvRows('st/base/');
+
+    const one = await runJob({ '--output-path': `s3://${BUCKET}/st/one/`, '--existing-path': `s3://${BUCKET}/st/base/`, '--incremental-path': `s3://${BUCKET}/st/first/` });
+    assert.equal(one.JobRunState, 'SUCCEEDED', one.ErrorMessage);
+    assert.equal((await propsOf(one.Id!))['IncrementalStateUsed'], true);
+    const oneRows = await csvRows('st/one/');
+    assert.equal(oneRows.length, base.length + half);
+    baseRows.forEach((r, i) => assert.equal(oneRows[i]!['match_id'], r['match_id'], `record ${r['id']} kept its match_id`));
+
+    // The same existing records with a damaged state, and with the state of other records (the first
+    // incremental output's, which covers more rows): both ignored, and the result is the same.
+    const partBytes = await bytes('st/base/part-00000.csv');
+    const good = await bytes(`st/base/${STATE}`);
+    const damaged = Uint8Array.from(good);
+    damaged.fill(7, 100, 400);
+    for (const [name, state] of [['damaged', damaged], ['stale', await bytes(`st/one/${STATE}`)]] as const) {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `st/${name}/part-00000.csv`, Body: partBytes }));
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `st/${name}/${STATE}`, Body: state }));
+      const run = await runJob({ '--output-path': `s3://${BUCKET}/st/${name}-out/`, '--existing-path': `s3://${BUCKET}/st/${name}/`, '--incremental-path': `s3://${BUCKET}/st/first/` });
+      assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+      assert.equal((await propsOf(run.Id!))['IncrementalStateUsed'], false, `the ${name} state is not used`);
+      assert.deepEqual(
+        (await csvRows(`st/${name}-out/`)).map((r) => [r['id'], r['match_id']]),
+        oneRows.map((r) => [r['id'], r['match_id']]),
+        `with the ${name} state ignored, the same matches as with the state`,
+      );
+    }
+
+    // The next run in the chain uses the state the first incremental run left.
+    const two = await runJob({ '--output-path': `s3://${BUCKET}/st/two/`, '--existing-path': `s3://${BUCKET}/st/one/`, '--incremental-path': `s3://${BUCKET}/st/second/` });
+    assert.equal(two.JobRunState, 'SUCCEEDED', two.ErrorMessage);
+    assert.equal((await propsOf(two.Id!))['IncrementalStateUsed'], true);
+    const twoRows = await csvRows('st/two/');
+    assert.deepEqual(twoRows.map((r) => r['id']), ds.records.map((r) => r['id']));
+    oneRows.forEach((r, i) => assert.equal(twoRows[i]!['match_id'], r['match_id'], `record ${r['id']} kept its match_id`));
+    assert.ok(Math.abs(f1(twoRows) - f1(await csvRows('out/full/'))) <= 0.01, 'F1 steady along the chain');
+  });
+
   it('--golden-records writes one merged record per group, its values taken from the group\'s records', async () => {
     const run = await runJob({ '--output-path': `s3://${BUCKET}/out/golden/`, '--golden-records': 'true', '--compute-match-confidence-scores': 'true' });
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);

@@ -204,7 +204,8 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
     assert.ok(run.CompletedOn instanceof Date);
     const keys = await keysUnder(s3, 'out/csv/');
-    assert.deepEqual(keys, ['_SUCCESS', 'part-00000.csv']);
+    // The incremental state for a later incremental run lies beside the output, in a hidden folder readers skip.
+    assert.deepEqual(keys, ['_SUCCESS', '_doppel/incremental-state.bin', 'part-00000.csv']);
     const rows = parse(await getText(s3, 'out/csv/part-00000.csv'), { columns: true }) as Array<Record<string, string>>;
     assert.deepEqual(Object.keys(rows[0]!), [...ds.header, 'match_id', 'match_confidence_score']);
     assert.equal(rows.length, ds.records.length);
@@ -326,7 +327,7 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     );
     const run = await waitForJobRun(glue, jobName, JobRunId!);
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
-    assert.deepEqual(await keysUnder(s3, 'out/pq/'), ['_SUCCESS', 'part-00000.parquet']);
+    assert.deepEqual(await keysUnder(s3, 'out/pq/'), ['_SUCCESS', '_doppel/incremental-state.bin', 'part-00000.parquet']);
     const bytes = await getBytes(s3, 'out/pq/part-00000.parquet');
     assert.equal(Buffer.from(bytes.subarray(0, 4)).toString('latin1'), 'PAR1');
 

@@ -115,7 +115,7 @@ describe('README walkthrough', () => {
     assert.ok(new Set(matches.map((m) => m['match_id'])).size < 2000, 'some records were matched');
     assert.match(r.stdout, /^id,given_name,surname,.*,email,match_id$/m, 'head shows the output header');
     // npx doppel find-matches wrote JSON lines with confidence scores.
-    assert.deepEqual(await keys('walkthrough', 'matches-json/'), ['matches-json/_SUCCESS', 'matches-json/part-00000.json']);
+    assert.deepEqual(await keys('walkthrough', 'matches-json/'), ['matches-json/_SUCCESS', 'matches-json/_doppel/incremental-state.bin', 'matches-json/part-00000.json']);
     const json = (await text('walkthrough', 'matches-json/part-00000.json'))
       .trimEnd()
       .split('\n')
@@ -148,6 +148,6 @@ describe('README walkthrough', () => {
     const summary = /^2000 records in (\d+) groups, (\d+) with duplicates$/m.exec(r.stdout);
     assert.ok(summary, r.stdout);
     assert.ok(Number(summary[2]) > 0);
-    assert.deepEqual(await keys('walkthrough-py', 'matches/'), ['matches/_SUCCESS', 'matches/part-00000.json']);
+    assert.deepEqual(await keys('walkthrough-py', 'matches/'), ['matches/_SUCCESS', 'matches/_doppel/incremental-state.bin', 'matches/part-00000.json']);
   });
 });

@@ -5,6 +5,8 @@ import type { FindMatchesArgs, IncrementalArgs } from '../../jobs/find-matches-a
 import { notReadyMessage } from '../../jobs/job-service.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
 import { loadIncrementalInput } from './incremental-input.js';
+import { removeIncrementalState, writeIncrementalState } from './incremental-state.js';
+import { ObjectStoreError } from '../../storage/object-store.js';
 import { goldenRecords } from './golden-records.js';
 import { writeMatchOutput } from './match-output.js';
 import { s3LocationOf, writeCsvOutput, writingTo } from './task-paths.js';
@@ -31,7 +33,7 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
       const at = s3LocationOf(args.outputPath, 'Argument --output-path:');
       let input: MatcherInput;
       let result: MatchResult;
-      let incrementalCounts: Record<string, number> = {};
+      let incrementalCounts: Record<string, number | boolean> = {};
       if (args.incremental) {
         const inc = await loadIncrementalInput(deps, ctx, args.incremental);
         if (args.computeMatchConfidenceScores && !inc.existing.confidence) {
@@ -52,6 +54,8 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
           IncrementalRecordCount: added,
           JoinedExistingCount: found.stats.joinedExisting,
           ConflictCount: found.conflicts.length,
+          // doppel's own: whether the state kept beside the existing matches spared preparing them.
+          IncrementalStateUsed: found.stateUse.used,
         };
       } else {
         const override =
@@ -78,6 +82,20 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
           explain: args.explain === true,
         }),
       );
+      // The state for the next incremental run, beside the output: only when the output holds every row in order.
+      const keepState = args.removeDuplicates !== true && args.goldenRecords !== true;
+      await writingTo(args.outputPath, async () => {
+        if (!keepState) return removeIncrementalState(ctx.objects, at);
+        ctx.progress('keeping the incremental state beside the output', 0.98);
+        try {
+          await writeIncrementalState(ctx.objects, at, result);
+        } catch (e) {
+          // The output is complete without it: the next incremental run prepares the records itself.
+          if (e instanceof ObjectStoreError) throw e;
+          ctx.progress(`not keeping an incremental state: ${e instanceof Error ? e.message : String(e)}`, 0.99);
+          await removeIncrementalState(ctx.objects, at);
+        }
+      });
       const props = ctx.run.properties['FindMatchesTaskRunProperties'] as Record<string, unknown> | undefined;
       return {
         properties: {

@@ -9,6 +9,8 @@ import { TaskFailure, type TaskContext } from '../task-handler.js';
 import { loadLabels, matchParameters, readTable, transformTable, type MatcherInput, type MatcherInputDeps } from './matcher-input.js';
 import { transformColumns } from './transform-columns.js';
 import { s3LocationOf } from './task-paths.js';
+import { readIncrementalState, stateLocation } from './incremental-state.js';
+import { formatS3Uri } from '../../storage/s3-uri.js';
 
 export interface IncrementalInput extends MatcherInput {
   /** The existing records first, then the new ones. */
@@ -28,9 +30,12 @@ export async function loadIncrementalInput(deps: MatcherInputDeps, ctx: TaskCont
   const columns = [...format.columns, ...format.partitionKeys];
 
   ctx.progress(`reading the existing matches at ${args.existingPath}`, 0);
-  const existing = await reading('--existing-path', args.existingPath, () =>
-    readMatchOutputAt(ctx.objects, s3LocationOf(args.existingPath, 'Argument --existing-path:'), columns, primaryKey),
-  );
+  const existingAt = s3LocationOf(args.existingPath, 'Argument --existing-path:');
+  const existing = await reading('--existing-path', args.existingPath, () => readMatchOutputAt(ctx.objects, existingAt, columns, primaryKey));
+  // The state the run that wrote them kept (incremental-state.ts); without one the engine prepares them.
+  const kept = await readIncrementalState(ctx.objects, existingAt);
+  if ('problem' in kept) ctx.progress(`not using an incremental state at ${formatS3Uri(stateLocation(existingAt))}: ${kept.problem}`);
+  else ctx.progress(`read the incremental state at ${formatS3Uri(stateLocation(existingAt))}`);
 
   const source = args.newRecords;
   ctx.progress(`reading the new records at ${'path' in source ? source.path : `${source.database}.${source.table}`}`, 0.1);
@@ -46,8 +51,10 @@ export async function loadIncrementalInput(deps: MatcherInputDeps, ctx: TaskCont
     const table = await transformTable(deps, ctx, source, argument);
     added = inColumnsOf(columns, await readTable(table.record, ctx, primaryKey, table.name), `Table ${table.name} (${argument})`);
   }
-  const known = new Set(keysOf(existing.table));
-  const repeated = keysOf(added).find((k) => known.has(k));
+  // The new records' keys in a Set (the small side), the existing keys looked up in it.
+  const addedKeys = new Set(keysOf(added));
+  const existingKeys = existing.table.columns[existing.table.primaryKey]!.values;
+  const repeated = existingKeys.find((k) => addedKeys.has(k));
   if (repeated !== undefined) {
     throw new TaskFailure(`Argument ${argument}: record ${primaryKey} = ${repeated} is already in the existing matches at ${args.existingPath}.`);
   }
@@ -58,6 +65,7 @@ export async function loadIncrementalInput(deps: MatcherInputDeps, ctx: TaskCont
       rows: existing.table.rowCount,
       matchId: existing.matchId,
       ...(existing.confidence ? { confidence: existing.confidence } : {}),
+      ...('state' in kept ? { state: kept.state } : {}),
     },
     labels: await loadLabels(deps, ctx, primaryKey),
     params: matchParameters(ctx.transform, deps.seed ?? 0),

@@ -1,0 +1,60 @@
+/** What `bench/engine-incremental.ts` (SAVE=1) writes to bench/results/incremental-<records>.json. */
+import type { Machine } from './results.js';
+
+/** One timed engine call: wall and CPU seconds (every thread of the process). */
+export interface TimedRun {
+  wall: number;
+  cpu: number;
+  /** Decoding the stored state before the run, encoding the one it leaves (runs with a state). */
+  decodeSeconds?: number;
+  encodeSeconds?: number;
+  /** Seconds per engine stage, from its progress messages. */
+  stages?: Record<string, number>;
+}
+
+export interface IncrementalBenchResult {
+  dataset: string;
+  records: number;
+  newRecords: number;
+  labels: number;
+  threads: number | null;
+  commit: string;
+  machine: Machine;
+  loadAverage: number;
+  /** Size of the stored state of the base. */
+  stateMiB: number;
+  /** findMatches on the base (the run whose state the incremental runs use). */
+  baseFull: TimedRun;
+  withState: TimedRun[];
+  withoutState: TimedRun;
+  /** findMatches on every row. */
+  full: TimedRun[];
+  scoredPairs: { incremental: number; full: number };
+  f1: { incremental: number; full: number };
+  existingIdsChanged: number;
+  /** The run without a state gave the same match ids as the runs with it. */
+  sameWithoutState: boolean;
+  peakRssGiB: number;
+}
+
+/** One job run timed by bench/job-incremental.ts: StartJobRun to SUCCEEDED, as the client sees it. */
+export interface JobTiming {
+  wall: number;
+  /** Incremental runs: the IncrementalStateUsed run property. */
+  stateUsed?: boolean;
+}
+
+/** What `bench/job-incremental.ts` (SAVE=1) writes to bench/results/incremental-job-<records>.json. */
+export interface IncrementalJobResult {
+  dataset: string;
+  records: number;
+  newRecords: number;
+  labels: number;
+  commit: string;
+  machine: Machine;
+  loadAverage: number;
+  fullBase: JobTiming;
+  withState: JobTiming;
+  withoutState: JobTiming;
+  full: JobTiming;
+}

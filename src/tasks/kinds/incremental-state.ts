@@ -1,0 +1,59 @@
+import { decodeState, encodeState, type IncrementalState, type MatchResult } from '../../engine/index.js';
+import { asPrefix, type S3Location } from '../../storage/s3-uri.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+
+/**
+ * Where a find-matches run keeps the incremental state of the records it wrote (engine state.ts):
+ * beside its output, under a hidden `_doppel/` folder, so readers of the output (Glue, Spark,
+ * doppel's own --existing-path) skip it as they skip `_SUCCESS`. An incremental run whose
+ * --existing-path is that output finds it there.
+ */
+export const STATE_KEY = '_doppel/incremental-state.bin';
+
+export function stateLocation(output: S3Location): S3Location {
+  return { bucket: output.bucket, key: asPrefix(output.key) + STATE_KEY };
+}
+
+/**
+ * Writes the state of a run's output beside it. Only when the output holds every row of the run
+ * in its order (not with --remove-duplicates or --golden-records): the state stands for exactly
+ * those records.
+ */
+export async function writeIncrementalState(objects: ObjectStore, output: S3Location, result: MatchResult): Promise<number | undefined> {
+  if (!result.state) return undefined;
+  const chunks = encodeState(result.state());
+  const at = stateLocation(output);
+  const info = await objects.putObject(at.bucket, at.key, (async function* () { yield* chunks; })(), { contentType: 'application/octet-stream' });
+  return info.size;
+}
+
+/** Removes a state a previous run left at this output (its records are being replaced). */
+export async function removeIncrementalState(objects: ObjectStore, output: S3Location): Promise<void> {
+  const at = stateLocation(output);
+  if (await objects.headObject(at.bucket, at.key)) await objects.deleteObject(at.bucket, at.key);
+}
+
+/**
+ * The state kept beside the existing matches, or why there is none to use (absent, unreadable,
+ * damaged, another version): the run then prepares the existing records itself.
+ */
+export async function readIncrementalState(objects: ObjectStore, existing: S3Location): Promise<{ state: IncrementalState } | { problem: string }> {
+  const at = stateLocation(existing);
+  const info = await objects.headObject(at.bucket, at.key);
+  if (!info) return { problem: 'there is none beside the existing matches' };
+  try {
+    const { body } = await objects.getObject(at.bucket, at.key);
+    const bytes = Buffer.allocUnsafe(info.size);
+    let at0 = 0;
+    for await (const chunk of body) {
+      const c = chunk as Uint8Array;
+      if (at0 + c.length > bytes.length) return { problem: 'it changed while being read' };
+      bytes.set(c, at0);
+      at0 += c.length;
+    }
+    const state = decodeState(bytes.subarray(0, at0));
+    return state instanceof Error ? { problem: state.message } : { state };
+  } catch (e) {
+    return { problem: `it cannot be read (${e instanceof Error ? e.message : String(e)})` };
+  }
+}
