@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles the web UI (web/) into dist/ui: one minified ES module with the AWS SDK clients it
-// uses, its stylesheet and page. No CDN: the server serves these files under /ui/.
+// uses and uPlot (the charts), its stylesheet and page, and uPlot's stylesheet. No CDN: the server
+// serves these files under /ui/.
 // Type checking is tsc's (web/tsconfig.json); esbuild only bundles.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -21,3 +22,4 @@ await build({
   logLevel: 'warning',
 });
 for (const file of ['index.html', 'style.css']) copyFileSync(join(root, 'web', file), join(out, file));
+copyFileSync(join(root, 'node_modules', 'uplot', 'dist', 'uPlot.min.css'), join(out, 'uplot.css'));

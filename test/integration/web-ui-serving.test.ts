@@ -29,13 +29,17 @@ describe('web UI files under /ui/', () => {
   });
   after(() => stopAndRemove(server));
 
-  it('answers the page, its script and stylesheet with their types', async () => {
+  it('answers the page, its script and stylesheets with their types', async () => {
     const page = await rawGet(server, '/ui/');
     assert.equal(page.status, 200);
     assert.match(page.type, /^text\/html/);
     assert.match(page.body, /<script type="module" src="app.js">/);
     assert.match((await rawGet(server, '/ui/app.js')).type, /^text\/javascript/);
     assert.match((await rawGet(server, '/ui/style.css')).type, /^text\/css/);
+    assert.match(page.body, /<link rel="stylesheet" href="uplot.css" \/>/);
+    const uplotCss = await rawGet(server, '/ui/uplot.css');
+    assert.equal(uplotCss.status, 200, "the charts' stylesheet, copied from the uplot package");
+    assert.match(uplotCss.type, /^text\/css/);
     const bare = await rawGet(server, '/ui');
     assert.equal(bare.status, 302);
     assert.equal(bare.location, '/ui/');

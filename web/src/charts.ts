@@ -1,40 +1,57 @@
 /**
- * Small SVG charts drawn directly: the UI needs four simple pictures, which a chart library would
- * multiply the bundle for. Every chart is a figure with a caption and a text alternative.
+ * The quality screen's charts, drawn by uPlot (a small, dependency-free canvas chart library; its
+ * stylesheet is copied into dist/ui by scripts/build-web.mjs). Every chart is a figure with a
+ * caption and a text alternative listing its values. The confusion matrix is a table, not a chart.
  */
+import uPlot from 'uplot';
 import { el } from './dom.js';
 
-const NS = 'http://www.w3.org/2000/svg';
+const WIDTH = 420;
+const AXIS = { stroke: '#55606e', grid: { stroke: '#e3e6eb', width: 1 }, ticks: { stroke: '#c9ced6', width: 1 } };
+const COLORS: Record<string, string> = { f1: '#2456a6', auprc: '#b3431b', earlier: '#9aa4b2', latest: '#2456a6' };
 
-function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
-  const node = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function figure(caption: string, description: string, chart: Element): HTMLElement {
-  chart.setAttribute('role', 'img');
-  chart.setAttribute('aria-label', description);
-  return el('figure', { class: 'chart' }, chart, el('figcaption', {}, caption));
+/** A figure holding a chart drawn by uPlot into a box that carries the text alternative. */
+function figure(caption: string, description: string, opts: uPlot.Options, data: uPlot.AlignedData): HTMLElement {
+  const box = el('div', { class: 'plot', role: 'img', 'aria-label': description });
+  new uPlot(opts, data, box);
+  return el('figure', { class: 'chart' }, box, el('figcaption', {}, caption));
 }
 
 /** Horizontal bars, one per label, values in [0, max]. */
 export function barChart(caption: string, bars: Array<{ label: string; value: number }>, max = 1): HTMLElement {
-  const rowHeight = 22;
-  const width = 420;
-  const labelWidth = 140;
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${bars.length * rowHeight + 4}`, width, class: 'bars' });
-  bars.forEach((b, i) => {
-    const y = i * rowHeight + 2;
-    const w = Math.max(1, ((width - labelWidth - 50) * Math.max(0, b.value)) / max);
-    chart.append(
-      svg('text', { x: labelWidth - 6, y: y + 14, 'text-anchor': 'end' }, b.label),
-      svg('rect', { x: labelWidth, y: y + 3, width: w, height: rowHeight - 8, class: 'bar' }),
-      svg('text', { x: labelWidth + w + 4, y: y + 14 }, b.value.toFixed(2)),
-    );
-  });
-  return figure(caption, bars.map((b) => `${b.label} ${b.value.toFixed(2)}`).join(', '), chart);
+  const opts: uPlot.Options = {
+    width: WIDTH,
+    height: bars.length * 24 + 40,
+    legend: { show: false },
+    cursor: { show: false },
+    scales: {
+      x: { time: false, ori: 1, dir: -1, range: [-0.5, bars.length - 0.5] },
+      y: { ori: 0, range: [0, max] },
+    },
+    axes: [
+      {
+        ...AXIS,
+        side: 3,
+        size: 150,
+        grid: { show: false },
+        splits: () => bars.map((_, i) => i),
+        values: () => bars.map((b) => `${b.label} ${b.value.toFixed(2)}`),
+      },
+      { ...AXIS, side: 2, values: (_, ticks) => ticks.map((t) => t.toFixed(1)) },
+    ],
+    series: [
+      {},
+      {
+        label: 'importance',
+        fill: COLORS.f1,
+        stroke: COLORS.f1,
+        paths: uPlot.paths.bars!({ size: [0.7, 18] }),
+        points: { show: false },
+      },
+    ],
+  };
+  const data: uPlot.AlignedData = [bars.map((_, i) => i), bars.map((b) => Math.max(0, b.value))];
+  return figure(caption, bars.map((b) => `${b.label} ${b.value.toFixed(2)}`).join(', '), opts, data);
 }
 
 export interface Series {
@@ -43,35 +60,51 @@ export interface Series {
   className: string;
 }
 
-/** Lines and points on axes x in [xMin, xMax], y in [0, 1]. */
+/**
+ * uPlot's data: one ascending x array shared by all series, a series' y null where it has no point.
+ * Points of different series at the same x share a row; a series' second point at an x gets its own.
+ */
+function aligned(series: Series[]): uPlot.AlignedData {
+  const rows: Array<{ x: number; ys: Array<number | null> }> = [];
+  const points = series.flatMap((s, i) => s.points.map((p) => ({ ...p, i }))).sort((a, b) => a.x - b.x);
+  for (const p of points) {
+    let row = rows.findLast((r) => r.x === p.x && r.ys[p.i] === null);
+    if (!row) rows.push((row = { x: p.x, ys: series.map(() => null) }));
+    row.ys[p.i] = p.y;
+  }
+  return [rows.map((r) => r.x), ...series.map((_, i) => rows.map((r) => r.ys[i]!))];
+}
+
+/** Lines and points on axes x in [xMin, xMax], y in [0, 1]; without lines, x is in [0, 1] too. */
 export function lineChart(caption: string, xLabel: string, yLabel: string, series: Series[], lines = true): HTMLElement {
-  const width = 420;
-  const height = 240;
-  const pad = { left: 44, right: 12, top: 12, bottom: 36 };
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
-  const xMin = lines ? Math.min(...xs, 0) : 0;
-  const xMax = lines ? Math.max(...xs, 1) : 1;
-  const px = (x: number) => pad.left + ((x - xMin) / (xMax - xMin || 1)) * (width - pad.left - pad.right);
-  const py = (y: number) => height - pad.bottom - y * (height - pad.top - pad.bottom);
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, class: 'lines' });
-  chart.append(
-    svg('line', { x1: pad.left, y1: py(0), x2: width - pad.right, y2: py(0), class: 'axis' }),
-    svg('line', { x1: pad.left, y1: py(0), x2: pad.left, y2: py(1), class: 'axis' }),
-    svg('text', { x: (width + pad.left) / 2, y: height - 4, 'text-anchor': 'middle' }, xLabel),
-    svg('text', { x: 12, y: height / 2, transform: `rotate(-90 12 ${height / 2})`, 'text-anchor': 'middle' }, yLabel),
-  );
-  for (const t of [0, 0.5, 1]) chart.append(svg('text', { x: pad.left - 4, y: py(t) + 4, 'text-anchor': 'end' }, String(t)));
-  chart.append(svg('text', { x: px(xMin), y: py(0) + 14, 'text-anchor': 'middle' }, String(xMin)));
-  chart.append(svg('text', { x: px(xMax), y: py(0) + 14, 'text-anchor': 'end' }, String(xMax)));
-  series.forEach((s, i) => {
-    if (lines && s.points.length > 1) {
-      chart.append(svg('polyline', { points: s.points.map((p) => `${px(p.x)},${py(p.y)}`).join(' '), class: `series ${s.className}` }));
-    }
-    for (const p of s.points) chart.append(svg('circle', { cx: px(p.x), cy: py(p.y), r: 4, class: `series ${s.className}` }));
-    chart.append(svg('text', { x: width - pad.right - 4, y: pad.top + 14 * (i + 1), 'text-anchor': 'end', class: `legend ${s.className}` }, `● ${s.name}`));
-  });
+  const xRange: uPlot.Range.MinMax = lines ? [Math.min(...xs, 0), Math.max(...xs, 1)] : [0, 1];
+  const color = (i: number) => COLORS[series[i - 1]?.className ?? ''] ?? '#333';
+  const opts: uPlot.Options = {
+    width: WIDTH,
+    height: 260,
+    legend: { live: false, markers: { fill: (_, i) => color(i) } },
+    cursor: { show: false },
+    scales: { x: { time: false, range: xRange }, y: { range: [0, 1] } },
+    axes: [
+      { ...AXIS, label: xLabel, labelSize: 20 },
+      { ...AXIS, label: yLabel, labelSize: 20, size: 40 },
+    ],
+    series: [
+      { label: xLabel },
+      ...series.map((s) => ({
+        label: s.name,
+        class: s.className,
+        stroke: COLORS[s.className] ?? '#333',
+        width: 2,
+        spanGaps: true,
+        paths: lines ? undefined : () => null,
+        points: { show: true, size: s.className === 'latest' ? 11 : 8, fill: COLORS[s.className] ?? '#333', stroke: COLORS[s.className] ?? '#333' },
+      })),
+    ],
+  };
   const description = series.map((s) => `${s.name}: ${s.points.map((p) => `(${p.x}, ${p.y.toFixed(2)})`).join(' ')}`).join('; ');
-  return figure(caption, description, chart);
+  return figure(caption, description, opts, aligned(series));
 }
 
 export interface Confusion {
