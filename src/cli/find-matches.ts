@@ -11,6 +11,7 @@ export const FIND_MATCHES_USAGE = `  doppel find-matches --transform-id ID --out
                       [--remove-duplicates] [--input-database D --input-table T] [--explain] [--golden-records]
                       [--existing-path s3://... (--incremental-path s3://... |
                        --incremental-database D --incremental-table T) [--conflicts-path s3://...]]
+                      [--no-incremental-state]
                       [--endpoint URL | --data-dir D] [--region R] [--job-name NAME] [--no-wait]
 `;
 
@@ -71,6 +72,7 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
       'input-table': { type: 'string' },
       explain: { type: 'boolean' },
       'golden-records': { type: 'boolean' },
+      'no-incremental-state': { type: 'boolean' },
       'existing-path': { type: 'string' },
       'incremental-path': { type: 'string' },
       'incremental-database': { type: 'string' },
@@ -125,6 +127,7 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
     };
     if (values.explain) args['--explain'] = 'true';
     if (values['golden-records']) args['--golden-records'] = 'true';
+    if (values['no-incremental-state']) args['--keep-incremental-state'] = 'false';
     for (const name of ['input-database', 'input-table', 'existing-path', 'incremental-path', 'incremental-database', 'incremental-table', 'conflicts-path'] as const) {
       if (values[name] !== undefined) args[`--${name}`] = values[name];
     }

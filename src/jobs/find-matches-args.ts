@@ -14,6 +14,8 @@ export interface FindMatchesArgs {
   explain: boolean;
   /** Write one merged record per match group instead of every record (tasks/kinds/golden-records.ts). */
   goldenRecords: boolean;
+  /** Keep the incremental state beside the output for a later incremental run (default true). */
+  keepIncrementalState: boolean;
   inputDatabase?: string;
   inputTable?: string;
   /** An incremental run (FindIncrementalMatches): the previous output's records keep their match ids. */
@@ -36,9 +38,9 @@ export class ArgumentError extends Error {}
 
 const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/s;
 
-function flag(args: Record<string, string>, name: string): boolean {
+function flag(args: Record<string, string>, name: string, absent = false): boolean {
   const v = args[name];
-  if (v === undefined) return false;
+  if (v === undefined) return absent;
   const t = v.trim().toLowerCase();
   if (t === 'true') return true;
   if (t === 'false') return false;
@@ -93,6 +95,7 @@ export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesA
     removeDuplicates,
     explain,
     goldenRecords,
+    keepIncrementalState: flag(args, '--keep-incremental-state', true),
     ...(inputDatabase !== undefined ? { inputDatabase, inputTable } : {}),
     ...(incremental ? { incremental } : {}),
   };

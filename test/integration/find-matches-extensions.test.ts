@@ -206,9 +206,18 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     await put('st/first/part-00000.csv', csvOf(added.slice(0, half)));
     await put('st/second/part-00000.csv', csvOf(added.slice(half)));
 
+    // Declined, no state is written, and one an earlier run left at the path is removed.
+    const declined = await runJob({ '--output-path': `s3://${BUCKET}/st/base/`, '--keep-incremental-state': 'false' });
+    assert.equal(declined.JobRunState, 'SUCCEEDED', declined.ErrorMessage);
+    assert.deepEqual(await keysUnder('st/base/'), ['_SUCCESS', 'part-00000.csv']);
+
     const full = await runJob({ '--output-path': `s3://${BUCKET}/st/base/` });
     assert.equal(full.JobRunState, 'SUCCEEDED', full.ErrorMessage);
     assert.deepEqual(await keysUnder('st/base/'), ['_SUCCESS', STATE, 'part-00000.csv'], 'the state lies beside the output');
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `st/declined/${STATE}`, Body: await bytes(`st/base/${STATE}`) }));
+    const over = await runJob({ '--output-path': `s3://${BUCKET}/st/declined/`, '--keep-incremental-state': 'false' });
+    assert.equal(over.JobRunState, 'SUCCEEDED', over.ErrorMessage);
+    assert.deepEqual(await keysUnder('st/declined/'), ['_SUCCESS', 'part-00000.csv'], 'a state left at the path is removed');
     const baseRows = await csvRows('st/base/');
 
     const one = await runJob({ '--output-path': `s3://${BUCKET}/st/one/`, '--existing-path': `s3://${BUCKET}/st/base/`, '--incremental-path': `s3://${BUCKET}/st/first/` });

@@ -336,6 +336,9 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     assert.equal(cli.stdout.trim(), `s3://${BUCKET}/out/cli/`);
     const rows = parse(await getText(s3, 'out/cli/part-00000.csv'), { columns: true }) as Array<Record<string, string>>;
     assert.equal(rows.length, ds.records.length);
+    const stateless = await runCli(['find-matches', '--endpoint', server.endpoint, '--transform-id', transformId, '--output-path', `s3://${BUCKET}/out/cli-stateless/`, '--no-incremental-state']);
+    assert.equal(stateless.status, 0, `${stateless.stdout}\n${stateless.stderr}`);
+    assert.deepEqual(await keysUnder(s3, 'out/cli-stateless/'), ['_SUCCESS', 'part-00000.csv']);
 
     const bad = await runCli(['find-matches', '--endpoint', server.endpoint, '--transform-id', 'tfm-nope', '--output-path', `s3://${BUCKET}/out/x/`]);
     assert.equal(bad.status, 1);

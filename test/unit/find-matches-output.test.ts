@@ -60,6 +60,7 @@ describe('findmatches job arguments', () => {
       removeDuplicates: false,
       explain: false,
       goldenRecords: false,
+      keepIncrementalState: true,
     });
     const full = parseFindMatchesArgs({
       '--transform-id': 'tfm-1',
@@ -74,6 +75,7 @@ describe('findmatches job arguments', () => {
     assert.equal(full.computeMatchConfidenceScores, true);
     assert.equal(full.removeDuplicates, true);
     assert.equal(full.inputTable, 't');
+    assert.equal(parseFindMatchesArgs({ '--transform-id': 't', '--output-path': 's3://bucket/', '--keep-incremental-state': 'false' }).keepIncrementalState, false);
     const incremental = parseFindMatchesArgs({
       '--transform-id': 'tfm-1',
       '--output-path': 's3://bucket/out/',
@@ -95,6 +97,7 @@ describe('findmatches job arguments', () => {
       [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--remove-duplicates': 'maybe' }, /--remove-duplicates must be true or false/],
       [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--input-table': 't' }, /must be given together/],
       [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--explain': 'yes' }, /--explain must be true or false/],
+      [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--keep-incremental-state': 'no' }, /--keep-incremental-state must be true or false/],
       [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--golden-records': 'true', '--remove-duplicates': 'true' }, /--golden-records .* cannot be combined with --remove-duplicates/],
       [{ '--transform-id': 't', '--output-path': 's3://bucket/', '--conflicts-path': 's3://bucket/c/' }, /--conflicts-path needs --existing-path/],
       [

@@ -82,8 +82,9 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
           explain: args.explain === true,
         }),
       );
-      // The state for the next incremental run, beside the output: only when the output holds every row in order.
-      const keepState = args.removeDuplicates !== true && args.goldenRecords !== true;
+      // The state for the next incremental run, beside the output: only when the output holds every
+      // row in order, and unless the job declined it (runs recorded before the argument existed kept it).
+      const keepState = args.keepIncrementalState !== false && args.removeDuplicates !== true && args.goldenRecords !== true;
       await writingTo(args.outputPath, async () => {
         if (!keepState) return removeIncrementalState(ctx.objects, at);
         ctx.progress('keeping the incremental state beside the output', 0.98);
