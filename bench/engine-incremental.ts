@@ -15,8 +15,7 @@
  * changed. `THREADS=n` sets the engine's worker threads. With `SAVE=1` the numbers are written to
  * bench/results/incremental-<records>.json and BENCHMARKS.md is regenerated from bench/results.
  */
-import { writeFileSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineLabel, EngineTable, IncrementalMatchResult, MatchResult } from '../src/engine/api.js';
@@ -26,6 +25,7 @@ import { loadTeachingDataset, scoreMatches, teach, type TeachingDataset } from '
 import type { IncrementalBenchResult, TimedRun } from './lib/incremental-results.js';
 import { renderBenchmarksFrom } from './lib/report.js';
 import { gitCommit, loadAverage, machine } from './lib/results.js';
+import { median } from './lib/stats.js';
 
 const args = process.argv.slice(2);
 const dir = resolveDatasetDir(args[0] ?? 'febrl3');
@@ -150,16 +150,14 @@ for (let i = 0; i < fullRepeats; i++) {
   full.push({ wall: run.wall, cpu: run.cpu });
   console.log(`full run:    ${seconds(run.wall * 1000)} s wall, ${cpuSeconds(run.cpu)} s cpu, ${run.value.stats.scoredPairs} pairs scored`);
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const incWall = median(withState.map((r) => r.wall)), fullWall = median(full.map((r) => r.wall));
+// Every list holds at least one repeat.
+const medianOf = (xs: number[]) => median(xs)!;
+const incWall = medianOf(withState.map((r) => r.wall)), fullWall = medianOf(full.map((r) => r.wall));
 const fullF1 = f1(fullResult!.matchId);
 console.log(`full run F1 ${fullF1.toFixed(4)}`);
 console.log(
-  `speed-up (medians): ${(fullWall / incWall).toFixed(1)}x wall, ${(median(full.map((r) => r.cpu)) / median(withState.map((r) => r.cpu))).toFixed(1)}x cpu; ` +
-    `with decoding and encoding the state ${(fullWall / (incWall + median(withState.map((r) => r.decodeSeconds! + r.encodeSeconds!)))).toFixed(1)}x wall; ` +
+  `speed-up (medians): ${(fullWall / incWall).toFixed(1)}x wall, ${(medianOf(full.map((r) => r.cpu)) / medianOf(withState.map((r) => r.cpu))).toFixed(1)}x cpu; ` +
+    `with decoding and encoding the state ${(fullWall / (incWall + medianOf(withState.map((r) => r.decodeSeconds! + r.encodeSeconds!)))).toFixed(1)}x wall; ` +
     `peak RSS ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2)} GiB`,
 );
 

@@ -12,7 +12,7 @@ import type { DatasetResult, Machine, RoundResult, SweepPoint } from './results.
 import { checkAcceptance, speedResultName, type SpeedResult } from './speed-results.js';
 import type { IncrementalBenchResult, IncrementalJobResult, TimedRun } from './incremental-results.js';
 import { PHASES } from './run-watch.js';
-import type { Range } from './stats.js';
+import { median, type Range } from './stats.js';
 import { F1_TARGETS, TARGET_ROUNDS } from './targets.js';
 
 export function readResults(resultsDir: string): DatasetResult[] {
@@ -641,13 +641,9 @@ function oneLine(s: string, max: number): string {
 
 /** Incremental matching (bench/engine-incremental.ts, SAVE=1): full runs against incremental runs with and without the state. */
 function renderIncremental(runs: IncrementalBenchResult[], jobs: IncrementalJobResult[], machineOf: (m: Machine) => number): string[] {
-  const med = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  };
-  const wall = (rs: TimedRun[]) => med(rs.map((r) => r.wall));
-  const cpu = (rs: TimedRun[]) => med(rs.map((r) => r.cpu));
-  const io = (rs: TimedRun[]) => med(rs.map((r) => (r.decodeSeconds ?? 0) + (r.encodeSeconds ?? 0)));
+  const wall = (rs: TimedRun[]) => median(rs.map((r) => r.wall));
+  const cpu = (rs: TimedRun[]) => median(rs.map((r) => r.cpu));
+  const io = (rs: TimedRun[]) => median(rs.map((r) => (r.decodeSeconds ?? 0) + (r.encodeSeconds ?? 0)));
   const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '–' : `${(a / b).toFixed(1)}×`);
   const two = (x: number | null) => (x === null ? '–' : x.toFixed(2));
   const lines: string[] = [];
