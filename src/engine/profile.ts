@@ -263,17 +263,34 @@ class BagBuilder {
     const tf = this.#tf.shared();
     const weights = sharedFloat32(ids.length);
     const docs = this.#docs;
-    for (let v = 0; v < this.#values; v++) {
-      let norm = 0;
-      for (let i = offsets[v]!; i < offsets[v + 1]!; i++) {
-        const w = (1 + Math.log(tf[i]!)) * Math.log(1 + docs / Math.max(1, df[ids[i]!]!));
-        weights[i] = w;
-        norm += w * w;
-      }
-      norm = Math.sqrt(norm) || 1;
-      for (let i = offsets[v]!; i < offsets[v + 1]!; i++) weights[i] = weights[i]! / norm;
-    }
+    weighValues({ offsets, ids, df, docs }, tf, 0, weights, 0, this.#values);
     return { offsets, ids, weights, df, vocabulary: df.length, docs };
+  }
+}
+
+/**
+ * TF-IDF weights of the entries of values from .. to (v's entries are offsets[v] .. offsets[v+1]),
+ * each value's weights unit-normalized: `tf[i - tfBase]` is entry i's count in its value. Shared by
+ * preparing a column and extending one (state.ts), so both weigh a value alike.
+ */
+export function weighValues(
+  bags: { offsets: ArrayLike<number>; ids: ArrayLike<number>; df: ArrayLike<number>; docs: number },
+  tf: ArrayLike<number>,
+  tfBase: number,
+  weights: Float32Array,
+  from: number,
+  to: number,
+): void {
+  const { offsets, ids, df, docs } = bags;
+  for (let v = from; v < to; v++) {
+    let norm = 0;
+    for (let i = offsets[v]!; i < offsets[v + 1]!; i++) {
+      const w = (1 + Math.log(tf[i - tfBase]!)) * Math.log(1 + docs / Math.max(1, df[ids[i]!]!));
+      weights[i] = w;
+      norm += w * w;
+    }
+    norm = Math.sqrt(norm) || 1;
+    for (let i = offsets[v]!; i < offsets[v + 1]!; i++) weights[i] = weights[i]! / norm;
   }
 }
 

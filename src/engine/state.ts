@@ -25,7 +25,8 @@
 import { deserialize, serialize } from 'node:v8';
 import type { EngineTable } from './api.js';
 import { codeTokens, normalizeText, parseDate, parseNumber, trigramCodes, wordTokens } from './normalize.js';
-import type { Bags, ColumnProfile, PreparedColumn, PreparedTable, TextPool } from './profile.js';
+import { weighValues, type Bags, type ColumnProfile, type PreparedColumn, type PreparedTable, type TextPool } from './profile.js';
+import { hashString } from './rng.js';
 import { sharedInt32 } from './shared.js';
 import type { Trained } from './training.js';
 
@@ -74,12 +75,6 @@ class Grow<T extends Numeric> {
   view(): T {
     return this.data.subarray(0, this.length) as T;
   }
-}
-
-function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 /** Distinct strings numbered from 0: a text pool plus an open-addressing table of ids + 1 (0 = empty). */
@@ -212,21 +207,12 @@ class BagGrow {
     if (to > from) this.docs++;
   }
 
-  /** Weights of the values appended (TF-IDF, unit-normalized, as profile.ts BagBuilder). */
+  /** Weights of the values appended (profile.ts weighValues, as when a column is prepared). */
   weigh(): void {
     if (this.#pendingFrom < 0) return;
-    const o = this.offsets.data, ids = this.ids.data, w = this.weights.data, df = this.df.data;
-    const first = o[this.#pendingFrom]!;
-    for (let v = this.#pendingFrom; v < this.values; v++) {
-      let norm = 0;
-      for (let i = o[v]!; i < o[v + 1]!; i++) {
-        const x = (1 + Math.log(this.#tf[i - first]!)) * Math.log(1 + this.docs / Math.max(1, df[ids[i]!]!));
-        w[i] = x;
-        norm += x * x;
-      }
-      norm = Math.sqrt(norm) || 1;
-      for (let i = o[v]!; i < o[v + 1]!; i++) w[i] = w[i]! / norm;
-    }
+    const offsets = this.offsets.data;
+    const bags = { offsets, ids: this.ids.data, df: this.df.data, docs: this.docs };
+    weighValues(bags, this.#tf, offsets[this.#pendingFrom]!, this.weights.data, this.#pendingFrom, this.values);
     this.#tf = [];
     this.#pendingFrom = -1;
   }
