@@ -51,11 +51,8 @@ export function toEvaluationMetrics(r: EvaluationResult): Record<string, unknown
   return { TransformType: 'FIND_MATCHES', FindMatchesMetrics: metrics };
 }
 
-/** Four decimals: a curve of a hundred points stays a few kilobytes in every GetMLTransforms answer. */
-const round4 = (v: number) => Math.round((bounded(v) ?? 0) * 1e4) / 1e4;
-
 function toWirePoint(p: PRPoint): Record<string, number> {
-  return { Threshold: round4(p.threshold), Precision: round4(p.precision), Recall: round4(p.recall) };
+  return { Threshold: bounded(p.threshold) ?? 0, Precision: bounded(p.precision) ?? 0, Recall: bounded(p.recall) ?? 0 };
 }
 
 /**
