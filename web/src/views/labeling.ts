@@ -22,6 +22,9 @@ import {
 import { loadLocal, removeLocal, saveLocal, type Session } from '../session.js';
 import { transformHeader } from './transform.js';
 
+/** Group colours in style.css (.g0 to .g11); further groups take them again, their names telling them apart. */
+const GROUP_COLORS = 12;
+
 export const workKey = (transformId: string) => `labeling:${transformId}`;
 
 const KEYS: Array<[string, string]> = [
@@ -156,7 +159,7 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
       el(
         'tr',
         { 'data-row': i, 'data-key': r[key], class: i === focusRow ? 'focused' : '', 'aria-current': i === focusRow ? 'true' : undefined },
-        el('td', { class: `group g${set.groups[i]! % 9}${suggestion ? ' suggested' : ''}` }, groupName(set.groups[i]!)),
+        el('td', { class: `group g${set.groups[i]! % GROUP_COLORS}${suggestion ? ' suggested' : ''}` }, groupName(set.groups[i]!)),
         ...r.map((v, c) => el('td', { class: differs[c] && v !== set.rows[0]![c] ? 'differs' : differs[c] ? 'varies' : '' }, v)),
       ),
     );
