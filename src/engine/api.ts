@@ -8,6 +8,7 @@
  * column's distinct values. A million rows of a column with ten thousand distinct names cost four
  * megabytes of codes and ten thousand strings, and the matcher compares each distinct value once.
  */
+import type { PRCurve } from './metrics.js';
 import type { IncrementalState } from './state.js';
 
 export interface EngineColumn {
@@ -65,6 +66,8 @@ export interface HeldOutMetrics {
 export interface EvaluationResult {
   /** On the held-out labeled pairs. */
   areaUnderPRCurve?: number;
+  /** The curve `areaUnderPRCurve` is the area under, thinned, with the operating threshold's point. */
+  precisionRecallCurve?: PRCurve;
   /**
    * Expected on the candidate pairs of a run (calibrated held-out scores, corrected by the blocking
    * recall), all three at the operating threshold (F1 is the harmonic mean of the two). Fall back

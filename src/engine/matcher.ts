@@ -27,7 +27,7 @@ import { planFeatures, type Feature } from './features.js';
 import { matchIncrement } from './incremental.js';
 import { labeledPairs, rowIndexByKey, type LabeledPairs } from './labels.js';
 import { auditedEstimate, estimateOnCandidates, type AuditSample } from './estimate.js';
-import { areaUnderPR, confusionAt, maxF1 } from './metrics.js';
+import { areaUnderPR, confusionAt, maxF1, precisionRecallCurve } from './metrics.js';
 import { tradeoffThreshold } from './model.js';
 import { newShareId, ThreadPool, type SharedTable } from './parallel.js';
 import { columnJobs, type PreparedTable } from './profile.js';
@@ -352,6 +352,8 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         const cm = res.confusionMatrix;
         const auc = areaUnderPR(oof.p, oof.y);
         if (auc !== undefined) res.areaUnderPRCurve = auc;
+        const curve = precisionRecallCurve(oof.p, oof.y, f.threshold);
+        if (curve) res.precisionRecallCurve = curve;
         const heldOut: HeldOutMetrics = {};
         const mf = maxF1(oof.p, oof.y);
         if (mf !== undefined) heldOut.f1 = mf;

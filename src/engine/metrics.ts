@@ -48,3 +48,64 @@ export function maxF1(p: ArrayLike<number>, y: ArrayLike<number>): number | unde
   }
   return best;
 }
+
+/** One point of a precision-recall curve: the pairs scored at or above `threshold` taken as matches. */
+export interface PRPoint {
+  threshold: number;
+  precision: number;
+  recall: number;
+}
+
+export interface PRCurve {
+  /** Descending threshold (so recall ascending), at most `maxPoints` of the curve's steps, the first and last among them. */
+  points: PRPoint[];
+  /** Where the operating threshold puts the held-out pairs: the precision and recall of `confusionAt` there. */
+  operatingPoint: PRPoint;
+}
+
+/**
+ * The precision-recall curve that `areaUnderPR` integrates: one point per distinct score (tied
+ * scores are one step). A long curve is thinned to points spread evenly along its length in the
+ * (recall, precision) plane, so its steep drops keep their points where a thinning by rank would
+ * skip them. Undefined without positives, as the area is.
+ */
+export function precisionRecallCurve(p: ArrayLike<number>, y: ArrayLike<number>, operatingThreshold: number, maxPoints = 100): PRCurve | undefined {
+  const idx = Array.from({ length: p.length }, (_, i) => i).sort((a, b) => p[b]! - p[a]! || a - b);
+  let pos = 0;
+  for (let i = 0; i < y.length; i++) pos += y[i]!;
+  if (pos === 0) return undefined;
+  const steps: PRPoint[] = [];
+  let tp = 0, i = 0;
+  while (i < idx.length) {
+    let j = i;
+    while (j < idx.length && p[idx[j]!] === p[idx[i]!]) { tp += y[idx[j]!]!; j++; }
+    steps.push({ threshold: p[idx[i]!]!, precision: tp / j, recall: tp / pos });
+    i = j;
+  }
+  const c = confusionAt(p, y, operatingThreshold);
+  const predicted = c.numTruePositives + c.numFalsePositives;
+  const operatingPoint = {
+    threshold: operatingThreshold,
+    // No pair predicted a match: precision is taken as 1, as at the top of the curve.
+    precision: predicted > 0 ? c.numTruePositives / predicted : 1,
+    recall: c.numTruePositives / pos,
+  };
+  return { points: thinCurve(steps, Math.max(2, maxPoints)), operatingPoint };
+}
+
+function thinCurve(steps: PRPoint[], maxPoints: number): PRPoint[] {
+  if (steps.length <= maxPoints) return steps;
+  const along = [0];
+  for (let k = 1; k < steps.length; k++)
+    along.push(along[k - 1]! + Math.abs(steps[k]!.recall - steps[k - 1]!.recall) + Math.abs(steps[k]!.precision - steps[k - 1]!.precision));
+  const total = along[steps.length - 1]!;
+  const kept: PRPoint[] = [steps[0]!];
+  let k = 1;
+  for (let m = 1; m < maxPoints - 1; m++) {
+    const target = (total * m) / (maxPoints - 1);
+    while (k < steps.length - 1 && along[k]! < target) k++;
+    if (k < steps.length - 1 && kept[kept.length - 1] !== steps[k]) kept.push(steps[k]!);
+  }
+  kept.push(steps[steps.length - 1]!);
+  return kept;
+}

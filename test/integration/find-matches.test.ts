@@ -12,6 +12,7 @@ import {
   CreateJobCommand,
   CreateMLTransformCommand,
   CreateTableCommand,
+  GetMLTaskRunCommand,
   GetMLTaskRunsCommand,
   StartImportLabelsTaskRunCommand,
   StartJobRunCommand,
@@ -34,6 +35,13 @@ import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
 import { runCli } from '../support/cli.js';
 import { startServer, type TestServer } from '../support/server.js';
+
+/** A point of the PrecisionRecallCurve extension member. */
+interface PRPoint {
+  Threshold: number;
+  Precision: number;
+  Recall: number;
+}
 
 const BUCKET = 'find-matches-e2e';
 const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
@@ -191,6 +199,35 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     const listed = await rawGlueCall(server, 'GetMLTransforms', {});
     const mine = (listed.body['Transforms'] as Array<Record<string, unknown>>).find((x) => x['TransformId'] === transformId)!;
     assert.deepEqual(mine['EvaluationMetrics'], raw.body['EvaluationMetrics'], 'GetMLTransforms shows the same metrics');
+
+    // The precision-recall curve (doppel extension): descending thresholds, ascending recall, and
+    // the operating point where the confusion matrix was counted.
+    const curve = rawMetrics['PrecisionRecallCurve'] as { Points: PRPoint[]; OperatingPoint: PRPoint };
+    assert.ok(curve.Points.length >= 2 && curve.Points.length <= 100, `${curve.Points.length} points`);
+    for (let i = 1; i < curve.Points.length; i++) {
+      assert.ok(curve.Points[i]!.Threshold < curve.Points[i - 1]!.Threshold);
+      assert.ok(curve.Points[i]!.Recall >= curve.Points[i - 1]!.Recall);
+    }
+    assert.equal(curve.Points.at(-1)!.Recall, 1, 'the curve ends where every held-out pair is taken');
+    const cm = m.ConfusionMatrix!;
+    const near = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+    assert.ok(near(curve.OperatingPoint.Recall, cm.NumTruePositives! / (cm.NumTruePositives! + cm.NumFalseNegatives!)), JSON.stringify(curve.OperatingPoint));
+    assert.ok(near(curve.OperatingPoint.Precision, cm.NumTruePositives! / (cm.NumTruePositives! + cm.NumFalsePositives!)), JSON.stringify(curve.OperatingPoint));
+    // The area under the steps is the AreaUnderPRCurve beside it, up to the thinning.
+    const area = curve.Points.reduce((sum, pt, i) => sum + (pt.Recall - (i > 0 ? curve.Points[i - 1]!.Recall : 0)) * pt.Precision, 0);
+    assert.ok(Math.abs(area - m.AreaUnderPRCurve!) < 0.05, `area ${area}, AreaUnderPRCurve ${m.AreaUnderPRCurve}`);
+
+    // The run keeps its metrics and the labeled rows they were measured on (doppel extension).
+    const rawRun = await rawGlueCall(server, 'GetMLTaskRun', { TransformId: transformId, TaskRunId });
+    const evaluation = (rawRun.body['Properties'] as Record<string, unknown>)['EvaluationTaskRunProperties'] as Record<string, unknown>;
+    assert.equal(evaluation['LabelCount'], t.LabelCount);
+    assert.deepEqual(evaluation['EvaluationMetrics'], raw.body['EvaluationMetrics']);
+    const listedRuns = await rawGlueCall(server, 'GetMLTaskRuns', { TransformId: transformId, Filter: { TaskRunType: 'EVALUATION' } });
+    const listedRun = (listedRuns.body['TaskRuns'] as Array<Record<string, unknown>>).find((r) => r['TaskRunId'] === TaskRunId)!;
+    assert.deepEqual(listedRun['Properties'], rawRun.body['Properties'], 'GetMLTaskRuns shows the same');
+    // The SDK, parsing by Glue's model, reads the run as Glue's.
+    const sdkRun = await glue.send(new GetMLTaskRunCommand({ TransformId: transformId, TaskRunId }));
+    assert.equal(sdkRun.Properties?.TaskType, 'EVALUATION');
   });
 
   it('a findmatches job writes every row once with a match_id (CSV, with confidence scores)', async (t) => {

@@ -9,6 +9,7 @@ Run by test/integration/find-matches-boto3.test.ts.
 """
 import csv
 import io
+import json
 import os
 import time
 import unittest
@@ -57,6 +58,21 @@ class FindMatchesLoop(unittest.TestCase):
                 return run
             self.assertLess(time.time(), deadline, f"job run {run_id} still {run['JobRunState']}")
             time.sleep(0.2)
+
+    def raw_answer(self, glue, method, **params):
+        """Calls a Glue operation; returns what boto3 parsed and the raw JSON the server sent (doppel's extension members included)."""
+        bodies = []
+
+        def keep(http_response, **_):
+            bodies.append(json.loads(http_response.content))
+
+        event = f"after-call.glue.{glue.meta.method_to_api_mapping[method]}"
+        glue.meta.events.register(event, keep)
+        try:
+            parsed = getattr(glue, method)(**params)
+        finally:
+            glue.meta.events.unregister(event, keep)
+        return parsed, bodies[0]
 
     def read_text(self, s3, key):
         return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode("utf-8")
@@ -124,6 +140,19 @@ class FindMatchesLoop(unittest.TestCase):
             value = metrics["FindMatchesMetrics"].get(key)
             if value is not None:
                 self.assertTrue(0 <= value <= 1, f"{key} = {value}")
+        # doppel's extension members: boto3 drops them (they are not in Glue's model), the raw answer has them.
+        parsed, raw = self.raw_answer(glue, "get_ml_transform", TransformId=transform_id)
+        self.assertNotIn("PrecisionRecallCurve", parsed["EvaluationMetrics"]["FindMatchesMetrics"])
+        curve = raw["EvaluationMetrics"]["FindMatchesMetrics"]["PrecisionRecallCurve"]
+        self.assertTrue(2 <= len(curve["Points"]) <= 100, curve)
+        recalls = [p["Recall"] for p in curve["Points"]]
+        self.assertEqual(recalls, sorted(recalls))
+        self.assertEqual(set(curve["OperatingPoint"]), {"Threshold", "Precision", "Recall"})
+        parsed, raw = self.raw_answer(glue, "get_ml_task_runs", TransformId=transform_id, Filter={"TaskRunType": "EVALUATION"})
+        self.assertEqual([r["TaskRunId"] for r in parsed["TaskRuns"]], [run_id])
+        evaluation = raw["TaskRuns"][0]["Properties"]["EvaluationTaskRunProperties"]
+        self.assertEqual(evaluation["LabelCount"], glue.get_ml_transform(TransformId=transform_id)["LabelCount"])
+        self.assertEqual(evaluation["EvaluationMetrics"]["FindMatchesMetrics"]["PrecisionRecallCurve"], curve)
 
         # Run the transform as a Glue job.
         glue.create_job(

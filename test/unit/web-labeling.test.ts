@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCsv, stringifyCsv } from '../../web/src/csv.js';
-import { allMatch, assign, confirm, groupName, labelFile, noneMatch, progress, skip, undo, workFromLabelingFile } from '../../web/src/labeling-work.js';
+import { CsvParser, parseCsv, stringifyCsv } from '../../web/src/csv.js';
+import { allMatch, assign, confirm, groupForKey, groupName, groupNumber, labelFile, noneMatch, progress, skip, undo, workFromLabelingFile } from '../../web/src/labeling-work.js';
 
 const FILE = [
   ['labeling_set_id', 'label', 'id', 'name'],
@@ -70,5 +70,30 @@ describe('web UI labeling work', () => {
 
   it('names groups A to Z, then AA', () => {
     assert.deepEqual([0, 1, 25, 26, 27, 701, 702].map(groupName), ['A', 'B', 'Z', 'AA', 'AB', 'ZZ', 'AAA']);
+  });
+
+  it('reads group names back, and maps keys to groups beyond nine', () => {
+    for (const n of [0, 8, 9, 25, 26, 27, 51, 52, 701, 702]) assert.equal(groupNumber(groupName(n)), n);
+    assert.equal(groupNumber('j'), 9);
+    assert.equal(groupNumber('J1'), undefined);
+    const groups = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    assert.equal(groupForKey('1', groups), 0);
+    assert.equal(groupForKey('9', groups), 8);
+    assert.equal(groupForKey('0', groups), 11, '0: a new group after the highest');
+    assert.equal(groupForKey('J', groups), 9, 'Shift+J: group J, the tenth');
+    assert.equal(groupForKey('K', groups), 10);
+    for (const key of ['a', 'n', 'u', 'Enter', 'ArrowDown']) assert.equal(groupForKey(key, groups), undefined, key);
+  });
+
+  it('parses CSV fed in pieces split anywhere (in quotes, between CR and LF) as it parses it whole', () => {
+    const text = 'id,name\r\nr1,"eats, ""the"" place"\r\nr2,"two\nlines"\nr3,\n"",last';
+    const whole = parseCsv(text);
+    assert.deepEqual(whole, [['id', 'name'], ['r1', 'eats, "the" place'], ['r2', 'two\nlines'], ['r3', ''], ['', 'last']]);
+    for (let a = 0; a <= text.length; a++)
+      for (let b = a; b <= text.length; b += 3) {
+        const parser = new CsvParser();
+        const rows = [...parser.push(text.slice(0, a)), ...parser.push(text.slice(a, b)), ...parser.push(text.slice(b)), ...parser.end()];
+        assert.deepEqual(rows, whole, `split at ${a} and ${b}`);
+      }
   });
 });

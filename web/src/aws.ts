@@ -3,6 +3,7 @@ import { GetMLTransformCommand, GetTableCommand, type GetMLTransformResponse } f
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { CsvParser } from './csv.js';
 import { sleep } from './dom.js';
 import type { Session } from './session.js';
 
@@ -23,6 +24,34 @@ export async function readText(session: Session, path: string): Promise<string> 
   return answer.Body!.transformToString();
 }
 
+/** Characters of CSV parsed between two looks at the clock. */
+const CSV_SLICE = 1 << 16;
+
+/**
+ * Reads a CSV object as a stream, handing its rows to `onRows` a chunk at a time and giving the
+ * page a turn every 30 ms of parsing, so a file of a hundred thousand records never freezes it.
+ */
+export async function streamCsv(session: Session, path: string, onRows: (rows: string[][]) => void): Promise<void> {
+  const { bucket, key } = parseS3Path(path);
+  const answer = await session.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const reader = answer.Body!.transformToWebStream().pipeThrough(new TextDecoderStream()).getReader();
+  const parser = new CsvParser();
+  let turn = performance.now();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    // A chunk can be megabytes when the data arrives fast: parsed a slice at a time.
+    for (let at = 0; at < value.length; at += CSV_SLICE) {
+      onRows(parser.push(value.slice(at, at + CSV_SLICE)));
+      if (performance.now() - turn > 30) {
+        await sleep(0);
+        turn = performance.now();
+      }
+    }
+  }
+  onRows(parser.end());
+}
+
 export async function writeText(session: Session, path: string, text: string, contentType: string): Promise<void> {
   const { bucket, key } = parseS3Path(path);
   await session.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: contentType }));
@@ -39,6 +68,24 @@ export async function partFiles(session: Session, prefix: string): Promise<strin
     .map((k) => `s3://${bucket}/${k}`);
 }
 
+/** A point of doppel's precision-recall curve: the held-out pairs scored at or above Threshold taken as matches. */
+export interface PRPoint {
+  Threshold: number;
+  Precision: number;
+  Recall: number;
+}
+
+/** FindMatchesMetrics as the server answers them, with doppel's members the SDK's model drops. */
+export interface RawFindMatchesMetrics {
+  Precision?: number;
+  Recall?: number;
+  F1?: number;
+  AreaUnderPRCurve?: number;
+  ConfusionMatrix?: { NumTruePositives?: number; NumFalsePositives?: number; NumTrueNegatives?: number; NumFalseNegatives?: number };
+  ColumnImportances?: Array<{ ColumnName?: string; Importance?: number }>;
+  PrecisionRecallCurve?: { Points: PRPoint[]; OperatingPoint: PRPoint };
+}
+
 /** A task run as the server answers it, with doppel's members the SDK's model drops (Progress). */
 export interface RawTaskRun {
   TaskRunId: string;
@@ -47,7 +94,12 @@ export interface RawTaskRun {
   ExecutionTime?: number;
   /** Epoch seconds. */
   StartedOn?: number;
-  Properties?: { TaskType?: string; FindMatchesTaskRunProperties?: { JobRunId?: string } };
+  Properties?: {
+    TaskType?: string;
+    FindMatchesTaskRunProperties?: { JobRunId?: string };
+    /** doppel's, on a SUCCEEDED evaluation: its metrics and the labeled rows they were measured on. */
+    EvaluationTaskRunProperties?: { LabelCount: number; EvaluationMetrics: { FindMatchesMetrics: RawFindMatchesMetrics } };
+  };
   Progress?: { Stage: string; Percent: number };
 }
 
@@ -106,6 +158,29 @@ export async function waitForTaskRun(session: Session, transformId: string, task
 export async function latestTaskRuns(session: Session, transformId: string, max: number, type?: string): Promise<RawTaskRun[]> {
   const answer = await rawGlueCall(session, 'GetMLTaskRuns', { TransformId: transformId, MaxResults: max, ...(type ? { Filter: { TaskRunType: type } } : {}) });
   return (answer['TaskRuns'] as RawTaskRun[] | undefined) ?? [];
+}
+
+/** Every task run of one type and status of a transform, oldest first (GetMLTaskRuns pages newest first). */
+export async function allTaskRuns(session: Session, transformId: string, type: string, status: string): Promise<RawTaskRun[]> {
+  const runs: RawTaskRun[] = [];
+  let token: string | undefined;
+  do {
+    const answer = await rawGlueCall(session, 'GetMLTaskRuns', {
+      TransformId: transformId,
+      MaxResults: 100,
+      Filter: { TaskRunType: type, Status: status },
+      ...(token ? { NextToken: token } : {}),
+    });
+    runs.push(...((answer['TaskRuns'] as RawTaskRun[] | undefined) ?? []));
+    token = answer['NextToken'] as string | undefined;
+  } while (token);
+  return runs.reverse();
+}
+
+/** The transform's latest EvaluationMetrics with doppel's members (the precision-recall curve), read raw. */
+export async function latestMetrics(session: Session, transformId: string): Promise<RawFindMatchesMetrics | undefined> {
+  const answer = await rawGlueCall(session, 'GetMLTransform', { TransformId: transformId });
+  return (answer['EvaluationMetrics'] as { FindMatchesMetrics?: RawFindMatchesMetrics } | undefined)?.FindMatchesMetrics;
 }
 
 export function getTransform(session: Session, transformId: string): Promise<GetMLTransformResponse> {

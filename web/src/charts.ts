@@ -8,7 +8,7 @@ import { el } from './dom.js';
 
 const WIDTH = 420;
 const AXIS = { stroke: '#55606e', grid: { stroke: '#e3e6eb', width: 1 }, ticks: { stroke: '#c9ced6', width: 1 } };
-const COLORS: Record<string, string> = { f1: '#2456a6', auprc: '#b3431b', earlier: '#9aa4b2', latest: '#2456a6' };
+const COLORS: Record<string, string> = { f1: '#2456a6', auprc: '#b3431b', curve: '#2456a6', operating: '#b3431b' };
 
 /** A figure holding a chart drawn by uPlot into a box that carries the text alternative. */
 function figure(caption: string, description: string, opts: uPlot.Options, data: uPlot.AlignedData): HTMLElement {
@@ -58,6 +58,10 @@ export interface Series {
   name: string;
   points: Array<{ x: number; y: number }>;
   className: string;
+  /** Joined by a line (the default), or points alone. */
+  line?: boolean;
+  /** Drawn as points (the default), or as a line alone. */
+  markers?: boolean;
 }
 
 /**
@@ -75,10 +79,21 @@ function aligned(series: Series[]): uPlot.AlignedData {
   return [rows.map((r) => r.x), ...series.map((_, i) => rows.map((r) => r.ys[i]!))];
 }
 
-/** Lines and points on axes x in [xMin, xMax], y in [0, 1]; without lines, x is in [0, 1] too. */
-export function lineChart(caption: string, xLabel: string, yLabel: string, series: Series[], lines = true): HTMLElement {
+/** The values of every series as text, "name: (x, y) (x, y); name: ...", the chart's text alternative unless one is given. */
+const listValues = (series: Series[]) => series.map((s) => `${s.name}: ${s.points.map((p) => `(${p.x}, ${p.y.toFixed(2)})`).join(' ')}`).join('; ');
+
+/**
+ * Lines and points, y in [0, 1]; x in `xRange`, or from 0 to the largest x. A series' points of
+ * equal x (a curve's vertical step) are kept in their order.
+ */
+export function lineChart(
+  caption: string,
+  axes: { x: string; y: string; xRange?: [number, number] },
+  series: Series[],
+  description = listValues(series),
+): HTMLElement {
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
-  const xRange: uPlot.Range.MinMax = lines ? [Math.min(...xs, 0), Math.max(...xs, 1)] : [0, 1];
+  const xRange: uPlot.Range.MinMax = axes.xRange ?? [Math.min(...xs, 0), Math.max(...xs, 1)];
   const color = (i: number) => COLORS[series[i - 1]?.className ?? ''] ?? '#333';
   const opts: uPlot.Options = {
     width: WIDTH,
@@ -87,23 +102,27 @@ export function lineChart(caption: string, xLabel: string, yLabel: string, serie
     cursor: { show: false },
     scales: { x: { time: false, range: xRange }, y: { range: [0, 1] } },
     axes: [
-      { ...AXIS, label: xLabel, labelSize: 20 },
-      { ...AXIS, label: yLabel, labelSize: 20, size: 40 },
+      { ...AXIS, label: axes.x, labelSize: 20 },
+      { ...AXIS, label: axes.y, labelSize: 20, size: 40 },
     ],
     series: [
-      { label: xLabel },
+      { label: axes.x },
       ...series.map((s) => ({
         label: s.name,
         class: s.className,
         stroke: COLORS[s.className] ?? '#333',
         width: 2,
         spanGaps: true,
-        paths: lines ? undefined : () => null,
-        points: { show: true, size: s.className === 'latest' ? 11 : 8, fill: COLORS[s.className] ?? '#333', stroke: COLORS[s.className] ?? '#333' },
+        paths: s.line === false ? () => null : undefined,
+        points: {
+          show: s.markers !== false,
+          size: s.line === false ? 11 : 7,
+          fill: COLORS[s.className] ?? '#333',
+          stroke: COLORS[s.className] ?? '#333',
+        },
       })),
     ],
   };
-  const description = series.map((s) => `${s.name}: ${s.points.map((p) => `(${p.x}, ${p.y.toFixed(2)})`).join(' ')}`).join('; ');
   return figure(caption, description, opts, aligned(series));
 }
 

@@ -52,6 +52,27 @@ export function groupName(group: number): string {
   return name;
 }
 
+/** The group a name stands for (A is 0, Z 25, AA 26), the inverse of groupName; undefined for anything but letters. */
+export function groupNumber(name: string): number | undefined {
+  const letters = name.trim().toUpperCase();
+  if (!/^[A-Z]+$/.test(letters)) return undefined;
+  let n = 0;
+  for (const c of letters) n = n * 26 + (c.charCodeAt(0) - 64);
+  return n - 1;
+}
+
+/**
+ * The group a key puts the chosen record in, given the set's groups: 1–9 the groups A–I, Shift and
+ * a letter (the key "A" to "Z") the group of that name, 0 a new group after the highest in use.
+ * Undefined for any other key.
+ */
+export function groupForKey(key: string, groups: readonly number[]): number | undefined {
+  if (/^[1-9]$/.test(key)) return Number(key) - 1;
+  if (key === '0') return Math.max(...groups) + 1;
+  if (/^[A-Z]$/.test(key)) return groupNumber(key);
+  return undefined;
+}
+
 /** Reads a labeling file (header `labeling_set_id,label,<columns>`), sets in file order. */
 export function workFromLabelingFile(transformId: string, primaryKey: string, source: string, csv: string[][]): LabelingWork {
   const [header, ...records] = csv;

@@ -1,4 +1,5 @@
 import type { EvaluationResult, Matcher } from '../../engine/api.js';
+import type { PRPoint } from '../../engine/metrics.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
 import { loadMatcherInput, runEngine, type MatcherInputDeps } from './matcher-input.js';
 
@@ -38,14 +39,27 @@ export function toEvaluationMetrics(r: EvaluationResult): Record<string, unknown
     .map((c) => ({ ColumnName: c.columnName, Importance: bounded(c.importance) ?? 0 }))
     .sort((a, b) => b.Importance - a.Importance)
     .slice(0, 100);
-  // doppel's own member (SDKs ignore it): the share of matching pairs blocking finds (engine estimate.ts: on the audit sets' matches).
+  // doppel's own members (SDKs ignore them): the share of matching pairs blocking finds (engine
+  // estimate.ts: on the audit sets' matches), and the curve AreaUnderPRCurve is the area under.
   put('BlockingRecall', r.blockingRecall);
+  if (r.precisionRecallCurve) {
+    metrics['PrecisionRecallCurve'] = {
+      Points: r.precisionRecallCurve.points.map(toWirePoint),
+      OperatingPoint: toWirePoint(r.precisionRecallCurve.operatingPoint),
+    };
+  }
   return { TransformType: 'FIND_MATCHES', FindMatchesMetrics: metrics };
+}
+
+function toWirePoint(p: PRPoint): Record<string, number> {
+  return { Threshold: bounded(p.threshold) ?? 0, Precision: bounded(p.precision) ?? 0, Recall: bounded(p.recall) ?? 0 };
 }
 
 /**
  * EVALUATION: cross-validates the matcher on the stored labels and stores the metrics on the
- * transform in the same transaction as SUCCEEDED.
+ * transform in the same transaction as SUCCEEDED. The run keeps them too, with the labeled rows
+ * they were measured on (doppel's EvaluationTaskRunProperties): the transform holds only the
+ * latest metrics, the runs hold the learning curve.
  */
 export function evaluationTask(deps: EvaluationDeps): TaskHandler {
   return {
@@ -58,7 +72,11 @@ export function evaluationTask(deps: EvaluationDeps): TaskHandler {
       const result = await runEngine(ctx, 'Evaluation', [0.2, 1], (run) =>
         deps.matcher.evaluate(input.table, input.labels, input.params, run),
       );
-      return { transformPatch: { evaluationMetrics: toEvaluationMetrics(result) } };
+      const evaluationMetrics = toEvaluationMetrics(result);
+      return {
+        transformPatch: { evaluationMetrics },
+        properties: { EvaluationTaskRunProperties: { LabelCount: input.labels.length, EvaluationMetrics: evaluationMetrics } },
+      };
     },
   };
 }

@@ -1,13 +1,15 @@
 import { StartImportLabelsTaskRunCommand, StartMLLabelingSetGenerationTaskRunCommand } from '@aws-sdk/client-glue';
 import { describeRun, getTransform, partFiles, readText, stamp, waitForTaskRun, workspace, writeText } from '../aws.js';
 import { parseCsv, stringifyCsv } from '../csv.js';
-import { announce, el, errorText, onKeys, show } from '../dom.js';
+import { announce, el, errorText, field, onKeys, show } from '../dom.js';
 import {
   allMatch,
   assign,
   confirm,
   differingColumns,
+  groupForKey,
   groupName,
+  groupNumber,
   labelFile,
   move,
   noneMatch,
@@ -20,11 +22,16 @@ import {
 import { loadLocal, removeLocal, saveLocal, type Session } from '../session.js';
 import { transformHeader } from './transform.js';
 
+/** Group colours in style.css (.g0 to .g11); further groups take them again, their names telling them apart. */
+const GROUP_COLORS = 12;
+
 export const workKey = (transformId: string) => `labeling:${transformId}`;
 
 const KEYS: Array<[string, string]> = [
   ['↑ ↓', 'choose a record'],
   ['1–9', 'put it in group A–I'],
+  ['Shift+A–Z', 'put it in group A–Z'],
+  ['g', 'type a group name (any group: J, AA, ...)'],
   ['0', 'put it in a new group'],
   ['a', 'all match'],
   ['n', 'none match'],
@@ -51,6 +58,17 @@ export async function labelingView(session: Session, root: HTMLElement, transfor
 function startScreen(session: Session, body: HTMLElement, transformId: string): void {
   const status = el('p', { id: 'generation-status', role: 'status' });
   const button = el('button', { id: 'generate', type: 'button' }, 'Generate a labeling set');
+  /** Reads a labeling file (or the first part file under a folder path) and starts labeling it. */
+  const open = async (path: string) => {
+    const [file] = path.endsWith('/') ? await partFiles(session, path) : [path];
+    if (!file) throw new Error(`no labeling file under ${path}`);
+    const transform = await getTransform(session, transformId);
+    const primaryKey = transform.Parameters?.FindMatchesParameters?.PrimaryKeyColumnName ?? '';
+    const work = workFromLabelingFile(transformId, primaryKey, file, parseCsv(await readText(session, file)));
+    if (work.sets.length === 0) throw new Error(`${file} holds no labeling set`);
+    saveLocal(session, workKey(transformId), work);
+    labelSets(session, body, work);
+  };
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {
@@ -58,15 +76,28 @@ function startScreen(session: Session, body: HTMLElement, transformId: string): 
       const output = `${await workspace(session, transform)}labeling/${stamp()}/`;
       const { TaskRunId } = await session.glue.send(new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: output }));
       await waitForTaskRun(session, transformId, TaskRunId!, (run) => (status.textContent = `Labeling set generation ${TaskRunId}: ${describeRun(run)}`));
-      const [file] = await partFiles(session, output);
-      if (!file) throw new Error(`no labeling file under ${output}`);
-      const primaryKey = transform.Parameters?.FindMatchesParameters?.PrimaryKeyColumnName ?? '';
-      const work = workFromLabelingFile(transformId, primaryKey, file, parseCsv(await readText(session, file)));
-      saveLocal(session, workKey(transformId), work);
-      labelSets(session, body, work);
+      await open(output);
     } catch (e) {
       status.textContent = errorText(e);
       button.disabled = false;
+    }
+  });
+  // A labeling file made elsewhere (a generation run started from the CLI or an SDK): labeled here the same way.
+  const path = el('input', { id: 'labeling-file', name: 'labeling-file', placeholder: 's3://bucket/labeling/part-00000.csv', size: 48, required: true });
+  const openStatus = el('span', { id: 'open-status', class: 'message', role: 'alert' });
+  const openForm = el(
+    'form',
+    { class: 'open-labeling-file', 'aria-label': 'Open a labeling file' },
+    field('Labeling file or folder (s3://...)', path),
+    el('p', {}, el('button', { type: 'submit' }, 'Open'), ' ', openStatus),
+  );
+  openForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    openStatus.textContent = '';
+    try {
+      await open(path.value.trim());
+    } catch (err) {
+      openStatus.textContent = errorText(err);
     }
   });
   show(
@@ -74,13 +105,46 @@ function startScreen(session: Session, body: HTMLElement, transformId: string): 
     el('p', {}, 'doppel picks the records it is least sure about and proposes a grouping; you confirm or correct it.'),
     button,
     status,
+    el('h2', {}, 'Or open a labeling file'),
+    openForm,
   );
   button.focus();
 }
 
 function labelSets(session: Session, body: HTMLElement, work: LabelingWork): void {
   let focusRow = 0;
+  /** Whether the "group name" box (key g) is open for the chosen record. */
+  let naming = false;
   const save = () => saveLocal(session, workKey(work.transformId), work);
+  const put = (group: number) => {
+    const set = work.sets[work.current]!;
+    assign(work, focusRow, group);
+    focusRow = Math.min(focusRow + 1, set.rows.length - 1);
+  };
+  /** The box key g opens: a group name typed for the chosen record, Enter puts it there, Escape closes it. */
+  const groupNameForm = () => {
+    const input = el('input', { id: 'group-name', size: 6, autocomplete: 'off', 'aria-describedby': 'group-name-error' });
+    const error = el('span', { id: 'group-name-error', class: 'message' });
+    const form = el('form', { class: 'group-name', 'aria-label': 'Group name' }, field(`Group for record ${focusRow + 1} (A, B, ..., AA)`, input), error);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const group = groupNumber(input.value);
+      if (group === undefined) {
+        error.textContent = `"${input.value}" is not a group name: letters, such as J or AB`;
+        return;
+      }
+      naming = false;
+      put(group);
+      save();
+      draw();
+    });
+    input.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape') return;
+      naming = false;
+      draw();
+    });
+    return form;
+  };
   const draw = () => {
     const set = work.sets[work.current]!;
     focusRow = Math.min(focusRow, set.rows.length - 1);
@@ -95,7 +159,7 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
       el(
         'tr',
         { 'data-row': i, 'data-key': r[key], class: i === focusRow ? 'focused' : '', 'aria-current': i === focusRow ? 'true' : undefined },
-        el('td', { class: `group g${set.groups[i]! % 9}${suggestion ? ' suggested' : ''}` }, groupName(set.groups[i]!)),
+        el('td', { class: `group g${set.groups[i]! % GROUP_COLORS}${suggestion ? ' suggested' : ''}` }, groupName(set.groups[i]!)),
         ...r.map((v, c) => el('td', { class: differs[c] && v !== set.rows[0]![c] ? 'differs' : differs[c] ? 'varies' : '' }, v)),
       ),
     );
@@ -119,22 +183,22 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
         el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Group'), ...work.columns.map((c) => el('th', { scope: 'col' }, c)))),
         el('tbody', {}, ...rows),
       ),
+      naming ? groupNameForm() : null,
       el('p', { class: 'source' }, `From ${work.source === 'review' ? 'groups marked wrong in the review' : work.source}`),
       el('dl', { class: 'keys', 'aria-label': 'Keyboard shortcuts' }, ...KEYS.flatMap(([k, what]) => [el('dt', {}, el('kbd', {}, k)), el('dd', {}, what)])),
       el('p', {}, submit, ' ', el('span', { id: 'submit-status', role: 'status' })),
     );
-    if (finished && work.sets[work.current]!.state !== 'suggested') submit.focus();
+    if (naming) body.querySelector<HTMLInputElement>('#group-name')!.focus();
+    else if (finished && work.sets[work.current]!.state !== 'suggested') submit.focus();
   };
   onKeys((e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const set = work.sets[work.current]!;
     const before = work.current;
-    // 0 opens a group after the highest in use, for sets with more than nine distinct records.
-    const digit = /^[1-9]$/.test(e.key) ? Number(e.key) - 1 : e.key === '0' ? Math.max(...set.groups) + 1 : -1;
-    if (digit >= 0) {
-      assign(work, focusRow, digit);
-      focusRow = Math.min(focusRow + 1, set.rows.length - 1);
-    } else if (e.key === 'ArrowDown' || e.key === 'j') focusRow = Math.min(focusRow + 1, set.rows.length - 1);
+    const group = groupForKey(e.key, set.groups);
+    if (group !== undefined) put(group);
+    else if (e.key === 'g') naming = true;
+    else if (e.key === 'ArrowDown' || e.key === 'j') focusRow = Math.min(focusRow + 1, set.rows.length - 1);
     else if (e.key === 'ArrowUp' || e.key === 'k') focusRow = Math.max(focusRow - 1, 0);
     else if (e.key === 'a') allMatch(work);
     else if (e.key === 'n') noneMatch(work);

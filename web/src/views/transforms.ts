@@ -8,7 +8,6 @@ import {
 } from '@aws-sdk/client-glue';
 import { announce, el, errorText, field, show } from '../dom.js';
 import type { Session } from '../session.js';
-import { recordEvaluation } from './quality.js';
 
 const fmt = (n: number | undefined) => (n === undefined ? '—' : n.toFixed(3));
 
@@ -16,7 +15,6 @@ const fmt = (n: number | undefined) => (n === undefined ? '—' : n.toFixed(3));
 export async function transformsView(session: Session, root: HTMLElement): Promise<void> {
   const answer = await session.glue.send(new GetMLTransformsCommand({}));
   const transforms = answer.Transforms ?? [];
-  for (const t of transforms) recordEvaluation(session, t);
   const rows = transforms.map((t) => {
     const m = t.EvaluationMetrics?.FindMatchesMetrics;
     return el(
