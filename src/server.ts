@@ -7,6 +7,7 @@ import { BufferedBodyBudget } from './api/request-body.js';
 import { s3Endpoint } from './api/s3/s3-endpoint.js';
 import { CatalogService } from './catalog/catalog-service.js';
 import type { ServerConfig } from './config.js';
+import { ServerMetrics } from './core/metrics.js';
 import { acquireDataDirLock } from './storage/data-dir-lock.js';
 import { diskReserveOf } from './storage/disk-reserve.js';
 import { SqliteMetadataStore } from './storage/sqlite/sqlite-metadata-store.js';
@@ -57,6 +58,8 @@ export async function startDoppel(
     objects instanceof LocalObjectStore && config.multipartExpiryMs > 0
       ? expireAbandonedUploads(objects, config.multipartExpiryMs, log)
       : () => undefined;
+  const metrics = new ServerMetrics();
+  metrics.countQueueWith(() => store.tasks.activeCounts());
   if (!reserve.refill()) log(`the disk of ${config.dataDir} is full: writes are refused until space is freed`);
   const taskProcess = {
     dataDir: config.dataDir,
@@ -76,6 +79,7 @@ export async function startDoppel(
     maxInterruptions: config.maxInterruptions,
     resumable: resumePolicy(config.scriptedTasks),
     log,
+    onAttemptEnded: (run, seconds, outcome) => metrics.taskAttemptSeconds.observe({ task_type: run.taskType, outcome }, seconds),
   });
   try {
     // The data-dir lock guarantees no other process holds leases in this store.
@@ -104,6 +108,14 @@ export async function startDoppel(
         log,
       }),
       handleS3: s3Endpoint({ store: objects, credentials, noAuth: config.noAuth, log, bodyBudget }),
+      metrics,
+      readiness: async () => {
+        const processes = supervisor.processCounts();
+        return {
+          metadataStore: await store.tasks.activeCounts().then(() => 'ok', (e: Error) => e.message),
+          taskProcesses: processes.ready > 0 || processes.wanted === 0 ? 'ok' : `0 of ${processes.wanted} task processes ready`,
+        };
+      },
     });
     return {
       url: http.url,

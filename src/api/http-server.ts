@@ -1,7 +1,9 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isKnownOperation } from '../core/glue-model/operations.js';
+import type { ServerMetrics } from '../core/metrics.js';
 import type { GlueResponse, RequestHead } from './glue-endpoint.js';
 import { readBufferedBody, withBodyIdleTimeout, type BufferedBody, type BufferedBodyBudget } from './request-body.js';
 import { serveWebUi, WEB_UI_PATH } from './web-ui.js';
@@ -22,7 +24,20 @@ export interface HttpServerOptions {
    * request target (path and query exactly as received, which SigV4 needs).
    */
   handleS3?: (request: Request, rawUrl: string) => Promise<Response>;
+  /** Counted per request and answered at GET /metrics. */
+  metrics?: ServerMetrics;
+  /** Whether this server can take work (GET /ready): each check's state, all "ok" when ready. */
+  readiness?: () => Promise<Record<string, string>>;
 }
+
+/** The API a request went to and its operation, as the metrics label them. */
+interface Routed {
+  api: 'glue' | 's3' | 'ui' | 'health';
+  operation: string;
+}
+
+/** Unsigned GETs of these paths are the server's own, as /ui/ is (a signed request reaches S3's bucket of that name). */
+const HEALTH_PATHS = new Set(['/health', '/ready', '/metrics']);
 
 type Env = { Bindings: { incoming: IncomingMessage } };
 
@@ -40,17 +55,37 @@ const isSigned = (req: Request, rawUrl: string) =>
 export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
   const app = new Hono<Env>();
   app.all('*', async (c) => {
+    const started = process.hrtime.bigint();
+    const routed: Routed = { api: 's3', operation: c.req.method };
+    const response = await answer(c, routed);
+    const { metrics } = opts;
+    if (metrics) {
+      const labels = { api: routed.api, operation: routed.operation };
+      metrics.requests.inc({ ...labels, status: String(response.status) });
+      metrics.requestSeconds.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    return response;
+  });
+
+  async function answer(c: Context<Env>, routed: Routed): Promise<Response> {
     const request = withBodyIdleTimeout(c.req.raw, opts.bodyIdleTimeoutMs);
     const rawUrl = c.env.incoming?.url ?? new URL(c.req.url).pathname + new URL(c.req.url).search;
     const path = rawUrl.split('?', 1)[0]!;
     const glue = request.headers.has('x-amz-target') || (c.req.method === 'POST' && path === '/');
     if (!glue) {
+      const unsignedRead = (c.req.method === 'GET' || c.req.method === 'HEAD') && !isSigned(request, rawUrl);
       if (c.req.method === 'GET' && path === '/' && !isSigned(request, rawUrl)) {
+        routed.api = 'ui';
         return c.text('doppel: AWS Glue ML transforms API and S3-compatible object store; web UI at /ui/.\n');
       }
-      const read = c.req.method === 'GET' || c.req.method === 'HEAD';
-      if (read && !isSigned(request, rawUrl) && (path === '/ui' || path.startsWith(WEB_UI_PATH))) {
+      if (unsignedRead && (path === '/ui' || path.startsWith(WEB_UI_PATH))) {
+        routed.api = 'ui';
         return path === '/ui' ? c.redirect(WEB_UI_PATH) : serveWebUi(path, c.req.method);
+      }
+      if (unsignedRead && HEALTH_PATHS.has(path)) {
+        routed.api = 'health';
+        routed.operation = path.slice(1);
+        return serveHealth(c, path);
       }
       if (opts.handleS3) return opts.handleS3(request, rawUrl);
       if (c.req.method !== 'POST') {
@@ -60,6 +95,9 @@ export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
         );
       }
     }
+    routed.api = 'glue';
+    const target = request.headers.get('x-amz-target')?.split('.').pop() ?? '';
+    routed.operation = isKnownOperation(target) ? target : 'other';
     const q = rawUrl.indexOf('?');
     const headers: Record<string, string> = {};
     request.headers.forEach((value, key) => {
@@ -75,7 +113,24 @@ export function createHttpApp(opts: HttpServerOptions): Hono<Env> {
       () => readBufferedBody(request, { maxBytes: opts.maxBodyBytes, budget: opts.bodyBudget }),
     );
     return c.body(res.body, res.status as 200, res.headers);
-  });
+  }
+
+  async function serveHealth(c: Context<Env>, path: string): Promise<Response> {
+    if (path === '/health') return c.json({ status: 'ok' });
+    if (path === '/ready') {
+      let checks: Record<string, string>;
+      try {
+        checks = (await opts.readiness?.()) ?? {};
+      } catch (e) {
+        checks = { readiness: (e as Error).message };
+      }
+      const ready = Object.values(checks).every((v) => v === 'ok');
+      return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
+    }
+    if (!opts.metrics) return c.text('metrics are not collected by this server\n', 404);
+    return c.body(await opts.metrics.registry.metrics(), 200, { 'content-type': opts.metrics.registry.contentType });
+  }
+
   return app;
 }
 

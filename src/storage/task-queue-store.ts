@@ -113,4 +113,6 @@ export interface TaskQueueStore {
 
   /** Runs RUNNING past their deadline whose worker is gone are marked TIMEOUT. */
   expireDeadlines(now: number): Promise<number>;
+  /** Runs waiting, running or being stopped, counted by status and task type (all accounts). */
+  activeCounts(): Promise<Array<{ status: TaskStatus; taskType: string; count: number }>>;
 }

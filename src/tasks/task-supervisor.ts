@@ -25,6 +25,11 @@ export interface SupervisorOptions {
   /** May an interrupted run start again (see resume-policy.ts)? */
   resumable: (run: TaskRunRecord) => boolean;
   log: (message: string) => void;
+  /**
+   * Called when a task process is done with an attempt: `done` (it committed the outcome),
+   * `stopped` (the supervisor stopped it: cancel, timeout, lost lease, shutdown) or `crashed`.
+   */
+  onAttemptEnded?: (run: TaskRunRecord, seconds: number, outcome: 'done' | 'stopped' | 'crashed') => void;
 }
 
 /** Why the supervisor stops a run's task process; how the run then ends. */
@@ -38,6 +43,7 @@ interface Attempt {
   deadlineTimer?: NodeJS.Timeout;
   /** Set once the supervisor has decided to stop the run (its process is being killed). */
   stopping?: StopReason;
+  startedAt: number;
 }
 
 /** One task process and what the supervisor knows about it. */
@@ -173,7 +179,7 @@ export class TaskSupervisor implements TaskRunEvents {
       await store.tasks.release(run.id, this.owner, Date.now(), { resume: true, interrupted: false });
       return;
     }
-    const attempt: Attempt = { run, process, deadline };
+    const attempt: Attempt = { run, process, deadline, startedAt: performance.now() };
     process.attempt = attempt;
     process.lastTransformId = run.transformId;
     process.lastDispatchAt = Date.now();
@@ -251,6 +257,7 @@ export class TaskSupervisor implements TaskRunEvents {
         process.attempt = undefined;
         this.#attempts.delete(attempt.run.id);
         clearTimeout(attempt.deadlineTimer);
+        this.#attemptEnded(attempt, 'done');
         this.#wake();
         return;
       }
@@ -266,6 +273,7 @@ export class TaskSupervisor implements TaskRunEvents {
     if (attempt) {
       this.#attempts.delete(attempt.run.id);
       clearTimeout(attempt.deadlineTimer);
+      this.#attemptEnded(attempt, attempt.stopping ? 'stopped' : 'crashed');
       const ending = this.#ended(attempt, code, signal)
         .catch((e) => this.#opts.log(`task run ${attempt.run.id}: ${(e as Error).stack ?? e}`))
         .finally(() => {
@@ -288,6 +296,17 @@ export class TaskSupervisor implements TaskRunEvents {
       }, delay);
       t.unref();
     }
+  }
+
+  /** Task processes started and ready to take runs, of the number this supervisor keeps. */
+  processCounts(): { ready: number; wanted: number } {
+    let ready = 0;
+    for (const p of this.#processes) if (p.ready && p.child.connected) ready++;
+    return { ready, wanted: this.#opts.processes };
+  }
+
+  #attemptEnded(attempt: Attempt, outcome: 'done' | 'stopped' | 'crashed'): void {
+    this.#opts.onAttemptEnded?.(attempt.run, (performance.now() - attempt.startedAt) / 1000, outcome);
   }
 
   /** Settles a run whose process has exited: the stop the supervisor asked for, or a crash. */

@@ -380,6 +380,15 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
       .run(status, error, now, now, spentMs, properties === undefined ? null : JSON.stringify(properties), id);
   }
 
+  async activeCounts(): Promise<Array<{ status: TaskStatus; taskType: string; count: number }>> {
+    return this.#db
+      .prepare(
+        `SELECT status, task_type AS taskType, COUNT(*) AS count FROM task_runs
+         WHERE status IN ('STARTING', 'RUNNING', 'STOPPING') GROUP BY status, task_type`,
+      )
+      .all() as Array<{ status: TaskStatus; taskType: string; count: number }>;
+  }
+
   async expireDeadlines(now: number): Promise<number> {
     const expired = () =>
       this.#db
