@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { LOG_FORMATS, type LogFormat } from './core/log.js';
 
 /** Everything a doppel server can be told, from flags and DOPPEL_* environment variables. */
 export interface ServerConfig {
@@ -27,6 +28,8 @@ export interface ServerConfig {
   diskReserveBytes: number;
   /** Seed of the matcher's random choices (labeling sets, cross-validation folds, model training). */
   seed: number;
+  /** DOPPEL_LOG_FORMAT: text lines for people, or JSON lines for log collectors (core/log.ts). */
+  logFormat: LogFormat;
 }
 
 export const DEFAULTS = {
@@ -76,6 +79,13 @@ export function isLoopbackHost(host: string): boolean {
   return family !== 0 && LOOPBACK.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+function logFormatFrom(env: NodeJS.ProcessEnv): LogFormat {
+  const text = env['DOPPEL_LOG_FORMAT'] ?? 'text';
+  const format = LOG_FORMATS.find((f) => f === text);
+  if (!format) throw new Error(`DOPPEL_LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got '${text}'`);
+  return format;
+}
+
 export function configFrom(
   flags: { host?: string; port?: string; dataDir?: string; noAuth?: boolean; allowUnauthenticatedNetwork?: boolean },
   env: NodeJS.ProcessEnv,
@@ -117,5 +127,6 @@ export function configFrom(
     multipartExpiryMs: hoursFrom(env, 'DOPPEL_MULTIPART_EXPIRY_HOURS', 24) * 3_600_000,
     diskReserveBytes: intFrom(env, 'DOPPEL_DISK_RESERVE_MB', 8, 0, 1024) * 2 ** 20,
     seed: intFrom(env, 'DOPPEL_SEED', 0, 0, MAX_SEED),
+    logFormat: logFormatFrom(env),
   };
 }

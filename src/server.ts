@@ -21,6 +21,7 @@ import { expireAbandonedUploads } from './storage/local/upload-expiry.js';
 import { createObjectStore } from './storage/object-store-factory.js';
 import { TransformService } from './transforms/transform-service.js';
 import { JobService } from './jobs/job-service.js';
+import type { Log } from './core/log.js';
 
 export { DEFAULT_ACCOUNT_ID } from './api/auth/credentials.js';
 
@@ -36,7 +37,7 @@ export interface RunningDoppel {
 export async function startDoppel(
   config: ServerConfig,
   env: NodeJS.ProcessEnv,
-  log: (message: string) => void,
+  log: Log,
 ): Promise<RunningDoppel> {
   const credentials = loadCredentials(env);
   const releaseLock = acquireDataDirLock(config.dataDir);
@@ -60,7 +61,7 @@ export async function startDoppel(
       : () => undefined;
   const metrics = new ServerMetrics();
   metrics.countQueueWith(() => store.tasks.activeCounts());
-  if (!reserve.refill()) log(`the disk of ${config.dataDir} is full: writes are refused until space is freed`);
+  if (!reserve.refill()) log(`the disk of ${config.dataDir} is full: writes are refused until space is freed`, { level: 'warn' });
   const taskProcess = {
     dataDir: config.dataDir,
     defaultBucketOwner: credentials.firstAccountId,

@@ -8,6 +8,7 @@ import { ServiceError, diskFull, internalFailure, isDiskFull, serializationError
 import { EXTENSION_OPERATIONS, type Operation } from './glue-operations.js';
 import { validateInput } from './model/validate.js';
 import { BodyBudgetExhausted, BodyIdleTimeout, BodyRefused, BodyTooLarge, type BufferedBody } from './request-body.js';
+import type { Log } from '../core/log.js';
 
 /** A Glue request as received, without its body: what can be checked before the body is read. */
 export type RequestHead = Omit<SignedRequest, 'body'>;
@@ -23,7 +24,7 @@ export interface GlueEndpointOptions {
   credentials: CredentialRegistry;
   /** Accept unsigned requests (explicit opt-in; never the default). */
   noAuth: boolean;
-  log: (message: string) => void;
+  log: Log;
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -62,7 +63,7 @@ export function glueEndpoint(opts: GlueEndpointOptions) {
     } catch (e) {
       const error = toServiceError(e, body === undefined);
       if (error === undefined) {
-        opts.log(`request ${requestId} failed: ${(e as Error)?.stack ?? String(e)}`);
+        opts.log(`request ${requestId} failed: ${(e as Error)?.stack ?? String(e)}`, { level: 'error', requestId });
         const failure = isDiskFull(e) ? diskFull() : internalFailure();
         return respond(failure.status, requestId, JSON.stringify(failure.toBody()), failure.type);
       }

@@ -4,6 +4,7 @@ import { configFrom, DEFAULTS, isLoopbackHost } from '../config.js';
 import { DEFAULT_ACCOUNT_ID, startDoppel } from '../server.js';
 import { EXPLAIN_HELP, EXPLAIN_USAGE, explainCommand } from './explain.js';
 import { FIND_MATCHES_HELP, FIND_MATCHES_USAGE, findMatchesCommand } from './find-matches.js';
+import { createLog } from '../core/log.js';
 
 const USAGE = `doppel — self-hosted AWS Glue FindMatches
 
@@ -47,7 +48,7 @@ async function serveCommand(argv: string[]): Promise<void> {
     },
     process.env,
   );
-  const log = (m: string) => console.error(`[doppel] ${m}`);
+  const log = createLog(config.logFormat);
   const server = await startDoppel(config, process.env, log);
   console.log(`doppel listening on ${server.url}`);
   console.log(`  data dir:    ${config.dataDir}`);
@@ -76,7 +77,7 @@ async function serveCommand(argv: string[]): Promise<void> {
     server.close().then(
       () => process.exit(0),
       (e) => {
-        log(`shutdown failed: ${(e as Error).message}`);
+        log(`shutdown failed: ${(e as Error).message}`, { level: 'error' });
         process.exit(1);
       },
     );

@@ -5,13 +5,15 @@ import type { TaskRunRecord } from '../storage/records.js';
 import type { TaskOutcome } from '../storage/task-queue-store.js';
 import { ProgressReporter } from './progress-reporter.js';
 import type { TaskHandlers } from './task-handler.js';
+import type { Log } from '../core/log.js';
+import { runFields } from './run-log-fields.js';
 
 export interface AttemptDeps {
   store: MetadataStore;
   /** The whole object store; a run sees it as its account does. */
   objects: ObjectStore;
   handlers: TaskHandlers;
-  log: (message: string) => void;
+  log: Log;
 }
 
 /**
@@ -25,13 +27,14 @@ export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: s
   const transform = await store.getTransform(run, run.transformId);
   if (!transform) return; // deleted meanwhile: its runs went with it
   const name = `task run ${run.id} (${run.taskType})`;
+  const fields = runFields(run);
   const progress = new ProgressReporter(
     (point) => {
       store.tasks.reportProgress(run.id, owner, point, Date.now()).catch((e: unknown) => {
-        deps.log(`${name}: progress not stored: ${(e as Error).message}`);
+        deps.log(`${name}: progress not stored: ${(e as Error).message}`, { level: 'warn', ...fields });
       });
     },
-    (point) => deps.log(`${name} ${point.percent}%: ${point.stage}`),
+    (point) => deps.log(`${name} ${point.percent}%: ${point.stage}`, fields),
   );
   let outcome: TaskOutcome;
   try {
@@ -49,11 +52,11 @@ export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: s
   }
   const maxRetries = Number(transform.doc['MaxRetries'] ?? 0);
   if (outcome.status === 'FAILED' && run.attempt <= maxRetries && (await store.tasks.retry(run.id, owner, Date.now()))) {
-    deps.log(`${name} failed (${outcome.errorString}); retrying`);
+    deps.log(`${name} failed (${outcome.errorString}); retrying`, { level: 'warn', ...fields });
     return;
   }
   if (await store.tasks.finish(run.id, owner, outcome, Date.now())) {
-    deps.log(`${name} ${outcome.status}${outcome.errorString ? `: ${outcome.errorString}` : ''}`);
+    deps.log(`${name} ${outcome.status}${outcome.errorString ? `: ${outcome.errorString}` : ''}`, { ...(outcome.status === 'SUCCEEDED' ? {} : { level: 'warn' as const }), ...fields });
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { TaskRunRecord } from '../storage/records.js';
 import type { TaskHandlerConfig } from './task-handlers.js';
+import type { LogFields } from '../core/log.js';
 
 /** Supervisor → task process: execute this run's current attempt under the supervisor's lease. */
 export interface RunMessage {
@@ -22,7 +23,7 @@ export type FromTaskProcess =
   /** The attempt is over and its outcome committed (or the run was gone); the process is idle. */
   | { type: 'done'; runId: string }
   /** A line for the server's log. */
-  | { type: 'log'; message: string };
+  | { type: 'log'; message: string; fields?: LogFields };
 
 /** Everything a task process needs besides the environment it inherits (S3 settings). */
 export interface TaskProcessConfig extends TaskHandlerConfig {

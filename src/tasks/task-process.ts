@@ -17,6 +17,8 @@ import { SqliteMetadataStore } from '../storage/sqlite/sqlite-metadata-store.js'
 import { runAttempt } from './task-attempt.js';
 import { taskHandlers } from './task-handlers.js';
 import type { FromTaskProcess, TaskProcessConfig, ToTaskProcess } from './task-process-messages.js';
+import { runFields } from './run-log-fields.js';
+import type { Log, LogFields } from '../core/log.js';
 
 if (!process.send) throw new Error('task-process.js is started by the doppel server (child_process.fork), not directly');
 process.on('disconnect', () => process.exit(0));
@@ -31,7 +33,7 @@ const CHECKPOINT_EVERY_MS = 10_000;
 const send = (message: FromTaskProcess) => {
   if (process.connected) process.send!(message);
 };
-const log = (message: string) => send({ type: 'log', message });
+const log: Log = (message, fields) => send({ type: 'log', message, ...(fields ? { fields } : {}) });
 
 // Runs share the machine with the API: CPU goes to answering requests first.
 setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
@@ -52,7 +54,7 @@ async function collectLabelGarbage(): Promise<void> {
   try {
     await store.labels.collectGarbage();
   } catch (e) {
-    log(`label garbage collection failed: ${(e as Error).message}`);
+    log(`label garbage collection failed: ${(e as Error).message}`, { level: 'warn' });
   }
 }
 
@@ -67,7 +69,8 @@ process.on('message', (message: ToTaskProcess) => {
     (e: unknown) => {
       // The outcome could not be committed: dying makes the supervisor treat the attempt as interrupted.
       const message = `task run ${run.id} (${run.taskType}): ${(e as Error).stack ?? e}`;
-      if (process.connected) process.send!({ type: 'log', message } satisfies FromTaskProcess, () => process.exit(1));
+      const fields: LogFields = { level: 'error', ...runFields(run) };
+      if (process.connected) process.send!({ type: 'log', message, fields } satisfies FromTaskProcess, () => process.exit(1));
       else process.exit(1);
     },
   );
@@ -79,7 +82,7 @@ setInterval(() => {
   try {
     store.checkpoint();
   } catch (e) {
-    log(`checkpoint failed: ${(e as Error).message}`);
+    log(`checkpoint failed: ${(e as Error).message}`, { level: 'warn' });
   }
 }, CHECKPOINT_EVERY_MS).unref();
 

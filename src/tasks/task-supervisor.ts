@@ -7,6 +7,8 @@ import type { TaskRunRecord } from '../storage/records.js';
 import type { LeaseState, Release, TaskOutcome } from '../storage/task-queue-store.js';
 import type { FromTaskProcess, TaskProcessConfig, ToTaskProcess } from './task-process-messages.js';
 import type { TaskRunEvents } from './task-run-service.js';
+import type { Log } from '../core/log.js';
+import { runFields } from './run-log-fields.js';
 
 export interface SupervisorOptions {
   store: MetadataStore;
@@ -24,7 +26,7 @@ export interface SupervisorOptions {
   maxInterruptions: number;
   /** May an interrupted run start again (see resume-policy.ts)? */
   resumable: (run: TaskRunRecord) => boolean;
-  log: (message: string) => void;
+  log: Log;
   /**
    * Called when a task process is done with an attempt: `done` (it committed the outcome),
    * `stopped` (the supervisor stopped it: cancel, timeout, lost lease, shutdown) or `crashed`.
@@ -129,7 +131,7 @@ export class TaskSupervisor implements TaskRunEvents {
       return;
     }
     this.#sweeping = this.#fill()
-      .catch((e) => this.#opts.log(`task supervisor: ${(e as Error).stack ?? e}`))
+      .catch((e) => this.#opts.log(`task supervisor: ${(e as Error).stack ?? e}`, { level: 'error' }))
       .finally(() => {
         this.#sweeping = undefined;
         if (this.#sweepAgain) {
@@ -187,7 +189,7 @@ export class TaskSupervisor implements TaskRunEvents {
     this.#armDeadline(attempt);
     process.child.send({ type: 'run', run, owner: this.owner } satisfies ToTaskProcess);
     const again = run.attempt > 1 ? ` (attempt ${run.attempt})` : '';
-    this.#opts.log(`task run ${run.id} (${run.taskType}) started in task process ${process.child.pid}${again}`);
+    this.#opts.log(`task run ${run.id} (${run.taskType}) started in task process ${process.child.pid}${again}`, { ...runFields(run), pid: process.child.pid! });
   }
 
   #armDeadline(attempt: Attempt): void {
@@ -205,7 +207,7 @@ export class TaskSupervisor implements TaskRunEvents {
       const states = await this.#opts.store.tasks.leaseStates(this.owner, [...this.#attempts.keys()]);
       for (const [id, state] of states) this.#react(id, state);
     } catch (e) {
-      this.#opts.log(`task supervisor: checking running runs failed: ${(e as Error).message}`);
+      this.#opts.log(`task supervisor: checking running runs failed: ${(e as Error).message}`, { level: 'error' });
     }
   }
 
@@ -214,7 +216,7 @@ export class TaskSupervisor implements TaskRunEvents {
       try {
         this.#react(id, await this.#opts.store.tasks.renewLease(id, this.owner, Date.now(), this.#opts.leaseMs));
       } catch (e) {
-        this.#opts.log(`lease renewal failed: ${(e as Error).message}`);
+        this.#opts.log(`lease renewal failed: ${(e as Error).message}`, { level: 'warn' });
       }
     }
   }
@@ -239,7 +241,7 @@ export class TaskSupervisor implements TaskRunEvents {
     const process: TaskProcess = { child, ready: false, lastDispatchAt: 0 };
     this.#processes.add(process);
     child.on('message', (message: FromTaskProcess) => this.#onMessage(process, message));
-    child.on('error', (e) => this.#opts.log(`task process ${child.pid}: ${e.message}`));
+    child.on('error', (e) => this.#opts.log(`task process ${child.pid}: ${e.message}`, { level: 'error', pid: child.pid! }));
     child.on('exit', (code, signal) => this.#onExit(process, code, signal));
   }
 
@@ -262,7 +264,7 @@ export class TaskSupervisor implements TaskRunEvents {
         return;
       }
       case 'log':
-        this.#opts.log(message.message);
+        this.#opts.log(message.message, { ...message.fields, pid: process.child.pid! });
         return;
     }
   }
@@ -275,14 +277,14 @@ export class TaskSupervisor implements TaskRunEvents {
       clearTimeout(attempt.deadlineTimer);
       this.#attemptEnded(attempt, attempt.stopping ? 'stopped' : 'crashed');
       const ending = this.#ended(attempt, code, signal)
-        .catch((e) => this.#opts.log(`task run ${attempt.run.id}: ${(e as Error).stack ?? e}`))
+        .catch((e) => this.#opts.log(`task run ${attempt.run.id}: ${(e as Error).stack ?? e}`, { level: 'error', ...runFields(attempt.run) }))
         .finally(() => {
           this.#endings.delete(ending);
           this.#wake();
         });
       this.#endings.add(ending);
     } else if (!this.#stopped) {
-      this.#opts.log(`task process ${process.child.pid} exited (${signal ?? `code ${code}`}) while idle`);
+      this.#opts.log(`task process ${process.child.pid} exited (${signal ?? `code ${code}`}) while idle`, { level: 'warn', pid: process.child.pid! });
     }
     if (this.#stopped) return;
     if (process.ready) {
@@ -337,7 +339,7 @@ export class TaskSupervisor implements TaskRunEvents {
         const died = `its task process (pid ${attempt.process.child.pid}) ${deathOf(code, signal)}`;
         const resume = this.#canResume(run);
         if (await release(resume ? { resume: true, interrupted: true } : { resume: false, errorString: this.#diedMessage(run, died) })) {
-          this.#opts.log(`task run ${run.id} (${run.taskType}) interrupted: ${died}; ${resume ? 'resumed' : 'failed'}`);
+          this.#opts.log(`task run ${run.id} (${run.taskType}) interrupted: ${died}; ${resume ? 'resumed' : 'failed'}`, { level: 'warn', ...runFields(run) });
         }
         return;
       }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GetMLTransformsCommand, StartMLLabelingSetGenerationTaskRunCommand, type GlueClient } from '@aws-sdk/client-glue';
-import { createTransform, scriptedPath, startGlueServer, stopGlueServer, waitForRun } from '../support/glue-client.js';
+import { createTransform, scriptedPath, startGlueServer, stopGlueServer, waitForRun, type GlueServer } from '../support/glue-client.js';
 import type { TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -88,5 +88,36 @@ describe('health, readiness and metrics', () => {
     const r = await get('/metrics', { authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00' });
     assert.notEqual(r.status, 200);
     assert.match(r.headers.get('content-type') ?? '', /xml/);
+  });
+});
+
+describe('DOPPEL_LOG_FORMAT=json', () => {
+  let jsonServer: GlueServer | undefined;
+  after(() => stopGlueServer(jsonServer ?? {}));
+
+  it('writes one JSON object per log line, a task run\'s lines carrying its ids as fields', async () => {
+    jsonServer = await startGlueServer({ scriptedTasks: true, env: { DOPPEL_LOG_FORMAT: 'json', DOPPEL_POLL_MS: '25' } });
+    const { transformId } = await createTransform(jsonServer.glue);
+    const { TaskRunId } = await jsonServer.glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 200 }) }),
+    );
+    await waitForRun(jsonServer.glue, transformId, TaskRunId!);
+    const lines = await until('the run\'s last log line', async () => {
+      const found = jsonServer!.server.output().split('\n').filter((l) => l.startsWith('{'));
+      return found.some((l) => l.includes('SUCCEEDED')) ? found : undefined;
+    });
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const e of entries) {
+      assert.equal(typeof e['msg'], 'string');
+      assert.ok(!Number.isNaN(Date.parse(String(e['time']))), String(e['time']));
+      assert.ok(['info', 'warn', 'error'].includes(String(e['level'])));
+    }
+    const ofRun = entries.filter((e) => e['taskRunId'] === TaskRunId);
+    assert.ok(ofRun.some((e) => /started in task process/.test(String(e['msg'])) && typeof e['pid'] === 'number'), JSON.stringify(entries));
+    const done = ofRun.find((e) => /SUCCEEDED/.test(String(e['msg'])));
+    assert.deepEqual(
+      { transformId: done?.['transformId'], taskType: done?.['taskType'], level: done?.['level'] },
+      { transformId, taskType: 'LABELING_SET_GENERATION', level: 'info' },
+    );
   });
 });

@@ -25,6 +25,12 @@ describe('configFrom', () => {
     }
   });
 
+  it('reads DOPPEL_LOG_FORMAT: text (default) or json, anything else refused naming the variable', () => {
+    assert.equal(configFrom({}, {}).logFormat, 'text');
+    assert.equal(configFrom({}, { DOPPEL_LOG_FORMAT: 'json' }).logFormat, 'json');
+    assert.throws(() => configFrom({}, { DOPPEL_LOG_FORMAT: 'yaml' }), /DOPPEL_LOG_FORMAT must be one of text, json, got 'yaml'/);
+  });
+
   it('reads DOPPEL_MULTIPART_EXPIRY_HOURS (decimal hours, 0 never; default 24) and DOPPEL_DISK_RESERVE_MB (default 8)', () => {
     assert.equal(configFrom({}, {}).multipartExpiryMs, 24 * 3_600_000);
     assert.equal(configFrom({}, { DOPPEL_MULTIPART_EXPIRY_HOURS: '0.5' }).multipartExpiryMs, 1_800_000);

@@ -32,12 +32,13 @@ import {
 } from './ops/multipart-ops.js';
 import { copyObject, deleteObject, getObject, headObject, putObject } from './ops/object-ops.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './ops/tagging-ops.js';
+import type { Log } from '../../core/log.js';
 
 export interface S3EndpointOptions {
   store: ObjectStore;
   credentials: CredentialRegistry;
   noAuth: boolean;
-  log: (message: string) => void;
+  log: Log;
   /**
    * Largest body read into memory to verify a signed request that declares no
    * x-amz-content-sha256 (S3 SDKs always declare one). Default 16 MiB.
@@ -135,7 +136,7 @@ export function s3Endpoint(opts: S3EndpointOptions): (request: Request, rawUrl: 
         headers['range'],
       );
       if (error.status >= 500) {
-        opts.log(`S3 request ${requestId} (${request.method} ${rawUrl}) failed: ${(e as Error)?.stack ?? String(e)}`);
+        opts.log(`S3 request ${requestId} (${request.method} ${rawUrl}) failed: ${(e as Error)?.stack ?? String(e)}`, { level: 'error', requestId });
       }
       response = errorResponse(error, request.method, address?.rawPath ?? '/', requestId);
     } finally {

@@ -4,12 +4,13 @@
  * aborted and its parts are removed from disk.
  */
 import type { LocalObjectStore } from './local-object-store.js';
+import type { Log } from '../../core/log.js';
 
 /** Uploads are looked at every half of their maximum age, and at least hourly. */
 const MAX_SWEEP_INTERVAL_MS = 60 * 60_000;
 
 /** Expires uploads older than `maxAgeMs` now and periodically; returns what stops it. */
-export function expireAbandonedUploads(store: LocalObjectStore, maxAgeMs: number, log: (message: string) => void): () => void {
+export function expireAbandonedUploads(store: LocalObjectStore, maxAgeMs: number, log: Log): () => void {
   let sweeping = false;
   const sweep = async () => {
     if (sweeping) return;
@@ -18,7 +19,7 @@ export function expireAbandonedUploads(store: LocalObjectStore, maxAgeMs: number
       const aborted = await store.abortUploadsInitiatedBefore(Date.now() - maxAgeMs);
       if (aborted > 0) log(`aborted ${aborted} multipart upload(s) initiated more than ${formatAge(maxAgeMs)} ago, removing their parts`);
     } catch (e) {
-      log(`expiring abandoned multipart uploads failed: ${(e as Error).message}`);
+      log(`expiring abandoned multipart uploads failed: ${(e as Error).message}`, { level: 'warn' });
     } finally {
       sweeping = false;
     }
