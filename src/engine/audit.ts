@@ -10,12 +10,12 @@
  * them), finds at least somewhat likely to match it: its labeled pairs are a random sample of the
  * pairs the model can tell apart from noise, whether blocking proposes them or not.
  *
- * Only the pairs of the drawn row are a random sample: the partners' pairs among themselves are
+ * Only the pairs of the drawn rows are a random sample: the partners' pairs among themselves are
  * pairs of look-alikes picked for resembling the same row, the hard cases (two branches of one
  * chain), so counting them would read the output as worse than it is.
  *
- * Audit sets are recognised by their labeling set id, which also names the drawn row (a hash of its
- * key, so the set survives a labeler reordering its rows); labels of sets named otherwise are never
+ * Audit sets are recognised by their labeling set id, which also names the drawn rows (a hash of
+ * each key, so the set survives a labeler reordering its rows); labels of sets named otherwise are never
  * taken for audits, so renamed sets only make the estimate fall back to the calibration.
  */
 import { hashString, makeRng } from './rng.js';
@@ -27,18 +27,19 @@ export const isAuditSet = (labelingSetId: string): boolean => labelingSetId.star
 
 const keyTag = (key: string) => hashString(key).toString(16).padStart(8, '0');
 
-/** The id of the `number`th audit set, whose row drawn at random has primary key `drawnKey`. */
-export function auditSetId(number: number, drawnKey: string): string {
-  return `${AUDIT_SET_PREFIX}${String(number).padStart(4, '0')}-${keyTag(drawnKey)}`;
+/** The id of the `number`th audit set, whose rows drawn at random have primary keys `drawnKeys`. */
+export function auditSetId(number: number, drawnKeys: readonly string[]): string {
+  return `${AUDIT_SET_PREFIX}${String(number).padStart(4, '0')}${drawnKeys.map((k) => `-${keyTag(k)}`).join('')}`;
 }
 
 /**
- * Whether a key is the drawn row of the audit set `labelingSetId` (undefined when the id names
- * none); the audit's pairs are that row's pairs (labels.ts).
+ * Whether a key is a drawn row of the audit set `labelingSetId` (undefined when the id names
+ * none); the audit's pairs are those rows' pairs (labels.ts).
  */
 export function auditDrawnRow(labelingSetId: string): ((key: string) => boolean) | undefined {
-  const tag = /^audit-\d+-([0-9a-f]{8})$/.exec(labelingSetId)?.[1];
-  return tag === undefined ? undefined : (key) => keyTag(key) === tag;
+  if (!/^audit-\d+(-[0-9a-f]{8})+$/.test(labelingSetId)) return undefined;
+  const tags = new Set(labelingSetId.split('-').slice(2));
+  return (key) => tags.has(keyTag(key));
 }
 
 /** Share of a round's labeling sets that are audit sets. */
@@ -47,8 +48,11 @@ const AUDIT_SHARE = 0.2;
 export const AUDIT_SET_ROWS = 6;
 /** Rows a random row is compared with at most; beyond this a uniform sample of the table. */
 export const AUDIT_SCAN_ROWS = 200_000;
-/** Random rows scanned per audit set wanted (many rows have no partner worth showing). */
-const SCANS_PER_SET = 4;
+/**
+ * Random rows scanned per audit set wanted: many rows have no partner worth showing, and a set
+ * takes several drawn rows when their partners are few (auditSets).
+ */
+const SCANS_PER_SET = 8;
 /**
  * How far below the decision threshold (in log-odds) a partner may score and still be shown: the
  * audit sample covers the pairs above this floor, where nearly every match the model could find
@@ -99,20 +103,30 @@ export function auditScan(n: number, sets: number, seed: number): { rows: Uint32
   return { rows, width, a, b };
 }
 
+/** An audit set: its rows, and those of them drawn at random (each followed by its partners). */
+export interface AuditSet {
+  rows: number[];
+  drawn: number[];
+}
+
 /**
  * Audit sets from a scan's scores: per scanned row in order, the row and its most likely partners
  * at or above the floor (AUDIT_SET_ROWS − 1 at most: a row's match, if the model can find it at
- * all, is nearly always among them); rows without such a partner are skipped.
+ * all, is nearly always among them); rows without such a partner are skipped. A set takes the
+ * next drawn row with its partners while they fit in AUDIT_SET_ROWS: where a row has one or two
+ * likely partners (a record and its one counterpart in another source), a set holds two or three
+ * drawn rows, and the estimate gets two or three times the audit pairs for the same labeling.
  */
 export function auditSets(
   scan: { rows: Uint32Array; width: number; b: Uint32Array },
   p: Float32Array,
   floor: number,
   sets: number,
-): number[][] {
-  const out: number[][] = [];
+): AuditSet[] {
+  const out: AuditSet[] = [];
   const taken = new Set<number>();
-  for (let k = 0; k < scan.rows.length && out.length < sets; k++) {
+  let open: AuditSet | undefined;
+  for (let k = 0; k < scan.rows.length; k++) {
     const r = scan.rows[k]!;
     if (taken.has(r)) continue;
     // Scan positions of the partners at or above the floor, most likely first (ties: scan order).
@@ -120,10 +134,15 @@ export function auditSets(
     for (let j = k * scan.width; j < (k + 1) * scan.width; j++) if (p[j]! >= floor && !taken.has(scan.b[j]!)) at.push(j);
     if (at.length === 0) continue;
     at.sort((x, y) => p[y]! - p[x]! || x - y);
-    const partners = at.slice(0, AUDIT_SET_ROWS - 1).map((j) => scan.b[j]!);
-    const set = [r, ...partners];
-    for (const x of set) taken.add(x);
-    out.push(set);
+    const group = [r, ...at.slice(0, AUDIT_SET_ROWS - 1).map((j) => scan.b[j]!)];
+    if (!open || open.rows.length + group.length > AUDIT_SET_ROWS) {
+      if (out.length === sets) break;
+      open = { rows: [], drawn: [] };
+      out.push(open);
+    }
+    open.rows.push(...group);
+    open.drawn.push(r);
+    for (const x of group) taken.add(x);
   }
   return out;
 }

@@ -40,8 +40,8 @@ export function rowIndexByKey(table: EngineTable, wanted: Iterable<string>): Map
 
 /**
  * `byKey` resolves the labels' keys to rows (rowIndexByKey: one scan of the table, which callers
- * splitting labels can share). `centerOf` names a set's center: when exactly one of the set's keys
- * is its center, only the center's pairs are taken.
+ * splitting labels can share). `centerOf` names a set's centers: when some of the set's keys are
+ * centers, only the pairs with a center in them are taken.
  */
 export function labeledPairs(
   table: EngineTable,
@@ -65,12 +65,12 @@ export function labeledPairs(
     out.setIds.push(id);
     const s = sets.get(id)!;
     const isCenter = centerOf(id);
-    const centers = isCenter ? s.filter((x) => isCenter(x.key)) : [];
-    const center = centers.length === 1 ? centers[0] : undefined;
+    const central = isCenter ? s.map((x) => isCenter(x.key)) : [];
+    const anyCenter = central.some(Boolean);
     for (let i = 0; i < s.length; i++) {
       for (let j = i + 1; j < s.length; j++) {
         const x = s[i]!, y = s[j]!;
-        if (center && x !== center && y !== center) continue;
+        if (anyCenter && !central[i] && !central[j]) continue;
         out.a.push(Math.min(x.row, y.row));
         out.b.push(Math.max(x.row, y.row));
         out.y.push(x.label === y.label ? 1 : 0);

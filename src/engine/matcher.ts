@@ -12,7 +12,7 @@ import type {
   Matcher,
 } from './api.js';
 import { chooseSets } from './active.js';
-import { AUDIT_SET_PREFIX, AUDIT_SET_ROWS, auditDrawnRow, auditFloor, auditScan, auditSetCount, auditSetId, auditSets, isAuditSet } from './audit.js';
+import { AUDIT_SET_PREFIX, AUDIT_SET_ROWS, auditDrawnRow, auditFloor, auditScan, auditSetCount, auditSetId, auditSets, isAuditSet, type AuditSet } from './audit.js';
 import {
   allocateNeighbours,
   blockingRecall,
@@ -225,7 +225,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
     count: number,
     seed: number,
     run?: EngineRun,
-  ): Promise<number[][]> {
+  ): Promise<AuditSet[]> {
     const { prep, trained, threshold } = f;
     const n = prep.shared.table.rowCount;
     if (count === 0 || n < 2) return [];
@@ -285,7 +285,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         targetRows,
         seed,
       });
-      const sets = [...active.map((rows) => ({ rows, prefix: 'set-' })), ...audits.map((rows) => ({ rows, prefix: AUDIT_SET_PREFIX }))];
+      const sets = [...active.map((rows) => ({ rows, prefix: 'set-', drawn: [] as number[] })), ...audits.map((a) => ({ ...a, prefix: AUDIT_SET_PREFIX }))];
       const scorer = new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained));
       const score = (x: number, y: number) => scorer.score(x, y);
       const existing = new Set(labels.map((l) => l.labelingSetId));
@@ -297,13 +297,13 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       }
       const out: LabelingSet[] = [];
       const pk = table.columns[table.primaryKey]!;
-      for (const { rows, prefix } of sets) {
+      for (const { rows, prefix, drawn } of sets) {
         let id: string;
         let counter = counters.get(prefix) ?? 0;
         do {
           counter++;
-          // An audit set's first row is the one drawn at random (auditSets); its id names it.
-          id = prefix === AUDIT_SET_PREFIX ? auditSetId(counter, pk.values[pk.codes[rows[0]!]!]!) : `set-${String(counter).padStart(4, '0')}`;
+          // An audit set's id names its rows drawn at random (auditSets).
+          id = prefix === AUDIT_SET_PREFIX ? auditSetId(counter, drawn.map((r) => pk.values[pk.codes[r]!]!)) : `set-${String(counter).padStart(4, '0')}`;
         } while (existing.has(id));
         counters.set(prefix, counter);
         existing.add(id);

@@ -42,11 +42,29 @@ describe('engine audit sets', () => {
     p[20 + 3] = 0.5; // row 2: one
     const sets = auditSets(scan, p, 0.1, 5);
     assert.equal(sets.length, 2);
-    assert.equal(sets[0]![0], 1);
-    assert.equal(sets[0]!.length, AUDIT_SET_ROWS);
+    assert.deepEqual(sets[0]!.drawn, [1]);
+    assert.equal(sets[0]!.rows[0], 1);
+    assert.equal(sets[0]!.rows.length, AUDIT_SET_ROWS);
     // The most likely ones, most likely first.
-    assert.deepEqual(sets[0]!.slice(1), Array.from({ length: AUDIT_SET_ROWS - 1 }, (_, i) => 29 - i));
-    assert.deepEqual(sets[1], [2, 33]);
+    assert.deepEqual(sets[0]!.rows.slice(1), Array.from({ length: AUDIT_SET_ROWS - 1 }, (_, i) => 29 - i));
+    assert.deepEqual(sets[1], { rows: [2, 33], drawn: [2] });
+  });
+  it('sets: drawn rows with few partners share a set while they fit, each followed by its partners', () => {
+    const scan = { rows: Uint32Array.from([0, 1, 2, 3]), width: 4, b: new Uint32Array(16) };
+    const p = new Float32Array(16).fill(0.01);
+    for (let k = 0; k < 4; k++) for (let j = 0; j < 4; j++) scan.b[k * 4 + j] = 10 + k * 4 + j;
+    p[0] = 0.9; // row 0: one partner (10)
+    p[4 + 1] = 0.9; p[4 + 2] = 0.8; // row 1: two (15, 16)
+    p[8 + 3] = 0.9; // row 2: one (21), which no longer fits beside the first five rows
+    p[12] = 0.9; // row 3: one (22)
+    const sets = auditSets(scan, p, 0.1, 2);
+    assert.deepEqual(sets, [
+      { rows: [0, 10, 1, 15, 16], drawn: [0, 1] },
+      { rows: [2, 21, 3, 22], drawn: [2, 3] },
+    ]);
+    assert.ok(sets.every((s) => s.rows.length <= AUDIT_SET_ROWS));
+    // No more sets than asked for.
+    assert.equal(auditSets(scan, p, 0.1, 1).length, 1);
   });
   it('floor lies a fixed distance below the threshold in log-odds', () => {
     const logit = (p: number) => Math.log(p / (1 - p));
@@ -58,7 +76,7 @@ describe('engine audit sets', () => {
 describe('engine audit set ids', () => {
   const table = encodeTable([{ name: 'id', type: 'string' }], [['k0', 'k1', 'k2', 'k3']], 0);
   it('name the drawn row, so that only its pairs count, in whatever order the rows come back', () => {
-    const id = auditSetId(7, 'k2');
+    const id = auditSetId(7, ['k2']);
     assert.match(id, /^audit-0007-[0-9a-f]{8}$/);
     assert.ok(isAuditSet(id));
     assert.equal(auditDrawnRow(id)!('k2'), true);
@@ -68,8 +86,16 @@ describe('engine audit set ids', () => {
     // Row 2's three pairs; the partners' pairs among themselves are not a random sample.
     assert.deepEqual([pairs.a, pairs.b, pairs.y], [[0, 2, 1], [2, 3, 2], [1, 0, 1]]);
   });
+  it('name every drawn row of a set that holds several: their pairs count, the partners\' pairs among themselves do not', () => {
+    const id = auditSetId(2, ['k0', 'k2']);
+    assert.match(id, /^audit-0002-[0-9a-f]{8}-[0-9a-f]{8}$/);
+    const labels: EngineLabel[] = ['k0', 'k1', 'k2', 'k3'].map((key) => ({ labelingSetId: id, key, label: key < 'k2' ? 'A' : 'B' }));
+    const pairs = labeledPairs(table, labels, undefined, auditDrawnRow);
+    // Every pair but (k1, k3), two partners.
+    assert.deepEqual([pairs.a, pairs.b, pairs.y], [[0, 0, 0, 1, 2], [1, 2, 3, 2, 3], [1, 0, 0, 0, 1]]);
+  });
   it('without a recognisable drawn row every pair of the set counts', () => {
-    for (const id of ['audit-0003', 'audit-0003-zzzzzzzz', auditSetId(3, 'not-in-the-set')]) {
+    for (const id of ['audit-0003', 'audit-0003-zzzzzzzz', auditSetId(3, ['not-in-the-set'])]) {
       const labels: EngineLabel[] = ['k0', 'k1', 'k2'].map((key) => ({ labelingSetId: id, key, label: 'A' }));
       assert.equal(labeledPairs(table, labels, undefined, auditDrawnRow).y.length, 3, id);
     }
