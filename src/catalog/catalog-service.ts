@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { alreadyExists, entityNotFound, invalidInput, ServiceError } from '../core/errors.js';
 import { paginate } from '../core/pagination.js';
 import type { RequestContext } from '../core/request-context.js';
-import { compact, fromWireTime, obj, str, toWireTime, type Json } from '../core/wire.js';
+import { arr, compact, fromWireTime, obj, str, toWireTime, type Json } from '../core/wire.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
-import type { DatabaseRecord, TableRecord } from '../storage/records.js';
+import type { DatabaseRecord, PartitionRecord, TableKey, TableRecord } from '../storage/records.js';
 import { databaseArn, tableArn } from './arns.js';
 
 /**
@@ -188,6 +189,215 @@ export class CatalogService {
     await this.store.deleteTable(ctx, t.catalogId, t.databaseName, t.name);
     return {};
   }
+
+  /** The table named by a partition request's DatabaseName and TableName. */
+  async #partitionedTable(ctx: RequestContext, input: Json): Promise<TableRecord> {
+    return this.#table(ctx, { ...input, Name: str(input, 'TableName') });
+  }
+
+  /** CreatePartition: one partition, AlreadyExistsException when its values are taken. */
+  async createPartition(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#partitionedTable(ctx, input);
+    const partition = newPartition(table, obj(input, 'PartitionInput')!, Date.now(), 'PartitionInput.Values');
+    const result = await this.store.insertPartitions(keyOf(table), [partition]);
+    if (!result.tableFound) throw entityNotFound(`Table ${table.name} not found.`);
+    if (result.existing.length > 0) throw alreadyExists('Partition already exists.');
+    return {};
+  }
+
+  /**
+   * BatchCreatePartition: the valid entries are created in one transaction; each entry that is not
+   * (values taken, wrong number of values) is reported in Errors, as Glue does.
+   */
+  async batchCreatePartition(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#partitionedTable(ctx, input);
+    const now = Date.now();
+    const errors: Json[] = [];
+    const valid: PartitionRecord[] = [];
+    for (const [i, entry] of (arr(input, 'PartitionInputList') as Json[]).entries()) {
+      try {
+        valid.push(newPartition(table, entry, now, `PartitionInputList[${i}].Values`));
+      } catch (e) {
+        if (!(e instanceof ServiceError)) throw e;
+        errors.push(partitionError(valuesOf(entry), e.type, e.message));
+      }
+    }
+    const result = await this.store.insertPartitions(keyOf(table), valid);
+    if (!result.tableFound) throw entityNotFound(`Table ${table.name} not found.`);
+    for (const values of result.existing) {
+      errors.push(partitionError(values, 'AlreadyExistsException', 'Partition already exists.'));
+    }
+    return compact({ Errors: errors.length > 0 ? errors : undefined });
+  }
+
+  async getPartition(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#partitionedTable(ctx, input);
+    const values = arr(input, 'PartitionValues') as string[];
+    const partition = await this.store.getPartition(keyOf(table), values);
+    if (!partition) throw partitionNotFound(values);
+    return { Partition: partitionToWire(partition, false) };
+  }
+
+  /** The table's partitions, ordered by their values (for the crawler and table reads). */
+  async listPartitions(table: TableRecord): Promise<PartitionRecord[]> {
+    return this.store.listPartitions(keyOf(table));
+  }
+
+  /**
+   * GetPartitions: the table's partitions in the order of their values, optionally restricted to
+   * one of TotalSegments disjoint segments (each partition belongs to the segment its values hash
+   * to, so that parallel readers together see every partition once).
+   */
+  async getPartitions(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#partitionedTable(ctx, input);
+    let partitions = await this.store.listPartitions(keyOf(table));
+    const segment = obj(input, 'Segment');
+    if (segment) {
+      const number = segment['SegmentNumber'] as number;
+      const total = segment['TotalSegments'] as number;
+      if (number >= total) {
+        throw invalidInput(`Segment.SegmentNumber ${number} must be less than Segment.TotalSegments ${total}.`);
+      }
+      partitions = partitions.filter((p) => segmentOf(p.values, total) === number);
+    }
+    const { page, nextToken } = paginate(partitions, (p) => [JSON.stringify(p.values), ''], false, {
+      nextToken: str(input, 'NextToken'),
+      maxResults: input['MaxResults'] as number | undefined,
+      defaultPageSize: 1000,
+      fingerprint: ['GetPartitions', table.catalogId, table.databaseName, table.name, segment ?? null],
+    });
+    const excludeColumns = input['ExcludeColumnSchema'] === true;
+    return compact({ Partitions: page.map((p) => partitionToWire(p, excludeColumns)), NextToken: nextToken });
+  }
+
+  /** BatchGetPartition: the partitions that exist, in the order asked for; missing ones are left out. */
+  async batchGetPartition(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#partitionedTable(ctx, input);
+    const found: Json[] = [];
+    for (const entry of arr(input, 'PartitionsToGet') as Json[]) {
+      const partition = await this.store.getPartition(keyOf(table), valuesOf(entry));
+      if (partition) found.push(partitionToWire(partition, false));
+    }
+    return { Partitions: found, UnprocessedKeys: [] };
+  }
+
+  /**
+   * UpdatePartition: PartitionInput replaces the partition's definition (its creation time is
+   * kept); when its Values differ from PartitionValueList, the partition moves to them.
+   */
+  async updatePartition(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#partitionedTable(ctx, input);
+    const values = arr(input, 'PartitionValueList') as string[];
+    const current = await this.store.getPartition(keyOf(table), values);
+    if (!current) throw partitionNotFound(values);
+    const partitionInput = obj(input, 'PartitionInput')!;
+    const replacement = newPartition(
+      table,
+      { ...partitionInput, Values: arr(partitionInput, 'Values') ?? values },
+      current.createdOn,
+      'PartitionInput.Values',
+    );
+    const outcome = await this.store.updatePartition(keyOf(table), values, replacement);
+    if (outcome === 'not-found') throw partitionNotFound(values);
+    if (outcome === 'values-taken') throw alreadyExists('Partition already exists.');
+    return {};
+  }
+
+  async deletePartition(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#partitionedTable(ctx, input);
+    const values = arr(input, 'PartitionValues') as string[];
+    const missing = await this.store.deletePartitions(keyOf(table), [values]);
+    if (missing.length > 0) throw partitionNotFound(values);
+    return {};
+  }
+
+  /** BatchDeletePartition: deletes those that exist in one transaction; the others are reported in Errors. */
+  async batchDeletePartition(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#partitionedTable(ctx, input);
+    const values = (arr(input, 'PartitionsToDelete') as Json[]).map(valuesOf);
+    const missing = await this.store.deletePartitions(keyOf(table), values);
+    const errors = missing.map((v) => partitionError(v, 'EntityNotFoundException', 'Partition not found.'));
+    return compact({ Errors: errors.length > 0 ? errors : undefined });
+  }
+}
+
+const keyOf = (t: TableRecord): TableKey => ({
+  accountId: t.accountId,
+  region: t.region,
+  catalogId: t.catalogId,
+  databaseName: t.databaseName,
+  name: t.name,
+});
+
+const valuesOf = (entry: Json): string[] => (arr(entry, 'Values') as string[] | undefined) ?? [];
+
+/** The table's partition keys (Column structures: Name, Type, …). */
+export function partitionKeysOf(table: TableRecord): Json[] {
+  return (arr(table.doc, 'PartitionKeys') as Json[] | undefined) ?? [];
+}
+
+/**
+ * A partition has one value per partition key of its table; only a new partition's values are
+ * checked (a lookup by values of another length finds nothing, which EntityNotFoundException says).
+ */
+function assertValueCount(table: TableRecord, values: string[], field: string): void {
+  const keys = partitionKeysOf(table).length;
+  if (values.length !== keys) {
+    throw invalidInput(
+      `${field} has ${values.length} value(s) but table ${table.name} has ${keys} partition key(s): ` +
+        'a partition has one value per partition key.',
+    );
+  }
+}
+
+function newPartition(table: TableRecord, partitionInput: Json, createdOn: number, field: string): PartitionRecord {
+  const values = valuesOf(partitionInput);
+  assertValueCount(table, values, field);
+  const { Values: _values, ...doc } = partitionInput;
+  for (const k of ['LastAccessTime', 'LastAnalyzedTime']) {
+    if (doc[k] !== undefined) doc[k] = fromWireTime(doc[k]) / 1000;
+  }
+  return {
+    accountId: table.accountId,
+    region: table.region,
+    catalogId: table.catalogId,
+    databaseName: table.databaseName,
+    tableName: table.name,
+    values,
+    createdOn,
+    doc,
+  };
+}
+
+const partitionNotFound = (values: string[]) =>
+  entityNotFound(`Cannot find partition with values [${values.join(', ')}].`);
+
+const partitionError = (values: string[], code: string, message: string): Json => ({
+  PartitionValues: values,
+  ErrorDetail: { ErrorCode: code, ErrorMessage: message },
+});
+
+/** Which of `total` segments a partition belongs to: a stable hash of its values. */
+function segmentOf(values: string[], total: number): number {
+  const digest = createHash('sha256').update(JSON.stringify(values)).digest();
+  return digest.readUInt32BE(0) % total;
+}
+
+function partitionToWire(p: PartitionRecord, excludeColumns: boolean): Json {
+  const doc = { ...p.doc };
+  const sd = obj(doc, 'StorageDescriptor');
+  if (excludeColumns && sd) {
+    const { Columns: _columns, ...rest } = sd;
+    doc['StorageDescriptor'] = rest;
+  }
+  return compact({
+    ...doc,
+    Values: p.values,
+    DatabaseName: p.databaseName,
+    TableName: p.tableName,
+    CreationTime: toWireTime(p.createdOn),
+    CatalogId: p.catalogId,
+  });
 }
 
 const scopeOf = (ctx: RequestContext) => ({ accountId: ctx.accountId, region: ctx.region });
