@@ -469,7 +469,8 @@ export class CatalogService {
   }
 }
 
-const keyOf = (t: TableRecord): TableKey => ({
+/** The key a table's partitions and versions are stored under. */
+export const keyOf = (t: TableRecord): TableKey => ({
   accountId: t.accountId,
   region: t.region,
   catalogId: t.catalogId,
