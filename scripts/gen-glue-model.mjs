@@ -25,6 +25,10 @@ const OPERATIONS = [
   // Data Catalog subset
   'CreateDatabase', 'GetDatabase', 'GetDatabases', 'DeleteDatabase', 'CreateTable', 'GetTable',
   'GetTables', 'UpdateTable', 'DeleteTable', 'UpdateDatabase',
+  // Data Catalog partitions, table versions, batch and search operations
+  'CreatePartition', 'BatchCreatePartition', 'GetPartition', 'GetPartitions', 'UpdatePartition',
+  'DeletePartition', 'BatchDeletePartition', 'BatchGetPartition', 'BatchUpdatePartition', 'BatchDeleteTable',
+  'GetTableVersions', 'GetTableVersion', 'DeleteTableVersion', 'BatchDeleteTableVersion', 'SearchTables',
   // jobs
   'CreateJob', 'GetJob', 'GetJobs', 'UpdateJob', 'DeleteJob', 'StartJobRun', 'GetJobRun',
   'GetJobRuns', 'BatchStopJobRun', 'ListJobs', 'BatchGetJobs',

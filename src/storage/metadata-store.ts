@@ -1,7 +1,9 @@
 import type {
   DatabaseRecord,
   LabelRow,
+  PartitionRecord,
   Scope,
+  TableKey,
   TableRecord,
   TransformRecord,
 } from './records.js';
@@ -76,10 +78,49 @@ export interface MetadataStore {
     name: string,
   ): Promise<TableRecord | undefined>;
   listTables(scope: Scope, catalogId: string, databaseName: string): Promise<TableRecord[]>;
-  updateTable(record: TableRecord): Promise<boolean>;
+  /** Every table of the catalog, in every database (ordered by database, then name). */
+  listAllTables(scope: Scope, catalogId: string): Promise<TableRecord[]>;
+  /**
+   * Replaces the stored table if its stored version is still `record.versionId - 1` (false
+   * otherwise, or when it does not exist); with `archive`, the replaced definition is kept as a
+   * table version in the same transaction.
+   */
+  updateTable(record: TableRecord, options?: { archive: boolean }): Promise<boolean>;
+  /** Deletes the table with its partitions and archived versions. */
   deleteTable(scope: Scope, catalogId: string, databaseName: string, name: string): Promise<boolean>;
 
+  /** The table's archived versions (the definitions UpdateTable replaced), oldest first. */
+  listTableVersions(table: TableKey): Promise<TableRecord[]>;
+  /** Deletes those archived versions of the table; returns the ids that were not there. */
+  deleteTableVersions(table: TableKey, versionIds: number[]): Promise<number[]>;
+
+  /**
+   * Inserts the partitions into the table in one transaction, skipping those whose values are
+   * already taken (returned in `existing`). Nothing is written when the table does not exist.
+   */
+  insertPartitions(table: TableKey, partitions: PartitionRecord[]): Promise<PartitionInsertResult>;
+  getPartition(table: TableKey, values: string[]): Promise<PartitionRecord | undefined>;
+  /** The table's partitions, ordered by their values. */
+  listPartitions(table: TableKey): Promise<PartitionRecord[]>;
+  /** The values of the table's partitions, in the same order, without reading their definitions. */
+  listPartitionValues(table: TableKey): Promise<string[][]>;
+  /** Those of the partitions with these values that exist, in the order asked. */
+  getPartitions(table: TableKey, values: string[][]): Promise<PartitionRecord[]>;
+  /**
+   * Replaces the partition stored under `values` by `record` (whose values may differ: a partition
+   * can be moved to new values if they are free).
+   */
+  updatePartition(table: TableKey, values: string[], record: PartitionRecord): Promise<'updated' | 'not-found' | 'values-taken'>;
+  /** Deletes those partitions in one transaction; returns the values that were not there. */
+  deletePartitions(table: TableKey, values: string[][]): Promise<string[][]>;
+
   close(): Promise<void>;
+}
+
+export interface PartitionInsertResult {
+  tableFound: boolean;
+  /** Values of the partitions not inserted because the table already had them. */
+  existing: string[][];
 }
 
 /** The labels being read were replaced by another import, and their rows deleted, before the reader had them all. */

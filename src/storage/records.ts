@@ -46,6 +46,25 @@ export interface TableRecord extends Scope {
   doc: Record<string, unknown>;
 }
 
+/** Which table a partition or an archived table version belongs to. */
+export interface TableKey extends Scope {
+  catalogId: string;
+  databaseName: string;
+  /** The table's name. */
+  name: string;
+}
+
+export interface PartitionRecord extends Scope {
+  catalogId: string;
+  databaseName: string;
+  tableName: string;
+  /** One value per partition key of the table, in the keys' order: the partition's identity. */
+  values: string[];
+  createdOn: number;
+  /** The PartitionInput members other than Values (timestamps as epoch seconds). */
+  doc: Record<string, unknown>;
+}
+
 export type TaskType =
   | 'EVALUATION'
   | 'LABELING_SET_GENERATION'

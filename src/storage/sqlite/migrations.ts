@@ -159,6 +159,37 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       ALTER TABLE task_runs ADD COLUMN progress_updated_on INTEGER;
     `,
   },
+  {
+    version: 5,
+    name: 'catalog partitions and table versions',
+    sql: `
+      CREATE TABLE catalog_partitions (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        catalog_id TEXT NOT NULL,
+        database_name TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        partition_values TEXT NOT NULL,
+        created_on INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (account_id, region, catalog_id, database_name, table_name, partition_values)
+      );
+
+      CREATE TABLE catalog_table_versions (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        catalog_id TEXT NOT NULL,
+        database_name TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        version_id INTEGER NOT NULL,
+        created_on INTEGER NOT NULL,
+        updated_on INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (account_id, region, catalog_id, database_name, table_name, version_id)
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

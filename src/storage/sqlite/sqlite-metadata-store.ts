@@ -2,11 +2,18 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LABEL_BATCH_ROWS } from '../label-store.js';
-import { LabelsReplaced, StoreConflict, type MetadataStore } from '../metadata-store.js';
+import {
+  LabelsReplaced,
+  StoreConflict,
+  type MetadataStore,
+  type PartitionInsertResult,
+} from '../metadata-store.js';
 import type {
   DatabaseRecord,
   LabelRow,
+  PartitionRecord,
   Scope,
+  TableKey,
   TableRecord,
   TransformRecord,
   TransformStatus,
@@ -46,6 +53,40 @@ interface TableRow extends DatabaseRow {
   version_id: number;
   created_by: string;
 }
+
+interface TableVersionRow extends Omit<TableRow, 'name'> {
+  table_name: string;
+}
+
+interface PartitionRow {
+  account_id: string;
+  region: string;
+  catalog_id: string;
+  database_name: string;
+  table_name: string;
+  partition_values: string;
+  created_on: number;
+  doc: string;
+}
+
+/** The key columns of a table's partitions and versions, in the order the statements below bind them. */
+const tableKeyParams = (t: TableKey) => [t.accountId, t.region, t.catalogId, t.databaseName, t.name];
+const OF_TABLE = 'account_id = ? AND region = ? AND catalog_id = ? AND database_name = ? AND table_name = ?';
+
+/** A partition's values as one key column: a JSON array, so that no value can be confused with a separator. */
+const valuesKey = (values: string[]) => JSON.stringify(values);
+
+const toPartition = (r: PartitionRow): PartitionRecord => ({
+  ...scopeOf(r),
+  catalogId: r.catalog_id,
+  databaseName: r.database_name,
+  tableName: r.table_name,
+  values: JSON.parse(r.partition_values) as string[],
+  createdOn: r.created_on,
+  doc: docOf(r.doc),
+});
+
+const toTableVersion = (r: TableVersionRow): TableRecord => toTable({ ...r, name: r.table_name });
 
 const toTransform = (r: TransformRow): TransformRecord => ({
   ...scopeOf(r),
@@ -352,12 +393,14 @@ export class SqliteMetadataStore implements MetadataStore {
         )
         .run(scope.accountId, scope.region, catalogId, name);
       if (res.changes === 0) return false;
-      this.#db
-        .prepare(
-          `DELETE FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
-           AND database_name = ?`,
-        )
-        .run(scope.accountId, scope.region, catalogId, name);
+      for (const table of ['catalog_tables', 'catalog_partitions', 'catalog_table_versions']) {
+        this.#db
+          .prepare(
+            `DELETE FROM ${table} WHERE account_id = ? AND region = ? AND catalog_id = ?
+             AND database_name = ?`,
+          )
+          .run(scope.accountId, scope.region, catalogId, name);
+      }
       return true;
     });
   }
@@ -405,34 +448,168 @@ export class SqliteMetadataStore implements MetadataStore {
     return rows.map(toTable);
   }
 
-  async updateTable(t: TableRecord): Promise<boolean> {
-    const res = this.#db
+  async listAllTables(scope: Scope, catalogId: string) {
+    const rows = this.#db
       .prepare(
-        `UPDATE catalog_tables SET updated_on = ?, version_id = ?, doc = ?
-         WHERE account_id = ? AND region = ? AND catalog_id = ? AND database_name = ? AND name = ?`,
+        `SELECT * FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
+         ORDER BY database_name, name`,
       )
-      .run(
-        t.updatedOn,
-        t.versionId,
-        JSON.stringify(t.doc),
-        t.accountId,
-        t.region,
-        t.catalogId,
-        t.databaseName,
-        t.name,
-      );
-    return res.changes > 0;
+      .all(scope.accountId, scope.region, catalogId) as TableRow[];
+    return rows.map(toTable);
+  }
+
+  async updateTable(t: TableRecord, options: { archive: boolean } = { archive: false }): Promise<boolean> {
+    return this.#tx(() => {
+      const key = [t.accountId, t.region, t.catalogId, t.databaseName, t.name];
+      const current = this.#db
+        .prepare(
+          `SELECT * FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
+           AND database_name = ? AND name = ?`,
+        )
+        .get(...key) as TableRow | undefined;
+      if (!current || current.version_id !== t.versionId - 1) return false;
+      if (options.archive) {
+        this.#db
+          .prepare(
+            `INSERT OR REPLACE INTO catalog_table_versions (account_id, region, catalog_id, database_name,
+               table_name, version_id, created_on, updated_on, created_by, doc)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(...key, current.version_id, current.created_on, current.updated_on, current.created_by, current.doc);
+      }
+      this.#db
+        .prepare(
+          `UPDATE catalog_tables SET updated_on = ?, version_id = ?, doc = ?
+           WHERE account_id = ? AND region = ? AND catalog_id = ? AND database_name = ? AND name = ?`,
+        )
+        .run(t.updatedOn, t.versionId, JSON.stringify(t.doc), ...key);
+      return true;
+    });
   }
 
   async deleteTable(scope: Scope, catalogId: string, databaseName: string, name: string) {
     return this.#deleting(() => {
+      const key = tableKeyParams({ ...scope, catalogId, databaseName, name });
       const res = this.#db
         .prepare(
           `DELETE FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
            AND database_name = ? AND name = ?`,
         )
-        .run(scope.accountId, scope.region, catalogId, databaseName, name);
-      return res.changes > 0;
+        .run(...key);
+      if (res.changes === 0) return false;
+      this.#db.prepare(`DELETE FROM catalog_partitions WHERE ${OF_TABLE}`).run(...key);
+      this.#db.prepare(`DELETE FROM catalog_table_versions WHERE ${OF_TABLE}`).run(...key);
+      return true;
+    });
+  }
+
+  async listTableVersions(table: TableKey): Promise<TableRecord[]> {
+    const rows = this.#db
+      .prepare(`SELECT * FROM catalog_table_versions WHERE ${OF_TABLE} ORDER BY version_id`)
+      .all(...tableKeyParams(table)) as TableVersionRow[];
+    return rows.map(toTableVersion);
+  }
+
+  async deleteTableVersions(table: TableKey, versionIds: number[]): Promise<number[]> {
+    return this.#deleting(() => {
+      const del = this.#db.prepare(`DELETE FROM catalog_table_versions WHERE ${OF_TABLE} AND version_id = ?`);
+      return versionIds.filter((v) => del.run(...tableKeyParams(table), v).changes === 0);
+    });
+  }
+
+  async insertPartitions(table: TableKey, partitions: PartitionRecord[]): Promise<PartitionInsertResult> {
+    return this.#tx(() => {
+      if (!this.#tableExists(table)) return { tableFound: false, existing: [] };
+      const insert = this.#db.prepare(
+        `INSERT OR IGNORE INTO catalog_partitions (account_id, region, catalog_id, database_name,
+           table_name, partition_values, created_on, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const existing: string[][] = [];
+      for (const p of partitions) {
+        const res = insert.run(...tableKeyParams(table), valuesKey(p.values), p.createdOn, JSON.stringify(p.doc));
+        if (res.changes === 0) existing.push(p.values);
+      }
+      return { tableFound: true, existing };
+    });
+  }
+
+  #tableExists(table: TableKey): boolean {
+    return (
+      this.#db
+        .prepare(
+          `SELECT 1 FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
+           AND database_name = ? AND name = ?`,
+        )
+        .get(...tableKeyParams(table)) !== undefined
+    );
+  }
+
+  async getPartition(table: TableKey, values: string[]): Promise<PartitionRecord | undefined> {
+    const row = this.#db
+      .prepare(`SELECT * FROM catalog_partitions WHERE ${OF_TABLE} AND partition_values = ?`)
+      .get(...tableKeyParams(table), valuesKey(values)) as PartitionRow | undefined;
+    return row && toPartition(row);
+  }
+
+  async listPartitions(table: TableKey): Promise<PartitionRecord[]> {
+    const rows = this.#db
+      .prepare(`SELECT * FROM catalog_partitions WHERE ${OF_TABLE} ORDER BY partition_values`)
+      .all(...tableKeyParams(table)) as PartitionRow[];
+    return rows.map(toPartition);
+  }
+
+  async listPartitionValues(table: TableKey): Promise<string[][]> {
+    const rows = this.#db
+      .prepare(`SELECT partition_values FROM catalog_partitions WHERE ${OF_TABLE} ORDER BY partition_values`)
+      .pluck()
+      .all(...tableKeyParams(table)) as string[];
+    return rows.map((r) => JSON.parse(r) as string[]);
+  }
+
+  async getPartitions(table: TableKey, values: string[][]): Promise<PartitionRecord[]> {
+    const keys = values.map(valuesKey);
+    // One statement for the lot: the keys travel as one JSON array, whatever their number.
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM catalog_partitions WHERE ${OF_TABLE}
+         AND partition_values IN (SELECT value FROM json_each(?))`,
+      )
+      .all(...tableKeyParams(table), JSON.stringify(keys)) as PartitionRow[];
+    const byKey = new Map(rows.map((r) => [r.partition_values, r]));
+    return keys.flatMap((k) => {
+      const row = byKey.get(k);
+      return row ? [toPartition(row)] : [];
+    });
+  }
+
+  async updatePartition(
+    table: TableKey,
+    values: string[],
+    record: PartitionRecord,
+  ): Promise<'updated' | 'not-found' | 'values-taken'> {
+    return this.#tx(() => {
+      const from = valuesKey(values);
+      const to = valuesKey(record.values);
+      if (to !== from) {
+        const taken = this.#db
+          .prepare(`SELECT 1 FROM catalog_partitions WHERE ${OF_TABLE} AND partition_values = ?`)
+          .get(...tableKeyParams(table), to);
+        if (taken) return 'values-taken';
+      }
+      const res = this.#db
+        .prepare(
+          `UPDATE catalog_partitions SET partition_values = ?, doc = ?
+           WHERE ${OF_TABLE} AND partition_values = ?`,
+        )
+        .run(to, JSON.stringify(record.doc), ...tableKeyParams(table), from);
+      return res.changes > 0 ? 'updated' : 'not-found';
+    });
+  }
+
+  async deletePartitions(table: TableKey, values: string[][]): Promise<string[][]> {
+    return this.#deleting(() => {
+      const del = this.#db.prepare(`DELETE FROM catalog_partitions WHERE ${OF_TABLE} AND partition_values = ?`);
+      return values.filter((v) => del.run(...tableKeyParams(table), valuesKey(v)).changes === 0);
     });
   }
 
