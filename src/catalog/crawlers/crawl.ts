@@ -224,15 +224,14 @@ async function sample(files: CrawledFile[], perFolder: number, session: DuckDbSe
 /**
  * The tables under `folders` (relative to the include path): one table there when every sampled
  * file below is compatible with the others and all files are equally deep (the folders between are
- * its partitions); otherwise the tables of each subfolder. Files directly in a folder whose
- * subfolders form several tables belong to none: a table there would read its subfolders too.
+ * its partitions); otherwise the tables of each subfolder. A folder holding nothing but one
+ * subfolder (not a `key=value` one) is no table's root: its subfolder is, and names the table.
+ * Files directly in a folder whose subfolders form several tables belong to none: a table there
+ * would read its subfolders too.
  */
 function groupTables(include: S3Location, folders: string[], files: CrawledFile[], combine: boolean, prefix: string, deps: CrawlDeps): FoundTable[] {
   const sampled = files.filter((f) => f.schema !== undefined);
   if (sampled.length === 0) return [];
-  const depths = new Set(files.map((f) => f.folders.length));
-  const schema = depths.size === 1 ? mergedSchema(sampled.map((f) => f.schema!), combine) : undefined;
-  if (schema) return [tableAt(include, folders, files, schema, prefix)];
   const children = new Map<string, CrawledFile[]>();
   const direct: CrawledFile[] = [];
   for (const f of files) {
@@ -240,6 +239,13 @@ function groupTables(include: S3Location, folders: string[], files: CrawledFile[
     if (child === undefined) direct.push(f);
     else children.set(child, [...(children.get(child) ?? []), f]);
   }
+  const [only] = children.keys();
+  if (direct.length === 0 && children.size === 1 && !only!.includes('=')) {
+    return groupTables(include, [...folders, only!], files, combine, prefix, deps);
+  }
+  const depths = new Set(files.map((f) => f.folders.length));
+  const schema = depths.size === 1 ? mergedSchema(sampled.map((f) => f.schema!), combine) : undefined;
+  if (schema) return [tableAt(include, folders, files, schema, prefix)];
   for (const f of direct) deps.progress(`s3://${f.at.bucket}/${f.at.key} belongs to no table: its folder's subfolders hold different tables`);
   return [...children.entries()].flatMap(([child, below]) => groupTables(include, [...folders, child], below, combine, prefix, deps));
 }
@@ -255,7 +261,7 @@ function tableAt(include: S3Location, folders: string[], files: CrawledFile[], s
     return keys.size === 1 && only !== undefined ? sanitizedName(only) : `partition_${level}`;
   });
   const partitions = new Map<string, { values: string[]; location: string }>();
-  for (const f of files) {
+  for (const f of levels > 0 ? files : []) {
     const segments = f.folders.slice(folders.length);
     const values = segments.map((s, level) => (partitionKeys[level] === `partition_${level}` && !s.includes('=') ? s : decodeValue(s.slice(s.indexOf('=') + 1))));
     const id = JSON.stringify(values);
@@ -400,7 +406,11 @@ function schemaDifferences(stored: Json, crawled: Json): string[] {
   if (JSON.stringify(columns(stored['PartitionKeys'])) !== JSON.stringify(columns(crawled['PartitionKeys']))) differences.push('other partition keys');
   const library = (d: Json) => (sdOf(d)['SerdeInfo'] as Json | undefined)?.['SerializationLibrary'];
   if (library(stored) !== library(crawled)) differences.push(`SerDe ${String(library(crawled))}`);
-  const format = (d: Json) => JSON.stringify({ ...((sdOf(d)['SerdeInfo'] as Json | undefined)?.['Parameters'] as Json | undefined) });
+  // A JSON table's `paths` lists its columns, whose changes are reported above.
+  const format = (d: Json) => {
+    const { paths: _paths, ...parameters } = ((sdOf(d)['SerdeInfo'] as Json | undefined)?.['Parameters'] as Json | undefined) ?? {};
+    return JSON.stringify(parameters);
+  };
   if (library(stored) === library(crawled) && format(stored) !== format(crawled)) differences.push('other SerDe parameters');
   if (sdOf(stored)['Location'] !== sdOf(crawled)['Location']) differences.push(`location ${String(sdOf(crawled)['Location'])}`);
   return differences;
