@@ -27,7 +27,7 @@ const OPERATIONS = [
   'GetTables', 'UpdateTable', 'DeleteTable', 'UpdateDatabase',
   // Data Catalog partitions, table versions, batch and search operations
   'CreatePartition', 'BatchCreatePartition', 'GetPartition', 'GetPartitions', 'UpdatePartition',
-  'DeletePartition', 'BatchDeletePartition', 'BatchGetPartition', 'BatchDeleteTable',
+  'DeletePartition', 'BatchDeletePartition', 'BatchGetPartition', 'BatchUpdatePartition', 'BatchDeleteTable',
   'GetTableVersions', 'GetTableVersion', 'DeleteTableVersion', 'BatchDeleteTableVersion', 'SearchTables',
   // jobs
   'CreateJob', 'GetJob', 'GetJobs', 'UpdateJob', 'DeleteJob', 'StartJobRun', 'GetJobRun',

@@ -63,6 +63,13 @@ export function glueOperations(s: Services): ReadonlyMap<string, Operation> {
     UpdatePartition: (c, i) => s.catalog.updatePartition(c, i),
     DeletePartition: (c, i) => s.catalog.deletePartition(c, i),
     BatchDeletePartition: (c, i) => s.catalog.batchDeletePartition(c, i),
+    BatchUpdatePartition: (c, i) => s.catalog.batchUpdatePartition(c, i),
+    BatchDeleteTable: (c, i) => s.catalog.batchDeleteTable(c, i),
+    GetTableVersions: (c, i) => s.catalog.getTableVersions(c, i),
+    GetTableVersion: (c, i) => s.catalog.getTableVersion(c, i),
+    DeleteTableVersion: (c, i) => s.catalog.deleteTableVersion(c, i),
+    BatchDeleteTableVersion: (c, i) => s.catalog.batchDeleteTableVersion(c, i),
+    SearchTables: (c, i) => s.catalog.searchTables(c, i),
 
     CreateJob: (c, i) => s.jobs.create(c, i),
     GetJob: (c, i) => s.jobs.get(c, i),

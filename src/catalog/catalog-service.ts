@@ -6,6 +6,7 @@ import { arr, compact, fromWireTime, obj, str, toWireTime, type Json } from '../
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
 import type { DatabaseRecord, PartitionRecord, TableKey, TableRecord } from '../storage/records.js';
 import { databaseArn, tableArn } from './arns.js';
+import { compilePartitionExpression, type PartitionKey } from './partition-expression.js';
 
 /**
  * The Glue Data Catalog subset FindMatches needs: databases and tables that say where input data
@@ -180,8 +181,133 @@ export class CatalogService {
       versionId: current.versionId + 1,
       doc: storedTableInput(tableInput, current.name),
     };
-    if (!(await this.store.updateTable(updated))) throw entityNotFound(`Table ${current.name} not found.`);
+    // The replaced definition stays readable as a table version unless SkipArchive says not to.
+    const archive = input['SkipArchive'] !== true;
+    if (!(await this.store.updateTable(updated, { archive }))) {
+      const now = await this.store.getTable(ctx, current.catalogId, current.databaseName, current.name);
+      if (!now) throw entityNotFound(`Table ${current.name} not found.`);
+      throw new ServiceError(
+        'ConcurrentModificationException',
+        `Table ${current.name} was updated by someone else while this update ran (now version ${now.versionId}).`,
+      );
+    }
     return {};
+  }
+
+  /** The table's versions: the archived definitions and the current one, oldest first. */
+  async #tableVersions(table: TableRecord): Promise<TableRecord[]> {
+    return [...(await this.store.listTableVersions(keyOf(table))), table];
+  }
+
+  async getTableVersions(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#table(ctx, { ...input, Name: str(input, 'TableName') });
+    const { page, nextToken } = paginate(await this.#tableVersions(table), (v) => [v.versionId, ''], false, {
+      nextToken: str(input, 'NextToken'),
+      maxResults: input['MaxResults'] as number | undefined,
+      defaultPageSize: 100,
+      fingerprint: ['GetTableVersions', table.catalogId, table.databaseName, table.name],
+    });
+    return compact({ TableVersions: page.map(tableVersionToWire), NextToken: nextToken });
+  }
+
+  /** GetTableVersion: the version asked for, or the current one when VersionId is left out. */
+  async getTableVersion(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#table(ctx, { ...input, Name: str(input, 'TableName') });
+    const raw = str(input, 'VersionId');
+    if (raw === undefined) return { TableVersion: tableVersionToWire(table) };
+    const wanted = versionNumber(raw, 'VersionId');
+    const version = (await this.#tableVersions(table)).find((v) => v.versionId === wanted);
+    if (!version) throw entityNotFound('Version not found.');
+    return { TableVersion: tableVersionToWire(version) };
+  }
+
+  async deleteTableVersion(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#table(ctx, { ...input, Name: str(input, 'TableName') });
+    const errors = await this.#deleteVersions(table, [str(input, 'VersionId')!]);
+    if (errors.length > 0) {
+      const detail = errors[0]!['ErrorDetail'] as Json;
+      throw new ServiceError(detail['ErrorCode'] as string, detail['ErrorMessage'] as string);
+    }
+    return {};
+  }
+
+  /** BatchDeleteTableVersion: deletes the archived versions listed; each one that is not is in Errors. */
+  async batchDeleteTableVersion(ctx: RequestContext, input: Json): Promise<Json> {
+    const table = await this.#table(ctx, { ...input, Name: str(input, 'TableName') });
+    const errors = await this.#deleteVersions(table, arr(input, 'VersionIds') as string[]);
+    return compact({ Errors: errors.length > 0 ? errors : undefined });
+  }
+
+  /**
+   * Deletes archived versions of the table in one transaction. The current version is the table
+   * itself (DeleteTable removes it), so it cannot be deleted as a version.
+   */
+  async #deleteVersions(table: TableRecord, rawIds: string[]): Promise<Json[]> {
+    const errors: Json[] = [];
+    const ids: number[] = [];
+    const versionError = (id: string, code: string, message: string): Json => ({
+      TableName: table.name,
+      VersionId: id,
+      ErrorDetail: { ErrorCode: code, ErrorMessage: message },
+    });
+    for (const raw of rawIds) {
+      const id = Number(raw);
+      if (!/^\d+$/.test(raw)) {
+        errors.push(versionError(raw, 'InvalidInputException', `VersionId ${raw} is not a version number.`));
+      } else if (id === table.versionId) {
+        errors.push(
+          versionError(raw, 'InvalidInputException', `Version ${raw} is the current version of table ${table.name}: it cannot be deleted.`),
+        );
+      } else {
+        ids.push(id);
+      }
+    }
+    const missing = await this.store.deleteTableVersions(keyOf(table), ids);
+    for (const id of missing) errors.push(versionError(String(id), 'EntityNotFoundException', 'Version not found.'));
+    return errors;
+  }
+
+  /** BatchDeleteTable: deletes each table listed (with its partitions and versions); the others are in Errors. */
+  async batchDeleteTable(ctx: RequestContext, input: Json): Promise<Json> {
+    const catalogId = this.#catalogId(ctx, input);
+    const db = await this.#database(ctx, catalogId, str(input, 'DatabaseName')!);
+    const errors: Json[] = [];
+    for (const raw of arr(input, 'TablesToDelete') as string[]) {
+      const name = raw.toLowerCase();
+      if (!(await this.store.deleteTable(ctx, catalogId, db.name, name))) {
+        errors.push({ TableName: raw, ErrorDetail: { ErrorCode: 'EntityNotFoundException', ErrorMessage: `Table ${name} not found.` } });
+      }
+    }
+    return compact({ Errors: errors.length > 0 ? errors : undefined });
+  }
+
+  /**
+   * SearchTables over every database of the catalog: SearchText matches (case-insensitively, as
+   * a substring, or exactly when quoted) a table's name, database, description, owner or a
+   * parameter key or value; each Filter must hold too (see propertyHolds).
+   */
+  async searchTables(ctx: RequestContext, input: Json): Promise<Json> {
+    const catalogId = this.#catalogId(ctx, input);
+    let tables = await this.store.listAllTables(ctx, catalogId);
+    const text = str(input, 'SearchText');
+    if (text !== undefined && text.trim() !== '') tables = tables.filter((t) => textMatches(t, text));
+    const filters = (arr(input, 'Filters') as Json[] | undefined) ?? [];
+    tables = tables.filter((t) => filters.every((f) => propertyHolds(t, f)));
+    const sort = ((arr(input, 'SortCriteria') as Json[] | undefined) ?? [])[0];
+    const sortField = sort ? str(sort, 'FieldName') : undefined;
+    const descending = sort !== undefined && str(sort, 'Sort') === 'DESC';
+    const { page, nextToken } = paginate(
+      tables,
+      (t) => [sortField ? sortValue(t, sortField) : '', `${t.databaseName}.${t.name}`],
+      descending,
+      {
+        nextToken: str(input, 'NextToken'),
+        maxResults: input['MaxResults'] as number | undefined,
+        defaultPageSize: 100,
+        fingerprint: ['SearchTables', catalogId, text ?? '', filters, sort ?? null],
+      },
+    );
+    return compact({ TableList: page.map(tableToWire), NextToken: nextToken });
   }
 
   async deleteTable(ctx: RequestContext, input: Json): Promise<Json> {
@@ -238,9 +364,15 @@ export class CatalogService {
     return { Partition: partitionToWire(partition, false) };
   }
 
-  /** The table's partitions, ordered by their values (for the crawler and table reads). */
-  async listPartitions(table: TableRecord): Promise<PartitionRecord[]> {
-    return this.store.listPartitions(keyOf(table));
+  /**
+   * The table's partitions, ordered by their values, optionally only those a partition predicate
+   * selects (for the crawler and table reads).
+   */
+  async listPartitions(table: TableRecord, predicate?: string): Promise<PartitionRecord[]> {
+    const partitions = await this.store.listPartitions(keyOf(table));
+    if (predicate === undefined || predicate.trim() === '') return partitions;
+    const selected = compilePartitionExpression(predicate, partitionKeysOf(table));
+    return partitions.filter((p) => selected(p.values));
   }
 
   /**
@@ -250,7 +382,9 @@ export class CatalogService {
    */
   async getPartitions(ctx: RequestContext, input: Json): Promise<Json> {
     const table = await this.#partitionedTable(ctx, input);
-    let partitions = await this.store.listPartitions(keyOf(table));
+    // A blank Expression (which Hive's Glue client sends to list everything) filters nothing.
+    const expression = str(input, 'Expression') ?? '';
+    let partitions = await this.listPartitions(table, expression);
     const segment = obj(input, 'Segment');
     if (segment) {
       const number = segment['SegmentNumber'] as number;
@@ -264,7 +398,7 @@ export class CatalogService {
       nextToken: str(input, 'NextToken'),
       maxResults: input['MaxResults'] as number | undefined,
       defaultPageSize: 1000,
-      fingerprint: ['GetPartitions', table.catalogId, table.databaseName, table.name, segment ?? null],
+      fingerprint: ['GetPartitions', table.catalogId, table.databaseName, table.name, expression, segment ?? null],
     });
     const excludeColumns = input['ExcludeColumnSchema'] === true;
     return compact({ Partitions: page.map((p) => partitionToWire(p, excludeColumns)), NextToken: nextToken });
@@ -303,6 +437,20 @@ export class CatalogService {
     return {};
   }
 
+  /** BatchUpdatePartition: each entry as UpdatePartition; the entries that fail are in Errors. */
+  async batchUpdatePartition(ctx: RequestContext, input: Json): Promise<Json> {
+    const errors: Json[] = [];
+    for (const entry of arr(input, 'Entries') as Json[]) {
+      try {
+        await this.updatePartition(ctx, { ...input, ...entry });
+      } catch (e) {
+        if (!(e instanceof ServiceError) || (e.type === 'EntityNotFoundException' && /^(Table|Database) /.test(e.message))) throw e;
+        errors.push({ PartitionValueList: entry['PartitionValueList'], ErrorDetail: { ErrorCode: e.type, ErrorMessage: e.message } });
+      }
+    }
+    return compact({ Errors: errors.length > 0 ? errors : undefined });
+  }
+
   async deletePartition(ctx: RequestContext, input: Json): Promise<Json> {
     const table = await this.#partitionedTable(ctx, input);
     const values = arr(input, 'PartitionValues') as string[];
@@ -331,9 +479,10 @@ const keyOf = (t: TableRecord): TableKey => ({
 
 const valuesOf = (entry: Json): string[] => (arr(entry, 'Values') as string[] | undefined) ?? [];
 
-/** The table's partition keys (Column structures: Name, Type, …). */
-export function partitionKeysOf(table: TableRecord): Json[] {
-  return (arr(table.doc, 'PartitionKeys') as Json[] | undefined) ?? [];
+/** The table's partition keys, in order. */
+export function partitionKeysOf(table: TableRecord): PartitionKey[] {
+  const columns = (arr(table.doc, 'PartitionKeys') as Json[] | undefined) ?? [];
+  return columns.map((c) => ({ name: str(c, 'Name')!, type: str(c, 'Type') ?? 'string' }));
 }
 
 /**
@@ -431,6 +580,100 @@ export function assertNoReservedTags(tags: Record<string, string>): void {
       throw invalidInput(`Tag key ${key} is reserved: tag keys may not begin with 'aws'.`);
     }
   }
+}
+
+function versionNumber(raw: string, field: string): number {
+  if (!/^\d+$/.test(raw)) throw invalidInput(`${field} ${raw} is not a version number (a table's versions are 0, 1, 2, …).`);
+  return Number(raw);
+}
+
+function tableVersionToWire(t: TableRecord): Json {
+  return { Table: tableToWire(t), VersionId: String(t.versionId) };
+}
+
+/** The members SearchText looks in: names, description, owner and parameters. */
+function searchableTexts(t: TableRecord): string[] {
+  const params = (obj(t.doc, 'Parameters') ?? {}) as Record<string, string>;
+  return [
+    t.name,
+    t.databaseName,
+    str(t.doc, 'Description') ?? '',
+    str(t.doc, 'Owner') ?? '',
+    ...Object.keys(params),
+    ...Object.values(params),
+  ];
+}
+
+function textMatches(t: TableRecord, searchText: string): boolean {
+  const quoted = /^"(.*)"$/s.exec(searchText.trim());
+  const texts = searchableTexts(t).map((x) => x.toLowerCase());
+  if (quoted) return texts.includes(quoted[1]!.toLowerCase());
+  const needle = searchText.trim().toLowerCase();
+  return texts.some((x) => x.includes(needle));
+}
+
+const TIME_FIELDS: Record<string, (t: TableRecord) => number | undefined> = {
+  CreateTime: (t) => t.createdOn,
+  UpdateTime: (t) => t.updatedOn,
+  LastAccessTime: (t) => (typeof t.doc['LastAccessTime'] === 'number' ? (t.doc['LastAccessTime'] as number) * 1000 : undefined),
+  LastAnalyzedTime: (t) => (typeof t.doc['LastAnalyzedTime'] === 'number' ? (t.doc['LastAnalyzedTime'] as number) * 1000 : undefined),
+};
+
+/** A string member of the table a filter or sort can name: its own members, or else a parameter. */
+function fieldText(t: TableRecord, key: string): string | undefined {
+  switch (key) {
+    case 'Name':
+      return t.name;
+    case 'DatabaseName':
+      return t.databaseName;
+    case 'Description':
+    case 'Owner':
+    case 'TableType':
+      return str(t.doc, key);
+    default:
+      return ((obj(t.doc, 'Parameters') ?? {}) as Record<string, string>)[key];
+  }
+}
+
+/**
+ * A SearchTables filter. Time fields (CreateTime, UpdateTime, LastAccessTime, LastAnalyzedTime)
+ * compare by Comparator with a value in epoch seconds or ISO 8601. Other keys (Name,
+ * DatabaseName, Description, Owner, TableType, else a table parameter) match as Glue documents:
+ * the field is split into tokens at punctuation and one token must equal Value (case-insensitively),
+ * so Value `link` finds `customer-link` but not `xxlinkyy`.
+ */
+function propertyHolds(t: TableRecord, filter: Json): boolean {
+  const key = str(filter, 'Key') ?? '';
+  const value = str(filter, 'Value') ?? '';
+  const time = TIME_FIELDS[key];
+  if (time) {
+    const at = time(t);
+    const wanted = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value);
+    if (Number.isNaN(wanted)) throw invalidInput(`Filters: Value ${value} of ${key} is not a time (epoch seconds or ISO 8601).`);
+    if (at === undefined) return false;
+    switch (str(filter, 'Comparator') ?? 'EQUALS') {
+      case 'GREATER_THAN':
+        return at > wanted;
+      case 'LESS_THAN':
+        return at < wanted;
+      case 'GREATER_THAN_EQUALS':
+        return at >= wanted;
+      case 'LESS_THAN_EQUALS':
+        return at <= wanted;
+      default:
+        return Math.floor(at / 1000) === Math.floor(wanted / 1000);
+    }
+  }
+  const field = fieldText(t, key);
+  if (field === undefined) return false;
+  const tokens = field.toLowerCase().split(/[^\p{L}\p{N}]+/u);
+  return field.toLowerCase() === value.toLowerCase() || tokens.includes(value.toLowerCase());
+}
+
+function sortValue(t: TableRecord, field: string): string | number {
+  const time = TIME_FIELDS[field];
+  if (time) return time(t) ?? 0;
+  return fieldText(t, field) ?? '';
 }
 
 function databaseToWire(d: DatabaseRecord): Json {
