@@ -336,9 +336,15 @@ function summaryText(s: CrawlSummary): string {
 /** ListCrawls' CrawlsFilter as a test of a crawl. */
 function crawlFilterOf(filter: Json): (c: Crawl) => boolean {
   const field = str(filter, 'FieldName');
-  const operator = str(filter, 'FilterOperator') ?? 'EQ';
-  const text = str(filter, 'FieldValue') ?? '';
-  if (field === undefined) throw invalidInput('Filters[].FieldName is required (CRAWL_ID, STATE, START_TIME, END_TIME or DPU_HOUR).');
+  const operator = str(filter, 'FilterOperator');
+  const text = str(filter, 'FieldValue');
+  if (field === undefined || operator === undefined || text === undefined) {
+    throw invalidInput(`Invalid Filter Provided: FieldName: ${field ?? null}, FilterOperator: ${operator ?? null}, FieldValue: ${text ?? null}`);
+  }
+  // An identifier or a state has no order.
+  if ((field === 'CRAWL_ID' || field === 'STATE') && operator !== 'EQ' && operator !== 'NE') {
+    throw invalidInput(`Only EQ or NE operator is allowed for field : ${field}`);
+  }
   const compare = (a: string | number, b: string | number): boolean => {
     switch (operator) {
       case 'GT': return a > b;
