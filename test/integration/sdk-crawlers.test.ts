@@ -87,6 +87,17 @@ describe('crawls as task runs (scripted)', () => {
     assert.equal(failed.Version, 2);
     const filtered = await glue.send(new ListCrawlsCommand({ CrawlerName: name, Filters: [{ FieldName: 'STATE', FilterOperator: 'EQ', FieldValue: 'FAILED' }] }));
     assert.equal(filtered.Crawls!.length, 1);
+    const afterFirst = new Date(Crawls[0]!.EndTime!.getTime() + 1).toISOString();
+    const later = await glue.send(new ListCrawlsCommand({ CrawlerName: name, Filters: [{ FieldName: 'START_TIME', FilterOperator: 'GT', FieldValue: afterFirst }] }));
+    assert.deepEqual(later.Crawls!.map((c) => c.State), ['FAILED']);
+    await expectGlueError(
+      glue.send(new ListCrawlsCommand({ CrawlerName: name, Filters: [{ FieldName: 'STATE', FilterOperator: 'LT', FieldValue: 'FAILED' }] })),
+      { name: 'InvalidInputException', message: 'Only EQ or NE operator is allowed for field : STATE' },
+    );
+    await expectGlueError(glue.send(new ListCrawlsCommand({ CrawlerName: name, Filters: [{ FieldName: 'CRAWL_ID', FilterOperator: 'EQ' }] })), {
+      name: 'InvalidInputException',
+      message: /Invalid Filter Provided/,
+    });
     await glue.send(new DeleteCrawlerCommand({ Name: name }));
   });
 
