@@ -125,7 +125,7 @@ export async function crawl(crawler: CrawlerRecord, startedOn: number, deps: Cra
     } else {
       const differences = schemaDifferences(current.doc, tableDoc);
       if (differences.length > 0 && update) {
-        change.updateTables.push({ ...current, updatedOn: startedOn, versionId: current.versionId + 1, doc: { ...keptMembers(current.doc), ...tableDoc } });
+        change.updateTables.push({ ...current, updatedOn: startedOn, versionId: current.versionId + 1, doc: { ...tableDoc, ...keptMembers(current.doc) } });
         summary.tablesUpdated++;
       } else {
         if (differences.length > 0) {
