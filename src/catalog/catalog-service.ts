@@ -200,7 +200,7 @@ export class CatalogService {
   }
 
   async getTableVersions(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#table(ctx, { ...input, Name: str(input, 'TableName') });
+    const table = await this.#tableOf(ctx, input);
     const { page, nextToken } = paginate(await this.#tableVersions(table), (v) => [v.versionId, ''], false, {
       nextToken: str(input, 'NextToken'),
       maxResults: input['MaxResults'] as number | undefined,
@@ -212,7 +212,7 @@ export class CatalogService {
 
   /** GetTableVersion: the version asked for, or the current one when VersionId is left out. */
   async getTableVersion(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#table(ctx, { ...input, Name: str(input, 'TableName') });
+    const table = await this.#tableOf(ctx, input);
     const raw = str(input, 'VersionId');
     if (raw === undefined) return { TableVersion: tableVersionToWire(table) };
     const wanted = versionNumber(raw, 'VersionId');
@@ -222,7 +222,7 @@ export class CatalogService {
   }
 
   async deleteTableVersion(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#table(ctx, { ...input, Name: str(input, 'TableName') });
+    const table = await this.#tableOf(ctx, input);
     const errors = await this.#deleteVersions(table, [str(input, 'VersionId')!]);
     if (errors.length > 0) {
       const detail = errors[0]!['ErrorDetail'] as Json;
@@ -233,7 +233,7 @@ export class CatalogService {
 
   /** BatchDeleteTableVersion: deletes the archived versions listed; each one that is not is in Errors. */
   async batchDeleteTableVersion(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#table(ctx, { ...input, Name: str(input, 'TableName') });
+    const table = await this.#tableOf(ctx, input);
     const errors = await this.#deleteVersions(table, arr(input, 'VersionIds') as string[]);
     return compact({ Errors: errors.length > 0 ? errors : undefined });
   }
@@ -316,14 +316,14 @@ export class CatalogService {
     return {};
   }
 
-  /** The table named by a partition request's DatabaseName and TableName. */
-  async #partitionedTable(ctx: RequestContext, input: Json): Promise<TableRecord> {
+  /** The table named by a request's DatabaseName and TableName (partition and version requests). */
+  async #tableOf(ctx: RequestContext, input: Json): Promise<TableRecord> {
     return this.#table(ctx, { ...input, Name: str(input, 'TableName') });
   }
 
   /** CreatePartition: one partition, AlreadyExistsException when its values are taken. */
   async createPartition(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#partitionedTable(ctx, input);
+    const table = await this.#tableOf(ctx, input);
     const partition = newPartition(table, obj(input, 'PartitionInput')!, Date.now(), 'PartitionInput.Values');
     const result = await this.store.insertPartitions(keyOf(table), [partition]);
     if (!result.tableFound) throw entityNotFound(`Table ${table.name} not found.`);
@@ -336,7 +336,7 @@ export class CatalogService {
    * (values taken, wrong number of values) is reported in Errors, as Glue does.
    */
   async batchCreatePartition(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#partitionedTable(ctx, input);
+    const table = await this.#tableOf(ctx, input);
     const now = Date.now();
     const errors: Json[] = [];
     const valid: PartitionRecord[] = [];
@@ -357,7 +357,7 @@ export class CatalogService {
   }
 
   async getPartition(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#partitionedTable(ctx, input);
+    const table = await this.#tableOf(ctx, input);
     const values = arr(input, 'PartitionValues') as string[];
     const partition = await this.store.getPartition(keyOf(table), values);
     if (!partition) throw partitionNotFound(values);
@@ -381,7 +381,7 @@ export class CatalogService {
    * to, so that parallel readers together see every partition once).
    */
   async getPartitions(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#partitionedTable(ctx, input);
+    const table = await this.#tableOf(ctx, input);
     // A blank Expression (which Hive's Glue client sends to list everything) filters nothing.
     const expression = str(input, 'Expression') ?? '';
     let partitions = await this.listPartitions(table, expression);
@@ -406,7 +406,7 @@ export class CatalogService {
 
   /** BatchGetPartition: the partitions that exist, in the order asked for; missing ones are left out. */
   async batchGetPartition(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#partitionedTable(ctx, input);
+    const table = await this.#tableOf(ctx, input);
     const found: Json[] = [];
     for (const entry of arr(input, 'PartitionsToGet') as Json[]) {
       const partition = await this.store.getPartition(keyOf(table), valuesOf(entry));
@@ -420,7 +420,7 @@ export class CatalogService {
    * kept); when its Values differ from PartitionValueList, the partition moves to them.
    */
   async updatePartition(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#partitionedTable(ctx, input);
+    const table = await this.#tableOf(ctx, input);
     const values = arr(input, 'PartitionValueList') as string[];
     const current = await this.store.getPartition(keyOf(table), values);
     if (!current) throw partitionNotFound(values);
@@ -452,7 +452,7 @@ export class CatalogService {
   }
 
   async deletePartition(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#partitionedTable(ctx, input);
+    const table = await this.#tableOf(ctx, input);
     const values = arr(input, 'PartitionValues') as string[];
     const missing = await this.store.deletePartitions(keyOf(table), [values]);
     if (missing.length > 0) throw partitionNotFound(values);
@@ -461,7 +461,7 @@ export class CatalogService {
 
   /** BatchDeletePartition: deletes those that exist in one transaction; the others are reported in Errors. */
   async batchDeletePartition(ctx: RequestContext, input: Json): Promise<Json> {
-    const table = await this.#partitionedTable(ctx, input);
+    const table = await this.#tableOf(ctx, input);
     const values = (arr(input, 'PartitionsToDelete') as Json[]).map(valuesOf);
     const missing = await this.store.deletePartitions(keyOf(table), values);
     const errors = missing.map((v) => partitionError(v, 'EntityNotFoundException', 'Partition not found.'));
@@ -469,7 +469,8 @@ export class CatalogService {
   }
 }
 
-const keyOf = (t: TableRecord): TableKey => ({
+/** The key a table's partitions and versions are stored under. */
+export const keyOf = (t: TableRecord): TableKey => ({
   accountId: t.accountId,
   region: t.region,
   catalogId: t.catalogId,

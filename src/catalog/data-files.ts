@@ -49,7 +49,8 @@ async function readFiles(
 ): Promise<EngineTable> {
   const format: TableFormat = { table: listed.uri, kind: listed.kind, location: listed.uri, columns, partitionKeys: [] };
   if (listed.kind === 'csv') format.csv = OUTPUT_CSV;
-  return readEncodedCatalogTable(objects, { format, at, parts: listed.parts }, { primaryKey, ...(signal ? { signal } : {}) });
+  const parts = listed.parts.map((p) => ({ ...p, bucket: at.bucket }));
+  return readEncodedCatalogTable(objects, { format, parts }, { primaryKey, ...(signal ? { signal } : {}) });
 }
 
 /** The records under `at`, with the given columns. */

@@ -1,7 +1,7 @@
 import type { EngineLabel, EngineTable } from '../engine/api.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import type { Scope, TableRecord } from '../storage/records.js';
+import type { PartitionRecord, Scope, TableRecord } from '../storage/records.js';
 import { listCatalogTable, readEncodedCatalogTable } from './table-source.js';
 
 /**
@@ -16,21 +16,23 @@ let lastLoaded: { key: string; table: EngineTable } | undefined;
 /**
  * A catalog table loaded whole into the engine's column-major, dictionary-encoded form, with every
  * check of the data made first. Every value stays text (NULL is code -1), columns in catalog order
- * (partition keys last), types from the catalog, rows in file order.
+ * (partition keys last), types from the catalog, rows in file order. `partitions`: the catalog
+ * partitions to read (see partitionsToRead).
  */
 export async function loadEngineTable(
   table: TableRecord,
+  partitions: readonly PartitionRecord[] | undefined,
   objects: ObjectStore,
   primaryKey: string,
   signal?: AbortSignal,
 ): Promise<EngineTable> {
-  const listed = await listCatalogTable(table, objects);
+  const listed = await listCatalogTable(table, objects, partitions);
   const key = JSON.stringify([
     table.databaseName,
     table.name,
     table.doc,
     primaryKey,
-    listed.parts.map((p) => [p.key, p.etag, p.size, p.lastModified]),
+    listed.parts.map((p) => [p.bucket, p.key, p.etag, p.size, p.lastModified, p.partitionValues ?? null]),
   ]);
   if (lastLoaded?.key === key) return lastLoaded.table;
   // Let the previous table go before the next one arrives, rather than holding both at the peak.

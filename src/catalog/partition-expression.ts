@@ -254,9 +254,7 @@ class Parser {
 }
 
 function describe(t: Token): string {
-  if (t.kind === 'end') return 'the end of the expression';
-  if (t.kind === 'string') return `'${t.text}'`;
-  return `'${t.text}'`;
+  return t.kind === 'end' ? 'the end of the expression' : `'${t.text}'`;
 }
 
 /** A key's type as compared: values of each are parsed into something ordered. */

@@ -18,6 +18,11 @@ export interface FindMatchesArgs {
   keepIncrementalState: boolean;
   inputDatabase?: string;
   inputTable?: string;
+  /**
+   * Glue's partition predicate over the input table's partition keys: only the catalog partitions
+   * it selects are read (as `push_down_predicate` of Glue's create_dynamic_frame).
+   */
+  pushDownPredicate?: string;
   /** An incremental run (FindIncrementalMatches): the previous output's records keep their match ids. */
   incremental?: IncrementalArgs;
 }
@@ -87,6 +92,12 @@ export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesA
       'Arguments --input-database and --input-table cannot be combined with --existing-path: an incremental run reads the existing output and the new records.',
     );
   }
+  const pushDownPredicate = args['--push-down-predicate']?.trim() || undefined;
+  if (incremental && pushDownPredicate !== undefined) {
+    throw new ArgumentError(
+      'Argument --push-down-predicate selects partitions of the catalog table a run reads whole: it cannot be combined with --existing-path.',
+    );
+  }
   return {
     transformId,
     outputPath,
@@ -97,6 +108,7 @@ export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesA
     goldenRecords,
     keepIncrementalState: flag(args, '--keep-incremental-state', true),
     ...(inputDatabase !== undefined ? { inputDatabase, inputTable } : {}),
+    ...(pushDownPredicate !== undefined ? { pushDownPredicate } : {}),
     ...(incremental ? { incremental } : {}),
   };
 }

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { alreadyExists, concurrentRunsExceeded, entityNotFound, invalidInput } from '../core/errors.js';
+import { alreadyExists, concurrentRunsExceeded, entityNotFound, invalidInput, ServiceError } from '../core/errors.js';
 import { paginate } from '../core/pagination.js';
 import type { RequestContext } from '../core/request-context.js';
 import type { TaskRunEvents } from '../tasks/task-run-service.js';
 import { compact, num, obj, str, toWireTime, type Json } from '../core/wire.js';
 import type { JobRecord, JobRunRecord, JobRunState } from '../storage/job-store.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
-import { TERMINAL_TASK_STATUSES, type Scope, type TaskRunRecord } from '../storage/records.js';
-import { assertNoReservedTags } from '../catalog/catalog-service.js';
+import { TERMINAL_TASK_STATUSES, type Scope, type TaskRunRecord, type TransformRecord } from '../storage/records.js';
+import { assertNoReservedTags, partitionKeysOf } from '../catalog/catalog-service.js';
+import { compilePartitionExpression } from '../catalog/partition-expression.js';
 import { taggedWith } from '../tags/tagged-with.js';
 import { checkJobDefinition, checkJobRunRequest, defaultMaxCapacity } from './job-rules.js';
 import { projectToShape } from './model-projection.js';
@@ -237,6 +238,10 @@ export class JobService {
     if (transform.status !== 'READY') {
       return fail(notReadyMessage(transform.id, transform.status));
     }
+    if (args.pushDownPredicate !== undefined) {
+      const problem = await this.#predicateProblem(ctx, transform, args, args.pushDownPredicate);
+      if (problem !== undefined) return fail(problem);
+    }
 
     // The task run first: a crash between the two writes leaves a task run without a job run
     // (harmless), never a job run pointing at nothing.
@@ -268,6 +273,29 @@ export class JobService {
     const run = await this.store.jobs.getJobRun(ctx, name, id);
     if (!run) throw entityNotFound(`Job Run with id: ${id} not found for job ${name}.`);
     return run;
+  }
+
+  /**
+   * What is wrong with a run's push-down predicate as the input table's partition keys read it
+   * (syntax, keys, literal types), so that it fails at once rather than in its task; undefined when
+   * it applies, or when the table is missing (the task run reports that).
+   */
+  async #predicateProblem(ctx: RequestContext, transform: TransformRecord, args: FindMatchesArgs, predicate: string): Promise<string | undefined> {
+    const input = (transform.doc['InputRecordTables'] as Array<Record<string, string>>)[0]!;
+    const table = await this.store.getTable(
+      ctx,
+      input['CatalogId'] ?? ctx.accountId,
+      (args.inputDatabase ?? input['DatabaseName']!).toLowerCase(),
+      (args.inputTable ?? input['TableName']!).toLowerCase(),
+    );
+    if (!table) return undefined;
+    try {
+      compilePartitionExpression(predicate, partitionKeysOf(table));
+      return undefined;
+    } catch (e) {
+      if (e instanceof ServiceError) return `Argument --push-down-predicate: ${e.message}`;
+      throw e;
+    }
   }
 
   async getRun(ctx: RequestContext, input: Json): Promise<Json> {

@@ -527,6 +527,122 @@ class CatalogTableTest(GlueTestCase):
         )
 
 
+class CatalogPartitionTest(GlueTestCase):
+    """The partition flow a boto3 user runs: create (one and in a batch), list with an expression
+    and the paginator, get, update, delete, and the table's versions."""
+
+    def partitioned_table(self):
+        name = f"part_{suffix()}"
+        self.glue.create_table(
+            DatabaseName=self.database,
+            TableInput={
+                "Name": name,
+                "PartitionKeys": [{"Name": "day", "Type": "date"}, {"Name": "source", "Type": "string"}],
+                "StorageDescriptor": {"Columns": COLUMNS, "Location": f"s3://bucket/{name}/"},
+            },
+        )
+        return name
+
+    def values(self, table, **kwargs):
+        out = []
+        for page in self.glue.get_paginator("get_partitions").paginate(
+            DatabaseName=self.database, TableName=table, PaginationConfig={"PageSize": 2}, **kwargs
+        ):
+            out.extend(p["Values"] for p in page["Partitions"])
+        return out
+
+    def test_partition_flow(self):
+        table = self.partitioned_table()
+        self.glue.create_partition(
+            DatabaseName=self.database,
+            TableName=table,
+            PartitionInput={"Values": ["2024-01-01", "crm"], "StorageDescriptor": {"Location": "s3://elsewhere/crm/"}},
+        )
+        resp = self.glue.batch_create_partition(
+            DatabaseName=self.database,
+            TableName=table,
+            PartitionInputList=[
+                {"Values": ["2024-01-02", "crm"]},
+                {"Values": ["2024-02-01", "web"]},
+                {"Values": ["2024-01-01", "crm"]},
+                {"Values": ["2024-03-01"]},
+            ],
+        )
+        errors = sorted((e["PartitionValues"], e["ErrorDetail"]["ErrorCode"]) for e in resp["Errors"])
+        self.assertEqual(
+            errors, [(["2024-01-01", "crm"], "AlreadyExistsException"), (["2024-03-01"], "InvalidInputException")]
+        )
+        self.assertEqual(len(self.values(table)), 3)
+        self.assertEqual(
+            self.values(table, Expression="day BETWEEN '2024-01-02' AND '2024-12-31' AND source <> 'crm'"),
+            [["2024-02-01", "web"]],
+        )
+        self.assertEqual(self.values(table, Expression="source LIKE 'c%' AND day < '2024-01-02'"), [["2024-01-01", "crm"]])
+        err = self.assertClientError(
+            "InvalidInputException", self.glue.get_partitions, DatabaseName=self.database, TableName=table, Expression="day = 'tuesday'"
+        )
+        self.assertIn("is not a date", err["Error"]["Message"])
+
+        got = self.glue.get_partition(DatabaseName=self.database, TableName=table, PartitionValues=["2024-01-01", "crm"])
+        self.assertEqual(got["Partition"]["StorageDescriptor"]["Location"], "s3://elsewhere/crm/")
+        self.assertEqual(got["Partition"]["TableName"], table)
+        self.assertRecent(got["Partition"]["CreationTime"])
+
+        self.glue.update_partition(
+            DatabaseName=self.database,
+            TableName=table,
+            PartitionValueList=["2024-01-02", "crm"],
+            PartitionInput={"Values": ["2024-01-03", "crm"], "Parameters": {"moved": "yes"}},
+        )
+        moved = self.glue.batch_get_partition(
+            DatabaseName=self.database,
+            TableName=table,
+            PartitionsToGet=[{"Values": ["2024-01-02", "crm"]}, {"Values": ["2024-01-03", "crm"]}],
+        )["Partitions"]
+        self.assertEqual([(p["Values"], p.get("Parameters")) for p in moved], [(["2024-01-03", "crm"], {"moved": "yes"})])
+
+        self.glue.delete_partition(DatabaseName=self.database, TableName=table, PartitionValues=["2024-01-01", "crm"])
+        resp = self.glue.batch_delete_partition(
+            DatabaseName=self.database,
+            TableName=table,
+            PartitionsToDelete=[{"Values": ["2024-01-03", "crm"]}, {"Values": ["1999-01-01", "x"]}],
+        )
+        self.assertEqual([e["PartitionValues"] for e in resp["Errors"]], [["1999-01-01", "x"]])
+        self.assertEqual(self.values(table), [["2024-02-01", "web"]])
+        self.assertClientError(
+            "EntityNotFoundException",
+            self.glue.get_partition,
+            DatabaseName=self.database,
+            TableName=table,
+            PartitionValues=["2024-01-01", "crm"],
+        )
+        self.assertClientError(
+            "EntityNotFoundException",
+            self.glue.get_partitions,
+            DatabaseName=self.database,
+            TableName=f"nope_{suffix()}",
+        )
+
+    def test_table_versions_and_batch_delete(self):
+        table = self.partitioned_table()
+        self.glue.update_table(DatabaseName=self.database, TableInput={"Name": table, "Description": "v1"})
+        self.glue.update_table(DatabaseName=self.database, TableInput={"Name": table, "Description": "v2"})
+        versions = self.glue.get_table_versions(DatabaseName=self.database, TableName=table)["TableVersions"]
+        self.assertEqual([v["VersionId"] for v in versions], ["0", "1", "2"])
+        self.assertEqual(versions[1]["Table"]["Description"], "v1")
+        self.glue.delete_table_version(DatabaseName=self.database, TableName=table, VersionId="1")
+        one = self.glue.get_table_version(DatabaseName=self.database, TableName=table, VersionId="0")["TableVersion"]
+        self.assertEqual(one["Table"]["PartitionKeys"][0]["Name"], "day")
+        self.assertClientError(
+            "EntityNotFoundException", self.glue.get_table_version, DatabaseName=self.database, TableName=table, VersionId="1"
+        )
+        found = self.glue.search_tables(SearchText=table)["TableList"]
+        self.assertEqual([t["Name"] for t in found], [table])
+        resp = self.glue.batch_delete_table(DatabaseName=self.database, TablesToDelete=[table, f"nope_{suffix()}"])
+        self.assertEqual(len(resp["Errors"]), 1)
+        self.assertEqual(self.glue.search_tables(SearchText=table)["TableList"], [])
+
+
 # ==================================================================================================
 # ML transforms
 # ==================================================================================================

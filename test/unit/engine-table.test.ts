@@ -51,24 +51,24 @@ describe('loadEngineTable: reuse of an unchanged table', () => {
   });
 
   it('hands out the same table object while definition and files are unchanged', async () => {
-    const a = await loadEngineTable(tableRecord(['id', 'name']), store, 'id');
-    const b = await loadEngineTable(tableRecord(['id', 'name']), store, 'id');
+    const a = await loadEngineTable(tableRecord(['id', 'name']), undefined, store, 'id');
+    const b = await loadEngineTable(tableRecord(['id', 'name']), undefined, store, 'id');
     assert.equal(a, b);
     assert.deepEqual([columnValues(a, 0), columnValues(a, 1)], [['1', '2'], ['anna', 'bert']]);
   });
 
   it('reads again when a data file changes, is added, or the definition changes', async () => {
-    const before = await loadEngineTable(tableRecord(['id', 'name']), store, 'id');
+    const before = await loadEngineTable(tableRecord(['id', 'name']), undefined, store, 'id');
     await store.putObject('bkt', 'people/part-0.csv', body('id,name\n1,anna\n2,berta\n'));
-    const rewritten = await loadEngineTable(tableRecord(['id', 'name']), store, 'id');
+    const rewritten = await loadEngineTable(tableRecord(['id', 'name']), undefined, store, 'id');
     assert.notEqual(rewritten, before);
     assert.deepEqual(columnValues(rewritten, 1), ['anna', 'berta']);
 
     await store.putObject('bkt', 'people/part-1.csv', body('id,name\n3,carl\n'));
-    const added = await loadEngineTable(tableRecord(['id', 'name']), store, 'id');
+    const added = await loadEngineTable(tableRecord(['id', 'name']), undefined, store, 'id');
     assert.equal(added.rowCount, 3);
 
-    const renamed = await loadEngineTable(tableRecord(['id', 'first_name']), store, 'id');
+    const renamed = await loadEngineTable(tableRecord(['id', 'first_name']), undefined, store, 'id');
     assert.deepEqual(renamed.columns.map((c) => c.name), ['id', 'first_name']);
   });
 });
@@ -91,7 +91,7 @@ describe('loadEngineTable: the encoded table', () => {
   });
 
   it('has the rows in listing order, partition keys last, values numbered by first appearance, missing as -1', async () => {
-    const t = await loadEngineTable(tableRecord(['id', 'name', 'city'], 's3://bkt/people/', ['region']), store, 'id');
+    const t = await loadEngineTable(tableRecord(['id', 'name', 'city'], 's3://bkt/people/', ['region']), undefined, store, 'id');
     assert.equal(t.rowCount, 6);
     assert.equal(t.primaryKey, 0);
     assert.deepEqual(
@@ -109,7 +109,7 @@ describe('loadEngineTable: the encoded table', () => {
     await store.putObject('bkt', 'dups/a.csv', body('id,name\n1,ann\n2,bert\n'));
     await store.putObject('bkt', 'dups/b.csv', body('id,name\n2,carl\n'));
     await assert.rejects(
-      loadEngineTable(tableRecord(['id', 'name'], 's3://bkt/dups/'), store, 'id'),
+      loadEngineTable(tableRecord(['id', 'name'], 's3://bkt/dups/'), undefined, store, 'id'),
       /primary key id "2" is used by two rows: s3:\/\/bkt\/dups\/a\.csv row 2 and s3:\/\/bkt\/dups\/b\.csv row 1/,
     );
   });

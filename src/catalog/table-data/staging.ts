@@ -38,7 +38,7 @@ export async function stageTable(
   const warn = options.onWarning ?? (() => {});
   const table: StagedTable = { name: format.table, columns, primaryKey, rowCount: 0, parts: [] };
   // Partition folders first: a misplaced file is the cheapest mistake to report.
-  const partitionValues = parts.map((part) => partitionValuesOf(part.uri, format.partitionKeys));
+  const partitionValues = parts.map((part) => part.partitionValues ?? partitionValuesOf(part.uri, format.partitionKeys));
   const insert = (p: number) => (select: string) =>
     session.run(`INSERT INTO ${STAGED_ROWS} ${withPartitionValues(select, format, partitionValues[p]!)}`);
   const recordPart = async (p: number) => {

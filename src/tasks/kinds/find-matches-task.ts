@@ -62,7 +62,7 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
           args.inputDatabase !== undefined && args.inputTable !== undefined
             ? { database: args.inputDatabase, table: args.inputTable }
             : undefined;
-        const full = await loadMatcherInput(deps, ctx, override);
+        const full = await loadMatcherInput(deps, ctx, override, args.pushDownPredicate);
         input = full;
         // Reading the table takes the first fifth of the run, matching most of the rest, writing the last tenth.
         ctx.progress(`finding matches among ${full.table.rowCount} rows of ${full.tableName}`, 0.2);

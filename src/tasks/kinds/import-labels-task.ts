@@ -1,6 +1,6 @@
 import type { MissingKeys } from '../../catalog/table-data/missing-keys.js';
 import { TableDataError } from '../../catalog/table-data/table-data-error.js';
-import { findMissingCatalogKeys } from '../../catalog/table-source.js';
+import { findMissingCatalogKeys, partitionsToRead } from '../../catalog/table-source.js';
 import { dataObjectsAt } from '../../storage/data-objects.js';
 import { LABEL_BATCH_ROWS } from '../../storage/label-store.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
@@ -132,7 +132,7 @@ async function checkRecordsExist(deps: ImportLabelsDeps, ctx: TaskContext, keys:
   if (!table) throw new TaskFailure(`The transform's input table ${name} no longer exists in the catalog.`);
   let missing: MissingKeys;
   try {
-    missing = await findMissingCatalogKeys(table, ctx.objects, { primaryKey, keys, sample: MISSING_KEYS_NAMED });
+    missing = await findMissingCatalogKeys(table, ctx.objects, await partitionsToRead(deps.store, table), { primaryKey, keys, sample: MISSING_KEYS_NAMED });
   } catch (e) {
     if (e instanceof TableDataError) throw new TaskFailure(`Cannot read the transform's input table ${name}: ${e.message}`);
     if (e instanceof ObjectStoreError) throw new TaskFailure(`Cannot read the transform's input table ${name}: ${e.message}`);

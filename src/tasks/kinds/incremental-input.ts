@@ -49,7 +49,7 @@ export async function loadIncrementalInput(deps: MatcherInputDeps, ctx: TaskCont
   } else {
     argument = '--incremental-database / --incremental-table';
     const table = await transformTable(deps, ctx, source, argument);
-    added = inColumnsOf(columns, await readTable(table.record, ctx, primaryKey, table.name), `Table ${table.name} (${argument})`);
+    added = inColumnsOf(columns, await readTable(deps, table.record, ctx, primaryKey, table.name), `Table ${table.name} (${argument})`);
   }
   // The new records' keys in a Set (the small side), the existing keys looked up in it.
   const addedKeys = new Set(keysOf(added));

@@ -1,5 +1,6 @@
 import { loadEngineLabels, loadEngineTable } from '../../catalog/engine-table.js';
 import { TableDataError } from '../../catalog/table-data/table-data-error.js';
+import { partitionsToRead } from '../../catalog/table-source.js';
 import type { EngineLabel, EngineRun, EngineTable, MatchParameters } from '../../engine/api.js';
 import { LabelsReplaced, type MetadataStore } from '../../storage/metadata-store.js';
 import { ObjectStoreError, type ObjectStore } from '../../storage/object-store.js';
@@ -42,11 +43,12 @@ export async function loadMatcherInput(
   deps: MatcherInputDeps,
   ctx: TaskContext,
   override?: { database: string; table: string },
+  pushDownPredicate?: string,
 ): Promise<MatcherInput> {
   const { primaryKey } = transformColumns(ctx.transform);
   const { record, name } = await transformTable(deps, ctx, override);
   ctx.progress(`reading table ${name}`, 0);
-  const table = await readTable(record, ctx, primaryKey, name);
+  const table = await readTable(deps, record, ctx, primaryKey, name, pushDownPredicate);
   const labels = await loadLabels(deps, ctx, primaryKey);
   return { table, labels, params: matchParameters(ctx.transform, deps.seed ?? 0), primaryKey, tableName: name };
 }
@@ -78,10 +80,21 @@ export async function transformTable(
   return { record, name };
 }
 
-/** A catalog table's rows; problems with the data fail the run with a message that names the table. */
-export async function readTable(record: TableRecord, ctx: TaskContext, primaryKey: string, name: string): Promise<EngineTable> {
+/**
+ * A catalog table's rows (through its catalog partitions, only those `pushDownPredicate` selects
+ * when given); problems with the data fail the run with a message that names the table.
+ */
+export async function readTable(
+  deps: MatcherInputDeps,
+  record: TableRecord,
+  ctx: TaskContext,
+  primaryKey: string,
+  name: string,
+  pushDownPredicate?: string,
+): Promise<EngineTable> {
   try {
-    return await loadEngineTable(record, ctx.objects, primaryKey);
+    const partitions = await partitionsToRead(deps.store, record, pushDownPredicate);
+    return await loadEngineTable(record, partitions, ctx.objects, primaryKey);
   } catch (e) {
     if (e instanceof TableDataError || e instanceof ObjectStoreError) {
       throw new TaskFailure(`Cannot read table ${name}: ${e.message}`);
