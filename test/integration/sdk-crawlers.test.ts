@@ -148,8 +148,8 @@ describe('a crawled table feeds a transform', () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'crawled' }));
     const rows = ['"id","name","city","visits"'];
     for (let i = 0; i < 40; i++) rows.push(`"p${i}","${['Smith, Ann', 'Smith, Anne', 'Jones, Bob', 'Jones, Rob'][i % 4]}","${i % 2 ? 'Oslo' : 'Bergen'}","${i % 5}"`);
-    await s3.send(new PutObjectCommand({ Bucket: 'crawled', Key: 'customers/year=2024/part-0.csv', Body: rows.slice(0, 21).join('\n') + '\n' }));
-    await s3.send(new PutObjectCommand({ Bucket: 'crawled', Key: 'customers/year=2025/part-0.csv', Body: [rows[0], ...rows.slice(21)].join('\n') + '\n' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'crawled', Key: 'customers/2024/part-0.csv', Body: rows.slice(0, 21).join('\n') + '\n' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'crawled', Key: 'customers/2025/part-0.csv', Body: [rows[0], ...rows.slice(21)].join('\n') + '\n' }));
     await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'crm' } }));
     await glue.send(new CreateCrawlerCommand({ Name: 'customers', Role: ROLE, DatabaseName: 'crm', Targets: { S3Targets: [{ Path: 's3://crawled/customers/' }] } }));
     const since = Date.now();
@@ -158,7 +158,8 @@ describe('a crawled table feeds a transform', () => {
 
     const { Table } = await glue.send(new GetTableCommand({ DatabaseName: 'crm', Name: 'customers' }));
     assert.equal(Table!.StorageDescriptor!.SerdeInfo!.SerializationLibrary, 'org.apache.hadoop.hive.serde2.OpenCSVSerde');
-    assert.deepEqual(Table!.PartitionKeys, [{ Name: 'year', Type: 'string' }]);
+    // Folders that are not key=value are partitions partition_0, …, read through their catalog Locations.
+    assert.deepEqual(Table!.PartitionKeys, [{ Name: 'partition_0', Type: 'string' }]);
     assert.equal(Table!.Parameters!['skip.header.line.count'], '1');
 
     const { TransformId } = await glue.send(new CreateMLTransformCommand({
@@ -173,7 +174,7 @@ describe('a crawled table feeds a transform', () => {
       { Name: 'name', DataType: 'string' },
       { Name: 'city', DataType: 'string' },
       { Name: 'visits', DataType: 'bigint' },
-      { Name: 'year', DataType: 'string' },
+      { Name: 'partition_0', DataType: 'string' },
     ]);
     const { TaskRunId } = await glue.send(new StartMLLabelingSetGenerationTaskRunCommand({ TransformId, OutputS3Path: 's3://crawled/labeling/' }));
     const run = await waitForRun(glue, TransformId!, TaskRunId!, undefined, 100_000);
