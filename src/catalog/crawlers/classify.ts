@@ -132,6 +132,11 @@ export function hiveTypeOfDuck(duck: string): string {
       return 'float';
     case 'DOUBLE':
       return 'double';
+    // Hive has no unsigned or 128-bit integers: decimals hold every value.
+    case 'UBIGINT':
+      return 'decimal(20,0)';
+    case 'HUGEINT':
+      return 'decimal(38,0)';
     case 'DATE':
       return 'date';
     case 'BLOB':

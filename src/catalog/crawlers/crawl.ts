@@ -111,14 +111,15 @@ export async function crawl(crawler: CrawlerRecord, startedOn: number, deps: Cra
   for (const table of byName.values()) {
     const tableDoc = tableDocOf(table, crawler.name);
     const current = existing.get(table.name);
-    let columnsFor = tableDoc;
+    // The definition new partitions inherit: the stored one when the table is left as it is.
+    let partitionTemplate = tableDoc;
     if (!current) {
       change.createTables.push({
         ...key(table.name),
         createdOn: startedOn,
         updatedOn: startedOn,
         versionId: 0,
-        createdBy: `arn:aws:sts::${crawler.accountId}:assumed-role/crawler/${crawler.name}`,
+        createdBy: crawlerPrincipal(crawler),
         doc: tableDoc,
       });
       summary.tablesCreated++;
@@ -131,14 +132,14 @@ export async function crawl(crawler: CrawlerRecord, startedOn: number, deps: Cra
         if (differences.length > 0) {
           deps.progress(`table ${table.name} has changed (${differences.join('; ')}); not updated (SchemaChangePolicy.UpdateBehavior LOG)`);
         }
-        columnsFor = current.doc;
+        partitionTemplate = current.doc;
       }
     }
     const known = current ? await deps.store.listPartitions(key(table.name)) : [];
     const knownValues = new Set(known.map((p) => JSON.stringify(p.values)));
     for (const [id, partition] of table.partitions) {
       if (knownValues.has(id)) continue;
-      change.createPartitions.push(partitionOf(key(table.name), partition, columnsFor, startedOn));
+      change.createPartitions.push(partitionOf(key(table.name), partition, partitionTemplate, startedOn));
       summary.partitionsCreated++;
     }
     for (const p of known) {
@@ -432,6 +433,13 @@ function partitionOf(table: TableKey, partition: { values: string[]; location: s
       Parameters: { ...((tableDoc['Parameters'] as Json | undefined) ?? {}) },
     },
   };
+}
+
+/** Who a crawled table is created by: the crawler's role, assumed by the crawler, as Glue records it. */
+function crawlerPrincipal(crawler: CrawlerRecord): string {
+  const role = String(crawler.doc['Role'] ?? '');
+  const roleName = role.split('/').at(-1) || role;
+  return `arn:aws:sts::${crawler.accountId}:assumed-role/${roleName}/AWS-Crawler`;
 }
 
 const asFolder = (uri: string) => (uri.endsWith('/') ? uri : `${uri}/`);

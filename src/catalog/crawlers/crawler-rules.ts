@@ -1,11 +1,12 @@
-import { entityNotFound, invalidInput, securityConfigurationNotFound } from '../../core/errors.js';
+import { invalidInput } from '../../core/errors.js';
 import type { Json } from '../../core/wire.js';
 import { parseS3Uri, S3UriError } from '../../storage/s3-uri.js';
 
 /**
  * What doppel's crawlers can do, checked when a crawler is created or updated (after the model's
  * own checks): S3 targets only, the built-in classifiers, no schedule. Anything a crawl could not
- * honour is refused naming the member, rather than stored and ignored.
+ * honour is refused naming the member (InvalidInputException, which both operations model),
+ * rather than stored and ignored.
  */
 
 /** Target kinds besides S3Targets; Glue clients often send them as empty lists, which is fine. */
@@ -51,10 +52,12 @@ export function checkOptions(definition: Json): void {
   }
   const classifiers = definition['Classifiers'] as string[] | undefined;
   if (classifiers && classifiers.length > 0) {
-    throw entityNotFound(`Classifier ${classifiers[0]} not found (Classifiers): doppel has no custom classifiers, its crawlers use the built-in CSV, JSON and Parquet classifiers.`);
+    throw invalidInput(`Classifiers is not supported: doppel has no custom classifiers (${classifiers[0]}); its crawlers use the built-in CSV, JSON and Parquet classifiers.`);
   }
   const security = definition['CrawlerSecurityConfiguration'];
-  if (typeof security === 'string' && security !== '') throw securityConfigurationNotFound(security, 'CrawlerSecurityConfiguration');
+  if (typeof security === 'string' && security !== '') {
+    throw invalidInput(`CrawlerSecurityConfiguration is not supported: doppel has no security configurations (${security}), so leave it out.`);
+  }
   const lakeFormation = definition['LakeFormationConfiguration'] as Json | undefined;
   if (lakeFormation?.['UseLakeFormationCredentials'] === true) {
     throw invalidInput('LakeFormationConfiguration.UseLakeFormationCredentials is not supported: doppel has no Lake Formation.');

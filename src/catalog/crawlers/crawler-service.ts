@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { alreadyExists, entityNotFound, invalidInput, ServiceError } from '../../core/errors.js';
-import { paginate } from '../../core/pagination.js';
+import { alreadyExists, entityNotFound, invalidInput, ServiceError, validationError } from '../../core/errors.js';
+import { paginate, type PageRequest, type SortKey } from '../../core/pagination.js';
 import type { RequestContext } from '../../core/request-context.js';
 import { compact, num, obj, str, toWireTime, type Json } from '../../core/wire.js';
 import { crawlerQueueKey, type CrawlerRecord } from '../../storage/crawler-store.js';
@@ -117,7 +117,7 @@ export class CrawlerService {
   }
 
   async getMany(ctx: RequestContext, input: Json): Promise<Json> {
-    const { page, nextToken } = paginate(await this.store.crawlers.listCrawlers(ctx), (c) => [c.name, c.name], false, {
+    const { page, nextToken } = pageOf(await this.store.crawlers.listCrawlers(ctx), (c) => [c.name, c.name], {
       nextToken: str(input, 'NextToken'),
       maxResults: num(input, 'MaxResults'),
       defaultPageSize: 100,
@@ -132,7 +132,7 @@ export class CrawlerService {
   async listNames(ctx: RequestContext, input: Json): Promise<Json> {
     const wantedTags = obj(input, 'Tags') as Record<string, string> | undefined;
     const crawlers = await taggedWith(this.store, ctx, await this.store.crawlers.listCrawlers(ctx), (c) => crawlerArn(ctx, c.name), wantedTags);
-    const { page, nextToken } = paginate(crawlers, (c) => [c.name, c.name], false, {
+    const { page, nextToken } = pageOf(crawlers, (c) => [c.name, c.name], {
       nextToken: str(input, 'NextToken'),
       maxResults: num(input, 'MaxResults'),
       defaultPageSize: 100,
@@ -174,10 +174,10 @@ export class CrawlerService {
     return {};
   }
 
+  /** UpdateCrawler and DeleteCrawler model CrawlerRunningException only, also for a crawl being stopped. */
   async #refuseWhileRunning(ctx: RequestContext, name: string): Promise<void> {
     const state = stateOf((await this.#crawls(ctx, name))[0]);
-    if (state === 'RUNNING') throw new ServiceError('CrawlerRunningException', `Crawler with name ${name} is running.`);
-    if (state === 'STOPPING') throw new ServiceError('CrawlerStoppingException', `Crawler with name ${name} is stopping.`);
+    if (state !== 'READY') throw new ServiceError('CrawlerRunningException', `Crawler with name ${name} is ${state === 'RUNNING' ? 'running' : 'stopping'}.`);
   }
 
   async start(ctx: RequestContext, input: Json): Promise<Json> {
@@ -228,7 +228,7 @@ export class CrawlerService {
     const wanted = input['CrawlerNameList'] as string[] | undefined;
     let crawlers = await this.store.crawlers.listCrawlers(ctx);
     if (wanted && wanted.length > 0) crawlers = crawlers.filter((c) => wanted.includes(c.name));
-    const { page, nextToken } = paginate(crawlers, (c) => [c.name, c.name], false, {
+    const { page, nextToken } = pageOf(crawlers, (c) => [c.name, c.name], {
       nextToken: str(input, 'NextToken'),
       maxResults: num(input, 'MaxResults'),
       defaultPageSize: 100,
@@ -252,6 +252,19 @@ export class CrawlerService {
       fingerprint: ['ListCrawls', name, input['Filters'] ?? []],
     });
     return compact({ Crawls: page.map(historyOf), NextToken: nextToken });
+  }
+}
+
+/**
+ * A page of crawlers by name. GetCrawlers, ListCrawlers and GetCrawlerMetrics model no
+ * InvalidInputException, so a NextToken they did not hand out is a ValidationException there.
+ */
+function pageOf<T>(items: T[], keyOf: (item: T) => SortKey, req: PageRequest) {
+  try {
+    return paginate(items, keyOf, false, req);
+  } catch (e) {
+    if (e instanceof ServiceError && e.type === 'InvalidInputException') throw validationError(e.message);
+    throw e;
   }
 }
 
