@@ -369,10 +369,16 @@ export class CatalogService {
    * selects (for the crawler and table reads).
    */
   async listPartitions(table: TableRecord, predicate?: string): Promise<PartitionRecord[]> {
-    const partitions = await this.store.listPartitions(keyOf(table));
-    if (predicate === undefined || predicate.trim() === '') return partitions;
+    if (predicate === undefined || predicate.trim() === '') return this.store.listPartitions(keyOf(table));
+    return this.store.getPartitions(keyOf(table), await this.#partitionValues(table, predicate));
+  }
+
+  /** The values of the table's partitions a predicate selects (all when it is blank), in order. */
+  async #partitionValues(table: TableRecord, predicate: string): Promise<string[][]> {
+    const values = await this.store.listPartitionValues(keyOf(table));
+    if (predicate.trim() === '') return values;
     const selected = compilePartitionExpression(predicate, partitionKeysOf(table));
-    return partitions.filter((p) => selected(p.values));
+    return values.filter((v) => selected(v));
   }
 
   /**
@@ -384,22 +390,22 @@ export class CatalogService {
     const table = await this.#tableOf(ctx, input);
     // A blank Expression (which Hive's Glue client sends to list everything) filters nothing.
     const expression = str(input, 'Expression') ?? '';
-    let partitions = await this.listPartitions(table, expression);
     const segment = obj(input, 'Segment');
-    if (segment) {
-      const number = segment['SegmentNumber'] as number;
-      const total = segment['TotalSegments'] as number;
-      if (number >= total) {
-        throw invalidInput(`Segment.SegmentNumber ${number} must be less than Segment.TotalSegments ${total}.`);
-      }
-      partitions = partitions.filter((p) => segmentOf(p.values, total) === number);
+    if (segment && (segment['SegmentNumber'] as number) >= (segment['TotalSegments'] as number)) {
+      throw invalidInput(
+        `Segment.SegmentNumber ${String(segment['SegmentNumber'])} must be less than Segment.TotalSegments ${String(segment['TotalSegments'])}.`,
+      );
     }
-    const { page, nextToken } = paginate(partitions, (p) => [JSON.stringify(p.values), ''], false, {
+    // Filtered and paged by their values; only the page's definitions are read.
+    let values = await this.#partitionValues(table, expression);
+    if (segment) values = values.filter((v) => segmentOf(v, segment['TotalSegments'] as number) === segment['SegmentNumber']);
+    const { page: pageValues, nextToken } = paginate(values, (v) => [JSON.stringify(v), ''], false, {
       nextToken: str(input, 'NextToken'),
       maxResults: input['MaxResults'] as number | undefined,
       defaultPageSize: 1000,
       fingerprint: ['GetPartitions', table.catalogId, table.databaseName, table.name, expression, segment ?? null],
     });
+    const page = await this.store.getPartitions(keyOf(table), pageValues);
     const excludeColumns = input['ExcludeColumnSchema'] === true;
     return compact({ Partitions: page.map((p) => partitionToWire(p, excludeColumns)), NextToken: nextToken });
   }
@@ -407,12 +413,8 @@ export class CatalogService {
   /** BatchGetPartition: the partitions that exist, in the order asked for; missing ones are left out. */
   async batchGetPartition(ctx: RequestContext, input: Json): Promise<Json> {
     const table = await this.#tableOf(ctx, input);
-    const found: Json[] = [];
-    for (const entry of arr(input, 'PartitionsToGet') as Json[]) {
-      const partition = await this.store.getPartition(keyOf(table), valuesOf(entry));
-      if (partition) found.push(partitionToWire(partition, false));
-    }
-    return { Partitions: found, UnprocessedKeys: [] };
+    const found = await this.store.getPartitions(keyOf(table), (arr(input, 'PartitionsToGet') as Json[]).map(valuesOf));
+    return { Partitions: found.map((p) => partitionToWire(p, false)), UnprocessedKeys: [] };
   }
 
   /**

@@ -8,7 +8,8 @@ import { ProgressDisplay, type RunProgress } from './progress-display.js';
 
 export const FIND_MATCHES_USAGE = `  doppel find-matches --transform-id ID --output-path s3://bucket/prefix/
                       [--output-format csv|json|parquet] [--compute-match-confidence-scores]
-                      [--remove-duplicates] [--input-database D --input-table T] [--explain] [--golden-records]
+                      [--remove-duplicates] [--input-database D --input-table T] [--push-down-predicate P]
+                      [--explain] [--golden-records]
                       [--existing-path s3://... (--incremental-path s3://... |
                        --incremental-database D --incremental-table T) [--conflicts-path s3://...]]
                       [--no-incremental-state]
@@ -70,6 +71,7 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
       'remove-duplicates': { type: 'boolean' },
       'input-database': { type: 'string' },
       'input-table': { type: 'string' },
+      'push-down-predicate': { type: 'string' },
       explain: { type: 'boolean' },
       'golden-records': { type: 'boolean' },
       'no-incremental-state': { type: 'boolean' },
@@ -128,7 +130,7 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
     if (values.explain) args['--explain'] = 'true';
     if (values['golden-records']) args['--golden-records'] = 'true';
     if (values['no-incremental-state']) args['--keep-incremental-state'] = 'false';
-    for (const name of ['input-database', 'input-table', 'existing-path', 'incremental-path', 'incremental-database', 'incremental-table', 'conflicts-path'] as const) {
+    for (const name of ['input-database', 'input-table', 'push-down-predicate', 'existing-path', 'incremental-path', 'incremental-database', 'incremental-table', 'conflicts-path'] as const) {
       if (values[name] !== undefined) args[`--${name}`] = values[name];
     }
     const { JobRunId } = (await glue.call('StartJobRun', { JobName: jobName, Arguments: args })) as { JobRunId: string };

@@ -105,6 +105,10 @@ export interface MetadataStore {
   getPartition(table: TableKey, values: string[]): Promise<PartitionRecord | undefined>;
   /** The table's partitions, ordered by their values. */
   listPartitions(table: TableKey): Promise<PartitionRecord[]>;
+  /** The values of the table's partitions, in the same order, without reading their definitions. */
+  listPartitionValues(table: TableKey): Promise<string[][]>;
+  /** Those of the partitions with these values that exist, in the order asked. */
+  getPartitions(table: TableKey, values: string[][]): Promise<PartitionRecord[]>;
   /**
    * Replaces the partition stored under `values` by `record` (whose values may differ: a partition
    * can be moved to new values if they are free).

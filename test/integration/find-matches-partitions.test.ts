@@ -23,6 +23,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { getTransform, glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { runCli } from '../support/cli.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { s3Client } from '../support/s3-tools.js';
 import { startServer, type TestServer } from '../support/server.js';
@@ -149,7 +150,7 @@ describe('FindMatches over a partitioned table', { timeout: 600_000 }, () => {
     for (const r of rows) assert.equal(r['source'], sourceOf.get(r['id']!));
   });
 
-  it('--push-down-predicate reads only the partitions it selects', async () => {
+  it('--push-down-predicate (of a job run, and of `doppel find-matches`) reads only the partitions it selects', async () => {
     const { JobRunId } = await glue.send(
       new StartJobRunCommand({ JobName: jobName, Arguments: { '--output-path': `s3://${BUCKET}/out/some/`, '--push-down-predicate': "source IN ('south', 'west')" } }),
     );
@@ -159,6 +160,11 @@ describe('FindMatches over a partitioned table', { timeout: 600_000 }, () => {
     const expected = ds.records.filter((r) => sourceOf.get(r['id']!) !== 'north').map((r) => r['id']).sort();
     assert.deepEqual(rows.map((r) => r['id']).sort(), expected);
     assert.deepEqual(new Set(rows.map((r) => r['source'])), new Set(['south', 'west']));
+
+    const cli = await runCli(['find-matches', '--endpoint', server.endpoint, '--transform-id', transformId, '--output-path', `s3://${BUCKET}/out/cli/`, '--push-down-predicate', "source = 'north'"]);
+    assert.equal(cli.status, 0, `${cli.stdout}\n${cli.stderr}`);
+    const north = parse(await getText(BUCKET, 'out/cli/part-00000.csv'), { columns: true }) as Array<Record<string, string>>;
+    assert.deepEqual(north.map((r) => r['id']).sort(), ds.records.filter((r) => sourceOf.get(r['id']!) === 'north').map((r) => r['id']).sort());
   });
 
   it('a push-down predicate that does not apply fails the run at once, or in its task when it selects nothing', async () => {

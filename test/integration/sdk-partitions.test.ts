@@ -38,7 +38,7 @@ import {
   type SearchTablesCommandInput,
   type TableInput,
 } from '@aws-sdk/client-glue';
-import type { TestServer } from '../support/server.js';
+import { startServer, type TestServer } from '../support/server.js';
 import {
   collectPages,
   expectGlueError,
@@ -456,6 +456,36 @@ describe('SearchTables', () => {
       assert.deepEqual(out.TableList, []);
     } finally {
       other.destroy();
+    }
+  });
+});
+
+describe('durability', () => {
+  it('partitions and table versions survive a crash of the server', async () => {
+    const first = await startServer();
+    let client = glueClient(first);
+    try {
+      await client.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'kept' } }));
+      await client.send(new CreateTableCommand({ DatabaseName: 'kept', TableInput: tableInput('t', byDay, { Description: 'old' }) }));
+      await client.send(new UpdateTableCommand({ DatabaseName: 'kept', TableInput: tableInput('t', byDay, { Description: 'new' }) }));
+      await client.send(
+        new BatchCreatePartitionCommand({ DatabaseName: 'kept', TableName: 't', PartitionInputList: [partitionInput(['2024-01-01'], 's3://x/1/'), partitionInput(['2024-01-02'])] }),
+      );
+      client.destroy();
+      await first.kill();
+      const second = await startServer({ dataDir: first.dataDir });
+      client = glueClient(second);
+      try {
+        const { Partitions } = await client.send(new GetPartitionsCommand({ DatabaseName: 'kept', TableName: 't' }));
+        assert.deepEqual(Partitions?.map((p) => [p.Values, p.StorageDescriptor?.Location]), [[['2024-01-01'], 's3://x/1/'], [['2024-01-02'], undefined]]);
+        const { TableVersions } = await client.send(new GetTableVersionsCommand({ DatabaseName: 'kept', TableName: 't' }));
+        assert.deepEqual(TableVersions?.map((v) => [v.VersionId, v.Table?.Description]), [['0', 'old'], ['1', 'new']]);
+      } finally {
+        client.destroy();
+        await second.stop();
+      }
+    } finally {
+      first.cleanup();
     }
   });
 });

@@ -561,6 +561,30 @@ export class SqliteMetadataStore implements MetadataStore {
     return rows.map(toPartition);
   }
 
+  async listPartitionValues(table: TableKey): Promise<string[][]> {
+    const rows = this.#db
+      .prepare(`SELECT partition_values FROM catalog_partitions WHERE ${OF_TABLE} ORDER BY partition_values`)
+      .pluck()
+      .all(...tableKeyParams(table)) as string[];
+    return rows.map((r) => JSON.parse(r) as string[]);
+  }
+
+  async getPartitions(table: TableKey, values: string[][]): Promise<PartitionRecord[]> {
+    const keys = values.map(valuesKey);
+    // One statement for the lot: the keys travel as one JSON array, whatever their number.
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM catalog_partitions WHERE ${OF_TABLE}
+         AND partition_values IN (SELECT value FROM json_each(?))`,
+      )
+      .all(...tableKeyParams(table), JSON.stringify(keys)) as PartitionRow[];
+    const byKey = new Map(rows.map((r) => [r.partition_values, r]));
+    return keys.flatMap((k) => {
+      const row = byKey.get(k);
+      return row ? [toPartition(row)] : [];
+    });
+  }
+
   async updatePartition(
     table: TableKey,
     values: string[],
