@@ -32,6 +32,9 @@ const OPERATIONS = [
   // jobs
   'CreateJob', 'GetJob', 'GetJobs', 'UpdateJob', 'DeleteJob', 'StartJobRun', 'GetJobRun',
   'GetJobRuns', 'BatchStopJobRun', 'ListJobs', 'BatchGetJobs',
+  // crawlers
+  'CreateCrawler', 'GetCrawler', 'GetCrawlers', 'UpdateCrawler', 'DeleteCrawler', 'StartCrawler',
+  'StopCrawler', 'GetCrawlerMetrics', 'ListCrawlers', 'ListCrawls', 'BatchGetCrawlers',
 ];
 
 /** Shape-level facts copied verbatim when present; everything else (documentation, box, …) is dropped. */

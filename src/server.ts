@@ -6,6 +6,7 @@ import { startHttpServer } from './api/http-server.js';
 import { BufferedBodyBudget } from './api/request-body.js';
 import { s3Endpoint } from './api/s3/s3-endpoint.js';
 import { CatalogService } from './catalog/catalog-service.js';
+import { CrawlerService } from './catalog/crawlers/crawler-service.js';
 import type { ServerConfig } from './config.js';
 import { ServerMetrics } from './core/metrics.js';
 import { acquireDataDirLock } from './storage/data-dir-lock.js';
@@ -94,7 +95,8 @@ export async function startDoppel(
       supervisor,
     );
     const jobs = new JobService(store, supervisor, config.timeoutUnitMs);
-    const operations = glueOperations({ transforms, taskRuns, catalog, tags: new TagService(store), jobs });
+    const crawlers = new CrawlerService(store, supervisor);
+    const operations = glueOperations({ transforms, taskRuns, catalog, tags: new TagService(store), jobs, crawlers });
     const bodyBudget = new BufferedBodyBudget(config.maxBufferedBodyBytes);
     const http = await startHttpServer({
       host: config.host,

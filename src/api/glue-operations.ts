@@ -1,4 +1,5 @@
 import type { CatalogService } from '../catalog/catalog-service.js';
+import type { CrawlerService } from '../catalog/crawlers/crawler-service.js';
 import type { RequestContext } from '../core/request-context.js';
 import type { Json } from '../core/wire.js';
 import type { JobService } from '../jobs/job-service.js';
@@ -14,6 +15,7 @@ export interface Services {
   tags: TagService;
   catalog: CatalogService;
   jobs: JobService;
+  crawlers: CrawlerService;
 }
 
 /** Operations doppel adds to Glue's: Glue's model does not know them, so they check their own input. */
@@ -80,6 +82,18 @@ export function glueOperations(s: Services): ReadonlyMap<string, Operation> {
     GetJobRun: (c, i) => s.jobs.getRun(c, i),
     GetJobRuns: (c, i) => s.jobs.getRuns(c, i),
     BatchStopJobRun: (c, i) => s.jobs.batchStop(c, i),
+
+    CreateCrawler: (c, i) => s.crawlers.create(c, i),
+    GetCrawler: (c, i) => s.crawlers.get(c, i),
+    GetCrawlers: (c, i) => s.crawlers.getMany(c, i),
+    ListCrawlers: (c, i) => s.crawlers.listNames(c, i),
+    BatchGetCrawlers: (c, i) => s.crawlers.batchGet(c, i),
+    UpdateCrawler: (c, i) => s.crawlers.update(c, i),
+    DeleteCrawler: (c, i) => s.crawlers.delete(c, i),
+    StartCrawler: (c, i) => s.crawlers.start(c, i),
+    StopCrawler: (c, i) => s.crawlers.stop(c, i),
+    GetCrawlerMetrics: (c, i) => s.crawlers.metrics(c, i),
+    ListCrawls: (c, i) => s.crawlers.listCrawls(c, i),
   };
   return new Map(Object.entries(ops));
 }

@@ -7,6 +7,7 @@ import type {
   TableRecord,
   TransformRecord,
 } from './records.js';
+import type { CrawlerStore } from './crawler-store.js';
 import type { JobStore } from './job-store.js';
 import type { LabelStore } from './label-store.js';
 import type { TaskQueueStore } from './task-queue-store.js';
@@ -22,6 +23,8 @@ export interface MetadataStore {
   readonly tasks: TaskQueueStore;
   /** Glue jobs and job runs. */
   readonly jobs: JobStore;
+  /** Glue crawlers (their crawls are task runs). */
+  readonly crawlers: CrawlerStore;
   /** How label imports store their rows (labelPages below reads them). */
   readonly labels: LabelStore;
 

@@ -72,7 +72,12 @@ export type TaskType =
   | 'EXPORT_LABELS'
   | 'FIND_MATCHES'
   /** doppel's own: the run behind an ExplainMatches request. */
-  | 'EXPLAIN_MATCHES';
+  | 'EXPLAIN_MATCHES'
+  /** One crawl of a crawler (queued under crawlerQueueKey, not under a transform). */
+  | 'CRAWL';
+
+/** The task types that run for an ML transform (every type but CRAWL). */
+export type TransformTaskType = Exclude<TaskType, 'CRAWL'>;
 
 export type TaskStatus =
   | 'STARTING'
@@ -92,6 +97,7 @@ export const TERMINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set([
 
 export interface TaskRunRecord extends Scope {
   id: string;
+  /** The transform the run is for; for a CRAWL run, its crawler's crawlerQueueKey. */
   transformId: string;
   taskType: TaskType;
   status: TaskStatus;

@@ -1,3 +1,4 @@
+import type { CatalogChange } from './catalog-change.js';
 import type { Scope, TaskRunRecord, TaskStatus } from './records.js';
 
 /** What a worker reports when it finishes one attempt of a run. */
@@ -8,6 +9,8 @@ export interface TaskOutcome {
   transformPatch?: TransformPatch;
   /** Label generation to make the transform's labels with SUCCEEDED, in the same transaction. */
   labelChange?: LabelChange;
+  /** A crawl's changes to the Data Catalog, written with SUCCEEDED in the same transaction. */
+  catalogChange?: CatalogChange;
   /** Extra wire-shaped members to merge into the run's properties (e.g. counts). */
   properties?: Record<string, unknown>;
 }

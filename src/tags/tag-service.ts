@@ -9,7 +9,7 @@ const MAX_TAGS = 50;
 /** arn:<partition>:glue:<region>:<account>:<type>/<name...> */
 const GLUE_ARN = /^arn:aws(?:-[a-z-]+)?:glue:([^:]*):([^:]*):([A-Za-z]+)\/(.+)$/;
 
-/** Tags on Glue resources, addressed by ARN (ML transforms, jobs, databases and tables). */
+/** Tags on Glue resources, addressed by ARN (ML transforms, jobs, crawlers, databases and tables). */
 export class TagService {
   constructor(private readonly store: MetadataStore) {}
 
@@ -37,6 +37,9 @@ export class TagService {
         return arn;
       case 'job':
         if (!(await this.store.jobs.getJob(ctx, rest))) throw entityNotFound(`Job with name: ${rest} not found.`);
+        return arn;
+      case 'crawler':
+        if (!(await this.store.crawlers.getCrawler(ctx, rest))) throw entityNotFound(`Crawler ${rest} not found.`);
         return arn;
       case 'table': {
         const [db, table] = rest.split('/', 2);

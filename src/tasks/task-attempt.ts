@@ -24,8 +24,9 @@ export interface AttemptDeps {
  */
 export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: string): Promise<void> {
   const { store } = deps;
-  const transform = await store.getTransform(run, run.transformId);
-  if (!transform) return; // deleted meanwhile: its runs went with it
+  const transform = run.taskType === 'CRAWL' ? undefined : await store.getTransform(run, run.transformId);
+  const crawler = run.taskType === 'CRAWL' ? await store.crawlers.getCrawler(run, run.properties['CrawlerName'] as string) : undefined;
+  if (!transform && !crawler) return; // deleted meanwhile: its runs went with it
   const name = `task run ${run.id} (${run.taskType})`;
   const fields = runFields(run);
   const progress = new ProgressReporter(
@@ -38,19 +39,23 @@ export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: s
   );
   let outcome: TaskOutcome;
   try {
-    const result = await deps.handlers[run.taskType].execute({
+    const common = {
       run,
-      transform,
       objects: new AccountObjectStore(deps.objects, run.accountId),
-      progress: (stage, fraction) => progress.report(stage, fraction),
-    });
+      progress: (stage: string, fraction?: number) => progress.report(stage, fraction),
+    };
+    const result =
+      run.taskType === 'CRAWL'
+        ? await deps.handlers.CRAWL.execute({ ...common, crawler: crawler! })
+        : await deps.handlers[run.taskType].execute({ ...common, transform: transform! });
     outcome = { status: 'SUCCEEDED', ...result };
   } catch (e) {
     outcome = { status: 'FAILED', errorString: errorStringOf(e) };
   } finally {
     progress.close();
   }
-  const maxRetries = Number(transform.doc['MaxRetries'] ?? 0);
+  // A crawl is not retried (Glue's crawlers have no MaxRetries): it fails, and the next one starts afresh.
+  const maxRetries = Number(transform?.doc['MaxRetries'] ?? 0);
   if (outcome.status === 'FAILED' && run.attempt <= maxRetries && (await store.tasks.retry(run.id, owner, Date.now()))) {
     deps.log(`${name} failed (${outcome.errorString}); retrying`, { level: 'warn', ...fields });
     return;

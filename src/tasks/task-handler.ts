@@ -1,5 +1,6 @@
 import type { AccountObjectStore } from '../storage/account-object-store.js';
-import type { TaskRunRecord, TaskType, TransformRecord } from '../storage/records.js';
+import type { CrawlerRecord } from '../storage/crawler-store.js';
+import type { TaskRunRecord, TransformRecord, TransformTaskType } from '../storage/records.js';
 import type { TaskOutcome } from '../storage/task-queue-store.js';
 
 export interface TaskContext {
@@ -14,8 +15,13 @@ export interface TaskContext {
   progress(stage: string, fraction?: number): void;
 }
 
+/** What a CRAWL run is given: its crawler's definition instead of a transform. */
+export interface CrawlContext extends Omit<TaskContext, 'transform'> {
+  crawler: CrawlerRecord;
+}
+
 /** What a successful handler hands back: effects committed together with SUCCEEDED. */
-export type TaskResult = Pick<TaskOutcome, 'transformPatch' | 'properties' | 'labelChange'>;
+export type TaskResult = Pick<TaskOutcome, 'transformPatch' | 'properties' | 'labelChange' | 'catalogChange'>;
 
 /**
  * One kind of task run, executed in a task process (see task-process.ts). `execute` throws to fail
@@ -28,7 +34,12 @@ export interface TaskHandler {
   execute(ctx: TaskContext): Promise<TaskResult>;
 }
 
-export type TaskHandlers = Readonly<Record<TaskType, TaskHandler>>;
+/** A crawl, with the same contract as TaskHandler. */
+export interface CrawlHandler {
+  execute(ctx: CrawlContext): Promise<TaskResult>;
+}
+
+export type TaskHandlers = Readonly<Record<TransformTaskType, TaskHandler>> & { readonly CRAWL: CrawlHandler };
 
 /** A failure whose message is meant for the user as is (becomes the run's ErrorString). */
 export class TaskFailure extends Error {

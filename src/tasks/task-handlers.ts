@@ -1,6 +1,6 @@
 import { createMatcher } from '../engine/index.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
-import type { TaskType } from '../storage/records.js';
+import { crawlTask } from './kinds/crawl-task.js';
 import { evaluationTask } from './kinds/evaluation-task.js';
 import { explainMatchesTask } from './kinds/explain-matches-task.js';
 import { exportLabelsTask } from './kinds/export-labels-task.js';
@@ -30,7 +30,8 @@ export function taskHandlers(config: TaskHandlerConfig, store: MetadataStore): T
       EVALUATION: scriptedTask,
       FIND_MATCHES: scriptedTask,
       EXPLAIN_MATCHES: scriptedTask,
-    } satisfies Record<TaskType, unknown>;
+      CRAWL: scriptedTask,
+    };
   }
   const matcher = createMatcher();
   const seed = config.seed;
@@ -41,5 +42,6 @@ export function taskHandlers(config: TaskHandlerConfig, store: MetadataStore): T
     EVALUATION: evaluationTask({ store, matcher, seed }),
     FIND_MATCHES: findMatchesTask({ store, matcher, seed }),
     EXPLAIN_MATCHES: explainMatchesTask({ store, matcher, seed }),
+    CRAWL: crawlTask({ store }),
   };
 }

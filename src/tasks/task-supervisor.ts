@@ -169,9 +169,8 @@ export class TaskSupervisor implements TaskRunEvents {
    */
   async #dispatch(run: TaskRunRecord): Promise<void> {
     const { store, timeoutUnitMs } = this.#opts;
-    const transform = await store.getTransform(run, run.transformId);
-    if (!transform) return; // deleted meanwhile: its runs went with it
-    const minutes = Number(transform.doc['Timeout'] ?? DEFAULT_TIMEOUT_MINUTES);
+    const minutes = await this.#timeoutMinutes(run);
+    if (minutes === undefined) return; // its transform or crawler was deleted meanwhile: its runs went with it
     const deadline = run.deadlineAt ?? run.startedOn + minutes * timeoutUnitMs;
     if (run.deadlineAt === undefined) await store.tasks.setDeadline(run.id, deadline);
     const idle = this.#idleProcesses().sort((a, b) => a.lastDispatchAt - b.lastDispatchAt);
@@ -346,10 +345,24 @@ export class TaskSupervisor implements TaskRunEvents {
     }
   }
 
+  /**
+   * The run's Timeout in minutes: its transform's, or the default for a crawl (a crawler has no
+   * Timeout); undefined when the transform or crawler is gone.
+   */
+  async #timeoutMinutes(run: TaskRunRecord): Promise<number | undefined> {
+    const { store } = this.#opts;
+    if (run.taskType === 'CRAWL') {
+      return (await store.crawlers.getCrawler(run, run.properties['CrawlerName'] as string)) ? DEFAULT_TIMEOUT_MINUTES : undefined;
+    }
+    const transform = await store.getTransform(run, run.transformId);
+    return transform ? Number(transform.doc['Timeout'] ?? DEFAULT_TIMEOUT_MINUTES) : undefined;
+  }
+
   async #timeoutMessage(run: TaskRunRecord): Promise<string> {
-    const transform = await this.#opts.store.getTransform(run, run.transformId);
-    const minutes = Number(transform?.doc['Timeout'] ?? DEFAULT_TIMEOUT_MINUTES);
-    return `Task run exceeded the transform's Timeout of ${minutes} minute(s).`;
+    const minutes = (await this.#timeoutMinutes(run)) ?? DEFAULT_TIMEOUT_MINUTES;
+    return run.taskType === 'CRAWL'
+      ? `Crawl exceeded the longest a crawl may run, ${minutes} minute(s).`
+      : `Task run exceeded the transform's Timeout of ${minutes} minute(s).`;
   }
 
   #canResume(run: TaskRunRecord): boolean {

@@ -567,7 +567,7 @@ function protocolCases(served: string[], unserved: string[], rng: Random): FuzzC
   const unknownTargets = [
     'AWSGlue.DoesNotExist', 'AWSGlue.', 'AWSGlue', 'Glue.GetMLTransforms', 'AWSGlue.GetMLTransforms.Extra',
     'GetMLTransforms', 'AWSGlue.__proto__', 'AWSGlue.constructor', 'AWSGlue.toString', 'AWSGlue.hasOwnProperty',
-    'AWSGlue.valueOf', 'AWSGlue.__defineGetter__', 'AWSGlue.CreateCrawler', 'AWSGlue.StartCrawler',
+    'AWSGlue.valueOf', 'AWSGlue.__defineGetter__', 'AWSGlue.CreateTrigger', 'AWSGlue.StartTrigger',
     'AWSGlue.GetMLTransforms/../GetMLTransform', 'AWSKMS.Decrypt', 'DynamoDB_20120810.ListTables', '.',
     ...unserved.map((op) => `AWSGlue.${op}`),
   ];

@@ -151,3 +151,45 @@ describe('README walkthrough', () => {
     assert.deepEqual(await keys('walkthrough-py', 'matches/'), ['matches/_SUCCESS', 'matches/_doppel/incremental-state.bin', 'matches/part-00000.json']);
   });
 });
+
+describe('README crawlers: the FindMatches tutorial with a crawler', () => {
+  const aws = findAws();
+  let server: TestServer;
+  let s3: S3Client;
+  let scratch: string;
+
+  before(async () => {
+    server = await startServer();
+    s3 = s3Client(server);
+    mkdirSync(join(REPO, '.scratch'), { recursive: true });
+    scratch = mkdtempSync(join(REPO, '.scratch', 'crawlers-'));
+  });
+  after(async () => {
+    await stopAndRemove(server);
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('runs as written: crawl, a transform over the crawled table, labels, find-matches', { timeout: 600_000 }, async (t) => {
+    if (!aws) return t.skip('aws CLI not installed: apt-get install awscli');
+    const blocks = sectionBlocks(readFileSync(join(REPO, 'README.md'), 'utf8'), 'Crawlers').filter((b) => b.language === 'sh');
+    assert.equal(blocks.length, 1, 'one sh block: the tutorial');
+    const code = blocks[0]!.code
+      .replaceAll(README_ENDPOINT, server.endpoint)
+      .replaceAll('npm run gen:people --', `node ${join(REPO, 'dist/bench/generate-people.js')}`);
+    writeFileSync(join(scratch, 'crawl.sh'), `set -euo pipefail\n${code}\n`);
+    const awsDir = aws.includes('/') ? dirname(aws) : undefined;
+    const env = isolatedAwsEnv(join(scratch, 'aws-config'), join(scratch, 'aws-credentials'), {
+      ...(awsDir ? { PATH: `${awsDir}:${process.env['PATH']}` } : {}),
+    });
+    const r = await runCommand('bash', [join(scratch, 'crawl.sh')], { cwd: scratch, env });
+    assert.equal(r.code, 0, `the README crawler tutorial exited ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    assert.match(r.stdout, /^SUCCEEDED$/m, 'the crawl succeeded');
+    const table = JSON.parse(/\{\s*"Columns"[\s\S]*?\n\}/.exec(r.stdout)![0]) as { Columns: string[]; Header: string; SerDe: string };
+    assert.deepEqual(table.Columns, ['id', 'given_name', 'surname', 'date_of_birth', 'street_address', 'city', 'postcode', 'phone', 'email']);
+    assert.equal(table.Header, '1');
+    const matches = (await s3.send(new GetObjectCommand({ Bucket: 'tutorial', Key: 'matches/part-00000.csv' }))).Body!;
+    const rows = parse(await matches.transformToString(), { columns: true }) as Array<Record<string, string>>;
+    assert.equal(rows.length, 1000);
+    assert.ok(rows.every((row) => /^\d+$/.test(row['match_id']!)));
+  });
+});

@@ -8,10 +8,12 @@ import {
   CreateDatabaseCommand,
   CreateMLTransformCommand,
   CreateTableCommand,
+  GetCrawlerCommand,
   GetJobRunCommand,
   GetMLTaskRunCommand,
   GetMLTransformCommand,
   GlueClient,
+  type Crawler,
   type JobRun,
   type Column,
   type CreateMLTransformCommandInput,
@@ -285,6 +287,18 @@ export async function waitForRun(
     await sleep(25);
   }
   assert.fail(`task run ${taskRunId} did not reach ${statuses.join('|')} in ${timeoutMs} ms (last: ${last?.Status})`);
+}
+
+/** Polls GetCrawler until the crawler is READY after a crawl (its LastCrawl started at or after `since`). */
+export async function waitForCrawl(glue: GlueClient, name: string, since: number, timeoutMs = 60_000): Promise<Crawler> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Crawler: crawler } = await glue.send(new GetCrawlerCommand({ Name: name }));
+    const started = crawler?.LastCrawl?.StartTime?.getTime() ?? 0;
+    if (crawler?.State === 'READY' && started >= since - 1000) return crawler;
+    assert.ok(Date.now() < deadline, `crawler ${name} still ${crawler?.State} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
 }
 
 /** Polls GetJobRun until the job run ends. */

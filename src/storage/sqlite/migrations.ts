@@ -190,6 +190,22 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       );
     `,
   },
+  {
+    version: 6,
+    name: 'crawlers',
+    sql: `
+      CREATE TABLE crawlers (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_on INTEGER NOT NULL,
+        last_updated INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (account_id, region, name)
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

@@ -21,6 +21,7 @@ import type {
 import { DiskReserve } from '../disk-reserve.js';
 import { migrate } from './migrations.js';
 import { docOf, scopeOf, writingUniqueName } from './rows.js';
+import { SqliteCrawlerStore } from './sqlite-crawler-store.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteLabelStore } from './sqlite-label-store.js';
 import { SqliteTaskQueueStore } from './sqlite-task-queue-store.js';
@@ -146,6 +147,7 @@ export interface SqliteStoreOptions {
 export class SqliteMetadataStore implements MetadataStore {
   readonly tasks: SqliteTaskQueueStore;
   readonly jobs: SqliteJobStore;
+  readonly crawlers: SqliteCrawlerStore;
   readonly labels: SqliteLabelStore;
   readonly #db: Database.Database;
   readonly #reserve: DiskReserve;
@@ -162,6 +164,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#reserve = options.reserve ?? DiskReserve.none();
     this.tasks = new SqliteTaskQueueStore(this.#db);
     this.jobs = new SqliteJobStore(this.#db, this.#reserve);
+    this.crawlers = new SqliteCrawlerStore(this.#db, this.#reserve);
     this.labels = new SqliteLabelStore(this.#db, this.#reserve);
   }
 

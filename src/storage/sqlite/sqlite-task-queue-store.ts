@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { StoreConflict } from '../metadata-store.js';
 import type { Scope, TaskRunRecord, TaskStatus, TaskType } from '../records.js';
+import { applyCatalogChange } from './catalog-change-rows.js';
 import type { LabelChange, LeaseState, Release, TaskOutcome, TaskQueueStore } from '../task-queue-store.js';
 import { opt, scopeOf } from './rows.js';
 
@@ -232,6 +233,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
       if (status === 'SUCCEEDED' && outcome.transformPatch) {
         this.#patchTransform(run, outcome.transformPatch, now);
       }
+      if (status === 'SUCCEEDED' && outcome.catalogChange) applyCatalogChange(this.#db, outcome.catalogChange);
       return true;
     });
   }

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskRunRecord } from '../../storage/records.js';
-import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
+import { TaskFailure, type CrawlContext, type CrawlHandler, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
 
 /**
  * A test-only task kind (enabled with DOPPEL_SCRIPTED_TASKS=1) that lets tests drive the task-run
  * state machine without data. It reads directives from the query string of the run's S3 path (a
- * FIND_MATCHES run's --output-path), e.g. `s3://scripted/x?sleep=300&outcome=fail&message=boom`:
+ * FIND_MATCHES run's --output-path; a crawl's first S3 target path), e.g. `s3://scripted/x?sleep=300&outcome=fail&message=boom`:
  *   sleep=MS            how long the run takes (default 50), reporting progress as it goes
  *   burn=MS             first keeps the task process's CPU busy for MS ms (its event loop blocked)
  *   outcome=succeed|fail|hang
@@ -14,9 +14,9 @@ import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from
  *   labels=N            IMPORT_LABELS: adds N labels (sets N with ReplaceAllLabels); READY iff > 0
  *   resumable=0         an interrupted run fails instead of being resumed (see scriptedRunResumable)
  */
-export const scriptedTask: TaskHandler = {
-  async execute(ctx: TaskContext): Promise<TaskResult> {
-    const d = directives(ctx.run);
+export const scriptedTask: TaskHandler & CrawlHandler = {
+  async execute(ctx: TaskContext | CrawlContext): Promise<TaskResult> {
+    const d = directives(ctx.run, 'crawler' in ctx ? crawlPathOf(ctx) : undefined);
     const outcome = d.get('outcome') ?? 'succeed';
     const stage = `scripted run: ${outcome}`;
     ctx.progress(stage, 0);
@@ -37,7 +37,7 @@ export const scriptedTask: TaskHandler = {
     }
 
     const labels = d.get('labels');
-    if (ctx.run.taskType === 'IMPORT_LABELS' && labels !== null) {
+    if ('transform' in ctx && ctx.run.taskType === 'IMPORT_LABELS' && labels !== null) {
       const replace = ctx.run.properties['ImportLabelsTaskRunProperties'] as { Replace?: boolean };
       const count = Number(labels) + (replace?.Replace ? 0 : ctx.transform.labelCount);
       return {
@@ -53,9 +53,13 @@ export function scriptedRunResumable(run: TaskRunRecord): boolean {
   return directives(run).get('resumable') !== '0';
 }
 
-function directives(run: TaskRunRecord): URLSearchParams {
+const crawlPathOf = (ctx: CrawlContext) =>
+  ((ctx.crawler.doc['Targets'] as { S3Targets?: Array<{ Path?: string }> } | undefined)?.S3Targets ?? [])[0]?.Path ?? '';
+
+function directives(run: TaskRunRecord, crawlPath?: string): URLSearchParams {
   const p = run.properties;
   const path =
+    crawlPath ??
     (p['ImportLabelsTaskRunProperties'] as { InputS3Path?: string } | undefined)?.InputS3Path ??
     (p['ExportLabelsTaskRunProperties'] as { OutputS3Path?: string } | undefined)?.OutputS3Path ??
     (p['LabelingSetGenerationTaskRunProperties'] as { OutputS3Path?: string } | undefined)
