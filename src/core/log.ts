@@ -10,6 +10,8 @@ export interface LogFields {
   taskRunId?: string;
   taskType?: string;
   transformId?: string;
+  /** The crawler a crawl's lines are about (its runs are CRAWL task runs). */
+  crawlerName?: string;
   /** The x-amzn-RequestId / x-amz-request-id of the request a line is about. */
   requestId?: string;
   /** The task process a line is about (or comes from). */
