@@ -36,6 +36,12 @@ export interface IncrementalInput {
   threshold: number;
   accuracyCostTradeoff: number;
   existing: ExistingMatches;
+  /**
+   * Labeled pairs of table rows to enforce (EnforceProvidedLabels): a pair with a new row labeled a
+   * match is grouped (a new row joins the existing group it is labeled with), one labeled a
+   * non-match is kept apart. Pairs of existing rows are the previous runs' to enforce.
+   */
+  labeled?: { a: readonly number[]; b: readonly number[]; y: readonly number[] };
   /** Progress within the stages block, score and cluster. */
   report: (stage: 'block' | 'score' | 'cluster', message: string, fraction?: number) => void;
   signal?: AbortSignal;
@@ -104,6 +110,20 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Omit<Increm
     if (!groups) reaches.set(b[i]!, (groups = new Map()));
     groups.set(id, Math.max(groups.get(id) ?? 0, p[i]!));
   }
+  // Labeled pairs with a new row; a match with an existing row touches its group.
+  const must: Array<[number, number]> = [], cannot: Array<[number, number]> = [];
+  const labeled = inp.labeled;
+  if (labeled) {
+    for (let i = 0; i < labeled.y.length; i++) {
+      const x = Math.min(labeled.a[i]!, labeled.b[i]!), y = Math.max(labeled.a[i]!, labeled.b[i]!);
+      if (y < e || x === y) continue;
+      (labeled.y[i] ? must : cannot).push([x, y]);
+      if (labeled.y[i] && x < e) {
+        const id = existing.matchId[x]!;
+        if (!touched.has(id)) touched.set(id, touched.size);
+      }
+    }
+  }
   // Local rows: the new rows, then the members of the touched groups (one scan of the existing ids).
   const local: number[] = [];
   for (let r = e; r < n; r++) local.push(r);
@@ -116,13 +136,15 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Omit<Increm
     local.push(r);
     membersOf[g]!.push(r);
   }
-  const toLocal = (r: number) => (r >= e ? r - e : localOf.get(r)!);
+  const localIndex = (r: number) => (r >= e ? r - e : localOf.get(r));
+  const toLocal = (r: number) => localIndex(r)!;
   const group = new Int32Array(local.length).fill(-1);
   const confidence = new Float64Array(touched.size);
   for (let g = 0; g < membersOf.length; g++) {
     const members = membersOf[g]!;
     for (const r of members) group[toLocal(r)] = g;
-    const known = existing.confidence?.[members[0]!];
+    // The group's latest confidence: its most recently added record's (rows are in the order they were added).
+    const known = existing.confidence?.[members[members.length - 1]!];
     confidence[g] = known !== undefined && Number.isFinite(known) ? known : meanPairScore(members, (x, y) => scorer.score(x, y));
   }
   const ea: number[] = [], eb: number[] = [], ep: number[] = [];
@@ -145,6 +167,9 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Omit<Increm
       return i >= 0 ? p[i]! : scorer.score(gx, gy);
     },
     fixed: { group, confidence },
+    // A label with a row of an untouched existing group concerns no local row.
+    mustLink: localPairs(must, localIndex),
+    cannotLink: localPairs(cannot, localIndex),
   });
 
   const matchId = new Float64Array(n);
@@ -192,6 +217,15 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Omit<Increm
     conflicts,
     explainPair: (x, y) => explainer.explain(x, y),
   };
+}
+
+function localPairs(pairs: ReadonlyArray<[number, number]>, toLocal: (r: number) => number | undefined): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [x, y] of pairs) {
+    const lx = toLocal(x), ly = toLocal(y);
+    if (lx !== undefined && ly !== undefined) out.push([lx, ly]);
+  }
+  return out;
 }
 
 /** Index of pair (lo, hi) among pairs sorted by (a, b), or -1. */

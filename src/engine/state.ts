@@ -2,11 +2,11 @@
  * The incremental state: what an incremental run needs of the rows a previous run matched, kept
  * between runs so that the next run's work grows with its new rows, not with the table.
  *
- * It holds the prepared table of those rows (profile.ts: per column the distinct values' texts,
+ * It holds the rows' primary keys, the prepared table of those rows (profile.ts: per column the distinct values' texts,
  * token / 3-gram / code bags with their document frequencies, numbers, the rows' value ids), the
  * dictionaries that number new values, words, 3-grams and codes (open-addressing hash tables over
  * the text pools, typed arrays), and the trained model with the key of the labels it was trained
- * on. `extendState` adds the new rows of a table: each new distinct value is normalized, tokenized
+ * on; the caller adds the match ids and confidences it wrote the rows with (`written`). `extendState` adds the new rows of a table: each new distinct value is normalized, tokenized
  * and appended (its bags weighted by the document frequencies counted so far, new rows included),
  * rows holding a known value only count in its frequencies. Existing values keep their weights and
  * every column keeps its profile (kind, number scale, whether values can be missing, whether codes
@@ -30,7 +30,7 @@ import { hashString } from './rng.js';
 import { sharedInt32 } from './shared.js';
 import type { Trained } from './training.js';
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 const MAGIC = 0x53505044; // "DPPS"
 
 type Numeric = Int32Array | Uint32Array | Uint16Array | Uint8Array | Float32Array | Float64Array;
@@ -347,13 +347,44 @@ export interface IncrementalState {
   primaryKey: number;
   /** Hash of the rows' primary keys in order (keyHash). */
   keyHash: [number, number];
+  /** The rows' primary keys in order, joined by U+0000 (one string: no million short strings to serialize). */
+  keys: string;
   /** The prepared table's row-major value ids (rowCount × columns). */
   codes: Int32Array;
   columns: ColumnState[];
   /** The model and the hash of the key (labels and seed, matcher.ts) it was trained for. */
   model?: { key: [number, number]; trained: StoredModel };
+  /**
+   * The match ids and confidences the rows were written with, and the caller's description of
+   * where (JSON, opaque to the engine): kept so that a later run can take them from here instead of
+   * reading the records back, once it has checked the written records are unchanged.
+   */
+  written?: WrittenMatches;
   /** Set once extended: a state object extends only once (its dictionaries have moved on). */
   spent: boolean;
+}
+
+export interface WrittenMatches {
+  matchId: Float64Array;
+  confidence?: Float64Array;
+  output: string;
+}
+
+/** The primary keys of rows from .. to, joined by U+0000 (a missing key is empty). */
+function joinedKeys(table: EngineTable, from: number, to: number): string {
+  const pk = table.columns[table.primaryKey]!;
+  const keys = new Array<string>(to - from);
+  for (let r = from; r < to; r++) {
+    const code = pk.codes[r]!;
+    keys[r - from] = code < 0 ? '' : pk.values[code]!;
+  }
+  return keys.join('\u0000');
+}
+
+/** The state's primary keys, one per row; undefined when a key holds U+0000 (they cannot be told apart). */
+export function stateKeys(state: IncrementalState): string[] | undefined {
+  const keys = state.rowCount === 0 ? [] : state.keys.split('\u0000');
+  return keys.length === state.rowCount ? keys : undefined;
 }
 
 /** Two 32-bit FNV-1a hashes (different seeds) of strings in order, continued from `from`. */
@@ -389,6 +420,7 @@ export function captureState(table: EngineTable, pt: PreparedTable, model?: Incr
     columnNames: table.columns.map((c) => c.name),
     primaryKey: table.primaryKey,
     keyHash: keyHash(table, 0, pt.rowCount),
+    keys: joinedKeys(table, 0, pt.rowCount),
     codes: pt.codes,
     columns: pt.columns.map((c) => ColumnState.of(c)),
     ...(model ? { model } : {}),
@@ -450,6 +482,7 @@ export function extendState(state: IncrementalState, table: EngineTable): { stat
     columnNames: state.columnNames,
     primaryKey: state.primaryKey,
     keyHash: keyHash(table, e, n, state.keyHash),
+    keys: e === 0 ? joinedKeys(table, e, n) : n === e ? state.keys : `${state.keys}\u0000${joinedKeys(table, e, n)}`,
     codes,
     columns: state.columns,
     ...(state.model ? { model: state.model } : {}),
@@ -565,9 +598,11 @@ export function encodeState(state: IncrementalState): Uint8Array[] {
     columnNames: state.columnNames,
     primaryKey: state.primaryKey,
     keyHash: state.keyHash,
+    keys: state.keys,
     codes: state.codes,
     columns: state.columns.map(plainColumn),
     model: state.model,
+    written: state.written,
   };
   const header = new Uint8Array(serialize(outline(plain, arrays)));
   const chunks = arrays.map(bytesOf);
@@ -635,11 +670,16 @@ export function decodeState(bytes: Uint8Array): IncrementalState | Error {
       return a;
     });
     const plain = inline(outlined, arrays) as {
-      version: number; rowCount: number; columnNames: string[]; primaryKey: number; keyHash: [number, number];
-      codes: Int32Array; columns: PlainColumn[]; model?: IncrementalState['model'];
+      version: number; rowCount: number; columnNames: string[]; primaryKey: number; keyHash: [number, number]; keys: string;
+      codes: Int32Array; columns: PlainColumn[]; model?: IncrementalState['model']; written?: WrittenMatches;
     };
     const width = plain.columns.length;
     if (plain.codes.length !== plain.rowCount * width) return new Error('its value ids do not fit its row count');
+    if (typeof plain.keys !== 'string') return new Error('its header is damaged');
+    const w = plain.written;
+    if (w && (w.matchId.length !== plain.rowCount || (w.confidence && w.confidence.length !== plain.rowCount) || typeof w.output !== 'string')) {
+      return new Error('its match ids do not fit its row count');
+    }
     const columns = plain.columns.map(liveColumn);
     // Every row's value id must name a value of its column (the scorers index by them).
     const counts = Int32Array.from(columns, (c) => c.values.count);
@@ -654,9 +694,11 @@ export function decodeState(bytes: Uint8Array): IncrementalState | Error {
       columnNames: plain.columnNames,
       primaryKey: plain.primaryKey,
       keyHash: plain.keyHash,
+      keys: plain.keys,
       codes: plain.codes,
       columns,
       ...(plain.model ? { model: plain.model } : {}),
+      ...(w ? { written: w } : {}),
       spent: false,
     };
   } catch (e) {

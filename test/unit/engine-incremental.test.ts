@@ -133,6 +133,26 @@ describe('incremental matching', () => {
     assert.ok(inc.confidence[7]! > 0.5 && inc.confidence[7]! <= 1);
   });
 
+  it('enforces the provided labels with new rows as a full run does (EnforceProvidedLabels)', async () => {
+    // n4 labeled with e5 (group 12), apart from e3 (group 3); n2 with e7 (group 20, which nothing
+    // else reaches); n1 apart from e1 (its own group 7).
+    const labels: EngineLabel[] = [
+      { labelingSetId: 'a', label: 'L1', key: 'n4' }, { labelingSetId: 'a', label: 'L1', key: 'e5' }, { labelingSetId: 'a', label: 'L2', key: 'e3' },
+      { labelingSetId: 'b', label: 'L1', key: 'n2' }, { labelingSetId: 'b', label: 'L1', key: 'e7' },
+      { labelingSetId: 'c', label: 'L1', key: 'n1' }, { labelingSetId: 'c', label: 'L2', key: 'e1' },
+    ];
+    const free = await createMatcher({ threads: 1 }).findIncrementalMatches(table, existing, labels, {});
+    assert.equal(free.matchId[7], 7, 'without enforcing, n1 joins the group it matches');
+    assert.notEqual(free.matchId[8], 20);
+    const inc = await createMatcher({ threads: 1 }).findIncrementalMatches(table, existing, labels, { enforceProvidedLabels: true });
+    const id = Array.from(inc.matchId);
+    assert.deepEqual(id.slice(0, 7), [7, 7, 3, 3, 12, 12, 20], 'existing ids are kept');
+    assert.equal(id[10], 12, 'n4 joins the group it is labeled with');
+    assert.equal(id[8], 20, 'n2 joins the group of the record it is labeled with');
+    assert.notEqual(id[7], 7, 'n1 stays apart from the record it is labeled apart from');
+    assert.ok(id[7]! > 20, 'and gets a fresh id');
+  });
+
   it('carries the previous confidence of a group it extends into the new one', async () => {
     const given = { ...existing, confidence: Float64Array.from([0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 1]) };
     const inc = await createMatcher({ threads: 1 }).findIncrementalMatches(table, given, [], {});
