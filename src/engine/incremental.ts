@@ -3,10 +3,11 @@
  * against it, and the previous grouping is kept. The work that grows with pairs (the neighbour
  * search, scoring, clustering) is done for the new rows only:
  *
- * - blocking builds the key index over every row (new rows must find existing neighbours), but
- *   searches neighbours from the new rows only, so the candidates are the pairs with a new row:
- *   its top-k neighbours and its exact duplicates. A pair an existing row would have proposed
- *   (the new row among its top-k, it not among the new row's) is not searched;
+ * - blocking searches neighbours from the new rows only, among every row (blocking.ts
+ *   buildSearchIndex: the whole table's key frequencies and weights, posting lists of the keys the
+ *   new rows walk), so the candidates are the pairs with a new row: its top-k neighbours and its
+ *   exact duplicates. A pair an existing row would have proposed (the new row among its top-k, it
+ *   not among the new row's) is not searched;
  * - only those pairs are scored;
  * - clustering (cluster.ts) runs on the new rows and the members of the existing groups some new
  *   row matches, with those groups fixed: each starts merged, counted at its confidence, and no
@@ -16,10 +17,10 @@
  * - existing rows keep their ids; a group of new rows only gets a fresh id above every existing id.
  *
  * The prepared table comes from the incremental state (state.ts: the previous run's, extended by
- * the new rows); the key index is still built over every row (linear, no pair work).
+ * the new rows).
  */
 import type { BridgeConflict, ExistingMatches, IncrementalMatchResult } from './api.js';
-import { allocateNeighbours, buildKeyIndex, collectCandidates } from './blocking.js';
+import { allocateNeighbours, buildSearchIndex, collectCandidates } from './blocking.js';
 import { clusterPairs } from './cluster.js';
 import { PairExplainer } from './explain.js';
 import type { Feature } from './features.js';
@@ -59,13 +60,10 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Omit<Increm
   }
   const added = n - e;
 
-  // Blocking: the whole table's keys, searched from the new rows (the index's order restricted to them).
-  report('block', `indexing blocking keys of ${n} rows`);
-  const index = buildKeyIndex(pt, { accuracyCostTradeoff: inp.accuracyCostTradeoff, columnWeights: blockingWeights(trained) });
-  const order = sharedUint32(added);
-  let o = 0;
-  for (const r of index.order) if (r >= e) order[o++] = r;
-  const search = { id: newShareId(), index: { ...index, order } };
+  // Blocking: the whole table's keys, searched from the new rows (posting lists of the keys they walk only).
+  report('block', `indexing the blocking keys the ${added} new rows walk`);
+  const index = buildSearchIndex(pt, { accuracyCostTradeoff: inp.accuracyCostTradeoff, columnWeights: blockingWeights(trained) }, e);
+  const search = { id: newShareId(), index };
   const lists = allocateNeighbours(n, index.k);
   await pool.runRanges(
     added,

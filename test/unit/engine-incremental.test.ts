@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineLabel, EngineTable, ExistingMatches, Matcher } from '../../src/engine/api.js';
 import { concatTables, createMatcher, encodeTable } from '../../src/engine/index.js';
+import { buildKeyIndex, buildSearchIndex, rowKeys } from '../../src/engine/blocking.js';
 import { PairExplainer } from '../../src/engine/explain.js';
 import { planFeatures } from '../../src/engine/features.js';
 import { labeledPairs } from '../../src/engine/labels.js';
@@ -163,6 +164,40 @@ describe('incremental matching', () => {
     // Group 7 had one pair at 0.9; n1 adds two pairs of its own probabilities.
     assert.ok(inc.confidence[7]! !== 0.9 && inc.confidence[0] === inc.confidence[7]);
   });
+});
+
+describe('the key index of an incremental run', () => {
+  for (const name of ['febrl3', 'leipzig_abt_buy']) {
+    it(`${name}: buildSearchIndex has buildKeyIndex's frequencies, weights, order of the new rows and their walked posting lists`, () => {
+      const ds = loadTeachingDataset(resolveDatasetDir(name));
+      const pt = prepareTable(ds.table);
+      const from = Math.floor(pt.rowCount * 0.8);
+      const opts = { accuracyCostTradeoff: 0.5 };
+      const full = buildKeyIndex(pt, opts);
+      const search = buildSearchIndex(pt, opts, from);
+      assert.deepEqual(search.columns.map((c) => c.column), full.columns.map((c) => c.column));
+      assert.ok(full.columns.some((c) => c.bagKeys.length > 0) || name === 'febrl3', 'abt-buy has code keys');
+      assert.deepEqual(search.df, full.df);
+      assert.deepEqual(search.weight, full.weight);
+      assert.equal(search.maxKeys, full.maxKeys);
+      assert.deepEqual(Array.from(search.order), Array.from(full.order).filter((r) => r >= from));
+      for (let r = 0; r < pt.rowCount; r++) assert.ok(Math.abs(search.norm[r]! - full.norm[r]!) <= 1e-5 * full.norm[r]!, `norm of row ${r}`);
+      const keys = new Int32Array(full.maxKeys);
+      let walked = 0;
+      for (let r = from; r < pt.rowCount; r++) {
+        const m = rowKeys(pt, full, r, keys);
+        for (let i = 0; i < m; i++) {
+          const key = keys[i]!;
+          if (full.weight[key]! <= 0 || full.df[key]! > full.budget) continue;
+          walked++;
+          const list = (x: typeof full) => Array.from(x.postings.subarray(x.postingOffsets[key]!, x.postingOffsets[key + 1]!));
+          assert.deepEqual(list(search), list(full), `postings of key ${key}`);
+        }
+      }
+      assert.ok(walked > 0);
+      assert.ok(search.postings.length < full.postings.length, 'only the walked keys are listed');
+    });
+  }
 });
 
 describe('explanations', () => {
