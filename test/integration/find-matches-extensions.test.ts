@@ -17,7 +17,7 @@ import {
   StartMLLabelingSetGenerationTaskRunCommand,
   type GlueClient,
 } from '@aws-sdk/client-glue';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { scorePairwise } from '../../src/evaluation/pairwise-score.js';
@@ -284,6 +284,20 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     assert.deepEqual(twoRows.map((r) => r['id']), ds.records.map((r) => r['id']));
     oneRows.forEach((r, i) => assert.equal(twoRows[i]!['match_id'], r['match_id'], `record ${r['id']} kept its match_id`));
     assert.ok(Math.abs(f1(twoRows) - f1(await csvRows('out/full/'))) <= 0.01, 'F1 steady along the chain');
+    assert.deepEqual(await keysUnder('st/two/'), ['_SUCCESS', STATE, 'part-00000.csv', 'part-00001.csv', 'part-00002.csv']);
+
+    // An incremental run's state is a delta of the full state it read (st/base's): smaller, and not
+    // usable once that one is gone (then the run prepares the records itself).
+    assert.ok((await bytes(`st/one/${STATE}`)).length < (await bytes(`st/base/${STATE}`)).length / 2, 'a delta');
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `st/base/${STATE}` }));
+    const orphan = await runJob({ '--output-path': `s3://${BUCKET}/st/orphan/`, '--existing-path': `s3://${BUCKET}/st/one/`, '--incremental-path': `s3://${BUCKET}/st/second/` });
+    assert.equal(orphan.JobRunState, 'SUCCEEDED', orphan.ErrorMessage);
+    assert.equal((await propsOf(orphan.Id!))['IncrementalStateUsed'], false);
+    assert.equal((await propsOf(orphan.Id!))['ExistingRecordsCopied'], false);
+    const orphanRows = await csvRows('st/orphan/');
+    assert.deepEqual(orphanRows.map((r) => r['id']), ds.records.map((r) => r['id']));
+    oneRows.forEach((r, i) => assert.equal(orphanRows[i]!['match_id'], r['match_id'], `record ${r['id']} kept its match_id`));
+    assert.ok(Math.abs(f1(orphanRows) - f1(twoRows)) <= 0.01);
   });
 
   it('--golden-records writes one merged record per group, its values taken from the group\'s records', async () => {

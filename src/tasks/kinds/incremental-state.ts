@@ -1,6 +1,6 @@
-import { decodeState, encodeState, type IncrementalState, type MatchResult } from '../../engine/index.js';
+import { decodeState, deltaBase, encodeState, encodeStateDelta, type IncrementalState, type MatchResult } from '../../engine/index.js';
 import type { OutputFormat } from '../../jobs/find-matches-args.js';
-import { asPrefix, type S3Location } from '../../storage/s3-uri.js';
+import { asPrefix, formatS3Uri, type S3Location } from '../../storage/s3-uri.js';
 import type { ObjectInfo, ObjectStore } from '../../storage/object-store.js';
 
 /**
@@ -35,8 +35,12 @@ export async function writeIncrementalState(objects: ObjectStore, output: S3Loca
     ...(written.confidence ? { confidence: result.confidence } : {}),
     output: JSON.stringify({ ...written, parts } satisfies WrittenOutput),
   };
-  const chunks = encodeState(state);
+  // A delta of the full state the run read, when there is one, it is not the state being replaced,
+  // and the delta is small; else the whole state.
   const at = stateLocation(output);
+  const base = state.base ? (JSON.parse(state.base.where) as StoredAt) : undefined;
+  const replaced = base !== undefined && base.bucket === at.bucket && base.key === at.key;
+  const chunks = (replaced ? undefined : encodeStateDelta(state)) ?? encodeState(state);
   const info = await objects.putObject(at.bucket, at.key, (async function* () { yield* chunks; })(), { contentType: 'application/octet-stream' });
   return info.size;
 }
@@ -85,21 +89,46 @@ export async function removeIncrementalState(objects: ObjectStore, output: S3Loc
  */
 export async function readIncrementalState(objects: ObjectStore, existing: S3Location): Promise<{ state: IncrementalState } | { problem: string }> {
   const at = stateLocation(existing);
-  const info = await objects.headObject(at.bucket, at.key);
-  if (!info) return { problem: 'there is none beside the existing matches' };
+  if (!(await objects.headObject(at.bucket, at.key))) return { problem: 'there is none beside the existing matches' };
   try {
-    const { body } = await objects.getObject(at.bucket, at.key);
-    const bytes = Buffer.allocUnsafe(info.size);
-    let at0 = 0;
-    for await (const chunk of body) {
-      const c = chunk as Uint8Array;
-      if (at0 + c.length > bytes.length) return { problem: 'it changed while being read' };
-      bytes.set(c, at0);
-      at0 += c.length;
+    const read = await readObject(objects, at);
+    const baseWhere = deltaBase(read.bytes);
+    if (baseWhere === undefined) {
+      const state = decodeState(read.bytes, { where: whereOf(at, read.info) });
+      return state instanceof Error ? { problem: state.message } : { state };
     }
-    const state = decodeState(bytes.subarray(0, at0));
+    // A delta: the full state it extends lies beside an earlier output, as it was then.
+    const base = JSON.parse(baseWhere) as StoredAt;
+    const uri = formatS3Uri(base);
+    const info = await objects.headObject(base.bucket, base.key);
+    if (!info || info.etag !== base.etag) return { problem: `it extends the state at ${uri}, which ${info ? 'has changed since' : 'is gone'}` };
+    const full = await readObject(objects, base);
+    if (full.info.etag !== base.etag) return { problem: `it extends the state at ${uri}, which has changed since` };
+    const state = decodeState(read.bytes, { base: full.bytes });
     return state instanceof Error ? { problem: state.message } : { state };
   } catch (e) {
     return { problem: `it cannot be read (${e instanceof Error ? e.message : String(e)})` };
   }
+}
+
+/** Where a full state is stored, as a delta names it: the object and its ETag then. */
+interface StoredAt {
+  bucket: string;
+  key: string;
+  etag: string;
+}
+
+const whereOf = (at: S3Location, info: ObjectInfo) => JSON.stringify({ bucket: at.bucket, key: at.key, etag: info.etag } satisfies StoredAt);
+
+async function readObject(objects: ObjectStore, at: S3Location): Promise<{ info: ObjectInfo; bytes: Uint8Array }> {
+  const { info, body } = await objects.getObject(at.bucket, at.key);
+  const bytes = Buffer.allocUnsafe(info.size);
+  let length = 0;
+  for await (const chunk of body) {
+    const c = chunk as Uint8Array;
+    if (length + c.length > bytes.length) throw new Error('it changed while being read');
+    bytes.set(c, length);
+    length += c.length;
+  }
+  return { info, bytes: bytes.subarray(0, length) };
 }
