@@ -53,7 +53,7 @@ function treeCpuSeconds(root: number): number {
 
 /** What a progress stage of a find-matches run does, its counts left out (so repeated messages of one stage add up). */
 function stageLabel(stage: string): string {
-  return stage.replace(/s3:\/\/\S+/g, '…').replace(/[\d,.]+( of [\d,.]+)?/g, 'N').replace(/: N done$/, '').replace(/\s+/g, ' ').trim();
+  return stage.replace(/s3:\/\/\S+/g, '…').replace(/\b\d[\d,]*(\.\d+)?\b( of \d[\d,]*\b)?/g, 'N').replace(/: N done$/, '').replace(/\s+/g, ' ').trim();
 }
 
 const [dir, labelsPath] = process.argv.slice(2);
