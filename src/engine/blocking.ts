@@ -223,7 +223,9 @@ export function buildKeyIndex(t: PreparedTable, opts: BlockingOptions): KeyIndex
  *   is its rowsOf; a word key counts the rows of the values of two or more words holding it: the
  *   token's frequency less its single-word values' rows; a comparison's bag keys, their bags' own);
  * - a row's norm is the sum over its blocking columns of its value's sum of squared weights (the
- *   same terms as buildKeyIndex's, added in another order).
+ *   same terms as buildKeyIndex's, added in another order);
+ * - a walked key's posting list is the rows of the values holding it (rows by value, counted per
+ *   column for those values only), sorted.
  */
 export function buildSearchIndex(t: PreparedTable, opts: BlockingOptions, from: number): KeyIndex {
   const n = t.rowCount, width = t.columns.length;
@@ -252,7 +254,7 @@ export function buildSearchIndex(t: PreparedTable, opts: BlockingOptions, from: 
     rowCount: n, k, budget, columns, df, weight,
     postingOffsets: sharedUint32(keys + 1), postings: sharedUint32(0), norm: sharedFloat32(n), maxKeys, order: sharedUint32(n - from),
   };
-  // The keys the searched rows walk, and per blocking column the values holding one.
+  // The keys the searched rows walk.
   const walked = new Uint8Array(keys);
   const scratch = new Int32Array(Math.max(1, maxKeys));
   const rarest = new Int32Array(n - from);
@@ -267,51 +269,95 @@ export function buildSearchIndex(t: PreparedTable, opts: BlockingOptions, from: 
     }
     rarest[r - from] = best;
   }
+  // Per value: its sum of squared key weights, and the walked keys it holds as (key, column, value)
+  // entries: a walked key's posting list is the rows of the values holding it.
   const valueNorm: Float64Array[] = [];
-  const holdsWalked: Uint8Array[] = [];
-  for (const { column, wholeBase, wordBase, bagKeys } of columns) {
+  let entries = new Int32Array(3 * 1024), count = 0;
+  const hold = (key: number, c: number, v: number) => {
+    if (3 * count + 3 > entries.length) {
+      const grown = new Int32Array(entries.length * 2);
+      grown.set(entries);
+      entries = grown;
+    }
+    entries[3 * count] = key;
+    entries[3 * count + 1] = c;
+    entries[3 * count++ + 2] = v;
+  };
+  columns.forEach(({ column, wholeBase, wordBase, bagKeys }, c) => {
     const col = t.columns[column]!;
     const offsets = col.tokens.offsets, ids = col.tokens.ids;
     const norms = new Float64Array(col.valueCount);
-    const holds = new Uint8Array(col.valueCount);
-    const add = (key: number, v: number) => {
-      const w = weight[key]!;
-      if (w > 0) norms[v] = norms[v]! + w * w;
-      holds[v] = holds[v]! | walked[key]!;
-    };
     for (let v = 0; v < col.valueCount; v++) {
-      add(wholeBase + v, v);
-      if (offsets[v + 1]! - offsets[v]! > 1) for (let i = offsets[v]!; i < offsets[v + 1]!; i++) add(wordBase + ids[i]!, v);
-      for (const { base, bags } of bagKeys) for (let i = bags.offsets[v]!; i < bags.offsets[v + 1]!; i++) add(base + bags.ids[i]!, v);
+      let sum = 0;
+      let key = wholeBase + v, w = weight[key]!;
+      if (w > 0) sum += w * w;
+      if (walked[key]) hold(key, c, v);
+      if (offsets[v + 1]! - offsets[v]! > 1) {
+        for (let i = offsets[v]!; i < offsets[v + 1]!; i++) {
+          key = wordBase + ids[i]!;
+          w = weight[key]!;
+          if (w > 0) sum += w * w;
+          if (walked[key]) hold(key, c, v);
+        }
+      }
+      for (const { base, bags } of bagKeys) {
+        for (let i = bags.offsets[v]!; i < bags.offsets[v + 1]!; i++) {
+          key = base + bags.ids[i]!;
+          w = weight[key]!;
+          if (w > 0) sum += w * w;
+          if (walked[key]) hold(key, c, v);
+        }
+      }
+      norms[v] = sum;
     }
     valueNorm.push(norms);
-    holdsWalked.push(holds);
-  }
-  // Norms of every row; the rows holding a walked key, counted per key, then listed in row order.
-  const holding = new Uint8Array(n);
-  const count = new Uint32Array(keys + 1);
+  });
+  // Every row's norm; per column, the rows of the values holding a walked key (CSR by value).
+  const rowsOfValue: Array<{ offsets: Uint32Array; rows: Uint32Array }> = columns.map(({ column }) => {
+    const valueCount = t.columns[column]!.valueCount;
+    return { offsets: new Uint32Array(valueCount + 1), rows: new Uint32Array(0) };
+  });
+  const needed = columns.map(({ column }) => new Uint8Array(t.columns[column]!.valueCount));
+  for (let i = 0; i < count; i++) needed[entries[3 * i + 1]!]![entries[3 * i + 2]!] = 1;
   for (let r = 0; r < n; r++) {
-    let s = 0, held = 0;
+    let sum = 0;
     for (let c = 0; c < columns.length; c++) {
       const v = t.codes[r * width + columns[c]!.column]!;
       if (v < 0) continue;
-      s += valueNorm[c]![v]!;
-      held |= holdsWalked[c]![v]!;
+      sum += valueNorm[c]![v]!;
+      if (needed[c]![v]) rowsOfValue[c]!.offsets[v + 1]!++;
     }
-    index.norm[r] = Math.sqrt(s) || 1;
-    if (!held) continue;
-    holding[r] = 1;
-    const m = rowKeys(t, index, r, scratch);
-    for (let i = 0; i < m; i++) if (walked[scratch[i]!]) count[scratch[i]! + 1]!++;
+    index.norm[r] = Math.sqrt(sum) || 1;
   }
-  for (let key = 0; key < keys; key++) count[key + 1] = count[key + 1]! + count[key]!;
-  index.postingOffsets.set(count);
-  const postings = sharedUint32(count[keys]!);
-  for (let r = 0; r < n; r++) {
-    if (!holding[r]) continue;
-    const m = rowKeys(t, index, r, scratch);
-    for (let i = 0; i < m; i++) if (walked[scratch[i]!]) postings[count[scratch[i]!]!++] = r;
+  columns.forEach(({ column }, c) => {
+    const { offsets } = rowsOfValue[c]!;
+    for (let v = 0; v < offsets.length - 1; v++) offsets[v + 1] = offsets[v + 1]! + offsets[v]!;
+    const rows = new Uint32Array(offsets[offsets.length - 1]!);
+    const fill = offsets.slice(0, offsets.length - 1);
+    for (let r = 0; r < n; r++) {
+      const v = t.codes[r * width + column]!;
+      if (v >= 0 && needed[c]![v]) rows[fill[v]!++] = r;
+    }
+    rowsOfValue[c]!.rows = rows;
+  });
+  // Posting lists: per walked key, the rows of its values, in row order.
+  const postingOffsets = index.postingOffsets;
+  for (let i = 0; i < count; i++) {
+    const { offsets } = rowsOfValue[entries[3 * i + 1]!]!;
+    const v = entries[3 * i + 2]!;
+    postingOffsets[entries[3 * i]! + 1] = postingOffsets[entries[3 * i]! + 1]! + offsets[v + 1]! - offsets[v]!;
   }
+  for (let key = 0; key < keys; key++) postingOffsets[key + 1] = postingOffsets[key + 1]! + postingOffsets[key]!;
+  const postings = sharedUint32(postingOffsets[keys]!);
+  const fill = postingOffsets.slice(0, keys);
+  for (let i = 0; i < count; i++) {
+    const key = entries[3 * i]!;
+    const { offsets, rows } = rowsOfValue[entries[3 * i + 1]!]!;
+    const v = entries[3 * i + 2]!;
+    postings.set(rows.subarray(offsets[v]!, offsets[v + 1]!), fill[key]!);
+    fill[key] = fill[key]! + offsets[v + 1]! - offsets[v]!;
+  }
+  for (let key = 0; key < keys; key++) if (walked[key]) postings.subarray(postingOffsets[key]!, postingOffsets[key + 1]!).sort();
   index.postings = postings;
   // The searched rows grouped by their rarest walkable key, as buildKeyIndex orders them.
   const rows = Uint32Array.from({ length: n - from }, (_, i) => i);

@@ -352,6 +352,23 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     // A copy of a record joins that record's group.
     const copied = lines.find((r) => r['id'] === added[0]!['id'])!;
     assert.equal(twice[twice.length - 1]!['match_id'], String(copied['match_id']));
+
+    // Parquet to Parquet: the existing part is copied, the new records are a Parquet part of their own,
+    // and a later run reads both.
+    const pq = await runJob({
+      '--output-path': `s3://${BUCKET}/out/inc-pq/`,
+      '--output-format': 'parquet',
+      '--existing-path': `s3://${BUCKET}/out/base-pq/`,
+      '--incremental-database': 'eats',
+      '--incremental-table': 'arrivals',
+    });
+    assert.equal(pq.JobRunState, 'SUCCEEDED', pq.ErrorMessage);
+    assert.deepEqual(await keysUnder('out/inc-pq/'), ['_SUCCESS', '_doppel/incremental-state.bin', 'part-00000.parquet', 'part-00001.parquet']);
+    const bytes = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray();
+    assert.deepEqual(await bytes('out/inc-pq/part-00000.parquet'), await bytes('out/base-pq/part-00000.parquet'));
+    const fromPq = await runJob({ '--output-path': `s3://${BUCKET}/out/again-pq/`, '--existing-path': `s3://${BUCKET}/out/inc-pq/`, '--incremental-path': `s3://${BUCKET}/again/` });
+    assert.equal(fromPq.JobRunState, 'SUCCEEDED', fromPq.ErrorMessage);
+    assert.deepEqual((await csvRows('out/again-pq/')).map((r) => [r['id'], r['match_id']]), twice.map((r) => [r['id'], r['match_id']]));
   });
 
   it('bad arguments fail the run with a message naming the argument', async () => {
