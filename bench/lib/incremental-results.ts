@@ -40,8 +40,16 @@ export interface IncrementalBenchResult {
 /** One job run timed by bench/job-incremental.ts: StartJobRun to SUCCEEDED, as the client sees it. */
 export interface JobTiming {
   wall: number;
+  /** CPU seconds of the server and its task processes during the run (absent in results of older benches). */
+  cpu?: number;
+  /** Size of the incremental state the run left beside its output. */
+  stateMiB?: number;
+  /** Seconds per progress stage of the task run (its message without counts), as polled. */
+  stages?: Record<string, number>;
   /** Incremental runs: the IncrementalStateUsed run property. */
   stateUsed?: boolean;
+  /** Incremental runs: the ExistingRecordsCopied run property. */
+  existingCopied?: boolean;
 }
 
 /** What `bench/job-incremental.ts` (SAVE=1) writes to bench/results/incremental-job-<records>.json. */
@@ -54,7 +62,10 @@ export interface IncrementalJobResult {
   machine: Machine;
   loadAverage: number;
   fullBase: JobTiming;
-  withState: JobTiming;
+  /** Repeats of the incremental run with the state (one in results of older benches). */
+  withState: JobTiming | JobTiming[];
+  /** The next incremental run, on the first one's output (absent in results of older benches). */
+  chained?: JobTiming;
   withoutState: JobTiming;
   full: JobTiming;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fmt } from './format.js';
 import type { DatasetResult, Machine, RoundResult, SweepPoint } from './results.js';
 import { checkAcceptance, speedResultName, type SpeedResult } from './speed-results.js';
-import type { IncrementalBenchResult, IncrementalJobResult, TimedRun } from './incremental-results.js';
+import type { IncrementalBenchResult, IncrementalJobResult, JobTiming, TimedRun } from './incremental-results.js';
 import { PHASES } from './run-watch.js';
 import { median, type Range } from './stats.js';
 import { F1_TARGETS, TARGET_ROUNDS } from './targets.js';
@@ -693,24 +693,44 @@ function renderIncremental(runs: IncrementalBenchResult[], jobs: IncrementalJobR
   if (jobs.length > 0) {
     lines.push(
       'As a user runs it: `node dist/bench/job-incremental.js <dataset dir> <labels.json>` with `SAVE=1` (a server, the SDKs, ' +
-        '`findmatches` job runs timed from StartJobRun to SUCCEEDED, one run each): reading the existing output and the new ' +
-        'records, matching, writing every record and the next state.',
+        '`findmatches` job runs timed from StartJobRun to SUCCEEDED, polled every 100 ms; CPU seconds of the server and its ' +
+        'task processes in parentheses): reading the existing output and the new records, matching, writing the output and ' +
+        'the next state. The incremental run is repeated (median shown); the next one runs on its output with a second batch.',
     );
     lines.push('');
+    const repeated = (r: IncrementalJobResult) => (Array.isArray(r.withState) ? r.withState : [r.withState]);
+    // The repeat with the median wall time (the lower middle one of an even count).
+    const mid = (r: IncrementalJobResult) => [...repeated(r)].sort((x, y) => x.wall - y.wall)[(repeated(r).length - 1) >> 1]!;
+    const timed = (t: JobTiming | undefined, note = '') => (t ? `${two(t.wall)}${t.cpu === undefined ? '' : ` (${two(t.cpu)})`}${note}` : '–');
+    const flags = (t: JobTiming) => `${t.stateUsed ? '' : ' (state not used!)'}${t.existingCopied === false ? ' (records rewritten)' : ''}`;
     lines.push(
       ...table(jobs, [
         ['dataset', (r) => r.dataset, 'left'],
         ['records', (r) => count(r.records)],
         ['new', (r) => count(r.newRecords)],
-        ['full run on the base s', (r) => two(r.fullBase.wall)],
-        ['incremental with state s', (r) => `${two(r.withState.wall)}${r.withState.stateUsed ? '' : ' (state not used!)'}`],
-        ['incremental without state s', (r) => two(r.withoutState.wall)],
-        ['full run s', (r) => two(r.full.wall)],
-        ['speed-up', (r) => ratio(r.full.wall, r.withState.wall)],
+        ['full run on the base s (cpu)', (r) => timed(r.fullBase)],
+        ['incremental with state s (cpu)', (r) => timed(mid(r), flags(mid(r)))],
+        ['repeats', (r) => String(repeated(r).length)],
+        ['next incremental s (cpu)', (r) => timed(r.chained, r.chained ? flags(r.chained) : '')],
+        ['incremental without state s (cpu)', (r) => timed(r.withoutState)],
+        ['full run s (cpu)', (r) => timed(r.full)],
+        ['speed-up', (r) => ratio(r.full.wall, mid(r).wall)],
+        ['state MiB base / inc', (r) => (r.fullBase.stateMiB === undefined ? '–' : `${r.fullBase.stateMiB} / ${mid(r).stateMiB}`)],
         ['machine', (r) => `M${machineOf(r.machine)}, load ${r.loadAverage}`, 'left'],
         ['commit', (r) => r.commit, 'left'],
       ]),
     );
+    lines.push('');
+    for (const r of jobs) {
+      const stages = mid(r).stages;
+      if (!stages) continue;
+      lines.push(
+        `- ${r.dataset}: stages of the median incremental run (s, from the task run's progress polled every 100 ms, until SUCCEEDED): ` +
+          Object.entries(stages).map(([k, v]) => `${k} ${v}`).join('; ') +
+          (r.full.stages ? `. Full run: ${Object.entries(r.full.stages).map(([k, v]) => `${k} ${v}`).join('; ')}` : '') +
+          '.',
+      );
+    }
     lines.push('');
   }
   return lines;

@@ -111,10 +111,8 @@ export function rowKeys(t: PreparedTable, index: KeyIndex, r: number, out: Int32
   return n;
 }
 
-/** Builds the key index (main thread; linear in rows × keys per row). */
-export function buildKeyIndex(t: PreparedTable, opts: BlockingOptions): KeyIndex {
-  const n = t.rowCount;
-  const { k, budget } = blockingWidth(opts.accuracyCostTradeoff, n);
+/** The blocking columns and where their keys start; `keys` in all. */
+function keyLayout(t: PreparedTable, opts: BlockingOptions): { columns: KeyIndex['columns']; columnWeight: number[]; keys: number } {
   const columns: KeyIndex['columns'] = [];
   const columnWeight: number[] = [];
   let keys = 0;
@@ -134,6 +132,27 @@ export function buildKeyIndex(t: PreparedTable, opts: BlockingOptions): KeyIndex
     columns.push({ column: ci, wholeBase, wordBase, bagKeys });
     columnWeight.push(w);
   });
+  return { columns, columnWeight, keys };
+}
+
+/** A key's weight: log(n / df) times its column's weight; 0 for a key no other row shares. */
+function keyWeights(columns: KeyIndex['columns'], columnWeight: readonly number[], keys: number, df: Int32Array, n: number): Float32Array {
+  const weight = sharedFloat32(keys);
+  columns.forEach(({ wholeBase }, i) => {
+    const end = i + 1 < columns.length ? columns[i + 1]!.wholeBase : keys;
+    for (let key = wholeBase; key < end; key++) {
+      const d = df[key]!;
+      weight[key] = d < 2 ? 0 : Math.log(n / d) * columnWeight[i]!;
+    }
+  });
+  return weight;
+}
+
+/** Builds the key index (main thread; linear in rows × keys per row). */
+export function buildKeyIndex(t: PreparedTable, opts: BlockingOptions): KeyIndex {
+  const n = t.rowCount;
+  const { k, budget } = blockingWidth(opts.accuracyCostTradeoff, n);
+  const { columns, columnWeight, keys } = keyLayout(t, opts);
   const df = sharedInt32(keys);
   let maxKeys = 0;
   for (const { column, wholeBase, wordBase, bagKeys } of columns) {
@@ -155,14 +174,7 @@ export function buildKeyIndex(t: PreparedTable, opts: BlockingOptions): KeyIndex
   }
   // A key no other row shares cannot find a neighbour; a key longer than the whole budget is never
   // walked. Both still count in a row's norm when shared by some rows, as in a plain cosine.
-  const weight = sharedFloat32(keys);
-  columns.forEach(({ wholeBase }, i) => {
-    const end = i + 1 < columns.length ? columns[i + 1]!.wholeBase : keys;
-    for (let key = wholeBase; key < end; key++) {
-      const d = df[key]!;
-      weight[key] = d < 2 ? 0 : Math.log(n / d) * columnWeight[i]!;
-    }
-  });
+  const weight = keyWeights(columns, columnWeight, keys, df, n);
   const postingOffsets = sharedUint32(keys + 1);
   for (let key = 0; key < keys; key++) {
     const d = df[key]!;
@@ -197,6 +209,160 @@ export function buildKeyIndex(t: PreparedTable, opts: BlockingOptions): KeyIndex
   for (let r = 0; r < n; r++) start[rarest[r]! + 1]!++;
   for (let key = 0; key <= keys; key++) start[key + 1] = start[key + 1]! + start[key]!;
   for (let r = 0; r < n; r++) order[start[rarest[r]!]!++] = r;
+  return index;
+}
+
+/**
+ * The key index the neighbour search of rows `from` .. rowCount needs (an incremental run's new
+ * rows), built without a pass over every row's keys: the same keys, document frequencies and
+ * weights as buildKeyIndex, but posting lists only for the keys those rows walk (each complete, in
+ * row order), and `order` holding only those rows. Costs the distinct values and their bags plus a
+ * look-up per row and blocking column, not the keys of every row:
+ *
+ * - document frequencies come from the prepared bags, which count rows (a value's whole-value key
+ *   is its rowsOf; a word key counts the rows of the values of two or more words holding it: the
+ *   token's frequency less its single-word values' rows; a comparison's bag keys, their bags' own);
+ * - a row's norm is the sum over its blocking columns of its value's sum of squared weights (the
+ *   same terms as buildKeyIndex's, added in another order);
+ * - a walked key's posting list is the rows of the values holding it (rows by value, counted per
+ *   column for those values only), sorted.
+ */
+export function buildSearchIndex(t: PreparedTable, opts: BlockingOptions, from: number): KeyIndex {
+  const n = t.rowCount, width = t.columns.length;
+  const { k, budget } = blockingWidth(opts.accuracyCostTradeoff, n);
+  const { columns, columnWeight, keys } = keyLayout(t, opts);
+  const df = sharedInt32(keys);
+  let maxKeys = 0;
+  for (const { column, wholeBase, wordBase, bagKeys } of columns) {
+    const col = t.columns[column]!;
+    const offsets = col.tokens.offsets, ids = col.tokens.ids;
+    df.set(col.rowsOf.subarray(0, col.valueCount), wholeBase);
+    df.set(col.tokens.df.subarray(0, col.tokens.vocabulary), wordBase);
+    for (const { base, bags } of bagKeys) df.set(bags.df.subarray(0, bags.vocabulary), base);
+    let widest = 0;
+    for (let v = 0; v < col.valueCount; v++) {
+      const words = offsets[v + 1]! - offsets[v]!;
+      if (words === 1) df[wordBase + ids[offsets[v]!]!]! -= col.rowsOf[v]!;
+      let width = words + 1;
+      for (const { bags } of bagKeys) width += bags.offsets[v + 1]! - bags.offsets[v]!;
+      if (width > widest) widest = width;
+    }
+    maxKeys += widest;
+  }
+  const weight = keyWeights(columns, columnWeight, keys, df, n);
+  const index: KeyIndex = {
+    rowCount: n, k, budget, columns, df, weight,
+    postingOffsets: sharedUint32(keys + 1), postings: sharedUint32(0), norm: sharedFloat32(n), maxKeys, order: sharedUint32(n - from),
+  };
+  // The keys the searched rows walk.
+  const walked = new Uint8Array(keys);
+  const scratch = new Int32Array(Math.max(1, maxKeys));
+  const rarest = new Int32Array(n - from);
+  for (let r = from; r < n; r++) {
+    const m = rowKeys(t, index, r, scratch);
+    let best = keys, bestDf = Infinity;
+    for (let i = 0; i < m; i++) {
+      const key = scratch[i]!, d = df[key]!;
+      if (weight[key]! <= 0 || d > budget) continue;
+      walked[key] = 1;
+      if (d < bestDf || (d === bestDf && key < best)) { best = key; bestDf = d; }
+    }
+    rarest[r - from] = best;
+  }
+  // Per value: its sum of squared key weights, and the walked keys it holds as (key, column, value)
+  // entries: a walked key's posting list is the rows of the values holding it.
+  const valueNorm: Float64Array[] = [];
+  let entries = new Int32Array(3 * 1024), count = 0;
+  const hold = (key: number, c: number, v: number) => {
+    if (3 * count + 3 > entries.length) {
+      const grown = new Int32Array(entries.length * 2);
+      grown.set(entries);
+      entries = grown;
+    }
+    entries[3 * count] = key;
+    entries[3 * count + 1] = c;
+    entries[3 * count++ + 2] = v;
+  };
+  columns.forEach(({ column, wholeBase, wordBase, bagKeys }, c) => {
+    const col = t.columns[column]!;
+    const offsets = col.tokens.offsets, ids = col.tokens.ids;
+    const norms = new Float64Array(col.valueCount);
+    for (let v = 0; v < col.valueCount; v++) {
+      let sum = 0;
+      let key = wholeBase + v, w = weight[key]!;
+      if (w > 0) sum += w * w;
+      if (walked[key]) hold(key, c, v);
+      if (offsets[v + 1]! - offsets[v]! > 1) {
+        for (let i = offsets[v]!; i < offsets[v + 1]!; i++) {
+          key = wordBase + ids[i]!;
+          w = weight[key]!;
+          if (w > 0) sum += w * w;
+          if (walked[key]) hold(key, c, v);
+        }
+      }
+      for (const { base, bags } of bagKeys) {
+        for (let i = bags.offsets[v]!; i < bags.offsets[v + 1]!; i++) {
+          key = base + bags.ids[i]!;
+          w = weight[key]!;
+          if (w > 0) sum += w * w;
+          if (walked[key]) hold(key, c, v);
+        }
+      }
+      norms[v] = sum;
+    }
+    valueNorm.push(norms);
+  });
+  // Every row's norm; per column, the rows of the values holding a walked key (CSR by value).
+  const rowsOfValue: Array<{ offsets: Uint32Array; rows: Uint32Array }> = columns.map(({ column }) => {
+    const valueCount = t.columns[column]!.valueCount;
+    return { offsets: new Uint32Array(valueCount + 1), rows: new Uint32Array(0) };
+  });
+  const needed = columns.map(({ column }) => new Uint8Array(t.columns[column]!.valueCount));
+  for (let i = 0; i < count; i++) needed[entries[3 * i + 1]!]![entries[3 * i + 2]!] = 1;
+  for (let r = 0; r < n; r++) {
+    let sum = 0;
+    for (let c = 0; c < columns.length; c++) {
+      const v = t.codes[r * width + columns[c]!.column]!;
+      if (v < 0) continue;
+      sum += valueNorm[c]![v]!;
+      if (needed[c]![v]) rowsOfValue[c]!.offsets[v + 1]!++;
+    }
+    index.norm[r] = Math.sqrt(sum) || 1;
+  }
+  columns.forEach(({ column }, c) => {
+    const { offsets } = rowsOfValue[c]!;
+    for (let v = 0; v < offsets.length - 1; v++) offsets[v + 1] = offsets[v + 1]! + offsets[v]!;
+    const rows = new Uint32Array(offsets[offsets.length - 1]!);
+    const fill = offsets.slice(0, offsets.length - 1);
+    for (let r = 0; r < n; r++) {
+      const v = t.codes[r * width + column]!;
+      if (v >= 0 && needed[c]![v]) rows[fill[v]!++] = r;
+    }
+    rowsOfValue[c]!.rows = rows;
+  });
+  // Posting lists: per walked key, the rows of its values, in row order.
+  const postingOffsets = index.postingOffsets;
+  for (let i = 0; i < count; i++) {
+    const { offsets } = rowsOfValue[entries[3 * i + 1]!]!;
+    const v = entries[3 * i + 2]!;
+    postingOffsets[entries[3 * i]! + 1] = postingOffsets[entries[3 * i]! + 1]! + offsets[v + 1]! - offsets[v]!;
+  }
+  for (let key = 0; key < keys; key++) postingOffsets[key + 1] = postingOffsets[key + 1]! + postingOffsets[key]!;
+  const postings = sharedUint32(postingOffsets[keys]!);
+  const fill = postingOffsets.slice(0, keys);
+  for (let i = 0; i < count; i++) {
+    const key = entries[3 * i]!;
+    const { offsets, rows } = rowsOfValue[entries[3 * i + 1]!]!;
+    const v = entries[3 * i + 2]!;
+    postings.set(rows.subarray(offsets[v]!, offsets[v + 1]!), fill[key]!);
+    fill[key] = fill[key]! + offsets[v + 1]! - offsets[v]!;
+  }
+  for (let key = 0; key < keys; key++) if (walked[key]) postings.subarray(postingOffsets[key]!, postingOffsets[key + 1]!).sort();
+  index.postings = postings;
+  // The searched rows grouped by their rarest walkable key, as buildKeyIndex orders them.
+  const rows = Uint32Array.from({ length: n - from }, (_, i) => i);
+  rows.sort((x, y) => rarest[x]! - rarest[y]! || x - y);
+  for (let i = 0; i < rows.length; i++) index.order[i] = from + rows[i]!;
   return index;
 }
 

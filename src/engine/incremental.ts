@@ -3,10 +3,11 @@
  * against it, and the previous grouping is kept. The work that grows with pairs (the neighbour
  * search, scoring, clustering) is done for the new rows only:
  *
- * - blocking builds the key index over every row (new rows must find existing neighbours), but
- *   searches neighbours from the new rows only, so the candidates are the pairs with a new row:
- *   its top-k neighbours and its exact duplicates. A pair an existing row would have proposed
- *   (the new row among its top-k, it not among the new row's) is not searched;
+ * - blocking searches neighbours from the new rows only, among every row (blocking.ts
+ *   buildSearchIndex: the whole table's key frequencies and weights, posting lists of the keys the
+ *   new rows walk), so the candidates are the pairs with a new row: its top-k neighbours and its
+ *   exact duplicates. A pair an existing row would have proposed (the new row among its top-k, it
+ *   not among the new row's) is not searched;
  * - only those pairs are scored;
  * - clustering (cluster.ts) runs on the new rows and the members of the existing groups some new
  *   row matches, with those groups fixed: each starts merged, counted at its confidence, and no
@@ -16,10 +17,10 @@
  * - existing rows keep their ids; a group of new rows only gets a fresh id above every existing id.
  *
  * The prepared table comes from the incremental state (state.ts: the previous run's, extended by
- * the new rows); the key index is still built over every row (linear, no pair work).
+ * the new rows).
  */
 import type { BridgeConflict, ExistingMatches, IncrementalMatchResult } from './api.js';
-import { allocateNeighbours, buildKeyIndex, collectCandidates } from './blocking.js';
+import { allocateNeighbours, buildSearchIndex, collectCandidates } from './blocking.js';
 import { clusterPairs } from './cluster.js';
 import { PairExplainer } from './explain.js';
 import type { Feature } from './features.js';
@@ -36,6 +37,12 @@ export interface IncrementalInput {
   threshold: number;
   accuracyCostTradeoff: number;
   existing: ExistingMatches;
+  /**
+   * Labeled pairs of table rows to enforce (EnforceProvidedLabels): a pair with a new row labeled a
+   * match is grouped (a new row joins the existing group it is labeled with), one labeled a
+   * non-match is kept apart. Pairs of existing rows are the previous runs' to enforce.
+   */
+  labeled?: { a: readonly number[]; b: readonly number[]; y: readonly number[] };
   /** Progress within the stages block, score and cluster. */
   report: (stage: 'block' | 'score' | 'cluster', message: string, fraction?: number) => void;
   signal?: AbortSignal;
@@ -53,13 +60,10 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Omit<Increm
   }
   const added = n - e;
 
-  // Blocking: the whole table's keys, searched from the new rows (the index's order restricted to them).
-  report('block', `indexing blocking keys of ${n} rows`);
-  const index = buildKeyIndex(pt, { accuracyCostTradeoff: inp.accuracyCostTradeoff, columnWeights: blockingWeights(trained) });
-  const order = sharedUint32(added);
-  let o = 0;
-  for (const r of index.order) if (r >= e) order[o++] = r;
-  const search = { id: newShareId(), index: { ...index, order } };
+  // Blocking: the whole table's keys, searched from the new rows (posting lists of the keys they walk only).
+  report('block', `indexing the blocking keys the ${added} new rows walk`);
+  const index = buildSearchIndex(pt, { accuracyCostTradeoff: inp.accuracyCostTradeoff, columnWeights: blockingWeights(trained) }, e);
+  const search = { id: newShareId(), index };
   const lists = allocateNeighbours(n, index.k);
   await pool.runRanges(
     added,
@@ -90,53 +94,85 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Omit<Increm
 
   report('cluster', 'grouping the new rows');
   const scorer = new PairScorer(pt, features, model);
-  // Existing groups some new row matches, and the probability of its best pair with each.
+  // Existing groups some new row matches (numbered as met), and the matched pairs reaching them.
   const touched = new Map<number, number>();
-  const reaches = new Map<number, Map<number, number>>();
-  let matched = 0;
+  let matched = 0, reaching = 0;
   for (let i = 0; i < m; i++) {
     if (p[i]! < threshold) continue;
     matched++;
     if (a[i]! >= e) continue;
+    reaching++;
     const id = existing.matchId[a[i]!]!;
     if (!touched.has(id)) touched.set(id, touched.size);
-    let groups = reaches.get(b[i]!);
-    if (!groups) reaches.set(b[i]!, (groups = new Map()));
-    groups.set(id, Math.max(groups.get(id) ?? 0, p[i]!));
   }
-  // Local rows: the new rows, then the members of the touched groups (one scan of the existing ids).
-  const local: number[] = [];
-  for (let r = e; r < n; r++) local.push(r);
-  const localOf = new Map<number, number>();
-  const membersOf: number[][] = Array.from({ length: touched.size }, () => []);
+  // Labeled pairs with a new row; a match with an existing row touches its group.
+  const must: Array<[number, number]> = [], cannot: Array<[number, number]> = [];
+  const labeled = inp.labeled;
+  if (labeled) {
+    for (let i = 0; i < labeled.y.length; i++) {
+      const x = Math.min(labeled.a[i]!, labeled.b[i]!), y = Math.max(labeled.a[i]!, labeled.b[i]!);
+      if (y < e || x === y) continue;
+      (labeled.y[i] ? must : cannot).push([x, y]);
+      if (labeled.y[i] && x < e) {
+        const id = existing.matchId[x]!;
+        if (!touched.has(id)) touched.set(id, touched.size);
+      }
+    }
+  }
+  // Local rows: the new rows, then the members of the touched groups in row order; each group's
+  // members' local indices in CSR form (two scans of the existing ids).
+  const groups = touched.size;
+  const memberOffsets = new Int32Array(groups + 1);
   for (let r = 0; r < e; r++) {
     const g = touched.get(existing.matchId[r]!);
-    if (g === undefined) continue;
-    localOf.set(r, local.length);
-    local.push(r);
-    membersOf[g]!.push(r);
+    if (g !== undefined) memberOffsets[g + 1]!++;
   }
-  const toLocal = (r: number) => (r >= e ? r - e : localOf.get(r)!);
+  for (let g = 0; g < groups; g++) memberOffsets[g + 1] = memberOffsets[g + 1]! + memberOffsets[g]!;
+  const local = new Int32Array(added + memberOffsets[groups]!);
+  for (let i = 0; i < added; i++) local[i] = e + i;
+  const members = new Int32Array(memberOffsets[groups]!);
+  const fill = memberOffsets.slice(0, groups);
   const group = new Int32Array(local.length).fill(-1);
-  const confidence = new Float64Array(touched.size);
-  for (let g = 0; g < membersOf.length; g++) {
-    const members = membersOf[g]!;
-    for (const r of members) group[toLocal(r)] = g;
-    const known = existing.confidence?.[members[0]!];
-    confidence[g] = known !== undefined && Number.isFinite(known) ? known : meanPairScore(members, (x, y) => scorer.score(x, y));
+  for (let r = 0, next = added; r < e; r++) {
+    const g = touched.get(existing.matchId[r]!);
+    if (g === undefined) continue;
+    local[next] = r;
+    group[next] = g;
+    members[fill[g]!++] = next++;
   }
-  const ea: number[] = [], eb: number[] = [], ep: number[] = [];
-  for (let i = 0; i < m; i++) {
+  const existingLocal = local.subarray(added);
+  /** A row's local index, or undefined for an existing row of no touched group. */
+  const localIndex = (r: number): number | undefined => {
+    if (r >= e) return r - e;
+    let lo = 0, hi = existingLocal.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1, v = existingLocal[mid]!;
+      if (v === r) return added + mid;
+      if (v < r) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  };
+  const toLocal = (r: number) => localIndex(r)!;
+  const confidence = new Float64Array(groups);
+  for (let g = 0; g < groups; g++) {
+    const of = members.subarray(memberOffsets[g]!, memberOffsets[g + 1]!);
+    // The group's latest confidence: its most recently added record's (rows are in the order they were added).
+    const known = existing.confidence?.[local[of[of.length - 1]!]!];
+    confidence[g] = known !== undefined && Number.isFinite(known) ? known : meanPairScore(Int32Array.from(of, (i) => local[i]!), (x, y) => scorer.score(x, y));
+  }
+  const ea = new Uint32Array(matched), eb = new Uint32Array(matched), ep = new Float32Array(matched);
+  for (let i = 0, j = 0; i < m; i++) {
     if (p[i]! < threshold) continue;
-    ea.push(toLocal(a[i]!));
-    eb.push(toLocal(b[i]!));
-    ep.push(p[i]!);
+    ea[j] = toLocal(a[i]!);
+    eb[j] = toLocal(b[i]!);
+    ep[j++] = p[i]!;
   }
   const cl = clusterPairs({
     n: local.length,
-    a: Uint32Array.from(ea),
-    b: Uint32Array.from(eb),
-    p: Float32Array.from(ep),
+    a: ea,
+    b: eb,
+    p: ep,
     threshold,
     // Linkage asks about pairs of local rows: candidates are looked up, the rest scored.
     score: (x, y) => {
@@ -145,6 +181,9 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Omit<Increm
       return i >= 0 ? p[i]! : scorer.score(gx, gy);
     },
     fixed: { group, confidence },
+    // A label with a row of an untouched existing group concerns no local row.
+    mustLink: localPairs(must, localIndex),
+    cannotLink: localPairs(cannot, localIndex),
   });
 
   const matchId = new Float64Array(n);
@@ -168,13 +207,26 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Omit<Increm
     conf[local[i]!] = cl.confidence[i]!;
   }
 
+  // Conflicts: the matched pairs of a new row with existing rows, by new row then group, the best
+  // probability per group; a row reaching two or more groups bridges them.
+  const reach = new Uint32Array(reaching);
+  for (let i = 0, j = 0; i < m; i++) if (p[i]! >= threshold && a[i]! < e) reach[j++] = i;
+  const groupOfPair = (i: number) => existing.matchId[a[i]!]!;
+  reach.sort((x, y) => b[x]! - b[y]! || groupOfPair(x) - groupOfPair(y));
   const conflicts: BridgeConflict[] = [];
-  for (const [row, groups] of reaches) {
-    if (groups.size < 2) continue;
-    const ranked = [...groups].map(([id, probability]) => ({ matchId: id, probability })).sort((x, y) => y.probability - x.probability || x.matchId - y.matchId);
-    conflicts.push({ row, matchId: matchId[row]!, groups: ranked });
+  for (let s = 0; s < reach.length; ) {
+    const row = b[reach[s]!]!;
+    const reached: BridgeConflict['groups'] = [];
+    while (s < reach.length && b[reach[s]!] === row) {
+      const id = groupOfPair(reach[s]!);
+      let best = 0;
+      for (; s < reach.length && b[reach[s]!] === row && groupOfPair(reach[s]!) === id; s++) best = Math.max(best, p[reach[s]!]!);
+      reached.push({ matchId: id, probability: best });
+    }
+    if (reached.length < 2) continue;
+    reached.sort((x, y) => y.probability - x.probability || x.matchId - y.matchId);
+    conflicts.push({ row, matchId: matchId[row]!, groups: reached });
   }
-  conflicts.sort((x, y) => x.row - y.row);
   const explainer = new PairExplainer(pt, features, trained.model);
 
   return {
@@ -194,6 +246,15 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Omit<Increm
   };
 }
 
+function localPairs(pairs: ReadonlyArray<[number, number]>, toLocal: (r: number) => number | undefined): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [x, y] of pairs) {
+    const lx = toLocal(x), ly = toLocal(y);
+    if (lx !== undefined && ly !== undefined) out.push([lx, ly]);
+  }
+  return out;
+}
+
 /** Index of pair (lo, hi) among pairs sorted by (a, b), or -1. */
 function pairIndex(a: Uint32Array, b: Uint32Array, lo: number, hi: number): number {
   let from = 0, to = a.length - 1;
@@ -208,7 +269,7 @@ function pairIndex(a: Uint32Array, b: Uint32Array, lo: number, hi: number): numb
 }
 
 /** The mean probability of a group's pairs (1 for a single row), over an even sample of at most CONFIDENCE_PAIRS of them. */
-function meanPairScore(members: readonly number[], score: (x: number, y: number) => number): number {
+function meanPairScore(members: ArrayLike<number>, score: (x: number, y: number) => number): number {
   const s = members.length;
   const total = (s * (s - 1)) / 2;
   if (total === 0) return 1;

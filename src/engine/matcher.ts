@@ -468,6 +468,8 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         threshold,
         accuracyCostTradeoff: tradeoff(params.accuracyCostTradeoff),
         existing,
+        // As a full run enforces them: every label, the audit sets' too.
+        ...(params.enforceProvidedLabels ? { labeled: labeledPairs(table, labels) } : {}),
         report: (stage, message, fraction) => stages.report(stage, message, fraction),
         ...(run?.signal ? { signal: run.signal } : {}),
       });

@@ -2,11 +2,11 @@
  * The incremental state: what an incremental run needs of the rows a previous run matched, kept
  * between runs so that the next run's work grows with its new rows, not with the table.
  *
- * It holds the prepared table of those rows (profile.ts: per column the distinct values' texts,
+ * It holds the rows' primary keys, the prepared table of those rows (profile.ts: per column the distinct values' texts,
  * token / 3-gram / code bags with their document frequencies, numbers, the rows' value ids), the
  * dictionaries that number new values, words, 3-grams and codes (open-addressing hash tables over
  * the text pools, typed arrays), and the trained model with the key of the labels it was trained
- * on. `extendState` adds the new rows of a table: each new distinct value is normalized, tokenized
+ * on; the caller adds the match ids and confidences it wrote the rows with (`written`). `extendState` adds the new rows of a table: each new distinct value is normalized, tokenized
  * and appended (its bags weighted by the document frequencies counted so far, new rows included),
  * rows holding a known value only count in its frequencies. Existing values keep their weights and
  * every column keeps its profile (kind, number scale, whether values can be missing, whether codes
@@ -30,7 +30,7 @@ import { hashString } from './rng.js';
 import { sharedInt32 } from './shared.js';
 import type { Trained } from './training.js';
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 const MAGIC = 0x53505044; // "DPPS"
 
 type Numeric = Int32Array | Uint32Array | Uint16Array | Uint8Array | Float32Array | Float64Array;
@@ -347,13 +347,46 @@ export interface IncrementalState {
   primaryKey: number;
   /** Hash of the rows' primary keys in order (keyHash). */
   keyHash: [number, number];
+  /** The rows' primary keys in order, joined by U+0000 (one string: no million short strings to serialize). */
+  keys: string;
   /** The prepared table's row-major value ids (rowCount × columns). */
   codes: Int32Array;
   columns: ColumnState[];
   /** The model and the hash of the key (labels and seed, matcher.ts) it was trained for. */
   model?: { key: [number, number]; trained: StoredModel };
+  /**
+   * The match ids and confidences the rows were written with, and the caller's description of
+   * where (JSON, opaque to the engine): kept so that a later run can take them from here instead of
+   * reading the records back, once it has checked the written records are unchanged.
+   */
+  written?: WrittenMatches;
+  /** The full state this one was read from or extends, when it was read from bytes (encodeStateDelta). */
+  base?: StateBase;
   /** Set once extended: a state object extends only once (its dictionaries have moved on). */
   spent: boolean;
+}
+
+export interface WrittenMatches {
+  matchId: Float64Array;
+  confidence?: Float64Array;
+  output: string;
+}
+
+/** The primary keys of rows from .. to, joined by U+0000 (a missing key is empty). */
+function joinedKeys(table: EngineTable, from: number, to: number): string {
+  const pk = table.columns[table.primaryKey]!;
+  const keys = new Array<string>(to - from);
+  for (let r = from; r < to; r++) {
+    const code = pk.codes[r]!;
+    keys[r - from] = code < 0 ? '' : pk.values[code]!;
+  }
+  return keys.join('\u0000');
+}
+
+/** The state's primary keys, one per row; undefined when a key holds U+0000 (they cannot be told apart). */
+export function stateKeys(state: IncrementalState): string[] | undefined {
+  const keys = state.rowCount === 0 ? [] : state.keys.split('\u0000');
+  return keys.length === state.rowCount ? keys : undefined;
 }
 
 /** Two 32-bit FNV-1a hashes (different seeds) of strings in order, continued from `from`. */
@@ -389,6 +422,7 @@ export function captureState(table: EngineTable, pt: PreparedTable, model?: Incr
     columnNames: table.columns.map((c) => c.name),
     primaryKey: table.primaryKey,
     keyHash: keyHash(table, 0, pt.rowCount),
+    keys: joinedKeys(table, 0, pt.rowCount),
     codes: pt.codes,
     columns: pt.columns.map((c) => ColumnState.of(c)),
     ...(model ? { model } : {}),
@@ -450,9 +484,11 @@ export function extendState(state: IncrementalState, table: EngineTable): { stat
     columnNames: state.columnNames,
     primaryKey: state.primaryKey,
     keyHash: keyHash(table, e, n, state.keyHash),
+    keys: e === 0 ? joinedKeys(table, e, n) : n === e ? state.keys : `${state.keys}\u0000${joinedKeys(table, e, n)}`,
     codes,
     columns: state.columns,
     ...(state.model ? { model: state.model } : {}),
+    ...(state.base ? { base: state.base } : {}),
     spent: false,
   };
   return { state: extended, pt: { rowCount: n, columns, codes } };
@@ -506,18 +542,22 @@ function liveColumn(p: PlainColumn): ColumnState {
   );
 }
 
-/** Replaces every typed array in plain data by a reference into `arrays`. */
-function outline(x: unknown, arrays: Numeric[]): unknown {
+/**
+ * Replaces every typed array in plain data by a reference into `arrays`; `paths` gets each array's
+ * place (its keys joined by dots, list positions as numbers), by which a delta finds it in its base.
+ */
+function outline(x: unknown, arrays: Numeric[], paths: string[], path = ''): unknown {
   if (ArrayBuffer.isView(x)) {
     const a = x as Numeric;
     arrays.push(a);
+    paths.push(path);
     return { $a: arrays.length - 1, t: a.constructor.name as CtorName, n: a.length } satisfies ArrayRef;
   }
-  if (Array.isArray(x)) return x.map((v) => outline(v, arrays));
+  if (Array.isArray(x)) return x.map((v, i) => outline(v, arrays, paths, `${path}.${i}`));
   if (x !== null && typeof x === 'object') {
     if (x instanceof Map || x instanceof Set) throw new Error('the incremental state holds no Map or Set');
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) if (v !== undefined) out[k] = outline(v, arrays);
+    for (const [k, v] of Object.entries(x)) if (v !== undefined) out[k] = outline(v, arrays, paths, `${path}.${k}`);
     return out;
   }
   return x;
@@ -539,6 +579,23 @@ function inline(x: unknown, arrays: Numeric[]): unknown {
   return x;
 }
 
+/** The array references of an outlined header, in the order outline met them, with their places. */
+function refsOf(outlined: unknown): { refs: ArrayRef[]; paths: string[] } {
+  const refs: ArrayRef[] = [], paths: string[] = [];
+  const collect = (x: unknown, path: string) => {
+    if (Array.isArray(x)) x.forEach((v, i) => collect(v, `${path}.${i}`));
+    else if (x !== null && typeof x === 'object') {
+      const ref = x as Partial<ArrayRef>;
+      if (typeof ref.$a === 'number') {
+        refs[ref.$a] = ref as ArrayRef;
+        paths[ref.$a] = path;
+      } else for (const [k, v] of Object.entries(x)) collect(v, `${path}.${k}`);
+    }
+  };
+  collect(outlined, '');
+  return { refs, paths };
+}
+
 /** A checksum of the header and every 4096th byte of the arrays (a cheap guard against a corrupt or truncated file). */
 function checksum(header: Uint8Array, chunks: readonly Uint8Array[]): number {
   let h = 0x811c9dc5;
@@ -553,113 +610,249 @@ function checksum(header: Uint8Array, chunks: readonly Uint8Array[]): number {
 
 const bytesOf = (a: Numeric) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/**
- * The state as bytes, in chunks to write one after the other: 16 bytes (magic, version, header
- * length, checksum), the header, then each array 8-byte aligned.
- */
-export function encodeState(state: IncrementalState): Uint8Array[] {
-  const arrays: Numeric[] = [];
-  const plain = {
+/** The state's plain data (typed arrays in place), as stored. */
+function plainOf(state: IncrementalState) {
+  return {
     version: state.version,
     rowCount: state.rowCount,
     columnNames: state.columnNames,
     primaryKey: state.primaryKey,
     keyHash: state.keyHash,
+    keys: state.keys,
     codes: state.codes,
     columns: state.columns.map(plainColumn),
     model: state.model,
+    written: state.written,
   };
-  const header = new Uint8Array(serialize(outline(plain, arrays)));
-  const chunks = arrays.map(bytesOf);
+}
+type PlainState = Omit<ReturnType<typeof plainOf>, 'columns' | 'written'> & { columns: PlainColumn[]; written?: WrittenMatches };
+
+/** 16 bytes (magic, version, header length, checksum), the header, then each chunk 8-byte aligned. */
+function framed(magic: number, header: Uint8Array, chunks: readonly Uint8Array[]): Uint8Array[] {
   const prefix = new Uint8Array(16);
   const view = new DataView(prefix.buffer);
-  view.setUint32(0, MAGIC, true);
+  view.setUint32(0, magic, true);
   view.setUint32(4, STATE_VERSION, true);
   view.setUint32(8, header.length, true);
   view.setUint32(12, checksum(header, chunks), true);
   const out: Uint8Array[] = [prefix, header];
   let at = 16 + header.length;
-  const pad = () => {
-    if (at % 8 === 0) return;
-    out.push(new Uint8Array(8 - (at % 8)));
-    at += 8 - (at % 8);
-  };
   for (const c of chunks) {
-    pad();
+    if (at % 8 !== 0) {
+      out.push(new Uint8Array(8 - (at % 8)));
+      at += 8 - (at % 8);
+    }
     out.push(c);
     at += c.length;
   }
   return out;
 }
 
-/** The state in `bytes` (encodeState), or an Error saying why it cannot be read. */
-export function decodeState(bytes: Uint8Array): IncrementalState | Error {
+/** The header and the chunks of framed bytes, checked (magic, version, lengths, checksum); `lengths` gives each chunk's byte length from the header. */
+function unframe(bytes: Uint8Array, magic: number, lengths: (header: unknown) => number[] | Error): { header: unknown; chunks: Uint8Array[] } | Error {
+  if (bytes.length < 16) return new Error('it is truncated');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== magic) return new Error('it is not a doppel incremental state');
+  const version = view.getUint32(4, true);
+  if (version !== STATE_VERSION) return new Error(`it is of version ${version}, not ${STATE_VERSION}`);
+  const headerLength = view.getUint32(8, true);
+  if (16 + headerLength > bytes.length) return new Error('it is truncated');
+  const headerBytes = bytes.subarray(16, 16 + headerLength);
+  const header = deserialize(headerBytes) as unknown;
+  const sizes = lengths(header);
+  if (sizes instanceof Error) return sizes;
+  let at = 16 + headerLength;
+  const chunks: Uint8Array[] = [];
+  for (const length of sizes) {
+    if (at % 8 !== 0) at += 8 - (at % 8);
+    if (at + length > bytes.length) return new Error('it is truncated');
+    chunks.push(bytes.subarray(at, at + length));
+    at += length;
+  }
+  if (at !== bytes.length) return new Error('its length does not fit its header');
+  if (checksum(headerBytes, chunks) !== view.getUint32(12, true)) return new Error('its checksum does not match (damaged)');
+  return { header, chunks };
+}
+
+const refBytes = (ref: ArrayRef) => ref.n * CTORS[ref.t].BYTES_PER_ELEMENT;
+
+function checkedRefs(outlined: unknown): { refs: ArrayRef[]; paths: string[] } | Error {
+  const found = refsOf(outlined);
+  for (let i = 0; i < found.refs.length; i++) {
+    const ref = found.refs[i];
+    if (!ref || !(ref.t in CTORS) || !Number.isInteger(ref.n) || ref.n < 0) return new Error('its header is damaged');
+  }
+  return found;
+}
+
+/** A shared array of `ref`'s type and length with room for a sixteenth more (where the next run's new values go), its bytes from `parts`. */
+function sharedArray(ref: ArrayRef, ...parts: Uint8Array[]): Numeric {
+  const a = sharedOf(CTORS[ref.t] as unknown as Ctor<Numeric>, ref.n + (ref.n >> 4) + 1024).subarray(0, ref.n) as Numeric;
+  const target = new Uint8Array(a.buffer, 0, a.byteLength);
+  let at = 0;
+  for (const p of parts) {
+    target.set(p, at);
+    at += p.length;
+  }
+  return a;
+}
+
+/**
+ * The state as bytes, in chunks to write one after the other: 16 bytes (magic, version, header
+ * length, checksum), the header, then each array 8-byte aligned.
+ */
+export function encodeState(state: IncrementalState): Uint8Array[] {
+  const arrays: Numeric[] = [];
+  const header = new Uint8Array(serialize(outline(plainOf(state), arrays, [])));
+  return framed(MAGIC, header, arrays.map(bytesOf));
+}
+
+/**
+ * Arrays that runs only append to (extendState: text pools, bags' entries, the rows' value ids,
+ * numbers): a delta stores what was appended since its base. Every other array (row and document
+ * counts, hash tables, the model, the written match ids) is stored whole.
+ */
+const APPEND_ONLY = /^\.(codes|columns\.\d+\.((values|words|codeDict)\.(chars|offsets)|(tokens|grams|codes)\.(offsets|ids|weights)|gramCodes|num))$/;
+
+/** What a delta is stored against: the full state it extends, `where` the caller's name for it. */
+export interface StateBase {
+  where: string;
+  /** The full state's size in bytes. */
+  bytes: number;
+  /** Its arrays' lengths, by place. */
+  lengths: Record<string, number>;
+}
+
+/**
+ * The state as a delta of the full state it was read from or extends (its `base`): the header
+ * whole, the arrays runs only append to as what was appended since the base, every other array
+ * whole. Undefined when the state has no base, or when the delta would exceed half the
+ * base (then the full state is the better thing to store: reading a delta reads its base too).
+ */
+export function encodeStateDelta(state: IncrementalState): Uint8Array[] | undefined {
+  const base = state.base;
+  if (!base) return undefined;
+  const arrays: Numeric[] = [], paths: string[] = [];
+  const outlined = outline(plainOf(state), arrays, paths);
+  const from = arrays.map((a, i) => {
+    const length = base.lengths[paths[i]!];
+    return APPEND_ONLY.test(paths[i]!) && length !== undefined && length <= a.length ? length : 0;
+  });
+  const chunks = arrays.map((a, i) => bytesOf(a.subarray(from[i]!) as Numeric));
+  const size = chunks.reduce((s, c) => s + c.length, 0);
+  if (size > base.bytes / 2) return undefined;
+  const header = new Uint8Array(serialize({ base: { where: base.where, bytes: base.bytes, lengths: base.lengths }, from, outlined }));
+  return framed(DELTA_MAGIC, header, chunks);
+}
+
+const DELTA_MAGIC = 0x44505044; // "DPPD"
+
+/** Where the full state a delta extends is (the `where` it was encoded with), or undefined for a full state. */
+export function deltaBase(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 16 || new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) !== DELTA_MAGIC) return undefined;
   try {
-    if (bytes.length < 16) return new Error('it is truncated');
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (view.getUint32(0, true) !== MAGIC) return new Error('it is not a doppel incremental state');
-    const version = view.getUint32(4, true);
-    if (version !== STATE_VERSION) return new Error(`it is of version ${version}, not ${STATE_VERSION}`);
-    const headerLength = view.getUint32(8, true);
-    if (16 + headerLength > bytes.length) return new Error('it is truncated');
-    const header = bytes.subarray(16, 16 + headerLength);
-    const outlined = deserialize(header) as unknown;
-    // The arrays' places, in the order outline met them.
-    const refs: ArrayRef[] = [];
-    const collect = (x: unknown) => {
-      if (Array.isArray(x)) x.forEach(collect);
-      else if (x !== null && typeof x === 'object') {
-        const ref = x as Partial<ArrayRef>;
-        if (typeof ref.$a === 'number') refs[ref.$a] = ref as ArrayRef;
-        else Object.values(x).forEach(collect);
+    const header = deserialize(bytes.subarray(16, 16 + new DataView(bytes.buffer, bytes.byteOffset + 8, 4).getUint32(0, true))) as { base?: { where?: unknown } };
+    return typeof header.base?.where === 'string' ? header.base.where : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The state in `bytes` (encodeState or encodeStateDelta), or an Error saying why it cannot be
+ * read. `where` names a full state (a delta stored later names it as its base); a delta needs its
+ * base's bytes (`base`). The state read keeps its base (a full state is its own), so the delta
+ * stored after the next run extends the same full state.
+ */
+export function decodeState(bytes: Uint8Array, opts: { where?: string; base?: Uint8Array } = {}): IncrementalState | Error {
+  try {
+    if (bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === DELTA_MAGIC) {
+      if (!opts.base) return new Error('it is a delta and its base was not given');
+      const full = readFull(opts.base);
+      if (full instanceof Error) return new Error(`its base ${full.message}`);
+      type DeltaHeader = { base: StateBase; from: number[]; outlined: unknown };
+      let refs: ArrayRef[] = [], paths: string[] = [];
+      const delta = unframe(bytes, DELTA_MAGIC, (h) => {
+        const found = checkedRefs((h as DeltaHeader).outlined);
+        if (found instanceof Error) return found;
+        ({ refs, paths } = found);
+        const from = (h as DeltaHeader).from;
+        if (!Array.isArray(from) || from.length !== refs.length) return new Error('its header is damaged');
+        return refs.map((r, i) => refBytes(r) - from[i]! * CTORS[r.t].BYTES_PER_ELEMENT);
+      });
+      if (delta instanceof Error) return delta;
+      const header = delta.header as DeltaHeader;
+      if (header.base.bytes !== full.bytes) return new Error('its base is not the state it was written against');
+      const baseChunk = new Map(full.paths.map((p, i) => [p, i]));
+      const arrays: Numeric[] = [];
+      for (let i = 0; i < refs.length; i++) {
+        const from = header.from[i]!;
+        if (from === 0) {
+          arrays.push(sharedArray(refs[i]!, delta.chunks[i]!));
+          continue;
+        }
+        const j = baseChunk.get(paths[i]!);
+        const baseRef = j === undefined ? undefined : full.refs[j]!;
+        if (!baseRef || baseRef.t !== refs[i]!.t || baseRef.n !== header.base.lengths[paths[i]!] || from > baseRef.n) {
+          return new Error('it does not fit its base');
+        }
+        arrays.push(sharedArray(refs[i]!, full.chunks[j!]!.subarray(0, from * CTORS[baseRef.t].BYTES_PER_ELEMENT), delta.chunks[i]!));
       }
-    };
-    collect(outlined);
-    let at = 16 + headerLength;
-    const raw: Uint8Array[] = [];
-    for (let i = 0; i < refs.length; i++) {
-      const ref = refs[i];
-      if (!ref || !(ref.t in CTORS) || !Number.isInteger(ref.n) || ref.n < 0) return new Error('its header is damaged');
-      if (at % 8 !== 0) at += 8 - (at % 8);
-      const length = ref.n * CTORS[ref.t].BYTES_PER_ELEMENT;
-      if (at + length > bytes.length) return new Error('it is truncated');
-      raw.push(bytes.subarray(at, at + length));
-      at += length;
+      return stateOf(inline(header.outlined, arrays) as PlainState, header.base);
     }
-    if (at !== bytes.length) return new Error('its length does not fit its header');
-    if (checksum(header, raw) !== view.getUint32(12, true)) return new Error('its checksum does not match (damaged)');
-    // Each array in a buffer of its own with room for a sixteenth more, where the next run's new values go.
-    const arrays = refs.map((ref, i) => {
-      const a = sharedOf(CTORS[ref.t] as unknown as Ctor<Numeric>, ref.n + (ref.n >> 4) + 1024).subarray(0, ref.n) as Numeric;
-      new Uint8Array(a.buffer, 0, raw[i]!.length).set(raw[i]!);
-      return a;
-    });
-    const plain = inline(outlined, arrays) as {
-      version: number; rowCount: number; columnNames: string[]; primaryKey: number; keyHash: [number, number];
-      codes: Int32Array; columns: PlainColumn[]; model?: IncrementalState['model'];
-    };
-    const width = plain.columns.length;
-    if (plain.codes.length !== plain.rowCount * width) return new Error('its value ids do not fit its row count');
-    const columns = plain.columns.map(liveColumn);
-    // Every row's value id must name a value of its column (the scorers index by them).
-    const counts = Int32Array.from(columns, (c) => c.values.count);
-    for (let i = 0, slot = 0; i < plain.codes.length; i++) {
-      const v = plain.codes[i]!;
-      if (v < -1 || v >= counts[slot]!) return new Error('its value ids are damaged');
-      if (++slot === width) slot = 0;
-    }
-    return {
-      version: plain.version,
-      rowCount: plain.rowCount,
-      columnNames: plain.columnNames,
-      primaryKey: plain.primaryKey,
-      keyHash: plain.keyHash,
-      codes: plain.codes,
-      columns,
-      ...(plain.model ? { model: plain.model } : {}),
-      spent: false,
-    };
+    const full = readFull(bytes);
+    if (full instanceof Error) return full;
+    const arrays = full.refs.map((ref, i) => sharedArray(ref, full.chunks[i]!));
+    const lengths: Record<string, number> = {};
+    full.refs.forEach((ref, i) => (lengths[full.paths[i]!] = ref.n));
+    return stateOf(inline(full.outlined, arrays) as PlainState, opts.where === undefined ? undefined : { where: opts.where, bytes: full.bytes, lengths });
   } catch (e) {
     return new Error(`it cannot be read (${(e as Error).message})`);
   }
+}
+
+/** A full state's header and array bytes, checked. */
+function readFull(bytes: Uint8Array): { outlined: unknown; refs: ArrayRef[]; paths: string[]; chunks: Uint8Array[]; bytes: number } | Error {
+  let refs: ArrayRef[] = [], paths: string[] = [];
+  const read = unframe(bytes, MAGIC, (h) => {
+    const found = checkedRefs(h);
+    if (found instanceof Error) return found;
+    ({ refs, paths } = found);
+    return refs.map(refBytes);
+  });
+  if (read instanceof Error) return read;
+  return { outlined: read.header, refs, paths, chunks: read.chunks, bytes: bytes.length };
+}
+
+/** The live state of decoded plain data, checked for what the scorers rely on. */
+function stateOf(plain: PlainState, base: StateBase | undefined): IncrementalState | Error {
+  const width = plain.columns.length;
+  if (plain.codes.length !== plain.rowCount * width) return new Error('its value ids do not fit its row count');
+  if (typeof plain.keys !== 'string') return new Error('its header is damaged');
+  const w = plain.written;
+  if (w && (w.matchId.length !== plain.rowCount || (w.confidence && w.confidence.length !== plain.rowCount) || typeof w.output !== 'string')) {
+    return new Error('its match ids do not fit its row count');
+  }
+  const columns = plain.columns.map(liveColumn);
+  // Every row's value id must name a value of its column (the scorers index by them).
+  const counts = Int32Array.from(columns, (c) => c.values.count);
+  for (let i = 0, slot = 0; i < plain.codes.length; i++) {
+    const v = plain.codes[i]!;
+    if (v < -1 || v >= counts[slot]!) return new Error('its value ids are damaged');
+    if (++slot === width) slot = 0;
+  }
+  return {
+    version: plain.version,
+    rowCount: plain.rowCount,
+    columnNames: plain.columnNames,
+    primaryKey: plain.primaryKey,
+    keyHash: plain.keyHash,
+    keys: plain.keys,
+    codes: plain.codes,
+    columns,
+    ...(plain.model ? { model: plain.model } : {}),
+    ...(w ? { written: w } : {}),
+    ...(base ? { base } : {}),
+    spent: false,
+  };
 }

@@ -17,7 +17,7 @@ import {
   StartMLLabelingSetGenerationTaskRunCommand,
   type GlueClient,
 } from '@aws-sdk/client-glue';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { scorePairwise } from '../../src/evaluation/pairwise-score.js';
@@ -42,9 +42,15 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
   const jobName = 'incremental-restaurants';
 
   const text = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString('utf8');
-  const csvRows = async (prefix: string) => parse(await text(`${prefix}part-00000.csv`), { columns: true }) as Array<Record<string, string>>;
   const keysUnder = async (prefix: string) =>
     ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!.slice(prefix.length)).sort();
+  /** The records of every part file of an output, in part order. */
+  const csvRows = async (prefix: string) => {
+    const parts = (await keysUnder(prefix)).filter((k) => /^part-\d+\.csv$/.test(k));
+    const rows: Array<Record<string, string>> = [];
+    for (const part of parts) rows.push(...(parse(await text(`${prefix}${part}`), { columns: true }) as Array<Record<string, string>>));
+    return rows;
+  };
   const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
   const csvOf = (records: Array<Record<string, string>>) => stringify([ds.header, ...records.map((r) => ds.header.map((h) => r[h]!))]);
   const csvTable = (name: string, location: string) =>
@@ -163,7 +169,11 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     assert.deepEqual(Object.keys(rows[0]!), [...ds.header, 'match_id', 'match_confidence_score']);
     assert.deepEqual(rows.map((r) => r['id']), ds.records.map((r) => r['id']), 'the existing records, then the new ones');
     const idBefore = new Map(before.map((r) => [r['id']!, r['match_id']!]));
-    for (const r of rows.slice(0, base.length)) assert.equal(r['match_id'], idBefore.get(r['id']!), `record ${r['id']} kept its match_id`);
+    const scoreBefore = new Map(before.map((r) => [r['id']!, r['match_confidence_score']!]));
+    for (const r of rows.slice(0, base.length)) {
+      assert.equal(r['match_id'], idBefore.get(r['id']!), `record ${r['id']} kept its match_id`);
+      assert.equal(r['match_confidence_score'], scoreBefore.get(r['id']!), `record ${r['id']} is written as it was`);
+    }
     const existingIds = new Set(before.map((r) => Number(r['match_id'])));
     const highest = Math.max(...existingIds);
     for (const r of rows.slice(base.length)) {
@@ -188,6 +198,7 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
       .find((p) => p['JobRunId'] === run.Id)!;
     assert.equal(props['InputRecordCount'], ds.records.length);
     assert.equal(props['IncrementalRecordCount'], added.length);
+    assert.equal(props['ExistingRecordsCopied'], false, 'the existing output has match_explanation, this one not: its records are read and rewritten');
     assert.ok((props['JoinedExistingCount'] as number) > 0, 'some new restaurants are duplicates of existing ones');
     const conflicts = parse(await text('out/conflicts/part-00000.csv'), { columns: true }) as Array<Record<string, string>>;
     assert.equal(props['ConflictCount'], new Set(conflicts.map((r) => r['id'])).size);
@@ -223,9 +234,28 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     const one = await runJob({ '--output-path': `s3://${BUCKET}/st/one/`, '--existing-path': `s3://${BUCKET}/st/base/`, '--incremental-path': `s3://${BUCKET}/st/first/` });
     assert.equal(one.JobRunState, 'SUCCEEDED', one.ErrorMessage);
     assert.equal((await propsOf(one.Id!))['IncrementalStateUsed'], true);
+    // The existing output is the one the state was written for, in the same format and columns:
+    // its part is copied byte for byte, the new records follow in a part of their own.
+    assert.equal((await propsOf(one.Id!))['ExistingRecordsCopied'], true);
+    assert.deepEqual(await keysUnder('st/one/'), ['_SUCCESS', STATE, 'part-00000.csv', 'part-00001.csv']);
+    assert.deepEqual(await bytes('st/one/part-00000.csv'), await bytes('st/base/part-00000.csv'));
     const oneRows = await csvRows('st/one/');
     assert.equal(oneRows.length, base.length + half);
     baseRows.forEach((r, i) => assert.equal(oneRows[i]!['match_id'], r['match_id'], `record ${r['id']} kept its match_id`));
+    assert.deepEqual(oneRows.map((r) => r['id']), ds.records.slice(0, base.length + half).map((r) => r['id']), 'every record once, in order');
+
+    // The same records, their output rewritten (a value edited, keys and order unchanged): the state
+    // still stands for them, but the output is not the one it was written for, so it is read.
+    const edited = Buffer.from(await bytes('st/base/part-00000.csv')).toString('utf8').replace(/\n([^,\n]*),([^,\n]*),/, '\n$1,$2 x,');
+    await put('st/edited/part-00000.csv', edited);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `st/edited/${STATE}`, Body: await bytes(`st/base/${STATE}`) }));
+    const reread = await runJob({ '--output-path': `s3://${BUCKET}/st/edited-out/`, '--existing-path': `s3://${BUCKET}/st/edited/`, '--incremental-path': `s3://${BUCKET}/st/first/` });
+    assert.equal(reread.JobRunState, 'SUCCEEDED', reread.ErrorMessage);
+    assert.equal((await propsOf(reread.Id!))['IncrementalStateUsed'], true);
+    assert.equal((await propsOf(reread.Id!))['ExistingRecordsCopied'], false);
+    assert.deepEqual(await keysUnder('st/edited-out/'), ['_SUCCESS', STATE, 'part-00000.csv']);
+    const rereadRows = await csvRows('st/edited-out/');
+    assert.deepEqual(rereadRows.map((r) => [r['id'], r['match_id']]), oneRows.map((r) => [r['id'], r['match_id']]), 'the same matches as when copied');
 
     // The same existing records with a damaged state, and with the state of other records (the first
     // incremental output's, which covers more rows): both ignored, and the result is the same.
@@ -254,6 +284,20 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     assert.deepEqual(twoRows.map((r) => r['id']), ds.records.map((r) => r['id']));
     oneRows.forEach((r, i) => assert.equal(twoRows[i]!['match_id'], r['match_id'], `record ${r['id']} kept its match_id`));
     assert.ok(Math.abs(f1(twoRows) - f1(await csvRows('out/full/'))) <= 0.01, 'F1 steady along the chain');
+    assert.deepEqual(await keysUnder('st/two/'), ['_SUCCESS', STATE, 'part-00000.csv', 'part-00001.csv', 'part-00002.csv']);
+
+    // An incremental run's state is a delta of the full state it read (st/base's): smaller, and not
+    // usable once that one is gone (then the run prepares the records itself).
+    assert.ok((await bytes(`st/one/${STATE}`)).length < (await bytes(`st/base/${STATE}`)).length / 2, 'a delta');
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `st/base/${STATE}` }));
+    const orphan = await runJob({ '--output-path': `s3://${BUCKET}/st/orphan/`, '--existing-path': `s3://${BUCKET}/st/one/`, '--incremental-path': `s3://${BUCKET}/st/second/` });
+    assert.equal(orphan.JobRunState, 'SUCCEEDED', orphan.ErrorMessage);
+    assert.equal((await propsOf(orphan.Id!))['IncrementalStateUsed'], false);
+    assert.equal((await propsOf(orphan.Id!))['ExistingRecordsCopied'], false);
+    const orphanRows = await csvRows('st/orphan/');
+    assert.deepEqual(orphanRows.map((r) => r['id']), ds.records.map((r) => r['id']));
+    oneRows.forEach((r, i) => assert.equal(orphanRows[i]!['match_id'], r['match_id'], `record ${r['id']} kept its match_id`));
+    assert.ok(Math.abs(f1(orphanRows) - f1(twoRows)) <= 0.01);
   });
 
   it('--golden-records writes one merged record per group, its values taken from the group\'s records', async () => {
@@ -308,6 +352,23 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     // A copy of a record joins that record's group.
     const copied = lines.find((r) => r['id'] === added[0]!['id'])!;
     assert.equal(twice[twice.length - 1]!['match_id'], String(copied['match_id']));
+
+    // Parquet to Parquet: the existing part is copied, the new records are a Parquet part of their own,
+    // and a later run reads both.
+    const pq = await runJob({
+      '--output-path': `s3://${BUCKET}/out/inc-pq/`,
+      '--output-format': 'parquet',
+      '--existing-path': `s3://${BUCKET}/out/base-pq/`,
+      '--incremental-database': 'eats',
+      '--incremental-table': 'arrivals',
+    });
+    assert.equal(pq.JobRunState, 'SUCCEEDED', pq.ErrorMessage);
+    assert.deepEqual(await keysUnder('out/inc-pq/'), ['_SUCCESS', '_doppel/incremental-state.bin', 'part-00000.parquet', 'part-00001.parquet']);
+    const bytes = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray();
+    assert.deepEqual(await bytes('out/inc-pq/part-00000.parquet'), await bytes('out/base-pq/part-00000.parquet'));
+    const fromPq = await runJob({ '--output-path': `s3://${BUCKET}/out/again-pq/`, '--existing-path': `s3://${BUCKET}/out/inc-pq/`, '--incremental-path': `s3://${BUCKET}/again/` });
+    assert.equal(fromPq.JobRunState, 'SUCCEEDED', fromPq.ErrorMessage);
+    assert.deepEqual((await csvRows('out/again-pq/')).map((r) => [r['id'], r['match_id']]), twice.map((r) => [r['id'], r['match_id']]));
   });
 
   it('bad arguments fail the run with a message naming the argument', async () => {

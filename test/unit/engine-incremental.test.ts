@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineLabel, EngineTable, ExistingMatches, Matcher } from '../../src/engine/api.js';
 import { concatTables, createMatcher, encodeTable } from '../../src/engine/index.js';
+import { buildKeyIndex, buildSearchIndex, rowKeys } from '../../src/engine/blocking.js';
 import { PairExplainer } from '../../src/engine/explain.js';
 import { planFeatures } from '../../src/engine/features.js';
 import { labeledPairs } from '../../src/engine/labels.js';
@@ -133,6 +134,26 @@ describe('incremental matching', () => {
     assert.ok(inc.confidence[7]! > 0.5 && inc.confidence[7]! <= 1);
   });
 
+  it('enforces the provided labels with new rows as a full run does (EnforceProvidedLabels)', async () => {
+    // n4 labeled with e5 (group 12), apart from e3 (group 3); n2 with e7 (group 20, which nothing
+    // else reaches); n1 apart from e1 (its own group 7).
+    const labels: EngineLabel[] = [
+      { labelingSetId: 'a', label: 'L1', key: 'n4' }, { labelingSetId: 'a', label: 'L1', key: 'e5' }, { labelingSetId: 'a', label: 'L2', key: 'e3' },
+      { labelingSetId: 'b', label: 'L1', key: 'n2' }, { labelingSetId: 'b', label: 'L1', key: 'e7' },
+      { labelingSetId: 'c', label: 'L1', key: 'n1' }, { labelingSetId: 'c', label: 'L2', key: 'e1' },
+    ];
+    const free = await createMatcher({ threads: 1 }).findIncrementalMatches(table, existing, labels, {});
+    assert.equal(free.matchId[7], 7, 'without enforcing, n1 joins the group it matches');
+    assert.notEqual(free.matchId[8], 20);
+    const inc = await createMatcher({ threads: 1 }).findIncrementalMatches(table, existing, labels, { enforceProvidedLabels: true });
+    const id = Array.from(inc.matchId);
+    assert.deepEqual(id.slice(0, 7), [7, 7, 3, 3, 12, 12, 20], 'existing ids are kept');
+    assert.equal(id[10], 12, 'n4 joins the group it is labeled with');
+    assert.equal(id[8], 20, 'n2 joins the group of the record it is labeled with');
+    assert.notEqual(id[7], 7, 'n1 stays apart from the record it is labeled apart from');
+    assert.ok(id[7]! > 20, 'and gets a fresh id');
+  });
+
   it('carries the previous confidence of a group it extends into the new one', async () => {
     const given = { ...existing, confidence: Float64Array.from([0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 1]) };
     const inc = await createMatcher({ threads: 1 }).findIncrementalMatches(table, given, [], {});
@@ -143,6 +164,40 @@ describe('incremental matching', () => {
     // Group 7 had one pair at 0.9; n1 adds two pairs of its own probabilities.
     assert.ok(inc.confidence[7]! !== 0.9 && inc.confidence[0] === inc.confidence[7]);
   });
+});
+
+describe('the key index of an incremental run', () => {
+  for (const name of ['febrl3', 'leipzig_abt_buy']) {
+    it(`${name}: buildSearchIndex has buildKeyIndex's frequencies, weights, order of the new rows and their walked posting lists`, () => {
+      const ds = loadTeachingDataset(resolveDatasetDir(name));
+      const pt = prepareTable(ds.table);
+      const from = Math.floor(pt.rowCount * 0.8);
+      const opts = { accuracyCostTradeoff: 0.5 };
+      const full = buildKeyIndex(pt, opts);
+      const search = buildSearchIndex(pt, opts, from);
+      assert.deepEqual(search.columns.map((c) => c.column), full.columns.map((c) => c.column));
+      assert.ok(full.columns.some((c) => c.bagKeys.length > 0) || name === 'febrl3', 'abt-buy has code keys');
+      assert.deepEqual(search.df, full.df);
+      assert.deepEqual(search.weight, full.weight);
+      assert.equal(search.maxKeys, full.maxKeys);
+      assert.deepEqual(Array.from(search.order), Array.from(full.order).filter((r) => r >= from));
+      for (let r = 0; r < pt.rowCount; r++) assert.ok(Math.abs(search.norm[r]! - full.norm[r]!) <= 1e-5 * full.norm[r]!, `norm of row ${r}`);
+      const keys = new Int32Array(full.maxKeys);
+      let walked = 0;
+      for (let r = from; r < pt.rowCount; r++) {
+        const m = rowKeys(pt, full, r, keys);
+        for (let i = 0; i < m; i++) {
+          const key = keys[i]!;
+          if (full.weight[key]! <= 0 || full.df[key]! > full.budget) continue;
+          walked++;
+          const list = (x: typeof full) => Array.from(x.postings.subarray(x.postingOffsets[key]!, x.postingOffsets[key + 1]!));
+          assert.deepEqual(list(search), list(full), `postings of key ${key}`);
+        }
+      }
+      assert.ok(walked > 0);
+      assert.ok(search.postings.length < full.postings.length, 'only the walked keys are listed');
+    });
+  }
 });
 
 describe('explanations', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineLabel, EngineTable, Matcher } from '../../src/engine/api.js';
-import { concatTables, createMatcher, decodeState, encodeState, encodeTable, type IncrementalState } from '../../src/engine/index.js';
+import { concatTables, createMatcher, decodeState, deltaBase, encodeState, encodeStateDelta, encodeTable, type IncrementalState } from '../../src/engine/index.js';
 import { columnValues } from '../../src/engine/table.js';
 import { captureState, extendState } from '../../src/engine/state.js';
 import { prepareTable } from '../../src/engine/profile.js';
@@ -116,6 +116,35 @@ describe('incremental state', () => {
     assert.equal(again.stateUse.used, false);
     assert.match(again.stateUse.message, /already extended/);
     assert.deepEqual(Array.from(again.matchId), Array.from(inMemory.matchId));
+  });
+
+  it('a state extending one read from bytes is stored as a delta of it: what runs appended, and every other array whole', async () => {
+    const ds = loadTeachingDataset(resolveDatasetDir('restaurant'));
+    const n = ds.table.rowCount, e = Math.floor(n * 0.8), mid = Math.floor(n * 0.9);
+    const baseBytes = Buffer.concat(encodeState(captureState(rowsOf(ds.table, 0, e), prepareTable(rowsOf(ds.table, 0, e)))));
+    const read = decodeState(baseBytes, { where: 'the base' }) as IncrementalState;
+    assert.equal(encodeStateDelta(captureState(ds.table, prepareTable(ds.table))), undefined, 'a state not read from bytes has no base');
+    const once = extendState(read, rowsOf(ds.table, 0, mid)).state;
+    once.written = { matchId: Float64Array.from({ length: mid }, (_, r) => r), output: '{"parts":[]}' };
+    const delta = Buffer.concat(encodeStateDelta(once)!);
+    const whole = Buffer.concat(encodeState(once));
+    assert.ok(delta.length < whole.length / 2, `delta ${delta.length} bytes, whole ${whole.length}`);
+    assert.equal(deltaBase(delta), 'the base');
+    assert.equal(deltaBase(whole), undefined);
+    assert.match(String(decodeState(delta)), /delta and its base was not given/);
+    const back = decodeState(delta, { base: baseBytes }) as IncrementalState;
+    assert.deepEqual(Buffer.concat(encodeState(back)), whole, 'the delta and its base give the state back');
+    // The next run's delta still extends the same full state (one base, never a chain of deltas).
+    const twice = extendState(back, ds.table).state;
+    const second = Buffer.concat(encodeStateDelta(twice)!);
+    assert.equal(deltaBase(second), 'the base');
+    assert.deepEqual(Buffer.concat(encodeState(decodeState(second, { base: baseBytes }) as IncrementalState)), Buffer.concat(encodeState(twice)));
+    // Against another base, or damaged, it is not read.
+    const otherBase = Buffer.concat(encodeState(captureState(rowsOf(ds.table, 0, e - 1), prepareTable(rowsOf(ds.table, 0, e - 1)))));
+    assert.ok(decodeState(delta, { base: otherBase }) instanceof Error);
+    const damaged = Buffer.from(delta);
+    damaged[damaged.length - 1] = damaged[damaged.length - 1]! ^ 0xff;
+    assert.match(String(decodeState(damaged, { base: baseBytes })), /checksum/);
   });
 
   it('a state that does not fit the existing rows, or damaged bytes, is not used', async () => {

@@ -4,11 +4,11 @@ import { valueAt } from '../../engine/index.js';
 import type { FindMatchesArgs, IncrementalArgs } from '../../jobs/find-matches-args.js';
 import { notReadyMessage } from '../../jobs/job-service.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
-import { loadIncrementalInput } from './incremental-input.js';
+import { loadIncrementalInput, type IncrementalInput } from './incremental-input.js';
 import { removeIncrementalState, writeIncrementalState } from './incremental-state.js';
 import { ObjectStoreError } from '../../storage/object-store.js';
 import { goldenRecords } from './golden-records.js';
-import { writeMatchOutput } from './match-output.js';
+import { outputColumnNames, writeMatchOutput } from './match-output.js';
 import { s3LocationOf, writeCsvOutput, writingTo } from './task-paths.js';
 import { loadMatcherInput, runEngine, type MatcherInput, type MatcherInputDeps } from './matcher-input.js';
 
@@ -34,8 +34,17 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
       let input: MatcherInput;
       let result: MatchResult;
       let incrementalCounts: Record<string, number | boolean> = {};
+      let copy: IncrementalInput['copy'];
+      // Runs recorded before --golden-records existed have no such argument.
+      const golden = args.goldenRecords === true;
       if (args.incremental) {
-        const inc = await loadIncrementalInput(deps, ctx, args.incremental);
+        const inc = await loadIncrementalInput(deps, ctx, args.incremental, {
+          format: args.outputFormat,
+          confidence: args.computeMatchConfidenceScores,
+          explain: args.explain === true,
+          everyRecord: !args.removeDuplicates && !golden,
+        });
+        copy = inc.copy;
         if (args.computeMatchConfidenceScores && !inc.existing.confidence) {
           throw new TaskFailure(
             `Argument --compute-match-confidence-scores: the existing matches at ${args.incremental.existingPath} have no match_confidence_score ` +
@@ -49,6 +58,9 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
           deps.matcher.findIncrementalMatches(inc.table, inc.existing, inc.labels, inc.params, run),
         );
         if (args.incremental.conflictsPath) await writeConflicts(ctx, args.incremental, inc, found);
+        // Existing records are written as they were: their match_confidence_score too (a group that
+        // gained records carries its new score on those records).
+        if (inc.existing.confidence) found.confidence.set(inc.existing.confidence);
         result = found;
         incrementalCounts = {
           IncrementalRecordCount: added,
@@ -56,6 +68,8 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
           ConflictCount: found.conflicts.length,
           // doppel's own: whether the state kept beside the existing matches spared preparing them.
           IncrementalStateUsed: found.stateUse.used,
+          // doppel's own: whether the existing records' part files were copied into the output, not read and rewritten.
+          ExistingRecordsCopied: copy !== undefined,
         };
       } else {
         const override =
@@ -70,16 +84,22 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
           deps.matcher.findMatches(full.table, full.labels, full.params, run),
         );
       }
-      ctx.progress(`writing ${args.outputFormat} output to ${args.outputPath}`, 0.9);
-      // Runs recorded before --golden-records existed have no such argument.
-      const output = args.goldenRecords === true ? goldenRecords(input.table, result) : { table: input.table, result };
+      ctx.progress(
+        copy
+          ? `writing ${args.outputFormat} output to ${args.outputPath}: the existing records' ${copy.parts.length} part files copied, the new records after them`
+          : `writing ${args.outputFormat} output to ${args.outputPath}`,
+        0.9,
+      );
+      const output = golden ? goldenRecords(input.table, result) : { table: input.table, result };
+      const explain = args.explain === true;
       const written = await writingTo(args.outputPath, () =>
         writeMatchOutput(ctx.objects, at, output.table, output.result, {
           format: args.outputFormat,
           confidence: args.computeMatchConfidenceScores,
           removeDuplicates: args.removeDuplicates,
           // Runs recorded before --explain existed have no such argument.
-          explain: args.explain === true,
+          explain,
+          ...(copy ? { copy } : {}),
         }),
       );
       // The state for the next incremental run, beside the output: only when the output holds every
@@ -89,7 +109,12 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
         if (!keepState) return removeIncrementalState(ctx.objects, at);
         ctx.progress('keeping the incremental state beside the output', 0.98);
         try {
-          await writeIncrementalState(ctx.objects, at, result);
+          await writeIncrementalState(ctx.objects, at, result, {
+            format: args.outputFormat,
+            columns: outputColumnNames(input.table.columns.map((c) => c.name), args.computeMatchConfidenceScores, explain),
+            confidence: args.computeMatchConfidenceScores,
+            parts: written.parts.map((uri) => uri.slice(uri.lastIndexOf('/') + 1)),
+          });
         } catch (e) {
           // The output is complete without it: the next incremental run prepares the records itself.
           if (e instanceof ObjectStoreError) throw e;

@@ -10,10 +10,10 @@ import type { EngineColumn, EngineTable, MatchResult } from '../../engine/api.js
 import { valueAt } from '../../engine/index.js';
 import type { OutputFormat } from '../../jobs/find-matches-args.js';
 import { writeOutput } from '../../storage/data-objects.js';
-import type { ObjectStore } from '../../storage/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../../storage/object-store.js';
 import type { S3Location } from '../../storage/s3-uri.js';
 
-/** Rows per part file (CSV and JSON); Parquet output is one part. */
+/** Rows per part file (CSV and JSON); Parquet output is one part (after any an incremental run copies). */
 const PART_ROWS = 500_000;
 /** Bytes of records handed to the object store at once. */
 const CHUNK_BYTES = 1 << 20;
@@ -24,8 +24,21 @@ export interface MatchOutputOptions {
   /** Write each record's link to its group explained (`match_explanation`, see linkExplanations). */
   explain?: boolean;
   removeDuplicates: boolean;
+  /**
+   * An earlier output holding the table's first `rows` rows, written with the same format and
+   * columns: its part files are copied byte for byte under the same names and only the rows after
+   * them are written, as parts numbered after its own.
+   */
+  copy?: { bucket: string; parts: ObjectInfo[]; prefix: string; rows: number };
   signal?: AbortSignal;
 }
+
+/** The columns of an output, in order: the table's, then those find-matches adds. */
+export function outputColumnNames(tableColumns: readonly string[], confidence: boolean, explain: boolean): string[] {
+  return [...tableColumns, MATCH_ID, ...(confidence ? [MATCH_CONFIDENCE] : []), ...(explain ? [MATCH_EXPLANATION] : [])];
+}
+
+const partName = (index: number, format: OutputFormat) => `part-${String(index).padStart(5, '0')}.${format}`;
 
 /** Compares primary keys: numerically when both are numbers, otherwise as text. */
 export function compareKeys(a: string | null, b: string | null): number {
@@ -261,7 +274,7 @@ const NOTHING = Buffer.alloc(0);
 
 /** CSV, a missing value an empty field. */
 function csvFormat(table: EngineTable, result: MatchResult, confidence: boolean, explanation?: Explanations): RecordFormat {
-  const names = [...table.columns.map((c) => c.name), MATCH_ID, ...(confidence ? [MATCH_CONFIDENCE] : []), ...(explanation ? [MATCH_EXPLANATION] : [])];
+  const names = outputColumnNames(table.columns.map((c) => c.name), confidence, explanation !== undefined);
   const newline = Buffer.from('\n');
   return {
     header: Buffer.from(`${names.map(csvField).join(',')}\n`, 'utf8'),
@@ -368,33 +381,65 @@ export async function writeMatchOutput(
   result: MatchResult,
   opts: MatchOutputOptions,
 ): Promise<{ rows: number; parts: string[] }> {
-  const rows = outputRows(table, result, opts.removeDuplicates);
+  const all = outputRows(table, result, opts.removeDuplicates);
+  const copy = opts.copy;
+  if (copy && (opts.removeDuplicates || copy.rows > table.rowCount)) throw new Error('only every row of a table extending the copied output can follow it');
+  const rows = copy ? all.subarray(copy.rows) : all;
+  const parts: OutputPart[] = [];
+  const names = new Set<string>();
+  for (const part of copy?.parts ?? []) {
+    const name = part.key.slice(copy!.prefix.length);
+    names.add(name);
+    parts.push({
+      name,
+      body: (async function* () { yield* (await objects.getObject(copy!.bucket, part.key)).body as AsyncIterable<Uint8Array>; })(),
+      contentType: part.contentType ?? 'application/octet-stream',
+    });
+  }
+  let next = parts.length;
+  const nextName = () => {
+    while (names.has(partName(next, opts.format))) next++;
+    return partName(next++, opts.format);
+  };
   if (opts.format === 'parquet') {
-    return { rows: rows.length, parts: await writeParquet(objects, at, table, result, rows, opts) };
+    if (!copy || rows.length > 0) parts.push(...(await parquetPart(table, result, rows, opts, nextName())));
+    try {
+      return { rows: all.length, parts: await writeOutput(objects, at, parts) };
+    } finally {
+      await Promise.all(parts.map((p) => p.cleanup?.()));
+    }
   }
   const explanation = opts.explain ? linkExplanations(table, result) : undefined;
   const format = opts.format === 'csv' ? csvFormat(table, result, opts.confidence, explanation) : jsonFormat(table, result, opts.confidence, explanation);
-  const parts: Array<{ name: string; body: AsyncIterable<Uint8Array>; contentType: string }> = [];
-  const count = Math.max(1, Math.ceil(rows.length / PART_ROWS));
+  const count = copy ? Math.ceil(rows.length / PART_ROWS) : Math.max(1, Math.ceil(rows.length / PART_ROWS));
   for (let p = 0; p < count; p++) {
     parts.push({
-      name: `part-${String(p).padStart(5, '0')}.${opts.format}`,
+      name: nextName(),
       body: records(format, rows.subarray(p * PART_ROWS, (p + 1) * PART_ROWS), opts.signal),
       contentType: opts.format === 'csv' ? 'text/csv' : 'application/json',
     });
   }
-  return { rows: rows.length, parts: await writeOutput(objects, at, parts) };
+  return { rows: all.length, parts: await writeOutput(objects, at, parts) };
 }
 
-async function writeParquet(
-  objects: ObjectStore,
-  at: S3Location,
+interface OutputPart {
+  name: string;
+  body: AsyncIterable<Uint8Array>;
+  contentType: string;
+  /** Removes what the part's body is read from, once it is written. */
+  cleanup?: () => Promise<void>;
+}
+
+/** The rows as one Parquet part (made in a temporary folder, removed by the part's cleanup). */
+async function parquetPart(
   table: EngineTable,
   result: MatchResult,
   rows: Int32Array,
   opts: MatchOutputOptions,
-): Promise<string[]> {
+  name: string,
+): Promise<OutputPart[]> {
   const dir = await mkdtemp(join(tmpdir(), 'doppel-parquet-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
     const csvPath = join(dir, 'rows.csv');
     const parquetPath = join(dir, 'part.parquet');
@@ -424,10 +469,9 @@ async function writeParquet(
       await session.close();
     }
     opts.signal?.throwIfAborted();
-    return await writeOutput(objects, at, [
-      { name: 'part-00000.parquet', body: createReadStream(parquetPath), contentType: 'application/octet-stream' },
-    ]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    return [{ name, body: createReadStream(parquetPath), contentType: 'application/octet-stream', cleanup }];
+  } catch (e) {
+    await cleanup();
+    throw e;
   }
 }
