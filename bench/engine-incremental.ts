@@ -13,7 +13,7 @@
  *
  * each with wall and CPU time, and prints the F1s against truth.csv and whether any existing id
  * changed. `THREADS=n` sets the engine's worker threads. With `SAVE=1` the numbers are written to
- * bench/results/incremental-<records>.json and BENCHMARKS.md is regenerated from bench/results.
+ * bench/results/incremental-engine-<dataset>.json and BENCHMARKS.md is regenerated from bench/results.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -184,7 +184,7 @@ if (process.env['SAVE'] === '1') {
     peakRssGiB: Math.round((process.resourceUsage().maxRSS / 2 ** 20) * 100) / 100,
   };
   const resultsDir = join(root, 'bench', 'results');
-  writeFileSync(join(resultsDir, `incremental-${n}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(resultsDir, `incremental-engine-${basename(dir)}.json`), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(root, 'BENCHMARKS.md'), renderBenchmarksFrom(resultsDir));
-  console.log(`wrote bench/results/incremental-${n}.json and BENCHMARKS.md`);
+  console.log(`wrote bench/results/incremental-engine-${basename(dir)}.json and BENCHMARKS.md`);
 }

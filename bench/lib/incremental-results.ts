@@ -1,4 +1,4 @@
-/** What `bench/engine-incremental.ts` (SAVE=1) writes to bench/results/incremental-<records>.json. */
+/** What `bench/engine-incremental.ts` (SAVE=1) writes to bench/results/incremental-engine-<dataset>.json. */
 import type { Machine } from './results.js';
 
 /** One timed engine call: wall and CPU seconds (every thread of the process). */

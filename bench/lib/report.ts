@@ -37,7 +37,7 @@ export function renderBenchmarksFrom(resultsDir: string): string {
     readResults(resultsDir),
     readResults(join(resultsDir, 'tradeoffs')),
     readSpeedResults(resultsDir),
-    readJsonFiles<IncrementalBenchResult>(resultsDir, /^incremental-\d+\.json$/),
+    readJsonFiles<IncrementalBenchResult>(resultsDir, /^incremental-engine-.+\.json$/),
     readJsonFiles<IncrementalJobResult>(resultsDir, /^incremental-job-.+\.json$/),
   );
 }
