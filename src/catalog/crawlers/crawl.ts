@@ -11,7 +11,7 @@ import { DuckDbSession } from '../table-data/duckdb-session.js';
 import { classifyFile, type FileSchema } from './classify.js';
 import { crawlerConfigurationOf } from './crawler-rules.js';
 import type { CrawlSummary } from './crawl-summary.js';
-import picomatch from 'picomatch';
+import { globPattern } from './glob.js';
 
 /** A crawl that cannot go on, with a message for the crawl's ErrorMessage. */
 export class CrawlFailure extends Error {
@@ -178,8 +178,7 @@ export async function crawl(crawler: CrawlerRecord, startedOn: number, deps: Cra
 async function listTarget(target: Json, deps: CrawlDeps): Promise<CrawledFile[]> {
   const path = target['Path'] as string;
   const include = parseS3Uri(path);
-  // Glue's exclusion globs: `*` within one folder level, `**` across levels, `?`, `[...]` (`[!...]` negated: posix), `{a,b}`.
-  const exclusions = ((target['Exclusions'] as string[] | undefined) ?? []).map((g) => ({ glob: g, re: picomatch.makeRe(g, { dot: true, posix: true }) }));
+  const exclusions = ((target['Exclusions'] as string[] | undefined) ?? []).map((g) => ({ glob: g, re: globPattern(g) }));
   let objects;
   try {
     objects = await dataObjectsAt(deps.objects, include);
