@@ -2,7 +2,9 @@
  * A crawler exclusion pattern (S3Target.Exclusions) as a regular expression over an object key
  * relative to the include path, with Glue's glob rules: `*` matches within one folder level, `**`
  * across levels, `?` one character, `[...]` a character class (`[!...]` negated), `{a,b}` either
- * alternative, and `\` escapes the next character.
+ * alternative, and `\` escapes the next character. Glue's globs are Java's: `**` crosses folder
+ * levels wherever it stands (`year=2020/**.csv` takes `year=2020/month=1/a.csv`), where picomatch
+ * reads a `**` that shares its level with other characters as `*`, and `[!...]` as a class of `!`.
  */
 export function globPattern(glob: string): RegExp {
   let source = '';
