@@ -1,13 +1,14 @@
 /**
  * The README's walkthrough, run as written: every `sh` block of its "Walkthrough" section with bash
  * (the AWS CLI part), and its `python` block with python3 (the boto3 part), against a fresh server.
- * Two things differ from a reader's shell, both substituted here: the server's address (the test
- * server listens on a free port, not 4587), and `npm run gen:people --`, which compiles the project
- * before running the generator; the test runs the compiled generator, the same command the npm
- * script ends with (checked below), so that no build runs beside the other suites.
+ * Three things differ from a reader's shell, all substituted here: the server's address (the test
+ * server listens on a free port, not 4587); `npm run gen:people --`, which compiles the project
+ * before running the generator, by the compiled generator, the same command the npm script ends
+ * with (checked below); and `npx doppel` by the compiled command it runs (the package's bin), since
+ * the first `npx doppel` of a checkout installs the checkout into npm's npx cache, which runs its
+ * `prepare` script: a build rewriting dist/ under the suites running beside this one.
  *
- * The commands run in a scratch folder inside the checkout, as the README asks (`npx doppel` finds
- * the checkout's own command from there).
+ * The commands run in a scratch folder inside the checkout, as the README asks.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ import { startServer, stopAndRemove, type TestServer } from '../support/server.j
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const README_ENDPOINT = 'http://127.0.0.1:4587';
 const GENERATOR = 'node dist/bench/generate-people.js';
+/** What `npx doppel` runs: the package's bin (checked below). */
+const BIN = 'dist/src/cli/main.js';
 
 interface CodeBlock {
   /** The `###` heading the block is under ('' before the first). */
@@ -51,6 +54,12 @@ function sectionBlocks(readme: string, heading: string): CodeBlock[] {
   return blocks;
 }
 
+/** A README command block with the two npm commands that would build the project replaced by what they run. */
+const asWritten = (code: string) =>
+  code
+    .replaceAll('npm run gen:people --', `node ${join(REPO, 'dist/bench/generate-people.js')}`)
+    .replaceAll('npx doppel', `node ${join(REPO, BIN)}`);
+
 describe('README walkthrough', () => {
   const aws = findAws();
   const python = findPythonWithBoto3();
@@ -60,7 +69,7 @@ describe('README walkthrough', () => {
   let blocks: CodeBlock[];
 
   const asRun = (code: string) =>
-    code.replaceAll(README_ENDPOINT, server.endpoint).replaceAll('npm run gen:people --', `node ${join(REPO, 'dist/bench/generate-people.js')}`);
+    asWritten(code).replaceAll(README_ENDPOINT, server.endpoint);
   const env = () => {
     const awsDir = aws?.includes('/') ? dirname(aws) : undefined;
     return isolatedAwsEnv(join(scratch, 'aws-config'), join(scratch, 'aws-credentials'), {
@@ -78,6 +87,8 @@ describe('README walkthrough', () => {
     blocks = sectionBlocks(readFileSync(join(REPO, 'README.md'), 'utf8'), 'Walkthrough: from records to matches');
     const scripts = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts as Record<string, string>;
     assert.ok(scripts['gen:people']!.endsWith(`&& ${GENERATOR}`), `npm run gen:people runs ${GENERATOR}`);
+    const bin = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).bin as Record<string, string>;
+    assert.equal(bin['doppel'], BIN, `npx doppel runs ${BIN}`);
     server = await startServer();
     s3 = s3Client(server);
     mkdirSync(join(REPO, '.scratch'), { recursive: true });
@@ -173,9 +184,7 @@ describe('README crawlers: the FindMatches tutorial with a crawler', () => {
     if (!aws) return t.skip('aws CLI not installed: apt-get install awscli');
     const blocks = sectionBlocks(readFileSync(join(REPO, 'README.md'), 'utf8'), 'Crawlers').filter((b) => b.language === 'sh');
     assert.equal(blocks.length, 1, 'one sh block: the tutorial');
-    const code = blocks[0]!.code
-      .replaceAll(README_ENDPOINT, server.endpoint)
-      .replaceAll('npm run gen:people --', `node ${join(REPO, 'dist/bench/generate-people.js')}`);
+    const code = asWritten(blocks[0]!.code).replaceAll(README_ENDPOINT, server.endpoint);
     writeFileSync(join(scratch, 'crawl.sh'), `set -euo pipefail\n${code}\n`);
     const awsDir = aws.includes('/') ? dirname(aws) : undefined;
     const env = isolatedAwsEnv(join(scratch, 'aws-config'), join(scratch, 'aws-credentials'), {
