@@ -6,7 +6,7 @@ import type { TaskRunEvents } from '../tasks/task-run-service.js';
 import { compact, num, obj, str, toWireTime, type Json } from '../core/wire.js';
 import type { JobRecord, JobRunRecord, JobRunState } from '../storage/job-store.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
-import { TERMINAL_TASK_STATUSES, type Scope, type TaskRunRecord, type TransformRecord } from '../storage/records.js';
+import { startingTaskRun, TERMINAL_TASK_STATUSES, type Scope, type TaskRunRecord, type TransformRecord } from '../storage/records.js';
 import { assertNoReservedTags, partitionKeysOf } from '../catalog/catalog-service.js';
 import { compilePartitionExpression } from '../catalog/partition-expression.js';
 import { taggedWith } from '../tags/tagged-with.js';
@@ -245,21 +245,17 @@ export class JobService {
 
     // The task run first: a crash between the two writes leaves a task run without a job run
     // (harmless), never a job run pointing at nothing.
-    const task: TaskRunRecord = {
-      accountId: ctx.accountId,
-      region: ctx.region,
-      transformId: transform.id,
-      id: `tsk-${randomBytes(20).toString('hex')}`,
-      taskType: 'FIND_MATCHES',
-      status: 'STARTING',
-      properties: { FindMatchesTaskRunProperties: { JobId: name, JobName: name, JobRunId: run.id } },
-      args: { ...args },
-      startedOn: now,
-      lastModifiedOn: now,
-      executionMs: 0,
-      attempt: 1,
-      interruptions: 0,
-    };
+    const task = startingTaskRun(
+      ctx,
+      {
+        transformId: transform.id,
+        id: `tsk-${randomBytes(20).toString('hex')}`,
+        taskType: 'FIND_MATCHES',
+        properties: { FindMatchesTaskRunProperties: { JobId: name, JobName: name, JobRunId: run.id } },
+        args: { ...args },
+      },
+      now,
+    );
     await this.store.tasks.enqueue(task, { maxActivePerTransform: Number.MAX_SAFE_INTEGER });
     // The job run's Timeout (StartJobRun's, else the job's) bounds the task run, not the transform's.
     const minutes = Number(doc['Timeout'] ?? JOB_DEFAULTS.Timeout);

@@ -127,6 +127,25 @@ export interface TaskRunRecord extends Scope {
   progress?: TaskProgress;
 }
 
+/** A run as it enters the queue: STARTING, first attempt, nothing executed yet. */
+export function startingTaskRun(
+  scope: Scope,
+  run: Pick<TaskRunRecord, 'id' | 'transformId' | 'taskType' | 'properties' | 'args'>,
+  now: number,
+): TaskRunRecord {
+  return {
+    accountId: scope.accountId,
+    region: scope.region,
+    ...run,
+    status: 'STARTING',
+    startedOn: now,
+    lastModifiedOn: now,
+    executionMs: 0,
+    attempt: 1,
+    interruptions: 0,
+  };
+}
+
 /** How far a running attempt has come: its stage and the share of the whole run done. */
 export interface TaskProgress {
   stage: string;

@@ -10,7 +10,7 @@ import { paginate, type SortKey } from '../core/pagination.js';
 import type { RequestContext } from '../core/request-context.js';
 import { compact, fromWireTime, obj, str, toWireTime, type Json } from '../core/wire.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
-import { TERMINAL_TASK_STATUSES, type TaskRunRecord, type TaskType } from '../storage/records.js';
+import { startingTaskRun, TERMINAL_TASK_STATUSES, type TaskRunRecord, type TaskType } from '../storage/records.js';
 import type { TransformService } from '../transforms/transform-service.js';
 
 export interface TaskRunLimits {
@@ -56,21 +56,7 @@ export class TaskRunService {
     args: Record<string, unknown> = {},
   ): Promise<{ TaskRunId: string }> {
     const now = Date.now();
-    const run: TaskRunRecord = {
-      accountId: ctx.accountId,
-      region: ctx.region,
-      transformId,
-      id: `tsk-${randomBytes(20).toString('hex')}`,
-      taskType,
-      status: 'STARTING',
-      properties,
-      args,
-      startedOn: now,
-      lastModifiedOn: now,
-      executionMs: 0,
-      attempt: 1,
-      interruptions: 0,
-    };
+    const run = startingTaskRun(ctx, { transformId, id: `tsk-${randomBytes(20).toString('hex')}`, taskType, properties, args }, now);
     try {
       await this.store.tasks.enqueue(run, {
         maxActivePerTransform: limited ? this.limits.maxActivePerTransform : Number.MAX_SAFE_INTEGER,

@@ -5,7 +5,7 @@ import type { RequestContext } from '../../core/request-context.js';
 import { compact, num, obj, str, toWireTime, type Json } from '../../core/wire.js';
 import { crawlerQueueKey, type CrawlerRecord } from '../../storage/crawler-store.js';
 import { StoreConflict, type MetadataStore } from '../../storage/metadata-store.js';
-import { TERMINAL_TASK_STATUSES, type Scope, type TaskRunRecord } from '../../storage/records.js';
+import { startingTaskRun, TERMINAL_TASK_STATUSES, type Scope, type TaskRunRecord } from '../../storage/records.js';
 import { taggedWith } from '../../tags/tagged-with.js';
 import type { TaskRunEvents } from '../../tasks/task-run-service.js';
 import { assertNoReservedTags } from '../catalog-service.js';
@@ -184,22 +184,8 @@ export class CrawlerService {
     const name = str(input, 'Name')!;
     await this.#require(ctx, name);
     const now = Date.now();
-    const run: TaskRunRecord = {
-      accountId: ctx.accountId,
-      region: ctx.region,
-      transformId: crawlerQueueKey(name),
-      // Crawl ids are UUIDs, as Glue's are.
-      id: randomUUID(),
-      taskType: 'CRAWL',
-      status: 'STARTING',
-      properties: { CrawlerName: name },
-      args: {},
-      startedOn: now,
-      lastModifiedOn: now,
-      executionMs: 0,
-      attempt: 1,
-      interruptions: 0,
-    };
+    // Crawl ids are UUIDs, as Glue's are.
+    const run = startingTaskRun(ctx, { transformId: crawlerQueueKey(name), id: randomUUID(), taskType: 'CRAWL', properties: { CrawlerName: name }, args: {} }, now);
     try {
       await this.store.tasks.enqueue(run, { maxActivePerTransform: 1 });
     } catch (e) {
