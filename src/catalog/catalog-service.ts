@@ -4,7 +4,7 @@ import { paginate } from '../core/pagination.js';
 import type { RequestContext } from '../core/request-context.js';
 import { arr, compact, fromWireTime, obj, str, toWireTime, type Json } from '../core/wire.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
-import type { DatabaseRecord, PartitionRecord, TableKey, TableRecord } from '../storage/records.js';
+import { partitionOfTable, type DatabaseRecord, type PartitionRecord, type TableKey, type TableRecord } from '../storage/records.js';
 import { databaseArn, tableArn } from './arns.js';
 import { compilePartitionExpression, type PartitionKey } from './partition-expression.js';
 
@@ -509,16 +509,7 @@ function newPartition(table: TableRecord, partitionInput: Json, createdOn: numbe
   for (const k of ['LastAccessTime', 'LastAnalyzedTime']) {
     if (doc[k] !== undefined) doc[k] = fromWireTime(doc[k]) / 1000;
   }
-  return {
-    accountId: table.accountId,
-    region: table.region,
-    catalogId: table.catalogId,
-    databaseName: table.databaseName,
-    tableName: table.name,
-    values,
-    createdOn,
-    doc,
-  };
+  return partitionOfTable(table, values, createdOn, doc);
 }
 
 const partitionNotFound = (values: string[]) =>

@@ -127,6 +127,12 @@ export interface TaskRunRecord extends Scope {
   progress?: TaskProgress;
 }
 
+/** A partition of `table` with these values and definition. */
+export function partitionOfTable(table: TableKey, values: string[], createdOn: number, doc: Record<string, unknown>): PartitionRecord {
+  const { accountId, region, catalogId, databaseName, name: tableName } = table;
+  return { accountId, region, catalogId, databaseName, tableName, values, createdOn, doc };
+}
+
 /** A run as it enters the queue: STARTING, first attempt, nothing executed yet. */
 export function startingTaskRun(
   scope: Scope,

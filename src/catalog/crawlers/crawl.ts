@@ -5,7 +5,7 @@ import type { CrawlerRecord } from '../../storage/crawler-store.js';
 import { dataObjectsAt } from '../../storage/data-objects.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import type { PartitionRecord, TableKey } from '../../storage/records.js';
+import { partitionOfTable, type PartitionRecord, type TableKey } from '../../storage/records.js';
 import { asPrefix, parseS3Uri, type S3Location } from '../../storage/s3-uri.js';
 import { DuckDbSession } from '../table-data/duckdb-session.js';
 import { classifyFile, type FileSchema } from './classify.js';
@@ -420,19 +420,10 @@ function schemaDifferences(stored: Json, crawled: Json): string[] {
 /** A partition inherits its table's definition (CrawlerOutput.Partitions InheritFromTable) with its own folder. */
 function partitionOf(table: TableKey, partition: { values: string[]; location: string }, tableDoc: Json, createdOn: number): PartitionRecord {
   const sd = (tableDoc['StorageDescriptor'] as Json | undefined) ?? {};
-  return {
-    accountId: table.accountId,
-    region: table.region,
-    catalogId: table.catalogId,
-    databaseName: table.databaseName,
-    tableName: table.name,
-    values: partition.values,
-    createdOn,
-    doc: {
-      StorageDescriptor: { ...sd, Location: partition.location },
-      Parameters: { ...((tableDoc['Parameters'] as Json | undefined) ?? {}) },
-    },
-  };
+  return partitionOfTable(table, partition.values, createdOn, {
+    StorageDescriptor: { ...sd, Location: partition.location },
+    Parameters: { ...((tableDoc['Parameters'] as Json | undefined) ?? {}) },
+  });
 }
 
 /** Who a crawled table is created by: the crawler's role, assumed by the crawler, as Glue records it. */
