@@ -48,6 +48,14 @@ describe('LocalObjectStore', () => {
     rmSync(join(root, '..'), { recursive: true, force: true });
   });
 
+  it('gives upload ids a shell passes as one argument: never a leading dash (the AWS CLI reads those as options)', async () => {
+    // 300 ids: base64url ids started with '-' one time in 64, so about five would.
+    for (let i = 0; i < 300; i++) {
+      const id = await store.createMultipartUpload('bkt', `k${i}`);
+      assert.match(id, /^[0-9A-Za-z][0-9A-Za-z._~]*$/, id);
+    }
+  });
+
   it('creates, lists and deletes buckets with S3 rules and errors', async () => {
     await store.createBucket('other.bucket-2', OTHER_OWNER);
     assert.deepEqual((await store.listBuckets()).map((b) => [b.name, b.owner]), [['bkt', OWNER], ['other.bucket-2', OTHER_OWNER]]);

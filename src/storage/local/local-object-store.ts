@@ -302,7 +302,9 @@ export class LocalObjectStore implements ObjectStore {
   async createMultipartUpload(bucket: string, key: string, options: PutOptions = {}): Promise<string> {
     return this.writing(async () => {
       const keyBinary = keyBytes(key);
-      const uploadId = randomBytes(24).toString('base64url');
+      // Hex, not base64url: an id starting with '-' is read as an option by the AWS CLI's
+      // `--upload-id <id>`, so one upload in 64 could not be continued from a shell.
+      const uploadId = randomBytes(24).toString('hex');
       const refusal = this.index.createUpload(
         {
           upload_id: uploadId,
