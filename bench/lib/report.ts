@@ -11,6 +11,7 @@ import { fmt } from './format.js';
 import type { DatasetResult, Machine, RoundResult, SweepPoint } from './results.js';
 import { checkAcceptance, speedResultName, type SpeedResult } from './speed-results.js';
 import type { IncrementalBenchResult, IncrementalJobResult, JobTiming, TimedRun } from './incremental-results.js';
+import type { LoadResult } from './load-results.js';
 import { PHASES } from './run-watch.js';
 import { median, type Range } from './stats.js';
 import { F1_TARGETS, TARGET_ROUNDS } from './targets.js';
@@ -39,6 +40,7 @@ export function renderBenchmarksFrom(resultsDir: string): string {
     readSpeedResults(resultsDir),
     readJsonFiles<IncrementalBenchResult>(resultsDir, /^incremental-engine-.+\.json$/),
     readJsonFiles<IncrementalJobResult>(resultsDir, /^incremental-job-.+\.json$/),
+    readJsonFiles<LoadResult>(resultsDir, /^load-.+\.json$/),
   );
 }
 
@@ -56,6 +58,7 @@ export function renderBenchmarks(
   speedRuns: SpeedResult[] = [],
   incrementalRuns: IncrementalBenchResult[] = [],
   incrementalJobs: IncrementalJobResult[] = [],
+  loadRuns: LoadResult[] = [],
 ): string {
   const runsOf = runsByDataset(results);
   /** A dataset's run of the lowest seed: the one the detail tables show. */
@@ -65,7 +68,7 @@ export function renderBenchmarks(
     const tb = b in F1_TARGETS ? 0 : 1;
     return ta - tb || a.localeCompare(b);
   });
-  const machines = [...new Set([...results, ...tradeoffRuns, ...speedRuns, ...incrementalRuns, ...incrementalJobs].map((r) => machineKey(r.machine)))];
+  const machines = [...new Set([...results, ...tradeoffRuns, ...speedRuns, ...incrementalRuns, ...incrementalJobs, ...loadRuns].map((r) => machineKey(r.machine)))];
 
   const lines: string[] = [];
   lines.push('# Benchmarks');
@@ -239,6 +242,7 @@ export function renderBenchmarks(
   if (incrementalRuns.length > 0 || incrementalJobs.length > 0) {
     lines.push(...renderIncremental(incrementalRuns, incrementalJobs, (m) => machines.indexOf(machineKey(m)) + 1));
   }
+  if (loadRuns.length > 0) lines.push(...renderLoad(loadRuns, (m) => machines.indexOf(machineKey(m)) + 1));
   lines.push('## Machines');
   lines.push('');
   if (machines.length === 0) lines.push('No measurements yet.');
@@ -640,6 +644,51 @@ function oneLine(s: string, max: number): string {
 }
 
 /** Incremental matching (bench/engine-incremental.ts, SAVE=1): full runs against incremental runs with and without the state. */
+function renderLoad(runs: LoadResult[], machineOf: (m: Machine) => number): string[] {
+  const ms = (x: number | null) => (x === null ? '–' : x.toFixed(1));
+  const sorted = [...runs].sort((a, b) => a.nodes - b.nodes);
+  const lines: string[] = [];
+  lines.push('## API read load');
+  lines.push('');
+  lines.push(
+    '`npm run bench:load -- --nodes N --seconds S --clients C` (bench/load.ts): N API nodes on one metadata store ' +
+      '(the first with task workers, the others `serve --no-worker`), 50 transforms and 50 tables created first; ' +
+      'then C concurrent clients, spread over the nodes, call Get and List operations picked at random back to back ' +
+      'for S seconds through `@aws-sdk/client-glue` over loopback. Latency is per call as the client sees it, ' +
+      'errors counted as calls; the clients run in one process on the same machine as the nodes.',
+  );
+  lines.push('');
+  lines.push(
+    ...table(sorted, [
+      ['nodes', (r) => String(r.nodes)],
+      ['store', (r) => r.store, 'left'],
+      ['clients', (r) => String(r.clients)],
+      ['s', (r) => r.seconds.toFixed(0)],
+      ['calls', (r) => count(r.calls)],
+      ['calls/s', (r) => count(r.callsPerSecond)],
+      ['p50 ms', (r) => ms(r.p50Ms)],
+      ['p99 ms', (r) => ms(r.p99Ms)],
+      ['max ms', (r) => ms(r.maxMs)],
+      ['errors', (r) => count(r.errors)],
+      ['calls per node', (r) => r.callsPerNode.map((c) => count(c)).join(' / '), 'left'],
+      ['client CPU s', (r) => r.clientCpuSeconds.toFixed(0)],
+      ['load before', (r) => r.loadAverageBefore.toFixed(1)],
+      ['machine', (r) => `M${machineOf(r.machine)}`],
+      ['commit', (r) => r.commit.slice(0, 7), 'left'],
+    ]),
+  );
+  lines.push('');
+  for (const r of sorted) {
+    lines.push(
+      `- ${r.nodes} node(s), per operation (calls, p50 / p99 ms): ` +
+        r.operations.map((o) => `${o.name} ${count(o.calls)}, ${ms(o.p50Ms)} / ${ms(o.p99Ms)}`).join('; ') +
+        '.',
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
 function renderIncremental(runs: IncrementalBenchResult[], jobs: IncrementalJobResult[], machineOf: (m: Machine) => number): string[] {
   const wall = (rs: TimedRun[]) => median(rs.map((r) => r.wall));
   const cpu = (rs: TimedRun[]) => median(rs.map((r) => r.cpu));

@@ -28,11 +28,16 @@ export interface BenchServer {
 
 /**
  * Starts a server on `existingDataDir` (a restart: the state of an earlier server, stopped with
- * `keep`), or on a new temporary data dir.
+ * `keep`, or a node sharing a running server's data dir), or on a new temporary data dir, with
+ * `serveFlags` added to `doppel serve`.
  */
-export async function startServer(env: Record<string, string> = {}, existingDataDir?: string): Promise<BenchServer> {
+export async function startServer(
+  env: Record<string, string> = {},
+  existingDataDir?: string,
+  serveFlags: readonly string[] = [],
+): Promise<BenchServer> {
   const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'doppel-bench-'));
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', '--data-dir', dataDir], {
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', '--data-dir', dataDir, ...serveFlags], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
