@@ -6,7 +6,7 @@
  * `Classifier` for it in `CLASSIFIERS`.
  */
 import { fitGbt, gbtContributions, gbtLogit, type GbtModel } from './gbt.js';
-import { fitLogistic, logisticContributions, logisticLogit, type LogisticModel } from './model.js';
+import { fitLogistic, logisticContributions, logisticLogit, type LogisticModel, type WeightFloors } from './model.js';
 
 /**
  * Logistic regression and the tree ensemble averaged in log-odds: the logistic model is steady
@@ -22,8 +22,11 @@ export type PairModel = LogisticModel | GbtModel | BlendModel;
 export type ModelKind = PairModel['kind'];
 
 export interface Classifier<M extends PairModel> {
-  /** Fits on X (n × d, row-major) and y (0/1). */
-  fit(X: Float32Array, y: Uint8Array, d: number): M;
+  /**
+   * Fits on X (n × d, row-major) and y (0/1). `floors` (training.ts agreementFloors) bound the
+   * linear part: a model without one ignores them.
+   */
+  fit(X: Float32Array, y: Uint8Array, d: number, floors?: WeightFloors): M;
   /** Log-odds of a match for the feature vector at x[offset ..]. */
   logit(m: M, x: Float32Array, offset: number): number;
   /**
@@ -37,7 +40,7 @@ export interface Classifier<M extends PairModel> {
 const LAMBDA = 1;
 
 const logistic: Classifier<LogisticModel> = {
-  fit: (X, y, d) => fitLogistic(X, y, d, LAMBDA),
+  fit: (X, y, d, floors) => fitLogistic(X, y, d, LAMBDA, undefined, floors),
   logit: logisticLogit,
   contributions: logisticContributions,
 };
@@ -52,7 +55,7 @@ const gbt: Classifier<GbtModel> = {
 let treeShares = new Float64Array(0);
 
 const blend: Classifier<BlendModel> = {
-  fit: (X, y, d) => ({ kind: 'blend', lr: logistic.fit(X, y, d), gbt: gbt.fit(X, y, d) }),
+  fit: (X, y, d, floors) => ({ kind: 'blend', lr: logistic.fit(X, y, d, floors), gbt: gbt.fit(X, y, d) }),
   logit: (m, x, offset) => (logisticLogit(m.lr, x, offset) + gbtLogit(m.gbt, x, offset)) / 2,
   contributions(m, x, offset, out) {
     if (treeShares.length < m.lr.dim) treeShares = new Float64Array(m.lr.dim);

@@ -62,6 +62,15 @@ export function logisticContributions(m: LogisticModel, x: Float32Array, offset:
 }
 
 /**
+ * Directions v (length dim, no bias) along which the fitted weights must keep w·v ≥ 0. Enforced by
+ * the penalty FLOOR_PENALTY · min(0, w·v)², which is zero inside the bound and smooth at its edge,
+ * so Newton's method needs no other change.
+ */
+export type WeightFloors = readonly Float64Array[];
+
+const FLOOR_PENALTY = 1000;
+
+/**
  * Fit on X (rows × dim, row-major) and y (0/1). `lambda` is the L2 penalty (bias unpenalised).
  */
 export function fitLogistic(
@@ -70,6 +79,7 @@ export function fitLogistic(
   dim: number,
   lambda = 1,
   iterations = 50,
+  floors: WeightFloors = [],
 ): LogisticModel {
   const n = y.length;
   const D = dim + 1;
@@ -104,6 +114,17 @@ export function fitLogistic(
     for (let a = 1; a < D; a++) {
       H[a * D + a] = H[a * D + a]! + lambda;
       g[a] = g[a]! + lambda * w[a]!;
+    }
+    for (const v of floors) {
+      let s = 0;
+      for (let f = 0; f < dim; f++) s += w[f + 1]! * v[f]!;
+      if (s >= 0) continue;
+      for (let a = 0; a < dim; a++) {
+        const va = v[a]!;
+        if (va === 0) continue;
+        g[a + 1] = g[a + 1]! + FLOOR_PENALTY * s * va;
+        for (let b = 0; b < dim; b++) H[(a + 1) * D + b + 1] = H[(a + 1) * D + b + 1]! + FLOOR_PENALTY * va * v[b]!;
+      }
     }
     H[0] = H[0]! + 1e-3;
     g[0] = g[0]! + 1e-3 * w[0]!;

@@ -120,6 +120,57 @@ export function priorModel(pt: PreparedTable, features: readonly Feature[]): Log
   return { kind: 'logistic', weights: w, dim: features.length };
 }
 
+/**
+ * Columns whose values two random rows share less often than this are held to an agreement floor
+ * (agreementFloors).
+ */
+const RARE_AGREEMENT = 0.05;
+
+/**
+ * Per column that some rows miss and whose values rarely agree by chance: the direction of the
+ * column's features from "one row misses the value" to "both hold the same value", along which the
+ * model's linear part must not fall below zero: agreeing on a value that random rows rarely share
+ * never counts against a match compared with not knowing it. Without the floor a few labeled
+ * non-matches sharing such a value (relatives with the same second first name) make agreement
+ * count heavily against a match (−5 log-odds seen) while the labeled matches that agree on it,
+ * clear on other columns, pull the other way only weakly; every true match agreeing on it then
+ * falls below the threshold.
+ */
+export function agreementFloors(pt: PreparedTable, features: readonly Feature[]): Float64Array[] {
+  const width = pt.columns.length;
+  const writer = new FeatureWriter(pt, features, false);
+  const same = new Float32Array(features.length);
+  const missing = new Float32Array(features.length);
+  const floors: Float64Array[] = [];
+  pt.columns.forEach((col, c) => {
+    if (!col.anyMissing || chanceAgreement(col.rowsOf) >= RARE_AGREEMENT) return;
+    let present = -1, absent = -1;
+    for (let r = 0; r < pt.rowCount && (present < 0 || absent < 0); r++) {
+      if (pt.codes[r * width + c]! >= 0) present = present < 0 ? r : present;
+      else absent = absent < 0 ? r : absent;
+    }
+    if (present < 0 || absent < 0) return;
+    writer.write(present, present, same);
+    writer.write(absent, present, missing);
+    const direction = new Float64Array(features.length);
+    features.forEach((f, i) => {
+      if (f.column === c) direction[i] = same[i]! - missing[i]!;
+    });
+    if (direction.some((x) => x !== 0)) floors.push(direction);
+  });
+  return floors;
+}
+
+/** The probability that two distinct rows holding a value hold the same one. */
+function chanceAgreement(rowsOf: Int32Array): number {
+  let n = 0, same = 0;
+  for (const k of rowsOf) {
+    n += k;
+    same += k * (k - 1);
+  }
+  return n > 1 ? same / (n * (n - 1)) : 1;
+}
+
 export interface ColumnImportance {
   columnName: string;
   column: number;
@@ -150,7 +201,8 @@ export function train(pt: PreparedTable, features: Feature[], lp: LabeledPairs, 
   const X = designMatrix(pt, features, lp.a, lp.b);
   const y = Uint8Array.from(lp.y);
   const classifier = CLASSIFIERS[MODEL];
-  const model = classifier.fit(X, y, d);
+  const floors = agreementFloors(pt, features);
+  const model = classifier.fit(X, y, d, floors);
   const setCount = lp.setIds.length;
   let baseThreshold = 0.5;
   let oof: Trained['oof'];
@@ -168,7 +220,7 @@ export function train(pt: PreparedTable, features: Feature[], lp: LabeledPairs, 
       for (const i of tr) trPos += y[i]!;
       const m: PairModel = trPos === 0 || trPos === tr.length
         ? priorModel(pt, features)
-        : classifier.fit(subset(X, d, tr), Uint8Array.from(tr, (i) => y[i]!), d);
+        : classifier.fit(subset(X, d, tr), Uint8Array.from(tr, (i) => y[i]!), d, floors);
       for (const i of te) p[i] = pairProbability(m, X, i * d);
     }
     oof = { p, y };
