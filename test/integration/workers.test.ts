@@ -1,0 +1,303 @@
+/**
+ * Several doppel processes on one data dir: a `doppel serve --no-worker` API node and `doppel worker`
+ * processes executing the task runs it queues, with real processes, real SIGKILLs and
+ * @aws-sdk/client-glue. Task runs are scripted (DOPPEL_SCRIPTED_TASKS): what is tested is who runs
+ * them, how often, and what happens when a worker dies.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import {
+  BatchStopJobRunCommand,
+  CancelMLTaskRunCommand,
+  CreateJobCommand,
+  GetJobRunCommand,
+  GetMLTaskRunCommand,
+  StartImportLabelsTaskRunCommand,
+  StartJobRunCommand,
+  StartMLLabelingSetGenerationTaskRunCommand,
+  type GlueClient,
+} from '@aws-sdk/client-glue';
+import {
+  createTransform,
+  glueClient,
+  scriptedPath,
+  uniqueName,
+  waitForJobRun,
+  waitForRun,
+  waitForTransform,
+} from '../support/glue-client.js';
+import { rawGlueCall } from '../support/raw-glue.js';
+import {
+  startServer,
+  startWorker,
+  stopAndRemove,
+  taskProcessOf,
+  untilLogged,
+  type StartOptions,
+  type TestServer,
+  type TestWorker,
+} from '../support/server.js';
+
+/**
+ * One task process per node, and leases far longer than any wait below: a run taken over quickly
+ * was recovered because its node was seen to be dead, not because its lease ran out.
+ */
+const NODE_OPTIONS: StartOptions = { scriptedTasks: true, env: { DOPPEL_WORKERS: '1', DOPPEL_LEASE_MS: '60000' } };
+const POLL_MS = 500;
+
+/** Whether the process runs: a killed process whose parent died too may stay a zombie (state Z) until something reaps it. */
+const isAlive = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+/** The worker whose log says it started attempt `attempt` of the run. */
+function runnerOf(workers: TestWorker[], taskRunId: string, attempt = 1): TestWorker | undefined {
+  const started = new RegExp(`task run ${taskRunId} \\(\\w+\\) started in task process \\d+${attempt > 1 ? ` \\(attempt ${attempt}\\)` : '(?! \\(attempt)'}`);
+  return workers.find((w) => started.test(w.output()));
+}
+
+/** How many times the workers' logs say the run was started, and ended SUCCEEDED. */
+function executions(workers: TestWorker[], taskRunId: string): { started: number; succeeded: number } {
+  const count = (pattern: RegExp) => workers.reduce((n, w) => n + [...w.output().matchAll(pattern)].length, 0);
+  return {
+    started: count(new RegExp(`task run ${taskRunId} \\(\\w+\\) started in task process`, 'g')),
+    succeeded: count(new RegExp(`task run ${taskRunId} \\(\\w+\\) SUCCEEDED`, 'g')),
+  };
+}
+
+async function readyTransform(glue: GlueClient): Promise<string> {
+  const { transformId } = await createTransform(glue);
+  const { TaskRunId } = await glue.send(
+    new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: scriptedPath({ labels: 4 }) }),
+  );
+  await waitForRun(glue, transformId, TaskRunId!, undefined, 30_000);
+  await waitForTransform(glue, transformId, (t) => t.Status === 'READY');
+  return transformId;
+}
+
+async function findMatchesJob(glue: GlueClient, transformId: string, outputPath: string): Promise<string> {
+  const name = uniqueName('job');
+  await glue.send(
+    new CreateJobCommand({
+      Name: name,
+      Role: 'arn:aws:iam::123456789012:role/GlueRole',
+      Command: { Name: 'findmatches' },
+      DefaultArguments: { '--transform-id': transformId, '--output-path': outputPath },
+    }),
+  );
+  return name;
+}
+
+describe('doppel serve --no-worker with doppel worker processes on one data dir', () => {
+  let api: TestServer;
+  let glue: GlueClient;
+  const workers: TestWorker[] = [];
+  const extras = async (transformId: string, taskRunId: string) =>
+    (await rawGlueCall(api, 'GetMLTaskRun', { TransformId: transformId, TaskRunId: taskRunId })).body;
+
+  before(async () => {
+    api = await startServer({ ...NODE_OPTIONS, args: ['--no-worker'] });
+    glue = glueClient(api);
+  });
+
+  after(async () => {
+    glue?.destroy();
+    await Promise.all(workers.map((w) => w.stop()));
+    await stopAndRemove(api);
+  });
+
+  it('queues without running; workers started later pick the runs up, each run executed once, by both workers', async (t) => {
+    const transforms = [await createTransform(glue), await createTransform(glue)];
+    const runs: Array<{ transformId: string; id: string }> = [];
+    for (const { transformId } of transforms) {
+      for (let i = 0; i < 3; i++) {
+        const { TaskRunId } = await glue.send(
+          new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 300 }, `q${i}`) }),
+        );
+        runs.push({ transformId, id: TaskRunId! });
+      }
+    }
+    await sleep(2 * POLL_MS);
+    for (const run of runs) {
+      const { Status } = await glue.send(new GetMLTaskRunCommand({ TransformId: run.transformId, TaskRunId: run.id }));
+      assert.equal(Status, 'STARTING', 'an API-only node never runs a task');
+    }
+    workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }), await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
+    for (const run of runs) {
+      const done = await waitForRun(glue, run.transformId, run.id, undefined, 30_000);
+      assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
+      assert.deepEqual(executions(workers, run.id), { started: 1, succeeded: 1 }, `run ${run.id} executed exactly once`);
+      assert.equal((await extras(run.transformId, run.id))['Attempt'], 1);
+    }
+    const shares = workers.map((w) => runs.filter((r) => runnerOf([w], r.id)).length);
+    t.diagnostic(`runs per worker: ${shares.join(', ')}`);
+    assert.ok(shares.every((n) => n > 0), `both workers ran some of the runs (${shares.join(', ')})`);
+    assert.doesNotMatch(api.output(), /started in task process/);
+  });
+
+  it('a run started on the API node is RUNNING in a worker within the poll interval', async (t) => {
+    const { transformId } = await createTransform(glue);
+    const latencies: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const started = performance.now();
+      const { TaskRunId } = await glue.send(
+        new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 50 }, `l${i}`) }),
+      );
+      for (;;) {
+        const { Status } = await glue.send(new GetMLTaskRunCommand({ TransformId: transformId, TaskRunId }));
+        if (Status !== 'STARTING') break;
+        await sleep(5);
+      }
+      latencies.push(performance.now() - started);
+      await waitForRun(glue, transformId, TaskRunId!);
+    }
+    latencies.sort((a, b) => a - b);
+    t.diagnostic(`StartMLLabelingSetGenerationTaskRun to RUNNING: median ${latencies[3]!.toFixed(0)} ms, max ${latencies[5]!.toFixed(0)} ms`);
+    assert.ok(latencies[5]! < POLL_MS + 1000, `max ${latencies[5]} ms`);
+  });
+
+  it('SIGKILL of a worker and its task processes: the other worker takes the run over at once and finishes it once', async () => {
+    const { transformId } = await createTransform(glue);
+    const { TaskRunId } = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 3000 }, 'victim') }),
+    );
+    await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
+    const victim = runnerOf(workers, TaskRunId!);
+    assert.ok(victim, 'a worker started the run');
+    const survivor = workers.find((w) => w !== victim)!;
+    const taskProcess = await taskProcessOf(victim, TaskRunId!);
+    const killedAt = Date.now();
+    await victim.killGroup();
+    workers.splice(workers.indexOf(victim), 1);
+    assert.ok(!isAlive(taskProcess) || (await sleep(500), !isAlive(taskProcess)), 'its task process is gone');
+
+    await untilLogged(survivor, new RegExp(`task run ${TaskRunId} \\(\\w+\\) started in task process \\d+ \\(attempt 2\\)`), 10_000);
+    const takeoverMs = Date.now() - killedAt;
+    assert.ok(takeoverMs < 10_000, `taken over ${takeoverMs} ms after the kill, long before the 60 s lease expires`);
+    const done = await waitForRun(glue, transformId, TaskRunId!, undefined, 30_000);
+    assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
+    const wire = await extras(transformId, TaskRunId!);
+    assert.equal(wire['Attempt'], 2);
+    assert.equal(wire['InterruptionCount'], 1, 'the dead worker counts as an interruption');
+    assert.deepEqual(executions([victim, survivor], TaskRunId!), { started: 2, succeeded: 1 }, 'started twice, finished once');
+    assert.match(survivor.output(), new RegExp(`recovered 1 task run\\(s\\) of dead node\\(s\\) ${victim.nodeId}`));
+    workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
+  });
+
+  it('a run that cannot be resumed fails when its worker dies, its ErrorString naming the dead node', async () => {
+    const { transformId } = await createTransform(glue);
+    const { TaskRunId } = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang', resumable: 0 }, 'fragile') }),
+    );
+    await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
+    const victim = runnerOf(workers, TaskRunId!)!;
+    await victim.killGroup();
+    workers.splice(workers.indexOf(victim), 1);
+    const failed = await waitForRun(glue, transformId, TaskRunId!, undefined, 10_000);
+    assert.equal(failed.Status, 'FAILED');
+    assert.match(
+      failed.ErrorString ?? '',
+      new RegExp(`^Task run was interrupted: the doppel node running it \\(${victim.nodeId}\\) died or stopped renewing its lease; runs of this kind cannot be resumed`),
+    );
+    assert.ok(failed.CompletedOn instanceof Date);
+    workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
+  });
+
+  it('SIGKILL of the worker process alone, mid job run: its orphaned task process exits, then the job run is taken over and ends once', async () => {
+    const transformId = await readyTransform(glue);
+    const job = await findMatchesJob(glue, transformId, 's3://out/takeover/?sleep=3000');
+    const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: job }));
+    let taskRunId: string | undefined;
+    const deadline = Date.now() + 15_000;
+    while (!taskRunId) {
+      const { JobRun } = await glue.send(new GetJobRunCommand({ JobName: job, RunId: JobRunId }));
+      if (JobRun?.JobRunState === 'RUNNING') {
+        taskRunId = workers.map((w) => new RegExp(`task run (\\S+) \\(FIND_MATCHES\\) started`).exec(w.output())?.[1]).find((id) => id);
+      }
+      assert.ok(Date.now() < deadline, 'the job run never ran');
+      if (!taskRunId) await sleep(25);
+    }
+    const victim = runnerOf(workers, taskRunId)!;
+    const survivor = workers.find((w) => w !== victim)!;
+    const orphan = await taskProcessOf(victim, taskRunId);
+    await victim.kill();
+    workers.splice(workers.indexOf(victim), 1);
+    const orphanDeadline = Date.now() + 5_000;
+    while (isAlive(orphan)) {
+      assert.ok(Date.now() < orphanDeadline, `task process ${orphan} outlived its worker by 5 s`);
+      await sleep(20);
+    }
+    const run = await waitForJobRun(glue, job, JobRunId!, 30_000);
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    assert.deepEqual(executions([victim, survivor], taskRunId), { started: 2, succeeded: 1 });
+    assert.match(survivor.output(), new RegExp(`task run ${taskRunId} \\(FIND_MATCHES\\) started in task process \\d+ \\(attempt 2\\)`));
+    workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
+  });
+
+  it('CancelMLTaskRun on the API node stops a run in a worker: STOPPING, then STOPPED within a second', async (t) => {
+    const { transformId } = await createTransform(glue);
+    const { TaskRunId } = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }, 'cancel') }),
+    );
+    await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
+    const runner = runnerOf(workers, TaskRunId!)!;
+    const taskProcess = await taskProcessOf(runner, TaskRunId!);
+    const cancelAt = Date.now();
+    const cancelled = await glue.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId }));
+    assert.equal(cancelled.Status, 'STOPPING');
+    const stopped = await waitForRun(glue, transformId, TaskRunId!);
+    const ms = Date.now() - cancelAt;
+    t.diagnostic(`STOPPED ${ms} ms after CancelMLTaskRun`);
+    assert.equal(stopped.Status, 'STOPPED');
+    assert.ok(ms <= 1000, `STOPPED ${ms} ms after CancelMLTaskRun`);
+    assert.ok(!isAlive(taskProcess), 'the run\'s task process was killed');
+  });
+
+  it('BatchStopJobRun on the API node stops a job run in a worker within a second', async (t) => {
+    const transformId = await readyTransform(glue);
+    const job = await findMatchesJob(glue, transformId, 's3://out/stop/?outcome=hang');
+    const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: job }));
+    const deadline = Date.now() + 15_000;
+    while ((await glue.send(new GetJobRunCommand({ JobName: job, RunId: JobRunId }))).JobRun?.JobRunState !== 'RUNNING') {
+      assert.ok(Date.now() < deadline, 'the job run never ran');
+      await sleep(25);
+    }
+    const stopAt = Date.now();
+    const out = await glue.send(new BatchStopJobRunCommand({ JobName: job, JobRunIds: [JobRunId!] }));
+    assert.deepEqual(out.SuccessfulSubmissions, [{ JobName: job, JobRunId }]);
+    const stopped = await waitForJobRun(glue, job, JobRunId!, 5_000);
+    const ms = Date.now() - stopAt;
+    t.diagnostic(`STOPPED ${ms} ms after BatchStopJobRun`);
+    assert.equal(stopped.JobRunState, 'STOPPED');
+    assert.ok(ms <= 1500, `STOPPED ${ms} ms after BatchStopJobRun`);
+  });
+
+  it('a plain doppel serve started on the same data dir shares it: it never takes a live worker\'s run', async () => {
+    const { transformId } = await createTransform(glue);
+    const { TaskRunId } = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }, 'kept') }),
+    );
+    await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
+    const runner = runnerOf(workers, TaskRunId!)!;
+    const second = await startServer({ ...NODE_OPTIONS, dataDir: api.dataDir });
+    try {
+      await untilLogged(second, /sharing data dir .* with 3 other doppel node\(s\)/);
+      await sleep(3 * POLL_MS);
+      const wire = await extras(transformId, TaskRunId!);
+      assert.equal(wire['Status'], 'RUNNING');
+      assert.equal(wire['Attempt'], 1);
+      assert.doesNotMatch(second.output(), /recovered|started in task process/);
+      assert.doesNotMatch(runner.output(), new RegExp(`task run ${TaskRunId}.*(interrupted|lost)`));
+    } finally {
+      await second.stop();
+    }
+    await glue.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId }));
+    assert.equal((await waitForRun(glue, transformId, TaskRunId!)).Status, 'STOPPED');
+  });
+});
