@@ -52,8 +52,6 @@ function openNode(config: ServerConfig, env: NodeJS.ProcessEnv, log: Log): Promi
   const nodeId = newNodeId();
   return whileStarting(config.dataDir, async () => {
     const releaseLock = holdNodeLock(config.dataDir, nodeId, { create: true });
-    const others = otherLiveNodes(config.dataDir, nodeId);
-    if (others.length > 0) log(`sharing data dir ${config.dataDir} with ${others.length} other doppel node(s): ${others.join(', ')}`);
     // Opening the databases creates their log files, which a full disk would refuse: the reserve's
     // space is theirs until they are open, then it is taken back as far as the disk allows.
     const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
@@ -62,6 +60,8 @@ function openNode(config: ServerConfig, env: NodeJS.ProcessEnv, log: Log): Promi
     const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false, reserve });
     let objects: ObjectStore;
     try {
+      const others = otherLiveNodes(config.dataDir, nodeId, new Set(await store.tasks.leaseOwners()));
+      if (others.length > 0) log(`sharing data dir ${config.dataDir} with ${others.length} other doppel node(s): ${others.join(', ')}`);
       objects = await createObjectStore(config.dataDir, env, {
         removeLeftovers: others.length === 0,
         defaultBucketOwner: credentials.firstAccountId,

@@ -62,7 +62,8 @@ export function holdNodeLock(dataDir: string, nodeId: string, how: { create: boo
 
 /**
  * True when the node and all its task processes are gone (their lock file is there and nobody
- * holds it); its file is removed then. False while any of them lives, and when no file says.
+ * holds it). False while any of them lives, and when no file says. The file stays: it is the proof
+ * until the dead node's runs are recovered (see otherLiveNodes).
  */
 export function nodeProvablyDead(dataDir: string, nodeId: string): boolean {
   if (!NODE_ID.test(nodeId)) return false;
@@ -75,7 +76,6 @@ export function nodeProvablyDead(dataDir: string, nodeId: string): boolean {
   }
   try {
     db.exec('BEGIN EXCLUSIVE');
-    rmSync(path, { force: true });
     return true;
   } catch (e) {
     if ((e as { code?: string }).code === 'SQLITE_BUSY') return false;
@@ -85,8 +85,11 @@ export function nodeProvablyDead(dataDir: string, nodeId: string): boolean {
   }
 }
 
-/** The ids of the other nodes alive on this data dir; the files of dead ones are removed on the way. */
-export function otherLiveNodes(dataDir: string, nodeId: string): string[] {
+/**
+ * The ids of the other nodes alive on this data dir. The files of dead ones are removed on the way,
+ * except those of `leaseOwners` (their runs are still to be recovered).
+ */
+export function otherLiveNodes(dataDir: string, nodeId: string, leaseOwners: ReadonlySet<string>): string[] {
   let names: string[];
   try {
     names = readdirSync(join(dataDir, NODES_DIR));
@@ -96,7 +99,12 @@ export function otherLiveNodes(dataDir: string, nodeId: string): string[] {
   return names
     .filter((n) => n.endsWith('.lock'))
     .map((n) => n.slice(0, -'.lock'.length))
-    .filter((id) => id !== nodeId && NODE_ID.test(id) && !nodeProvablyDead(dataDir, id));
+    .filter((id) => {
+      if (id === nodeId || !NODE_ID.test(id)) return false;
+      if (!nodeProvablyDead(dataDir, id)) return true;
+      if (!leaseOwners.has(id)) rmSync(lockPath(dataDir, id), { force: true });
+      return false;
+    });
 }
 
 /**
