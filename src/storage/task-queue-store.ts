@@ -114,6 +114,12 @@ export interface TaskQueueStore {
     failMessage: (run: TaskRunRecord) => string;
   }): Promise<number>;
 
+  /**
+   * The queue position of the newest waiting (STARTING) run, 0 when none waits: one cheap read, so
+   * that supervisors may look often for runs other processes enqueued.
+   */
+  newestWaiting(): Promise<number>;
+
   /** The owners holding leases on runs (RUNNING or STOPPING), each once. */
   leaseOwners(): Promise<string[]>;
 

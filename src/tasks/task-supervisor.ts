@@ -24,7 +24,11 @@ export interface SupervisorOptions {
   processes: number;
   /** Lease length; a run whose supervisor stops renewing it is recovered after this long. */
   leaseMs: number;
-  /** How often the queue is looked at when nothing woke the supervisor (it is woken on every enqueue). */
+  /**
+   * How often the queue is swept (expired deadlines, orphaned runs, runs to claim) when nothing woke
+   * the supervisor; it is woken by enqueues in its own process, and by those of other processes
+   * within NEW_RUNS_CHECK_MS.
+   */
   pollMs: number;
   /** Milliseconds per minute of a transform's Timeout (60000 except in tests). */
   timeoutUnitMs: number;
@@ -68,6 +72,8 @@ interface TaskProcess {
 const DEFAULT_TIMEOUT_MINUTES = 2880;
 /** How often running runs are checked for cancels made by another process and for deletion: a read. */
 const WATCH_MS = 250;
+/** How often an idle supervisor looks whether another process enqueued a run: one indexed read. */
+const NEW_RUNS_CHECK_MS = 50;
 /** The longest delay setTimeout takes; a later deadline is waited for in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A task process that dies before it is ready is started again after this long, doubling up to a minute. */
@@ -98,6 +104,8 @@ export class TaskSupervisor implements TaskRunEvents {
   #stopped = true;
   #sweeping: Promise<void> | undefined;
   #sweepAgain = false;
+  /** The newest waiting run at the last look (see #checkNewRuns). */
+  #newestWaiting = 0;
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
@@ -119,6 +127,7 @@ export class TaskSupervisor implements TaskRunEvents {
     };
     every(this.#opts.pollMs, () => this.#wake());
     every(WATCH_MS, () => void this.#watch());
+    every(NEW_RUNS_CHECK_MS, () => void this.#checkNewRuns());
     every(Math.max(20, Math.floor(this.#opts.leaseMs / 3)), () => void this.#renew());
   }
 
@@ -143,6 +152,20 @@ export class TaskSupervisor implements TaskRunEvents {
           this.#wake();
         }
       });
+  }
+
+  /** Wakes the supervisor when a run was enqueued since the last look and a task process is idle to take it. */
+  async #checkNewRuns(): Promise<void> {
+    if (this.#sweeping || this.#idleProcesses().length === 0) return;
+    try {
+      const newest = await this.#opts.store.tasks.newestWaiting();
+      if (newest !== this.#newestWaiting) {
+        this.#newestWaiting = newest;
+        if (newest > 0) this.#wake();
+      }
+    } catch (e) {
+      this.#opts.log(`task supervisor: looking for new runs failed: ${(e as Error).message}`, { level: 'error' });
+    }
   }
 
   /** A cancel was recorded for this run (by this node): its process is stopped now, not at the next check. */

@@ -370,6 +370,11 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     }, 0);
   }
 
+  async newestWaiting(): Promise<number> {
+    const row = this.#db.prepare(`SELECT max(seq) AS seq FROM task_runs WHERE status = 'STARTING'`).get() as { seq: number | null };
+    return row.seq ?? 0;
+  }
+
   async leaseOwners(): Promise<string[]> {
     const rows = this.#db
       .prepare(`SELECT DISTINCT lease_owner AS owner FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_owner IS NOT NULL`)
