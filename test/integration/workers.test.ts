@@ -14,6 +14,7 @@ import {
   CreateJobCommand,
   GetJobRunCommand,
   GetMLTaskRunCommand,
+  GetMLTaskRunsCommand,
   StartImportLabelsTaskRunCommand,
   StartJobRunCommand,
   StartMLLabelingSetGenerationTaskRunCommand,
@@ -28,7 +29,10 @@ import {
   waitForRun,
   waitForTransform,
 } from '../support/glue-client.js';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { rawGlueCall } from '../support/raw-glue.js';
+import { s3Client } from '../support/s3-tools.js';
+import { startS3rver, type S3rver } from '../support/s3rver.js';
 import {
   startServer,
   startWorker,
@@ -56,18 +60,31 @@ const isAlive = (pid: number) => {
   }
 };
 
-/** The worker whose log says it started attempt `attempt` of the run. */
-function runnerOf(workers: TestWorker[], taskRunId: string, attempt = 1): TestWorker | undefined {
-  const started = new RegExp(`task run ${taskRunId} \\(\\w+\\) started in task process \\d+${attempt > 1 ? ` \\(attempt ${attempt}\\)` : '(?! \\(attempt)'}`);
-  return workers.find((w) => started.test(w.output()));
+/** The worker whose log says it started the run (the log reaches the test through a pipe, maybe after the run's status). */
+async function runnerOf(workers: TestWorker[], taskRunId: string): Promise<TestWorker> {
+  const started = new RegExp(`task run ${taskRunId} \\(\\w+\\) started in task process \\d+(?! \\(attempt)`);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const runner = workers.find((w) => started.test(w.output()));
+    if (runner) return runner;
+    assert.ok(Date.now() < deadline, `no worker logged that it started ${taskRunId}`);
+    await sleep(20);
+  }
 }
 
-/** How many times the workers' logs say the run was started, and ended SUCCEEDED. */
-function executions(workers: TestWorker[], taskRunId: string): { started: number; succeeded: number } {
+/**
+ * How many times the workers' logs say the run was started, and ended SUCCEEDED: counted once a
+ * SUCCEEDED line has arrived and the pipes had a moment more for any other line.
+ */
+async function executions(workers: TestWorker[], taskRunId: string): Promise<{ started: number; succeeded: number }> {
   const count = (pattern: RegExp) => workers.reduce((n, w) => n + [...w.output().matchAll(pattern)].length, 0);
+  const succeeded = new RegExp(`task run ${taskRunId} \\(\\w+\\) SUCCEEDED`, 'g');
+  const deadline = Date.now() + 10_000;
+  while (count(succeeded) === 0 && Date.now() < deadline) await sleep(20);
+  await sleep(200);
   return {
     started: count(new RegExp(`task run ${taskRunId} \\(\\w+\\) started in task process`, 'g')),
-    succeeded: count(new RegExp(`task run ${taskRunId} \\(\\w+\\) SUCCEEDED`, 'g')),
+    succeeded: count(succeeded),
   };
 }
 
@@ -118,7 +135,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     for (const { transformId } of transforms) {
       for (let i = 0; i < 3; i++) {
         const { TaskRunId } = await glue.send(
-          new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 300 }, `q${i}`) }),
+          new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 2000 }, `q${i}`) }),
         );
         runs.push({ transformId, id: TaskRunId! });
       }
@@ -128,14 +145,15 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
       const { Status } = await glue.send(new GetMLTaskRunCommand({ TransformId: run.transformId, TaskRunId: run.id }));
       assert.equal(Status, 'STARTING', 'an API-only node never runs a task');
     }
+    // Six runs of 2 s: one worker alone would need 12 s, far longer than the other takes to start.
     workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }), await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
     for (const run of runs) {
       const done = await waitForRun(glue, run.transformId, run.id, undefined, 30_000);
       assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
-      assert.deepEqual(executions(workers, run.id), { started: 1, succeeded: 1 }, `run ${run.id} executed exactly once`);
+      assert.deepEqual(await executions(workers, run.id), { started: 1, succeeded: 1 }, `run ${run.id} executed exactly once`);
       assert.equal((await extras(run.transformId, run.id))['Attempt'], 1);
     }
-    const shares = workers.map((w) => runs.filter((r) => runnerOf([w], r.id)).length);
+    const shares = workers.map((w) => runs.filter((r) => new RegExp(`task run ${r.id} \\(\\w+\\) started`).test(w.output())).length);
     t.diagnostic(`runs per worker: ${shares.join(', ')}`);
     assert.ok(shares.every((n) => n > 0), `both workers ran some of the runs (${shares.join(', ')})`);
     assert.doesNotMatch(api.output(), /started in task process/);
@@ -170,8 +188,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
       new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 3000 }, 'victim') }),
     );
     await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
-    const victim = runnerOf(workers, TaskRunId!);
-    assert.ok(victim, 'a worker started the run');
+    const victim = await runnerOf(workers, TaskRunId!);
     const survivor = workers.find((w) => w !== victim)!;
     const taskProcess = await taskProcessOf(victim, TaskRunId!);
     const killedAt = Date.now();
@@ -187,7 +204,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     const wire = await extras(transformId, TaskRunId!);
     assert.equal(wire['Attempt'], 2);
     assert.equal(wire['InterruptionCount'], 1, 'the dead worker counts as an interruption');
-    assert.deepEqual(executions([victim, survivor], TaskRunId!), { started: 2, succeeded: 1 }, 'started twice, finished once');
+    assert.deepEqual(await executions([victim, survivor], TaskRunId!), { started: 2, succeeded: 1 }, 'started twice, finished once');
     assert.match(survivor.output(), new RegExp(`recovered 1 task run\\(s\\) of dead node\\(s\\) ${victim.nodeId}`));
     workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
   });
@@ -198,7 +215,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
       new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang', resumable: 0 }, 'fragile') }),
     );
     await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
-    const victim = runnerOf(workers, TaskRunId!)!;
+    const victim = await runnerOf(workers, TaskRunId!);
     await victim.killGroup();
     workers.splice(workers.indexOf(victim), 1);
     const failed = await waitForRun(glue, transformId, TaskRunId!, undefined, 10_000);
@@ -215,17 +232,11 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     const transformId = await readyTransform(glue);
     const job = await findMatchesJob(glue, transformId, 's3://out/takeover/?sleep=3000');
     const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: job }));
-    let taskRunId: string | undefined;
-    const deadline = Date.now() + 15_000;
-    while (!taskRunId) {
-      const { JobRun } = await glue.send(new GetJobRunCommand({ JobName: job, RunId: JobRunId }));
-      if (JobRun?.JobRunState === 'RUNNING') {
-        taskRunId = workers.map((w) => new RegExp(`task run (\\S+) \\(FIND_MATCHES\\) started`).exec(w.output())?.[1]).find((id) => id);
-      }
-      assert.ok(Date.now() < deadline, 'the job run never ran');
-      if (!taskRunId) await sleep(25);
-    }
-    const victim = runnerOf(workers, taskRunId)!;
+    const { TaskRuns } = await glue.send(new GetMLTaskRunsCommand({ TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
+    const taskRunId = TaskRuns?.find((r) => r.Properties?.FindMatchesTaskRunProperties?.JobRunId === JobRunId)?.TaskRunId;
+    assert.ok(taskRunId, 'the job run has its FIND_MATCHES task run');
+    await waitForRun(glue, transformId, taskRunId, ['RUNNING']);
+    const victim = await runnerOf(workers, taskRunId);
     const survivor = workers.find((w) => w !== victim)!;
     const orphan = await taskProcessOf(victim, taskRunId);
     await victim.kill();
@@ -237,7 +248,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     }
     const run = await waitForJobRun(glue, job, JobRunId!, 30_000);
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
-    assert.deepEqual(executions([victim, survivor], taskRunId), { started: 2, succeeded: 1 });
+    assert.deepEqual(await executions([victim, survivor], taskRunId), { started: 2, succeeded: 1 });
     assert.match(survivor.output(), new RegExp(`task run ${taskRunId} \\(FIND_MATCHES\\) started in task process \\d+ \\(attempt 2\\)`));
     workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
   });
@@ -248,7 +259,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
       new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }, 'cancel') }),
     );
     await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
-    const runner = runnerOf(workers, TaskRunId!)!;
+    const runner = await runnerOf(workers, TaskRunId!);
     const taskProcess = await taskProcessOf(runner, TaskRunId!);
     const cancelAt = Date.now();
     const cancelled = await glue.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId }));
@@ -286,7 +297,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
       new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }, 'kept') }),
     );
     await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
-    const runner = runnerOf(workers, TaskRunId!)!;
+    const runner = await runnerOf(workers, TaskRunId!);
     const second = await startServer({ ...NODE_OPTIONS, dataDir: api.dataDir });
     try {
       await untilLogged(second, /sharing data dir .* with 3 other doppel node\(s\)/);
@@ -301,5 +312,79 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     }
     await glue.send(new CancelMLTaskRunCommand({ TransformId: transformId, TaskRunId }));
     assert.equal((await waitForRun(glue, transformId, TaskRunId!)).Status, 'STOPPED');
+  });
+});
+
+describe('a worker on an external S3-compatible store (s3rver), with its health port', () => {
+  let s3rver: S3rver | undefined;
+  let api: TestServer | undefined;
+  let worker: TestWorker | undefined;
+  let glue: GlueClient;
+  let external: S3Client;
+  let healthUrl: string;
+
+  before(async () => {
+    s3rver = await startS3rver();
+    const options: StartOptions = {
+      env: {
+        DOPPEL_WORKERS: '1',
+        DOPPEL_S3_ENDPOINT: s3rver.endpoint,
+        DOPPEL_S3_ACCESS_KEY_ID: s3rver.accessKeyId,
+        DOPPEL_S3_SECRET_ACCESS_KEY: s3rver.secretAccessKey,
+      },
+    };
+    api = await startServer({ ...options, args: ['--no-worker'] });
+    worker = await startWorker({ ...options, dataDir: api.dataDir, args: ['--port', '0'] });
+    await untilLogged(worker, /health: +http:\/\/\S+\/health/);
+    healthUrl = /health: +(http:\/\/\S+)\/health/.exec(worker.output())![1]!;
+    glue = glueClient(api);
+    external = s3Client(s3rver, { credentials: { accessKeyId: s3rver.accessKeyId, secretAccessKey: s3rver.secretAccessKey } });
+    await external.send(new CreateBucketCommand({ Bucket: 'doppel-test' }));
+  });
+
+  after(async () => {
+    glue?.destroy();
+    external?.destroy();
+    await worker?.stop();
+    await stopAndRemove(api);
+    await s3rver?.stop();
+  });
+
+  it('runs a real labeling-set generation queued on the API node, reading and writing the external store, its output written once', async () => {
+    const fx = await createTransform(glue);
+    const people = ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Edsger Dijkstra', 'Barbara Liskov', 'Donald Knuth', 'Frances Allen', 'John McCarthy'];
+    const rows = people.flatMap((name, i) => [
+      `p${i}a,${name},${name.split(' ')[0]!.toLowerCase()}@example.com,${30 + i}`,
+      `p${i}b,${name.toUpperCase()},${name.split(' ')[0]!.toLowerCase()}@example.org,${30 + i}`,
+      `p${i}c,${name.split(' ').reverse().join(' ')},${name.split(' ')[1]!.toLowerCase()}@example.net,${40 + i}`,
+    ]);
+    await external.send(
+      new PutObjectCommand({ Bucket: 'doppel-test', Key: `${fx.database}/${fx.table}/people.csv`, Body: ['id,name,email,age', ...rows].join('\n') + '\n' }),
+    );
+    const { TaskRunId } = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: fx.transformId, OutputS3Path: 's3://doppel-test/labeling/round-1/' }),
+    );
+    const done = await waitForRun(glue, fx.transformId, TaskRunId!, undefined, 60_000);
+    assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
+    assert.deepEqual(await executions([worker!], TaskRunId!), { started: 1, succeeded: 1 });
+    const listed = await external.send(new ListObjectsV2Command({ Bucket: 'doppel-test', Prefix: 'labeling/round-1/' }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key!);
+    assert.equal(keys.filter((k) => k.endsWith('/_SUCCESS')).length, 1, `one _SUCCESS marker: ${keys.join(', ')}`);
+    assert.ok(keys.some((k) => /part-\d+/.test(k)), `a part file: ${keys.join(', ')}`);
+  });
+
+  it('answers /health, /ready and /metrics on its port, counting its attempts, and refuses API requests', async () => {
+    const health = await fetch(`${healthUrl}/health`);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    const ready = await fetch(`${healthUrl}/ready`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: 'ready', checks: { metadataStore: 'ok', taskProcesses: 'ok' } });
+    const metrics = await (await fetch(`${healthUrl}/metrics`)).text();
+    assert.match(metrics, /^doppel_task_attempt_duration_seconds_count\{task_type="LABELING_SET_GENERATION",outcome="done"\} 1$/m);
+    const glueRequest = await fetch(healthUrl, { method: 'POST', headers: { 'x-amz-target': 'AWSGlue.GetMLTransforms' }, body: '{}' });
+    assert.equal(glueRequest.status, 400);
+    assert.match(((await glueRequest.json()) as { Message: string }).Message, /doppel worker/);
+    const apiReady = await fetch(`${api!.endpoint}/ready`);
+    assert.deepEqual(await apiReady.json(), { status: 'ready', checks: { metadataStore: 'ok' } }, 'an API-only node has no task processes to check');
   });
 });
