@@ -82,11 +82,12 @@ const MAX_RESPAWN_DELAY_MS = 60_000;
 
 /**
  * Executes queued task runs in task processes. The supervisor lives in a node process (`doppel
- * serve` or `doppel worker`) and does the bookkeeping only: it claims runs from the durable queue, holds their leases (renewing them
- * on its own timers, which a busy handler cannot starve), hands each run to an idle task process
- * and watches it. A cancel or a timeout kills the run's process (its effects are all-or-nothing,
- * so nothing is half-done) and a fresh one takes its place; a process that dies by itself
- * interrupts its run, which is resumed or failed. The task process commits a finished run itself.
+ * serve` or `doppel worker`) and does the bookkeeping only: it claims runs from the durable queue,
+ * holds their leases (renewing them on its own timers, which a busy handler cannot starve), hands
+ * each run to an idle task process and watches it. A cancel or a timeout kills the run's process
+ * (its effects are all-or-nothing, so nothing is half-done) and a fresh one takes its place; a
+ * process that dies by itself interrupts its run, which is resumed or failed. The task process
+ * commits a finished run itself.
  *
  * Everything it does goes through the TaskQueueStore and the task processes' messages, so any
  * number of supervisors, in any number of nodes, share one queue: each run is claimed by one of

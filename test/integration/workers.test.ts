@@ -182,7 +182,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     assert.ok(latencies[5]! < POLL_MS + 1000, `max ${latencies[5]} ms`);
   });
 
-  it('SIGKILL of a worker and its task processes: the other worker takes the run over at once and finishes it once', async () => {
+  it('SIGKILL of a worker and its task processes: the other worker takes the run over at once and finishes it once', async (t) => {
     const { transformId } = await createTransform(glue);
     const { TaskRunId } = await glue.send(
       new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 3000 }, 'victim') }),
@@ -198,6 +198,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
 
     await untilLogged(survivor, new RegExp(`task run ${TaskRunId} \\(\\w+\\) started in task process \\d+ \\(attempt 2\\)`), 10_000);
     const takeoverMs = Date.now() - killedAt;
+    t.diagnostic(`attempt 2 started in the other worker ${takeoverMs} ms after the SIGKILL`);
     assert.ok(takeoverMs < 10_000, `taken over ${takeoverMs} ms after the kill, long before the 60 s lease expires`);
     const done = await waitForRun(glue, transformId, TaskRunId!, undefined, 30_000);
     assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);

@@ -39,7 +39,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const started = await startNode(
     ['serve', '--port', String(options.port ?? 0), '--data-dir', dataDir, ...(options.args ?? [])],
     options,
-    /listening on (http:\/\/\S+)/,
+    { name: 'server', pattern: /listening on (http:\/\/\S+)/, waitingFor: 'listening' },
   );
   const endpoint = started.match[1]!;
   return {
@@ -70,7 +70,7 @@ export async function startWorker(options: StartOptions & { dataDir: string }): 
   const started = await startNode(
     ['worker', '--data-dir', options.dataDir, ...(options.args ?? [])],
     options,
-    /doppel worker (\S+) executing task runs/,
+    { name: 'worker', pattern: /doppel worker (\S+) executing task runs/, waitingFor: 'executing task runs' },
     { detached: true },
   );
   const { node } = started;
@@ -84,11 +84,11 @@ export async function startWorker(options: StartOptions & { dataDir: string }): 
   };
 }
 
-/** Spawns the CLI with `cliArgs` and waits until its output matches `ready`. */
+/** Spawns the CLI with `cliArgs` and waits until its output matches `ready.pattern`. */
 async function startNode(
   cliArgs: string[],
   options: StartOptions,
-  ready: RegExp,
+  ready: { name: string; pattern: RegExp; waitingFor: string },
   spawnOptions: { detached?: boolean } = {},
 ): Promise<{ match: RegExpExecArray; node: Pick<TestServer, 'process' | 'output' | 'stop' | 'kill'> }> {
   const child = spawn(process.execPath, [CLI_PATH, ...cliArgs], {
@@ -106,9 +106,9 @@ async function startNode(
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`doppel ${cliArgs[0]} did not start in 20s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${ready.name} did not start in 20s:\n${out}`)), 20_000);
     const check = () => {
-      const m = ready.exec(out);
+      const m = ready.pattern.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m);
@@ -117,7 +117,7 @@ async function startNode(
     child.stdout!.on('data', check);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`doppel ${cliArgs[0]} exited with ${code} before it was ready:\n${out}`));
+      reject(new Error(`${ready.name} exited with ${code} before ${ready.waitingFor}:\n${out}`));
     });
   });
   return {
