@@ -229,7 +229,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
   });
 
-  it('SIGKILL of the worker process alone, mid job run: its orphaned task process exits, then the job run is taken over and ends once', async () => {
+  it('SIGKILL of the worker process alone, mid job run: its orphaned task process exits, then the job run is taken over and ends once', async (t) => {
     const transformId = await readyTransform(glue);
     const job = await findMatchesJob(glue, transformId, 's3://out/takeover/?sleep=3000');
     const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: job }));
@@ -241,16 +241,36 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     const survivor = workers.find((w) => w !== victim)!;
     const orphan = await taskProcessOf(victim, taskRunId);
     await victim.kill();
+    const killedAt = Date.now();
     workers.splice(workers.indexOf(victim), 1);
     const orphanDeadline = Date.now() + 5_000;
     while (isAlive(orphan)) {
       assert.ok(Date.now() < orphanDeadline, `task process ${orphan} outlived its worker by 5 s`);
       await sleep(20);
     }
+    t.diagnostic(`the orphaned task process exited ${Date.now() - killedAt} ms after its worker`);
     const run = await waitForJobRun(glue, job, JobRunId!, 30_000);
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
     assert.deepEqual(await executions([victim, survivor], taskRunId), { started: 2, succeeded: 1 });
     assert.match(survivor.output(), new RegExp(`task run ${taskRunId} \\(FIND_MATCHES\\) started in task process \\d+ \\(attempt 2\\)`));
+    workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
+  });
+
+  it('SIGTERM stops a worker cleanly: its run goes back to the queue uncounted and the other worker starts it over', async () => {
+    const { transformId } = await createTransform(glue);
+    const { TaskRunId } = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 3000 }, 'handed-back') }),
+    );
+    await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
+    const leaving = await runnerOf(workers, TaskRunId!);
+    const other = workers.find((w) => w !== leaving)!;
+    assert.equal(await leaving.stop(), 0);
+    workers.splice(workers.indexOf(leaving), 1);
+    await untilLogged(other, new RegExp(`task run ${TaskRunId} \\(\\w+\\) started in task process \\d+$`, 'm'), 5_000);
+    const done = await waitForRun(glue, transformId, TaskRunId!, undefined, 30_000);
+    assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
+    const wire = await extras(transformId, TaskRunId!);
+    assert.deepEqual([wire['Attempt'], wire['InterruptionCount']], [1, 0], 'a hand-back is not an interruption');
     workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
   });
 
