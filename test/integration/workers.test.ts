@@ -6,12 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import {
   BatchStopJobRunCommand,
   CancelMLTaskRunCommand,
+  CreateDatabaseCommand,
   CreateJobCommand,
+  CreateMLTransformCommand,
+  CreateTableCommand,
   GetJobRunCommand,
   GetMLTaskRunCommand,
   GetMLTaskRunsCommand,
@@ -29,7 +34,8 @@ import {
   waitForRun,
   waitForTransform,
 } from '../support/glue-client.js';
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { loadDataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
@@ -407,5 +413,100 @@ describe('a worker on an external S3-compatible store (s3rver), with its health 
     assert.match(((await glueRequest.json()) as { Message: string }).Message, /doppel worker/);
     const apiReady = await fetch(`${api!.endpoint}/ready`);
     assert.deepEqual(await apiReady.json(), { status: 'ready', checks: { metadataStore: 'ok' } }, 'an API-only node has no task processes to check');
+  });
+});
+
+describe('a real find-matches job whose worker is SIGKILLed mid-run', { timeout: 300_000 }, () => {
+  const BUCKET = 'takeover';
+  let api: TestServer;
+  let glue: GlueClient;
+  let s3: S3Client;
+  const workers: TestWorker[] = [];
+  let job: string;
+  let transformId: string;
+  const options: StartOptions = { env: { DOPPEL_WORKERS: '1', DOPPEL_LEASE_MS: '60000' } };
+
+  /** The output under `prefix`: its keys, and the content of its part files. */
+  async function outputAt(prefix: string): Promise<{ keys: string[]; parts: string }> {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key!.slice(prefix.length)).sort();
+    let parts = '';
+    for (const key of keys.filter((k) => k !== '_SUCCESS')) {
+      parts += await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: prefix + key }))).Body!.transformToString('utf8');
+    }
+    return { keys, parts };
+  }
+
+  before(async () => {
+    const ds = loadDataset('restaurant');
+    api = await startServer({ ...options, args: ['--no-worker'] });
+    workers.push(await startWorker({ ...options, dataDir: api.dataDir }), await startWorker({ ...options, dataDir: api.dataDir }));
+    glue = glueClient(api);
+    s3 = s3Client(api);
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'data/records.csv', Body: readFileSync(ds.recordsCsvPath) }));
+    await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'eats' } }));
+    await glue.send(
+      new CreateTableCommand({
+        DatabaseName: 'eats',
+        TableInput: {
+          Name: 'restaurants',
+          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+          StorageDescriptor: {
+            Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
+            Location: `s3://${BUCKET}/data/`,
+            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
+          },
+        },
+      }),
+    );
+    const { TransformId } = await glue.send(
+      new CreateMLTransformCommand({
+        Name: uniqueName('restaurants'),
+        Role: 'arn:aws:iam::123456789012:role/GlueRole',
+        InputRecordTables: [{ DatabaseName: 'eats', TableName: 'restaurants' }],
+        Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
+      }),
+    );
+    const generated = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId, OutputS3Path: `s3://${BUCKET}/labeling/` }),
+    );
+    const labeling = await waitForRun(glue, TransformId!, generated.TaskRunId!, undefined, 120_000);
+    assert.equal(labeling.Status, 'SUCCEEDED', labeling.ErrorString);
+    const rows = parse(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'labeling/part-00000.csv' }))).Body!.transformToString('utf8')) as string[][];
+    const labeled = [rows[0]!, ...rows.slice(1).map((r) => [r[0]!, ds.truth.get(r[2]!)!, ...r.slice(2)])];
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'labels.csv', Body: stringify(labeled) }));
+    const imported = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId, InputS3Path: `s3://${BUCKET}/labels.csv` }));
+    assert.equal((await waitForRun(glue, TransformId!, imported.TaskRunId!, undefined, 60_000)).Status, 'SUCCEEDED');
+    await waitForTransform(glue, TransformId!, (t) => t.Status === 'READY');
+    transformId = TransformId!;
+    job = await findMatchesJob(glue, transformId, `s3://${BUCKET}/unused/`);
+  });
+
+  after(async () => {
+    glue?.destroy();
+    s3?.destroy();
+    await Promise.all(workers.map((w) => w.stop()));
+    await stopAndRemove(api);
+  });
+
+  it('is taken over by the other worker and writes the output of an undisturbed run, once', async () => {
+    const undisturbed = await glue.send(new StartJobRunCommand({ JobName: job, Arguments: { '--output-path': `s3://${BUCKET}/undisturbed/` } }));
+    assert.equal((await waitForJobRun(glue, job, undisturbed.JobRunId!)).JobRunState, 'SUCCEEDED');
+    const expected = await outputAt('undisturbed/');
+    assert.ok(expected.keys.includes('_SUCCESS') && expected.parts.length > 0);
+
+    const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: job, Arguments: { '--output-path': `s3://${BUCKET}/taken-over/` } }));
+    const { TaskRuns } = await glue.send(new GetMLTaskRunsCommand({ TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
+    const taskRunId = TaskRuns?.find((r) => r.Properties?.FindMatchesTaskRunProperties?.JobRunId === JobRunId)?.TaskRunId;
+    assert.ok(taskRunId, 'the job run has its FIND_MATCHES task run');
+    assert.equal((await waitForRun(glue, transformId, taskRunId, ['RUNNING', 'SUCCEEDED'], 60_000)).Status, 'RUNNING', 'killed while it runs');
+    const victim = await runnerOf(workers, taskRunId);
+    await victim.killGroup();
+    workers.splice(workers.indexOf(victim), 1);
+    const run = await waitForJobRun(glue, job, JobRunId!);
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    assert.deepEqual(await executions([victim, ...workers], taskRunId), { started: 2, succeeded: 1 });
+    assert.deepEqual(await outputAt('taken-over/'), expected, 'the same files and records as the undisturbed run, each once');
   });
 });
