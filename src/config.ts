@@ -8,6 +8,8 @@ export interface ServerConfig {
   port: number;
   dataDir: string;
   noAuth: boolean;
+  /** Whether `doppel serve` executes task runs too (false with --no-worker: `doppel worker` processes do). */
+  runsTasks: boolean;
   maxBodyBytes: number;
   /** Bytes of request bodies held in memory at once, across all requests. */
   maxBufferedBodyBytes: number;
@@ -87,7 +89,14 @@ function logFormatFrom(env: NodeJS.ProcessEnv): LogFormat {
 }
 
 export function configFrom(
-  flags: { host?: string; port?: string; dataDir?: string; noAuth?: boolean; allowUnauthenticatedNetwork?: boolean },
+  flags: {
+    host?: string;
+    port?: string;
+    dataDir?: string;
+    noAuth?: boolean;
+    allowUnauthenticatedNetwork?: boolean;
+    noWorker?: boolean;
+  },
   env: NodeJS.ProcessEnv,
 ): ServerConfig {
   const portText = flags.port ?? env['DOPPEL_PORT'];
@@ -112,6 +121,7 @@ export function configFrom(
     port,
     dataDir: resolve(flags.dataDir ?? env['DOPPEL_DATA_DIR'] ?? DEFAULTS.dataDir),
     noAuth,
+    runsTasks: !(flags.noWorker === true || truthy(env['DOPPEL_NO_WORKER'])),
     maxBodyBytes: intFrom(env, 'DOPPEL_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024),
     maxBufferedBodyBytes: intFrom(env, 'DOPPEL_MAX_BUFFERED_BODY_BYTES', 64 * 1024 * 1024, 1024),
     bodyIdleTimeoutMs: intFrom(env, 'DOPPEL_BODY_IDLE_TIMEOUT_SECONDS', 20, 1) * 1000,

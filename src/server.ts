@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadCredentials } from './api/auth/credentials.js';
+import { loadCredentials, type CredentialRegistry } from './api/auth/credentials.js';
 import { glueEndpoint } from './api/glue-endpoint.js';
 import { glueOperations } from './api/glue-operations.js';
 import { startHttpServer } from './api/http-server.js';
@@ -9,12 +9,12 @@ import { CatalogService } from './catalog/catalog-service.js';
 import { CrawlerService } from './catalog/crawlers/crawler-service.js';
 import type { ServerConfig } from './config.js';
 import { ServerMetrics } from './core/metrics.js';
-import { acquireDataDirLock } from './storage/data-dir-lock.js';
 import { diskReserveOf } from './storage/disk-reserve.js';
+import { holdNodeLock, newNodeId, nodeProvablyDead, otherLiveNodes, whileStarting } from './storage/node-locks.js';
 import { SqliteMetadataStore } from './storage/sqlite/sqlite-metadata-store.js';
 import { TagService } from './tags/tag-service.js';
 import { resumePolicy } from './tasks/resume-policy.js';
-import { TaskRunService } from './tasks/task-run-service.js';
+import { TaskRunService, type TaskRunEvents } from './tasks/task-run-service.js';
 import { forkTaskProcess, TaskSupervisor } from './tasks/task-supervisor.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { LocalObjectStore } from './storage/local/local-object-store.js';
@@ -28,51 +28,80 @@ export { DEFAULT_ACCOUNT_ID } from './api/auth/credentials.js';
 
 export interface RunningDoppel {
   url: string;
+  /** This node's id: the lease owner of the runs its supervisor claims (see storage/node-locks.ts). */
+  nodeId: string;
+  close(): Promise<void>;
+}
+
+/** What every node of a data dir has: its id and lock, the metadata store and the object store. */
+interface OpenNode {
+  nodeId: string;
+  credentials: CredentialRegistry;
+  store: SqliteMetadataStore;
+  objects: ObjectStore;
   close(): Promise<void>;
 }
 
 /**
- * Wires the embedded server: SQLite metadata and queue under the data dir, HTTP, and the task
- * supervisor with its task processes (this process answers requests and never runs a task itself).
+ * Joins the data dir's nodes and opens its stores. Only a node alone on the data dir removes what
+ * interrupted writes left in the embedded object store: to any other, a live node's write in
+ * progress would look the same.
  */
-export async function startDoppel(
-  config: ServerConfig,
-  env: NodeJS.ProcessEnv,
-  log: Log,
-): Promise<RunningDoppel> {
+function openNode(config: ServerConfig, env: NodeJS.ProcessEnv, log: Log): Promise<OpenNode> {
   const credentials = loadCredentials(env);
-  const releaseLock = acquireDataDirLock(config.dataDir);
-  // Opening the databases creates their log files, which a full disk would refuse: the reserve's
-  // space is theirs until they are open, then it is taken back as far as the disk allows.
-  const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
-  reserve.release();
-  // Task processes write to the same database and move the log into it: see autoCheckpoint.
-  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false, reserve });
-  let objects: ObjectStore;
-  try {
-    objects = await createObjectStore(config.dataDir, env, { defaultBucketOwner: credentials.firstAccountId, reserve });
-  } catch (e) {
-    await store.close();
-    releaseLock();
-    throw e;
-  }
-  const stopExpiringUploads =
-    objects instanceof LocalObjectStore && config.multipartExpiryMs > 0
-      ? expireAbandonedUploads(objects, config.multipartExpiryMs, log)
-      : () => undefined;
-  const metrics = new ServerMetrics();
-  metrics.countQueueWith(() => store.tasks.activeCounts());
-  if (!reserve.refill()) log(`the disk of ${config.dataDir} is full: writes are refused until space is freed`, { level: 'warn' });
+  const nodeId = newNodeId();
+  return whileStarting(config.dataDir, async () => {
+    const releaseLock = holdNodeLock(config.dataDir, nodeId, { create: true });
+    // Opening the databases creates their log files, which a full disk would refuse: the reserve's
+    // space is theirs until they are open, then it is taken back as far as the disk allows.
+    const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
+    reserve.release();
+    // Task processes write to the same database and move the log into it: see autoCheckpoint.
+    const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false, reserve });
+    let objects: ObjectStore;
+    try {
+      const others = otherLiveNodes(config.dataDir, nodeId, new Set(await store.tasks.leaseOwners()));
+      if (others.length > 0) log(`sharing data dir ${config.dataDir} with ${others.length} other doppel node(s): ${others.join(', ')}`);
+      objects = await createObjectStore(config.dataDir, env, {
+        removeLeftovers: others.length === 0,
+        defaultBucketOwner: credentials.firstAccountId,
+        reserve,
+      });
+    } catch (e) {
+      await store.close();
+      releaseLock();
+      throw e;
+    }
+    if (!reserve.refill()) log(`the disk of ${config.dataDir} is full: writes are refused until space is freed`, { level: 'warn' });
+    return {
+      nodeId,
+      credentials,
+      store,
+      objects,
+      close: async () => {
+        await objects.close();
+        await store.close();
+        releaseLock();
+      },
+    };
+  });
+}
+
+/** The node's supervisor and its task processes: this node claims and executes task runs. */
+function supervisorOf(node: OpenNode, config: ServerConfig, env: NodeJS.ProcessEnv, log: Log, metrics: ServerMetrics): TaskSupervisor {
   const taskProcess = {
     dataDir: config.dataDir,
-    defaultBucketOwner: credentials.firstAccountId,
+    nodeId: node.nodeId,
+    defaultBucketOwner: node.credentials.firstAccountId,
     diskReserveBytes: config.diskReserveBytes,
     scriptedTasks: config.scriptedTasks,
     seed: config.seed,
     maxLabelFileBytes: config.maxLabelFileBytes,
   };
-  const supervisor = new TaskSupervisor({
-    store,
+  return new TaskSupervisor({
+    store: node.store,
+    owner: node.nodeId,
+    ownerDead: (owner) => nodeProvablyDead(config.dataDir, owner),
     spawn: () => forkTaskProcess(taskProcess, env),
     processes: config.workerConcurrency,
     leaseMs: config.leaseMs,
@@ -83,19 +112,52 @@ export async function startDoppel(
     log,
     onAttemptEnded: (run, seconds, outcome) => metrics.taskAttemptSeconds.observe({ task_type: run.taskType, outcome }, seconds),
   });
+}
+
+/**
+ * An API-only node has nobody in its process to tell about new runs and cancels: workers find new
+ * runs at their next look at the queue (DOPPEL_POLL_MS) and see cancels within a quarter of a second.
+ */
+const QUEUE_ONLY: TaskRunEvents = { enqueued: () => undefined, cancelRequested: () => undefined };
+
+/** /ready's check of the task processes a node keeps. */
+function taskProcessesCheck(supervisor: TaskSupervisor): string {
+  const processes = supervisor.processCounts();
+  return processes.ready > 0 || processes.wanted === 0 ? 'ok' : `0 of ${processes.wanted} task processes ready`;
+}
+
+/**
+ * `doppel serve`: the HTTP API over the data dir's stores and, unless `config.runsTasks` is false
+ * (`--no-worker`), a supervisor with its task processes (this process answers requests and never
+ * runs a task itself).
+ */
+export async function startDoppel(
+  config: ServerConfig,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+): Promise<RunningDoppel> {
+  const node = await openNode(config, env, log);
+  const { store, objects, credentials } = node;
+  const stopExpiringUploads =
+    objects instanceof LocalObjectStore && config.multipartExpiryMs > 0
+      ? expireAbandonedUploads(objects, config.multipartExpiryMs, log)
+      : () => undefined;
+  const metrics = new ServerMetrics();
+  metrics.countQueueWith(() => store.tasks.activeCounts());
+  const supervisor = config.runsTasks ? supervisorOf(node, config, env, log, metrics) : undefined;
   try {
-    // The data-dir lock guarantees no other process holds leases in this store.
-    await supervisor.start(true);
+    await supervisor?.start();
+    const events = supervisor ?? QUEUE_ONLY;
     const catalog = new CatalogService(store);
     const transforms = new TransformService(store, catalog, { maxTransforms: config.maxTransforms });
     const taskRuns = new TaskRunService(
       store,
       transforms,
       { maxActivePerTransform: config.maxConcurrentRunsPerTransform },
-      supervisor,
+      events,
     );
-    const jobs = new JobService(store, supervisor, config.timeoutUnitMs);
-    const crawlers = new CrawlerService(store, supervisor);
+    const jobs = new JobService(store, events, config.timeoutUnitMs);
+    const crawlers = new CrawlerService(store, events);
     const operations = glueOperations({ transforms, taskRuns, catalog, tags: new TagService(store), jobs, crawlers });
     const bodyBudget = new BufferedBodyBudget(config.maxBufferedBodyBytes);
     const http = await startHttpServer({
@@ -112,32 +174,88 @@ export async function startDoppel(
       }),
       handleS3: s3Endpoint({ store: objects, credentials, noAuth: config.noAuth, log, bodyBudget }),
       metrics,
-      readiness: async () => {
-        const processes = supervisor.processCounts();
-        return {
-          metadataStore: await store.tasks.activeCounts().then(() => 'ok', (e: Error) => e.message),
-          taskProcesses: processes.ready > 0 || processes.wanted === 0 ? 'ok' : `0 of ${processes.wanted} task processes ready`,
-        };
-      },
+      readiness: async () => ({
+        metadataStore: await store.tasks.activeCounts().then(() => 'ok', (e: Error) => e.message),
+        ...(supervisor ? { taskProcesses: taskProcessesCheck(supervisor) } : {}),
+      }),
     });
     return {
       url: http.url,
+      nodeId: node.nodeId,
       close: async () => {
         await http.close();
         log(`request bodies held in memory at once peaked at ${bodyBudget.peak} bytes (DOPPEL_MAX_BUFFERED_BODY_BYTES ${bodyBudget.limitBytes})`);
         stopExpiringUploads();
-        await supervisor.stop();
-        await objects.close();
-        await store.close();
-        releaseLock();
+        await supervisor?.stop();
+        await node.close();
       },
     };
   } catch (e) {
     stopExpiringUploads();
-    await supervisor.stop().catch(() => undefined);
-    await objects.close();
-    await store.close();
-    releaseLock();
+    await supervisor?.stop().catch(() => undefined);
+    await node.close();
     throw e;
   }
+}
+
+export interface RunningWorker {
+  /** Where /health, /ready and /metrics are answered, when the worker was given a port. */
+  url: string | undefined;
+  nodeId: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `doppel worker`: a supervisor with its task processes over the data dir's stores, and no API.
+ * Given `healthPort`, it answers /health, /ready and /metrics there (any other request is refused).
+ */
+export async function startWorker(
+  config: ServerConfig,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+  healthPort: number | undefined,
+): Promise<RunningWorker> {
+  const node = await openNode(config, env, log);
+  const metrics = new ServerMetrics();
+  metrics.countQueueWith(() => node.store.tasks.activeCounts());
+  const supervisor = supervisorOf(node, config, env, log, metrics);
+  let http: { url: string; close(): Promise<void> } | undefined;
+  try {
+    await supervisor.start();
+    if (healthPort !== undefined) {
+      http = await startHttpServer({
+        host: config.host,
+        port: healthPort,
+        maxBodyBytes: config.maxBodyBytes,
+        bodyBudget: new BufferedBodyBudget(config.maxBufferedBodyBytes),
+        bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
+        handleGlue: async () => ({
+          status: 400,
+          headers: { 'content-type': 'application/x-amz-json-1.1' },
+          body: JSON.stringify({
+            __type: 'UnknownOperationException',
+            Message: 'This is a doppel worker: it executes task runs and answers /health, /ready and /metrics only; send API requests to doppel serve.',
+          }),
+        }),
+        metrics,
+        readiness: async () => ({
+          metadataStore: await node.store.tasks.activeCounts().then(() => 'ok', (e: Error) => e.message),
+          taskProcesses: taskProcessesCheck(supervisor),
+        }),
+      });
+    }
+  } catch (e) {
+    await supervisor.stop().catch(() => undefined);
+    await node.close();
+    throw e;
+  }
+  return {
+    url: http?.url,
+    nodeId: node.nodeId,
+    close: async () => {
+      await http?.close();
+      await supervisor.stop();
+      await node.close();
+    },
+  };
 }

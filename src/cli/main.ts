@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { configFrom, DEFAULTS, isLoopbackHost } from '../config.js';
-import { DEFAULT_ACCOUNT_ID, startDoppel } from '../server.js';
+import { DEFAULT_ACCOUNT_ID, startDoppel, startWorker } from '../server.js';
 import { EXPLAIN_HELP, EXPLAIN_USAGE, explainCommand } from './explain.js';
 import { FIND_MATCHES_HELP, FIND_MATCHES_USAGE, findMatchesCommand } from './find-matches.js';
-import { createLog } from '../core/log.js';
+import { createLog, type Log } from '../core/log.js';
 
 const USAGE = `doppel — self-hosted AWS Glue FindMatches
 
 Usage:
-  doppel serve [--port P] [--host H] [--data-dir D] [--no-auth [--allow-unauthenticated-network]]
+  doppel serve [--port P] [--host H] [--data-dir D] [--no-auth [--allow-unauthenticated-network]] [--no-worker]
+  doppel worker [--data-dir D] [--port P [--host H]]
 ${FIND_MATCHES_USAGE}${EXPLAIN_USAGE}  doppel help
 
 serve options (environment variables in brackets):
@@ -19,6 +20,13 @@ serve options (environment variables in brackets):
   --no-auth       accept unsigned requests (never the default)  [DOPPEL_NO_AUTH=1]
                   refused on a host other than loopback unless also given
   --allow-unauthenticated-network                     [DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK=1]
+  --no-worker     answer requests only; doppel worker processes on the same
+                  data dir execute the task runs        [DOPPEL_NO_WORKER=1]
+
+worker options: executes task runs queued by doppel serve nodes on the same data dir
+  --data-dir D    as for serve                        [DOPPEL_DATA_DIR]  default ${DEFAULTS.dataDir}
+  --port P        answer /health, /ready, /metrics there (none without it)
+  --host H        address of that port                [DOPPEL_HOST]      default ${DEFAULTS.host}
 
 Credentials: access key "test", secret "test" (account ${DEFAULT_ACCOUNT_ID}) unless
 DOPPEL_CREDENTIALS=AKID:SECRET:ACCOUNT[,...] or DOPPEL_CREDENTIALS_FILE=path.json says otherwise.
@@ -35,6 +43,7 @@ async function serveCommand(argv: string[]): Promise<void> {
       'data-dir': { type: 'string' },
       'no-auth': { type: 'boolean' },
       'allow-unauthenticated-network': { type: 'boolean' },
+      'no-worker': { type: 'boolean' },
     },
     strict: true,
   });
@@ -45,6 +54,7 @@ async function serveCommand(argv: string[]): Promise<void> {
       dataDir: values['data-dir'],
       noAuth: values['no-auth'],
       allowUnauthenticatedNetwork: values['allow-unauthenticated-network'],
+      noWorker: values['no-worker'],
     },
     process.env,
   );
@@ -52,6 +62,7 @@ async function serveCommand(argv: string[]): Promise<void> {
   const server = await startDoppel(config, process.env, log);
   console.log(`doppel listening on ${server.url}`);
   console.log(`  data dir:    ${config.dataDir}`);
+  console.log(`  node:        ${server.nodeId}${config.runsTasks ? '' : ' (--no-worker: doppel worker processes run the tasks)'}`);
   if (config.noAuth) {
     console.log(
       isLoopbackHost(config.host)
@@ -69,12 +80,17 @@ async function serveCommand(argv: string[]): Promise<void> {
   console.log(`  try:         aws glue get-ml-transforms --endpoint-url ${server.url} --region us-east-1`);
   console.log(`  s3:          aws s3 ls --endpoint-url ${server.url}`);
 
+  shutDownOnSignals(server, log);
+}
+
+/** SIGTERM and SIGINT close the node cleanly: its running task runs go back to the queue. */
+function shutDownOnSignals(node: { close(): Promise<void> }, log: Log): void {
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     log(`${signal} received, shutting down`);
-    server.close().then(
+    node.close().then(
       () => process.exit(0),
       (e) => {
         log(`shutdown failed: ${(e as Error).message}`, { level: 'error' });
@@ -86,11 +102,33 @@ async function serveCommand(argv: string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+async function workerCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    strict: true,
+  });
+  // DOPPEL_PORT is serve's: a worker beside it on the same machine answers health checks only where told.
+  const config = configFrom({ port: values.port ?? '0', host: values.host, dataDir: values['data-dir'] }, process.env);
+  const log = createLog(config.logFormat);
+  const worker = await startWorker(config, process.env, log, values.port === undefined ? undefined : config.port);
+  console.log(`doppel worker ${worker.nodeId} executing task runs with ${config.workerConcurrency} task process(es)`);
+  console.log(`  data dir:    ${config.dataDir}`);
+  if (worker.url) console.log(`  health:      ${worker.url}/health, ${worker.url}/ready, ${worker.url}/metrics`);
+  shutDownOnSignals(worker, log);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
       return serveCommand(rest);
+    case 'worker':
+      return workerCommand(rest);
     case 'find-matches':
       process.exitCode = await findMatchesCommand(rest);
       return;

@@ -99,20 +99,29 @@ export interface TaskQueueStore {
   requestCancel(scope: Scope, transformId: string, id: string, now: number): Promise<TaskRunRecord | undefined>;
 
   /**
-   * Runs whose owner is gone: every leased run when `everyLease` (the previous owners of an embedded
-   * store are known to be dead), else the runs whose lease expired, except `exceptOwner`'s (the
-   * caller's own runs are alive as long as it is). Each is put back to STARTING with an interruption
-   * counted when `canResume(run)` says so, otherwise FAILED with `failMessage(run)`; STOPPING runs
-   * become STOPPED. The time they ran counts up to their owner's last lease renewal. Returns the
-   * number of runs touched.
+   * Runs whose owner is gone: those leased to one of `deadOwners` (known to be dead, see
+   * storage/node-locks.ts) and those whose lease expired, except `exceptOwner`'s (the caller's own
+   * runs are alive as long as it is). Each is put back to STARTING with an interruption counted
+   * when `canResume(run)` says so, otherwise FAILED with `failMessage(run)`; STOPPING runs become
+   * STOPPED. The time they ran counts up to their owner's last lease renewal. Returns the number of
+   * runs touched.
    */
   recoverOrphans(opts: {
     now: number;
-    everyLease?: boolean;
+    deadOwners?: readonly string[];
     exceptOwner?: string;
     canResume: (run: TaskRunRecord) => boolean;
     failMessage: (run: TaskRunRecord) => string;
   }): Promise<number>;
+
+  /**
+   * The queue position of the newest waiting (STARTING) run, 0 when none waits: one cheap read, so
+   * that supervisors may look often for runs other processes enqueued.
+   */
+  newestWaiting(): Promise<number>;
+
+  /** The owners holding leases on runs (RUNNING or STOPPING), each once. */
+  leaseOwners(): Promise<string[]>;
 
   /** Runs RUNNING past their deadline whose worker is gone are marked TIMEOUT. */
   expireDeadlines(now: number): Promise<number>;

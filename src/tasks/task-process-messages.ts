@@ -27,8 +27,10 @@ export type FromTaskProcess =
 
 /** Everything a task process needs besides the environment it inherits (S3 settings). */
 export interface TaskProcessConfig extends TaskHandlerConfig {
-  /** The server's data dir: the metadata database and the embedded object store are in it. */
+  /** The node's data dir: the metadata database, the embedded object store and the node locks are in it. */
   dataDir: string;
+  /** The node that forked this process, whose lock it holds beside the node (see storage/node-locks.ts). */
+  nodeId: string;
   /** The account owning the buckets no owner is recorded for (see createObjectStore). */
   defaultBucketOwner: string;
   /** The size of the data dir's disk reserve (see DiskReserve). */

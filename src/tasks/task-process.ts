@@ -1,17 +1,19 @@
 /**
  * A task process: the entry module the supervisor forks (see task-supervisor.ts). It opens the
- * metadata store and the object store of the same data dir as the server (without the data-dir
- * lock, which the server holds), builds the task handlers, and executes one run at a time as the
+ * metadata store and the object store of the same data dir as its node (`doppel serve` or `doppel
+ * worker`), joins its node's lock (see storage/node-locks.ts), builds the task handlers, and executes one run at a time as the
  * supervisor hands them over, committing each outcome itself with the supervisor's lease owner
  * token. The server's event loop thus never runs a handler, and large results (a million label
  * rows) go from here straight into the store.
  *
  * It keeps module state between runs (the last table loaded stays cached), and exits as soon as
- * its parent is gone: the IPC channel closes when the server exits or dies.
+ * its parent is gone: the IPC channel closes when the node exits or dies. Until it has exited, its
+ * node's lock stays held, so no other node takes its run over before it is gone.
  */
 import { constants, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { diskReserveOf } from '../storage/disk-reserve.js';
+import { holdNodeLock } from '../storage/node-locks.js';
 import { createObjectStore } from '../storage/object-store-factory.js';
 import { SqliteMetadataStore } from '../storage/sqlite/sqlite-metadata-store.js';
 import { runAttempt } from './task-attempt.js';
@@ -39,6 +41,8 @@ const log: Log = (message, fields) => send({ type: 'log', message, ...(fields ? 
 setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
 
 const config = JSON.parse(process.argv[2] ?? '') as TaskProcessConfig;
+// Held until this process ends; the exit handler keeps the connection (and so the lock) from being collected.
+process.on('exit', holdNodeLock(config.dataDir, config.nodeId, { create: false }));
 // Nobody waits on this process's writes synchronously, so they may wait for the lock longer.
 const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
 const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { busyTimeoutMs: 30_000, reserve });

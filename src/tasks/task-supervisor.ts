@@ -1,5 +1,4 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { MetadataStore } from '../storage/metadata-store.js';
@@ -12,13 +11,24 @@ import { runFields } from './run-log-fields.js';
 
 export interface SupervisorOptions {
   store: MetadataStore;
+  /** The node this supervisor runs in (see storage/node-locks.ts): its runs' lease owner. */
+  owner: string;
+  /**
+   * Whether the node owning some leases is known to be dead (its runs are recovered at once rather
+   * than when their leases expire); false when that cannot be known.
+   */
+  ownerDead: (owner: string) => boolean;
   /** Starts one task process (forkTaskProcess, or a stand-in in tests). */
   spawn: () => ChildProcess;
   /** How many task processes, each executing one run at a time (DOPPEL_WORKERS). */
   processes: number;
   /** Lease length; a run whose supervisor stops renewing it is recovered after this long. */
   leaseMs: number;
-  /** How often the queue is looked at when nothing woke the supervisor (it is woken on every enqueue). */
+  /**
+   * How often the queue is swept (expired deadlines, orphaned runs, runs to claim) when nothing woke
+   * the supervisor; it is woken by enqueues in its own process, and by those of other processes
+   * within NEW_RUNS_CHECK_MS.
+   */
   pollMs: number;
   /** Milliseconds per minute of a transform's Timeout (60000 except in tests). */
   timeoutUnitMs: number;
@@ -62,6 +72,8 @@ interface TaskProcess {
 const DEFAULT_TIMEOUT_MINUTES = 2880;
 /** How often running runs are checked for cancels made by another process and for deletion: a read. */
 const WATCH_MS = 250;
+/** How often an idle supervisor looks whether another process enqueued a run: one indexed read. */
+const NEW_RUNS_CHECK_MS = 50;
 /** The longest delay setTimeout takes; a later deadline is waited for in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A task process that dies before it is ready is started again after this long, doubling up to a minute. */
@@ -69,19 +81,20 @@ const RESPAWN_DELAY_MS = 500;
 const MAX_RESPAWN_DELAY_MS = 60_000;
 
 /**
- * Executes queued task runs in task processes. The supervisor lives in the server process and does
- * the bookkeeping only: it claims runs from the durable queue, holds their leases (renewing them
- * on its own timers, which a busy handler cannot starve), hands each run to an idle task process
- * and watches it. A cancel or a timeout kills the run's process (its effects are all-or-nothing,
- * so nothing is half-done) and a fresh one takes its place; a process that dies by itself
- * interrupts its run, which is resumed or failed. The task process commits a finished run itself.
+ * Executes queued task runs in task processes. The supervisor lives in a node process (`doppel
+ * serve` or `doppel worker`) and does the bookkeeping only: it claims runs from the durable queue,
+ * holds their leases (renewing them on its own timers, which a busy handler cannot starve), hands
+ * each run to an idle task process and watches it. A cancel or a timeout kills the run's process
+ * (its effects are all-or-nothing, so nothing is half-done) and a fresh one takes its place; a
+ * process that dies by itself interrupts its run, which is resumed or failed. The task process
+ * commits a finished run itself.
  *
- * Everything it does goes through the TaskQueueStore and the task processes' messages, so a
- * supervisor without an HTTP server in front of it could run on another machine, sharing the
- * metadata and object stores.
+ * Everything it does goes through the TaskQueueStore and the task processes' messages, so any
+ * number of supervisors, in any number of nodes, share one queue: each run is claimed by one of
+ * them under a lease, and a node's death is noticed through `ownerDead` or the lease's expiry.
  */
 export class TaskSupervisor implements TaskRunEvents {
-  readonly owner = `supervisor-${randomUUID()}`;
+  readonly owner: string;
   readonly #opts: SupervisorOptions;
   readonly #processes = new Set<TaskProcess>();
   readonly #attempts = new Map<string, Attempt>();
@@ -92,21 +105,21 @@ export class TaskSupervisor implements TaskRunEvents {
   #stopped = true;
   #sweeping: Promise<void> | undefined;
   #sweepAgain = false;
+  /** The newest waiting run at the last look (see #checkNewRuns). */
+  #newestWaiting = 0;
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
+    this.owner = opts.owner;
   }
 
   /**
-   * Recovers runs left behind by a previous server (resumed or failed, never left RUNNING), starts
-   * the task processes and begins looking for work. `previousOwnersDead` is true for the embedded
-   * single-node store, where the data-dir lock guarantees that no other process holds a lease, so
-   * every leased run is an orphan right now.
+   * Recovers runs left behind by dead nodes (resumed or failed, never left RUNNING), starts the task
+   * processes and begins looking for work.
    */
-  async start(previousOwnersDead: boolean): Promise<void> {
+  async start(): Promise<void> {
     this.#stopped = false;
-    const recovered = await this.#recoverOrphans({ everyLease: previousOwnersDead });
-    if (recovered > 0) this.#opts.log(`recovered ${recovered} task run(s) left running when the previous server crashed`);
+    await this.#recoverOrphans();
     for (let i = 0; i < this.#opts.processes; i++) this.#spawn();
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
@@ -115,10 +128,11 @@ export class TaskSupervisor implements TaskRunEvents {
     };
     every(this.#opts.pollMs, () => this.#wake());
     every(WATCH_MS, () => void this.#watch());
+    every(NEW_RUNS_CHECK_MS, () => void this.#checkNewRuns());
     every(Math.max(20, Math.floor(this.#opts.leaseMs / 3)), () => void this.#renew());
   }
 
-  /** A run was enqueued (by this server): look for work now rather than at the next poll. */
+  /** A run was enqueued (by this node): look for work now rather than at the next poll. */
   enqueued(): void {
     this.#wake();
   }
@@ -141,7 +155,21 @@ export class TaskSupervisor implements TaskRunEvents {
       });
   }
 
-  /** A cancel was recorded for this run (by this server): its process is stopped now, not at the next check. */
+  /** Wakes the supervisor when a run was enqueued since the last look and a task process is idle to take it. */
+  async #checkNewRuns(): Promise<void> {
+    if (this.#sweeping || this.#idleProcesses().length === 0) return;
+    try {
+      const newest = await this.#opts.store.tasks.newestWaiting();
+      if (newest !== this.#newestWaiting) {
+        this.#newestWaiting = newest;
+        if (newest > 0) this.#wake();
+      }
+    } catch (e) {
+      this.#opts.log(`task supervisor: looking for new runs failed: ${(e as Error).message}`, { level: 'error' });
+    }
+  }
+
+  /** A cancel was recorded for this run (by this node): its process is stopped now, not at the next check. */
   cancelRequested(taskRunId: string): void {
     const attempt = this.#attempts.get(taskRunId);
     if (attempt) this.#stop(attempt, 'cancel');
@@ -151,7 +179,7 @@ export class TaskSupervisor implements TaskRunEvents {
     const { store, leaseMs } = this.#opts;
     const now = Date.now();
     await store.tasks.expireDeadlines(now);
-    await this.#recoverOrphans({ everyLease: false });
+    await this.#recoverOrphans();
     while (!this.#stopped && this.#idleProcesses().length > 0) {
       const run = await store.tasks.claimNext(this.owner, Date.now(), leaseMs);
       if (!run) return;
@@ -376,17 +404,30 @@ export class TaskSupervisor implements TaskRunEvents {
       : `Task run failed: ${died}, and runs of this kind cannot be resumed; start it again.`;
   }
 
-  #recoverOrphans(which: { everyLease: boolean }): Promise<number> {
-    return this.#opts.store.tasks.recoverOrphans({
+  /**
+   * Recovers the runs of nodes known to be dead and those whose lease expired (their node stopped
+   * renewing: it vanished, or this machine cannot see it).
+   */
+  async #recoverOrphans(): Promise<void> {
+    const { store, ownerDead } = this.#opts;
+    const deadOwners = (await store.tasks.leaseOwners()).filter((o) => o !== this.owner && ownerDead(o));
+    const recovered = await store.tasks.recoverOrphans({
       now: Date.now(),
-      everyLease: which.everyLease,
+      deadOwners,
       exceptOwner: this.owner,
       canResume: (run) => this.#canResume(run),
-      failMessage: (run) =>
-        run.interruptions >= this.#opts.maxInterruptions
-          ? `Task run was interrupted ${run.interruptions + 1} times (server restart or crash) and was not resumed again.`
-          : 'Task run was interrupted by a server restart or crash and cannot be resumed; start it again.',
+      failMessage: (run) => {
+        const died = `Task run was interrupted: the doppel node running it (${run.leaseOwner}) died or stopped renewing its lease`;
+        return run.interruptions >= this.#opts.maxInterruptions
+          ? `${died}. It was interrupted ${run.interruptions + 1} time(s) and is resumed at most ` +
+              `${this.#opts.maxInterruptions} time(s) (DOPPEL_MAX_INTERRUPTIONS).`
+          : `${died}; runs of this kind cannot be resumed, start it again.`;
+      },
     });
+    if (recovered > 0) {
+      const from = deadOwners.length > 0 ? ` of dead node(s) ${deadOwners.join(', ')} or` : '';
+      this.#opts.log(`recovered ${recovered} task run(s)${from} whose lease expired`, { level: 'warn' });
+    }
   }
 
   /**

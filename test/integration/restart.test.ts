@@ -4,10 +4,7 @@
  * and DOPPEL_MAX_INTERRUPTIONS is not used up, otherwise FAILED with a reason).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GetDatabaseCommand,
   GetMLTaskRunsCommand,
@@ -98,47 +95,8 @@ describe('restart after a crash', () => {
       [fragile.TaskRunId!]: 'FAILED',
     });
   });
-
-  it('refuses a second server on a data dir that is in use', async () => {
-    const s = await startServer({ scriptedTasks: true });
-    servers.push(s);
-    await assert.rejects(startServer({ dataDir: s.dataDir }), /in use by another doppel server/);
-    await s.stop();
-    // Once stopped, the directory is free again.
-    const again = await startServer({ dataDir: s.dataDir });
-    servers.push(again);
-    await again.stop();
-    s.cleanup();
-    await sleep(10);
-  });
-
-  it('is not fooled by server.pid: a live unrelated pid in it never blocks, a running server blocks without it', async () => {
-    const crashed = await startServer();
-    servers.push(crashed);
-    await crashed.kill();
-    // What a container restart leaves: the crashed server's files, its pid now naming another live process.
-    const pidFile = join(crashed.dataDir, 'server.pid');
-    assert.ok(existsSync(join(crashed.dataDir, 'server.lock')));
-    assert.ok(existsSync('/proc/1'), 'pid 1 is alive');
-    writeFileSync(pidFile, '1\n');
-    const restarted = await startServer({ dataDir: crashed.dataDir });
-    servers.push(restarted);
-    assert.equal(readFileSync(pidFile, 'utf8').trim(), String(restarted.process.pid));
-    // The lock, not the pid file, says who owns the directory.
-    rmSync(pidFile);
-    await assert.rejects(startServer({ dataDir: crashed.dataDir }), /data dir .* is in use by another doppel server\n/);
-    writeFileSync(pidFile, 'garbage');
-    await assert.rejects(startServer({ dataDir: crashed.dataDir }), /in use by another doppel server/);
-    writeFileSync(pidFile, `${restarted.process.pid}\n`);
-    await assert.rejects(
-      startServer({ dataDir: crashed.dataDir }),
-      new RegExp(`in use by another doppel server \\(pid ${restarted.process.pid}\\)`),
-    );
-    assert.equal((await rawGlueCall(restarted, 'GetMLTransforms', {})).status, 200);
-    await restarted.stop();
-    crashed.cleanup();
-  });
 });
+
 
 describe('a task process that dies mid-run', () => {
   it('interrupts its run: resumed while DOPPEL_MAX_INTERRUPTIONS allows, then FAILED saying why', async () => {

@@ -36,59 +36,104 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'doppel-test-'));
-  const args = [
-    CLI_PATH,
-    'serve',
-    '--port',
-    String(options.port ?? 0),
-    '--data-dir',
+  const started = await startNode(
+    ['serve', '--port', String(options.port ?? 0), '--data-dir', dataDir, ...(options.args ?? [])],
+    options,
+    { name: 'server', pattern: /listening on (http:\/\/\S+)/, waitingFor: 'listening' },
+  );
+  const endpoint = started.match[1]!;
+  return {
+    ...started.node,
+    endpoint,
+    port: Number(new URL(endpoint).port),
     dataDir,
-    ...(options.args ?? []),
-  ];
-  const child = spawn(process.execPath, args, {
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/** A `doppel worker` process: task runs and no API. It leads its own process group. */
+export interface TestWorker {
+  /** Its node id, the owner named by the leases of the runs it claims. */
+  nodeId: string;
+  process: ChildProcess;
+  output: () => string;
+  /** SIGTERM and wait for exit. */
+  stop: () => Promise<number | null>;
+  /** SIGKILL the worker process alone and wait for its exit (its task processes are left to notice). */
+  kill: () => Promise<void>;
+  /** SIGKILL its whole process group at once (the worker and its task processes) and wait for the worker's exit. */
+  killGroup: () => Promise<void>;
+}
+
+/** Starts `doppel worker` on a data dir (a server's), with the options of startServer. */
+export async function startWorker(options: StartOptions & { dataDir: string }): Promise<TestWorker> {
+  const started = await startNode(
+    ['worker', '--data-dir', options.dataDir, ...(options.args ?? [])],
+    options,
+    { name: 'worker', pattern: /doppel worker (\S+) executing task runs/, waitingFor: 'executing task runs' },
+    { detached: true },
+  );
+  const { node } = started;
+  return {
+    ...node,
+    nodeId: started.match[1]!,
+    killGroup: async () => {
+      if (node.process.exitCode === null && node.process.signalCode === null) process.kill(-node.process.pid!, 'SIGKILL');
+      await node.kill();
+    },
+  };
+}
+
+/** Spawns the CLI with `cliArgs` and waits until its output matches `ready.pattern`. */
+async function startNode(
+  cliArgs: string[],
+  options: StartOptions,
+  ready: { name: string; pattern: RegExp; waitingFor: string },
+  spawnOptions: { detached?: boolean } = {},
+): Promise<{ match: RegExpExecArray; node: Pick<TestServer, 'process' | 'output' | 'stop' | 'kill'> }> {
+  const child = spawn(process.execPath, [CLI_PATH, ...cliArgs], {
     env: {
       ...process.env,
       ...(options.scriptedTasks ? { DOPPEL_SCRIPTED_TASKS: '1' } : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...spawnOptions,
   });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 20s:\n${out}`)), 20_000);
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${ready.name} did not start in 20s:\n${out}`)), 20_000);
     const check = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = ready.pattern.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve(m);
       }
     };
     child.stdout!.on('data', check);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+      reject(new Error(`${ready.name} exited with ${code} before ${ready.waitingFor}:\n${out}`));
     });
   });
-  const port = Number(new URL(endpoint).port);
   return {
-    endpoint,
-    port,
-    dataDir,
-    process: child,
-    output: () => out,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
+    match,
+    node: {
+      process: child,
+      output: () => out,
+      stop: async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        return exited;
+      },
+      kill: async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await exited;
+      },
     },
-    kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
   };
 }
 
@@ -133,7 +178,7 @@ export function childPids(pid: number): number[] {
  * Waits until the server's log matches `pattern` and fails with the log if it does not within the
  * timeout: the log reaches the test through a pipe, possibly after the answer that followed it did.
  */
-export async function untilLogged(server: TestServer, pattern: RegExp, timeoutMs = 5_000): Promise<void> {
+export async function untilLogged(server: Pick<TestServer, 'output'>, pattern: RegExp, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!pattern.test(server.output())) {
     if (Date.now() >= deadline) throw new Error(`the server never logged ${pattern}:\n${server.output()}`);
@@ -142,10 +187,10 @@ export async function untilLogged(server: TestServer, pattern: RegExp, timeoutMs
 }
 
 /**
- * The task process executing attempt `attempt` of `taskRunId`, as the server's log names it, checked
- * to be a child of the server: the process a test kills to simulate a crash of a run.
+ * The task process executing attempt `attempt` of `taskRunId`, as the log of the server (or worker)
+ * names it, checked to be its child: the process a test kills to simulate a crash of a run.
  */
-export async function taskProcessOf(server: TestServer, taskRunId: string, attempt = 1, timeoutMs = 10_000): Promise<number> {
+export async function taskProcessOf(server: Pick<TestServer, 'output' | 'process'>, taskRunId: string, attempt = 1, timeoutMs = 10_000): Promise<number> {
   const started = new RegExp(`task run ${taskRunId} \\(\\w+\\) started in task process (\\d+)(?: \\(attempt (\\d+)\\))?`, 'g');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -113,20 +113,31 @@ describe('SQLite task queue', () => {
     assert.equal(await store.tasks.recoverOrphans({ now: 7000, canResume: () => true, failMessage: () => '' }), 0);
   });
 
-  it('after a restart every leased run is an orphan, at the real time; the caller\'s own runs never are', async () => {
-    for (const id of ['a', 'b']) await store.tasks.enqueue(run(id), { maxActivePerTransform: 5 });
-    await store.tasks.claimNext('previous', 2000, 60_000);
+  it('recovers the runs of owners known to be dead before their leases expire; live owners and the caller keep theirs', async () => {
+    for (const id of ['a', 'b', 'c']) await store.tasks.enqueue(run(id), { maxActivePerTransform: 5 });
+    await store.tasks.claimNext('dead', 2000, 60_000);
+    await store.tasks.claimNext('alive', 2000, 60_000);
     await store.tasks.claimNext('me', 2000, 1000);
+    assert.deepEqual((await store.tasks.leaseOwners()).sort(), ['alive', 'dead', 'me']);
     assert.equal(
       await store.tasks.recoverOrphans({ now: 9000, exceptOwner: 'me', canResume: () => true, failMessage: () => '' }),
       0,
-      'the lease of "previous" has not expired, and "me" is alive however old its lease',
+      'no lease of "dead" or "alive" has expired, and "me" is alive however old its lease',
     );
-    const recovered = await store.tasks.recoverOrphans({ now: 9000, everyLease: true, canResume: () => true, failMessage: () => '' });
-    assert.equal(recovered, 2);
+    const recovered = await store.tasks.recoverOrphans({
+      now: 9000,
+      deadOwners: ['dead', 'me'],
+      exceptOwner: 'me',
+      canResume: () => true,
+      failMessage: () => '',
+    });
+    assert.equal(recovered, 1, 'only the dead owner\'s run');
     const a = await store.tasks.get(scope, 't1', 'a');
     assert.equal(a?.status, 'STARTING');
     assert.equal(a?.executionMs, 0, 'last seen when claimed');
+    assert.equal((await store.tasks.get(scope, 't1', 'b'))?.leaseOwner, 'alive');
+    assert.equal((await store.tasks.get(scope, 't1', 'c'))?.leaseOwner, 'me');
+    assert.deepEqual((await store.tasks.leaseOwners()).sort(), ['alive', 'me']);
   });
 
   it('releases an attempt: a crash counts an interruption, a hand-back does not, a cancel wins', async () => {

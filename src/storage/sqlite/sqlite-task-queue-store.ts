@@ -342,20 +342,19 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
 
   async recoverOrphans(opts: {
     now: number;
-    everyLease?: boolean;
+    deadOwners?: readonly string[];
     exceptOwner?: string;
     canResume: (run: TaskRunRecord) => boolean;
     failMessage: (run: TaskRunRecord) => string;
   }): Promise<number> {
+    const dead = opts.deadOwners ?? [];
     const orphans = () =>
-      (opts.everyLease
-        ? this.#db.prepare(`SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_owner IS NOT NULL`).all()
-        : this.#db
-            .prepare(
-              `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_expires_at < ?
-               AND lease_owner IS NOT ?`,
-            )
-            .all(opts.now, opts.exceptOwner ?? null)) as TaskRunRow[];
+      this.#db
+        .prepare(
+          `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_owner IS NOT ?
+           AND (lease_expires_at < ? OR lease_owner IN (${dead.map(() => '?').join(',')}))`,
+        )
+        .all(opts.exceptOwner ?? null, opts.now, ...dead) as TaskRunRow[];
     return this.#writeIfFound(orphans, (rows) => {
       for (const run of rows.map(toRun)) {
         const spent = ranUntilLastSeen(run, opts.now);
@@ -369,6 +368,18 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
       }
       return rows.length;
     }, 0);
+  }
+
+  async newestWaiting(): Promise<number> {
+    const row = this.#db.prepare(`SELECT max(seq) AS seq FROM task_runs WHERE status = 'STARTING'`).get() as { seq: number | null };
+    return row.seq ?? 0;
+  }
+
+  async leaseOwners(): Promise<string[]> {
+    const rows = this.#db
+      .prepare(`SELECT DISTINCT lease_owner AS owner FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_owner IS NOT NULL`)
+      .all() as Array<{ owner: string }>;
+    return rows.map((r) => r.owner);
   }
 
   /** Puts a run in a terminal status and releases its lease; `properties`, when given, replace the stored ones. */
