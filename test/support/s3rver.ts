@@ -21,12 +21,24 @@ export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3R
 
 export interface S3rver {
   endpoint: string;
+  /** Where it keeps buckets and objects (a restart on it finds them again). */
+  dataDir: string;
+  port: number;
   accessKeyId: string;
   secretAccessKey: string;
   /** Everything the process printed, for failure messages. */
   output: () => string;
-  /** SIGTERM, wait for exit, remove the data directory. */
+  /** SIGTERM, wait for exit, remove the data directory unless the caller gave it. */
   stop: () => Promise<void>;
+  /** SIGKILL (an outage: whatever it was doing is cut off) and wait for exit; the data directory stays. */
+  kill: () => Promise<void>;
+}
+
+export interface S3rverOptions {
+  /** Keep the objects here (and leave them on stop): a second s3rver on it is a restart. */
+  dataDir?: string;
+  /** Listen on this port (default: one the OS picks). */
+  port?: number;
 }
 
 /**
@@ -34,12 +46,12 @@ export interface S3rver {
  * `-p 0` lets the OS pick the port; s3rver prints "S3rver listening on 127.0.0.1:PORT" even
  * with --silent (which only quiets its request log).
  */
-export async function startS3rver(): Promise<S3rver> {
+export async function startS3rver(options: S3rverOptions = {}): Promise<S3rver> {
   if (!existsSync(S3RVER_BIN)) throw new Error(`s3rver is not installed (${S3RVER_BIN}); run npm install`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'doppel-s3rver-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'doppel-s3rver-'));
   // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node >= 17) only
   // offers through its legacy provider: without it every truncated listing answers 500.
-  const args = ['--openssl-legacy-provider', S3RVER_BIN, '-d', dataDir, '-a', '127.0.0.1', '-p', '0', '--silent'];
+  const args = ['--openssl-legacy-provider', S3RVER_BIN, '-d', dataDir, '-a', '127.0.0.1', '-p', String(options.port ?? 0), '--silent'];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,7 +62,9 @@ export async function startS3rver(): Promise<S3rver> {
     child.once('exit', () => resolve());
     child.once('error', () => resolve()); // never spawned: there is no exit to wait for
   });
-  const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
+  const removeDataDir = () => {
+    if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+  };
 
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -73,12 +87,18 @@ export async function startS3rver(): Promise<S3rver> {
     });
     return {
       endpoint: `http://127.0.0.1:${port}`,
+      dataDir,
+      port,
       ...S3RVER_CREDENTIALS,
       output: () => out,
       stop: async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
         await exited;
         removeDataDir();
+      },
+      kill: async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await exited;
       },
     };
   } catch (err) {
