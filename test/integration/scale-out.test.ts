@@ -1,0 +1,212 @@
+/**
+ * Scale-out as it is deployed: two API nodes (`doppel serve --no-worker`) and three `doppel worker`
+ * processes on one metadata store (the data dir they share, or PostgreSQL when the suite runs with
+ * DOPPEL_TEST_DATABASE_URL), with an S3-compatible server (s3rver) holding every object. 50 clients
+ * at once each run the whole teaching loop on a transform of their own through an API node of
+ * their own: labeling set, labels from the truth, import, evaluation, a `findmatches` job. Every
+ * task run must be executed exactly once by one worker, and every client's result must equal what
+ * the same loop gives on a single plain `doppel serve`.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateJobCommand,
+  CreateMLTransformCommand,
+  CreateDatabaseCommand,
+  CreateTableCommand,
+  GetMLTaskRunsCommand,
+  StartImportLabelsTaskRunCommand,
+  StartJobRunCommand,
+  StartMLEvaluationTaskRunCommand,
+  StartMLLabelingSetGenerationTaskRunCommand,
+  type GlueClient,
+} from '@aws-sdk/client-glue';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { loadDataset, type Dataset } from '../support/datasets.js';
+import { getTransform, glueClient, waitForJobRun, waitForRun } from '../support/glue-client.js';
+import { s3Client } from '../support/s3-tools.js';
+import { startS3rver, type S3rver } from '../support/s3rver.js';
+import { startServer, startWorker, type TestServer, type TestWorker } from '../support/server.js';
+
+const CLIENTS = 50;
+const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
+const BUCKET = 'scale';
+const DATABASE = 'eats';
+const TABLE = 'restaurants';
+
+/** What a client ends up with: the metrics of its evaluation and the groups of its output. */
+interface LoopResult {
+  transformId: string;
+  labelCount: number;
+  f1: number | undefined;
+  /** The output's groups of two or more records, each as its sorted ids, sorted. */
+  groups: string[];
+}
+
+async function text(s3: S3Client, key: string): Promise<string> {
+  return (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString('utf8');
+}
+
+async function keysUnder(s3: S3Client, prefix: string): Promise<string[]> {
+  return ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
+}
+
+/** The whole teaching loop of one client on a transform of its own, under `prefix` in the bucket. */
+async function teachingLoop(glue: GlueClient, s3: S3Client, ds: Dataset, prefix: string): Promise<LoopResult> {
+  const { TransformId: transformId } = await glue.send(
+    new CreateMLTransformCommand({
+      Name: prefix,
+      Role: ROLE,
+      InputRecordTables: [{ DatabaseName: DATABASE, TableName: TABLE }],
+      Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
+    }),
+  );
+  const id = transformId!;
+  const set = await glue.send(
+    new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: id, OutputS3Path: `s3://${BUCKET}/${prefix}/labeling/` }),
+  );
+  const generated = await waitForRun(glue, id, set.TaskRunId!, undefined, 600_000);
+  assert.equal(generated.Status, 'SUCCEEDED', generated.ErrorString);
+  const rows = parse(await text(s3, `${prefix}/labeling/part-00000.csv`)) as string[][];
+  const labeled = [rows[0]!, ...rows.slice(1).map((r) => [r[0]!, ds.truth.get(r[2]!)!, ...r.slice(2)])];
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/labels.csv`, Body: stringify(labeled) }));
+  const imp = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId: id, InputS3Path: `s3://${BUCKET}/${prefix}/labels.csv` }));
+  const imported = await waitForRun(glue, id, imp.TaskRunId!, undefined, 600_000);
+  assert.equal(imported.Status, 'SUCCEEDED', imported.ErrorString);
+  const ev = await glue.send(new StartMLEvaluationTaskRunCommand({ TransformId: id }));
+  const evaluated = await waitForRun(glue, id, ev.TaskRunId!, undefined, 600_000);
+  assert.equal(evaluated.Status, 'SUCCEEDED', evaluated.ErrorString);
+  await glue.send(
+    new CreateJobCommand({
+      Name: prefix,
+      Role: ROLE,
+      Command: { Name: 'findmatches' },
+      DefaultArguments: { '--transform-id': id, '--output-path': `s3://${BUCKET}/${prefix}/matches/` },
+    }),
+  );
+  const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: prefix }));
+  const job = await waitForJobRun(glue, prefix, JobRunId!, 600_000);
+  assert.equal(job.JobRunState, 'SUCCEEDED', job.ErrorMessage);
+  const written = await keysUnder(s3, `${prefix}/matches/`);
+  assert.equal(written.filter((k) => k.endsWith('/_SUCCESS')).length, 1);
+  const byMatch = new Map<string, string[]>();
+  for (const key of written.filter((k) => /part-\d+\.csv$/.test(k))) {
+    for (const r of parse(await text(s3, key), { columns: true }) as Array<Record<string, string>>) {
+      byMatch.set(r['match_id']!, [...(byMatch.get(r['match_id']!) ?? []), r['id']!]);
+    }
+  }
+  const groups = [...byMatch.values()].filter((ids) => ids.length > 1).map((ids) => ids.sort().join(' ')).sort();
+  const t = await getTransform(glue, id);
+  return { transformId: id, labelCount: t.LabelCount ?? 0, f1: t.EvaluationMetrics?.FindMatchesMetrics?.F1, groups };
+}
+
+/** Uploads the records and creates the catalog table every transform reads. */
+async function prepareTable(glue: GlueClient, s3: S3Client, ds: Dataset): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'data/records.csv', Body: readFileSync(ds.recordsCsvPath) }));
+  await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: DATABASE } }));
+  await glue.send(
+    new CreateTableCommand({
+      DatabaseName: DATABASE,
+      TableInput: {
+        Name: TABLE,
+        Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+        StorageDescriptor: {
+          Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
+          Location: `s3://${BUCKET}/data/`,
+          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
+        },
+      },
+    }),
+  );
+}
+
+describe('2 API nodes and 3 workers on one store, 50 concurrent teaching loops', { timeout: 1_200_000 }, () => {
+  let s3rver: S3rver | undefined;
+  let skipReason: string | undefined;
+  let ds: Dataset;
+  let external: S3Client;
+  let env: Record<string, string>;
+  const servers: TestServer[] = [];
+  const workers: TestWorker[] = [];
+
+  before(async () => {
+    try {
+      s3rver = await startS3rver();
+    } catch (e) {
+      skipReason = `s3rver could not start: ${(e as Error).message}`;
+      return;
+    }
+    env = {
+      DOPPEL_S3_ENDPOINT: s3rver.endpoint,
+      DOPPEL_S3_ACCESS_KEY_ID: s3rver.accessKeyId,
+      DOPPEL_S3_SECRET_ACCESS_KEY: s3rver.secretAccessKey,
+      DOPPEL_WORKERS: '1',
+    };
+    ds = loadDataset('restaurant');
+    external = s3Client(s3rver, { credentials: { accessKeyId: s3rver.accessKeyId, secretAccessKey: s3rver.secretAccessKey } });
+    await external.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  });
+
+  after(async () => {
+    external?.destroy();
+    await Promise.all(workers.map((w) => w.stop()));
+    await Promise.all(servers.map((s) => s.stop()));
+    for (const s of servers) s.cleanup();
+    await s3rver?.stop();
+  });
+
+  it('runs every loop to the single-node result, each task run executed once by one worker', async (t) => {
+    if (skipReason) return t.skip(skipReason);
+    // The single-node reference: one plain doppel serve, the same records, labels and seed.
+    const single = await startServer({ env });
+    servers.push(single);
+    const singleGlue = glueClient(single);
+    await prepareTable(singleGlue, external, ds);
+    const reference = await teachingLoop(singleGlue, external, ds, 'reference');
+    singleGlue.destroy();
+    assert.ok(reference.groups.length > 50, `the reference output groups ${reference.groups.length} sets of records`);
+
+    const api = [await startServer({ env, args: ['--no-worker'] })];
+    api.push(await startServer({ env, args: ['--no-worker'], dataDir: api[0]!.dataDir }));
+    servers.push(...api);
+    for (let i = 0; i < 3; i++) workers.push(await startWorker({ env, dataDir: api[0]!.dataDir }));
+    const glues = api.map((node) => glueClient(node));
+    await prepareTable(glues[0]!, external, ds);
+
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: CLIENTS }, (_, c) => teachingLoop(glues[c % 2]!, external, ds, `client-${c}`)),
+    );
+    t.diagnostic(`${CLIENTS} teaching loops on 2 API nodes and 3 workers in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+    for (const [c, r] of results.entries()) {
+      assert.equal(r.labelCount, reference.labelCount, `client ${c}: labels`);
+      assert.equal(r.f1, reference.f1, `client ${c}: evaluation F1`);
+      assert.deepEqual(r.groups, reference.groups, `client ${c}: the output's groups`);
+    }
+
+    // Exactly once: every task run of every transform SUCCEEDED, and the workers' logs show each
+    // started once and finished once, by one of them.
+    const logs = () => workers.map((w) => w.output()).join('\n');
+    const perWorker = workers.map(() => 0);
+    for (const r of results) {
+      const { TaskRuns } = await glues[0]!.send(new GetMLTaskRunsCommand({ TransformId: r.transformId }));
+      const runs = TaskRuns ?? [];
+      assert.ok(runs.length >= 4, `transform ${r.transformId}: ${runs.length} task runs`);
+      for (const run of runs) {
+        assert.equal(run.Status, 'SUCCEEDED', `${run.TaskRunId}: ${run.ErrorString}`);
+        const starts = [...logs().matchAll(new RegExp(`task run ${run.TaskRunId} \\(\\w+\\) started in task process`, 'g'))].length;
+        const ends = [...logs().matchAll(new RegExp(`task run ${run.TaskRunId} \\(\\w+\\) SUCCEEDED`, 'g'))].length;
+        assert.deepEqual({ starts, ends }, { starts: 1, ends: 1 }, `task run ${run.TaskRunId}`);
+        const by = workers.findIndex((w) => w.output().includes(`task run ${run.TaskRunId} (`));
+        perWorker[by]! += 1;
+      }
+    }
+    t.diagnostic(`task runs per worker: ${perWorker.join(' / ')}`);
+    assert.ok(perWorker.every((n) => n > 0), `every worker took runs: ${perWorker.join(' / ')}`);
+    for (const g of glues) g.destroy();
+  });
+});
