@@ -30,6 +30,10 @@ export interface ServerConfig {
   seed: number;
   /** DOPPEL_LOG_FORMAT: text lines for people, or JSON lines for log collectors (core/log.ts). */
   logFormat: LogFormat;
+  /** DOPPEL_DATABASE_URL / --database-url: metadata in this PostgreSQL database instead of SQLite in the data dir. */
+  databaseUrl?: string;
+  /** DOPPEL_DATABASE_POOL_SIZE: PostgreSQL connections the server process keeps at most. */
+  databasePoolSize: number;
 }
 
 export const DEFAULTS = {
@@ -87,7 +91,14 @@ function logFormatFrom(env: NodeJS.ProcessEnv): LogFormat {
 }
 
 export function configFrom(
-  flags: { host?: string; port?: string; dataDir?: string; noAuth?: boolean; allowUnauthenticatedNetwork?: boolean },
+  flags: {
+    host?: string;
+    port?: string;
+    dataDir?: string;
+    databaseUrl?: string;
+    noAuth?: boolean;
+    allowUnauthenticatedNetwork?: boolean;
+  },
   env: NodeJS.ProcessEnv,
 ): ServerConfig {
   const portText = flags.port ?? env['DOPPEL_PORT'];
@@ -106,6 +117,10 @@ export function configFrom(
         '--no-auth, or add --allow-unauthenticated-network (DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK=1) if the ' +
         'network is trusted.',
     );
+  }
+  const databaseUrl = flags.databaseUrl ?? (env['DOPPEL_DATABASE_URL'] || undefined);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error(`DOPPEL_DATABASE_URL (--database-url) must be a postgres://user@host:port/database URL`);
   }
   return {
     host,
@@ -128,5 +143,7 @@ export function configFrom(
     diskReserveBytes: intFrom(env, 'DOPPEL_DISK_RESERVE_MB', 8, 0, 1024) * 2 ** 20,
     seed: intFrom(env, 'DOPPEL_SEED', 0, 0, MAX_SEED),
     logFormat: logFormatFrom(env),
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    databasePoolSize: intFrom(env, 'DOPPEL_DATABASE_POOL_SIZE', 10, 1, 1000),
   };
 }

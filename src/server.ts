@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { loadCredentials } from './api/auth/credentials.js';
 import { glueEndpoint } from './api/glue-endpoint.js';
 import { glueOperations } from './api/glue-operations.js';
@@ -11,7 +10,8 @@ import type { ServerConfig } from './config.js';
 import { ServerMetrics } from './core/metrics.js';
 import { acquireDataDirLock } from './storage/data-dir-lock.js';
 import { diskReserveOf } from './storage/disk-reserve.js';
-import { SqliteMetadataStore } from './storage/sqlite/sqlite-metadata-store.js';
+import type { MetadataStore } from './storage/metadata-store.js';
+import { isSingleNode, openMetadataStore } from './storage/metadata-store-factory.js';
 import { TagService } from './tags/tag-service.js';
 import { resumePolicy } from './tasks/resume-policy.js';
 import { TaskRunService } from './tasks/task-run-service.js';
@@ -26,13 +26,19 @@ import type { Log } from './core/log.js';
 
 export { DEFAULT_ACCOUNT_ID } from './api/auth/credentials.js';
 
+/**
+ * PostgreSQL connections of each task process: it executes one run at a time, whose statements
+ * run one after another.
+ */
+const TASK_PROCESS_POOL_SIZE = 2;
+
 export interface RunningDoppel {
   url: string;
   close(): Promise<void>;
 }
 
 /**
- * Wires the embedded server: SQLite metadata and queue under the data dir, HTTP, and the task
+ * Wires the server: metadata and queue (SQLite under the data dir, or PostgreSQL), HTTP, and the task
  * supervisor with its task processes (this process answers requests and never runs a task itself).
  */
 export async function startDoppel(
@@ -42,12 +48,21 @@ export async function startDoppel(
 ): Promise<RunningDoppel> {
   const credentials = loadCredentials(env);
   const releaseLock = acquireDataDirLock(config.dataDir);
+  const database = { dataDir: config.dataDir, databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize };
   // Opening the databases creates their log files, which a full disk would refuse: the reserve's
   // space is theirs until they are open, then it is taken back as far as the disk allows.
   const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
   reserve.release();
-  // Task processes write to the same database and move the log into it: see autoCheckpoint.
-  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false, reserve });
+  let store: MetadataStore;
+  try {
+    // Task processes write to the same database and move the log into it: see autoCheckpoint.
+    store = await openMetadataStore(database, { autoCheckpoint: false, reserve }, (e) =>
+      log(`a PostgreSQL connection broke while idle (the pool opens a new one): ${e.message}`, { level: 'warn' }),
+    );
+  } catch (e) {
+    releaseLock();
+    throw e;
+  }
   let objects: ObjectStore;
   try {
     objects = await createObjectStore(config.dataDir, env, { defaultBucketOwner: credentials.firstAccountId, reserve });
@@ -65,6 +80,7 @@ export async function startDoppel(
   if (!reserve.refill()) log(`the disk of ${config.dataDir} is full: writes are refused until space is freed`, { level: 'warn' });
   const taskProcess = {
     dataDir: config.dataDir,
+    database: { ...database, poolSize: TASK_PROCESS_POOL_SIZE },
     defaultBucketOwner: credentials.firstAccountId,
     diskReserveBytes: config.diskReserveBytes,
     scriptedTasks: config.scriptedTasks,
@@ -84,8 +100,9 @@ export async function startDoppel(
     onAttemptEnded: (run, seconds, outcome) => metrics.taskAttemptSeconds.observe({ task_type: run.taskType, outcome }, seconds),
   });
   try {
-    // The data-dir lock guarantees no other process holds leases in this store.
-    await supervisor.start(true);
+    // With the embedded store, the data-dir lock guarantees no other process holds leases in it; a
+    // shared store's leases may belong to live nodes, whose runs are recovered only once they expire.
+    await supervisor.start(isSingleNode(store));
     const catalog = new CatalogService(store);
     const transforms = new TransformService(store, catalog, { maxTransforms: config.maxTransforms });
     const taskRuns = new TaskRunService(

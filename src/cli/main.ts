@@ -5,17 +5,21 @@ import { DEFAULT_ACCOUNT_ID, startDoppel } from '../server.js';
 import { EXPLAIN_HELP, EXPLAIN_USAGE, explainCommand } from './explain.js';
 import { FIND_MATCHES_HELP, FIND_MATCHES_USAGE, findMatchesCommand } from './find-matches.js';
 import { createLog } from '../core/log.js';
+import { redactedUrl } from '../storage/postgres/pg-database.js';
 
 const USAGE = `doppel — self-hosted AWS Glue FindMatches
 
 Usage:
-  doppel serve [--port P] [--host H] [--data-dir D] [--no-auth [--allow-unauthenticated-network]]
+  doppel serve [--port P] [--host H] [--data-dir D] [--database-url URL]
+               [--no-auth [--allow-unauthenticated-network]]
 ${FIND_MATCHES_USAGE}${EXPLAIN_USAGE}  doppel help
 
 serve options (environment variables in brackets):
   --port P        TCP port, 0 picks a free one        [DOPPEL_PORT]      default ${DEFAULTS.port}
   --host H        address to listen on                [DOPPEL_HOST]      default ${DEFAULTS.host}
   --data-dir D    where metadata and objects are kept [DOPPEL_DATA_DIR]  default ${DEFAULTS.dataDir}
+  --database-url URL  metadata in PostgreSQL (postgres://user:pass@host:5432/db) instead of
+                  SQLite in the data dir              [DOPPEL_DATABASE_URL]
   --no-auth       accept unsigned requests (never the default)  [DOPPEL_NO_AUTH=1]
                   refused on a host other than loopback unless also given
   --allow-unauthenticated-network                     [DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK=1]
@@ -33,6 +37,7 @@ async function serveCommand(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
+      'database-url': { type: 'string' },
       'no-auth': { type: 'boolean' },
       'allow-unauthenticated-network': { type: 'boolean' },
     },
@@ -43,6 +48,7 @@ async function serveCommand(argv: string[]): Promise<void> {
       port: values.port,
       host: values.host,
       dataDir: values['data-dir'],
+      databaseUrl: values['database-url'],
       noAuth: values['no-auth'],
       allowUnauthenticatedNetwork: values['allow-unauthenticated-network'],
     },
@@ -52,6 +58,7 @@ async function serveCommand(argv: string[]): Promise<void> {
   const server = await startDoppel(config, process.env, log);
   console.log(`doppel listening on ${server.url}`);
   console.log(`  data dir:    ${config.dataDir}`);
+  if (config.databaseUrl !== undefined) console.log(`  metadata:    PostgreSQL ${redactedUrl(config.databaseUrl)}`);
   if (config.noAuth) {
     console.log(
       isLoopbackHost(config.host)
