@@ -33,7 +33,7 @@ describe('restart after a crash', () => {
   const servers: TestServer[] = [];
   after(async () => {
     for (const s of servers) await s.kill();
-    servers[0]?.cleanup();
+    await servers[0]?.cleanup();
   });
 
   it('keeps every record and leaves no run RUNNING', async () => {
@@ -108,7 +108,7 @@ describe('restart after a crash', () => {
     const again = await startServer({ dataDir: s.dataDir });
     servers.push(again);
     await again.stop();
-    s.cleanup();
+    await s.cleanup();
     await sleep(10);
   });
 
@@ -136,7 +136,7 @@ describe('restart after a crash', () => {
     );
     assert.equal((await rawGlueCall(restarted, 'GetMLTransforms', {})).status, 200);
     await restarted.stop();
-    crashed.cleanup();
+    await crashed.cleanup();
   });
 });
 

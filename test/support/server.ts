@@ -1,8 +1,13 @@
 /**
  * Starts a real doppel server process for tests (the compiled CLI, as a user would run it).
  * Each server gets its own temporary data dir unless one is given, so tests never share state.
+ * When DOPPEL_TEST_DATABASE_URL names a PostgreSQL server (.ci/run starts one), each data dir also
+ * gets its own database there, created on the first start and dropped by cleanup(): the servers
+ * then keep their metadata in PostgreSQL, and a server restarted on the same data dir finds it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import pg from 'pg';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
@@ -15,14 +20,16 @@ export interface TestServer {
   endpoint: string;
   port: number;
   dataDir: string;
+  /** The PostgreSQL database holding its metadata (DOPPEL_TEST_DATABASE_URL set), else undefined. */
+  databaseUrl?: string;
   process: ChildProcess;
   output: () => string;
   /** SIGTERM and wait for exit. */
   stop: () => Promise<number | null>;
   /** SIGKILL and wait for exit (simulates a crash). */
   kill: () => Promise<void>;
-  /** Removes the data dir (after stop/kill). */
-  cleanup: () => void;
+  /** Removes the data dir and its PostgreSQL database, if it has one (after stop/kill). */
+  cleanup: () => Promise<void>;
 }
 
 export interface StartOptions {
@@ -36,6 +43,7 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'doppel-test-'));
+  const databaseUrl = options.env?.['DOPPEL_DATABASE_URL'] === undefined ? await testDatabaseOf(dataDir) : undefined;
   const args = [
     CLI_PATH,
     'serve',
@@ -49,6 +57,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     env: {
       ...process.env,
       ...(options.scriptedTasks ? { DOPPEL_SCRIPTED_TASKS: '1' } : {}),
+      ...(databaseUrl !== undefined ? { DOPPEL_DATABASE_URL: databaseUrl } : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,6 +87,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     endpoint,
     port,
     dataDir,
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     process: child,
     output: () => out,
     stop: async () => {
@@ -88,8 +98,52 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
-    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+    cleanup: async () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (databaseUrl !== undefined) await dropTestDatabase(databaseUrl);
+    },
   };
+}
+
+/** The PostgreSQL server the tests' servers keep their metadata in (unset: SQLite in their data dirs). */
+export const TEST_DATABASE_URL = process.env['DOPPEL_TEST_DATABASE_URL'] || undefined;
+
+/** The URL of a database of the test PostgreSQL server: `name` on the server DOPPEL_TEST_DATABASE_URL names. */
+export function testDatabaseUrl(name: string): string {
+  const url = new URL(TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Runs `fn` with a connection to the test PostgreSQL server's own database (the one the URL names). */
+export async function withTestPostgres<T>(fn: (client: pg.Client) => Promise<T>, url = TEST_DATABASE_URL!): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The data dir's own database on the test PostgreSQL server, created if it is new; undefined without one. */
+async function testDatabaseOf(dataDir: string): Promise<string | undefined> {
+  if (TEST_DATABASE_URL === undefined) return undefined;
+  const name = `doppel_test_${createHash('sha256').update(dataDir).digest('hex').slice(0, 20)}`;
+  await withTestPostgres(async (c) => {
+    try {
+      await c.query(`CREATE DATABASE ${name}`);
+    } catch (e) {
+      // A restarted server's data dir already has its database.
+      if ((e as { code?: string }).code !== '42P04') throw e;
+    }
+  });
+  return testDatabaseUrl(name);
+}
+
+async function dropTestDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  await withTestPostgres((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }
 
 /**
@@ -98,7 +152,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
  */
 export async function stopAndRemove(server: TestServer | undefined): Promise<void> {
   await server?.stop();
-  server?.cleanup();
+  await server?.cleanup();
 }
 
 /** The default credentials every fresh server accepts (documented in the README). */
