@@ -36,6 +36,7 @@ export interface StartOptions {
   dataDir?: string;
   port?: number;
   args?: string[];
+  /** Extra environment; a DOPPEL_DATABASE_URL here (an empty one: SQLite) replaces the test database. */
   env?: Record<string, string>;
   /** Enables the test-only task kind (scripted task runs); see src/tasks/scripted-task.ts. */
   scriptedTasks?: boolean;
