@@ -8,6 +8,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import type { MetadataStore } from '../../src/storage/metadata-store.js';
+import { PgMetadataStore } from '../../src/storage/postgres/pg-metadata-store.js';
+import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
@@ -214,3 +217,25 @@ export async function taskProcessOf(server: TestServer, taskRunId: string, attem
   }
   throw new Error(`the server log never said which task process runs attempt ${attempt} of ${taskRunId}:\n${server.output()}`);
 }
+
+/**
+ * A fresh, empty metadata store for tests of the store itself: SQLite in memory, or, when
+ * DOPPEL_TEST_DATABASE_URL is set, a new PostgreSQL database that `close()` drops.
+ */
+export async function freshMetadataStore(): Promise<{ store: MetadataStore; close: () => Promise<void> }> {
+  if (TEST_DATABASE_URL === undefined) {
+    const store = new SqliteMetadataStore(':memory:');
+    return { store, close: () => store.close() };
+  }
+  const url = await testDatabaseOf(`fresh-store-${process.pid}-${++freshStores}-${Date.now()}`);
+  const store = await PgMetadataStore.open({ url: url!, poolSize: 4 });
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await dropTestDatabase(url!);
+    },
+  };
+}
+
+let freshStores = 0;
