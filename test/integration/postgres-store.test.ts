@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetMLTransformCommand, GetTagsCommand, GlueServiceException } from '@aws-sdk/client-glue';
+import { PgMetadataStore } from '../../src/storage/postgres/pg-metadata-store.js';
+import type { TaskRunRecord, TaskType } from '../../src/storage/records.js';
 import { createTransform, glueClient, transformArn } from '../support/glue-client.js';
 import {
   startServer,
@@ -108,5 +110,86 @@ describe('PostgreSQL metadata store', { skip: NO_POSTGRES }, () => {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
       await withTestPostgres((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     }
+  });
+});
+
+describe('PostgreSQL task queue shared by two stores', { skip: NO_POSTGRES }, () => {
+  const name = `doppel_test_queue_${process.pid}`;
+  const stores: PgMetadataStore[] = [];
+  const scope = { accountId: '123456789012', region: 'us-east-1' };
+  const run = (id: string, transformId: string, taskType: TaskType): TaskRunRecord => ({
+    ...scope,
+    id,
+    transformId,
+    taskType,
+    status: 'STARTING',
+    properties: {},
+    args: {},
+    startedOn: 1000,
+    lastModifiedOn: 1000,
+    executionMs: 0,
+    attempt: 1,
+    interruptions: 0,
+  });
+
+  before(async () => {
+    await withTestPostgres((c) => c.query(`CREATE DATABASE ${name}`));
+    // Two stores opened at once, as two nodes starting together: each with its own pool.
+    stores.push(...(await Promise.all([0, 1].map(() => PgMetadataStore.open({ url: testDatabaseUrl(name), poolSize: 4 })))));
+  });
+  after(async () => {
+    for (const s of stores) await s.close();
+    await withTestPostgres((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  });
+
+  it('hands each run to exactly one of many claimers on both nodes, and one label import of a transform at a time', async () => {
+    const [a, b] = stores as [PgMetadataStore, PgMetadataStore];
+    const ids: string[] = [];
+    for (let t = 0; t < 10; t++) {
+      for (let r = 0; r < 3; r++) {
+        const id = `run-${t}-${r}`;
+        ids.push(id);
+        await (r % 2 ? b : a).tasks.enqueue(run(id, `tfm-${t}`, 'LABELING_SET_GENERATION'), { maxActivePerTransform: 5 });
+      }
+    }
+    const imports = ['import-1', 'import-2', 'import-3'];
+    for (const id of imports) await a.tasks.enqueue(run(id, 'tfm-labels', 'IMPORT_LABELS'), { maxActivePerTransform: 5 });
+
+    // Eight claimers, four on each node, claim until the queue has nothing more for them.
+    const claimed = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const store = i % 2 ? b : a;
+        const mine: string[] = [];
+        for (;;) {
+          const got = await store.tasks.claimNext(`owner-${i}`, 2000, 60_000);
+          if (!got) return mine;
+          mine.push(got.id);
+        }
+      }),
+    );
+    const all = claimed.flat();
+    assert.equal(new Set(all).size, all.length, 'no run claimed twice');
+    assert.deepEqual(all.filter((id) => id.startsWith('run-')).sort(), [...ids].sort(), 'every run claimed');
+    assert.deepEqual(all.filter((id) => id.startsWith('import-')), ['import-1'], 'only the oldest import while it runs');
+  });
+
+  it('counts a transform limit across both nodes: concurrent inserts past it are refused', async () => {
+    const [a, b] = stores as [PgMetadataStore, PgMetadataStore];
+    const transform = (i: number) => ({
+      ...scope,
+      region: 'eu-west-1',
+      id: `tfm-limit-${i}`,
+      name: `limit-${i}`,
+      status: 'NOT_READY' as const,
+      createdOn: 1,
+      lastModifiedOn: 1,
+      labelCount: 0,
+      doc: {},
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? b : a).insertTransform(transform(i), {}, { maxTransforms: 5 }, `arn:${i}`)),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5);
+    assert.equal((await a.listTransforms({ ...scope, region: 'eu-west-1' })).length, 5);
   });
 });

@@ -92,6 +92,9 @@ export class PgTaskQueueStore implements TaskQueueStore {
   }
 
   async claimNext(owner: string, now: number, leaseMs: number) {
+    // An import also waits for the transform's older waiting imports, which a claim running at the
+    // same moment on another node may hold locked (SKIP LOCKED passes over them): imports of one
+    // transform start one at a time, in the order they were started.
     for (let attempt = 1; ; attempt++) {
       try {
         const { rows } = await this.#db.query<TaskRunRow>(
@@ -101,7 +104,7 @@ export class PgTaskQueueStore implements TaskQueueStore {
              SELECT id FROM task_runs s WHERE status = 'STARTING' AND NOT (task_type = 'IMPORT_LABELS' AND EXISTS (
                SELECT 1 FROM task_runs r WHERE r.account_id = s.account_id AND r.region = s.region
                AND r.transform_id = s.transform_id AND r.task_type = 'IMPORT_LABELS'
-               AND r.status IN ('RUNNING', 'STOPPING')))
+               AND (r.status IN ('RUNNING', 'STOPPING') OR (r.status = 'STARTING' AND r.seq < s.seq))))
              ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
            AND status = 'STARTING'
            RETURNING *`,
