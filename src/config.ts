@@ -32,6 +32,10 @@ export interface ServerConfig {
   seed: number;
   /** DOPPEL_LOG_FORMAT: text lines for people, or JSON lines for log collectors (core/log.ts). */
   logFormat: LogFormat;
+  /** DOPPEL_DATABASE_URL / --database-url: metadata in this PostgreSQL database instead of SQLite in the data dir. */
+  databaseUrl?: string;
+  /** DOPPEL_DATABASE_POOL_SIZE: PostgreSQL connections the server process keeps at most. */
+  databasePoolSize: number;
 }
 
 export const DEFAULTS = {
@@ -93,6 +97,7 @@ export function configFrom(
     host?: string;
     port?: string;
     dataDir?: string;
+    databaseUrl?: string;
     noAuth?: boolean;
     allowUnauthenticatedNetwork?: boolean;
     noWorker?: boolean;
@@ -116,6 +121,10 @@ export function configFrom(
         'network is trusted.',
     );
   }
+  const databaseUrl = flags.databaseUrl ?? (env['DOPPEL_DATABASE_URL'] || undefined);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error(`DOPPEL_DATABASE_URL (--database-url) must be a postgres://user@host:port/database URL`);
+  }
   return {
     host,
     port,
@@ -138,5 +147,7 @@ export function configFrom(
     diskReserveBytes: intFrom(env, 'DOPPEL_DISK_RESERVE_MB', 8, 0, 1024) * 2 ** 20,
     seed: intFrom(env, 'DOPPEL_SEED', 0, 0, MAX_SEED),
     logFormat: logFormatFrom(env),
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    databasePoolSize: intFrom(env, 'DOPPEL_DATABASE_POOL_SIZE', 10, 1, 1000),
   };
 }

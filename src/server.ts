@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { loadCredentials, type CredentialRegistry } from './api/auth/credentials.js';
 import { glueEndpoint } from './api/glue-endpoint.js';
 import { glueOperations } from './api/glue-operations.js';
@@ -10,8 +9,9 @@ import { CrawlerService } from './catalog/crawlers/crawler-service.js';
 import type { ServerConfig } from './config.js';
 import { ServerMetrics } from './core/metrics.js';
 import { diskReserveOf } from './storage/disk-reserve.js';
+import type { MetadataStore } from './storage/metadata-store.js';
+import { openMetadataStore } from './storage/metadata-store-factory.js';
 import { holdNodeLock, newNodeId, nodeProvablyDead, otherLiveNodes, whileStarting } from './storage/node-locks.js';
-import { SqliteMetadataStore } from './storage/sqlite/sqlite-metadata-store.js';
 import { TagService } from './tags/tag-service.js';
 import { resumePolicy } from './tasks/resume-policy.js';
 import { TaskRunService, type TaskRunEvents } from './tasks/task-run-service.js';
@@ -26,6 +26,12 @@ import type { Log } from './core/log.js';
 
 export { DEFAULT_ACCOUNT_ID } from './api/auth/credentials.js';
 
+/**
+ * PostgreSQL connections of each task process: it executes one run at a time, whose statements
+ * run one after another.
+ */
+const TASK_PROCESS_POOL_SIZE = 2;
+
 export interface RunningDoppel {
   url: string;
   /** This node's id: the lease owner of the runs its supervisor claims (see storage/node-locks.ts). */
@@ -33,19 +39,22 @@ export interface RunningDoppel {
   close(): Promise<void>;
 }
 
+/** Where the node's metadata lives (see storage/metadata-store-factory.ts). */
+const databaseOf = (config: ServerConfig) => ({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
+
 /** What every node of a data dir has: its id and lock, the metadata store and the object store. */
 interface OpenNode {
   nodeId: string;
   credentials: CredentialRegistry;
-  store: SqliteMetadataStore;
+  store: MetadataStore;
   objects: ObjectStore;
   close(): Promise<void>;
 }
 
 /**
- * Joins the data dir's nodes and opens its stores. Only a node alone on the data dir removes what
- * interrupted writes left in the embedded object store: to any other, a live node's write in
- * progress would look the same.
+ * Joins the data dir's nodes and opens the metadata store (SQLite in the data dir, or PostgreSQL)
+ * and the object store. Only a node alone on the data dir removes what interrupted writes left in
+ * the embedded object store: to any other, a live node's write in progress would look the same.
  */
 function openNode(config: ServerConfig, env: NodeJS.ProcessEnv, log: Log): Promise<OpenNode> {
   const credentials = loadCredentials(env);
@@ -56,8 +65,16 @@ function openNode(config: ServerConfig, env: NodeJS.ProcessEnv, log: Log): Promi
     // space is theirs until they are open, then it is taken back as far as the disk allows.
     const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
     reserve.release();
-    // Task processes write to the same database and move the log into it: see autoCheckpoint.
-    const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { autoCheckpoint: false, reserve });
+    let store: MetadataStore;
+    try {
+      // Task processes write to the same database and move the log into it: see autoCheckpoint.
+      store = await openMetadataStore(databaseOf(config), { autoCheckpoint: false, reserve }, (e) =>
+        log(`a PostgreSQL connection broke while idle (the pool opens a new one): ${e.message}`, { level: 'warn' }),
+      );
+    } catch (e) {
+      releaseLock();
+      throw e;
+    }
     let objects: ObjectStore;
     try {
       const others = otherLiveNodes(config.dataDir, nodeId, new Set(await store.tasks.leaseOwners()));
@@ -92,6 +109,7 @@ function supervisorOf(node: OpenNode, config: ServerConfig, env: NodeJS.ProcessE
   const taskProcess = {
     dataDir: config.dataDir,
     nodeId: node.nodeId,
+    database: { ...databaseOf(config), poolSize: TASK_PROCESS_POOL_SIZE },
     defaultBucketOwner: node.credentials.firstAccountId,
     diskReserveBytes: config.diskReserveBytes,
     scriptedTasks: config.scriptedTasks,

@@ -5,26 +5,31 @@ import { DEFAULT_ACCOUNT_ID, startDoppel, startWorker } from '../server.js';
 import { EXPLAIN_HELP, EXPLAIN_USAGE, explainCommand } from './explain.js';
 import { FIND_MATCHES_HELP, FIND_MATCHES_USAGE, findMatchesCommand } from './find-matches.js';
 import { createLog, type Log } from '../core/log.js';
+import { redactedUrl } from '../storage/postgres/pg-database.js';
 
 const USAGE = `doppel — self-hosted AWS Glue FindMatches
 
 Usage:
-  doppel serve [--port P] [--host H] [--data-dir D] [--no-auth [--allow-unauthenticated-network]] [--no-worker]
-  doppel worker [--data-dir D] [--port P [--host H]]
+  doppel serve [--port P] [--host H] [--data-dir D] [--database-url URL]
+               [--no-auth [--allow-unauthenticated-network]] [--no-worker]
+  doppel worker [--data-dir D] [--database-url URL] [--port P [--host H]]
 ${FIND_MATCHES_USAGE}${EXPLAIN_USAGE}  doppel help
 
 serve options (environment variables in brackets):
   --port P        TCP port, 0 picks a free one        [DOPPEL_PORT]      default ${DEFAULTS.port}
   --host H        address to listen on                [DOPPEL_HOST]      default ${DEFAULTS.host}
   --data-dir D    where metadata and objects are kept [DOPPEL_DATA_DIR]  default ${DEFAULTS.dataDir}
+  --database-url URL  metadata in PostgreSQL (postgres://user:pass@host:5432/db) instead of
+                  SQLite in the data dir              [DOPPEL_DATABASE_URL]
   --no-auth       accept unsigned requests (never the default)  [DOPPEL_NO_AUTH=1]
                   refused on a host other than loopback unless also given
   --allow-unauthenticated-network                     [DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK=1]
   --no-worker     answer requests only; doppel worker processes on the same
-                  data dir execute the task runs        [DOPPEL_NO_WORKER=1]
+                  store execute the task runs         [DOPPEL_NO_WORKER=1]
 
-worker options: executes task runs queued by doppel serve nodes on the same data dir
+worker options: executes task runs queued by doppel serve nodes on the same store
   --data-dir D    as for serve                        [DOPPEL_DATA_DIR]  default ${DEFAULTS.dataDir}
+  --database-url URL  as for serve                    [DOPPEL_DATABASE_URL]
   --port P        answer /health, /ready, /metrics there (none without it)
   --host H        address of that port                [DOPPEL_HOST]      default ${DEFAULTS.host}
 
@@ -41,6 +46,7 @@ async function serveCommand(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
+      'database-url': { type: 'string' },
       'no-auth': { type: 'boolean' },
       'allow-unauthenticated-network': { type: 'boolean' },
       'no-worker': { type: 'boolean' },
@@ -52,6 +58,7 @@ async function serveCommand(argv: string[]): Promise<void> {
       port: values.port,
       host: values.host,
       dataDir: values['data-dir'],
+      databaseUrl: values['database-url'],
       noAuth: values['no-auth'],
       allowUnauthenticatedNetwork: values['allow-unauthenticated-network'],
       noWorker: values['no-worker'],
@@ -63,6 +70,7 @@ async function serveCommand(argv: string[]): Promise<void> {
   console.log(`doppel listening on ${server.url}`);
   console.log(`  data dir:    ${config.dataDir}`);
   console.log(`  node:        ${server.nodeId}${config.runsTasks ? '' : ' (--no-worker: doppel worker processes run the tasks)'}`);
+  if (config.databaseUrl !== undefined) console.log(`  metadata:    PostgreSQL ${redactedUrl(config.databaseUrl)}`);
   if (config.noAuth) {
     console.log(
       isLoopbackHost(config.host)
@@ -109,15 +117,20 @@ async function workerCommand(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
+      'database-url': { type: 'string' },
     },
     strict: true,
   });
   // DOPPEL_PORT is serve's: a worker beside it on the same machine answers health checks only where told.
-  const config = configFrom({ port: values.port ?? '0', host: values.host, dataDir: values['data-dir'] }, process.env);
+  const config = configFrom(
+    { port: values.port ?? '0', host: values.host, dataDir: values['data-dir'], databaseUrl: values['database-url'] },
+    process.env,
+  );
   const log = createLog(config.logFormat);
   const worker = await startWorker(config, process.env, log, values.port === undefined ? undefined : config.port);
   console.log(`doppel worker ${worker.nodeId} executing task runs with ${config.workerConcurrency} task process(es)`);
   console.log(`  data dir:    ${config.dataDir}`);
+  if (config.databaseUrl !== undefined) console.log(`  metadata:    PostgreSQL ${redactedUrl(config.databaseUrl)}`);
   if (worker.url) console.log(`  health:      ${worker.url}/health, ${worker.url}/ready, ${worker.url}/metrics`);
   shutDownOnSignals(worker, log);
 }

@@ -6,6 +6,7 @@
 import type { TaskRunRecord } from '../storage/records.js';
 import type { TaskHandlerConfig } from './task-handlers.js';
 import type { LogFields } from '../core/log.js';
+import type { MetadataStoreChoice } from '../storage/metadata-store-factory.js';
 
 /** Supervisor → task process: execute this run's current attempt under the supervisor's lease. */
 export interface RunMessage {
@@ -27,10 +28,12 @@ export type FromTaskProcess =
 
 /** Everything a task process needs besides the environment it inherits (S3 settings). */
 export interface TaskProcessConfig extends TaskHandlerConfig {
-  /** The node's data dir: the metadata database, the embedded object store and the node locks are in it. */
+  /** The node's data dir: the embedded metadata database, object store and the node locks are in it. */
   dataDir: string;
   /** The node that forked this process, whose lock it holds beside the node (see storage/node-locks.ts). */
   nodeId: string;
+  /** The metadata store the node uses (the same database). */
+  database: MetadataStoreChoice;
   /** The account owning the buckets no owner is recorded for (see createObjectStore). */
   defaultBucketOwner: string;
   /** The size of the data dir's disk reserve (see DiskReserve). */

@@ -11,10 +11,10 @@
  * node's lock stays held, so no other node takes its run over before it is gone.
  */
 import { constants, setPriority } from 'node:os';
-import { join } from 'node:path';
 import { diskReserveOf } from '../storage/disk-reserve.js';
 import { holdNodeLock } from '../storage/node-locks.js';
 import { createObjectStore } from '../storage/object-store-factory.js';
+import { openMetadataStore } from '../storage/metadata-store-factory.js';
 import { SqliteMetadataStore } from '../storage/sqlite/sqlite-metadata-store.js';
 import { runAttempt } from './task-attempt.js';
 import { taskHandlers } from './task-handlers.js';
@@ -45,7 +45,9 @@ const config = JSON.parse(process.argv[2] ?? '') as TaskProcessConfig;
 process.on('exit', holdNodeLock(config.dataDir, config.nodeId, { create: false }));
 // Nobody waits on this process's writes synchronously, so they may wait for the lock longer.
 const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
-const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'), { busyTimeoutMs: 30_000, reserve });
+const store = await openMetadataStore(config.database, { busyTimeoutMs: 30_000, reserve }, (e) =>
+  log(`a PostgreSQL connection broke while idle (the pool opens a new one): ${e.message}`, { level: 'warn' }),
+);
 const objects = await createObjectStore(config.dataDir, process.env, {
   removeLeftovers: false,
   defaultBucketOwner: config.defaultBucketOwner,
@@ -80,15 +82,17 @@ process.on('message', (message: ToTaskProcess) => {
   );
 });
 
-// The server process leaves checkpoints to task processes (see SqliteStoreOptions.autoCheckpoint):
-// besides their own commits, its writes reach the database file this way.
-setInterval(() => {
-  try {
-    store.checkpoint();
-  } catch (e) {
-    log(`checkpoint failed: ${(e as Error).message}`, { level: 'warn' });
-  }
-}, CHECKPOINT_EVERY_MS).unref();
+// The server process leaves SQLite's checkpoints to task processes (see
+// SqliteStoreOptions.autoCheckpoint): besides their own commits, its writes reach the database file this way.
+if (store instanceof SqliteMetadataStore) {
+  setInterval(() => {
+    try {
+      store.checkpoint();
+    } catch (e) {
+      log(`checkpoint failed: ${(e as Error).message}`, { level: 'warn' });
+    }
+  }, CHECKPOINT_EVERY_MS).unref();
+}
 
 send({ type: 'ready' });
 await collectLabelGarbage();

@@ -108,7 +108,12 @@ describe('a full disk', { skip: !mounted }, () => {
 
   before(async () => {
     // One task process, whose label garbage collection at start is awaited below.
-    server = await startServer({ dataDir: mountPoint, env: { DOPPEL_DISK_RESERVE_MB: '1', DOPPEL_WORKERS: '1' } });
+    // The embedded SQLite store always (an empty DOPPEL_DATABASE_URL), also in the PostgreSQL pass:
+    // what is tested is the data dir's own disk, which holds the metadata only in SQLite.
+    server = await startServer({
+      dataDir: mountPoint,
+      env: { DOPPEL_DISK_RESERVE_MB: '1', DOPPEL_WORKERS: '1', DOPPEL_DATABASE_URL: '' },
+    });
     // Label rows nobody needs, as an import that failed (or a deleted transform) leaves them, for
     // label garbage collection to delete once the disk is full. Task processes collect when they
     // start and after each run, so the rows go in once the task process has collected at its start

@@ -61,6 +61,6 @@ test('boto3 runs the whole FindMatches loop (test/python/test_find_matches_boto3
     assert.doesNotMatch(result.output, /skipped/, details);
   } finally {
     await server.stop();
-    server.cleanup();
+    await server.cleanup();
   }
 });

@@ -132,7 +132,7 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     glue?.destroy();
     s3?.destroy();
     await server?.stop();
-    server?.cleanup();
+    await server?.cleanup();
   });
 
   it('new records from an S3 path: existing ids kept, every record once, F1 within 0.01 of a full run', async (t) => {

@@ -110,7 +110,7 @@ describe('FindMatches over a partitioned table', { timeout: 600_000 }, () => {
     glue?.destroy();
     s3?.destroy();
     await server?.stop();
-    server?.cleanup();
+    await server?.cleanup();
   });
 
   it('labeling sets and label imports read every partition, with the key as a column', async () => {

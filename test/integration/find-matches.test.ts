@@ -134,7 +134,7 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     glue?.destroy();
     s3?.destroy();
     await server?.stop();
-    server?.cleanup();
+    await server?.cleanup();
   });
 
   it('a run before any label fails: the transform is not READY', async () => {

@@ -386,7 +386,7 @@ describe('an import killed mid-way', () => {
       }
     } finally {
       await first.kill();
-      first.cleanup();
+      await first.cleanup();
     }
   });
 });

@@ -30,11 +30,14 @@ describe('restart after a crash', () => {
   const servers: TestServer[] = [];
   after(async () => {
     for (const s of servers) await s.kill();
-    servers[0]?.cleanup();
+    await servers[0]?.cleanup();
   });
 
   it('keeps every record and leaves no run RUNNING', async () => {
-    const first = await startServer({ scriptedTasks: true });
+    // On a shared (PostgreSQL) store the dead server's runs are recovered once their lease expires,
+    // not at the restart: a short lease keeps that within the waits below.
+    const env = { DOPPEL_LEASE_MS: '2000' };
+    const first = await startServer({ scriptedTasks: true, env });
     servers.push(first);
     let client = glueClient(first);
 
@@ -63,7 +66,7 @@ describe('restart after a crash', () => {
     await waitForRun(client, fx.transformId, fragile.TaskRunId!, ['RUNNING']);
 
     await first.kill();
-    const second = await startServer({ scriptedTasks: true, dataDir: first.dataDir });
+    const second = await startServer({ scriptedTasks: true, dataDir: first.dataDir, env });
     servers.push(second);
     client = glueClient(second);
 

@@ -155,7 +155,7 @@ describe('S3 outage while a find-matches output is written', { timeout: 600_000 
     glue?.destroy();
     external?.destroy();
     await server?.stop();
-    server?.cleanup();
+    await server?.cleanup();
     await s3rver?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });

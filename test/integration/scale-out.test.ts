@@ -1,14 +1,17 @@
 /**
  * Scale-out as it is deployed: two API nodes (`doppel serve --no-worker`) and three `doppel worker`
- * processes on one metadata store (the data dir they share, or PostgreSQL when the suite runs with
- * DOPPEL_TEST_DATABASE_URL), with an S3-compatible server (s3rver) holding every object. 50 clients
+ * processes on one metadata store (PostgreSQL when the suite runs with DOPPEL_TEST_DATABASE_URL,
+ * each node then on a data dir of its own; else the embedded store of the data dir they share),
+ * with an S3-compatible server (s3rver) holding every object. 50 clients
  * at once each run the whole teaching loop on a transform of their own through an API node of
  * their own: labeling set, labels from the truth, import, evaluation, a `findmatches` job. Every
  * task run must be executed exactly once by one worker, and every client's result must equal what
  * the same loop gives on a single plain `doppel serve`.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateJobCommand,
@@ -131,6 +134,7 @@ describe('2 API nodes and 3 workers on one store, 50 concurrent teaching loops',
   let env: Record<string, string>;
   const servers: TestServer[] = [];
   const workers: TestWorker[] = [];
+  const workerDirs: string[] = [];
 
   before(async () => {
     try {
@@ -154,7 +158,8 @@ describe('2 API nodes and 3 workers on one store, 50 concurrent teaching loops',
     external?.destroy();
     await Promise.all(workers.map((w) => w.stop()));
     await Promise.all(servers.map((s) => s.stop()));
-    for (const s of servers) s.cleanup();
+    for (const s of servers) await s.cleanup();
+    for (const dir of workerDirs) rmSync(dir, { recursive: true, force: true });
     await s3rver?.stop();
   });
 
@@ -169,10 +174,23 @@ describe('2 API nodes and 3 workers on one store, 50 concurrent teaching loops',
     singleGlue.destroy();
     assert.ok(reference.groups.length > 50, `the reference output groups ${reference.groups.length} sets of records`);
 
-    const api = [await startServer({ env, args: ['--no-worker'] })];
-    api.push(await startServer({ env, args: ['--no-worker'], dataDir: api[0]!.dataDir }));
-    servers.push(...api);
-    for (let i = 0; i < 3; i++) workers.push(await startWorker({ env, dataDir: api[0]!.dataDir }));
+    // On PostgreSQL every node has a data dir of its own, as on separate machines (nothing shared but
+    // the database and s3rver); on the embedded store they share the first node's data dir.
+    const first = await startServer({ env, args: ['--no-worker'] });
+    servers.push(first);
+    const shared = first.databaseUrl;
+    const place = () =>
+      shared === undefined
+        ? { env, dataDir: first.dataDir }
+        : { env: { ...env, DOPPEL_DATABASE_URL: shared }, dataDir: mkdtempSync(join(tmpdir(), 'doppel-scale-')) };
+    const second = await startServer({ ...place(), args: ['--no-worker'] });
+    servers.push(second);
+    const api = [first, second];
+    for (let i = 0; i < 3; i++) {
+      const at = place();
+      workers.push(await startWorker(at));
+      if (at.dataDir !== first.dataDir) workerDirs.push(at.dataDir);
+    }
     const glues = api.map((node) => glueClient(node));
     await prepareTable(glues[0]!, external, ds);
 

@@ -485,7 +485,7 @@ describe('durability', () => {
         await second.stop();
       }
     } finally {
-      first.cleanup();
+      await first.cleanup();
     }
   });
 });

@@ -1,8 +1,16 @@
 /**
  * Starts a real doppel server process for tests (the compiled CLI, as a user would run it).
  * Each server gets its own temporary data dir unless one is given, so tests never share state.
+ * When DOPPEL_TEST_DATABASE_URL names a PostgreSQL server (.ci/run starts one), each data dir also
+ * gets its own database there, created on the first start and dropped by cleanup(): the servers
+ * then keep their metadata in PostgreSQL, and a server restarted on the same data dir finds it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { MetadataStore } from '../../src/storage/metadata-store.js';
+import { PgMetadataStore } from '../../src/storage/postgres/pg-metadata-store.js';
+import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
@@ -15,20 +23,23 @@ export interface TestServer {
   endpoint: string;
   port: number;
   dataDir: string;
+  /** The PostgreSQL database holding its metadata (DOPPEL_TEST_DATABASE_URL set), else undefined. */
+  databaseUrl?: string;
   process: ChildProcess;
   output: () => string;
   /** SIGTERM and wait for exit. */
   stop: () => Promise<number | null>;
   /** SIGKILL and wait for exit (simulates a crash). */
   kill: () => Promise<void>;
-  /** Removes the data dir (after stop/kill). */
-  cleanup: () => void;
+  /** Removes the data dir and its PostgreSQL database, if it has one (after stop/kill). */
+  cleanup: () => Promise<void>;
 }
 
 export interface StartOptions {
   dataDir?: string;
   port?: number;
   args?: string[];
+  /** Extra environment; a DOPPEL_DATABASE_URL here (an empty one: SQLite) replaces the test database. */
   env?: Record<string, string>;
   /** Enables the test-only task kind (scripted task runs); see src/tasks/scripted-task.ts. */
   scriptedTasks?: boolean;
@@ -36,9 +47,10 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'doppel-test-'));
+  const databaseUrl = options.env?.['DOPPEL_DATABASE_URL'] === undefined ? await testDatabaseOf(dataDir) : undefined;
   const started = await startNode(
     ['serve', '--port', String(options.port ?? 0), '--data-dir', dataDir, ...(options.args ?? [])],
-    options,
+    withDatabase(options, databaseUrl),
     { name: 'server', pattern: /listening on (http:\/\/\S+)/, waitingFor: 'listening' },
   );
   const endpoint = started.match[1]!;
@@ -47,8 +59,17 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     endpoint,
     port: Number(new URL(endpoint).port),
     dataDir,
-    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    cleanup: async () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (databaseUrl !== undefined) await dropTestDatabase(databaseUrl);
+    },
   };
+}
+
+/** The options with the node's metadata in `databaseUrl` (the data dir's test database), when there is one. */
+function withDatabase(options: StartOptions, databaseUrl: string | undefined): StartOptions {
+  return databaseUrl === undefined ? options : { ...options, env: { DOPPEL_DATABASE_URL: databaseUrl, ...options.env } };
 }
 
 /** A `doppel worker` process: task runs and no API. It leads its own process group. */
@@ -67,9 +88,10 @@ export interface TestWorker {
 
 /** Starts `doppel worker` on a data dir (a server's), with the options of startServer. */
 export async function startWorker(options: StartOptions & { dataDir: string }): Promise<TestWorker> {
+  const databaseUrl = options.env?.['DOPPEL_DATABASE_URL'] === undefined ? await testDatabaseOf(options.dataDir) : undefined;
   const started = await startNode(
     ['worker', '--data-dir', options.dataDir, ...(options.args ?? [])],
-    options,
+    withDatabase(options, databaseUrl),
     { name: 'worker', pattern: /doppel worker (\S+) executing task runs/, waitingFor: 'executing task runs' },
     { detached: true },
   );
@@ -137,13 +159,54 @@ async function startNode(
   };
 }
 
+/** The PostgreSQL server the tests' servers keep their metadata in (unset: SQLite in their data dirs). */
+export const TEST_DATABASE_URL = process.env['DOPPEL_TEST_DATABASE_URL'] || undefined;
+
+/** The URL of a database of the test PostgreSQL server: `name` on the server DOPPEL_TEST_DATABASE_URL names. */
+export function testDatabaseUrl(name: string): string {
+  const url = new URL(TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Runs `fn` with a connection to the test PostgreSQL server's own database (the one the URL names). */
+export async function withTestPostgres<T>(fn: (client: pg.Client) => Promise<T>, url = TEST_DATABASE_URL!): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The data dir's own database on the test PostgreSQL server, created if it is new; undefined without one. */
+async function testDatabaseOf(dataDir: string): Promise<string | undefined> {
+  if (TEST_DATABASE_URL === undefined) return undefined;
+  const name = `doppel_test_${createHash('sha256').update(dataDir).digest('hex').slice(0, 20)}`;
+  await withTestPostgres(async (c) => {
+    try {
+      await c.query(`CREATE DATABASE ${name}`);
+    } catch (e) {
+      // A restarted server's data dir already has its database.
+      if ((e as { code?: string }).code !== '42P04') throw e;
+    }
+  });
+  return testDatabaseUrl(name);
+}
+
+async function dropTestDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  await withTestPostgres((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
 /**
  * A suite's `after` for a server started in `before`: stops it and removes its data dir. Tolerates
  * a `before` that failed before the server was started.
  */
 export async function stopAndRemove(server: TestServer | undefined): Promise<void> {
   await server?.stop();
-  server?.cleanup();
+  await server?.cleanup();
 }
 
 /** The default credentials every fresh server accepts (documented in the README). */
@@ -204,3 +267,25 @@ export async function taskProcessOf(server: Pick<TestServer, 'output' | 'process
   }
   throw new Error(`the server log never said which task process runs attempt ${attempt} of ${taskRunId}:\n${server.output()}`);
 }
+
+/**
+ * A fresh, empty metadata store for tests of the store itself: SQLite in memory, or, when
+ * DOPPEL_TEST_DATABASE_URL is set, a new PostgreSQL database that `close()` drops.
+ */
+export async function freshMetadataStore(): Promise<{ store: MetadataStore; close: () => Promise<void> }> {
+  if (TEST_DATABASE_URL === undefined) {
+    const store = new SqliteMetadataStore(':memory:');
+    return { store, close: () => store.close() };
+  }
+  const url = await testDatabaseOf(`fresh-store-${process.pid}-${++freshStores}-${Date.now()}`);
+  const store = await PgMetadataStore.open({ url: url!, poolSize: 4 });
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await dropTestDatabase(url!);
+    },
+  };
+}
+
+let freshStores = 0;

@@ -25,6 +25,20 @@ describe('configFrom', () => {
     }
   });
 
+  it('reads DOPPEL_DATABASE_URL or --database-url (the flag wins) and DOPPEL_DATABASE_POOL_SIZE (default 10)', () => {
+    assert.equal(configFrom({}, {}).databaseUrl, undefined);
+    assert.equal(configFrom({}, { DOPPEL_DATABASE_URL: '' }).databaseUrl, undefined, 'empty is unset: SQLite');
+    assert.equal(configFrom({}, { DOPPEL_DATABASE_URL: 'postgres://u@h/d' }).databaseUrl, 'postgres://u@h/d');
+    assert.equal(
+      configFrom({ databaseUrl: 'postgresql://u@flag/d' }, { DOPPEL_DATABASE_URL: 'postgres://u@env/d' }).databaseUrl,
+      'postgresql://u@flag/d',
+    );
+    assert.throws(() => configFrom({}, { DOPPEL_DATABASE_URL: 'mysql://u@h/d' }), /DOPPEL_DATABASE_URL \(--database-url\) must be a postgres:/);
+    assert.equal(configFrom({}, {}).databasePoolSize, 10);
+    assert.equal(configFrom({}, { DOPPEL_DATABASE_POOL_SIZE: '25' }).databasePoolSize, 25);
+    assert.throws(() => configFrom({}, { DOPPEL_DATABASE_POOL_SIZE: '0' }), /DOPPEL_DATABASE_POOL_SIZE must be an integer >= 1/);
+  });
+
   it('reads DOPPEL_LOG_FORMAT: text (default) or json, anything else refused naming the variable', () => {
     assert.equal(configFrom({}, {}).logFormat, 'text');
     assert.equal(configFrom({}, { DOPPEL_LOG_FORMAT: 'json' }).logFormat, 'json');

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LABEL_BATCH_ROWS } from '../../src/storage/label-store.js';
 import { LabelsReplaced, StoreConflict } from '../../src/storage/metadata-store.js';
 import type { LabelRow, TaskRunRecord, TaskType, TransformRecord } from '../../src/storage/records.js';
-import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
+import type { MetadataStore } from '../../src/storage/metadata-store.js';
+import { freshMetadataStore, TEST_DATABASE_URL } from '../support/server.js';
+
+/** The store under test: SQLite, or PostgreSQL when DOPPEL_TEST_DATABASE_URL is set (CI's second pass). */
+const KIND = TEST_DATABASE_URL === undefined ? 'SQLite' : 'PostgreSQL';
 
 const scope = { accountId: '123456789012', region: 'us-east-1' };
 
@@ -28,10 +32,12 @@ function run(id: string, transformId = 't1', taskType: TaskType = 'LABELING_SET_
   };
 }
 
-describe('SQLite task queue', () => {
-  let store: SqliteMetadataStore;
+describe(`${KIND} task queue`, () => {
+  let store: MetadataStore;
+  let closeStore: () => Promise<void>;
+  afterEach(() => closeStore());
   beforeEach(async () => {
-    store = new SqliteMetadataStore(':memory:');
+    ({ store, close: closeStore } = await freshMetadataStore());
     await store.insertTransform(transform('t1'), {}, { maxTransforms: 10 }, 'arn:t1');
   });
 
@@ -226,8 +232,10 @@ describe('SQLite task queue', () => {
   });
 });
 
-describe('SQLite label generations', () => {
-  let store: SqliteMetadataStore;
+describe(`${KIND} label generations`, () => {
+  let store: MetadataStore;
+  let closeStore: () => Promise<void>;
+  afterEach(() => closeStore());
   const rows = (set: string, ...keys: string[]): LabelRow[] =>
     keys.map((id, i) => ({ labelingSetId: set, label: i % 2 ? 'B' : 'A', values: { id } }));
   /** The stored labels as `set:id`, read page by page. */
@@ -266,7 +274,7 @@ describe('SQLite label generations', () => {
   }
 
   beforeEach(async () => {
-    store = new SqliteMetadataStore(':memory:');
+    ({ store, close: closeStore } = await freshMetadataStore());
     await store.insertTransform(transform('t1'), {}, { maxTransforms: 10 }, 'arn:t1');
   });
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { CatalogChange } from '../catalog-change.js';
 import type { TableKey } from '../records.js';
+import { valuesKey } from '../rows.js';
 
 const OF_TABLE = 'account_id = ? AND region = ? AND catalog_id = ? AND database_name = ? AND table_name = ?';
 const keyOf = (t: TableKey) => [t.accountId, t.region, t.catalogId, t.databaseName, t.name];
@@ -43,8 +44,8 @@ export function applyCatalogChange(db: Database.Database, change: CatalogChange)
   );
   for (const p of change.createPartitions) {
     const table = { ...p, name: p.tableName };
-    insertPartition.run(...keyOf(table), JSON.stringify(p.values), p.createdOn, JSON.stringify(p.doc));
+    insertPartition.run(...keyOf(table), valuesKey(p.values), p.createdOn, JSON.stringify(p.doc));
   }
   const deletePartition = db.prepare(`DELETE FROM catalog_partitions WHERE ${OF_TABLE} AND partition_values = ?`);
-  for (const { table, values } of change.deletePartitions) deletePartition.run(...keyOf(table), JSON.stringify(values));
+  for (const { table, values } of change.deletePartitions) deletePartition.run(...keyOf(table), valuesKey(values));
 }

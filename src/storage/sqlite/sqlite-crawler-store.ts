@@ -2,27 +2,8 @@ import type Database from 'better-sqlite3';
 import { crawlerQueueKey, type CrawlerRecord, type CrawlerStore } from '../crawler-store.js';
 import type { DiskReserve } from '../disk-reserve.js';
 import type { Scope } from '../records.js';
-import { docOf, scopeOf, writingUniqueName } from './rows.js';
+import { toCrawler, writingUniqueName, type CrawlerRow } from '../rows.js';
 import { deleteAllTags, putTags } from './tag-rows.js';
-
-interface CrawlerRow {
-  account_id: string;
-  region: string;
-  name: string;
-  created_on: number;
-  last_updated: number;
-  version: number;
-  doc: string;
-}
-
-const toCrawler = (r: CrawlerRow): CrawlerRecord => ({
-  ...scopeOf(r),
-  name: r.name,
-  createdOn: r.created_on,
-  lastUpdated: r.last_updated,
-  version: r.version,
-  doc: docOf(r.doc),
-});
 
 /** Crawlers in the metadata store's SQLite file (table from the crawlers migration); their crawls are task_runs rows. */
 export class SqliteCrawlerStore implements CrawlerStore {

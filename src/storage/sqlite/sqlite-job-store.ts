@@ -2,56 +2,8 @@ import type Database from 'better-sqlite3';
 import type { JobRecord, JobRunRecord, JobRunState, JobStore } from '../job-store.js';
 import type { DiskReserve } from '../disk-reserve.js';
 import type { Scope } from '../records.js';
-import { docOf, opt, scopeOf, writingUniqueName } from './rows.js';
+import { toJob, toJobRun, writingUniqueName, type JobRow, type JobRunRow } from '../rows.js';
 import { deleteAllTags, putTags } from './tag-rows.js';
-
-interface JobRow {
-  account_id: string;
-  region: string;
-  name: string;
-  created_on: number;
-  last_modified_on: number;
-  doc: string;
-}
-
-interface JobRunRow {
-  account_id: string;
-  region: string;
-  job_name: string;
-  id: string;
-  started_on: number;
-  last_modified_on: number;
-  arguments: string;
-  transform_id: string | null;
-  task_run_id: string | null;
-  state: string | null;
-  error_message: string | null;
-  completed_on: number | null;
-  doc: string;
-}
-
-const toJob = (r: JobRow): JobRecord => ({
-  ...scopeOf(r),
-  name: r.name,
-  createdOn: r.created_on,
-  lastModifiedOn: r.last_modified_on,
-  doc: docOf(r.doc),
-});
-
-const toRun = (r: JobRunRow): JobRunRecord => ({
-  ...scopeOf(r),
-  jobName: r.job_name,
-  id: r.id,
-  startedOn: r.started_on,
-  lastModifiedOn: r.last_modified_on,
-  arguments: JSON.parse(r.arguments) as Record<string, string>,
-  transformId: opt(r.transform_id),
-  taskRunId: opt(r.task_run_id),
-  state: opt(r.state) as JobRunState | undefined,
-  errorMessage: opt(r.error_message),
-  completedOn: opt(r.completed_on),
-  doc: docOf(r.doc),
-});
 
 /** Jobs and job runs in the metadata store's SQLite file (tables from migration 3). */
 export class SqliteJobStore implements JobStore {
@@ -141,7 +93,7 @@ export class SqliteJobStore implements JobStore {
     const row = this.db
       .prepare('SELECT * FROM job_runs WHERE account_id = ? AND region = ? AND job_name = ? AND id = ?')
       .get(scope.accountId, scope.region, jobName, id) as JobRunRow | undefined;
-    return row && toRun(row);
+    return row && toJobRun(row);
   }
 
   async listJobRuns(scope: Scope, jobName: string): Promise<JobRunRecord[]> {
@@ -150,7 +102,7 @@ export class SqliteJobStore implements JobStore {
         'SELECT * FROM job_runs WHERE account_id = ? AND region = ? AND job_name = ? ORDER BY started_on DESC, id DESC',
       )
       .all(scope.accountId, scope.region, jobName) as JobRunRow[];
-    return rows.map(toRun);
+    return rows.map(toJobRun);
   }
 
   async settleJobRun(

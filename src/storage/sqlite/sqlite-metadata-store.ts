@@ -16,109 +16,32 @@ import type {
   TableKey,
   TableRecord,
   TransformRecord,
-  TransformStatus,
 } from '../records.js';
 import { DiskReserve } from '../disk-reserve.js';
 import { migrate } from './migrations.js';
-import { docOf, scopeOf, writingUniqueName } from './rows.js';
+import {
+  toDatabase,
+  toPartition,
+  toTable,
+  toTableVersion,
+  toTransform,
+  valuesKey,
+  writingUniqueName,
+  type DatabaseRow,
+  type PartitionRow,
+  type TableRow,
+  type TableVersionRow,
+  type TransformRow,
+} from '../rows.js';
 import { SqliteCrawlerStore } from './sqlite-crawler-store.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteLabelStore } from './sqlite-label-store.js';
 import { SqliteTaskQueueStore } from './sqlite-task-queue-store.js';
 import { deleteAllTags, putTags } from './tag-rows.js';
 
-interface TransformRow {
-  account_id: string;
-  region: string;
-  id: string;
-  name: string;
-  status: string;
-  created_on: number;
-  last_modified_on: number;
-  label_count: number;
-  doc: string;
-}
-
-interface DatabaseRow {
-  account_id: string;
-  region: string;
-  catalog_id: string;
-  name: string;
-  created_on: number;
-  doc: string;
-}
-
-interface TableRow extends DatabaseRow {
-  database_name: string;
-  updated_on: number;
-  version_id: number;
-  created_by: string;
-}
-
-interface TableVersionRow extends Omit<TableRow, 'name'> {
-  table_name: string;
-}
-
-interface PartitionRow {
-  account_id: string;
-  region: string;
-  catalog_id: string;
-  database_name: string;
-  table_name: string;
-  partition_values: string;
-  created_on: number;
-  doc: string;
-}
-
 /** The key columns of a table's partitions and versions, in the order the statements below bind them. */
 const tableKeyParams = (t: TableKey) => [t.accountId, t.region, t.catalogId, t.databaseName, t.name];
 const OF_TABLE = 'account_id = ? AND region = ? AND catalog_id = ? AND database_name = ? AND table_name = ?';
-
-/** A partition's values as one key column: a JSON array, so that no value can be confused with a separator. */
-const valuesKey = (values: string[]) => JSON.stringify(values);
-
-const toPartition = (r: PartitionRow): PartitionRecord => ({
-  ...scopeOf(r),
-  catalogId: r.catalog_id,
-  databaseName: r.database_name,
-  tableName: r.table_name,
-  values: JSON.parse(r.partition_values) as string[],
-  createdOn: r.created_on,
-  doc: docOf(r.doc),
-});
-
-const toTableVersion = (r: TableVersionRow): TableRecord => toTable({ ...r, name: r.table_name });
-
-const toTransform = (r: TransformRow): TransformRecord => ({
-  ...scopeOf(r),
-  id: r.id,
-  name: r.name,
-  status: r.status as TransformStatus,
-  createdOn: r.created_on,
-  lastModifiedOn: r.last_modified_on,
-  labelCount: r.label_count,
-  doc: docOf(r.doc),
-});
-
-const toDatabase = (r: DatabaseRow): DatabaseRecord => ({
-  ...scopeOf(r),
-  catalogId: r.catalog_id,
-  name: r.name,
-  createdOn: r.created_on,
-  doc: docOf(r.doc),
-});
-
-const toTable = (r: TableRow): TableRecord => ({
-  ...scopeOf(r),
-  catalogId: r.catalog_id,
-  databaseName: r.database_name,
-  name: r.name,
-  createdOn: r.created_on,
-  updatedOn: r.updated_on,
-  versionId: r.version_id,
-  createdBy: r.created_by,
-  doc: docOf(r.doc),
-});
 
 export interface SqliteStoreOptions {
   /**

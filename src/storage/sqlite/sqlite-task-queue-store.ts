@@ -1,65 +1,18 @@
 import type Database from 'better-sqlite3';
 import { StoreConflict } from '../metadata-store.js';
-import type { Scope, TaskRunRecord, TaskStatus, TaskType } from '../records.js';
+import type { Scope, TaskRunRecord, TaskStatus } from '../records.js';
 import { applyCatalogChange } from './catalog-change-rows.js';
 import type { LabelChange, LeaseState, Release, TaskOutcome, TaskQueueStore } from '../task-queue-store.js';
-import { opt, scopeOf } from './rows.js';
-
-interface TaskRunRow {
-  account_id: string;
-  region: string;
-  transform_id: string;
-  id: string;
-  task_type: string;
-  status: string;
-  properties: string;
-  args: string;
-  error_string: string | null;
-  started_on: number;
-  last_modified_on: number;
-  completed_on: number | null;
-  execution_ms: number;
-  attempt: number;
-  interruptions: number;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-  lease_renewed_at: number | null;
-  running_since: number | null;
-  deadline_at: number | null;
-  progress: string | null;
-  progress_percent: number | null;
-  progress_updated_on: number | null;
-}
-
-const toRun = (r: TaskRunRow): TaskRunRecord => ({
-  ...scopeOf(r),
-  transformId: r.transform_id,
-  id: r.id,
-  taskType: r.task_type as TaskType,
-  status: r.status as TaskStatus,
-  properties: JSON.parse(r.properties) as Record<string, unknown>,
-  args: JSON.parse(r.args) as Record<string, unknown>,
-  errorString: opt(r.error_string),
-  startedOn: r.started_on,
-  lastModifiedOn: r.last_modified_on,
-  completedOn: opt(r.completed_on),
-  executionMs: r.execution_ms,
-  attempt: r.attempt,
-  interruptions: r.interruptions,
-  leaseOwner: opt(r.lease_owner),
-  leaseExpiresAt: opt(r.lease_expires_at),
-  leaseRenewedAt: opt(r.lease_renewed_at),
-  runningSince: opt(r.running_since),
-  deadlineAt: opt(r.deadline_at),
-  progress:
-    r.progress !== null && r.progress_percent !== null && r.progress_updated_on !== null
-      ? { stage: r.progress, percent: r.progress_percent, updatedOn: r.progress_updated_on }
-      : undefined,
-});
-
-/** Why an appending import fails when its base generation is no longer the transform's labels. */
-const LABELS_CHANGED_MEANWHILE =
-  "The transform's labels changed while this import ran (another import finished first), so its labels were not stored; start it again.";
+import { opt, toTaskRun, type TaskRunRow } from '../rows.js';
+import {
+  DEADLINE_PASSED,
+  errorOf,
+  finishedStatus,
+  LABELS_CHANGED_MEANWHILE,
+  leaseStateOf,
+  ranUntilLastSeen,
+  spentSince,
+} from '../task-queue-rules.js';
 
 const ACTIVE = `('STARTING', 'RUNNING', 'STOPPING')`;
 
@@ -97,7 +50,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
 
   #load(id: string): TaskRunRecord | undefined {
     const row = this.#db.prepare('SELECT * FROM task_runs WHERE id = ?').get(id) as TaskRunRow | undefined;
-    return row && toRun(row);
+    return row && toTaskRun(row);
   }
 
   async enqueue(run: TaskRunRecord, limits: { maxActivePerTransform: number }): Promise<void> {
@@ -141,14 +94,14 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     const row = this.#db
       .prepare('SELECT * FROM task_runs WHERE account_id = ? AND region = ? AND transform_id = ? AND id = ?')
       .get(scope.accountId, scope.region, transformId, id) as TaskRunRow | undefined;
-    return row && toRun(row);
+    return row && toTaskRun(row);
   }
 
   async list(scope: Scope, transformId: string) {
     const rows = this.#db
       .prepare('SELECT * FROM task_runs WHERE account_id = ? AND region = ? AND transform_id = ?')
       .all(scope.accountId, scope.region, transformId) as TaskRunRow[];
-    return rows.map(toRun);
+    return rows.map(toTaskRun);
   }
 
   async claimNext(owner: string, now: number, leaseMs: number) {
@@ -220,16 +173,14 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
       const run = this.#load(id);
       if (!run || run.leaseOwner !== owner) return false;
       if (run.status !== 'RUNNING' && run.status !== 'STOPPING') return false;
-      // A cancel that raced with completion wins only if the handler did not finish cleanly.
-      const status = run.status === 'STOPPING' && outcome.status !== 'SUCCEEDED' ? 'STOPPED' : outcome.status;
-      const spent = run.runningSince !== undefined ? now - run.runningSince : 0;
+      const status = finishedStatus(run, outcome);
+      const spent = spentSince(run, now);
       if (status === 'SUCCEEDED' && outcome.labelChange && !this.#switchLabels(run, outcome.labelChange, now)) {
-        this.#end(id, 'FAILED', LABELS_CHANGED_MEANWHILE, Math.max(0, spent), now);
+        this.#end(id, 'FAILED', LABELS_CHANGED_MEANWHILE, spent, now);
         return true;
       }
       const properties = { ...run.properties, ...(outcome.properties ?? {}) };
-      const error = status === 'FAILED' || status === 'TIMEOUT' ? (outcome.errorString ?? null) : null;
-      this.#end(id, status, error, Math.max(0, spent), now, properties);
+      this.#end(id, status, errorOf(status, outcome.errorString), spent, now, properties);
       if (status === 'SUCCEEDED' && outcome.transformPatch) {
         this.#patchTransform(run, outcome.transformPatch, now);
       }
@@ -254,7 +205,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
       const run = this.#load(id);
       if (!run || run.leaseOwner !== owner) return false;
       if (run.status !== 'RUNNING' && run.status !== 'STOPPING') return false;
-      const spent = run.runningSince !== undefined ? Math.max(0, now - run.runningSince) : 0;
+      const spent = spentSince(run, now);
       if (run.status === 'STOPPING') this.#end(id, 'STOPPED', null, spent, now);
       else if (how.resume) this.#requeue(id, spent, now, how.interrupted);
       else this.#end(id, 'FAILED', how.errorString, spent, now);
@@ -356,7 +307,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
         )
         .all(opts.exceptOwner ?? null, opts.now, ...dead) as TaskRunRow[];
     return this.#writeIfFound(orphans, (rows) => {
-      for (const run of rows.map(toRun)) {
+      for (const run of rows.map(toTaskRun)) {
         const spent = ranUntilLastSeen(run, opts.now);
         if (run.status === 'STOPPING') {
           this.#end(run.id, 'STOPPED', null, spent, opts.now);
@@ -411,28 +362,11 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
         )
         .all(now, now) as TaskRunRow[];
     return this.#writeIfFound(expired, (rows) => {
-      for (const run of rows.map(toRun)) {
+      for (const run of rows.map(toTaskRun)) {
         const spent = ranUntilLastSeen(run, now);
-        this.#end(run.id, 'TIMEOUT', 'Task run exceeded the timeout of its transform.', spent, now);
+        this.#end(run.id, 'TIMEOUT', DEADLINE_PASSED, spent, now);
       }
       return rows.length;
     }, 0);
   }
-}
-
-/**
- * How long an orphaned attempt ran: its owner was last seen alive when it last renewed the lease,
- * so the attempt counts until then, not until whenever the orphan is found (maybe a restart later).
- */
-function ranUntilLastSeen(run: TaskRunRecord, now: number): number {
-  if (run.runningSince === undefined) return 0;
-  return Math.max(0, Math.min(now, run.leaseRenewedAt ?? run.runningSince) - run.runningSince);
-}
-
-/** How a run stands for the owner that claimed it (see LeaseState). */
-function leaseStateOf(run: Pick<TaskRunRecord, 'status' | 'leaseOwner'> | undefined, owner: string): LeaseState {
-  if (!run) return 'lost';
-  if (run.status !== 'RUNNING' && run.status !== 'STOPPING') return 'ended';
-  if (run.leaseOwner !== owner) return 'lost';
-  return run.status === 'STOPPING' ? 'cancel-requested' : 'held';
 }

@@ -1,0 +1,117 @@
+import pg from 'pg';
+
+/** A connection inside a transaction: what the stores' statements run on. */
+export type PgClient = pg.PoolClient;
+
+/** The settings of the PostgreSQL metadata store (DOPPEL_DATABASE_URL, DOPPEL_DATABASE_POOL_SIZE). */
+export interface PgOptions {
+  url: string;
+  /** Connections this process keeps at most; requests beyond it wait for a free one. */
+  poolSize: number;
+  /** Called with errors of idle connections (the server restarted or went away): logged, never thrown. */
+  onIdleError?: (e: Error) => void;
+}
+
+/** How long a new connection may take before the attempt counts as failed. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * BIGINT columns (epoch milliseconds, counts) come back as JS numbers rather than strings: every
+ * value doppel stores in one is far below 2^53, and the records hold numbers.
+ */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** The URL without its password, for messages. */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/**
+ * A connection pool with one-transaction-per-call helpers. Each store method takes a connection,
+ * runs its statements between BEGIN and COMMIT (READ COMMITTED, with row locks or advisory locks
+ * where a decision reads before it writes), and gives the connection back.
+ */
+export class PgDatabase {
+  readonly pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  /** Opens the pool and checks that the server answers; fails with a message naming DOPPEL_DATABASE_URL. */
+  static async open(options: PgOptions): Promise<PgDatabase> {
+    let pool: pg.Pool;
+    try {
+      pool = new pg.Pool({
+        connectionString: options.url,
+        max: options.poolSize,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        types,
+        application_name: 'doppel',
+      });
+    } catch (e) {
+      throw new Error(`DOPPEL_DATABASE_URL ${redactedUrl(options.url)} is not usable: ${(e as Error).message}`);
+    }
+    // Without a listener, an idle connection's error (the server restarted) would end the process.
+    pool.on('error', (e) => options.onIdleError?.(e));
+    try {
+      await pool.query('SELECT 1');
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw new Error(`cannot reach the PostgreSQL server of DOPPEL_DATABASE_URL (${redactedUrl(options.url)}): ${describe(e)}`);
+    }
+    return new PgDatabase(pool);
+  }
+
+  /** One statement in a transaction of its own. */
+  async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(sql, params);
+  }
+
+  /** Runs `fn` in one transaction: committed when it returns, rolled back when it throws. */
+  async tx<T>(fn: (client: PgClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        // The connection itself failed: the pool must not hand it out again.
+        broken = rollbackError as Error;
+      }
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** A connection error's message, which for a refused connection node leaves empty (an AggregateError). */
+function describe(e: unknown): string {
+  if (e instanceof AggregateError && e.errors.length > 0) return describe(e.errors[0]);
+  const err = e as Error & { code?: string };
+  return err.message || err.code || String(e);
+}
+
+/** A transaction-scoped advisory lock on `key`: writers deciding on the same key take turns. */
+export async function lockKey(client: PgClient, key: string): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+}
