@@ -100,16 +100,18 @@ export interface TaskQueueStore {
 
   /**
    * Runs whose owner is gone: those leased to one of `deadOwners` (known to be dead, see
-   * storage/node-locks.ts) and those whose lease expired, except `exceptOwner`'s (the caller's own
-   * runs are alive as long as it is). Each is put back to STARTING with an interruption counted
-   * when `canResume(run)` says so, otherwise FAILED with `failMessage(run)`; STOPPING runs become
+   * storage/node-locks.ts) and those whose lease expired, except the ones the caller (`self.owner`)
+   * is still executing (`self.executing`), whose renewals may have failed while the store was
+   * unreachable; the caller's other runs are orphans like anyone's (an attempt whose ending could
+   * not be written). Each is put back to STARTING with an interruption counted when
+   * `canResume(run)` says so, otherwise FAILED with `failMessage(run)`; STOPPING runs become
    * STOPPED. The time they ran counts up to their owner's last lease renewal. Returns the number of
    * runs touched.
    */
   recoverOrphans(opts: {
     now: number;
     deadOwners?: readonly string[];
-    exceptOwner?: string;
+    self?: { owner: string; executing: readonly string[] };
     canResume: (run: TaskRunRecord) => boolean;
     failMessage: (run: TaskRunRecord) => string;
   }): Promise<number>;

@@ -406,7 +406,8 @@ export class TaskSupervisor implements TaskRunEvents {
 
   /**
    * Recovers the runs of nodes known to be dead and those whose lease expired (their node stopped
-   * renewing: it vanished, or this machine cannot see it).
+   * renewing: it vanished, or this machine cannot see it), this node's own among them when it no
+   * longer executes them (their ending could not be written: the store was unreachable).
    */
   async #recoverOrphans(): Promise<void> {
     const { store, ownerDead } = this.#opts;
@@ -414,7 +415,7 @@ export class TaskSupervisor implements TaskRunEvents {
     const recovered = await store.tasks.recoverOrphans({
       now: Date.now(),
       deadOwners,
-      exceptOwner: this.owner,
+      self: { owner: this.owner, executing: [...this.#attempts.keys()] },
       canResume: (run) => this.#canResume(run),
       failMessage: (run) => {
         const died = `Task run was interrupted: the doppel node running it (${run.leaseOwner}) died or stopped renewing its lease`;

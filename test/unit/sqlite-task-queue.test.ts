@@ -126,14 +126,14 @@ describe(`${KIND} task queue`, () => {
     await store.tasks.claimNext('me', 2000, 1000);
     assert.deepEqual((await store.tasks.leaseOwners()).sort(), ['alive', 'dead', 'me']);
     assert.equal(
-      await store.tasks.recoverOrphans({ now: 9000, exceptOwner: 'me', canResume: () => true, failMessage: () => '' }),
+      await store.tasks.recoverOrphans({ now: 9000, self: { owner: 'me', executing: ['c'] }, canResume: () => true, failMessage: () => '' }),
       0,
-      'no lease of "dead" or "alive" has expired, and "me" is alive however old its lease',
+      'no lease of "dead" or "alive" has expired, and "me" still executes its run however old its lease',
     );
     const recovered = await store.tasks.recoverOrphans({
       now: 9000,
       deadOwners: ['dead', 'me'],
-      exceptOwner: 'me',
+      self: { owner: 'me', executing: ['c'] },
       canResume: () => true,
       failMessage: () => '',
     });
@@ -144,6 +144,22 @@ describe(`${KIND} task queue`, () => {
     assert.equal((await store.tasks.get(scope, 't1', 'b'))?.leaseOwner, 'alive');
     assert.equal((await store.tasks.get(scope, 't1', 'c'))?.leaseOwner, 'me');
     assert.deepEqual((await store.tasks.leaseOwners()).sort(), ['alive', 'me']);
+  });
+
+  it("recovers the caller's own expired run once it no longer executes it (its ending could not be written)", async () => {
+    for (const id of ['a', 'b']) await store.tasks.enqueue(run(id), { maxActivePerTransform: 5 });
+    await store.tasks.claimNext('me', 2000, 1000);
+    await store.tasks.claimNext('me', 2000, 1000);
+    const recovered = await store.tasks.recoverOrphans({
+      now: 9000,
+      self: { owner: 'me', executing: ['b'] },
+      canResume: () => true,
+      failMessage: () => '',
+    });
+    assert.equal(recovered, 1);
+    const [a, b] = await Promise.all(['a', 'b'].map((id) => store.tasks.get(scope, 't1', id)));
+    assert.deepEqual([a?.status, a?.interruptions], ['STARTING', 1]);
+    assert.deepEqual([b?.status, b?.leaseOwner], ['RUNNING', 'me']);
   });
 
   it('releases an attempt: a crash counts an interruption, a hand-back does not, a cancel wins', async () => {

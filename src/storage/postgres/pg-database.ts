@@ -77,26 +77,39 @@ export class PgDatabase {
     return this.pool.query<R>(sql, params);
   }
 
-  /** Runs `fn` in one transaction: committed when it returns, rolled back when it throws. */
-  async tx<T>(fn: (client: PgClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on a connection of its own, given back to the pool afterwards (closed instead when it
+   * broke). While it is out of the pool the connection has an error listener of its own: the pool
+   * listens only to idle ones, and a connection the server ends between two statements (a restart)
+   * would otherwise raise an unhandled 'error' and end the process.
+   */
+  async withClient<T>(fn: (client: PgClient, broken: () => Error | undefined) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    const onError = (e: Error) => (broken = e);
+    client.on('error', onError);
     try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (e) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        // The connection itself failed: the pool must not hand it out again.
-        broken = rollbackError as Error;
-      }
-      throw e;
+      return await fn(client, () => broken);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
+  }
+
+  /** Runs `fn` in one transaction: committed when it returns, rolled back when it throws. */
+  async tx<T>(fn: (client: PgClient) => Promise<T>): Promise<T> {
+    return this.withClient(async (client, broken) => {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        // On a broken connection there is nothing to roll back (the server ended the transaction).
+        if (!broken()) await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
   }
 
   async close(): Promise<void> {

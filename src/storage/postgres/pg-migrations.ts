@@ -190,8 +190,7 @@ const MIGRATION_LOCK_KEY = 0x646f7070656c; // "doppel"
  * lock: a node starting at the same time waits for the lock, then finds them applied.
  */
 export async function migratePostgres(db: PgDatabase): Promise<void> {
-  const client = await db.pool.connect();
-  try {
+  await db.withClient(async (client) => {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -218,9 +217,7 @@ export async function migratePostgres(db: PgDatabase): Promise<void> {
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export const LATEST_PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -210,7 +210,7 @@ export class PgTaskQueueStore implements TaskQueueStore {
   async recoverOrphans(opts: {
     now: number;
     deadOwners?: readonly string[];
-    exceptOwner?: string;
+    self?: { owner: string; executing: readonly string[] };
     canResume: (run: TaskRunRecord) => boolean;
     failMessage: (run: TaskRunRecord) => string;
   }): Promise<number> {
@@ -218,9 +218,10 @@ export class PgTaskQueueStore implements TaskQueueStore {
       // Rows another node is recovering (or whose owner is committing right now) are skipped: the
       // next look finds whatever is still an orphan then.
       const { rows } = await c.query<TaskRunRow>(
-        `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_owner IS DISTINCT FROM $2
+        `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING')
+         AND (lease_owner IS DISTINCT FROM $2 OR id <> ALL($4::text[]))
          AND (lease_expires_at < $1 OR lease_owner = ANY($3::text[])) FOR UPDATE SKIP LOCKED`,
-        [opts.now, opts.exceptOwner ?? null, opts.deadOwners ?? []],
+        [opts.now, opts.self?.owner ?? null, opts.deadOwners ?? [], opts.self?.executing ?? []],
       );
       for (const run of rows.map(toTaskRun)) {
         const spent = ranUntilLastSeen(run, opts.now);

@@ -294,18 +294,20 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   async recoverOrphans(opts: {
     now: number;
     deadOwners?: readonly string[];
-    exceptOwner?: string;
+    self?: { owner: string; executing: readonly string[] };
     canResume: (run: TaskRunRecord) => boolean;
     failMessage: (run: TaskRunRecord) => string;
   }): Promise<number> {
     const dead = opts.deadOwners ?? [];
+    const executing = opts.self?.executing ?? [];
     const orphans = () =>
       this.#db
         .prepare(
-          `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_owner IS NOT ?
+          `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING')
+           AND (lease_owner IS NOT ? OR id NOT IN (${executing.map(() => '?').join(',')}))
            AND (lease_expires_at < ? OR lease_owner IN (${dead.map(() => '?').join(',')}))`,
         )
-        .all(opts.exceptOwner ?? null, opts.now, ...dead) as TaskRunRow[];
+        .all(opts.self?.owner ?? null, ...executing, opts.now, ...dead) as TaskRunRow[];
     return this.#writeIfFound(orphans, (rows) => {
       for (const run of rows.map(toTaskRun)) {
         const spent = ranUntilLastSeen(run, opts.now);
