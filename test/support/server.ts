@@ -61,7 +61,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     dataDir,
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     cleanup: async () => {
-      rmSync(dataDir, { recursive: true, force: true });
+      // A task process of a killed server may still be ending and writing its last file here.
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 5 });
       if (databaseUrl !== undefined) await dropTestDatabase(databaseUrl);
     },
   };
