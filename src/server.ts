@@ -70,6 +70,7 @@ export async function startDoppel(
     scriptedTasks: config.scriptedTasks,
     seed: config.seed,
     maxLabelFileBytes: config.maxLabelFileBytes,
+    partitions: { partitionRows: config.partitionRows, leaseMs: config.leaseMs },
   };
   const supervisor = new TaskSupervisor({
     store,
