@@ -105,6 +105,17 @@ async function removeFolder(objects: ObjectStore, folder: S3Location): Promise<v
   }
 }
 
+/** Removes the folders of runs that wrote to this output and have ended (or are gone). */
+async function removeEndedRunsFolders(store: MetadataStore, ctx: TaskContext, output: S3Location): Promise<void> {
+  const parent = `${asPrefix(output.key)}_doppel/parts/`;
+  const listed = await ctx.objects.listObjects(output.bucket, { prefix: parent, delimiter: '/' });
+  for (const prefix of listed.commonPrefixes) {
+    const runId = prefix.slice(parent.length, -1);
+    const other = await store.tasks.get(ctx.run, ctx.run.transformId, runId);
+    if (!other || TERMINAL.has(other.status)) await removeFolder(ctx.objects, { bucket: output.bucket, key: prefix });
+  }
+}
+
 /** Cancels the run's parts that have not ended (all attempts' parts). */
 export async function cancelParts(store: MetadataStore, scope: Scope, transformId: string, runId: string): Promise<TaskRunRecord[]> {
   const stopping: TaskRunRecord[] = [];
@@ -135,9 +146,11 @@ export async function scoreInParts(
   const { store } = deps;
   const run = ctx.run;
   const runFolder = partsFolder(output, run.id);
-  // An earlier attempt of this run may have left parts and data behind.
+  // An earlier attempt of this run may have left parts and data behind, and a run that was stopped
+  // or timed out (its process killed) its data.
   await cancelParts(store, run, run.transformId, run.id);
   await removeFolder(ctx.objects, runFolder);
+  await removeEndedRunsFolders(store, ctx, output);
   const folder: S3Location = { bucket: output.bucket, key: `${runFolder.key}attempt-${run.attempt}/` };
   try {
     const m = plan.pairs.a.length;
