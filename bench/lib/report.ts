@@ -11,6 +11,7 @@ import { fmt } from './format.js';
 import type { DatasetResult, Machine, RoundResult, SweepPoint } from './results.js';
 import { checkAcceptance, speedResultName, type SpeedResult } from './speed-results.js';
 import type { IncrementalBenchResult, IncrementalJobResult, JobTiming, TimedRun } from './incremental-results.js';
+import { renderPartitioned, type PartitionedResult } from './partitioned-results.js';
 import { PHASES } from './run-watch.js';
 import { median, type Range } from './stats.js';
 import { F1_TARGETS, TARGET_ROUNDS } from './targets.js';
@@ -39,6 +40,7 @@ export function renderBenchmarksFrom(resultsDir: string): string {
     readSpeedResults(resultsDir),
     readJsonFiles<IncrementalBenchResult>(resultsDir, /^incremental-engine-.+\.json$/),
     readJsonFiles<IncrementalJobResult>(resultsDir, /^incremental-job-.+\.json$/),
+    readJsonFiles<PartitionedResult>(resultsDir, /^partitioned-.+\.json$/),
   );
 }
 
@@ -56,6 +58,7 @@ export function renderBenchmarks(
   speedRuns: SpeedResult[] = [],
   incrementalRuns: IncrementalBenchResult[] = [],
   incrementalJobs: IncrementalJobResult[] = [],
+  partitionedRuns: PartitionedResult[] = [],
 ): string {
   const runsOf = runsByDataset(results);
   /** A dataset's run of the lowest seed: the one the detail tables show. */
@@ -65,7 +68,7 @@ export function renderBenchmarks(
     const tb = b in F1_TARGETS ? 0 : 1;
     return ta - tb || a.localeCompare(b);
   });
-  const machines = [...new Set([...results, ...tradeoffRuns, ...speedRuns, ...incrementalRuns, ...incrementalJobs].map((r) => machineKey(r.machine)))];
+  const machines = [...new Set([...results, ...tradeoffRuns, ...speedRuns, ...incrementalRuns, ...incrementalJobs, ...partitionedRuns].map((r) => machineKey(r.machine)))];
 
   const lines: string[] = [];
   lines.push('# Benchmarks');
@@ -239,6 +242,7 @@ export function renderBenchmarks(
   if (incrementalRuns.length > 0 || incrementalJobs.length > 0) {
     lines.push(...renderIncremental(incrementalRuns, incrementalJobs, (m) => machines.indexOf(machineKey(m)) + 1));
   }
+  if (partitionedRuns.length > 0) lines.push(...renderPartitioned(partitionedRuns, (m) => machines.indexOf(machineKey(m)) + 1));
   lines.push('## Machines');
   lines.push('');
   if (machines.length === 0) lines.push('No measurements yet.');
