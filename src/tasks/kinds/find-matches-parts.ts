@@ -165,7 +165,7 @@ export async function scoreInParts(
     for (let i = 0; i < parts; i++) {
       const id = `tsk-${randomBytes(20).toString('hex')}`;
       const args: PartArgs = { partOf: run.id, part: i, parts, folder: formatS3Uri(folder) };
-      const props = { FindMatchesTaskRunProperties: { ...(run.properties['FindMatchesTaskRunProperties'] as object), PartOf: run.id, Part: i + 1, PartCount: parts } };
+      const props = { FindMatchesTaskRunProperties: { PartOf: run.id, Part: i + 1, PartCount: parts } };
       await store.tasks.enqueue(
         startingTaskRun(run, { transformId: run.transformId, id, taskType: 'FIND_MATCHES', properties: props, args: { ...args } }, Date.now()),
         { maxActivePerTransform: Number.MAX_SAFE_INTEGER },
@@ -187,7 +187,12 @@ export async function scoreInParts(
     return { p, fullyScored };
   } finally {
     await cancelParts(store, run, run.transformId, run.id);
-    await removeFolder(ctx.objects, runFolder);
+    try {
+      await removeFolder(ctx.objects, runFolder);
+    } catch (e) {
+      // The output does not depend on it: the next run to this output removes it.
+      ctx.progress(`the parts' data at ${formatS3Uri(runFolder)} was not removed: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 }
 
