@@ -43,7 +43,7 @@ export function renderPartitioned(results: readonly PartitionedResult[], machine
       'processes (DOPPEL_WORKERS), the synthetic people set of `bench:speed`, a transform with NumberOfWorkers W taught 1,000 rows ' +
       "labeled from the truth, and one `findmatches` job with confidence scores: a single run for W = 1, W parts otherwise (README " +
       '"Partitioned find-matches runs"). Seconds are wall time from StartJobRun to the poll that saw it end; CPU s is user + system ' +
-      "time of the server's whole process tree during the job; stages come from the run's Progress (score: the parts, waiting " +
+      "time of the server's whole process tree during the job; stages come from the run's Progress (score: writing the state and the parts' pairs, the parts, waiting " +
       'for them included). "same output" compares the SHA-256 of the output files with the W = 1 run\'s.',
   );
   lines.push('');

@@ -154,7 +154,7 @@ export async function scoreInParts(
   const folder: S3Location = { bucket: output.bucket, key: `${runFolder.key}attempt-${run.attempt}/` };
   try {
     const m = plan.pairs.a.length;
-    ctx.progress(`writing the prepared table and model for ${parts} parts to ${formatS3Uri(folder)}`);
+    ctx.progress(`scoring in ${parts} parts: writing the prepared table, the model and the parts' pairs to ${formatS3Uri(folder)}`);
     await put(ctx.objects, folder.bucket, stateKey(folder), encodeState(plan.state));
     const cuts = partCuts(plan.pairs.a, parts);
     const ids: string[] = [];
