@@ -17,6 +17,8 @@ export interface ServerConfig {
   bodyIdleTimeoutMs: number;
   maxTransforms: number;
   maxConcurrentRunsPerTransform: number;
+  /** DOPPEL_PARTITION_ROWS: a find-matches run is scored in one part per this many rows. */
+  partitionRows: number;
   workerConcurrency: number;
   leaseMs: number;
   pollMs: number;
@@ -137,6 +139,7 @@ export function configFrom(
     maxTransforms: intFrom(env, 'DOPPEL_MAX_TRANSFORMS', 1000, 1),
     maxConcurrentRunsPerTransform: intFrom(env, 'DOPPEL_MAX_CONCURRENT_RUNS', 3, 1),
     workerConcurrency: intFrom(env, 'DOPPEL_WORKERS', 2, 1),
+    partitionRows: intFrom(env, 'DOPPEL_PARTITION_ROWS', 10_000_000, 1),
     leaseMs: intFrom(env, 'DOPPEL_LEASE_MS', 15_000, 100),
     pollMs: intFrom(env, 'DOPPEL_POLL_MS', 500, 10),
     timeoutUnitMs: intFrom(env, 'DOPPEL_TIMEOUT_UNIT_MS', 60_000, 1),

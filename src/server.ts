@@ -115,6 +115,7 @@ function supervisorOf(node: OpenNode, config: ServerConfig, env: NodeJS.ProcessE
     scriptedTasks: config.scriptedTasks,
     seed: config.seed,
     maxLabelFileBytes: config.maxLabelFileBytes,
+    partitions: { partitionRows: config.partitionRows, leaseMs: config.leaseMs },
   };
   return new TaskSupervisor({
     store: node.store,

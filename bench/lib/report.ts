@@ -12,6 +12,7 @@ import type { DatasetResult, Machine, RoundResult, SweepPoint } from './results.
 import { checkAcceptance, speedResultName, type SpeedResult } from './speed-results.js';
 import type { IncrementalBenchResult, IncrementalJobResult, JobTiming, TimedRun } from './incremental-results.js';
 import type { LoadResult } from './load-results.js';
+import { renderPartitioned, type PartitionedResult } from './partitioned-results.js';
 import { PHASES } from './run-watch.js';
 import { median, type Range } from './stats.js';
 import { F1_TARGETS, TARGET_ROUNDS } from './targets.js';
@@ -41,6 +42,7 @@ export function renderBenchmarksFrom(resultsDir: string): string {
     readJsonFiles<IncrementalBenchResult>(resultsDir, /^incremental-engine-.+\.json$/),
     readJsonFiles<IncrementalJobResult>(resultsDir, /^incremental-job-.+\.json$/),
     readJsonFiles<LoadResult>(resultsDir, /^load-.+\.json$/),
+    readJsonFiles<PartitionedResult>(resultsDir, /^partitioned-.+\.json$/),
   );
 }
 
@@ -59,6 +61,7 @@ export function renderBenchmarks(
   incrementalRuns: IncrementalBenchResult[] = [],
   incrementalJobs: IncrementalJobResult[] = [],
   loadRuns: LoadResult[] = [],
+  partitionedRuns: PartitionedResult[] = [],
 ): string {
   const runsOf = runsByDataset(results);
   /** A dataset's run of the lowest seed: the one the detail tables show. */
@@ -68,7 +71,7 @@ export function renderBenchmarks(
     const tb = b in F1_TARGETS ? 0 : 1;
     return ta - tb || a.localeCompare(b);
   });
-  const machines = [...new Set([...results, ...tradeoffRuns, ...speedRuns, ...incrementalRuns, ...incrementalJobs, ...loadRuns].map((r) => machineKey(r.machine)))];
+  const machines = [...new Set([...results, ...tradeoffRuns, ...speedRuns, ...incrementalRuns, ...incrementalJobs, ...loadRuns, ...partitionedRuns].map((r) => machineKey(r.machine)))];
 
   const lines: string[] = [];
   lines.push('# Benchmarks');
@@ -243,6 +246,7 @@ export function renderBenchmarks(
     lines.push(...renderIncremental(incrementalRuns, incrementalJobs, (m) => machines.indexOf(machineKey(m)) + 1));
   }
   if (loadRuns.length > 0) lines.push(...renderLoad(loadRuns, (m) => machines.indexOf(machineKey(m)) + 1));
+  if (partitionedRuns.length > 0) lines.push(...renderPartitioned(partitionedRuns, (m) => machines.indexOf(machineKey(m)) + 1));
   lines.push('## Machines');
   lines.push('');
   if (machines.length === 0) lines.push('No measurements yet.');

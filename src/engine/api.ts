@@ -180,6 +180,31 @@ export interface IncrementalMatchResult extends MatchResult {
   };
 }
 
+/**
+ * A find-matches run's candidate pairs with what scores them (the prepared table and trained model
+ * in an incremental state, `encodeState` to pass it on), for scoring outside the run: in parts, by
+ * other processes (`Matcher.scorePairs`).
+ */
+export interface ScoringPlan {
+  state: IncrementalState;
+  pairs: CandidatePairs;
+}
+
+/** Probabilities of pairs, in their order, and how many of them needed the full model (the prefilter settled the rest). */
+export interface ScoredPairs {
+  p: Float32Array;
+  fullyScored: number;
+}
+
+export interface FindMatchesRun extends EngineRun {
+  /**
+   * Scores the plan's pairs outside the call and hands back their probabilities in pair order
+   * (each pair as `Matcher.scorePairs` scores it); without it the call scores them itself. Either
+   * way the groups are the same.
+   */
+  scoreElsewhere?: (plan: ScoringPlan) => Promise<ScoredPairs>;
+}
+
 export interface Matcher {
   /** ~`targetRows` rows in ~`sets` labeling sets, chosen by active learning; never a set already labeled. */
   generateLabelingSets(
@@ -233,6 +258,12 @@ export interface Matcher {
     table: EngineTable,
     labels: readonly EngineLabel[],
     params: MatchParameters,
-    run?: EngineRun,
+    run?: FindMatchesRun,
   ): Promise<MatchResult>;
+  /**
+   * Scores pairs of the rows of a `ScoringPlan`'s state (its prepared table, with its model) exactly
+   * as the find-matches run that made the plan would: a share of a plan's pairs scored here gives
+   * those pairs' probabilities of the whole run.
+   */
+  scorePairs(state: IncrementalState, pairs: CandidatePairs, run?: EngineRun): Promise<ScoredPairs>;
 }

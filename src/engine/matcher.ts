@@ -6,10 +6,12 @@ import type {
   EngineRun,
   EngineTable,
   EvaluationResult,
+  FindMatchesRun,
   LabelingSet,
   MatchParameters,
   MatchResult,
   Matcher,
+  ScoredPairs,
 } from './api.js';
 import { chooseSets } from './active.js';
 import { AUDIT_SET_PREFIX, AUDIT_SET_ROWS, auditDrawnRow, auditFloor, auditScan, auditSetCount, auditSetId, auditSets, isAuditSet, type AuditSet } from './audit.js';
@@ -34,7 +36,7 @@ import { columnJobs, type PreparedTable } from './profile.js';
 import { sharedFloat32, sharedUint32 } from './shared.js';
 import { PairScorer } from './scoring.js';
 import { blockingWeights, scoringModelOf, train, type Trained } from './training.js';
-import { captureState, extendState, hashStrings, stateProblem, type IncrementalState, type StoredModel } from './state.js';
+import { captureState, extendState, hashStrings, preparedOf, stateProblem, type IncrementalState, type StoredModel } from './state.js';
 
 export interface MatcherOptions {
   /** Worker threads for blocking and scoring (default: the machine's parallelism; 1 = none). */
@@ -395,12 +397,22 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       return { a: f.cand.a, b: f.cand.b } satisfies CandidatePairs;
     },
 
-    async findMatches(table, labels, params, run) {
+    async findMatches(table, labels, params, run?: FindMatchesRun) {
       const stages = new Stages(run, { prepare: 3, train: 1, block: 3, score: 6, cluster: 1 });
-      const f = await fit(table, labels, params, 'all', stages, run);
+      const elsewhere = run?.scoreElsewhere;
+      const f = await fit(table, labels, params, elsewhere ? 'none' : 'all', stages, run);
+      let scored = f.scored!;
+      if (elsewhere) {
+        stages.report('score', `scoring ${f.cand.a.length} candidate pairs elsewhere`);
+        const model = { key: hashStrings(() => modelKey(labels, params), 1), trained: storedModel(f.trained) };
+        const { p, fullyScored } = await elsewhere({ state: captureState(table, f.prep.shared.table, model), pairs: { a: f.cand.a, b: f.cand.b } });
+        if (p.length !== f.cand.a.length) throw new Error(`${p.length} probabilities were handed back for ${f.cand.a.length} candidate pairs`);
+        scored = { p, fullyScored };
+        f.prep.lastScored = { key: f.scoreKey, scored };
+      }
       run?.signal?.throwIfAborted();
       stages.report('cluster', 'grouping matches');
-      const probs = f.scored!.p;
+      const probs = scored.p;
       const cl = groupRows(f, probs, params.enforceProvidedLabels ? 'all' : 'none', params.enforceProvidedLabels ? labelConstraints(f.lp, f.audit) : undefined);
       const matchId = new Float64Array(table.rowCount);
       for (let r = 0; r < table.rowCount; r++) matchId[r] = cl.cluster[r]!;
@@ -414,7 +426,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         stats: {
           candidatePairs: f.cand.a.length,
           scoredPairs: probs.length,
-          fullyScoredPairs: f.scored!.fullyScored,
+          fullyScoredPairs: scored.fullyScored,
           matchedPairs: matched,
           groups: cl.groups,
         },
@@ -474,6 +486,24 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         ...(run?.signal ? { signal: run.signal } : {}),
       });
       return { ...result, state: () => state, stateUse: { used, message } };
+    },
+
+    async scorePairs(state, pairs, run): Promise<ScoredPairs> {
+      if (!state.model) throw new Error('the state holds no trained model to score pairs with');
+      const pt = preparedOf(state);
+      const features = planFeatures(pt);
+      const model = scoringModelOf({ ...state.model.trained, pt, features });
+      const table = { id: newShareId(), table: pt };
+      const n = pairs.a.length;
+      const a = sharedUint32(n), b = sharedUint32(n), p = sharedFloat32(n);
+      a.set(pairs.a);
+      b.set(pairs.b);
+      const fullyScored = await pool.runRanges(
+        n,
+        (from, to) => ({ kind: 'score', table, features, model, a, b, out: p, outOffset: 0, from, to }),
+        { signal: run?.signal, onChunk: (done) => run?.progress?.(`scoring ${n} pairs: ${done} done`, done / n) },
+      );
+      return { p, fullyScored };
     },
 
     async explainPairs(table, pairs, labels, params, run) {

@@ -3,6 +3,7 @@ import { alreadyExists, concurrentRunsExceeded, entityNotFound, invalidInput, Se
 import { paginate } from '../core/pagination.js';
 import type { RequestContext } from '../core/request-context.js';
 import type { TaskRunEvents } from '../tasks/task-run-service.js';
+import { cancelParts } from '../tasks/kinds/find-matches-parts.js';
 import { compact, num, obj, str, toWireTime, type Json } from '../core/wire.js';
 import type { JobRecord, JobRunRecord, JobRunState } from '../storage/job-store.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
@@ -342,6 +343,7 @@ export class JobService {
   async #cancelTask(ctx: RequestContext, transformId: string, taskRunId: string): Promise<void> {
     const task = await this.store.tasks.requestCancel(ctx, transformId, taskRunId, Date.now());
     if (task?.status === 'STOPPING') this.events.cancelRequested(task.id);
+    for (const part of await cancelParts(this.store, ctx, transformId, taskRunId)) this.events.cancelRequested(part.id);
   }
 
   /** The run's state: its own when settled, else its task run's; a vanished task run fails it. */

@@ -69,9 +69,10 @@ export interface TaskQueueStore {
   /**
    * Claims the oldest STARTING run that may start: RUNNING, leased to `owner` until now + leaseMs.
    * Label imports of one transform run one at a time, in the order they were started (each builds
-   * on the labels the previous one left).
+   * on the labels the previous one left). With `only`, claims that run if it is STARTING (a run
+   * that waits for its parts executes the parts nobody took yet itself).
    */
-  claimNext(owner: string, now: number, leaseMs: number): Promise<TaskRunRecord | undefined>;
+  claimNext(owner: string, now: number, leaseMs: number, only?: { id: string }): Promise<TaskRunRecord | undefined>;
   /** Fixes the run's absolute deadline the first time it is claimed; later attempts keep it. */
   setDeadline(id: string, deadlineAt: number): Promise<void>;
   /** Extends the lease while it is held; otherwise says how the run stands. */

@@ -4,6 +4,7 @@ import { crawlTask } from './kinds/crawl-task.js';
 import { evaluationTask } from './kinds/evaluation-task.js';
 import { explainMatchesTask } from './kinds/explain-matches-task.js';
 import { exportLabelsTask } from './kinds/export-labels-task.js';
+import type { PartitionConfig } from './kinds/find-matches-parts.js';
 import { findMatchesTask } from './kinds/find-matches-task.js';
 import { importLabelsTask } from './kinds/import-labels-task.js';
 import { labelingSetTask } from './kinds/labeling-set-task.js';
@@ -18,6 +19,8 @@ export interface TaskHandlerConfig {
   seed: number;
   /** DOPPEL_MAX_LABEL_FILE_MB in bytes. */
   maxLabelFileBytes: number;
+  /** How find-matches runs are split into parts (DOPPEL_PARTITION_ROWS, DOPPEL_LEASE_MS). */
+  partitions: PartitionConfig;
 }
 
 /** The handler of each task kind, over the metadata store a task process opened (objects: TaskContext). */
@@ -40,7 +43,7 @@ export function taskHandlers(config: TaskHandlerConfig, store: MetadataStore): T
     EXPORT_LABELS: exportLabelsTask({ store }),
     LABELING_SET_GENERATION: labelingSetTask({ store, matcher, seed }),
     EVALUATION: evaluationTask({ store, matcher, seed }),
-    FIND_MATCHES: findMatchesTask({ store, matcher, seed }),
+    FIND_MATCHES: findMatchesTask({ store, matcher, seed, partitions: config.partitions }),
     EXPLAIN_MATCHES: explainMatchesTask({ store, matcher, seed }),
     CRAWL: crawlTask({ store }),
   };

@@ -12,6 +12,7 @@ import { compact, fromWireTime, obj, str, toWireTime, type Json } from '../core/
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
 import { startingTaskRun, TERMINAL_TASK_STATUSES, type TaskRunRecord, type TaskType } from '../storage/records.js';
 import type { TransformService } from '../transforms/transform-service.js';
+import { cancelParts, isPart } from './kinds/find-matches-parts.js';
 
 export interface TaskRunLimits {
   /** Runs in STARTING/RUNNING/STOPPING per transform before Start* answers ConcurrentRunsExceeded. */
@@ -161,7 +162,8 @@ export class TaskRunService {
 
   async #requireRun(ctx: RequestContext, transformId: string, taskRunId: string): Promise<TaskRunRecord> {
     const run = await this.store.tasks.get(ctx, transformId, taskRunId);
-    if (!run) {
+    // A find-matches run's parts are its own work, not runs a Glue client knows of.
+    if (!run || isPart(run)) {
       throw entityNotFound(
         `No ML Task Run found for ${taskRunId}: in account ${ctx.accountId} for transform ${transformId}.`,
       );
@@ -182,6 +184,7 @@ export class TaskRunService {
     const after = filter['StartedAfter'] !== undefined ? fromWireTime(filter['StartedAfter']) : undefined;
     const runs = (await this.store.tasks.list(ctx, t.id)).filter(
       (r) =>
+        !isPart(r) &&
         (filter['TaskRunType'] === undefined || r.taskType === filter['TaskRunType']) &&
         (filter['Status'] === undefined || r.status === filter['Status']) &&
         (before === undefined || r.startedOn < before) &&
@@ -213,6 +216,7 @@ export class TaskRunService {
       throw entityNotFound(`No ML Task Run found for ${id}: in account ${ctx.accountId} for transform ${t.id}.`);
     }
     if (run.status === 'STOPPING') this.events.cancelRequested(run.id);
+    for (const part of await cancelParts(this.store, ctx, t.id, run.id)) this.events.cancelRequested(part.id);
     return { TransformId: t.id, TaskRunId: run.id, Status: run.status };
   }
 }

@@ -50,6 +50,22 @@ describe(`${KIND} task queue`, () => {
     );
   });
 
+  it('a find-matches run\'s parts do not count against the limit on active runs', async () => {
+    await store.tasks.enqueue(run('a'), { maxActivePerTransform: 1 });
+    await store.tasks.enqueue({ ...run('part', 't1', 'FIND_MATCHES'), args: { partOf: 'job-run' } }, { maxActivePerTransform: Number.MAX_SAFE_INTEGER });
+    await assert.rejects(store.tasks.enqueue(run('b'), { maxActivePerTransform: 1 }), (e: unknown) => e instanceof StoreConflict && e.detail['count'] === 1);
+  });
+
+  it('claims one named run when asked: only while it is STARTING, whatever runs are older', async () => {
+    await store.tasks.enqueue(run('a'), { maxActivePerTransform: 5 });
+    await store.tasks.enqueue(run('b'), { maxActivePerTransform: 5 });
+    const claimed = await store.tasks.claimNext('w1', 2000, 1000, { id: 'b' });
+    assert.deepEqual([claimed?.id, claimed?.status, claimed?.leaseOwner], ['b', 'RUNNING', 'w1']);
+    assert.equal(await store.tasks.claimNext('w2', 2000, 1000, { id: 'b' }), undefined);
+    assert.equal(await store.tasks.claimNext('w2', 2000, 1000, { id: 'missing' }), undefined);
+    assert.equal((await store.tasks.claimNext('w2', 2000, 1000))?.id, 'a');
+  });
+
   it('claims in order, leases, and commits the transform patch with SUCCEEDED', async () => {
     await store.tasks.enqueue(run('a'), { maxActivePerTransform: 5 });
     await store.tasks.enqueue(run('b'), { maxActivePerTransform: 5 });

@@ -49,7 +49,9 @@ export class PgTaskQueueStore implements TaskQueueStore {
       await lockKey(c, `task_runs/${run.accountId}/${run.region}/${run.transformId}`);
       const { n } = (
         await c.query<{ n: number }>(
-          `SELECT count(*) AS n FROM task_runs WHERE account_id = $1 AND region = $2 AND transform_id = $3 AND status IN ${ACTIVE}`,
+          // A find-matches run's parts (args.partOf) are its own work, not runs of their own.
+          `SELECT count(*) AS n FROM task_runs WHERE account_id = $1 AND region = $2 AND transform_id = $3 AND status IN ${ACTIVE}
+           AND (args::jsonb -> 'partOf') IS NULL`,
           [run.accountId, run.region, run.transformId],
         )
       ).rows[0]!;
@@ -91,7 +93,7 @@ export class PgTaskQueueStore implements TaskQueueStore {
     return rows.map(toTaskRun);
   }
 
-  async claimNext(owner: string, now: number, leaseMs: number) {
+  async claimNext(owner: string, now: number, leaseMs: number, only?: { id: string }) {
     // An import also waits for the transform's older waiting imports, which a claim running at the
     // same moment on another node may hold locked (SKIP LOCKED passes over them): imports of one
     // transform start one at a time, in the order they were started.
@@ -101,14 +103,14 @@ export class PgTaskQueueStore implements TaskQueueStore {
           `UPDATE task_runs SET status = 'RUNNING', lease_owner = $1, lease_expires_at = $2, lease_renewed_at = $3,
              running_since = $3, last_modified_on = $3
            WHERE id = (
-             SELECT id FROM task_runs s WHERE status = 'STARTING' AND NOT (task_type = 'IMPORT_LABELS' AND EXISTS (
+             SELECT id FROM task_runs s WHERE status = 'STARTING' AND ($4::text IS NULL OR id = $4) AND NOT (task_type = 'IMPORT_LABELS' AND EXISTS (
                SELECT 1 FROM task_runs r WHERE r.account_id = s.account_id AND r.region = s.region
                AND r.transform_id = s.transform_id AND r.task_type = 'IMPORT_LABELS'
                AND (r.status IN ('RUNNING', 'STOPPING') OR (r.status = 'STARTING' AND r.seq < s.seq))))
              ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
            AND status = 'STARTING'
            RETURNING *`,
-          [owner, now + leaseMs, now],
+          [owner, now + leaseMs, now, only?.id ?? null],
         );
         return rows[0] && toTaskRun(rows[0]);
       } catch (e) {

@@ -57,8 +57,9 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     this.#tx(() => {
       const { n } = this.#db
         .prepare(
+          // A find-matches run's parts (args.partOf) are its own work, not runs of their own.
           `SELECT count(*) AS n FROM task_runs WHERE account_id = ? AND region = ? AND transform_id = ?
-           AND status IN ${ACTIVE}`,
+           AND status IN ${ACTIVE} AND json_extract(args, '$.partOf') IS NULL`,
         )
         .get(run.accountId, run.region, run.transformId) as { n: number };
       if (n >= limits.maxActivePerTransform) {
@@ -104,17 +105,17 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     return rows.map(toTaskRun);
   }
 
-  async claimNext(owner: string, now: number, leaseMs: number) {
+  async claimNext(owner: string, now: number, leaseMs: number, only?: { id: string }) {
     const next = () =>
       this.#db
         .prepare(
-          `SELECT id FROM task_runs s WHERE status = 'STARTING' AND NOT (task_type = 'IMPORT_LABELS' AND EXISTS (
+          `SELECT id FROM task_runs s WHERE status = 'STARTING' AND (? IS NULL OR id = ?) AND NOT (task_type = 'IMPORT_LABELS' AND EXISTS (
              SELECT 1 FROM task_runs r WHERE r.account_id = s.account_id AND r.region = s.region
              AND r.transform_id = s.transform_id AND r.task_type = 'IMPORT_LABELS'
              AND r.status IN ('RUNNING', 'STOPPING')))
            ORDER BY seq LIMIT 1`,
         )
-        .all() as Array<{ id: string }>;
+        .all(only?.id ?? null, only?.id ?? null) as Array<{ id: string }>;
     return this.#writeIfFound(
       next,
       ([row]) => {

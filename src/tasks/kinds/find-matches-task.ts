@@ -11,9 +11,11 @@ import { goldenRecords } from './golden-records.js';
 import { outputColumnNames, writeMatchOutput } from './match-output.js';
 import { s3LocationOf, writeCsvOutput, writingTo } from './task-paths.js';
 import { loadMatcherInput, runEngine, type MatcherInput, type MatcherInputDeps } from './matcher-input.js';
+import { executePart, isPart, partCount, scoreInParts, type PartitionConfig } from './find-matches-parts.js';
 
 export interface FindMatchesDeps extends MatcherInputDeps {
   matcher: Matcher;
+  partitions: PartitionConfig;
 }
 
 /**
@@ -22,10 +24,13 @@ export interface FindMatchesDeps extends MatcherInputDeps {
  * completely before `_SUCCESS`, and nothing else changes, so an interrupted run can simply run again.
  * With `--existing-path` it is an incremental run (FindIncrementalMatches): the previous output's
  * records keep their ids and the new records are matched against them (engine incremental.ts).
+ * A full run over many rows scores its candidate pairs in parts, and a part is a run of this kind
+ * too (find-matches-parts.ts).
  */
 export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
   return {
     async execute(ctx: TaskContext): Promise<TaskResult> {
+      if (isPart(ctx.run)) return executePart(deps, ctx);
       const args = ctx.run.args as unknown as FindMatchesArgs;
       if (ctx.transform.status !== 'READY') {
         throw new TaskFailure(notReadyMessage(ctx.transform.id, ctx.transform.status));
@@ -34,6 +39,7 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
       let input: MatcherInput;
       let result: MatchResult;
       let incrementalCounts: Record<string, number | boolean> = {};
+      let parts = 1;
       let copy: IncrementalInput['copy'];
       // Runs recorded before --golden-records existed have no such argument.
       const golden = args.goldenRecords === true;
@@ -80,8 +86,12 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
         input = full;
         // Reading the table takes the first fifth of the run, matching most of the rest, writing the last tenth.
         ctx.progress(`finding matches among ${full.table.rowCount} rows of ${full.tableName}`, 0.2);
+        parts = partCount(ctx.transform, full.table.rowCount, deps.partitions.partitionRows);
         result = await runEngine(ctx, 'Finding matches', [0.2, 0.9], (run) =>
-          deps.matcher.findMatches(full.table, full.labels, full.params, run),
+          deps.matcher.findMatches(full.table, full.labels, full.params, {
+            ...run,
+            ...(parts > 1 ? { scoreElsewhere: (plan) => scoreInParts(deps, ctx, at, plan, parts) } : {}),
+          }),
         );
       }
       ctx.progress(
@@ -136,6 +146,8 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
             ScoredPairCount: result.stats.scoredPairs,
             FullyScoredPairCount: result.stats.fullyScoredPairs,
             MatchedPairCount: result.stats.matchedPairs,
+            // doppel's own: how many part runs scored the candidate pairs (1: this run alone).
+            PartCount: parts,
             ...incrementalCounts,
           },
         },

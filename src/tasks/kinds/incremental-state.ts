@@ -120,7 +120,8 @@ interface StoredAt {
 
 const whereOf = (at: S3Location, info: ObjectInfo) => JSON.stringify({ bucket: at.bucket, key: at.key, etag: info.etag } satisfies StoredAt);
 
-async function readObject(objects: ObjectStore, at: S3Location): Promise<{ info: ObjectInfo; bytes: Uint8Array }> {
+/** An object's bytes, read whole (checked against the size it was listed with). */
+export async function readObject(objects: ObjectStore, at: S3Location): Promise<{ info: ObjectInfo; bytes: Uint8Array }> {
   const { info, body } = await objects.getObject(at.bucket, at.key);
   const bytes = Buffer.allocUnsafe(info.size);
   let length = 0;

@@ -1,0 +1,263 @@
+/**
+ * A findmatches job scored in parts (README "Partitioned find-matches runs"), driven through the
+ * SDKs against a real server with a small DOPPEL_PARTITION_ROWS: the output equals a single run's
+ * byte for byte (one task process: the run executes its own parts; three: a part killed mid-run is
+ * resumed), parts stay out of GetMLTaskRuns, a stopped job run stops every part, and the parts'
+ * folder beside the output is gone afterwards.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import {
+  BatchStopJobRunCommand,
+  CreateDatabaseCommand,
+  CreateJobCommand,
+  CreateMLTransformCommand,
+  CreateTableCommand,
+  GetMLTaskRunsCommand,
+  StartImportLabelsTaskRunCommand,
+  StartJobRunCommand,
+  UpdateMLTransformCommand,
+  type GlueClient,
+} from '@aws-sdk/client-glue';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { stringify } from 'csv-stringify/sync';
+import { glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { loadDataset, type Dataset } from '../support/datasets.js';
+import { rawGlueCall } from '../support/raw-glue.js';
+import { s3Client } from '../support/s3-tools.js';
+import { startServer, taskProcessOf, untilLogged, type TestServer } from '../support/server.js';
+
+const BUCKET = 'split-runs';
+const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
+const JOB = 'dedupe';
+
+interface Setup {
+  server: TestServer;
+  glue: GlueClient;
+  s3: S3Client;
+  transformId: string;
+}
+
+/**
+ * A server (`env`), the dataset's records as a catalog table, a transform over it taught with
+ * labeling sets built from the truth (two entities per set: matches and non-matches), and a job.
+ */
+async function setUp(ds: Dataset, env: Record<string, string>): Promise<Setup> {
+  const server = await startServer({ env: { DOPPEL_POLL_MS: '50', DOPPEL_LEASE_MS: '2000', ...env } });
+  const glue = glueClient(server);
+  const s3 = s3Client(server);
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'data/records.csv', Body: readFileSync(ds.recordsCsvPath) }));
+  await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'people' } }));
+  await glue.send(
+    new CreateTableCommand({
+      DatabaseName: 'people',
+      TableInput: {
+        Name: 'records',
+        Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+        StorageDescriptor: {
+          Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
+          Location: `s3://${BUCKET}/data/`,
+          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
+        },
+      },
+    }),
+  );
+  const { TransformId: transformId } = (await glue.send(
+    new CreateMLTransformCommand({
+      Name: 'people',
+      Role: ROLE,
+      InputRecordTables: [{ DatabaseName: 'people', TableName: 'records' }],
+      Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
+      WorkerType: 'G.1X',
+      NumberOfWorkers: 3,
+    }),
+  )) as { TransformId: string };
+  const byEntity = new Map<string, Array<Record<string, string>>>();
+  for (const r of ds.records) {
+    const e = ds.truth.get(r['id']!)!;
+    byEntity.set(e, [...(byEntity.get(e) ?? []), r]);
+  }
+  const groups = [...byEntity.values()].filter((g) => g.length >= 2).slice(0, 60);
+  const lines: string[][] = [['labeling_set_id', 'label', ...ds.header]];
+  for (let i = 0; i + 1 < groups.length; i += 2) {
+    for (const [j, g] of [groups[i]!, groups[i + 1]!].entries()) {
+      for (const r of g) lines.push([`set-${i / 2}`, `L${j}`, ...ds.header.map((h) => r[h]!)]);
+    }
+  }
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'labels.csv', Body: stringify(lines) }));
+  const imported = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: `s3://${BUCKET}/labels.csv` }));
+  const done = await waitForRun(glue, transformId, imported.TaskRunId!, undefined, 60_000);
+  assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
+  await waitForTransform(glue, transformId, (t) => t.Status === 'READY');
+  await glue.send(
+    new CreateJobCommand({
+      Name: JOB,
+      Role: ROLE,
+      Command: { Name: 'findmatches' },
+      DefaultArguments: { '--transform-id': transformId, '--compute-match-confidence-scores': 'true' },
+      ExecutionProperty: { MaxConcurrentRuns: 3 },
+    }),
+  );
+  return { server, glue, s3, transformId };
+}
+
+async function setWorkers({ glue, transformId }: Setup, workers: number): Promise<void> {
+  await glue.send(new UpdateMLTransformCommand({ TransformId: transformId, WorkerType: 'G.1X', NumberOfWorkers: workers }));
+}
+
+async function startJob({ glue }: Setup, output: string): Promise<string> {
+  const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: JOB, Arguments: { '--output-path': `s3://${BUCKET}/${output}/` } }));
+  return JobRunId!;
+}
+
+/** The output's files (every key under it) and the bytes of its part files. */
+async function outputOf({ s3 }: Setup, output: string): Promise<{ keys: string[]; parts: Map<string, string> }> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${output}/` }));
+  const keys = (listed.Contents ?? []).map((o) => o.Key!.slice(output.length + 1)).sort();
+  const parts = new Map<string, string>();
+  for (const key of keys.filter((k) => k.startsWith('part-'))) {
+    const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${output}/${key}` }));
+    parts.set(key, await out.Body!.transformToString('utf8'));
+  }
+  return { keys, parts };
+}
+
+/** The job run's FIND_MATCHES task run as GetMLTaskRuns lists it (raw: doppel's members included). */
+async function taskRunOf(setup: Setup, jobRunId: string): Promise<Record<string, unknown>> {
+  const listed = await rawGlueCall(setup.server, 'GetMLTaskRuns', { TransformId: setup.transformId, Filter: { TaskRunType: 'FIND_MATCHES' } });
+  const runs = listed.body['TaskRuns'] as Array<Record<string, unknown>>;
+  const run = runs.find((r) => (r['Properties'] as Record<string, Record<string, unknown>>)['FindMatchesTaskRunProperties']!['JobRunId'] === jobRunId);
+  assert.ok(run, `job run ${jobRunId} has a task run`);
+  return run;
+}
+
+const findMatchesProps = (run: Record<string, unknown>) =>
+  (run['Properties'] as Record<string, Record<string, unknown>>)['FindMatchesTaskRunProperties']!;
+
+/** The part runs of a task run, as the metadata database holds them (they are hidden from the API). */
+function partsOf(server: TestServer, taskRunId: string): Array<{ id: string; status: string; lease_owner: string | null; attempt: number; interruptions: number }> {
+  const db = new Database(join(server.dataDir, 'metadata.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return db
+      .prepare(`SELECT id, status, lease_owner, attempt, interruptions FROM task_runs WHERE json_extract(args, '$.partOf') = ? ORDER BY seq`)
+      .all(taskRunId) as ReturnType<typeof partsOf>;
+  } finally {
+    db.close();
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function stopServer(setup: Setup | undefined): Promise<void> {
+  if (!setup) return;
+  setup.glue.destroy();
+  setup.s3.destroy();
+  await setup.server.stop();
+  setup.server.cleanup();
+}
+
+describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
+  let one: Setup | undefined;
+  let three: Setup | undefined;
+  after(async () => {
+    await stopServer(one);
+    await stopServer(three);
+  });
+
+  it('one task process: the run executes its 3 parts itself; the output equals a single run\'s', async () => {
+    one = await setUp(loadDataset('febrl3'), { DOPPEL_WORKERS: '1', DOPPEL_PARTITION_ROWS: '1000' });
+    const split = await startJob(one, 'split');
+    const run = await waitForJobRun(one.glue, JOB, split, 180_000);
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    const task = await taskRunOf(one, split);
+    assert.equal(findMatchesProps(task)['PartCount'], 3, 'NumberOfWorkers 3 bounds 5 parts of 1,000 rows to 3');
+    const parts = partsOf(one.server, task['TaskRunId'] as string);
+    assert.deepEqual(parts.map((p) => p.status), ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    // Parts are the run's own work: GetMLTaskRuns lists the import and the job's run only.
+    const listed = await one.glue.send(new GetMLTaskRunsCommand({ TransformId: one.transformId }));
+    assert.deepEqual(listed.TaskRuns!.map((r) => r.Properties?.TaskType).sort(), ['FIND_MATCHES', 'IMPORT_LABELS']);
+    const notFound = await rawGlueCall(one.server, 'GetMLTaskRun', { TransformId: one.transformId, TaskRunId: parts[0]!.id });
+    assert.equal(notFound.status, 400);
+
+    await setWorkers(one, 1);
+    const single = await startJob(one, 'single');
+    const singleRun = await waitForJobRun(one.glue, JOB, single, 180_000);
+    assert.equal(singleRun.JobRunState, 'SUCCEEDED', singleRun.ErrorMessage);
+    assert.equal(findMatchesProps(await taskRunOf(one, single))['PartCount'], 1);
+
+    const [a, b] = [await outputOf(one, 'split'), await outputOf(one, 'single')];
+    assert.deepEqual(a.keys, ['_SUCCESS', '_doppel/incremental-state.bin', 'part-00000.csv'], 'the parts\' folder is gone');
+    assert.deepEqual(a.keys, b.keys);
+    assert.ok(a.parts.get('part-00000.csv')!.split('\n').length > 5000);
+    assert.equal(a.parts.get('part-00000.csv'), b.parts.get('part-00000.csv'), 'match ids and confidence scores byte for byte');
+    const counts = (id: string) => taskRunOf(one!, id).then((t) => {
+      const p = findMatchesProps(t);
+      return [p['CandidatePairCount'], p['ScoredPairCount'], p['FullyScoredPairCount'], p['MatchedPairCount'], p['MatchGroupCount']];
+    });
+    assert.deepEqual(await counts(split), await counts(single));
+  });
+
+  it('three task processes: a part killed mid-run is resumed and the output still equals a single run\'s; a stopped job run stops every part', async () => {
+    three = await setUp(loadDataset('splink_historical_50k'), { DOPPEL_WORKERS: '3', DOPPEL_PARTITION_ROWS: '1000' });
+    const split = await startJob(three, 'split');
+    const taskRunId = (await until('the job\'s task run', async () => {
+      const listed = await three!.glue.send(new GetMLTaskRunsCommand({ TransformId: three!.transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
+      return listed.TaskRuns?.[0]?.TaskRunId;
+    }))!;
+    // A part a task process claimed (not the run itself): frozen first, so that it is surely
+    // still running when it is killed.
+    const { id: killed, pid } = await until('a part running in a task process of its own', async () => {
+      for (const p of partsOf(three!.server, taskRunId)) {
+        if (p.status !== 'RUNNING' || !p.lease_owner?.startsWith('supervisor-')) continue;
+        const pid = await taskProcessOf(three!.server, p.id);
+        process.kill(pid, 'SIGSTOP');
+        if (partsOf(three!.server, taskRunId).find((q) => q.id === p.id)?.status === 'RUNNING') return { id: p.id, pid };
+        process.kill(pid, 'SIGCONT');
+      }
+      return undefined;
+    }, 120_000);
+    process.kill(pid, 'SIGKILL');
+    await untilLogged(three.server, new RegExp(`task run ${killed} \\(FIND_MATCHES\\) interrupted: its task process \\(pid ${pid}\\) was killed by SIGKILL.*; resumed`));
+    const run = await waitForJobRun(three.glue, JOB, split, 300_000);
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    const resumed = partsOf(three.server, taskRunId).find((p) => p.id === killed)!;
+    assert.deepEqual([resumed.status, resumed.interruptions], ['SUCCEEDED', 1]);
+
+    await setWorkers(three, 1);
+    const single = await startJob(three, 'single');
+    assert.equal((await waitForJobRun(three.glue, JOB, single, 300_000)).JobRunState, 'SUCCEEDED');
+    const [a, b] = [await outputOf(three, 'split'), await outputOf(three, 'single')];
+    assert.deepEqual(a.keys, b.keys);
+    assert.equal(a.parts.get('part-00000.csv'), b.parts.get('part-00000.csv'), 'match ids and confidence scores byte for byte');
+
+    // BatchStopJobRun while parts run: the job run and every part end STOPPED.
+    await setWorkers(three, 3);
+    const stopped = await startJob(three, 'stopped');
+    const stoppedTask = await until('the stopped job\'s task run', async () => {
+      const listed = await three!.glue.send(new GetMLTaskRunsCommand({ TransformId: three!.transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
+      return listed.TaskRuns?.find((r) => r.Status === 'STARTING' || r.Status === 'RUNNING')?.TaskRunId;
+    });
+    await until('a running part', () => (partsOf(three!.server, stoppedTask).some((p) => p.status === 'RUNNING') ? true : undefined), 120_000);
+    const stop = await three.glue.send(new BatchStopJobRunCommand({ JobName: JOB, JobRunIds: [stopped] }));
+    assert.deepEqual(stop.Errors, []);
+    assert.equal((await waitForJobRun(three.glue, JOB, stopped, 60_000)).JobRunState, 'STOPPED');
+    await until('every part stopped', () => (partsOf(three!.server, stoppedTask).every((p) => p.status === 'STOPPED') ? true : undefined), 30_000);
+
+    // The next run to the same output removes what the stopped run left there.
+    const again = await startJob(three, 'stopped');
+    assert.equal((await waitForJobRun(three.glue, JOB, again, 300_000)).JobRunState, 'SUCCEEDED');
+    assert.deepEqual((await outputOf(three, 'stopped')).keys, ['_SUCCESS', '_doppel/incremental-state.bin', 'part-00000.csv']);
+  });
+});
