@@ -28,7 +28,7 @@ import { glueClient, waitForJobRun, waitForRun, waitForTransform } from '../supp
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
-import { startServer, taskProcessOf, untilLogged, type TestServer } from '../support/server.js';
+import { startServer, taskProcessOf, untilLogged, withTestPostgres, type TestServer } from '../support/server.js';
 
 const BUCKET = 'split-runs';
 const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
@@ -138,13 +138,27 @@ async function taskRunOf(setup: Setup, jobRunId: string): Promise<Record<string,
 const findMatchesProps = (run: Record<string, unknown>) =>
   (run['Properties'] as Record<string, Record<string, unknown>>)['FindMatchesTaskRunProperties']!;
 
+type PartRow = { id: string; status: string; lease_owner: string | null; attempt: number; interruptions: number };
+
 /** The part runs of a task run, as the metadata database holds them (they are hidden from the API). */
-function partsOf(server: TestServer, taskRunId: string): Array<{ id: string; status: string; lease_owner: string | null; attempt: number; interruptions: number }> {
+async function partsOf(server: TestServer, taskRunId: string): Promise<PartRow[]> {
+  if (server.databaseUrl !== undefined) {
+    return withTestPostgres(
+      async (c) =>
+        (
+          await c.query<PartRow>(
+            `SELECT id, status, lease_owner, attempt::int AS attempt, interruptions::int AS interruptions FROM task_runs WHERE args::jsonb ->> 'partOf' = $1 ORDER BY seq`,
+            [taskRunId],
+          )
+        ).rows,
+      server.databaseUrl,
+    );
+  }
   const db = new Database(join(server.dataDir, 'metadata.sqlite'), { readonly: true, fileMustExist: true });
   try {
     return db
       .prepare(`SELECT id, status, lease_owner, attempt, interruptions FROM task_runs WHERE json_extract(args, '$.partOf') = ? ORDER BY seq`)
-      .all(taskRunId) as ReturnType<typeof partsOf>;
+      .all(taskRunId) as PartRow[];
   } finally {
     db.close();
   }
@@ -165,7 +179,7 @@ async function stopServer(setup: Setup | undefined): Promise<void> {
   setup.glue.destroy();
   setup.s3.destroy();
   await setup.server.stop();
-  setup.server.cleanup();
+  await setup.server.cleanup();
 }
 
 describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
@@ -183,7 +197,7 @@ describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
     const task = await taskRunOf(one, split);
     assert.equal(findMatchesProps(task)['PartCount'], 3, 'NumberOfWorkers 3 bounds 5 parts of 1,000 rows to 3');
-    const parts = partsOf(one.server, task['TaskRunId'] as string);
+    const parts = await partsOf(one.server, task['TaskRunId'] as string);
     assert.deepEqual(parts.map((p) => p.status), ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     // Parts are the run's own work: GetMLTaskRuns lists the import and the job's run only.
     const listed = await one.glue.send(new GetMLTaskRunsCommand({ TransformId: one.transformId }));
@@ -219,11 +233,12 @@ describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
     // A part a task process claimed (not the run itself): frozen first, so that it is surely
     // still running when it is killed.
     const { id: killed, pid } = await until('a part running in a task process of its own', async () => {
-      for (const p of partsOf(three!.server, taskRunId)) {
-        if (p.status !== 'RUNNING' || !p.lease_owner?.startsWith('supervisor-')) continue;
+      for (const p of await partsOf(three!.server, taskRunId)) {
+        // Claimed by a node's supervisor, not by the run executing a part itself (part-executor-*).
+        if (p.status !== 'RUNNING' || !p.lease_owner || p.lease_owner.startsWith('part-executor-')) continue;
         const pid = await taskProcessOf(three!.server, p.id);
         process.kill(pid, 'SIGSTOP');
-        if (partsOf(three!.server, taskRunId).find((q) => q.id === p.id)?.status === 'RUNNING') return { id: p.id, pid };
+        if ((await partsOf(three!.server, taskRunId)).find((q) => q.id === p.id)?.status === 'RUNNING') return { id: p.id, pid };
         process.kill(pid, 'SIGCONT');
       }
       return undefined;
@@ -232,7 +247,7 @@ describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
     await untilLogged(three.server, new RegExp(`task run ${killed} \\(FIND_MATCHES\\) interrupted: its task process \\(pid ${pid}\\) was killed by SIGKILL.*; resumed`));
     const run = await waitForJobRun(three.glue, JOB, split, 300_000);
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
-    const resumed = partsOf(three.server, taskRunId).find((p) => p.id === killed)!;
+    const resumed = (await partsOf(three.server, taskRunId)).find((p) => p.id === killed)!;
     assert.deepEqual([resumed.status, resumed.interruptions], ['SUCCEEDED', 1]);
 
     await setWorkers(three, 1);
@@ -249,11 +264,11 @@ describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
       const listed = await three!.glue.send(new GetMLTaskRunsCommand({ TransformId: three!.transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
       return listed.TaskRuns?.find((r) => r.Status === 'STARTING' || r.Status === 'RUNNING')?.TaskRunId;
     });
-    await until('a running part', () => (partsOf(three!.server, stoppedTask).some((p) => p.status === 'RUNNING') ? true : undefined), 120_000);
+    await until('a running part', async () => ((await partsOf(three!.server, stoppedTask)).some((p) => p.status === 'RUNNING') ? true : undefined), 120_000);
     const stop = await three.glue.send(new BatchStopJobRunCommand({ JobName: JOB, JobRunIds: [stopped] }));
     assert.deepEqual(stop.Errors, []);
     assert.equal((await waitForJobRun(three.glue, JOB, stopped, 60_000)).JobRunState, 'STOPPED');
-    await until('every part stopped', () => (partsOf(three!.server, stoppedTask).every((p) => p.status === 'STOPPED') ? true : undefined), 30_000);
+    await until('every part stopped', async () => ((await partsOf(three!.server, stoppedTask)).every((p) => p.status === 'STOPPED') ? true : undefined), 30_000);
 
     // The next run to the same output removes what the stopped run left there.
     const again = await startJob(three, 'stopped');
