@@ -150,7 +150,12 @@ describe('2 API nodes and 3 workers on one store, 50 concurrent teaching loops',
       DOPPEL_WORKERS: '1',
     };
     ds = loadDataset('restaurant');
-    external = s3Client(s3rver, { credentials: { accessKeyId: s3rver.accessKeyId, secretAccessKey: s3rver.secretAccessKey } });
+    // s3rver closes idle keep-alive connections after Node's default 5 s, which races a client
+    // reusing one (ECONNRESET); these reads and writes are idempotent, so the client retries as SDKs do.
+    external = s3Client(s3rver, {
+      credentials: { accessKeyId: s3rver.accessKeyId, secretAccessKey: s3rver.secretAccessKey },
+      maxAttempts: 3,
+    });
     await external.send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
 
