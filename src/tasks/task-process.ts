@@ -24,6 +24,9 @@ import type { Log, LogFields } from '../core/log.js';
 
 if (!process.send) throw new Error('task-process.js is started by the doppel server (child_process.fork), not directly');
 process.on('disconnect', () => process.exit(0));
+// A server that died while this process was still loading its modules closed the channel before
+// anyone listened: the event is gone, and the process would outlive it holding its node's lock.
+if (!process.connected) process.exit(0);
 // Ctrl-C in a terminal (and a service manager stopping the server's group) signals every process of
 // the group at once. A task process ends when its server stops it, so that the server can hand its
 // run back to the queue as a shutdown rather than count it as a crash.

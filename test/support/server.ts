@@ -62,7 +62,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     cleanup: async () => {
       // A task process of a killed server may still be ending and writing its last file here.
-      rmSync(dataDir, { recursive: true, force: true, maxRetries: 5 });
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 10 });
       if (databaseUrl !== undefined) await dropTestDatabase(databaseUrl);
     },
   };
