@@ -38,6 +38,11 @@ export interface ServerConfig {
   databaseUrl?: string;
   /** DOPPEL_DATABASE_POOL_SIZE: PostgreSQL connections the server process keeps at most. */
   databasePoolSize: number;
+  /**
+   * DOPPEL_REDIS_URL / --redis-url and DOPPEL_REDIS_PREFIX: the BullMQ queue through which nodes
+   * sharing a PostgreSQL database hand task runs to workers; required with databaseUrl.
+   */
+  runQueue?: { url: string; prefix: string };
 }
 
 export const DEFAULTS = {
@@ -103,6 +108,7 @@ export function configFrom(
     noAuth?: boolean;
     allowUnauthenticatedNetwork?: boolean;
     noWorker?: boolean;
+    redisUrl?: string;
   },
   env: NodeJS.ProcessEnv,
 ): ServerConfig {
@@ -126,6 +132,19 @@ export function configFrom(
   const databaseUrl = flags.databaseUrl ?? (env['DOPPEL_DATABASE_URL'] || undefined);
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new Error(`DOPPEL_DATABASE_URL (--database-url) must be a postgres://user@host:port/database URL`);
+  }
+  const redisUrl = flags.redisUrl ?? (env['DOPPEL_REDIS_URL'] || undefined);
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new Error(`DOPPEL_REDIS_URL (--redis-url) must be a redis://[:password@]host:port[/db] URL`);
+  }
+  if (databaseUrl !== undefined && redisUrl === undefined) {
+    throw new Error(
+      'DOPPEL_DATABASE_URL (--database-url) needs DOPPEL_REDIS_URL (--redis-url): nodes sharing a PostgreSQL ' +
+        'database hand task runs to their workers through a queue in Redis',
+    );
+  }
+  if (redisUrl !== undefined && databaseUrl === undefined) {
+    throw new Error('DOPPEL_REDIS_URL (--redis-url) is for nodes sharing a PostgreSQL database: set DOPPEL_DATABASE_URL too');
   }
   return {
     host,
@@ -152,5 +171,6 @@ export function configFrom(
     logFormat: logFormatFrom(env),
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     databasePoolSize: intFrom(env, 'DOPPEL_DATABASE_POOL_SIZE', 10, 1, 1000),
+    ...(redisUrl !== undefined ? { runQueue: { url: redisUrl, prefix: env['DOPPEL_REDIS_PREFIX'] || 'doppel' } } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { ServerMetrics } from './core/metrics.js';
 import { diskReserveOf } from './storage/disk-reserve.js';
 import type { MetadataStore } from './storage/metadata-store.js';
 import { openMetadataStore } from './storage/metadata-store-factory.js';
+import { RunQueue } from './storage/redis/run-queue.js';
 import { holdNodeLock, newNodeId, nodeProvablyDead, otherLiveNodes, whileStarting } from './storage/node-locks.js';
 import { TagService } from './tags/tag-service.js';
 import { resumePolicy } from './tasks/resume-policy.js';
@@ -48,6 +49,8 @@ interface OpenNode {
   credentials: CredentialRegistry;
   store: MetadataStore;
   objects: ObjectStore;
+  /** Where runs are announced and taken when nodes share PostgreSQL (config.runQueue). */
+  runQueue: RunQueue | undefined;
   close(): Promise<void>;
 }
 
@@ -66,12 +69,24 @@ function openNode(config: ServerConfig, env: NodeJS.ProcessEnv, log: Log): Promi
     const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
     reserve.release();
     let store: MetadataStore;
+    let runQueue: RunQueue | undefined;
     try {
+      runQueue = config.runQueue && new RunQueue(config.runQueue);
       // Task processes write to the same database and move the log into it: see autoCheckpoint.
-      store = await openMetadataStore(databaseOf(config), { autoCheckpoint: false, reserve }, (e) =>
-        log(`a PostgreSQL connection broke while idle (the pool opens a new one): ${e.message}`, { level: 'warn' }),
+      store = await openMetadataStore(
+        databaseOf(config),
+        { autoCheckpoint: false, reserve },
+        (e) => log(`a PostgreSQL connection broke while idle (the pool opens a new one): ${e.message}`, { level: 'warn' }),
+        runQueue,
       );
     } catch (e) {
+      releaseLock();
+      throw e;
+    }
+    try {
+      await runQueue?.connect();
+    } catch (e) {
+      await store.close();
       releaseLock();
       throw e;
     }
@@ -86,6 +101,7 @@ function openNode(config: ServerConfig, env: NodeJS.ProcessEnv, log: Log): Promi
       });
     } catch (e) {
       await store.close();
+      await runQueue?.close();
       releaseLock();
       throw e;
     }
@@ -95,9 +111,11 @@ function openNode(config: ServerConfig, env: NodeJS.ProcessEnv, log: Log): Promi
       credentials,
       store,
       objects,
+      runQueue,
       close: async () => {
         await objects.close();
         await store.close();
+        await runQueue?.close();
         releaseLock();
       },
     };
@@ -116,11 +134,13 @@ function supervisorOf(node: OpenNode, config: ServerConfig, env: NodeJS.ProcessE
     seed: config.seed,
     maxLabelFileBytes: config.maxLabelFileBytes,
     partitions: { partitionRows: config.partitionRows, leaseMs: config.leaseMs },
+    ...(config.runQueue ? { runQueue: config.runQueue } : {}),
   };
   return new TaskSupervisor({
     store: node.store,
     owner: node.nodeId,
     ownerDead: (owner) => nodeProvablyDead(config.dataDir, owner),
+    ...(node.runQueue ? { runQueue: node.runQueue } : {}),
     spawn: () => forkTaskProcess(taskProcess, env),
     processes: config.workerConcurrency,
     leaseMs: config.leaseMs,
@@ -195,6 +215,7 @@ export async function startDoppel(
       metrics,
       readiness: async () => ({
         metadataStore: await store.tasks.activeCounts().then(() => 'ok', (e: Error) => e.message),
+        ...(node.runQueue ? { runQueue: await node.runQueue.jobCounts().then(() => 'ok', (e: Error) => e.message) } : {}),
         ...(supervisor ? { taskProcesses: taskProcessesCheck(supervisor) } : {}),
       }),
     });
@@ -259,6 +280,7 @@ export async function startWorker(
         metrics,
         readiness: async () => ({
           metadataStore: await node.store.tasks.activeCounts().then(() => 'ok', (e: Error) => e.message),
+          ...(node.runQueue ? { runQueue: await node.runQueue.jobCounts().then(() => 'ok', (e: Error) => e.message) } : {}),
           taskProcesses: taskProcessesCheck(supervisor),
         }),
       });

@@ -5,14 +5,14 @@ import { DEFAULT_ACCOUNT_ID, startDoppel, startWorker } from '../server.js';
 import { EXPLAIN_HELP, EXPLAIN_USAGE, explainCommand } from './explain.js';
 import { FIND_MATCHES_HELP, FIND_MATCHES_USAGE, findMatchesCommand } from './find-matches.js';
 import { createLog, type Log } from '../core/log.js';
-import { redactedUrl } from '../storage/postgres/pg-database.js';
+import { redactedUrl } from '../core/redacted-url.js';
 
 const USAGE = `doppel — self-hosted AWS Glue FindMatches
 
 Usage:
-  doppel serve [--port P] [--host H] [--data-dir D] [--database-url URL]
+  doppel serve [--port P] [--host H] [--data-dir D] [--database-url URL --redis-url URL]
                [--no-auth [--allow-unauthenticated-network]] [--no-worker]
-  doppel worker [--data-dir D] [--database-url URL] [--port P [--host H]]
+  doppel worker [--data-dir D] [--database-url URL --redis-url URL] [--port P [--host H]]
 ${FIND_MATCHES_USAGE}${EXPLAIN_USAGE}  doppel help
 
 serve options (environment variables in brackets):
@@ -21,6 +21,9 @@ serve options (environment variables in brackets):
   --data-dir D    where metadata and objects are kept [DOPPEL_DATA_DIR]  default ${DEFAULTS.dataDir}
   --database-url URL  metadata in PostgreSQL (postgres://user:pass@host:5432/db) instead of
                   SQLite in the data dir              [DOPPEL_DATABASE_URL]
+  --redis-url URL the queue (BullMQ in Redis, redis://host:6379) through which nodes sharing
+                  that database hand task runs to workers; required with --database-url
+                                                      [DOPPEL_REDIS_URL, keys under DOPPEL_REDIS_PREFIX]
   --no-auth       accept unsigned requests (never the default)  [DOPPEL_NO_AUTH=1]
                   refused on a host other than loopback unless also given
   --allow-unauthenticated-network                     [DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK=1]
@@ -30,6 +33,7 @@ serve options (environment variables in brackets):
 worker options: executes task runs queued by doppel serve nodes on the same store
   --data-dir D    as for serve                        [DOPPEL_DATA_DIR]  default ${DEFAULTS.dataDir}
   --database-url URL  as for serve                    [DOPPEL_DATABASE_URL]
+  --redis-url URL as for serve                        [DOPPEL_REDIS_URL]
   --port P        answer /health, /ready, /metrics there (none without it)
   --host H        address of that port                [DOPPEL_HOST]      default ${DEFAULTS.host}
 
@@ -47,6 +51,7 @@ async function serveCommand(argv: string[]): Promise<void> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       'database-url': { type: 'string' },
+      'redis-url': { type: 'string' },
       'no-auth': { type: 'boolean' },
       'allow-unauthenticated-network': { type: 'boolean' },
       'no-worker': { type: 'boolean' },
@@ -59,6 +64,7 @@ async function serveCommand(argv: string[]): Promise<void> {
       host: values.host,
       dataDir: values['data-dir'],
       databaseUrl: values['database-url'],
+      redisUrl: values['redis-url'],
       noAuth: values['no-auth'],
       allowUnauthenticatedNetwork: values['allow-unauthenticated-network'],
       noWorker: values['no-worker'],
@@ -71,6 +77,7 @@ async function serveCommand(argv: string[]): Promise<void> {
   console.log(`  data dir:    ${config.dataDir}`);
   console.log(`  node:        ${server.nodeId}${config.runsTasks ? '' : ' (--no-worker: doppel worker processes run the tasks)'}`);
   if (config.databaseUrl !== undefined) console.log(`  metadata:    PostgreSQL ${redactedUrl(config.databaseUrl)}`);
+  if (config.runQueue !== undefined) console.log(`  run queue:   Redis ${redactedUrl(config.runQueue.url)} (prefix ${config.runQueue.prefix})`);
   if (config.noAuth) {
     console.log(
       isLoopbackHost(config.host)
@@ -118,12 +125,19 @@ async function workerCommand(argv: string[]): Promise<void> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       'database-url': { type: 'string' },
+      'redis-url': { type: 'string' },
     },
     strict: true,
   });
   // DOPPEL_PORT is serve's: a worker beside it on the same machine answers health checks only where told.
   const config = configFrom(
-    { port: values.port ?? '0', host: values.host, dataDir: values['data-dir'], databaseUrl: values['database-url'] },
+    {
+      port: values.port ?? '0',
+      host: values.host,
+      dataDir: values['data-dir'],
+      databaseUrl: values['database-url'],
+      redisUrl: values['redis-url'],
+    },
     process.env,
   );
   const log = createLog(config.logFormat);
@@ -131,6 +145,7 @@ async function workerCommand(argv: string[]): Promise<void> {
   console.log(`doppel worker ${worker.nodeId} executing task runs with ${config.workerConcurrency} task process(es)`);
   console.log(`  data dir:    ${config.dataDir}`);
   if (config.databaseUrl !== undefined) console.log(`  metadata:    PostgreSQL ${redactedUrl(config.databaseUrl)}`);
+  if (config.runQueue !== undefined) console.log(`  run queue:   Redis ${redactedUrl(config.runQueue.url)} (prefix ${config.runQueue.prefix})`);
   if (worker.url) console.log(`  health:      ${worker.url}/health, ${worker.url}/ready, ${worker.url}/metrics`);
   shutDownOnSignals(worker, log);
 }

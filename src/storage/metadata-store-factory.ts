@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { MetadataStore } from './metadata-store.js';
+import type { RunQueue } from './redis/run-queue.js';
 import { PgMetadataStore } from './postgres/pg-metadata-store.js';
 import { SqliteMetadataStore, type SqliteStoreOptions } from './sqlite/sqlite-metadata-store.js';
 
@@ -15,15 +16,17 @@ export interface MetadataStoreChoice {
 /**
  * Opens the metadata store the configuration names. `sqlite` tunes the embedded store for the
  * process opening it (the server or a task process); `onConnectionError` hears of PostgreSQL
- * connections that broke while idle (the pool replaces them).
+ * connections that broke while idle (the pool replaces them). A PostgreSQL store announces the runs
+ * it enqueues to `runQueue` (the configuration requires one with a database URL).
  */
 export async function openMetadataStore(
   choice: MetadataStoreChoice,
   sqlite: SqliteStoreOptions,
   onConnectionError: (e: Error) => void,
+  runQueue?: RunQueue,
 ): Promise<MetadataStore> {
   if (choice.databaseUrl !== undefined) {
-    return PgMetadataStore.open({ url: choice.databaseUrl, poolSize: choice.poolSize, onIdleError: onConnectionError });
+    return PgMetadataStore.open({ url: choice.databaseUrl, poolSize: choice.poolSize, onIdleError: onConnectionError }, runQueue);
   }
   return new SqliteMetadataStore(join(choice.dataDir, 'metadata.sqlite'), sqlite);
 }

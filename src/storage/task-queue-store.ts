@@ -123,6 +123,9 @@ export interface TaskQueueStore {
    */
   newestWaiting(): Promise<number>;
 
+  /** The oldest `limit` waiting (STARTING) runs, oldest first. */
+  waiting(limit: number): Promise<TaskRunRecord[]>;
+
   /** The owners holding leases on runs (RUNNING or STOPPING), each once. */
   leaseOwners(): Promise<string[]>;
 

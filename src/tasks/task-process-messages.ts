@@ -3,6 +3,7 @@
  * channel. Only small things cross it: a run's record and lease owner going in; "ready", "done"
  * and log lines coming back. A run's results never do: the task process commits them itself.
  */
+import type { RunQueueOptions } from '../storage/redis/run-queue.js';
 import type { TaskRunRecord } from '../storage/records.js';
 import type { TaskHandlerConfig } from './task-handlers.js';
 import type { LogFields } from '../core/log.js';
@@ -34,6 +35,8 @@ export interface TaskProcessConfig extends TaskHandlerConfig {
   nodeId: string;
   /** The metadata store the node uses (the same database). */
   database: MetadataStoreChoice;
+  /** The node's run queue, where the runs this process enqueues (a run's parts) are announced. */
+  runQueue?: RunQueueOptions;
   /** The account owning the buckets no owner is recorded for (see createObjectStore). */
   defaultBucketOwner: string;
   /** The size of the data dir's disk reserve (see DiskReserve). */

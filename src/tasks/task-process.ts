@@ -15,6 +15,7 @@ import { diskReserveOf } from '../storage/disk-reserve.js';
 import { holdNodeLock } from '../storage/node-locks.js';
 import { createObjectStore } from '../storage/object-store-factory.js';
 import { openMetadataStore } from '../storage/metadata-store-factory.js';
+import { RunQueue } from '../storage/redis/run-queue.js';
 import { SqliteMetadataStore } from '../storage/sqlite/sqlite-metadata-store.js';
 import { runAttempt } from './task-attempt.js';
 import { taskHandlers } from './task-handlers.js';
@@ -48,8 +49,13 @@ const config = JSON.parse(process.argv[2] ?? '') as TaskProcessConfig;
 process.on('exit', holdNodeLock(config.dataDir, config.nodeId, { create: false }));
 // Nobody waits on this process's writes synchronously, so they may wait for the lock longer.
 const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
-const store = await openMetadataStore(config.database, { busyTimeoutMs: 30_000, reserve }, (e) =>
-  log(`a PostgreSQL connection broke while idle (the pool opens a new one): ${e.message}`, { level: 'warn' }),
+const runQueue = config.runQueue && new RunQueue(config.runQueue);
+await runQueue?.connect();
+const store = await openMetadataStore(
+  config.database,
+  { busyTimeoutMs: 30_000, reserve },
+  (e) => log(`a PostgreSQL connection broke while idle (the pool opens a new one): ${e.message}`, { level: 'warn' }),
+  runQueue,
 );
 const objects = await createObjectStore(config.dataDir, process.env, {
   removeLeftovers: false,

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { MetadataStore } from '../storage/metadata-store.js';
+import { jobKeyOf, type QueuedRun, type RunQueue, type TakeResult } from '../storage/redis/run-queue.js';
 import type { TaskRunRecord } from '../storage/records.js';
 import type { LeaseState, Release, TaskOutcome } from '../storage/task-queue-store.js';
 import type { FromTaskProcess, TaskProcessConfig, ToTaskProcess } from './task-process-messages.js';
@@ -18,6 +19,12 @@ export interface SupervisorOptions {
    * than when their leases expire); false when that cannot be known.
    */
   ownerDead: (owner: string) => boolean;
+  /**
+   * Where this node takes runs from when nodes share a PostgreSQL database (BullMQ in Redis);
+   * without it the supervisor claims the oldest waiting run straight from the store (the embedded
+   * store, one machine).
+   */
+  runQueue?: RunQueue;
   /** Starts one task process (forkTaskProcess, or a stand-in in tests). */
   spawn: () => ChildProcess;
   /** How many task processes, each executing one run at a time (DOPPEL_WORKERS). */
@@ -56,6 +63,9 @@ interface Attempt {
   /** Set once the supervisor has decided to stop the run (its process is being killed). */
   stopping?: StopReason;
   startedAt: number;
+  /** Settles once the attempt is over and its ending is written. */
+  ended: Promise<void>;
+  end: () => void;
 }
 
 /** One task process and what the supervisor knows about it. */
@@ -76,6 +86,14 @@ const WATCH_MS = 250;
 const NEW_RUNS_CHECK_MS = 50;
 /** The longest delay setTimeout takes; a later deadline is waited for in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long a queue job whose run may not start yet (an import behind another of its transform) waits. */
+const BLOCKED_RUN_WAIT_MS = 250;
+/** How long a queue job waits after a failed look at its run (the store or Redis unreachable). */
+const FAILED_LOOK_WAIT_MS = 1_000;
+/** How often a queue job that has its run but no idle task process looks whether one became idle. */
+const IDLE_PROCESS_CHECK_MS = 20;
+/** Waiting runs announced to the queue at each sweep, oldest first. */
+const ANNOUNCED_PER_SWEEP = 1_000;
 /** A task process that dies before it is ready is started again after this long, doubling up to a minute. */
 const RESPAWN_DELAY_MS = 500;
 const MAX_RESPAWN_DELAY_MS = 60_000;
@@ -107,6 +125,8 @@ export class TaskSupervisor implements TaskRunEvents {
   #sweepAgain = false;
   /** The newest waiting run at the last look (see #checkNewRuns). */
   #newestWaiting = 0;
+  /** Taking jobs from opts.runQueue, until stop(). */
+  #consumer: { close(): Promise<void> } | undefined;
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
@@ -128,7 +148,12 @@ export class TaskSupervisor implements TaskRunEvents {
     };
     every(this.#opts.pollMs, () => this.#wake());
     every(WATCH_MS, () => void this.#watch());
-    every(NEW_RUNS_CHECK_MS, () => void this.#checkNewRuns());
+    const { runQueue } = this.#opts;
+    if (runQueue) {
+      this.#consumer = runQueue.consume({ concurrency: this.#opts.processes, lockMs: this.#opts.leaseMs, take: (run) => this.#take(runQueue, run) });
+    } else {
+      every(NEW_RUNS_CHECK_MS, () => void this.#checkNewRuns());
+    }
     every(Math.max(20, Math.floor(this.#opts.leaseMs / 3)), () => void this.#renew());
   }
 
@@ -180,10 +205,52 @@ export class TaskSupervisor implements TaskRunEvents {
     const now = Date.now();
     await store.tasks.expireDeadlines(now);
     await this.#recoverOrphans();
+    if (this.#opts.runQueue) {
+      // Runs whose job is missing (announcing failed, or they went back to the queue elsewhere) get one.
+      await this.#opts.runQueue.announce(await store.tasks.waiting(ANNOUNCED_PER_SWEEP));
+      return;
+    }
     while (!this.#stopped && this.#idleProcesses().length > 0) {
       const run = await store.tasks.claimNext(this.owner, Date.now(), leaseMs);
       if (!run) return;
       await this.#dispatch(run);
+    }
+  }
+
+  /**
+   * What the queue's job for `queued` leads to: the run is claimed and executed here when it waits
+   * in this queueing of it and a task process is idle, and the job is done once the run has ended or
+   * moved on to another queueing (which has a job of its own). A run another node (or a parent run,
+   * executing its parts) holds is looked at again when that lease would expire, in case its holder
+   * died.
+   */
+  async #take(runQueue: RunQueue, queued: QueuedRun): Promise<TakeResult> {
+    const { store, leaseMs } = this.#opts;
+    try {
+      for (;;) {
+        if (this.#stopped) return { done: false, againInMs: 0 };
+        const run = await store.tasks.get(queued, queued.transformId, queued.id);
+        if (!run || !['STARTING', 'RUNNING', 'STOPPING'].includes(run.status)) return { done: true };
+        if (jobKeyOf(run) !== queued.key) {
+          if (run.status === 'STARTING') await runQueue.announce([run]);
+          return { done: true };
+        }
+        if (run.status !== 'STARTING') {
+          const now = Date.now();
+          return { done: false, againInMs: Math.max(0, (run.leaseExpiresAt ?? now) - now) + this.#opts.pollMs };
+        }
+        if (this.#idleProcesses().length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, IDLE_PROCESS_CHECK_MS));
+          continue;
+        }
+        const claimed = await store.tasks.claimNext(this.owner, Date.now(), leaseMs, { id: run.id });
+        if (!claimed) return { done: false, againInMs: BLOCKED_RUN_WAIT_MS };
+        const attempt = await this.#dispatch(claimed);
+        await attempt?.ended;
+      }
+    } catch (e) {
+      this.#opts.log(`task run ${queued.id}: looking at its queue job failed: ${(e as Error).message}`, { level: 'error', taskRunId: queued.id });
+      return { done: false, againInMs: FAILED_LOOK_WAIT_MS };
     }
   }
 
@@ -195,10 +262,10 @@ export class TaskSupervisor implements TaskRunEvents {
    * Hands a claimed run to an idle process: the one that ran the same transform last, else the one
    * idle the longest (whose table is the least likely to be wanted again).
    */
-  async #dispatch(run: TaskRunRecord): Promise<void> {
+  async #dispatch(run: TaskRunRecord): Promise<Attempt | undefined> {
     const { store, timeoutUnitMs } = this.#opts;
     const minutes = await this.#timeoutMinutes(run);
-    if (minutes === undefined) return; // its transform or crawler was deleted meanwhile: its runs went with it
+    if (minutes === undefined) return undefined; // its transform or crawler was deleted meanwhile: its runs went with it
     const deadline = run.deadlineAt ?? run.startedOn + minutes * timeoutUnitMs;
     if (run.deadlineAt === undefined) await store.tasks.setDeadline(run.id, deadline);
     const idle = this.#idleProcesses().sort((a, b) => a.lastDispatchAt - b.lastDispatchAt);
@@ -206,9 +273,11 @@ export class TaskSupervisor implements TaskRunEvents {
     if (!process) {
       // The process that was idle when the run was claimed has exited since: the run waits for the next.
       await store.tasks.release(run.id, this.owner, Date.now(), { resume: true, interrupted: false });
-      return;
+      return undefined;
     }
-    const attempt: Attempt = { run, process, deadline, startedAt: performance.now() };
+    let end = () => undefined as void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const attempt: Attempt = { run, process, deadline, startedAt: performance.now(), ended, end };
     process.attempt = attempt;
     process.lastTransformId = run.transformId;
     process.lastDispatchAt = Date.now();
@@ -217,6 +286,7 @@ export class TaskSupervisor implements TaskRunEvents {
     process.child.send({ type: 'run', run, owner: this.owner } satisfies ToTaskProcess);
     const again = run.attempt > 1 ? ` (attempt ${run.attempt})` : '';
     this.#opts.log(`task run ${run.id} (${run.taskType}) started in task process ${process.child.pid}${again}`, { ...runFields(run), pid: process.child.pid! });
+    return attempt;
   }
 
   #armDeadline(attempt: Attempt): void {
@@ -287,6 +357,7 @@ export class TaskSupervisor implements TaskRunEvents {
         this.#attempts.delete(attempt.run.id);
         clearTimeout(attempt.deadlineTimer);
         this.#attemptEnded(attempt, 'done');
+        attempt.end();
         this.#wake();
         return;
       }
@@ -307,6 +378,7 @@ export class TaskSupervisor implements TaskRunEvents {
         .catch((e) => this.#opts.log(`task run ${attempt.run.id}: ${(e as Error).stack ?? e}`, { level: 'error', ...runFields(attempt.run) }))
         .finally(() => {
           this.#endings.delete(ending);
+          attempt.end();
           this.#wake();
         });
       this.#endings.add(ending);
@@ -446,6 +518,7 @@ export class TaskSupervisor implements TaskRunEvents {
     for (const p of this.#processes) p.child.kill('SIGKILL');
     await Promise.all(exits);
     await Promise.all([...this.#endings]);
+    await this.#consumer?.close();
   }
 }
 

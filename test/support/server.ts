@@ -4,9 +4,12 @@
  * When DOPPEL_TEST_DATABASE_URL names a PostgreSQL server (.ci/run starts one), each data dir also
  * gets its own database there, created on the first start and dropped by cleanup(): the servers
  * then keep their metadata in PostgreSQL, and a server restarted on the same data dir finds it.
+ * Nodes on PostgreSQL hand runs to workers through Redis: DOPPEL_TEST_REDIS_URL (.ci/run starts one),
+ * with keys of their own for each database (see runQueueEnv).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { MetadataStore } from '../../src/storage/metadata-store.js';
 import { PgMetadataStore } from '../../src/storage/postgres/pg-metadata-store.js';
@@ -118,6 +121,7 @@ async function startNode(
     env: {
       ...process.env,
       ...(options.scriptedTasks ? { DOPPEL_SCRIPTED_TASKS: '1' } : {}),
+      ...runQueueEnv(options.env),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -160,6 +164,26 @@ async function startNode(
   };
 }
 
+/** The Redis server of the run queue of test nodes on PostgreSQL. */
+export const TEST_REDIS_URL = process.env['DOPPEL_TEST_REDIS_URL'] || undefined;
+
+/**
+ * The run queue of a node whose metadata is in PostgreSQL (`env` names the database) and whose test
+ * did not choose a queue: the test Redis, under a prefix of the database's own, so that the nodes of
+ * one deployment share their queue and no other test's nodes take their runs.
+ */
+function runQueueEnv(env: Record<string, string> | undefined): Record<string, string> {
+  const databaseUrl = env?.['DOPPEL_DATABASE_URL'];
+  if (!databaseUrl || env?.['DOPPEL_REDIS_URL'] !== undefined) return {};
+  return {
+    // Without a test Redis, a node fails at start: tests of start errors still get theirs, which come first.
+    DOPPEL_REDIS_URL: TEST_REDIS_URL ?? 'redis://127.0.0.1:1',
+    DOPPEL_REDIS_PREFIX: testQueuePrefix(databaseUrl),
+  };
+}
+
+export const testQueuePrefix = (databaseUrl: string) => `doppel-test-${createHash('sha256').update(databaseUrl).digest('hex').slice(0, 16)}`;
+
 /** The PostgreSQL server the tests' servers keep their metadata in (unset: SQLite in their data dirs). */
 export const TEST_DATABASE_URL = process.env['DOPPEL_TEST_DATABASE_URL'] || undefined;
 
@@ -196,9 +220,19 @@ async function testDatabaseOf(dataDir: string): Promise<string | undefined> {
   return testDatabaseUrl(name);
 }
 
+/** Drops the database and the keys of its run queue. */
 async function dropTestDatabase(databaseUrl: string): Promise<void> {
   const name = new URL(databaseUrl).pathname.slice(1);
   await withTestPostgres((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  if (TEST_REDIS_URL === undefined) return;
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    for await (const keys of redis.scanStream({ match: `${testQueuePrefix(databaseUrl)}:*`, count: 500 })) {
+      if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /**

@@ -25,18 +25,33 @@ describe('configFrom', () => {
     }
   });
 
+  const REDIS = { DOPPEL_REDIS_URL: 'redis://r:6379' };
+
   it('reads DOPPEL_DATABASE_URL or --database-url (the flag wins) and DOPPEL_DATABASE_POOL_SIZE (default 10)', () => {
     assert.equal(configFrom({}, {}).databaseUrl, undefined);
     assert.equal(configFrom({}, { DOPPEL_DATABASE_URL: '' }).databaseUrl, undefined, 'empty is unset: SQLite');
-    assert.equal(configFrom({}, { DOPPEL_DATABASE_URL: 'postgres://u@h/d' }).databaseUrl, 'postgres://u@h/d');
+    assert.equal(configFrom({}, { DOPPEL_DATABASE_URL: 'postgres://u@h/d', ...REDIS }).databaseUrl, 'postgres://u@h/d');
     assert.equal(
-      configFrom({ databaseUrl: 'postgresql://u@flag/d' }, { DOPPEL_DATABASE_URL: 'postgres://u@env/d' }).databaseUrl,
+      configFrom({ databaseUrl: 'postgresql://u@flag/d' }, { DOPPEL_DATABASE_URL: 'postgres://u@env/d', ...REDIS }).databaseUrl,
       'postgresql://u@flag/d',
     );
     assert.throws(() => configFrom({}, { DOPPEL_DATABASE_URL: 'mysql://u@h/d' }), /DOPPEL_DATABASE_URL \(--database-url\) must be a postgres:/);
     assert.equal(configFrom({}, {}).databasePoolSize, 10);
     assert.equal(configFrom({}, { DOPPEL_DATABASE_POOL_SIZE: '25' }).databasePoolSize, 25);
     assert.throws(() => configFrom({}, { DOPPEL_DATABASE_POOL_SIZE: '0' }), /DOPPEL_DATABASE_POOL_SIZE must be an integer >= 1/);
+  });
+
+  it('needs DOPPEL_REDIS_URL or --redis-url (the flag wins) with a database URL and only then; DOPPEL_REDIS_PREFIX (default doppel)', () => {
+    const pg = { DOPPEL_DATABASE_URL: 'postgres://u@h/d' };
+    assert.equal(configFrom({}, {}).runQueue, undefined, 'the embedded store has no run queue');
+    assert.deepEqual(configFrom({}, { ...pg, ...REDIS }).runQueue, { url: 'redis://r:6379', prefix: 'doppel' });
+    assert.deepEqual(
+      configFrom({ redisUrl: 'rediss://flag:6380/2' }, { ...pg, ...REDIS, DOPPEL_REDIS_PREFIX: 'team-a' }).runQueue,
+      { url: 'rediss://flag:6380/2', prefix: 'team-a' },
+    );
+    assert.throws(() => configFrom({}, pg), /DOPPEL_DATABASE_URL \(--database-url\) needs DOPPEL_REDIS_URL \(--redis-url\)/);
+    assert.throws(() => configFrom({}, REDIS), /DOPPEL_REDIS_URL \(--redis-url\) is for nodes sharing a PostgreSQL database/);
+    assert.throws(() => configFrom({}, { ...pg, DOPPEL_REDIS_URL: 'http://r' }), /DOPPEL_REDIS_URL \(--redis-url\) must be a redis:/);
   });
 
   it('reads DOPPEL_LOG_FORMAT: text (default) or json, anything else refused naming the variable', () => {

@@ -1,3 +1,4 @@
+import { redactedUrl } from '../../core/redacted-url.js';
 import pg from 'pg';
 
 /** A connection inside a transaction: what the stores' statements run on. */
@@ -23,17 +24,6 @@ const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === pg.types.builtins.INT8 && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
-
-/** The URL without its password, for messages. */
-export function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(not a URL)';
-  }
-}
 
 /**
  * A connection pool with one-transaction-per-call helpers. Each store method takes a connection,

@@ -1,3 +1,4 @@
+import type { RunQueue } from '../redis/run-queue.js';
 import { LABEL_BATCH_ROWS } from '../label-store.js';
 import {
   LabelsReplaced,
@@ -54,16 +55,19 @@ export class PgMetadataStore implements MetadataStore {
   readonly labels: PgLabelStore;
   readonly #db: PgDatabase;
 
-  private constructor(db: PgDatabase) {
+  private constructor(db: PgDatabase, runQueue: RunQueue | undefined) {
     this.#db = db;
-    this.tasks = new PgTaskQueueStore(db);
+    this.tasks = new PgTaskQueueStore(db, runQueue);
     this.jobs = new PgJobStore(db);
     this.crawlers = new PgCrawlerStore(db);
     this.labels = new PgLabelStore(db);
   }
 
-  /** Connects, applies pending migrations, and returns the store; fails with a message naming DOPPEL_DATABASE_URL. */
-  static async open(options: PgOptions): Promise<PgMetadataStore> {
+  /**
+   * Connects, applies pending migrations, and returns the store; fails with a message naming
+   * DOPPEL_DATABASE_URL. Every run it enqueues is announced to `runQueue`, where workers take it from.
+   */
+  static async open(options: PgOptions, runQueue?: RunQueue): Promise<PgMetadataStore> {
     const db = await PgDatabase.open(options);
     try {
       await migratePostgres(db);
@@ -71,7 +75,7 @@ export class PgMetadataStore implements MetadataStore {
       await db.close();
       throw new Error(`migrating the PostgreSQL database of DOPPEL_DATABASE_URL failed: ${(e as Error).message}`);
     }
-    return new PgMetadataStore(db);
+    return new PgMetadataStore(db, runQueue);
   }
 
   async insertTransform(

@@ -13,6 +13,7 @@ import {
 } from '../task-queue-rules.js';
 import { applyCatalogChange } from './pg-catalog-change-rows.js';
 import { lockKey, type PgClient, type PgDatabase } from './pg-database.js';
+import type { RunQueue } from '../redis/run-queue.js';
 
 const ACTIVE = `('STARTING', 'RUNNING', 'STOPPING')`;
 
@@ -27,15 +28,18 @@ const BACK_TO_QUEUE = `status = 'STARTING', lease_owner = NULL, lease_expires_at
 const CLAIM_ATTEMPTS = 3;
 
 /**
- * The task-run queue in the PostgreSQL metadata database, shared by every node using it. A claim is
- * one statement that picks the oldest claimable run with FOR UPDATE SKIP LOCKED, so nodes claiming
- * at once take different runs; every other transition locks the run's row before deciding.
+ * The task-run queue in the PostgreSQL metadata database, shared by every node using it. Workers
+ * learn which runs wait from the RunQueue (BullMQ) each new run is announced to; a claim is one
+ * statement that takes a waiting run with FOR UPDATE SKIP LOCKED, so nodes claiming at once never
+ * take the same run; every other transition locks the run's row before deciding.
  */
 export class PgTaskQueueStore implements TaskQueueStore {
   readonly #db: PgDatabase;
+  readonly #runQueue: RunQueue | undefined;
 
-  constructor(db: PgDatabase) {
+  constructor(db: PgDatabase, runQueue: RunQueue | undefined) {
     this.#db = db;
+    this.#runQueue = runQueue;
   }
 
   async #lockRun(c: PgClient, id: string): Promise<TaskRunRecord | undefined> {
@@ -75,6 +79,8 @@ export class PgTaskQueueStore implements TaskQueueStore {
         ],
       );
     });
+    // The run is stored: were Redis unreachable now, the workers' look at the waiting runs announces it later.
+    await this.#runQueue?.announce([{ ...run, status: 'STARTING', attempt: 1, interruptions: 0 }]).catch(() => undefined);
   }
 
   async get(scope: Scope, transformId: string, id: string) {
@@ -238,6 +244,11 @@ export class PgTaskQueueStore implements TaskQueueStore {
   async newestWaiting(): Promise<number> {
     const { rows } = await this.#db.query<{ seq: string | null }>(`SELECT max(seq) AS seq FROM task_runs WHERE status = 'STARTING'`);
     return Number(rows[0]?.seq ?? 0);
+  }
+
+  async waiting(limit: number): Promise<TaskRunRecord[]> {
+    const { rows } = await this.#db.query<TaskRunRow>(`SELECT * FROM task_runs WHERE status = 'STARTING' ORDER BY seq LIMIT $1`, [limit]);
+    return rows.map(toTaskRun);
   }
 
   async leaseOwners(): Promise<string[]> {

@@ -329,6 +329,11 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     return row.seq ?? 0;
   }
 
+  async waiting(limit: number): Promise<TaskRunRecord[]> {
+    const rows = this.#db.prepare(`SELECT * FROM task_runs WHERE status = 'STARTING' ORDER BY seq LIMIT ?`).all(limit) as TaskRunRow[];
+    return rows.map(toTaskRun);
+  }
+
   async leaseOwners(): Promise<string[]> {
     const rows = this.#db
       .prepare(`SELECT DISTINCT lease_owner AS owner FROM task_runs WHERE status IN ('RUNNING', 'STOPPING') AND lease_owner IS NOT NULL`)

@@ -1,0 +1,141 @@
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { redactedUrl } from '../../core/redacted-url.js';
+import type { TaskRunRecord } from '../records.js';
+
+/** What a queue job carries: enough to read its run, and which queueing of the run it stands for. */
+export interface QueuedRun {
+  id: string;
+  accountId: string;
+  region: string;
+  transformId: string;
+  /** jobKeyOf(run) when the job was added. */
+  key: string;
+}
+
+/**
+ * A run waiting in the queue is one job per queueing: a run that goes back to STARTING for another
+ * attempt, or after an interruption, gets a new job, while announcing the same queueing twice
+ * (every node announces the runs it sees waiting) adds nothing.
+ */
+export const jobKeyOf = (run: Pick<TaskRunRecord, 'id' | 'attempt' | 'interruptions'>): string =>
+  `${run.id}.${run.attempt}.${run.interruptions}`;
+
+/** What a consumer does with a job: done with it, or look at it again in `againInMs`. */
+export type TakeResult = { done: true } | { done: false; againInMs: number };
+
+export interface RunQueueOptions {
+  /** DOPPEL_REDIS_URL: redis://… */
+  url: string;
+  /** DOPPEL_REDIS_PREFIX: the deployment's keys, so several deployments may share one Redis. */
+  prefix: string;
+}
+
+const QUEUE_NAME = 'task-runs';
+/** How long a node waits at start for Redis to answer before it gives up. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * The task runs waiting to be executed, as a BullMQ queue in Redis: nodes sharing one PostgreSQL
+ * database announce the runs they enqueue here, and every worker takes jobs from it. BullMQ hands a
+ * job to one worker at a time and keeps it locked to that worker while its lock is renewed (the
+ * worker's heartbeat); a job whose worker stopped renewing goes back to waiting for another worker.
+ * The run's row in PostgreSQL stays the fence: a worker executes a run only after claiming it there
+ * (STARTING → RUNNING under its lease), so a job handed out twice never runs twice.
+ */
+export class RunQueue {
+  readonly #options: RunQueueOptions;
+  readonly #connection: Redis;
+  readonly #queue: Queue;
+  readonly #workers = new Set<Worker>();
+
+  /** Connects at the first use (see connect()). */
+  constructor(options: RunQueueOptions) {
+    this.#options = options;
+    this.#connection = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.#connection.on('error', () => undefined); // ioredis reconnects by itself; calls made meanwhile wait
+    this.#queue = new Queue(QUEUE_NAME, { connection: this.#connection, prefix: options.prefix });
+  }
+
+  /** Waits until Redis answers; a node that cannot reach it does not start. */
+  async connect(): Promise<void> {
+    let lastError: Error | undefined;
+    const onError = (e: Error) => (lastError = e);
+    this.#connection.on('error', onError);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#connection.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(lastError ?? new Error(`no answer in ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (e) {
+      this.#connection.disconnect();
+      throw new Error(`cannot reach Redis at DOPPEL_REDIS_URL (${redactedUrl(this.#options.url)}): ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      this.#connection.off('error', onError);
+    }
+  }
+
+  /** Adds a job for each run's current queueing that has none yet. */
+  async announce(runs: readonly TaskRunRecord[]): Promise<void> {
+    if (runs.length === 0) return;
+    await this.#queue.addBulk(
+      runs.map((run) => {
+        const key = jobKeyOf(run);
+        const data: QueuedRun = { id: run.id, accountId: run.accountId, region: run.region, transformId: run.transformId, key };
+        return { name: run.taskType, data, opts: { jobId: key, removeOnComplete: true, removeOnFail: true } };
+      }),
+    );
+  }
+
+  /**
+   * Takes jobs, at most `concurrency` at a time, and gives each to `take` until it says it is done
+   * with it; a job it wants to look at again waits in the queue meanwhile, free for any worker.
+   * `lockMs` is how long a job stays locked to a worker that stopped renewing it (it renews twice
+   * as often). Its close() stops taking jobs once the ones being taken are settled.
+   */
+  consume(opts: { concurrency: number; lockMs: number; take: (run: QueuedRun) => Promise<TakeResult> }): { close(): Promise<void> } {
+    const worker = new Worker<QueuedRun>(
+      QUEUE_NAME,
+      async (job: Job<QueuedRun>, token?: string) => {
+        const result = await opts.take(job.data);
+        if (result.done) return;
+        await job.moveToDelayed(Date.now() + result.againInMs, token);
+        throw new DelayedError();
+      },
+      {
+        connection: this.#connection,
+        prefix: this.#options.prefix,
+        concurrency: opts.concurrency,
+        lockDuration: opts.lockMs,
+        stalledInterval: opts.lockMs,
+        // Whether a run whose worker vanished starts again is the run's own rule (MaxRetries), not the queue's.
+        maxStalledCount: Number.MAX_SAFE_INTEGER,
+      },
+    );
+    worker.on('error', () => undefined); // connection errors: the worker reconnects and goes on
+    this.#workers.add(worker);
+    return {
+      close: async () => {
+        this.#workers.delete(worker);
+        await worker.close();
+      },
+    };
+  }
+
+  /** Jobs waiting, delayed or taken: for /metrics and tests. */
+  async jobCounts(): Promise<Record<string, number>> {
+    return this.#queue.getJobCounts('waiting', 'delayed', 'active');
+  }
+
+  /** Stops every consumer still taking jobs (waiting for the ones being taken) and disconnects. */
+  async close(): Promise<void> {
+    for (const worker of this.#workers) await worker.close();
+    this.#workers.clear();
+    await this.#queue.close();
+    this.#connection.disconnect();
+  }
+}
