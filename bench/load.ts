@@ -3,7 +3,8 @@
  *
  * Read load on several API nodes sharing one store: `--nodes` doppel servers are started (the first
  * one with task workers, the others `--no-worker`), all on the metadata store of DOPPEL_DATABASE_URL
- * when it is set (each node then has its own data dir) or else on one shared data dir. A setup
+ * when it is set (with its run queue, DOPPEL_REDIS_URL; each node then has its own data dir) or else
+ * on one shared data dir. A setup
  * phase creates `--transforms` ML transforms with tags, a database and `--tables` tables through the
  * first node. Then `--clients` concurrent clients, each bound to one node in turn, call Get and List
  * operations (GetMLTransform, GetMLTransforms, ListMLTransforms, GetMLTaskRuns, GetTags, GetTable,

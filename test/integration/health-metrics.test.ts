@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GetMLTransformsCommand, StartMLLabelingSetGenerationTaskRunCommand, type GlueClient } from '@aws-sdk/client-glue';
 import { createTransform, scriptedPath, startGlueServer, stopGlueServer, waitForRun, type GlueServer } from '../support/glue-client.js';
-import type { TestServer } from '../support/server.js';
+import { ON_QUEUE, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 let glue: GlueClient;
@@ -47,7 +47,7 @@ describe('health, readiness and metrics', () => {
       const r = await get('/ready');
       return r.status === 200 ? ((await r.json()) as { status: string; checks: Record<string, string> }) : undefined;
     });
-    assert.deepEqual(ready, { status: 'ready', checks: { metadataStore: 'ok', taskProcesses: 'ok' } });
+    assert.deepEqual(ready, { status: 'ready', checks: { metadataStore: 'ok', ...ON_QUEUE, taskProcesses: 'ok' } });
   });
 
   it('counts Glue requests by operation and status, with their latencies', async () => {

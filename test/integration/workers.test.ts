@@ -40,6 +40,7 @@ import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import {
+  ON_QUEUE,
   startServer,
   startWorker,
   stopAndRemove,
@@ -405,14 +406,14 @@ describe('a worker on an external S3-compatible store (s3rver), with its health 
     assert.deepEqual(await health.json(), { status: 'ok' });
     const ready = await fetch(`${healthUrl}/ready`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 'ready', checks: { metadataStore: 'ok', taskProcesses: 'ok' } });
+    assert.deepEqual(await ready.json(), { status: 'ready', checks: { metadataStore: 'ok', ...ON_QUEUE, taskProcesses: 'ok' } });
     const metrics = await (await fetch(`${healthUrl}/metrics`)).text();
     assert.match(metrics, /^doppel_task_attempt_duration_seconds_count\{task_type="LABELING_SET_GENERATION",outcome="done"\} 1$/m);
     const glueRequest = await fetch(healthUrl, { method: 'POST', headers: { 'x-amz-target': 'AWSGlue.GetMLTransforms' }, body: '{}' });
     assert.equal(glueRequest.status, 400);
     assert.match(((await glueRequest.json()) as { Message: string }).Message, /doppel worker/);
     const apiReady = await fetch(`${api!.endpoint}/ready`);
-    assert.deepEqual(await apiReady.json(), { status: 'ready', checks: { metadataStore: 'ok' } }, 'an API-only node has no task processes to check');
+    assert.deepEqual(await apiReady.json(), { status: 'ready', checks: { metadataStore: 'ok', ...ON_QUEUE } }, 'an API-only node has no task processes to check');
   });
 });
 

@@ -324,3 +324,6 @@ export async function freshMetadataStore(): Promise<{ store: MetadataStore; clos
 }
 
 let freshStores = 0;
+
+/** The readiness check a node on PostgreSQL adds for its run queue (test nodes are on PostgreSQL when the suite is). */
+export const ON_QUEUE: Record<string, string> = TEST_DATABASE_URL === undefined ? {} : { runQueue: 'ok' };
