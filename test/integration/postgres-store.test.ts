@@ -45,6 +45,30 @@ describe('PostgreSQL metadata store: start errors', () => {
   });
 });
 
+describe('PostgreSQL metadata store: the run queue at start', { skip: NO_POSTGRES }, () => {
+  it('fails at start, naming DOPPEL_REDIS_URL and hiding the password, when Redis does not answer', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'doppel-no-redis-'));
+    try {
+      await assert.rejects(
+        startServer({ dataDir, env: { DOPPEL_DATABASE_URL: TEST_DATABASE_URL!, DOPPEL_REDIS_URL: 'redis://:s3cret@127.0.0.1:1' } }),
+        (e: Error) =>
+          /doppel: cannot reach Redis at DOPPEL_REDIS_URL \(redis:\/\/:\*\*\*@127\.0\.0\.1:1\): connect ECONNREFUSED/.test(e.message) &&
+          !e.message.includes('s3cret') &&
+          !/\n\s+at /.test(e.message),
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a database URL without a Redis URL, naming both', async () => {
+    await assert.rejects(
+      startServer({ env: { DOPPEL_DATABASE_URL: TEST_DATABASE_URL!, DOPPEL_REDIS_URL: '' } }),
+      (e: Error) => /DOPPEL_DATABASE_URL \(--database-url\) needs DOPPEL_REDIS_URL \(--redis-url\)/.test(e.message),
+    );
+  });
+});
+
 describe('PostgreSQL metadata store', { skip: NO_POSTGRES }, () => {
   let server: TestServer | undefined;
   before(async () => {

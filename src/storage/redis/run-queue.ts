@@ -55,27 +55,23 @@ export class RunQueue {
     this.#connection = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: true });
     this.#connection.on('error', () => undefined); // ioredis reconnects by itself; calls made meanwhile wait
     this.#queue = new Queue(QUEUE_NAME, { connection: this.#connection, prefix: options.prefix });
+    this.#queue.on('error', () => undefined); // the same connection errors, reported where they are used
   }
 
-  /** Waits until Redis answers; a node that cannot reach it does not start. */
+  /** Waits until Redis answers; a node that cannot reach it (an error, or no answer in 5 s) does not start. */
   async connect(): Promise<void> {
-    let lastError: Error | undefined;
-    const onError = (e: Error) => (lastError = e);
-    this.#connection.on('error', onError);
-    let timer: NodeJS.Timeout | undefined;
+    let fail: (e: Error) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    const timer = setTimeout(() => fail(new Error(`no answer in ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+    this.#connection.once('error', fail);
     try {
-      await Promise.race([
-        this.#connection.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(lastError ?? new Error(`no answer in ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
-        }),
-      ]);
+      await Promise.race([this.#connection.ping(), failed]);
     } catch (e) {
       this.#connection.disconnect();
       throw new Error(`cannot reach Redis at DOPPEL_REDIS_URL (${redactedUrl(this.#options.url)}): ${(e as Error).message}`);
     } finally {
       clearTimeout(timer);
-      this.#connection.off('error', onError);
+      this.#connection.off('error', fail);
     }
   }
 
