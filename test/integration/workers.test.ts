@@ -6,8 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -29,6 +27,7 @@ import {
   createTransform,
   glueClient,
   scriptedPath,
+  teachOnce,
   uniqueName,
   waitForJobRun,
   waitForRun,
@@ -468,16 +467,7 @@ describe('a real find-matches job whose worker is SIGKILLed mid-run', { timeout:
         Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
       }),
     );
-    const generated = await glue.send(
-      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId, OutputS3Path: `s3://${BUCKET}/labeling/` }),
-    );
-    const labeling = await waitForRun(glue, TransformId!, generated.TaskRunId!, undefined, 120_000);
-    assert.equal(labeling.Status, 'SUCCEEDED', labeling.ErrorString);
-    const rows = parse(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'labeling/part-00000.csv' }))).Body!.transformToString('utf8')) as string[][];
-    const labeled = [rows[0]!, ...rows.slice(1).map((r) => [r[0]!, ds.truth.get(r[2]!)!, ...r.slice(2)])];
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'labels.csv', Body: stringify(labeled) }));
-    const imported = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId, InputS3Path: `s3://${BUCKET}/labels.csv` }));
-    assert.equal((await waitForRun(glue, TransformId!, imported.TaskRunId!, undefined, 60_000)).Status, 'SUCCEEDED');
+    await teachOnce(glue, { transformId: TransformId!, s3, bucket: BUCKET, labelingPrefix: 'labeling/', labelsKey: 'labels.csv', truth: ds.truth });
     await waitForTransform(glue, TransformId!, (t) => t.Status === 'READY');
     transformId = TransformId!;
     job = await findMatchesJob(glue, transformId, `s3://${BUCKET}/unused/`);
