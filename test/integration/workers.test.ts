@@ -5,7 +5,9 @@
  * them, how often, and what happens when a worker dies.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -34,6 +36,7 @@ import {
   waitForTransform,
 } from '../support/glue-client.js';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { runCli } from '../support/cli.js';
 import { loadDataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
@@ -498,5 +501,33 @@ describe('a real find-matches job whose worker is SIGKILLed mid-run', { timeout:
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
     assert.deepEqual(await executions([victim, ...workers], taskRunId), { started: 2, succeeded: 1 });
     assert.deepEqual(await outputAt('taken-over/'), expected, 'the same files and records as the undisturbed run, each once');
+  });
+});
+
+describe('doppel serve and doppel worker options', () => {
+  it('both take the store options (--data-dir, --database-url), described once in the help', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'doppel-options-'));
+    try {
+      for (const command of ['serve', 'worker']) {
+        const refused = await runCli([command, '--port', '0', '--data-dir', dataDir, '--database-url', 'mysql://u@h/d']);
+        assert.equal(refused.status, 1, `${command} ends at once`);
+        assert.match(refused.stderr, /DOPPEL_DATABASE_URL \(--database-url\) must be a postgres:\/\//, `${command} read --database-url`);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    const help = await runCli(['help']);
+    assert.equal(help.status, 0);
+    assert.equal(help.stdout.match(/^ {2}--data-dir D /gm)?.length, 1, help.stdout);
+    assert.equal(help.stdout.match(/^ {2}--database-url URL /gm)?.length, 1, help.stdout);
+    assert.match(help.stdout, /options of serve and worker[^\n]*\n {2}--data-dir D .*\[DOPPEL_DATA_DIR\]/);
+  });
+
+  it('a worker refuses the options only serve has', async () => {
+    for (const flag of ['--no-auth', '--no-worker', '--allow-unauthenticated-network']) {
+      const refused = await runCli(['worker', flag]);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, new RegExp(`Unknown option '${flag}'`));
+    }
   });
 });
