@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { configFrom, DEFAULTS, isLoopbackHost } from '../config.js';
+import { configFrom, isLoopbackHost } from '../config.js';
 import { DEFAULT_ACCOUNT_ID, startDoppel, startWorker } from '../server.js';
 import { EXPLAIN_HELP, EXPLAIN_USAGE, explainCommand } from './explain.js';
 import { FIND_MATCHES_HELP, FIND_MATCHES_USAGE, findMatchesCommand } from './find-matches.js';
 import { createLog, type Log } from '../core/log.js';
 import { redactedUrl } from '../core/redacted-url.js';
+import { optionsHelp, SERVE_OPTIONS, STORE_OPTIONS, storeFlags, WORKER_OPTIONS } from './node-options.js';
 
 const USAGE = `doppel — self-hosted AWS Glue FindMatches
 
@@ -15,28 +16,12 @@ Usage:
   doppel worker [--data-dir D] [--database-url URL --redis-url URL] [--port P [--host H]]
 ${FIND_MATCHES_USAGE}${EXPLAIN_USAGE}  doppel help
 
-serve options (environment variables in brackets):
-  --port P        TCP port, 0 picks a free one        [DOPPEL_PORT]      default ${DEFAULTS.port}
-  --host H        address to listen on                [DOPPEL_HOST]      default ${DEFAULTS.host}
-  --data-dir D    where metadata and objects are kept [DOPPEL_DATA_DIR]  default ${DEFAULTS.dataDir}
-  --database-url URL  metadata in PostgreSQL (postgres://user:pass@host:5432/db) instead of
-                  SQLite in the data dir              [DOPPEL_DATABASE_URL]
-  --redis-url URL the queue (BullMQ in Redis, redis://host:6379) through which nodes sharing
-                  that database hand task runs to workers; required with --database-url
-                                                      [DOPPEL_REDIS_URL, keys under DOPPEL_REDIS_PREFIX]
-  --no-auth       accept unsigned requests (never the default)  [DOPPEL_NO_AUTH=1]
-                  refused on a host other than loopback unless also given
-  --allow-unauthenticated-network                     [DOPPEL_ALLOW_UNAUTHENTICATED_NETWORK=1]
-  --no-worker     answer requests only; doppel worker processes on the same
-                  store execute the task runs         [DOPPEL_NO_WORKER=1]
-
+options of serve and worker (environment variables in brackets):
+${optionsHelp(STORE_OPTIONS)}
+serve options:
+${optionsHelp(SERVE_OPTIONS)}
 worker options: executes task runs queued by doppel serve nodes on the same store
-  --data-dir D    as for serve                        [DOPPEL_DATA_DIR]  default ${DEFAULTS.dataDir}
-  --database-url URL  as for serve                    [DOPPEL_DATABASE_URL]
-  --redis-url URL as for serve                        [DOPPEL_REDIS_URL]
-  --port P        answer /health, /ready, /metrics there (none without it)
-  --host H        address of that port                [DOPPEL_HOST]      default ${DEFAULTS.host}
-
+${optionsHelp(WORKER_OPTIONS)}
 Credentials: access key "test", secret "test" (account ${DEFAULT_ACCOUNT_ID}) unless
 DOPPEL_CREDENTIALS=AKID:SECRET:ACCOUNT[,...] or DOPPEL_CREDENTIALS_FILE=path.json says otherwise.
 
@@ -44,27 +29,12 @@ ${FIND_MATCHES_HELP}
 ${EXPLAIN_HELP}`;
 
 async function serveCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'data-dir': { type: 'string' },
-      'database-url': { type: 'string' },
-      'redis-url': { type: 'string' },
-      'no-auth': { type: 'boolean' },
-      'allow-unauthenticated-network': { type: 'boolean' },
-      'no-worker': { type: 'boolean' },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: { ...SERVE_OPTIONS, ...STORE_OPTIONS }, strict: true });
   const config = configFrom(
     {
       port: values.port,
       host: values.host,
-      dataDir: values['data-dir'],
-      databaseUrl: values['database-url'],
-      redisUrl: values['redis-url'],
+      ...storeFlags(values),
       noAuth: values['no-auth'],
       allowUnauthenticatedNetwork: values['allow-unauthenticated-network'],
       noWorker: values['no-worker'],
@@ -118,28 +88,9 @@ function shutDownOnSignals(node: { close(): Promise<void> }, log: Log): void {
 }
 
 async function workerCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'data-dir': { type: 'string' },
-      'database-url': { type: 'string' },
-      'redis-url': { type: 'string' },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: { ...STORE_OPTIONS, ...WORKER_OPTIONS }, strict: true });
   // DOPPEL_PORT is serve's: a worker beside it on the same machine answers health checks only where told.
-  const config = configFrom(
-    {
-      port: values.port ?? '0',
-      host: values.host,
-      dataDir: values['data-dir'],
-      databaseUrl: values['database-url'],
-      redisUrl: values['redis-url'],
-    },
-    process.env,
-  );
+  const config = configFrom({ port: values.port ?? '0', host: values.host, ...storeFlags(values) }, process.env);
   const log = createLog(config.logFormat);
   const worker = await startWorker(config, process.env, log, values.port === undefined ? undefined : config.port);
   console.log(`doppel worker ${worker.nodeId} executing task runs with ${config.workerConcurrency} task process(es)`);

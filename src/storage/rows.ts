@@ -1,7 +1,9 @@
 /**
- * The metadata stores' rows and how they become records. Both dialects (sqlite/, postgres/) keep
- * the same columns, with the same names and the same JSON text in their `doc` columns, so that one
- * set of converters serves both; only the SQL differs.
+ * The metadata stores' rows, how they become records and how records become rows. Both dialects
+ * (sqlite/, postgres/) keep the same columns, with the same names and the same JSON text in their
+ * `doc` columns, so that one set of converters serves both; only the SQL differs. A record's row
+ * is an object keyed by column: a store's INSERT names the columns of the whole row from its keys,
+ * and an UPDATE binds the columns it changes from it.
  */
 import type { CrawlerRecord } from './crawler-store.js';
 import type { JobRecord, JobRunRecord, JobRunState } from './job-store.js';
@@ -54,6 +56,9 @@ const asNameTaken = (e: unknown, message: string) => (isUniqueViolation(e) ? new
 
 /** A partition's values as one key column: a JSON array, so that no value can be confused with a separator. */
 export const valuesKey = (values: string[]) => JSON.stringify(values);
+
+/** SQL NULL for an absent optional member (the inverse of opt). */
+const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
 export interface TransformRow {
   account_id: string;
@@ -141,6 +146,54 @@ export const toPartition = (r: PartitionRow): PartitionRecord => ({
   doc: docOf(r.doc),
 });
 
+export const transformRow = (t: TransformRecord): TransformRow => ({
+  account_id: t.accountId,
+  region: t.region,
+  id: t.id,
+  name: t.name,
+  status: t.status,
+  created_on: t.createdOn,
+  last_modified_on: t.lastModifiedOn,
+  label_count: t.labelCount,
+  doc: JSON.stringify(t.doc),
+});
+
+export const databaseRow = (d: DatabaseRecord): DatabaseRow => ({
+  account_id: d.accountId,
+  region: d.region,
+  catalog_id: d.catalogId,
+  name: d.name,
+  created_on: d.createdOn,
+  doc: JSON.stringify(d.doc),
+});
+
+export const tableRow = (t: TableRecord): TableRow => ({
+  account_id: t.accountId,
+  region: t.region,
+  catalog_id: t.catalogId,
+  database_name: t.databaseName,
+  name: t.name,
+  created_on: t.createdOn,
+  updated_on: t.updatedOn,
+  version_id: t.versionId,
+  created_by: t.createdBy,
+  doc: JSON.stringify(t.doc),
+});
+
+/** A table's row as the archived version it becomes: the same columns, its name as table_name. */
+export const tableVersionRowOf = ({ name, ...row }: TableRow): TableVersionRow => ({ ...row, table_name: name });
+
+export const partitionRow = (p: PartitionRecord): PartitionRow => ({
+  account_id: p.accountId,
+  region: p.region,
+  catalog_id: p.catalogId,
+  database_name: p.databaseName,
+  table_name: p.tableName,
+  partition_values: valuesKey(p.values),
+  created_on: p.createdOn,
+  doc: JSON.stringify(p.doc),
+});
+
 export interface TaskRunRow {
   account_id: string;
   region: string;
@@ -193,6 +246,32 @@ export const toTaskRun = (r: TaskRunRow): TaskRunRecord => ({
       : undefined,
 });
 
+export const taskRunRow = (r: TaskRunRecord): TaskRunRow => ({
+  account_id: r.accountId,
+  region: r.region,
+  transform_id: r.transformId,
+  id: r.id,
+  task_type: r.taskType,
+  status: r.status,
+  properties: JSON.stringify(r.properties),
+  args: JSON.stringify(r.args),
+  error_string: orNull(r.errorString),
+  started_on: r.startedOn,
+  last_modified_on: r.lastModifiedOn,
+  completed_on: orNull(r.completedOn),
+  execution_ms: r.executionMs,
+  attempt: r.attempt,
+  interruptions: r.interruptions,
+  lease_owner: orNull(r.leaseOwner),
+  lease_expires_at: orNull(r.leaseExpiresAt),
+  lease_renewed_at: orNull(r.leaseRenewedAt),
+  running_since: orNull(r.runningSince),
+  deadline_at: orNull(r.deadlineAt),
+  progress: orNull(r.progress?.stage),
+  progress_percent: orNull(r.progress?.percent),
+  progress_updated_on: orNull(r.progress?.updatedOn),
+});
+
 export interface JobRow {
   account_id: string;
   region: string;
@@ -241,6 +320,31 @@ export const toJobRun = (r: JobRunRow): JobRunRecord => ({
   doc: docOf(r.doc),
 });
 
+export const jobRow = (j: JobRecord): JobRow => ({
+  account_id: j.accountId,
+  region: j.region,
+  name: j.name,
+  created_on: j.createdOn,
+  last_modified_on: j.lastModifiedOn,
+  doc: JSON.stringify(j.doc),
+});
+
+export const jobRunRow = (r: JobRunRecord): JobRunRow => ({
+  account_id: r.accountId,
+  region: r.region,
+  job_name: r.jobName,
+  id: r.id,
+  started_on: r.startedOn,
+  last_modified_on: r.lastModifiedOn,
+  arguments: JSON.stringify(r.arguments),
+  transform_id: orNull(r.transformId),
+  task_run_id: orNull(r.taskRunId),
+  state: orNull(r.state),
+  error_message: orNull(r.errorMessage),
+  completed_on: orNull(r.completedOn),
+  doc: JSON.stringify(r.doc),
+});
+
 export interface CrawlerRow {
   account_id: string;
   region: string;
@@ -258,4 +362,14 @@ export const toCrawler = (r: CrawlerRow): CrawlerRecord => ({
   lastUpdated: r.last_updated,
   version: r.version,
   doc: docOf(r.doc),
+});
+
+export const crawlerRow = (c: CrawlerRecord): CrawlerRow => ({
+  account_id: c.accountId,
+  region: c.region,
+  name: c.name,
+  created_on: c.createdOn,
+  last_updated: c.lastUpdated,
+  version: c.version,
+  doc: JSON.stringify(c.doc),
 });

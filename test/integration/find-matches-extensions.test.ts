@@ -12,16 +12,14 @@ import {
   CreateJobCommand,
   CreateMLTransformCommand,
   CreateTableCommand,
-  StartImportLabelsTaskRunCommand,
   StartJobRunCommand,
-  StartMLLabelingSetGenerationTaskRunCommand,
   type GlueClient,
 } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { scorePairwise } from '../../src/evaluation/pairwise-score.js';
-import { glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { glueClient, teachOnce, waitForJobRun, waitForTransform } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { runCli } from '../support/cli.js';
 import { rawGlueCall } from '../support/raw-glue.js';
@@ -115,15 +113,7 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     );
     // Two rounds of labels from the truth, on the base only.
     for (let round = 1; round <= 2; round++) {
-      const { TaskRunId } = await glue.send(
-        new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: `s3://${BUCKET}/labeling/${round}/` }),
-      );
-      assert.equal((await waitForRun(glue, transformId, TaskRunId!, undefined, 120_000)).Status, 'SUCCEEDED');
-      const rows = parse(await text(`labeling/${round}/part-00000.csv`)) as string[][];
-      const labeled = [rows[0]!, ...rows.slice(1).map((r) => [r[0]!, ds.truth.get(r[2]!)!, ...r.slice(2)])];
-      await put(`labels/${round}.csv`, stringify(labeled));
-      const imp = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: `s3://${BUCKET}/labels/${round}.csv` }));
-      assert.equal((await waitForRun(glue, transformId, imp.TaskRunId!, undefined, 60_000)).Status, 'SUCCEEDED');
+      await teachOnce(glue, { transformId, s3, bucket: BUCKET, labelingPrefix: `labeling/${round}/`, labelsKey: `labels/${round}.csv`, truth: ds.truth });
     }
     await waitForTransform(glue, transformId, (t) => t.Status === 'READY');
   });

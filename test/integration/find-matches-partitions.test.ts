@@ -13,16 +13,14 @@ import {
   CreateJobCommand,
   CreateMLTransformCommand,
   CreateTableCommand,
-  StartImportLabelsTaskRunCommand,
   StartJobRunCommand,
   StartMLEvaluationTaskRunCommand,
-  StartMLLabelingSetGenerationTaskRunCommand,
   type GlueClient,
 } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { getTransform, glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { getTransform, glueClient, teachOnce, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { runCli } from '../support/cli.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { s3Client } from '../support/s3-tools.js';
@@ -116,20 +114,10 @@ describe('FindMatches over a partitioned table', { timeout: 600_000 }, () => {
   it('labeling sets and label imports read every partition, with the key as a column', async () => {
     const t = await getTransform(glue, transformId);
     assert.deepEqual(t.Schema?.map((c) => c.Name), [...ds.header, 'source']);
-    const { TaskRunId } = await glue.send(
-      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: `s3://${BUCKET}/labeling/` }),
-    );
-    const run = await waitForRun(glue, transformId, TaskRunId!, undefined, 120_000);
-    assert.equal(run.Status, 'SUCCEEDED', run.ErrorString);
-    const rows = parse(await getText(BUCKET, 'labeling/part-00000.csv')) as string[][];
+    const rows = await teachOnce(glue, { transformId, s3, bucket: BUCKET, labelingPrefix: 'labeling/', labelsKey: 'labels/round-1.csv', truth: ds.truth });
     assert.deepEqual(rows[0], ['labeling_set_id', 'label', ...ds.header, 'source']);
     const sourceColumn = rows[0]!.indexOf('source');
     for (const r of rows.slice(1)) assert.equal(r[sourceColumn], sourceOf.get(r[2]!), `record ${r[2]} is in partition ${sourceOf.get(r[2]!)}`);
-    const labeled = [rows[0]!, ...rows.slice(1).map((r) => [r[0]!, ds.truth.get(r[2]!)!, ...r.slice(2)])];
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'labels/round-1.csv', Body: stringify(labeled) }));
-    const imp = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: `s3://${BUCKET}/labels/round-1.csv` }));
-    const done = await waitForRun(glue, transformId, imp.TaskRunId!, undefined, 60_000);
-    assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
     await waitForTransform(glue, transformId, (x) => x.Status === 'READY');
   });
 

@@ -14,10 +14,8 @@ import {
   CreateTableCommand,
   GetMLTaskRunCommand,
   GetMLTaskRunsCommand,
-  StartImportLabelsTaskRunCommand,
   StartJobRunCommand,
   StartMLEvaluationTaskRunCommand,
-  StartMLLabelingSetGenerationTaskRunCommand,
   type GlueClient,
 } from '@aws-sdk/client-glue';
 import {
@@ -28,8 +26,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
-import { getTransform, glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { getTransform, glueClient, teachOnce, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
@@ -148,25 +145,12 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
 
   it('teach: generate labeling sets, label them from the truth, import (two rounds)', async () => {
     for (let round = 1; round <= 2; round++) {
-      const out = `s3://${BUCKET}/labeling/round-${round}/`;
-      const { TaskRunId } = await glue.send(
-        new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: out }),
-      );
-      const run = await waitForRun(glue, transformId, TaskRunId!, undefined, 120_000);
-      assert.equal(run.Status, 'SUCCEEDED', run.ErrorString);
-      assert.deepEqual(await keysUnder(s3, `labeling/round-${round}/`), ['_SUCCESS', 'part-00000.csv']);
-      const rows = parse(await getText(s3, `labeling/round-${round}/part-00000.csv`)) as string[][];
+      const labelingPrefix = `labeling/round-${round}/`;
+      const rows = await teachOnce(glue, { transformId, s3, bucket: BUCKET, labelingPrefix, labelsKey: `labels/round-${round}.csv`, truth: ds.truth });
+      assert.deepEqual(await keysUnder(s3, labelingPrefix), ['_SUCCESS', 'part-00000.csv']);
       assert.deepEqual(rows[0], ['labeling_set_id', 'label', ...ds.header]);
       assert.ok(rows.length > 10, `labeling file has ${rows.length - 1} rows`);
       for (const r of rows.slice(1)) assert.ok(r[1]!.length > 0, 'label pre-filled');
-      const labeled = [rows[0]!, ...rows.slice(1).map((r) => [r[0]!, ds.truth.get(r[2]!)!, ...r.slice(2)])];
-      const key = `labels/round-${round}.csv`;
-      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: stringify(labeled) }));
-      const imp = await glue.send(
-        new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: `s3://${BUCKET}/${key}` }),
-      );
-      const done = await waitForRun(glue, transformId, imp.TaskRunId!, undefined, 60_000);
-      assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
     }
     await waitForTransform(glue, transformId, (t) => t.Status === 'READY');
   });

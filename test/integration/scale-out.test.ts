@@ -19,17 +19,14 @@ import {
   CreateDatabaseCommand,
   CreateTableCommand,
   GetMLTaskRunsCommand,
-  StartImportLabelsTaskRunCommand,
   StartJobRunCommand,
   StartMLEvaluationTaskRunCommand,
-  StartMLLabelingSetGenerationTaskRunCommand,
   type GlueClient,
 } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { loadDataset, type Dataset } from '../support/datasets.js';
-import { getTransform, glueClient, waitForJobRun, waitForRun } from '../support/glue-client.js';
+import { getTransform, glueClient, teachOnce, waitForJobRun, waitForRun } from '../support/glue-client.js';
 import { s3Client } from '../support/s3-tools.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import { startServer, startWorker, type TestServer, type TestWorker } from '../support/server.js';
@@ -68,17 +65,15 @@ async function teachingLoop(glue: GlueClient, s3: S3Client, ds: Dataset, prefix:
     }),
   );
   const id = transformId!;
-  const set = await glue.send(
-    new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: id, OutputS3Path: `s3://${BUCKET}/${prefix}/labeling/` }),
-  );
-  const generated = await waitForRun(glue, id, set.TaskRunId!, undefined, 600_000);
-  assert.equal(generated.Status, 'SUCCEEDED', generated.ErrorString);
-  const rows = parse(await text(s3, `${prefix}/labeling/part-00000.csv`)) as string[][];
-  const labeled = [rows[0]!, ...rows.slice(1).map((r) => [r[0]!, ds.truth.get(r[2]!)!, ...r.slice(2)])];
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/labels.csv`, Body: stringify(labeled) }));
-  const imp = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId: id, InputS3Path: `s3://${BUCKET}/${prefix}/labels.csv` }));
-  const imported = await waitForRun(glue, id, imp.TaskRunId!, undefined, 600_000);
-  assert.equal(imported.Status, 'SUCCEEDED', imported.ErrorString);
+  await teachOnce(glue, {
+    transformId: id,
+    s3,
+    bucket: BUCKET,
+    labelingPrefix: `${prefix}/labeling/`,
+    labelsKey: `${prefix}/labels.csv`,
+    truth: ds.truth,
+    timeoutMs: 600_000,
+  });
   const ev = await glue.send(new StartMLEvaluationTaskRunCommand({ TransformId: id }));
   const evaluated = await waitForRun(glue, id, ev.TaskRunId!, undefined, 600_000);
   assert.equal(evaluated.Status, 'SUCCEEDED', evaluated.ErrorString);

@@ -5,9 +5,9 @@
  * them, how often, and what happens when a worker dies.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -29,12 +29,14 @@ import {
   createTransform,
   glueClient,
   scriptedPath,
+  teachOnce,
   uniqueName,
   waitForJobRun,
   waitForRun,
   waitForTransform,
 } from '../support/glue-client.js';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { runCli } from '../support/cli.js';
 import { loadDataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
@@ -469,16 +471,7 @@ describe('a real find-matches job whose worker is SIGKILLed mid-run', { timeout:
         Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
       }),
     );
-    const generated = await glue.send(
-      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId, OutputS3Path: `s3://${BUCKET}/labeling/` }),
-    );
-    const labeling = await waitForRun(glue, TransformId!, generated.TaskRunId!, undefined, 120_000);
-    assert.equal(labeling.Status, 'SUCCEEDED', labeling.ErrorString);
-    const rows = parse(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'labeling/part-00000.csv' }))).Body!.transformToString('utf8')) as string[][];
-    const labeled = [rows[0]!, ...rows.slice(1).map((r) => [r[0]!, ds.truth.get(r[2]!)!, ...r.slice(2)])];
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'labels.csv', Body: stringify(labeled) }));
-    const imported = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId, InputS3Path: `s3://${BUCKET}/labels.csv` }));
-    assert.equal((await waitForRun(glue, TransformId!, imported.TaskRunId!, undefined, 60_000)).Status, 'SUCCEEDED');
+    await teachOnce(glue, { transformId: TransformId!, s3, bucket: BUCKET, labelingPrefix: 'labeling/', labelsKey: 'labels.csv', truth: ds.truth });
     await waitForTransform(glue, TransformId!, (t) => t.Status === 'READY');
     transformId = TransformId!;
     job = await findMatchesJob(glue, transformId, `s3://${BUCKET}/unused/`);
@@ -509,5 +502,33 @@ describe('a real find-matches job whose worker is SIGKILLed mid-run', { timeout:
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
     assert.deepEqual(await executions([victim, ...workers], taskRunId), { started: 2, succeeded: 1 });
     assert.deepEqual(await outputAt('taken-over/'), expected, 'the same files and records as the undisturbed run, each once');
+  });
+});
+
+describe('doppel serve and doppel worker options', () => {
+  it('both take the store options (--data-dir, --database-url), described once in the help', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'doppel-options-'));
+    try {
+      for (const command of ['serve', 'worker']) {
+        const refused = await runCli([command, '--port', '0', '--data-dir', dataDir, '--database-url', 'mysql://u@h/d']);
+        assert.equal(refused.status, 1, `${command} ends at once`);
+        assert.match(refused.stderr, /DOPPEL_DATABASE_URL \(--database-url\) must be a postgres:\/\//, `${command} read --database-url`);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    const help = await runCli(['help']);
+    assert.equal(help.status, 0);
+    assert.equal(help.stdout.match(/^ {2}--data-dir D /gm)?.length, 1, help.stdout);
+    assert.equal(help.stdout.match(/^ {2}--database-url URL /gm)?.length, 1, help.stdout);
+    assert.match(help.stdout, /options of serve and worker[^\n]*\n {2}--data-dir D .*\[DOPPEL_DATA_DIR\]/);
+  });
+
+  it('a worker refuses the options only serve has', async () => {
+    for (const flag of ['--no-auth', '--no-worker', '--allow-unauthenticated-network']) {
+      const refused = await runCli(['worker', flag]);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, new RegExp(`Unknown option '${flag}'`));
+    }
   });
 });

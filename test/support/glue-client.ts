@@ -1,6 +1,7 @@
 /**
  * Helpers for the @aws-sdk/client-glue acceptance suite (test/integration/sdk-*.test.ts): a client
- * factory pointed at a TestServer, catalog + transform fixtures, error assertions and task-run polling.
+ * factory pointed at a TestServer, catalog + transform fixtures, error assertions, task-run polling
+ * and a round of teaching a transform with labels from the truth.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +14,8 @@ import {
   GetMLTaskRunCommand,
   GetMLTransformCommand,
   GlueClient,
+  StartImportLabelsTaskRunCommand,
+  StartMLLabelingSetGenerationTaskRunCommand,
   type Crawler,
   type JobRun,
   type Column,
@@ -21,6 +24,9 @@ import {
   type GetMLTransformCommandOutput,
   type TaskStatusType,
 } from '@aws-sdk/client-glue';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import {
   DEFAULT_ACCOUNT_ID,
   TEST_CREDENTIALS,
@@ -327,6 +333,47 @@ export async function waitForTransform(
     await sleep(25);
   }
   assert.fail(`transform ${transformId} did not reach the expected state (last: ${last?.Status}, ${last?.LabelCount})`);
+}
+
+/** Where one round of teaching (see teachOnce) keeps its files, and what it knows. */
+export interface TeachingRound {
+  transformId: string;
+  /** A client of the store the transform's paths are in. */
+  s3: S3Client;
+  bucket: string;
+  /** The folder (key prefix ending in `/`) the labeling set is written under. */
+  labelingPrefix: string;
+  /** The key the labeled file is written to and imported from. */
+  labelsKey: string;
+  /** Each record's entity, by the record's id: the first column of the records (Dataset.truth). */
+  truth: ReadonlyMap<string, string>;
+  /** How long each of the two task runs may take (default 120 s for the labeling set, 60 s for the import). */
+  timeoutMs?: number;
+}
+
+/**
+ * One round of teaching a transform as a person who knows the truth would: a labeling set is
+ * generated, each of its records labeled with its entity, and the file imported; both runs must
+ * succeed. Returns the labeling set's rows as generated, header first.
+ */
+export async function teachOnce(glue: GlueClient, round: TeachingRound): Promise<string[][]> {
+  const { transformId, s3, bucket } = round;
+  const generation = await glue.send(
+    new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: `s3://${bucket}/${round.labelingPrefix}` }),
+  );
+  const generated = await waitForRun(glue, transformId, generation.TaskRunId!, undefined, round.timeoutMs ?? 120_000);
+  assert.equal(generated.Status, 'SUCCEEDED', generated.ErrorString);
+  const file = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${round.labelingPrefix}part-00000.csv` }));
+  const rows = parse(await file.Body!.transformToString('utf8')) as string[][];
+  // Columns: labeling_set_id, label, then the record's, its id first.
+  const labeled = [rows[0]!, ...rows.slice(1).map((r) => [r[0]!, round.truth.get(r[2]!)!, ...r.slice(2)])];
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: round.labelsKey, Body: stringify(labeled) }));
+  const importing = await glue.send(
+    new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: `s3://${bucket}/${round.labelsKey}` }),
+  );
+  const imported = await waitForRun(glue, transformId, importing.TaskRunId!, undefined, round.timeoutMs ?? 60_000);
+  assert.equal(imported.Status, 'SUCCEEDED', imported.ErrorString);
+  return rows;
 }
 
 /** An S3 path carrying directives for the scripted test-only task kind. */

@@ -1,7 +1,8 @@
 import type { CatalogChange } from '../catalog-change.js';
 import type { TableKey } from '../records.js';
-import { valuesKey } from '../rows.js';
+import { partitionRow, tableRow, valuesKey } from '../rows.js';
 import type { PgClient } from './pg-database.js';
+import { insertRow } from './pg-row-inserts.js';
 
 const OF_TABLE = 'account_id = $1 AND region = $2 AND catalog_id = $3 AND database_name = $4 AND table_name = $5';
 const keyOf = (t: TableKey) => [t.accountId, t.region, t.catalogId, t.databaseName, t.name];
@@ -11,13 +12,7 @@ const keyOf = (t: TableKey) => [t.accountId, t.region, t.catalogId, t.databaseNa
  * transaction: the task queue commits them with the crawl's SUCCEEDED.
  */
 export async function applyCatalogChange(client: PgClient, change: CatalogChange): Promise<void> {
-  for (const t of change.createTables) {
-    await client.query(
-      `INSERT INTO catalog_tables (account_id, region, catalog_id, database_name, name, created_on,
-         updated_on, version_id, created_by, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-      [...keyOf(t), t.createdOn, t.updatedOn, t.versionId, t.createdBy, JSON.stringify(t.doc)],
-    );
-  }
+  for (const t of change.createTables) await insertRow(client, 'catalog_tables', tableRow(t), 'ON CONFLICT DO NOTHING');
   for (const t of change.updateTables) {
     await client.query(
       `INSERT INTO catalog_table_versions (account_id, region, catalog_id, database_name, table_name,
@@ -30,10 +25,11 @@ export async function applyCatalogChange(client: PgClient, change: CatalogChange
          created_by = excluded.created_by, doc = excluded.doc`,
       [...keyOf(t), t.versionId - 1],
     );
+    const row = tableRow(t);
     await client.query(
       `UPDATE catalog_tables SET updated_on = $1, version_id = $2, doc = $3
        WHERE account_id = $4 AND region = $5 AND catalog_id = $6 AND database_name = $7 AND name = $8 AND version_id = $9`,
-      [t.updatedOn, t.versionId, JSON.stringify(t.doc), ...keyOf(t), t.versionId - 1],
+      [row.updated_on, row.version_id, row.doc, ...keyOf(t), row.version_id - 1],
     );
   }
   for (const t of change.deleteTables) {
@@ -44,13 +40,7 @@ export async function applyCatalogChange(client: PgClient, change: CatalogChange
     await client.query(`DELETE FROM catalog_partitions WHERE ${OF_TABLE}`, keyOf(t));
     await client.query(`DELETE FROM catalog_table_versions WHERE ${OF_TABLE}`, keyOf(t));
   }
-  for (const p of change.createPartitions) {
-    await client.query(
-      `INSERT INTO catalog_partitions (account_id, region, catalog_id, database_name, table_name,
-         partition_values, created_on, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-      [...keyOf({ ...p, name: p.tableName }), valuesKey(p.values), p.createdOn, JSON.stringify(p.doc)],
-    );
-  }
+  for (const p of change.createPartitions) await insertRow(client, 'catalog_partitions', partitionRow(p), 'ON CONFLICT DO NOTHING');
   for (const { table, values } of change.deletePartitions) {
     await client.query(`DELETE FROM catalog_partitions WHERE ${OF_TABLE} AND partition_values = $6`, [...keyOf(table), valuesKey(values)]);
   }

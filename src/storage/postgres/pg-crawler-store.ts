@@ -1,7 +1,8 @@
 import { crawlerQueueKey, type CrawlerRecord, type CrawlerStore } from '../crawler-store.js';
 import type { Scope } from '../records.js';
-import { toCrawler, writingUniqueName, type CrawlerRow } from '../rows.js';
+import { crawlerRow, toCrawler, writingUniqueName, type CrawlerRow } from '../rows.js';
 import type { PgDatabase } from './pg-database.js';
+import { insertRow } from './pg-row-inserts.js';
 import { deleteAllTags, putTags } from './pg-tag-rows.js';
 
 /** Crawlers in the PostgreSQL metadata database; their crawls are task_runs rows. */
@@ -10,21 +11,7 @@ export class PgCrawlerStore implements CrawlerStore {
 
   async insertCrawler(crawler: CrawlerRecord, tags: Record<string, string>, resourceArn: string): Promise<void> {
     await this.db.tx(async (c) => {
-      await writingUniqueName(`crawler ${crawler.name} exists`, () =>
-        c.query(
-          `INSERT INTO crawlers (account_id, region, name, created_on, last_updated, version, doc)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [
-            crawler.accountId,
-            crawler.region,
-            crawler.name,
-            crawler.createdOn,
-            crawler.lastUpdated,
-            crawler.version,
-            JSON.stringify(crawler.doc),
-          ],
-        ),
-      );
+      await writingUniqueName(`crawler ${crawler.name} exists`, () => insertRow(c, 'crawlers', crawlerRow(crawler)));
       await putTags(c, crawler, resourceArn, tags);
     });
   }
@@ -46,9 +33,10 @@ export class PgCrawlerStore implements CrawlerStore {
   }
 
   async updateCrawler(crawler: CrawlerRecord): Promise<boolean> {
+    const row = crawlerRow(crawler);
     const r = await this.db.query(
       'UPDATE crawlers SET last_updated = $1, version = $2, doc = $3 WHERE account_id = $4 AND region = $5 AND name = $6',
-      [crawler.lastUpdated, crawler.version, JSON.stringify(crawler.doc), crawler.accountId, crawler.region, crawler.name],
+      [row.last_updated, row.version, row.doc, row.account_id, row.region, row.name],
     );
     return (r.rowCount ?? 0) > 0;
   }

@@ -1,7 +1,8 @@
 import type { JobRecord, JobRunRecord, JobRunState, JobStore } from '../job-store.js';
 import type { Scope } from '../records.js';
-import { toJob, toJobRun, writingUniqueName, type JobRow, type JobRunRow } from '../rows.js';
+import { jobRow, jobRunRow, toJob, toJobRun, writingUniqueName, type JobRow, type JobRunRow } from '../rows.js';
 import type { PgDatabase } from './pg-database.js';
+import { insertRow } from './pg-row-inserts.js';
 import { deleteAllTags, putTags } from './pg-tag-rows.js';
 
 /** Jobs and job runs in the PostgreSQL metadata database. */
@@ -10,12 +11,7 @@ export class PgJobStore implements JobStore {
 
   async insertJob(job: JobRecord, tags: Record<string, string>, resourceArn: string): Promise<void> {
     await this.db.tx(async (c) => {
-      await writingUniqueName(`job ${job.name} exists`, () =>
-        c.query(
-          `INSERT INTO jobs (account_id, region, name, created_on, last_modified_on, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
-          [job.accountId, job.region, job.name, job.createdOn, job.lastModifiedOn, JSON.stringify(job.doc)],
-        ),
-      );
+      await writingUniqueName(`job ${job.name} exists`, () => insertRow(c, 'jobs', jobRow(job)));
       await putTags(c, job, resourceArn, tags);
     });
   }
@@ -38,9 +34,10 @@ export class PgJobStore implements JobStore {
   }
 
   async updateJob(job: JobRecord): Promise<boolean> {
+    const row = jobRow(job);
     const r = await this.db.query(
       'UPDATE jobs SET last_modified_on = $1, doc = $2 WHERE account_id = $3 AND region = $4 AND name = $5',
-      [job.lastModifiedOn, JSON.stringify(job.doc), job.accountId, job.region, job.name],
+      [row.last_modified_on, row.doc, row.account_id, row.region, row.name],
     );
     return (r.rowCount ?? 0) > 0;
   }
@@ -56,26 +53,7 @@ export class PgJobStore implements JobStore {
   }
 
   async insertJobRun(run: JobRunRecord): Promise<void> {
-    await this.db.query(
-      `INSERT INTO job_runs (account_id, region, job_name, id, started_on, last_modified_on, arguments,
-         transform_id, task_run_id, state, error_message, completed_on, doc)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        run.accountId,
-        run.region,
-        run.jobName,
-        run.id,
-        run.startedOn,
-        run.lastModifiedOn,
-        JSON.stringify(run.arguments),
-        run.transformId ?? null,
-        run.taskRunId ?? null,
-        run.state ?? null,
-        run.errorMessage ?? null,
-        run.completedOn ?? null,
-        JSON.stringify(run.doc),
-      ],
-    );
+    await insertRow(this.db.pool, 'job_runs', jobRunRow(run));
   }
 
   async getJobRun(scope: Scope, jobName: string, id: string): Promise<JobRunRecord | undefined> {

@@ -6,14 +6,28 @@ import {
   type MetadataStore,
   type PartitionInsertResult,
 } from '../metadata-store.js';
-import type { DatabaseRecord, LabelRow, PartitionRecord, Scope, TableKey, TableRecord, TransformRecord } from '../records.js';
 import {
+  partitionOfTable,
+  type DatabaseRecord,
+  type LabelRow,
+  type PartitionRecord,
+  type Scope,
+  type TableKey,
+  type TableRecord,
+  type TransformRecord,
+} from '../records.js';
+import {
+  databaseRow,
   isUniqueViolation,
+  partitionRow,
+  tableRow,
+  tableVersionRowOf,
   toDatabase,
   toPartition,
   toTable,
   toTableVersion,
   toTransform,
+  transformRow,
   valuesKey,
   writingUniqueName,
   type DatabaseRow,
@@ -27,6 +41,7 @@ import { migratePostgres } from './pg-migrations.js';
 import { PgCrawlerStore } from './pg-crawler-store.js';
 import { PgJobStore } from './pg-job-store.js';
 import { PgLabelStore } from './pg-label-store.js';
+import { insertRow } from './pg-row-inserts.js';
 import { PgTaskQueueStore } from './pg-task-queue-store.js';
 import { deleteAllTags, putTags } from './pg-tag-rows.js';
 
@@ -95,13 +110,7 @@ export class PgMetadataStore implements MetadataStore {
       if (n >= limits.maxTransforms) {
         throw new StoreConflict('limit-exceeded', 'transform limit reached', { count: n + 1, limit: limits.maxTransforms });
       }
-      await writingUniqueName(`name ${t.name} is taken`, () =>
-        c.query(
-          `INSERT INTO transforms (account_id, region, id, name, status, created_on, last_modified_on, label_count, doc)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [t.accountId, t.region, t.id, t.name, t.status, t.createdOn, t.lastModifiedOn, t.labelCount, JSON.stringify(t.doc)],
-        ),
-      );
+      await writingUniqueName(`name ${t.name} is taken`, () => insertRow(c, 'transforms', transformRow(t)));
       await putTags(c, t, resourceArn, tags);
     });
   }
@@ -131,11 +140,12 @@ export class PgMetadataStore implements MetadataStore {
   }
 
   async updateTransform(t: TransformRecord): Promise<void> {
+    const row = transformRow(t);
     await writingUniqueName(`name ${t.name} is taken`, () =>
       this.#db.query(
         `UPDATE transforms SET name = $1, status = $2, last_modified_on = $3, label_count = $4, doc = $5
          WHERE account_id = $6 AND region = $7 AND id = $8`,
-        [t.name, t.status, t.lastModifiedOn, t.labelCount, JSON.stringify(t.doc), t.accountId, t.region, t.id],
+        [row.name, row.status, row.last_modified_on, row.label_count, row.doc, row.account_id, row.region, row.id],
       ),
     );
   }
@@ -216,12 +226,7 @@ export class PgMetadataStore implements MetadataStore {
 
   async insertDatabase(d: DatabaseRecord, tags: Record<string, string>, arn: string): Promise<void> {
     await this.#db.tx(async (c) => {
-      await writingUniqueName('Database already exists.', () =>
-        c.query(
-          `INSERT INTO catalog_databases (account_id, region, catalog_id, name, created_on, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
-          [d.accountId, d.region, d.catalogId, d.name, d.createdOn, JSON.stringify(d.doc)],
-        ),
-      );
+      await writingUniqueName('Database already exists.', () => insertRow(c, 'catalog_databases', databaseRow(d)));
       await putTags(c, d, arn, tags);
     });
   }
@@ -243,9 +248,10 @@ export class PgMetadataStore implements MetadataStore {
   }
 
   async updateDatabase(d: DatabaseRecord): Promise<boolean> {
+    const row = databaseRow(d);
     const res = await this.#db.query(
       'UPDATE catalog_databases SET doc = $1 WHERE account_id = $2 AND region = $3 AND catalog_id = $4 AND name = $5',
-      [JSON.stringify(d.doc), d.accountId, d.region, d.catalogId, d.name],
+      [row.doc, row.account_id, row.region, row.catalog_id, row.name],
     );
     return (res.rowCount ?? 0) > 0;
   }
@@ -269,24 +275,7 @@ export class PgMetadataStore implements MetadataStore {
   }
 
   async insertTable(t: TableRecord): Promise<void> {
-    await writingUniqueName('Table already exists.', () =>
-      this.#db.query(
-        `INSERT INTO catalog_tables (account_id, region, catalog_id, database_name, name,
-           created_on, updated_on, version_id, created_by, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          t.accountId,
-          t.region,
-          t.catalogId,
-          t.databaseName,
-          t.name,
-          t.createdOn,
-          t.updatedOn,
-          t.versionId,
-          t.createdBy,
-          JSON.stringify(t.doc),
-        ],
-      ),
-    );
+    await writingUniqueName('Table already exists.', () => insertRow(this.#db.pool, 'catalog_tables', tableRow(t)));
   }
 
   async getTable(scope: Scope, catalogId: string, databaseName: string, name: string) {
@@ -316,24 +305,25 @@ export class PgMetadataStore implements MetadataStore {
 
   async updateTable(t: TableRecord, options: { archive: boolean } = { archive: false }): Promise<boolean> {
     return this.#db.tx(async (c) => {
-      const key = tableKeyParams({ ...t, name: t.name });
+      const key = tableKeyParams(t);
       const current = (await c.query<TableRow>(`SELECT * FROM catalog_tables WHERE ${TABLE_NAMED} FOR UPDATE`, key)).rows[0];
       if (!current || current.version_id !== t.versionId - 1) return false;
       if (options.archive) {
-        await c.query(
-          `INSERT INTO catalog_table_versions (account_id, region, catalog_id, database_name, table_name, version_id,
-             created_on, updated_on, created_by, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-           ON CONFLICT (account_id, region, catalog_id, database_name, table_name, version_id)
+        await insertRow(
+          c,
+          'catalog_table_versions',
+          tableVersionRowOf(current),
+          `ON CONFLICT (account_id, region, catalog_id, database_name, table_name, version_id)
            DO UPDATE SET created_on = excluded.created_on, updated_on = excluded.updated_on,
              created_by = excluded.created_by, doc = excluded.doc`,
-          [...key, current.version_id, current.created_on, current.updated_on, current.created_by, current.doc],
         );
       }
+      const row = tableRow(t);
       await c.query(`UPDATE catalog_tables SET updated_on = $6, version_id = $7, doc = $8 WHERE ${TABLE_NAMED}`, [
         ...key,
-        t.updatedOn,
-        t.versionId,
-        JSON.stringify(t.doc),
+        row.updated_on,
+        row.version_id,
+        row.doc,
       ]);
       return true;
     });
@@ -374,11 +364,8 @@ export class PgMetadataStore implements MetadataStore {
       if (found.rowCount === 0) return { tableFound: false, existing: [] };
       const existing: string[][] = [];
       for (const p of partitions) {
-        const res = await c.query(
-          `INSERT INTO catalog_partitions (account_id, region, catalog_id, database_name, table_name, partition_values,
-             created_on, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-          [...tableKeyParams(table), valuesKey(p.values), p.createdOn, JSON.stringify(p.doc)],
-        );
+        const row = partitionRow(partitionOfTable(table, p.values, p.createdOn, p.doc));
+        const res = await insertRow(c, 'catalog_partitions', row, 'ON CONFLICT DO NOTHING');
         if (res.rowCount === 0) existing.push(p.values);
       }
       return { tableFound: true, existing };
@@ -427,10 +414,11 @@ export class PgMetadataStore implements MetadataStore {
     values: string[],
     record: PartitionRecord,
   ): Promise<'updated' | 'not-found' | 'values-taken'> {
+    const row = partitionRow(record);
     try {
       const res = await this.#db.query(
         `UPDATE catalog_partitions SET partition_values = $6, doc = $7 WHERE ${OF_TABLE} AND partition_values = $8`,
-        [...tableKeyParams(table), valuesKey(record.values), JSON.stringify(record.doc), valuesKey(values)],
+        [...tableKeyParams(table), row.partition_values, row.doc, valuesKey(values)],
       );
       return (res.rowCount ?? 0) > 0 ? 'updated' : 'not-found';
     } catch (e) {

@@ -1,6 +1,6 @@
 import { StoreConflict } from '../metadata-store.js';
 import type { Scope, TaskRunRecord, TaskStatus } from '../records.js';
-import { isUniqueViolation, opt, toTaskRun, type TaskRunRow } from '../rows.js';
+import { isUniqueViolation, opt, taskRunRow, toTaskRun, type TaskRunRow } from '../rows.js';
 import type { LabelChange, LeaseState, Release, TaskOutcome, TaskQueueStore } from '../task-queue-store.js';
 import {
   DEADLINE_PASSED,
@@ -62,21 +62,12 @@ export class PgTaskQueueStore implements TaskQueueStore {
       if (n >= limits.maxActivePerTransform) {
         throw new StoreConflict('concurrency-limit', 'too many active runs', { count: n, limit: limits.maxActivePerTransform });
       }
+      const row = taskRunRow(run);
       await c.query(
         `INSERT INTO task_runs (account_id, region, transform_id, id, task_type, status, properties, args,
            started_on, last_modified_on, execution_ms, attempt, interruptions)
          VALUES ($1, $2, $3, $4, $5, 'STARTING', $6, $7, $8, $9, 0, 1, 0)`,
-        [
-          run.accountId,
-          run.region,
-          run.transformId,
-          run.id,
-          run.taskType,
-          JSON.stringify(run.properties),
-          JSON.stringify(run.args),
-          run.startedOn,
-          run.lastModifiedOn,
-        ],
+        [row.account_id, row.region, row.transform_id, row.id, row.task_type, row.properties, row.args, row.started_on, row.last_modified_on],
       );
     });
     // The run is stored: were Redis unreachable now, the workers' look at the waiting runs announces it later.

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { crawlerQueueKey, type CrawlerRecord, type CrawlerStore } from '../crawler-store.js';
 import type { DiskReserve } from '../disk-reserve.js';
 import type { Scope } from '../records.js';
-import { toCrawler, writingUniqueName, type CrawlerRow } from '../rows.js';
+import { crawlerRow, toCrawler, writingUniqueName, type CrawlerRow } from '../rows.js';
+import { insertRows } from './row-inserts.js';
 import { deleteAllTags, putTags } from './tag-rows.js';
 
 /** Crawlers in the metadata store's SQLite file (table from the crawlers migration); their crawls are task_runs rows. */
@@ -19,22 +20,7 @@ export class SqliteCrawlerStore implements CrawlerStore {
 
   async insertCrawler(crawler: CrawlerRecord, tags: Record<string, string>, resourceArn: string): Promise<void> {
     this.#tx(() => {
-      writingUniqueName(`crawler ${crawler.name} exists`, () =>
-        this.db
-          .prepare(
-            `INSERT INTO crawlers (account_id, region, name, created_on, last_updated, version, doc)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            crawler.accountId,
-            crawler.region,
-            crawler.name,
-            crawler.createdOn,
-            crawler.lastUpdated,
-            crawler.version,
-            JSON.stringify(crawler.doc),
-          ),
-      );
+      writingUniqueName(`crawler ${crawler.name} exists`, () => insertRows(this.db, 'crawlers', [crawlerRow(crawler)]));
       putTags(this.db, crawler, resourceArn, tags);
     });
   }
@@ -56,9 +42,10 @@ export class SqliteCrawlerStore implements CrawlerStore {
   async updateCrawler(crawler: CrawlerRecord): Promise<boolean> {
     const r = this.db
       .prepare(
-        'UPDATE crawlers SET last_updated = ?, version = ?, doc = ? WHERE account_id = ? AND region = ? AND name = ?',
+        `UPDATE crawlers SET last_updated = @last_updated, version = @version, doc = @doc
+         WHERE account_id = @account_id AND region = @region AND name = @name`,
       )
-      .run(crawler.lastUpdated, crawler.version, JSON.stringify(crawler.doc), crawler.accountId, crawler.region, crawler.name);
+      .run(crawlerRow(crawler));
     return r.changes > 0;
   }
 

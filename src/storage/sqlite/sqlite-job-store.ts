@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import type { JobRecord, JobRunRecord, JobRunState, JobStore } from '../job-store.js';
 import type { DiskReserve } from '../disk-reserve.js';
 import type { Scope } from '../records.js';
-import { toJob, toJobRun, writingUniqueName, type JobRow, type JobRunRow } from '../rows.js';
+import { jobRow, jobRunRow, toJob, toJobRun, writingUniqueName, type JobRow, type JobRunRow } from '../rows.js';
+import { insertRows } from './row-inserts.js';
 import { deleteAllTags, putTags } from './tag-rows.js';
 
 /** Jobs and job runs in the metadata store's SQLite file (tables from migration 3). */
@@ -19,14 +20,7 @@ export class SqliteJobStore implements JobStore {
 
   async insertJob(job: JobRecord, tags: Record<string, string>, resourceArn: string): Promise<void> {
     this.#tx(() => {
-      writingUniqueName(`job ${job.name} exists`, () =>
-        this.db
-          .prepare(
-            `INSERT INTO jobs (account_id, region, name, created_on, last_modified_on, doc)
-             VALUES (?, ?, ?, ?, ?, ?)`,
-          )
-          .run(job.accountId, job.region, job.name, job.createdOn, job.lastModifiedOn, JSON.stringify(job.doc)),
-      );
+      writingUniqueName(`job ${job.name} exists`, () => insertRows(this.db, 'jobs', [jobRow(job)]));
       putTags(this.db, job, resourceArn, tags);
     });
   }
@@ -47,8 +41,11 @@ export class SqliteJobStore implements JobStore {
 
   async updateJob(job: JobRecord): Promise<boolean> {
     const r = this.db
-      .prepare('UPDATE jobs SET last_modified_on = ?, doc = ? WHERE account_id = ? AND region = ? AND name = ?')
-      .run(job.lastModifiedOn, JSON.stringify(job.doc), job.accountId, job.region, job.name);
+      .prepare(
+        `UPDATE jobs SET last_modified_on = @last_modified_on, doc = @doc
+         WHERE account_id = @account_id AND region = @region AND name = @name`,
+      )
+      .run(jobRow(job));
     return r.changes > 0;
   }
 
@@ -66,27 +63,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async insertJobRun(run: JobRunRecord): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO job_runs (account_id, region, job_name, id, started_on, last_modified_on, arguments,
-           transform_id, task_run_id, state, error_message, completed_on, doc)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        run.accountId,
-        run.region,
-        run.jobName,
-        run.id,
-        run.startedOn,
-        run.lastModifiedOn,
-        JSON.stringify(run.arguments),
-        run.transformId ?? null,
-        run.taskRunId ?? null,
-        run.state ?? null,
-        run.errorMessage ?? null,
-        run.completedOn ?? null,
-        JSON.stringify(run.doc),
-      );
+    insertRows(this.db, 'job_runs', [jobRunRow(run)]);
   }
 
   async getJobRun(scope: Scope, jobName: string, id: string): Promise<JobRunRecord | undefined> {

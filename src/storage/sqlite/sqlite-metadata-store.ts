@@ -8,23 +8,30 @@ import {
   type MetadataStore,
   type PartitionInsertResult,
 } from '../metadata-store.js';
-import type {
-  DatabaseRecord,
-  LabelRow,
-  PartitionRecord,
-  Scope,
-  TableKey,
-  TableRecord,
-  TransformRecord,
+import {
+  partitionOfTable,
+  type DatabaseRecord,
+  type LabelRow,
+  type PartitionRecord,
+  type Scope,
+  type TableKey,
+  type TableRecord,
+  type TransformRecord,
 } from '../records.js';
 import { DiskReserve } from '../disk-reserve.js';
 import { migrate } from './migrations.js';
+import { insertRows } from './row-inserts.js';
 import {
+  databaseRow,
+  partitionRow,
+  tableRow,
+  tableVersionRowOf,
   toDatabase,
   toPartition,
   toTable,
   toTableVersion,
   toTransform,
+  transformRow,
   valuesKey,
   writingUniqueName,
   type DatabaseRow,
@@ -116,24 +123,7 @@ export class SqliteMetadataStore implements MetadataStore {
           limit: limits.maxTransforms,
         });
       }
-      writingUniqueName(`name ${t.name} is taken`, () =>
-        this.#db
-          .prepare(
-            `INSERT INTO transforms (account_id, region, id, name, status, created_on,
-               last_modified_on, label_count, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            t.accountId,
-            t.region,
-            t.id,
-            t.name,
-            t.status,
-            t.createdOn,
-            t.lastModifiedOn,
-            t.labelCount,
-            JSON.stringify(t.doc),
-          ),
-      );
+      writingUniqueName(`name ${t.name} is taken`, () => insertRows(this.#db, 'transforms', [transformRow(t)]));
       putTags(this.#db, t, resourceArn, tags);
     });
   }
@@ -163,19 +153,11 @@ export class SqliteMetadataStore implements MetadataStore {
     writingUniqueName(`name ${t.name} is taken`, () =>
       this.#db
         .prepare(
-          `UPDATE transforms SET name = ?, status = ?, last_modified_on = ?, label_count = ?, doc = ?
-           WHERE account_id = ? AND region = ? AND id = ?`,
+          `UPDATE transforms SET name = @name, status = @status, last_modified_on = @last_modified_on,
+             label_count = @label_count, doc = @doc
+           WHERE account_id = @account_id AND region = @region AND id = @id`,
         )
-        .run(
-          t.name,
-          t.status,
-          t.lastModifiedOn,
-          t.labelCount,
-          JSON.stringify(t.doc),
-          t.accountId,
-          t.region,
-          t.id,
-        ),
+        .run(transformRow(t)),
     );
   }
 
@@ -268,14 +250,7 @@ export class SqliteMetadataStore implements MetadataStore {
     arn: string,
   ): Promise<void> {
     this.#tx(() => {
-      writingUniqueName('Database already exists.', () =>
-        this.#db
-          .prepare(
-            `INSERT INTO catalog_databases (account_id, region, catalog_id, name, created_on, doc)
-             VALUES (?, ?, ?, ?, ?, ?)`,
-          )
-          .run(d.accountId, d.region, d.catalogId, d.name, d.createdOn, JSON.stringify(d.doc)),
-      );
+      writingUniqueName('Database already exists.', () => insertRows(this.#db, 'catalog_databases', [databaseRow(d)]));
       putTags(this.#db, d, arn, tags);
     });
   }
@@ -303,10 +278,10 @@ export class SqliteMetadataStore implements MetadataStore {
   async updateDatabase(d: DatabaseRecord): Promise<boolean> {
     const res = this.#db
       .prepare(
-        `UPDATE catalog_databases SET doc = ?
-         WHERE account_id = ? AND region = ? AND catalog_id = ? AND name = ?`,
+        `UPDATE catalog_databases SET doc = @doc
+         WHERE account_id = @account_id AND region = @region AND catalog_id = @catalog_id AND name = @name`,
       )
-      .run(JSON.stringify(d.doc), d.accountId, d.region, d.catalogId, d.name);
+      .run(databaseRow(d));
     return res.changes > 0;
   }
 
@@ -332,26 +307,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async insertTable(t: TableRecord): Promise<void> {
-    writingUniqueName('Table already exists.', () =>
-      this.#db
-        .prepare(
-          `INSERT INTO catalog_tables (account_id, region, catalog_id, database_name, name,
-             created_on, updated_on, version_id, created_by, doc)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          t.accountId,
-          t.region,
-          t.catalogId,
-          t.databaseName,
-          t.name,
-          t.createdOn,
-          t.updatedOn,
-          t.versionId,
-          t.createdBy,
-          JSON.stringify(t.doc),
-        ),
-    );
+    writingUniqueName('Table already exists.', () => insertRows(this.#db, 'catalog_tables', [tableRow(t)]));
   }
 
   async getTable(scope: Scope, catalogId: string, databaseName: string, name: string) {
@@ -386,29 +342,21 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async updateTable(t: TableRecord, options: { archive: boolean } = { archive: false }): Promise<boolean> {
     return this.#tx(() => {
-      const key = [t.accountId, t.region, t.catalogId, t.databaseName, t.name];
       const current = this.#db
         .prepare(
           `SELECT * FROM catalog_tables WHERE account_id = ? AND region = ? AND catalog_id = ?
            AND database_name = ? AND name = ?`,
         )
-        .get(...key) as TableRow | undefined;
+        .get(...tableKeyParams(t)) as TableRow | undefined;
       if (!current || current.version_id !== t.versionId - 1) return false;
-      if (options.archive) {
-        this.#db
-          .prepare(
-            `INSERT OR REPLACE INTO catalog_table_versions (account_id, region, catalog_id, database_name,
-               table_name, version_id, created_on, updated_on, created_by, doc)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(...key, current.version_id, current.created_on, current.updated_on, current.created_by, current.doc);
-      }
+      if (options.archive) insertRows(this.#db, 'catalog_table_versions', [tableVersionRowOf(current)], 'REPLACE');
       this.#db
         .prepare(
-          `UPDATE catalog_tables SET updated_on = ?, version_id = ?, doc = ?
-           WHERE account_id = ? AND region = ? AND catalog_id = ? AND database_name = ? AND name = ?`,
+          `UPDATE catalog_tables SET updated_on = @updated_on, version_id = @version_id, doc = @doc
+           WHERE account_id = @account_id AND region = @region AND catalog_id = @catalog_id
+           AND database_name = @database_name AND name = @name`,
         )
-        .run(t.updatedOn, t.versionId, JSON.stringify(t.doc), ...key);
+        .run(tableRow(t));
       return true;
     });
   }
@@ -446,16 +394,9 @@ export class SqliteMetadataStore implements MetadataStore {
   async insertPartitions(table: TableKey, partitions: PartitionRecord[]): Promise<PartitionInsertResult> {
     return this.#tx(() => {
       if (!this.#tableExists(table)) return { tableFound: false, existing: [] };
-      const insert = this.#db.prepare(
-        `INSERT OR IGNORE INTO catalog_partitions (account_id, region, catalog_id, database_name,
-           table_name, partition_values, created_on, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      const existing: string[][] = [];
-      for (const p of partitions) {
-        const res = insert.run(...tableKeyParams(table), valuesKey(p.values), p.createdOn, JSON.stringify(p.doc));
-        if (res.changes === 0) existing.push(p.values);
-      }
-      return { tableFound: true, existing };
+      const rows = partitions.map((p) => partitionRow(partitionOfTable(table, p.values, p.createdOn, p.doc)));
+      const inserted = insertRows(this.#db, 'catalog_partitions', rows, 'IGNORE');
+      return { tableFound: true, existing: partitions.filter((_, i) => inserted[i] === 0).map((p) => p.values) };
     });
   }
 
@@ -515,11 +456,11 @@ export class SqliteMetadataStore implements MetadataStore {
   ): Promise<'updated' | 'not-found' | 'values-taken'> {
     return this.#tx(() => {
       const from = valuesKey(values);
-      const to = valuesKey(record.values);
-      if (to !== from) {
+      const row = partitionRow(record);
+      if (row.partition_values !== from) {
         const taken = this.#db
           .prepare(`SELECT 1 FROM catalog_partitions WHERE ${OF_TABLE} AND partition_values = ?`)
-          .get(...tableKeyParams(table), to);
+          .get(...tableKeyParams(table), row.partition_values);
         if (taken) return 'values-taken';
       }
       const res = this.#db
@@ -527,7 +468,7 @@ export class SqliteMetadataStore implements MetadataStore {
           `UPDATE catalog_partitions SET partition_values = ?, doc = ?
            WHERE ${OF_TABLE} AND partition_values = ?`,
         )
-        .run(to, JSON.stringify(record.doc), ...tableKeyParams(table), from);
+        .run(row.partition_values, row.doc, ...tableKeyParams(table), from);
       return res.changes > 0 ? 'updated' : 'not-found';
     });
   }

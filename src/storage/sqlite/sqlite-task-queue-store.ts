@@ -3,7 +3,7 @@ import { StoreConflict } from '../metadata-store.js';
 import type { Scope, TaskRunRecord, TaskStatus } from '../records.js';
 import { applyCatalogChange } from './catalog-change-rows.js';
 import type { LabelChange, LeaseState, Release, TaskOutcome, TaskQueueStore } from '../task-queue-store.js';
-import { opt, toTaskRun, type TaskRunRow } from '../rows.js';
+import { opt, taskRunRow, toTaskRun, type TaskRunRow } from '../rows.js';
 import {
   DEADLINE_PASSED,
   errorOf,
@@ -74,20 +74,10 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
         .prepare(
           `INSERT INTO task_runs (account_id, region, transform_id, id, task_type, status, properties,
              args, started_on, last_modified_on, execution_ms, attempt, interruptions, seq)
-           VALUES (?, ?, ?, ?, ?, 'STARTING', ?, ?, ?, ?, 0, 1, 0,
-             (SELECT coalesce(max(seq), 0) + 1 FROM task_runs))`,
+           VALUES (@account_id, @region, @transform_id, @id, @task_type, 'STARTING', @properties,
+             @args, @started_on, @last_modified_on, 0, 1, 0, (SELECT coalesce(max(seq), 0) + 1 FROM task_runs))`,
         )
-        .run(
-          run.accountId,
-          run.region,
-          run.transformId,
-          run.id,
-          run.taskType,
-          JSON.stringify(run.properties),
-          JSON.stringify(run.args),
-          run.startedOn,
-          run.lastModifiedOn,
-        );
+        .run(taskRunRow(run));
     });
   }
 
