@@ -426,7 +426,13 @@ export class TaskSupervisor implements TaskRunEvents {
       now: Date.now(),
       deadOwners,
       self: { owner: this.owner, executing: [...this.#attempts.keys()] },
-      settle: (run) => this.#afterDeath(run, `the doppel node running it (${run.leaseOwner}) died or stopped renewing its lease`),
+      settle: (run) =>
+        this.#afterDeath(
+          run,
+          run.leaseOwner === this.owner
+            ? 'the ending of its attempt could not be written (the metadata store was unreachable)'
+            : `the doppel node running it (${run.leaseOwner}) died or stopped renewing its lease`,
+        ),
     });
     if (recovered > 0) {
       const from = deadOwners.length > 0 ? ` of dead node(s) ${deadOwners.join(', ')} or` : '';
