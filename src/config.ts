@@ -23,7 +23,6 @@ export interface ServerConfig {
   leaseMs: number;
   pollMs: number;
   timeoutUnitMs: number;
-  maxInterruptions: number;
   scriptedTasks: boolean;
   maxLabelFileBytes: number;
   /** DOPPEL_MULTIPART_EXPIRY_HOURS in milliseconds (0: never): multipart uploads older than this are aborted. */
@@ -162,7 +161,6 @@ export function configFrom(
     leaseMs: intFrom(env, 'DOPPEL_LEASE_MS', 15_000, 100),
     pollMs: intFrom(env, 'DOPPEL_POLL_MS', 500, 10),
     timeoutUnitMs: intFrom(env, 'DOPPEL_TIMEOUT_UNIT_MS', 60_000, 1),
-    maxInterruptions: intFrom(env, 'DOPPEL_MAX_INTERRUPTIONS', 3, 0),
     scriptedTasks: truthy(env['DOPPEL_SCRIPTED_TASKS']),
     maxLabelFileBytes: intFrom(env, 'DOPPEL_MAX_LABEL_FILE_MB', 100, 1) * 2 ** 20,
     multipartExpiryMs: hoursFrom(env, 'DOPPEL_MULTIPART_EXPIRY_HOURS', 24) * 3_600_000,

@@ -146,7 +146,6 @@ function supervisorOf(node: OpenNode, config: ServerConfig, env: NodeJS.ProcessE
     leaseMs: config.leaseMs,
     pollMs: config.pollMs,
     timeoutUnitMs: config.timeoutUnitMs,
-    maxInterruptions: config.maxInterruptions,
     resumable: resumePolicy(config.scriptedTasks),
     log,
     onAttemptEnded: (run, seconds, outcome) => metrics.taskAttemptSeconds.observe({ task_type: run.taskType, outcome }, seconds),

@@ -3,7 +3,7 @@
  * moves through its statuses the same way whichever store holds it.
  */
 import type { TaskRunRecord, TaskStatus } from './records.js';
-import type { LeaseState, TaskOutcome } from './task-queue-store.js';
+import type { LeaseState, Release, TaskOutcome } from './task-queue-store.js';
 
 /** Why an appending import fails when its base generation is no longer the transform's labels. */
 export const LABELS_CHANGED_MEANWHILE =
@@ -40,3 +40,25 @@ export function leaseStateOf(run: Pick<TaskRunRecord, 'status' | 'leaseOwner'> |
   if (run.leaseOwner !== owner) return 'lost';
   return run.status === 'STOPPING' ? 'cancel-requested' : 'held';
 }
+
+/** How each RUNNING orphan is to end (recoverOrphans' `settle`), by run id, for the attempt it was decided for. */
+export type SettledOrphans = Map<string, { attempt: number; how: Release }>;
+
+/**
+ * Decides how the RUNNING orphans found by a first read end, before the writing transaction (the
+ * decision may read the store: a run's MaxRetries).
+ */
+export async function settleOrphans(found: TaskRunRecord[], settle: (run: TaskRunRecord) => Promise<Release>): Promise<SettledOrphans> {
+  const settled: SettledOrphans = new Map();
+  for (const run of found) if (run.status === 'RUNNING') settled.set(run.id, { attempt: run.attempt, how: await settle(run) });
+  return settled;
+}
+
+/**
+ * The decision for an orphan found again by the writing transaction; undefined when none was made
+ * for this attempt of it (it became an orphan after the first read): the next look settles it.
+ */
+export const settledFor = (settled: SettledOrphans, run: TaskRunRecord): Release | undefined => {
+  const decided = settled.get(run.id);
+  return decided?.attempt === run.attempt ? decided.how : undefined;
+};

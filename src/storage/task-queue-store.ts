@@ -104,17 +104,16 @@ export interface TaskQueueStore {
    * storage/node-locks.ts) and those whose lease expired, except the ones the caller (`self.owner`)
    * is still executing (`self.executing`), whose renewals may have failed while the store was
    * unreachable; the caller's other runs are orphans like anyone's (an attempt whose ending could
-   * not be written). Each is put back to STARTING with an interruption counted when
-   * `canResume(run)` says so, otherwise FAILED with `failMessage(run)`; STOPPING runs become
-   * STOPPED. The time they ran counts up to their owner's last lease renewal. Returns the number of
-   * runs touched.
+   * not be written). Each RUNNING one ends as `settle(run)` says (see Release: back to STARTING, or
+   * FAILED), decided before the writes, which apply to the runs still orphaned in the same attempt
+   * (the others are left to the next look); STOPPING runs become STOPPED. The time they ran counts up
+   * to their owner's last lease renewal. Returns the number of runs touched.
    */
   recoverOrphans(opts: {
     now: number;
     deadOwners?: readonly string[];
     self?: { owner: string; executing: readonly string[] };
-    canResume: (run: TaskRunRecord) => boolean;
-    failMessage: (run: TaskRunRecord) => string;
+    settle: (run: TaskRunRecord) => Promise<Release>;
   }): Promise<number>;
 
   /**

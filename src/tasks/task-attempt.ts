@@ -7,6 +7,7 @@ import { ProgressReporter } from './progress-reporter.js';
 import type { TaskHandlers } from './task-handler.js';
 import type { Log } from '../core/log.js';
 import { runFields } from './run-log-fields.js';
+import { maxRetriesOf, mayRetry } from './retry-budget.js';
 
 export interface AttemptDeps {
   store: MetadataStore;
@@ -19,7 +20,7 @@ export interface AttemptDeps {
 /**
  * Executes the current attempt of a claimed run and commits how it ended, with the lease owner's
  * token: SUCCEEDED with the handler's effects, or FAILED (back to the queue instead while the
- * transform's MaxRetries allows another attempt). Stopping a run is not done here: the supervisor
+ * run's MaxRetries allows another attempt, see retry-budget.ts). Stopping a run is not done here: the supervisor
  * kills the process and commits STOPPED or TIMEOUT itself.
  */
 export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: string): Promise<void> {
@@ -54,9 +55,7 @@ export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: s
   } finally {
     progress.close();
   }
-  // A crawl is not retried (Glue's crawlers have no MaxRetries): it fails, and the next one starts afresh.
-  const maxRetries = Number(transform?.doc['MaxRetries'] ?? 0);
-  if (outcome.status === 'FAILED' && run.attempt <= maxRetries && (await store.tasks.retry(run.id, owner, Date.now()))) {
+  if (outcome.status === 'FAILED' && mayRetry(run, maxRetriesOf(transform)) && (await store.tasks.retry(run.id, owner, Date.now()))) {
     deps.log(`${name} failed (${outcome.errorString}); retrying`, { level: 'warn', ...fields });
     return;
   }

@@ -9,6 +9,7 @@ import type { FromTaskProcess, TaskProcessConfig, ToTaskProcess } from './task-p
 import type { TaskRunEvents } from './task-run-service.js';
 import type { Log } from '../core/log.js';
 import { runFields } from './run-log-fields.js';
+import { loadMaxRetries, mayRetry } from './retry-budget.js';
 
 export interface SupervisorOptions {
   store: MetadataStore;
@@ -39,8 +40,6 @@ export interface SupervisorOptions {
   pollMs: number;
   /** Milliseconds per minute of a transform's Timeout (60000 except in tests). */
   timeoutUnitMs: number;
-  /** A run whose task process died is put back in the queue at most this many times, then it fails. */
-  maxInterruptions: number;
   /** May an interrupted run start again (see resume-policy.ts)? */
   resumable: (run: TaskRunRecord) => boolean;
   log: Log;
@@ -436,9 +435,9 @@ export class TaskSupervisor implements TaskRunEvents {
         return;
       case undefined: {
         const died = `its task process (pid ${attempt.process.child.pid}) ${deathOf(code, signal)}`;
-        const resume = this.#canResume(run);
-        if (await release(resume ? { resume: true, interrupted: true } : { resume: false, errorString: this.#diedMessage(run, died) })) {
-          this.#opts.log(`task run ${run.id} (${run.taskType}) interrupted: ${died}; ${resume ? 'resumed' : 'failed'}`, { level: 'warn', ...runFields(run) });
+        const how = await this.#afterDeath(run, died);
+        if (await release(how)) {
+          this.#opts.log(`task run ${run.id} (${run.taskType}) interrupted: ${died}; ${how.resume ? 'resumed' : 'failed'}`, { level: 'warn', ...runFields(run) });
         }
         return;
       }
@@ -465,15 +464,26 @@ export class TaskSupervisor implements TaskRunEvents {
       : `Task run exceeded the transform's Timeout of ${minutes} minute(s).`;
   }
 
-  #canResume(run: TaskRunRecord): boolean {
-    return run.interruptions < this.#opts.maxInterruptions && this.#opts.resumable(run);
+  /**
+   * How a run goes on when what executed its attempt died (`died` says what: its task process, or
+   * its node): the way Glue treats a worker that died, it starts again as a new attempt while its
+   * MaxRetries allows one, the same budget a failed attempt draws on (see retry-budget.ts).
+   */
+  async #afterDeath(run: TaskRunRecord, died: string): Promise<Release> {
+    const maxRetries = await loadMaxRetries(this.#opts.store, run);
+    return this.#canResume(run, maxRetries)
+      ? { resume: true, interrupted: true }
+      : { resume: false, errorString: this.#diedMessage(run, died, maxRetries) };
   }
 
-  #diedMessage(run: TaskRunRecord, died: string): string {
-    return run.interruptions >= this.#opts.maxInterruptions
-      ? `Task run failed: ${died}. It was interrupted ${run.interruptions + 1} time(s) and is resumed at most ` +
-          `${this.#opts.maxInterruptions} time(s) (DOPPEL_MAX_INTERRUPTIONS).`
-      : `Task run failed: ${died}, and runs of this kind cannot be resumed; start it again.`;
+  #canResume(run: TaskRunRecord, maxRetries: number): boolean {
+    return this.#opts.resumable(run) && mayRetry(run, maxRetries);
+  }
+
+  #diedMessage(run: TaskRunRecord, died: string, maxRetries: number): string {
+    if (!this.#opts.resumable(run)) return `Task run failed: ${died}, and runs of this kind cannot be resumed; start it again.`;
+    if (run.taskType === 'CRAWL') return `Crawl failed: ${died}. A crawl is not retried (crawlers have no MaxRetries); start it again.`;
+    return `Task run failed: ${died}. That was attempt ${run.attempt}, and MaxRetries (${maxRetries}) is used up.`;
   }
 
   /**
@@ -488,14 +498,13 @@ export class TaskSupervisor implements TaskRunEvents {
       now: Date.now(),
       deadOwners,
       self: { owner: this.owner, executing: [...this.#attempts.keys()] },
-      canResume: (run) => this.#canResume(run),
-      failMessage: (run) => {
-        const died = `Task run was interrupted: the doppel node running it (${run.leaseOwner}) died or stopped renewing its lease`;
-        return run.interruptions >= this.#opts.maxInterruptions
-          ? `${died}. It was interrupted ${run.interruptions + 1} time(s) and is resumed at most ` +
-              `${this.#opts.maxInterruptions} time(s) (DOPPEL_MAX_INTERRUPTIONS).`
-          : `${died}; runs of this kind cannot be resumed, start it again.`;
-      },
+      settle: (run) =>
+        this.#afterDeath(
+          run,
+          run.leaseOwner === this.owner
+            ? 'the ending of its attempt could not be written (the metadata store was unreachable)'
+            : `the doppel node running it (${run.leaseOwner}) died or stopped renewing its lease`,
+        ),
     });
     if (recovered > 0) {
       const from = deadOwners.length > 0 ? ` of dead node(s) ${deadOwners.join(', ')} or` : '';

@@ -74,6 +74,8 @@ async function setUp(ds: Dataset, env: Record<string, string>): Promise<Setup> {
       Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
       WorkerType: 'G.1X',
       NumberOfWorkers: 3,
+      // A part whose task process is killed starts again within it.
+      MaxRetries: 1,
     }),
   )) as { TransformId: string };
   const byEntity = new Map<string, Array<Record<string, string>>>();
@@ -248,7 +250,7 @@ describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
     const run = await waitForJobRun(three.glue, JOB, split, 300_000);
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
     const resumed = (await partsOf(three.server, taskRunId)).find((p) => p.id === killed)!;
-    assert.deepEqual([resumed.status, resumed.interruptions], ['SUCCEEDED', 1]);
+    assert.deepEqual([resumed.status, resumed.attempt, resumed.interruptions], ['SUCCEEDED', 2, 1]);
 
     await setWorkers(three, 1);
     const single = await startJob(three, 'single');

@@ -371,8 +371,9 @@ describe('an import killed mid-way', () => {
       await waitForRun(glue, transformId, big.TaskRunId!, ['RUNNING']);
       await first.kill();
 
-      // Restarted without resuming interrupted runs, so what is stored is what the crash left.
-      const second = await startServer({ dataDir: first.dataDir, env: { DOPPEL_MAX_INTERRUPTIONS: '0' } });
+      // The transform's MaxRetries is 0 (the default): the restart fails the interrupted import
+      // instead of starting it again, so what is stored is what the crash left.
+      const second = await startServer({ dataDir: first.dataDir });
       try {
         glue = glueClient(second);
         const t = await getTransform(glue, transformId);
@@ -380,7 +381,7 @@ describe('an import killed mid-way', () => {
         assert.equal(t.Status, 'READY');
         const run = await waitForRun(glue, transformId, big.TaskRunId!);
         assert.equal(run.Status, 'FAILED');
-        assert.match(run.ErrorString ?? '', /interrupted/);
+        assert.match(run.ErrorString ?? '', /^Task run failed: the doppel node running it \(\S+\) died or stopped renewing its lease\. That was attempt 1, and MaxRetries \(0\) is used up\.$/);
       } finally {
         await second.stop();
       }

@@ -67,6 +67,7 @@ describe('PostgreSQL restarted under load', { timeout: 300_000 }, () => {
   it('answers retryable errors while it is down and keeps everything it acknowledged', async (t) => {
     if (skipReason) return t.skip(skipReason);
     const created = new Map<string, string>(); // name → TransformId, for every acknowledged create
+    const maxRetries = new Map<string, number>(); // TransformId → its MaxRetries
     const attempted = new Set<string>();
     const runs: Array<{ transformId: string; taskRunId: string }> = [];
     const failures: Failure[] = [];
@@ -90,9 +91,13 @@ describe('PostgreSQL restarted under load', { timeout: 300_000 }, () => {
                 Role: 'arn:aws:iam::123456789012:role/GlueRole',
                 InputRecordTables: [{ DatabaseName: 'load', TableName: 'people' }],
                 Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
+                // A run whose attempt the restart cut short starts again within it; half the
+                // clients' transforms have none, and such a run fails saying why.
+                MaxRetries: c % 2,
               }),
             );
             created.set(name, out.TransformId!);
+            maxRetries.set(out.TransformId!, c % 2);
           } catch (e) {
             record('CreateMLTransform', e);
           }
@@ -152,11 +157,21 @@ describe('PostgreSQL restarted under load', { timeout: 300_000 }, () => {
     for (const name of listed) assert.ok(attempted.has(name), `${name} was created by a client`);
     for (const name of created.keys()) assert.ok(listed.includes(name), `${name} is listed`);
 
-    // Every acknowledged run ends; none hangs in the queue or under a dead lease.
+    // Every acknowledged run ends; none hangs in the queue or under a dead lease. One whose attempt
+    // the restart cut short (its ending could not be written, so its task process exited) starts
+    // again within its MaxRetries, or fails naming what ended it and MaxRetries (0).
+    const cutShort = /^Task run failed: (its task process \(pid \d+\) exited with code 1|the ending of its attempt could not be written \(the metadata store was unreachable\))\. That was attempt 1, and MaxRetries \(0\) is used up\.$/;
+    let failed = 0;
     for (const r of runs) {
       const end = await waitForRun(glue, r.transformId, r.taskRunId, TERMINAL, 60_000);
-      assert.equal(end.Status, 'SUCCEEDED', `${r.taskRunId}: ${end.ErrorString}`);
+      if (maxRetries.get(r.transformId) === 0 && end.Status === 'FAILED') {
+        assert.match(end.ErrorString ?? '', cutShort, r.taskRunId);
+        failed++;
+      } else {
+        assert.equal(end.Status, 'SUCCEEDED', `${r.taskRunId}: ${end.ErrorString}`);
+      }
     }
+    t.diagnostic(`${failed} run(s) of transforms with MaxRetries 0 cut short by the restart`);
 
     // And new work runs.
     const [firstId] = created.values();

@@ -101,7 +101,7 @@ describe('crawls as task runs (scripted)', () => {
     await glue.send(new DeleteCrawlerCommand({ Name: name }));
   });
 
-  it('a crawl cut short by a server crash is resumed by the next server, not left RUNNING', async () => {
+  it('a crawl cut short by a server crash is not retried: the next server ends it FAILED, naming the dead node, not left RUNNING', async () => {
     const name = uniqueName('crawler');
     await glue.send(new CreateCrawlerCommand({ Name: name, Role: ROLE, Targets: { S3Targets: [{ Path: scriptedPath({ sleep: 1500 }) }] } }));
     const since = Date.now();
@@ -111,7 +111,14 @@ describe('crawls as task runs (scripted)', () => {
     server = await startServer({ scriptedTasks: true, dataDir: server.dataDir });
     glue = glueClient(server);
     const crawler = await waitForCrawl(glue, name, since);
-    assert.equal(crawler.LastCrawl!.Status, 'SUCCEEDED');
+    assert.equal(crawler.LastCrawl!.Status, 'FAILED');
+    assert.match(
+      crawler.LastCrawl!.ErrorMessage ?? '',
+      /^Crawl failed: the doppel node running it \(\S+\) died or stopped renewing its lease\. A crawl is not retried \(crawlers have no MaxRetries\); start it again\.$/,
+    );
+    await glue.send(new StartCrawlerCommand({ Name: name }));
+    // The next crawl starts afresh (the failed one is the only other).
+    await until(() => crawlerState(glue, name), (c) => c.State === 'READY' && c.LastCrawl?.Status === 'SUCCEEDED', 'the next crawl SUCCEEDED');
   });
 
   it('validates requests against the model and names what doppel cannot crawl', async () => {

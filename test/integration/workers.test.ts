@@ -97,8 +97,8 @@ async function executions(workers: TestWorker[], taskRunId: string): Promise<{ s
   };
 }
 
-async function readyTransform(glue: GlueClient): Promise<string> {
-  const { transformId } = await createTransform(glue);
+async function readyTransform(glue: GlueClient, maxRetries = 0): Promise<string> {
+  const { transformId } = await createTransform(glue, { MaxRetries: maxRetries });
   const { TaskRunId } = await glue.send(
     new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: scriptedPath({ labels: 4 }) }),
   );
@@ -191,8 +191,8 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     assert.ok(latencies[5]! < POLL_MS + 1000, `max ${latencies[5]} ms`);
   });
 
-  it('SIGKILL of a worker and its task processes: the other worker takes the run over at once and finishes it once', async (t) => {
-    const { transformId } = await createTransform(glue);
+  it('SIGKILL of a worker and its task processes: the other worker takes the run over at once (MaxRetries 1 allows it) and finishes it once', async (t) => {
+    const { transformId } = await createTransform(glue, { MaxRetries: 1 });
     const { TaskRunId } = await glue.send(
       new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 3000 }, 'victim') }),
     );
@@ -213,14 +213,34 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
     const wire = await extras(transformId, TaskRunId!);
     assert.equal(wire['Attempt'], 2);
-    assert.equal(wire['InterruptionCount'], 1, 'the dead worker counts as an interruption');
+    assert.equal(wire['InterruptionCount'], 1, 'the dead worker counts as an interruption, and its attempt as one of MaxRetries');
     assert.deepEqual(await executions([victim, survivor], TaskRunId!), { started: 2, succeeded: 1 }, 'started twice, finished once');
     assert.match(survivor.output(), new RegExp(`recovered 1 task run\\(s\\) of dead node\\(s\\) ${victim.nodeId}`));
     workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
   });
 
-  it('a run that cannot be resumed fails when its worker dies, its ErrorString naming the dead node', async () => {
+  it('a run whose MaxRetries is used up fails when its worker dies, its ErrorString naming the dead node and MaxRetries', async () => {
     const { transformId } = await createTransform(glue);
+    const { TaskRunId } = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }, 'no-retries') }),
+    );
+    await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
+    const victim = await runnerOf(workers, TaskRunId!);
+    await victim.killGroup();
+    workers.splice(workers.indexOf(victim), 1);
+    const failed = await waitForRun(glue, transformId, TaskRunId!, undefined, 10_000);
+    assert.equal(failed.Status, 'FAILED');
+    assert.equal(
+      failed.ErrorString,
+      `Task run failed: the doppel node running it (${victim.nodeId}) died or stopped renewing its lease. That was attempt 1, and MaxRetries (0) is used up.`,
+    );
+    const wire = await extras(transformId, TaskRunId!);
+    assert.deepEqual([wire['Attempt'], wire['InterruptionCount']], [1, 0], 'failed, not started again');
+    workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
+  });
+
+  it('a run that cannot be resumed fails when its worker dies, its ErrorString naming the dead node', async () => {
+    const { transformId } = await createTransform(glue, { MaxRetries: 1 });
     const { TaskRunId } = await glue.send(
       new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang', resumable: 0 }, 'fragile') }),
     );
@@ -232,14 +252,14 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     assert.equal(failed.Status, 'FAILED');
     assert.match(
       failed.ErrorString ?? '',
-      new RegExp(`^Task run was interrupted: the doppel node running it \\(${victim.nodeId}\\) died or stopped renewing its lease; runs of this kind cannot be resumed`),
+      new RegExp(`^Task run failed: the doppel node running it \\(${victim.nodeId}\\) died or stopped renewing its lease, and runs of this kind cannot be resumed`),
     );
     assert.ok(failed.CompletedOn instanceof Date);
     workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
   });
 
   it('SIGKILL of the worker process alone, mid job run: its orphaned task process exits, then the job run is taken over and ends once', async (t) => {
-    const transformId = await readyTransform(glue);
+    const transformId = await readyTransform(glue, 1);
     const job = await findMatchesJob(glue, transformId, 's3://out/takeover/?sleep=3000');
     const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: job }));
     const { TaskRuns } = await glue.send(new GetMLTaskRunsCommand({ TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
@@ -265,7 +285,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
   });
 
-  it('SIGTERM stops a worker cleanly: its run goes back to the queue uncounted and the other worker starts it over', async () => {
+  it('SIGTERM stops a worker cleanly: its run goes back to the queue uncounted (no attempt, even with MaxRetries 0) and the other worker starts it over', async () => {
     const { transformId } = await createTransform(glue);
     const { TaskRunId } = await glue.send(
       new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 3000 }, 'handed-back') }),
@@ -469,6 +489,7 @@ describe('a real find-matches job whose worker is SIGKILLed mid-run', { timeout:
         Role: 'arn:aws:iam::123456789012:role/GlueRole',
         InputRecordTables: [{ DatabaseName: 'eats', TableName: 'restaurants' }],
         Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
+        MaxRetries: 1,
       }),
     );
     await teachOnce(glue, { transformId: TransformId!, s3, bucket: BUCKET, labelingPrefix: 'labeling/', labelsKey: 'labels.csv', truth: ds.truth });

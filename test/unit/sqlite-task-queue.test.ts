@@ -4,12 +4,16 @@ import { LABEL_BATCH_ROWS } from '../../src/storage/label-store.js';
 import { LabelsReplaced, StoreConflict } from '../../src/storage/metadata-store.js';
 import type { LabelRow, TaskRunRecord, TaskType, TransformRecord } from '../../src/storage/records.js';
 import type { MetadataStore } from '../../src/storage/metadata-store.js';
+import type { Release } from '../../src/storage/task-queue-store.js';
 import { freshMetadataStore, TEST_DATABASE_URL } from '../support/server.js';
 
 /** The store under test: SQLite, or PostgreSQL when DOPPEL_TEST_DATABASE_URL is set (CI's second pass). */
 const KIND = TEST_DATABASE_URL === undefined ? 'SQLite' : 'PostgreSQL';
 
 const scope = { accountId: '123456789012', region: 'us-east-1' };
+
+/** recoverOrphans' `settle` that puts every orphan back in the queue. */
+const resume = async (): Promise<Release> => ({ resume: true, interrupted: true });
 
 function transform(id: string, name = id): TransformRecord {
   return { ...scope, id, name, status: 'NOT_READY', createdOn: 1, lastModifiedOn: 1, labelCount: 0, doc: {} };
@@ -118,8 +122,7 @@ describe(`${KIND} task queue`, () => {
     await store.tasks.requestCancel(scope, 't1', 'c', 2100);
     const touched = await store.tasks.recoverOrphans({
       now: 5000, // past every lease
-      canResume: (r) => r.id === 'a',
-      failMessage: () => 'interrupted',
+      settle: async (r) => (r.id === 'a' ? { resume: true, interrupted: true } : { resume: false, errorString: 'interrupted' }),
     });
     assert.equal(touched, 3);
     const a = await store.tasks.get(scope, 't1', 'a');
@@ -132,7 +135,28 @@ describe(`${KIND} task queue`, () => {
     assert.equal((await store.tasks.get(scope, 't1', 'c'))?.status, 'STOPPED');
     // A run whose lease is still valid belongs to a live worker and is left alone.
     await store.tasks.claimNext('alive', 6000, 10_000);
-    assert.equal(await store.tasks.recoverOrphans({ now: 7000, canResume: () => true, failMessage: () => '' }), 0);
+    assert.equal(await store.tasks.recoverOrphans({ now: 7000, settle: resume }), 0);
+  });
+
+  it('recovers an orphan only in the attempt its ending was decided for: one orphaned again meanwhile waits for the next look', async () => {
+    await store.tasks.enqueue(run('a'), { maxActivePerTransform: 5 });
+    await store.tasks.claimNext('dead', 2000, 1000);
+    const decided: number[] = [];
+    const touched = await store.tasks.recoverOrphans({
+      now: 5000,
+      settle: async (r) => {
+        decided.push(r.attempt);
+        // Meanwhile another node recovers it and its next attempt is orphaned too.
+        await store.tasks.release('a', 'dead', 2500, { resume: true, interrupted: true });
+        await store.tasks.claimNext('dead-too', 3000, 1000);
+        return { resume: false, errorString: 'decided for attempt 1' };
+      },
+    });
+    assert.deepEqual([touched, decided], [0, [1]]);
+    const a = await store.tasks.get(scope, 't1', 'a');
+    assert.deepEqual([a?.status, a?.attempt, a?.leaseOwner], ['RUNNING', 2, 'dead-too']);
+    assert.equal(await store.tasks.recoverOrphans({ now: 5000, settle: resume }), 1);
+    assert.deepEqual([(await store.tasks.get(scope, 't1', 'a'))?.status, (await store.tasks.get(scope, 't1', 'a'))?.attempt], ['STARTING', 3]);
   });
 
   it('recovers the runs of owners known to be dead before their leases expire; live owners and the caller keep theirs', async () => {
@@ -142,7 +166,7 @@ describe(`${KIND} task queue`, () => {
     await store.tasks.claimNext('me', 2000, 1000);
     assert.deepEqual((await store.tasks.leaseOwners()).sort(), ['alive', 'dead', 'me']);
     assert.equal(
-      await store.tasks.recoverOrphans({ now: 9000, self: { owner: 'me', executing: ['c'] }, canResume: () => true, failMessage: () => '' }),
+      await store.tasks.recoverOrphans({ now: 9000, self: { owner: 'me', executing: ['c'] }, settle: resume }),
       0,
       'no lease of "dead" or "alive" has expired, and "me" still executes its run however old its lease',
     );
@@ -150,8 +174,7 @@ describe(`${KIND} task queue`, () => {
       now: 9000,
       deadOwners: ['dead', 'me'],
       self: { owner: 'me', executing: ['c'] },
-      canResume: () => true,
-      failMessage: () => '',
+      settle: resume,
     });
     assert.equal(recovered, 1, 'only the dead owner\'s run');
     const a = await store.tasks.get(scope, 't1', 'a');
@@ -169,8 +192,7 @@ describe(`${KIND} task queue`, () => {
     const recovered = await store.tasks.recoverOrphans({
       now: 9000,
       self: { owner: 'me', executing: ['b'] },
-      canResume: () => true,
-      failMessage: () => '',
+      settle: resume,
     });
     assert.equal(recovered, 1);
     const [a, b] = await Promise.all(['a', 'b'].map((id) => store.tasks.get(scope, 't1', id)));

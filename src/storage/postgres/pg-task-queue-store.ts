@@ -9,6 +9,8 @@ import {
   LABELS_CHANGED_MEANWHILE,
   leaseStateOf,
   ranUntilLastSeen,
+  settledFor,
+  settleOrphans,
   spentSince,
 } from '../task-queue-rules.js';
 import { applyCatalogChange } from './pg-catalog-change-rows.js';
@@ -210,25 +212,33 @@ export class PgTaskQueueStore implements TaskQueueStore {
     now: number;
     deadOwners?: readonly string[];
     self?: { owner: string; executing: readonly string[] };
-    canResume: (run: TaskRunRecord) => boolean;
-    failMessage: (run: TaskRunRecord) => string;
+    settle: (run: TaskRunRecord) => Promise<Release>;
   }): Promise<number> {
+    const orphans = `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING')
+      AND (lease_owner IS DISTINCT FROM $2 OR id <> ALL($4::text[]))
+      AND (lease_expires_at < $1 OR lease_owner = ANY($3::text[]))`;
+    const params = [opts.now, opts.self?.owner ?? null, opts.deadOwners ?? [], opts.self?.executing ?? []];
+    const found = (await this.#db.query<TaskRunRow>(orphans, params)).rows.map(toTaskRun);
+    if (found.length === 0) return 0;
+    const settled = await settleOrphans(found, opts.settle);
     return this.#db.tx(async (c) => {
       // Rows another node is recovering (or whose owner is committing right now) are skipped: the
       // next look finds whatever is still an orphan then.
-      const { rows } = await c.query<TaskRunRow>(
-        `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING')
-         AND (lease_owner IS DISTINCT FROM $2 OR id <> ALL($4::text[]))
-         AND (lease_expires_at < $1 OR lease_owner = ANY($3::text[])) FOR UPDATE SKIP LOCKED`,
-        [opts.now, opts.self?.owner ?? null, opts.deadOwners ?? [], opts.self?.executing ?? []],
-      );
+      let touched = 0;
+      const { rows } = await c.query<TaskRunRow>(`${orphans} FOR UPDATE SKIP LOCKED`, params);
       for (const run of rows.map(toTaskRun)) {
         const spent = ranUntilLastSeen(run, opts.now);
-        if (run.status === 'STOPPING') await end(c, run.id, 'STOPPED', null, spent, opts.now);
-        else if (opts.canResume(run)) await requeue(c, run.id, spent, opts.now, true);
-        else await end(c, run.id, 'FAILED', opts.failMessage(run), spent, opts.now);
+        if (run.status === 'STOPPING') {
+          await end(c, run.id, 'STOPPED', null, spent, opts.now);
+        } else {
+          const how = settledFor(settled, run);
+          if (!how) continue;
+          if (how.resume) await requeue(c, run.id, spent, opts.now, how.interrupted);
+          else await end(c, run.id, 'FAILED', how.errorString, spent, opts.now);
+        }
+        touched++;
       }
-      return rows.length;
+      return touched;
     });
   }
 

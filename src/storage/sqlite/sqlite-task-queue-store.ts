@@ -11,6 +11,8 @@ import {
   LABELS_CHANGED_MEANWHILE,
   leaseStateOf,
   ranUntilLastSeen,
+  settledFor,
+  settleOrphans,
   spentSince,
 } from '../task-queue-rules.js';
 
@@ -286,32 +288,39 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     now: number;
     deadOwners?: readonly string[];
     self?: { owner: string; executing: readonly string[] };
-    canResume: (run: TaskRunRecord) => boolean;
-    failMessage: (run: TaskRunRecord) => string;
+    settle: (run: TaskRunRecord) => Promise<Release>;
   }): Promise<number> {
     const dead = opts.deadOwners ?? [];
     const executing = opts.self?.executing ?? [];
     const orphans = () =>
-      this.#db
-        .prepare(
-          `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING')
-           AND (lease_owner IS NOT ? OR id NOT IN (${executing.map(() => '?').join(',')}))
-           AND (lease_expires_at < ? OR lease_owner IN (${dead.map(() => '?').join(',')}))`,
-        )
-        .all(opts.self?.owner ?? null, ...executing, opts.now, ...dead) as TaskRunRow[];
-    return this.#writeIfFound(orphans, (rows) => {
-      for (const run of rows.map(toTaskRun)) {
+      (
+        this.#db
+          .prepare(
+            `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING')
+             AND (lease_owner IS NOT ? OR id NOT IN (${executing.map(() => '?').join(',')}))
+             AND (lease_expires_at < ? OR lease_owner IN (${dead.map(() => '?').join(',')}))`,
+          )
+          .all(opts.self?.owner ?? null, ...executing, opts.now, ...dead) as TaskRunRow[]
+      ).map(toTaskRun);
+    const found = orphans();
+    if (found.length === 0) return 0;
+    const settled = await settleOrphans(found, opts.settle);
+    return this.#tx(() => {
+      let touched = 0;
+      for (const run of orphans()) {
         const spent = ranUntilLastSeen(run, opts.now);
         if (run.status === 'STOPPING') {
           this.#end(run.id, 'STOPPED', null, spent, opts.now);
-        } else if (opts.canResume(run)) {
-          this.#requeue(run.id, spent, opts.now, true);
         } else {
-          this.#end(run.id, 'FAILED', opts.failMessage(run), spent, opts.now);
+          const how = settledFor(settled, run);
+          if (!how) continue;
+          if (how.resume) this.#requeue(run.id, spent, opts.now, how.interrupted);
+          else this.#end(run.id, 'FAILED', how.errorString, spent, opts.now);
         }
+        touched++;
       }
-      return rows.length;
-    }, 0);
+      return touched;
+    });
   }
 
   async newestWaiting(): Promise<number> {

@@ -22,6 +22,7 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import { startingTaskRun, type Scope, type TaskRunRecord, type TransformRecord } from '../../storage/records.js';
 import { asPrefix, formatS3Uri, parseS3Uri, type S3Location } from '../../storage/s3-uri.js';
 import { TaskFailure, type TaskContext, type TaskResult } from '../task-handler.js';
+import { maxRetriesOf, mayRetry } from '../retry-budget.js';
 import { readObject } from './incremental-state.js';
 
 /** What a part run is given (its run's `args`). */
@@ -256,8 +257,7 @@ async function executeHere(deps: PartDeps & { partitions: PartitionConfig }, ctx
       return true;
     }
     const errorString = e instanceof Error ? e.message : String(e);
-    const maxRetries = Number(ctx.transform.doc['MaxRetries'] ?? 0);
-    if (!(claimed.attempt <= maxRetries && (await store.tasks.retry(claimed.id, owner, Date.now())))) {
+    if (!(mayRetry(claimed, maxRetriesOf(ctx.transform)) && (await store.tasks.retry(claimed.id, owner, Date.now())))) {
       await store.tasks.finish(claimed.id, owner, { status: 'FAILED', errorString }, Date.now());
     }
   } finally {
