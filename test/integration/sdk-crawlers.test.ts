@@ -103,7 +103,7 @@ describe('crawls as task runs (scripted)', () => {
 
   it('a crawl cut short by a server crash is not retried: the next server ends it FAILED, naming the dead node, not left RUNNING', async () => {
     const name = uniqueName('crawler');
-    await glue.send(new CreateCrawlerCommand({ Name: name, Role: ROLE, Targets: { S3Targets: [{ Path: scriptedPath({ sleep: 1500 }) }] } }));
+    await glue.send(new CreateCrawlerCommand({ Name: name, Role: ROLE, Targets: { S3Targets: [{ Path: scriptedPath({ sleep: 5000 }) }] } }));
     const since = Date.now();
     await glue.send(new StartCrawlerCommand({ Name: name }));
     await until(() => crawlerState(glue, name), (c) => c.State === 'RUNNING', 'RUNNING');
