@@ -2,7 +2,7 @@
  * Incremental matching timed and scored without the server: `node dist/bench/engine-incremental.js
  * <dataset|folder> [labels.json]` splits records.csv into a base and its last NEW rows (default
  * 20% of them), labels the base (the labels file engine-loop.js wrote with LABELS_FILE, or ROUNDS
- * teaching rounds on the base from the truth, default 3), groups the base with findMatches and
+ * teaching rounds on the base from the truth, default 10), groups the base with findMatches and
  * keeps its incremental state (engine state.ts) as bytes, as a job stores it. Then, each on a fresh
  * matcher:
  *
@@ -12,7 +12,9 @@
  * - FULL_REPEATS (default 1) findMatches runs of every row;
  *
  * each with wall and CPU time, and prints the F1s against truth.csv and whether any existing id
- * changed. `THREADS=n` sets the engine's worker threads. With `SAVE=1` the numbers are written to
+ * changed. Without a labels file, `SEEDS=1,2,3` repeats the teaching, the base run, one incremental
+ * run and the full run for each seed (the teaching's and the engine's), for the F1s; the times are
+ * the first seed's. `THREADS=n` sets the engine's worker threads. With `SAVE=1` the numbers are written to
  * bench/results/incremental-engine-<dataset>.json and BENCHMARKS.md is regenerated from bench/results.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -22,7 +24,7 @@ import type { EngineLabel, EngineTable, IncrementalMatchResult, MatchResult } fr
 import { concatTables, createMatcher, decodeState, encodeState } from '../src/engine/index.js';
 import { resolveDatasetDir } from './lib/datasets.js';
 import { loadTeachingDataset, scoreMatches, teach, type TeachingDataset } from './lib/engine-teaching.js';
-import type { IncrementalBenchResult, TimedRun } from './lib/incremental-results.js';
+import type { IncrementalBenchResult, SeedF1, TimedRun } from './lib/incremental-results.js';
 import { renderBenchmarksFrom } from './lib/report.js';
 import { gitCommit, loadAverage, machine } from './lib/results.js';
 import { median } from './lib/stats.js';
@@ -37,7 +39,11 @@ const threads = process.env['THREADS'] ? Number(process.env['THREADS']) : undefi
 const repeats = Number(process.env['REPEATS'] ?? 3);
 const fullRepeats = Number(process.env['FULL_REPEATS'] ?? 1);
 const matcher = () => createMatcher(threads === undefined ? {} : { threads });
-const params = { seed: 1 };
+const seeds = (process.env['SEEDS'] ?? '1').split(',').map(Number);
+if (seeds.length === 0 || seeds.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`SEEDS must list seeds: ${process.env['SEEDS']}`);
+if (args[1] && seeds.length > 1) throw new Error('SEEDS needs labels taught here: leave the labels file out');
+const rounds = Number(process.env['ROUNDS'] ?? 10);
+const params = { seed: seeds[0]! };
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
 const rowsOf = (t: EngineTable, from: number, to: number): EngineTable => ({
@@ -48,14 +54,16 @@ const rowsOf = (t: EngineTable, from: number, to: number): EngineTable => ({
 const baseTable = rowsOf(ds.table, 0, base);
 const baseDs: TeachingDataset = { ...ds, table: baseTable, keys: ds.keys.slice(0, base) };
 
-let labels: EngineLabel[] = [];
-if (args[1]) labels = JSON.parse(readFileSync(args[1], 'utf8')) as EngineLabel[];
-else {
-  const rounds = Number(process.env['ROUNDS'] ?? 3);
-  for await (const round of teach(matcher(), baseDs, { rounds, seed: 1, labels })) {
-    console.log(`teaching on the base: round ${round.round}, ${round.labels} labels`);
+/** ROUNDS teaching rounds on the base, labeled from the truth. */
+async function taught(seed: number): Promise<EngineLabel[]> {
+  const labels: EngineLabel[] = [];
+  for await (const round of teach(matcher(), baseDs, { rounds, seed, labels })) {
+    console.log(`seed ${seed}, teaching on the base: round ${round.round}, ${round.labels} labels`);
   }
+  return labels;
 }
+
+const labels: EngineLabel[] = args[1] ? (JSON.parse(readFileSync(args[1], 'utf8')) as EngineLabel[]) : await taught(params.seed);
 console.log(`${n} rows: base ${base}, new ${added}, ${labels.length} labels`);
 
 /** Wall and CPU seconds of `f` (CPU of this process: every engine thread). */
@@ -161,6 +169,44 @@ console.log(
     `peak RSS ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2)} GiB`,
 );
 
+/** The F1s of the other seeds: their own labels, base run, incremental run with its state and full run. */
+const bySeed: SeedF1[] = [
+  {
+    seed: params.seed,
+    labels: labels.length,
+    incremental: f1(inc.matchId),
+    full: fullF1,
+    conflicts: inc.conflicts.length,
+    existingIdsChanged: changedIds(inc),
+  },
+];
+for (const seed of seeds.slice(1)) {
+  const seedLabels = await taught(seed);
+  const seedParams = { seed };
+  const baseRun = await matcher().findMatches(baseTable, seedLabels, seedParams);
+  const state = decodeState(Buffer.concat(encodeState(baseRun.state!())));
+  if (state instanceof Error) throw state;
+  const seedExisting = { rows: base, matchId: baseRun.matchId, confidence: baseRun.confidence, state };
+  const seedInc = await matcher().findIncrementalMatches(combined, seedExisting, seedLabels, seedParams);
+  const seedFull = await matcher().findMatches(ds.table, seedLabels, seedParams);
+  let changed = 0;
+  for (let r = 0; r < base; r++) if (seedInc.matchId[r] !== baseRun.matchId[r]) changed++;
+  bySeed.push({
+    seed,
+    labels: seedLabels.length,
+    incremental: f1(seedInc.matchId),
+    full: f1(seedFull.matchId),
+    conflicts: seedInc.conflicts.length,
+    existingIdsChanged: changed,
+  });
+}
+for (const r of bySeed) {
+  console.log(
+    `seed ${r.seed}: ${r.labels} labels, F1 incremental ${r.incremental.toFixed(4)}, full ${r.full.toFixed(4)}, ` +
+      `gap ${(r.full - r.incremental).toFixed(4)}, ${r.conflicts} conflicts, ${r.existingIdsChanged} existing ids changed`,
+  );
+}
+
 if (process.env['SAVE'] === '1') {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const result: IncrementalBenchResult = {
@@ -179,7 +225,8 @@ if (process.env['SAVE'] === '1') {
     full,
     scoredPairs: { incremental: inc.stats.scoredPairs, full: fullResult!.stats.scoredPairs },
     f1: { incremental: f1(inc.matchId), full: fullF1 },
-    existingIdsChanged: changedIds(inc),
+    bySeed,
+    existingIdsChanged: bySeed.reduce((sum, r) => sum + r.existingIdsChanged, 0),
     sameWithoutState: same,
     peakRssGiB: Math.round((process.resourceUsage().maxRSS / 2 ** 20) * 100) / 100,
   };

@@ -12,6 +12,17 @@ export interface TimedRun {
   stages?: Record<string, number>;
 }
 
+/** The F1s of one seed's teaching on the base (bench/engine-incremental.ts SEEDS). */
+export interface SeedF1 {
+  seed: number;
+  labels: number;
+  incremental: number;
+  full: number;
+  /** New rows that matched more than one existing group. */
+  conflicts: number;
+  existingIdsChanged: number;
+}
+
 export interface IncrementalBenchResult {
   dataset: string;
   records: number;
@@ -30,7 +41,11 @@ export interface IncrementalBenchResult {
   /** findMatches on every row. */
   full: TimedRun[];
   scoredPairs: { incremental: number; full: number };
+  /** The first seed's (the timed runs'). */
   f1: { incremental: number; full: number };
+  /** Every seed's F1s, the first seed's first (absent in results of older benches: `f1` only). */
+  bySeed?: SeedF1[];
+  /** Over every seed. */
   existingIdsChanged: number;
   /** The run without a state gave the same match ids as the runs with it. */
   sameWithoutState: boolean;
