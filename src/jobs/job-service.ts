@@ -253,7 +253,8 @@ export class JobService {
         id: `tsk-${randomBytes(20).toString('hex')}`,
         taskType: 'FIND_MATCHES',
         properties: { FindMatchesTaskRunProperties: { JobId: name, JobName: name, JobRunId: run.id } },
-        args: { ...args },
+        // A job run is retried within its job's MaxRetries (see tasks/retry-budget.ts), not its transform's.
+        args: { ...args, maxRetries: Number(job.doc['MaxRetries'] ?? JOB_DEFAULTS.MaxRetries) },
       },
       now,
     );

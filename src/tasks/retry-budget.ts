@@ -2,18 +2,21 @@ import type { MetadataStore } from '../storage/metadata-store.js';
 import type { TaskRunRecord, TransformRecord } from '../storage/records.js';
 
 /**
- * The MaxRetries that bounds a run's attempts: its transform's, for the transform's own task runs,
- * a job run's find-matches run and that run's parts alike. A crawl has none (Glue's crawlers have no
- * MaxRetries): it is never retried. A failed attempt and one whose task process or node died draw
- * on this one budget, through the run's shared `attempt` count.
+ * The MaxRetries that bounds a run's attempts: for a job run's find-matches run and its parts, the
+ * job's, as it was when the job run started (`args.maxRetries`); for the transform's own task runs,
+ * the transform's. A crawl has none (Glue's crawlers have no MaxRetries): it is never retried. A
+ * failed attempt and one whose task process or node died draw on this one budget, through the run's
+ * shared `attempt` count.
  */
-export function maxRetriesOf(transform: TransformRecord | undefined): number {
-  return Number(transform?.doc['MaxRetries'] ?? 0);
+export function maxRetriesOf(run: Pick<TaskRunRecord, 'args'>, transform: TransformRecord | undefined): number {
+  const ofJob = run.args['maxRetries'];
+  return typeof ofJob === 'number' ? ofJob : Number(transform?.doc['MaxRetries'] ?? 0);
 }
 
-/** The MaxRetries of a run read from the store (0 for a crawl, or when its transform is gone). */
+/** The MaxRetries of a run, reading its transform from the store when it needs it (0 for a crawl, or when its transform is gone). */
 export async function loadMaxRetries(store: MetadataStore, run: TaskRunRecord): Promise<number> {
-  return run.taskType === 'CRAWL' ? 0 : maxRetriesOf(await store.getTransform(run, run.transformId));
+  if (run.taskType === 'CRAWL') return 0;
+  return typeof run.args['maxRetries'] === 'number' ? run.args['maxRetries'] : maxRetriesOf(run, await store.getTransform(run, run.transformId));
 }
 
 /** Whether the run may start another attempt: its attempts so far do not exceed MaxRetries. */

@@ -55,7 +55,7 @@ export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: s
   } finally {
     progress.close();
   }
-  if (outcome.status === 'FAILED' && mayRetry(run, maxRetriesOf(transform)) && (await store.tasks.retry(run.id, owner, Date.now()))) {
+  if (outcome.status === 'FAILED' && mayRetry(run, maxRetriesOf(run, transform)) && (await store.tasks.retry(run.id, owner, Date.now()))) {
     deps.log(`${name} failed (${outcome.errorString}); retrying`, { level: 'warn', ...fields });
     return;
   }

@@ -74,8 +74,6 @@ async function setUp(ds: Dataset, env: Record<string, string>): Promise<Setup> {
       Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
       WorkerType: 'G.1X',
       NumberOfWorkers: 3,
-      // A part whose task process is killed starts again within it.
-      MaxRetries: 1,
     }),
   )) as { TransformId: string };
   const byEntity = new Map<string, Array<Record<string, string>>>();
@@ -102,6 +100,8 @@ async function setUp(ds: Dataset, env: Record<string, string>): Promise<Setup> {
       Command: { Name: 'findmatches' },
       DefaultArguments: { '--transform-id': transformId, '--compute-match-confidence-scores': 'true' },
       ExecutionProperty: { MaxConcurrentRuns: 3 },
+      // A part whose task process is killed starts again within the job's MaxRetries.
+      MaxRetries: 1,
     }),
   );
   return { server, glue, s3, transformId };

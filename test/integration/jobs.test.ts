@@ -82,8 +82,8 @@ function withDeepUnknown(input: Record<string, unknown>): string {
   return JSON.stringify({ ...input, DeepUnknown: '@deep@' }).replace('"@deep@"', '['.repeat(depth) + ']'.repeat(depth));
 }
 
-async function readyTransform(client: GlueClient): Promise<string> {
-  const { transformId } = await createTransform(client);
+async function readyTransform(client: GlueClient, maxRetries = 0): Promise<string> {
+  const { transformId } = await createTransform(client, { MaxRetries: maxRetries });
   const { TaskRunId } = await client.send(
     new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: scriptedPath({ labels: 4 }) }),
   );
@@ -95,7 +95,7 @@ async function readyTransform(client: GlueClient): Promise<string> {
 async function createFindMatchesJob(
   client: GlueClient,
   defaults: Record<string, string>,
-  extra: { MaxConcurrentRuns?: number; NonOverridableArguments?: Record<string, string> } = {},
+  extra: { MaxConcurrentRuns?: number; NonOverridableArguments?: Record<string, string>; MaxRetries?: number } = {},
 ): Promise<string> {
   const name = uniqueName('job');
   await client.send(
@@ -106,6 +106,7 @@ async function createFindMatchesJob(
       DefaultArguments: defaults,
       ...(extra.NonOverridableArguments ? { NonOverridableArguments: extra.NonOverridableArguments } : {}),
       ...(extra.MaxConcurrentRuns ? { ExecutionProperty: { MaxConcurrentRuns: extra.MaxConcurrentRuns } } : {}),
+      ...(extra.MaxRetries !== undefined ? { MaxRetries: extra.MaxRetries } : {}),
     }),
   );
   return name;
@@ -353,6 +354,23 @@ describe('Glue Jobs API', () => {
     assert.equal(run.JobRunState, 'TIMEOUT');
     assert.equal(run.Timeout, 1);
     assert.ok(run.ErrorMessage);
+  });
+
+  it("a failed attempt of a job run starts again within its job's MaxRetries, whatever its transform's", async () => {
+    // The scripted run fails its first attempt.
+    const retried = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/r/?failAttempts=1' }, { MaxRetries: 1 });
+    const first = await client.send(new StartJobRunCommand({ JobName: retried }));
+    const ok = await waitForJobRun(client, retried, first.JobRunId!);
+    assert.equal(ok.JobRunState, 'SUCCEEDED', ok.ErrorMessage);
+    assert.equal(ok.Attempt, 1, 'the second attempt (Glue counts from 0), although the transform has MaxRetries 0');
+
+    const lenient = await readyTransform(client, 2);
+    const once = await createFindMatchesJob(client, { '--transform-id': lenient, '--output-path': 's3://out/r/?failAttempts=1' });
+    const second = await client.send(new StartJobRunCommand({ JobName: once }));
+    const failed = await waitForJobRun(client, once, second.JobRunId!);
+    assert.equal(failed.JobRunState, 'FAILED', 'the job has MaxRetries 0, although its transform has 2');
+    assert.equal(failed.Attempt, 0);
+    assert.match(failed.ErrorMessage ?? '', /scripted failure of attempt 1/);
   });
 
   it('a job with another command is accepted, but its runs fail: doppel runs only findmatches', async () => {

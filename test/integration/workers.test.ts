@@ -107,7 +107,8 @@ async function readyTransform(glue: GlueClient, maxRetries = 0): Promise<string>
   return transformId;
 }
 
-async function findMatchesJob(glue: GlueClient, transformId: string, outputPath: string): Promise<string> {
+/** A findmatches job; its MaxRetries (not its transform's) bounds the attempts of its runs. */
+async function findMatchesJob(glue: GlueClient, transformId: string, outputPath: string, maxRetries = 0): Promise<string> {
   const name = uniqueName('job');
   await glue.send(
     new CreateJobCommand({
@@ -115,6 +116,7 @@ async function findMatchesJob(glue: GlueClient, transformId: string, outputPath:
       Role: 'arn:aws:iam::123456789012:role/GlueRole',
       Command: { Name: 'findmatches' },
       DefaultArguments: { '--transform-id': transformId, '--output-path': outputPath },
+      MaxRetries: maxRetries,
     }),
   );
   return name;
@@ -258,9 +260,9 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
   });
 
-  it('SIGKILL of the worker process alone, mid job run: its orphaned task process exits, then the job run is taken over and ends once', async (t) => {
-    const transformId = await readyTransform(glue, 1);
-    const job = await findMatchesJob(glue, transformId, 's3://out/takeover/?sleep=3000');
+  it("SIGKILL of the worker process alone, mid job run: its orphaned task process exits, then the job run is taken over (its job's MaxRetries 1 allows it, its transform's is 0) and ends once", async (t) => {
+    const transformId = await readyTransform(glue, 0);
+    const job = await findMatchesJob(glue, transformId, 's3://out/takeover/?sleep=3000', 1);
     const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: job }));
     const { TaskRuns } = await glue.send(new GetMLTaskRunsCommand({ TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
     const taskRunId = TaskRuns?.find((r) => r.Properties?.FindMatchesTaskRunProperties?.JobRunId === JobRunId)?.TaskRunId;
@@ -489,13 +491,13 @@ describe('a real find-matches job whose worker is SIGKILLed mid-run', { timeout:
         Role: 'arn:aws:iam::123456789012:role/GlueRole',
         InputRecordTables: [{ DatabaseName: 'eats', TableName: 'restaurants' }],
         Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-        MaxRetries: 1,
       }),
     );
     await teachOnce(glue, { transformId: TransformId!, s3, bucket: BUCKET, labelingPrefix: 'labeling/', labelsKey: 'labels.csv', truth: ds.truth });
     await waitForTransform(glue, TransformId!, (t) => t.Status === 'READY');
     transformId = TransformId!;
-    job = await findMatchesJob(glue, transformId, `s3://${BUCKET}/unused/`);
+    // The job's MaxRetries lets a run whose worker died start again.
+    job = await findMatchesJob(glue, transformId, `s3://${BUCKET}/unused/`, 1);
   });
 
   after(async () => {

@@ -166,9 +166,11 @@ export async function scoreInParts(
     for (let i = 0; i < parts; i++) {
       const id = `tsk-${randomBytes(20).toString('hex')}`;
       const args: PartArgs = { partOf: run.id, part: i, parts, folder: formatS3Uri(folder) };
+      // A job run's parts retry within its job's MaxRetries, as the job run's own run does.
+      const maxRetries = run.args['maxRetries'];
       const props = { FindMatchesTaskRunProperties: { PartOf: run.id, Part: i + 1, PartCount: parts } };
       await store.tasks.enqueue(
-        startingTaskRun(run, { transformId: run.transformId, id, taskType: 'FIND_MATCHES', properties: props, args: { ...args } }, Date.now()),
+        startingTaskRun(run, { transformId: run.transformId, id, taskType: 'FIND_MATCHES', properties: props, args: { ...args, ...(typeof maxRetries === 'number' ? { maxRetries } : {}) } }, Date.now()),
         { maxActivePerTransform: Number.MAX_SAFE_INTEGER },
       );
       ids.push(id);
@@ -257,7 +259,7 @@ async function executeHere(deps: PartDeps & { partitions: PartitionConfig }, ctx
       return true;
     }
     const errorString = e instanceof Error ? e.message : String(e);
-    if (!(mayRetry(claimed, maxRetriesOf(ctx.transform)) && (await store.tasks.retry(claimed.id, owner, Date.now())))) {
+    if (!(mayRetry(claimed, maxRetriesOf(claimed, ctx.transform)) && (await store.tasks.retry(claimed.id, owner, Date.now())))) {
       await store.tasks.finish(claimed.id, owner, { status: 'FAILED', errorString }, Date.now());
     }
   } finally {
