@@ -33,6 +33,9 @@ export { DEFAULT_ACCOUNT_ID } from './api/auth/credentials.js';
  */
 const TASK_PROCESS_POOL_SIZE = 2;
 
+/** How long /ready waits for Redis before it says it is not ready. */
+const READY_CHECK_MS = 1_000;
+
 export interface RunningDoppel {
   url: string;
   /** This node's id: the lease owner of the runs its supervisor claims (see storage/node-locks.ts). */
@@ -214,7 +217,7 @@ export async function startDoppel(
       metrics,
       readiness: async () => ({
         metadataStore: await store.tasks.activeCounts().then(() => 'ok', (e: Error) => e.message),
-        ...(node.runQueue ? { runQueue: await node.runQueue.jobCounts().then(() => 'ok', (e: Error) => e.message) } : {}),
+        ...(node.runQueue ? { runQueue: await node.runQueue.check(READY_CHECK_MS) } : {}),
         ...(supervisor ? { taskProcesses: taskProcessesCheck(supervisor) } : {}),
       }),
     });
@@ -279,7 +282,7 @@ export async function startWorker(
         metrics,
         readiness: async () => ({
           metadataStore: await node.store.tasks.activeCounts().then(() => 'ok', (e: Error) => e.message),
-          ...(node.runQueue ? { runQueue: await node.runQueue.jobCounts().then(() => 'ok', (e: Error) => e.message) } : {}),
+          ...(node.runQueue ? { runQueue: await node.runQueue.check(READY_CHECK_MS) } : {}),
           taskProcesses: taskProcessesCheck(supervisor),
         }),
       });

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { StartMLLabelingSetGenerationTaskRunCommand, type GlueClient } from '@aws-sdk/client-glue';
 import { createTransform, glueClient, scriptedPath, waitForRun } from '../support/glue-client.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
 import {
   startServer,
   startWorker,
@@ -111,5 +112,63 @@ describe('the run queue in Redis (nodes on PostgreSQL)', { skip: NO_QUEUE }, () 
       await sleep(100);
     }
     assert.equal(startedCount(workers, id), 1, 'and it never started the run');
+  });
+});
+
+describe('Redis restarted under load (nodes on PostgreSQL)', { skip: NO_QUEUE, timeout: 180_000 }, () => {
+  let redis: TestRedis | undefined;
+  let skipReason: string | undefined;
+  let server: TestServer | undefined;
+  let glue: GlueClient;
+
+  before(async () => {
+    try {
+      redis = await startRedis();
+    } catch (e) {
+      skipReason = (e as Error).message;
+      return;
+    }
+    server = await startServer({ scriptedTasks: true, env: { DOPPEL_WORKERS: '2', DOPPEL_LEASE_MS: String(LEASE_MS), DOPPEL_REDIS_URL: redis.url } });
+    glue = glueClient(server);
+  });
+
+  after(async () => {
+    glue?.destroy();
+    await stopAndRemove(server);
+    await redis?.stop();
+  });
+
+  it('Redis killed mid-load: the API answers at once, and runs waiting, running and started meanwhile all end SUCCEEDED once Redis is back, each started once', async (t) => {
+    if (skipReason) return t.skip(skipReason);
+    const runs: Array<{ transformId: string; id: string }> = [];
+    const start = async (transformId: string, key: string) => {
+      const id = (
+        await glue.send(new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 1500 }, key) }))
+      ).TaskRunId!;
+      runs.push({ transformId, id });
+    };
+    const transforms = [];
+    for (let i = 0; i < 4; i++) transforms.push((await createTransform(glue)).transformId);
+    for (const [i, transformId] of transforms.entries()) for (let j = 0; j < 2; j++) await start(transformId, `before-${i}-${j}`);
+    await waitForRun(glue, runs[0]!.transformId, runs[0]!.id, ['RUNNING'], 10_000);
+    // Every job goes with the server: the running runs' locks, the waiting runs' jobs.
+    await redis!.kill();
+    const startedAt = performance.now();
+    for (const [i, transformId] of transforms.entries()) await start(transformId, `meanwhile-${i}`);
+    const seconds = (performance.now() - startedAt) / 1000;
+    t.diagnostic(`4 StartMLLabelingSetGenerationTaskRun calls with Redis down took ${seconds.toFixed(2)} s`);
+    assert.ok(seconds < 5, `starting runs does not wait for Redis (${seconds.toFixed(2)} s)`);
+    const ready = await fetch(`${server!.endpoint}/ready`);
+    assert.equal(ready.status, 503);
+    assert.match(((await ready.json()) as { checks: Record<string, string> }).checks['runQueue'] ?? '', /^Redis \(DOPPEL_REDIS_URL\)/);
+    await sleep(LEASE_MS);
+    await redis!.start();
+    for (const run of runs) {
+      const done = await waitForRun(glue, run.transformId, run.id, undefined, 60_000);
+      assert.equal(done.Status, 'SUCCEEDED', `${run.id}: ${done.ErrorString}`);
+    }
+    await sleep(200);
+    const started = (id: string) => [...server!.output().matchAll(new RegExp(`task run ${id} \\(\\w+\\) started in task process`, 'g'))].length;
+    assert.deepEqual(runs.map((r) => started(r.id)), runs.map(() => 1), 'each run was started once');
   });
 });

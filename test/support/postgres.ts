@@ -29,7 +29,8 @@ function binDir(): string | undefined {
   return versions.length > 0 ? join(root, versions.at(-1)!, 'bin') : undefined;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port on loopback nobody listens on at the moment. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

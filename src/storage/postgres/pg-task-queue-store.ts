@@ -72,8 +72,9 @@ export class PgTaskQueueStore implements TaskQueueStore {
         [row.account_id, row.region, row.transform_id, row.id, row.task_type, row.properties, row.args, row.started_on, row.last_modified_on],
       );
     });
-    // The run is stored: were Redis unreachable now, the workers' look at the waiting runs announces it later.
-    await this.#runQueue?.announce([{ ...run, status: 'STARTING', attempt: 1, interruptions: 0 }]).catch(() => undefined);
+    // The run is stored, and the request that started it does not wait for Redis: were Redis
+    // unreachable now, the workers' look at the waiting runs announces it once it is back.
+    void this.#runQueue?.announce([{ ...run, status: 'STARTING', attempt: 1, interruptions: 0 }]).catch(() => undefined);
   }
 
   async get(scope: Scope, transformId: string, id: string) {

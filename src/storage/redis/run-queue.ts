@@ -122,9 +122,17 @@ export class RunQueue {
     };
   }
 
-  /** Jobs waiting, delayed or taken: for /metrics and tests. */
-  async jobCounts(): Promise<Record<string, number>> {
-    return this.#queue.getJobCounts('waiting', 'delayed', 'active');
+  /** 'ok' when Redis answers within `timeoutMs`, else why not: for /ready, which must answer whatever Redis does. */
+  async check(timeoutMs: number): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`Redis (DOPPEL_REDIS_URL) did not answer within ${timeoutMs} ms`), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.#connection.ping().then(() => 'ok', (e: Error) => `Redis (DOPPEL_REDIS_URL): ${e.message}`), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Stops every consumer still taking jobs (waiting for the ones being taken) and disconnects. */
