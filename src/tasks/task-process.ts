@@ -49,8 +49,8 @@ const config = JSON.parse(process.argv[2] ?? '') as TaskProcessConfig;
 process.on('exit', holdNodeLock(config.dataDir, config.nodeId, { create: false }));
 // Nobody waits on this process's writes synchronously, so they may wait for the lock longer.
 const reserve = diskReserveOf(config.dataDir, config.diskReserveBytes);
+// It only announces runs (a find-matches run's parts), which never wait for Redis: it connects when first used.
 const runQueue = config.runQueue && new RunQueue(config.runQueue);
-await runQueue?.connect();
 const store = await openMetadataStore(
   config.database,
   { busyTimeoutMs: 30_000, reserve },
