@@ -171,4 +171,14 @@ describe('Redis restarted under load (nodes on PostgreSQL)', { skip: NO_QUEUE, t
     const started = (id: string) => [...server!.output().matchAll(new RegExp(`task run ${id} \\(\\w+\\) started in task process`, 'g'))].length;
     assert.deepEqual(runs.map((r) => started(r.id)), runs.map(() => 1), 'each run was started once');
   });
+
+  it('a node stops on SIGTERM while Redis is down, within seconds', async (t) => {
+    if (skipReason) return t.skip(skipReason);
+    await redis!.kill();
+    const stoppedAt = performance.now();
+    assert.equal(await server!.stop(), 0);
+    const seconds = (performance.now() - stoppedAt) / 1000;
+    t.diagnostic(`stopped ${seconds.toFixed(1)} s after SIGTERM`);
+    assert.ok(seconds < 15, `it stopped (${seconds.toFixed(1)} s)`);
+  });
 });

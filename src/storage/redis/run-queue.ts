@@ -34,6 +34,18 @@ export interface RunQueueOptions {
 const QUEUE_NAME = 'task-runs';
 /** How long a node waits at start for Redis to answer before it gives up. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * How long closing waits for Redis (settling the jobs being taken, closing the connections); a node
+ * whose Redis is down stops anyway, and the jobs it held come back to other workers as stalled.
+ */
+const CLOSE_WAIT_MS = 3_000;
+
+/** Waits for `work` at most `ms`; what it does after that is left to it. */
+async function atMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 /**
  * The task runs waiting to be executed, as a BullMQ queue in Redis: nodes sharing one PostgreSQL
@@ -117,7 +129,7 @@ export class RunQueue {
     return {
       close: async () => {
         this.#workers.delete(worker);
-        await worker.close();
+        await atMost(worker.close(), CLOSE_WAIT_MS);
       },
     };
   }
@@ -135,11 +147,11 @@ export class RunQueue {
     }
   }
 
-  /** Stops every consumer still taking jobs (waiting for the ones being taken) and disconnects. */
+  /** Stops every consumer still taking jobs (waiting a while for the ones being taken) and disconnects. */
   async close(): Promise<void> {
-    for (const worker of this.#workers) await worker.close();
+    await atMost(Promise.all([...this.#workers].map((worker) => worker.close())), CLOSE_WAIT_MS);
     this.#workers.clear();
-    await this.#queue.close();
+    await atMost(this.#queue.close(), CLOSE_WAIT_MS);
     this.#connection.disconnect();
   }
 }
