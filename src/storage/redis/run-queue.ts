@@ -40,6 +40,9 @@ const CONNECT_TIMEOUT_MS = 5_000;
  */
 const CLOSE_WAIT_MS = 3_000;
 
+/** ioredis connection states after a connection was lost (before the first connection it is 'wait' or 'connecting'). */
+const LOST = new Set(['reconnecting', 'close', 'end']);
+
 /** Waits for `work` at most `ms`; what it does after that is left to it. */
 async function atMost(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -87,9 +90,13 @@ export class RunQueue {
     }
   }
 
-  /** Adds a job for each run's current queueing that has none yet. */
+  /**
+   * Adds a job for each run's current queueing that has none yet. While the connection to Redis is
+   * lost it adds nothing (rather than queueing the call): the sweeps announce every waiting run
+   * again once Redis is back.
+   */
   async announce(runs: readonly TaskRunRecord[]): Promise<void> {
-    if (runs.length === 0) return;
+    if (runs.length === 0 || LOST.has(this.#connection.status)) return;
     await this.#queue.addBulk(
       runs.map((run) => {
         const key = jobKeyOf(run);
