@@ -156,8 +156,9 @@ function supervisorOf(node: OpenNode, config: ServerConfig, env: NodeJS.ProcessE
 }
 
 /**
- * An API-only node has nobody in its process to tell about new runs and cancels: workers find new
- * runs at their next look at the queue (DOPPEL_POLL_MS) and see cancels within a quarter of a second.
+ * An API-only node has nobody in its process to tell about new runs and cancels: workers learn of
+ * new runs from the run queue (PostgreSQL) or within 50 ms (the embedded store), and see cancels
+ * within a quarter of a second.
  */
 const QUEUE_ONLY: TaskRunEvents = { enqueued: () => undefined, cancelRequested: () => undefined };
 
