@@ -15,6 +15,12 @@
  * them a small but non-zero probability that adds up to many imagined missed matches (and more of
  * them the more candidates AccuracyCostTradeoff asks for), where the labeled pairs in the same
  * score range held no match at all.
+ *
+ * The bins' match rates are then made non-decreasing in the score (pooling adjacent bins that fall,
+ * weighted by their pairs): a higher score never means a lower match rate. Without it one labeled
+ * match far down the tail (a hard pair active learning chose) raised its bin's rate forty-fold
+ * while the bins above it held none, and tens of thousands of candidates in that bin became a
+ * thousand imagined missed matches: a recall estimate of 0.58 for an output at 0.90.
  */
 import { fitLogistic, sigmoid, type LogisticModel } from './model.js';
 
@@ -25,6 +31,8 @@ export interface Calibration {
   pairs: Float64Array;
   matches: Float64Array;
   expected: Float64Array;
+  /** Per bin: what the map's probability is multiplied by (1 in a bin without labeled pairs). */
+  factors: Float64Array;
 }
 
 const Z_MAX = 12;
@@ -56,18 +64,41 @@ export function fitCalibration(p: ArrayLike<number>, y: ArrayLike<number>): Cali
   const map = fitLogistic(X, Uint8Array.from({ length: n }, (_, i) => y[i]!), 1, 1e-3);
   const expected = new Float64Array(BIN_COUNT);
   for (let i = 0; i < n; i++) expected[binOf(X[i]!)]! += mapped(map, X[i]!);
-  return { map, pairs, matches, expected };
+  return { map, pairs, matches, expected, factors: monotoneFactors(pairs, matches, expected) };
+}
+
+/**
+ * Each bin's factor: its shrunk observed/expected ratio (PRIOR_PAIRS pairs at the map's mean rate),
+ * then the bins' rates (mean map probability × factor) pooled where they fall with the score.
+ */
+function monotoneFactors(pairs: Float64Array, matches: Float64Array, expected: Float64Array): Float64Array {
+  const factors = new Float64Array(BIN_COUNT).fill(1);
+  const blocks: Array<{ rate: number; pairs: number; bins: number[] }> = [];
+  for (let b = 0; b < BIN_COUNT; b++) {
+    const m = pairs[b]!;
+    if (m === 0) continue;
+    const e = expected[b]!, pseudo = (PRIOR_PAIRS * e) / m;
+    blocks.push({ rate: (e / m) * ((matches[b]! + pseudo) / (e + pseudo)), pairs: m, bins: [b] });
+    while (blocks.length > 1 && blocks.at(-2)!.rate > blocks.at(-1)!.rate) {
+      const upper = blocks.pop()!, lower = blocks.pop()!;
+      const total = lower.pairs + upper.pairs;
+      blocks.push({ rate: (lower.rate * lower.pairs + upper.rate * upper.pairs) / total, pairs: total, bins: [...lower.bins, ...upper.bins] });
+    }
+  }
+  for (const block of blocks) {
+    for (const b of block.bins) {
+      const mean = expected[b]! / pairs[b]!;
+      if (mean > 0) factors[b] = block.rate / mean;
+    }
+  }
+  return factors;
 }
 
 /** The calibrated match probability of a model score. */
 export function calibrate(c: Calibration, score: number): number {
   const z = logit(score);
   const prior = mapped(c.map, z);
-  const b = binOf(z);
-  const m = c.pairs[b]!;
-  if (m === 0) return prior;
-  const e = c.expected[b]!, pseudo = (PRIOR_PAIRS * e) / m; // PRIOR_PAIRS pairs at the map's mean rate
-  return Math.min(1, (prior * (c.matches[b]! + pseudo)) / (e + pseudo));
+  return Math.min(1, prior * c.factors[binOf(z)]!);
 }
 
 function mapped(map: LogisticModel, z: number): number {

@@ -37,6 +37,26 @@ describe('engine calibration', () => {
   });
 });
 
+describe('engine calibration: monotone in the score', () => {
+  it('one labeled match far down the tail, with none in the bins above it, does not make that score range likely to match', () => {
+    // Non-matches spread over scores 0.001 to 0.3, matches above 0.7, and one odd match at 0.005:
+    // one match among the 301 labeled pairs below 0.3.
+    const p: number[] = [], y: number[] = [];
+    for (let i = 0; i < 300; i++) { p.push(0.001 + (0.299 * i) / 299); y.push(0); }
+    for (let i = 0; i < 100; i++) { p.push(0.7 + (0.29 * i) / 99); y.push(1); }
+    p.push(0.005);
+    y.push(1);
+    const c = fitCalibration(p, y)!;
+    let highest = 0, at = 0;
+    for (let s = 0.001; s < 0.3; s += 0.0001) {
+      if (calibrate(c, s) > highest) [highest, at] = [calibrate(c, s), s];
+    }
+    // A few times the tail's rate of 1/301 at most (without the pooling: 0.18 at 0.0066).
+    assert.ok(highest < 0.02, `calibrate(${at.toFixed(4)}) = ${highest}`);
+    assert.ok(calibrate(c, 0.8) > 0.95);
+  });
+});
+
 describe('engine population estimate', () => {
   it('recovers precision, recall and F1 of candidates scored by a calibrated model', () => {
     const cal = fitCalibration(...Object.values(calibratedSample(4000, 1)) as [Float64Array, Uint8Array])!;
