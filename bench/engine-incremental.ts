@@ -111,9 +111,10 @@ const combined = concatTables(baseTable, rowsOf(ds.table, base, n));
 const existing = { rows: base, matchId: first.value.matchId, confidence: first.value.confidence };
 const cpuSeconds = (x: number) => x.toFixed(1);
 const f1 = (matchId: Float64Array) => scoreMatches(ds, matchId).f1;
-const changedIds = (inc: MatchResult) => {
+/** Existing rows whose id the incremental run changed, against the base run's ids. */
+const changedIds = (inc: MatchResult, baseIds: Float64Array = first.value.matchId) => {
   let changed = 0;
-  for (let r = 0; r < base; r++) if (inc.matchId[r] !== first.value.matchId[r]) changed++;
+  for (let r = 0; r < base; r++) if (inc.matchId[r] !== baseIds[r]) changed++;
   return changed;
 };
 
@@ -189,15 +190,13 @@ for (const seed of seeds.slice(1)) {
   const seedExisting = { rows: base, matchId: baseRun.matchId, confidence: baseRun.confidence, state };
   const seedInc = await matcher().findIncrementalMatches(combined, seedExisting, seedLabels, seedParams);
   const seedFull = await matcher().findMatches(ds.table, seedLabels, seedParams);
-  let changed = 0;
-  for (let r = 0; r < base; r++) if (seedInc.matchId[r] !== baseRun.matchId[r]) changed++;
   bySeed.push({
     seed,
     labels: seedLabels.length,
     incremental: f1(seedInc.matchId),
     full: f1(seedFull.matchId),
     conflicts: seedInc.conflicts.length,
-    existingIdsChanged: changed,
+    existingIdsChanged: changedIds(seedInc, baseRun.matchId),
   });
 }
 for (const r of bySeed) {

@@ -162,6 +162,14 @@ function supervisorOf(node: OpenNode, config: ServerConfig, env: NodeJS.ProcessE
  */
 const QUEUE_ONLY: TaskRunEvents = { enqueued: () => undefined, cancelRequested: () => undefined };
 
+/** /ready's checks of what every node depends on: its metadata store and, on PostgreSQL, its run queue. */
+async function storeChecks(node: OpenNode): Promise<Record<string, string>> {
+  return {
+    metadataStore: await node.store.tasks.activeCounts().then(() => 'ok', (e: Error) => e.message),
+    ...(node.runQueue ? { runQueue: await node.runQueue.check(READY_CHECK_MS) } : {}),
+  };
+}
+
 /** /ready's check of the task processes a node keeps. */
 function taskProcessesCheck(supervisor: TaskSupervisor): string {
   const processes = supervisor.processCounts();
@@ -217,8 +225,7 @@ export async function startDoppel(
       handleS3: s3Endpoint({ store: objects, credentials, noAuth: config.noAuth, log, bodyBudget }),
       metrics,
       readiness: async () => ({
-        metadataStore: await store.tasks.activeCounts().then(() => 'ok', (e: Error) => e.message),
-        ...(node.runQueue ? { runQueue: await node.runQueue.check(READY_CHECK_MS) } : {}),
+        ...(await storeChecks(node)),
         ...(supervisor ? { taskProcesses: taskProcessesCheck(supervisor) } : {}),
       }),
     });
@@ -281,11 +288,7 @@ export async function startWorker(
           }),
         }),
         metrics,
-        readiness: async () => ({
-          metadataStore: await node.store.tasks.activeCounts().then(() => 'ok', (e: Error) => e.message),
-          ...(node.runQueue ? { runQueue: await node.runQueue.check(READY_CHECK_MS) } : {}),
-          taskProcesses: taskProcessesCheck(supervisor),
-        }),
+        readiness: async () => ({ ...(await storeChecks(node)), taskProcesses: taskProcessesCheck(supervisor) }),
       });
     }
   } catch (e) {

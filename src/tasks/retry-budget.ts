@@ -9,14 +9,19 @@ import type { TaskRunRecord, TransformRecord } from '../storage/records.js';
  * shared `attempt` count.
  */
 export function maxRetriesOf(run: Pick<TaskRunRecord, 'args'>, transform: TransformRecord | undefined): number {
-  const ofJob = run.args['maxRetries'];
-  return typeof ofJob === 'number' ? ofJob : Number(transform?.doc['MaxRetries'] ?? 0);
+  return ofJob(run) ?? Number(transform?.doc['MaxRetries'] ?? 0);
 }
 
-/** The MaxRetries of a run, reading its transform from the store when it needs it (0 for a crawl, or when its transform is gone). */
+/** The MaxRetries of a run, reading its transform from the store only when it needs it (0 for a crawl, or when its transform is gone). */
 export async function loadMaxRetries(store: MetadataStore, run: TaskRunRecord): Promise<number> {
   if (run.taskType === 'CRAWL') return 0;
-  return typeof run.args['maxRetries'] === 'number' ? run.args['maxRetries'] : maxRetriesOf(run, await store.getTransform(run, run.transformId));
+  return ofJob(run) ?? maxRetriesOf(run, await store.getTransform(run, run.transformId));
+}
+
+/** The job's MaxRetries a job run's runs carry (args.maxRetries); undefined for a transform's own runs. */
+function ofJob(run: Pick<TaskRunRecord, 'args'>): number | undefined {
+  const maxRetries = run.args['maxRetries'];
+  return typeof maxRetries === 'number' ? maxRetries : undefined;
 }
 
 /** Whether the run may start another attempt: its attempts so far do not exceed MaxRetries. */

@@ -221,16 +221,19 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     workers.push(await startWorker({ ...NODE_OPTIONS, dataDir: api.dataDir }));
   });
 
-  it('a run whose MaxRetries is used up fails when its worker dies, its ErrorString naming the dead node and MaxRetries', async () => {
-    const { transformId } = await createTransform(glue);
-    const { TaskRunId } = await glue.send(
-      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang' }, 'no-retries') }),
-    );
+  /** Starts a scripted run that hangs, kills the whole process group of the worker running it, and waits for the run to end. */
+  async function endedByWorkerDeath(transformId: string, outputPath: string) {
+    const { TaskRunId } = await glue.send(new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: outputPath }));
     await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
     const victim = await runnerOf(workers, TaskRunId!);
     await victim.killGroup();
     workers.splice(workers.indexOf(victim), 1);
-    const failed = await waitForRun(glue, transformId, TaskRunId!, undefined, 10_000);
+    return { TaskRunId, victim, failed: await waitForRun(glue, transformId, TaskRunId!, undefined, 10_000) };
+  }
+
+  it('a run whose MaxRetries is used up fails when its worker dies, its ErrorString naming the dead node and MaxRetries', async () => {
+    const { transformId } = await createTransform(glue);
+    const { TaskRunId, victim, failed } = await endedByWorkerDeath(transformId, scriptedPath({ outcome: 'hang' }, 'no-retries'));
     assert.equal(failed.Status, 'FAILED');
     assert.equal(
       failed.ErrorString,
@@ -243,14 +246,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
 
   it('a run that cannot be resumed fails when its worker dies, its ErrorString naming the dead node', async () => {
     const { transformId } = await createTransform(glue, { MaxRetries: 1 });
-    const { TaskRunId } = await glue.send(
-      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ outcome: 'hang', resumable: 0 }, 'fragile') }),
-    );
-    await waitForRun(glue, transformId, TaskRunId!, ['RUNNING']);
-    const victim = await runnerOf(workers, TaskRunId!);
-    await victim.killGroup();
-    workers.splice(workers.indexOf(victim), 1);
-    const failed = await waitForRun(glue, transformId, TaskRunId!, undefined, 10_000);
+    const { victim, failed } = await endedByWorkerDeath(transformId, scriptedPath({ outcome: 'hang', resumable: 0 }, 'fragile'));
     assert.equal(failed.Status, 'FAILED');
     assert.match(
       failed.ErrorString ?? '',

@@ -75,15 +75,22 @@ export class RunQueue {
 
   /** Waits until Redis answers; a node that cannot reach it (an error, or no answer in 5 s) does not start. */
   async connect(): Promise<void> {
-    let fail: (e: Error) => void = () => undefined;
-    const failed = new Promise<never>((_, reject) => (fail = reject));
-    const timer = setTimeout(() => fail(new Error(`no answer in ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
-    this.#connection.once('error', fail);
     try {
-      await Promise.race([this.#connection.ping(), failed]);
+      await this.#answers(CONNECT_TIMEOUT_MS);
     } catch (e) {
       this.#connection.disconnect();
       throw new Error(`cannot reach Redis at DOPPEL_REDIS_URL (${redactedUrl(this.#options.url)}): ${(e as Error).message}`);
+    }
+  }
+
+  /** Resolves when Redis answers a ping; rejects at the connection's next error or after `timeoutMs`. */
+  async #answers(timeoutMs: number): Promise<void> {
+    let fail: (e: Error) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    const timer = setTimeout(() => fail(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+    this.#connection.once('error', fail);
+    try {
+      await Promise.race([this.#connection.ping(), failed]);
     } finally {
       clearTimeout(timer);
       this.#connection.off('error', fail);
@@ -143,15 +150,10 @@ export class RunQueue {
 
   /** 'ok' when Redis answers within `timeoutMs`, else why not: for /ready, which must answer whatever Redis does. */
   async check(timeoutMs: number): Promise<string> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`Redis (DOPPEL_REDIS_URL) did not answer within ${timeoutMs} ms`), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.#connection.ping().then(() => 'ok', (e: Error) => `Redis (DOPPEL_REDIS_URL): ${e.message}`), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.#answers(timeoutMs).then(
+      () => 'ok',
+      (e: Error) => `Redis (DOPPEL_REDIS_URL): ${e.message}`,
+    );
   }
 
   /** Stops every consumer still taking jobs (waiting a while for the ones being taken) and disconnects. */
