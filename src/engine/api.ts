@@ -92,6 +92,18 @@ export interface EvaluationResult {
    * pairs (audit.ts), with the other labeled matches (found through blocking) as a prior.
    */
   blockingRecall?: number;
+  /**
+   * How many audit pairs precision, recall and the blocking recall were each counted on (estimate.ts
+   * auditedEstimate); absent without audit labels.
+   */
+  auditPairs?: AuditPairCounts;
+}
+
+/** Audit pairs each estimate was counted on: pairs the output joins, matching pairs in groups an audit set shows, matching pairs. */
+export interface AuditPairCounts {
+  precision: number;
+  recall: number;
+  blockingRecall: number;
 }
 
 /**

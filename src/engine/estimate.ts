@@ -9,6 +9,7 @@
  * drawn records, chosen neither by active learning nor by blocking, never trained on) corrects it
  * by counting what the output does with the audit's pairs.
  */
+import type { AuditPairCounts } from './api.js';
 import { calibrate, type Calibration } from './calibration.js';
 
 export interface PopulationEstimate {
@@ -17,6 +18,12 @@ export interface PopulationEstimate {
   f1?: number;
   /** Share of matches among the candidates (audit-based when there are audit matches). */
   blockingRecall?: number;
+  /**
+   * How many audit pairs each share was counted on (auditedEstimate), beside the model's view worth
+   * MODEL_PRIOR_PAIRS: the pairs the output joins (precision), the matching pairs whose groups fit in
+   * an audit set (recall), every matching pair (blocking recall).
+   */
+  auditPairs?: AuditPairCounts;
 }
 
 /**
@@ -80,7 +87,10 @@ export function auditedEstimate(model: PopulationEstimate, audit: AuditSample, l
   const shrunk = (hits: number, n: number, prior: number | undefined) =>
     prior === undefined ? (n > 0 ? hits / n : undefined) : (hits + MODEL_PRIOR_PAIRS * prior) / (n + MODEL_PRIOR_PAIRS);
   // With a prior the shrunk share is always defined.
-  const out: PopulationEstimate = { blockingRecall: shrunk(proposed, matches, labeledBlockingRecall ?? 1)! };
+  const out: PopulationEstimate = {
+    blockingRecall: shrunk(proposed, matches, labeledBlockingRecall ?? 1)!,
+    auditPairs: { precision: joined, recall: fitting, blockingRecall: matches },
+  };
   const precision = shrunk(joinedMatches, joined, model.precision);
   const recall = shrunk(joinedMatches, fitting, model.recall);
   if (precision !== undefined) out.precision = precision;

@@ -379,6 +379,7 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
         const audit = auditSample(f, groups);
         if (audit) est = auditedEstimate(est, audit, br);
         if (est.blockingRecall !== undefined) res.blockingRecall = est.blockingRecall;
+        if (est.auditPairs) res.auditPairs = est.auditPairs;
         const precision = est.precision ?? heldOut.precision;
         const recall = est.recall ?? heldOut.recall;
         const f1 = est.f1 ?? (precision !== undefined && recall !== undefined && precision + recall > 0

@@ -180,6 +180,10 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     const blockingRecall = rawMetrics['BlockingRecall'];
     assert.equal(typeof blockingRecall, 'number', 'labeled matching pairs exist, so BlockingRecall is measured');
     assert.ok((blockingRecall as number) >= 0 && (blockingRecall as number) <= 1, `BlockingRecall = ${blockingRecall}`);
+    // The second round's labeling sets held audit sets: the estimates say how many audit pairs they were counted on.
+    const counts = rawMetrics['AuditPairCounts'] as { Precision: number; Recall: number; BlockingRecall: number };
+    for (const k of ['Precision', 'Recall', 'BlockingRecall'] as const) assert.ok(Number.isInteger(counts[k]) && counts[k] >= 0, JSON.stringify(counts));
+    assert.ok(counts.BlockingRecall > 0 && counts.Recall <= counts.BlockingRecall, JSON.stringify(counts));
     const listed = await rawGlueCall(server, 'GetMLTransforms', {});
     const mine = (listed.body['Transforms'] as Array<Record<string, unknown>>).find((x) => x['TransformId'] === transformId)!;
     assert.deepEqual(mine['EvaluationMetrics'], raw.body['EvaluationMetrics'], 'GetMLTransforms shows the same metrics');

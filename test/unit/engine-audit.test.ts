@@ -123,6 +123,15 @@ describe('engine audited estimate', () => {
     assert.ok(Math.abs(est.precision! - 0.8) < 1e-12 && Math.abs(est.recall! - 0.8) < 1e-12);
     // Blocking recall counts them: blocking proposed none of these matches.
     assert.ok(est.blockingRecall! < 0.1);
+    assert.deepEqual(est.auditPairs, { precision: 0, recall: 0, blockingRecall: 200 });
+  });
+  it('says how many audit pairs each share was counted on', () => {
+    // 10 pairs: 6 match; the output joins 5 of them (4 matching); the last 2 pairs sit in groups too large to tell.
+    const y = [1, 1, 1, 1, 0, 1, 0, 0, 1, 0];
+    const joined = [1, 1, 1, 1, 1, 0, 0, 0, 1, 0];
+    const fits = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0];
+    const est = auditedEstimate(model, { y, candidate: Array(10).fill(1), joined, fits }, 1);
+    assert.deepEqual(est.auditPairs, { precision: 5, recall: 5, blockingRecall: 6 });
   });
   it('non-matches the output joins lower the precision', () => {
     const y = Array.from({ length: 80 }, (_, i) => (i % 4 === 0 ? 1 : 0));

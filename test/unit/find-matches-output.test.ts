@@ -379,4 +379,18 @@ describe('evaluation metrics', () => {
     assert.equal(fm({ ...base, blockingRecall: Number.NaN }), undefined);
     assert.ok(!('BlockingRecall' in (toEvaluationMetrics(base)['FindMatchesMetrics'] as object)));
   });
+
+  it("adds doppel's AuditPairCounts when the estimate was counted on audit pairs", () => {
+    const base = {
+      confusionMatrix: { numTruePositives: 0, numFalsePositives: 0, numTrueNegatives: 0, numFalseNegatives: 0 },
+      columnImportances: [],
+    };
+    const metrics = (r: Parameters<typeof toEvaluationMetrics>[0]) => toEvaluationMetrics(r)['FindMatchesMetrics'] as Record<string, unknown>;
+    assert.deepEqual(metrics({ ...base, auditPairs: { precision: 12, recall: 9, blockingRecall: 14 } })['AuditPairCounts'], {
+      Precision: 12,
+      Recall: 9,
+      BlockingRecall: 14,
+    });
+    assert.ok(!('AuditPairCounts' in metrics(base)));
+  });
 });

@@ -17,7 +17,8 @@ const count = (v: number) => (Number.isFinite(v) && v > 0 ? Math.round(v) : 0);
 
 /**
  * The engine's evaluation as Glue's EvaluationMetrics (undefined metrics omitted, doubles in [0, 1]),
- * plus doppel's `BlockingRecall` when the engine measured it.
+ * plus doppel's `BlockingRecall` when the engine measured it and `AuditPairCounts` when audit labels
+ * exist.
  */
 export function toEvaluationMetrics(r: EvaluationResult): Record<string, unknown> {
   const metrics: Record<string, unknown> = {};
@@ -40,8 +41,16 @@ export function toEvaluationMetrics(r: EvaluationResult): Record<string, unknown
     .sort((a, b) => b.Importance - a.Importance)
     .slice(0, 100);
   // doppel's own members (SDKs ignore them): the share of matching pairs blocking finds (engine
-  // estimate.ts: on the audit sets' matches), and the curve AreaUnderPRCurve is the area under.
+  // estimate.ts: on the audit sets' matches), how many audit pairs the estimates were counted on,
+  // and the curve AreaUnderPRCurve is the area under.
   put('BlockingRecall', r.blockingRecall);
+  if (r.auditPairs) {
+    metrics['AuditPairCounts'] = {
+      Precision: count(r.auditPairs.precision),
+      Recall: count(r.auditPairs.recall),
+      BlockingRecall: count(r.auditPairs.blockingRecall),
+    };
+  }
   if (r.precisionRecallCurve) {
     metrics['PrecisionRecallCurve'] = {
       Points: r.precisionRecallCurve.points.map(toWirePoint),
