@@ -281,6 +281,11 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     const f1 = /^F1: ([^;]*)/.exec(await chartValues('Learning curve'))![1]!;
     assert.deepEqual([...f1.matchAll(/\((\d+),/g)].map((m) => Number(m[1])), labelCounts);
     assert.equal(await page.locator('#evaluations tbody tr').count(), 2);
+    // The second round held audit sets: the table says how many audit pairs the estimates were counted on.
+    const raw = await rawGlueCall(server, 'GetMLTransform', { TransformId: await transformId() });
+    const counts = (raw.body['EvaluationMetrics'] as { FindMatchesMetrics: { AuditPairCounts: { Precision: number; Recall: number } } }).FindMatchesMetrics.AuditPairCounts;
+    const auditRow = page.locator('table.metrics tr', { hasText: 'Audit pairs counted' });
+    assert.equal(await auditRow.locator('td').innerText(), `${counts.Precision} / ${counts.Recall}`);
     await shot('07-quality');
 
     // Another browser (no shared storage), and a reload: the same learning curve, from the server.

@@ -84,6 +84,8 @@ export interface RawFindMatchesMetrics {
   ConfusionMatrix?: { NumTruePositives?: number; NumFalsePositives?: number; NumTrueNegatives?: number; NumFalseNegatives?: number };
   ColumnImportances?: Array<{ ColumnName?: string; Importance?: number }>;
   PrecisionRecallCurve?: { Points: PRPoint[]; OperatingPoint: PRPoint };
+  /** How many audit pairs Precision, Recall and BlockingRecall were each counted on (doppel's member). */
+  AuditPairCounts?: { Precision: number; Recall: number; BlockingRecall: number };
 }
 
 /** A task run as the server answers it, with doppel's members the SDK's model drops (Progress). */

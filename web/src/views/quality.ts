@@ -82,7 +82,11 @@ function drawPlots(into: HTMLElement, m: RawFindMatchesMetrics | undefined, done
           ['F1', m.F1],
           ['Area under the PR curve', m.AreaUnderPRCurve],
         ] as const
-      ).map(([name, v]) => el('tr', {}, el('th', { scope: 'row' }, name), el('td', { class: 'num' }, fixed(v))))),
+      ).map(([name, v]) => el('tr', {}, el('th', { scope: 'row' }, name), el('td', { class: 'num' }, fixed(v)))),
+      // Few audit pairs: the estimate leans on the model's own view and moves between rounds.
+      ...(m.AuditPairCounts
+        ? [el('tr', {}, el('th', { scope: 'row' }, 'Audit pairs counted (precision / recall)'), el('td', { class: 'num' }, `${m.AuditPairCounts.Precision} / ${m.AuditPairCounts.Recall}`))]
+        : [])),
     ),
     curve && operating
       ? lineChart(
