@@ -26,12 +26,10 @@ import { fitLogistic, sigmoid, type LogisticModel } from './model.js';
 
 export interface Calibration {
   map: LogisticModel;
-  /** Per bin of log-odds (BIN_COUNT bins over [-Z_MAX, Z_MAX]): labeled pairs, their matches, and
-   *  the matches the map expects among them. */
-  pairs: Float64Array;
-  matches: Float64Array;
-  expected: Float64Array;
-  /** Per bin: what the map's probability is multiplied by (1 in a bin without labeled pairs). */
+  /**
+   * Per bin of log-odds (BIN_COUNT bins over [-Z_MAX, Z_MAX]): what the map's probability is
+   * multiplied by (1 in a bin without labeled pairs).
+   */
   factors: Float64Array;
 }
 
@@ -64,11 +62,12 @@ export function fitCalibration(p: ArrayLike<number>, y: ArrayLike<number>): Cali
   const map = fitLogistic(X, Uint8Array.from({ length: n }, (_, i) => y[i]!), 1, 1e-3);
   const expected = new Float64Array(BIN_COUNT);
   for (let i = 0; i < n; i++) expected[binOf(X[i]!)]! += mapped(map, X[i]!);
-  return { map, pairs, matches, expected, factors: monotoneFactors(pairs, matches, expected) };
+  return { map, factors: monotoneFactors(pairs, matches, expected) };
 }
 
 /**
- * Each bin's factor: its shrunk observed/expected ratio (PRIOR_PAIRS pairs at the map's mean rate),
+ * Each bin's factor, from its labeled pairs, their matches and the matches the map expects among
+ * them: its shrunk observed/expected ratio (PRIOR_PAIRS pairs at the map's mean rate),
  * then the bins' rates (mean map probability × factor) pooled where they fall with the score.
  */
 function monotoneFactors(pairs: Float64Array, matches: Float64Array, expected: Float64Array): Float64Array {

@@ -24,6 +24,12 @@ function ofJob(run: Pick<TaskRunRecord, 'args'>): number | undefined {
   return typeof maxRetries === 'number' ? maxRetries : undefined;
 }
 
+/** What a run started on behalf of `run` (a find-matches run's part) carries in its args to retry within the same budget. */
+export function retryArgsOf(run: Pick<TaskRunRecord, 'args'>): { maxRetries?: number } {
+  const maxRetries = ofJob(run);
+  return maxRetries === undefined ? {} : { maxRetries };
+}
+
 /** Whether the run may start another attempt: its attempts so far do not exceed MaxRetries. */
 export function mayRetry(run: Pick<TaskRunRecord, 'attempt'>, maxRetries: number): boolean {
   return run.attempt <= maxRetries;

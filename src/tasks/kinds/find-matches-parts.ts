@@ -22,7 +22,7 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import { startingTaskRun, type Scope, type TaskRunRecord, type TransformRecord } from '../../storage/records.js';
 import { asPrefix, formatS3Uri, parseS3Uri, type S3Location } from '../../storage/s3-uri.js';
 import { TaskFailure, type TaskContext, type TaskResult } from '../task-handler.js';
-import { maxRetriesOf, mayRetry } from '../retry-budget.js';
+import { maxRetriesOf, mayRetry, retryArgsOf } from '../retry-budget.js';
 import { readObject } from './incremental-state.js';
 
 /** What a part run is given (its run's `args`). */
@@ -166,11 +166,10 @@ export async function scoreInParts(
     for (let i = 0; i < parts; i++) {
       const id = `tsk-${randomBytes(20).toString('hex')}`;
       const args: PartArgs = { partOf: run.id, part: i, parts, folder: formatS3Uri(folder) };
-      // A job run's parts retry within its job's MaxRetries, as the job run's own run does.
-      const maxRetries = run.args['maxRetries'];
       const props = { FindMatchesTaskRunProperties: { PartOf: run.id, Part: i + 1, PartCount: parts } };
+      // A job run's parts retry within its job's MaxRetries, as the job run's own run does.
       await store.tasks.enqueue(
-        startingTaskRun(run, { transformId: run.transformId, id, taskType: 'FIND_MATCHES', properties: props, args: { ...args, ...(typeof maxRetries === 'number' ? { maxRetries } : {}) } }, Date.now()),
+        startingTaskRun(run, { transformId: run.transformId, id, taskType: 'FIND_MATCHES', properties: props, args: { ...args, ...retryArgsOf(run) } }, Date.now()),
         { maxActivePerTransform: Number.MAX_SAFE_INTEGER },
       );
       ids.push(id);
