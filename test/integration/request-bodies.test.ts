@@ -192,10 +192,14 @@ describe('bodies held in memory at once are bounded (DOPPEL_MAX_BUFFERED_BODY_BY
     // Two bodies of 1 MiB in flight, all but their last byte sent: the 2 MiB budget is held.
     const held = [openRequest(server, head, body.subarray(0, MiB - 1)), openRequest(server, head, body.subarray(0, MiB - 1))];
     // Bytes are charged once the server has read them: ask (sending no body, so holding nothing)
-    // until it has.
+    // until it has. The probe declares a body smaller than the S3 body below, so its refusal means
+    // less room is left than that body needs; a 1 MiB probe is refused while the second held body
+    // is still only half charged.
+    const probeBody = glueBody(16);
+    const probeHead = requestHead('POST', '/', await signedGlueHeaders(server, probeBody));
     let got: Answer | undefined;
     for (let attempt = 0; attempt < 20 && !got; attempt++) {
-      const probe = openRequest(server, head, Buffer.alloc(0), 250);
+      const probe = openRequest(server, probeHead, Buffer.alloc(0), 250);
       got = await probe.answer.catch(() => undefined);
       probe.socket.destroy();
     }
