@@ -5,6 +5,7 @@ import type {
   Scope,
   TableKey,
   TableRecord,
+  TransformEdit,
   TransformRecord,
 } from './records.js';
 import type { CrawlerStore } from './crawler-store.js';
@@ -38,8 +39,18 @@ export interface MetadataStore {
   getTransform(scope: Scope, id: string): Promise<TransformRecord | undefined>;
   findTransformByName(scope: Scope, name: string): Promise<TransformRecord | undefined>;
   listTransforms(scope: Scope): Promise<TransformRecord[]>;
-  /** Replaces the stored record (matched by id); fails on a duplicate name. */
-  updateTransform(record: TransformRecord): Promise<void>;
+  /**
+   * Changes the members a user sets (name, last-modified time, doc) in one transaction: `edit` gets
+   * the stored record as of that transaction and returns its new name and doc, so a task run that
+   * commits meanwhile (LabelCount, Status, EvaluationMetrics) is never overwritten with an older
+   * read. `edit` may throw, which changes nothing. Returns undefined when the transform does not
+   * exist; fails on a duplicate name.
+   */
+  updateTransform(
+    scope: Scope,
+    id: string,
+    edit: (current: TransformRecord) => TransformEdit,
+  ): Promise<TransformRecord | undefined>;
   /**
    * Deletes the transform, its tags and its task runs in one transaction; runs still in flight are
    * abandoned by their workers as soon as they notice. Its labels become garbage for

@@ -25,6 +25,9 @@ export interface TransformRecord extends Scope {
   doc: Record<string, unknown>;
 }
 
+/** What UpdateMLTransform changes of a transform: the members a user sets. */
+export type TransformEdit = Pick<TransformRecord, 'name' | 'lastModifiedOn' | 'doc'>;
+
 export interface DatabaseRecord extends Scope {
   catalogId: string;
   /** Lower-cased, as Glue stores it. */

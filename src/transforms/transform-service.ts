@@ -181,46 +181,40 @@ export class TransformService {
   }
 
   async update(ctx: RequestContext, input: Json): Promise<Json> {
-    const current = await this.require(ctx, str(input, 'TransformId')!);
+    const id = str(input, 'TransformId')!;
     const name = str(input, 'Name');
     if (name !== undefined && name.trim() === '') throw invalidInput('Transform name cannot be blank.');
-    const doc: Json = { ...current.doc };
     const parameters = obj(input, 'Parameters');
-    if (parameters) {
-      const fm = checkParameters(parameters);
-      const pk = str(fm, 'PrimaryKeyColumnName')!;
-      const schema = (doc['Schema'] as Array<{ Name: string }> | undefined) ?? [];
-      if (!schema.some((c) => c.Name === pk)) {
-        throw invalidInput(`Schema should contain given primary key: ${pk}.`);
-      }
-      doc['Parameters'] = parameters;
-    }
-    if (input['Role'] !== undefined) {
-      if ((str(input, 'Role') ?? '').trim() === '') throw invalidInput('Role cannot be blank.');
-      doc['Role'] = input['Role'];
-    }
+    const primaryKey = parameters ? str(checkParameters(parameters), 'PrimaryKeyColumnName')! : undefined;
+    if (input['Role'] !== undefined && (str(input, 'Role') ?? '').trim() === '') throw invalidInput('Role cannot be blank.');
     checkMaxRetries(input);
     checkGlueVersion(input);
-    for (const k of ['Description', 'GlueVersion', 'Timeout', 'MaxRetries'] as const) {
-      if (input[k] !== undefined) doc[k] = input[k];
-    }
-    Object.assign(doc, { MaxCapacity: undefined, WorkerType: undefined, NumberOfWorkers: undefined });
-    Object.assign(doc, resolveCapacity(input, current.doc));
-    const updated: TransformRecord = {
-      ...current,
-      name: name ?? current.name,
-      lastModifiedOn: Date.now(),
-      doc: compact(doc),
+    // The edit runs on the record as stored when the write happens: a task run committing meanwhile
+    // (LabelCount, Status, EvaluationMetrics) keeps what it wrote.
+    const edit = (current: TransformRecord) => {
+      const doc: Json = { ...current.doc };
+      if (parameters) {
+        const schema = (doc['Schema'] as Array<{ Name: string }> | undefined) ?? [];
+        if (!schema.some((c) => c.Name === primaryKey)) throw invalidInput(`Schema should contain given primary key: ${primaryKey}.`);
+        doc['Parameters'] = parameters;
+      }
+      for (const k of ['Role', 'Description', 'GlueVersion', 'Timeout', 'MaxRetries'] as const) {
+        if (input[k] !== undefined) doc[k] = input[k];
+      }
+      Object.assign(doc, { MaxCapacity: undefined, WorkerType: undefined, NumberOfWorkers: undefined });
+      Object.assign(doc, resolveCapacity(input, current.doc));
+      return { name: name ?? current.name, lastModifiedOn: Date.now(), doc: compact(doc) };
     };
     try {
-      await this.store.updateTransform(updated);
+      const updated = await this.store.updateTransform(ctx, id, edit);
+      if (!updated) throw entityNotFound(`Cannot find MLTransform in account ${ctx.accountId} with handle ${id}.`);
     } catch (e) {
       if (e instanceof StoreConflict && e.kind === 'name-taken') {
-        throw invalidInput(`Another transform with name ${updated.name} already exists.`);
+        throw invalidInput(`Another transform with name ${name} already exists.`);
       }
       throw e;
     }
-    return { TransformId: current.id };
+    return { TransformId: id };
   }
 
   async delete(ctx: RequestContext, input: Json): Promise<Json> {

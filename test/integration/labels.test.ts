@@ -8,6 +8,8 @@ import {
   GetMLTransformCommand,
   StartExportLabelsTaskRunCommand,
   StartImportLabelsTaskRunCommand,
+  StartMLEvaluationTaskRunCommand,
+  UpdateMLTransformCommand,
   type GlueClient,
 } from '@aws-sdk/client-glue';
 import { readFileSync } from 'node:fs';
@@ -29,13 +31,18 @@ const BUCKET = 'labels-test';
  * that table, as a user would.
  */
 async function transformOverDataset(glue: GlueClient, s3: S3Client, ds: Dataset, tag: string, parts = 1): Promise<string> {
-  if (parts === 1) {
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `data/${tag}/records.csv`, Body: readFileSync(ds.recordsCsvPath) }));
-  } else {
-    for (const [p, records] of partsOf(ds, parts).entries()) {
-      const body = stringify([ds.header, ...records.map((r) => ds.header.map((h) => r[h]!))], { record_delimiter: '\n' });
-      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `data/${tag}/part-${String(p).padStart(5, '0')}.csv`, Body: body }));
-    }
+  const bodies =
+    parts === 1
+      ? [readFileSync(ds.recordsCsvPath)]
+      : partsOf(ds, parts).map((records) => stringify([ds.header, ...records.map((r) => ds.header.map((h) => r[h]!))], { record_delimiter: '\n' }));
+  return transformOverFiles(glue, s3, ds.header, bodies, tag);
+}
+
+/** A transform keyed by `id` over a CSV table of part files with a header line each. */
+async function transformOverFiles(glue: GlueClient, s3: S3Client, header: string[], bodies: Array<string | Uint8Array>, tag: string): Promise<string> {
+  for (const [p, body] of bodies.entries()) {
+    const key = bodies.length === 1 ? `data/${tag}/records.csv` : `data/${tag}/part-${String(p).padStart(5, '0')}.csv`;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
   }
   const database = `db_${tag}`;
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
@@ -46,7 +53,7 @@ async function transformOverDataset(glue: GlueClient, s3: S3Client, ds: Dataset,
         Name: 'records',
         Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
         StorageDescriptor: {
-          Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
+          Columns: header.map((Name) => ({ Name, Type: 'string' })),
           Location: `s3://${BUCKET}/data/${tag}/`,
           SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
         },
@@ -340,6 +347,74 @@ describe('label import and export', () => {
     const text = await read('out/mixed/part-00000.csv');
     assert.ok(!text.includes('\r'), 'no carriage return was taken into a value');
     assert.match(text, /\nmixed-299,A,/);
+  });
+
+  it('UpdateMLTransform calls while an import commits leave its LabelCount, Status and the other members as set', async () => {
+    // Replace-imports of 2 and 4 sets alternate, so a count written back from a read taken before a
+    // commit shows; four clients keep updating meanwhile.
+    const race = await transformOverDataset(glue, s3, ds, 'race');
+    const files = [labelFileFrom(ds, 2), labelFileFrom(ds, 4)];
+    for (const [i, file] of files.entries()) await put(`in/race-${i}.csv`, file.text);
+    let updating = true;
+    let updates = 0;
+    const updaters = Array.from({ length: 4 }, async (_, k) => {
+      while (updating) {
+        await glue.send(new UpdateMLTransformCommand({ TransformId: race, Description: `client ${k}`, MaxRetries: k }));
+        updates++;
+      }
+    });
+    try {
+      for (let attempt = 0; attempt < 6; attempt++) {
+        const file = files[attempt % 2]!;
+        const { TaskRunId } = await glue.send(
+          new StartImportLabelsTaskRunCommand({ TransformId: race, InputS3Path: `s3://${BUCKET}/in/race-${attempt % 2}.csv`, ReplaceAllLabels: true }),
+        );
+        const run = await waitForRun(glue, race, TaskRunId!);
+        assert.equal(run.Status, 'SUCCEEDED', run.ErrorString);
+        const t = await getTransform(glue, race);
+        assert.equal(t.LabelCount, file.rows, `attempt ${attempt}: LabelCount after the import`);
+        assert.equal(t.Status, 'READY', `attempt ${attempt}: Status after the import`);
+      }
+    } finally {
+      updating = false;
+      await Promise.all(updaters);
+    }
+    assert.ok(updates > 0);
+    const t = await getTransform(glue, race);
+    assert.match(t.Description ?? '', /^client [0-3]$/);
+    assert.equal(t.MaxRetries, Number(t.Description!.slice('client '.length)), 'Description and MaxRetries come from one update');
+  });
+
+  it('labels without a value in a changed PrimaryKeyColumnName fail a run with a message naming the column, until the key is set back', async () => {
+    // A second unique column, `code`; the labels are imported holding `id` and `surname` only.
+    const header = [...ds.header, 'code'];
+    const body = stringify([header, ...ds.records.map((r) => [...ds.header.map((h) => r[h]!), `c-${r['id']}`])], { record_delimiter: '\n' });
+    const keyed = await transformOverFiles(glue, s3, header, [body], 'rekeyed');
+    const labels = stringify(
+      [['labeling_set_id', 'label', 'id', 'surname'], ...ds.records.slice(0, 6).map((r, i) => [`set-${i % 2}`, i < 3 ? 'A' : 'B', r['id']!, r['surname']!])],
+      { record_delimiter: '\n' },
+    );
+    await put('in/rekeyed.csv', labels);
+    const { TaskRunId: importId } = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId: keyed, InputS3Path: `s3://${BUCKET}/in/rekeyed.csv` }));
+    assert.equal((await waitForRun(glue, keyed, importId!)).Status, 'SUCCEEDED');
+    const keyedBy = (column: string) =>
+      glue.send(
+        new UpdateMLTransformCommand({
+          TransformId: keyed,
+          Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: column } },
+        }),
+      );
+    const evaluate = async () => {
+      const { TaskRunId } = await glue.send(new StartMLEvaluationTaskRunCommand({ TransformId: keyed }));
+      return waitForRun(glue, keyed, TaskRunId!, undefined, 120_000);
+    };
+    await keyedBy('code');
+    const failed = await evaluate();
+    assert.equal(failed.Status, 'FAILED');
+    assert.match(failed.ErrorString ?? '', /6 of the transform's 6 labels have no value in its primary key column code \(the first in labeling set set-0\)/);
+    await keyedBy('id');
+    const succeeded = await evaluate();
+    assert.equal(succeeded.Status, 'SUCCEEDED', succeeded.ErrorString);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   type Scope,
   type TableKey,
   type TableRecord,
+  type TransformEdit,
   type TransformRecord,
 } from '../records.js';
 import {
@@ -139,15 +140,28 @@ export class PgMetadataStore implements MetadataStore {
     return rows.map(toTransform);
   }
 
-  async updateTransform(t: TransformRecord): Promise<void> {
-    const row = transformRow(t);
-    await writingUniqueName(`name ${t.name} is taken`, () =>
-      this.#db.query(
-        `UPDATE transforms SET name = $1, status = $2, last_modified_on = $3, label_count = $4, doc = $5
-         WHERE account_id = $6 AND region = $7 AND id = $8`,
-        [row.name, row.status, row.last_modified_on, row.label_count, row.doc, row.account_id, row.region, row.id],
-      ),
-    );
+  async updateTransform(scope: Scope, id: string, edit: (current: TransformRecord) => TransformEdit): Promise<TransformRecord | undefined> {
+    return this.#db.tx(async (c) => {
+      const { rows } = await c.query<TransformRow>(
+        'SELECT * FROM transforms WHERE account_id = $1 AND region = $2 AND id = $3 FOR UPDATE',
+        [scope.accountId, scope.region, id],
+      );
+      if (!rows[0]) return undefined;
+      const current = toTransform(rows[0]);
+      const updated = { ...current, ...edit(current) };
+      const row = transformRow(updated);
+      await writingUniqueName(`name ${updated.name} is taken`, () =>
+        c.query('UPDATE transforms SET name = $1, last_modified_on = $2, doc = $3 WHERE account_id = $4 AND region = $5 AND id = $6', [
+          row.name,
+          row.last_modified_on,
+          row.doc,
+          scope.accountId,
+          scope.region,
+          id,
+        ]),
+      );
+      return updated;
+    });
   }
 
   async deleteTransform(scope: Scope, id: string, resourceArn: string): Promise<boolean> {

@@ -16,6 +16,7 @@ import {
   type Scope,
   type TableKey,
   type TableRecord,
+  type TransformEdit,
   type TransformRecord,
 } from '../records.js';
 import { DiskReserve } from '../disk-reserve.js';
@@ -149,16 +150,22 @@ export class SqliteMetadataStore implements MetadataStore {
     return rows.map(toTransform);
   }
 
-  async updateTransform(t: TransformRecord): Promise<void> {
-    writingUniqueName(`name ${t.name} is taken`, () =>
-      this.#db
-        .prepare(
-          `UPDATE transforms SET name = @name, status = @status, last_modified_on = @last_modified_on,
-             label_count = @label_count, doc = @doc
-           WHERE account_id = @account_id AND region = @region AND id = @id`,
-        )
-        .run(transformRow(t)),
-    );
+  async updateTransform(scope: Scope, id: string, edit: (current: TransformRecord) => TransformEdit): Promise<TransformRecord | undefined> {
+    return this.#tx(() => {
+      const row = this.#db
+        .prepare('SELECT * FROM transforms WHERE account_id = ? AND region = ? AND id = ?')
+        .get(scope.accountId, scope.region, id) as TransformRow | undefined;
+      if (!row) return undefined;
+      const current = toTransform(row);
+      const updated = { ...current, ...edit(current) };
+      const { name, last_modified_on, doc } = transformRow(updated);
+      writingUniqueName(`name ${updated.name} is taken`, () =>
+        this.#db
+          .prepare('UPDATE transforms SET name = ?, last_modified_on = ?, doc = ? WHERE account_id = ? AND region = ? AND id = ?')
+          .run(name, last_modified_on, doc, scope.accountId, scope.region, id),
+      );
+      return updated;
+    });
   }
 
   async deleteTransform(scope: Scope, id: string, resourceArn: string): Promise<boolean> {

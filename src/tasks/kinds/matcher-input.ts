@@ -103,14 +103,34 @@ export async function readTable(
   }
 }
 
-/** The transform's stored labels. */
+/**
+ * The transform's stored labels. Every label was imported with a value in the primary key column of
+ * its time; one without a value in today's (UpdateMLTransform changed PrimaryKeyColumnName since)
+ * would silently match no row, so the run fails instead.
+ */
 export async function loadLabels(deps: MatcherInputDeps, ctx: TaskContext, primaryKey: string): Promise<EngineLabel[]> {
+  let labels: EngineLabel[];
   try {
-    return await loadEngineLabels(deps.store, ctx.run, ctx.run.transformId, primaryKey);
+    labels = await loadEngineLabels(deps.store, ctx.run, ctx.run.transformId, primaryKey);
   } catch (e) {
     if (e instanceof LabelsReplaced) throw new TaskFailure(`${e.message} Start the run again.`);
     throw e;
   }
+  let keyless = 0;
+  let first: EngineLabel | undefined;
+  for (const label of labels) {
+    if (label.key !== '') continue;
+    keyless++;
+    first ??= label;
+  }
+  if (first) {
+    throw new TaskFailure(
+      `${keyless} of the transform's ${labels.length} labels have no value in its primary key column ${primaryKey} ` +
+        `(the first in labeling set ${first.labelingSetId}): they were imported under another PrimaryKeyColumnName. ` +
+        `Import labels that hold ${primaryKey} with ReplaceAllLabels, or set PrimaryKeyColumnName back.`,
+    );
+  }
+  return labels;
 }
 
 /** The part of a whole run that one step takes, as fractions of the run: [from, to]. */
