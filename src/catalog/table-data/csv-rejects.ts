@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { csvReadCall } from './csv-dialect.js';
 import { fieldCountError, moreLines, notUtf8, showChar, singleFieldError } from './csv-messages.js';
 import { toNumber, type DuckDbSession } from './duckdb-session.js';
@@ -87,8 +88,12 @@ export function rejectError(part: TablePart, format: TableFormat, escape: string
       if (columns > 1 && !r.text.includes(csv.delimiter)) {
         return singleFieldError(part.uri, r.line, r.text, csv, columns, more);
       }
-      const found = /Found:\s*(\d+)/.exec(r.duckMessage)?.[1];
-      const count = found ? Number(found) : r.type === 'TOO MANY COLUMNS' ? 'more' : 'fewer';
+      // DuckDB stops reading a line at its first field too many, so its count is the declared one
+      // plus one however many the line holds: those fields are counted from the line itself.
+      const found = r.type === 'TOO MANY COLUMNS' ? fieldsIn(r.text, csv, escape) : Number(/Found:\s*(\d+)/.exec(r.duckMessage)?.[1] ?? NaN);
+      const count = Number.isInteger(found) && (r.type === 'TOO MANY COLUMNS' ? found > columns : found < columns)
+        ? found
+        : r.type === 'TOO MANY COLUMNS' ? 'more' : 'fewer';
       let hint = '';
       if (!csv.quoted && r.text.includes('"')) {
         hint = ' The line has quote characters, which LazySimpleSerDe reads as data: for quoted CSV use OpenCSVSerde.';
@@ -112,6 +117,22 @@ export function rejectError(part: TablePart, format: TableFormat, escape: string
       );
     default:
       return new TableDataError(`${part.uri} line ${r.line}: ${r.duckMessage}: ${excerpt}${more}`, where);
+  }
+}
+
+/** The fields of one line of the table's CSV dialect (NaN when it does not read as one record). */
+function fieldsIn(line: string, csv: TableFormat['csv'] & {}, escape: string): number {
+  try {
+    const records = parse(line, {
+      delimiter: csv.delimiter,
+      quote: csv.quoted ? csv.quote : false,
+      escape: csv.quoted && escape !== '' ? escape : null,
+      relax_quotes: true,
+      relax_column_count: true,
+    }) as string[][];
+    return records.length === 1 ? records[0]!.length : NaN;
+  } catch {
+    return NaN;
   }
 }
 
