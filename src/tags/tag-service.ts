@@ -7,7 +7,12 @@ import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js'
 const MAX_TAGS = 50;
 
 /** arn:<partition>:glue:<region>:<account>:<type>/<name...> */
-const GLUE_ARN = /^arn:aws(?:-[a-z-]+)?:glue:([^:]*):([^:]*):([A-Za-z]+)\/(.+)$/;
+const GLUE_ARN = /^arn:(aws(?:-[a-z-]+)?):glue:([^:]*):([^:]*):([A-Za-z]+)\/(.+)$/;
+/**
+ * The partition of every ARN the service writes. Tags are kept under the ARN string, so an ARN of
+ * another partition would keep a second set of tags that the resource's own ARN never shows.
+ */
+const PARTITION = 'aws';
 
 /** Tags on Glue resources, addressed by ARN (ML transforms, jobs, crawlers, databases and tables). */
 export class TagService {
@@ -17,7 +22,10 @@ export class TagService {
   async #resolve(ctx: RequestContext, arn: string): Promise<string> {
     const m = GLUE_ARN.exec(arn);
     if (!m) throw invalidInput(`Invalid resource ARN: ${arn}`);
-    const [, region, account, type, rest] = m as unknown as [string, string, string, string, string];
+    const [, partition, region, account, type, rest] = m as unknown as [string, string, string, string, string, string];
+    if (partition !== PARTITION) {
+      throw invalidInput(`The ARN's partition ${partition} does not match this service's partition, ${PARTITION}.`);
+    }
     if (region !== ctx.region) {
       throw invalidInput(`The ARN's region ${region} does not match the region of the request, ${ctx.region}.`);
     }

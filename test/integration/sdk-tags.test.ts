@@ -151,12 +151,13 @@ describe('TagResource / UntagResource / GetTags on ML transforms', () => {
     });
   });
 
-  it('answers InvalidInputException for an unsupported resource type or another account/region in the ARN', async () => {
+  it('answers InvalidInputException for an unsupported resource type or another partition, account or region in the ARN', async () => {
     const { transformId } = await createTransform(glue);
     const bad = [
       `arn:aws:glue:${TEST_REGION}:${DEFAULT_ACCOUNT_ID}:widget/${transformId}`,
       transformArn(transformId, 'eu-west-1'),
       transformArn(transformId, TEST_REGION, '999999999999'),
+      transformArn(transformId).replace('arn:aws:', 'arn:aws-cn:'),
     ];
     for (const arn of bad) {
       await expectGlueError(glue.send(new GetTagsCommand({ ResourceArn: arn })), { name: 'InvalidInputException' });
