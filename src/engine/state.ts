@@ -158,8 +158,8 @@ class TextDict {
 
 /** Bags (profile.ts) that new values are appended to; their weights are set by `weigh`. */
 class BagGrow {
-  /** Term frequencies of the entries appended since `from` (weights pending). */
-  #tf: number[] = [];
+  /** Term frequencies of the entries appended since `from` (weights pending): one per bag entry, so typed. */
+  #tf = new Grow(new Uint32Array(1024), 0);
   #pendingFrom = -1;
 
   constructor(
@@ -212,8 +212,8 @@ class BagGrow {
     if (this.#pendingFrom < 0) return;
     const offsets = this.offsets.data;
     const bags = { offsets, ids: this.ids.data, df: this.df.data, docs: this.docs };
-    weighValues(bags, this.#tf, offsets[this.#pendingFrom]!, this.weights.data, this.#pendingFrom, this.values);
-    this.#tf = [];
+    weighValues(bags, this.#tf.data, offsets[this.#pendingFrom]!, this.weights.data, this.#pendingFrom, this.values);
+    this.#tf.length = 0;
     this.#pendingFrom = -1;
   }
 
