@@ -560,20 +560,15 @@ export function blockingRecall(c: Candidates, pairs: ReadonlyArray<[number, numb
 }
 
 export function hasPair(c: Candidates, a: number, b: number): boolean {
-  return pairIndex(c, a, b) >= 0;
-}
-
-/** The index of the candidate pair (a, b), a < b, or -1 when it is not a candidate (binary search). */
-export function pairIndex(c: Candidates, a: number, b: number): number {
   let lo = 0, hi = c.a.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const ma = c.a[mid]!, mb = c.b[mid]!;
-    if (ma === a && mb === b) return mid;
+    if (ma === a && mb === b) return true;
     if (ma < a || (ma === a && mb < b)) lo = mid + 1;
     else hi = mid - 1;
   }
-  return -1;
+  return false;
 }
 
 /**

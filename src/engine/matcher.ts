@@ -20,7 +20,6 @@ import {
   blockingRecall,
   buildKeyIndex,
   hasPair,
-  pairIndex,
   collectCandidates,
   type Candidates,
 } from './blocking.js';
@@ -535,13 +534,26 @@ function storedModel(trained: Trained): StoredModel {
 
 /**
  * A pair scorer for clustering's average linkage: most pairs it asks about are candidates and
- * already scored, so their probability is looked up (a binary search: a row of a large group of
- * identical rows is in a candidate pair with each of them); others are scored on demand.
+ * already scored, so their probability is looked up among the lower row's candidates (sorted by
+ * the higher row: a binary search, since the first row of a large group of identical rows is
+ * paired with each of them); others are scored on demand.
  */
 function scoreWithCandidates(cand: Candidates, probs: Float32Array, scorer: PairScorer): (x: number, y: number) => number {
+  const n = cand.nbrOffsets.length - 1;
+  const firstOf = new Uint32Array(n + 1);
+  for (let i = 0; i < cand.a.length; i++) firstOf[cand.a[i]! + 1]!++;
+  for (let r = 0; r < n; r++) firstOf[r + 1] = firstOf[r + 1]! + firstOf[r]!;
   return (x, y) => {
-    const i = pairIndex(cand, Math.min(x, y), Math.max(x, y));
-    return i >= 0 ? probs[i]! : scorer.score(x, y);
+    const lo = Math.min(x, y), hi = Math.max(x, y);
+    let from = firstOf[lo]!, to = firstOf[lo + 1]!;
+    while (from < to) {
+      const mid = (from + to) >>> 1;
+      const b = cand.b[mid]!;
+      if (b === hi) return probs[mid]!;
+      if (b < hi) from = mid + 1;
+      else to = mid;
+    }
+    return scorer.score(x, y);
   };
 }
 
