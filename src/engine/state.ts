@@ -27,10 +27,10 @@ import type { EngineTable } from './api.js';
 import { codeTokens, normalizeText, parseDate, parseNumber, trigramCodes, wordTokens } from './normalize.js';
 import { weighValues, type Bags, type ColumnProfile, type PreparedColumn, type PreparedTable, type TextPool } from './profile.js';
 import { hashString } from './rng.js';
-import { sharedInt32 } from './shared.js';
+import { sharedInt32, sharedUint16, sharedUint32 } from './shared.js';
 import type { Trained } from './training.js';
 
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 const MAGIC = 0x53505044; // "DPPS"
 
 type Numeric = Int32Array | Uint32Array | Uint16Array | Uint8Array | Float32Array | Float64Array;
@@ -347,8 +347,11 @@ export interface IncrementalState {
   primaryKey: number;
   /** Hash of the rows' primary keys in order (keyHash). */
   keyHash: [number, number];
-  /** The rows' primary keys in order, joined by U+0000 (one string: no million short strings to serialize). */
-  keys: string;
+  /**
+   * The rows' primary keys in order (a missing key is empty), as one pool of UTF-16 code units: no
+   * million short strings to serialize, and no single string, which could not exceed 2²⁹ characters.
+   */
+  keys: TextPool;
   /** The prepared table's row-major value ids (rowCount × columns). */
   codes: Int32Array;
   columns: ColumnState[];
@@ -372,21 +375,43 @@ export interface WrittenMatches {
   output: string;
 }
 
-/** The primary keys of rows from .. to, joined by U+0000 (a missing key is empty). */
-function joinedKeys(table: EngineTable, from: number, to: number): string {
+/** `keys` (a new pool when undefined) with the primary keys of rows from .. to appended (a missing key is empty). */
+function withKeys(keys: TextPool | undefined, table: EngineTable, from: number, to: number): TextPool {
+  if (keys && from === to) return keys;
+  const chars = keys ? Grow.of(keys.chars) : new Grow(sharedUint16(0), 0);
+  const offsets = keys ? Grow.of(keys.offsets) : new Grow(sharedUint32(to - from + 1), 1);
   const pk = table.columns[table.primaryKey]!;
-  const keys = new Array<string>(to - from);
-  for (let r = from; r < to; r++) {
+  const keyOf = (r: number) => {
     const code = pk.codes[r]!;
-    keys[r - from] = code < 0 ? '' : pk.values[code]!;
+    return code < 0 ? '' : pk.values[code]!;
+  };
+  let added = 0;
+  for (let r = from; r < to; r++) added += keyOf(r).length;
+  chars.ensure(chars.length + added);
+  offsets.ensure(offsets.length + (to - from));
+  for (let r = from; r < to; r++) {
+    const key = keyOf(r);
+    for (let k = 0; k < key.length; k++) chars.push(key.charCodeAt(k));
+    offsets.push(chars.length);
   }
-  return keys.join('\u0000');
+  return { chars: chars.view(), offsets: offsets.view() };
 }
 
-/** The state's primary keys, one per row; undefined when a key holds U+0000 (they cannot be told apart). */
-export function stateKeys(state: IncrementalState): string[] | undefined {
-  const keys = state.rowCount === 0 ? [] : state.keys.split('\u0000');
-  return keys.length === state.rowCount ? keys : undefined;
+/** Code units turned into a string per call at most (the arguments of one call are bounded). */
+const CHARS_PER_CALL = 8192;
+
+/** The state's primary keys, one per row, code unit for code unit. */
+export function stateKeys(state: IncrementalState): string[] {
+  const { chars, offsets } = state.keys;
+  const keys = new Array<string>(state.rowCount);
+  for (let r = 0; r < state.rowCount; r++) {
+    let key = '';
+    for (let at = offsets[r]!, to = offsets[r + 1]!; at < to; at += CHARS_PER_CALL) {
+      key += String.fromCharCode(...chars.subarray(at, Math.min(to, at + CHARS_PER_CALL)));
+    }
+    keys[r] = key;
+  }
+  return keys;
 }
 
 /** Two 32-bit FNV-1a hashes (different seeds) of strings in order, continued from `from`. */
@@ -422,7 +447,7 @@ export function captureState(table: EngineTable, pt: PreparedTable, model?: Incr
     columnNames: table.columns.map((c) => c.name),
     primaryKey: table.primaryKey,
     keyHash: keyHash(table, 0, pt.rowCount),
-    keys: joinedKeys(table, 0, pt.rowCount),
+    keys: withKeys(undefined, table, 0, pt.rowCount),
     codes: pt.codes,
     columns: pt.columns.map((c) => ColumnState.of(c)),
     ...(model ? { model } : {}),
@@ -484,7 +509,7 @@ export function extendState(state: IncrementalState, table: EngineTable): { stat
     columnNames: state.columnNames,
     primaryKey: state.primaryKey,
     keyHash: keyHash(table, e, n, state.keyHash),
-    keys: e === 0 ? joinedKeys(table, e, n) : n === e ? state.keys : `${state.keys}\u0000${joinedKeys(table, e, n)}`,
+    keys: withKeys(e === 0 ? undefined : state.keys, table, e, n),
     codes,
     columns: state.columns,
     ...(state.model ? { model: state.model } : {}),
@@ -708,11 +733,11 @@ export function encodeState(state: IncrementalState): Uint8Array[] {
 }
 
 /**
- * Arrays that runs only append to (extendState: text pools, bags' entries, the rows' value ids,
+ * Arrays that runs only append to (extendState: text pools, the rows' keys, bags' entries, value ids,
  * numbers): a delta stores what was appended since its base. Every other array (row and document
  * counts, hash tables, the model, the written match ids) is stored whole.
  */
-const APPEND_ONLY = /^\.(codes|columns\.\d+\.((values|words|codeDict)\.(chars|offsets)|(tokens|grams|codes)\.(offsets|ids|weights)|gramCodes|num))$/;
+const APPEND_ONLY = /^\.(codes|keys\.(chars|offsets)|columns\.\d+\.((values|words|codeDict)\.(chars|offsets)|(tokens|grams|codes)\.(offsets|ids|weights)|gramCodes|num))$/;
 
 /** What a delta is stored against: the full state it extends, `where` the caller's name for it. */
 export interface StateBase {
@@ -828,7 +853,14 @@ function readFull(bytes: Uint8Array): { outlined: unknown; refs: ArrayRef[]; pat
 function stateOf(plain: PlainState, base: StateBase | undefined): IncrementalState | Error {
   const width = plain.columns.length;
   if (plain.codes.length !== plain.rowCount * width) return new Error('its value ids do not fit its row count');
-  if (typeof plain.keys !== 'string') return new Error('its header is damaged');
+  const keys = plain.keys as Partial<TextPool> | undefined;
+  if (!(keys?.chars instanceof Uint16Array) || !(keys.offsets instanceof Uint32Array) || keys.offsets.length !== plain.rowCount + 1 || keys.offsets[0] !== 0) {
+    return new Error('its primary keys do not fit its row count');
+  }
+  for (let r = 0; r < plain.rowCount; r++) {
+    if (keys.offsets[r + 1]! < keys.offsets[r]!) return new Error('its primary keys are damaged');
+  }
+  if (keys.offsets[plain.rowCount]! > keys.chars.length) return new Error('its primary keys are damaged');
   const w = plain.written;
   if (w && (w.matchId.length !== plain.rowCount || (w.confidence && w.confidence.length !== plain.rowCount) || typeof w.output !== 'string')) {
     return new Error('its match ids do not fit its row count');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineLabel, EngineTable, Matcher } from '../../src/engine/api.js';
-import { concatTables, createMatcher, decodeState, deltaBase, encodeState, encodeStateDelta, encodeTable, type IncrementalState } from '../../src/engine/index.js';
+import { concatTables, createMatcher, decodeState, deltaBase, encodeState, encodeStateDelta, encodeTable, stateKeys, type IncrementalState } from '../../src/engine/index.js';
 import { columnValues } from '../../src/engine/table.js';
 import { captureState, extendState } from '../../src/engine/state.js';
 import { prepareTable } from '../../src/engine/profile.js';
@@ -116,6 +116,17 @@ describe('incremental state', () => {
     assert.equal(again.stateUse.used, false);
     assert.match(again.stateUse.message, /already extended/);
     assert.deepEqual(Array.from(again.matchId), Array.from(inMemory.matchId));
+  });
+
+  it('keeps every primary key code unit for code unit: U+0000, astral and lone surrogates, keys longer than one call takes', () => {
+    const keys = ['plain', 'nul\u0000in', '\u{1F600}', 'lone \uD800 surrogate', '', 'k'.repeat(20_000) + 'x', 'é', 'last'];
+    const table = encodeTable([{ name: 'id' }, { name: 'city' }], [keys, keys.map((_, i) => `c${i % 3}`)], 0);
+    const e = 4;
+    const state = roundTrip(captureState(rowsOf(table, 0, e), prepareTable(rowsOf(table, 0, e))));
+    assert.deepEqual(stateKeys(state), keys.slice(0, e));
+    const extended = roundTrip(extendState(state, table).state);
+    assert.deepEqual(stateKeys(extended), keys);
+    assert.equal(extended.keys.offsets.length, keys.length + 1);
   });
 
   it('a state extending one read from bytes is stored as a delta of it: what runs appended, and every other array whole', async () => {

@@ -130,7 +130,6 @@ function existingFromState(
     return { problem: `the incremental state's columns (${state.columnNames.join(', ')}) are not the transform's` };
   }
   const keys = stateKeys(state);
-  if (!keys) return { problem: 'a primary key of the existing records holds U+0000' };
   const e = keys.length;
   const table: EngineTable = {
     columns: columns.map((c, i) =>
