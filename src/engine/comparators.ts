@@ -16,13 +16,18 @@ let masks = new Int32Array(64 * 4);
 /** Fills slotOf/masks for chars[start .. start + len); returns the number of 32-bit words per slot. */
 function indexPositions(chars: Uint16Array, start: number, len: number): number {
   const words = (len + 31) >>> 5;
-  if (masks.length < len * words) masks = new Int32Array(len * words * 2);
   let slots = 0;
   for (let j = 0; j < len; j++) {
     const c = chars[start + j]!;
     let slot = slotOf[c]!;
     if (slot === 0) {
       slot = slotOf[c] = ++slots;
+      // Sized by the distinct characters met, not the length: a long value has few of them.
+      if (masks.length < slot * words) {
+        const grown = new Int32Array(Math.max(slot * words, masks.length * 2));
+        grown.set(masks.subarray(0, (slot - 1) * words));
+        masks = grown;
+      }
       for (let w = (slot - 1) * words, end = slot * words; w < end; w++) masks[w] = 0;
     }
     const at = (slot - 1) * words + (j >>> 5);
