@@ -37,6 +37,8 @@ export interface BlockingOptions {
 
 /** Posting-list entries the whole search may walk before the per-row budget shrinks: a few CPU seconds. */
 const TOTAL_WALK = 200_000_000;
+/** Keys of a row sorted by insertion at most; more are sorted by comparison. */
+const INSERTION_SORT_KEYS = 64;
 
 /**
  * How wide the search is for `n` rows: k neighbours per row, and a budget of posting-list entries
@@ -410,14 +412,16 @@ export class NeighbourSearch {
     const { df, weight, postingOffsets, postings, norm, budget, k } = this.index;
     const keys = this.#keys;
     let m = rowKeys(this.t, this.index, r, keys);
-    // Only walkable keys, rarest first (insertion sort: a row has a few dozen keys).
+    // Only walkable keys, rarest first (insertion sort: a row has a few dozen keys; a long text
+    // may have thousands, which a comparison sort takes).
     let w = 0;
     for (let i = 0; i < m; i++) {
       const key = keys[i]!;
       if (weight[key]! > 0 && df[key]! <= budget) keys[w++] = key;
     }
     m = w;
-    for (let i = 1; i < m; i++) {
+    if (m > INSERTION_SORT_KEYS) keys.subarray(0, m).sort((x, y) => df[x]! - df[y]! || x - y);
+    else for (let i = 1; i < m; i++) {
       const key = keys[i]!, d = df[key]!;
       let j = i - 1;
       while (j >= 0 && (df[keys[j]!]! > d || (df[keys[j]!]! === d && keys[j]! > key))) {
