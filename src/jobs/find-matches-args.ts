@@ -92,6 +92,21 @@ export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesA
       'Arguments --input-database and --input-table cannot be combined with --existing-path: an incremental run reads the existing output and the new records.',
     );
   }
+  const conflictsPath = incremental?.conflictsPath;
+  if (conflictsPath !== undefined) {
+    // The conflicts file is written first: over the existing output's part files (or the new
+    // records) it would replace what the run then reads or copies, and in the output folder it
+    // would be taken for a part of the output.
+    const read = [
+      ['--existing-path', incremental!.existingPath],
+      ['--output-path', outputPath],
+      ...('path' in incremental!.newRecords ? [['--incremental-path', incremental!.newRecords.path] as const] : []),
+    ] as const;
+    const clash = read.find(([, path]) => overlaps(conflictsPath, path));
+    if (clash) {
+      throw new ArgumentError(`Argument --conflicts-path (${conflictsPath}) must not overlap ${clash[0]} (${clash[1]}): use a folder of its own.`);
+    }
+  }
   const pushDownPredicate = args['--push-down-predicate']?.trim() || undefined;
   if (incremental && pushDownPredicate !== undefined) {
     throw new ArgumentError(
@@ -111,6 +126,12 @@ export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesA
     ...(pushDownPredicate !== undefined ? { pushDownPredicate } : {}),
     ...(incremental ? { incremental } : {}),
   };
+}
+
+/** Whether one S3 folder holds the other (or they are the same). */
+function overlaps(a: string, b: string): boolean {
+  const folder = (uri: string) => (uri.endsWith('/') ? uri : `${uri}/`);
+  return folder(a).startsWith(folder(b)) || folder(b).startsWith(folder(a));
 }
 
 function s3Uri(args: Record<string, string>, name: string, what: string): string | undefined {

@@ -105,6 +105,19 @@ describe('findmatches job arguments', () => {
         /either --incremental-path or --incremental-database with --incremental-table \(not both\)/,
       ],
     ];
+    // The conflicts folder overlapping a folder the run reads or writes.
+    const incremental = { '--transform-id': 't', '--output-path': 's3://bucket/out/', '--existing-path': 's3://bucket/base/', '--incremental-path': 's3://bucket/new/' };
+    for (const [conflicts, other] of [
+      ['s3://bucket/base/', '--existing-path'],
+      ['s3://bucket/base', '--existing-path'],
+      ['s3://bucket/base/conflicts/', '--existing-path'],
+      ['s3://bucket/out/', '--output-path'],
+      ['s3://bucket/', '--existing-path'],
+      ['s3://bucket/new/c/', '--incremental-path'],
+    ] as const) {
+      bad.push([{ ...incremental, '--conflicts-path': conflicts }, new RegExp(`--conflicts-path \\(${conflicts}\\) must not overlap ${other}`)]);
+    }
+    assert.equal(parseFindMatchesArgs({ ...incremental, '--conflicts-path': 's3://bucket/based/' }).incremental?.conflictsPath, 's3://bucket/based/');
     for (const [args, message] of bad) assert.throws(() => parseFindMatchesArgs(args), (e) => e instanceof ArgumentError && message.test(e.message));
   });
 });
