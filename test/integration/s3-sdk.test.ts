@@ -233,6 +233,12 @@ describe('S3 endpoint with @aws-sdk/client-s3', { timeout: 120_000 }, () => {
     const copy = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp/copy.bin' }));
     const c1 = await s3.send(new UploadPartCopyCommand({ Bucket: BUCKET, Key: 'mp/copy.bin', UploadId: copy.UploadId, PartNumber: 1, CopySource: `${BUCKET}/mp/big.bin`, CopySourceRange: `bytes=0-${5 * MiB - 1}` }));
     const c2 = await s3.send(new UploadPartCopyCommand({ Bucket: BUCKET, Key: 'mp/copy.bin', UploadId: copy.UploadId, PartNumber: 2, CopySource: `${BUCKET}/mp/big.bin`, CopySourceRange: `bytes=${5 * MiB}-${5 * MiB + 999}` }));
+    // A range reaching one byte past the object is refused, not cut short.
+    const size = part1.length + part2.length;
+    await assert.rejects(
+      s3.send(new UploadPartCopyCommand({ Bucket: BUCKET, Key: 'mp/copy.bin', UploadId: copy.UploadId, PartNumber: 3, CopySource: `${BUCKET}/mp/big.bin`, CopySourceRange: `bytes=${5 * MiB}-${size}` })),
+      (e: Error) => e.name === 'InvalidArgument' && e.message === `Range specified is not valid for source object of size: ${size}`,
+    );
     await s3.send(new CompleteMultipartUploadCommand({
       Bucket: BUCKET, Key: 'mp/copy.bin', UploadId: copy.UploadId,
       MultipartUpload: { Parts: [{ PartNumber: 1, ETag: c1.CopyPartResult?.ETag }, { PartNumber: 2, ETag: c2.CopyPartResult?.ETag }] },

@@ -63,6 +63,13 @@ export async function uploadPartCopy(call: S3Call): Promise<Response> {
   const uploadHeaders = await call.store.uploadHeaders(bucketOf(call), keyOf(call), uploadId);
   const { info, body } = await call.store.getObject(source.bucket, source.key, range);
   try {
+    // A range reaching past the object is refused, not cut short (as S3 does): the part would be shorter than asked.
+    if (range && range.end >= info.size) {
+      throw invalidArgument(`Range specified is not valid for source object of size: ${info.size}`, {
+        ArgumentName: 'x-amz-copy-source-range',
+        ArgumentValue: rangeHeader!,
+      });
+    }
     refuseArchivedCopySource(info);
     checkCopySourceConditions(call, info);
     const options: PartOptions = { bodyHeaders: computedChecksum(uploadChecksum(uploadHeaders).algorithm) };
