@@ -26,10 +26,7 @@ export function defaultMaxCapacity(command: string | undefined): number {
 export function checkJobDefinition(doc: Json): Json {
   const command = str(obj(doc, 'Command') ?? {}, 'Name');
   checkCapacity(doc, command);
-  const timeout = num(doc, 'Timeout');
-  if (timeout !== undefined && timeout > MAX_JOB_TIMEOUT_MINUTES) {
-    throw invalidInput(`Jobs must have timeout values less than 7 days or ${MAX_JOB_TIMEOUT_MINUTES} minutes, got Timeout ${timeout}.`);
-  }
+  checkTimeout(doc);
   const version = str(doc, 'GlueVersion');
   if (str(doc, 'ExecutionClass') === 'FLEX') {
     if (command !== 'glueetl') {
@@ -49,15 +46,46 @@ export function checkJobDefinition(doc: Json): Json {
 }
 
 /**
- * StartJobRun's own capacity and security configuration. A run may override one member of the
- * job's sizing (NumberOfWorkers alone, say), so only what excludes each other within the request
- * itself is refused.
+ * StartJobRun's own capacity, timeout and security configuration. A run may override one member of
+ * the job's sizing (NumberOfWorkers alone, say), so only what excludes each other within the
+ * request itself is refused, beside values a job definition could not hold either.
  */
 export function checkJobRunRequest(request: Json, job: Json): void {
   checkExclusiveCapacity(request);
+  const command = str(obj(job, 'Command') ?? {}, 'Name');
+  checkWorkerCount(request);
   const stated = statedCapacity(request);
-  if (stated) checkCapacityForVersion(stated, str(obj(job, 'Command') ?? {}, 'Name'), str(job, 'GlueVersion'));
+  if (stated) {
+    checkCapacityForVersion(stated, command, str(job, 'GlueVersion'));
+    checkCapacityValue(stated, command);
+  }
+  checkTimeout(request);
   checkSecurityConfiguration(request);
+}
+
+function checkTimeout(doc: Json): void {
+  const timeout = num(doc, 'Timeout');
+  if (timeout !== undefined && timeout > MAX_JOB_TIMEOUT_MINUTES) {
+    throw invalidInput(`Jobs must have timeout values less than 7 days or ${MAX_JOB_TIMEOUT_MINUTES} minutes, got Timeout ${timeout}.`);
+  }
+}
+
+function checkWorkerCount(doc: Json): void {
+  const workers = num(doc, 'NumberOfWorkers');
+  if (workers !== undefined && workers < 1) throw invalidInput('NumberOfWorkers should be >= 1.');
+}
+
+/** A Python shell job takes 0.0625 or 1 DPU, any other job a whole number from 2 to 100. */
+function checkCapacityValue({ member, capacity }: { member: string; capacity: number }, command: string | undefined): void {
+  if (command === PYTHON_SHELL) {
+    if (!PYTHON_SHELL_CAPACITIES.includes(capacity)) {
+      throw invalidInput(`${member} of a Python shell job must be ${PYTHON_SHELL_CAPACITIES.join(' or ')} DPU, got ${capacity}.`);
+    }
+  } else if (!Number.isInteger(capacity) || capacity < MIN_SPARK_CAPACITY || capacity > MAX_SPARK_CAPACITY) {
+    throw invalidInput(
+      `${member} must be a whole number of DPUs from ${MIN_SPARK_CAPACITY} to ${MAX_SPARK_CAPACITY}, got ${capacity}.`,
+    );
+  }
 }
 
 /** The capacity a request states in DPUs, and the member it states it in (MaxCapacity or the deprecated AllocatedCapacity). */
@@ -98,7 +126,7 @@ function checkCapacity(doc: Json, command: string | undefined): void {
   if ((workerType === undefined) !== (workers === undefined)) {
     throw invalidInput('Both WorkerType and NumberOfWorkers should be set.');
   }
-  if (workers !== undefined && workers < 1) throw invalidInput('NumberOfWorkers should be >= 1.');
+  checkWorkerCount(doc);
   if (workerType === 'Z.2X' && command !== 'glueray') {
     throw invalidInput(`WorkerType Z.2X is for Ray jobs (Command.Name glueray), not ${command}.`);
   }
@@ -111,16 +139,7 @@ function checkCapacity(doc: Json, command: string | undefined): void {
   const stated = statedCapacity(doc);
   if (!stated) return;
   checkCapacityForVersion(stated, command, str(doc, 'GlueVersion'));
-  const { member, capacity } = stated;
-  if (command === PYTHON_SHELL) {
-    if (!PYTHON_SHELL_CAPACITIES.includes(capacity)) {
-      throw invalidInput(`${member} of a Python shell job must be ${PYTHON_SHELL_CAPACITIES.join(' or ')} DPU, got ${capacity}.`);
-    }
-  } else if (!Number.isInteger(capacity) || capacity < MIN_SPARK_CAPACITY || capacity > MAX_SPARK_CAPACITY) {
-    throw invalidInput(
-      `${member} must be a whole number of DPUs from ${MIN_SPARK_CAPACITY} to ${MAX_SPARK_CAPACITY}, got ${capacity}.`,
-    );
-  }
+  checkCapacityValue(stated, command);
 }
 
 function checkSecurityConfiguration(doc: Json): void {

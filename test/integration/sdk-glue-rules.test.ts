@@ -293,6 +293,24 @@ describe('jobs: capacity, timeout, execution class, security configuration', () 
     });
   });
 
+  it('StartJobRun refuses the Timeout, MaxCapacity and NumberOfWorkers values CreateJob refuses, and starts no run', async () => {
+    const input = jobInput({ Command: { Name: 'findmatches' } });
+    await glue.send(new CreateJobCommand(input));
+    await expectGlueError(glue.send(new StartJobRunCommand({ JobName: input.Name, Timeout: 10_081 })), {
+      name: 'InvalidInputException',
+      message: 'Jobs must have timeout values less than 7 days or 10080 minutes, got Timeout 10081.',
+    });
+    await expectGlueError(glue.send(new StartJobRunCommand({ JobName: input.Name, MaxCapacity: 1.5 })), {
+      name: 'InvalidInputException',
+      message: 'MaxCapacity must be a whole number of DPUs from 2 to 100, got 1.5.',
+    });
+    await expectGlueError(glue.send(new StartJobRunCommand({ JobName: input.Name, WorkerType: 'G.1X', NumberOfWorkers: 0 })), {
+      name: 'InvalidInputException',
+      message: 'NumberOfWorkers should be >= 1.',
+    });
+    assert.deepEqual((await glue.send(new GetJobRunsCommand({ JobName: input.Name }))).JobRuns, []);
+  });
+
   it('StartJobRun refuses MaxCapacity for a job of Glue 2.0 or later, and starts the run sized by workers', async () => {
     const input = jobInput({ Command: { Name: 'findmatches' }, GlueVersion: '3.0', WorkerType: 'G.1X', NumberOfWorkers: 2 });
     await glue.send(new CreateJobCommand(input));
