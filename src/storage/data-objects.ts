@@ -44,9 +44,15 @@ export async function readObject(store: ObjectStore, at: S3Location, maxBytes: n
   return Buffer.concat(chunks);
 }
 
+/** The part files doppel writes under an output prefix. */
+const OUTPUT_PART = /^part-\d{5}\.(csv|json|parquet)$/;
+
 /**
  * Writes output the way doppel always does under a prefix: the part objects first, then an empty
- * `_SUCCESS` marker last, so a reader that sees `_SUCCESS` sees complete output.
+ * `_SUCCESS` marker last, so a reader that sees `_SUCCESS` sees complete output. An earlier
+ * output's marker goes first (while the parts are replaced the folder is not complete output), and
+ * its part files of other names (it had more parts, or another format) go before the new marker:
+ * they would read as part of this output. Nothing else under the prefix is touched.
  */
 export async function writeOutput(
   store: ObjectStore,
@@ -54,10 +60,21 @@ export async function writeOutput(
   parts: Array<{ name: string; body: AsyncIterable<Uint8Array>; contentType: string }>,
 ): Promise<string[]> {
   const prefix = asPrefix(at.key);
+  await store.deleteObject(at.bucket, `${prefix}_SUCCESS`);
   const written: string[] = [];
   for (const part of parts) {
     await store.putObject(at.bucket, prefix + part.name, part.body, { contentType: part.contentType });
     written.push(formatS3Uri({ bucket: at.bucket, key: prefix + part.name }));
+  }
+  const names = new Set(parts.map((p) => p.name));
+  for (let startAfter: string | undefined; ; ) {
+    const page = await store.listObjects(at.bucket, { prefix, delimiter: '/', startAfter, maxKeys: 1000 });
+    for (const o of page.objects) {
+      const name = o.key.slice(prefix.length);
+      if (OUTPUT_PART.test(name) && !names.has(name)) await store.deleteObject(at.bucket, o.key);
+    }
+    if (!page.isTruncated || !page.nextStartAfter) break;
+    startAfter = page.nextStartAfter;
   }
   await store.putObject(at.bucket, `${prefix}_SUCCESS`, (async function* () {})());
   return written;

@@ -42,6 +42,15 @@ function memoryStore(): { store: ObjectStore; objects: Map<string, Buffer> } {
       objects.set(`${bucket}/${key}`, Buffer.concat(chunks));
       return { key, size: 0, etag: '', lastModified: new Date() };
     },
+    async deleteObject(bucket: string, key: string) {
+      objects.delete(`${bucket}/${key}`);
+    },
+    /** One page of the keys directly under the prefix (the output writer lists with delimiter "/"). */
+    async listObjects(bucket: string, options: { prefix?: string }) {
+      const prefix = `${bucket}/${options.prefix ?? ''}`;
+      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix) && !k.slice(prefix.length).includes('/')).sort();
+      return { objects: keys.map((k) => ({ key: k.slice(bucket.length + 1), size: objects.get(k)!.length })), commonPrefixes: [], isTruncated: false };
+    },
   } as unknown as ObjectStore;
   return { store, objects };
 }
