@@ -1,4 +1,4 @@
-import type { ObjectInfo, ObjectStore } from './object-store.js';
+import type { ListOptions, ObjectInfo, ObjectStore } from './object-store.js';
 import { asPrefix, formatS3Uri, type S3Location } from './s3-uri.js';
 
 /**
@@ -12,14 +12,18 @@ export async function dataObjectsAt(store: ObjectStore, at: S3Location): Promise
   }
   const prefix = asPrefix(at.key);
   const found: ObjectInfo[] = [];
-  let startAfter: string | undefined;
-  for (;;) {
-    const page = await store.listObjects(at.bucket, { prefix, startAfter, maxKeys: 1000 });
-    found.push(...page.objects);
-    if (!page.isTruncated || !page.nextStartAfter) break;
+  for await (const o of listed(store, at.bucket, { prefix })) if (isDataObject(o, o.key.slice(prefix.length))) found.push(o);
+  return found;
+}
+
+/** Every object a listing names, page by page. */
+async function* listed(store: ObjectStore, bucket: string, options: Omit<ListOptions, 'startAfter' | 'maxKeys'>): AsyncGenerator<ObjectInfo> {
+  for (let startAfter: string | undefined; ; ) {
+    const page = await store.listObjects(bucket, { ...options, startAfter, maxKeys: 1000 });
+    yield* page.objects;
+    if (!page.isTruncated || !page.nextStartAfter) return;
     startAfter = page.nextStartAfter;
   }
-  return found.filter((o) => isDataObject(o, o.key.slice(prefix.length)));
 }
 
 /**
@@ -67,14 +71,9 @@ export async function writeOutput(
     written.push(formatS3Uri({ bucket: at.bucket, key: prefix + part.name }));
   }
   const names = new Set(parts.map((p) => p.name));
-  for (let startAfter: string | undefined; ; ) {
-    const page = await store.listObjects(at.bucket, { prefix, delimiter: '/', startAfter, maxKeys: 1000 });
-    for (const o of page.objects) {
-      const name = o.key.slice(prefix.length);
-      if (OUTPUT_PART.test(name) && !names.has(name)) await store.deleteObject(at.bucket, o.key);
-    }
-    if (!page.isTruncated || !page.nextStartAfter) break;
-    startAfter = page.nextStartAfter;
+  for await (const o of listed(store, at.bucket, { prefix, delimiter: '/' })) {
+    const name = o.key.slice(prefix.length);
+    if (OUTPUT_PART.test(name) && !names.has(name)) await store.deleteObject(at.bucket, o.key);
   }
   await store.putObject(at.bucket, `${prefix}_SUCCESS`, (async function* () {})());
   return written;
