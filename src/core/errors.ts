@@ -45,6 +45,10 @@ export const securityConfigurationNotFound = (name: string, field: string) =>
       '(CreateSecurityConfiguration is not implemented), so leave it out.',
   );
 
+/** AWS's answer for an ML transform id the account does not have. */
+export const transformNotFound = (accountId: string, id: string) =>
+  entityNotFound(`Cannot find MLTransform in account ${accountId} with handle ${id}.`);
+
 export const internalFailure = (message = 'Internal service failure.') =>
   new ServiceError('InternalServiceException', message, 500);
 

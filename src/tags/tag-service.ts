@@ -1,5 +1,5 @@
 import { assertNoReservedTags } from '../catalog/catalog-service.js';
-import { entityNotFound, invalidInput } from '../core/errors.js';
+import { entityNotFound, invalidInput, transformNotFound } from '../core/errors.js';
 import type { RequestContext } from '../core/request-context.js';
 import { obj, str, type Json } from '../core/wire.js';
 import { StoreConflict, type MetadataStore } from '../storage/metadata-store.js';
@@ -35,7 +35,7 @@ export class TagService {
     switch (type) {
       case 'mlTransform':
         if (!(await this.store.getTransform(ctx, rest))) {
-          throw entityNotFound(`Cannot find MLTransform in account ${ctx.accountId} with handle ${rest}.`);
+          throw transformNotFound(ctx.accountId, rest);
         }
         return arn;
       case 'database':

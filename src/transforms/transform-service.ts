@@ -3,9 +3,9 @@ import type { CatalogService } from '../catalog/catalog-service.js';
 import { assertNoReservedTags } from '../catalog/catalog-service.js';
 import {
   alreadyExists,
-  entityNotFound,
   invalidInput,
   resourceNumberLimitExceeded,
+  transformNotFound,
 } from '../core/errors.js';
 import { paginate, type SortKey } from '../core/pagination.js';
 import type { RequestContext } from '../core/request-context.js';
@@ -141,7 +141,7 @@ export class TransformService {
 
   async require(scope: Scope, id: string): Promise<TransformRecord> {
     const t = await this.store.getTransform(scope, id);
-    if (!t) throw entityNotFound(`Cannot find MLTransform in account ${scope.accountId} with handle ${id}.`);
+    if (!t) throw transformNotFound(scope.accountId, id);
     return t;
   }
 
@@ -207,7 +207,7 @@ export class TransformService {
     };
     try {
       const updated = await this.store.updateTransform(ctx, id, edit);
-      if (!updated) throw entityNotFound(`Cannot find MLTransform in account ${ctx.accountId} with handle ${id}.`);
+      if (!updated) throw transformNotFound(ctx.accountId, id);
     } catch (e) {
       if (e instanceof StoreConflict && e.kind === 'name-taken') {
         throw invalidInput(`Another transform with name ${name} already exists.`);
@@ -220,7 +220,7 @@ export class TransformService {
   async delete(ctx: RequestContext, input: Json): Promise<Json> {
     const id = str(input, 'TransformId')!;
     const deleted = await this.store.deleteTransform(ctx, id, transformArn({ ...ctx, id }));
-    if (!deleted) throw entityNotFound(`Cannot find MLTransform in account ${ctx.accountId} with handle ${id}.`);
+    if (!deleted) throw transformNotFound(ctx.accountId, id);
     return { TransformId: id };
   }
 }
