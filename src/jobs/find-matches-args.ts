@@ -2,6 +2,8 @@
  * The arguments of a `findmatches` job (Glue passes job arguments as `--name value` strings).
  * Parsed when a run starts and again by the task kind, so both agree on what a run means.
  */
+import { asPrefix } from '../storage/s3-uri.js';
+
 export type OutputFormat = 'csv' | 'json' | 'parquet';
 
 export interface FindMatchesArgs {
@@ -130,8 +132,7 @@ export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesA
 
 /** Whether one S3 folder holds the other (or they are the same). */
 function overlaps(a: string, b: string): boolean {
-  const folder = (uri: string) => (uri.endsWith('/') ? uri : `${uri}/`);
-  return folder(a).startsWith(folder(b)) || folder(b).startsWith(folder(a));
+  return asPrefix(a).startsWith(asPrefix(b)) || asPrefix(b).startsWith(asPrefix(a));
 }
 
 function s3Uri(args: Record<string, string>, name: string, what: string): string | undefined {
