@@ -215,6 +215,12 @@ export interface FindMatchesRun extends EngineRun {
    * way the groups are the same.
    */
   scoreElsewhere?: (plan: ScoringPlan) => Promise<ScoredPairs>;
+  /**
+   * Rows from this index on are in the table only for the labels that name them (labeled records
+   * the rows to match lack): they are prepared and trained on, but never paired with any row, and
+   * the result covers the rows before it alone (without an incremental state). Default: every row.
+   */
+  matchedRows?: number;
 }
 
 export interface Matcher {

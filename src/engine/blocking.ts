@@ -552,6 +552,34 @@ export function collectCandidates(t: PreparedTable, lists: NeighbourLists): Cand
   return { a: A, b: B, score: S, nbrOffsets, nbrs };
 }
 
+/**
+ * The candidates between rows below `rows` (the rows from `rows` on are in the table only for the
+ * labels that name them): the pairs, and each row's neighbours, among those rows alone.
+ */
+export function candidatesWithin(c: Candidates, rows: number): Candidates {
+  let m = 0;
+  for (let i = 0; i < c.b.length; i++) if (c.b[i]! < rows) m++;
+  const A = sharedUint32(m), B = sharedUint32(m), S = sharedFloat32(m);
+  for (let i = 0, j = 0; i < c.b.length; i++) {
+    if (c.b[i]! >= rows) continue;
+    A[j] = c.a[i]!;
+    B[j] = c.b[i]!;
+    S[j++] = c.score[i]!;
+  }
+  const n = c.nbrOffsets.length - 1;
+  const nbrOffsets = new Uint32Array(n + 1);
+  for (let r = 0; r < n; r++) {
+    let kept = 0;
+    if (r < rows) for (let i = c.nbrOffsets[r]!; i < c.nbrOffsets[r + 1]!; i++) if (c.nbrs[i]! < rows) kept++;
+    nbrOffsets[r + 1] = nbrOffsets[r]! + kept;
+  }
+  const nbrs = new Uint32Array(nbrOffsets[n]!);
+  for (let r = 0, j = 0; r < rows && r < n; r++) {
+    for (let i = c.nbrOffsets[r]!; i < c.nbrOffsets[r + 1]!; i++) if (c.nbrs[i]! < rows) nbrs[j++] = c.nbrs[i]!;
+  }
+  return { a: A, b: B, score: S, nbrOffsets, nbrs };
+}
+
 /** Share of the given pairs found among the candidates. */
 export function blockingRecall(c: Candidates, pairs: ReadonlyArray<[number, number]>): number | undefined {
   if (pairs.length === 0) return undefined;

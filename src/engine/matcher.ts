@@ -19,6 +19,7 @@ import {
   allocateNeighbours,
   blockingRecall,
   buildKeyIndex,
+  candidatesWithin,
   hasPair,
   collectCandidates,
   type Candidates,
@@ -210,13 +211,15 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
     scoring: 'all' | 'sample' | 'none',
     stages: Stages,
     run?: EngineRun,
+    matchedRows = table.rowCount,
   ) {
     const prep = await prepare(table, stages);
     run?.signal?.throwIfAborted();
     const { key, trained, lp, audit, threshold } = trainOn(table, labels, params, prep, stages);
     run?.signal?.throwIfAborted();
-    const cand = await block(prep, key, trained, params, stages, run);
-    const scoreKey = `${key}\u0002${tradeoff(params.accuracyCostTradeoff)}`;
+    const blocked = await block(prep, key, trained, params, stages, run);
+    const cand = matchedRows < table.rowCount ? candidatesWithin(blocked, matchedRows) : blocked;
+    const scoreKey = `${key}\u0002${tradeoff(params.accuracyCostTradeoff)}\u0002${matchedRows}`;
     const scored = scoring === 'none' ? undefined : await score(prep, scoreKey, cand, trained, scoring === 'sample', stages, run);
     return { prep, trained, lp, audit, threshold, cand, scoreKey, scored };
   }
@@ -401,7 +404,12 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
     async findMatches(table, labels, params, run?: FindMatchesRun) {
       const stages = new Stages(run, { prepare: 3, train: 1, block: 3, score: 6, cluster: 1 });
       const elsewhere = run?.scoreElsewhere;
-      const f = await fit(table, labels, params, elsewhere ? 'none' : 'all', stages, run);
+      const matchedRows = run?.matchedRows ?? table.rowCount;
+      if (!Number.isSafeInteger(matchedRows) || matchedRows < 0 || matchedRows > table.rowCount) {
+        throw new RangeError(`matchedRows ${matchedRows} is not a row count of a table of ${table.rowCount} rows`);
+      }
+      const onlyLabeled = table.rowCount - matchedRows;
+      const f = await fit(table, labels, params, elsewhere ? 'none' : 'all', stages, run, matchedRows);
       let scored = f.scored!;
       if (elsewhere) {
         stages.report('score', `scoring ${f.cand.a.length} candidate pairs elsewhere`);
@@ -414,25 +422,36 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       run?.signal?.throwIfAborted();
       stages.report('cluster', 'grouping matches');
       const probs = scored.p;
-      const cl = groupRows(f, probs, params.enforceProvidedLabels ? 'all' : 'none', params.enforceProvidedLabels ? labelConstraints(f.lp, f.audit) : undefined);
-      const matchId = new Float64Array(table.rowCount);
-      for (let r = 0; r < table.rowCount; r++) matchId[r] = cl.cluster[r]!;
+      // Labels join only rows that are matched: a row there for its label alone stays by itself.
+      const constraints = params.enforceProvidedLabels ? labelConstraints(f.lp, f.audit) : undefined;
+      if (constraints && onlyLabeled > 0) {
+        const within = ([x, y]: [number, number]) => x < matchedRows && y < matchedRows;
+        constraints.must = constraints.must.filter(within);
+        constraints.cannot = constraints.cannot.filter(within);
+      }
+      const cl = groupRows(f, probs, params.enforceProvidedLabels ? 'all' : 'none', constraints);
+      const matchId = new Float64Array(matchedRows);
+      for (let r = 0; r < matchedRows; r++) matchId[r] = cl.cluster[r]!;
       let matched = 0;
       for (let i = 0; i < probs.length; i++) if (probs[i]! >= f.threshold) matched++;
       const explainer = new PairExplainer(f.prep.shared.table, f.prep.features, f.trained.model);
       return {
         matchId,
         // A copy: the groups stay cached for the next call.
-        confidence: cl.confidence.slice(),
+        confidence: cl.confidence.slice(0, matchedRows),
         stats: {
           candidatePairs: f.cand.a.length,
           scoredPairs: probs.length,
           fullyScoredPairs: scored.fullyScored,
           matchedPairs: matched,
-          groups: cl.groups,
+          // Rows there for their labels alone are groups of their own, not in the result.
+          groups: cl.groups - onlyLabeled,
         },
         explainPair: (a: number, b: number) => explainer.explain(a, b),
-        state: () => captureState(table, f.prep.shared.table, { key: hashStrings(() => modelKey(labels, params), 1), trained: storedModel(f.trained) }),
+        // The state stands for every row of the table it was prepared from.
+        ...(onlyLabeled === 0
+          ? { state: () => captureState(table, f.prep.shared.table, { key: hashStrings(() => modelKey(labels, params), 1), trained: storedModel(f.trained) }) }
+          : {}),
       } satisfies MatchResult;
     },
 

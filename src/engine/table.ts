@@ -113,6 +113,17 @@ export function encodeTable(
   return enc.finish(primaryKey);
 }
 
+/** The given rows of a table, in the given order, as a table of their own (with only their values). */
+export function takeRows(table: EngineTable, rows: ArrayLike<number>): EngineTable {
+  const enc = new TableEncoder(table.columns);
+  const row = new Array<string | null>(table.columns.length);
+  for (let i = 0; i < rows.length; i++) {
+    for (let c = 0; c < table.columns.length; c++) row[c] = valueAt(table, c, rows[i]!);
+    enc.addRow(row);
+  }
+  return enc.finish(table.primaryKey);
+}
+
 /**
  * The rows of `first`, then those of `second` (same columns, in the same order; the primary key
  * and the column names and types are `first`'s). Each column's distinct values are `first`'s

@@ -307,7 +307,7 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     assert.deepEqual(kept.map((r) => r['id']).sort(), [...lowest.values()].sort());
   });
 
-  it('--input-database / --input-table run the transform over another table', async () => {
+  it('--input-database / --input-table run the transform over another table; labeled records it lacks are trained on from the transform\'s', async () => {
     await glue.send(
       new CreateTableCommand({
         DatabaseName: 'eats',
@@ -322,8 +322,15 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
         },
       }),
     );
-    const half = readFileSync(ds.recordsCsvPath, 'utf8').trim().split('\n').slice(0, 101).join('\n') + '\n';
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'copy/part.csv', Body: half }));
+    // The other table: 100 records no label names (the labels name records of the transform's table).
+    const labeledIds = new Set<string>();
+    for (const key of ['labels/round-1.csv', 'labels/round-2.csv']) {
+      for (const r of (parse(await getText(s3, key)) as string[][]).slice(1)) labeledIds.add(r[2]!);
+    }
+    const lines = readFileSync(ds.recordsCsvPath, 'utf8').trim().split('\n');
+    const idOf = (line: string) => (parse(line) as string[][])[0]![0]!;
+    const unlabeled = lines.slice(1).filter((line) => !labeledIds.has(idOf(line))).slice(0, 100);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'copy/part.csv', Body: [lines[0], ...unlabeled].join('\n') + '\n' }));
     const { JobRunId } = await glue.send(
       new StartJobRunCommand({
         JobName: jobName,
@@ -333,7 +340,15 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     const run = await waitForJobRun(glue, jobName, JobRunId!);
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
     const rows = parse(await getText(s3, 'out/copy/part-00000.csv'), { columns: true }) as Array<Record<string, string>>;
-    assert.equal(rows.length, 100);
+    assert.deepEqual(rows.map((r) => r['id']), unlabeled.map(idOf), 'the other table\'s records alone');
+    const runs = await rawGlueCall(server, 'GetMLTaskRuns', { TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } });
+    const props = (runs.body['TaskRuns'] as Array<{ Properties: { FindMatchesTaskRunProperties: Record<string, unknown> } }>)
+      .map((r) => r.Properties.FindMatchesTaskRunProperties)
+      .find((p) => p['JobRunId'] === JobRunId)!;
+    assert.equal(props['InputRecordCount'], 100);
+    assert.equal(props['LabeledRecordsFromTransformTable'], labeledIds.size, 'every labeled record, from the transform\'s table');
+    assert.equal(props['LabeledRecordsNotFound'], 0);
+    assert.deepEqual(await keysUnder(s3, 'out/copy/'), ['_SUCCESS', 'part-00000.csv'], 'no incremental state: it would stand for the labeled records too');
 
     const missing = await glue.send(
       new StartJobRunCommand({

@@ -87,9 +87,11 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
         // Reading the table takes the first fifth of the run, matching most of the rest, writing the last tenth.
         ctx.progress(`finding matches among ${full.table.rowCount} rows of ${full.tableName}`, 0.2);
         parts = partCount(ctx.transform, full.table.rowCount, deps.partitions.partitionRows);
+        const elsewhere = full.labeledElsewhere;
         result = await runEngine(ctx, 'Finding matches', [0.2, 0.9], (run) =>
-          deps.matcher.findMatches(full.table, full.labels, full.params, {
+          deps.matcher.findMatches(elsewhere?.table ?? full.table, full.labels, full.params, {
             ...run,
+            ...(elsewhere ? { matchedRows: full.table.rowCount } : {}),
             ...(parts > 1 ? { scoreElsewhere: (plan) => scoreInParts(deps, ctx, at, plan, parts) } : {}),
           }),
         );
@@ -114,7 +116,8 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
       );
       // The state for the next incremental run, beside the output: only when the output holds every
       // row in order, and unless the job declined it (runs recorded before the argument existed kept it).
-      const keepState = args.keepIncrementalState !== false && args.removeDuplicates !== true && args.goldenRecords !== true;
+      // A run that took labeled records from the transform's table has no state (FindMatchesRun.matchedRows).
+      const keepState = args.keepIncrementalState !== false && args.removeDuplicates !== true && args.goldenRecords !== true && result.state !== undefined;
       await writingTo(args.outputPath, async () => {
         if (!keepState) return removeIncrementalState(ctx.objects, at);
         ctx.progress('keeping the incremental state beside the output', 0.98);
@@ -148,6 +151,10 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
             MatchedPairCount: result.stats.matchedPairs,
             // doppel's own: how many part runs scored the candidate pairs (1: this run alone).
             PartCount: parts,
+            // doppel's own: labeled records the run's table lacks, taken from the transform's table for training, and
+            // those found nowhere, whose labels went unused.
+            LabeledRecordsFromTransformTable: input.labeledElsewhere?.taken ?? 0,
+            LabeledRecordsNotFound: input.labeledNotFound,
             ...incrementalCounts,
           },
         },

@@ -10,7 +10,7 @@ import { asPrefix, type S3Location } from '../../storage/s3-uri.js';
 import { outputColumnNames } from './match-output.js';
 import { ObjectStoreError } from '../../storage/object-store.js';
 import { TaskFailure, type TaskContext } from '../task-handler.js';
-import { loadLabels, matchParameters, readTable, transformTable, type MatcherInput, type MatcherInputDeps } from './matcher-input.js';
+import { labeledKeysNotIn, loadLabels, matchParameters, readTable, transformTable, type MatcherInput, type MatcherInputDeps } from './matcher-input.js';
 import { transformColumns } from './transform-columns.js';
 import { s3LocationOf } from './task-paths.js';
 import { readIncrementalState, stateLocation, writtenOutputProblem, type WrittenOutput } from './incremental-state.js';
@@ -88,6 +88,7 @@ export async function loadIncrementalInput(deps: MatcherInputDeps, ctx: TaskCont
     throw new TaskFailure(`Argument ${argument}: record ${primaryKey} = ${repeated} is already in the existing matches at ${args.existingPath}.`);
   }
   const table = concatTables(existing.table, added);
+  const labels = await loadLabels(deps, ctx, primaryKey);
   return {
     table,
     ...(unread && 'table' in unread ? { copy: { bucket: existingAt.bucket, prefix: asPrefix(existingAt.key), parts: listed, rows: existing.table.rowCount } } : {}),
@@ -97,10 +98,11 @@ export async function loadIncrementalInput(deps: MatcherInputDeps, ctx: TaskCont
       ...(existing.confidence ? { confidence: existing.confidence } : {}),
       ...('state' in kept ? { state: kept.state } : {}),
     },
-    labels: await loadLabels(deps, ctx, primaryKey),
+    labels,
     params: matchParameters(ctx.transform, deps.seed ?? 0),
     primaryKey,
     tableName: name,
+    labeledNotFound: labeledKeysNotIn(table, labels).size,
   };
 }
 

@@ -2,6 +2,7 @@ import { loadEngineLabels, loadEngineTable } from '../../catalog/engine-table.js
 import { TableDataError } from '../../catalog/table-data/table-data-error.js';
 import { partitionsToRead } from '../../catalog/table-source.js';
 import type { EngineLabel, EngineRun, EngineTable, MatchParameters } from '../../engine/api.js';
+import { concatTables, takeRows } from '../../engine/index.js';
 import { LabelsReplaced, type MetadataStore } from '../../storage/metadata-store.js';
 import { ObjectStoreError, type ObjectStore } from '../../storage/object-store.js';
 import type { TableRecord, TransformRecord } from '../../storage/records.js';
@@ -21,6 +22,16 @@ export interface MatcherInput {
   primaryKey: string;
   /** `database.table`, for messages. */
   tableName: string;
+  /** Labeled records `table` lacks that were taken from the transform's table (labeledRecordsElsewhere). */
+  labeledElsewhere?: LabeledElsewhere;
+  /** Labeled records (distinct primary keys) found neither in `table` nor in the transform's table: their labels go unused. */
+  labeledNotFound: number;
+}
+
+export interface LabeledElsewhere {
+  /** The run's rows, then the labeled records taken from the transform's table (FindMatchesRun.matchedRows). */
+  table: EngineTable;
+  taken: number;
 }
 
 /** The transform's FindMatchesParameters in the engine's form, with the server's seed. */
@@ -50,7 +61,68 @@ export async function loadMatcherInput(
   ctx.progress(`reading table ${name}`, 0);
   const table = await readTable(deps, record, ctx, primaryKey, name, pushDownPredicate);
   const labels = await loadLabels(deps, ctx, primaryKey);
-  return { table, labels, params: matchParameters(ctx.transform, deps.seed ?? 0), primaryKey, tableName: name };
+  const missing = labeledKeysNotIn(table, labels);
+  // The labels name records of the transform's own table: a run over another table, or over some
+  // of its partitions, takes the labeled records it lacks from there.
+  const elsewhere = missing.size > 0 && (override !== undefined || pushDownPredicate !== undefined)
+    ? await labeledRecordsElsewhere(deps, ctx, table, name, missing, primaryKey)
+    : undefined;
+  const notFound = missing.size - (elsewhere?.taken ?? 0);
+  if (notFound > 0) {
+    const where = override !== undefined || pushDownPredicate !== undefined ? `${name} nor in the transform's table` : name;
+    ctx.progress(`${notFound} labeled records are not in ${where}: their labels are not used`);
+  }
+  return {
+    table,
+    labels,
+    params: matchParameters(ctx.transform, deps.seed ?? 0),
+    primaryKey,
+    tableName: name,
+    ...(elsewhere ? { labeledElsewhere: elsewhere } : {}),
+    labeledNotFound: notFound,
+  };
+}
+
+/** The distinct primary keys of labeled records that `table` does not hold. */
+export function labeledKeysNotIn(table: EngineTable, labels: readonly EngineLabel[]): Set<string> {
+  const missing = new Set<string>();
+  for (const label of labels) missing.add(label.key);
+  for (const value of table.columns[table.primaryKey]!.values) missing.delete(value);
+  return missing;
+}
+
+/**
+ * The labeled records with the `missing` keys, read from the transform's own table (the first row
+ * of each key) in the columns of the run's `table`, appended to it; undefined when that table
+ * holds none of them.
+ */
+async function labeledRecordsElsewhere(
+  deps: MatcherInputDeps,
+  ctx: TaskContext,
+  table: EngineTable,
+  name: string,
+  missing: ReadonlySet<string>,
+  primaryKey: string,
+): Promise<LabeledElsewhere | undefined> {
+  const own = await transformTable(deps, ctx);
+  ctx.progress(`${missing.size} labeled records are not in ${name}: reading them from the transform's table ${own.name}`);
+  const source = await readTable(deps, own.record, ctx, primaryKey, own.name);
+  const pk = source.columns[source.primaryKey]!;
+  const wanted = new Uint8Array(pk.values.length);
+  pk.values.forEach((v, code) => { if (missing.has(v)) wanted[code] = 1; });
+  const rows: number[] = [];
+  for (let r = 0; r < source.rowCount; r++) {
+    const code = pk.codes[r]!;
+    if (code < 0 || !wanted[code]) continue;
+    wanted[code] = 0;
+    rows.push(r);
+  }
+  if (rows.length === 0) return undefined;
+  // In the run's columns: one the transform's table lacks is missing in its records.
+  const byName = new Map(source.columns.map((c) => [c.name.toLowerCase(), c]));
+  const columns = table.columns.map((c) => byName.get(c.name.toLowerCase()) ?? { ...c, codes: new Int32Array(source.rowCount).fill(-1), values: [] });
+  const reordered: EngineTable = { columns, primaryKey: table.primaryKey, rowCount: source.rowCount };
+  return { table: concatTables(table, takeRows(reordered, rows)), taken: rows.length };
 }
 
 /** The catalog record of the transform's input table (or of `override`), and its `database.table` name. */
