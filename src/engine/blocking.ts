@@ -607,24 +607,43 @@ export function hasPair(c: Candidates, a: number, b: number): boolean {
  * Rows equal in every compared column, as pairs (first row of the group, each other row), flat:
  * [low0, high0, low1, high1, …]. Their keys are the most common of all, so a group larger than the
  * budget would otherwise have every shared key skipped and never be compared: the easiest
- * duplicates of all (one customer inserted 200 times) would stay apart. Rows missing every
- * compared value are not duplicates of each other. An open-addressing table over the rows' value
- * ids (typed arrays, no string keys).
+ * duplicates of all (one customer inserted 200 times) would stay apart.
  */
 function exactDuplicatePairs(t: PreparedTable): Uint32Array {
-  const n = t.rowCount;
+  const first = firstEqualRows(t);
+  let m = 0;
+  for (let r = 0; r < first.length; r++) if (first[r] !== r) m++;
+  const out = new Uint32Array(2 * m);
+  for (let r = 0, j = 0; r < first.length; r++) {
+    if (first[r] === r) continue;
+    out[j++] = first[r]!;
+    out[j++] = r;
+  }
+  return out;
+}
+
+/**
+ * Per row (of `rows`, default every row), the first row equal to it in every compared column (the
+ * row itself when none comes before it), as an index into `rows`. Rows missing every compared value
+ * are equal to no other row. An open-addressing table over the rows' value ids (typed arrays, no
+ * string keys).
+ */
+export function firstEqualRows(t: PreparedTable, rows?: ArrayLike<number>): Int32Array {
+  const n = rows ? rows.length : t.rowCount;
   const width = t.columns.length;
   const codes = t.codes;
   let size = 16;
   while (size < 2 * n) size *= 2;
   const mask = size - 1;
   const slotRow = new Int32Array(size).fill(-1);
-  const out: number[] = [];
+  const first = new Int32Array(n);
   const same = (x: number, y: number) => {
     for (let c = 0; c < width; c++) if (codes[x * width + c] !== codes[y * width + c]) return false;
     return true;
   };
-  for (let r = 0; r < n; r++) {
+  for (let i = 0; i < n; i++) {
+    first[i] = i;
+    const r = rows ? rows[i]! : i;
     let h = 0x811c9dc5, present = false;
     for (let c = 0; c < width; c++) {
       const v = codes[r * width + c]!;
@@ -635,19 +654,19 @@ function exactDuplicatePairs(t: PreparedTable): Uint32Array {
     if (!present) continue;
     let slot = (h >>> 0) & mask;
     for (;;) {
-      const first = slotRow[slot]!;
-      if (first < 0) {
-        slotRow[slot] = r;
+      const earlier = slotRow[slot]!;
+      if (earlier < 0) {
+        slotRow[slot] = i;
         break;
       }
-      if (same(first, r)) {
-        out.push(first, r);
+      if (same(rows ? rows[earlier]! : earlier, r)) {
+        first[i] = earlier;
         break;
       }
       slot = (slot + 1) & mask;
     }
   }
-  return Uint32Array.from(out);
+  return first;
 }
 
 /** The whole candidate generation on the calling thread (the matcher spreads the search over threads). */

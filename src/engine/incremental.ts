@@ -20,8 +20,8 @@
  * the new rows).
  */
 import type { BridgeConflict, ExistingMatches, IncrementalMatchResult } from './api.js';
-import { allocateNeighbours, buildSearchIndex, collectCandidates } from './blocking.js';
-import { clusterPairs } from './cluster.js';
+import { allocateNeighbours, buildSearchIndex, collectCandidates, firstEqualRows } from './blocking.js';
+import { clusterPairs, scoredOncePerEqualRows } from './cluster.js';
 import { PairExplainer } from './explain.js';
 import type { Feature } from './features.js';
 import { newShareId, type SharedTable, type ThreadPool } from './parallel.js';
@@ -175,11 +175,11 @@ export async function matchIncrement(inp: IncrementalInput): Promise<Omit<Increm
     p: ep,
     threshold,
     // Linkage asks about pairs of local rows: candidates are looked up, the rest scored.
-    score: (x, y) => {
+    score: scoredOncePerEqualRows((x, y) => {
       const gx = local[x]!, gy = local[y]!;
       const i = pairIndex(a, b, Math.min(gx, gy), Math.max(gx, gy));
       return i >= 0 ? p[i]! : scorer.score(gx, gy);
-    },
+    }, firstEqualRows(pt, local)),
     fixed: { group, confidence },
     // A label with a row of an untouched existing group concerns no local row.
     mustLink: localPairs(must, localIndex),

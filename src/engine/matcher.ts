@@ -20,11 +20,12 @@ import {
   blockingRecall,
   buildKeyIndex,
   candidatesWithin,
+  firstEqualRows,
   hasPair,
   collectCandidates,
   type Candidates,
 } from './blocking.js';
-import { clusterPairs, type ClusterOutput } from './cluster.js';
+import { clusterPairs, scoredOncePerEqualRows, type ClusterOutput } from './cluster.js';
 import { PairExplainer } from './explain.js';
 import { planFeatures, type Feature } from './features.js';
 import { matchIncrement } from './incremental.js';
@@ -64,6 +65,8 @@ interface Prepared {
    * find-matches run will, and the run reuses them.
    */
   lastGrouped?: { key: string; groups: ClusterOutput };
+  /** Per row, the first row equal to it in every compared column (firstEqualRows), for clustering's scorer. */
+  firstEqual?: Int32Array;
 }
 
 /** Probabilities of candidate pairs: `index` (ascending) names them, or all pairs when absent. */
@@ -254,7 +257,8 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
   ): ClusterOutput {
     const key = `${f.scoreKey}\u0003${f.threshold}\u0003${enforced}`;
     if (f.prep.lastGrouped?.key === key) return f.prep.lastGrouped.groups;
-    const score = scoreWithCandidates(f.cand, probs, new PairScorer(f.prep.shared.table, f.prep.features, scoringModelOf(f.trained)));
+    const pt = f.prep.shared.table;
+    const score = scoredOncePerEqualRows(scoreWithCandidates(f.cand, probs, new PairScorer(pt, f.prep.features, scoringModelOf(f.trained))), (f.prep.firstEqual ??= firstEqualRows(pt)));
     const groups = clusterPairs({
       n: f.prep.shared.table.rowCount,
       a: f.cand.a,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { generateCandidates, blockingRecall, hasPair, blockingWidth } from '../../src/engine/blocking.js';
+import { generateCandidates, blockingRecall, hasPair, blockingWidth, firstEqualRows } from '../../src/engine/blocking.js';
 import { prepareTable } from '../../src/engine/profile.js';
 import { encodeTable } from '../../src/engine/table.js';
 
@@ -84,5 +84,15 @@ describe('engine blocking: Matcher.candidatePairs', () => {
     const fresh = await createMatcher().candidatePairs(table, labels, { seed: 1 });
     assert.deepEqual([...fresh.a], [...pairs.a]);
     assert.deepEqual([...fresh.b], [...pairs.b]);
+  });
+  it('firstEqualRows: each row\'s first row equal in every compared column, over the table or some of its rows', () => {
+    const t = prepareTable(encodeTable([{ name: 'id' }, { name: 'name' }, { name: 'city' }], [
+      ['a', 'b', 'c', 'd', 'e', 'f'],
+      ['ann', 'bob', 'ann', null, 'ann', null],
+      ['rome', 'oslo', 'rome', null, 'lima', null],
+    ], 0));
+    // The primary key is not compared; rows missing every compared value are equal to no row.
+    assert.deepEqual([...firstEqualRows(t)], [0, 1, 0, 3, 4, 5]);
+    assert.deepEqual([...firstEqualRows(t, [4, 2, 1, 0])], [0, 1, 2, 1], 'indexes into the rows given');
   });
 });

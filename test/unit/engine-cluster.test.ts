@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clusterPairs } from '../../src/engine/cluster.js';
+import { clusterPairs, scoredOncePerEqualRows } from '../../src/engine/cluster.js';
 
 describe('engine clustering', () => {
   // Two tight groups {0,1,2} and {3,4,5} joined by one strong bridge 2-3.
@@ -54,5 +54,26 @@ describe('engine clustering', () => {
     assert.equal(r.confidence[2], 0.7, 'a fixed group nothing joined keeps its confidence');
     // Group 0 had one pair at 0.8; row 4 adds two at 0.95.
     assert.ok(Math.abs(r.confidence[0]! - (0.8 + 2 * 0.95) / 3) < 1e-6, String(r.confidence[0]));
+  });
+  it('a large group of identical rows is scored once per pair of distinct rows, not on every merge', () => {
+    // 10,000 identical rows (each paired with the first, as blocking pairs exact duplicates) and one other row.
+    const n = 10_001;
+    const a = new Uint32Array(n - 1), b = new Uint32Array(n - 1), p = new Float32Array(n - 1).fill(0.99);
+    for (let r = 1; r < n - 1; r++) b[r - 1] = r;
+    a[n - 2] = 0;
+    b[n - 2] = n - 1;
+    p[n - 2] = 0.6;
+    const first = Int32Array.from({ length: n }, (_, r) => (r < n - 1 ? 0 : r));
+    let calls = 0;
+    const score = (x: number, y: number) => {
+      calls++;
+      return x === n - 1 || y === n - 1 ? 0.3 : 0.99;
+    };
+    const r = clusterPairs({ n, a, b, p, threshold: 0.5, score: scoredOncePerEqualRows(score, first) });
+    assert.equal(r.groups, 2, 'the identical rows together, the other row apart');
+    assert.ok(calls <= 3, `${calls} pairs scored`);
+    calls = 0;
+    clusterPairs({ n, a, b, p, threshold: 0.5, score });
+    assert.ok(calls > 100_000, `without it, ${calls} pairs scored`);
   });
 });
