@@ -22,7 +22,7 @@ import { scorePairwise } from '../../src/evaluation/pairwise-score.js';
 import { glueClient, teachOnce, waitForJobRun, waitForTransform } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { runCli } from '../support/cli.js';
-import { rawGlueCall } from '../support/raw-glue.js';
+import { findMatchesRunProperties, rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
 import { startServer, type TestServer } from '../support/server.js';
 
@@ -182,10 +182,7 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     assert.ok(Math.abs(incF1 - fullF1) <= 0.01, `F1 ${incF1} incremental, ${fullF1} in full`);
 
     // doppel's extension members of the run's FindMatchesTaskRunProperties.
-    const runs = await rawGlueCall(server, 'GetMLTaskRuns', { TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } });
-    const props = (runs.body['TaskRuns'] as Array<{ Properties: { FindMatchesTaskRunProperties: Record<string, unknown> } }>)
-      .map((r) => r.Properties.FindMatchesTaskRunProperties)
-      .find((p) => p['JobRunId'] === run.Id)!;
+    const props = await findMatchesRunProperties(server, transformId, run.Id!);
     assert.equal(props['InputRecordCount'], ds.records.length);
     assert.equal(props['IncrementalRecordCount'], added.length);
     assert.equal(props['ExistingRecordsCopied'], false, 'the existing output has match_explanation, this one not: its records are read and rewritten');
@@ -196,12 +193,7 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
 
   it('chained runs keep an incremental state beside each output and use it; a damaged or stale one is ignored with the same result', async () => {
     const STATE = '_doppel/incremental-state.bin';
-    const propsOf = async (jobRunId: string) => {
-      const runs = await rawGlueCall(server, 'GetMLTaskRuns', { TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } });
-      return (runs.body['TaskRuns'] as Array<{ Properties: { FindMatchesTaskRunProperties: Record<string, unknown> } }>)
-        .map((r) => r.Properties.FindMatchesTaskRunProperties)
-        .find((p) => p['JobRunId'] === jobRunId)!;
-    };
+    const propsOf = (jobRunId: string) => findMatchesRunProperties(server, transformId, jobRunId);
     const bytes = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray();
     const half = Math.floor(added.length / 2);
     await put('st/first/part-00000.csv', csvOf(added.slice(0, half)));

@@ -23,7 +23,7 @@ import { stringify } from 'csv-stringify/sync';
 import { getTransform, glueClient, teachOnce, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { runCli } from '../support/cli.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
-import { rawGlueCall } from '../support/raw-glue.js';
+import { findMatchesRunProperties } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
 import { startServer, type TestServer } from '../support/server.js';
 
@@ -151,10 +151,7 @@ describe('FindMatches over a partitioned table', { timeout: 600_000 }, () => {
     assert.deepEqual(new Set(rows.map((r) => r['source'])), new Set(['south', 'west']));
     // The labeled records of the partition left out are trained on, not written.
     const labeledIds = new Set((parse(await getText(BUCKET, 'labels/round-1.csv')) as string[][]).slice(1).map((r) => r[2]!));
-    const runs = await rawGlueCall(server, 'GetMLTaskRuns', { TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } });
-    const props = (runs.body['TaskRuns'] as Array<{ Properties: { FindMatchesTaskRunProperties: Record<string, unknown> } }>)
-      .map((r) => r.Properties.FindMatchesTaskRunProperties)
-      .find((p) => p['JobRunId'] === JobRunId)!;
+    const props = await findMatchesRunProperties(server, transformId, JobRunId!);
     assert.equal(props['LabeledRecordsFromTransformTable'], [...labeledIds].filter((id) => sourceOf.get(id) === 'north').length);
     assert.equal(props['LabeledRecordsNotFound'], 0);
 

@@ -28,7 +28,7 @@ import {
 import { parse } from 'csv-parse/sync';
 import { getTransform, glueClient, teachOnce, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
-import { rawGlueCall } from '../support/raw-glue.js';
+import { findMatchesRunProperties, rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
 import { runCli } from '../support/cli.js';
 import { startServer, type TestServer } from '../support/server.js';
@@ -341,10 +341,7 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
     const rows = parse(await getText(s3, 'out/copy/part-00000.csv'), { columns: true }) as Array<Record<string, string>>;
     assert.deepEqual(rows.map((r) => r['id']), unlabeled.map(idOf), 'the other table\'s records alone');
-    const runs = await rawGlueCall(server, 'GetMLTaskRuns', { TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } });
-    const props = (runs.body['TaskRuns'] as Array<{ Properties: { FindMatchesTaskRunProperties: Record<string, unknown> } }>)
-      .map((r) => r.Properties.FindMatchesTaskRunProperties)
-      .find((p) => p['JobRunId'] === JobRunId)!;
+    const props = await findMatchesRunProperties(server, transformId, JobRunId!);
     assert.equal(props['InputRecordCount'], 100);
     assert.equal(props['LabeledRecordsFromTransformTable'], labeledIds.size, 'every labeled record, from the transform\'s table');
     assert.equal(props['LabeledRecordsNotFound'], 0);

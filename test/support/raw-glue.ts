@@ -43,3 +43,13 @@ export function glueHttpRequest(
     body,
   });
 }
+
+/** The FindMatchesTaskRunProperties of a job run's FIND_MATCHES task run, on the raw wire (doppel's members included). */
+export async function findMatchesRunProperties(server: TestServer, transformId: string, jobRunId: string): Promise<Record<string, unknown>> {
+  const listed = await rawGlueCall(server, 'GetMLTaskRuns', { TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } });
+  const props = (listed.body['TaskRuns'] as Array<{ Properties: { FindMatchesTaskRunProperties: Record<string, unknown> } }>)
+    .map((r) => r.Properties.FindMatchesTaskRunProperties)
+    .find((p) => p['JobRunId'] === jobRunId);
+  if (!props) throw new Error(`job run ${jobRunId} has no FIND_MATCHES task run`);
+  return props;
+}
