@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { alreadyExists, concurrentRunsExceeded, entityNotFound, invalidInput, ServiceError } from '../core/errors.js';
+import { OneAtATime } from '../core/one-at-a-time.js';
 import { paginate } from '../core/pagination.js';
 import type { RequestContext } from '../core/request-context.js';
 import type { TaskRunEvents } from '../tasks/task-run-service.js';
@@ -50,6 +51,8 @@ interface ResolvedRun {
  * and listed, but their runs fail at once (doppel runs only FindMatches).
  */
 export class JobService {
+  readonly #starts = new OneAtATime();
+
   constructor(
     private readonly store: MetadataStore,
     private readonly events: TaskRunEvents,
@@ -157,6 +160,12 @@ export class JobService {
 
   async startRun(ctx: RequestContext, input: Json): Promise<Json> {
     const name = str(input, 'JobName')!;
+    // Counting the job's active runs and adding one are several awaits apart: concurrent starts of
+    // one job would each count the same runs and all pass MaxConcurrentRuns.
+    return this.#starts.run(`${ctx.accountId}/${ctx.region}/${name}`, () => this.#startRun(ctx, name, input));
+  }
+
+  async #startRun(ctx: RequestContext, name: string, input: Json): Promise<Json> {
     const job = await this.#require(ctx, name);
     const maxConcurrent = num(obj(job.doc, 'ExecutionProperty') ?? {}, 'MaxConcurrentRuns') ?? 1;
     const active = (await Promise.all((await this.store.jobs.listJobRuns(ctx, name)).map((r) => this.#resolve(r))))

@@ -455,6 +455,14 @@ describe('Glue Jobs API', () => {
       const again = await client.send(new BatchStopJobRunCommand({ JobName: name, JobRunIds: [JobRunId!] }));
       assert.equal(again.Errors?.[0]?.ErrorDetail?.ErrorCode, 'InvalidInputException');
 
+      // Starts sent at once are counted one after another: MaxConcurrentRuns 1 lets exactly one through.
+      const racing = await Promise.allSettled(Array.from({ length: 4 }, () => client.send(new StartJobRunCommand({ JobName: name }))));
+      const started = racing.flatMap((r) => (r.status === 'fulfilled' ? [r.value.JobRunId!] : []));
+      assert.equal(started.length, 1, `${started.length} of 4 concurrent starts accepted`);
+      for (const r of racing) if (r.status === 'rejected') assert.equal((r.reason as Error).name, 'ConcurrentRunsExceededException');
+      await client.send(new BatchStopJobRunCommand({ JobName: name, JobRunIds: started }));
+      assert.equal((await waitForJobRun(client, name, started[0]!)).JobRunState, 'STOPPED');
+
       // DeleteJob stops the job's runs in flight: their task runs end STOPPED.
       const doomed = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/del/' });
       const pending = (await client.send(new StartJobRunCommand({ JobName: doomed }))).JobRunId!;
