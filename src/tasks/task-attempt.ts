@@ -15,6 +15,8 @@ export interface AttemptDeps {
   objects: ObjectStore;
   handlers: TaskHandlers;
   log: Log;
+  /** Called just before the attempt commits how it ended. */
+  committing?: () => void;
 }
 
 /**
@@ -55,6 +57,7 @@ export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: s
   } finally {
     progress.close();
   }
+  deps.committing?.();
   if (outcome.status === 'FAILED' && mayRetry(run, maxRetriesOf(run, transform)) && (await store.tasks.retry(run.id, owner, Date.now()))) {
     deps.log(`${name} failed (${outcome.errorString}); retrying`, { level: 'warn', ...fields });
     return;

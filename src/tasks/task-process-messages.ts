@@ -15,13 +15,24 @@ export interface RunMessage {
   run: TaskRunRecord;
   /** The lease owner the run was claimed by; the task process commits with it. */
   owner: string;
+  /** When the lease ends unless renewed (ms since the epoch, this machine's clock). */
+  leaseUntil: number;
 }
 
-export type ToTaskProcess = RunMessage;
+/** Supervisor → task process: the run's lease was renewed until `until`. */
+export interface LeaseMessage {
+  type: 'lease';
+  runId: string;
+  until: number;
+}
+
+export type ToTaskProcess = RunMessage | LeaseMessage;
 
 export type FromTaskProcess =
   /** The stores are open and handlers built: runs may come. */
   | { type: 'ready' }
+  /** The attempt's outcome is being committed: from here on the run ending is this attempt's doing. */
+  | { type: 'committing'; runId: string }
   /** The attempt is over and its outcome committed (or the run was gone); the process is idle. */
   | { type: 'done'; runId: string }
   /** A line for the server's log. */

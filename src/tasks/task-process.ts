@@ -18,6 +18,7 @@ import { openMetadataStore } from '../storage/metadata-store-factory.js';
 import { RunQueue } from '../storage/redis/run-queue.js';
 import { SqliteMetadataStore } from '../storage/sqlite/sqlite-metadata-store.js';
 import { runAttempt } from './task-attempt.js';
+import { leasedObjectStore } from './leased-object-store.js';
 import { taskHandlers } from './task-handlers.js';
 import type { FromTaskProcess, TaskProcessConfig, ToTaskProcess } from './task-process-messages.js';
 import { runFields } from './run-log-fields.js';
@@ -73,10 +74,19 @@ async function collectLabelGarbage(): Promise<void> {
   }
 }
 
+/** The current run's lease: its writes to the object store stop when it ends (leasedObjectStore). */
+let lease: { runId: string; until: number } | undefined;
+const leasedObjects = leasedObjectStore(objects, () => lease?.until ?? 0);
+
 process.on('message', (message: ToTaskProcess) => {
-  if (message.type !== 'run') return;
+  if (message.type === 'lease') {
+    if (lease?.runId === message.runId) lease.until = message.until;
+    return;
+  }
   const { run, owner } = message;
-  runAttempt({ store, objects, handlers, log }, run, owner).then(
+  lease = { runId: run.id, until: message.leaseUntil };
+  const committing = () => send({ type: 'committing', runId: run.id });
+  runAttempt({ store, objects: leasedObjects, handlers, log, committing }, run, owner).then(
     async () => {
       send({ type: 'done', runId: run.id });
       await collectLabelGarbage();

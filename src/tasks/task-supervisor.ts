@@ -61,6 +61,10 @@ interface Attempt {
   deadlineTimer?: NodeJS.Timeout;
   /** Set once the supervisor has decided to stop the run (its process is being killed). */
   stopping?: StopReason;
+  /** When the lease ends unless renewed (this machine's clock); the task process writes only before it. */
+  leaseUntil: number;
+  /** Set when the task process says it is committing the attempt's outcome: the run ending is its doing. */
+  committing?: boolean;
   startedAt: number;
   /** Settles once the attempt is over and its ending is written. */
   ended: Promise<void>;
@@ -276,13 +280,14 @@ export class TaskSupervisor implements TaskRunEvents {
     }
     let end = () => undefined as void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    const attempt: Attempt = { run, process, deadline, startedAt: performance.now(), ended, end };
+    const leaseUntil = run.leaseExpiresAt ?? Date.now() + this.#opts.leaseMs;
+    const attempt: Attempt = { run, process, deadline, leaseUntil, startedAt: performance.now(), ended, end };
     process.attempt = attempt;
     process.lastTransformId = run.transformId;
     process.lastDispatchAt = Date.now();
     this.#attempts.set(run.id, attempt);
     this.#armDeadline(attempt);
-    process.child.send({ type: 'run', run, owner: this.owner } satisfies ToTaskProcess);
+    process.child.send({ type: 'run', run, owner: this.owner, leaseUntil } satisfies ToTaskProcess);
     const again = run.attempt > 1 ? ` (attempt ${run.attempt})` : '';
     this.#opts.log(`task run ${run.id} (${run.taskType}) started in task process ${process.child.pid}${again}`, { ...runFields(run), pid: process.child.pid! });
     return attempt;
@@ -309,18 +314,35 @@ export class TaskSupervisor implements TaskRunEvents {
 
   async #renew(): Promise<void> {
     for (const id of [...this.#attempts.keys()]) {
+      const now = Date.now();
       try {
-        this.#react(id, await this.#opts.store.tasks.renewLease(id, this.owner, Date.now(), this.#opts.leaseMs));
+        const state = await this.#opts.store.tasks.renewLease(id, this.owner, now, this.#opts.leaseMs);
+        const attempt = this.#attempts.get(id);
+        if (attempt && state === 'held') {
+          attempt.leaseUntil = now + this.#opts.leaseMs;
+          if (attempt.process.child.connected) attempt.process.child.send({ type: 'lease', runId: id, until: attempt.leaseUntil } satisfies ToTaskProcess);
+        }
+        this.#react(id, state);
       } catch (e) {
         this.#opts.log(`lease renewal failed: ${(e as Error).message}`, { level: 'warn' });
+        // Past its lease another node may have taken the run over: this attempt stops rather than
+        // carry on beside it.
+        const attempt = this.#attempts.get(id);
+        if (attempt && Date.now() >= attempt.leaseUntil) {
+          this.#opts.log(`task run ${id}: its lease could not be renewed before it expired; stopping the attempt`, { level: 'warn', ...runFields(attempt.run) });
+          this.#stop(attempt, 'lost');
+        }
       }
     }
   }
 
   #react(id: string, state: LeaseState): void {
     const attempt = this.#attempts.get(id);
-    // 'ended': the task process has committed the attempt and its "done" is on the way.
-    if (!attempt || state === 'held' || state === 'ended') return;
+    if (!attempt || state === 'held') return;
+    // 'ended' by the attempt's own commit: its "done" is on the way. Ended otherwise, another node
+    // settled the run (this node was paused or cut off past its lease), and the attempt must stop.
+    if (state === 'ended' && attempt.committing) return;
+    if (state === 'ended') this.#opts.log(`task run ${id} was ended elsewhere while this node held it: stopping the attempt`, { level: 'warn', ...runFields(attempt.run) });
     this.#stop(attempt, state === 'cancel-requested' ? 'cancel' : 'lost');
   }
 
@@ -348,6 +370,11 @@ export class TaskSupervisor implements TaskRunEvents {
         this.#respawnDelay = RESPAWN_DELAY_MS;
         this.#wake();
         return;
+      case 'committing': {
+        const attempt = process.attempt;
+        if (attempt && attempt.run.id === message.runId) attempt.committing = true;
+        return;
+      }
       case 'done': {
         const attempt = process.attempt;
         // A run being stopped is settled when its process has exited, whatever it says before.

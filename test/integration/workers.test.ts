@@ -35,7 +35,7 @@ import {
   waitForRun,
   waitForTransform,
 } from '../support/glue-client.js';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { runCli } from '../support/cli.js';
 import { loadDataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
@@ -521,6 +521,55 @@ describe('a real find-matches job whose worker is SIGKILLed mid-run', { timeout:
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
     assert.deepEqual(await executions([victim, ...workers], taskRunId), { started: 2, succeeded: 1 });
     assert.deepEqual(await outputAt('taken-over/'), expected, 'the same files and records as the undisturbed run, each once');
+  });
+});
+
+describe('a worker paused past its lease', () => {
+  // Short leases: the other worker ends the paused worker's run soon after the pause.
+  const SHORT_LEASE: StartOptions = { scriptedTasks: true, env: { DOPPEL_WORKERS: '1', DOPPEL_LEASE_MS: '1500' } };
+  let api: TestServer;
+  let glue: GlueClient;
+  let s3: S3Client;
+  const workers: TestWorker[] = [];
+
+  before(async () => {
+    api = await startServer({ ...SHORT_LEASE, args: ['--no-worker'] });
+    glue = glueClient(api);
+    s3 = s3Client(api);
+    await s3.send(new CreateBucketCommand({ Bucket: 'paused' }));
+    workers.push(await startWorker({ ...SHORT_LEASE, dataDir: api.dataDir }), await startWorker({ ...SHORT_LEASE, dataDir: api.dataDir }));
+  });
+
+  after(async () => {
+    glue?.destroy();
+    s3?.destroy();
+    await Promise.all(workers.map((w) => w.stop()));
+    await stopAndRemove(api);
+  });
+
+  it('writes nothing once another node has ended its run, and its attempt is stopped', async () => {
+    const transformId = await readyTransform(glue);
+    const job = await findMatchesJob(glue, transformId, scriptedPath({ sleep: 2000, write: 'paused/late' }));
+    const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: job }));
+    const { TaskRuns } = await glue.send(new GetMLTaskRunsCommand({ TransformId: transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
+    const taskRunId = TaskRuns?.find((r) => r.Properties?.FindMatchesTaskRunProperties?.JobRunId === JobRunId)?.TaskRunId;
+    assert.ok(taskRunId);
+    assert.equal((await waitForRun(glue, transformId, taskRunId, ['RUNNING'], 30_000)).Status, 'RUNNING');
+    const paused = await runnerOf(workers, taskRunId);
+    // The worker and its task process stop where they are, the way a VM pause or a long GC stops them.
+    process.kill(-paused.process.pid!, 'SIGSTOP');
+    try {
+      const failed = await waitForJobRun(glue, job, JobRunId!);
+      assert.equal(failed.JobRunState, 'FAILED');
+      assert.match(failed.ErrorMessage!, /died or stopped renewing its lease/);
+    } finally {
+      process.kill(-paused.process.pid!, 'SIGCONT');
+    }
+    // The rest of its run's sleep, then the write, if it comes at all.
+    await sleep(4000);
+    await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: 'paused', Key: 'late' })), (e: Error) => e.name === 'NotFound', 'the ended run wrote its output');
+    await untilLogged(paused, new RegExp(`task run ${taskRunId} was ended elsewhere while this node held it: stopping the attempt`));
+    assert.equal((await glue.send(new GetJobRunCommand({ JobName: job, RunId: JobRunId! }))).JobRun?.JobRunState, 'FAILED');
   });
 });
 

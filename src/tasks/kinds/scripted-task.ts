@@ -12,6 +12,7 @@ import { TaskFailure, type CrawlContext, type CrawlHandler, type TaskContext, ty
  *   message=TEXT        ErrorString for outcome=fail
  *   failAttempts=N      fail the first N attempts (then follow `outcome`), to exercise MaxRetries
  *   labels=N            IMPORT_LABELS: adds N labels (sets N with ReplaceAllLabels); READY iff > 0
+ *   write=BUCKET/KEY    after the sleep, puts an object holding the run's id there (the run's own write)
  *   resumable=0         an interrupted run fails instead of being resumed (see scriptedRunResumable)
  */
 export const scriptedTask: TaskHandler & CrawlHandler = {
@@ -30,6 +31,12 @@ export const scriptedTask: TaskHandler & CrawlHandler = {
     for (let i = 1; i <= steps; i++) {
       await sleep(total / steps);
       ctx.progress(stage, i / steps);
+    }
+    const write = d.get('write');
+    if (write !== null) {
+      const slash = write.indexOf('/');
+      const body = new TextEncoder().encode(ctx.run.id);
+      await ctx.objects.putObject(write.slice(0, slash), write.slice(slash + 1), (async function* () { yield body; })());
     }
     if (outcome === 'fail') throw new TaskFailure(d.get('message') ?? 'scripted failure');
     if (ctx.run.attempt <= Number(d.get('failAttempts') ?? 0)) {
