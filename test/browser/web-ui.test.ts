@@ -337,7 +337,7 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     const after = (await glueAs().send(new GetMLTransformCommand({ TransformId: await transformId() }))).LabelCount!;
     assert.equal(after, before + order.length);
     // The label file the UI wrote: the restaurants' grouping, eleven groups.
-    const prefix = `doppel-ui/${await transformId()}/labels/`;
+    const prefix = `_doppel-ui/${await transformId()}/labels/`;
     const written = ((await s3.send(new ListObjectsV2Command({ Bucket: 'ui-restaurants', Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
     const body = await (await s3.send(new GetObjectCommand({ Bucket: 'ui-restaurants', Key: written.at(-1)! }))).Body!.transformToString();
     const rows = (parse(body) as string[][]).slice(1);

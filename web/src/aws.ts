@@ -190,8 +190,9 @@ export function getTransform(session: Session, transformId: string): Promise<Get
 }
 
 /**
- * Where the UI keeps a transform's files (labeling sets, labels, find-matches output): beside its
- * table's data, in that table's bucket, which the user's account can write.
+ * Where the UI keeps a transform's files (labeling sets, labels, find-matches output): in its
+ * table's bucket, which the user's account can write, under a hidden (`_`) folder, because a table
+ * whose Location is the bucket's root would otherwise read these files as its own records.
  */
 export async function workspace(session: Session, transform: GetMLTransformResponse): Promise<string> {
   const table = transform.InputRecordTables?.[0];
@@ -199,7 +200,7 @@ export async function workspace(session: Session, transform: GetMLTransformRespo
   const answer = await session.glue.send(new GetTableCommand({ DatabaseName: table.DatabaseName!, Name: table.TableName! }));
   const location = answer.Table?.StorageDescriptor?.Location;
   if (!location) throw new Error(`table ${table.DatabaseName}.${table.TableName} has no location`);
-  return `s3://${parseS3Path(location).bucket}/doppel-ui/${transform.TransformId}/`;
+  return `s3://${parseS3Path(location).bucket}/_doppel-ui/${transform.TransformId}/`;
 }
 
 /** A name for one run's files, in time order. */
