@@ -2,11 +2,12 @@
  * The README's walkthrough, run as written: every `sh` block of its "Walkthrough" section with bash
  * (the AWS CLI part), and its `python` block with python3 (the boto3 part), against a fresh server.
  * Three things differ from a reader's shell, all substituted here: the server's address (the test
- * server listens on a free port, not 4587); `npm run gen:people --`, which compiles the project
- * before running the generator, by the compiled generator, the same command the npm script ends
- * with (checked below); and `npx doppel` by the compiled command it runs (the package's bin), since
- * the first `npx doppel` of a checkout installs the checkout into npm's npx cache, which runs its
- * `prepare` script: a build rewriting dist/ under the suites running beside this one.
+ * server listens on a free port, not 4587); `npm run gen:people`, which compiles the project before
+ * running the generator, runs with a script shell that leaves the build out (so npm still starts the
+ * generator the way a reader's npm does, in the package root with INIT_CWD naming the scratch
+ * folder); and `npx doppel` by the compiled command it runs (the package's bin), since the first
+ * `npx doppel` of a checkout installs the checkout into npm's npx cache, which runs its `prepare`
+ * script. Both builds would rewrite dist/ under the suites running beside this one.
  *
  * The commands run in a scratch folder inside the checkout, as the README asks.
  */
@@ -22,6 +23,7 @@ import { startServer, stopAndRemove, type TestServer } from '../support/server.j
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const README_ENDPOINT = 'http://127.0.0.1:4587';
+const BUILD = 'npm run build';
 const GENERATOR = 'node dist/bench/generate-people.js';
 /** What `npx doppel` runs: the package's bin (checked below). */
 const BIN = 'dist/src/cli/main.js';
@@ -54,10 +56,20 @@ function sectionBlocks(readme: string, heading: string): CodeBlock[] {
   return blocks;
 }
 
-/** A README command block with the two npm commands that would build the project replaced by what they run. */
-const asWritten = (code: string) =>
+/**
+ * Writes, in `dir`, a shell for `npm run --script-shell` that runs the gen:people script (`BUILD &&
+ * GENERATOR ...`, checked below) without its build.
+ */
+function writeShellWithoutBuild(dir: string): string {
+  const path = join(dir, 'sh-without-build');
+  writeFileSync(path, `#!/bin/sh\n[ "$1" = -c ] || exit 2\nexec /bin/sh -c "\${2#${BUILD} && }"\n`, { mode: 0o755 });
+  return path;
+}
+
+/** A README command block with the two npm commands that would build the project made not to. */
+const asWritten = (code: string, shellWithoutBuild: string) =>
   code
-    .replaceAll('npm run gen:people --', `node ${join(REPO, 'dist/bench/generate-people.js')}`)
+    .replaceAll('npm run gen:people', `npm run --script-shell=${shellWithoutBuild} gen:people`)
     .replaceAll('npx doppel', `node ${join(REPO, BIN)}`);
 
 describe('README walkthrough', () => {
@@ -69,7 +81,7 @@ describe('README walkthrough', () => {
   let blocks: CodeBlock[];
 
   const asRun = (code: string) =>
-    asWritten(code).replaceAll(README_ENDPOINT, server.endpoint);
+    asWritten(code, writeShellWithoutBuild(scratch)).replaceAll(README_ENDPOINT, server.endpoint);
   const env = () => {
     const awsDir = aws?.includes('/') ? dirname(aws) : undefined;
     return isolatedAwsEnv(join(scratch, 'aws-config'), join(scratch, 'aws-credentials'), {
@@ -86,7 +98,7 @@ describe('README walkthrough', () => {
   before(async () => {
     blocks = sectionBlocks(readFileSync(join(REPO, 'README.md'), 'utf8'), 'Walkthrough: from records to matches');
     const scripts = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts as Record<string, string>;
-    assert.ok(scripts['gen:people']!.endsWith(`&& ${GENERATOR}`), `npm run gen:people runs ${GENERATOR}`);
+    assert.equal(scripts['gen:people'], `${BUILD} && ${GENERATOR}`, `npm run gen:people builds, then runs ${GENERATOR}`);
     const bin = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).bin as Record<string, string>;
     assert.equal(bin['doppel'], BIN, `npx doppel runs ${BIN}`);
     server = await startServer();
@@ -184,7 +196,7 @@ describe('README crawlers: the FindMatches tutorial with a crawler', () => {
     if (!aws) return t.skip('aws CLI not installed: apt-get install awscli');
     const blocks = sectionBlocks(readFileSync(join(REPO, 'README.md'), 'utf8'), 'Crawlers').filter((b) => b.language === 'sh');
     assert.equal(blocks.length, 1, 'one sh block: the tutorial');
-    const code = asWritten(blocks[0]!.code).replaceAll(README_ENDPOINT, server.endpoint);
+    const code = asWritten(blocks[0]!.code, writeShellWithoutBuild(scratch)).replaceAll(README_ENDPOINT, server.endpoint);
     writeFileSync(join(scratch, 'crawl.sh'), `set -euo pipefail\n${code}\n`);
     const awsDir = aws.includes('/') ? dirname(aws) : undefined;
     const env = isolatedAwsEnv(join(scratch, 'aws-config'), join(scratch, 'aws-credentials'), {
