@@ -44,10 +44,15 @@ export async function explainCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       endpoint: { type: 'string' },
       region: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
     strict: true,
   });
+  if (values.help) {
+    process.stdout.write(`Usage:\n${EXPLAIN_USAGE}\n${EXPLAIN_HELP}`);
+    return 0;
+  }
   if (!values['transform-id'] || positionals.length === 0 || positionals.length % 2 !== 0) {
     process.stderr.write(`--transform-id and pairs of primary keys are required\n\nUsage:\n${EXPLAIN_USAGE}\n${EXPLAIN_HELP}`);
     return 2;

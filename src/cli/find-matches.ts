@@ -85,9 +85,14 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
       region: { type: 'string' },
       'job-name': { type: 'string' },
       'no-wait': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
+  if (values.help) {
+    process.stdout.write(`Usage:\n${FIND_MATCHES_USAGE}\n${FIND_MATCHES_HELP}`);
+    return 0;
+  }
   if (!values['transform-id'] || !values['output-path']) {
     process.stderr.write(`--transform-id and --output-path are required\n\nUsage:\n${FIND_MATCHES_USAGE}\n${FIND_MATCHES_HELP}`);
     return 2;

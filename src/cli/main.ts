@@ -8,13 +8,22 @@ import { createLog, type Log } from '../core/log.js';
 import { redactedUrl } from '../core/redacted-url.js';
 import { optionsHelp, SERVE_OPTIONS, STORE_OPTIONS, storeFlags, WORKER_OPTIONS } from './node-options.js';
 
+const SERVE_USAGE = `  doppel serve [--port P] [--host H] [--data-dir D] [--database-url URL --redis-url URL]
+               [--no-auth [--allow-unauthenticated-network]] [--no-worker]
+`;
+
+const WORKER_USAGE = `  doppel worker [--data-dir D] [--database-url URL --redis-url URL] [--port P [--host H]]
+`;
+
+const CREDENTIALS_HELP = `Credentials: access key "test", secret "test" (account ${DEFAULT_ACCOUNT_ID}) unless
+DOPPEL_CREDENTIALS=AKID:SECRET:ACCOUNT[,...] or DOPPEL_CREDENTIALS_FILE=path.json says otherwise.
+`;
+
 const USAGE = `doppel — self-hosted AWS Glue FindMatches
 
 Usage:
-  doppel serve [--port P] [--host H] [--data-dir D] [--database-url URL --redis-url URL]
-               [--no-auth [--allow-unauthenticated-network]] [--no-worker]
-  doppel worker [--data-dir D] [--database-url URL --redis-url URL] [--port P [--host H]]
-${FIND_MATCHES_USAGE}${EXPLAIN_USAGE}  doppel help
+${SERVE_USAGE}${WORKER_USAGE}${FIND_MATCHES_USAGE}${EXPLAIN_USAGE}  doppel help
+  doppel COMMAND --help
 
 options of serve and worker (environment variables in brackets):
 ${optionsHelp(STORE_OPTIONS)}
@@ -22,14 +31,32 @@ serve options:
 ${optionsHelp(SERVE_OPTIONS)}
 worker options: executes task runs queued by doppel serve nodes on the same store
 ${optionsHelp(WORKER_OPTIONS)}
-Credentials: access key "test", secret "test" (account ${DEFAULT_ACCOUNT_ID}) unless
-DOPPEL_CREDENTIALS=AKID:SECRET:ACCOUNT[,...] or DOPPEL_CREDENTIALS_FILE=path.json says otherwise.
-
+${CREDENTIALS_HELP}
 ${FIND_MATCHES_HELP}
 ${EXPLAIN_HELP}`;
 
+const SERVE_HELP = `Usage:
+${SERVE_USAGE}
+options (environment variables in brackets):
+${optionsHelp(STORE_OPTIONS)}${optionsHelp(SERVE_OPTIONS)}
+${CREDENTIALS_HELP}`;
+
+const WORKER_HELP = `Usage:
+${WORKER_USAGE}
+executes task runs queued by doppel serve nodes on the same store.
+
+options (environment variables in brackets):
+${optionsHelp(STORE_OPTIONS)}${optionsHelp(WORKER_OPTIONS)}`;
+
+/** --help and -h, which every command takes. */
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
 async function serveCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...SERVE_OPTIONS, ...STORE_OPTIONS }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...SERVE_OPTIONS, ...STORE_OPTIONS, ...HELP_OPTION }, strict: true });
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return;
+  }
   const config = configFrom(
     {
       port: values.port,
@@ -88,7 +115,11 @@ function shutDownOnSignals(node: { close(): Promise<void> }, log: Log): void {
 }
 
 async function workerCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...STORE_OPTIONS, ...WORKER_OPTIONS }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...STORE_OPTIONS, ...WORKER_OPTIONS, ...HELP_OPTION }, strict: true });
+  if (values.help) {
+    process.stdout.write(WORKER_HELP);
+    return;
+  }
   // DOPPEL_PORT is serve's: a worker beside it on the same machine answers health checks only where told.
   const config = configFrom({ port: values.port ?? '0', host: values.host, ...storeFlags(values) }, process.env);
   const log = createLog(config.logFormat);

@@ -1,0 +1,27 @@
+/**
+ * The doppel command line's own answers, before any server is involved: every command's --help.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runCli } from '../support/cli.js';
+
+describe('doppel COMMAND --help', () => {
+  for (const command of ['serve', 'worker', 'find-matches', 'explain']) {
+    for (const flag of ['--help', '-h']) {
+      it(`doppel ${command} ${flag} prints its usage and exits 0 (serve and worker start nothing)`, async () => {
+        const r = await runCli([command, flag]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stderr, '');
+        assert.ok(r.stdout.startsWith(`Usage:\n  doppel ${command} `), r.stdout);
+      });
+    }
+  }
+
+  it('the general help lists every command and the --help of each', async () => {
+    const r = await runCli(['--help']);
+    assert.equal(r.status, 0, r.stderr);
+    for (const command of ['serve', 'worker', 'find-matches', 'explain']) assert.match(r.stdout, new RegExp(`^ {2}doppel ${command} `, 'm'));
+    assert.match(r.stdout, /^ {2}doppel COMMAND --help$/m);
+  });
+});
+
