@@ -53,8 +53,15 @@ export async function explainCommand(argv: string[]): Promise<number> {
     process.stdout.write(`Usage:\n${EXPLAIN_USAGE}\n${EXPLAIN_HELP}`);
     return 0;
   }
-  if (!values['transform-id'] || positionals.length === 0 || positionals.length % 2 !== 0) {
-    process.stderr.write(`--transform-id and pairs of primary keys are required\n\nUsage:\n${EXPLAIN_USAGE}\n${EXPLAIN_HELP}`);
+  const problem = !values['transform-id']
+    ? '--transform-id is required'
+    : positionals.length === 0
+      ? 'pairs of primary keys are required'
+      : positionals.length % 2 !== 0
+        ? `the primary keys must come in pairs, got an odd number (${positionals.length})`
+        : undefined;
+  if (problem) {
+    process.stderr.write(`${problem}\n\nUsage:\n${EXPLAIN_USAGE}\n${EXPLAIN_HELP}`);
     return 2;
   }
   const pairs = [];

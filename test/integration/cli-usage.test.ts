@@ -1,5 +1,6 @@
 /**
- * The doppel command line's own answers, before any server is involved: every command's --help.
+ * The doppel command line's own answers, before any server is involved: every command's --help, and
+ * the arguments a command refuses before it calls anything.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -25,3 +26,17 @@ describe('doppel COMMAND --help', () => {
   });
 });
 
+describe('arguments refused before any call', () => {
+  it('doppel explain names what is missing, and an odd number of keys as such', async () => {
+    const noTransform = await runCli(['explain', 'a', 'b']);
+    assert.equal(noTransform.status, 2);
+    assert.match(noTransform.stderr, /^--transform-id is required\n/);
+    const noKeys = await runCli(['explain', '--transform-id', 'tfm-x']);
+    assert.equal(noKeys.status, 2);
+    assert.match(noKeys.stderr, /^pairs of primary keys are required\n/);
+    const odd = await runCli(['explain', '--transform-id', 'tfm-x', 'a', 'b', 'c']);
+    assert.equal(odd.status, 2);
+    assert.match(odd.stderr, /^the primary keys must come in pairs, got an odd number \(3\)\n/);
+  });
+
+});
