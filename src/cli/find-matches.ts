@@ -12,7 +12,7 @@ export const FIND_MATCHES_USAGE = `  doppel find-matches --transform-id ID --out
                       [--explain] [--golden-records]
                       [--existing-path s3://... (--incremental-path s3://... |
                        --incremental-database D --incremental-table T) [--conflicts-path s3://...]]
-                      [--no-incremental-state]
+                      [--keep-incremental-state true|false]
                       [--endpoint URL | --data-dir D] [--region R] [--job-name NAME] [--no-wait]
 `;
 
@@ -22,7 +22,11 @@ default http://127.0.0.1:${DEFAULTS.port}], signed with AWS_ACCESS_KEY_ID / AWS_
 (default test / test). While it waits it shows the run's progress on stderr: a bar with the percent,
 stage and time left on a terminal, a line per stage (and every 10 s) otherwise. With --data-dir it
 starts doppel on that data dir itself for the run (no other server may be using it) and stops it
-afterwards.
+afterwards. The job's arguments keep their Glue names;
+the true/false ones are flags here, but --keep-incremental-state takes true or false
+(--no-incremental-state is --keep-incremental-state false). --job-name names the job it creates
+once (default doppel-find-matches); --no-wait prints the job run's id once the run is started and
+does not wait for it.
 `;
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMEOUT', 'STOPPED', 'ERROR', 'EXPIRED']);
@@ -74,6 +78,7 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
       'push-down-predicate': { type: 'string' },
       explain: { type: 'boolean' },
       'golden-records': { type: 'boolean' },
+      'keep-incremental-state': { type: 'string' },
       'no-incremental-state': { type: 'boolean' },
       'existing-path': { type: 'string' },
       'incremental-path': { type: 'string' },
@@ -99,6 +104,15 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
   }
   if (values.endpoint && values['data-dir']) {
     process.stderr.write('give either --endpoint (a running server) or --data-dir (run one here), not both\n');
+    return 2;
+  }
+  const keepIncrementalState = values['keep-incremental-state'];
+  if (keepIncrementalState !== undefined && keepIncrementalState !== 'true' && keepIncrementalState !== 'false') {
+    process.stderr.write(`--keep-incremental-state must be true or false, got ${JSON.stringify(keepIncrementalState)}\n`);
+    return 2;
+  }
+  if (keepIncrementalState !== undefined && values['no-incremental-state']) {
+    process.stderr.write('give either --keep-incremental-state or --no-incremental-state, not both\n');
     return 2;
   }
   const env = process.env;
@@ -134,6 +148,7 @@ export async function findMatchesCommand(argv: string[]): Promise<number> {
     };
     if (values.explain) args['--explain'] = 'true';
     if (values['golden-records']) args['--golden-records'] = 'true';
+    if (keepIncrementalState !== undefined) args['--keep-incremental-state'] = keepIncrementalState;
     if (values['no-incremental-state']) args['--keep-incremental-state'] = 'false';
     for (const name of ['input-database', 'input-table', 'push-down-predicate', 'existing-path', 'incremental-path', 'incremental-database', 'incremental-table', 'conflicts-path'] as const) {
       if (values[name] !== undefined) args[`--${name}`] = values[name];

@@ -39,4 +39,13 @@ describe('arguments refused before any call', () => {
     assert.match(odd.stderr, /^the primary keys must come in pairs, got an odd number \(3\)\n/);
   });
 
+  it('doppel find-matches takes --keep-incremental-state true or false only, and not with --no-incremental-state', async () => {
+    const required = ['find-matches', '--transform-id', 'tfm-x', '--output-path', 's3://b/out/'];
+    const bad = await runCli([...required, '--keep-incremental-state', 'no']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^--keep-incremental-state must be true or false, got "no"\n/);
+    const both = await runCli([...required, '--keep-incremental-state', 'false', '--no-incremental-state']);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /either --keep-incremental-state or --no-incremental-state, not both/);
+  });
 });

@@ -376,6 +376,10 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     const stateless = await runCli(['find-matches', '--endpoint', server.endpoint, '--transform-id', transformId, '--output-path', `s3://${BUCKET}/out/cli-stateless/`, '--no-incremental-state']);
     assert.equal(stateless.status, 0, `${stateless.stdout}\n${stateless.stderr}`);
     assert.deepEqual(await keysUnder(s3, 'out/cli-stateless/'), ['_SUCCESS', 'part-00000.csv']);
+    // The job argument's own form, as the README's argument table writes it.
+    const asArgument = await runCli(['find-matches', '--endpoint', server.endpoint, '--transform-id', transformId, '--output-path', `s3://${BUCKET}/out/cli-keep-false/`, '--keep-incremental-state', 'false']);
+    assert.equal(asArgument.status, 0, `${asArgument.stdout}\n${asArgument.stderr}`);
+    assert.deepEqual(await keysUnder(s3, 'out/cli-keep-false/'), ['_SUCCESS', 'part-00000.csv']);
 
     const bad = await runCli(['find-matches', '--endpoint', server.endpoint, '--transform-id', 'tfm-nope', '--output-path', `s3://${BUCKET}/out/x/`]);
     assert.equal(bad.status, 1);
