@@ -21,8 +21,8 @@ GetJobRun until it ends) against the server at --endpoint [DOPPEL_ENDPOINT, AWS_
 default http://127.0.0.1:${DEFAULTS.port}], signed with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
 (default test / test). While it waits it shows the run's progress on stderr: a bar with the percent,
 stage and time left on a terminal, a line per stage (and every 10 s) otherwise. With --data-dir it
-starts doppel on that data dir itself for the run (no other server may be using it) and stops it
-afterwards. The job's arguments keep their Glue names;
+starts a doppel node on that data dir itself for the run (beside any server or worker already on
+it, as nodes share a data dir) and stops it afterwards. The job's arguments keep their Glue names;
 the true/false ones are flags here, but --keep-incremental-state takes true or false
 (--no-incremental-state is --keep-incremental-state false). --job-name names the job it creates
 once (default doppel-find-matches); --no-wait prints the job run's id once the run is started and
