@@ -498,11 +498,12 @@ const SCORE_STEPS = 1 << 20;
 /**
  * The unordered candidate pairs from the neighbour lists and the exact-duplicate pairs: grouped by
  * the lower row (counting sort), sorted within each group, duplicates dropped keeping the higher
- * score. No Map or Set: a million rows give tens of millions of directed pairs.
+ * score. No Map or Set: a million rows give tens of millions of directed pairs. The exact duplicates
+ * come from `firstEqual` (firstEqualRows of `t`, passed by a caller that keeps it for clustering).
  */
-export function collectCandidates(t: PreparedTable, lists: NeighbourLists): Candidates {
+export function collectCandidates(t: PreparedTable, lists: NeighbourLists, firstEqual: Int32Array = firstEqualRows(t)): Candidates {
   const n = t.rowCount, k = lists.k;
-  const duplicates = exactDuplicatePairs(t);
+  const duplicates = exactDuplicatePairs(firstEqual);
   const perLow = new Uint32Array(n + 1);
   for (let r = 0; r < n; r++) {
     for (let i = 0; i < lists.counts[r]!; i++) {
@@ -604,13 +605,12 @@ export function hasPair(c: Candidates, a: number, b: number): boolean {
 }
 
 /**
- * Rows equal in every compared column, as pairs (first row of the group, each other row), flat:
+ * Rows equal in every compared column (`first`: firstEqualRows), as pairs (first row of the group, each other row), flat:
  * [low0, high0, low1, high1, …]. Their keys are the most common of all, so a group larger than the
  * budget would otherwise have every shared key skipped and never be compared: the easiest
  * duplicates of all (one customer inserted 200 times) would stay apart.
  */
-function exactDuplicatePairs(t: PreparedTable): Uint32Array {
-  const first = firstEqualRows(t);
+function exactDuplicatePairs(first: Int32Array): Uint32Array {
   let m = 0;
   for (let r = 0; r < first.length; r++) if (first[r] !== r) m++;
   const out = new Uint32Array(2 * m);

@@ -65,7 +65,7 @@ interface Prepared {
    * find-matches run will, and the run reuses them.
    */
   lastGrouped?: { key: string; groups: ClusterOutput };
-  /** Per row, the first row equal to it in every compared column (firstEqualRows), for clustering's scorer. */
+  /** Per row, the first row equal to it in every compared column (firstEqualRows): blocking's exact duplicates, clustering's scorer. */
   firstEqual?: Int32Array;
 }
 
@@ -166,7 +166,8 @@ export function createMatcher(options: MatcherOptions = {}): Matcher {
       },
     );
     stages.report('block', 'collecting candidate pairs', 0.9);
-    const cand = collectCandidates(pt, lists);
+    // Clustering's scorer (groupRows) takes the same equal rows.
+    const cand = collectCandidates(pt, lists, (prep.firstEqual ??= firstEqualRows(pt)));
     prep.lastBlocked = { key, cand };
     delete prep.lastScored;
     return cand;
