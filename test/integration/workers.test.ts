@@ -97,6 +97,13 @@ async function executions(workers: TestWorker[], taskRunId: string): Promise<{ s
   };
 }
 
+/** A suite's teardown: its SDK clients, its workers, then the API node and its data dir. */
+async function stopCluster(api: TestServer | undefined, workers: readonly TestWorker[], clients: ReadonlyArray<{ destroy(): void } | undefined>): Promise<void> {
+  for (const client of clients) client?.destroy();
+  await Promise.all(workers.map((w) => w.stop()));
+  await stopAndRemove(api);
+}
+
 async function readyTransform(glue: GlueClient, maxRetries = 0): Promise<string> {
   const { transformId } = await createTransform(glue, { MaxRetries: maxRetries });
   const { TaskRunId } = await glue.send(
@@ -134,11 +141,7 @@ describe('doppel serve --no-worker with doppel worker processes on one data dir'
     glue = glueClient(api);
   });
 
-  after(async () => {
-    glue?.destroy();
-    await Promise.all(workers.map((w) => w.stop()));
-    await stopAndRemove(api);
-  });
+  after(() => stopCluster(api, workers, [glue]));
 
   it('queues without running; workers started later pick the runs up, each run executed once, by both workers', async (t) => {
     const transforms = [await createTransform(glue), await createTransform(glue)];
@@ -496,12 +499,7 @@ describe('a real find-matches job whose worker is SIGKILLed mid-run', { timeout:
     job = await findMatchesJob(glue, transformId, `s3://${BUCKET}/unused/`, 1);
   });
 
-  after(async () => {
-    glue?.destroy();
-    s3?.destroy();
-    await Promise.all(workers.map((w) => w.stop()));
-    await stopAndRemove(api);
-  });
+  after(() => stopCluster(api, workers, [glue, s3]));
 
   it('is taken over by the other worker and writes the output of an undisturbed run, once', async () => {
     const undisturbed = await glue.send(new StartJobRunCommand({ JobName: job, Arguments: { '--output-path': `s3://${BUCKET}/undisturbed/` } }));
@@ -540,12 +538,7 @@ describe('a worker paused past its lease', () => {
     workers.push(await startWorker({ ...SHORT_LEASE, dataDir: api.dataDir }), await startWorker({ ...SHORT_LEASE, dataDir: api.dataDir }));
   });
 
-  after(async () => {
-    glue?.destroy();
-    s3?.destroy();
-    await Promise.all(workers.map((w) => w.stop()));
-    await stopAndRemove(api);
-  });
+  after(() => stopCluster(api, workers, [glue, s3]));
 
   it('writes nothing once another node has ended its run, and its attempt is stopped', async () => {
     const transformId = await readyTransform(glue);
