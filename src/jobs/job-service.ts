@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { alreadyExists, concurrentRunsExceeded, entityNotFound, invalidInput, ServiceError } from '../core/errors.js';
-import { OneAtATime } from '../core/one-at-a-time.js';
 import { paginate } from '../core/pagination.js';
 import type { RequestContext } from '../core/request-context.js';
 import type { TaskRunEvents } from '../tasks/task-run-service.js';
@@ -51,7 +50,6 @@ interface ResolvedRun {
  * and listed, but their runs fail at once (doppel runs only FindMatches).
  */
 export class JobService {
-  readonly #starts = new OneAtATime();
 
   constructor(
     private readonly store: MetadataStore,
@@ -160,9 +158,7 @@ export class JobService {
 
   async startRun(ctx: RequestContext, input: Json): Promise<Json> {
     const name = str(input, 'JobName')!;
-    // Counting the job's active runs and adding one are several awaits apart: concurrent starts of
-    // one job would each count the same runs and all pass MaxConcurrentRuns.
-    return this.#starts.run(`${ctx.accountId}/${ctx.region}/${name}`, () => this.#startRun(ctx, name, input));
+    return this.store.jobs.startingRun(ctx, name, () => this.#startRun(ctx, name, input));
   }
 
   async #startRun(ctx: RequestContext, name: string, input: Json): Promise<Json> {

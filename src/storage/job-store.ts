@@ -55,6 +55,12 @@ export interface JobStore {
   /** Deletes the job, its tags and its job runs; false when it did not exist. */
   deleteJob(scope: Scope, name: string, resourceArn: string): Promise<boolean>;
 
+  /**
+   * Runs `start` while no other start of the same job runs, in this process or any other sharing the
+   * store: StartJobRun counts the job's active runs and then adds one, several statements apart, and
+   * two starts interleaved there would both pass ExecutionProperty.MaxConcurrentRuns.
+   */
+  startingRun<T>(scope: Scope, jobName: string, start: () => Promise<T>): Promise<T>;
   insertJobRun(run: JobRunRecord): Promise<void>;
   getJobRun(scope: Scope, jobName: string, id: string): Promise<JobRunRecord | undefined>;
   /** Newest first. */

@@ -463,6 +463,24 @@ describe('Glue Jobs API', () => {
       await client.send(new BatchStopJobRunCommand({ JobName: name, JobRunIds: started }));
       assert.equal((await waitForJobRun(client, name, started[0]!)).JobRunState, 'STOPPED');
 
+      // So are starts sent at once to two API nodes on one store (one data dir, or one PostgreSQL database).
+      const second = await startServer({ ...SERVER_OPTIONS, dataDir: server.dataDir, args: ['--no-worker'] });
+      const secondClient = glueClient(second);
+      try {
+        for (let round = 0; round < 5; round++) {
+          const both = await Promise.allSettled(
+            [client, secondClient, client, secondClient].map((c) => c.send(new StartJobRunCommand({ JobName: name }))),
+          );
+          const accepted = both.flatMap((r) => (r.status === 'fulfilled' ? [r.value.JobRunId!] : []));
+          assert.equal(accepted.length, 1, `round ${round}: ${accepted.length} of 4 starts on two API nodes accepted`);
+          await client.send(new BatchStopJobRunCommand({ JobName: name, JobRunIds: accepted }));
+          assert.equal((await waitForJobRun(client, name, accepted[0]!)).JobRunState, 'STOPPED');
+        }
+      } finally {
+        secondClient.destroy();
+        await second.stop();
+      }
+
       // DeleteJob stops the job's runs in flight: their task runs end STOPPED.
       const doomed = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/del/' });
       const pending = (await client.send(new StartJobRunCommand({ JobName: doomed }))).JobRunId!;

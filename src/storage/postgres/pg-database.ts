@@ -1,5 +1,6 @@
 import { redactedUrl } from '../../core/redacted-url.js';
 import pg from 'pg';
+import { PgSessionLocks } from './pg-session-locks.js';
 
 /** A connection inside a transaction: what the stores' statements run on. */
 export type PgClient = pg.PoolClient;
@@ -32,22 +33,29 @@ const types = {
  */
 export class PgDatabase {
   readonly pool: pg.Pool;
+  /** Session locks for decisions that span several of the pool's transactions (pg-session-locks.ts). */
+  readonly sessionLocks: PgSessionLocks;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, config: pg.ClientConfig) {
     this.pool = pool;
+    this.sessionLocks = new PgSessionLocks(async () => {
+      const client = new pg.Client(config);
+      await client.connect();
+      return client;
+    });
   }
 
   /** Opens the pool and checks that the server answers; fails with a message naming DOPPEL_DATABASE_URL. */
   static async open(options: PgOptions): Promise<PgDatabase> {
+    const config: pg.ClientConfig = {
+      connectionString: options.url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      types,
+      application_name: 'doppel',
+    };
     let pool: pg.Pool;
     try {
-      pool = new pg.Pool({
-        connectionString: options.url,
-        max: options.poolSize,
-        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-        types,
-        application_name: 'doppel',
-      });
+      pool = new pg.Pool({ ...config, max: options.poolSize });
     } catch (e) {
       throw new Error(`DOPPEL_DATABASE_URL ${redactedUrl(options.url)} is not usable: ${(e as Error).message}`);
     }
@@ -59,7 +67,7 @@ export class PgDatabase {
       await pool.end().catch(() => undefined);
       throw new Error(`cannot reach the PostgreSQL server of DOPPEL_DATABASE_URL (${redactedUrl(options.url)}): ${describe(e)}`);
     }
-    return new PgDatabase(pool);
+    return new PgDatabase(pool, config);
   }
 
   /** One statement in a transaction of its own. */
@@ -103,6 +111,7 @@ export class PgDatabase {
   }
 
   async close(): Promise<void> {
+    await this.sessionLocks.close();
     await this.pool.end();
   }
 }

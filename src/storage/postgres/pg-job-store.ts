@@ -1,3 +1,4 @@
+import { OneAtATime } from '../../core/one-at-a-time.js';
 import type { JobRecord, JobRunRecord, JobRunState, JobStore } from '../job-store.js';
 import type { Scope } from '../records.js';
 import { jobRow, jobRunRow, toJob, toJobRun, writingUniqueName, type JobRow, type JobRunRow } from '../rows.js';
@@ -7,7 +8,15 @@ import { deleteAllTags, putTags } from './pg-tag-rows.js';
 
 /** Jobs and job runs in the PostgreSQL metadata database. */
 export class PgJobStore implements JobStore {
+  /** Starts of one job in this process wait here, so that only one of them at a time tries the session lock. */
+  readonly #starts = new OneAtATime();
+
   constructor(private readonly db: PgDatabase) {}
+
+  startingRun<T>(scope: Scope, jobName: string, start: () => Promise<T>): Promise<T> {
+    const key = `job-starts/${scope.accountId}/${scope.region}/${jobName}`;
+    return this.#starts.run(key, () => this.db.sessionLocks.hold(key, start));
+  }
 
   async insertJob(job: JobRecord, tags: Record<string, string>, resourceArn: string): Promise<void> {
     await this.db.tx(async (c) => {

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { OneAtATime } from '../../core/one-at-a-time.js';
+import type { FileLock } from './file-lock.js';
 import type { JobRecord, JobRunRecord, JobRunState, JobStore } from '../job-store.js';
 import type { DiskReserve } from '../disk-reserve.js';
 import type { Scope } from '../records.js';
@@ -12,7 +14,16 @@ export class SqliteJobStore implements JobStore {
     private readonly db: Database.Database,
     /** Lets deletes commit on a full disk (see DiskReserve). */
     private readonly reserve: DiskReserve,
+    /** Held by job starts: every process sharing the data dir takes it (undefined for an in-memory store, which no other process sees). */
+    private readonly startLock: FileLock | undefined,
   ) {}
+
+  readonly #starts = new OneAtATime();
+
+  /** One start of any job at a time across the processes sharing the file: a start takes a few milliseconds. */
+  startingRun<T>(_scope: Scope, _jobName: string, start: () => Promise<T>): Promise<T> {
+    return this.startLock ? this.startLock.hold(start) : this.#starts.run('', start);
+  }
 
   #tx<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LABEL_BATCH_ROWS } from '../label-store.js';
 import {
   LabelsReplaced,
@@ -43,6 +43,7 @@ import {
 } from '../rows.js';
 import { SqliteCrawlerStore } from './sqlite-crawler-store.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
+import { FileLock } from './file-lock.js';
 import { SqliteLabelStore } from './sqlite-label-store.js';
 import { SqliteTaskQueueStore } from './sqlite-task-queue-store.js';
 import { deleteAllTags, putTags } from './tag-rows.js';
@@ -82,6 +83,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly labels: SqliteLabelStore;
   readonly #db: Database.Database;
   readonly #reserve: DiskReserve;
+  readonly #jobStartLock: FileLock | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -94,7 +96,8 @@ export class SqliteMetadataStore implements MetadataStore {
     migrate(this.#db);
     this.#reserve = options.reserve ?? DiskReserve.none();
     this.tasks = new SqliteTaskQueueStore(this.#db);
-    this.jobs = new SqliteJobStore(this.#db, this.#reserve);
+    this.#jobStartLock = path === ':memory:' ? undefined : new FileLock(join(dirname(path), 'job-starts.lock'));
+    this.jobs = new SqliteJobStore(this.#db, this.#reserve, this.#jobStartLock);
     this.crawlers = new SqliteCrawlerStore(this.#db, this.#reserve);
     this.labels = new SqliteLabelStore(this.#db, this.#reserve);
   }
@@ -494,5 +497,6 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+    this.#jobStartLock?.close();
   }
 }
