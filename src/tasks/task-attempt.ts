@@ -8,6 +8,7 @@ import type { TaskHandlers } from './task-handler.js';
 import type { Log } from '../core/log.js';
 import { runFields } from './run-log-fields.js';
 import { maxRetriesOf, mayRetry } from './retry-budget.js';
+import { whileLeaseHolds } from './lease-retry.js';
 
 export interface AttemptDeps {
   store: MetadataStore;
@@ -17,6 +18,8 @@ export interface AttemptDeps {
   log: Log;
   /** Called just before the attempt commits how it ended. */
   committing?: () => void;
+  /** When the run's lease ends unless renewed (this machine's clock), moved on by each renewal. */
+  leaseUntil: () => number;
 }
 
 /**
@@ -27,11 +30,19 @@ export interface AttemptDeps {
  */
 export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: string): Promise<void> {
   const { store } = deps;
-  const transform = run.taskType === 'CRAWL' ? undefined : await store.getTransform(run, run.transformId);
-  const crawler = run.taskType === 'CRAWL' ? await store.crawlers.getCrawler(run, run.properties['CrawlerName'] as string) : undefined;
-  if (!transform && !crawler) return; // deleted meanwhile: its runs went with it
   const name = `task run ${run.id} (${run.taskType})`;
   const fields = runFields(run);
+  // The metadata store unreachable for a moment (PostgreSQL restarting, a connection terminated)
+  // delays the attempt while its lease holds, rather than failing it.
+  const leased = <T>(step: string, call: () => Promise<T>) =>
+    whileLeaseHolds(call, deps.leaseUntil, (e, waitMs) =>
+      deps.log(`${name}: ${step} failed, the metadata store being unreachable (${e.message}); trying again in ${waitMs} ms`, { level: 'warn', ...fields }),
+    );
+  const { transform, crawler } = await leased('reading its transform', async () => ({
+    transform: run.taskType === 'CRAWL' ? undefined : await store.getTransform(run, run.transformId),
+    crawler: run.taskType === 'CRAWL' ? await store.crawlers.getCrawler(run, run.properties['CrawlerName'] as string) : undefined,
+  }));
+  if (!transform && !crawler) return; // deleted meanwhile: its runs went with it
   const progress = new ProgressReporter(
     (point) => {
       store.tasks.reportProgress(run.id, owner, point, Date.now()).catch((e: unknown) => {
@@ -47,10 +58,14 @@ export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: s
       objects: new AccountObjectStore(deps.objects, run.accountId),
       progress: (stage: string, fraction?: number) => progress.report(stage, fraction),
     };
-    const result =
+    // A task that failed for want of the store is executed again from the start, as a retried
+    // attempt would be: its effects are committed only with its outcome, and whatever it wrote
+    // elsewhere (its output) a new execution writes over.
+    const result = await leased('executing the task', () =>
       run.taskType === 'CRAWL'
-        ? await deps.handlers.CRAWL.execute({ ...common, crawler: crawler! })
-        : await deps.handlers[run.taskType].execute({ ...common, transform: transform! });
+        ? deps.handlers.CRAWL.execute({ ...common, crawler: crawler! })
+        : deps.handlers[run.taskType].execute({ ...common, transform: transform! }),
+    );
     outcome = { status: 'SUCCEEDED', ...result };
   } catch (e) {
     outcome = { status: 'FAILED', errorString: errorStringOf(e) };
@@ -58,11 +73,16 @@ export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: s
     progress.close();
   }
   deps.committing?.();
-  if (outcome.status === 'FAILED' && mayRetry(run, maxRetriesOf(run, transform)) && (await store.tasks.retry(run.id, owner, Date.now()))) {
+  // Repeating a commit whose first try did commit changes nothing: the run has left this lease.
+  const retried =
+    outcome.status === 'FAILED' &&
+    mayRetry(run, maxRetriesOf(run, transform)) &&
+    (await leased('committing', async () => store.tasks.retry(run.id, owner, Date.now())));
+  if (retried) {
     deps.log(`${name} failed (${outcome.errorString}); retrying`, { level: 'warn', ...fields });
     return;
   }
-  if (await store.tasks.finish(run.id, owner, outcome, Date.now())) {
+  if (await leased('committing', async () => store.tasks.finish(run.id, owner, outcome, Date.now()))) {
     deps.log(`${name} ${outcome.status}${outcome.errorString ? `: ${outcome.errorString}` : ''}`, { ...(outcome.status === 'SUCCEEDED' ? {} : { level: 'warn' as const }), ...fields });
   }
 }

@@ -76,7 +76,8 @@ async function collectLabelGarbage(): Promise<void> {
 
 /** The current run's lease: its writes to the object store stop when it ends (leasedObjectStore). */
 let lease: { runId: string; until: number } | undefined;
-const leasedObjects = leasedObjectStore(objects, () => lease?.until ?? 0);
+const leaseUntil = () => lease?.until ?? 0;
+const leasedObjects = leasedObjectStore(objects, leaseUntil);
 
 process.on('message', (message: ToTaskProcess) => {
   if (message.type === 'lease') {
@@ -86,13 +87,14 @@ process.on('message', (message: ToTaskProcess) => {
   const { run, owner } = message;
   lease = { runId: run.id, until: message.leaseUntil };
   const committing = () => send({ type: 'committing', runId: run.id });
-  runAttempt({ store, objects: leasedObjects, handlers, log, committing }, run, owner).then(
+  runAttempt({ store, objects: leasedObjects, handlers, log, committing, leaseUntil }, run, owner).then(
     async () => {
       send({ type: 'done', runId: run.id });
       await collectLabelGarbage();
     },
     (e: unknown) => {
-      // The outcome could not be committed: dying makes the supervisor treat the attempt as interrupted.
+      // The outcome could not be committed before the lease ended: dying makes the supervisor treat
+      // the attempt as interrupted.
       const message = `task run ${run.id} (${run.taskType}): ${(e as Error).stack ?? e}`;
       const fields: LogFields = { level: 'error', ...runFields(run) };
       if (process.connected) process.send!({ type: 'log', message, fields } satisfies FromTaskProcess, () => process.exit(1));

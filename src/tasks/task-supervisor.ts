@@ -10,6 +10,7 @@ import type { TaskRunEvents } from './task-run-service.js';
 import type { Log } from '../core/log.js';
 import { runFields } from './run-log-fields.js';
 import { loadMaxRetries, mayRetry } from './retry-budget.js';
+import { whileLeaseHolds } from './lease-retry.js';
 
 export interface SupervisorOptions {
   store: MetadataStore;
@@ -63,6 +64,8 @@ interface Attempt {
   stopping?: StopReason;
   /** When the lease ends unless renewed (this machine's clock); the task process writes only before it. */
   leaseUntil: number;
+  /** Set while a renewal of the lease is under way (being tried again while the store is unreachable). */
+  renewing?: boolean;
   /** Set when the task process says it is committing the attempt's outcome: the run ending is its doing. */
   committing?: boolean;
   startedAt: number;
@@ -205,8 +208,7 @@ export class TaskSupervisor implements TaskRunEvents {
 
   async #fill(): Promise<void> {
     const { store, leaseMs } = this.#opts;
-    const now = Date.now();
-    await store.tasks.expireDeadlines(now);
+    await store.tasks.expireDeadlines(Date.now());
     await this.#recoverOrphans();
     if (this.#opts.runQueue) {
       // Runs whose job is missing (announcing failed, or they went back to the queue elsewhere) get one.
@@ -267,20 +269,21 @@ export class TaskSupervisor implements TaskRunEvents {
    */
   async #dispatch(run: TaskRunRecord): Promise<Attempt | undefined> {
     const { store, timeoutUnitMs } = this.#opts;
-    const minutes = await this.#timeoutMinutes(run);
+    const leaseUntil = run.leaseExpiresAt ?? Date.now() + this.#opts.leaseMs;
+    const leased = <T>(call: () => Promise<T>) => this.#whileLeaseHolds(run, 'starting', call, () => leaseUntil);
+    const minutes = await leased(() => this.#timeoutMinutes(run));
     if (minutes === undefined) return undefined; // its transform or crawler was deleted meanwhile: its runs went with it
     const deadline = run.deadlineAt ?? run.startedOn + minutes * timeoutUnitMs;
-    if (run.deadlineAt === undefined) await store.tasks.setDeadline(run.id, deadline);
+    if (run.deadlineAt === undefined) await leased(() => store.tasks.setDeadline(run.id, deadline));
     const idle = this.#idleProcesses().sort((a, b) => a.lastDispatchAt - b.lastDispatchAt);
     const process = idle.find((p) => p.lastTransformId === run.transformId) ?? idle[0];
     if (!process) {
       // The process that was idle when the run was claimed has exited since: the run waits for the next.
-      await store.tasks.release(run.id, this.owner, Date.now(), { resume: true, interrupted: false });
+      await leased(async () => store.tasks.release(run.id, this.owner, Date.now(), { resume: true, interrupted: false }));
       return undefined;
     }
     let end = () => undefined as void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    const leaseUntil = run.leaseExpiresAt ?? Date.now() + this.#opts.leaseMs;
     const attempt: Attempt = { run, process, deadline, leaseUntil, startedAt: performance.now(), ended, end };
     process.attempt = attempt;
     process.lastTransformId = run.transformId;
@@ -313,27 +316,50 @@ export class TaskSupervisor implements TaskRunEvents {
   }
 
   async #renew(): Promise<void> {
-    for (const id of [...this.#attempts.keys()]) {
-      const now = Date.now();
-      try {
-        const state = await this.#opts.store.tasks.renewLease(id, this.owner, now, this.#opts.leaseMs);
-        const attempt = this.#attempts.get(id);
-        if (attempt && state === 'held') {
-          attempt.leaseUntil = now + this.#opts.leaseMs;
-          if (attempt.process.child.connected) attempt.process.child.send({ type: 'lease', runId: id, until: attempt.leaseUntil } satisfies ToTaskProcess);
-        }
-        this.#react(id, state);
-      } catch (e) {
-        this.#opts.log(`lease renewal failed: ${(e as Error).message}`, { level: 'warn' });
-        // Past its lease another node may have taken the run over: this attempt stops rather than
-        // carry on beside it.
-        const attempt = this.#attempts.get(id);
-        if (attempt && Date.now() >= attempt.leaseUntil) {
-          this.#opts.log(`task run ${id}: its lease could not be renewed before it expired; stopping the attempt`, { level: 'warn', ...runFields(attempt.run) });
-          this.#stop(attempt, 'lost');
-        }
+    await Promise.all([...this.#attempts.values()].map((attempt) => this.#renewLease(attempt)));
+  }
+
+  /**
+   * Renews one attempt's lease, tried again while the store is unreachable and the lease holds (a
+   * renewal still being tried is not started twice).
+   */
+  async #renewLease(attempt: Attempt): Promise<void> {
+    if (attempt.renewing) return;
+    attempt.renewing = true;
+    const { store, leaseMs } = this.#opts;
+    const id = attempt.run.id;
+    try {
+      const { state, sentAt } = await this.#whileLeaseHolds(attempt.run, 'renewing its lease', async () => {
+        const sentAt = Date.now();
+        return { state: await store.tasks.renewLease(id, this.owner, Date.now(), leaseMs), sentAt };
+      }, () => attempt.leaseUntil);
+      if (this.#attempts.get(id) !== attempt) return;
+      if (state === 'held') {
+        attempt.leaseUntil = sentAt + leaseMs;
+        if (attempt.process.child.connected) attempt.process.child.send({ type: 'lease', runId: id, until: attempt.leaseUntil } satisfies ToTaskProcess);
       }
+      this.#react(id, state);
+    } catch (e) {
+      this.#opts.log(`task run ${id}: lease renewal failed: ${(e as Error).message}`, { level: 'warn', ...runFields(attempt.run) });
+      // Past its lease another node may have taken the run over: this attempt stops rather than
+      // carry on beside it.
+      if (this.#attempts.get(id) === attempt && Date.now() >= attempt.leaseUntil) {
+        this.#opts.log(`task run ${id}: its lease could not be renewed before it expired; stopping the attempt`, { level: 'warn', ...runFields(attempt.run) });
+        this.#stop(attempt, 'lost');
+      }
+    } finally {
+      attempt.renewing = false;
     }
+  }
+
+  /** whileLeaseHolds (see lease-retry.ts) for a step of the supervisor's on `run`, each try again logged. */
+  #whileLeaseHolds<T>(run: TaskRunRecord, step: string, call: () => Promise<T>, leaseUntil: () => number): Promise<T> {
+    return whileLeaseHolds(call, leaseUntil, (e, waitMs) =>
+      this.#opts.log(`task run ${run.id}: ${step} failed, the metadata store being unreachable (${e.message}); trying again in ${waitMs} ms`, {
+        level: 'warn',
+        ...runFields(run),
+      }),
+    );
   }
 
   #react(id: string, state: LeaseState): void {
@@ -400,7 +426,8 @@ export class TaskSupervisor implements TaskRunEvents {
       this.#attempts.delete(attempt.run.id);
       clearTimeout(attempt.deadlineTimer);
       this.#attemptEnded(attempt, attempt.stopping ? 'stopped' : 'crashed');
-      const ending = this.#ended(attempt, code, signal)
+      // Written while the lease the attempt last renewed holds, tried again while the store is unreachable.
+      const ending = this.#whileLeaseHolds(attempt.run, 'writing how its attempt ended', () => this.#ended(attempt, code, signal), () => attempt.leaseUntil)
         .catch((e) => this.#opts.log(`task run ${attempt.run.id}: ${(e as Error).stack ?? e}`, { level: 'error', ...runFields(attempt.run) }))
         .finally(() => {
           this.#endings.delete(ending);

@@ -1,8 +1,9 @@
 /**
  * PostgreSQL restarted (`pg_ctl restart -m fast`: every connection cut) while clients create
  * transforms, start task runs and list: the server stays up, what clients see meanwhile are errors
- * the SDKs retry (5xx), and afterwards nothing acknowledged is missing, nothing is duplicated, no
- * run is left hanging, and new work runs. The test restarts a PostgreSQL server of its own.
+ * the SDKs retry (5xx), and afterwards nothing acknowledged is missing, nothing is duplicated, every
+ * run succeeded (its attempt waited for the database while its lease held), and new work runs. The
+ * test restarts a PostgreSQL server of its own.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,8 +68,7 @@ describe('PostgreSQL restarted under load', { timeout: 300_000 }, () => {
   it('answers retryable errors while it is down and keeps everything it acknowledged', async (t) => {
     if (skipReason) return t.skip(skipReason);
     const created = new Map<string, string>(); // name → TransformId, for every acknowledged create
-    const maxRetries = new Map<string, number>(); // TransformId → its MaxRetries
-    const attempted = new Set<string>();
+      const attempted = new Set<string>();
     const runs: Array<{ transformId: string; taskRunId: string }> = [];
     const failures: Failure[] = [];
     let calls = 0;
@@ -91,13 +91,11 @@ describe('PostgreSQL restarted under load', { timeout: 300_000 }, () => {
                 Role: 'arn:aws:iam::123456789012:role/GlueRole',
                 InputRecordTables: [{ DatabaseName: 'load', TableName: 'people' }],
                 Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-                // A run whose attempt the restart cut short starts again within it; half the
-                // clients' transforms have none, and such a run fails saying why.
-                MaxRetries: c % 2,
+                // Glue's default: an attempt the restart failed would fail its run.
+                MaxRetries: 0,
               }),
             );
             created.set(name, out.TransformId!);
-            maxRetries.set(out.TransformId!, c % 2);
           } catch (e) {
             record('CreateMLTransform', e);
           }
@@ -157,21 +155,12 @@ describe('PostgreSQL restarted under load', { timeout: 300_000 }, () => {
     for (const name of listed) assert.ok(attempted.has(name), `${name} was created by a client`);
     for (const name of created.keys()) assert.ok(listed.includes(name), `${name} is listed`);
 
-    // Every acknowledged run ends; none hangs in the queue or under a dead lease. One whose attempt
-    // the restart cut short (its ending could not be written, so its task process exited) starts
-    // again within its MaxRetries, or fails naming what ended it and MaxRetries (0).
-    const cutShort = /^Task run failed: (its task process \(pid \d+\) exited with code 1|the ending of its attempt could not be written \(the metadata store was unreachable\))\. That was attempt 1, and MaxRetries \(0\) is used up\.$/;
-    let failed = 0;
+    // Every acknowledged run ends, and succeeds: none hangs in the queue or under a dead lease, and
+    // none failed for the restart.
     for (const r of runs) {
       const end = await waitForRun(glue, r.transformId, r.taskRunId, TERMINAL, 60_000);
-      if (maxRetries.get(r.transformId) === 0 && end.Status === 'FAILED') {
-        assert.match(end.ErrorString ?? '', cutShort, r.taskRunId);
-        failed++;
-      } else {
-        assert.equal(end.Status, 'SUCCEEDED', `${r.taskRunId}: ${end.ErrorString}`);
-      }
+      assert.equal(end.Status, 'SUCCEEDED', `${r.taskRunId}: ${end.ErrorString}`);
     }
-    t.diagnostic(`${failed} run(s) of transforms with MaxRetries 0 cut short by the restart`);
 
     // And new work runs.
     const [firstId] = created.values();

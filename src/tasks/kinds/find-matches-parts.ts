@@ -23,6 +23,7 @@ import { startingTaskRun, type Scope, type TaskRunRecord, type TransformRecord }
 import { asPrefix, formatS3Uri, parseS3Uri, type S3Location } from '../../storage/s3-uri.js';
 import { TaskFailure, type TaskContext, type TaskResult } from '../task-handler.js';
 import { maxRetriesOf, mayRetry, retryArgsOf } from '../retry-budget.js';
+import { whileLeaseHolds } from '../lease-retry.js';
 import { readObject } from './incremental-state.js';
 
 /** What a part run is given (its run's `args`). */
@@ -237,29 +238,45 @@ async function awaitParts(deps: PartDeps & { partitions: PartitionConfig }, ctx:
 async function executeHere(deps: PartDeps & { partitions: PartitionConfig }, ctx: TaskContext, state: IncrementalState, folder: S3Location, part: TaskRunRecord): Promise<boolean> {
   const { store, partitions: config } = deps;
   const owner = `part-executor-${randomUUID()}`;
+  const claimedAt = Date.now();
   const claimed = await store.tasks.claimNext(owner, Date.now(), config.leaseMs, { id: part.id });
   if (!claimed) return false;
+  // As the supervisor does for its runs: the lease's end on this machine's clock, and the store's
+  // calls tried again while it is unreachable and the lease holds.
+  let leaseUntil = claimedAt + config.leaseMs;
+  const leased = <T>(call: (now: number) => Promise<T>) =>
+    whileLeaseHolds(async () => call(Date.now()), () => leaseUntil, () => undefined);
   const abort = new AbortController();
+  let renewing = false;
   const renew = setInterval(() => {
-    store.tasks.renewLease(claimed.id, owner, Date.now(), config.leaseMs).then(
-      (lease) => {
-        if (lease !== 'held' && lease !== 'ended') abort.abort(new TaskFailure(`part ${claimed.id} was ${lease}`));
-      },
-      () => undefined,
-    );
+    if (renewing) return;
+    renewing = true;
+    const renewal = async () => {
+      const sentAt = Date.now();
+      return { lease: await store.tasks.renewLease(claimed.id, owner, Date.now(), config.leaseMs), sentAt };
+    };
+    whileLeaseHolds(renewal, () => leaseUntil, () => undefined)
+      .then(
+        ({ lease, sentAt }) => {
+          if (lease === 'held') leaseUntil = sentAt + config.leaseMs;
+          else if (lease !== 'ended') abort.abort(new TaskFailure(`part ${claimed.id} was ${lease}`));
+        },
+        () => undefined,
+      )
+      .finally(() => (renewing = false));
   }, Math.max(20, Math.floor(config.leaseMs / 3)));
   try {
     const result = await scorePart(deps, ctx.objects, claimed, state, folder, abort.signal);
-    await store.tasks.finish(claimed.id, owner, { status: 'SUCCEEDED', ...result }, Date.now());
+    await leased((now) => store.tasks.finish(claimed.id, owner, { status: 'SUCCEEDED', ...result }, now));
   } catch (e) {
     if (abort.signal.aborted) {
       // Cancelled (the run is being stopped) or taken over: the lease holder settles it.
-      await store.tasks.release(claimed.id, owner, Date.now(), { resume: false, errorString: 'Part was stopped.' }).catch(() => undefined);
+      await leased((now) => store.tasks.release(claimed.id, owner, now, { resume: false, errorString: 'Part was stopped.' })).catch(() => undefined);
       return true;
     }
     const errorString = e instanceof Error ? e.message : String(e);
-    if (!(mayRetry(claimed, maxRetriesOf(claimed, ctx.transform)) && (await store.tasks.retry(claimed.id, owner, Date.now())))) {
-      await store.tasks.finish(claimed.id, owner, { status: 'FAILED', errorString }, Date.now());
+    if (!(mayRetry(claimed, maxRetriesOf(claimed, ctx.transform)) && (await leased((now) => store.tasks.retry(claimed.id, owner, now))))) {
+      await leased((now) => store.tasks.finish(claimed.id, owner, { status: 'FAILED', errorString }, now));
     }
   } finally {
     clearInterval(renew);

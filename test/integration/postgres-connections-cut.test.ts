@@ -1,0 +1,93 @@
+/**
+ * Task runs executing while every connection doppel holds to PostgreSQL is ended with
+ * pg_terminate_backend, again and again (what a restart, a failover or a proxy dropping connections
+ * does to them): their reads, lease renewals and final commits are tried again while their leases
+ * hold, so every run SUCCEEDS in its first attempt although its transform's MaxRetries is 0.
+ * Needs DOPPEL_TEST_DATABASE_URL and DOPPEL_TEST_REDIS_URL (.ci/run starts both); skipped otherwise.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { GetMLTaskRunCommand, GetMLTransformCommand, StartImportLabelsTaskRunCommand, type GlueClient } from '@aws-sdk/client-glue';
+import { createTransform, glueClient, scriptedPath } from '../support/glue-client.js';
+import { rawGlueCall } from '../support/raw-glue.js';
+import { startServer, stopAndRemove, TEST_DATABASE_URL, TEST_REDIS_URL, withTestPostgres, type TestServer } from '../support/server.js';
+
+const NO_POSTGRES =
+  TEST_DATABASE_URL === undefined || TEST_REDIS_URL === undefined
+    ? 'needs DOPPEL_TEST_DATABASE_URL and DOPPEL_TEST_REDIS_URL (.ci/run starts both)'
+    : false;
+
+/** How often doppel's connections are all terminated: several times while each run executes, and each lease. */
+const CUT_EVERY_MS = 250;
+const TRANSFORMS = 4;
+const RUNS_PER_TRANSFORM = 2;
+
+describe('PostgreSQL connections terminated while task runs execute', { skip: NO_POSTGRES, timeout: 180_000 }, () => {
+  let server: TestServer;
+  let glue: GlueClient;
+
+  before(async () => {
+    server = await startServer({ scriptedTasks: true, env: { DOPPEL_LEASE_MS: '3000' } });
+    glue = glueClient(server);
+  });
+
+  after(async () => {
+    glue?.destroy();
+    await stopAndRemove(server);
+  });
+
+  it('every run SUCCEEDS in its first attempt (MaxRetries 0), its outcome committed once', async (t) => {
+    const transformIds: string[] = [];
+    for (let i = 0; i < TRANSFORMS; i++) transformIds.push((await createTransform(glue, { MaxRetries: 0 })).transformId);
+    // Imports of one transform run one after the other: the runs take turns in the two task
+    // processes for several seconds, each renewing its lease and committing while connections are cut.
+    const runs: Array<{ transformId: string; taskRunId: string }> = [];
+    for (const transformId of transformIds) {
+      for (let r = 0; r < RUNS_PER_TRANSFORM; r++) {
+        const out = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: scriptedPath({ labels: 1, sleep: 1000 }) }));
+        runs.push({ transformId, taskRunId: out.TaskRunId! });
+      }
+    }
+
+    // The cuts begin once the task processes are ready: one still opening its store would exit, and
+    // be started again only later.
+    while ((await fetch(`${server.endpoint}/ready`)).status !== 200) await sleep(50);
+    const database = new URL(server.databaseUrl!).pathname.slice(1);
+    const ids = runs.map((r) => r.taskRunId);
+    let terminated = 0;
+    // The test's own connection is not doppel's (application_name): it watches the runs throughout.
+    await withTestPostgres(async (c) => {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const cut = await c.query<{ n: string }>(
+          `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'doppel'`,
+          [database],
+        );
+        terminated += Number(cut.rows[0]!.n);
+        const active = await c.query<{ n: string }>(
+          `SELECT count(*) AS n FROM task_runs WHERE id = ANY($1::text[]) AND status IN ('STARTING', 'RUNNING', 'STOPPING')`,
+          [ids],
+        );
+        if (Number(active.rows[0]!.n) === 0) return;
+        assert.ok(Date.now() < deadline, `the runs ended within 2 minutes:\n${server.output().slice(-6000)}`);
+        await sleep(CUT_EVERY_MS);
+      }
+    }, server.databaseUrl);
+    t.diagnostic(`${terminated} connections terminated while ${runs.length} runs executed`);
+    assert.ok(terminated > runs.length, 'connections were terminated while the runs executed');
+
+    for (const { transformId, taskRunId } of runs) {
+      const run = await glue.send(new GetMLTaskRunCommand({ TransformId: transformId, TaskRunId: taskRunId }));
+      assert.deepEqual([run.Status, run.ErrorString], ['SUCCEEDED', undefined], taskRunId);
+      const wire = (await rawGlueCall(server, 'GetMLTaskRun', { TransformId: transformId, TaskRunId: taskRunId })).body;
+      assert.deepEqual([wire['Attempt'], wire['InterruptionCount']], [1, 0], `${taskRunId} ran once`);
+    }
+    // Each import adds its label to those the transform had: a commit applied twice, or lost, would show here.
+    for (const transformId of transformIds) {
+      assert.equal((await glue.send(new GetMLTransformCommand({ TransformId: transformId }))).LabelCount, RUNS_PER_TRANSFORM, transformId);
+    }
+    assert.equal(server.process.exitCode, null, 'the server is still running');
+    assert.match(server.output(), /failed, the metadata store being unreachable/, 'the runs met cut connections, and tried again');
+  });
+});
