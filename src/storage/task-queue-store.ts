@@ -56,8 +56,18 @@ export type Release = { resume: true; interrupted: boolean } | { resume: false; 
  * The durable task-run queue. Runs move STARTING → RUNNING (claimed under a lease) → a terminal
  * status; cancellation goes through STOPPING. Every transition is one atomic statement, so many
  * workers (in one process or many) can share the queue.
+ *
+ * Leases are times on the queue's clock (see clock()): the `now` given to claimNext, renewLease,
+ * finish, retry, release, recoverOrphans and expireDeadlines is read from it, so that nodes whose
+ * own clocks disagree still agree on which leases have expired and on how long an attempt ran.
  */
 export interface TaskQueueStore {
+  /**
+   * The time (ms since the epoch) on the queue's clock: the database server's for PostgreSQL, which
+   * nodes on several machines share; this machine's for the embedded store, whose nodes all run on it.
+   */
+  clock(): Promise<number>;
+
   /**
    * Stores a new STARTING run unless the transform already has `maxActivePerTransform` runs in
    * flight (StoreConflict('concurrency-limit') with detail {count, limit}).

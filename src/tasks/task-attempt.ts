@@ -77,12 +77,12 @@ export async function runAttempt(deps: AttemptDeps, run: TaskRunRecord, owner: s
   const retried =
     outcome.status === 'FAILED' &&
     mayRetry(run, maxRetriesOf(run, transform)) &&
-    (await leased('committing', async () => store.tasks.retry(run.id, owner, Date.now())));
+    (await leased('committing', async () => store.tasks.retry(run.id, owner, await store.tasks.clock())));
   if (retried) {
     deps.log(`${name} failed (${outcome.errorString}); retrying`, { level: 'warn', ...fields });
     return;
   }
-  if (await leased('committing', async () => store.tasks.finish(run.id, owner, outcome, Date.now()))) {
+  if (await leased('committing', async () => store.tasks.finish(run.id, owner, outcome, await store.tasks.clock()))) {
     deps.log(`${name} ${outcome.status}${outcome.errorString ? `: ${outcome.errorString}` : ''}`, { ...(outcome.status === 'SUCCEEDED' ? {} : { level: 'warn' as const }), ...fields });
   }
 }

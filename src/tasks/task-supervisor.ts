@@ -62,7 +62,10 @@ interface Attempt {
   deadlineTimer?: NodeJS.Timeout;
   /** Set once the supervisor has decided to stop the run (its process is being killed). */
   stopping?: StopReason;
-  /** When the lease ends unless renewed (this machine's clock); the task process writes only before it. */
+  /**
+   * When the lease ends unless renewed, on this machine's clock: counted from before the claim or
+   * renewal was sent, so it never ends later here than in the queue. The task process writes only before it.
+   */
   leaseUntil: number;
   /** Set while a renewal of the lease is under way (being tried again while the store is unreachable). */
   renewing?: boolean;
@@ -207,8 +210,8 @@ export class TaskSupervisor implements TaskRunEvents {
   }
 
   async #fill(): Promise<void> {
-    const { store, leaseMs } = this.#opts;
-    await store.tasks.expireDeadlines(Date.now());
+    const { store } = this.#opts;
+    await store.tasks.expireDeadlines(await store.tasks.clock());
     await this.#recoverOrphans();
     if (this.#opts.runQueue) {
       // Runs whose job is missing (announcing failed, or they went back to the queue elsewhere) get one.
@@ -216,10 +219,21 @@ export class TaskSupervisor implements TaskRunEvents {
       return;
     }
     while (!this.#stopped && this.#idleProcesses().length > 0) {
-      const run = await store.tasks.claimNext(this.owner, Date.now(), leaseMs);
-      if (!run) return;
-      await this.#dispatch(run);
+      const claimed = await this.#claim();
+      if (!claimed) return;
+      await this.#dispatch(claimed.run, claimed.leaseUntil);
     }
+  }
+
+  /**
+   * Claims the oldest waiting run (with `only`, that run) under a lease on the queue's clock; the
+   * lease's end on this machine's clock is counted from before the claim was sent.
+   */
+  async #claim(only?: { id: string }): Promise<{ run: TaskRunRecord; leaseUntil: number } | undefined> {
+    const { store, leaseMs } = this.#opts;
+    const sentAt = Date.now();
+    const run = await store.tasks.claimNext(this.owner, await store.tasks.clock(), leaseMs, only);
+    return run && { run, leaseUntil: sentAt + leaseMs };
   }
 
   /**
@@ -230,7 +244,7 @@ export class TaskSupervisor implements TaskRunEvents {
    * died.
    */
   async #take(runQueue: RunQueue, queued: QueuedRun): Promise<TakeResult> {
-    const { store, leaseMs } = this.#opts;
+    const { store } = this.#opts;
     try {
       for (;;) {
         if (this.#stopped) return { done: false, againInMs: 0 };
@@ -241,16 +255,16 @@ export class TaskSupervisor implements TaskRunEvents {
           return { done: true };
         }
         if (run.status !== 'STARTING') {
-          const now = Date.now();
+          const now = await store.tasks.clock();
           return { done: false, againInMs: Math.max(0, (run.leaseExpiresAt ?? now) - now) + this.#opts.pollMs };
         }
         if (this.#idleProcesses().length === 0) {
           await new Promise((resolve) => setTimeout(resolve, IDLE_PROCESS_CHECK_MS));
           continue;
         }
-        const claimed = await store.tasks.claimNext(this.owner, Date.now(), leaseMs, { id: run.id });
+        const claimed = await this.#claim({ id: run.id });
         if (!claimed) return { done: false, againInMs: BLOCKED_RUN_WAIT_MS };
-        const attempt = await this.#dispatch(claimed);
+        const attempt = await this.#dispatch(claimed.run, claimed.leaseUntil);
         await attempt?.ended;
       }
     } catch (e) {
@@ -264,12 +278,12 @@ export class TaskSupervisor implements TaskRunEvents {
   }
 
   /**
-   * Hands a claimed run to an idle process: the one that ran the same transform last, else the one
-   * idle the longest (whose table is the least likely to be wanted again).
+   * Hands a claimed run, leased until `leaseUntil` (this machine's clock), to an idle process: the
+   * one that ran the same transform last, else the one idle the longest (whose table is the least
+   * likely to be wanted again).
    */
-  async #dispatch(run: TaskRunRecord): Promise<Attempt | undefined> {
+  async #dispatch(run: TaskRunRecord, leaseUntil: number): Promise<Attempt | undefined> {
     const { store, timeoutUnitMs } = this.#opts;
-    const leaseUntil = run.leaseExpiresAt ?? Date.now() + this.#opts.leaseMs;
     const leased = <T>(call: () => Promise<T>) => this.#whileLeaseHolds(run, 'starting', call, () => leaseUntil);
     const minutes = await leased(() => this.#timeoutMinutes(run));
     if (minutes === undefined) return undefined; // its transform or crawler was deleted meanwhile: its runs went with it
@@ -279,7 +293,7 @@ export class TaskSupervisor implements TaskRunEvents {
     const process = idle.find((p) => p.lastTransformId === run.transformId) ?? idle[0];
     if (!process) {
       // The process that was idle when the run was claimed has exited since: the run waits for the next.
-      await leased(async () => store.tasks.release(run.id, this.owner, Date.now(), { resume: true, interrupted: false }));
+      await leased(async () => store.tasks.release(run.id, this.owner, await store.tasks.clock(), { resume: true, interrupted: false }));
       return undefined;
     }
     let end = () => undefined as void;
@@ -331,7 +345,7 @@ export class TaskSupervisor implements TaskRunEvents {
     try {
       const { state, sentAt } = await this.#whileLeaseHolds(attempt.run, 'renewing its lease', async () => {
         const sentAt = Date.now();
-        return { state: await store.tasks.renewLease(id, this.owner, Date.now(), leaseMs), sentAt };
+        return { state: await store.tasks.renewLease(id, this.owner, await store.tasks.clock(), leaseMs), sentAt };
       }, () => attempt.leaseUntil);
       if (this.#attempts.get(id) !== attempt) return;
       if (state === 'held') {
@@ -427,7 +441,8 @@ export class TaskSupervisor implements TaskRunEvents {
       clearTimeout(attempt.deadlineTimer);
       this.#attemptEnded(attempt, attempt.stopping ? 'stopped' : 'crashed');
       // Written while the lease the attempt last renewed holds, tried again while the store is unreachable.
-      const ending = this.#whileLeaseHolds(attempt.run, 'writing how its attempt ended', () => this.#ended(attempt, code, signal), () => attempt.leaseUntil)
+      const settle = () => this.#ended(attempt, code, signal);
+      const ending = this.#whileLeaseHolds(attempt.run, 'writing how its attempt ended', settle, () => attempt.leaseUntil)
         .catch((e) => this.#opts.log(`task run ${attempt.run.id}: ${(e as Error).stack ?? e}`, { level: 'error', ...runFields(attempt.run) }))
         .finally(() => {
           this.#endings.delete(ending);
@@ -467,7 +482,7 @@ export class TaskSupervisor implements TaskRunEvents {
   async #ended(attempt: Attempt, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     const { store } = this.#opts;
     const { run } = attempt;
-    const now = Date.now();
+    const now = await store.tasks.clock();
     const finish = (outcome: TaskOutcome) => store.tasks.finish(run.id, this.owner, outcome, now);
     const release = (how: Release) => store.tasks.release(run.id, this.owner, now, how);
     switch (attempt.stopping) {
@@ -549,7 +564,7 @@ export class TaskSupervisor implements TaskRunEvents {
     const { store, ownerDead } = this.#opts;
     const deadOwners = (await store.tasks.leaseOwners()).filter((o) => o !== this.owner && ownerDead(o));
     const recovered = await store.tasks.recoverOrphans({
-      now: Date.now(),
+      now: await store.tasks.clock(),
       deadOwners,
       self: { owner: this.owner, executing: [...this.#attempts.keys()] },
       settle: (run) =>

@@ -47,6 +47,7 @@ import {
   startWorker,
   stopAndRemove,
   taskProcessOf,
+  TEST_DATABASE_URL,
   untilLogged,
   type StartOptions,
   type TestServer,
@@ -563,6 +564,50 @@ describe('a worker paused past its lease', () => {
     await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: 'paused', Key: 'late' })), (e: Error) => e.name === 'NotFound', 'the ended run wrote its output');
     await untilLogged(paused, new RegExp(`task run ${taskRunId} was ended elsewhere while this node held it: stopping the attempt`));
     assert.equal((await glue.send(new GetJobRunCommand({ JobName: job, RunId: JobRunId! }))).JobRun?.JobRunState, 'FAILED');
+  });
+});
+
+describe('workers whose clocks are off by more than the lease (nodes on PostgreSQL)', {
+  skip: TEST_DATABASE_URL === undefined ? 'nodes on several machines share PostgreSQL: needs DOPPEL_TEST_DATABASE_URL' : false,
+}, () => {
+  const LEASE_MS = 2000;
+  const SKEW_MS = 3 * LEASE_MS;
+  const OPTIONS: StartOptions = { scriptedTasks: true, env: { DOPPEL_WORKERS: '1', DOPPEL_LEASE_MS: String(LEASE_MS) } };
+  /** A worker whose machine's clock is `skewMs` off (see support/skewed-clock.ts). */
+  const skewed = (skewMs: number, dataDir: string) =>
+    startWorker({
+      ...OPTIONS,
+      dataDir,
+      env: { ...OPTIONS.env, NODE_OPTIONS: `--import ${new URL('../support/skewed-clock.js', import.meta.url).href}`, DOPPEL_TEST_CLOCK_SKEW_MS: String(skewMs) },
+    });
+  let api: TestServer;
+  let glue: GlueClient;
+  const workers: TestWorker[] = [];
+
+  before(async () => {
+    api = await startServer({ ...OPTIONS, args: ['--no-worker'] });
+    glue = glueClient(api);
+  });
+
+  after(() => stopCluster(api, workers, [glue]));
+
+  it("leases follow the database's clock: a worker running late keeps its run, and one running early does not take it", async () => {
+    const { transformId } = await createTransform(glue);
+    const late = await skewed(-SKEW_MS, api.dataDir);
+    workers.push(late);
+    const { TaskRunId } = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 4 * LEASE_MS }) }),
+    );
+    await waitForRun(glue, transformId, TaskRunId!, ['RUNNING'], 30_000);
+    // By its own clock, every lease the late worker renews has expired: the early one sweeps the
+    // queue at once when it starts, and every DOPPEL_POLL_MS after.
+    workers.push(await skewed(SKEW_MS, api.dataDir));
+    const end = await waitForRun(glue, transformId, TaskRunId!, undefined, 60_000);
+    assert.deepEqual([end.Status, end.ErrorString], ['SUCCEEDED', undefined]);
+    const wire = (await rawGlueCall(api, 'GetMLTaskRun', { TransformId: transformId, TaskRunId: TaskRunId! })).body;
+    assert.deepEqual([wire['Attempt'], wire['InterruptionCount']], [1, 0], 'one attempt, never interrupted');
+    assert.deepEqual(await executions(workers, TaskRunId!), { started: 1, succeeded: 1 });
+    assert.equal((await runnerOf(workers, TaskRunId!)).nodeId, late.nodeId);
   });
 });
 

@@ -93,6 +93,11 @@ export class PgTaskQueueStore implements TaskQueueStore {
     return rows.map(toTaskRun);
   }
 
+  async clock(): Promise<number> {
+    const { rows } = await this.#db.query<{ now: number }>('SELECT (extract(epoch FROM now()) * 1000)::bigint AS now');
+    return rows[0]!.now;
+  }
+
   async claimNext(owner: string, now: number, leaseMs: number, only?: { id: string }) {
     // An import also waits for the transform's older waiting imports, which a claim running at the
     // same moment on another node may hold locked (SKIP LOCKED passes over them): imports of one

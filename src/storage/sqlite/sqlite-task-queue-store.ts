@@ -97,6 +97,10 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     return rows.map(toTaskRun);
   }
 
+  async clock(): Promise<number> {
+    return Date.now();
+  }
+
   async claimNext(owner: string, now: number, leaseMs: number, only?: { id: string }) {
     const next = () =>
       this.#db

@@ -239,13 +239,13 @@ async function executeHere(deps: PartDeps & { partitions: PartitionConfig }, ctx
   const { store, partitions: config } = deps;
   const owner = `part-executor-${randomUUID()}`;
   const claimedAt = Date.now();
-  const claimed = await store.tasks.claimNext(owner, Date.now(), config.leaseMs, { id: part.id });
+  const claimed = await store.tasks.claimNext(owner, await store.tasks.clock(), config.leaseMs, { id: part.id });
   if (!claimed) return false;
   // As the supervisor does for its runs: the lease's end on this machine's clock, and the store's
   // calls tried again while it is unreachable and the lease holds.
   let leaseUntil = claimedAt + config.leaseMs;
   const leased = <T>(call: (now: number) => Promise<T>) =>
-    whileLeaseHolds(async () => call(Date.now()), () => leaseUntil, () => undefined);
+    whileLeaseHolds(async () => call(await store.tasks.clock()), () => leaseUntil, () => undefined);
   const abort = new AbortController();
   let renewing = false;
   const renew = setInterval(() => {
@@ -253,7 +253,7 @@ async function executeHere(deps: PartDeps & { partitions: PartitionConfig }, ctx
     renewing = true;
     const renewal = async () => {
       const sentAt = Date.now();
-      return { lease: await store.tasks.renewLease(claimed.id, owner, Date.now(), config.leaseMs), sentAt };
+      return { lease: await store.tasks.renewLease(claimed.id, owner, await store.tasks.clock(), config.leaseMs), sentAt };
     };
     whileLeaseHolds(renewal, () => leaseUntil, () => undefined)
       .then(
