@@ -13,6 +13,9 @@ const WRITES: ReadonlySet<keyof ObjectStore> = new Set<keyof ObjectStore>([
   'abortMultipartUpload',
 ]);
 
+/** Event-loop turns a write past the lease waits for renewals already sent to arrive. */
+const LEASE_MESSAGE_TURNS = 3;
+
 /** A write refused because the attempt's lease may have passed to another node. */
 export class LeaseExpired extends Error {
   override readonly name = 'LeaseExpired';
@@ -32,7 +35,12 @@ export function leasedObjectStore(store: ObjectStore, leaseUntil: () => number):
       if (typeof value !== 'function') return value;
       const call = value as (...args: unknown[]) => unknown;
       if (!WRITES.has(prop as keyof ObjectStore)) return call.bind(target);
-      return (...args: unknown[]) => {
+      return async (...args: unknown[]) => {
+        // A task that computed for a while without yielding has not yet read the renewals its
+        // supervisor sent meanwhile: they wait in the IPC channel, read once the event loop turns.
+        for (let turn = 0; turn < LEASE_MESSAGE_TURNS && Date.now() >= leaseUntil(); turn++) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         const until = leaseUntil();
         if (Date.now() >= until) {
           throw new LeaseExpired(`the run's lease expired at ${new Date(until).toISOString()}: it may run elsewhere now, so this attempt writes nothing more`);
