@@ -14,6 +14,8 @@ import { openMetadataStore } from './storage/metadata-store-factory.js';
 import { RunQueue } from './storage/redis/run-queue.js';
 import { holdNodeLock, newNodeId, nodeProvablyDead, otherLiveNodes, whileStarting } from './storage/node-locks.js';
 import { TagService } from './tags/tag-service.js';
+import { AccountObjectStore } from './storage/account-object-store.js';
+import { endExecution } from './tasks/kinds/find-matches-parts.js';
 import { resumePolicy } from './tasks/resume-policy.js';
 import { TaskRunService, type TaskRunEvents } from './tasks/task-run-service.js';
 import { forkTaskProcess, TaskSupervisor } from './tasks/task-supervisor.js';
@@ -152,6 +154,7 @@ function supervisorOf(node: OpenNode, config: ServerConfig, env: NodeJS.ProcessE
     resumable: resumePolicy(config.scriptedTasks),
     log,
     onAttemptEnded: (run, seconds, outcome) => metrics.taskAttemptSeconds.observe({ task_type: run.taskType, outcome }, seconds),
+    afterAttempt: (run) => endExecution(node.store, new AccountObjectStore(node.objects, run.accountId), run),
   });
 }
 

@@ -117,14 +117,14 @@ export interface TaskQueueStore {
    * not be written). Each RUNNING one ends as `settle(run)` says (see Release: back to STARTING, or
    * FAILED), decided before the writes, which apply to the runs still orphaned in the same attempt
    * (the others are left to the next look); STOPPING runs become STOPPED. The time they ran counts up
-   * to their owner's last lease renewal. Returns the number of runs touched.
+   * to their owner's last lease renewal. Returns the runs touched, as their orphaned attempts had them.
    */
   recoverOrphans(opts: {
     now: number;
     deadOwners?: readonly string[];
     self?: { owner: string; executing: readonly string[] };
     settle: (run: TaskRunRecord) => Promise<Release>;
-  }): Promise<number>;
+  }): Promise<TaskRunRecord[]>;
 
   /**
    * The queue position of the newest waiting (STARTING) run, 0 when none waits: one cheap read, so
@@ -138,8 +138,8 @@ export interface TaskQueueStore {
   /** The owners holding leases on runs (RUNNING or STOPPING), each once. */
   leaseOwners(): Promise<string[]>;
 
-  /** Runs RUNNING past their deadline whose worker is gone are marked TIMEOUT. */
-  expireDeadlines(now: number): Promise<number>;
+  /** Runs RUNNING past their deadline whose worker is gone are marked TIMEOUT; returns them, as they were before. */
+  expireDeadlines(now: number): Promise<TaskRunRecord[]>;
   /** Runs waiting, running or being stopped, counted by status and task type (all accounts). */
   activeCounts(): Promise<Array<{ status: TaskStatus; taskType: string; count: number }>>;
 }

@@ -49,6 +49,14 @@ export interface SupervisorOptions {
    * `stopped` (the supervisor stopped it: cancel, timeout, lost lease, shutdown) or `crashed`.
    */
   onAttemptEnded?: (run: TaskRunRecord, seconds: number, outcome: 'done' | 'stopped' | 'crashed') => void;
+  /**
+   * Cleans up what an attempt may have left behind, once its ending is written: after every
+   * attempt this supervisor executed (committed by its task process, stopped, or its process died)
+   * and every one it recovered (its node died or stopped renewing its lease, or its deadline passed
+   * while nobody ran it). `run` is the run as that attempt claimed it. Returns the runs it asked to
+   * stop (a find-matches run's parts, see endExecution).
+   */
+  afterAttempt?: (run: TaskRunRecord) => Promise<TaskRunRecord[]>;
 }
 
 /** Why the supervisor stops a run's task process; how the run then ends. */
@@ -211,7 +219,7 @@ export class TaskSupervisor implements TaskRunEvents {
 
   async #fill(): Promise<void> {
     const { store } = this.#opts;
-    await store.tasks.expireDeadlines(await store.tasks.clock());
+    await this.#cleanUpAfter(await store.tasks.expireDeadlines(await store.tasks.clock()));
     await this.#recoverOrphans();
     if (this.#opts.runQueue) {
       // Runs whose job is missing (announcing failed, or they went back to the queue elsewhere) get one.
@@ -423,6 +431,9 @@ export class TaskSupervisor implements TaskRunEvents {
         this.#attempts.delete(attempt.run.id);
         clearTimeout(attempt.deadlineTimer);
         this.#attemptEnded(attempt, 'done');
+        // An attempt that failed may not have cleaned up after itself (its lease expired, say).
+        const cleanup = this.#cleanUpAfter([attempt.run]).finally(() => this.#endings.delete(cleanup));
+        this.#endings.add(cleanup);
         attempt.end();
         this.#wake();
         return;
@@ -485,30 +496,48 @@ export class TaskSupervisor implements TaskRunEvents {
     const now = await store.tasks.clock();
     const finish = (outcome: TaskOutcome) => store.tasks.finish(run.id, this.owner, outcome, now);
     const release = (how: Release) => store.tasks.release(run.id, this.owner, now, how);
+    let settled: boolean;
     switch (attempt.stopping) {
       case 'cancel':
-        await finish({ status: 'STOPPED' });
-        return;
+        settled = await finish({ status: 'STOPPED' });
+        break;
       case 'timeout':
-        await finish({ status: 'TIMEOUT', errorString: await this.#timeoutMessage(run) });
-        return;
+        settled = await finish({ status: 'TIMEOUT', errorString: await this.#timeoutMessage(run) });
+        break;
       case 'lost':
+        // Another node settled the run, and cleans up after it.
         return;
       case 'shutdown':
         // Handed back, not interrupted: the run did nothing wrong and starts over at the next start.
-        await release(
+        settled = await release(
           this.#opts.resumable(run)
             ? { resume: true, interrupted: false }
             : { resume: false, errorString: 'Task run was stopped by a server shutdown and cannot be resumed; start it again.' },
         );
-        return;
+        break;
       case undefined: {
         const died = `its task process (pid ${attempt.process.child.pid}) ${deathOf(code, signal)}`;
         const how = await this.#afterDeath(run, died);
-        if (await release(how)) {
+        settled = await release(how);
+        if (settled) {
           this.#opts.log(`task run ${run.id} (${run.taskType}) interrupted: ${died}; ${how.resume ? 'resumed' : 'failed'}`, { level: 'warn', ...runFields(run) });
         }
-        return;
+        break;
+      }
+    }
+    if (settled) await this.#cleanUpAfter([run]);
+  }
+
+  /** Cleans up after attempts that have ended (opts.afterAttempt); never throws. */
+  async #cleanUpAfter(runs: readonly TaskRunRecord[]): Promise<void> {
+    const { afterAttempt } = this.#opts;
+    if (!afterAttempt) return;
+    for (const run of runs) {
+      try {
+        for (const stopping of await afterAttempt(run)) this.cancelRequested(stopping.id);
+      } catch (e) {
+        // What is left is removed by the run's next attempt, or the next run writing to its output.
+        this.#opts.log(`task run ${run.id}: cleaning up after its attempt ${run.attempt} failed: ${(e as Error).message}`, { level: 'warn', ...runFields(run) });
       }
     }
   }
@@ -575,10 +604,11 @@ export class TaskSupervisor implements TaskRunEvents {
             : `the doppel node running it (${run.leaseOwner}) died or stopped renewing its lease`,
         ),
     });
-    if (recovered > 0) {
+    if (recovered.length > 0) {
       const from = deadOwners.length > 0 ? ` of dead node(s) ${deadOwners.join(', ')} or` : '';
-      this.#opts.log(`recovered ${recovered} task run(s)${from} whose lease expired`, { level: 'warn' });
+      this.#opts.log(`recovered ${recovered.length} task run(s)${from} whose lease expired`, { level: 'warn' });
     }
+    await this.#cleanUpAfter(recovered);
   }
 
   /**

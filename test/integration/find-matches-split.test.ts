@@ -3,7 +3,8 @@
  * SDKs against a real server with a small DOPPEL_PARTITION_ROWS: the output equals a single run's
  * byte for byte (one task process: the run executes its own parts; three: a part killed mid-run is
  * resumed), parts stay out of GetMLTaskRuns, a stopped job run stops every part, and the parts'
- * folder beside the output is gone afterwards.
+ * folder beside the output is gone afterwards; a run whose own task process dies ends its parts
+ * and removes its folder whether it fails or starts again.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -111,9 +112,23 @@ async function setWorkers({ glue, transformId }: Setup, workers: number): Promis
   await glue.send(new UpdateMLTransformCommand({ TransformId: transformId, WorkerType: 'G.1X', NumberOfWorkers: workers }));
 }
 
-async function startJob({ glue }: Setup, output: string): Promise<string> {
-  const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: JOB, Arguments: { '--output-path': `s3://${BUCKET}/${output}/` } }));
+async function startJob({ glue }: Setup, output: string, jobName = JOB): Promise<string> {
+  const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: jobName, Arguments: { '--output-path': `s3://${BUCKET}/${output}/` } }));
   return JobRunId!;
+}
+
+/** The keys under a prefix of the bucket. */
+async function keysUnder({ s3 }: Setup, prefix: string): Promise<string[]> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  return (listed.Contents ?? []).map((o) => o.Key!);
+}
+
+/** The id of the job's running FIND_MATCHES task run (the job run's, once it has started). */
+async function runningTaskRun(setup: Setup): Promise<string> {
+  return until('the job\'s task run', async () => {
+    const listed = await setup.glue.send(new GetMLTaskRunsCommand({ TransformId: setup.transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
+    return listed.TaskRuns?.find((r) => r.Status === 'STARTING' || r.Status === 'RUNNING')?.TaskRunId;
+  });
 }
 
 /** The output's files (every key under it) and the bytes of its part files. */
@@ -135,6 +150,24 @@ async function taskRunOf(setup: Setup, jobRunId: string): Promise<Record<string,
   const run = runs.find((r) => (r['Properties'] as Record<string, Record<string, unknown>>)['FindMatchesTaskRunProperties']!['JobRunId'] === jobRunId);
   assert.ok(run, `job run ${jobRunId} has a task run`);
   return run;
+}
+
+/**
+ * A part of the run that a task process claimed (not the run executing a part itself), frozen
+ * with SIGSTOP while it is RUNNING, so that it is surely still running when the test goes on.
+ */
+async function frozenPart(setup: Setup, taskRunId: string): Promise<{ id: string; pid: number }> {
+  return until('a part running in a task process of its own', async () => {
+    for (const p of await partsOf(setup.server, taskRunId)) {
+      // Claimed by a node's supervisor, not by the run executing a part itself (part-executor-*).
+      if (p.status !== 'RUNNING' || !p.lease_owner || p.lease_owner.startsWith('part-executor-')) continue;
+      const pid = await taskProcessOf(setup.server, p.id);
+      process.kill(pid, 'SIGSTOP');
+      if ((await partsOf(setup.server, taskRunId)).find((q) => q.id === p.id)?.status === 'RUNNING') return { id: p.id, pid };
+      process.kill(pid, 'SIGCONT');
+    }
+    return undefined;
+  }, 120_000);
 }
 
 const findMatchesProps = (run: Record<string, unknown>) =>
@@ -187,9 +220,11 @@ async function stopServer(setup: Setup | undefined): Promise<void> {
 describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
   let one: Setup | undefined;
   let three: Setup | undefined;
+  let dying: Setup | undefined;
   after(async () => {
     await stopServer(one);
     await stopServer(three);
+    await stopServer(dying);
   });
 
   it('one task process: the run executes its 3 parts itself; the output equals a single run\'s', async () => {
@@ -228,23 +263,8 @@ describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
   it('three task processes: a part killed mid-run is resumed and the output still equals a single run\'s; a stopped job run stops every part', async () => {
     three = await setUp(loadDataset('splink_historical_50k'), { DOPPEL_WORKERS: '3', DOPPEL_PARTITION_ROWS: '1000' });
     const split = await startJob(three, 'split');
-    const taskRunId = (await until('the job\'s task run', async () => {
-      const listed = await three!.glue.send(new GetMLTaskRunsCommand({ TransformId: three!.transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
-      return listed.TaskRuns?.[0]?.TaskRunId;
-    }))!;
-    // A part a task process claimed (not the run itself): frozen first, so that it is surely
-    // still running when it is killed.
-    const { id: killed, pid } = await until('a part running in a task process of its own', async () => {
-      for (const p of await partsOf(three!.server, taskRunId)) {
-        // Claimed by a node's supervisor, not by the run executing a part itself (part-executor-*).
-        if (p.status !== 'RUNNING' || !p.lease_owner || p.lease_owner.startsWith('part-executor-')) continue;
-        const pid = await taskProcessOf(three!.server, p.id);
-        process.kill(pid, 'SIGSTOP');
-        if ((await partsOf(three!.server, taskRunId)).find((q) => q.id === p.id)?.status === 'RUNNING') return { id: p.id, pid };
-        process.kill(pid, 'SIGCONT');
-      }
-      return undefined;
-    }, 120_000);
+    const taskRunId = await runningTaskRun(three);
+    const { id: killed, pid } = await frozenPart(three, taskRunId);
     process.kill(pid, 'SIGKILL');
     await untilLogged(three.server, new RegExp(`task run ${killed} \\(FIND_MATCHES\\) interrupted: its task process \\(pid ${pid}\\) was killed by SIGKILL.*; resumed`));
     const run = await waitForJobRun(three.glue, JOB, split, 300_000);
@@ -254,7 +274,8 @@ describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
 
     await setWorkers(three, 1);
     const single = await startJob(three, 'single');
-    assert.equal((await waitForJobRun(three.glue, JOB, single, 300_000)).JobRunState, 'SUCCEEDED');
+    const singleRun = await waitForJobRun(three.glue, JOB, single, 300_000);
+    assert.equal(singleRun.JobRunState, 'SUCCEEDED', singleRun.ErrorMessage);
     const [a, b] = [await outputOf(three, 'split'), await outputOf(three, 'single')];
     assert.deepEqual(a.keys, b.keys);
     assert.equal(a.parts.get('part-00000.csv'), b.parts.get('part-00000.csv'), 'match ids and confidence scores byte for byte');
@@ -262,10 +283,7 @@ describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
     // BatchStopJobRun while parts run: the job run and every part end STOPPED.
     await setWorkers(three, 3);
     const stopped = await startJob(three, 'stopped');
-    const stoppedTask = await until('the stopped job\'s task run', async () => {
-      const listed = await three!.glue.send(new GetMLTaskRunsCommand({ TransformId: three!.transformId, Filter: { TaskRunType: 'FIND_MATCHES' } }));
-      return listed.TaskRuns?.find((r) => r.Status === 'STARTING' || r.Status === 'RUNNING')?.TaskRunId;
-    });
+    const stoppedTask = await runningTaskRun(three);
     await until('a running part', async () => ((await partsOf(three!.server, stoppedTask)).some((p) => p.status === 'RUNNING') ? true : undefined), 120_000);
     const stop = await three.glue.send(new BatchStopJobRunCommand({ JobName: JOB, JobRunIds: [stopped] }));
     assert.deepEqual(stop.Errors, []);
@@ -283,7 +301,66 @@ describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
 
     // The next run to the same output removes what the stopped run left there.
     const again = await startJob(three, 'stopped');
-    assert.equal((await waitForJobRun(three.glue, JOB, again, 300_000)).JobRunState, 'SUCCEEDED');
+    const againRun = await waitForJobRun(three.glue, JOB, again, 300_000);
+    assert.equal(againRun.JobRunState, 'SUCCEEDED', againRun.ErrorMessage);
     assert.deepEqual((await outputOf(three, 'stopped')).keys, ['_SUCCESS', '_doppel/incremental-state.bin', 'part-00000.csv']);
+  });
+
+  it("a run whose task process dies while its parts run: a failed run ends its parts and removes its folder at once, a resumed one before its next attempt goes on", async () => {
+    // A lease long enough that no attempt loses it on a busy machine (a task process busy with one
+    // long computation sees its renewals late): only the kills end attempts. The parts a dead run
+    // was executing itself end when it expires.
+    dying = await setUp(loadDataset('splink_historical_50k'), { DOPPEL_WORKERS: '3', DOPPEL_PARTITION_ROWS: '1000', DOPPEL_LEASE_MS: '60000' });
+    const partsPrefix = (output: string, taskRunId: string) => `${output}/_doppel/parts/${taskRunId}/`;
+    const everyPartEnded = async (taskRunId: string) => {
+      const parts = await partsOf(dying!.server, taskRunId);
+      return parts.every((p) => ['SUCCEEDED', 'FAILED', 'STOPPED'].includes(p.status)) ? parts : undefined;
+    };
+
+    // MaxRetries allows more attempts: the run starts again (and again, should an attempt on a busy
+    // machine see its lease renewed too late). Its next attempt is frozen as soon as it starts (for
+    // less than a lease), so whatever ends the first attempt's parts and removes their data is not
+    // that attempt.
+    await dying.glue.send(
+      new CreateJobCommand({ Name: 'dedupe-again', Role: ROLE, Command: { Name: 'findmatches' }, DefaultArguments: { '--transform-id': dying.transformId }, MaxRetries: 3 }),
+    );
+    const resumedRun = await startJob(dying, 'resumed', 'dedupe-again');
+    const resumedTask = await runningTaskRun(dying);
+    const stuck = await frozenPart(dying, resumedTask);
+    const parent = await taskProcessOf(dying.server, resumedTask);
+    assert.ok((await keysUnder(dying, partsPrefix('resumed', resumedTask))).length > 0, 'the first attempt wrote its parts\' data');
+    const firstParts = (await partsOf(dying.server, resumedTask)).map((p) => p.id);
+    process.kill(parent, 'SIGKILL');
+    await untilLogged(dying.server, new RegExp(`task run ${resumedTask} \\(FIND_MATCHES\\) interrupted: its task process \\(pid ${parent}\\).*; resumed`));
+    // A task process to take it may have to start first (the killed ones are replaced).
+    const second = await taskProcessOf(dying.server, resumedTask, 2, 60_000);
+    process.kill(second, 'SIGSTOP');
+    try {
+      const statusOf = async (id: string) => (await partsOf(dying!.server, resumedTask)).find((p) => p.id === id)?.status;
+      await until('the first attempt\'s frozen part stopped', async () => ((await statusOf(stuck.id)) === 'STOPPED' ? true : undefined), 10_000);
+      await until('the first attempt\'s data removed', async () => ((await keysUnder(dying!, partsPrefix('resumed', resumedTask))).length === 0 ? true : undefined), 10_000);
+    } finally {
+      process.kill(second, 'SIGCONT');
+    }
+    const resumed = await waitForJobRun(dying.glue, 'dedupe-again', resumedRun, 300_000);
+    assert.equal(resumed.JobRunState, 'SUCCEEDED', resumed.ErrorMessage);
+    assert.deepEqual((await outputOf(dying, 'resumed')).keys, ['_SUCCESS', '_doppel/incremental-state.bin', 'part-00000.csv']);
+    const ended = await until('every part of the first attempt ended', () => everyPartEnded(resumedTask), 90_000);
+    for (const p of ended.filter((q) => firstParts.includes(q.id))) assert.ok(p.status === 'STOPPED' || p.status === 'SUCCEEDED', `part ${p.id}: ${p.status}`);
+
+    // MaxRetries 0: the run fails, and nothing of it goes on or stays behind.
+    await dying.glue.send(
+      new CreateJobCommand({ Name: 'dedupe-once', Role: ROLE, Command: { Name: 'findmatches' }, DefaultArguments: { '--transform-id': dying.transformId }, MaxRetries: 0 }),
+    );
+    const failedRun = await startJob(dying, 'failed', 'dedupe-once');
+    const failedTask = await runningTaskRun(dying);
+    const frozen = await frozenPart(dying, failedTask);
+    process.kill(await taskProcessOf(dying.server, failedTask), 'SIGKILL');
+    const failed = await waitForJobRun(dying.glue, 'dedupe-once', failedRun, 60_000);
+    assert.equal(failed.JobRunState, 'FAILED');
+    assert.match(failed.ErrorMessage ?? '', /its task process \(pid \d+\) was killed by SIGKILL/);
+    const failedParts = await until('every part of the failed run ended', () => everyPartEnded(failedTask), 90_000);
+    assert.equal(failedParts.find((p) => p.id === frozen.id)?.status, 'STOPPED', 'the frozen part was stopped');
+    await until('the failed run\'s data removed', async () => ((await keysUnder(dying!, 'failed/')).length === 0 ? true : undefined), 10_000);
   });
 });

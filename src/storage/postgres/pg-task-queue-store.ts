@@ -219,18 +219,18 @@ export class PgTaskQueueStore implements TaskQueueStore {
     deadOwners?: readonly string[];
     self?: { owner: string; executing: readonly string[] };
     settle: (run: TaskRunRecord) => Promise<Release>;
-  }): Promise<number> {
+  }): Promise<TaskRunRecord[]> {
     const orphans = `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STOPPING')
       AND (lease_owner IS DISTINCT FROM $2 OR id <> ALL($4::text[]))
       AND (lease_expires_at < $1 OR lease_owner = ANY($3::text[]))`;
     const params = [opts.now, opts.self?.owner ?? null, opts.deadOwners ?? [], opts.self?.executing ?? []];
     const found = (await this.#db.query<TaskRunRow>(orphans, params)).rows.map(toTaskRun);
-    if (found.length === 0) return 0;
+    if (found.length === 0) return [];
     const settled = await settleOrphans(found, opts.settle);
     return this.#db.tx(async (c) => {
       // Rows another node is recovering (or whose owner is committing right now) are skipped: the
       // next look finds whatever is still an orphan then.
-      let touched = 0;
+      const touched: TaskRunRecord[] = [];
       const { rows } = await c.query<TaskRunRow>(`${orphans} FOR UPDATE SKIP LOCKED`, params);
       for (const run of rows.map(toTaskRun)) {
         const spent = ranUntilLastSeen(run, opts.now);
@@ -242,7 +242,7 @@ export class PgTaskQueueStore implements TaskQueueStore {
           if (how.resume) await requeue(c, run.id, spent, opts.now, how.interrupted);
           else await end(c, run.id, 'FAILED', how.errorString, spent, opts.now);
         }
-        touched++;
+        touched.push(run);
       }
       return touched;
     });
@@ -265,15 +265,16 @@ export class PgTaskQueueStore implements TaskQueueStore {
     return rows.map((r) => r.owner);
   }
 
-  async expireDeadlines(now: number): Promise<number> {
+  async expireDeadlines(now: number): Promise<TaskRunRecord[]> {
     return this.#db.tx(async (c) => {
       const { rows } = await c.query<TaskRunRow>(
         `SELECT * FROM task_runs WHERE status IN ('RUNNING', 'STARTING') AND deadline_at IS NOT NULL
          AND deadline_at < $1 AND (lease_expires_at IS NULL OR lease_expires_at < $1) FOR UPDATE SKIP LOCKED`,
         [now],
       );
-      for (const run of rows.map(toTaskRun)) await end(c, run.id, 'TIMEOUT', DEADLINE_PASSED, ranUntilLastSeen(run, now), now);
-      return rows.length;
+      const expired = rows.map(toTaskRun);
+      for (const run of expired) await end(c, run.id, 'TIMEOUT', DEADLINE_PASSED, ranUntilLastSeen(run, now), now);
+      return expired;
     });
   }
 

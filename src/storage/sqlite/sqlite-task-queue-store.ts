@@ -293,7 +293,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     deadOwners?: readonly string[];
     self?: { owner: string; executing: readonly string[] };
     settle: (run: TaskRunRecord) => Promise<Release>;
-  }): Promise<number> {
+  }): Promise<TaskRunRecord[]> {
     const dead = opts.deadOwners ?? [];
     const executing = opts.self?.executing ?? [];
     const orphans = () =>
@@ -307,10 +307,10 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
           .all(opts.self?.owner ?? null, ...executing, opts.now, ...dead) as TaskRunRow[]
       ).map(toTaskRun);
     const found = orphans();
-    if (found.length === 0) return 0;
+    if (found.length === 0) return [];
     const settled = await settleOrphans(found, opts.settle);
     return this.#tx(() => {
-      let touched = 0;
+      const touched: TaskRunRecord[] = [];
       for (const run of orphans()) {
         const spent = ranUntilLastSeen(run, opts.now);
         if (run.status === 'STOPPING') {
@@ -321,7 +321,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
           if (how.resume) this.#requeue(run.id, spent, opts.now, how.interrupted);
           else this.#end(run.id, 'FAILED', how.errorString, spent, opts.now);
         }
-        touched++;
+        touched.push(run);
       }
       return touched;
     });
@@ -364,7 +364,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
       .all() as Array<{ status: TaskStatus; taskType: string; count: number }>;
   }
 
-  async expireDeadlines(now: number): Promise<number> {
+  async expireDeadlines(now: number): Promise<TaskRunRecord[]> {
     const expired = () =>
       this.#db
         .prepare(
@@ -373,11 +373,9 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
         )
         .all(now, now) as TaskRunRow[];
     return this.#writeIfFound(expired, (rows) => {
-      for (const run of rows.map(toTaskRun)) {
-        const spent = ranUntilLastSeen(run, now);
-        this.#end(run.id, 'TIMEOUT', DEADLINE_PASSED, spent, now);
-      }
-      return rows.length;
-    }, 0);
+      const runs = rows.map(toTaskRun);
+      for (const run of runs) this.#end(run.id, 'TIMEOUT', DEADLINE_PASSED, ranUntilLastSeen(run, now), now);
+      return runs;
+    }, []);
   }
 }

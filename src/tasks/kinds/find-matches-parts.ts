@@ -13,12 +13,19 @@
  * changes: every pair is scored exactly once. Parts are hidden from GetMLTaskRun(s) and from the
  * transform's concurrent-run limit; a part that fails (after the transform's MaxRetries) fails the
  * run, a cancel of the run cancels its parts, and the folder is removed when the run ends.
+ *
+ * Each execution of the run (an attempt, or the same attempt started over after a shutdown) has a
+ * folder of its own, named after its attempt and when it began RUNNING, and its parts name that
+ * folder. The execution cleans up after itself when it can; when it cannot (its task process or
+ * node died, it was stopped or timed out, its lease expired) whoever settles its attempt ends
+ * exactly that execution's parts and removes exactly its folder (endExecution), without touching
+ * a newer execution of the same run.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeState, encodeState, type IncrementalState, type Matcher, type ScoredPairs, type ScoringPlan } from '../../engine/index.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
-import type { ObjectStore } from '../../storage/object-store.js';
+import { ObjectStoreError, type ObjectStore } from '../../storage/object-store.js';
 import { startingTaskRun, type Scope, type TaskRunRecord, type TransformRecord } from '../../storage/records.js';
 import { asPrefix, formatS3Uri, parseS3Uri, type S3Location } from '../../storage/s3-uri.js';
 import { TaskFailure, type TaskContext, type TaskResult } from '../task-handler.js';
@@ -33,7 +40,7 @@ export interface PartArgs {
   /** 0-based. */
   part: number;
   parts: number;
-  /** The parent attempt's folder (an S3 URI ending in `/`): the state, the pairs and the scores. */
+  /** The parent execution's folder (an S3 URI ending in `/`, see executionFolder): the state, the pairs and the scores. */
   folder: string;
 }
 
@@ -88,6 +95,25 @@ export function partsFolder(output: S3Location, runId: string): S3Location {
   return { bucket: output.bucket, key: `${asPrefix(output.key)}_doppel/parts/${runId}/` };
 }
 
+/**
+ * The folder of one execution of the run: `run` as it was claimed (its attempt, and when that
+ * execution began RUNNING, which tells apart the executions of an attempt handed back on shutdown).
+ */
+function executionFolder(output: S3Location, run: Pick<TaskRunRecord, 'id' | 'attempt' | 'runningSince'>): S3Location {
+  return { bucket: output.bucket, key: `${partsFolder(output, run.id).key}attempt-${run.attempt}-${run.runningSince ?? 0}/` };
+}
+
+/** The output of a find-matches run that is no part (its `--output-path`), undefined for a run of any other kind. */
+function outputOf(run: TaskRunRecord): S3Location | undefined {
+  const outputPath = run.args['outputPath'];
+  if (run.taskType !== 'FIND_MATCHES' || isPart(run) || typeof outputPath !== 'string') return undefined;
+  try {
+    return parseS3Uri(outputPath);
+  } catch {
+    return undefined; // such a run fails before it writes anything
+  }
+}
+
 const stateKey = (folder: S3Location) => `${folder.key}state.bin`;
 const pairsKey = (folder: S3Location, part: number) => `${folder.key}pairs-${part}.bin`;
 const scoresKey = (folder: S3Location, part: number) => `${folder.key}scores-${part}.bin`;
@@ -118,15 +144,52 @@ async function removeEndedRunsFolders(store: MetadataStore, ctx: TaskContext, ou
   }
 }
 
-/** Cancels the run's parts that have not ended (all attempts' parts). */
-export async function cancelParts(store: MetadataStore, scope: Scope, transformId: string, runId: string): Promise<TaskRunRecord[]> {
+/**
+ * Cancels the run's parts that have not ended: all executions' parts, or with `folder` only those of
+ * the execution writing there. Returns those now STOPPING (their task processes are being stopped).
+ */
+export async function cancelParts(store: MetadataStore, scope: Scope, transformId: string, runId: string, folder?: S3Location): Promise<TaskRunRecord[]> {
+  const uri = folder && formatS3Uri(folder);
   const stopping: TaskRunRecord[] = [];
   for (const run of await store.tasks.list(scope, transformId)) {
-    if (run.args['partOf'] !== runId || TERMINAL.has(run.status)) continue;
+    if (run.args['partOf'] !== runId || TERMINAL.has(run.status) || (uri !== undefined && run.args['folder'] !== uri)) continue;
     const after = await store.tasks.requestCancel(scope, transformId, run.id, Date.now());
     if (after?.status === 'STOPPING') stopping.push(after);
   }
   return stopping;
+}
+
+/**
+ * Ends what an execution of a find-matches run left behind once its attempt is over, however it
+ * ended (nothing is left after one that cleaned up after itself; one cut short, by a death, a stop,
+ * a timeout or an expired lease, may have left everything): its parts that have not ended are
+ * cancelled (task processes executing them are stopped by their supervisors within a quarter of a
+ * second; those its own process executed end when their lease expires) and its folder is removed.
+ * `run` is the run as that execution claimed it, and it is called after the attempt's ending was
+ * written: a part that writes its scores later sees that and removes them itself (scorePart).
+ * Nothing for runs of other kinds. Returns the parts now STOPPING.
+ */
+export async function endExecution(store: MetadataStore, objects: ObjectStore, run: TaskRunRecord): Promise<TaskRunRecord[]> {
+  const output = outputOf(run);
+  if (!output) return [];
+  const folder = executionFolder(output, run);
+  const stopping = await cancelParts(store, run, run.transformId, run.id, folder);
+  try {
+    await removeFolder(objects, folder);
+  } catch (e) {
+    // A run whose output bucket is missing wrote nothing there (it failed saying so).
+    if (!(e instanceof ObjectStoreError && e.code === 'NoSuchBucket')) throw e;
+  }
+  return stopping;
+}
+
+/** Whether the execution of the parent run that wrote `args.folder` is the parent's current one and still RUNNING. */
+async function parentExecutionLive(store: MetadataStore, part: TaskRunRecord): Promise<{ live: boolean; parent?: TaskRunRecord }> {
+  const args = part.args as unknown as PartArgs;
+  const parent = await store.tasks.get(part, part.transformId, args.partOf);
+  const output = parent && outputOf(parent);
+  const live = parent?.status === 'RUNNING' && output !== undefined && formatS3Uri(executionFolder(output, parent)) === args.folder;
+  return { live, ...(parent ? { parent } : {}) };
 }
 
 export interface PartDeps {
@@ -148,12 +211,13 @@ export async function scoreInParts(
   const { store } = deps;
   const run = ctx.run;
   const runFolder = partsFolder(output, run.id);
-  // An earlier attempt of this run may have left parts and data behind, and a run that was stopped
-  // or timed out (its process killed) its data.
+  // An earlier execution of this run whose ending was settled by a node that died before cleaning
+  // up after it (endExecution) may have left parts and data behind, and so may other runs
+  // to this output.
   await cancelParts(store, run, run.transformId, run.id);
   await removeFolder(ctx.objects, runFolder);
   await removeEndedRunsFolders(store, ctx, output);
-  const folder: S3Location = { bucket: output.bucket, key: `${runFolder.key}attempt-${run.attempt}/` };
+  const folder = executionFolder(output, run);
   try {
     const m = plan.pairs.a.length;
     ctx.progress(`scoring in ${parts} parts: writing the prepared table, the model and the parts' pairs to ${formatS3Uri(folder)}`);
@@ -293,10 +357,8 @@ let lastState: { uri: string; etag: string; state: IncrementalState } | undefine
  */
 export async function executePart(deps: PartDeps, ctx: TaskContext): Promise<TaskResult> {
   const args = ctx.run.args as unknown as PartArgs;
-  const parent = await deps.store.tasks.get(ctx.run, ctx.run.transformId, args.partOf);
-  if (parent?.status !== 'RUNNING') {
-    throw new TaskFailure(`The find-matches run ${args.partOf} this is part of is ${parent ? parent.status : 'gone'}.`);
-  }
+  const { live, parent } = await parentExecutionLive(deps.store, ctx.run);
+  if (!live) throw new TaskFailure(parentEndedMessage(args, parent));
   const folder = parseS3Uri(args.folder);
   const at = { bucket: folder.bucket, key: stateKey(folder) };
   const info = await ctx.objects.headObject(at.bucket, at.key);
@@ -311,6 +373,11 @@ export async function executePart(deps: PartDeps, ctx: TaskContext): Promise<Tas
     lastState = { uri, etag: read.info.etag, state };
   }
   return scorePart(deps, ctx.objects, ctx.run, lastState.state, folder, undefined, ctx.progress);
+}
+
+function parentEndedMessage(args: PartArgs, parent: TaskRunRecord | undefined): string {
+  const how = !parent ? 'is gone' : parent.status === 'RUNNING' ? 'started again as a new attempt' : `is ${parent.status}`;
+  return `The find-matches run ${args.partOf} this is part of ${how}.`;
 }
 
 async function scorePart(
@@ -331,7 +398,15 @@ async function scorePart(
     ...(signal ? { signal } : {}),
     progress: (stage, fraction) => progress?.(`part ${args.part + 1} of ${args.parts}: ${stage}`, fraction),
   });
-  await put(objects, folder.bucket, scoresKey(folder, args.part), [bytesOf(scored.p)]);
+  const scores = scoresKey(folder, args.part);
+  await put(objects, folder.bucket, scores, [bytesOf(scored.p)]);
+  // The parent's execution may have been cut short while this part scored, and its folder removed
+  // already: then these scores would stay there, read by nobody (see endExecution).
+  const { live, parent } = await parentExecutionLive(deps.store, run);
+  if (!live) {
+    await objects.deleteObject(folder.bucket, scores);
+    throw new TaskFailure(parentEndedMessage(args, parent));
+  }
   const props = run.properties['FindMatchesTaskRunProperties'] as Record<string, unknown>;
   return { properties: { FindMatchesTaskRunProperties: { ...props, ScoredPairCount: n, FullyScoredPairCount: scored.fullyScored } } };
 }
