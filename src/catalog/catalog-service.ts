@@ -377,7 +377,7 @@ export class CatalogService {
   async #partitionValues(table: TableRecord, predicate: string): Promise<string[][]> {
     const values = await this.store.listPartitionValues(keyOf(table));
     if (predicate.trim() === '') return values;
-    const selected = compilePartitionExpression(predicate, partitionKeysOf(table));
+    const selected = compilePartitionExpression(predicate, partitionKeysOf(table), `${table.databaseName}.${table.name}`);
     return values.filter((v) => selected(v));
   }
 

@@ -38,18 +38,37 @@ type Node =
 /** Thrown inside the parser where it cannot go on; turned into InvalidInputException at the top. */
 class Unsupported extends Error {}
 
-/** Compiles the expression against the table's partition keys; a bad one is InvalidInputException. */
-export function compilePartitionExpression(expression: string, keys: PartitionKey[]): PartitionFilter {
+/**
+ * Compiles the expression against the partition keys of `table` (`database.table`, named in
+ * messages); a bad one is InvalidInputException.
+ */
+export function compilePartitionExpression(expression: string, keys: PartitionKey[], table: string): PartitionFilter {
   const types = keys.map((k) => keyType(k));
+  const parser = new Parser(tokenize(expression), keys);
   let tree: Node;
   try {
-    tree = new Parser(tokenize(expression), keys).parseAll();
+    tree = parser.parseAll();
   } catch (e) {
     if (e instanceof Unsupported) throw invalidInput(`Unsupported expression '${expression}': ${e.message}`);
     throw e;
   }
+  if (parser.unknownKeys.length > 0) throw invalidInput(unknownKeysMessage(parser.unknownKeys, keys, table));
   const evaluate = compileNode(tree, keys, types);
   return (values) => evaluate(values);
+}
+
+/**
+ * Glue's own answer for names that are not partition keys, "Invalid partition expression!", then
+ * which names those are and which keys the table has, for someone to fix it without looking.
+ */
+function unknownKeysMessage(unknown: string[], keys: PartitionKey[], table: string): string {
+  const names = unknown.join(', ');
+  const what = unknown.length === 1 ? `${names} is not a partition key` : `${names} are not partition keys`;
+  const has =
+    keys.length === 0
+      ? `table ${table} has no partition keys (it is not partitioned)`
+      : `the partition keys of table ${table} are ${keys.map((k) => k.name).join(', ')}`;
+  return `Invalid partition expression! ${what}: ${has}.`;
 }
 
 function tokenize(text: string): Token[] {
@@ -111,6 +130,8 @@ const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'BETWEEN', 'IN', 'LIKE', 'IS', 'NU
 /** Recursive descent over the tokens: OR binds loosest, then AND, then NOT. */
 class Parser {
   #pos = 0;
+  /** The names the expression uses as keys that are none of the table's, each once, in order. */
+  readonly unknownKeys: string[] = [];
 
   constructor(
     private readonly tokens: Token[],
@@ -245,8 +266,8 @@ class Parser {
     if (t.kind === 'word' && !KEYWORDS.has(t.text.toUpperCase())) {
       this.#pos++;
       const index = this.keys.findIndex((k) => k.name.toLowerCase() === t.text.toLowerCase());
-      // Glue's own answer for a name that is not a partition key.
-      if (index < 0) throw invalidInput('Invalid partition expression!');
+      // Parsing goes on, so that the error names every unknown key (compilePartitionExpression).
+      if (index < 0 && !this.unknownKeys.includes(t.text)) this.unknownKeys.push(t.text);
       return { kind: 'key', index };
     }
     throw new Unsupported(`expected a partition key or a literal but found ${describe(t)} at position ${t.at}.`);

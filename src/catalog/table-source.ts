@@ -101,7 +101,7 @@ export async function partitionsToRead(
   if (predicate === undefined) return all;
   let selected: PartitionRecord[];
   try {
-    const selects = compilePartitionExpression(predicate, keys);
+    const selects = compilePartitionExpression(predicate, keys, name);
     selected = all.filter((p) => selects(p.values));
   } catch (e) {
     if (e instanceof ServiceError) throw new TableDataError(`The push-down predicate "${predicate}" cannot be applied to table ${name}: ${e.message}`);

@@ -293,7 +293,7 @@ export class JobService {
     );
     if (!table) return undefined;
     try {
-      compilePartitionExpression(predicate, partitionKeysOf(table));
+      compilePartitionExpression(predicate, partitionKeysOf(table), `${table.databaseName}.${table.name}`);
       return undefined;
     } catch (e) {
       if (e instanceof ServiceError) return `Argument --push-down-predicate: ${e.message}`;

@@ -167,7 +167,38 @@ describe('FindMatches over a partitioned table', { timeout: 600_000 }, () => {
     );
     const failed = await waitForJobRun(glue, jobName, bad.JobRunId!);
     assert.equal(failed.JobRunState, 'FAILED');
-    assert.equal(failed.ErrorMessage, 'Argument --push-down-predicate: Invalid partition expression!');
+    assert.equal(
+      failed.ErrorMessage,
+      'Argument --push-down-predicate: Invalid partition expression! region is not a partition key: the partition keys of table eats.restaurants are source.',
+    );
+
+    // The same records as a table without partition keys, read through --input-table.
+    await glue.send(
+      new CreateTableCommand({
+        DatabaseName: 'eats',
+        TableInput: {
+          Name: 'flat',
+          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+          StorageDescriptor: {
+            Columns: [...ds.header, 'source'].map((Name) => ({ Name, Type: 'string' })),
+            Location: `s3://${BUCKET}/restaurants/source=north/`,
+            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
+          },
+        },
+      }),
+    );
+    const flat = await glue.send(
+      new StartJobRunCommand({
+        JobName: jobName,
+        Arguments: { '--output-path': `s3://${BUCKET}/out/flat/`, '--input-database': 'eats', '--input-table': 'flat', '--push-down-predicate': "source = 'north' AND day > 1 OR source = 'west'" },
+      }),
+    );
+    const unpartitioned = await waitForJobRun(glue, jobName, flat.JobRunId!);
+    assert.equal(unpartitioned.JobRunState, 'FAILED');
+    assert.equal(
+      unpartitioned.ErrorMessage,
+      'Argument --push-down-predicate: Invalid partition expression! source, day are not partition keys: table eats.flat has no partition keys (it is not partitioned).',
+    );
 
     const none = await glue.send(
       new StartJobRunCommand({ JobName: jobName, Arguments: { '--output-path': `s3://${BUCKET}/out/none/`, '--push-down-predicate': "source = 'east'" } }),

@@ -18,7 +18,7 @@ const ROWS = [
 ].map((r) => [...r, '0.1']);
 
 function select(expression: string): string[] {
-  const keep = compilePartitionExpression(expression, KEYS);
+  const keep = compilePartitionExpression(expression, KEYS, 'db.prices');
   return ROWS.filter((r) => keep(r)).map((r) => r[0]!);
 }
 
@@ -62,10 +62,19 @@ describe('partition expressions', () => {
     assert.equal(refusal('n = 1 OR').type, 'InvalidInputException');
     assert.match(refusal('n # 1').message, /unexpected character '#' at position 2/);
     assert.match(refusal('(n = 1').message, /expected '\)' but found the end of the expression/);
+    // Glue's own words first, then which names are unknown (each once) and what the table has.
+    assert.deepEqual(refusal("nn = 1 OR (colour = 'red' AND nn < 3)"), {
+      type: 'InvalidInputException',
+      message: 'Invalid partition expression! nn, colour are not partition keys: the partition keys of table db.prices are Name, n, price, at, ratio.',
+    });
+    assert.throws(
+      () => compilePartitionExpression('day = 1', [], 'db.flat'),
+      { message: 'Invalid partition expression! day is not a partition key: table db.flat has no partition keys (it is not partitioned).' },
+    );
   });
 
   it('a stored value that is not of its key type is InvalidStateException', () => {
-    const keep = compilePartitionExpression('n = 1', KEYS);
+    const keep = compilePartitionExpression('n = 1', KEYS, 'db.prices');
     assert.throws(() => keep(['x', 'many', '1', '2024-01-01 00:00:00', '0']), (e: unknown) => e instanceof ServiceError && e.type === 'InvalidStateException');
   });
 });
