@@ -2,6 +2,7 @@
  * The arguments of a `findmatches` job (Glue passes job arguments as `--name value` strings).
  * Parsed when a run starts and again by the task kind, so both agree on what a run means.
  */
+import { levenshtein } from '../engine/comparators.js';
 import { asPrefix } from '../storage/s3-uri.js';
 
 export type OutputFormat = 'csv' | 'json' | 'parquet';
@@ -27,6 +28,17 @@ export interface FindMatchesArgs {
   pushDownPredicate?: string;
   /** An incremental run (FindIncrementalMatches): the previous output's records keep their match ids. */
   incremental?: IncrementalArgs;
+  /**
+   * Arguments the run ignores that look like misspellings of one it would have read, beside that
+   * one (see misspelledArguments); runs recorded before this existed have none.
+   */
+  misspelled?: Misspelling[];
+}
+
+/** An argument given (`given`) that is none of a findmatches job's but close to one (`meant`). */
+export interface Misspelling {
+  given: string;
+  meant: string;
 }
 
 export interface IncrementalArgs {
@@ -42,6 +54,57 @@ export interface IncrementalArgs {
 export const FIND_MATCHES_COMMAND = 'findmatches';
 
 export class ArgumentError extends Error {}
+
+/** Every argument a findmatches job reads (README "Running FindMatches"). */
+export const FIND_MATCHES_ARGUMENTS = [
+  '--transform-id',
+  '--output-path',
+  '--output-format',
+  '--compute-match-confidence-scores',
+  '--remove-duplicates',
+  '--input-database',
+  '--input-table',
+  '--push-down-predicate',
+  '--explain',
+  '--golden-records',
+  '--existing-path',
+  '--incremental-path',
+  '--incremental-database',
+  '--incremental-table',
+  '--conflicts-path',
+  '--keep-incremental-state',
+] as const;
+
+/** How many single-letter edits (after lower-casing) from a findmatches argument make a misspelling of it. */
+const MISSPELLING_EDITS = 2;
+
+/**
+ * The given arguments that are none of a findmatches job's but differ from one of them only by
+ * case and at most MISSPELLING_EDITS letters: a misspelling far more likely than an argument of
+ * its own (the shortest findmatches argument, --explain, has 7 letters). Other unknown arguments (Glue's own, such as --TempDir or
+ * --enable-metrics, and anything a job passes to a script) are ignored without comment, as Glue
+ * hands them to a script and a findmatches job has none.
+ */
+export function misspelledArguments(args: Record<string, string>): Misspelling[] {
+  const known = new Set<string>(FIND_MATCHES_ARGUMENTS);
+  const found: Misspelling[] = [];
+  for (const given of Object.keys(args)) {
+    if (!given.startsWith('--') || known.has(given)) continue;
+    const name = given.toLowerCase();
+    let best: { meant: string; distance: number } | undefined;
+    for (const meant of FIND_MATCHES_ARGUMENTS) {
+      const distance = levenshtein(name, meant, MISSPELLING_EDITS);
+      if (distance <= MISSPELLING_EDITS && (!best || distance < best.distance)) best = { meant, distance };
+    }
+    if (best) found.push({ given, meant: best.meant });
+  }
+  return found;
+}
+
+/** How a misspelling is reported: the argument ignored and the one it resembles. */
+export function misspellingMessage({ given, meant }: Misspelling): string {
+  return `Argument ${given} is not an argument of findmatches jobs and is ignored: did you mean ${meant}?`;
+}
 
 const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/s;
 
@@ -63,7 +126,21 @@ export function effectiveArguments(
   return { ...(defaults ?? {}), ...(run ?? {}), ...(nonOverridable ?? {}) };
 }
 
+/**
+ * A run's arguments as it reads them. A misspelled argument (misspelledArguments) whose intended
+ * argument is not given as well fails the run: it surely meant to set that one. One given beside
+ * the argument it resembles is kept in `misspelled`, for the run to report and go on.
+ */
 export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesArgs {
+  const misspelled = misspelledArguments(args);
+  // A blank argument counts as not given, as it does for the required ones.
+  const unmeant = misspelled.find((m) => !args[m.meant]?.trim());
+  if (unmeant) {
+    throw new ArgumentError(
+      `Argument ${unmeant.given} is not an argument of findmatches jobs: did you mean ${unmeant.meant}? ` +
+        `(An unknown argument this close to one that is not given is taken for a misspelling; other unknown arguments are ignored.)`,
+    );
+  }
   const transformId = args['--transform-id']?.trim();
   if (!transformId) throw new ArgumentError('Argument --transform-id is required (the id of a FindMatches ML transform).');
   const outputPath = args['--output-path']?.trim();
@@ -127,6 +204,7 @@ export function parseFindMatchesArgs(args: Record<string, string>): FindMatchesA
     ...(inputDatabase !== undefined ? { inputDatabase, inputTable } : {}),
     ...(pushDownPredicate !== undefined ? { pushDownPredicate } : {}),
     ...(incremental ? { incremental } : {}),
+    ...(misspelled.length > 0 ? { misspelled } : {}),
   };
 }
 

@@ -31,7 +31,7 @@ import { loadDataset, type Dataset } from '../support/datasets.js';
 import { findMatchesRunProperties, rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
 import { runCli } from '../support/cli.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, untilLogged, type TestServer } from '../support/server.js';
 
 /** A point of the PrecisionRecallCurve extension member. */
 interface PRPoint {
@@ -280,8 +280,12 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
   });
 
   it('--remove-duplicates keeps the lowest primary key of each group (JSON lines)', async () => {
+    // A misspelling beside the argument it resembles is ignored, and said so; Glue's own arguments are ignored silently.
     const all = await glue.send(
-      new StartJobRunCommand({ JobName: jobName, Arguments: { '--output-path': `s3://${BUCKET}/out/all/`, '--output-format': 'json' } }),
+      new StartJobRunCommand({
+        JobName: jobName,
+        Arguments: { '--output-path': `s3://${BUCKET}/out/all/`, '--output-format': 'json', '--output-fromat': 'csv', '--TempDir': `s3://${BUCKET}/tmp/` },
+      }),
     );
     const dedup = await glue.send(
       new StartJobRunCommand({
@@ -291,6 +295,8 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     );
     assert.equal((await waitForJobRun(glue, jobName, all.JobRunId!)).JobRunState, 'SUCCEEDED');
     assert.equal((await waitForJobRun(glue, jobName, dedup.JobRunId!)).JobRunState, 'SUCCEEDED');
+    await untilLogged(server, /task run tsk-\w+ \(FIND_MATCHES\) 0%: Argument --output-fromat is not an argument of findmatches jobs and is ignored: did you mean --output-format\?/);
+    assert.doesNotMatch(server.output(), /--TempDir/);
     assert.deepEqual(await keysUnder(s3, 'out/dedup/'), ['_SUCCESS', 'part-00000.json']);
     const lines = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const full = lines(await getText(s3, 'out/all/part-00000.json'));

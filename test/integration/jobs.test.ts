@@ -319,7 +319,13 @@ describe('Glue Jobs API', () => {
     assert.match(badRun.ErrorMessage!, /--output-format must be csv, json or parquet, got: xml/);
     assert.ok(badRun.CompletedOn instanceof Date);
 
-    const good = await client.send(new StartJobRunCommand({ JobName: name, Arguments: { '--output-format': 'parquet' } }));
+    // Glue's own arguments, and any other a job passes to a script, are ignored.
+    const good = await client.send(
+      new StartJobRunCommand({
+        JobName: name,
+        Arguments: { '--output-format': 'parquet', '--TempDir': 's3://temp/', '--enable-metrics': 'true', '--job-bookmark-option': 'job-bookmark-disable', '--my-setting': 'x' },
+      }),
+    );
     assert.equal((await waitForJobRun(client, name, good.JobRunId!)).JobRunState, 'SUCCEEDED');
 
     const cases: Array<[Record<string, string>, RegExp]> = [
@@ -330,6 +336,14 @@ describe('Glue Jobs API', () => {
       [{ '--output-format': 'csv', '--compute-match-confidence-scores': '1' }, /--compute-match-confidence-scores must be true or false/],
       [{ '--output-format': 'csv', '--input-database': 'db' }, /--input-database and --input-table must be given together/],
       [{ '--output-format': 'csv', '--transform-id': 'tfm-nope' }, /--transform-id: no ML transform tfm-nope/],
+      // A misspelling of an argument that is not given: the run surely meant that one.
+      [
+        { '--output-format': 'csv', '--remove-duplicate': 'true' },
+        /^Argument --remove-duplicate is not an argument of findmatches jobs: did you mean --remove-duplicates\? \(An unknown argument this close/,
+      ],
+      [{ '--output-format': 'csv', '--Golden_Records': 'true' }, /^Argument --Golden_Records is not an argument of findmatches jobs: did you mean --golden-records\?/],
+      // Named before the required argument it stands for is missed.
+      [{ '--output-path': '', '--outptu-path': 's3://out/y/' }, /^Argument --outptu-path is not an argument of findmatches jobs: did you mean --output-path\?/],
     ];
     for (const [args, message] of cases) {
       const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name, Arguments: args }));

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { IncrementalMatchResult, Matcher, MatchResult } from '../../engine/api.js';
 import { valueAt } from '../../engine/index.js';
-import type { FindMatchesArgs, IncrementalArgs } from '../../jobs/find-matches-args.js';
+import { misspellingMessage, type FindMatchesArgs, type IncrementalArgs } from '../../jobs/find-matches-args.js';
 import { notReadyMessage } from '../../jobs/job-service.js';
 import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
 import { loadIncrementalInput, type IncrementalInput } from './incremental-input.js';
@@ -32,6 +32,8 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
     async execute(ctx: TaskContext): Promise<TaskResult> {
       if (isPart(ctx.run)) return executePart(deps, ctx);
       const args = ctx.run.args as unknown as FindMatchesArgs;
+      // Each is a stage of its own: the server's log and a waiting `doppel find-matches` show it.
+      for (const m of args.misspelled ?? []) ctx.progress(misspellingMessage(m));
       if (ctx.transform.status !== 'READY') {
         throw new TaskFailure(notReadyMessage(ctx.transform.id, ctx.transform.status));
       }
