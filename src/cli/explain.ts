@@ -53,19 +53,22 @@ export async function explainCommand(argv: string[]): Promise<number> {
     process.stdout.write(`Usage:\n${EXPLAIN_USAGE}\n${EXPLAIN_HELP}`);
     return 0;
   }
+  const pairs = [];
+  for (let i = 0; i + 1 < positionals.length; i += 2) pairs.push({ Left: positionals[i]!, Right: positionals[i + 1]! });
+  const selfPair = pairs.findIndex((p) => p.Left === p.Right);
   const problem = !values['transform-id']
     ? '--transform-id is required'
     : positionals.length === 0
       ? 'pairs of primary keys are required'
       : positionals.length % 2 !== 0
         ? `the primary keys must come in pairs, got an odd number (${positionals.length})`
-        : undefined;
+        : selfPair >= 0
+          ? `pair ${selfPair + 1} (${pairs[selfPair]!.Left} ${pairs[selfPair]!.Right}) names the same record twice: a record is not explained against itself, give two different primary keys`
+          : undefined;
   if (problem) {
     process.stderr.write(`${problem}\n\nUsage:\n${EXPLAIN_USAGE}\n${EXPLAIN_HELP}`);
     return 2;
   }
-  const pairs = [];
-  for (let i = 0; i < positionals.length; i += 2) pairs.push({ Left: positionals[i]!, Right: positionals[i + 1]! });
   const glue = GlueCaller.fromEnvironment(values.endpoint, values.region);
   const answer = await glue.call('ExplainMatches', { TransformId: values['transform-id'], RecordPairs: pairs });
   if (values.json) {

@@ -27,7 +27,7 @@ describe('doppel COMMAND --help', () => {
 });
 
 describe('arguments refused before any call', () => {
-  it('doppel explain names what is missing, and an odd number of keys as such', async () => {
+  it('doppel explain names what is missing, an odd number of keys as such, and a record paired with itself', async () => {
     const noTransform = await runCli(['explain', 'a', 'b']);
     assert.equal(noTransform.status, 2);
     assert.match(noTransform.stderr, /^--transform-id is required\n/);
@@ -37,6 +37,10 @@ describe('arguments refused before any call', () => {
     const odd = await runCli(['explain', '--transform-id', 'tfm-x', 'a', 'b', 'c']);
     assert.equal(odd.status, 2);
     assert.match(odd.stderr, /^the primary keys must come in pairs, got an odd number \(3\)\n/);
+    const self = await runCli(['explain', '--transform-id', 'tfm-x', 'a', 'b', 'r001', 'r001']);
+    assert.equal(self.status, 2);
+    assert.match(self.stderr, /^pair 2 \(r001 r001\) names the same record twice: a record is not explained against itself, give two different primary keys\n\nUsage:/);
+    assert.equal(self.stdout, '');
   });
 
   it('doppel find-matches takes --keep-incremental-state true or false only, and not with --no-incremental-state', async () => {
