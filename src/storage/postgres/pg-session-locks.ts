@@ -44,10 +44,13 @@ export class PgSessionLocks {
   #connection(): Promise<pg.Client> {
     if (!this.#client) {
       const opening = this.connect().then((client) => {
-        // A broken connection is replaced at the next call; without a listener its error would end the process.
-        client.on('error', () => {
+        // A broken or closed connection is replaced at the next call; without a listener its error
+        // would end the process.
+        const forget = () => {
           if (this.#client === opening) this.#client = undefined;
-        });
+        };
+        client.on('error', forget);
+        client.on('end', forget);
         return client;
       });
       opening.catch(() => {
