@@ -230,7 +230,7 @@ describe('object keys never reach outside the store', { timeout: 90_000 }, () =>
     }
     const topLevel = readdirSync(server.dataDir).filter((name) => name !== 'objects');
     for (const name of topLevel) {
-      assert.match(name, /^(metadata\.sqlite(-wal|-shm)?|nodes|disk-reserve)$/, `unexpected entry in the data dir: ${name}`);
+      assert.match(name, /^(metadata\.sqlite(-wal|-shm)?|job-starts\.lock|nodes|disk-reserve)$/, `unexpected entry in the data dir: ${name}`);
     }
     const store = snapshot(objectsDir());
     for (const path of Object.keys(store)) {
