@@ -1,9 +1,5 @@
 import pg from 'pg';
-
-/** How long a holder waits for a key another node holds before giving up. */
-const WAIT_MS = 30_000;
-/** Pause between two attempts on a key held elsewhere: a holder keeps it for a few statements. */
-const RETRY_MS = 5;
+import { takeWhenFree } from '../../core/take-when-free.js';
 
 /**
  * Session advisory locks, held on one connection of their own outside the pool. A holder runs its
@@ -21,13 +17,10 @@ export class PgSessionLocks {
   /** Runs `fn` holding `key` against every process of every node using the database. */
   async hold<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const client = await this.#connection();
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
+    await takeWhenFree(async () => {
       const { rows } = await client.query<{ taken: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS taken', [key]);
-      if (rows[0]!.taken) break;
-      if (Date.now() > deadline) throw new Error(`lock ${key} is still held by another process after ${WAIT_MS / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-    }
+      return rows[0]!.taken;
+    }, `lock ${key}`);
     try {
       return await fn();
     } finally {

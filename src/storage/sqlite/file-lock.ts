@@ -1,10 +1,6 @@
 import Database from 'better-sqlite3';
 import { OneAtATime } from '../../core/one-at-a-time.js';
-
-/** How long a holder waits for another process to let go before giving up. */
-const WAIT_MS = 30_000;
-/** Pause between two attempts while another process holds the lock: it keeps it for a few statements. */
-const RETRY_MS = 5;
+import { takeWhenFree } from '../../core/take-when-free.js';
 
 /**
  * An exclusive lock between the processes of one machine, on a file of its own: SQLite's exclusive
@@ -24,17 +20,15 @@ export class FileLock {
 
   hold<T>(fn: () => Promise<T>): Promise<T> {
     return this.#inProcess.run('', async () => {
-      const deadline = Date.now() + WAIT_MS;
-      for (;;) {
+      await takeWhenFree(() => {
         try {
           this.#db.exec('BEGIN EXCLUSIVE');
-          break;
+          return true;
         } catch (e) {
           if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
-          if (Date.now() > deadline) throw new Error(`${this.path} is still locked by another process after ${WAIT_MS / 1000} s`);
-          await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+          return false;
         }
-      }
+      }, this.path);
       try {
         return await fn();
       } finally {
