@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import type pg from 'pg';
 import { GetMLTaskRunCommand, GetMLTransformCommand, StartImportLabelsTaskRunCommand, type GlueClient } from '@aws-sdk/client-glue';
 import { createTransform, glueClient, scriptedPath } from '../support/glue-client.js';
 import { rawGlueCall } from '../support/raw-glue.js';
@@ -18,13 +19,15 @@ const NO_POSTGRES =
     ? 'needs DOPPEL_TEST_DATABASE_URL and DOPPEL_TEST_REDIS_URL (.ci/run starts both)'
     : false;
 
-/** How often doppel's connections are all terminated: several times while each run executes, and each lease. */
-const CUT_EVERY_MS = 50;
 /**
- * The runs' lease: many cuts long. A renewal needs a connection that lives long enough to answer,
- * which on a loaded machine (CI runs test files side by side) can take several cuts; a lease of a
- * few seconds then passes with every renewal cut off, and the attempt rightly stops.
+ * How often doppel's connections are all terminated: several times while each run executes. Between
+ * cuts the store answers for a while, as it does between a restart's or a failover's blips; cuts
+ * every few tens of milliseconds on a loaded machine (CI runs test files side by side) leave no
+ * connection alive long enough to commit, which is a store that is down, not one that blips, and
+ * an attempt whose lease passes meanwhile rightly fails.
  */
+const CUT_EVERY_MS = 400;
+/** The runs' lease: many cuts long, so a run's calls are tried again across several cuts. */
 const LEASE_MS = 10_000;
 const TRANSFORMS = 4;
 const RUNS_PER_TRANSFORM = 2;
@@ -60,17 +63,48 @@ describe('PostgreSQL connections terminated while task runs execute', { skip: NO
     // be started again only later.
     while ((await fetch(`${server.endpoint}/ready`)).status !== 200) await sleep(50);
     const database = new URL(server.databaseUrl!).pathname.slice(1);
+    const doppelConnections = `FROM pg_stat_activity WHERE datname = $1 AND application_name = 'doppel'`;
+    /**
+     * Locks the rows of the runs running now and terminates the connections of the calls that wait
+     * on them, until one of those is a call other than a progress write (which is not tried again,
+     * the next one saying more): a lease renewal or the commit that ends a run. Returns how many of
+     * those it cut, 0 when none came within 3 s.
+     */
+    const cutCallsOfRuns = async (c: pg.Client, ids: string[]): Promise<number> => {
+      await c.query('BEGIN');
+      try {
+        const locked = await c.query(`SELECT id FROM task_runs WHERE id = ANY($1::text[]) AND status = 'RUNNING' FOR UPDATE`, [ids]);
+        if (locked.rows.length === 0) return 0;
+        for (let waited = 0; waited < 3_000; waited += 20) {
+          // pg_stat_activity is read once per transaction unless its snapshot is cleared.
+          await c.query('SELECT pg_stat_clear_snapshot()');
+          const cut = await c.query<{ query: string }>(
+            `SELECT query, pg_terminate_backend(pid) ${doppelConnections} AND pg_backend_pid() = ANY(pg_blocking_pids(pid))`,
+            [database],
+          );
+          const calls = cut.rows.filter((r) => !r.query.includes('SET progress =')).length;
+          if (calls > 0) return calls;
+          await sleep(20);
+        }
+        return 0;
+      } finally {
+        await c.query('COMMIT');
+      }
+    };
     const ids = runs.map((r) => r.taskRunId);
     let terminated = 0;
+    // Calls of the runs cut while the store worked on them. Cutting idle pooled connections alone
+    // would reach a run's call only by chance.
+    let cutInCall = 0;
     // The test's own connection is not doppel's (application_name): it watches the runs throughout.
     await withTestPostgres(async (c) => {
       const deadline = Date.now() + 120_000;
       for (;;) {
-        const cut = await c.query<{ n: string }>(
-          `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'doppel'`,
-          [database],
-        );
+        const cut = await c.query<{ n: string }>(`SELECT count(pg_terminate_backend(pid)) AS n ${doppelConnections}`, [database]);
         terminated += Number(cut.rows[0]!.n);
+        const cutCalls = await cutCallsOfRuns(c, ids);
+        cutInCall += cutCalls;
+        terminated += cutCalls;
         const active = await c.query<{ n: string }>(
           `SELECT count(*) AS n FROM task_runs WHERE id = ANY($1::text[]) AND status IN ('STARTING', 'RUNNING', 'STOPPING')`,
           [ids],
@@ -94,7 +128,9 @@ describe('PostgreSQL connections terminated while task runs execute', { skip: NO
       assert.equal((await glue.send(new GetMLTransformCommand({ TransformId: transformId }))).LabelCount, RUNS_PER_TRANSFORM, transformId);
     }
     assert.equal(server.process.exitCode, null, 'the server is still running');
-    // Whether a cut lands inside a run's own call (rather than on an idle pooled connection) is chance.
-    t.diagnostic(`${server.output().split('failed, the metadata store being unreachable').length - 1} calls of the runs tried again`);
+    const triedAgain = server.output().split('failed, the metadata store being unreachable').length - 1;
+    t.diagnostic(`${cutInCall} calls of the runs cut while the store worked on them; ${triedAgain} calls tried again`);
+    assert.ok(cutInCall > 0, 'a call of a run was cut while the store worked on it');
+    assert.ok(triedAgain >= cutInCall, 'each call cut was tried again');
   });
 });
