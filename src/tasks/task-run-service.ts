@@ -137,6 +137,9 @@ export class TaskRunService {
       if (typeof left !== 'string' || left === '' || typeof right !== 'string' || right === '') {
         throw invalidInput(`RecordPairs[${i}] must have Left and Right, the primary keys of two records of the transform's table.`);
       }
+      if (left === right) {
+        throw invalidInput(`RecordPairs[${i}] names record ${left} twice: a record is not explained against itself, give two different primary keys.`);
+      }
       return { left, right };
     });
     if (t.status !== 'READY') {

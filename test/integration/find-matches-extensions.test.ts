@@ -427,6 +427,12 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     assert.equal(unknown.status, 400);
     assert.match(String(unknown.body['__type']), /InvalidInputException/);
     assert.match(String(unknown.body['message'] ?? unknown.body['Message']), /RecordPairs\[0\]\.Right: no record with id = nope/);
+    const itself = await rawGlueCall(server, 'ExplainMatches', {
+      TransformId: transformId,
+      RecordPairs: [{ Left: duplicate[0], Right: duplicate[1] }, { Left: duplicate[0], Right: duplicate[0] }],
+    });
+    assert.equal(itself.status, 400);
+    assert.match(String(itself.body['message'] ?? itself.body['Message']), new RegExp(`RecordPairs\\[1\\] names record ${duplicate[0]} twice`));
     const empty = await rawGlueCall(server, 'ExplainMatches', { TransformId: transformId, RecordPairs: [] });
     assert.equal(empty.status, 400);
     assert.match(String(empty.body['message'] ?? empty.body['Message']), /RecordPairs must be a list of 1 to 100 pairs/);
