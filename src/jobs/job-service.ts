@@ -170,7 +170,8 @@ export class JobService {
       throw concurrentRunsExceeded(`Concurrent runs exceeded for ${name}: ${active} of at most ${maxConcurrent} (ExecutionProperty.MaxConcurrentRuns) are running.`);
     }
 
-    const now = Date.now();
+    // On the queue's clock, as its leases and the deadline counted from it are: the API node's may be off.
+    const now = await this.store.tasks.clock();
     const request = projectToShape(input, 'StartJobRunRequest') as Json;
     checkJobRunRequest(request, job.doc);
     const runArguments = (request['Arguments'] as Record<string, string> | undefined) ?? {};

@@ -59,6 +59,13 @@ export interface SupervisorOptions {
   afterAttempt?: (run: TaskRunRecord) => Promise<TaskRunRecord[]>;
 }
 
+/** A run this supervisor has claimed (#claim). */
+interface Claimed {
+  run: TaskRunRecord;
+  leaseUntil: number;
+  queueAheadMs: number;
+}
+
 /** Why the supervisor stops a run's task process; how the run then ends. */
 type StopReason = 'cancel' | 'timeout' | 'lost' | 'shutdown';
 
@@ -66,6 +73,7 @@ type StopReason = 'cancel' | 'timeout' | 'lost' | 'shutdown';
 interface Attempt {
   run: TaskRunRecord;
   process: TaskProcess;
+  /** The run's deadline (kept on the queue's clock) on this machine's clock. */
   deadline: number;
   deadlineTimer?: NodeJS.Timeout;
   /** Set once the supervisor has decided to stop the run (its process is being killed). */
@@ -229,19 +237,22 @@ export class TaskSupervisor implements TaskRunEvents {
     while (!this.#stopped && this.#idleProcesses().length > 0) {
       const claimed = await this.#claim();
       if (!claimed) return;
-      await this.#dispatch(claimed.run, claimed.leaseUntil);
+      await this.#dispatch(claimed);
     }
   }
 
   /**
    * Claims the oldest waiting run (with `only`, that run) under a lease on the queue's clock; the
-   * lease's end on this machine's clock is counted from before the claim was sent.
+   * lease's end on this machine's clock is counted from before the claim was sent. `queueAheadMs`:
+   * how far the queue's clock is ahead of this machine's (behind when negative), which the run's
+   * deadline is moved by.
    */
-  async #claim(only?: { id: string }): Promise<{ run: TaskRunRecord; leaseUntil: number } | undefined> {
+  async #claim(only?: { id: string }): Promise<Claimed | undefined> {
     const { store, leaseMs } = this.#opts;
     const sentAt = Date.now();
-    const run = await store.tasks.claimNext(this.owner, await store.tasks.clock(), leaseMs, only);
-    return run && { run, leaseUntil: sentAt + leaseMs };
+    const queueNow = await store.tasks.clock();
+    const run = await store.tasks.claimNext(this.owner, queueNow, leaseMs, only);
+    return run && { run, leaseUntil: sentAt + leaseMs, queueAheadMs: queueNow - sentAt };
   }
 
   /**
@@ -272,7 +283,7 @@ export class TaskSupervisor implements TaskRunEvents {
         }
         const claimed = await this.#claim({ id: run.id });
         if (!claimed) return { done: false, againInMs: BLOCKED_RUN_WAIT_MS };
-        const attempt = await this.#dispatch(claimed.run, claimed.leaseUntil);
+        const attempt = await this.#dispatch(claimed);
         await attempt?.ended;
       }
     } catch (e) {
@@ -290,7 +301,7 @@ export class TaskSupervisor implements TaskRunEvents {
    * one that ran the same transform last, else the one idle the longest (whose table is the least
    * likely to be wanted again).
    */
-  async #dispatch(run: TaskRunRecord, leaseUntil: number): Promise<Attempt | undefined> {
+  async #dispatch({ run, leaseUntil, queueAheadMs }: Claimed): Promise<Attempt | undefined> {
     const { store, timeoutUnitMs } = this.#opts;
     const leased = <T>(call: () => Promise<T>) => this.#whileLeaseHolds(run, 'starting', call, () => leaseUntil);
     const minutes = await leased(() => this.#timeoutMinutes(run));
@@ -306,7 +317,7 @@ export class TaskSupervisor implements TaskRunEvents {
     }
     let end = () => undefined as void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    const attempt: Attempt = { run, process, deadline, leaseUntil, startedAt: performance.now(), ended, end };
+    const attempt: Attempt = { run, process, deadline: deadline - queueAheadMs, leaseUntil, startedAt: performance.now(), ended, end };
     process.attempt = attempt;
     process.lastTransformId = run.transformId;
     process.lastDispatchAt = Date.now();

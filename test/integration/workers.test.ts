@@ -26,6 +26,7 @@ import {
   type GlueClient,
 } from '@aws-sdk/client-glue';
 import {
+  assertRecent,
   createTransform,
   glueClient,
   scriptedPath,
@@ -572,14 +573,18 @@ describe('workers whose clocks are off by more than the lease (nodes on PostgreS
 }, () => {
   const LEASE_MS = 2000;
   const SKEW_MS = 3 * LEASE_MS;
-  const OPTIONS: StartOptions = { scriptedTasks: true, env: { DOPPEL_WORKERS: '1', DOPPEL_LEASE_MS: String(LEASE_MS) } };
-  /** A worker whose machine's clock is `skewMs` off (see support/skewed-clock.ts). */
-  const skewed = (skewMs: number, dataDir: string) =>
-    startWorker({
-      ...OPTIONS,
-      dataDir,
-      env: { ...OPTIONS.env, NODE_OPTIONS: `--import ${new URL('../support/skewed-clock.js', import.meta.url).href}`, DOPPEL_TEST_CLOCK_SKEW_MS: String(skewMs) },
-    });
+  const TIMEOUT_UNIT_MS = 1000;
+  const OPTIONS: StartOptions = {
+    scriptedTasks: true,
+    env: { DOPPEL_WORKERS: '1', DOPPEL_LEASE_MS: String(LEASE_MS), DOPPEL_TIMEOUT_UNIT_MS: String(TIMEOUT_UNIT_MS) },
+  };
+  /** The options of a node whose machine's clock is `skewMs` off (see support/skewed-clock.ts). */
+  const skewedOptions = (skewMs: number, dataDir: string) => ({
+    ...OPTIONS,
+    dataDir,
+    env: { ...OPTIONS.env, NODE_OPTIONS: `--import ${new URL('../support/skewed-clock.js', import.meta.url).href}`, DOPPEL_TEST_CLOCK_SKEW_MS: String(skewMs) },
+  });
+  const skewed = (skewMs: number, dataDir: string) => startWorker(skewedOptions(skewMs, dataDir));
   let api: TestServer;
   let glue: GlueClient;
   const workers: TestWorker[] = [];
@@ -608,6 +613,32 @@ describe('workers whose clocks are off by more than the lease (nodes on PostgreS
     assert.deepEqual([wire['Attempt'], wire['InterruptionCount']], [1, 0], 'one attempt, never interrupted');
     assert.deepEqual(await executions(workers, TaskRunId!), { started: 1, succeeded: 1 });
     assert.equal((await runnerOf(workers, TaskRunId!)).nodeId, late.nodeId);
+  });
+
+  it("deadlines follow the database's clock: a run started on an API node running early and executed by a worker running late times out after its Timeout", async () => {
+    // The late worker alone executes the run.
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    const early = await startServer({ ...skewedOptions(SKEW_MS, api.dataDir), args: ['--no-worker'] });
+    const earlyGlue = glueClient(early);
+    try {
+      workers.push(await skewed(-SKEW_MS, api.dataDir));
+      const timeoutMinutes = 3;
+      const { transformId } = await createTransform(earlyGlue, { Timeout: timeoutMinutes });
+      const sent = Date.now();
+      const { TaskRunId } = await earlyGlue.send(
+        new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 60_000 }) }),
+      );
+      const end = await waitForRun(glue, transformId, TaskRunId!, undefined, 60_000);
+      const took = Date.now() - sent;
+      assert.equal(end.Status, 'TIMEOUT');
+      // Counted on either node's clock, the run would end a skew later (or at once).
+      const timeoutMs = timeoutMinutes * TIMEOUT_UNIT_MS;
+      assert.ok(took >= timeoutMs && took < timeoutMs + SKEW_MS / 2, `timed out ${took} ms after it was started, its Timeout being ${timeoutMs} ms`);
+      assertRecent(end.StartedOn!, sent, sent + took, "StartedOn, on the database's clock");
+    } finally {
+      earlyGlue.destroy();
+      await early.stop();
+    }
   });
 });
 
