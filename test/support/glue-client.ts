@@ -1,12 +1,13 @@
 /**
  * Helpers for the @aws-sdk/client-glue acceptance suite (test/integration/sdk-*.test.ts): a client
- * factory pointed at a TestServer, catalog + transform fixtures, error assertions, task-run polling
- * and a round of teaching a transform with labels from the truth.
+ * factory pointed at a TestServer, catalog, transform and findmatches job fixtures, error assertions,
+ * task-run polling and a round of teaching a transform with labels from the truth.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateDatabaseCommand,
+  CreateJobCommand,
   CreateMLTransformCommand,
   CreateTableCommand,
   GetCrawlerCommand,
@@ -19,6 +20,7 @@ import {
   type Crawler,
   type JobRun,
   type Column,
+  type CreateJobCommandInput,
   type CreateMLTransformCommandInput,
   type GetMLTaskRunCommandOutput,
   type GetMLTransformCommandOutput,
@@ -83,6 +85,9 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`.toLowerCase();
 }
 
+/** CreateMLTransform and CreateJob require a Role; the fixtures' transforms and jobs all name this one. */
+const GLUE_ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
+
 export function transformArn(transformId: string, region = TEST_REGION, account = DEFAULT_ACCOUNT_ID): string {
   return `arn:aws:glue:${region}:${account}:mlTransform/${transformId}`;
 }
@@ -135,26 +140,27 @@ export async function createCatalogTable(
   return { database, table };
 }
 
-export interface OpenCsvTransformSpec {
+export interface OpenCsvTableSpec {
   database: string;
   table: string;
-  /** Column names, all of type string; `id` is the primary key. */
+  /** Column names, all of type string. */
   columns: string[];
   /** Where the CSV files (with a header line) are. */
   location: string;
-  /** The transform's name. */
-  name: string;
+  /** Partition key names, all of type string; the partitions themselves are the caller's to create. */
+  partitionKeys?: string[];
   serdeParameters?: Record<string, string>;
 }
 
-/** An OpenCSVSerde table over CSV files with a header line, and a FIND_MATCHES transform on it (primary key `id`): its TransformId. */
-export async function createOpenCsvTransform(client: GlueClient, spec: OpenCsvTransformSpec): Promise<string> {
+/** An OpenCSVSerde table over CSV files with a header line, in an existing database. */
+export async function createOpenCsvTable(client: GlueClient, spec: OpenCsvTableSpec): Promise<void> {
   await client.send(
     new CreateTableCommand({
       DatabaseName: spec.database,
       TableInput: {
         Name: spec.table,
         Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+        ...(spec.partitionKeys ? { PartitionKeys: spec.partitionKeys.map((Name) => ({ Name, Type: 'string' })) } : {}),
         StorageDescriptor: {
           Columns: spec.columns.map((Name) => ({ Name, Type: 'string' })),
           Location: spec.location,
@@ -166,16 +172,57 @@ export async function createOpenCsvTransform(client: GlueClient, spec: OpenCsvTr
       },
     }),
   );
+}
+
+/** The table a transform reads and its name; a CreateMLTransform member given besides (Role, WorkerType, …) replaces the default. */
+export type TableTransformSpec = { database: string; table: string; name: string } & Partial<Omit<CreateMLTransformCommandInput, 'Name'>>;
+
+/** A FIND_MATCHES transform (primary key `id`) on an existing table: its TransformId. */
+export async function createTableTransform(client: GlueClient, spec: TableTransformSpec): Promise<string> {
+  const { database, table, name, ...input } = spec;
   const { TransformId } = await client.send(
     new CreateMLTransformCommand({
-      Name: spec.name,
-      Role: 'arn:aws:iam::123456789012:role/GlueRole',
-      InputRecordTables: [{ DatabaseName: spec.database, TableName: spec.table }],
+      Name: name,
+      Role: GLUE_ROLE,
+      InputRecordTables: [{ DatabaseName: database, TableName: table }],
       Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
+      ...input,
     }),
   );
   assert.ok(TransformId, 'CreateMLTransform returned no TransformId');
   return TransformId;
+}
+
+export interface OpenCsvTransformSpec extends OpenCsvTableSpec {
+  /** The transform's name. */
+  name: string;
+}
+
+/** An OpenCSVSerde table over CSV files with a header line, and a FIND_MATCHES transform on it (primary key `id`): its TransformId. */
+export async function createOpenCsvTransform(client: GlueClient, spec: OpenCsvTransformSpec): Promise<string> {
+  await createOpenCsvTable(client, spec);
+  return createTableTransform(client, { database: spec.database, table: spec.table, name: spec.name });
+}
+
+export interface FindMatchesJobSpec extends Omit<CreateJobCommandInput, 'Name' | 'Role' | 'Command' | 'DefaultArguments'> {
+  name: string;
+  transformId: string;
+  /** Default arguments besides --transform-id (e.g. --output-path). */
+  defaultArguments?: Record<string, string>;
+}
+
+/** A `findmatches` job running the transform; the other members of the request (ExecutionProperty, MaxRetries, …) as given. */
+export async function createFindMatchesJob(client: GlueClient, spec: FindMatchesJobSpec): Promise<void> {
+  const { name, transformId, defaultArguments, ...input } = spec;
+  await client.send(
+    new CreateJobCommand({
+      Name: name,
+      Role: GLUE_ROLE,
+      Command: { Name: 'findmatches' },
+      DefaultArguments: { '--transform-id': transformId, ...defaultArguments },
+      ...input,
+    }),
+  );
 }
 
 export interface TransformFixture {
@@ -192,28 +239,16 @@ export async function createTransform(
   client: GlueClient,
   overrides: TransformOverrides = {},
 ): Promise<TransformFixture> {
-  const { database: db, table: tbl, columns, partitionKeys, ...input } = overrides;
+  const { database: db, table: tbl, columns, partitionKeys, Name, ...input } = overrides;
   const { database, table } = await createCatalogTable(client, {
     database: db,
     table: tbl,
     columns,
     partitionKeys,
   });
-  const name = input.Name ?? uniqueName('xform');
-  const out = await client.send(
-    new CreateMLTransformCommand({
-      Role: 'arn:aws:iam::123456789012:role/GlueRole',
-      InputRecordTables: [{ DatabaseName: database, TableName: table }],
-      Parameters: {
-        TransformType: 'FIND_MATCHES',
-        FindMatchesParameters: { PrimaryKeyColumnName: 'id' },
-      },
-      ...input,
-      Name: name,
-    }),
-  );
-  assert.ok(out.TransformId, 'CreateMLTransform returned no TransformId');
-  return { transformId: out.TransformId, name, database, table };
+  const name = Name ?? uniqueName('xform');
+  const transformId = await createTableTransform(client, { database, table, name, ...input });
+  return { transformId, name, database, table };
 }
 
 export async function getTransform(client: GlueClient, transformId: string): Promise<GetMLTransformCommandOutput> {
