@@ -14,12 +14,13 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { CreateDatabaseCommand, CreateMLTransformCommand, CreateTableCommand, GetMLTransformCommand, GlueClient } from '@aws-sdk/client-glue';
+import { CreateDatabaseCommand, GetMLTransformCommand, GlueClient } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadDataset, type Dataset } from '../support/datasets.js';
+import { createOpenCsvTable, createTableTransform } from '../support/glue-client.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
 import { startServer, stopAndRemove, TEST_CREDENTIALS, TEST_REGION, twoAccountEnv, type TestServer } from '../support/server.js';
@@ -29,7 +30,6 @@ const ARTIFACTS = join(REPO, 'test-artifacts', 'ui');
 const CHROMIUM = process.env['DOPPEL_CHROMIUM'] ?? '/usr/bin/chromium';
 const OTHER = { accessKeyId: 'other', secretAccessKey: 'other-secret' };
 const OTHER_ACCOUNT = '210987654321';
-const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 /** Roles a user operates; each needs a name. */
 const CONTROL_ROLES = new Set(['button', 'link', 'textbox', 'combobox', 'listbox', 'checkbox', 'radio', 'spinbutton', 'slider', 'searchbox', 'menuitem', 'tab', 'progressbar']);
 /** A laptop screen. */
@@ -58,20 +58,7 @@ async function catalogTable(server: TestServer, credentials: typeof OTHER, bucke
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'data/records.csv', Body: readFileSync(ds.recordsCsvPath) }));
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
-  await glue.send(
-    new CreateTableCommand({
-      DatabaseName: database,
-      TableInput: {
-        Name: 'restaurants',
-        Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-        StorageDescriptor: {
-          Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
-          Location: `s3://${bucket}/data/`,
-          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-        },
-      },
-    }),
-  );
+  await createOpenCsvTable(glue, { database, table: 'restaurants', columns: ds.header, location: `s3://${bucket}/data/` });
   return glue;
 }
 
@@ -159,14 +146,12 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     server = await startServer({ env: twoAccountEnv(OTHER, OTHER_ACCOUNT) });
     await catalogTable(server, TEST_CREDENTIALS, 'ui-restaurants', 'eats', ds);
     const other = await catalogTable(server, OTHER, 'ui-other-account', 'other_eats', ds);
-    await other.send(
-      new CreateMLTransformCommand({
-        Name: 'other-account-transform',
-        Role: `arn:aws:iam::${OTHER_ACCOUNT}:role/GlueRole`,
-        InputRecordTables: [{ DatabaseName: 'other_eats', TableName: 'restaurants' }],
-        Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-      }),
-    );
+    await createTableTransform(other, {
+      database: 'other_eats',
+      table: 'restaurants',
+      name: 'other-account-transform',
+      Role: `arn:aws:iam::${OTHER_ACCOUNT}:role/GlueRole`,
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,

@@ -7,19 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  CreateDatabaseCommand,
-  CreateJobCommand,
-  CreateMLTransformCommand,
-  CreateTableCommand,
-  StartJobRunCommand,
-  type GlueClient,
-} from '@aws-sdk/client-glue';
+import { CreateDatabaseCommand, StartJobRunCommand, type GlueClient } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { scorePairwise } from '../../src/evaluation/pairwise-score.js';
-import { glueClient, teachOnce, waitForJobRun, waitForTransform } from '../support/glue-client.js';
+import { createFindMatchesJob, createOpenCsvTable, createTableTransform, glueClient, teachOnce, waitForJobRun, waitForTransform } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { runCli } from '../support/cli.js';
 import { findMatchesRunProperties, rawGlueCall } from '../support/raw-glue.js';
@@ -27,7 +20,6 @@ import { s3Client } from '../support/s3-tools.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 const BUCKET = 'incremental-e2e';
-const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 
 describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 600_000 }, () => {
   let server: TestServer;
@@ -52,20 +44,7 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
   const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
   const csvOf = (records: Array<Record<string, string>>) => stringify([ds.header, ...records.map((r) => ds.header.map((h) => r[h]!))]);
   const csvTable = (name: string, location: string) =>
-    glue.send(
-      new CreateTableCommand({
-        DatabaseName: 'eats',
-        TableInput: {
-          Name: name,
-          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-          StorageDescriptor: {
-            Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
-            Location: `s3://${BUCKET}/${location}`,
-            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-          },
-        },
-      }),
-    );
+    createOpenCsvTable(glue, { database: 'eats', table: name, columns: ds.header, location: `s3://${BUCKET}/${location}` });
   const runJob = async (args: Record<string, string>) => {
     const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: jobName, Arguments: args }));
     return waitForJobRun(glue, jobName, JobRunId!);
@@ -94,23 +73,8 @@ describe('FindMatches extensions (restaurant, 80% base + 20% new)', { timeout: 6
     await csvTable('base', 'base/');
     await csvTable('everything', 'all/');
     await csvTable('arrivals', 'new-table/');
-    ({ TransformId: transformId } = (await glue.send(
-      new CreateMLTransformCommand({
-        Name: 'incremental-restaurants',
-        Role: ROLE,
-        InputRecordTables: [{ DatabaseName: 'eats', TableName: 'base' }],
-        Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-      }),
-    )) as { TransformId: string });
-    await glue.send(
-      new CreateJobCommand({
-        Name: jobName,
-        Role: ROLE,
-        Command: { Name: 'findmatches' },
-        DefaultArguments: { '--transform-id': transformId },
-        ExecutionProperty: { MaxConcurrentRuns: 5 },
-      }),
-    );
+    transformId = await createTableTransform(glue, { database: 'eats', table: 'base', name: 'incremental-restaurants' });
+    await createFindMatchesJob(glue, { name: jobName, transformId, ExecutionProperty: { MaxConcurrentRuns: 5 } });
     // Two rounds of labels from the truth, on the base only.
     for (let round = 1; round <= 2; round++) {
       await teachOnce(glue, { transformId, s3, bucket: BUCKET, labelingPrefix: `labeling/${round}/`, labelsKey: `labels/${round}.csv`, truth: ds.truth });

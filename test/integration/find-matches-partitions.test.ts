@@ -10,9 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import {
   BatchCreatePartitionCommand,
   CreateDatabaseCommand,
-  CreateJobCommand,
-  CreateMLTransformCommand,
-  CreateTableCommand,
   StartJobRunCommand,
   StartMLEvaluationTaskRunCommand,
   type GlueClient,
@@ -20,7 +17,7 @@ import {
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { getTransform, glueClient, teachOnce, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { createFindMatchesJob, createOpenCsvTable, createTableTransform, getTransform, glueClient, teachOnce, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { runCli } from '../support/cli.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { findMatchesRunProperties } from '../support/raw-glue.js';
@@ -29,7 +26,6 @@ import { startServer, type TestServer } from '../support/server.js';
 
 const BUCKET = 'partitioned-records';
 const OTHER_BUCKET = 'partition-elsewhere';
-const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 const SOURCES = ['north', 'south', 'west'] as const;
 
 describe('FindMatches over a partitioned table', { timeout: 600_000 }, () => {
@@ -67,21 +63,13 @@ describe('FindMatches over a partitioned table', { timeout: 600_000 }, () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'restaurants/source=stray/part-0.csv', Body: csv('north') }));
 
     await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'eats' } }));
-    await glue.send(
-      new CreateTableCommand({
-        DatabaseName: 'eats',
-        TableInput: {
-          Name: 'restaurants',
-          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-          PartitionKeys: [{ Name: 'source', Type: 'string' }],
-          StorageDescriptor: {
-            Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
-            Location: `s3://${BUCKET}/restaurants/`,
-            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-          },
-        },
-      }),
-    );
+    await createOpenCsvTable(glue, {
+      database: 'eats',
+      table: 'restaurants',
+      columns: ds.header,
+      location: `s3://${BUCKET}/restaurants/`,
+      partitionKeys: ['source'],
+    });
     const { Errors } = await glue.send(
       new BatchCreatePartitionCommand({
         DatabaseName: 'eats',
@@ -94,15 +82,8 @@ describe('FindMatches over a partitioned table', { timeout: 600_000 }, () => {
       }),
     );
     assert.equal(Errors, undefined);
-    ({ TransformId: transformId } = (await glue.send(
-      new CreateMLTransformCommand({
-        Name: 'partitioned',
-        Role: ROLE,
-        InputRecordTables: [{ DatabaseName: 'eats', TableName: 'restaurants' }],
-        Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-      }),
-    )) as { TransformId: string });
-    await glue.send(new CreateJobCommand({ Name: jobName, Role: ROLE, Command: { Name: 'findmatches' }, DefaultArguments: { '--transform-id': transformId }, ExecutionProperty: { MaxConcurrentRuns: 5 } }));
+    transformId = await createTableTransform(glue, { database: 'eats', table: 'restaurants', name: 'partitioned' });
+    await createFindMatchesJob(glue, { name: jobName, transformId, ExecutionProperty: { MaxConcurrentRuns: 5 } });
   });
 
   after(async () => {
@@ -173,20 +154,7 @@ describe('FindMatches over a partitioned table', { timeout: 600_000 }, () => {
     );
 
     // The same records as a table without partition keys, read through --input-table.
-    await glue.send(
-      new CreateTableCommand({
-        DatabaseName: 'eats',
-        TableInput: {
-          Name: 'flat',
-          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-          StorageDescriptor: {
-            Columns: [...ds.header, 'source'].map((Name) => ({ Name, Type: 'string' })),
-            Location: `s3://${BUCKET}/restaurants/source=north/`,
-            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-          },
-        },
-      }),
-    );
+    await createOpenCsvTable(glue, { database: 'eats', table: 'flat', columns: [...ds.header, 'source'], location: `s3://${BUCKET}/restaurants/source=north/` });
     const flat = await glue.send(
       new StartJobRunCommand({
         JobName: jobName,

@@ -14,9 +14,6 @@ import Database from 'better-sqlite3';
 import {
   BatchStopJobRunCommand,
   CreateDatabaseCommand,
-  CreateJobCommand,
-  CreateMLTransformCommand,
-  CreateTableCommand,
   GetMLTaskRunsCommand,
   StartImportLabelsTaskRunCommand,
   StartJobRunCommand,
@@ -25,14 +22,13 @@ import {
 } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stringify } from 'csv-stringify/sync';
-import { glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { createFindMatchesJob, createOpenCsvTable, createTableTransform, glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
 import { startServer, taskProcessOf, untilLogged, withTestPostgres, type TestServer } from '../support/server.js';
 
 const BUCKET = 'split-runs';
-const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 const JOB = 'dedupe';
 
 interface Setup {
@@ -53,30 +49,8 @@ async function setUp(ds: Dataset, env: Record<string, string>): Promise<Setup> {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'data/records.csv', Body: readFileSync(ds.recordsCsvPath) }));
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'people' } }));
-  await glue.send(
-    new CreateTableCommand({
-      DatabaseName: 'people',
-      TableInput: {
-        Name: 'records',
-        Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-        StorageDescriptor: {
-          Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
-          Location: `s3://${BUCKET}/data/`,
-          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-        },
-      },
-    }),
-  );
-  const { TransformId: transformId } = (await glue.send(
-    new CreateMLTransformCommand({
-      Name: 'people',
-      Role: ROLE,
-      InputRecordTables: [{ DatabaseName: 'people', TableName: 'records' }],
-      Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-      WorkerType: 'G.1X',
-      NumberOfWorkers: 3,
-    }),
-  )) as { TransformId: string };
+  await createOpenCsvTable(glue, { database: 'people', table: 'records', columns: ds.header, location: `s3://${BUCKET}/data/` });
+  const transformId = await createTableTransform(glue, { database: 'people', table: 'records', name: 'people', WorkerType: 'G.1X', NumberOfWorkers: 3 });
   const byEntity = new Map<string, Array<Record<string, string>>>();
   for (const r of ds.records) {
     const e = ds.truth.get(r['id']!)!;
@@ -94,17 +68,14 @@ async function setUp(ds: Dataset, env: Record<string, string>): Promise<Setup> {
   const done = await waitForRun(glue, transformId, imported.TaskRunId!, undefined, 60_000);
   assert.equal(done.Status, 'SUCCEEDED', done.ErrorString);
   await waitForTransform(glue, transformId, (t) => t.Status === 'READY');
-  await glue.send(
-    new CreateJobCommand({
-      Name: JOB,
-      Role: ROLE,
-      Command: { Name: 'findmatches' },
-      DefaultArguments: { '--transform-id': transformId, '--compute-match-confidence-scores': 'true' },
-      ExecutionProperty: { MaxConcurrentRuns: 3 },
-      // A part whose task process is killed starts again within the job's MaxRetries.
-      MaxRetries: 1,
-    }),
-  );
+  await createFindMatchesJob(glue, {
+    name: JOB,
+    transformId,
+    defaultArguments: { '--compute-match-confidence-scores': 'true' },
+    ExecutionProperty: { MaxConcurrentRuns: 3 },
+    // A part whose task process is killed starts again within the job's MaxRetries.
+    MaxRetries: 1,
+  });
   return { server, glue, s3, transformId };
 }
 
@@ -321,9 +292,7 @@ describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
     // machine see its lease renewed too late). Its next attempt is frozen as soon as it starts (for
     // less than a lease), so whatever ends the first attempt's parts and removes their data is not
     // that attempt.
-    await dying.glue.send(
-      new CreateJobCommand({ Name: 'dedupe-again', Role: ROLE, Command: { Name: 'findmatches' }, DefaultArguments: { '--transform-id': dying.transformId }, MaxRetries: 3 }),
-    );
+    await createFindMatchesJob(dying.glue, { name: 'dedupe-again', transformId: dying.transformId, MaxRetries: 3 });
     const resumedRun = await startJob(dying, 'resumed', 'dedupe-again');
     const resumedTask = await runningTaskRun(dying);
     const stuck = await frozenPart(dying, resumedTask);
@@ -349,9 +318,7 @@ describe('find-matches runs scored in parts', { timeout: 600_000 }, () => {
     for (const p of ended.filter((q) => firstParts.includes(q.id))) assert.ok(p.status === 'STOPPED' || p.status === 'SUCCEEDED', `part ${p.id}: ${p.status}`);
 
     // MaxRetries 0: the run fails, and nothing of it goes on or stays behind.
-    await dying.glue.send(
-      new CreateJobCommand({ Name: 'dedupe-once', Role: ROLE, Command: { Name: 'findmatches' }, DefaultArguments: { '--transform-id': dying.transformId }, MaxRetries: 0 }),
-    );
+    await createFindMatchesJob(dying.glue, { name: 'dedupe-once', transformId: dying.transformId, MaxRetries: 0 });
     const failedRun = await startJob(dying, 'failed', 'dedupe-once');
     const failedTask = await runningTaskRun(dying);
     const frozen = await frozenPart(dying, failedTask);

@@ -9,9 +9,6 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateDatabaseCommand,
-  CreateJobCommand,
-  CreateMLTransformCommand,
-  CreateTableCommand,
   GetMLTaskRunCommand,
   GetMLTaskRunsCommand,
   StartJobRunCommand,
@@ -26,7 +23,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
-import { getTransform, glueClient, teachOnce, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { createFindMatchesJob, createOpenCsvTable, createOpenCsvTransform, getTransform, glueClient, teachOnce, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { findMatchesRunProperties, rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
@@ -41,7 +38,6 @@ interface PRPoint {
 }
 
 const BUCKET = 'find-matches-e2e';
-const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 
 async function getText(s3: S3Client, key: string): Promise<string> {
   const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -94,37 +90,14 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'data/records.csv', Body: readFileSync(ds.recordsCsvPath) }));
     await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'eats' } }));
-    await glue.send(
-      new CreateTableCommand({
-        DatabaseName: 'eats',
-        TableInput: {
-          Name: 'restaurants',
-          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-          StorageDescriptor: {
-            Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
-            Location: `s3://${BUCKET}/data/`,
-            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-          },
-        },
-      }),
-    );
-    ({ TransformId: transformId } = (await glue.send(
-      new CreateMLTransformCommand({
-        Name: 'restaurants',
-        Role: ROLE,
-        InputRecordTables: [{ DatabaseName: 'eats', TableName: 'restaurants' }],
-        Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-      }),
-    )) as { TransformId: string });
-    await glue.send(
-      new CreateJobCommand({
-        Name: jobName,
-        Role: ROLE,
-        Command: { Name: 'findmatches' },
-        DefaultArguments: { '--transform-id': transformId },
-        ExecutionProperty: { MaxConcurrentRuns: 5 },
-      }),
-    );
+    transformId = await createOpenCsvTransform(glue, {
+      database: 'eats',
+      table: 'restaurants',
+      columns: ds.header,
+      location: `s3://${BUCKET}/data/`,
+      name: 'restaurants',
+    });
+    await createFindMatchesJob(glue, { name: jobName, transformId, ExecutionProperty: { MaxConcurrentRuns: 5 } });
   });
 
   after(async () => {
@@ -314,20 +287,7 @@ describe('FindMatches end to end (restaurant)', { timeout: 600_000 }, () => {
   });
 
   it('--input-database / --input-table run the transform over another table; labeled records it lacks are trained on from the transform\'s', async () => {
-    await glue.send(
-      new CreateTableCommand({
-        DatabaseName: 'eats',
-        TableInput: {
-          Name: 'restaurants_copy',
-          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-          StorageDescriptor: {
-            Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
-            Location: `s3://${BUCKET}/copy/`,
-            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-          },
-        },
-      }),
-    );
+    await createOpenCsvTable(glue, { database: 'eats', table: 'restaurants_copy', columns: ds.header, location: `s3://${BUCKET}/copy/` });
     // The other table: 100 records no label names (the labels name records of the transform's table).
     const labeledIds = new Set<string>();
     for (const key of ['labels/round-1.csv', 'labels/round-2.csv']) {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  CreateDatabaseCommand,
   GetMLTransformCommand,
   StartExportLabelsTaskRunCommand,
   StartImportLabelsTaskRunCommand,
@@ -14,10 +15,9 @@ import {
 } from '@aws-sdk/client-glue';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateDatabaseCommand, CreateMLTransformCommand, CreateTableCommand } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stringify } from 'csv-stringify/sync';
-import { getTransform, glueClient, startGlueServer, stopGlueServer, waitForRun } from '../support/glue-client.js';
+import { createOpenCsvTransform, getTransform, glueClient, startGlueServer, stopGlueServer, waitForRun } from '../support/glue-client.js';
 import { loadDataset, type Dataset } from '../support/datasets.js';
 import { rawGlueCall } from '../support/raw-glue.js';
 import { s3Client } from '../support/s3-tools.js';
@@ -46,29 +46,7 @@ async function transformOverFiles(glue: GlueClient, s3: S3Client, header: string
   }
   const database = `db_${tag}`;
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
-  await glue.send(
-    new CreateTableCommand({
-      DatabaseName: database,
-      TableInput: {
-        Name: 'records',
-        Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-        StorageDescriptor: {
-          Columns: header.map((Name) => ({ Name, Type: 'string' })),
-          Location: `s3://${BUCKET}/data/${tag}/`,
-          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-        },
-      },
-    }),
-  );
-  const { TransformId } = await glue.send(
-    new CreateMLTransformCommand({
-      Name: `labels-${tag}`,
-      Role: 'arn:aws:iam::123456789012:role/GlueRole',
-      InputRecordTables: [{ DatabaseName: database, TableName: 'records' }],
-      Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-    }),
-  );
-  return TransformId!;
+  return createOpenCsvTransform(glue, { database, table: 'records', columns: header, location: `s3://${BUCKET}/data/${tag}/`, name: `labels-${tag}` });
 }
 
 /** The dataset's records in `parts` consecutive runs of (nearly) equal length, as part files hold them. */

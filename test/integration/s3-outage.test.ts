@@ -13,9 +13,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateDatabaseCommand,
-  CreateJobCommand,
-  CreateMLTransformCommand,
-  CreateTableCommand,
   GetJobRunCommand,
   StartImportLabelsTaskRunCommand,
   StartJobRunCommand,
@@ -24,12 +21,11 @@ import {
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { writePeopleDataset } from '../../bench/lib/synthetic-people.js';
-import { glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
+import { createFindMatchesJob, createOpenCsvTransform, glueClient, waitForJobRun, waitForRun, waitForTransform } from '../support/glue-client.js';
 import { s3Client } from '../support/s3-tools.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import { startServer, type TestServer } from '../support/server.js';
 
-const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 /** Enough rows that the output goes up as a multipart upload of several parts, so a write takes a while. */
 const RECORDS = 100_000;
 const INPUT = 'lake';
@@ -113,42 +109,14 @@ describe('S3 outage while a find-matches output is written', { timeout: 600_000 
     );
     const header = readFileSync(join(data, 'records.csv'), 'utf8').slice(0, 500).split('\n')[0]!.split(',');
     await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'crm' } }));
-    await glue.send(
-      new CreateTableCommand({
-        DatabaseName: 'crm',
-        TableInput: {
-          Name: 'people',
-          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-          StorageDescriptor: {
-            Columns: header.map((Name) => ({ Name, Type: 'string' })),
-            Location: `s3://${INPUT}/people/`,
-            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-          },
-        },
-      }),
-    );
-    const { TransformId } = await glue.send(
-      new CreateMLTransformCommand({
-        Name: 'people',
-        Role: ROLE,
-        InputRecordTables: [{ DatabaseName: 'crm', TableName: 'people' }],
-        Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-      }),
-    );
+    const transformId = await createOpenCsvTransform(glue, { database: 'crm', table: 'people', columns: header, location: `s3://${INPUT}/people/`, name: 'people' });
     const { TaskRunId } = await glue.send(
-      new StartImportLabelsTaskRunCommand({ TransformId, InputS3Path: `s3://${INPUT}/labels/labels.csv` }),
+      new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: `s3://${INPUT}/labels/labels.csv` }),
     );
-    const imported = await waitForRun(glue, TransformId!, TaskRunId!, undefined, 120_000);
+    const imported = await waitForRun(glue, transformId, TaskRunId!, undefined, 120_000);
     assert.equal(imported.Status, 'SUCCEEDED', imported.ErrorString);
-    await waitForTransform(glue, TransformId!, (t) => t.Status === 'READY');
-    await glue.send(
-      new CreateJobCommand({
-        Name: JOB,
-        Role: ROLE,
-        Command: { Name: 'findmatches' },
-        DefaultArguments: { '--transform-id': TransformId!, '--output-path': `s3://${OUTPUT}/matches/` },
-      }),
-    );
+    await waitForTransform(glue, transformId, (t) => t.Status === 'READY');
+    await createFindMatchesJob(glue, { name: JOB, transformId, defaultArguments: { '--output-path': `s3://${OUTPUT}/matches/` } });
   });
 
   after(async () => {

@@ -11,7 +11,6 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateDatabaseCommand,
-  CreateJobCommand,
   GetJobRunCommand,
   StartExportLabelsTaskRunCommand,
   StartImportLabelsTaskRunCommand,
@@ -41,7 +40,7 @@ import {
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { createOpenCsvTransform, glueClient, waitForRun } from '../support/glue-client.js';
+import { createFindMatchesJob, createOpenCsvTransform, glueClient, waitForRun } from '../support/glue-client.js';
 import { rawS3Request, s3Client, silenceSdkNodeVersionWarning } from '../support/s3-tools.js';
 import { DEFAULT_ACCOUNT_ID, startServer, stopAndRemove, twoAccountEnv, type TestServer } from '../support/server.js';
 
@@ -51,7 +50,6 @@ const B = { accessKeyId: 'AKIDTENANTB', secretAccessKey: 'tenant-b-secret' };
 const B_ACCOUNT = '210987654321';
 const A_BUCKET = 'tenant-a';
 const B_BUCKET = 'tenant-b';
-const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 
 /** 40 people, every fourth one twice (a second row with another id): enough for the matcher to train on. */
 const PEOPLE_CSV = [
@@ -295,14 +293,7 @@ describe("task runs read and write only their own account's buckets", () => {
 
   it("a FindMatches job run writing to A's bucket fails naming the output path; A's bucket is unchanged", async () => {
     const outputPath = `s3://${A_BUCKET}/people/`;
-    await glueB.send(
-      new CreateJobCommand({
-        Name: 'tenant-b-matches',
-        Role: ROLE,
-        Command: { Name: 'findmatches' },
-        DefaultArguments: { '--transform-id': transformId, '--output-path': outputPath },
-      }),
-    );
+    await createFindMatchesJob(glueB, { name: 'tenant-b-matches', transformId, defaultArguments: { '--output-path': outputPath } });
     const { JobRunId } = await glueB.send(new StartJobRunCommand({ JobName: 'tenant-b-matches' }));
     const deadline = Date.now() + 120_000;
     let run;

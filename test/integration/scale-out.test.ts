@@ -14,10 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  CreateJobCommand,
-  CreateMLTransformCommand,
   CreateDatabaseCommand,
-  CreateTableCommand,
   GetMLTaskRunsCommand,
   StartJobRunCommand,
   StartMLEvaluationTaskRunCommand,
@@ -26,13 +23,12 @@ import {
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { loadDataset, type Dataset } from '../support/datasets.js';
-import { getTransform, glueClient, teachOnce, waitForJobRun, waitForRun } from '../support/glue-client.js';
+import { createFindMatchesJob, createOpenCsvTable, createTableTransform, getTransform, glueClient, teachOnce, waitForJobRun, waitForRun } from '../support/glue-client.js';
 import { s3Client } from '../support/s3-tools.js';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import { startServer, startWorker, type TestServer, type TestWorker } from '../support/server.js';
 
 const CLIENTS = 50;
-const ROLE = 'arn:aws:iam::123456789012:role/GlueRole';
 const BUCKET = 'scale';
 const DATABASE = 'eats';
 const TABLE = 'restaurants';
@@ -56,15 +52,7 @@ async function keysUnder(s3: S3Client, prefix: string): Promise<string[]> {
 
 /** The whole teaching loop of one client on a transform of its own, under `prefix` in the bucket. */
 async function teachingLoop(glue: GlueClient, s3: S3Client, ds: Dataset, prefix: string): Promise<LoopResult> {
-  const { TransformId: transformId } = await glue.send(
-    new CreateMLTransformCommand({
-      Name: prefix,
-      Role: ROLE,
-      InputRecordTables: [{ DatabaseName: DATABASE, TableName: TABLE }],
-      Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-    }),
-  );
-  const id = transformId!;
+  const id = await createTableTransform(glue, { database: DATABASE, table: TABLE, name: prefix });
   await teachOnce(glue, {
     transformId: id,
     s3,
@@ -77,14 +65,7 @@ async function teachingLoop(glue: GlueClient, s3: S3Client, ds: Dataset, prefix:
   const ev = await glue.send(new StartMLEvaluationTaskRunCommand({ TransformId: id }));
   const evaluated = await waitForRun(glue, id, ev.TaskRunId!, undefined, 600_000);
   assert.equal(evaluated.Status, 'SUCCEEDED', evaluated.ErrorString);
-  await glue.send(
-    new CreateJobCommand({
-      Name: prefix,
-      Role: ROLE,
-      Command: { Name: 'findmatches' },
-      DefaultArguments: { '--transform-id': id, '--output-path': `s3://${BUCKET}/${prefix}/matches/` },
-    }),
-  );
+  await createFindMatchesJob(glue, { name: prefix, transformId: id, defaultArguments: { '--output-path': `s3://${BUCKET}/${prefix}/matches/` } });
   const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: prefix }));
   const job = await waitForJobRun(glue, prefix, JobRunId!, 600_000);
   assert.equal(job.JobRunState, 'SUCCEEDED', job.ErrorMessage);
@@ -105,20 +86,7 @@ async function teachingLoop(glue: GlueClient, s3: S3Client, ds: Dataset, prefix:
 async function prepareTable(glue: GlueClient, s3: S3Client, ds: Dataset): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'data/records.csv', Body: readFileSync(ds.recordsCsvPath) }));
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: DATABASE } }));
-  await glue.send(
-    new CreateTableCommand({
-      DatabaseName: DATABASE,
-      TableInput: {
-        Name: TABLE,
-        Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-        StorageDescriptor: {
-          Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
-          Location: `s3://${BUCKET}/data/`,
-          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-        },
-      },
-    }),
-  );
+  await createOpenCsvTable(glue, { database: DATABASE, table: TABLE, columns: ds.header, location: `s3://${BUCKET}/data/` });
 }
 
 describe('2 API nodes and 3 workers on one store, 50 concurrent teaching loops', { timeout: 1_200_000 }, () => {

@@ -14,9 +14,6 @@ import {
   BatchStopJobRunCommand,
   CancelMLTaskRunCommand,
   CreateDatabaseCommand,
-  CreateJobCommand,
-  CreateMLTransformCommand,
-  CreateTableCommand,
   GetJobRunCommand,
   GetMLTaskRunCommand,
   GetMLTaskRunsCommand,
@@ -27,6 +24,8 @@ import {
 } from '@aws-sdk/client-glue';
 import {
   assertRecent,
+  createFindMatchesJob,
+  createOpenCsvTransform,
   createTransform,
   glueClient,
   scriptedPath,
@@ -119,15 +118,7 @@ async function readyTransform(glue: GlueClient, maxRetries = 0): Promise<string>
 /** A findmatches job; its MaxRetries (not its transform's) bounds the attempts of its runs. */
 async function findMatchesJob(glue: GlueClient, transformId: string, outputPath: string, maxRetries = 0): Promise<string> {
   const name = uniqueName('job');
-  await glue.send(
-    new CreateJobCommand({
-      Name: name,
-      Role: 'arn:aws:iam::123456789012:role/GlueRole',
-      Command: { Name: 'findmatches' },
-      DefaultArguments: { '--transform-id': transformId, '--output-path': outputPath },
-      MaxRetries: maxRetries,
-    }),
-  );
+  await createFindMatchesJob(glue, { name, transformId, defaultArguments: { '--output-path': outputPath }, MaxRetries: maxRetries });
   return name;
 }
 
@@ -472,31 +463,15 @@ describe('a real find-matches job whose worker is SIGKILLed mid-run', { timeout:
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'data/records.csv', Body: readFileSync(ds.recordsCsvPath) }));
     await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'eats' } }));
-    await glue.send(
-      new CreateTableCommand({
-        DatabaseName: 'eats',
-        TableInput: {
-          Name: 'restaurants',
-          Parameters: { classification: 'csv', 'skip.header.line.count': '1' },
-          StorageDescriptor: {
-            Columns: ds.header.map((Name) => ({ Name, Type: 'string' })),
-            Location: `s3://${BUCKET}/data/`,
-            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde' },
-          },
-        },
-      }),
-    );
-    const { TransformId } = await glue.send(
-      new CreateMLTransformCommand({
-        Name: uniqueName('restaurants'),
-        Role: 'arn:aws:iam::123456789012:role/GlueRole',
-        InputRecordTables: [{ DatabaseName: 'eats', TableName: 'restaurants' }],
-        Parameters: { TransformType: 'FIND_MATCHES', FindMatchesParameters: { PrimaryKeyColumnName: 'id' } },
-      }),
-    );
-    await teachOnce(glue, { transformId: TransformId!, s3, bucket: BUCKET, labelingPrefix: 'labeling/', labelsKey: 'labels.csv', truth: ds.truth });
-    await waitForTransform(glue, TransformId!, (t) => t.Status === 'READY');
-    transformId = TransformId!;
+    transformId = await createOpenCsvTransform(glue, {
+      database: 'eats',
+      table: 'restaurants',
+      columns: ds.header,
+      location: `s3://${BUCKET}/data/`,
+      name: uniqueName('restaurants'),
+    });
+    await teachOnce(glue, { transformId, s3, bucket: BUCKET, labelingPrefix: 'labeling/', labelsKey: 'labels.csv', truth: ds.truth });
+    await waitForTransform(glue, transformId, (t) => t.Status === 'READY');
     // The job's MaxRetries lets a run whose worker died start again.
     job = await findMatchesJob(glue, transformId, `s3://${BUCKET}/unused/`, 1);
   });
