@@ -385,7 +385,7 @@ export class JobService {
       };
     }
     const terminal = TERMINAL_TASK_STATUSES.has(task.status);
-    const runningMs = task.runningSince !== undefined && !terminal ? Date.now() - task.runningSince : 0;
+    const runningMs = task.runningSince !== undefined && !terminal ? (await this.store.tasks.clock()) - task.runningSince : 0;
     return {
       run,
       task,

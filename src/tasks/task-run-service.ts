@@ -177,7 +177,7 @@ export class TaskRunService {
 
   async get(ctx: RequestContext, input: Json): Promise<Json> {
     const t = await this.transforms.require(ctx, str(input, 'TransformId')!);
-    return toWire(await this.#requireRun(ctx, t.id, str(input, 'TaskRunId')!));
+    return toWire(await this.#requireRun(ctx, t.id, str(input, 'TaskRunId')!), await this.store.tasks.clock());
   }
 
   async getMany(ctx: RequestContext, input: Json): Promise<Json> {
@@ -208,7 +208,8 @@ export class TaskRunService {
       defaultPageSize: 100,
       fingerprint: [t.id, filter, sort ?? null],
     });
-    return compact({ TaskRuns: page.map(toWire), NextToken: nextToken });
+    const now = await this.store.tasks.clock();
+    return compact({ TaskRuns: page.map((r) => toWire(r, now)), NextToken: nextToken });
   }
 
   async cancel(ctx: RequestContext, input: Json): Promise<Json> {
@@ -236,10 +237,11 @@ function s3Path(input: Json, member: string): string {
 /**
  * The TaskRun wire shape, with doppel's own members after Glue's (SDKs drop them): `Progress` while
  * the run is RUNNING or STOPPING and its handler has reported some, `Attempt` and `InterruptionCount`.
+ * `now` is on the queue's clock, as the run's times are.
  */
-export function toWire(r: TaskRunRecord): Json {
+export function toWire(r: TaskRunRecord, now: number): Json {
   const terminal = TERMINAL_TASK_STATUSES.has(r.status);
-  const runningMs = r.runningSince !== undefined && !terminal ? Date.now() - r.runningSince : 0;
+  const runningMs = r.runningSince !== undefined && !terminal ? now - r.runningSince : 0;
   const running = r.status === 'RUNNING' || r.status === 'STOPPING';
   return compact({
     TransformId: r.transformId,

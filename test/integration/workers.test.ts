@@ -590,7 +590,7 @@ describe('workers whose clocks are off by more than the lease (nodes on PostgreS
     assert.equal((await runnerOf(workers, TaskRunId!)).nodeId, late.nodeId);
   });
 
-  it("deadlines follow the database's clock: a run started on an API node running early and executed by a worker running late times out after its Timeout", async () => {
+  it("deadlines and execution times follow the database's clock: a run started on an API node running early and executed by a worker running late times out after its Timeout", async () => {
     // The late worker alone executes the run.
     await Promise.all(workers.splice(0).map((w) => w.stop()));
     const early = await startServer({ ...skewedOptions(SKEW_MS, api.dataDir), args: ['--no-worker'] });
@@ -603,6 +603,11 @@ describe('workers whose clocks are off by more than the lease (nodes on PostgreS
       const { TaskRunId } = await earlyGlue.send(
         new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: scriptedPath({ sleep: 60_000 }) }),
       );
+      await waitForRun(earlyGlue, transformId, TaskRunId!, ['RUNNING'], 30_000);
+      const running = await earlyGlue.send(new GetMLTaskRunCommand({ TransformId: transformId, TaskRunId }));
+      const elapsed = Date.now() - sent;
+      // Reckoned on the early node's clock against the queue's, it would read a skew more.
+      assert.ok(running.ExecutionTime! <= Math.ceil(elapsed / 1000), `ExecutionTime ${running.ExecutionTime} s while running, ${elapsed} ms after the start`);
       const end = await waitForRun(glue, transformId, TaskRunId!, undefined, 60_000);
       const took = Date.now() - sent;
       assert.equal(end.Status, 'TIMEOUT');

@@ -95,7 +95,7 @@ export class CrawlerService {
       ...crawler.doc,
       Name: crawler.name,
       State: state,
-      CrawlElapsedTime: state !== 'READY' && latest ? Date.now() - latest.run.startedOn : 0,
+      CrawlElapsedTime: state !== 'READY' && latest ? (await this.store.tasks.clock()) - latest.run.startedOn : 0,
       CreationTime: toWireTime(crawler.createdOn),
       LastUpdated: toWireTime(crawler.lastUpdated),
       Version: crawler.version,
@@ -222,7 +222,8 @@ export class CrawlerService {
       fingerprint: ['GetCrawlerMetrics', wanted ?? []],
     });
     const list: Json[] = [];
-    for (const crawler of page) list.push(metricsOf(crawler.name, await this.#crawls(ctx, crawler.name)));
+    const now = await this.store.tasks.clock();
+    for (const crawler of page) list.push(metricsOf(crawler.name, await this.#crawls(ctx, crawler.name), now));
     return compact({ CrawlerMetricsList: list, NextToken: nextToken });
   }
 
@@ -281,20 +282,21 @@ function stateOf(latest: Crawl | undefined): CrawlerState {
   return latest.run.status === 'STOPPING' ? 'STOPPING' : 'RUNNING';
 }
 
-const seconds = (c: Crawl) => ((c.endedOn ?? Date.now()) - c.run.startedOn) / 1000;
+/** How long the crawl ran, or has run by `now` (the queue's clock, which its start is on). */
+const seconds = (c: Crawl, now: number) => ((c.endedOn ?? now) - c.run.startedOn) / 1000;
 
-function metricsOf(name: string, crawls: Crawl[]): Json {
+function metricsOf(name: string, crawls: Crawl[], now: number): Json {
   const running = crawls[0]?.state === 'RUNNING' ? crawls[0] : undefined;
   const done = crawls.filter((c) => c.state !== 'RUNNING');
   const succeeded = done.filter((c) => c.state === 'COMPLETED');
-  const runtimes = done.map(seconds).sort((a, b) => a - b);
+  const runtimes = done.map((c) => seconds(c, now)).sort((a, b) => a - b);
   const median = runtimes.length === 0 ? 0 : (runtimes[(runtimes.length - 1) >> 1]! + runtimes[runtimes.length >> 1]!) / 2;
   const last = succeeded[0]?.summary;
   return {
     CrawlerName: name,
-    TimeLeftSeconds: running && median > 0 ? Math.max(0, median - seconds(running)) : 0,
+    TimeLeftSeconds: running && median > 0 ? Math.max(0, median - seconds(running, now)) : 0,
     StillEstimating: running !== undefined && runtimes.length === 0,
-    LastRuntimeSeconds: done[0] ? seconds(done[0]) : 0,
+    LastRuntimeSeconds: done[0] ? seconds(done[0], now) : 0,
     MedianRuntimeSeconds: median,
     TablesCreated: last?.tablesCreated ?? 0,
     TablesUpdated: last?.tablesUpdated ?? 0,
