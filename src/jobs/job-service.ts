@@ -39,7 +39,10 @@ interface ResolvedRun {
   errorMessage?: string;
   completedOn?: number;
   lastModifiedOn: number;
+  /** The time its ended attempts ran. */
   executionMs: number;
+  /** When its current attempt began running (the queue's clock), while it runs. */
+  runningSince?: number;
   attempt: number;
 }
 
@@ -170,7 +173,6 @@ export class JobService {
       throw concurrentRunsExceeded(`Concurrent runs exceeded for ${name}: ${active} of at most ${maxConcurrent} (ExecutionProperty.MaxConcurrentRuns) are running.`);
     }
 
-    // On the queue's clock, as its leases and the deadline counted from it are: the API node's may be off.
     const now = await this.store.tasks.clock();
     const request = projectToShape(input, 'StartJobRunRequest') as Json;
     checkJobRunRequest(request, job.doc);
@@ -306,7 +308,8 @@ export class JobService {
     const name = str(input, 'JobName')!;
     await this.#require(ctx, name);
     const run = await this.#requireRun(ctx, name, str(input, 'RunId')!);
-    return { JobRun: runToWire(await this.#resolve(run)) };
+    const resolved = await this.#resolve(run);
+    return { JobRun: runToWire(resolved, await this.store.tasks.clock()) };
   }
 
   async getRuns(ctx: RequestContext, input: Json): Promise<Json> {
@@ -320,7 +323,8 @@ export class JobService {
       fingerprint: ['job-runs', name],
     });
     const resolved = await Promise.all(page.map((r) => this.#resolve(r)));
-    return compact({ JobRuns: resolved.map(runToWire), NextToken: nextToken });
+    const now = await this.store.tasks.clock();
+    return compact({ JobRuns: resolved.map((r) => runToWire(r, now)), NextToken: nextToken });
   }
 
   async batchStop(ctx: RequestContext, input: Json): Promise<Json> {
@@ -384,8 +388,6 @@ export class JobService {
         attempt: 0,
       };
     }
-    const terminal = TERMINAL_TASK_STATUSES.has(task.status);
-    const runningMs = task.runningSince !== undefined && !terminal ? (await this.store.tasks.clock()) - task.runningSince : 0;
     return {
       run,
       task,
@@ -393,7 +395,8 @@ export class JobService {
       errorMessage: task.errorString,
       completedOn: task.completedOn,
       lastModifiedOn: task.lastModifiedOn,
-      executionMs: task.executionMs + runningMs,
+      executionMs: task.executionMs,
+      ...(task.runningSince !== undefined && !TERMINAL_TASK_STATUSES.has(task.status) ? { runningSince: task.runningSince } : {}),
       attempt: Math.max(0, task.attempt - 1),
     };
   }
@@ -425,7 +428,8 @@ function jobToWire(job: JobRecord): Json {
   });
 }
 
-function runToWire(r: ResolvedRun): Json {
+/** The JobRun wire shape; `now` is on the queue's clock, as the run's times are. */
+function runToWire(r: ResolvedRun, now: number): Json {
   const terminal = TERMINAL_JOB_STATES.has(r.state);
   return compact({
     Id: r.run.id,
@@ -438,7 +442,7 @@ function runToWire(r: ResolvedRun): Json {
     Arguments: r.run.arguments,
     ErrorMessage: r.errorMessage,
     PredecessorRuns: [],
-    ExecutionTime: Math.round(r.executionMs / 1000),
+    ExecutionTime: Math.round((r.executionMs + (r.runningSince !== undefined ? now - r.runningSince : 0)) / 1000),
     LogGroupName: '/aws-glue/jobs',
     ...r.run.doc,
   });

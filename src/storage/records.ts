@@ -136,7 +136,11 @@ export function partitionOfTable(table: TableKey, values: string[], createdOn: n
   return { accountId, region, catalogId, databaseName, tableName, values, createdOn, doc };
 }
 
-/** A run as it enters the queue: STARTING, first attempt, nothing executed yet. */
+/**
+ * A run as it enters the queue: STARTING, first attempt, nothing executed yet. `now` is read from
+ * the queue's clock (TaskQueueStore.clock()), as its leases are: the run's Timeout counts from its
+ * StartedOn, and the clock of the node starting it may be off.
+ */
 export function startingTaskRun(
   scope: Scope,
   run: Pick<TaskRunRecord, 'id' | 'transformId' | 'taskType' | 'properties' | 'args'>,

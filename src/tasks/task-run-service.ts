@@ -56,7 +56,6 @@ export class TaskRunService {
     limited: boolean,
     args: Record<string, unknown> = {},
   ): Promise<{ TaskRunId: string }> {
-    // On the queue's clock, as its leases and the deadline counted from it are: the API node's may be off.
     const now = await this.store.tasks.clock();
     const run = startingTaskRun(ctx, { transformId, id: `tsk-${randomBytes(20).toString('hex')}`, taskType, properties, args }, now);
     try {

@@ -183,7 +183,6 @@ export class CrawlerService {
   async start(ctx: RequestContext, input: Json): Promise<Json> {
     const name = str(input, 'Name')!;
     await this.#require(ctx, name);
-    // On the queue's clock, as its leases and the deadline counted from it are: the API node's may be off.
     const now = await this.store.tasks.clock();
     // Crawl ids are UUIDs, as Glue's are.
     const run = startingTaskRun(ctx, { transformId: crawlerQueueKey(name), id: randomUUID(), taskType: 'CRAWL', properties: { CrawlerName: name }, args: {} }, now);

@@ -228,13 +228,14 @@ export async function scoreInParts(
       const [from, to] = [cuts[i]!, cuts[i + 1]!];
       await put(ctx.objects, folder.bucket, pairsKey(folder, i), [bytesOf(plan.pairs.a.subarray(from, to)), bytesOf(plan.pairs.b.subarray(from, to))]);
     }
+    const now = await store.tasks.clock();
     for (let i = 0; i < parts; i++) {
       const id = `tsk-${randomBytes(20).toString('hex')}`;
       const args: PartArgs = { partOf: run.id, part: i, parts, folder: formatS3Uri(folder) };
       const props = { FindMatchesTaskRunProperties: { PartOf: run.id, Part: i + 1, PartCount: parts } };
       // A job run's parts retry within its job's MaxRetries, as the job run's own run does.
       await store.tasks.enqueue(
-        startingTaskRun(run, { transformId: run.transformId, id, taskType: 'FIND_MATCHES', properties: props, args: { ...args, ...retryArgsOf(run) } }, Date.now()),
+        startingTaskRun(run, { transformId: run.transformId, id, taskType: 'FIND_MATCHES', properties: props, args: { ...args, ...retryArgsOf(run) } }, now),
         { maxActivePerTransform: Number.MAX_SAFE_INTEGER },
       );
       ids.push(id);
