@@ -63,18 +63,20 @@ describe('PostgreSQL connections terminated while task runs execute', { skip: NO
     // be started again only later.
     while ((await fetch(`${server.endpoint}/ready`)).status !== 200) await sleep(50);
     const database = new URL(server.databaseUrl!).pathname.slice(1);
+    const ids = runs.map((r) => r.taskRunId);
     const doppelConnections = `FROM pg_stat_activity WHERE datname = $1 AND application_name = 'doppel'`;
     /**
      * Locks the rows of the runs running now and terminates the connections of the calls that wait
      * on them, until one of those is a call other than a progress write (which is not tried again,
-     * the next one saying more): a lease renewal or the commit that ends a run. Returns how many of
-     * those it cut, 0 when none came within 3 s.
+     * the next one saying more): a lease renewal or the commit that ends a run. Returns how many
+     * connections it terminated and how many of those were such calls (none within 3 s: 0).
      */
-    const cutCallsOfRuns = async (c: pg.Client, ids: string[]): Promise<number> => {
+    const cutCallsOfRuns = async (c: pg.Client): Promise<{ terminated: number; calls: number }> => {
       await c.query('BEGIN');
       try {
         const locked = await c.query(`SELECT id FROM task_runs WHERE id = ANY($1::text[]) AND status = 'RUNNING' FOR UPDATE`, [ids]);
-        if (locked.rows.length === 0) return 0;
+        let terminated = 0;
+        if (locked.rows.length === 0) return { terminated, calls: 0 };
         for (let waited = 0; waited < 3_000; waited += 20) {
           // pg_stat_activity is read once per transaction unless its snapshot is cleared.
           await c.query('SELECT pg_stat_clear_snapshot()');
@@ -82,16 +84,16 @@ describe('PostgreSQL connections terminated while task runs execute', { skip: NO
             `SELECT query, pg_terminate_backend(pid) ${doppelConnections} AND pg_backend_pid() = ANY(pg_blocking_pids(pid))`,
             [database],
           );
+          terminated += cut.rows.length;
           const calls = cut.rows.filter((r) => !r.query.includes('SET progress =')).length;
-          if (calls > 0) return calls;
+          if (calls > 0) return { terminated, calls };
           await sleep(20);
         }
-        return 0;
+        return { terminated, calls: 0 };
       } finally {
         await c.query('COMMIT');
       }
     };
-    const ids = runs.map((r) => r.taskRunId);
     let terminated = 0;
     // Calls of the runs cut while the store worked on them. Cutting idle pooled connections alone
     // would reach a run's call only by chance.
@@ -102,9 +104,9 @@ describe('PostgreSQL connections terminated while task runs execute', { skip: NO
       for (;;) {
         const cut = await c.query<{ n: string }>(`SELECT count(pg_terminate_backend(pid)) AS n ${doppelConnections}`, [database]);
         terminated += Number(cut.rows[0]!.n);
-        const cutCalls = await cutCallsOfRuns(c, ids);
-        cutInCall += cutCalls;
-        terminated += cutCalls;
+        const inCalls = await cutCallsOfRuns(c);
+        cutInCall += inCalls.calls;
+        terminated += inCalls.terminated;
         const active = await c.query<{ n: string }>(
           `SELECT count(*) AS n FROM task_runs WHERE id = ANY($1::text[]) AND status IN ('STARTING', 'RUNNING', 'STOPPING')`,
           [ids],
