@@ -352,7 +352,7 @@ export class JobService {
   }
 
   async #cancelTask(ctx: RequestContext, transformId: string, taskRunId: string): Promise<void> {
-    const task = await this.store.tasks.requestCancel(ctx, transformId, taskRunId, Date.now());
+    const task = await this.store.tasks.requestCancel(ctx, transformId, taskRunId, await this.store.tasks.clock());
     if (task?.status === 'STOPPING') this.events.cancelRequested(task.id);
     for (const part of await cancelParts(this.store, ctx, transformId, taskRunId)) this.events.cancelRequested(part.id);
   }
@@ -372,7 +372,7 @@ export class JobService {
     }
     const task = await this.store.tasks.get(run, run.transformId, run.taskRunId);
     if (!task) {
-      const now = Date.now();
+      const now = await this.store.tasks.clock();
       const message =
         `The FIND_MATCHES task run ${run.taskRunId} of transform ${run.transformId} no longer exists ` +
         '(the transform was deleted while the run was in flight or since).';

@@ -215,7 +215,7 @@ export class TaskRunService {
     const t = await this.transforms.require(ctx, str(input, 'TransformId')!);
     const id = str(input, 'TaskRunId')!;
     await this.#requireRun(ctx, t.id, id);
-    const run = await this.store.tasks.requestCancel(ctx, t.id, id, Date.now());
+    const run = await this.store.tasks.requestCancel(ctx, t.id, id, await this.store.tasks.clock());
     if (!run) {
       throw entityNotFound(`No ML Task Run found for ${id}: in account ${ctx.accountId} for transform ${t.id}.`);
     }

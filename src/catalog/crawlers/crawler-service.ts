@@ -86,7 +86,13 @@ export class CrawlerService {
     return runs.sort((a, b) => b.startedOn - a.startedOn || (a.id < b.id ? 1 : -1)).map(crawlOf);
   }
 
-  async #toWire(ctx: RequestContext, crawler: CrawlerRecord): Promise<Json> {
+  /** The queue's clock, read when a crawler being shown runs and then once for the whole request. */
+  #clockOnce(): () => Promise<number> {
+    let now: Promise<number> | undefined;
+    return () => (now ??= this.store.tasks.clock());
+  }
+
+  async #toWire(ctx: RequestContext, crawler: CrawlerRecord, clock: () => Promise<number>): Promise<Json> {
     const crawls = await this.#crawls(ctx, crawler.name);
     const latest = crawls[0];
     const state = stateOf(latest);
@@ -95,7 +101,7 @@ export class CrawlerService {
       ...crawler.doc,
       Name: crawler.name,
       State: state,
-      CrawlElapsedTime: state !== 'READY' && latest ? (await this.store.tasks.clock()) - latest.run.startedOn : 0,
+      CrawlElapsedTime: state !== 'READY' && latest ? (await clock()) - latest.run.startedOn : 0,
       CreationTime: toWireTime(crawler.createdOn),
       LastUpdated: toWireTime(crawler.lastUpdated),
       Version: crawler.version,
@@ -113,7 +119,7 @@ export class CrawlerService {
   }
 
   async get(ctx: RequestContext, input: Json): Promise<Json> {
-    return { Crawler: await this.#toWire(ctx, await this.#require(ctx, str(input, 'Name')!)) };
+    return { Crawler: await this.#toWire(ctx, await this.#require(ctx, str(input, 'Name')!), this.#clockOnce()) };
   }
 
   async getMany(ctx: RequestContext, input: Json): Promise<Json> {
@@ -124,7 +130,8 @@ export class CrawlerService {
       fingerprint: ['GetCrawlers'],
     });
     const crawlers: Json[] = [];
-    for (const c of page) crawlers.push(await this.#toWire(ctx, c));
+    const clock = this.#clockOnce();
+    for (const c of page) crawlers.push(await this.#toWire(ctx, c, clock));
     return compact({ Crawlers: crawlers, NextToken: nextToken });
   }
 
@@ -145,9 +152,10 @@ export class CrawlerService {
   async batchGet(ctx: RequestContext, input: Json): Promise<Json> {
     const crawlers: Json[] = [];
     const notFound: string[] = [];
+    const clock = this.#clockOnce();
     for (const name of new Set(input['CrawlerNames'] as string[])) {
       const crawler = await this.store.crawlers.getCrawler(ctx, name);
-      if (crawler) crawlers.push(await this.#toWire(ctx, crawler));
+      if (crawler) crawlers.push(await this.#toWire(ctx, crawler, clock));
       else notFound.push(name);
     }
     return { Crawlers: crawlers, CrawlersNotFound: notFound };
@@ -205,7 +213,7 @@ export class CrawlerService {
     const state = stateOf(latest);
     if (state === 'READY') throw new ServiceError('CrawlerNotRunningException', `Crawler with name ${name} is not running.`);
     if (state === 'STOPPING') throw new ServiceError('CrawlerStoppingException', `Crawler with name ${name} is already stopping.`);
-    const run = await this.store.tasks.requestCancel(ctx, crawlerQueueKey(name), latest!.run.id, Date.now());
+    const run = await this.store.tasks.requestCancel(ctx, crawlerQueueKey(name), latest!.run.id, await this.store.tasks.clock());
     if (run?.status === 'STOPPING') this.events.cancelRequested(run.id);
     return {};
   }

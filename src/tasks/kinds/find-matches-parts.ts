@@ -153,7 +153,7 @@ export async function cancelParts(store: MetadataStore, scope: Scope, transformI
   const stopping: TaskRunRecord[] = [];
   for (const run of await store.tasks.list(scope, transformId)) {
     if (run.args['partOf'] !== runId || TERMINAL.has(run.status) || (uri !== undefined && run.args['folder'] !== uri)) continue;
-    const after = await store.tasks.requestCancel(scope, transformId, run.id, Date.now());
+    const after = await store.tasks.requestCancel(scope, transformId, run.id, await store.tasks.clock());
     if (after?.status === 'STOPPING') stopping.push(after);
   }
   return stopping;
