@@ -224,6 +224,17 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     assert.equal(await page.locator('#set-state').innerText(), 'labeled');
     await page.keyboard.press('u');
     assert.match(await page.locator('#set-state').innerText(), /suggested/);
+    // A group key names the group shown (no renumbering), and undo chooses the record it had moved.
+    const groupCells = page.locator('table.records tbody td.group');
+    const suggested = await groupCells.allInnerTexts();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('3');
+    assert.deepEqual(await groupCells.allInnerTexts(), suggested.map((g, i) => (i === 1 ? 'C' : g)));
+    assert.equal(await page.locator('tr[aria-current=true]').getAttribute('data-row'), String(Math.min(2, suggested.length - 1)));
+    await page.keyboard.press('u');
+    assert.deepEqual(await groupCells.allInnerTexts(), suggested);
+    assert.equal(await page.locator('tr[aria-current=true]').getAttribute('data-row'), '1');
+    await page.keyboard.press('ArrowUp');
 
     await labelEverySet(total, { reloadAt: Math.floor(total / 2), screenshotFirst: '05-labeling-labeled' });
     assert.equal(await page.locator('#transform-status').innerText(), 'READY');
@@ -300,7 +311,21 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     await s3.send(new PutObjectCommand({ Bucket: 'ui-restaurants', Key: 'elsewhere/labeling/part-00000.csv', Body: file }));
     const before = (await glueAs().send(new GetMLTransformCommand({ TransformId: await transformId() }))).LabelCount!;
 
+    // A labeling file of another table is refused when opened, not after the labeling.
+    await s3.send(new PutObjectCommand({ Bucket: 'ui-restaurants', Key: 'elsewhere/other-table.csv', Body: 'labeling_set_id,label,id,given_name\ns1,A,r1,Ann\n' }));
     await page.getByRole('link', { name: 'Label' }).click();
+    await page.getByLabel('Labeling file or folder').fill('s3://ui-restaurants/elsewhere/other-table.csv');
+    await page.getByLabel('Labeling file or folder').press('Enter');
+    await page.locator('#open-status', { hasText: /not a labeling file of this transform's table: its columns given_name are not in the table/ }).waitFor();
+    // Work opened can be discarded: the start screen comes back, and stays after a reload.
+    await page.getByLabel('Labeling file or folder').fill('s3://ui-restaurants/elsewhere/labeling/');
+    await page.getByLabel('Labeling file or folder').press('Enter');
+    await page.locator('#labeling-progress', { hasText: 'Set 1 of 1' }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('#discard-labels').click();
+    await page.locator('#generate').waitFor();
+    await page.reload();
+    await page.locator('#generate').waitFor();
     await page.getByLabel('Labeling file or folder').fill('s3://ui-restaurants/elsewhere/labeling/');
     await page.getByLabel('Labeling file or folder').press('Enter');
     await page.locator('#labeling-progress', { hasText: 'Set 1 of 1' }).waitFor();
@@ -315,10 +340,21 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     const groups = await page.locator('table.records tbody td.group').allInnerTexts();
     assert.deepEqual(groups, ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'J']);
     await shot('12-labeling-many-groups');
-    // The only set decided, the focus is on Submit.
+    // Changing the only set leaves the focus where it is: Enter confirms the set, and only then is
+    // the focus on Submit (the Enter that confirms a set never submits).
+    assert.equal(await page.locator('#submit-labels:focus').count(), 0);
+    await page.keyboard.press('Enter');
     await page.locator('#submit-labels:focus').waitFor();
     await page.keyboard.press('Enter');
     await page.locator('#import-done').waitFor({ timeout: 60_000 });
+    // The next round starts on the same screen, once: the labeling keys are gone with the work
+    // (a key no longer changes, and saves back, the work just imported).
+    assert.equal(await page.locator('#import-done').count(), 1);
+    await page.locator('#generate:focus').waitFor();
+    await page.keyboard.press('a');
+    await page.reload();
+    await page.locator('#generate').waitFor();
+    assert.equal(await page.locator('#labeling-progress').count(), 0);
     const after = (await glueAs().send(new GetMLTransformCommand({ TransformId: await transformId() }))).LabelCount!;
     assert.equal(after, before + order.length);
     // The label file the UI wrote: the restaurants' grouping, eleven groups.

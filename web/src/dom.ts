@@ -58,10 +58,10 @@ let keyHandler: ((e: KeyboardEvent) => void) | undefined;
 let leaving: Array<() => void> = [];
 
 /**
- * The current screen's keyboard shortcuts (one screen's at a time). Keys typed into a form control
+ * The current screen's keyboard shortcuts (one screen's at a time; undefined: none). Keys typed into a form control
  * are left to it, and so is Enter on a link or button, which activates it.
  */
-export function onKeys(handler: (e: KeyboardEvent) => void): void {
+export function onKeys(handler: ((e: KeyboardEvent) => void) | undefined): void {
   keyHandler = handler;
 }
 

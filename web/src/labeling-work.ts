@@ -28,8 +28,8 @@ export interface LabelingWork {
   primaryKey: string;
   sets: LabelingSet[];
   current: number;
-  /** Earlier states of changed sets, newest last, for undo. */
-  undo: Array<{ set: number; groups: number[]; state: SetState }>;
+  /** Earlier states of changed sets, newest last, for undo (with the record a group key moved). */
+  undo: Array<{ set: number; groups: number[]; state: SetState; row?: number }>;
 }
 
 /** Group numbers in order of first appearance of each label (A, B, ... in the file). */
@@ -91,24 +91,22 @@ export function workFromLabelingFile(transformId: string, primaryKey: string, so
   return { transformId, source, columns: header.slice(2), primaryKey, sets, current: 0, undo: [] };
 }
 
-function change(work: LabelingWork, groups: number[], state: SetState): void {
+function change(work: LabelingWork, groups: number[], state: SetState, row?: number): void {
   const set = work.sets[work.current]!;
-  work.undo.push({ set: work.current, groups: [...set.groups], state: set.state });
+  work.undo.push({ set: work.current, groups: [...set.groups], state: set.state, ...(row !== undefined ? { row } : {}) });
   set.groups = groups;
   set.state = state;
 }
 
-/** Puts one record of the current set in a group; the grouping becomes the user's. */
+/**
+ * Puts one record of the current set in a group; the grouping becomes the user's. Groups keep the
+ * names the keys gave them (no renumbering), so a key means the same group throughout a set.
+ */
 export function assign(work: LabelingWork, row: number, group: number): void {
   const set = work.sets[work.current]!;
   const groups = [...set.groups];
   groups[row] = group;
-  change(work, renumber(groups), 'labeled');
-}
-
-/** Group numbers renumbered in order of first appearance, so the names stay A, B, ... without gaps. */
-function renumber(groups: number[]): number[] {
-  return groupNumbers(groups.map(String));
+  change(work, groups, 'labeled', row);
 }
 
 export function allMatch(work: LabelingWork): void {
@@ -132,15 +130,18 @@ export function skip(work: LabelingWork): void {
   move(work, 1);
 }
 
-/** Takes back the last change, going to the set it was made on. */
-export function undo(work: LabelingWork): boolean {
+/**
+ * Takes back the last change, going to the set it was made on; returns the record a group key had
+ * moved (undefined for a change of the whole set), or false when there is nothing to undo.
+ */
+export function undo(work: LabelingWork): { row: number | undefined } | false {
   const last = work.undo.pop();
   if (!last) return false;
   const set = work.sets[last.set]!;
   set.groups = last.groups;
   set.state = last.state;
   work.current = last.set;
-  return true;
+  return { row: last.row };
 }
 
 export function move(work: LabelingWork, step: number): void {

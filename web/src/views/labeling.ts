@@ -55,7 +55,9 @@ export async function labelingView(session: Session, root: HTMLElement, transfor
   else startScreen(session, body, transformId);
 }
 
-function startScreen(session: Session, body: HTMLElement, transformId: string): void {
+/** The start of a round: generate a labeling set or open one; `notice` (how the last round ended) above. */
+function startScreen(session: Session, body: HTMLElement, transformId: string, notice: HTMLElement[] = []): void {
+  onKeys(undefined);
   const status = el('p', { id: 'generation-status', role: 'status' });
   const button = el('button', { id: 'generate', type: 'button' }, 'Generate a labeling set');
   /** Reads a labeling file (or the first part file under a folder path) and starts labeling it. */
@@ -66,6 +68,15 @@ function startScreen(session: Session, body: HTMLElement, transformId: string): 
     const primaryKey = transform.Parameters?.FindMatchesParameters?.PrimaryKeyColumnName ?? '';
     const work = workFromLabelingFile(transformId, primaryKey, file, parseCsv(await readText(session, file)));
     if (work.sets.length === 0) throw new Error(`${file} holds no labeling set`);
+    // The import would refuse it after all the labeling: a file made for another table.
+    const schema = (transform.Schema ?? []).map((c) => c.Name ?? '');
+    const foreign = work.columns.filter((c) => !schema.includes(c));
+    if (foreign.length > 0 || !work.columns.includes(primaryKey)) {
+      throw new Error(
+        `${file} is not a labeling file of this transform's table: ` +
+          (foreign.length > 0 ? `its columns ${foreign.join(', ')} are not in the table (${schema.join(', ')})` : `it has no ${primaryKey} column`),
+      );
+    }
     saveLocal(session, workKey(transformId), work);
     labelSets(session, body, work);
   };
@@ -102,6 +113,7 @@ function startScreen(session: Session, body: HTMLElement, transformId: string): 
   });
   show(
     body,
+    ...notice,
     el('p', {}, 'doppel picks the records it is least sure about and proposes a grouping; you confirm or correct it.'),
     button,
     status,
@@ -145,7 +157,8 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     });
     return form;
   };
-  const draw = () => {
+  /** Redraws the set; `decided`: the key just pressed decided a set (Enter, s), so Submit takes the focus once all are. */
+  const draw = (decided = false) => {
     const set = work.sets[work.current]!;
     focusRow = Math.min(focusRow, set.rows.length - 1);
     const differs = differingColumns(set);
@@ -155,6 +168,12 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     const suggestion = set.state === 'suggested';
     const submit = el('button', { id: 'submit-labels', type: 'button', disabled: done.labeled === 0 }, `Submit ${done.labeled} labeled sets`);
     submit.addEventListener('click', () => void submitLabels(session, body, work));
+    const discard = el('button', { id: 'discard-labels', type: 'button' }, 'Discard this work');
+    discard.addEventListener('click', () => {
+      if (!window.confirm(`Discard the labels of all ${done.total} sets from ${work.source}? Nothing of them has been imported.`)) return;
+      removeLocal(session, workKey(work.transformId));
+      startScreen(session, body, work.transformId);
+    });
     const rows = set.rows.map((r, i) =>
       el(
         'tr',
@@ -186,16 +205,17 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
       naming ? groupNameForm() : null,
       el('p', { class: 'source' }, `From ${work.source === 'review' ? 'groups marked wrong in the review' : work.source}`),
       el('dl', { class: 'keys', 'aria-label': 'Keyboard shortcuts' }, ...KEYS.flatMap(([k, what]) => [el('dt', {}, el('kbd', {}, k)), el('dd', {}, what)])),
-      el('p', {}, submit, ' ', el('span', { id: 'submit-status', role: 'status' })),
+      el('p', {}, submit, ' ', discard, ' ', el('span', { id: 'submit-status', role: 'status' })),
     );
     if (naming) body.querySelector<HTMLInputElement>('#group-name')!.focus();
-    else if (finished && work.sets[work.current]!.state !== 'suggested') submit.focus();
+    else if (finished && decided) submit.focus();
   };
   onKeys((e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const set = work.sets[work.current]!;
     const before = work.current;
     const group = groupForKey(e.key, set.groups);
+    let rowAfter: number | undefined;
     if (group !== undefined) put(group);
     else if (e.key === 'g') naming = true;
     else if (e.key === 'ArrowDown' || e.key === 'j') focusRow = Math.min(focusRow + 1, set.rows.length - 1);
@@ -205,7 +225,9 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     else if (e.key === 'Enter') confirm(work);
     else if (e.key === 's') skip(work);
     else if (e.key === 'u') {
-      if (!undo(work)) announce('nothing to undo');
+      const undone = undo(work);
+      if (!undone) announce('nothing to undo');
+      else rowAfter = undone.row;
     } else if (e.key === 'ArrowRight') move(work, 1);
     else if (e.key === 'ArrowLeft') move(work, -1);
     else return;
@@ -214,10 +236,12 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
       focusRow = 0;
       announce(`labeling set ${work.current + 1} of ${work.sets.length}`);
     }
+    if (rowAfter !== undefined) focusRow = rowAfter;
     save();
-    draw();
+    draw(e.key === 'Enter' || e.key === 's');
   });
-  draw();
+  // Opened with every set decided (a reload before submitting): nothing is being edited.
+  draw(true);
 }
 
 async function submitLabels(session: Session, body: HTMLElement, work: LabelingWork): Promise<void> {
@@ -235,13 +259,10 @@ async function submitLabels(session: Session, body: HTMLElement, work: LabelingW
     const after = await getTransform(session, work.transformId);
     document.querySelector('#transform-status')!.textContent = after.Status ?? '';
     document.querySelector('#label-count')!.textContent = `${after.LabelCount ?? 0} labels`;
-    show(
-      body,
+    startScreen(session, body, work.transformId, [
       el('p', { id: 'import-done', role: 'status' }, `Labels imported from ${path}. The transform is ${after.Status} with ${after.LabelCount} labels.`),
       el('p', {}, el('a', { href: `#/transform/${work.transformId}/quality` }, 'Evaluate it'), ' or label another set:'),
-      el('div', { id: 'next-round' }),
-    );
-    startScreen(session, body.querySelector<HTMLElement>('#next-round')!, work.transformId);
+    ]);
     announce(`transform ${after.Status}`);
   } catch (e) {
     status.textContent = errorText(e);
