@@ -181,6 +181,24 @@ describe('FindMatches output', () => {
     ]);
   });
 
+  it('JSON lines: a numeric value written loosely (leading zeros, a bare point) is a JSON number, digit for digit', async () => {
+    const values = [' 0870', '007', '00', '.5', '5.', '-.25', '+007.5', '1e05', '12345678901234567890.5', 'NaN', '1,000', '.', '-'];
+    const loose = encodeTable([{ name: 'id', type: 'string' }, { name: 'v', type: 'double' }], [values.map((_, i) => String(i)), values], 0);
+    const ids: MatchResult = {
+      matchId: Float64Array.from(values.map((_, i) => i)),
+      confidence: Float64Array.from(values.map(() => 1)),
+      stats: { candidatePairs: 0, scoredPairs: 0, fullyScoredPairs: 0, matchedPairs: 0, groups: values.length },
+    };
+    const { store, objects } = memoryStore();
+    await writeMatchOutput(store, { bucket: 'b', key: 'loose/' }, loose, ids, { format: 'json', confidence: false, removeDuplicates: false });
+    const text = objects.get('b/loose/part-00000.json')!.toString('utf8').trim().split('\n');
+    assert.deepEqual(
+      text.map((l) => /"v":("[^"]*"|[^,}]*)/.exec(l)![1]),
+      ['870', '7', '0', '0.5', '5', '-0.25', '7.5', '1e05', '12345678901234567890.5', '"NaN"', '"1,000"', '"."', '"-"'],
+    );
+    for (const l of text) JSON.parse(l);
+  });
+
   it('one rule for empty values: a missing or empty value is an empty CSV field, JSON null, Parquet NULL', async () => {
     // Row 2 has no name (missing), row 3 an empty age (empty text): both are "no value" in every format.
     const { store, objects } = memoryStore();
@@ -265,7 +283,7 @@ describe('FindMatches output of a few thousand rows', () => {
     const { bytes } = await write('json', false, false);
     const lines = bytes.toString('utf8').split('\n');
     assert.equal(lines.pop(), '');
-    const number = (v: string) => (/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(v.trim().replace(/^\+/, '')) ? Number(v) : v);
+    const number = (v: string) => (/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim().replace(/^\+/, '')) ? Number(v) : v);
     const flag = (v: string) => (['true', 'false'].includes(v.trim().toLowerCase()) ? v.trim().toLowerCase() === 'true' : v);
     assert.deepEqual(
       lines.map((l) => JSON.parse(l) as unknown),

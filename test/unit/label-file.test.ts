@@ -84,6 +84,8 @@ describe('label files', () => {
     await fails(file('labeling_set_id,label,id\nS,A,1\nS,B,1\n'), /id=1 appears twice in labeling set S \(rows 1 and 2\)/);
     await fails(file('labeling_set_id,label,id\nS,A,1\nS,B\n'), /not a valid CSV file at line 3/);
     await fails(file('labeling_set_id,label,id\nS,A,"1\n'), /not a valid CSV file at line 2: Quote Not Closed/);
+    // A quote inside an unquoted value (csv-parse's INVALID_OPENING_QUOTE has no CSV_ prefix).
+    await fails(file('labeling_set_id,label,id,name\nS,A,1,ann\nS,A,2, o"brien\n'), /not a valid CSV file at line 3: Invalid Opening Quote/);
   });
 
   it('reads CRLF and LF line ends mixed in one file; errors name the line the bad record starts on', async () => {

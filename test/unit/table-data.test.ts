@@ -635,6 +635,17 @@ describe('stageTable: unreadable data gives precise errors', () => {
     );
   });
 
+  it('a line longer than DuckDB reads, in both CSV serdes: its line named, the limit said, no line quoted back', async () => {
+    const text = `id,name,year\n1,a,2000\n2,${'x'.repeat(2_100_000)},2001\n3,c,2002\n`;
+    for (const [serde, table] of [['OpenCSVSerde', three], ['LazySimpleSerDe', format({ columns: ['id', 'name', 'year'] })]] as const) {
+      const e = await assertDataError(
+        stagedRows(table, [await at(`long-${serde}.csv`, text)]),
+        new RegExp(`long-${serde}\\.csv line 3 is longer than the 2,000,000 bytes doppel reads as one line`),
+      );
+      assert.ok(e.message.length < 400, `${serde}: ${e.message.length} characters`);
+    }
+  });
+
   it('a UTF-16 file, and a part file that is not there', async () => {
     const path = await file('errors/utf16.csv', Buffer.from('\ufeffid,name,year\n1,a,2000\n', 'utf16le'));
     await assertDataError(stagedRows(three, [{ path, uri: uri('utf16.csv') }]), /utf16\.csv is UTF-16/);

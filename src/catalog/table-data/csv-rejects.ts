@@ -111,8 +111,8 @@ export function rejectError(part: TablePart, format: TableFormat, escape: string
       );
     case 'LINE SIZE OVER MAXIMUM':
       return new TableDataError(
-        `${part.uri} line ${r.line} is longer than DuckDB reads as one line (2 MB); an unclosed quote ` +
-          `(${showChar(csv.quote)}) would do that${more}`,
+        `${part.uri} line ${r.line} is longer than the 2,000,000 bytes doppel reads as one line: a value ` +
+          `that long, or a quote (${showChar(csv.quote)}) left open${more}`,
         where,
       );
     default:

@@ -52,8 +52,9 @@ export async function copyOpenCsvPart(
     }
     if (!reject) return session.run('COMMIT');
     await session.run('ROLLBACK');
-    // DuckDB names the line of an encoding fault exactly, and OpenCSV's rules do not change it.
-    if (reject.type === 'INVALID ENCODING') throw rejectError(part, format, csv.quote, reject);
+    // DuckDB names the line of an encoding fault or of a line too long exactly, and OpenCSV's
+    // rules change neither (the rewritten file would fail on the same line, in DuckDB's words).
+    if (reject.type === 'INVALID ENCODING' || reject.type === 'LINE SIZE OVER MAXIMUM') throw rejectError(part, format, csv.quote, reject);
   }
   const dir = await mkdtemp(join(tmpdir(), 'doppel-opencsv-'));
   try {

@@ -227,6 +227,8 @@ const writeCsvField = (sink: ByteSink, value: string) => sink.text(csvField(valu
 
 const NUMERIC = /^(tinyint|smallint|int|integer|bigint|float|double|double precision|decimal.*|numeric.*)$/;
 const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+/** A number as tables write it that JSON's grammar refuses: leading zeros, a bare decimal point ("007", ".5", "5."). */
+const LOOSE_NUMBER = /^(-?)(\d*)(?:\.(\d*))?([eE][+-]?\d+)?$/;
 /** What JSON.stringify escapes in a string. */
 const JSON_SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
 const QUOTE = Buffer.from('"');
@@ -238,13 +240,29 @@ const writeJsonText = (sink: ByteSink, value: string) => {
   sink.bytes(QUOTE);
 };
 
+/**
+ * The JSON spelling of a number written loosely, digit for digit (no rounding through a double):
+ * leading zeros dropped, a bare point completed ("-.25" → "-0.25", "5." → "5"); undefined for
+ * anything else ("NaN", "1,000"), which stays text.
+ */
+function jsonNumberText(v: string): string | undefined {
+  const m = LOOSE_NUMBER.exec(v);
+  if (!m) return undefined;
+  const [, sign, whole = '', fraction = '', exponent = ''] = m;
+  if (whole === '' && fraction === '') return undefined;
+  const int = whole.replace(/^0+(?=\d)/, '') || '0';
+  return `${sign}${int}${fraction === '' ? '' : `.${fraction}`}${exponent}`;
+}
+
 /** A JSON value for a column of a catalog type: a number for a numeric column that holds one, true/false for a boolean, text otherwise. */
 function jsonWriter(type: string): (sink: ByteSink, value: string) => void {
   const t = type.toLowerCase();
   if (NUMERIC.test(t)) {
     return (sink, value) => {
       const v = value.trim().replace(/^\+/, '');
-      if (JSON_NUMBER.test(v)) sink.text(v);
+      if (JSON_NUMBER.test(v)) return sink.text(v);
+      const json = jsonNumberText(v);
+      if (json !== undefined) sink.text(json);
       else writeJsonText(sink, value);
     };
   }

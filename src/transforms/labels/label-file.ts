@@ -1,5 +1,5 @@
 import { Readable, pipeline } from 'node:stream';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { StringInterner } from '../../engine/table.js';
 import type { LabelRow } from '../../storage/records.js';
@@ -137,8 +137,9 @@ export async function* readLabelFile(
     }
   } catch (e) {
     if (e instanceof LabelFileError) throw e;
-    const err = e as Error & Partial<ParsePosition> & { code?: string };
-    if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
+    // Every fault of the file's CSV (csv-parse's codes are not all CSV_...: INVALID_OPENING_QUOTE).
+    if (e instanceof CsvError) {
+      const err = e as CsvError & Partial<ParsePosition>;
       // The parser reports the line it has reached; the record at fault starts earlier when a quote
       // left open carried it over several lines.
       const start = err.lines === undefined ? undefined : startLine({ lines: err.lines, empty_lines: err.empty_lines ?? 0 });
