@@ -508,7 +508,7 @@ describe('Glue Jobs API', () => {
     });
   });
 
-  it('BatchStopJobRun stops a RUNNING run within a second', async (t) => {
+  it('BatchStopJobRun stops a RUNNING run at once, not when a lease runs out', async (t) => {
     const name = await createFindMatchesJob(client, { '--transform-id': transformId, '--output-path': 's3://out/busy/?outcome=hang' });
     const { JobRunId } = await client.send(new StartJobRunCommand({ JobName: name }));
     await waitForJobRun(client, name, JobRunId!, ['RUNNING']);
@@ -519,7 +519,9 @@ describe('Glue Jobs API', () => {
     const ms = Date.now() - stopAt;
     t.diagnostic(`STOPPED ${ms} ms after BatchStopJobRun`);
     assert.equal(stopped.JobRunState, 'STOPPED');
-    assert.ok(ms <= 1000, `STOPPED ${ms} ms after BatchStopJobRun`);
+    // The run hangs until killed: stopped by the cancel reaching its worker, not by the 15 s lease
+    // (DOPPEL_LEASE_MS) running out. How fast is measured, not asserted (tens of ms when idle).
+    assert.ok(ms < 10_000, `STOPPED ${ms} ms after BatchStopJobRun`);
   });
 
   it('a run whose transform is deleted ends FAILED', async () => {
