@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { CsvDialect } from './table-format.js';
-import { sqlString, sqlStringList } from './sql.js';
+import { slotName, sqlString, sqlStringList } from './sql.js';
 
 /**
  * The DuckDB `read_csv(...)` call for one part file of a CSV table: every catalog column as
@@ -16,7 +16,7 @@ export function csvReadCall(
   escape: string,
   extraOptions: string[] = [],
 ): string {
-  const columns = Array.from({ length: columnCount }, (_, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(', ');
+  const columns = Array.from({ length: columnCount }, (_, i) => `${sqlString(slotName(i))}: 'VARCHAR'`).join(', ');
   const options = [
     `columns = {${columns}}`,
     'auto_detect = false',

@@ -14,5 +14,10 @@ export function sqlStringList(values: readonly string[]): string {
 
 /** Internal column names c0, c1, …: catalog names may repeat case-insensitively or hold any character. */
 export function slot(index: number): string {
-  return sqlIdent(`c${index}`);
+  return sqlIdent(slotName(index));
+}
+
+/** The name behind slot(index), as DuckDB lists it (in DESCRIBE or UNPIVOT's name column). */
+export function slotName(index: number): string {
+  return `c${index}`;
 }
