@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { csvReadCall, duckEscapeFor } from '../table-data/csv-dialect.js';
+import { bytesPattern, csvReadCall, duckEscapeFor, fileMatches } from '../table-data/csv-dialect.js';
 import { splitCsvLine } from '../table-data/csv-header.js';
 import { toNumber, type DuckDbSession } from '../table-data/duckdb-session.js';
 import { hiveTypeOf } from '../table-data/hive-types.js';
@@ -187,7 +187,9 @@ async function csvSchema(session: DuckDbSession, path: string, sample: string[])
   const found = csvDelimiterOf(sample);
   if (!found) return { unknown: 'no CSV delimiter (, | ; tab Ctrl-A) splits its lines into the same number of fields, two or more' };
   if (sample.length < 2) return { unknown: 'a CSV file needs at least two rows' };
-  const quoted = sample.some((line) => splitCsvLine(line, { ...CSV_QUOTED, delimiter: found.delimiter, quoted: false }).some((f) => f.startsWith('"')));
+  // Quoted when a field anywhere in the file starts with a quote, not only in the sample: every line
+  // is read by the SerDe this decides, and LazySimpleSerDe would keep a later line's quotes as data.
+  const quoted = await fileMatches(path, new RegExp(`(?:^|${bytesPattern(found.delimiter, 'utf8')})"`, 'm'));
   const dialect: CsvDialect = quoted
     ? { ...CSV_QUOTED, delimiter: found.delimiter }
     : { delimiter: found.delimiter, quote: '', escape: '', headerLines: 0, encoding: 'UTF-8', quoted: false, openCsv: false };
