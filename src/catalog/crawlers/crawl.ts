@@ -7,7 +7,7 @@ import type { MetadataStore } from '../../storage/metadata-store.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { partitionOfTable, type PartitionRecord, type TableKey } from '../../storage/records.js';
 import { asPrefix, parseS3Uri, type S3Location } from '../../storage/s3-uri.js';
-import { DuckDbSession } from '../table-data/duckdb-session.js';
+import { duckDbErrorSummary, DuckDbSession } from '../table-data/duckdb-session.js';
 import { classifyFile, type FileSchema } from './classify.js';
 import { crawlerConfigurationOf } from './crawler-rules.js';
 import type { CrawlSummary } from './crawl-summary.js';
@@ -48,6 +48,8 @@ interface CrawledFile {
   /** The folders between the include path and the file. */
   folders: string[];
   schema?: FileSchema;
+  /** Why no classifier recognized it, when the crawl sampled it: it is then none of a table's files. */
+  unclassified?: string;
 }
 
 /** A table the crawl found: files with compatible schemas under one folder, partitioned by the folders below it. */
@@ -89,7 +91,9 @@ export async function crawl(crawler: CrawlerRecord, startedOn: number, deps: Cra
       const files = await listTarget(target, deps);
       await sample(files, (target['SampleSize'] as number | undefined) ?? Number.POSITIVE_INFINITY, session, deps);
       const include = parseS3Uri(target['Path'] as string);
-      found.push(...groupTables(include, [], files, configuration.combineCompatibleSchemas, prefix, deps));
+      const tables = groupTables(include, [], files, configuration.combineCompatibleSchemas, prefix, deps);
+      logUnclassifiedInTables(files, tables, deps);
+      found.push(...tables);
     }
   } finally {
     await session.close();
@@ -212,12 +216,29 @@ async function sample(files: CrawledFile[], perFolder: number, session: DuckDbSe
     const copy = await deps.objects.localCopy(file.at.bucket, file.at.key);
     try {
       const result = await classifyFile(session, copy.path);
-      if ('unknown' in result) deps.progress(`s3://${file.at.bucket}/${file.at.key} not classified: ${result.unknown}`);
+      if ('unknown' in result) file.unclassified = result.unknown;
       else file.schema = result;
     } catch (e) {
-      deps.progress(`s3://${file.at.bucket}/${file.at.key} not classified: ${(e as Error).message.split('\n')[0]}`);
+      file.unclassified = duckDbErrorSummary((e as Error).message);
     } finally {
       await copy.release();
+    }
+    if (file.unclassified !== undefined) deps.progress(`${uriOf(file)} not classified: ${file.unclassified}`);
+  }
+}
+
+/**
+ * Names the unclassified files a table reads all the same: a table is read by folder (its Location,
+ * or its partitions'), so one that shares a folder with classified files is read with them.
+ */
+function logUnclassifiedInTables(files: CrawledFile[], tables: FoundTable[], deps: CrawlDeps): void {
+  for (const file of files) {
+    if (file.unclassified === undefined) continue;
+    const uri = uriOf(file);
+    for (const table of tables) {
+      const folders = table.partitionKeys.length === 0 ? [table.location] : [...table.partitions.values()].map((p) => p.location);
+      const folder = folders.find((f) => uri.startsWith(f));
+      if (folder) deps.progress(`${uri} was not classified, but table ${table.name} reads it: it lies in ${folder} with files that were`);
     }
   }
 }
@@ -246,8 +267,10 @@ function groupTables(include: S3Location, folders: string[], files: CrawledFile[
   }
   const depths = new Set(files.map((f) => f.folders.length));
   const schema = depths.size === 1 ? mergedSchema(sampled.map((f) => f.schema!), combine) : undefined;
-  if (schema) return [tableAt(include, folders, files, schema, prefix)];
-  for (const f of direct) deps.progress(`s3://${f.at.bucket}/${f.at.key} belongs to no table: its folder's subfolders hold different tables`);
+  // Unclassified files count for the folders' layout (a table whose Location held one deeper down
+  // would read it) but not as the table's files or partitions.
+  if (schema) return [tableAt(include, folders, files.filter((f) => f.unclassified === undefined), schema, prefix)];
+  for (const f of direct.filter((f) => f.unclassified === undefined)) deps.progress(`s3://${f.at.bucket}/${f.at.key} belongs to no table: its folder's subfolders hold different tables`);
   return [...children.entries()].flatMap(([child, below]) => groupTables(include, [...folders, child], below, combine, prefix, deps));
 }
 
@@ -432,6 +455,8 @@ function crawlerPrincipal(crawler: CrawlerRecord): string {
   const roleName = role.split('/').at(-1) || role;
   return `arn:aws:sts::${crawler.accountId}:assumed-role/${roleName}/AWS-Crawler`;
 }
+
+const uriOf = (file: CrawledFile) => `s3://${file.at.bucket}/${file.at.key}`;
 
 const asFolder = (uri: string) => (uri.endsWith('/') ? uri : `${uri}/`);
 

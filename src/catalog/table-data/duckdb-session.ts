@@ -126,3 +126,19 @@ export function int32Column(chunk: DuckDBDataChunk, column: number): Int32Array 
 export function toNumber(value: DuckDBValue | undefined): number {
   return value === null || value === undefined ? 0 : Number(value);
 }
+
+/**
+ * A DuckDB error message as one line naming its cause. A CSV read error's first line only says
+ * where (`CSV Error on Line: 2`); the cause ("This file is not utf-8 encoded", "Expected Number of
+ * Columns: 3 Found: 4", …) is the line before DuckDB's suggestions ("Possible Solution: …",
+ * "Possible fixes:") and reader options, below the offending line's text, which may span lines.
+ */
+export function duckDbErrorSummary(message: string): string {
+  const text = message.trim();
+  const where = text.split('\n', 1)[0]!;
+  if (!/CSV Error on Line: \d+$/.test(where)) return text.split(/\n\s*\n/)[0]!.replace(/\s*\n\s*/g, ' ');
+  const end = [text.indexOf('\nPossible '), text.indexOf('\n\n'), text.length].find((i) => i >= 0)!;
+  const details = text.slice(0, end).trimEnd();
+  const cause = details.slice(details.lastIndexOf('\n') + 1);
+  return cause === where ? where : `${where}: ${cause}`;
+}
