@@ -1,9 +1,10 @@
 /**
  * @aws-sdk/client-glue acceptance for crawlers: what a crawl run is (a task run: RUNNING, stopped by
  * StopCrawler, resumed after a server crash) on a server with scripted task runs, where a crawl's
- * first S3 target path carries the scripted directives; and a real crawl of quoted CSV whose table a
- * transform then reads. Classification, partitions and second crawls are covered with boto3
- * (crawlers-boto3.test.ts).
+ * first S3 target path carries the scripted directives; and real crawls whose tables a transform then
+ * reads: quoted CSV (from the first line, or only from line 122 on), a partition whose file cannot be
+ * classified, and a 1,200-column file. Classification, partitions and second crawls are covered with
+ * boto3 (crawlers-boto3.test.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,7 @@ import {
   CreateDatabaseCommand,
   CreateMLTransformCommand,
   DeleteCrawlerCommand,
+  GetPartitionsCommand,
   GetCrawlerCommand,
   GetCrawlerMetricsCommand,
   GetMLTransformCommand,
@@ -20,14 +22,28 @@ import {
   GlueClient,
   ListCrawlsCommand,
   StartCrawlerCommand,
+  StartImportLabelsTaskRunCommand,
+  StartJobRunCommand,
   StartMLLabelingSetGenerationTaskRunCommand,
   StopCrawlerCommand,
   UpdateCrawlerCommand,
 } from '@aws-sdk/client-glue';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
 import { s3Client } from '../support/s3-tools.js';
 import { startServer, stopAndRemove, type TestServer } from '../support/server.js';
-import { expectGlueError, glueClient, scriptedPath, uniqueName, validationMessage, waitForCrawl, waitForRun } from '../support/glue-client.js';
+import {
+  createFindMatchesJob,
+  createTableTransform,
+  expectGlueError,
+  glueClient,
+  scriptedPath,
+  uniqueName,
+  validationMessage,
+  waitForCrawl,
+  waitForJobRun,
+  waitForRun,
+} from '../support/glue-client.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/GlueCrawler';
 
@@ -144,11 +160,53 @@ describe('crawls as task runs (scripted)', () => {
 describe('a crawled table feeds a transform', () => {
   let server: TestServer;
   let glue: GlueClient;
+  let s3: S3Client;
   before(async () => {
     server = await startServer();
     glue = glueClient(server);
+    s3 = s3Client(server);
   });
   after(() => stopAndRemove(server));
+
+  /** Uploads `files` to a new bucket and crawls `folder` of it into a new database: the database's name. */
+  async function crawled(bucket: string, folder: string, files: Record<string, string | Buffer>): Promise<string> {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    for (const [key, body] of Object.entries(files)) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    const database = bucket.replaceAll('-', '_');
+    await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
+    await glue.send(new CreateCrawlerCommand({ Name: bucket, Role: ROLE, DatabaseName: database, Targets: { S3Targets: [{ Path: `s3://${bucket}/${folder}` }] } }));
+    const since = Date.now();
+    await glue.send(new StartCrawlerCommand({ Name: bucket }));
+    const crawler = await waitForCrawl(glue, bucket, since, 100_000);
+    assert.equal(crawler.LastCrawl!.Status, 'SUCCEEDED', crawler.LastCrawl!.ErrorMessage);
+    return database;
+  }
+
+  /**
+   * Every record of a table (primary key `id`) as a findmatches job writes it: a labeling set is
+   * generated and imported as it comes (its labels are pre-filled), then the job runs over the table.
+   */
+  async function recordsRead(database: string, table: string, bucket: string): Promise<Array<Record<string, string>>> {
+    const transformId = await createTableTransform(glue, { database, table, name: uniqueName('read') });
+    const labeling = await glue.send(new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: `s3://${bucket}/labeling/` }));
+    const generated = await waitForRun(glue, transformId, labeling.TaskRunId!, undefined, 100_000);
+    assert.equal(generated.Status, 'SUCCEEDED', generated.ErrorString);
+    const importing = await glue.send(new StartImportLabelsTaskRunCommand({ TransformId: transformId, InputS3Path: `s3://${bucket}/labeling/part-00000.csv` }));
+    const imported = await waitForRun(glue, transformId, importing.TaskRunId!, undefined, 60_000);
+    assert.equal(imported.Status, 'SUCCEEDED', imported.ErrorString);
+    const jobName = uniqueName('read-job');
+    await createFindMatchesJob(glue, { name: jobName, transformId, defaultArguments: { '--output-path': `s3://${bucket}/matches/` } });
+    const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: jobName }));
+    const run = await waitForJobRun(glue, jobName, JobRunId!);
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'matches/' }));
+    const records: Array<Record<string, string>> = [];
+    for (const { Key } of Contents.filter((o) => /\/part-\d+\.csv$/.test(o.Key!))) {
+      const text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body!.transformToString('utf8');
+      records.push(...(parse(text, { columns: true }) as Array<Record<string, string>>));
+    }
+    return records;
+  }
 
   it('quoted CSV becomes an OpenCSVSerde table that a labeling set run reads', { timeout: 120_000 }, async () => {
     const s3 = s3Client(server);
@@ -186,5 +244,62 @@ describe('a crawled table feeds a transform', () => {
     const { TaskRunId } = await glue.send(new StartMLLabelingSetGenerationTaskRunCommand({ TransformId, OutputS3Path: 's3://crawled/labeling/' }));
     const run = await waitForRun(glue, TransformId!, TaskRunId!, undefined, 100_000);
     assert.equal(run.Status, 'SUCCEEDED', run.ErrorString);
+  });
+
+  it('a CSV whose first quote is on line 122 is an OpenCSVSerde table, read without the quotes', { timeout: 180_000 }, async () => {
+    const names = ['Smith, Ann', 'Smith, Anne', 'Jones, Bob', 'Jones, Rob'];
+    const lines = ['id,name,city,visits'];
+    // Lines 2-121 unquoted (the first 100 lines are all a sample would see), then quoted fields holding the delimiter.
+    for (let i = 0; i < 150; i++) {
+      const name = names[i % 4]!;
+      lines.push(i < 120 ? `p${i},${name.replace(', ', ' ')},Oslo,${i % 5}` : `p${i},"${name}","Bergen",${i % 5}`);
+    }
+    const database = await crawled('late-quote', 'people/', { 'people/data.csv': `${lines.join('\n')}\n` });
+    const { Table } = await glue.send(new GetTableCommand({ DatabaseName: database, Name: 'people' }));
+    assert.equal(Table!.StorageDescriptor!.SerdeInfo!.SerializationLibrary, 'org.apache.hadoop.hive.serde2.OpenCSVSerde');
+    assert.equal(Table!.Parameters!['areColumnsQuoted'], 'true');
+    assert.deepEqual(Table!.StorageDescriptor!.Columns!.map((c) => [c.Name, c.Type]), [['id', 'string'], ['name', 'string'], ['city', 'string'], ['visits', 'bigint']]);
+
+    const records = await recordsRead(database, 'people', 'late-quote');
+    assert.equal(records.length, 150);
+    const byId = new Map(records.map((r) => [r['id'], r]));
+    assert.deepEqual([byId.get('p121')!['name'], byId.get('p121')!['city']], ['Smith, Anne', 'Bergen']);
+    assert.deepEqual([byId.get('p1')!['name'], byId.get('p1')!['city']], ['Smith Anne', 'Oslo']);
+    assert.ok(records.every((r) => Object.values(r).every((v) => !v.includes('"'))), 'no value keeps a quote character');
+  });
+
+  it('a file the crawl cannot classify is none of the table: its partition is left out and the log says why', { timeout: 180_000 }, async () => {
+    // A number column makes the first line a header (AWS's rule: some column below it is not text).
+    const rows = ['id,name,city,age'];
+    for (let i = 0; i < 40; i++) rows.push(`r${i},${['Robert Alan', 'Rob Alan', 'Ann Lee', 'Anne Lee'][i % 4]},${i % 2 ? 'Leeds' : 'York'},${30 + (i % 7)}`);
+    const good = `${rows.join('\n')}\n`;
+    // The same rows with one Latin-1 byte (é) on line 2: not UTF-8.
+    const latin1 = Buffer.from(good.replace('Robert', 'Rob\u00e9rt'), 'latin1');
+    const database = await crawled('partx', 't/', { 't/x=1/a.csv': good, 't/x=2/b.csv': latin1 });
+    const { Table } = await glue.send(new GetTableCommand({ DatabaseName: database, Name: 't' }));
+    assert.deepEqual(Table!.PartitionKeys, [{ Name: 'x', Type: 'string' }]);
+    assert.equal(Table!.Parameters!['objectCount'], '1');
+    const { Partitions = [] } = await glue.send(new GetPartitionsCommand({ DatabaseName: database, TableName: 't' }));
+    assert.deepEqual(Partitions.map((p) => [p.Values, p.StorageDescriptor!.Location]), [[['1'], 's3://partx/t/x=1/']]);
+    assert.match(server.output(), /s3:\/\/partx\/t\/x=2\/b\.csv not classified: .*CSV Error on Line: 2: .*This file is not utf-8 encoded/);
+
+    const records = await recordsRead(database, 't', 'partx');
+    assert.equal(records.length, 40);
+    assert.ok(records.every((r) => r['x'] === '1'));
+  });
+
+  it('a CSV of 1,200 columns is crawled', { timeout: 120_000 }, async () => {
+    const width = 1200;
+    // Column j (after id) holds integers, decimals or names by j % 3.
+    const header = ['id', ...Array.from({ length: width - 1 }, (_, j) => `f${j + 1}`)];
+    const value = (row: number, j: number) => (j % 3 === 0 ? String(row * j) : j % 3 === 1 ? `${row}.5` : `name${row}`);
+    const lines = [header.join(',')];
+    for (let row = 0; row < 300; row++) lines.push([`r${row}`, ...Array.from({ length: width - 1 }, (_, j) => value(row, j + 1))].join(','));
+    const database = await crawled('wide', 'wide/', { 'wide/data.csv': `${lines.join('\n')}\n` });
+    const { Table } = await glue.send(new GetTableCommand({ DatabaseName: database, Name: 'wide' }));
+    const columns = Table!.StorageDescriptor!.Columns!;
+    assert.equal(columns.length, width);
+    assert.deepEqual(columns.slice(0, 4).map((c) => [c.Name, c.Type]), [['id', 'string'], ['f1', 'double'], ['f2', 'string'], ['f3', 'bigint']]);
+    assert.deepEqual([columns[width - 1]!.Name, columns[width - 1]!.Type], ['f1199', 'string']);
   });
 });
