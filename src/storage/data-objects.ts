@@ -56,12 +56,14 @@ const OUTPUT_PART = /^part-\d{5}\.(csv|json|parquet)$/;
  * `_SUCCESS` marker last, so a reader that sees `_SUCCESS` sees complete output. An earlier
  * output's marker goes first (while the parts are replaced the folder is not complete output), and
  * its part files of other names (it had more parts, or another format) go before the new marker:
- * they would read as part of this output. Nothing else under the prefix is touched.
+ * they would read as part of this output. Nothing else under the prefix is touched, except by
+ * `beforeMarker` (given the parts written), which belongs to the output as much as they do.
  */
 export async function writeOutput(
   store: ObjectStore,
   at: S3Location,
   parts: Array<{ name: string; body: AsyncIterable<Uint8Array>; contentType: string }>,
+  beforeMarker?: (parts: string[]) => Promise<void>,
 ): Promise<string[]> {
   const prefix = asPrefix(at.key);
   await store.deleteObject(at.bucket, `${prefix}_SUCCESS`);
@@ -75,6 +77,7 @@ export async function writeOutput(
     const name = o.key.slice(prefix.length);
     if (OUTPUT_PART.test(name) && !names.has(name)) await store.deleteObject(at.bucket, o.key);
   }
+  await beforeMarker?.(written);
   await store.putObject(at.bucket, `${prefix}_SUCCESS`, (async function* () {})());
   return written;
 }

@@ -171,6 +171,22 @@ describe('FindMatches output', () => {
     );
   });
 
+  it('what else the output holds (the incremental state) is written after the parts and before _SUCCESS', async () => {
+    const { store, objects } = memoryStore();
+    const seen: string[][] = [];
+    await writeMatchOutput(store, { bucket: 'b', key: 'out/' }, table, result, {
+      format: 'csv',
+      confidence: false,
+      removeDuplicates: false,
+      beforeMarker: async (parts) => {
+        seen.push(parts, [...objects.keys()]);
+        await store.putObject('b', 'out/_doppel/state', (async function* () {})());
+      },
+    });
+    assert.deepEqual(seen, [['s3://b/out/part-00000.csv'], ['b/out/part-00000.csv']]);
+    assert.deepEqual([...objects.keys()], ['b/out/part-00000.csv', 'b/out/_doppel/state', 'b/out/_SUCCESS']);
+  });
+
   it('JSON lines: numbers for numeric columns that hold numbers, text otherwise, match_id a number', async () => {
     const { store, objects } = memoryStore();
     await writeMatchOutput(store, { bucket: 'b', key: 'out/' }, table, result, { format: 'json', confidence: false, removeDuplicates: true });

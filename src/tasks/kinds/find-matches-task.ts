@@ -106,6 +106,29 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
       );
       const output = golden ? goldenRecords(input.table, result) : { table: input.table, result };
       const explain = args.explain === true;
+      // The state for the next incremental run, beside the output: only when the output holds every
+      // row in order, and unless the job declined it (runs recorded before the argument existed kept it).
+      // A run that took labeled records from the transform's table has no state (FindMatchesRun.matchedRows).
+      // It is part of the output, written before `_SUCCESS`: a run stopped while keeping it leaves
+      // no marker, and an earlier output's state never sits beside a new output's marker.
+      const keepState = args.keepIncrementalState !== false && args.removeDuplicates !== true && args.goldenRecords !== true && result.state !== undefined;
+      const writeState = async (parts: string[]) => {
+        if (!keepState) return removeIncrementalState(ctx.objects, at);
+        ctx.progress('keeping the incremental state beside the output', 0.98);
+        try {
+          await writeIncrementalState(ctx.objects, at, result, {
+            format: args.outputFormat,
+            columns: outputColumnNames(input.table.columns.map((c) => c.name), args.computeMatchConfidenceScores, explain),
+            confidence: args.computeMatchConfidenceScores,
+            parts: parts.map((uri) => uri.slice(uri.lastIndexOf('/') + 1)),
+          });
+        } catch (e) {
+          // The output is complete without it: the next incremental run prepares the records itself.
+          if (e instanceof ObjectStoreError) throw e;
+          ctx.progress(`not keeping an incremental state: ${e instanceof Error ? e.message : String(e)}`, 0.99);
+          await removeIncrementalState(ctx.objects, at);
+        }
+      };
       const written = await writingTo(args.outputPath, () =>
         writeMatchOutput(ctx.objects, at, output.table, output.result, {
           format: args.outputFormat,
@@ -114,29 +137,9 @@ export function findMatchesTask(deps: FindMatchesDeps): TaskHandler {
           // Runs recorded before --explain existed have no such argument.
           explain,
           ...(copy ? { copy } : {}),
+          beforeMarker: writeState,
         }),
       );
-      // The state for the next incremental run, beside the output: only when the output holds every
-      // row in order, and unless the job declined it (runs recorded before the argument existed kept it).
-      // A run that took labeled records from the transform's table has no state (FindMatchesRun.matchedRows).
-      const keepState = args.keepIncrementalState !== false && args.removeDuplicates !== true && args.goldenRecords !== true && result.state !== undefined;
-      await writingTo(args.outputPath, async () => {
-        if (!keepState) return removeIncrementalState(ctx.objects, at);
-        ctx.progress('keeping the incremental state beside the output', 0.98);
-        try {
-          await writeIncrementalState(ctx.objects, at, result, {
-            format: args.outputFormat,
-            columns: outputColumnNames(input.table.columns.map((c) => c.name), args.computeMatchConfidenceScores, explain),
-            confidence: args.computeMatchConfidenceScores,
-            parts: written.parts.map((uri) => uri.slice(uri.lastIndexOf('/') + 1)),
-          });
-        } catch (e) {
-          // The output is complete without it: the next incremental run prepares the records itself.
-          if (e instanceof ObjectStoreError) throw e;
-          ctx.progress(`not keeping an incremental state: ${e instanceof Error ? e.message : String(e)}`, 0.99);
-          await removeIncrementalState(ctx.objects, at);
-        }
-      });
       const props = ctx.run.properties['FindMatchesTaskRunProperties'] as Record<string, unknown> | undefined;
       return {
         properties: {

@@ -31,6 +31,8 @@ export interface MatchOutputOptions {
    */
   copy?: { bucket: string; parts: ObjectInfo[]; prefix: string; rows: number };
   signal?: AbortSignal;
+  /** Written once the parts are, before `_SUCCESS` (writeOutput): what else the output holds. */
+  beforeMarker?: (parts: string[]) => Promise<void>;
 }
 
 /** The columns of an output, in order: the table's, then those find-matches adds. */
@@ -422,7 +424,7 @@ export async function writeMatchOutput(
   if (opts.format === 'parquet') {
     if (!copy || rows.length > 0) parts.push(...(await parquetPart(table, result, rows, opts, nextName())));
     try {
-      return { rows: all.length, parts: await writeOutput(objects, at, parts) };
+      return { rows: all.length, parts: await writeOutput(objects, at, parts, opts.beforeMarker) };
     } finally {
       await Promise.all(parts.map((p) => p.cleanup?.()));
     }
@@ -437,7 +439,7 @@ export async function writeMatchOutput(
       contentType: opts.format === 'csv' ? 'text/csv' : 'application/json',
     });
   }
-  return { rows: all.length, parts: await writeOutput(objects, at, parts) };
+  return { rows: all.length, parts: await writeOutput(objects, at, parts, opts.beforeMarker) };
 }
 
 interface OutputPart {
