@@ -170,7 +170,8 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     submit.addEventListener('click', () => void submitLabels(session, body, work));
     const discard = el('button', { id: 'discard-labels', type: 'button' }, 'Discard this work');
     discard.addEventListener('click', () => {
-      if (!window.confirm(`Discard the labels of all ${done.total} sets from ${work.source}? Nothing of them has been imported.`)) return;
+      const from = work.source === 'review' ? 'the review' : work.source;
+      if (!window.confirm(`Discard the labels of all ${done.total} sets from ${from}? None of them has been imported.`)) return;
       removeLocal(session, workKey(work.transformId));
       startScreen(session, body, work.transformId);
     });
