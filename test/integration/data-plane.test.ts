@@ -286,6 +286,24 @@ s3.upload_file(sys.argv[2], '${BUCKET}', sys.argv[3])`;
     assert.match(run.ErrorString ?? '', /DBLP2\.csv is not valid UTF-8 \(line \d+\).*ISO-8859-1/);
     assert.equal((await getTransform(glue, TransformId!)).LabelCount, 0);
   });
+  it('a table whose files hold headers only has no labeling set to give: the run fails saying so', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'headers-only/part.csv', Body: 'id,name\n' }));
+    await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'dp_headers_only' } }));
+    const transformId = await createOpenCsvTransform(glue, {
+      database: 'dp_headers_only',
+      table: 'data',
+      columns: ['id', 'name'],
+      location: `s3://${BUCKET}/headers-only/`,
+      name: 'dp-headers-only',
+    });
+    const { TaskRunId } = await glue.send(
+      new StartMLLabelingSetGenerationTaskRunCommand({ TransformId: transformId, OutputS3Path: `s3://${BUCKET}/headers-only-sets/` }),
+    );
+    const run = await waitForRun(glue, transformId, TaskRunId!, undefined, 60_000);
+    assert.equal(run.Status, 'FAILED');
+    assert.match(run.ErrorString ?? '', /Table dp_headers_only\.data has no records: a labeling set needs at least two\./);
+  });
+
   it("an OpenCSVSerde table with both \\\" and doubled quotes is read as OpenCSV reads it; a misread escape names escapeChar", async () => {
     const minimal = 'id,title\na,"\\Are \\""V\\"" ok"\nb,plain\nc,"say ""hi"""';
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'opencsv/titles/part-0.csv', Body: minimal }));

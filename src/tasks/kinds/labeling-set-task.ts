@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { Matcher } from '../../engine/api.js';
 import { valueAt } from '../../engine/index.js';
 import { LABEL_COLUMNS } from '../../transforms/labels/label-file.js';
-import type { TaskContext, TaskHandler, TaskResult } from '../task-handler.js';
+import { TaskFailure, type TaskContext, type TaskHandler, type TaskResult } from '../task-handler.js';
 import { s3LocationOf, writeCsvOutput } from './task-paths.js';
 import { transformColumns } from './transform-columns.js';
 import { loadMatcherInput, runEngine, type MatcherInputDeps } from './matcher-input.js';
@@ -25,6 +25,10 @@ export function labelingSetTask(deps: LabelingSetDeps): TaskHandler {
       const props = ctx.run.properties['LabelingSetGenerationTaskRunProperties'] as { OutputS3Path: string };
       const at = s3LocationOf(props.OutputS3Path, 'Invalid output path.');
       const input = await loadMatcherInput(deps, ctx);
+      // Its files hold headers only (an empty file is "no data" already): a set needs records to compare.
+      if (input.table.rowCount < 2) {
+        throw new TaskFailure(`Table ${input.tableName} has ${input.table.rowCount === 0 ? 'no records' : 'one record'}: a labeling set needs at least two.`);
+      }
       ctx.progress(`choosing labeling sets among ${input.table.rowCount} rows`, 0.2);
       const sets = await runEngine(ctx, 'Labeling set generation', [0.2, 0.95], (run) =>
         deps.matcher.generateLabelingSets(input.table, input.labels, input.params, {
