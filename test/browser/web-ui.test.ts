@@ -107,7 +107,7 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
    * Labels the sets on screen from truth.csv with the keyboard alone: a group key per record, then
    * Enter; the last Enter lands on Submit, and one more submits and waits for the import.
    */
-  const labelEverySet = async (total: number, options: { reloadAt?: number; screenshotFirst?: string } = {}) => {
+  const labelEverySet = async (total: number, options: { reloadAt?: number; screenshotFirst?: string; revisit?: boolean } = {}) => {
     for (let set = 0; set < total; set++) {
       if (set === options.reloadAt) {
         await page.reload();
@@ -126,6 +126,18 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
       if (set < total - 1) await page.locator('#labeling-progress', { hasText: `Set ${set + 2} of` }).waitFor();
     }
     await page.locator('#labeling-progress', { hasText: `${total} labeled` }).waitFor();
+    await page.locator('#submit-labels:focus').waitFor();
+    if (options.revisit) {
+      // Back to the set before and Enter: that goes on to the last set, and Submit is not focused
+      // (an Enter meant for the next set must not submit); Enter on the last set focuses it again.
+      await page.keyboard.press('ArrowLeft');
+      await page.locator('#labeling-progress', { hasText: `Set ${total - 1} of` }).waitFor();
+      await page.keyboard.press('Enter');
+      await page.locator('#labeling-progress', { hasText: `Set ${total} of` }).waitFor();
+      assert.equal(await page.locator('#submit-labels:focus').count(), 0);
+      await page.keyboard.press('Enter');
+      await page.locator('#submit-labels:focus').waitFor();
+    }
     // The last set confirmed, the focus is on Submit.
     await page.keyboard.press('Enter');
     await page.locator('#import-done').waitFor({ timeout: 60_000 });
@@ -236,7 +248,7 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     assert.equal(await page.locator('tr[aria-current=true]').getAttribute('data-row'), '1');
     await page.keyboard.press('ArrowUp');
 
-    await labelEverySet(total, { reloadAt: Math.floor(total / 2), screenshotFirst: '05-labeling-labeled' });
+    await labelEverySet(total, { reloadAt: Math.floor(total / 2), screenshotFirst: '05-labeling-labeled', revisit: true });
     assert.equal(await page.locator('#transform-status').innerText(), 'READY');
     await shot('06-labels-imported');
   });
@@ -317,6 +329,10 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
     await page.getByLabel('Labeling file or folder').fill('s3://ui-restaurants/elsewhere/other-table.csv');
     await page.getByLabel('Labeling file or folder').press('Enter');
     await page.locator('#open-status', { hasText: /not a labeling file of this transform's table: its columns given_name are not in the table/ }).waitFor();
+    await s3.send(new PutObjectCommand({ Bucket: 'ui-restaurants', Key: 'elsewhere/twice.csv', Body: 'labeling_set_id,label,id,name,name\ns1,A,r1,x,x\n' }));
+    await page.getByLabel('Labeling file or folder').fill('s3://ui-restaurants/elsewhere/twice.csv');
+    await page.getByLabel('Labeling file or folder').press('Enter');
+    await page.locator('#open-status', { hasText: /its column name appears twice/ }).waitFor();
     // Work opened can be discarded: the start screen comes back, and stays after a reload.
     await page.getByLabel('Labeling file or folder').fill('s3://ui-restaurants/elsewhere/labeling/');
     await page.getByLabel('Labeling file or folder').press('Enter');

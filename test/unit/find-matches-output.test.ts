@@ -198,7 +198,7 @@ describe('FindMatches output', () => {
   });
 
   it('JSON lines: a numeric value written loosely (leading zeros, a bare point) is a JSON number, digit for digit', async () => {
-    const values = [' 0870', '007', '00', '.5', '5.', '-.25', '+007.5', '1e05', '12345678901234567890.5', 'NaN', '1,000', '.', '-'];
+    const values = [' 0870', '007', '00', '.5', '5.', '-.25', '+007.5', '1e05', '12345678901234567890.5', 'NaN', '1,000', '.', '-', '+-5'];
     const loose = encodeTable([{ name: 'id', type: 'string' }, { name: 'v', type: 'double' }], [values.map((_, i) => String(i)), values], 0);
     const ids: MatchResult = {
       matchId: Float64Array.from(values.map((_, i) => i)),
@@ -210,7 +210,7 @@ describe('FindMatches output', () => {
     const text = objects.get('b/loose/part-00000.json')!.toString('utf8').trim().split('\n');
     assert.deepEqual(
       text.map((l) => /"v":("[^"]*"|[^,}]*)/.exec(l)![1]),
-      ['870', '7', '0', '0.5', '5', '-0.25', '7.5', '1e05', '12345678901234567890.5', '"NaN"', '"1,000"', '"."', '"-"'],
+      ['870', '7', '0', '0.5', '5', '-0.25', '7.5', '1e05', '12345678901234567890.5', '"NaN"', '"1,000"', '"."', '"-"', '"+-5"'],
     );
     for (const l of text) JSON.parse(l);
   });
@@ -299,7 +299,7 @@ describe('FindMatches output of a few thousand rows', () => {
     const { bytes } = await write('json', false, false);
     const lines = bytes.toString('utf8').split('\n');
     assert.equal(lines.pop(), '');
-    const number = (v: string) => (/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim().replace(/^\+/, '')) ? Number(v) : v);
+    const number = (v: string) => (/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim().replace(/^\+(?=[\d.])/, '')) ? Number(v) : v);
     const flag = (v: string) => (['true', 'false'].includes(v.trim().toLowerCase()) ? v.trim().toLowerCase() === 'true' : v);
     assert.deepEqual(
       lines.map((l) => JSON.parse(l) as unknown),

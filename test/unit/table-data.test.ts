@@ -637,12 +637,16 @@ describe('stageTable: unreadable data gives precise errors', () => {
 
   it('a line longer than DuckDB reads, in both CSV serdes: its line named, the limit said, no line quoted back', async () => {
     const text = `id,name,year\n1,a,2000\n2,${'x'.repeat(2_100_000)},2001\n3,c,2002\n`;
-    for (const [serde, table] of [['OpenCSVSerde', three], ['LazySimpleSerDe', format({ columns: ['id', 'name', 'year'] })]] as const) {
+    // With an escape in the file an OpenCSVSerde file is rewritten before DuckDB reads it: the
+    // rewrite names the original line, as the direct read does. Multi-byte text counts in bytes.
+    const escaped = `id,name,year\n1,"a \\"b\\"",2000\n2,${'é'.repeat(1_050_000)},2001\n3,c,2002\n`;
+    const lazy = format({ columns: ['id', 'name', 'year'] });
+    for (const [name, table, content] of [['open', three, text], ['open-escaped', three, escaped], ['lazy', lazy, text]] as const) {
       const e = await assertDataError(
-        stagedRows(table, [await at(`long-${serde}.csv`, text)]),
-        new RegExp(`long-${serde}\\.csv line 3 is longer than the 2,000,000 bytes doppel reads as one line`),
+        stagedRows(table, [await at(`long-${name}.csv`, content)]),
+        new RegExp(`long-${name}\\.csv line 3 is longer than the 2,000,000 bytes doppel reads as one line`),
       );
-      assert.ok(e.message.length < 400, `${serde}: ${e.message.length} characters`);
+      assert.ok(e.message.length < 400, `${name}: ${e.message.length} characters`);
     }
   });
 

@@ -189,7 +189,11 @@ async function csvSchema(session: DuckDbSession, path: string, sample: string[])
   if (sample.length < 2) return { unknown: 'a CSV file needs at least two rows' };
   // Quoted when a field anywhere in the file starts with a quote, not only in the sample: every line
   // is read by the SerDe this decides, and LazySimpleSerDe would keep a later line's quotes as data.
-  const quoted = await fileMatches(path, new RegExp(`(?:^|${bytesPattern(found.delimiter, 'utf8')})"`, 'm'));
+  // A field starts after a line end or a delimiter; the file's own start is its first line's (the
+  // windows fileMatches scans begin mid-line, so `^` there would take any quote for a field's start).
+  const quoted =
+    (sample[0] ?? '').replace(/^\uFEFF/, '').startsWith('"') ||
+    (await fileMatches(path, new RegExp(`(?:[\\r\\n]|${bytesPattern(found.delimiter, 'utf8')})"`)));
   const dialect: CsvDialect = quoted
     ? { ...CSV_QUOTED, delimiter: found.delimiter }
     : { delimiter: found.delimiter, quote: '', escape: '', headerLines: 0, encoding: 'UTF-8', quoted: false, openCsv: false };

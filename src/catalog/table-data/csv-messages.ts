@@ -12,6 +12,18 @@ export function notUtf8(uri: string, line: number, column?: string): TableDataEr
   );
 }
 
+/** DuckDB's limit on one line (one record) of a CSV file, in bytes (its `max_line_size`, left at its default). */
+export const MAX_LINE_BYTES = 2_000_000;
+
+/** A line (a record) longer than DuckDB reads: `line` is where it starts in the file. */
+export function lineTooLong(uri: string, line: number, quote: string, more = ''): TableDataError {
+  return new TableDataError(
+    `${uri} line ${line} is longer than the 2,000,000 bytes doppel reads as one line: a value that long, ` +
+      `or a quote (${showChar(quote)}) left open${more}`,
+    { uri, line },
+  );
+}
+
 /**
  * A line that the declared delimiter leaves whole while the catalog has several columns: the
  * delimiter is wrong. The common delimiters found in the line suggest the right one.

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { csvReadCall } from './csv-dialect.js';
-import { fieldCountError, moreLines, notUtf8, showChar, singleFieldError } from './csv-messages.js';
+import { fieldCountError, lineTooLong, moreLines, notUtf8, showChar, singleFieldError } from './csv-messages.js';
 import { toNumber, type DuckDbSession } from './duckdb-session.js';
 import { slot } from './sql.js';
 import type { TablePart } from './table-part.js';
@@ -110,11 +110,7 @@ export function rejectError(part: TablePart, format: TableFormat, escape: string
         where,
       );
     case 'LINE SIZE OVER MAXIMUM':
-      return new TableDataError(
-        `${part.uri} line ${r.line} is longer than the 2,000,000 bytes doppel reads as one line: a value ` +
-          `that long, or a quote (${showChar(csv.quote)}) left open${more}`,
-        where,
-      );
+      return lineTooLong(part.uri, r.line, csv.quote, more);
     default:
       return new TableDataError(`${part.uri} line ${r.line}: ${r.duckMessage}: ${excerpt}${more}`, where);
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { copyCsvPart, rejectError } from './csv-rejects.js';
 import { bytesPattern, csvReadCall, fileMatches } from './csv-dialect.js';
-import { fieldCountError, moreLines, notUtf8, showChar, singleFieldError } from './csv-messages.js';
+import { fieldCountError, lineTooLong, MAX_LINE_BYTES, moreLines, notUtf8, showChar, singleFieldError } from './csv-messages.js';
 import type { DuckDbSession } from './duckdb-session.js';
 import { OpenCsvParser, openCsvChars, type OpenCsvChars, type OpenCsvField, type OpenQuote } from './opencsv.js';
 import { slot } from './sql.js';
@@ -144,6 +144,7 @@ async function rewriteAsRfc4180(
       if (line === '') return;
       // Most lines have neither quotes nor escapes: they are copied as they are.
       if (!line.includes(chars.quote) && (chars.escape === '' || !line.includes(chars.escape))) {
+        if (tooLong(line)) throw lineTooLong(part.uri, lineNumber, chars.quote);
         if (fieldCount(line, chars.delimiter) !== columns) {
           noteBad(lineNumber, lineNumber, line, line.split(chars.delimiter).map((text) => ({ text, quoted: false })));
         } else if (!bad) {
@@ -165,6 +166,7 @@ async function rewriteAsRfc4180(
       return;
     }
     if (fields.length !== columns) noteBad(recordStart, lineNumber, recordText.join('\n'), fields);
+    else if (recordChars > MAX_LINE_BYTES / 3 && tooLong(recordText.join('\n'))) throw lineTooLong(part.uri, recordStart, chars.quote);
     else if (!bad) writeRecord(fields);
   };
 
@@ -222,6 +224,12 @@ function wrongFieldCount(
         'continues on the next line.'
       : '';
   return fieldCountError(part.uri, firstLine, format, fields.length, text, more, `${spans}${escapeHint(chars, text)}`);
+}
+
+/** Whether a record is longer than DuckDB reads as one line (checked before the rewrite, which DuckDB reads). */
+function tooLong(text: string): boolean {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: shorter texts need no count.
+  return text.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(text, 'utf8') > MAX_LINE_BYTES;
 }
 
 /** A quote left open to the end of the file, or (`runsTo`) for more than MAX_RECORD_CHARS. */

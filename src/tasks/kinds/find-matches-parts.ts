@@ -151,9 +151,11 @@ async function removeEndedRunsFolders(store: MetadataStore, ctx: TaskContext, ou
 export async function cancelParts(store: MetadataStore, scope: Scope, transformId: string, runId: string, folder?: S3Location): Promise<TaskRunRecord[]> {
   const uri = folder && formatS3Uri(folder);
   const stopping: TaskRunRecord[] = [];
+  let now: number | undefined;
   for (const run of await store.tasks.list(scope, transformId)) {
     if (run.args['partOf'] !== runId || TERMINAL.has(run.status) || (uri !== undefined && run.args['folder'] !== uri)) continue;
-    const after = await store.tasks.requestCancel(scope, transformId, run.id, await store.tasks.clock());
+    now ??= await store.tasks.clock();
+    const after = await store.tasks.requestCancel(scope, transformId, run.id, now);
     if (after?.status === 'STOPPING') stopping.push(after);
   }
   return stopping;

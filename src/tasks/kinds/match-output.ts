@@ -261,7 +261,7 @@ function jsonWriter(type: string): (sink: ByteSink, value: string) => void {
   const t = type.toLowerCase();
   if (NUMERIC.test(t)) {
     return (sink, value) => {
-      const v = value.trim().replace(/^\+/, '');
+      const v = value.trim().replace(/^\+(?=[\d.])/, '');
       if (JSON_NUMBER.test(v)) return sink.text(v);
       const json = jsonNumberText(v);
       if (json !== undefined) sink.text(json);

@@ -71,10 +71,15 @@ function startScreen(session: Session, body: HTMLElement, transformId: string, n
     // The import would refuse it after all the labeling: a file made for another table.
     const schema = (transform.Schema ?? []).map((c) => c.Name ?? '');
     const foreign = work.columns.filter((c) => !schema.includes(c));
-    if (foreign.length > 0 || !work.columns.includes(primaryKey)) {
+    const twice = work.columns.filter((c, i) => work.columns.indexOf(c) !== i);
+    if (foreign.length > 0 || twice.length > 0 || !work.columns.includes(primaryKey)) {
       throw new Error(
         `${file} is not a labeling file of this transform's table: ` +
-          (foreign.length > 0 ? `its columns ${foreign.join(', ')} are not in the table (${schema.join(', ')})` : `it has no ${primaryKey} column`),
+          (foreign.length > 0
+            ? `its columns ${foreign.join(', ')} are not in the table (${schema.join(', ')})`
+            : twice.length > 0
+              ? `its column ${twice[0]} appears twice`
+              : `it has no ${primaryKey} column`),
       );
     }
     saveLocal(session, workKey(transformId), work);
@@ -127,6 +132,16 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
   let focusRow = 0;
   /** Whether the "group name" box (key g) is open for the chosen record. */
   let naming = false;
+  /** While the labels are being imported the work is what was written: keys change nothing. */
+  let submitting = false;
+  const submitWork = async () => {
+    submitting = true;
+    try {
+      await submitLabels(session, body, work);
+    } finally {
+      submitting = false;
+    }
+  };
   const save = () => saveLocal(session, workKey(work.transformId), work);
   const put = (group: number) => {
     const set = work.sets[work.current]!;
@@ -157,8 +172,12 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     });
     return form;
   };
-  /** Redraws the set; `decided`: the key just pressed decided a set (Enter, s), so Submit takes the focus once all are. */
-  const draw = (decided = false) => {
+  const finishedAll = () => {
+    const done = progress(work);
+    return done.labeled + done.skipped === done.total;
+  };
+  /** Redraws the set; `toSubmit`: the key just pressed finished the work, so Submit takes the focus. */
+  const draw = (toSubmit = false) => {
     const set = work.sets[work.current]!;
     focusRow = Math.min(focusRow, set.rows.length - 1);
     const differs = differingColumns(set);
@@ -167,7 +186,7 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     const finished = done.labeled + done.skipped === done.total;
     const suggestion = set.state === 'suggested';
     const submit = el('button', { id: 'submit-labels', type: 'button', disabled: done.labeled === 0 }, `Submit ${done.labeled} labeled sets`);
-    submit.addEventListener('click', () => void submitLabels(session, body, work));
+    submit.addEventListener('click', () => void submitWork());
     const discard = el('button', { id: 'discard-labels', type: 'button' }, 'Discard this work');
     discard.addEventListener('click', () => {
       const from = work.source === 'review' ? 'the review' : work.source;
@@ -209,12 +228,13 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
       el('p', {}, submit, ' ', discard, ' ', el('span', { id: 'submit-status', role: 'status' })),
     );
     if (naming) body.querySelector<HTMLInputElement>('#group-name')!.focus();
-    else if (finished && decided) submit.focus();
+    else if (toSubmit) submit.focus();
   };
   onKeys((e) => {
-    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.ctrlKey || e.metaKey || e.altKey || submitting) return;
     const set = work.sets[work.current]!;
     const before = work.current;
+    const onLast = before === work.sets.length - 1;
     const group = groupForKey(e.key, set.groups);
     let rowAfter: number | undefined;
     if (group !== undefined) put(group);
@@ -239,10 +259,12 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     }
     if (rowAfter !== undefined) focusRow = rowAfter;
     save();
-    draw(e.key === 'Enter' || e.key === 's');
+    // Submit takes the focus when Enter or s decides the last set with every other one decided: not
+    // when a key only changes it, nor on an earlier set revisited (Enter there goes on to the next).
+    draw((e.key === 'Enter' || e.key === 's') && onLast && finishedAll());
   });
   // Opened with every set decided (a reload before submitting): nothing is being edited.
-  draw(true);
+  draw(finishedAll());
 }
 
 async function submitLabels(session: Session, body: HTMLElement, work: LabelingWork): Promise<void> {
