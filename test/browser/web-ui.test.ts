@@ -180,8 +180,15 @@ describe('web UI in chromium', { skip: existsSync(CHROMIUM) ? false : `no chromi
 
   it('serves the page from /ui/ without a CDN, and measures its weight and load time', async () => {
     const started = Date.now();
+    const refused: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400) refused.push(`${r.status()} ${r.url()}`);
+    });
     await page.goto(`${server.endpoint}/ui/`, { waitUntil: 'load' });
     await page.getByLabel('Access key ID').waitFor();
+    // Nothing the page asks for by itself is refused.
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(refused, []);
     timings['loadToSignInMs'] = Date.now() - started;
     timings['appJsBytes'] = statSync(join(REPO, 'dist', 'ui', 'app.js')).size;
     timings['styleCssBytes'] = statSync(join(REPO, 'dist', 'ui', 'style.css')).size;
