@@ -6,7 +6,7 @@ import { dataObjectsAt } from '../../storage/data-objects.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { partitionOfTable, type PartitionRecord, type TableKey } from '../../storage/records.js';
-import { asPrefix, parseS3Uri, type S3Location } from '../../storage/s3-uri.js';
+import { asPrefix, formatS3Uri, parseS3Uri, type S3Location } from '../../storage/s3-uri.js';
 import { duckDbErrorSummary, DuckDbSession } from '../table-data/duckdb-session.js';
 import { classifyFile, type FileSchema } from './classify.js';
 import { crawlerConfigurationOf } from './crawler-rules.js';
@@ -223,7 +223,7 @@ async function sample(files: CrawledFile[], perFolder: number, session: DuckDbSe
     } finally {
       await copy.release();
     }
-    if (file.unclassified !== undefined) deps.progress(`${uriOf(file)} not classified: ${file.unclassified}`);
+    if (file.unclassified !== undefined) deps.progress(`${formatS3Uri(file.at)} not classified: ${file.unclassified}`);
   }
 }
 
@@ -234,7 +234,7 @@ async function sample(files: CrawledFile[], perFolder: number, session: DuckDbSe
 function logUnclassifiedInTables(files: CrawledFile[], tables: FoundTable[], deps: CrawlDeps): void {
   for (const file of files) {
     if (file.unclassified === undefined) continue;
-    const uri = uriOf(file);
+    const uri = formatS3Uri(file.at);
     for (const table of tables) {
       const folders = table.partitionKeys.length === 0 ? [table.location] : [...table.partitions.values()].map((p) => p.location);
       const folder = folders.find((f) => uri.startsWith(f));
@@ -270,7 +270,7 @@ function groupTables(include: S3Location, folders: string[], files: CrawledFile[
   // Unclassified files count for the folders' layout (a table whose Location held one deeper down
   // would read it) but not as the table's files or partitions.
   if (schema) return [tableAt(include, folders, files.filter((f) => f.unclassified === undefined), schema, prefix)];
-  for (const f of direct.filter((f) => f.unclassified === undefined)) deps.progress(`s3://${f.at.bucket}/${f.at.key} belongs to no table: its folder's subfolders hold different tables`);
+  for (const f of direct.filter((f) => f.unclassified === undefined)) deps.progress(`${formatS3Uri(f.at)} belongs to no table: its folder's subfolders hold different tables`);
   return [...children.entries()].flatMap(([child, below]) => groupTables(include, [...folders, child], below, combine, prefix, deps));
 }
 
@@ -455,8 +455,6 @@ function crawlerPrincipal(crawler: CrawlerRecord): string {
   const roleName = role.split('/').at(-1) || role;
   return `arn:aws:sts::${crawler.accountId}:assumed-role/${roleName}/AWS-Crawler`;
 }
-
-const uriOf = (file: CrawledFile) => `s3://${file.at.bucket}/${file.at.key}`;
 
 const asFolder = (uri: string) => (uri.endsWith('/') ? uri : `${uri}/`);
 

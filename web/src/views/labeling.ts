@@ -183,7 +183,6 @@ function labelSets(session: Session, body: HTMLElement, work: LabelingWork): voi
     const differs = differingColumns(set);
     const key = work.columns.indexOf(work.primaryKey);
     const done = progress(work);
-    const finished = done.labeled + done.skipped === done.total;
     const suggestion = set.state === 'suggested';
     const submit = el('button', { id: 'submit-labels', type: 'button', disabled: done.labeled === 0 }, `Submit ${done.labeled} labeled sets`);
     submit.addEventListener('click', () => void submitWork());
